@@ -1,0 +1,205 @@
+namespace GanForge.NN;
+
+/// <summary>
+/// Base of every layer and model (as torch.nn.Module): explicitly registered parameters,
+/// buffers and children; train/eval mode; state dicts with PyTorch's dotted names.
+/// </summary>
+public abstract class Module
+{
+    readonly List<KeyValuePair<string, Tensor?>> _parameters = [];
+    readonly List<KeyValuePair<string, Tensor?>> _buffers = [];
+    readonly HashSet<string> _nonPersistent = [];
+    readonly List<KeyValuePair<string, Module>> _children = [];
+
+    /// <summary>True in training mode (the default); affects BatchNorm, Dropout and the like.</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>The module's type name, used in error messages and printing.</summary>
+    public virtual string TypeName => GetType().Name;
+
+    /// <summary>Applies the module to one input. Modules with other signatures overload it.</summary>
+    public virtual Tensor Forward(Tensor input) =>
+        throw new NotSupportedException($"{TypeName}: Forward(Tensor) is not defined for this module");
+
+    /// <summary>Same as <see cref="Forward"/>, so a module reads like a function: <c>d.Call(x)</c>.</summary>
+    public Tensor Call(Tensor input) => Forward(input);
+
+    /// <summary>Registers a trainable tensor under <paramref name="name"/>; it is marked RequiresGrad.</summary>
+    protected Tensor RegisterParameter(string name, Tensor tensor)
+    {
+        CheckName(name);
+        tensor.RequiresGrad = true;
+        _parameters.Add(new(name, tensor));
+        return tensor;
+    }
+
+    /// <summary>Registers an absent optional parameter (such as bias=False), so names stay aligned with PyTorch.</summary>
+    protected void RegisterNullParameter(string name)
+    {
+        CheckName(name);
+        _parameters.Add(new(name, null));
+    }
+
+    /// <summary>Registers a non-trainable tensor that is part of the state (e.g. running statistics).</summary>
+    protected Tensor RegisterBuffer(string name, Tensor tensor, bool persistent = true)
+    {
+        CheckName(name);
+        _buffers.Add(new(name, tensor));
+        if (!persistent) _nonPersistent.Add(name);
+        return tensor;
+    }
+
+    /// <summary>Registers a child module under <paramref name="name"/>.</summary>
+    protected T RegisterModule<T>(string name, T module) where T : Module
+    {
+        CheckName(name);
+        _children.Add(new(name, module));
+        return module;
+    }
+
+    /// <summary>Replaces a registered parameter's tensor (used by wrappers such as spectral norm).</summary>
+    protected void SetParameter(string name, Tensor? tensor)
+    {
+        int i = _parameters.FindIndex(p => p.Key == name);
+        if (i < 0) throw new ArgumentException($"{TypeName}: no parameter named '{name}'");
+        if (tensor != null) tensor.RequiresGrad = true;
+        _parameters[i] = new(name, tensor);
+    }
+
+    /// <summary>Replaces a registered buffer's tensor.</summary>
+    protected void SetBuffer(string name, Tensor tensor)
+    {
+        int i = _buffers.FindIndex(p => p.Key == name);
+        if (i < 0) throw new ArgumentException($"{TypeName}: no buffer named '{name}'");
+        _buffers[i] = new(name, tensor);
+    }
+
+    /// <summary>Removes a registered parameter (used by wrappers that reparameterise a weight).</summary>
+    protected void RemoveParameter(string name) => _parameters.RemoveAll(p => p.Key == name);
+
+    void CheckName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Contains('.'))
+            throw new ArgumentException($"{TypeName}: invalid name '{name}' (non-empty, no dots)");
+        if (_parameters.Any(p => p.Key == name) || _buffers.Any(p => p.Key == name) || _children.Any(p => p.Key == name))
+            throw new ArgumentException($"{TypeName}: '{name}' is already registered");
+    }
+
+    /// <summary>Direct children with their names.</summary>
+    public IEnumerable<KeyValuePair<string, Module>> NamedChildren() => _children;
+
+    public IEnumerable<Module> Children() => _children.Select(c => c.Value);
+
+    /// <summary>This module and all descendants, depth first, with dotted names ("" for this one).</summary>
+    public IEnumerable<KeyValuePair<string, Module>> NamedModules(string prefix = "")
+    {
+        yield return new(prefix, this);
+        foreach (var (name, child) in _children)
+            foreach (var m in child.NamedModules(prefix.Length == 0 ? name : prefix + "." + name))
+                yield return m;
+    }
+
+    /// <summary>All parameters with dotted names, in registration order (as PyTorch's named_parameters).</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> NamedParameters()
+    {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var (prefix, m) in NamedModules())
+            foreach (var (name, p) in m._parameters)
+                if (p != null && seen.Add(p))
+                    yield return new(prefix.Length == 0 ? name : prefix + "." + name, p);
+    }
+
+    public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Value);
+
+    /// <summary>All buffers with dotted names.</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> NamedBuffers(bool persistentOnly = false)
+    {
+        foreach (var (prefix, m) in NamedModules())
+            foreach (var (name, b) in m._buffers)
+                if (b != null && (!persistentOnly || !m._nonPersistent.Contains(name)))
+                    yield return new(prefix.Length == 0 ? name : prefix + "." + name, b);
+    }
+
+    /// <summary>Parameters and persistent buffers by PyTorch state_dict name, in PyTorch's order.</summary>
+    public Dictionary<string, Tensor> StateDict()
+    {
+        var dict = new Dictionary<string, Tensor>();
+        foreach (var (prefix, m) in NamedModules())
+        {
+            string P(string n) => prefix.Length == 0 ? n : prefix + "." + n;
+            foreach (var (name, p) in m._parameters) if (p != null) dict[P(name)] = p;
+            foreach (var (name, b) in m._buffers) if (b != null && !m._nonPersistent.Contains(name)) dict[P(name)] = b;
+        }
+        return dict;
+    }
+
+    /// <summary>
+    /// Copies values from <paramref name="state"/> into this module's tensors. With
+    /// <paramref name="strict"/>, missing or unexpected names are an error; shapes must always match.
+    /// </summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    {
+        var own = StateDict();
+        if (strict)
+        {
+            var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
+            var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
+            if (missing.Count > 0 || unexpected.Count > 0)
+                throw new ArgumentException($"LoadStateDict ({TypeName}): missing keys [{string.Join(", ", missing)}], unexpected keys [{string.Join(", ", unexpected)}]");
+        }
+        foreach (var (name, target) in own)
+        {
+            if (!state.TryGetValue(name, out var source)) continue;
+            if (!target.ShapeSpan.SequenceEqual(source.ShapeSpan))
+                throw new ArgumentException($"LoadStateDict ({TypeName}): '{name}' has shape {Shapes.Format(source.ShapeSpan)} in the state, {Shapes.Format(target.ShapeSpan)} in the model");
+            source.Data.CopyTo(target.Data);
+        }
+    }
+
+    /// <summary>Sets training mode on this module and its descendants.</summary>
+    public Module Train(bool mode = true)
+    {
+        foreach (var (_, m) in NamedModules()) m.Training = mode;
+        return this;
+    }
+
+    /// <summary>Sets evaluation mode (same as Train(false)).</summary>
+    public Module Eval() => Train(false);
+
+    /// <summary>Turns gradients of all parameters on or off (freezing a network, as requires_grad_).</summary>
+    public Module RequiresGrad(bool requiresGrad = true)
+    {
+        foreach (var p in Parameters()) p.RequiresGrad = requiresGrad;
+        return this;
+    }
+
+    /// <summary>Clears the gradients of all parameters (set to null, as PyTorch's default).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters()) p.Grad = null;
+    }
+
+    /// <summary>Applies <paramref name="fn"/> to every module (children first, as torch's apply).</summary>
+    public Module Apply(Action<Module> fn)
+    {
+        foreach (var c in Children()) c.Apply(fn);
+        fn(this);
+        return this;
+    }
+
+    /// <summary>Total number of parameter elements.</summary>
+    public long ParameterCount() => Parameters().Sum(p => (long)p.Numel);
+
+    /// <summary>Extra text shown in <see cref="ToString"/>, e.g. "in_features=784, out_features=512".</summary>
+    protected virtual string ExtraRepr() => "";
+
+    public override string ToString()
+    {
+        if (_children.Count == 0) return $"{TypeName}({ExtraRepr()})";
+        var lines = new List<string> { $"{TypeName}(" };
+        foreach (var (name, child) in _children)
+            lines.Add("  (" + name + "): " + child.ToString().Replace("\n", "\n  "));
+        lines.Add(")");
+        return string.Join("\n", lines);
+    }
+}

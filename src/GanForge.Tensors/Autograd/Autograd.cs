@@ -1,0 +1,147 @@
+namespace GanForge;
+
+/// <summary>
+/// The backward engine: reverse-mode differentiation over the recorded graph, with optional
+/// recording of the backward pass itself (gradients of gradients, as WGAN-GP and R1 need).
+/// </summary>
+public static class Autograd
+{
+    /// <summary>
+    /// Gradients of <paramref name="outputs"/> w.r.t. <paramref name="inputs"/> (torch.autograd.grad).
+    /// Leaves' <see cref="Tensor.Grad"/> are not touched.
+    /// </summary>
+    /// <param name="gradOutputs">Gradient w.r.t. each output; may be omitted for scalar outputs.</param>
+    /// <param name="createGraph">Record the backward pass, so the result can itself be backpropagated.</param>
+    /// <param name="retainGraph">Keep the graph for another backward; defaults to <paramref name="createGraph"/>.</param>
+    /// <param name="allowUnused">Return null for an input the outputs do not depend on instead of throwing.</param>
+    public static Tensor?[] Grad(Tensor[] outputs, Tensor[] inputs, Tensor?[]? gradOutputs = null,
+        bool createGraph = false, bool? retainGraph = null, bool allowUnused = false)
+    {
+        foreach (var x in inputs)
+            if (!x.RequiresGrad)
+                throw new ArgumentException($"Autograd.Grad: an input of shape {Shapes.Format(x.ShapeSpan)} does not require grad");
+        var targets = new Dictionary<Tensor, Tensor?>(ReferenceEqualityComparer.Instance);
+        foreach (var x in inputs) targets[x] = null;
+        Run(outputs, gradOutputs, retainGraph ?? createGraph, createGraph, targets, accumulateLeaves: false);
+        var result = new Tensor?[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            result[i] = targets[inputs[i]];
+            if (result[i] == null && !allowUnused)
+                throw new InvalidOperationException($"Autograd.Grad: input {i} of shape {Shapes.Format(inputs[i].ShapeSpan)} was not used to compute the outputs (pass allowUnused: true)");
+        }
+        return result;
+    }
+
+    /// <summary>Single-output, single-input convenience form of <see cref="Grad(Tensor[], Tensor[], Tensor?[], bool, bool?, bool)"/>.</summary>
+    public static Tensor Grad(Tensor output, Tensor input, Tensor? gradOutput = null, bool createGraph = false, bool? retainGraph = null)
+        => Grad([output], [input], gradOutput == null ? null : [gradOutput], createGraph, retainGraph)[0]!;
+
+    internal static void Backward(Tensor root, Tensor? gradient, bool retainGraph, bool createGraph)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException($"Backward: tensor of shape {Shapes.Format(root.ShapeSpan)} does not require grad and has no grad_fn");
+        Run([root], [gradient], retainGraph, createGraph, targets: null, accumulateLeaves: true);
+    }
+
+    static void Run(Tensor[] outputs, Tensor?[]? gradOutputs, bool retainGraph, bool createGraph,
+        Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves)
+    {
+        if (gradOutputs != null && gradOutputs.Length != outputs.Length)
+            throw new ArgumentException($"Backward: {gradOutputs.Length} gradients given for {outputs.Length} outputs");
+
+        // Gradients flowing into each tensor, keyed by identity.
+        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        using var mode = GradMode.Set(createGraph);
+
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            var y = outputs[i];
+            if (!y.RequiresGrad)
+                throw new InvalidOperationException($"Backward: output {i} of shape {Shapes.Format(y.ShapeSpan)} does not require grad");
+            var g = gradOutputs?[i];
+            if (g == null)
+            {
+                if (y.Numel != 1)
+                    throw new InvalidOperationException($"Backward: output of shape {Shapes.Format(y.ShapeSpan)} is not a scalar; pass a gradient of the same shape");
+                g = Tensor.OnesLike(y);
+            }
+            else if (!g.ShapeSpan.SequenceEqual(y.ShapeSpan))
+                throw new ArgumentException($"Backward: gradient of shape {Shapes.Format(g.ShapeSpan)} does not match output of shape {Shapes.Format(y.ShapeSpan)}");
+            Accumulate(grads, y, g);
+        }
+
+        foreach (var t in TopologicalOrder(outputs))
+        {
+            if (!grads.Remove(t, out var g)) continue;
+            if (targets != null && targets.ContainsKey(t))
+            {
+                targets[t] = targets[t] is { } prev ? prev + g : g;
+                if (t.IsLeaf) continue;
+            }
+            var fn = t.GradFn;
+            if (fn == null)
+            {
+                if (accumulateLeaves && t.RequiresGrad)
+                {
+                    var leafGrad = createGraph ? g : g.Detach();
+                    t.Grad = t.Grad == null ? (createGraph ? leafGrad : leafGrad.Clone()) : t.Grad + leafGrad;
+                }
+                continue;
+            }
+            if (fn.Released)
+                throw new InvalidOperationException(
+                    $"Backward: trying to backward through {fn.Name} a second time, but its graph was already freed; pass retainGraph: true to the first Backward");
+            var inputGrads = fn.Backward(g);
+            var inputs = fn.InputArray;
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var gi = inputGrads[i];
+                if (gi == null || !inputs[i].RequiresGrad) continue;
+                if (!gi.ShapeSpan.SequenceEqual(inputs[i].ShapeSpan))
+                    throw new InvalidOperationException(
+                        $"{fn.Name}: gradient for input {i} has shape {Shapes.Format(gi.ShapeSpan)}, expected {Shapes.Format(inputs[i].ShapeSpan)}");
+                Accumulate(grads, inputs[i], gi);
+            }
+            if (!retainGraph)
+            {
+                fn.Released = true;
+                fn.ReleaseSaved();
+            }
+            if (AnomalyMode.Enabled) AnomalyMode.CheckGradients(fn, inputGrads);
+        }
+    }
+
+    static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g)
+    {
+        grads[t] = grads.TryGetValue(t, out var prev) ? prev + g : g;
+    }
+
+    /// <summary>Tensors reachable from the outputs, each after every tensor that depends on it.</summary>
+    static List<Tensor> TopologicalOrder(Tensor[] outputs)
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        // Iterative DFS (graphs of deep models overflow a recursive one).
+        var stack = new Stack<(Tensor node, int next)>();
+        foreach (var root in outputs)
+        {
+            if (!visited.Add(root)) continue;
+            stack.Push((root, 0));
+            while (stack.Count > 0)
+            {
+                var (node, next) = stack.Pop();
+                var inputs = node.GradFn?.InputArray ?? [];
+                if (next < inputs.Length)
+                {
+                    stack.Push((node, next + 1));
+                    var child = inputs[next];
+                    if (child.RequiresGrad && visited.Add(child)) stack.Push((child, 0));
+                }
+                else order.Add(node);
+            }
+        }
+        order.Reverse();
+        return order;
+    }
+}

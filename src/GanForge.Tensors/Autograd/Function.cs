@@ -1,0 +1,60 @@
+namespace GanForge;
+
+/// <summary>
+/// One differentiable op: a node of the graph that produced a tensor.
+/// Subclasses compute their forward value with kernels, call <see cref="Record"/>, and
+/// implement <see cref="Backward"/> with differentiable tensor ops so that, when the engine
+/// runs with createGraph, gradients of gradients work.
+/// </summary>
+public abstract class Function
+{
+    Tensor[] _inputs = [];
+
+    /// <summary>The op's name as shown in grad_fn and error messages.</summary>
+    public virtual string Name => GetType().Name + "Backward";
+
+    /// <summary>The inputs this node was applied to.</summary>
+    public IReadOnlyList<Tensor> Inputs => _inputs;
+
+    internal Tensor[] InputArray => _inputs;
+
+    /// <summary>Set once the graph has been freed by a Backward without retainGraph.</summary>
+    internal bool Released { get; set; }
+
+    /// <summary>Whether input <paramref name="i"/> needs a gradient.</summary>
+    protected bool NeedsGrad(int i) => _inputs[i].RequiresGrad;
+
+    /// <summary>
+    /// Gradients w.r.t. each input given <paramref name="grad"/>, the gradient w.r.t. the output;
+    /// null where an input needs none. Runs with grad mode on exactly when the engine creates a graph.
+    /// </summary>
+    protected internal abstract Tensor?[] Backward(Tensor grad);
+
+    /// <summary>Frees what the node saved for backward (called after a Backward without retainGraph).</summary>
+    protected internal virtual void ReleaseSaved() { }
+
+    /// <summary>
+    /// Attaches <paramref name="fn"/> as the producer of <paramref name="output"/> when grad mode is on
+    /// and some input requires grad; returns <paramref name="output"/>.
+    /// </summary>
+    protected static Tensor Record(Function fn, Tensor output, params Tensor[] inputs)
+    {
+        if (!GradMode.IsEnabled) return output;
+        bool any = false;
+        foreach (var t in inputs) any |= t.RequiresGrad;
+        if (!any) return output;
+        fn._inputs = inputs;
+        output.GradFn = fn;
+        output.MarkRequiresGrad();
+        if (AnomalyMode.Enabled) AnomalyMode.CheckForward(fn.Name, output);
+        return output;
+    }
+
+    /// <summary>True when the op's result would be recorded (so forward can skip saving state otherwise).</summary>
+    protected static bool WillRecord(params Tensor[] inputs)
+    {
+        if (!GradMode.IsEnabled) return false;
+        foreach (var t in inputs) if (t.RequiresGrad) return true;
+        return false;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Numerics.Tensors;
+
+namespace GanForge.Functions;
+
+// y = x + s; dx = g
+internal sealed class AddScalar : Function
+{
+    public static Tensor Apply(Tensor x, float s)
+    {
+        var y = new Tensor(x.Shape);
+        TensorPrimitives.Add(x.Data, s, y.Data);
+        return Record(new AddScalar(), y, x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g) => [g];
+}
+
+// y = x * s; dx = g * s
+internal sealed class MulScalar(float s) : Function
+{
+    public static Tensor Apply(Tensor x, float s)
+    {
+        var y = new Tensor(x.Shape);
+        TensorPrimitives.Multiply(x.Data, s, y.Data);
+        return Record(new MulScalar(s), y, x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g) => [g * s];
+}
+
+// y = x ^ p; dx = g * p * x^(p-1)
+internal sealed class PowScalar(float p) : Function
+{
+    public static Tensor Apply(Tensor x, float p)
+    {
+        var y = new Tensor(x.Shape);
+        if (p == 2f) TensorPrimitives.Multiply(x.Data, x.Data, y.Data);
+        else TensorPrimitives.Pow(x.Data, p, y.Data);
+        return Record(new PowScalar(p), y, x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        var x = Inputs[0];
+        return [p == 2f ? g * x * 2f : g * x.Pow(p - 1f) * p];
+    }
+}
+
+// y = -x; dx = -g
+internal sealed class Neg : Function
+{
+    public static Tensor Apply(Tensor x)
+    {
+        var y = new Tensor(x.Shape);
+        TensorPrimitives.Negate(x.Data, y.Data);
+        return Record(new Neg(), y, x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g) => [-g];
+}

@@ -1,0 +1,118 @@
+using System.Numerics.Tensors;
+
+namespace GanForge.Functions;
+
+// y = exp(x); dx = g * y
+internal sealed class Exp : Function
+{
+    Tensor? _y;
+    public static Tensor Apply(Tensor x)
+    {
+        var y = new Tensor(x.Shape);
+        TensorPrimitives.Exp(x.Data, y.Data);
+        var fn = new Exp();
+        Record(fn, y, x);
+        fn._y = y;
+        return y;
+    }
+    protected internal override Tensor?[] Backward(Tensor g) => [g * _y!];
+    protected internal override void ReleaseSaved() => _y = null;
+}
+
+// y = log(x); dx = g / x
+internal sealed class Log : Function
+{
+    public static Tensor Apply(Tensor x)
+    {
+        var y = new Tensor(x.Shape);
+        TensorPrimitives.Log(x.Data, y.Data);
+        return Record(new Log(), y, x);
+    }
+    protected internal override Tensor?[] Backward(Tensor g) => [g / Inputs[0]];
+}
+
+// y = sqrt(x); dx = g / (2 y)
+internal sealed class Sqrt : Function
+{
+    Tensor? _y;
+    public static Tensor Apply(Tensor x)
+    {
+        var y = new Tensor(x.Shape);
+        TensorPrimitives.Sqrt(x.Data, y.Data);
+        var fn = new Sqrt();
+        Record(fn, y, x);
+        fn._y = y;
+        return y;
+    }
+    protected internal override Tensor?[] Backward(Tensor g) => [g / (_y! * 2f)];
+    protected internal override void ReleaseSaved() => _y = null;
+}
+
+// y = tanh(x); dx = g * (1 - y^2)
+internal sealed class Tanh : Function
+{
+    Tensor? _y;
+    public static Tensor Apply(Tensor x)
+    {
+        var y = new Tensor(x.Shape);
+        TensorPrimitives.Tanh(x.Data, y.Data);
+        var fn = new Tanh();
+        Record(fn, y, x);
+        fn._y = y;
+        return y;
+    }
+    protected internal override Tensor?[] Backward(Tensor g) => [g * (1f - _y! * _y!)];
+    protected internal override void ReleaseSaved() => _y = null;
+}
+
+// y = 1 / (1 + exp(-x)); dx = g * y * (1 - y)
+internal sealed class Sigmoid : Function
+{
+    Tensor? _y;
+    public static Tensor Apply(Tensor x)
+    {
+        var y = new Tensor(x.Shape);
+        TensorPrimitives.Sigmoid(x.Data, y.Data);
+        var fn = new Sigmoid();
+        Record(fn, y, x);
+        fn._y = y;
+        return y;
+    }
+    protected internal override Tensor?[] Backward(Tensor g) => [g * _y! * (1f - _y!)];
+    protected internal override void ReleaseSaved() => _y = null;
+}
+
+// y = x > 0 ? x : slope * x (ReLU when slope = 0); dx = g * (x > 0 ? 1 : slope)
+internal sealed class LeakyRelu(float slope) : Function
+{
+    public static Tensor Apply(Tensor x, float slope)
+    {
+        var y = new Tensor(x.Shape);
+        var xs = x.Data; var ys = y.Data;
+        if (slope == 0f) TensorPrimitives.Max(xs, 0f, ys);
+        else for (int i = 0; i < xs.Length; i++) ys[i] = xs[i] > 0f ? xs[i] : slope * xs[i];
+        return Record(new LeakyRelu(slope), y, x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        // The mask is a constant of x: its own derivative is zero almost everywhere.
+        var x = Inputs[0].Data;
+        var mask = new Tensor(Inputs[0].Shape);
+        var m = mask.Data;
+        for (int i = 0; i < m.Length; i++) m[i] = x[i] > 0f ? 1f : slope;
+        return [g * mask];
+    }
+}
+
+// y = |x|; dx = g * sign(x)
+internal sealed class Abs : Function
+{
+    public static Tensor Apply(Tensor x)
+    {
+        var y = new Tensor(x.Shape);
+        TensorPrimitives.Abs(x.Data, y.Data);
+        return Record(new Abs(), y, x);
+    }
+    protected internal override Tensor?[] Backward(Tensor g) => [g * Inputs[0].Sign()];
+}

@@ -1,0 +1,89 @@
+namespace GanForge;
+
+/// <summary>
+/// A seedable pseudo-random generator (xoshiro256** seeded through SplitMix64). Numbers are
+/// drawn serially, so one seed gives the same stream on every run and every thread count.
+/// </summary>
+public sealed class Generator
+{
+    ulong _s0, _s1, _s2, _s3;
+    double? _spareNormal;
+
+    public Generator(ulong seed = 0x5EED) => ManualSeed(seed);
+
+    /// <summary>The process-wide default generator used when an op is given none.</summary>
+    public static Generator Default { get; } = new();
+
+    /// <summary>Reseeds the default generator (as torch.manual_seed).</summary>
+    public static void ManualSeedAll(ulong seed) => Default.ManualSeed(seed);
+
+    public Generator ManualSeed(ulong seed)
+    {
+        ulong x = seed;
+        _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
+        _spareNormal = null;
+        return this;
+    }
+
+    static ulong SplitMix(ref ulong x)
+    {
+        ulong z = x += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>The next 64 random bits.</summary>
+    public ulong NextUInt64()
+    {
+        ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
+        ulong t = _s1 << 17;
+        _s2 ^= _s0; _s3 ^= _s1; _s1 ^= _s2; _s0 ^= _s3; _s2 ^= t;
+        _s3 = ulong.RotateLeft(_s3, 45);
+        return result;
+    }
+
+    /// <summary>Uniform in [0, 1) with 53 bits of precision.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Uniform in [0, 1) as float.</summary>
+    public float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
+
+    /// <summary>Uniform integer in [0, n).</summary>
+    public int NextInt(int n)
+    {
+        if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n), "NextInt: bound must be positive");
+        return (int)((NextUInt64() >> 33) % (ulong)n);
+    }
+
+    /// <summary>Standard normal (Box–Muller, pairs cached).</summary>
+    public double NextNormal()
+    {
+        if (_spareNormal is double s) { _spareNormal = null; return s; }
+        double u1, u2;
+        do u1 = NextDouble(); while (u1 <= double.Epsilon);
+        u2 = NextDouble();
+        double r = Math.Sqrt(-2.0 * Math.Log(u1));
+        _spareNormal = r * Math.Sin(2 * Math.PI * u2);
+        return r * Math.Cos(2 * Math.PI * u2);
+    }
+
+    /// <summary>The full state, for checkpoints.</summary>
+    public ulong[] GetState() => [_s0, _s1, _s2, _s3, _spareNormal is double d ? 1UL : 0UL, BitConverter.DoubleToUInt64Bits(_spareNormal ?? 0)];
+
+    /// <summary>Restores a state from <see cref="GetState"/>.</summary>
+    public void SetState(ReadOnlySpan<ulong> state)
+    {
+        if (state.Length != 6) throw new ArgumentException($"Generator.SetState: expected 6 words, got {state.Length}");
+        (_s0, _s1, _s2, _s3) = (state[0], state[1], state[2], state[3]);
+        _spareNormal = state[4] != 0 ? BitConverter.UInt64BitsToDouble(state[5]) : null;
+    }
+
+    /// <summary>Fisher–Yates permutation of [0, n).</summary>
+    public int[] Permutation(int n)
+    {
+        var p = Enumerable.Range(0, n).ToArray();
+        for (int i = n - 1; i > 0; i--) { int j = NextInt(i + 1); (p[i], p[j]) = (p[j], p[i]); }
+        return p;
+    }
+}
