@@ -1,0 +1,149 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+
+namespace GanForge.Serialization;
+
+/// <summary>
+/// The safetensors format (as the safetensors library writes it): an 8-byte little-endian header
+/// length, a JSON header mapping names to {dtype, shape, data_offsets}, then raw little-endian data.
+/// GanForge tensors are float32; F64/F16/BF16/I64/I32/U8/BOOL are converted to float on read.
+/// </summary>
+public static class SafeTensors
+{
+    /// <summary>Reads every tensor of a file, in header order.</summary>
+    public static Dictionary<string, Tensor> Load(string path) => Read(path).Tensors;
+
+    /// <summary>Reads every tensor and the optional string metadata (__metadata__).</summary>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new IOException($"safetensors: cannot read '{path}': {e.Message}", e); }
+        return Parse(bytes, path);
+    }
+
+    internal static (Dictionary<string, Tensor>, Dictionary<string, string>) Parse(byte[] bytes, string source)
+    {
+        if (bytes.Length < 8)
+            throw new InvalidDataException($"safetensors: '{source}' is {bytes.Length} bytes, too short for a header");
+        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (headerLen > (ulong)(bytes.Length - 8))
+            throw new InvalidDataException($"safetensors: '{source}' declares a {headerLen}-byte header but holds {bytes.Length - 8} bytes after the length (truncated or not safetensors)");
+        int dataStart = 8 + (int)headerLen;
+        long dataLen = bytes.Length - dataStart;
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLen)); }
+        catch (JsonException e) { throw new InvalidDataException($"safetensors: '{source}' has a corrupt JSON header: {e.Message}", e); }
+
+        var tensors = new Dictionary<string, Tensor>();
+        var metadata = new Dictionary<string, string>();
+        using (doc)
+        {
+            foreach (var entry in doc.RootElement.EnumerateObject())
+            {
+                if (entry.Name == "__metadata__")
+                {
+                    foreach (var m in entry.Value.EnumerateObject()) metadata[m.Name] = m.Value.GetString() ?? "";
+                    continue;
+                }
+                string name = entry.Name;
+                string dtype; int[] shape; long begin, end;
+                try
+                {
+                    dtype = entry.Value.GetProperty("dtype").GetString()!;
+                    shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+                    var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+                    (begin, end) = (offsets[0], offsets[1]);
+                }
+                catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException or FormatException)
+                { throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has a malformed header entry", e); }
+
+                int elemSize = ElementSize(dtype, name, source);
+                long numel = Shapes.Numel(shape);
+                if (begin < 0 || end < begin || end > dataLen)
+                    throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' spans bytes [{begin},{end}) but the data section has {dataLen} bytes (truncated?)");
+                if (end - begin != numel * elemSize)
+                    throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' of {dtype} {Shapes.Format(shape)} needs {numel * elemSize} bytes, header gives {end - begin}");
+                tensors[name] = Decode(bytes.AsSpan(dataStart + (int)begin, (int)(end - begin)), dtype, shape);
+            }
+        }
+        return (tensors, metadata);
+    }
+
+    static int ElementSize(string dtype, string name, string source) => dtype switch
+    {
+        "F32" or "I32" => 4,
+        "F64" or "I64" => 8,
+        "F16" or "BF16" or "I16" => 2,
+        "U8" or "I8" or "BOOL" => 1,
+        _ => throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has unsupported dtype {dtype}"),
+    };
+
+    static Tensor Decode(ReadOnlySpan<byte> raw, string dtype, int[] shape)
+    {
+        var t = new Tensor(shape);
+        var d = t.Data;
+        for (int i = 0; i < d.Length; i++)
+        {
+            d[i] = dtype switch
+            {
+                "F32" => BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]),
+                "F64" => (float)BinaryPrimitives.ReadDoubleLittleEndian(raw[(i * 8)..]),
+                "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(raw[(i * 2)..]),
+                "BF16" => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw[(i * 2)..]) << 16),
+                "I64" => BinaryPrimitives.ReadInt64LittleEndian(raw[(i * 8)..]),
+                "I32" => BinaryPrimitives.ReadInt32LittleEndian(raw[(i * 4)..]),
+                "I16" => BinaryPrimitives.ReadInt16LittleEndian(raw[(i * 2)..]),
+                "I8" => (sbyte)raw[i],
+                _ => raw[i],
+            };
+        }
+        return t;
+    }
+
+    /// <summary>
+    /// Writes tensors atomically (temp file, then rename). Tensors are stored as F32 unless their name
+    /// is in <paramref name="int64Names"/> (e.g. BatchNorm's num_batches_tracked, an int64 in PyTorch).
+    /// </summary>
+    public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null, ISet<string>? int64Names = null)
+    {
+        var list = tensors.ToList();
+        var header = new Dictionary<string, object>();
+        if (metadata is { Count: > 0 }) header["__metadata__"] = metadata;
+        long offset = 0;
+        foreach (var (name, t) in list)
+        {
+            bool i64 = int64Names?.Contains(name) == true;
+            long size = (long)t.Numel * (i64 ? 8 : 4);
+            header[name] = new { dtype = i64 ? "I64" : "F32", shape = t.Shape, data_offsets = new[] { offset, offset + size } };
+            offset += size;
+        }
+        var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
+        // Pad the header with spaces to an 8-byte boundary, as the reference writer does.
+        int pad = (8 - json.Length % 8) % 8;
+        var headerBytes = new byte[json.Length + pad];
+        json.CopyTo(headerBytes, 0);
+        headerBytes.AsSpan(json.Length).Fill((byte)' ');
+
+        AtomicFile.Write(path, stream =>
+        {
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)headerBytes.Length);
+            stream.Write(len);
+            stream.Write(headerBytes);
+            var buf = new byte[8];
+            foreach (var (name, t) in list)
+            {
+                bool i64 = int64Names?.Contains(name) == true;
+                foreach (float v in t.Data)
+                {
+                    if (i64) { BinaryPrimitives.WriteInt64LittleEndian(buf, (long)v); stream.Write(buf, 0, 8); }
+                    else { BinaryPrimitives.WriteSingleLittleEndian(buf, v); stream.Write(buf, 0, 4); }
+                }
+            }
+        });
+    }
+}
