@@ -1,0 +1,38 @@
+namespace GanForge.Bench;
+
+sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions(["dcgan28", "dcgan64", "mlpgan"], Environment.ProcessorCount, 20, 3, false, false,
+            FindPeer());
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            o = args[i] switch
+            {
+                "--workloads" => o with { Workloads = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
+                "--threads" => o with { Threads = int.Parse(Next()) },
+                "--iters" => o with { Iters = int.Parse(Next()) },
+                "--warmup" => o with { Warmup = int.Parse(Next()) },
+                "--compare" => o with { Compare = true },
+                "--generate" => o with { Generate = true },
+                "--peer" => o with { Peer = Next() },
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan --threads N --iters N --warmup N [--generate] [--compare] [--peer path/to/pytorch_peer.py]"),
+            };
+        }
+        return o;
+    }
+
+    static string FindPeer()
+    {
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d != null; d = d.Parent)
+        {
+            var p = Path.Combine(d.FullName, "..", "shared", "bench", "pytorch_peer.py");
+            if (File.Exists(p)) return Path.GetFullPath(p);
+            p = Path.Combine(d.FullName, "shared", "bench", "pytorch_peer.py");
+            if (File.Exists(p)) return Path.GetFullPath(p);
+        }
+        return "../shared/bench/pytorch_peer.py";
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using GanForge.Gan.Losses;
+using GanForge.Gan.Training;
+using GanForge.Gan.Zoo;
+using GanForge.Optim;
+
+namespace GanForge.Bench;
+
+/// <summary>The benchmark workloads, built from the zoo and trained with the trainer's own phases.</summary>
+static class Workloads
+{
+    public static GanModel Build(string name) => name switch
+    {
+        "dcgan28" => ModelZoo.Create("dcgan", new ModelSpec(1, 28)),
+        "dcgan64" => ModelZoo.Create("dcgan", new ModelSpec(1, 64)),
+        "mlpgan" => ModelZoo.Create("gan", new ModelSpec(1, 28)),
+        _ => throw new ArgumentException($"Unknown workload '{name}'. Known: dcgan28, dcgan64, mlpgan"),
+    };
+
+    public static int Batch(string name) => name switch { "dcgan28" => 128, "dcgan64" => 64, _ => 64 };
+
+    /// <summary>Median seconds per full D + G iteration after warm-up; reports images/s = batch / median.</summary>
+    public static Dictionary<string, object> Run(string name, int iters, int warmup)
+    {
+        var model = Build(name);
+        int batch = Batch(name);
+        var real = Tensor.Uniform([batch, .. model.ImageShape], -1f, 1f, new Generator(0));
+        var ctx = new TrainingContext
+        {
+            Model = model,
+            OptimizerG = new Adam(model.Generator.Parameters(), 2e-4f, beta1: 0.5f, beta2: 0.999f),
+            OptimizerD = new Adam(model.Discriminator.Parameters(), 2e-4f, beta1: 0.5f, beta2: 0.999f),
+            Loss = new NonSaturatingLoss(),
+            Labels = LabelOptions.Default,
+            Data = new FixedBatch(real),
+            Noise = new Generator(1),
+            LabelNoise = new Generator(2),
+        };
+        Phase[] phases = [new DiscriminatorPhase(1, mixedBatch: false), new GeneratorPhase()];
+        var times = new List<double>();
+        long allocatedBefore = 0; int gcBefore = 0;
+        for (int i = 0; i < warmup + iters; i++)
+        {
+            if (i == warmup) { allocatedBefore = GC.GetTotalAllocatedBytes(); gcBefore = GC.CollectionCount(0); }
+            var sw = Stopwatch.StartNew();
+            foreach (var p in phases) p.Run(ctx);
+            if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        double median = times[times.Count / 2];
+        return new Dictionary<string, object>
+        {
+            ["workload"] = name, ["threads"] = Engine.Threads, ["batch"] = batch,
+            ["iters_per_s"] = Math.Round(1 / median, 3), ["images_per_s"] = Math.Round(batch / median, 1),
+            ["gemm"] = GanForge.Kernels.Gemm.Backend,
+            ["alloc_mb_per_iter"] = Math.Round((GC.GetTotalAllocatedBytes() - allocatedBefore) / 1e6 / iters, 1),
+            ["gen0_gcs_per_iter"] = Math.Round((GC.CollectionCount(0) - gcBefore) / (double)iters, 2),
+            ["peak_working_set_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6, 0),
+        };
+    }
+
+    /// <summary>Generation alone: G forward in eval mode without a graph, batch 256.</summary>
+    public static Dictionary<string, object> Generation(string name, int iters, int warmup)
+    {
+        var model = Build(name);
+        model.Generator.Eval();
+        var rng = new Generator(3);
+        var times = new List<double>();
+        using var _ = GradMode.NoGrad();
+        for (int i = 0; i < warmup + iters; i++)
+        {
+            var z = model.SampleLatent(256, rng);
+            var sw = Stopwatch.StartNew();
+            model.Generator.Forward(z);
+            if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        double median = times[times.Count / 2];
+        return new Dictionary<string, object>
+        {
+            ["workload"] = name + "-generate", ["threads"] = Engine.Threads, ["batch"] = 256,
+            ["images_per_s"] = Math.Round(256 / median, 1),
+        };
+    }
+
+    sealed class FixedBatch(Tensor batch) : IBatchSource
+    {
+        public int BatchesPerEpoch => 1;
+        public (int Epoch, int Batch) Position => (0, 0);
+        public Tensor Next() => batch;
+        public void Seek(int epoch, int b) { }
+    }
+}

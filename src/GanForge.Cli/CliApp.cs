@@ -1,0 +1,27 @@
+using System.CommandLine;
+
+namespace GanForge.Cli;
+
+/// <summary>
+/// ganforge: train, sample, interpolate and inspect GANs. Commands only parse and print;
+/// the work is done by GanForge.Gan.
+/// </summary>
+public static class CliApp
+{
+    public static RootCommand Build() => new("GanForge: train, evaluate and use Generative Adversarial Networks in .NET")
+    {
+        TrainCommand.Create(),
+        SampleCommands.Sample(),
+        SampleCommands.Interpolate(),
+        SampleCommands.Info(),
+    };
+
+    /// <summary>Runs the command line; returns the exit code (0 ok, 1 usage, 2 bad input, 3 training diverged).</summary>
+    public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        var config = new InvocationConfiguration();
+        if (output != null) config.Output = output;
+        if (error != null) config.Error = error;
+        return Errors.Run(() => Build().Parse(args).Invoke(config));
+    }
+}

@@ -1,0 +1,1 @@
+return GanForge.Cli.CliApp.Run(args);

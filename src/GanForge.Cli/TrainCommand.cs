@@ -1,0 +1,102 @@
+using System.CommandLine;
+using GanForge.Gan;
+using GanForge.Gan.Training;
+using Spectre.Console;
+
+namespace GanForge.Cli;
+
+/// <summary>`ganforge train`: flags override a --config file, which overrides the defaults.</summary>
+static class TrainCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model") { Description = "Model: gan (MLP, Goodfellow et al.) or dcgan (default)" };
+        var data = new Option<string?>("--data") { Description = "fashion-mnist (Debian's files or the embedded test split), fashion-mnist-embedded, or a path: IDX folder/file, PNG folder, CIFAR-10 folder" };
+        var split = new Option<string?>("--split") { Description = "Fashion-MNIST split to train on: train (default) or test" };
+        var epochs = new Option<int?>("--epochs") { Description = "Passes over the data (default 5)" };
+        var batch = new Option<int?>("--batch-size") { Description = "Images per batch, m of Algorithm 1 (default 128)" };
+        var lr = new Option<float?>("--lr") { Description = "Learning rate (default: Adam 2e-4, SGD 0.01)" };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed for initialisation, data order and noise (default 1)" };
+        var outDir = new Option<string?>("--out") { Description = "Output folder (default runs/default)" };
+        var k = new Option<int?>("--k") { Description = "Discriminator steps per generator step (default 1)" };
+        var loss = new Option<string?>("--loss") { Description = "minimax or non-saturating (default)" };
+        var optimizer = new Option<string?>("--optimizer") { Description = "adam (default, betas 0.5/0.999) or sgd (momentum 0.5)" };
+        var smoothing = new Option<float?>("--label-smoothing") { Description = "One-sided label smoothing: real target 1-s (e.g. 0.1)" };
+        var flip = new Option<float?>("--label-flip") { Description = "Probability of flipping a discriminator label" };
+        var dBatch = new Option<string?>("--d-batch") { Description = "mixed (one half-real/half-fake batch, Algorithm 1) or separate (default)" };
+        var pretrain = new Option<int?>("--pretrain-ae") { Description = "Epochs of autoencoder pre-training of the generator (default 0)" };
+        var size = new Option<int?>("--image-size") { Description = "Resize images to 28, 32 or 64" };
+        var ema = new Option<float?>("--ema") { Description = "EMA decay of generator weights, e.g. 0.999 (default off)" };
+        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many generator steps" };
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N training images" };
+        var logEvery = new Option<int?>("--log-every") { Description = "Log every N generator steps (default 50)" };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all cores)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint" };
+        var config = new Option<string?>("--config") { Description = "YAML file of settings (same keys as the run's config.yaml)" };
+
+        var cmd = new Command("train", "Train a GAN; writes config.yaml, metrics.jsonl, sample grids and checkpoints into --out")
+        {
+            model, data, split, epochs, batch, lr, seed, outDir, k, loss, optimizer, smoothing, flip, dBatch,
+            pretrain, size, ema, maxSteps, limit, logEvery, threads, resume, config,
+        };
+        cmd.SetAction(r => Errors.Guard(() =>
+        {
+            var c = r.GetValue(config) is { } file
+                ? TrainConfig.FromYaml(File.ReadAllText(file), file)
+                : new TrainConfig();
+            void Set<T>(Option<T?> o, Action<T> apply) where T : class { if (r.GetValue(o) is { } v) apply(v); }
+            void SetV<T>(Option<T?> o, Action<T> apply) where T : struct { if (r.GetValue(o) is { } v) apply(v); }
+            Set(model, v => c.Model = v); Set(data, v => c.Data = v); Set(split, v => c.Split = v);
+            SetV(epochs, v => c.Epochs = v); SetV(batch, v => c.BatchSize = v); SetV(lr, v => c.Lr = v);
+            SetV(seed, v => c.Seed = v); Set(outDir, v => c.Out = v); SetV(k, v => c.K = v);
+            Set(loss, v => c.Loss = v); Set(optimizer, v => c.Optimizer = v);
+            SetV(smoothing, v => c.LabelSmoothing = v); SetV(flip, v => c.LabelFlip = v); Set(dBatch, v => c.DBatch = v);
+            SetV(pretrain, v => c.PretrainAe = v); SetV(size, v => c.ImageSize = v); SetV(ema, v => c.Ema = v);
+            SetV(maxSteps, v => c.MaxSteps = v); SetV(limit, v => c.Limit = v); SetV(logEvery, v => c.LogEvery = v);
+            SetV(threads, v => c.Threads = v);
+            return Train(c, r.GetValue(resume));
+        }));
+        return cmd;
+    }
+
+    static int Train(TrainConfig config, bool resume)
+    {
+        var trainer = TrainingSetup.Create(config, resume);
+        var console = AnsiConsole.Console;
+        console.MarkupLine($"[bold]GanForge[/] training [green]{config.Model}[/] on {Markup.Escape(config.Data)} " +
+                           $"({trainer.Model.ImageShape[0]}x{trainer.Model.ImageShape[1]}x{trainer.Model.ImageShape[2]}), " +
+                           $"{config.Epochs} epochs, batch {config.BatchSize}, {Markup.Escape(TrainingSetup.EngineDescription)}");
+        console.MarkupLine($"Writing to [blue]{Markup.Escape(Path.GetFullPath(config.Out))}[/]");
+        trainer.Warning += w => console.MarkupLine($"[yellow]warning (step {w.Step}):[/] {Markup.Escape(w.Message)}");
+        trainer.Info += m => console.MarkupLine($"[grey]{Markup.Escape(m)}[/]");
+
+        if (console.Profile.Capabilities.Interactive)
+        {
+            console.Progress()
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(),
+                         new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("starting", maxValue: trainer.TotalSteps);
+                    task.Value = trainer.Step;
+                    trainer.Progress += p => { task.Value = p.Step; task.Description = Markup.Escape(Describe(p)); };
+                    trainer.Run();
+                });
+        }
+        else
+        {
+            trainer.Progress += p => console.WriteLine(Describe(p));
+            trainer.Run();
+        }
+        console.MarkupLine($"[green]done[/]: samples in {Markup.Escape(Path.Combine(config.Out, "samples.png"))}, " +
+                           $"checkpoint in {Markup.Escape(Path.Combine(config.Out, Checkpoint.FileName))}");
+        return 0;
+    }
+
+    static string Describe(TrainProgress p)
+    {
+        double S(string k) => p.Stats.TryGetValue(k, out var v) ? v : double.NaN;
+        return $"epoch {Math.Min(p.Epoch + 1, p.Epochs)}/{p.Epochs} step {p.Step}/{p.TotalSteps} | loss D {S("loss_d"):F3} G {S("loss_g"):F3} | " +
+               $"D(x) {S("d_real"):F2} D(G(z)) {S("d_fake"):F2} | acc real {S("acc_real"):P0} fake {S("acc_fake"):P0} | {p.ImagesPerSecond:F0} img/s";
+    }
+}
