@@ -30,4 +30,14 @@ public class OpParityTests
         for (int i = 0; i < xs.Length; i++)
             Fixtures.AssertClose(f[$"gx{i}"], grads[i] ?? Tensor.ZerosLike(xs[i]), op.Rtol, op.Atol, $"{name} gradient of x{i}");
     }
+
+    [Fact]
+    public void Fixtures_EachFileHasATableEntry()
+    {
+        var files = Directory.GetFiles(Path.Combine(Fixtures.Root, "ops"), "*.safetensors")
+            .Select(Path.GetFileNameWithoutExtension).ToHashSet();
+        var names = OpTable.All.Select(c => c.Name).ToHashSet();
+        Assert.Empty(files.Except(names));
+        Assert.Empty(names.Except(files!));
+    }
 }
