@@ -28,6 +28,7 @@ public sealed partial class Tensor
     (Tensor, Tensor) ExtremumDim(int dim, bool keepDim, bool max, string op)
     {
         int d = Shapes.NormalizeDim(dim, Rank, op);
+        if (Rank == 0) return (Reshape([]), Scalar(0f));
         var index = ArgIndex(d, max, op);
         // Gathering at the chosen positions routes the gradient back to exactly those positions.
         var values = Gather(d, index);

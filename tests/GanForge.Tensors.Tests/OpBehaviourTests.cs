@@ -116,4 +116,20 @@ public class OpBehaviourTests
         Assert.False(x.Gt(0f).RequiresGrad);
         Assert.Null(x.Eq(x).GradFn);
     }
+
+    [Fact]
+    public void MaxDim_OfScalar_ReturnsItAtIndexZero()
+    {
+        var (values, indices) = Tensor.Scalar(4f).Max(0);
+        Assert.Equal(4f, values.Item());
+        Assert.Equal(0f, indices.Item());
+    }
+
+    [Fact]
+    public void Stack_NegativeDim_InsertsFromTheEnd()
+    {
+        var y = Tensor.Stack([Tensor.Zeros(2, 3), Tensor.Ones(2, 3)], -1);
+        Assert.Equal([2, 3, 2], y.Shape);
+        Assert.Equal([0f, 1f, 0f, 1f], y.ToArray()[..4]);
+    }
 }

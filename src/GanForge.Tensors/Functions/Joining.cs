@@ -9,6 +9,7 @@ internal sealed class Cat(int dim) : Function
     {
         if (xs.Length == 0) throw new ArgumentException("Cat: expected at least one tensor");
         var first = xs[0];
+        if (first.Rank == 0) throw new ArgumentException("Cat: zero-dimensional tensors cannot be concatenated; use Stack");
         int d = Shapes.NormalizeDim(dim, first.Rank, "Cat");
         var shape = first.Shape;
         shape[d] = 0;
