@@ -11,10 +11,11 @@ public static class PixelConvert
     {
         if (dst.Length < src.Length) throw new ArgumentException($"PixelConvert.ToBytes: destination of {dst.Length} bytes is shorter than {src.Length} values");
         if (!(hi > lo)) throw new ArgumentException($"PixelConvert.ToBytes: range [{lo}, {hi}] is empty");
-        float scale = 1f / (hi - lo);
+        float range = hi - lo;
         for (int i = 0; i < src.Length; i++)
         {
-            float v = Math.Clamp((src[i] - lo) * scale, 0f, 1f); // NaN survives Clamp and falls to 0 below
+            // Divide rather than multiply by a reciprocal so values at exact .5 steps round as torchvision's do.
+            float v = Math.Clamp((src[i] - lo) / range, 0f, 1f); // NaN survives Clamp and falls to 0 below
             float b = v * 255f + 0.5f;
             dst[i] = b >= 255f ? (byte)255 : b > 0f ? (byte)b : (byte)0;
         }
