@@ -73,7 +73,8 @@ public static class PngEncoder
             int predictor = f switch { 0 => 0, 1 => a, 2 => b, 3 => (a + b) >> 1, _ => PngDecoder.Paeth(a, b, c) };
             byte v = (byte)(cur[i] - predictor);
             dst[i] = v;
-            cost += Math.Abs((sbyte)v);
+            int signed = (sbyte)v;
+            cost += signed < 0 ? -signed : signed; // Math.Abs would throw on -128
         }
         return cost;
     }

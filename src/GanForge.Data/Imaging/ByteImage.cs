@@ -65,7 +65,7 @@ public sealed class ByteImage
     {
         int plane = Width * Height;
         for (int ch = 0; ch < Channels; ch++)
-            for (int i = 0; i < plane; i++) dst[ch * plane + i] = Pixels[i * Channels + ch] * (1f / 255f);
+            for (int i = 0; i < plane; i++) dst[ch * plane + i] = Pixels[i * Channels + ch] / 255f;
     }
 
     internal void ToPlanarBytes(Span<byte> dst)

@@ -21,10 +21,9 @@ public static class PixelConvert
         }
     }
 
-    /// <summary>Maps bytes 0..255 to floats in [0, 1].</summary>
+    /// <summary>Maps bytes 0..255 to floats in [0, 1], dividing as torchvision's ToTensor does so values match bit for bit.</summary>
     public static void ToFloats(ReadOnlySpan<byte> src, Span<float> dst)
     {
-        const float inv = 1f / 255f;
-        for (int i = 0; i < src.Length; i++) dst[i] = src[i] * inv;
+        for (int i = 0; i < src.Length; i++) dst[i] = src[i] / 255f;
     }
 }
