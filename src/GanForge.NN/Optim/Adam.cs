@@ -44,11 +44,10 @@ public class Adam : Optimizer
 
         TensorPrimitives.Multiply(m, (float)o.Beta1, m);
         TensorPrimitives.FusedMultiplyAdd(g, (float)(1 - o.Beta1), m, m);
-        // addcmul_: v + (value·g)·g
+        // addcmul_: v + (value·g)·g, fused like the compiled scalar kernel of PyTorch on x86-64
         TensorPrimitives.Multiply(v, (float)o.Beta2, v);
         TensorPrimitives.Multiply(g, (float)(1 - o.Beta2), tmp);
-        TensorPrimitives.Multiply(tmp, g, tmp);
-        TensorPrimitives.Add(v, tmp, v);
+        TensorPrimitives.FusedMultiplyAdd(tmp, g, v, v);
 
         double biasCorrection1 = 1 - Math.Pow(o.Beta1, step);
         double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(o.Beta2, step));

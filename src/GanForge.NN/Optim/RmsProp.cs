@@ -40,16 +40,15 @@ public sealed class RmsProp : Optimizer
 
         TensorPrimitives.Multiply(square, (float)o.Alpha, square);
         TensorPrimitives.Multiply(g, (float)(1 - o.Alpha), tmp);
-        TensorPrimitives.Multiply(tmp, g, tmp);
-        TensorPrimitives.Add(square, tmp, square);
+        TensorPrimitives.FusedMultiplyAdd(tmp, g, square, square);
 
         if (o.Centered)
         {
             var gradAvg = state.Buffer("grad_avg", param);
             TensorPrimitives.Multiply(gradAvg, (float)o.Alpha, gradAvg);
             TensorPrimitives.FusedMultiplyAdd(g, (float)(1 - o.Alpha), gradAvg, gradAvg);
-            TensorPrimitives.Multiply(gradAvg, gradAvg, tmp);
-            TensorPrimitives.Subtract(square, tmp, avg);
+            TensorPrimitives.Negate(gradAvg, tmp);
+            TensorPrimitives.FusedMultiplyAdd(tmp, gradAvg, square, avg);
             TensorPrimitives.Sqrt(avg, avg);
         }
         else TensorPrimitives.Sqrt(square, avg);
