@@ -92,15 +92,20 @@ public abstract class Optimizer
     /// <summary>Performs one update of every parameter that has a gradient.</summary>
     public void Step()
     {
-        foreach (var group in _groups)
-            foreach (var p in group.Params)
+        // Index loops: enumerating IReadOnlyList through the interface would allocate on every step.
+        for (int gi = 0; gi < _groups.Count; gi++)
+        {
+            var group = _groups[gi];
+            for (int pi = 0; pi < group.Params.Count; pi++)
             {
+                var p = group.Params[pi];
                 if (p.Grad is not { } grad) continue;
                 if (!grad.ShapeSpan.SequenceEqual(p.ShapeSpan))
                     throw new InvalidOperationException($"{TypeName}: gradient of shape {Shapes.Format(grad.ShapeSpan)} for parameter {p.Name ?? ""}{Shapes.Format(p.ShapeSpan)}");
                 if (!_state.TryGetValue(p, out var state)) _state[p] = state = new ParamState();
                 Update(group, p, grad.Data, state);
             }
+        }
     }
 
     /// <summary>Applies one update to a parameter; <paramref name="grad"/> must not be modified.</summary>

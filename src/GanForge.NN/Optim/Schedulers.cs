@@ -6,6 +6,7 @@ public sealed class StepLR : LrScheduler
     readonly int _stepSize;
     readonly double _gamma;
 
+    /// <summary>Decays every <paramref name="stepSize"/> epochs by <paramref name="gamma"/>; applies epoch 0 at once.</summary>
     public StepLR(Optimizer optimizer, int stepSize, double gamma = 0.1) : base(optimizer)
     {
         if (stepSize <= 0) throw new ArgumentException($"StepLR: step_size must be positive, got {stepSize}");
@@ -22,6 +23,7 @@ public sealed class ExponentialLR : LrScheduler
 {
     readonly double _gamma;
 
+    /// <summary>Decays every epoch by <paramref name="gamma"/>; applies epoch 0 at once.</summary>
     public ExponentialLR(Optimizer optimizer, double gamma) : base(optimizer)
     {
         _gamma = gamma;
@@ -42,6 +44,7 @@ public sealed class LinearLR : LrScheduler
     readonly double _start, _end;
     readonly int _totalIters;
 
+    /// <summary>Ramps the factor from <paramref name="startFactor"/> to <paramref name="endFactor"/> over <paramref name="totalIters"/> epochs; epoch 0 sets lr·startFactor at once.</summary>
     public LinearLR(Optimizer optimizer, double startFactor = 1.0 / 3, double endFactor = 1.0, int totalIters = 5) : base(optimizer)
     {
         if (!(startFactor > 0 && startFactor <= 1))
@@ -73,6 +76,7 @@ public sealed class CosineAnnealingLR : LrScheduler
     readonly int _tMax;
     readonly double _etaMin;
 
+    /// <summary>Anneals to <paramref name="etaMin"/> over <paramref name="tMax"/> epochs (PyTorch's T_max and eta_min).</summary>
     public CosineAnnealingLR(Optimizer optimizer, int tMax, double etaMin = 0) : base(optimizer)
     {
         if (tMax <= 0) throw new ArgumentException($"CosineAnnealingLR: T_max must be positive, got {tMax}");

@@ -90,6 +90,22 @@ public class OptimizerTests
         finally { File.Delete(path); }
     }
 
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Step_AfterTheFirst_AllocatesNothing(string name)
+    {
+        var f = Fixtures.Load("optim", name);
+        var (p0, p1) = InitialParams(f);
+        var opt = Cases[name](p0, p1);
+        SetGrads(f, 0, p0, p1);
+        opt.Step();
+        opt.Step(); // the JIT may allocate on first calls of generic TensorPrimitives paths
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        opt.Step();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+    }
+
     [Fact]
     public void StateDict_Adam_NamesBuffersByParamIndexAndRecordsSteps()
     {
