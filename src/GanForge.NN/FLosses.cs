@@ -77,13 +77,10 @@ public static partial class F
         foreach (float v in input.Data)
             if (!(v >= 0f && v <= 1f))
                 throw new ArgumentException($"BinaryCrossEntropy: input values must lie in [0, 1], found {v}");
-        var loss = -(target * ClampedLog(input) + (1f - target) * ClampedLog(1f - input));
+        var loss = Functions.BinaryCrossEntropy.Apply(input, target);
         if (weight != null) loss = loss * weight;
         return Reduce(loss, reduction, "BinaryCrossEntropy");
     }
-
-    // max(log x, -100) = -100 + relu(log x + 100), composed from core ops (the ops helper owns clamp).
-    static Tensor ClampedLog(Tensor x) => (x.Log() + 100f).Relu() - 100f;
 
     /// <summary>
     /// Binary cross-entropy on logits, computed stably:
