@@ -37,7 +37,7 @@ internal sealed class Embedding(int[] idx, Tensor indices) : Function
 }
 
 // g: (*,D), idx: (*) -> y: (V,D); y[idx[j]] += g[j]; dg = gather(gg, idx)
-internal sealed class EmbeddingScatter(int[] idx, Tensor indices) : Function
+internal sealed class EmbeddingScatter(Tensor indices) : Function
 {
     public static Tensor Apply(Tensor g, int[] idx, Tensor indices, int count)
     {
@@ -49,7 +49,7 @@ internal sealed class EmbeddingScatter(int[] idx, Tensor indices) : Function
             var row = ys.Slice(idx[j] * dim, dim);
             System.Numerics.Tensors.TensorPrimitives.Add(row, gs.Slice(j * dim, dim), row);
         }
-        return Record(new EmbeddingScatter(idx, indices), y, g);
+        return Record(new EmbeddingScatter(indices), y, g);
     }
 
     protected internal override Tensor?[] Backward(Tensor gg) => [Embedding.Apply(gg, indices)];
