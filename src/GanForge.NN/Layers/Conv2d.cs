@@ -38,7 +38,7 @@ public sealed class Conv2d : Module
     {
         if (input.Rank != 4 || input.Size(1) != InChannels)
             throw new ArgumentException($"Conv2d: input {Shapes.Format(input.ShapeSpan)} should be (N,{InChannels},H,W) for weight {Shapes.Format(Weight.ShapeSpan)}");
-        return Tensor.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
+        return Tensor.Conv2d(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, Padding, Dilation, Groups);
     }
 
     protected override string ExtraRepr() =>

@@ -39,7 +39,7 @@ public sealed class ConvTranspose2d : Module
     {
         if (input.Rank != 4 || input.Size(1) != InChannels)
             throw new ArgumentException($"ConvTranspose2d: input {Shapes.Format(input.ShapeSpan)} should be (N,{InChannels},H,W) for weight {Shapes.Format(Weight.ShapeSpan)}");
-        return Tensor.ConvTranspose2d(input, Weight, Bias, Stride, Padding, OutputPadding, Groups, Dilation);
+        return Tensor.ConvTranspose2d(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, Padding, OutputPadding, Groups, Dilation);
     }
 
     protected override string ExtraRepr() =>
