@@ -25,7 +25,7 @@ public abstract class Module
     public Tensor Call(Tensor input) => Forward(input);
 
     /// <summary>Registers a trainable tensor under <paramref name="name"/>; it is marked RequiresGrad.</summary>
-    protected Tensor RegisterParameter(string name, Tensor tensor)
+    protected internal Tensor RegisterParameter(string name, Tensor tensor)
     {
         CheckName(name);
         tensor.RequiresGrad = true;
@@ -41,7 +41,7 @@ public abstract class Module
     }
 
     /// <summary>Registers a non-trainable tensor that is part of the state (e.g. running statistics).</summary>
-    protected Tensor RegisterBuffer(string name, Tensor tensor, bool persistent = true)
+    protected internal Tensor RegisterBuffer(string name, Tensor tensor, bool persistent = true)
     {
         CheckName(name);
         _buffers.Add(new(name, tensor));
@@ -75,7 +75,35 @@ public abstract class Module
     }
 
     /// <summary>Removes a registered parameter (used by wrappers that reparameterise a weight).</summary>
-    protected void RemoveParameter(string name) => _parameters.RemoveAll(p => p.Key == name);
+    protected internal void RemoveParameter(string name) => _parameters.RemoveAll(p => p.Key == name);
+
+    readonly Dictionary<string, Func<Tensor>> _reparameterized = [];
+
+    /// <summary>
+    /// The tensor Forward should use for parameter <paramref name="name"/>: the value computed by an
+    /// installed reparameterisation (such as spectral norm), else the registered parameter (null if absent).
+    /// Layers read their weights through this so wrappers can substitute them.
+    /// </summary>
+    protected Tensor? ForwardParameter(string name)
+    {
+        if (_reparameterized.TryGetValue(name, out var compute)) return compute();
+        foreach (var (key, p) in _parameters) if (key == name) return p;
+        return null;
+    }
+
+    /// <summary>Installs (or with null removes) a computation that replaces parameter <paramref name="name"/> in Forward.</summary>
+    internal void SetReparameterization(string name, Func<Tensor>? compute)
+    {
+        if (compute == null) _reparameterized.Remove(name);
+        else _reparameterized[name] = compute;
+    }
+
+    /// <summary>This module's own parameter <paramref name="name"/> (not a descendant's), or null.</summary>
+    internal Tensor? OwnParameter(string name)
+    {
+        foreach (var (key, p) in _parameters) if (key == name) return p;
+        return null;
+    }
 
     void CheckName(string name)
     {

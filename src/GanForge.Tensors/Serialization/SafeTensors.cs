@@ -24,11 +24,16 @@ public static class SafeTensors
         return Parse(bytes, path);
     }
 
+    /// <summary>Largest JSON header accepted (as the reference implementation), so a corrupt length cannot exhaust memory.</summary>
+    public const int MaxHeaderSize = 100_000_000;
+
     internal static (Dictionary<string, Tensor>, Dictionary<string, string>) Parse(byte[] bytes, string source)
     {
         if (bytes.Length < 8)
             throw new InvalidDataException($"safetensors: '{source}' is {bytes.Length} bytes, too short for a header");
         ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (headerLen > MaxHeaderSize)
+            throw new InvalidDataException($"safetensors: '{source}' declares a {headerLen}-byte header, over the {MaxHeaderSize}-byte limit (corrupt or not safetensors)");
         if (headerLen > (ulong)(bytes.Length - 8))
             throw new InvalidDataException($"safetensors: '{source}' declares a {headerLen}-byte header but holds {bytes.Length - 8} bytes after the length (truncated or not safetensors)");
         int dataStart = 8 + (int)headerLen;
@@ -37,39 +42,86 @@ public static class SafeTensors
         try { doc = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLen)); }
         catch (JsonException e) { throw new InvalidDataException($"safetensors: '{source}' has a corrupt JSON header: {e.Message}", e); }
 
-        var tensors = new Dictionary<string, Tensor>();
+        var entries = new List<(string Name, string Dtype, int[] Shape, long Begin, long End)>();
         var metadata = new Dictionary<string, string>();
         using (doc)
         {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"safetensors: '{source}': the header is a JSON {doc.RootElement.ValueKind}, expected an object");
+            var names = new HashSet<string>();
             foreach (var entry in doc.RootElement.EnumerateObject())
             {
+                if (!names.Add(entry.Name))
+                    throw new InvalidDataException($"safetensors: '{source}': '{entry.Name}' appears twice in the header");
                 if (entry.Name == "__metadata__")
-                {
-                    foreach (var m in entry.Value.EnumerateObject()) metadata[m.Name] = m.Value.GetString() ?? "";
-                    continue;
-                }
-                string name = entry.Name;
-                string dtype; int[] shape; long begin, end;
-                try
-                {
-                    dtype = entry.Value.GetProperty("dtype").GetString()!;
-                    shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-                    var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                    (begin, end) = (offsets[0], offsets[1]);
-                }
-                catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException or FormatException)
-                { throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has a malformed header entry", e); }
-
-                int elemSize = ElementSize(dtype, name, source);
-                long numel = Shapes.Numel(shape);
-                if (begin < 0 || end < begin || end > dataLen)
-                    throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' spans bytes [{begin},{end}) but the data section has {dataLen} bytes (truncated?)");
-                if (end - begin != numel * elemSize)
-                    throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' of {dtype} {Shapes.Format(shape)} needs {numel * elemSize} bytes, header gives {end - begin}");
-                tensors[name] = Decode(bytes.AsSpan(dataStart + (int)begin, (int)(end - begin)), dtype, shape);
+                    ReadMetadata(entry.Value, metadata, source);
+                else
+                    entries.Add(ReadEntry(entry, source));
             }
         }
+
+        // The data section must be tiled exactly: tensors in offset order, no gaps, no overlaps, nothing after.
+        long expected = 0;
+        string? previous = null;
+        foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (e.End > dataLen)
+                throw new InvalidDataException($"safetensors: '{source}': tensor '{e.Name}' spans bytes [{e.Begin},{e.End}) but the data section has {dataLen} bytes (truncated?)");
+            if (e.Begin < expected)
+                throw new InvalidDataException($"safetensors: '{source}': tensor '{e.Name}' at bytes [{e.Begin},{e.End}) overlaps '{previous}' (which ends at {expected})");
+            if (e.Begin > expected)
+                throw new InvalidDataException($"safetensors: '{source}': tensor '{e.Name}' starts at byte {e.Begin}, leaving a gap of {e.Begin - expected} bytes after {(previous == null ? "the header" : $"'{previous}'")}");
+            expected = e.End;
+            previous = e.Name;
+        }
+        if (expected != dataLen)
+            throw new InvalidDataException($"safetensors: '{source}': tensors cover {expected} bytes of a {dataLen}-byte data section (trailing garbage or wrong offsets)");
+
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var e in entries)
+            tensors[e.Name] = Decode(bytes.AsSpan(dataStart + (int)e.Begin, (int)(e.End - e.Begin)), e.Dtype, e.Shape);
         return (tensors, metadata);
+    }
+
+    static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string source)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"safetensors: '{source}': __metadata__ is a JSON {value.ValueKind}, expected an object of strings");
+        foreach (var m in value.EnumerateObject())
+        {
+            if (m.Value.ValueKind != JsonValueKind.String)
+                throw new InvalidDataException($"safetensors: '{source}': metadata '{m.Name}' is a JSON {m.Value.ValueKind}, expected a string");
+            metadata[m.Name] = m.Value.GetString()!;
+        }
+    }
+
+    static (string Name, string Dtype, int[] Shape, long Begin, long End) ReadEntry(JsonProperty entry, string source)
+    {
+        string name = entry.Name;
+        string dtype; int[] shape; long[] offsets;
+        try
+        {
+            dtype = entry.Value.GetProperty("dtype").GetString()!;
+            shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        { throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has a malformed header entry ({e.Message})", e); }
+        if (offsets.Length != 2)
+            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has {offsets.Length} data_offsets, expected [begin, end]");
+        if (shape.Any(d => d < 0))
+            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has a negative dimension in shape [{string.Join(",", shape)}]");
+
+        int elemSize = ElementSize(dtype, name, source);
+        var (begin, end) = (offsets[0], offsets[1]);
+        long numel = shape.Aggregate(1L, (a, d) => a * d);
+        if (begin < 0 || end < begin)
+            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has invalid data_offsets [{begin},{end})");
+        if (numel > Array.MaxLength)
+            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has {numel} elements, too many for one tensor");
+        if (end - begin != numel * elemSize)
+            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' of {dtype} {Shapes.Format(shape)} needs {numel * elemSize} bytes, header gives {end - begin}");
+        return (name, dtype, shape, begin, end);
     }
 
     static int ElementSize(string dtype, string name, string source) => dtype switch
@@ -111,6 +163,11 @@ public static class SafeTensors
         IReadOnlyDictionary<string, string>? metadata = null, ISet<string>? int64Names = null)
     {
         var list = tensors.ToList();
+        var duplicate = list.GroupBy(kv => kv.Key).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate != null)
+            throw new ArgumentException($"safetensors: cannot write '{path}': tensor name '{duplicate.Key}' appears twice");
+        if (list.Any(kv => kv.Key == "__metadata__"))
+            throw new ArgumentException($"safetensors: cannot write '{path}': '__metadata__' is reserved and cannot name a tensor");
         var header = new Dictionary<string, object>();
         if (metadata is { Count: > 0 }) header["__metadata__"] = metadata;
         long offset = 0;

@@ -1,0 +1,133 @@
+using GanForge.Functions;
+
+namespace GanForge.NN;
+
+public static partial class F
+{
+    /// <summary>
+    /// Batch normalisation of x (N,C,*) per channel (as torch's batch_norm). In training the batch
+    /// statistics are used and, when given, the running statistics are updated in place:
+    /// running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance.
+    /// Otherwise the running statistics normalise.
+    /// </summary>
+    public static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,
+        bool training = false, float momentum = 0.1f, float eps = 1e-5f)
+    {
+        if (!training)
+        {
+            if (runningMean == null || runningVar == null)
+                throw new ArgumentException("BatchNorm: running_mean and running_var are required when not training");
+            return NormalizeWithStatistics(input, runningMean, runningVar, weight, bias, eps);
+        }
+        var (y, mean, variance) = BatchNormFunction.Apply(input, weight, bias, eps);
+        if (runningMean != null && runningVar != null)
+        {
+            int count = input.Numel / input.Size(1);
+            UpdateRunning(runningMean.Data, mean, momentum, 1.0);
+            UpdateRunning(runningVar.Data, variance, momentum, count / Math.Max(count - 1.0, 1.0));
+        }
+        return y;
+    }
+
+    static void UpdateRunning(Span<float> running, ReadOnlySpan<float> batch, float momentum, double correction)
+    {
+        for (int i = 0; i < running.Length; i++)
+            running[i] = (float)((1.0 - momentum) * running[i] + momentum * batch[i] * correction);
+    }
+
+    // y = (x - mean) / sqrt(var + eps) * w + b with fixed per-channel statistics (eval mode)
+    static Tensor NormalizeWithStatistics(Tensor input, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float eps)
+    {
+        if (input.Rank < 2 || mean.Numel != input.Size(1) || variance.Numel != input.Size(1))
+            throw new ArgumentException($"BatchNorm: input {Shapes.Format(input.ShapeSpan)} does not match running statistics {Shapes.Format(mean.ShapeSpan)}");
+        var channelShape = BatchNormFunction.ChannelShape(input);
+        var scale = (variance.Detach() + eps).Pow(-0.5f).Reshape(channelShape);
+        if (weight != null) scale = scale * weight.Reshape(channelShape);
+        var y = (input - mean.Detach().Reshape(channelShape)) * scale;
+        return bias == null ? y : y + bias.Reshape(channelShape);
+    }
+
+    /// <summary>Normalises over the trailing dims given by <paramref name="normalizedShape"/> (as torch's layer_norm).</summary>
+    public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
+    {
+        int k = normalizedShape.Length;
+        if (k == 0 || k > input.Rank || !input.ShapeSpan[^k..].SequenceEqual(normalizedShape))
+            throw new ArgumentException($"LayerNorm: input {Shapes.Format(input.ShapeSpan)} does not end with normalized_shape {Shapes.Format(normalizedShape)}");
+        var dims = Enumerable.Range(input.Rank - k, k).ToArray();
+        var y = Standardize(input, dims, eps);
+        if (weight != null) y = y * weight;
+        return bias == null ? y : y + bias;
+    }
+
+    /// <summary>(x - mean) / sqrt(biased var + eps) over <paramref name="dims"/>, all differentiable.</summary>
+    static Tensor Standardize(Tensor x, int[] dims, float eps)
+    {
+        var xc = x - x.Mean(dims, keepDim: true);
+        return xc * (xc.Square().Mean(dims, keepDim: true) + eps).Pow(-0.5f);
+    }
+
+    /// <summary>Normalises x (N,C,*) over each of <paramref name="numGroups"/> channel groups (as torch's group_norm).</summary>
+    public static Tensor GroupNorm(Tensor input, int numGroups, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
+    {
+        if (input.Rank < 2 || numGroups <= 0 || input.Size(1) % numGroups != 0)
+            throw new ArgumentException($"GroupNorm: {input.Size(1)} channels of input {Shapes.Format(input.ShapeSpan)} cannot be split into {numGroups} groups");
+        var y = Standardize(input.Reshape(input.Size(0), numGroups, -1), [2], eps).Reshape(input.ShapeSpan);
+        var channelShape = BatchNormFunction.ChannelShape(input);
+        if (weight != null) y = y * weight.Reshape(channelShape);
+        return bias == null ? y : y + bias.Reshape(channelShape);
+    }
+
+    /// <summary>
+    /// Normalises each (sample, channel) of x (N,C,*) over its spatial dims (as torch's instance_norm).
+    /// With <paramref name="useInputStats"/> false the running statistics are used instead; with it true
+    /// and running statistics given they are updated with the batch average of the instance statistics.
+    /// </summary>
+    public static Tensor InstanceNorm(Tensor input, Tensor? runningMean = null, Tensor? runningVar = null, Tensor? weight = null,
+        Tensor? bias = null, bool useInputStats = true, float momentum = 0.1f, float eps = 1e-5f)
+    {
+        if (input.Rank < 3)
+            throw new ArgumentException($"InstanceNorm: expected input (N,C,*) with spatial dims, got {Shapes.Format(input.ShapeSpan)}");
+        var channelShape = BatchNormFunction.ChannelShape(input);
+        Tensor y;
+        if (!useInputStats)
+        {
+            if (runningMean == null || runningVar == null)
+                throw new ArgumentException("InstanceNorm: running statistics are required when not using input statistics");
+            y = (input - runningMean.Detach().Reshape(channelShape)) * (runningVar.Detach() + eps).Pow(-0.5f).Reshape(channelShape);
+        }
+        else
+        {
+            var dims = Enumerable.Range(2, input.Rank - 2).ToArray();
+            y = Standardize(input, dims, eps);
+            if (runningMean != null && runningVar != null) UpdateInstanceRunning(input, runningMean, runningVar, momentum);
+        }
+        if (weight != null) y = y * weight.Reshape(channelShape);
+        return bias == null ? y : y + bias.Reshape(channelShape);
+    }
+
+    static void UpdateInstanceRunning(Tensor input, Tensor runningMean, Tensor runningVar, float momentum)
+    {
+        int n = input.Size(0), c = input.Size(1), inner = input.Numel / (n * c);
+        var x = input.Data;
+        var mean = new float[c]; var variance = new float[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            double ms = 0, vs = 0;
+            for (int b = 0; b < n; b++)
+            {
+                var row = x.Slice((b * c + ch) * inner, inner);
+                double m = 0;
+                foreach (float v in row) m += v;
+                m /= inner;
+                double ss = 0;
+                foreach (float v in row) ss += (v - m) * (v - m);
+                ms += m;
+                vs += ss / Math.Max(inner - 1, 1);
+            }
+            mean[ch] = (float)(ms / n);
+            variance[ch] = (float)(vs / n);
+        }
+        UpdateRunning(runningMean.Data, mean, momentum, 1.0);
+        UpdateRunning(runningVar.Data, variance, momentum, 1.0);
+    }
+}

@@ -1,0 +1,123 @@
+namespace GanForge.Functions;
+
+/// <summary>
+/// Training-mode batch normalisation fused into one Function: x (N,C,*) normalised per channel
+/// with the batch mean and biased variance, then scaled and shifted.
+/// </summary>
+/// <remarks>
+/// y = xhat * w + b, xhat = (x - mean) * invstd, invstd = 1 / sqrt(var + eps);
+/// dx = invstd * (gw - mean(gw) - xhat * mean(gw * xhat)) with gw = g * w; dw = sum(g * xhat); db = sum(g).
+/// The forward is one pass over the data; the backward is written with tensor ops and recomputes
+/// the statistics differentiably when a graph is being built, so double backward works.
+/// </remarks>
+internal sealed class BatchNormFunction : Function
+{
+    readonly float _eps;
+    readonly bool _hasWeight, _hasBias;
+    Tensor? _mean, _invstd; // (1,C,1,..) constants for the no-graph backward
+
+    BatchNormFunction(float eps, bool hasWeight, bool hasBias) { _eps = eps; _hasWeight = hasWeight; _hasBias = hasBias; }
+
+    /// <summary>Normalises <paramref name="x"/>; also returns the batch mean and biased variance per channel (C).</summary>
+    public static (Tensor Y, float[] Mean, float[] Var) Apply(Tensor x, Tensor? weight, Tensor? bias, float eps)
+    {
+        if (x.Rank < 2)
+            throw new ArgumentException($"BatchNorm: expected input (N,C,*), got {Shapes.Format(x.ShapeSpan)}");
+        int n = x.Size(0), c = x.Size(1), inner = x.Numel / Math.Max(n * c, 1);
+        foreach (var (p, name) in new[] { (weight, "weight"), (bias, "bias") })
+            if (p != null && (p.Rank != 1 || p.Size(0) != c))
+                throw new ArgumentException($"BatchNorm: {name} {Shapes.Format(p.ShapeSpan)} does not match {c} channels of input {Shapes.Format(x.ShapeSpan)}");
+        int count = n * inner;
+        if (count <= 1)
+            throw new ArgumentException($"BatchNorm: expected more than 1 value per channel when training, got input {Shapes.Format(x.ShapeSpan)}");
+
+        var xs = x.Data;
+        var mean = new float[c]; var variance = new float[c]; var invstd = new float[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            // Shifted sums (by the channel's first value) keep the one-pass variance accurate.
+            double shift = xs[ch * inner], s = 0, ss = 0;
+            for (int b = 0; b < n; b++)
+            {
+                var row = xs.Slice((b * c + ch) * inner, inner);
+                for (int i = 0; i < row.Length; i++) { double d = row[i] - shift; s += d; ss += d * d; }
+            }
+            double m = s / count;
+            double v = Math.Max(ss / count - m * m, 0);
+            mean[ch] = (float)(shift + m);
+            variance[ch] = (float)v;
+            invstd[ch] = (float)(1.0 / Math.Sqrt(v + eps));
+        }
+
+        var y = new Tensor(x.Shape);
+        var ys = y.Data;
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+            {
+                float scale = invstd[ch] * (weight?.Data[ch] ?? 1f);
+                float shift = (bias?.Data[ch] ?? 0f) - mean[ch] * scale;
+                int off = (b * c + ch) * inner;
+                for (int i = 0; i < inner; i++) ys[off + i] = xs[off + i] * scale + shift;
+            }
+
+        var inputs = new List<Tensor> { x };
+        if (weight != null) inputs.Add(weight);
+        if (bias != null) inputs.Add(bias);
+        var fn = new BatchNormFunction(eps, weight != null, bias != null);
+        if (WillRecord([.. inputs]))
+        {
+            var channelShape = ChannelShape(x);
+            fn._mean = Tensor.Wrap(mean, channelShape);
+            fn._invstd = Tensor.Wrap(invstd, channelShape);
+        }
+        Record(fn, y, [.. inputs]);
+        return (y, mean, variance);
+    }
+
+    /// <summary>(1,C,1,...,1) for an input (N,C,*).</summary>
+    internal static int[] ChannelShape(Tensor x)
+    {
+        var s = new int[x.Rank];
+        Array.Fill(s, 1);
+        s[1] = x.Size(1);
+        return s;
+    }
+
+    internal static int[] ReducedDims(Tensor x) => [0, .. Enumerable.Range(2, x.Rank - 2)];
+
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        var x = Inputs[0];
+        var dims = ReducedDims(x);
+        var channelShape = ChannelShape(x);
+        Tensor invstd, xhat;
+        if (GradMode.IsEnabled)
+        {
+            var xc = x - x.Mean(dims, keepDim: true);
+            invstd = (xc.Square().Mean(dims, keepDim: true) + _eps).Pow(-0.5f);
+            xhat = xc * invstd;
+        }
+        else
+        {
+            invstd = _invstd!;
+            xhat = (x - _mean!) * invstd;
+        }
+        var w = _hasWeight ? Inputs[1] : null;
+        var gw = w == null ? g : g * w.Reshape(channelShape);
+        Tensor? dx = null, dw = null, db = null;
+        if (NeedsGrad(0))
+            dx = invstd * (gw - gw.Mean(dims, keepDim: true) - xhat * (gw * xhat).Mean(dims, keepDim: true));
+        if (_hasWeight && NeedsGrad(1)) dw = (g * xhat).Sum(dims);
+        int bi = _hasWeight ? 2 : 1;
+        if (_hasBias && NeedsGrad(bi)) db = g.Sum(dims);
+        return (_hasWeight, _hasBias) switch
+        {
+            (true, true) => [dx, dw, db],
+            (true, false) => [dx, dw],
+            (false, true) => [dx, db],
+            _ => [dx],
+        };
+    }
+
+    protected internal override void ReleaseSaved() { _mean = null; _invstd = null; }
+}

@@ -1,0 +1,62 @@
+namespace GanForge.NN;
+
+/// <summary>max(x, 0).</summary>
+public sealed class ReLU : Module
+{
+    public override Tensor Forward(Tensor input) => input.Relu();
+}
+
+/// <summary>x for x &gt; 0, else slope * x.</summary>
+public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
+{
+    public float NegativeSlope { get; } = negativeSlope;
+    public override Tensor Forward(Tensor input) => input.LeakyRelu(NegativeSlope);
+    protected override string ExtraRepr() => $"negative_slope={NegativeSlope}";
+}
+
+public sealed class Tanh : Module
+{
+    public override Tensor Forward(Tensor input) => input.Tanh();
+}
+
+public sealed class Sigmoid : Module
+{
+    public override Tensor Forward(Tensor input) => input.Sigmoid();
+}
+
+/// <summary>GELU; <paramref name="approximate"/> is "none" (exact) or "tanh".</summary>
+public sealed class GELU(string approximate = "none") : Module
+{
+    public string Approximate { get; } = approximate;
+    public override Tensor Forward(Tensor input) => F.Gelu(input, Approximate);
+    protected override string ExtraRepr() => $"approximate='{Approximate}'";
+}
+
+/// <summary>x * sigmoid(x).</summary>
+public sealed class SiLU : Module
+{
+    public override Tensor Forward(Tensor input) => input.Silu();
+}
+
+/// <summary>log(1 + exp(beta x)) / beta, linear above the threshold.</summary>
+public sealed class Softplus(float beta = 1f, float threshold = 20f) : Module
+{
+    public float Beta { get; } = beta;
+    public float Threshold { get; } = threshold;
+    public override Tensor Forward(Tensor input) => input.Softplus(Beta, Threshold);
+    protected override string ExtraRepr() => $"beta={Beta}, threshold={Threshold}";
+}
+
+public sealed class Softmax(int dim) : Module
+{
+    public int Dim { get; } = dim;
+    public override Tensor Forward(Tensor input) => input.Softmax(Dim);
+    protected override string ExtraRepr() => $"dim={Dim}";
+}
+
+public sealed class LogSoftmax(int dim) : Module
+{
+    public int Dim { get; } = dim;
+    public override Tensor Forward(Tensor input) => input.LogSoftmax(Dim);
+    protected override string ExtraRepr() => $"dim={Dim}";
+}

@@ -1,0 +1,86 @@
+namespace GanForge.NN;
+
+/// <summary>
+/// Shared body of BatchNorm1d/2d (as torch's _BatchNorm): learnable per-channel weight (1) and bias (0),
+/// running_mean (0), running_var (1) and num_batches_tracked buffers. With momentum null the running
+/// statistics are a cumulative average.
+/// </summary>
+public abstract class BatchNormBase : Module
+{
+    public int NumFeatures { get; }
+    public float Eps { get; }
+    public float? Momentum { get; }
+    public bool Affine { get; }
+    public bool TrackRunningStats { get; }
+    public Tensor? Weight { get; }
+    public Tensor? Bias { get; }
+    public Tensor? RunningMean { get; }
+    public Tensor? RunningVar { get; }
+
+    /// <summary>Training forwards seen so far (a float scalar; PyTorch stores int64).</summary>
+    public Tensor? NumBatchesTracked { get; }
+
+    protected BatchNormBase(int numFeatures, float eps, float? momentum, bool affine, bool trackRunningStats)
+    {
+        NumFeatures = numFeatures; Eps = eps; Momentum = momentum; Affine = affine; TrackRunningStats = trackRunningStats;
+        if (affine)
+        {
+            Weight = RegisterParameter("weight", Tensor.Ones(numFeatures));
+            Bias = RegisterParameter("bias", Tensor.Zeros(numFeatures));
+        }
+        else { RegisterNullParameter("weight"); RegisterNullParameter("bias"); }
+        if (trackRunningStats)
+        {
+            RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(numFeatures));
+            RunningVar = RegisterBuffer("running_var", Tensor.Ones(numFeatures));
+            NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Scalar(0f));
+        }
+    }
+
+    /// <summary>Throws unless the input has the rank this layer accepts.</summary>
+    protected abstract void CheckInput(Tensor input);
+
+    public override Tensor Forward(Tensor input)
+    {
+        CheckInput(input);
+        if (input.Size(1) != NumFeatures)
+            throw new ArgumentException($"{TypeName}: input {Shapes.Format(input.ShapeSpan)} has {input.Size(1)} channels, expected {NumFeatures}");
+        float factor = Momentum ?? 0f;
+        if (Training && TrackRunningStats)
+        {
+            NumBatchesTracked!.Data[0] += 1f;
+            if (Momentum == null) factor = 1f / NumBatchesTracked.Data[0];
+        }
+        bool useBatchStats = Training || RunningMean == null;
+        // Running statistics are updated only while training with tracking on; eval without tracking uses the batch.
+        return F.BatchNorm(input,
+            !Training || TrackRunningStats ? RunningMean : null,
+            !Training || TrackRunningStats ? RunningVar : null,
+            ForwardParameter("weight"), ForwardParameter("bias"), useBatchStats, factor, Eps);
+    }
+
+    protected override string ExtraRepr() =>
+        $"{NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString() ?? "None")}, affine={Affine}, track_running_stats={TrackRunningStats}";
+}
+
+/// <summary>Batch normalisation of (N,C) or (N,C,L) inputs.</summary>
+public sealed class BatchNorm1d(int numFeatures, float eps = 1e-5f, float? momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
+    : BatchNormBase(numFeatures, eps, momentum, affine, trackRunningStats)
+{
+    protected override void CheckInput(Tensor input)
+    {
+        if (input.Rank != 2 && input.Rank != 3)
+            throw new ArgumentException($"BatchNorm1d: expected 2D or 3D input, got {Shapes.Format(input.ShapeSpan)}");
+    }
+}
+
+/// <summary>Batch normalisation of (N,C,H,W) inputs.</summary>
+public sealed class BatchNorm2d(int numFeatures, float eps = 1e-5f, float? momentum = 0.1f, bool affine = true, bool trackRunningStats = true)
+    : BatchNormBase(numFeatures, eps, momentum, affine, trackRunningStats)
+{
+    protected override void CheckInput(Tensor input)
+    {
+        if (input.Rank != 4)
+            throw new ArgumentException($"BatchNorm2d: expected 4D input, got {Shapes.Format(input.ShapeSpan)}");
+    }
+}

@@ -1,0 +1,117 @@
+using GanForge.Kernels;
+
+namespace GanForge.Functions;
+
+// The convolution family. All three share one geometry and weight layout (Co, Ci/groups, KH, KW),
+// and each one's backward is written with the other two, so gradients of gradients work:
+//   y  = conv(x, w) + b:   dx = convT(g, w),  dw = convW(x, g),   db = sum_{N,H,W} g
+//   x' = convT(y, w) + b:  dy = conv(g, w),   dw = convW(g, y),   db = sum_{N,H,W} g
+//   w' = convW(x, gy):     dx = convT(gy, g), dgy = conv(x, g)
+
+/// <summary>Checks and builds the geometry shared by the conv family.</summary>
+internal static class ConvShape
+{
+    public static void CheckRank4(Tensor t, string op, string what)
+    {
+        if (t.Rank != 4)
+            throw new ArgumentException($"{op}: {what} must be 4-D (N,C,H,W), got {Shapes.Format(t.ShapeSpan)}");
+    }
+
+    public static void CheckBias(Tensor? bias, int channels, string op)
+    {
+        if (bias != null && (bias.Rank != 1 || bias.Size(0) != channels))
+            throw new ArgumentException($"{op}: bias {Shapes.Format(bias.ShapeSpan)} should have shape ({channels})");
+    }
+
+    public static void CheckPositive(Size2 s, string op, string what, int min)
+    {
+        if (s.H < min || s.W < min)
+            throw new ArgumentException($"{op}: {what} {s} must be at least {min}");
+    }
+
+    public static ConvGeometry Make(int ci, int h, int w, int co, int oh, int ow, int kh, int kw,
+        Size2 stride, Size2 padding, Size2 dilation, int groups) =>
+        new(ci, h, w, co, oh, ow, kh, kw, stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W, groups);
+
+    /// <summary>Output length of a convolution along one axis.</summary>
+    public static int OutSize(int size, int k, int s, int p, int d) => (size + 2 * p - d * (k - 1) - 1) / s + 1;
+
+    public static Tensor AddBias(Tensor y, Tensor bias)
+    {
+        int n = y.Size(0), c = y.Size(1), hw = y.Size(2) * y.Size(3);
+        var ys = y.Storage; var bs = bias.Storage;
+        Threading.For(n, b =>
+        {
+            for (int o = 0; o < c; o++)
+                System.Numerics.Tensors.TensorPrimitives.Add(ys.AsSpan((b * c + o) * hw, hw), bs[o], ys.AsSpan((b * c + o) * hw, hw));
+        });
+        return y;
+    }
+}
+
+// y = conv(x, w) + b; dx = convT(g, w), dw = convW(x, g), db = sum_{N,H,W} g
+internal sealed class Conv2d(ConvGeometry geom) : Function
+{
+    /// <summary>x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW), b: (Co) -> (N,Co,OH,OW) for a geometry already checked.</summary>
+    public static Tensor Apply(Tensor x, Tensor w, Tensor? b, ConvGeometry geom)
+    {
+        int n = x.Size(0);
+        var y = new Tensor(n, geom.Co, geom.OH, geom.OW);
+        Conv.Forward(x.Storage, w.Storage, y.Storage, n, geom);
+        if (b != null) ConvShape.AddBias(y, b);
+        var fn = new Conv2d(geom);
+        return b == null ? Record(fn, y, x, w) : Record(fn, y, x, w, b);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        var (x, w) = (Inputs[0], Inputs[1]);
+        var dx = NeedsGrad(0) ? ConvTranspose2d.Apply(g, w, null, geom) : null;
+        var dw = NeedsGrad(1) ? ConvWeightGrad.Apply(x, g, geom) : null;
+        if (Inputs.Count == 2) return [dx, dw];
+        return [dx, dw, NeedsGrad(2) ? g.Sum([0, 2, 3]) : null];
+    }
+}
+
+// x' = convT(y, w) + b; dy = conv(g, w), dw = convW(g, y), db = sum_{N,H,W} g
+internal sealed class ConvTranspose2d(ConvGeometry geom) : Function
+{
+    /// <summary>y: (N,Co,OH,OW), w: (Co,Ci/groups,KH,KW), b: (Ci) -> (N,Ci,H,W) for a geometry already checked.</summary>
+    public static Tensor Apply(Tensor y, Tensor w, Tensor? b, ConvGeometry geom)
+    {
+        int n = y.Size(0);
+        var x = new Tensor(n, geom.Ci, geom.H, geom.W);
+        Conv.Transpose(y.Storage, w.Storage, x.Storage, n, geom);
+        if (b != null) ConvShape.AddBias(x, b);
+        var fn = new ConvTranspose2d(geom);
+        return b == null ? Record(fn, x, y, w) : Record(fn, x, y, w, b);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        var (y, w) = (Inputs[0], Inputs[1]);
+        var dy = NeedsGrad(0) ? Conv2d.Apply(g, w, null, geom) : null;
+        var dw = NeedsGrad(1) ? ConvWeightGrad.Apply(g, y, geom) : null;
+        if (Inputs.Count == 2) return [dy, dw];
+        return [dy, dw, NeedsGrad(2) ? g.Sum([0, 2, 3]) : null];
+    }
+}
+
+// w' = convW(x, gy) = sum_n gy[n] (x) im2col(x[n]); dx = convT(gy, g), dgy = conv(x, g)
+internal sealed class ConvWeightGrad(ConvGeometry geom) : Function
+{
+    /// <summary>x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> (Co,Ci/groups,KH,KW) for a geometry already checked.</summary>
+    public static Tensor Apply(Tensor x, Tensor gy, ConvGeometry geom)
+    {
+        var dw = new Tensor(geom.Co, geom.CiG, geom.KH, geom.KW);
+        Conv.WeightGrad(x.Storage, gy.Storage, dw.Storage, x.Size(0), geom);
+        return Record(new ConvWeightGrad(geom), dw, x, gy);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        var (x, gy) = (Inputs[0], Inputs[1]);
+        return [NeedsGrad(0) ? ConvTranspose2d.Apply(gy, g, null, geom) : null,
+                NeedsGrad(1) ? Conv2d.Apply(x, g, null, geom) : null];
+    }
+}

@@ -1,0 +1,88 @@
+namespace GanForge.Kernels;
+
+/// <summary>
+/// Per-sample geometry of a 2-D convolution, seen from both sides: the image side (Ci,H,W) is the
+/// conv input and the convT output; the feature side (Co,OH,OW) is the conv output and the convT input.
+/// The weight is (Co, Ci/groups, KH, KW) for all three members of the family (conv, convT, weight grad).
+/// </summary>
+public readonly record struct ConvGeometry(int Ci, int H, int W, int Co, int OH, int OW, int KH, int KW,
+    int SH, int SW, int PH, int PW, int DH, int DW, int Groups)
+{
+    public int CiG => Ci / Groups;
+    public int CoG => Co / Groups;
+    /// <summary>Rows of the im2col matrix of one group: CiG * KH * KW.</summary>
+    public int K => CiG * KH * KW;
+    /// <summary>Output positions per sample: OH * OW.</summary>
+    public int P => OH * OW;
+}
+
+/// <summary>im2col / col2im for one sample and one group, writing into a column block of a wider matrix.</summary>
+public static class Im2Col
+{
+    /// <summary>
+    /// x: (CiG,H,W) -> col rows (CiG*KH*KW) of width OH*OW, at col[row * ldCol + colOffset + oh*OW + ow];
+    /// col = x[c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW] or 0 outside the image.
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> x, Span<float> col, int ldCol, int colOffset, in ConvGeometry g)
+    {
+        int hw = g.H * g.W;
+        for (int c = 0; c < g.CiG; c++)
+            for (int kh = 0; kh < g.KH; kh++)
+                for (int kw = 0; kw < g.KW; kw++)
+                {
+                    int row = (c * g.KH + kh) * g.KW + kw;
+                    var dst = col.Slice(row * ldCol + colOffset, g.P);
+                    int dx = kw * g.DW - g.PW;
+                    ValidRange(dx, g.SW, g.W, g.OW, out int owStart, out int owEnd);
+                    for (int oh = 0; oh < g.OH; oh++)
+                    {
+                        var d = dst.Slice(oh * g.OW, g.OW);
+                        int ih = oh * g.SH - g.PH + kh * g.DH;
+                        if ((uint)ih >= (uint)g.H || owStart >= owEnd) { d.Clear(); continue; }
+                        var src = x.Slice(c * hw + ih * g.W, g.W);
+                        d[..owStart].Clear();
+                        if (g.SW == 1) src.Slice(owStart + dx, owEnd - owStart).CopyTo(d[owStart..owEnd]);
+                        else for (int ow = owStart, iw = owStart * g.SW + dx; ow < owEnd; ow++, iw += g.SW) d[ow] = src[iw];
+                        d[owEnd..].Clear();
+                    }
+                }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="Forward"/>: col rows -> x: (CiG,H,W), accumulating
+    /// (x must be zeroed by the caller); x[c, ih, iw] += col at every position that read it.
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> col, int ldCol, int colOffset, Span<float> x, in ConvGeometry g)
+    {
+        int hw = g.H * g.W;
+        for (int c = 0; c < g.CiG; c++)
+            for (int kh = 0; kh < g.KH; kh++)
+                for (int kw = 0; kw < g.KW; kw++)
+                {
+                    int row = (c * g.KH + kh) * g.KW + kw;
+                    var srcRow = col.Slice(row * ldCol + colOffset, g.P);
+                    int dx = kw * g.DW - g.PW;
+                    ValidRange(dx, g.SW, g.W, g.OW, out int owStart, out int owEnd);
+                    if (owStart >= owEnd) continue;
+                    for (int oh = 0; oh < g.OH; oh++)
+                    {
+                        int ih = oh * g.SH - g.PH + kh * g.DH;
+                        if ((uint)ih >= (uint)g.H) continue;
+                        var s = srcRow.Slice(oh * g.OW, g.OW);
+                        var d = x.Slice(c * hw + ih * g.W, g.W);
+                        if (g.SW == 1)
+                            System.Numerics.Tensors.TensorPrimitives.Add(d.Slice(owStart + dx, owEnd - owStart), s[owStart..owEnd], d.Slice(owStart + dx, owEnd - owStart));
+                        else for (int ow = owStart, iw = owStart * g.SW + dx; ow < owEnd; ow++, iw += g.SW) d[iw] += s[ow];
+                    }
+                }
+    }
+
+    // Output columns ow with 0 <= ow*stride + offset < size, as the half-open range [start, end).
+    static void ValidRange(int offset, int stride, int size, int outSize, out int start, out int end)
+    {
+        start = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+        end = size - 1 - offset < 0 ? 0 : (size - 1 - offset) / stride + 1;
+        start = Math.Min(start, outSize);
+        end = Math.Clamp(end, start, outSize);
+    }
+}

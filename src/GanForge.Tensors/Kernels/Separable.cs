@@ -1,0 +1,227 @@
+using System.Numerics.Tensors;
+
+namespace GanForge.Kernels;
+
+/// <summary>
+/// A sparse (out x in) matrix acting along one spatial axis: output index o reads the inputs
+/// Src[Ptr[o]..Ptr[o+1]) with Weight. Pooling, interpolation and padding all factor into one
+/// such map per axis: Y = Rh X Rwᵀ for each (H,W) plane.
+/// </summary>
+public sealed class AxisMap
+{
+    public int InSize { get; }
+    public int OutSize { get; }
+    internal readonly int[] Ptr;
+    internal readonly int[] Src;
+    internal readonly float[] Weight;
+
+    AxisMap(int inSize, List<(int Src, float W)>[] rows)
+    {
+        InSize = inSize; OutSize = rows.Length;
+        Ptr = new int[rows.Length + 1];
+        for (int o = 0; o < rows.Length; o++) Ptr[o + 1] = Ptr[o] + rows[o].Count;
+        Src = new int[Ptr[^1]]; Weight = new float[Ptr[^1]];
+        for (int o = 0, e = 0; o < rows.Length; o++)
+            foreach (var (s, w) in rows[o]) { Src[e] = s; Weight[e] = w; e++; }
+    }
+
+    /// <summary>True when output <paramref name="o"/> reads no input (a constant-padded position).</summary>
+    public bool IsEmpty(int o) => Ptr[o] == Ptr[o + 1];
+
+    static AxisMap Build(int inSize, int outSize, Action<int, List<(int, float)>> fill)
+    {
+        var rows = new List<(int, float)>[outSize];
+        for (int o = 0; o < outSize; o++) { rows[o] = []; fill(o, rows[o]); }
+        return new AxisMap(inSize, rows);
+    }
+
+    /// <summary>Average pooling along one axis (PyTorch's divisor rules; the 2-D divisor is the product of the two axes').</summary>
+    public static AxisMap AvgPool(int inSize, int outSize, int k, int s, int p, bool countIncludePad) =>
+        Build(inSize, outSize, (o, r) =>
+        {
+            int start = o * s - p, end = Math.Min(start + k, inSize + p);
+            int poolSize = end - start;
+            start = Math.Max(start, 0); end = Math.Min(end, inSize);
+            float w = 1f / (countIncludePad ? poolSize : Math.Max(end - start, 1));
+            for (int i = start; i < end; i++) r.Add((i, w));
+        });
+
+    /// <summary>Adaptive average pooling: output o averages [floor(o*in/out), ceil((o+1)*in/out)).</summary>
+    public static AxisMap AdaptiveAvg(int inSize, int outSize) =>
+        Build(inSize, outSize, (o, r) =>
+        {
+            int start = (int)((long)o * inSize / outSize), end = (int)(((long)(o + 1) * inSize + outSize - 1) / outSize);
+            for (int i = start; i < end; i++) r.Add((i, 1f / (end - start)));
+        });
+
+    /// <summary>Nearest neighbour as PyTorch's 'nearest': src = min(floor(o * scale), in - 1).</summary>
+    /// <param name="scale">in/out, or 1/scale_factor when a scale factor was given.</param>
+    public static AxisMap Nearest(int inSize, int outSize, double scale) =>
+        Build(inSize, outSize, (o, r) => r.Add((Math.Min((int)Math.Floor((float)(o * (float)scale)), inSize - 1), 1f)));
+
+    /// <summary>Linear interpolation as PyTorch's 'bilinear' along one axis (area_pixel_compute_source_index).</summary>
+    /// <param name="scale">in/out, or 1/scale_factor when a scale factor was given; ignored with alignCorners.</param>
+    public static AxisMap Linear(int inSize, int outSize, bool alignCorners, double scale) =>
+        Build(inSize, outSize, (o, r) =>
+        {
+            float src;
+            if (alignCorners) src = outSize > 1 ? (float)(inSize - 1) / (outSize - 1) * o : 0f;
+            else src = Math.Max((float)scale * (o + 0.5f) - 0.5f, 0f);
+            int i0 = Math.Min((int)src, inSize - 1);
+            int i1 = i0 + (i0 < inSize - 1 ? 1 : 0);
+            float l1 = src - i0, l0 = 1f - l1;
+            if (i1 == i0) r.Add((i0, l0 + l1));
+            else { r.Add((i0, l0)); r.Add((i1, l1)); }
+        });
+
+    /// <summary>Padding (negative values crop): 'constant' leaves new positions empty, 'reflect' mirrors without the edge, 'replicate' repeats it.</summary>
+    public static AxisMap Pad(int inSize, int before, int after, PadMode mode) =>
+        Build(inSize, inSize + before + after, (o, r) =>
+        {
+            int i = o - before;
+            if (mode == PadMode.Reflect)
+            {
+                if (i < 0) i = -i;
+                if (i >= inSize) i = 2 * (inSize - 1) - i;
+            }
+            else if (mode == PadMode.Replicate) i = Math.Clamp(i, 0, inSize - 1);
+            if ((uint)i < (uint)inSize) r.Add((i, 1f));
+        });
+}
+
+/// <summary>How <see cref="AxisMap.Pad"/> fills new positions (as torch.nn.functional.pad's mode).</summary>
+public enum PadMode { Constant, Reflect, Replicate }
+
+/// <summary>Applies a pair of <see cref="AxisMap"/>s to every (H,W) plane, and their adjoint.</summary>
+public static class Separable
+{
+    /// <summary>x: (planes,H,W) -> y: (planes,OH,OW); y = Rh x Rwᵀ per plane.</summary>
+    public static void Forward(float[] x, float[] y, int planes, AxisMap rows, AxisMap cols)
+    {
+        int h = rows.InSize, w = cols.InSize, oh = rows.OutSize, ow = cols.OutSize;
+        Threading.ForRanges(planes, (_, from, to) =>
+        {
+            var tmp = new float[oh * w];
+            for (int pl = from; pl < to; pl++)
+            {
+                var xp = x.AsSpan(pl * h * w, h * w);
+                var yp = y.AsSpan(pl * oh * ow, oh * ow);
+                // tmp = Rh x
+                Array.Clear(tmp);
+                for (int o = 0; o < oh; o++)
+                {
+                    var t = tmp.AsSpan(o * w, w);
+                    for (int e = rows.Ptr[o]; e < rows.Ptr[o + 1]; e++)
+                        TensorPrimitives.MultiplyAdd(xp.Slice(rows.Src[e] * w, w), rows.Weight[e], t, t);
+                }
+                // y = tmp Rwᵀ
+                for (int o = 0; o < oh; o++)
+                {
+                    var t = tmp.AsSpan(o * w, w);
+                    var yr = yp.Slice(o * ow, ow);
+                    for (int j = 0; j < ow; j++)
+                    {
+                        float s = 0f;
+                        for (int e = cols.Ptr[j]; e < cols.Ptr[j + 1]; e++) s += cols.Weight[e] * t[cols.Src[e]];
+                        yr[j] = s;
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>g: (planes,OH,OW) -> dx: (planes,H,W); dx = Rhᵀ g Rw per plane (the adjoint of <see cref="Forward"/>).</summary>
+    public static void Adjoint(float[] g, float[] dx, int planes, AxisMap rows, AxisMap cols)
+    {
+        int h = rows.InSize, w = cols.InSize, oh = rows.OutSize, ow = cols.OutSize;
+        Threading.ForRanges(planes, (_, from, to) =>
+        {
+            var tmp = new float[oh * w];
+            for (int pl = from; pl < to; pl++)
+            {
+                var gp = g.AsSpan(pl * oh * ow, oh * ow);
+                var dp = dx.AsSpan(pl * h * w, h * w);
+                // tmp = g Rw
+                Array.Clear(tmp);
+                for (int o = 0; o < oh; o++)
+                {
+                    var t = tmp.AsSpan(o * w, w);
+                    var gr = gp.Slice(o * ow, ow);
+                    for (int j = 0; j < ow; j++)
+                        for (int e = cols.Ptr[j]; e < cols.Ptr[j + 1]; e++) t[cols.Src[e]] += cols.Weight[e] * gr[j];
+                }
+                // dx = Rhᵀ tmp
+                dp.Clear();
+                for (int o = 0; o < oh; o++)
+                {
+                    var t = tmp.AsSpan(o * w, w);
+                    for (int e = rows.Ptr[o]; e < rows.Ptr[o + 1]; e++)
+                    {
+                        var d = dp.Slice(rows.Src[e] * w, w);
+                        TensorPrimitives.MultiplyAdd(t, rows.Weight[e], d, d);
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// <summary>Max pooling's argmax and the gather/scatter it reduces to once the indices are fixed.</summary>
+public static class MaxPool
+{
+    /// <summary>
+    /// x: (planes,H,W) -> idx: (planes,OH,OW), the flat in-plane index of each window's maximum
+    /// (first one on ties; NaN wins, as PyTorch). Padding never wins.
+    /// </summary>
+    public static void Indices(float[] x, int[] idx, int planes, int h, int w, int oh, int ow,
+        int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw)
+    {
+        Threading.ForRanges(planes, (_, from, to) =>
+        {
+            for (int pl = from; pl < to; pl++)
+            {
+                var xp = x.AsSpan(pl * h * w, h * w);
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++)
+                    {
+                        int best = -1; float bv = float.NegativeInfinity;
+                        for (int a = 0; a < kh; a++)
+                        {
+                            int ih = i * sh - ph + a * dh;
+                            if ((uint)ih >= (uint)h) continue;
+                            for (int b = 0; b < kw; b++)
+                            {
+                                int iw = j * sw - pw + b * dw;
+                                if ((uint)iw >= (uint)w) continue;
+                                float v = xp[ih * w + iw];
+                                if (best < 0 || v > bv || float.IsNaN(v)) { best = ih * w + iw; bv = v; if (float.IsNaN(v)) goto done; }
+                            }
+                        }
+                    done:
+                        idx[(pl * oh + i) * ow + j] = best;
+                    }
+            }
+        });
+    }
+
+    /// <summary>x: (planes,inPlane) -> y: (planes,outPlane); y[p,o] = x[p, idx[p,o]].</summary>
+    public static void Gather(float[] x, int[] idx, float[] y, int planes, int inPlane, int outPlane)
+    {
+        Threading.ForRanges(planes, (_, from, to) =>
+        {
+            for (int pl = from; pl < to; pl++)
+                for (int o = 0; o < outPlane; o++) y[pl * outPlane + o] = x[pl * inPlane + idx[pl * outPlane + o]];
+        });
+    }
+
+    /// <summary>The adjoint of <see cref="Gather"/>: g: (planes,outPlane) -> dx: (planes,inPlane), summing repeats.</summary>
+    public static void Scatter(float[] g, int[] idx, float[] dx, int planes, int inPlane, int outPlane)
+    {
+        Threading.ForRanges(planes, (_, from, to) =>
+        {
+            dx.AsSpan(from * inPlane, (to - from) * inPlane).Clear();
+            for (int pl = from; pl < to; pl++)
+                for (int o = 0; o < outPlane; o++) dx[pl * inPlane + idx[pl * outPlane + o]] += g[pl * outPlane + o];
+        });
+    }
+}

@@ -1,0 +1,56 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace GanForge.Native;
+
+/// <summary>
+/// OpenBLAS (or any CBLAS) entry points. The library is found lazily under several Debian names;
+/// when none loads, <see cref="BlasAvailable"/> is false and callers use the managed GEMM.
+/// </summary>
+internal static unsafe partial class NativeMethods
+{
+    const string Blas = "ganforge-blas";
+
+    internal const int CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112;
+
+    static readonly string[] BlasCandidates =
+        ["libopenblas.so.0", "libopenblas.so", "libcblas.so.3", "libblas.so.3", "libopenblas.dylib", "libopenblas.dll"];
+
+    static readonly Lazy<IntPtr> BlasHandle = new(LoadBlas);
+    static delegate* unmanaged<int, void> _setNumThreads;
+
+    /// <summary>True when a CBLAS library with cblas_sgemm was loaded.</summary>
+    internal static bool BlasAvailable => BlasHandle.Value != IntPtr.Zero;
+
+    /// <summary>The file name of the loaded BLAS, for reports.</summary>
+    internal static string? BlasLibrary { get; private set; }
+
+    static IntPtr LoadBlas()
+    {
+        foreach (var name in BlasCandidates)
+        {
+            if (!NativeLibrary.TryLoad(name, out var handle)) continue;
+            // A reference BLAS without the C interface is no use to us.
+            if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm", out _)) { NativeLibrary.Free(handle); continue; }
+            BlasLibrary = name;
+            if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out var setThreads))
+            {
+                _setNumThreads = (delegate* unmanaged<int, void>)setThreads;
+                _setNumThreads(Threading.Threads);
+                Threading.ThreadsChanged += n => _setNumThreads(n);
+            }
+            try { NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve); }
+            catch (InvalidOperationException) { /* another part of the assembly set one; it must map Blas too */ }
+            return handle;
+        }
+        return IntPtr.Zero;
+    }
+
+    static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) =>
+        name == Blas ? BlasHandle.Value : IntPtr.Zero;
+
+    /// <summary>C = alpha * op(A) op(B) + beta * C (cblas_sgemm).</summary>
+    [LibraryImport(Blas, EntryPoint = "cblas_sgemm")]
+    internal static partial void CblasSgemm(int order, int transA, int transB, int m, int n, int k,
+        float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
+}

@@ -1,0 +1,106 @@
+using GanForge.Kernels;
+
+namespace GanForge.Tensors.Tests;
+
+public class GemmTests
+{
+    public static TheoryData<bool, bool, int, int, int> Cases()
+    {
+        var d = new TheoryData<bool, bool, int, int, int>();
+        int[][] sizes = [[1, 1, 1], [7, 33, 5], [33, 7, 129], [129, 33, 7], [6, 16, 300], [65, 130, 257]];
+        foreach (var ta in new[] { false, true })
+            foreach (var tb in new[] { false, true })
+                foreach (var s in sizes) d.Add(ta, tb, s[0], s[1], s[2]);
+        return d;
+    }
+
+    // C = alpha * op(A) op(B) + beta * C in double, the ground truth for every backend.
+    static float[] Naive(bool ta, bool tb, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
+    {
+        var r = (float[])c.Clone();
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++)
+                    s += (double)(ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+                r[i * ldc + j] = (float)(alpha * s + beta * c[i * ldc + j]);
+            }
+        return r;
+    }
+
+    static void Check(Action<bool, bool, int, int, int, float, float[], int, float[], int, float, float[], int> sgemm,
+        bool ta, bool tb, int m, int n, int k, string what)
+    {
+        var g = new Generator(42);
+        // Leading dims larger than the logical width catch stride mistakes.
+        int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1;
+        var a = Tensor.Randn([(ta ? k : m) * lda], g).ToArray();
+        var b = Tensor.Randn([(tb ? n : k) * ldb], g).ToArray();
+        var c = Tensor.Randn([m * ldc], g).ToArray();
+        var expected = Naive(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c, ldc);
+        sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c, ldc);
+        Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(c), 1e-4, 1e-4 * Math.Sqrt(k), $"{what} ta={ta} tb={tb} {m}x{n}x{k}");
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Managed_AllTransposesOddSizes_MatchesNaive(bool ta, bool tb, int m, int n, int k) =>
+        Check((a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) => GemmManaged.Sgemm(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13), ta, tb, m, n, k, "managed");
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Reference_AllTransposesOddSizes_MatchesNaive(bool ta, bool tb, int m, int n, int k) =>
+        Check((a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) => Gemm.Reference(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13), ta, tb, m, n, k, "reference");
+
+    /// <summary>A theory skipped, with the reason, where OpenBLAS cannot be loaded (CI installs libopenblas0-pthread).</summary>
+    public sealed class OpenBlasTheoryAttribute : TheoryAttribute
+    {
+        public OpenBlasTheoryAttribute()
+        {
+            if (!Gemm.OpenBlasAvailable)
+                Skip = "OpenBLAS (libopenblas.so.0 / libcblas.so.3) is not installed; the native GEMM path is untested here";
+        }
+    }
+
+    [OpenBlasTheory, MemberData(nameof(Cases))]
+    public void OpenBlas_AllTransposesOddSizes_MatchesNaive(bool ta, bool tb, int m, int n, int k)
+    {
+        var previous = Gemm.ForceManaged;
+        try
+        {
+            Gemm.ForceManaged = false;
+            Assert.Equal("openblas", Gemm.Backend);
+            Check((a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) => Gemm.Sgemm(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13), ta, tb, m, n, k, "openblas");
+        }
+        finally { Gemm.ForceManaged = previous; }
+    }
+
+    [Fact]
+    public void Managed_SingleThread_SameAsMultiThread()
+    {
+        var g = new Generator(3);
+        var a = Tensor.Randn([70 * 90], g).ToArray();
+        var b = Tensor.Randn([90 * 50], g).ToArray();
+        var c1 = new float[70 * 50]; var c2 = new float[70 * 50];
+        int previous = Threading.Threads;
+        try
+        {
+            Threading.Threads = 1;
+            GemmManaged.Sgemm(false, false, 70, 50, 90, 1f, a, 90, b, 50, 0f, c1, 50);
+            Threading.Threads = 2;
+            GemmManaged.Sgemm(false, false, 70, 50, 90, 1f, a, 90, b, 50, 0f, c2, 50);
+        }
+        finally { Threading.Threads = previous; }
+        Assert.Equal(c1, c2);
+    }
+
+    [Fact]
+    public void Backend_ForcedManaged_ReportsManaged()
+    {
+        var previous = Gemm.ForceManaged;
+        try { Gemm.ForceManaged = true; Assert.Equal("managed", Gemm.Backend); }
+        finally { Gemm.ForceManaged = previous; }
+    }
+
+    [Fact]
+    public void Threads_Zero_Throws() => Assert.Throws<ArgumentOutOfRangeException>(() => Threading.Threads = 0);
+}

@@ -1,0 +1,150 @@
+using System.Buffers.Binary;
+using System.Text;
+using GanForge.Serialization;
+
+namespace GanForge.Tests;
+
+/// <summary>Corrupt or hand-made safetensors files: each must fail with a message naming the file and, where there is one, the tensor.</summary>
+public class SafeTensorsCorruptionTests : IDisposable
+{
+    readonly string _path = Path.Combine(Path.GetTempPath(), $"gf-corrupt-{Guid.NewGuid():N}.safetensors");
+
+    public void Dispose() => File.Delete(_path);
+
+    /// <summary>Writes a file with the given JSON header and <paramref name="dataBytes"/> zero bytes of data.</summary>
+    void WriteRaw(string header, int dataBytes, ulong? declaredLength = null)
+    {
+        var json = Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + json.Length + dataBytes];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, declaredLength ?? (ulong)json.Length);
+        json.CopyTo(bytes, 8);
+        File.WriteAllBytes(_path, bytes);
+    }
+
+    InvalidDataException LoadFails()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Load(_path));
+        Assert.Contains(_path, e.Message);
+        return e;
+    }
+
+    [Fact]
+    public void Load_GarbledHeader_SaysCorruptJson()
+    {
+        WriteRaw("{\"a\":{\"dtype\":\"F32\",\"sha", 0);
+        Assert.Contains("corrupt JSON header", LoadFails().Message);
+    }
+
+    [Fact]
+    public void Load_HeaderNotAnObject_Throws()
+    {
+        WriteRaw("[1,2,3]", 0);
+        Assert.Contains("expected an object", LoadFails().Message);
+    }
+
+    [Fact]
+    public void Load_HugeDeclaredHeader_HitsSizeLimit()
+    {
+        WriteRaw("{}", 0, declaredLength: 1UL << 40);
+        Assert.Contains("limit", LoadFails().Message);
+    }
+
+    [Fact]
+    public void Load_OffsetsPastTheData_NamesTheTensor()
+    {
+        WriteRaw("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 12);
+        var m = LoadFails().Message;
+        Assert.Contains("'b'", m);
+        Assert.Contains("truncated", m);
+    }
+
+    [Fact]
+    public void Load_SizeDisagreesWithShape_NamesTheTensor()
+    {
+        WriteRaw("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8);
+        var m = LoadFails().Message;
+        Assert.Contains("'w'", m);
+        Assert.Contains("needs 12 bytes", m);
+    }
+
+    [Fact]
+    public void Load_OverlappingOffsets_NamesBothTensors()
+    {
+        WriteRaw("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12);
+        var m = LoadFails().Message;
+        Assert.Contains("'b'", m);
+        Assert.Contains("overlaps 'a'", m);
+    }
+
+    [Fact]
+    public void Load_GapBetweenTensors_NamesTheTensor()
+    {
+        WriteRaw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12);
+        var m = LoadFails().Message;
+        Assert.Contains("'b'", m);
+        Assert.Contains("gap of 4 bytes", m);
+    }
+
+    [Fact]
+    public void Load_TrailingBytes_Throws()
+    {
+        WriteRaw("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 10);
+        Assert.Contains("trailing", LoadFails().Message);
+    }
+
+    [Fact]
+    public void Load_UnsupportedDtype_NamesTensorAndDtype()
+    {
+        WriteRaw("{\"z\":{\"dtype\":\"C64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8);
+        var m = LoadFails().Message;
+        Assert.Contains("'z'", m);
+        Assert.Contains("C64", m);
+    }
+
+    [Fact]
+    public void Load_MissingField_NamesTheTensor()
+    {
+        WriteRaw("{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4);
+        Assert.Contains("'w'", LoadFails().Message);
+    }
+
+    [Fact]
+    public void Load_NegativeDimension_Throws()
+    {
+        WriteRaw("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4);
+        Assert.Contains("negative", LoadFails().Message);
+    }
+
+    [Fact]
+    public void Load_NonStringMetadata_Throws()
+    {
+        WriteRaw("{\"__metadata__\":{\"epoch\":3}}", 0);
+        Assert.Contains("'epoch'", LoadFails().Message);
+    }
+
+    [Fact]
+    public void Load_HandMadeValidFile_ReadsI64AndF64AndMetadata()
+    {
+        var header = "{\"__metadata__\":{\"format\":\"pt\"},\"n\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]},\"d\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[8,24]}}";
+        var json = Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + json.Length + 24];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
+        json.CopyTo(bytes, 8);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8 + json.Length), 42);
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8 + json.Length + 8), 0.5);
+        BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8 + json.Length + 16), -2.0);
+        File.WriteAllBytes(_path, bytes);
+        var (tensors, metadata) = SafeTensors.Read(_path);
+        Assert.Equal(42f, tensors["n"].Item());
+        Assert.Empty(tensors["n"].Shape);
+        Assert.Equal([0.5f, -2f], tensors["d"].ToArray());
+        Assert.Equal("pt", metadata["format"]);
+    }
+
+    [Fact]
+    public void Save_DuplicateName_Throws()
+    {
+        var e = Assert.Throws<ArgumentException>(() => SafeTensors.Save(_path, [new("a", Tensor.Ones(1)), new("a", Tensor.Ones(2))]));
+        Assert.Contains("'a'", e.Message);
+    }
+}

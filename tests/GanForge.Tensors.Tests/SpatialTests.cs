@@ -1,0 +1,82 @@
+namespace GanForge.Tensors.Tests;
+
+public class SpatialTests
+{
+    const double Rtol = 1e-4, Atol = 1e-5;
+
+    static readonly Dictionary<string, Func<Tensor, Tensor>> Ops = new()
+    {
+        ["avgpool_k3s2p1"] = x => Tensor.AvgPool2d(x, 3, 2, 1),
+        ["avgpool_nopadcount_ceil"] = x => Tensor.AvgPool2d(x, 3, 2, 1, ceilMode: true, countIncludePad: false),
+        ["avgpool_k2"] = x => Tensor.AvgPool2d(x, 2),
+        ["maxpool_k3s2p1"] = x => Tensor.MaxPool2d(x, 3, 2, 1),
+        ["maxpool_dil_ceil"] = x => Tensor.MaxPool2d(x, (2, 3), (2, 1), (1, 1), dilation: (2, 1), ceilMode: true),
+        ["adaptiveavg_7x5_to_3x2"] = x => Tensor.AdaptiveAvgPool2d(x, (3, 2)),
+        ["adaptiveavg_to_1"] = x => Tensor.AdaptiveAvgPool2d(x, 1),
+        ["nearest_scale2"] = x => Tensor.Interpolate(x, 2.0),
+        ["nearest_size5x7"] = x => Tensor.Interpolate(x, size: (5, 7)),
+        ["bilinear_align_scale2"] = x => Tensor.Interpolate(x, 2.0, "bilinear", alignCorners: true),
+        ["bilinear_size5x7"] = x => Tensor.Interpolate(x, size: (5, 7), mode: "bilinear", alignCorners: false),
+        ["bilinear_scale1_5"] = x => Tensor.Interpolate(x, 1.5, "bilinear"),
+        ["bilinear_down_size2x3"] = x => Tensor.Interpolate(x, size: (2, 3), mode: "bilinear"),
+        ["pixelshuffle_r2"] = x => Tensor.PixelShuffle(x, 2),
+        ["pixelunshuffle_r2"] = x => Tensor.PixelUnshuffle(x, 2),
+        ["pad_constant"] = x => Tensor.Pad(x, (1, 2, 0, 3), "constant", 0.5f),
+        ["pad_zero_crop"] = x => Tensor.Pad(x, (-1, 2, 1, -1)),
+        ["pad_reflect"] = x => Tensor.Pad(x, (2, 1, 1, 2), "reflect"),
+        ["pad_replicate"] = x => Tensor.Pad(x, (1, 2, 3, 0), "replicate"),
+    };
+
+    public static TheoryData<string> Names() => [.. Ops.Keys];
+
+    [Theory, MemberData(nameof(Names))]
+    public void Spatial_Fixture_MatchesPyTorchOutputAndGradient(string name)
+    {
+        var f = Fixtures.Load("conv", name);
+        var x = f["x"].RequiresGrad_();
+        var y = Ops[name](x);
+        Fixtures.AssertClose(f["y"], y, Rtol, Atol, name + " y");
+        var gx = Autograd.Grad((y * f["gy"]).Sum(), x);
+        Fixtures.AssertClose(f["gx"], gx, Rtol, Atol, name + " dx");
+    }
+
+    [Theory, MemberData(nameof(Names))]
+    public void Spatial_FiniteDifferences_FirstOrderMatches(string name)
+    {
+        var f = Fixtures.Load("conv", name);
+        GradCheck.First(name, a => Ops[name](a[0]), [f["x"]]);
+    }
+
+    public static TheoryData<string> SecondOrder() =>
+        ["avgpool_nopadcount_ceil", "bilinear_size5x7", "nearest_size5x7", "pad_reflect", "pad_constant", "adaptiveavg_7x5_to_3x2", "maxpool_k3s2p1"];
+
+    [Theory, MemberData(nameof(SecondOrder))]
+    public void Spatial_FiniteDifferences_SecondOrderMatches(string name)
+    {
+        var f = Fixtures.Load("conv", name);
+        // The ops are linear, so a square gives a non-zero second derivative to check.
+        GradCheck.Second(name, a => Ops[name](a[0]).Square(), [f["x"]], eps: 1e-2);
+    }
+
+    [Fact]
+    public void PixelUnshuffle_AfterPixelShuffle_IsIdentity()
+    {
+        var x = Tensor.Randn([2, 12, 3, 4], new Generator(1));
+        Assert.Equal(x.ToArray(), Tensor.PixelUnshuffle(Tensor.PixelShuffle(x, 2), 2).ToArray());
+    }
+
+    [Fact]
+    public void Pad_ReflectTooWide_Throws() =>
+        Assert.Throws<ArgumentException>(() => Tensor.Pad(new Tensor(1, 1, 3, 3), (3, 0, 0, 0), "reflect"));
+
+    [Fact]
+    public void Interpolate_SizeAndScale_Throws() =>
+        Assert.Throws<ArgumentException>(() => Tensor.Interpolate(new Tensor(1, 1, 3, 3), size: 6, scaleFactor: (2, 2)));
+
+    [Fact]
+    public void MaxPool2d_Rank3Input_ThrowsNamingOp()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Tensor.MaxPool2d(new Tensor(3, 4, 4), 2));
+        Assert.StartsWith("MaxPool2d:", ex.Message);
+    }
+}
