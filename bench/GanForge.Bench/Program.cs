@@ -7,7 +7,7 @@ using GanForge.Bench;
 // (BCE-with-logits, non-saturating G loss, Adam 2e-4 (0.5, 0.999)). Prints one JSON line per workload
 // with the keys of pytorch_peer.py; --compare also runs the peer and prints the ratios.
 var opts = BenchOptions.Parse(args);
-Engine.Threads = opts.Threads;
+Threading.Threads = opts.Threads;
 var results = new List<Dictionary<string, object>>();
 foreach (var name in opts.Workloads)
 {

@@ -50,7 +50,7 @@ static class Workloads
         double median = times[times.Count / 2];
         return new Dictionary<string, object>
         {
-            ["workload"] = name, ["threads"] = Engine.Threads, ["batch"] = batch,
+            ["workload"] = name, ["threads"] = Threading.Threads, ["batch"] = batch,
             ["iters_per_s"] = Math.Round(1 / median, 3), ["images_per_s"] = Math.Round(batch / median, 1),
             ["gemm"] = GanForge.Kernels.Gemm.Backend,
             ["alloc_mb_per_iter"] = Math.Round((GC.GetTotalAllocatedBytes() - allocatedBefore) / 1e6 / iters, 1),
@@ -78,7 +78,7 @@ static class Workloads
         double median = times[times.Count / 2];
         return new Dictionary<string, object>
         {
-            ["workload"] = name + "-generate", ["threads"] = Engine.Threads, ["batch"] = 256,
+            ["workload"] = name + "-generate", ["threads"] = Threading.Threads, ["batch"] = 256,
             ["images_per_s"] = Math.Round(256 / median, 1),
         };
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GanForge.Gan;
 using GanForge.Gan.Training;
+using GanForge.Gan.Training;
 using Spectre.Console;
 
 namespace GanForge.Cli;

@@ -12,8 +12,8 @@ public sealed class TrainConfig
 {
     /// <summary>Model name in the zoo: gan, dcgan.</summary>
     public string Model { get; set; } = "dcgan";
-    /// <summary>fashion-mnist, fashion-mnist-embedded, or a path (IDX folder, IDX file, image folder, CIFAR-10 folder).</summary>
-    public string Data { get; set; } = "fashion-mnist";
+    /// <summary>embedded (the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's files), or a path (IDX folder or file, PNG folder, CIFAR-10 folder).</summary>
+    public string Data { get; set; } = "embedded";
     /// <summary>Training split for Fashion-MNIST: train or test (the embedded data is the test split).</summary>
     public string Split { get; set; } = "train";
     public int Epochs { get; set; } = 5;

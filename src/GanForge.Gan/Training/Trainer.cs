@@ -48,7 +48,7 @@ public sealed class Trainer
         _data = data;
         float lr = config.ResolvedLr;
         Optimizer Make(Module m) => config.Optimizer == "sgd"
-            ? new SGD(m.Parameters(), lr, momentum: config.Momentum)
+            ? new Sgd(m.Parameters(), lr, momentum: config.Momentum)
             : new Adam(m.Parameters(), lr, beta1: config.Beta1, beta2: config.Beta2);
         _ctx = new TrainingContext
         {
@@ -180,6 +180,6 @@ public sealed class Trainer
         Tensor images;
         using (GradMode.NoGrad()) images = g.Forward(_fixedNoise);
         g.Train(wasTraining);
-        Data.ImageGrid.Save(images, path, columns: 8);
+        Data.ImageGrid.Save(path, images, new Data.ImageGridOptions { NRow = 8 });
     }
 }

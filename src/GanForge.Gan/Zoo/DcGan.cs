@@ -15,13 +15,23 @@ public static class DcGan
         var rng = new Generator(spec.Seed);
         int nc = spec.Channels, nz = spec.LatentDim, w = spec.Width;
         int[] image = [nc, spec.ImageSize, spec.ImageSize];
-        (Func<Module> g, Module d, Func<Module> enc, int[] latent) = spec.ImageSize switch
+        Func<Module> g, enc;
+        Module d;
+        int[] latent;
+        switch (spec.ImageSize)
         {
-            28 => (() => Generator28(nz, nc, rng), Discriminator28(nc, 1, rng), () => Discriminator28(nc, nz, rng), new[] { nz }),
-            32 => (() => GeneratorPyramid(nz, nc, w, 3, rng), DiscriminatorPyramid(nc, w, 3, 1, rng), () => DiscriminatorPyramid(nc, w, 3, nz, rng), new[] { nz, 1, 1 }),
-            64 => (() => GeneratorPyramid(nz, nc, w, 4, rng), DiscriminatorPyramid(nc, w, 4, 1, rng), () => DiscriminatorPyramid(nc, w, 4, nz, rng), new[] { nz, 1, 1 }),
-            _ => throw new ArgumentException($"dcgan: image size {spec.ImageSize} is not supported (28, 32 or 64; use --image-size to resize)"),
-        };
+            case 28:
+                g = () => Generator28(nz, nc, rng); d = Discriminator28(nc, 1, rng);
+                enc = () => Discriminator28(nc, nz, rng); latent = [nz];
+                break;
+            case 32 or 64:
+                int stages = spec.ImageSize == 32 ? 3 : 4;
+                g = () => GeneratorPyramid(nz, nc, w, stages, rng); d = DiscriminatorPyramid(nc, w, stages, 1, rng);
+                enc = () => DiscriminatorPyramid(nc, w, stages, nz, rng); latent = [nz, 1, 1];
+                break;
+            default:
+                throw new ArgumentException($"dcgan: image size {spec.ImageSize} is not supported (28, 32 or 64; use --image-size to resize)");
+        }
         return new GanModel
         {
             Name = "dcgan",

@@ -1,0 +1,60 @@
+using GanForge.Data;
+using GanForge.Data.Formats;
+
+namespace GanForge.Gan;
+
+/// <summary>Writes generated images in the format the path asks for, and reads latent files.</summary>
+public static class Outputs
+{
+    /// <summary>
+    /// Writes images (N,C,H,W) in [-1,1]: <c>.idx</c>/<c>-ubyte</c> as IDX ubyte (grayscale), <c>.png</c> as one grid,
+    /// <c>.npy</c> as raw float32, anything else as a folder of PNGs (000000.png, ...). Returns the path written.
+    /// </summary>
+    public static string WriteImages(Tensor images, string path)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext == ".idx" || path.EndsWith("-ubyte", StringComparison.Ordinal) || path.EndsWith("-ubyte.gz", StringComparison.Ordinal))
+            Idx.WriteImages(path, images, -1f, 1f, gzip: ext == ".gz");
+        else if (ext == ".png") ImageGrid.Save(path, images, new ImageGridOptions { NRow = (int)Math.Ceiling(Math.Sqrt(images.Size(0))) });
+        else if (ext == ".npy") Npy.Save(path, images);
+        else if (ext.Length > 0 && !Directory.Exists(path))
+            throw new ArgumentException($"--out '{path}': unknown format '{ext}' (use .idx, .png, .npy, or a folder)");
+        else
+        {
+            Directory.CreateDirectory(path);
+            int n = images.Size(0), per = images.Numel / Math.Max(n, 1);
+            for (int i = 0; i < n; i++)
+            {
+                var one = Tensor.FromArray(images.Data.Slice(i * per, per), images.Shape[1..]);
+                PngEncoder.Save(Path.Combine(path, $"{i:D6}.png"), ByteImage.FromTensor(one, -1f, 1f));
+            }
+        }
+        return path;
+    }
+
+    /// <summary>Frames (N,C,H,W) as one row (.png) or an animated GIF (.gif).</summary>
+    public static void WriteStrip(Tensor frames, string path)
+    {
+        switch (Path.GetExtension(path).ToLowerInvariant())
+        {
+            case ".gif":
+                int n = frames.Size(0), per = frames.Numel / n;
+                var list = Enumerable.Range(0, n).Select(i => Tensor.FromArray(frames.Data.Slice(i * per, per), frames.Shape[1..])).ToList();
+                GifEncoder.Save(path, list, delayMs: 100, lo: -1f, hi: 1f);
+                break;
+            case ".png":
+                ImageGrid.Save(path, frames, new ImageGridOptions { NRow = frames.Size(0) });
+                break;
+            default:
+                throw new ArgumentException($"--out '{path}': use .png (a strip) or .gif (an animation)");
+        }
+    }
+
+    /// <summary>Reads latent vectors (n, nz) from a .npy file.</summary>
+    public static Tensor ReadLatents(string path)
+    {
+        var z = Npy.Load(path);
+        if (z.Rank != 2) throw new InvalidDataException($"{path}: latents must be a 2-D array (n, nz), got {Shapes.Format(z.ShapeSpan)}");
+        return z;
+    }
+}

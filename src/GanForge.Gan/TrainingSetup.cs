@@ -1,0 +1,114 @@
+using GanForge.Data;
+using GanForge.Data.Formats;
+using GanForge.Gan.Training;
+using GanForge.Gan.Zoo;
+
+namespace GanForge.Gan;
+
+/// <summary>Builds a training run from a configuration: data, model, trainer; checks what would be lost.</summary>
+public static class TrainingSetup
+{
+    /// <summary>Which kernels run, for the console header.</summary>
+    public static string EngineDescription => $"GEMM {Kernels.Gemm.Backend}, {Threading.Threads} threads";
+
+    /// <summary>
+    /// Loads the data named by <paramref name="data"/>: "embedded" (the Fashion-MNIST test split shipped
+    /// with GanForge), "fashion-mnist" (Debian's dataset-fashion-mnist), or a path: a folder of IDX files,
+    /// one IDX images file, a CIFAR-10 binary folder, or a folder of PNG images (classes from subfolders).
+    /// </summary>
+    public static IDataset LoadDataset(string data, string split = "train")
+    {
+        var s = split.ToLowerInvariant() switch
+        {
+            "train" => Split.Train,
+            "test" => Split.Test,
+            _ => throw new ArgumentException($"Unknown split '{split}'. Known: train, test"),
+        };
+        switch (data.ToLowerInvariant())
+        {
+            case "embedded" or "fashion-mnist-embedded":
+                return FashionMnist.LoadEmbedded();
+            case "fashion-mnist":
+                return FashionMnist.Load(s, Directory.Exists(FashionMnist.SystemFolder) ? FashionMnist.SystemFolder : null);
+        }
+        if (File.Exists(data))
+        {
+            var images = Idx.ReadImages(data);
+            int n = images.Dims[0], h = images.Dims[1], w = images.Dims[2];
+            return new TensorDataset(images.Data, new int[n], 1, h, w, null, data);
+        }
+        if (!Directory.Exists(data))
+            throw new FileNotFoundException($"Dataset '{data}' not found: give embedded, fashion-mnist, or an existing file or folder");
+        var files = Directory.GetFiles(data).Select(Path.GetFileName).ToList();
+        if (files.Any(f => f!.Contains("-images-idx3-ubyte"))) return FashionMnist.Load(s, data);
+        if (files.Any(f => f!.EndsWith(".bin")) || Directory.Exists(Path.Combine(data, "cifar-10-batches-bin"))) return Cifar10.Load(data, s);
+        return new ImageFolderDataset(data);
+    }
+
+    /// <summary>Creates the trainer for <paramref name="config"/>; with <paramref name="resume"/>, restores its checkpoint.</summary>
+    public static Trainer Create(TrainConfig config, bool resume)
+    {
+        config.Validate();
+        if (config.Threads > 0) Threading.Threads = config.Threads;
+        PrepareOutput(config.Out, resume);
+
+        var dataset = LoadDataset(config.Data, config.Split);
+        if (config.Limit > 0 && dataset is TensorDataset td) dataset = td.Take(config.Limit);
+        var (image, _) = dataset.Get(0);
+        int channels = image.Size(0), size = config.ImageSize > 0 ? config.ImageSize : image.Size(1);
+        if (image.Size(1) != image.Size(2) && config.ImageSize == 0)
+            throw new ArgumentException($"Images of {config.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to train on square images");
+
+        var model = ModelZoo.Create(config.Model, new ModelSpec(channels, size, config.LatentDim, config.Seed));
+        var source = new LoaderBatchSource(dataset, config, size);
+        var trainer = new Trainer(config, model, source);
+        if (resume) trainer.Resume(config.Out);
+        return trainer;
+    }
+
+    /// <summary>Refuses to overwrite an earlier run, and checks that the folder can be written.</summary>
+    static void PrepareOutput(string dir, bool resume)
+    {
+        bool hasRun = File.Exists(Path.Combine(dir, Checkpoint.FileName));
+        if (resume && !hasRun)
+            throw new FileNotFoundException($"--resume: no checkpoint in '{dir}' ({Checkpoint.FileName} missing)");
+        if (!resume && hasRun)
+            throw new IOException($"'{dir}' already holds a run; pass --resume to continue it, or choose another --out");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, $".write-test-{Guid.NewGuid():N}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Cannot write to output folder '{dir}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>A DataLoader as the trainer's batch source: shuffled by seed, drop-last, resized and scaled to [-1,1].</summary>
+    sealed class LoaderBatchSource : IBatchSource
+    {
+        readonly DataLoader _loader;
+
+        public LoaderBatchSource(IDataset dataset, TrainConfig config, int size)
+        {
+            if (dataset.Count < config.BatchSize)
+                throw new ArgumentException($"The dataset has {dataset.Count} images, fewer than one batch of {config.BatchSize}");
+            var (image, _) = dataset.Get(0);
+            var transforms = new List<ITransform>();
+            if (image.Size(1) != size || image.Size(2) != size) transforms.Add(new Resize(size, size));
+            transforms.Add(new Normalize());
+            _loader = new DataLoader(dataset, new DataLoaderOptions
+            {
+                BatchSize = config.BatchSize, Shuffle = true, DropLast = true, Seed = config.Seed, Transforms = transforms,
+            });
+        }
+
+        public int BatchesPerEpoch => _loader.BatchesPerEpoch;
+        public (int Epoch, int Batch) Position => (_loader.Position.Epoch, _loader.Position.Batch);
+        public Tensor Next() => _loader.Next().Images;
+        public void Seek(int epoch, int batch) => _loader.Seek(new DataLoaderPosition(epoch, batch));
+    }
+}
