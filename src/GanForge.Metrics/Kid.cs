@@ -1,5 +1,3 @@
-using MathNet.Numerics.LinearAlgebra;
-
 namespace GanForge.Metrics;
 
 /// <summary>
@@ -79,23 +77,36 @@ public sealed class Kid(int subsets = 100, int subsetSize = 1000) : IMetric
         int m = x.Rows, n = y.Rows, d = x.Cols;
         if (m < 2 || n < 2)
             throw new ArgumentException($"KID: MMD needs at least 2 rows per set, got ({m},{d}) and ({n},{d})");
-        var mx = Matrix<double>.Build.DenseOfRowMajor(m, d, x.Data);
-        var my = Matrix<double>.Build.DenseOfRowMajor(n, d, y.Data);
-        double KernelSum(Matrix<double> a, Matrix<double> b, bool dropDiagonal)
+        return KernelSum(x, x, true) / ((double)m * (m - 1))
+             + KernelSum(y, y, true) / ((double)n * (n - 1))
+             - 2 * KernelSum(x, y, false) / ((double)m * n);
+    }
+
+    // sum_{i,j} (a_i . b_j / d + 1)^3, skipping i == j when dropDiagonal. Row blocks run in parallel; their
+    // partial sums are added in block order so the result does not depend on scheduling.
+    static double KernelSum(FeatureMatrix a, FeatureMatrix b, bool dropDiagonal)
+    {
+        const int block = 32;
+        int d = a.Cols, nb = b.Rows;
+        var partial = new double[(a.Rows + block - 1) / block];
+        Parallel.For(0, partial.Length, () => new double[block * nb], (blk, _, buf) =>
         {
-            var dots = a.TransposeAndMultiply(b);
+            int i0 = blk * block, i1 = Math.Min(a.Rows, i0 + block);
+            DotProducts.Block(a, i0, i1, b, 0, nb, buf, nb);
             double s = 0;
-            for (int j = 0; j < dots.ColumnCount; j++)
-                for (int i = 0; i < dots.RowCount; i++)
+            for (int i = i0; i < i1; i++)
+            {
+                var row = buf.AsSpan((i - i0) * nb, nb);
+                for (int j = 0; j < nb; j++)
                 {
                     if (dropDiagonal && i == j) continue;
-                    double t = dots[i, j] / d + 1;
+                    double t = row[j] / d + 1;
                     s += t * t * t;
                 }
-            return s;
-        }
-        return KernelSum(mx, mx, true) / ((double)m * (m - 1))
-             + KernelSum(my, my, true) / ((double)n * (n - 1))
-             - 2 * KernelSum(mx, my, false) / ((double)m * n);
+            }
+            partial[blk] = s;
+            return buf;
+        }, _ => { });
+        return partial.Sum();
     }
 }

@@ -8,9 +8,9 @@ namespace GanForge.Metrics;
 /// and memorisation.
 /// </summary>
 /// <remarks>
-/// ||a - b||^2 = ||a||^2 + ||b||^2 - 2 a.b, with the dot products in double. The expansion can go
-/// slightly negative for near-identical rows; results are clamped at 0. A row compared with itself
-/// gives exactly 0 because its norm and its self-dot are the same TensorPrimitives.Dot call.
+/// ||a - b||^2 = ||a||^2 + ||b||^2 - 2 a.b, with the dot products in double (<see cref="DotProducts"/>).
+/// The expansion can go slightly negative for near-identical rows, so results are clamped at 0; a row
+/// compared with itself gives ~1e-16 relative, not exactly 0, which is far below any k-NN radius.
 /// Tiling: each task owns <see cref="RowBlock"/> rows of A and walks B in tiles of
 /// <see cref="ColBlock"/> rows, so a tile of B is reused from cache by every row of the block.
 /// </remarks>
@@ -50,13 +50,13 @@ internal static class PairwiseDistances
                 for (int j0 = 0; j0 < nbRows; j0 += ColBlock)
                 {
                     int j1 = Math.Min(nbRows, j0 + ColBlock);
+                    DotProducts.Block(a, i0, i1, b, j0, j1, buf.AsSpan(j0), nbRows);
                     for (int i = i0; i < i1; i++)
                     {
-                        var ai = a.Row(i);
                         var row = buf.AsSpan((i - i0) * nbRows, nbRows);
                         for (int j = j0; j < j1; j++)
                         {
-                            double d2 = na[i] + nb[j] - 2 * TensorPrimitives.Dot(ai, b.Row(j));
+                            double d2 = na[i] + nb[j] - 2 * row[j];
                             row[j] = d2 > 0 ? d2 : 0;
                         }
                     }

@@ -87,15 +87,20 @@ public sealed class DensityCoverage(int k = 5) : IMetric
     {
         FeatureMatrix.CheckSameDim(real, fake, "DensityCoverage");
         var realRadii = PairwiseDistances.KthNeighbourSquaredRadii(real, k);
-        var nearestFake = PairwiseDistances.NearestSquared(real, fake);
+        // Density only needs the total number of (fake, real-ball) memberships, so one pass over real rows
+        // gives both: per real ball, how many fakes fall inside, and whether the nearest fake does.
         long inBalls = 0;
-        PairwiseDistances.ForEachRow(fake, real, () => new long[1], (j, d2, count) =>
-        {
-            for (int i = 0; i < d2.Length; i++)
-                if (d2[i] < realRadii[i]) count[0]++;
-        }, count => inBalls += count[0]);
         int covered = 0;
-        for (int i = 0; i < real.Rows; i++) if (nearestFake[i] < realRadii[i]) covered++;
+        PairwiseDistances.ForEachRow(real, fake, () => new long[2], (i, d2, acc) =>
+        {
+            double nearest = double.PositiveInfinity;
+            for (int j = 0; j < d2.Length; j++)
+            {
+                if (d2[j] < realRadii[i]) acc[0]++;
+                if (d2[j] < nearest) nearest = d2[j];
+            }
+            if (nearest < realRadii[i]) acc[1]++;
+        }, acc => { inBalls += acc[0]; covered += (int)acc[1]; });
         return (inBalls / ((double)k * fake.Rows), (double)covered / real.Rows);
     }
 }

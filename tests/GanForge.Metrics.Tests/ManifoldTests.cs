@@ -29,6 +29,23 @@ public class ManifoldTests
         Assert.All(seen, Assert.True);
     }
 
+    [Theory]
+    [InlineData(7, 9, 5)]     // odd rows and columns, D below one vector
+    [InlineData(13, 10, 23)]  // D with a vector tail
+    [InlineData(64, 36, 40)]  // whole tiles only
+    public void DotProducts_Block_MatchesNaive(int na, int nb, int d)
+    {
+        var a = Gaussian(na, d, 11);
+        var b = Gaussian(nb, d, 12);
+        int ld = nb + 3; // a leading dimension wider than the block
+        var fast = new double[na * ld];
+        var naive = new double[na * ld];
+        DotProducts.Block(a, 1, na, b, 2, nb, fast, ld);
+        DotProducts.BlockNaive(a, 1, na, b, 2, nb, naive, ld);
+        for (int i = 0; i < fast.Length; i++)
+            Assert.True(Math.Abs(fast[i] - naive[i]) < 1e-12 * (1 + Math.Abs(naive[i])), $"element {i}: {fast[i]} vs {naive[i]}");
+    }
+
     [Fact]
     public void KthNeighbourRadii_ExcludeSelf()
     {
