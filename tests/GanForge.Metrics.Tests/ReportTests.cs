@@ -90,6 +90,20 @@ public class ReportTests
     }
 
     [Fact]
+    public void RunReport_LongRun_ThinsSeriesToBoundedPoints()
+    {
+        var rows = Enumerable.Range(0, 20000).Select(i => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>
+            { ["step"] = i, ["loss_d"] = 1 + (i % 2) }).ToList();
+        var run = new RunData { Folder = "long", Metrics = rows, Warnings = [], Samples = [], Problems = [] };
+        var svg = Regex.Match(RunReport.Render(run), "<svg.*?</svg>", RegexOptions.Singleline).Value;
+        var line = XElement.Parse(svg).Descendants().Single(e => e.Name.LocalName == "polyline");
+        var points = line.Attribute("points")!.Value.Split(' ');
+        Assert.InRange(points.Length, 100, RunReport.MaxPointsPerSeries);
+        // Alternating 1, 2 averages to 1.5: every thinned point sits at the same height.
+        Assert.Single(points.Select(p => p.Split(',')[1]).Distinct());
+    }
+
+    [Fact]
     public void RunReport_EmptyFolder_SaysWhatIsMissing()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"ganforge-run-{Guid.NewGuid():N}");

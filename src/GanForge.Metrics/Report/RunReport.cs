@@ -127,6 +127,24 @@ public static class RunReport
         sb.Append("</dl></section>\n");
     }
 
+    /// <summary>Longer series are thinned to about this many points: more cannot be told apart at chart width and would bloat the file.</summary>
+    internal const int MaxPointsPerSeries = 1500;
+
+    // Mean of each run of consecutive points (x and y), so noise is averaged rather than aliased; gaps stay gaps.
+    static List<(double, double)> Decimate(List<(double X, double Y)> pts, int target)
+    {
+        int per = (pts.Count + target - 1) / target;
+        var outPts = new List<(double, double)>(target + 1);
+        for (int s = 0; s < pts.Count; s += per)
+        {
+            int e = Math.Min(pts.Count, s + per);
+            double sx = 0, sy = 0;
+            for (int i = s; i < e; i++) { sx += pts[i].X; sy += pts[i].Y; }
+            outPts.Add((sx / (e - s), sy / (e - s)));
+        }
+        return outPts;
+    }
+
     static SvgLineChart Chart(ChartSpec spec, RunData run)
     {
         var series = new List<ChartSeries>();
@@ -140,6 +158,7 @@ public static class RunReport
                 if (!m.TryGetValue(field, out var y)) continue;
                 pts.Add((m.TryGetValue("step", out var x) ? x : i, y));
             }
+            if (pts.Count > MaxPointsPerSeries) pts = Decimate(pts, MaxPointsPerSeries);
             if (pts.Count > 0) series.Add(new ChartSeries(legend, pts, SvgLineChart.Palette[color % SvgLineChart.Palette.Length]));
             color++;
         }
