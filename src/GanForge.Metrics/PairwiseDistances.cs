@@ -74,25 +74,78 @@ internal static class PairwiseDistances
     /// Squared distance from each row of <paramref name="x"/> to its k-th nearest other row (self excluded),
     /// the radius of the k-NN ball in Kynkäänniemi et al. 2019 and Naeem et al. 2020.
     /// </summary>
+    /// <remarks>
+    /// Distances are symmetric, so each pair is computed once (block i0 only meets columns j &gt; i) and offered
+    /// to the k-best lists of both rows. Each task keeps its own lists, merged at the end; min-k is exact and
+    /// order-independent, so the result does not depend on scheduling.
+    /// </remarks>
     internal static double[] KthNeighbourSquaredRadii(FeatureMatrix x, int k)
     {
-        if (k < 1 || k >= x.Rows)
+        int n = x.Rows;
+        if (k < 1 || k >= n)
             throw new ArgumentException($"k-NN radii: k = {k} needs 1 <= k < N, features are ({x.Rows},{x.Cols})");
-        var radii = new double[x.Rows];
-        ForEachRow<object?>(x, x, () => null, (i, d2, _) =>
-        {
-            Span<double> best = stackalloc double[k]; // ascending k smallest so far
-            best.Fill(double.PositiveInfinity);
-            for (int j = 0; j < d2.Length; j++)
+        var norms = SquaredNorms(x);
+        var best = new double[n * k]; // row r's k smallest, ascending, at [r*k, r*k+k)
+        Array.Fill(best, double.PositiveInfinity);
+        var gate = new object();
+        Parallel.For(0, (n + RowBlock - 1) / RowBlock,
+            () => (Best: Filled(n * k), Buffer: new double[RowBlock * n]),
+            (blk, _, local) =>
             {
-                if (j == i || d2[j] >= best[k - 1]) continue;
-                int p = k - 1;
-                while (p > 0 && best[p - 1] > d2[j]) { best[p] = best[p - 1]; p--; }
-                best[p] = d2[j];
-            }
-            radii[i] = best[k - 1];
-        }, _ => { });
+                int i0 = blk * RowBlock, i1 = Math.Min(n, i0 + RowBlock), ld = n - i0;
+                for (int j0 = i0; j0 < n; j0 += ColBlock)
+                {
+                    int j1 = Math.Min(n, j0 + ColBlock);
+                    DotProducts.Block(x, i0, i1, x, j0, j1, local.Buffer.AsSpan(j0 - i0), ld);
+                }
+                for (int i = i0; i < i1; i++)
+                {
+                    var dots = local.Buffer.AsSpan((i - i0) * ld, ld);
+                    var bi = local.Best.AsSpan(i * k, k);
+                    for (int j = i + 1; j < n; j++)
+                    {
+                        double d2 = norms[i] + norms[j] - 2 * dots[j - i0];
+                        if (d2 < 0) d2 = 0;
+                        Insert(bi, d2);
+                        Insert(local.Best.AsSpan(j * k, k), d2);
+                    }
+                }
+                return local;
+            },
+            local =>
+            {
+                lock (gate)
+                    for (int r = 0; r < n; r++)
+                        foreach (var v in local.Best.AsSpan(r * k, k)) Insert(best.AsSpan(r * k, k), v);
+            });
+        var radii = new double[n];
+        for (int r = 0; r < n; r++) radii[r] = best[r * k + k - 1];
         return radii;
+    }
+
+    static double[] Filled(int length)
+    {
+        var a = new double[length];
+        Array.Fill(a, double.PositiveInfinity);
+        return a;
+    }
+
+    // Keeps the k smallest values seen, ascending.
+    static void Insert(Span<double> best, double v)
+    {
+        int p = best.Length - 1;
+        if (v >= best[p]) return;
+        while (p > 0 && best[p - 1] > v) { best[p] = best[p - 1]; p--; }
+        best[p] = v;
+    }
+
+    /// <summary>Reference for <see cref="KthNeighbourSquaredRadii"/>: sort each row of the naive distance matrix.</summary>
+    internal static double[] KthNeighbourSquaredRadiiNaive(FeatureMatrix x, int k)
+    {
+        var d = Naive(x, x);
+        return Enumerable.Range(0, x.Rows)
+            .Select(i => Enumerable.Range(0, x.Rows).Where(j => j != i).Select(j => d[i, j]).Order().ElementAt(k - 1))
+            .ToArray();
     }
 
     /// <summary>Squared distance from each row of <paramref name="a"/> to its nearest row of <paramref name="b"/>.</summary>

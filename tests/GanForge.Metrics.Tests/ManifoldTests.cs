@@ -46,6 +46,18 @@ public class ManifoldTests
             Assert.True(Math.Abs(fast[i] - naive[i]) < 1e-12 * (1 + Math.Abs(naive[i])), $"element {i}: {fast[i]} vs {naive[i]}");
     }
 
+    [Theory]
+    [InlineData(70, 5, 3)]   // rows not a multiple of the row block
+    [InlineData(300, 9, 5)]  // several row and column blocks
+    public void KthNeighbourRadii_SymmetricBlocked_MatchesSortedNaive(int n, int d, int k)
+    {
+        var x = Gaussian(n, d, 13);
+        var fast = PairwiseDistances.KthNeighbourSquaredRadii(x, k);
+        var naive = PairwiseDistances.KthNeighbourSquaredRadiiNaive(x, k);
+        for (int i = 0; i < n; i++)
+            Assert.True(Math.Abs(fast[i] - naive[i]) < 1e-10 * (1 + naive[i]), $"row {i}: {fast[i]} vs {naive[i]}");
+    }
+
     [Fact]
     public void KthNeighbourRadii_ExcludeSelf()
     {
