@@ -1,0 +1,35 @@
+using GanForge.Gan.Training;
+
+namespace GanForge.Gan.Tests;
+
+/// <summary>Small configurations and temporary run folders for the trainer tests.</summary>
+static class TestRuns
+{
+    public static string NewDir() => Path.Combine(Path.GetTempPath(), "ganforge-test-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>An MLP GAN on the first <paramref name="limit"/> embedded Fashion-MNIST images.</summary>
+    public static TrainConfig Mlp(string outDir, int limit = 256, int batch = 32, int epochs = 2) => new()
+    {
+        Model = "gan", Data = "embedded", Limit = limit, BatchSize = batch, Epochs = epochs,
+        Out = outDir, LogEvery = 4, Seed = 3,
+    };
+
+    public static float[] Flatten(IEnumerable<Tensor> tensors) => tensors.SelectMany(t => t.ToArray()).ToArray();
+}
+
+/// <summary>A batch source over fixed batches that can be told to go bad (NaN) after some batches.</summary>
+sealed class ScriptedBatches(Tensor batch, int batchesPerEpoch, int poisonAfter = int.MaxValue) : IBatchSource
+{
+    int _taken;
+    public int BatchesPerEpoch => batchesPerEpoch;
+    public (int Epoch, int Batch) Position => (_taken / batchesPerEpoch, _taken % batchesPerEpoch);
+    public int Taken => _taken;
+
+    public Tensor Next()
+    {
+        _taken++;
+        return _taken > poisonAfter ? Tensor.Full(batch.Shape, float.NaN) : batch;
+    }
+
+    public void Seek(int epoch, int b) => _taken = epoch * batchesPerEpoch + b;
+}
