@@ -41,9 +41,11 @@ static class TrainCommand
         };
         cmd.SetAction(r => Errors.Guard(() =>
         {
-            var c = r.GetValue(config) is { } file
-                ? TrainConfig.FromYaml(File.ReadAllText(file), file)
-                : new TrainConfig();
+            // Settings, lowest precedence first: defaults, the resumed run's own config or --config, then flags.
+            bool isResume = r.GetValue(resume);
+            var c = isResume
+                ? Checkpoint.Read(r.GetValue(outDir) ?? new TrainConfig().Out).State.Config
+                : r.GetValue(config) is { } file ? TrainConfig.FromYaml(ReadConfig(file), file) : new TrainConfig();
             void Set<T>(Option<T?> o, Action<T> apply) where T : class { if (r.GetValue(o) is { } v) apply(v); }
             void SetV<T>(Option<T?> o, Action<T> apply) where T : struct { if (r.GetValue(o) is { } v) apply(v); }
             Set(model, v => c.Model = v); Set(data, v => c.Data = v); Set(split, v => c.Split = v);
@@ -54,10 +56,14 @@ static class TrainCommand
             SetV(pretrain, v => c.PretrainAe = v); SetV(size, v => c.ImageSize = v); SetV(ema, v => c.Ema = v);
             SetV(maxSteps, v => c.MaxSteps = v); SetV(limit, v => c.Limit = v); SetV(logEvery, v => c.LogEvery = v);
             SetV(threads, v => c.Threads = v);
-            return Train(c, r.GetValue(resume));
+            return Train(c, isResume);
         }));
         return cmd;
     }
+
+    static string ReadConfig(string file) => File.Exists(file)
+        ? File.ReadAllText(file)
+        : throw new FileNotFoundException($"--config: '{file}' not found");
 
     static int Train(TrainConfig config, bool resume)
     {
@@ -66,7 +72,9 @@ static class TrainCommand
         console.MarkupLine($"[bold]GanForge[/] training [green]{config.Model}[/] on {Markup.Escape(config.Data)} " +
                            $"({trainer.Model.ImageShape[0]}x{trainer.Model.ImageShape[1]}x{trainer.Model.ImageShape[2]}), " +
                            $"{config.Epochs} epochs, batch {config.BatchSize}, {Markup.Escape(TrainingSetup.EngineDescription)}");
-        console.MarkupLine($"Writing to [blue]{Markup.Escape(Path.GetFullPath(config.Out))}[/]");
+        console.MarkupLine(resume
+            ? $"Resuming [blue]{Markup.Escape(Path.GetFullPath(config.Out))}[/] at generator step {trainer.Step}"
+            : $"Writing to [blue]{Markup.Escape(Path.GetFullPath(config.Out))}[/]");
         trainer.Warning += w => console.MarkupLine($"[yellow]warning (step {w.Step}):[/] {Markup.Escape(w.Message)}");
         trainer.Info += m => console.MarkupLine($"[grey]{Markup.Escape(m)}[/]");
 

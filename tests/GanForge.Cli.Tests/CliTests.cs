@@ -1,0 +1,170 @@
+using GanForge.Cli;
+using GanForge.Data.Formats;
+using Spectre.Console;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace GanForge.Cli.Tests;
+
+/// <summary>The command line as a user meets it: exit codes, one-line errors, and the files written.</summary>
+public class CliTests : IDisposable
+{
+    readonly string _dir = Path.Combine(Path.GetTempPath(), "ganforge-cli-" + Guid.NewGuid().ToString("N"));
+
+    public CliTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
+
+    string P(string name) => Path.Combine(_dir, name);
+
+    /// <summary>Runs ganforge with <paramref name="args"/>; returns the exit code and everything printed.</summary>
+    static (int Code, string Output) Run(params string[] args)
+    {
+        var writer = new StringWriter();
+        var previous = AnsiConsole.Console;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No,
+        });
+        console.Profile.Width = 10_000;   // no wrapping: assertions read whole lines
+        AnsiConsole.Console = console;
+        try
+        {
+            int code = CliApp.Run(args, writer, writer);
+            return (code, writer.ToString());
+        }
+        finally { AnsiConsole.Console = previous; }
+    }
+
+    string TrainTiny(string name = "run")
+    {
+        var (code, output) = Run("train", "--model", "gan", "--limit", "64", "--batch-size", "32", "--epochs", "1", "--out", P(name), "--log-every", "1");
+        Assert.True(code == 0, output);
+        return P(name);
+    }
+
+    [Fact]
+    public void Train_UnknownModel_ExitsWithAOneLineError()
+    {
+        var (code, output) = Run("train", "--model", "nope", "--out", P("x"));
+        Assert.Equal(2, code);
+        Assert.Contains("error: Unknown model 'nope'", output);
+        Assert.DoesNotContain("   at ", output);   // no stack trace
+    }
+
+    [Fact]
+    public void Train_UnknownFlag_IsAUsageError()
+    {
+        var (code, output) = Run("train", "--bogus", "3");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--bogus", output);
+    }
+
+    [Fact]
+    public void Train_MissingDataset_SaysNotFound()
+    {
+        var (code, output) = Run("train", "--data", P("nowhere"), "--out", P("x"));
+        Assert.Equal(2, code);
+        Assert.Contains("not found", output);
+        Assert.False(Directory.Exists(P("x/samples")));
+    }
+
+    [Fact]
+    public void Train_GarbledIdxFile_NamesTheFile()
+    {
+        var file = P("junk-images-idx3-ubyte");
+        File.WriteAllBytes(file, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        var (code, output) = Run("train", "--data", file, "--out", P("x"));
+        Assert.Equal(2, code);
+        Assert.Contains("junk-images-idx3-ubyte", output);
+    }
+
+    [Fact]
+    public void Train_OutputFolderCannotBeCreated_SaysWhichFolder()
+    {
+        File.WriteAllText(P("a-file"), "not a folder");
+        var (code, output) = Run("train", "--out", P("a-file/run"), "--limit", "64", "--batch-size", "32");
+        Assert.Equal(2, code);
+        Assert.Contains("Cannot write to output folder", output);
+    }
+
+    [Fact]
+    public void Train_BadConfigFile_NamesTheFile()
+    {
+        File.WriteAllText(P("bad.yaml"), "model: gan\nepochz: 3\n");
+        var (code, output) = Run("train", "--config", P("bad.yaml"), "--out", P("x"));
+        Assert.Equal(2, code);
+        Assert.Contains("bad.yaml", output);
+    }
+
+    [Fact]
+    public void TrainThenSample_WritesIdxPngNpyAndFolder()
+    {
+        var run = TrainTiny();
+        Assert.Equal(0, Run("sample", "--checkpoint", run, "--count", "10", "--out", P("s.idx")).Code);
+        var idx = Idx.ReadImages(P("s.idx"));
+        Assert.Equal([10, 28, 28], idx.Dims);
+
+        Assert.Equal(0, Run("sample", "--checkpoint", run, "--count", "9", "--out", P("grid.png")).Code);
+        var png = PngDecoder.Decode(File.ReadAllBytes(P("grid.png")));
+        Assert.True(png.Width > 28 && png.Height > 28);
+
+        Assert.Equal(0, Run("sample", "--checkpoint", run, "--count", "3", "--out", P("pngs")).Code);
+        Assert.Equal(3, Directory.GetFiles(P("pngs"), "*.png").Length);
+    }
+
+    [Fact]
+    public void Sample_FromGivenLatents_IsDeterministicAndShaped()
+    {
+        var run = TrainTiny();
+        Npy.Save(P("z.npy"), Tensor.Randn([5, 100], new Generator(4)));
+        Assert.Equal(0, Run("sample", "--checkpoint", run, "--latents", P("z.npy"), "--out", P("a.npy")).Code);
+        Assert.Equal(0, Run("sample", "--checkpoint", run, "--latents", P("z.npy"), "--out", P("b.npy")).Code);
+        var a = Npy.Load(P("a.npy"));
+        Assert.Equal([5, 1, 28, 28], a.Shape);
+        Assert.Equal(a.ToArray(), Npy.Load(P("b.npy")).ToArray());
+        Assert.All(a.ToArray(), v => Assert.InRange(v, -1f, 1f));
+    }
+
+    [Fact]
+    public void Interpolate_WritesAnAnimatedGifAndAStrip()
+    {
+        var run = TrainTiny();
+        Assert.Equal(0, Run("interpolate", "--checkpoint", run, "--steps", "4", "--out", P("walk.gif")).Code);
+        Assert.Equal("GIF89a"u8.ToArray(), File.ReadAllBytes(P("walk.gif"))[..6]);
+        Assert.Equal(0, Run("interpolate", "--checkpoint", run, "--steps", "4", "--out", P("strip.png")).Code);
+        var strip = PngDecoder.Decode(File.ReadAllBytes(P("strip.png")));
+        Assert.True(strip.Width > 4 * strip.Height, $"strip is {strip.Width}x{strip.Height}");
+    }
+
+    [Fact]
+    public void Info_ShowsModelAndProgress()
+    {
+        var run = TrainTiny();
+        var (code, output) = Run("info", run);
+        Assert.Equal(0, code);
+        Assert.Contains("gan", output);
+        Assert.Contains("generator steps", output);
+    }
+
+    [Fact]
+    public void Sample_CorruptCheckpoint_NamesTheFile()
+    {
+        var run = TrainTiny();
+        var file = Path.Combine(run, "checkpoint.safetensors");
+        File.WriteAllBytes(file, File.ReadAllBytes(file)[..1000]);
+        var (code, output) = Run("sample", "--checkpoint", run, "--out", P("x.png"));
+        Assert.Equal(2, code);
+        Assert.Contains("checkpoint.safetensors", output);
+    }
+
+    [Fact]
+    public void Train_Resume_ContinuesTheRunInOut()
+    {
+        var run = TrainTiny();
+        var (code, output) = Run("train", "--out", run, "--resume", "--epochs", "2");
+        Assert.True(code == 0, output);
+        Assert.Contains("Resuming", output);
+        Assert.True(File.Exists(Path.Combine(run, "samples", "epoch_002.png")));
+    }
+}
