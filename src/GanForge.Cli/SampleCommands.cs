@@ -1,7 +1,6 @@
 using System.CommandLine;
 using GanForge.Gan;
 using GanForge.Gan.Training;
-using GanForge.Gan.Training;
 using Spectre.Console;
 
 namespace GanForge.Cli;

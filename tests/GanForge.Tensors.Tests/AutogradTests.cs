@@ -76,3 +76,33 @@ public class AutogradTests
         GradCheck.Second("Mul·Exp", t => (t[0] * t[1]).Exp(), [R(3, 2), R(2)]);
     }
 }
+
+public class AnomalyModeTests
+{
+    [Fact]
+    public void AnomalyMode_NaNInForward_NamesTheOp()
+    {
+        var x = Tensor.FromArray([1f, -1f]).RequiresGrad_();
+        using var _ = AnomalyMode.Enable();
+        var e = Assert.Throws<ArithmeticException>(() => x.Log());
+        Assert.Contains("LogBackward", e.Message);
+        Assert.Contains("element 1", e.Message);
+    }
+
+    [Fact]
+    public void AnomalyMode_InfInBackward_NamesTheOp()
+    {
+        var x = Tensor.FromArray([0f, 4f]).RequiresGrad_();
+        using var _ = AnomalyMode.Enable();
+        var y = x.Sqrt().Sum();                    // finite forward, d sqrt(x)/dx = inf at 0
+        var e = Assert.Throws<ArithmeticException>(() => y.Backward());
+        Assert.Contains("SqrtBackward", e.Message);
+    }
+
+    [Fact]
+    public void AnomalyMode_Off_LetsNaNThrough()
+    {
+        var x = Tensor.FromArray([-1f]).RequiresGrad_();
+        Assert.True(float.IsNaN(x.Log().Item()));
+    }
+}

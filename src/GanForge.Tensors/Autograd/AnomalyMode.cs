@@ -3,11 +3,13 @@ namespace GanForge;
 /// <summary>
 /// Optional checks (as torch.autograd.detect_anomaly): every recorded op's output and every
 /// computed gradient is scanned for NaN/Inf, and the first op that produced one is named.
-/// Slow; for debugging.
+/// Slow; for debugging. Per thread, like <see cref="GradMode"/>.
 /// </summary>
 public static class AnomalyMode
 {
-    public static bool Enabled { get; set; }
+    [ThreadStatic] static bool _enabled;
+
+    public static bool Enabled { get => _enabled; set => _enabled = value; }
 
     /// <summary>Enables anomaly detection until the returned scope is disposed.</summary>
     public static IDisposable Enable() { var prev = Enabled; Enabled = true; return new Restore(prev); }

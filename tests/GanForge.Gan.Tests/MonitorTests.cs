@@ -1,0 +1,58 @@
+using GanForge.Gan.Training;
+
+namespace GanForge.Gan.Tests;
+
+public class MonitorTests
+{
+    static Dictionary<string, double> Window(double accReal, double accFake, double lossG = 1, double diversity = 1) => new()
+    {
+        ["acc_real"] = accReal, ["acc_fake"] = accFake, ["loss_g"] = lossG, ["diversity"] = diversity,
+    };
+
+    [Fact]
+    public void Check_DiscriminatorPinnedAt100Percent_WarnsOnceAfterFourWindows()
+    {
+        var m = new Monitors();
+        var kinds = new List<string>();
+        for (int step = 1; step <= 6; step++) kinds.AddRange(m.Check(step, Window(1.0, 0.995)).Select(w => w.Kind));
+        Assert.Equal(["not-converging"], kinds);
+    }
+
+    [Fact]
+    public void Check_AccuracyNearHalf_RaisesNothing()
+    {
+        var m = new Monitors();
+        for (int step = 1; step <= 10; step++) Assert.Empty(m.Check(step, Window(0.55, 0.48)));
+    }
+
+    [Fact]
+    public void Check_LowSampleDiversity_ReportsCollapse()
+    {
+        var w = new Monitors().Check(1, Window(0.6, 0.6, diversity: 0.05)).Single();
+        Assert.Equal("collapse", w.Kind);
+        Assert.Contains("mode collapse", w.Message);
+    }
+
+    [Fact]
+    public void Check_HugeGeneratorLoss_ReportsDivergence()
+    {
+        Assert.Equal("diverging", new Monitors().Check(1, Window(0.6, 0.6, lossG: 40)).Single().Kind);
+    }
+
+    [Fact]
+    public void MeanPairwiseDistance_IdenticalImagesAreZero_DistinctArePositive()
+    {
+        var same = Tensor.Ones(8, 1, 4, 4);
+        Assert.Equal(0, Monitors.MeanPairwiseDistance(same));
+        var varied = Tensor.Randn([8, 1, 4, 4], new Generator(1));
+        Assert.True(Monitors.MeanPairwiseDistance(varied) > 1);
+    }
+
+    [Fact]
+    public void CheckFinite_NaN_NamesTheStep()
+    {
+        var e = Assert.Throws<TrainingDivergedException>(() => Monitors.CheckFinite("generator loss", float.NaN, 42));
+        Assert.Contains("step 42", e.Message);
+        Assert.Contains("generator loss", e.Message);
+    }
+}
