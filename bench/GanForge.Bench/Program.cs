@@ -11,7 +11,7 @@ Threading.Threads = opts.Threads;
 var results = new List<Dictionary<string, object>>();
 foreach (var name in opts.Workloads)
 {
-    var r = Workloads.Run(name, opts.Iters, opts.Warmup);
+    var r = Workloads.Run(name, opts.Iters, opts.Warmup, opts.Profile);
     results.Add(r);
     Console.WriteLine(JsonSerializer.Serialize(r));
 }

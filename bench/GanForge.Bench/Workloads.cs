@@ -20,7 +20,7 @@ static class Workloads
     public static int Batch(string name) => name switch { "dcgan28" => 128, "dcgan64" => 64, _ => 64 };
 
     /// <summary>Median seconds per full D + G iteration after warm-up; reports images/s = batch / median.</summary>
-    public static Dictionary<string, object> Run(string name, int iters, int warmup)
+    public static Dictionary<string, object> Run(string name, int iters, int warmup, bool profile = false)
     {
         var model = Build(name);
         int batch = Batch(name);
@@ -41,10 +41,25 @@ static class Workloads
         long allocatedBefore = 0; int gcBefore = 0;
         for (int i = 0; i < warmup + iters; i++)
         {
-            if (i == warmup) { allocatedBefore = GC.GetTotalAllocatedBytes(); gcBefore = GC.CollectionCount(0); }
+            if (i == warmup)
+            {
+                allocatedBefore = GC.GetTotalAllocatedBytes(); gcBefore = GC.CollectionCount(0);
+                Profiler.Enabled = profile;
+                Profiler.Reset();
+            }
             var sw = Stopwatch.StartNew();
-            foreach (var p in phases) p.Run(ctx);
+            foreach (var p in phases)
+            {
+                p.Run(ctx);
+                Profiler.Mark($"(rest of phase {p.Name})");
+            }
             if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
+        }
+        if (profile)
+        {
+            Profiler.Enabled = false;
+            Console.Error.WriteLine($"per-op profile of {name} ({iters} iterations):");
+            Console.Error.WriteLine(Profiler.Report(iters));
         }
         times.Sort();
         double median = times[times.Count / 2];

@@ -1,0 +1,57 @@
+using GanForge.Kernels;
+
+namespace GanForge.Tensors.Tests;
+
+/// <summary>The fast kernels written for speed, each against its naive reference.</summary>
+public class PerfKernelTests
+{
+    [Theory]
+    [InlineData(37, 0.2f)]
+    [InlineData(200_003, 0.2f)] // large enough to split across threads
+    [InlineData(1000, 0f)]
+    public void LeakyReluKernels_VariousSizes_MatchNaive(int count, float slope)
+    {
+        var gen = new Generator(3);
+        var x = Tensor.Randn([count], gen); var g = Tensor.Randn([count], gen);
+        var (y1, y2) = (new float[count], new float[count]);
+        Activation.LeakyRelu(x.Storage, y1, count, slope); Activation.LeakyReluNaive(x.Data, y2, slope);
+        Assert.Equal(y2, y1);
+        Activation.LeakyReluBackward(x.Storage, g.Storage, y1, count, slope); Activation.LeakyReluBackwardNaive(x.Data, g.Data, y2, slope);
+        Assert.Equal(y2, y1);
+    }
+
+    [Theory]
+    [InlineData(4, 3, 37)]   // (N,C,H*W) with a tail after the vector loop
+    [InlineData(16, 300, 1)] // (N,C): the row-wise path
+    [InlineData(2, 5, 64)]
+    public void BatchNormKernels_VariousShapes_MatchNaive(int n, int c, int inner)
+    {
+        var gen = new Generator(4);
+        var x = Tensor.Randn([n, c, inner], gen); var g = Tensor.Randn([n, c, inner], gen);
+        var data = x.Data;
+        for (int i = 0; i < data.Length; i++) data[i] = data[i] * 3f + 5f; // an offset the variance must not suffer from
+        var w = Tensor.Randn([c], gen).ToArray(); var b = Tensor.Randn([c], gen).ToArray();
+        var (y1, y2) = (new Tensor(x.Shape), new Tensor(x.Shape));
+        var (m1, v1, istd) = (new float[c], new float[c], new float[c]);
+        var (m2, v2) = (new float[c], new float[c]);
+        BatchNorm.Forward(x.Storage, y1.Storage, n, c, inner, w, b, 1e-5f, m1, v1, istd);
+        BatchNorm.ForwardNaive(x.Data, y2.Data, n, c, inner, w, b, 1e-5f, m2, v2);
+        Fixtures.AssertClose(y2, y1, 1e-4, 1e-4, "y");
+        Fixtures.AssertClose(Tensor.Wrap(m2, [c]), Tensor.Wrap(m1, [c]), 1e-5, 1e-5, "mean");
+        Fixtures.AssertClose(Tensor.Wrap(v2, [c]), Tensor.Wrap(v1, [c]), 1e-4, 1e-5, "var");
+
+        var (dx1, dx2) = (new Tensor(x.Shape), new Tensor(x.Shape));
+        var (dw1, dw2, db1, db2) = (new float[c], new float[c], new float[c], new float[c]);
+        BatchNorm.Backward(x.Storage, g.Storage, n, c, inner, m1, istd, w, dx1.Storage, dw1, db1);
+        BatchNorm.BackwardNaive(x.Data, g.Data, n, c, inner, 1e-5f, w, dx2.Data, dw2, db2);
+        Fixtures.AssertClose(dx2, dx1, 1e-3, 1e-4, "dx");
+        Fixtures.AssertClose(Tensor.Wrap(dw2, [c]), Tensor.Wrap(dw1, [c]), 1e-3, 1e-4, "dw");
+        Fixtures.AssertClose(Tensor.Wrap(db2, [c]), Tensor.Wrap(db1, [c]), 1e-4, 1e-4, "db");
+
+        var (s, sh) = (new float[c], new float[c]);
+        for (int ch = 0; ch < c; ch++) { s[ch] = istd[ch] * w[ch]; sh[ch] = b[ch] - m1[ch] * s[ch]; }
+        var y3 = new Tensor(x.Shape);
+        BatchNorm.Affine(x.Storage, y3.Storage, n, c, inner, s, sh);
+        Fixtures.AssertClose(y2, y3, 1e-4, 1e-4, "affine");
+    }
+}
