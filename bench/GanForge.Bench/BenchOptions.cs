@@ -19,6 +19,7 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--generate" => o with { Generate = true },
                 "--peer" => o with { Peer = Next() },
                 "--profile" => o with { Profile = true },
+                "--kernels" => o,
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan --threads N --iters N --warmup N [--generate] [--compare] [--profile] [--peer path/to/pytorch_peer.py]"),
             };
         }

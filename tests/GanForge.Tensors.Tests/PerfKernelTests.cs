@@ -55,3 +55,22 @@ public class PerfKernelTests
         Fixtures.AssertClose(y2, y3, 1e-4, 1e-4, "affine");
     }
 }
+
+/// <summary>The GEMM split across threads (by columns when N >= M, else by rows), against the reference.</summary>
+public class GemmSplitTests
+{
+    [Theory]
+    [InlineData(false, false, 150, 200, 130)]
+    [InlineData(true, false, 200, 150, 130)]
+    [InlineData(false, true, 150, 210, 140)]
+    [InlineData(true, true, 210, 150, 140)]
+    public void Sgemm_LargeEnoughToSplit_MatchesReference(bool ta, bool tb, int m, int n, int k)
+    {
+        var gen = new Generator(11);
+        var a = Tensor.Randn([m * k], gen).ToArray(); var b = Tensor.Randn([k * n], gen).ToArray();
+        var c1 = Tensor.Randn([m * n], gen).ToArray(); var c2 = (float[])c1.Clone();
+        Gemm.Sgemm(ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 0.25f, c1, n);
+        Gemm.Reference(ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 0.25f, c2, n);
+        Fixtures.AssertClose(Tensor.Wrap(c2, [m, n]), Tensor.Wrap(c1, [m, n]), 1e-4, 1e-4, "sgemm");
+    }
+}
