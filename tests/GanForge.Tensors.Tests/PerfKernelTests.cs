@@ -74,3 +74,23 @@ public class GemmSplitTests
         Fixtures.AssertClose(Tensor.Wrap(c2, [m, n]), Tensor.Wrap(c1, [m, n]), 1e-4, 1e-4, "sgemm");
     }
 }
+
+/// <summary>The fused Adam step against the multi-pass form it replaced.</summary>
+public class AdamStepTests
+{
+    [Theory]
+    [InlineData(1001, 0f)]
+    [InlineData(100_003, 0.01f)] // split across threads
+    public void AdamStep_Fused_MatchesMultiPass(int count, float wd)
+    {
+        var gen = new Generator(12);
+        var p1 = Tensor.Randn([count], gen).ToArray(); var g = Tensor.Randn([count], gen).ToArray();
+        var m1 = Tensor.Randn([count], gen).ToArray(); var v1 = Tensor.Rand([count], gen).ToArray();
+        var (p2, m2, v2) = ((float[])p1.Clone(), (float[])m1.Clone(), (float[])v1.Clone());
+        AdamStep.Update(p1, g, m1, v1, 0.5f, 0.999f, 0.5f, 0.001f, wd, 2e-4f, 0.03f, 1e-8f);
+        AdamStep.UpdateNaive(p2, g, m2, v2, 0.5f, 0.999f, 0.5f, 0.001f, wd, 2e-4f, 0.03f, 1e-8f);
+        Fixtures.AssertClose(Tensor.Wrap(m2, [count]), Tensor.Wrap(m1, [count]), 1e-6, 1e-7, "m");
+        Fixtures.AssertClose(Tensor.Wrap(v2, [count]), Tensor.Wrap(v1, [count]), 1e-6, 1e-7, "v");
+        Fixtures.AssertClose(Tensor.Wrap(p2, [count]), Tensor.Wrap(p1, [count]), 1e-6, 1e-7, "p");
+    }
+}
