@@ -1,6 +1,6 @@
 namespace GanForge.Bench;
 
-sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer)
+sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer, bool Profile = false)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -18,7 +18,9 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--compare" => o with { Compare = true },
                 "--generate" => o with { Generate = true },
                 "--peer" => o with { Peer = Next() },
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan --threads N --iters N --warmup N [--generate] [--compare] [--peer path/to/pytorch_peer.py]"),
+                "--profile" => o with { Profile = true },
+                "--kernels" => o,
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan --threads N --iters N --warmup N [--generate] [--compare] [--profile] [--peer path/to/pytorch_peer.py]"),
             };
         }
         return o;

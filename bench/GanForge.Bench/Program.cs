@@ -8,10 +8,11 @@ using GanForge.Bench;
 // with the keys of pytorch_peer.py; --compare also runs the peer and prints the ratios.
 var opts = BenchOptions.Parse(args);
 Threading.Threads = opts.Threads;
+if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters); return 0; }
 var results = new List<Dictionary<string, object>>();
 foreach (var name in opts.Workloads)
 {
-    var r = Workloads.Run(name, opts.Iters, opts.Warmup);
+    var r = Workloads.Run(name, opts.Iters, opts.Warmup, opts.Profile);
     results.Add(r);
     Console.WriteLine(JsonSerializer.Serialize(r));
 }

@@ -20,7 +20,7 @@ static class Workloads
     public static int Batch(string name) => name switch { "dcgan28" => 128, "dcgan64" => 64, _ => 64 };
 
     /// <summary>Median seconds per full D + G iteration after warm-up; reports images/s = batch / median.</summary>
-    public static Dictionary<string, object> Run(string name, int iters, int warmup)
+    public static Dictionary<string, object> Run(string name, int iters, int warmup, bool profile = false)
     {
         var model = Build(name);
         int batch = Batch(name);
@@ -39,12 +39,36 @@ static class Workloads
         Phase[] phases = [new DiscriminatorPhase(1, mixedBatch: false), new GeneratorPhase()];
         var times = new List<double>();
         long allocatedBefore = 0; int gcBefore = 0;
+        var cpu = new List<double>();
+        var proc = Process.GetCurrentProcess();
         for (int i = 0; i < warmup + iters; i++)
         {
-            if (i == warmup) { allocatedBefore = GC.GetTotalAllocatedBytes(); gcBefore = GC.CollectionCount(0); }
+            if (i == warmup)
+            {
+                allocatedBefore = GC.GetTotalAllocatedBytes(); gcBefore = GC.CollectionCount(0);
+                Profiler.Enabled = profile;
+                Profiler.Reset();
+            }
+            var cpu0 = proc.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
-            foreach (var p in phases) p.Run(ctx);
-            if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
+            foreach (var p in phases)
+            {
+                p.Run(ctx);
+                Profiler.Mark($"(rest of phase {p.Name})");
+            }
+            if (i >= warmup)
+            {
+                times.Add(sw.Elapsed.TotalSeconds);
+                proc.Refresh();
+                cpu.Add((proc.TotalProcessorTime - cpu0).TotalSeconds);
+            }
+        }
+        cpu.Sort();
+        if (profile)
+        {
+            Profiler.Enabled = false;
+            Console.Error.WriteLine($"per-op profile of {name} ({iters} iterations):");
+            Console.Error.WriteLine(Profiler.Report(iters));
         }
         times.Sort();
         double median = times[times.Count / 2];
@@ -53,6 +77,8 @@ static class Workloads
             ["workload"] = name, ["threads"] = Threading.Threads, ["batch"] = batch,
             ["iters_per_s"] = Math.Round(1 / median, 3), ["images_per_s"] = Math.Round(batch / median, 1),
             ["gemm"] = GanForge.Kernels.Gemm.Backend,
+            // CPU seconds (all threads) per iteration: a measure of work that the machine's other load disturbs less than wall time.
+            ["cpu_s_per_iter"] = Math.Round(cpu[cpu.Count / 2], 3),
             ["alloc_mb_per_iter"] = Math.Round((GC.GetTotalAllocatedBytes() - allocatedBefore) / 1e6 / iters, 1),
             ["gen0_gcs_per_iter"] = Math.Round((GC.CollectionCount(0) - gcBefore) / (double)iters, 2),
             ["peak_working_set_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6, 0),

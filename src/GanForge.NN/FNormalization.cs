@@ -40,11 +40,29 @@ public static partial class F
     {
         if (input.Rank < 2 || mean.Numel != input.Size(1) || variance.Numel != input.Size(1))
             throw new ArgumentException($"BatchNorm: input {Shapes.Format(input.ShapeSpan)} does not match running statistics {Shapes.Format(mean.ShapeSpan)}");
+        if (!GradMode.IsEnabled || !(input.RequiresGrad || (weight?.RequiresGrad ?? false) || (bias?.RequiresGrad ?? false)))
+            return NormalizeRaw(input, mean, variance, weight, bias, eps);
         var channelShape = BatchNormFunction.ChannelShape(input);
         var scale = (variance.Detach() + eps).Pow(-0.5f).Reshape(channelShape);
         if (weight != null) scale = scale * weight.Reshape(channelShape);
         var y = (input - mean.Detach().Reshape(channelShape)) * scale;
         return bias == null ? y : y + bias.Reshape(channelShape);
+    }
+
+    // The same without a graph: one kernel pass.
+    static Tensor NormalizeRaw(Tensor input, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float eps)
+    {
+        int n = input.Size(0), c = input.Size(1), inner = input.Numel / Math.Max(n * c, 1);
+        var scale = new float[c]; var shift = new float[c];
+        Span<float> m = mean.Data, v = variance.Data;
+        for (int ch = 0; ch < c; ch++)
+        {
+            scale[ch] = (float)(1.0 / Math.Sqrt(v[ch] + (double)eps)) * (weight?.Data[ch] ?? 1f);
+            shift[ch] = (bias?.Data[ch] ?? 0f) - m[ch] * scale[ch];
+        }
+        var y = Tensor.Uninitialized(input.ShapeSpan);
+        Kernels.BatchNorm.Affine(input.Storage, y.Storage, n, c, inner, scale, shift);
+        return y;
     }
 
     /// <summary>Normalises over the trailing dims given by <paramref name="normalizedShape"/> (as torch's layer_norm).</summary>

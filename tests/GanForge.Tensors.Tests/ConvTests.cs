@@ -40,6 +40,8 @@ public class ConvTests
     {
         // stride, padding, dilation, groups, kernel, image size, batch
         { 1, 0, 1, 1, 3, 7, 2 }, { 2, 1, 1, 1, 4, 8, 3 }, { 3, 2, 2, 1, 3, 9, 1 }, { 1, 1, 1, 3, 3, 5, 2 }, { 2, 0, 1, 2, 1, 6, 2 },
+        { 1, 0, 1, 1, 4, 4, 5 }, // 1x1 output: the dense GEMM path
+        { 2, 1, 1, 1, 4, 16, 9 }, // a batch split across threads
     };
 
     [Theory, MemberData(nameof(Geometries))]

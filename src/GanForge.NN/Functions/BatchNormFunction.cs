@@ -15,6 +15,7 @@ internal sealed class BatchNormFunction : Function
     readonly float _eps;
     readonly bool _hasWeight, _hasBias;
     Tensor? _mean, _invstd; // (1,C,1,..) constants for the no-graph backward
+    float[]? _meanRaw, _invstdRaw;
 
     BatchNormFunction(float eps, bool hasWeight, bool hasBias) { _eps = eps; _hasWeight = hasWeight; _hasBias = hasBias; }
 
@@ -31,34 +32,9 @@ internal sealed class BatchNormFunction : Function
         if (count <= 1)
             throw new ArgumentException($"BatchNorm: expected more than 1 value per channel when training, got input {Shapes.Format(x.ShapeSpan)}");
 
-        var xs = x.Data;
         var mean = new float[c]; var variance = new float[c]; var invstd = new float[c];
-        for (int ch = 0; ch < c; ch++)
-        {
-            // Shifted sums (by the channel's first value) keep the one-pass variance accurate.
-            double shift = xs[ch * inner], s = 0, ss = 0;
-            for (int b = 0; b < n; b++)
-            {
-                var row = xs.Slice((b * c + ch) * inner, inner);
-                for (int i = 0; i < row.Length; i++) { double d = row[i] - shift; s += d; ss += d * d; }
-            }
-            double m = s / count;
-            double v = Math.Max(ss / count - m * m, 0);
-            mean[ch] = (float)(shift + m);
-            variance[ch] = (float)v;
-            invstd[ch] = (float)(1.0 / Math.Sqrt(v + eps));
-        }
-
-        var y = new Tensor(x.Shape);
-        var ys = y.Data;
-        for (int b = 0; b < n; b++)
-            for (int ch = 0; ch < c; ch++)
-            {
-                float scale = invstd[ch] * (weight?.Data[ch] ?? 1f);
-                float shift = (bias?.Data[ch] ?? 0f) - mean[ch] * scale;
-                int off = (b * c + ch) * inner;
-                for (int i = 0; i < inner; i++) ys[off + i] = xs[off + i] * scale + shift;
-            }
+        var y = Tensor.Uninitialized(x.ShapeSpan);
+        Kernels.BatchNorm.Forward(x.Storage, y.Storage, n, c, inner, weight?.Storage, bias?.Storage, eps, mean, variance, invstd);
 
         var inputs = new List<Tensor> { x };
         if (weight != null) inputs.Add(weight);
@@ -69,6 +45,7 @@ internal sealed class BatchNormFunction : Function
             var channelShape = ChannelShape(x);
             fn._mean = Tensor.Wrap(mean, channelShape);
             fn._invstd = Tensor.Wrap(invstd, channelShape);
+            (fn._meanRaw, fn._invstdRaw) = (mean, invstd);
         }
         Record(fn, y, [.. inputs]);
         return (y, mean, variance);
@@ -88,6 +65,7 @@ internal sealed class BatchNormFunction : Function
     protected internal override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
+        if (!GradMode.IsEnabled) return RawBackward(x, g);
         var dims = ReducedDims(x);
         var channelShape = ChannelShape(x);
         Tensor invstd, xhat;
@@ -119,5 +97,25 @@ internal sealed class BatchNormFunction : Function
         };
     }
 
-    protected internal override void ReleaseSaved() { _mean = null; _invstd = null; }
+    // One kernel pass for the gradients of all inputs (no graph is being built).
+    Tensor?[] RawBackward(Tensor x, Tensor g)
+    {
+        int n = x.Size(0), c = x.Size(1), inner = x.Numel / Math.Max(n * c, 1);
+        var w = _hasWeight ? Inputs[1] : null;
+        int bi = _hasWeight ? 2 : 1;
+        var dx = NeedsGrad(0) ? Tensor.Uninitialized(x.ShapeSpan) : null;
+        var dw = _hasWeight && NeedsGrad(1) ? new Tensor(c) : null;
+        var db = _hasBias && NeedsGrad(bi) ? new Tensor(c) : null;
+        Kernels.BatchNorm.Backward(x.Storage, g.Storage, n, c, inner, _meanRaw!, _invstdRaw!, w?.Storage,
+            dx?.Storage, dw?.Storage, db?.Storage);
+        return (_hasWeight, _hasBias) switch
+        {
+            (true, true) => [dx, dw, db],
+            (true, false) => [dx, dw],
+            (false, true) => [dx, db],
+            _ => [dx],
+        };
+    }
+
+    protected internal override void ReleaseSaved() { _mean = null; _invstd = null; _meanRaw = null; _invstdRaw = null; }
 }

@@ -30,6 +30,15 @@ public class Adam : Optimizer
     {
         var o = (AdamOptions)group.Options;
         double lr = group.Lr;
+        if (!o.Amsgrad && !o.Maximize && !DecoupledWeightDecay)
+        {
+            // One fused pass over p, grad, m and v instead of a dozen.
+            long t = ++state.Step;
+            Kernels.AdamStep.Update(param.Data, grad, state.Buffer("exp_avg", param), state.Buffer("exp_avg_sq", param),
+                (float)o.Beta1, (float)o.Beta2, (float)(1 - o.Beta1), (float)(1 - o.Beta2), (float)o.WeightDecay,
+                (float)(lr / (1 - Math.Pow(o.Beta1, t))), (float)Math.Sqrt(1 - Math.Pow(o.Beta2, t)), (float)o.Eps);
+            return;
+        }
         var p = param.Data;
         var g = Scratch(0, p.Length);
         var tmp = Scratch(1, p.Length);

@@ -92,6 +92,7 @@ public abstract class Optimizer
     /// <summary>Performs one update of every parameter that has a gradient.</summary>
     public void Step()
     {
+        if (Profiler.Enabled) Profiler.Mark("(before optimizer step)");
         // Index loops: enumerating IReadOnlyList through the interface would allocate on every step.
         for (int gi = 0; gi < _groups.Count; gi++)
         {
@@ -106,6 +107,7 @@ public abstract class Optimizer
                 Update(group, p, grad.Data, state);
             }
         }
+        if (Profiler.Enabled) Profiler.Mark("optimizer step (" + TypeName + ")");
     }
 
     /// <summary>Applies one update to a parameter; <paramref name="grad"/> must not be modified.</summary>

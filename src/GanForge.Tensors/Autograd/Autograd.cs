@@ -50,6 +50,14 @@ public static class Autograd
         if (gradOutputs != null && gradOutputs.Length != outputs.Length)
             throw new ArgumentException($"Backward: {gradOutputs.Length} gradients given for {outputs.Length} outputs");
 
+        if (Profiler.Enabled) Profiler.EnterEngine();
+        try { RunGraph(outputs, gradOutputs, retainGraph, createGraph, targets, accumulateLeaves); }
+        finally { if (Profiler.Enabled) Profiler.ExitEngine(); }
+    }
+
+    static void RunGraph(Tensor[] outputs, Tensor?[]? gradOutputs, bool retainGraph, bool createGraph,
+        Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves)
+    {
         // Gradients flowing into each tensor, keyed by identity.
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
         using var mode = GradMode.Set(createGraph);
@@ -92,7 +100,9 @@ public static class Autograd
             if (fn.Released)
                 throw new InvalidOperationException(
                     $"Backward: trying to backward through {fn.Name} a second time, but its graph was already freed; pass retainGraph: true to the first Backward");
+            if (Profiler.Enabled) Profiler.BeginBackward();
             var inputGrads = fn.Backward(g);
+            if (Profiler.Enabled) Profiler.EndBackward(fn);
             var inputs = fn.InputArray;
             for (int i = 0; i < inputs.Length; i++)
             {

@@ -39,6 +39,7 @@ public abstract class Function
     /// </summary>
     protected static Tensor Record(Function fn, Tensor output, params Tensor[] inputs)
     {
+        if (Profiler.Enabled) Profiler.ForwardOp(fn);
         if (!GradMode.IsEnabled) return output;
         bool any = false;
         foreach (var t in inputs) any |= t.RequiresGrad;

@@ -87,20 +87,24 @@ internal sealed class LeakyRelu(float slope) : Function
 {
     public static Tensor Apply(Tensor x, float slope)
     {
-        var y = new Tensor(x.Shape);
-        var xs = x.Data; var ys = y.Data;
-        if (slope == 0f) TensorPrimitives.Max(xs, 0f, ys);
-        else for (int i = 0; i < xs.Length; i++) ys[i] = xs[i] > 0f ? xs[i] : slope * xs[i];
+        var y = Tensor.Uninitialized(x.ShapeSpan);
+        Kernels.Activation.LeakyRelu(x.Storage, y.Storage, x.Numel, slope);
         return Record(new LeakyRelu(slope), y, x);
     }
 
     protected internal override Tensor?[] Backward(Tensor g)
     {
+        var x = Inputs[0];
+        if (!GradMode.IsEnabled)
+        {
+            var dx = Tensor.Uninitialized(x.ShapeSpan);
+            Kernels.Activation.LeakyReluBackward(x.Storage, g.Storage, dx.Storage, x.Numel, slope);
+            return [dx];
+        }
         // The mask is a constant of x: its own derivative is zero almost everywhere.
-        var x = Inputs[0].Data;
-        var mask = new Tensor(Inputs[0].Shape);
-        var m = mask.Data;
-        for (int i = 0; i < m.Length; i++) m[i] = x[i] > 0f ? 1f : slope;
+        var mask = new Tensor(x.Shape);
+        var xs = x.Data; var m = mask.Data;
+        for (int i = 0; i < m.Length; i++) m[i] = xs[i] > 0f ? 1f : slope;
         return [g * mask];
     }
 }

@@ -3,113 +3,134 @@ using System.Buffers;
 namespace GanForge.Kernels;
 
 /// <summary>
-/// The three batched convolution kernels, all via im2col/col2im and one GEMM per group over a chunk
-/// of the batch (so the GEMM is large and does the threading; im2col runs in parallel over samples).
-/// x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW), y: (N,Co,OH,OW). They take the tensors' arrays because
-/// parallel loops cannot capture spans.
+/// The three batched convolution kernels, via im2col/col2im and GEMM. The batch is split into one
+/// contiguous range of samples per thread; each thread runs im2col, a single-threaded GEMM and the
+/// scatter for its own samples in sub-chunks (so its scratch stays in cache-friendly sizes and the
+/// threads never wait on each other). x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW), y: (N,Co,OH,OW).
+/// They take the tensors' arrays because parallel loops cannot capture spans.
 /// </summary>
 public static class Conv
 {
-    // Cap on the im2col scratch (floats): 4M = 16 MB, so big batches run in chunks.
-    const int ColBudget = 1 << 22;
+    // Per-thread cap on the im2col scratch (floats): 1M = 4 MB.
+    const int ColBudget = 1 << 20;
 
     static int ChunkSize(int n, in ConvGeometry g) =>
         Math.Clamp(ColBudget / Math.Max(1, g.Groups * g.K * g.P), 1, Math.Max(n, 1));
 
+    // Runs body(first, count) over the thread's sample range in sub-chunks of at most nb samples.
+    static void ForSampleChunks(int n, int nb, Action<int, int, int> body) =>
+        Threading.ForRanges(n, (t, s0, s1) =>
+        {
+            for (int s = s0; s < s1; s += nb) body(t, s, Math.Min(nb, s1 - s));
+        });
+
+    /// <summary>
+    /// True when the kernel covers the whole unpadded image and the output is 1x1 (DCGAN's first convT
+    /// and last conv): im2col is then the identity and each kernel is one plain GEMM over the batch,
+    /// x: (N, K), y: (N, Co), w: (Co, K).
+    /// </summary>
+    static bool IsDense(in ConvGeometry g) =>
+        g.OH == 1 && g.OW == 1 && g.PH == 0 && g.PW == 0 && g.H == g.KH && g.W == g.KW && g.DH == 1 && g.DW == 1 && g.Groups == 1;
+
     /// <summary>y = conv(x, w) (no bias). x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW) -> y: (N,Co,OH,OW).</summary>
     public static void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g)
     {
+        if (IsDense(g)) { Gemm.Sgemm(false, true, n, g.Co, g.K, 1f, x, g.K, w, g.K, 0f, y, g.Co); return; }
         int nb = ChunkSize(n, g), k = g.K, p = g.P;
-        var col = ArrayPool<float>.Shared.Rent(g.Groups * k * nb * p);
-        var outBuf = ArrayPool<float>.Shared.Rent(g.Co * nb * p);
-        try
+        ForSampleChunks(n, nb, (_, n0, cnt) =>
         {
-            for (int n0 = 0; n0 < n; n0 += nb)
-            {
-                int cnt = Math.Min(nb, n - n0), l = cnt * p;
-                Threading.For(cnt * g.Groups, t =>
-                {
-                    int s = t / g.Groups, gi = t % g.Groups;
+            int l = cnt * p;
+            var col = ArrayPool<float>.Shared.Rent(g.Groups * k * l);
+            var outBuf = cnt == 1 ? y : ArrayPool<float>.Shared.Rent(g.Co * l);
+            int outOff = cnt == 1 ? n0 * g.Co * p : 0;
+            for (int s = 0; s < cnt; s++)
+                for (int gi = 0; gi < g.Groups; gi++)
                     Im2Col.Forward(x.AsSpan(((n0 + s) * g.Ci + gi * g.CiG) * g.H * g.W, g.CiG * g.H * g.W),
                         col.AsSpan(gi * k * l, k * l), l, s * p, g);
-                });
-                for (int gi = 0; gi < g.Groups; gi++)
-                    Gemm.Sgemm(false, false, g.CoG, l, k, 1f, w.AsSpan(gi * g.CoG * k, g.CoG * k), k,
-                        col.AsSpan(gi * k * l, k * l), l, 0f, outBuf.AsSpan(gi * g.CoG * l, g.CoG * l), l);
+            for (int gi = 0; gi < g.Groups; gi++)
+                Gemm.SgemmSerial(false, false, g.CoG, l, k, 1f, w.AsSpan(gi * g.CoG * k, g.CoG * k), k,
+                    col.AsSpan(gi * k * l, k * l), l, 0f, outBuf.AsSpan(outOff + gi * g.CoG * l, g.CoG * l), l);
+            if (cnt > 1)
+            {
                 // (Co, cnt, P) -> (cnt, Co, P)
-                Threading.For(cnt, s =>
-                {
+                for (int s = 0; s < cnt; s++)
                     for (int o = 0; o < g.Co; o++)
                         outBuf.AsSpan(o * l + s * p, p).CopyTo(y.AsSpan(((n0 + s) * g.Co + o) * p, p));
-                });
+                ArrayPool<float>.Shared.Return(outBuf);
             }
-        }
-        finally { ArrayPool<float>.Shared.Return(col); ArrayPool<float>.Shared.Return(outBuf); }
+            ArrayPool<float>.Shared.Return(col);
+        });
     }
 
     /// <summary>x = convT(y, w), the adjoint of <see cref="Forward"/> in x. y: (N,Co,OH,OW), w: (Co,Ci/groups,KH,KW) -> x: (N,Ci,H,W).</summary>
     public static void Transpose(float[] y, float[] w, float[] x, int n, ConvGeometry g)
     {
+        if (IsDense(g)) { Gemm.Sgemm(false, false, n, g.K, g.Co, 1f, y, g.Co, w, g.K, 0f, x, g.K); return; }
         int nb = ChunkSize(n, g), k = g.K, p = g.P;
-        var col = ArrayPool<float>.Shared.Rent(g.Groups * k * nb * p);
-        var yT = ArrayPool<float>.Shared.Rent(g.Co * nb * p);
-        try
+        ForSampleChunks(n, nb, (_, n0, cnt) =>
         {
-            for (int n0 = 0; n0 < n; n0 += nb)
-            {
-                int cnt = Math.Min(nb, n - n0), l = cnt * p;
-                GatherFeatures(y, yT, n0, cnt, g);
+            int l = cnt * p;
+            var col = ArrayPool<float>.Shared.Rent(g.Groups * k * l);
+            var yT = cnt == 1 ? y : ArrayPool<float>.Shared.Rent(g.Co * l);
+            int yOff = cnt == 1 ? n0 * g.Co * p : 0;
+            if (cnt > 1) GatherFeatures(y, yT, n0, cnt, g);
+            for (int gi = 0; gi < g.Groups; gi++)
+                Gemm.SgemmSerial(true, false, k, l, g.CoG, 1f, w.AsSpan(gi * g.CoG * k, g.CoG * k), k,
+                    yT.AsSpan(yOff + gi * g.CoG * l, g.CoG * l), l, 0f, col.AsSpan(gi * k * l, k * l), l);
+            for (int s = 0; s < cnt; s++)
                 for (int gi = 0; gi < g.Groups; gi++)
-                    Gemm.Sgemm(true, false, k, l, g.CoG, 1f, w.AsSpan(gi * g.CoG * k, g.CoG * k), k,
-                        yT.AsSpan(gi * g.CoG * l, g.CoG * l), l, 0f, col.AsSpan(gi * k * l, k * l), l);
-                Threading.For(cnt * g.Groups, t =>
                 {
-                    int s = t / g.Groups, gi = t % g.Groups;
                     var xs = x.AsSpan(((n0 + s) * g.Ci + gi * g.CiG) * g.H * g.W, g.CiG * g.H * g.W);
                     xs.Clear();
                     Im2Col.Backward(col.AsSpan(gi * k * l, k * l), l, s * p, xs, g);
-                });
-            }
-        }
-        finally { ArrayPool<float>.Shared.Return(col); ArrayPool<float>.Shared.Return(yT); }
+                }
+            if (cnt > 1) ArrayPool<float>.Shared.Return(yT);
+            ArrayPool<float>.Shared.Return(col);
+        });
     }
 
     /// <summary>dw = convW(x, gy), the adjoint of <see cref="Forward"/> in w. x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> dw: (Co,Ci/groups,KH,KW).</summary>
     public static void WeightGrad(float[] x, float[] gy, float[] dw, int n, ConvGeometry g)
     {
-        int nb = ChunkSize(n, g), k = g.K, p = g.P;
-        var col = ArrayPool<float>.Shared.Rent(g.Groups * k * nb * p);
-        var gT = ArrayPool<float>.Shared.Rent(g.Co * nb * p);
-        try
+        if (IsDense(g)) { Gemm.Sgemm(true, false, g.Co, g.K, n, 1f, gy, g.Co, x, g.K, 0f, dw, g.K); return; }
+        int nb = ChunkSize(n, g), k = g.K, p = g.P, size = g.Co * k;
+        // Each thread accumulates into its own buffer (thread 0 into dw); the partial sums are added at the end.
+        int parts = Threading.ChunkCount(n);
+        var partial = new float[parts][];
+        partial[0] = dw;
+        for (int t = 1; t < parts; t++) partial[t] = ArrayPool<float>.Shared.Rent(size);
+        for (int t = 0; t < parts; t++) Array.Clear(partial[t], 0, size);
+        ForSampleChunks(n, nb, (t, n0, cnt) =>
         {
-            Array.Clear(dw, 0, g.Co * k);
-            for (int n0 = 0; n0 < n; n0 += nb)
-            {
-                int cnt = Math.Min(nb, n - n0), l = cnt * p;
-                Threading.For(cnt * g.Groups, t =>
-                {
-                    int s = t / g.Groups, gi = t % g.Groups;
+            int l = cnt * p;
+            var col = ArrayPool<float>.Shared.Rent(g.Groups * k * l);
+            var gT = cnt == 1 ? gy : ArrayPool<float>.Shared.Rent(g.Co * l);
+            int gOff = cnt == 1 ? n0 * g.Co * p : 0;
+            for (int s = 0; s < cnt; s++)
+                for (int gi = 0; gi < g.Groups; gi++)
                     Im2Col.Forward(x.AsSpan(((n0 + s) * g.Ci + gi * g.CiG) * g.H * g.W, g.CiG * g.H * g.W),
                         col.AsSpan(gi * k * l, k * l), l, s * p, g);
-                });
-                GatherFeatures(gy, gT, n0, cnt, g);
-                for (int gi = 0; gi < g.Groups; gi++)
-                    Gemm.Sgemm(false, true, g.CoG, k, l, 1f, gT.AsSpan(gi * g.CoG * l, g.CoG * l), l,
-                        col.AsSpan(gi * k * l, k * l), l, 1f, dw.AsSpan(gi * g.CoG * k, g.CoG * k), k);
-            }
+            if (cnt > 1) GatherFeatures(gy, gT, n0, cnt, g);
+            for (int gi = 0; gi < g.Groups; gi++)
+                Gemm.SgemmSerial(false, true, g.CoG, k, l, 1f, gT.AsSpan(gOff + gi * g.CoG * l, g.CoG * l), l,
+                    col.AsSpan(gi * k * l, k * l), l, 1f, partial[t].AsSpan(gi * g.CoG * k, g.CoG * k), k);
+            if (cnt > 1) ArrayPool<float>.Shared.Return(gT);
+            ArrayPool<float>.Shared.Return(col);
+        });
+        for (int t = 1; t < parts; t++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(dw.AsSpan(0, size), partial[t].AsSpan(0, size), dw.AsSpan(0, size));
+            ArrayPool<float>.Shared.Return(partial[t]);
         }
-        finally { ArrayPool<float>.Shared.Return(col); ArrayPool<float>.Shared.Return(gT); }
     }
 
     // (cnt, Co, P) slice of y starting at sample n0 -> (Co, cnt*P)
     static void GatherFeatures(float[] y, float[] yT, int n0, int cnt, ConvGeometry g)
     {
         int p = g.P, l = cnt * p;
-        Threading.For(cnt, s =>
-        {
+        for (int s = 0; s < cnt; s++)
             for (int o = 0; o < g.Co; o++)
                 y.AsSpan(((n0 + s) * g.Co + o) * p, p).CopyTo(yT.AsSpan(o * l + s * p, p));
-        });
     }
 
     /// <summary>Direct 7-loop convolution, the reference for tests. Shapes as <see cref="Forward"/>.</summary>

@@ -47,7 +47,46 @@ public static class Gemm
     /// <summary>Which implementation runs: "openblas" or "managed" (reported by the bench and the CLI).</summary>
     public static string Backend => UseBlas ? "openblas" : "managed";
 
-    public static unsafe void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+    // Below this many multiply-adds a split across threads costs more than it saves.
+    const long ParallelWork = 1 << 21;
+
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + beta·C, split across <see cref="Threading.Threads"/> by rows or columns of C.
+    /// OpenBLAS itself runs single-threaded: all threading is ours, so BLAS threads never spin
+    /// against the engine's own parallel loops.
+    /// </summary>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        int parts = Threading.Threads;
+        if (parts == 1 || (long)m * n * k < ParallelWork || !UseBlas) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+        unsafe
+        {
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                nint A = (nint)pa, B = (nint)pb, C = (nint)pc;
+                int la = a.Length, lb = b.Length, lc = c.Length;
+                bool byColumns = n >= m;
+                int extent = byColumns ? n : m;
+                parts = Math.Min(parts, Math.Max(1, extent / 16));
+                Threading.For(parts, t =>
+                {
+                    // 16-aligned boundaries keep each part's panels whole.
+                    int s = extent * t / parts / 16 * 16, e = t == parts - 1 ? extent : extent * (t + 1) / parts / 16 * 16;
+                    if (e <= s) return;
+                    var sa = new ReadOnlySpan<float>((float*)A, la); var sb = new ReadOnlySpan<float>((float*)B, lb);
+                    var sc = new Span<float>((float*)C, lc);
+                    if (byColumns)
+                        SgemmSerial(transA, transB, m, e - s, k, alpha, sa, lda, sb[(transB ? s * ldb : s)..], ldb, beta, sc[s..], ldc);
+                    else
+                        SgemmSerial(transA, transB, e - s, n, k, alpha, sa[(transA ? s : s * lda)..], lda, sb, ldb, beta, sc[(s * ldc)..], ldc);
+                });
+            }
+        }
+    }
+
+    /// <summary>The same product on the calling thread only (for callers that are already parallel).</summary>
+    public static unsafe void SgemmSerial(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
         if (m == 0 || n == 0) return;

@@ -23,58 +23,63 @@ public static class Im2Col
     /// x: (CiG,H,W) -> col rows (CiG*KH*KW) of width OH*OW, at col[row * ldCol + colOffset + oh*OW + ow];
     /// col = x[c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW] or 0 outside the image.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> x, Span<float> col, int ldCol, int colOffset, in ConvGeometry g)
+    public static unsafe void Forward(ReadOnlySpan<float> x, Span<float> col, int ldCol, int colOffset, in ConvGeometry g)
     {
-        int hw = g.H * g.W;
-        for (int c = 0; c < g.CiG; c++)
-            for (int kh = 0; kh < g.KH; kh++)
-                for (int kw = 0; kw < g.KW; kw++)
-                {
-                    int row = (c * g.KH + kh) * g.KW + kw;
-                    var dst = col.Slice(row * ldCol + colOffset, g.P);
-                    int dx = kw * g.DW - g.PW;
-                    ValidRange(dx, g.SW, g.W, g.OW, out int owStart, out int owEnd);
-                    for (int oh = 0; oh < g.OH; oh++)
+        int hw = g.H * g.W, ow = g.OW, sw = g.SW;
+        if (g.CiG * hw > x.Length || (g.CiG * g.KH * g.KW - 1) * ldCol + colOffset + g.P > col.Length)
+            throw new ArgumentException("Im2Col: buffers too small for the geometry");
+        fixed (float* px = x, pcol = col)
+            for (int c = 0; c < g.CiG; c++)
+                for (int kh = 0; kh < g.KH; kh++)
+                    for (int kw = 0; kw < g.KW; kw++)
                     {
-                        var d = dst.Slice(oh * g.OW, g.OW);
-                        int ih = oh * g.SH - g.PH + kh * g.DH;
-                        if ((uint)ih >= (uint)g.H || owStart >= owEnd) { d.Clear(); continue; }
-                        var src = x.Slice(c * hw + ih * g.W, g.W);
-                        d[..owStart].Clear();
-                        if (g.SW == 1) src.Slice(owStart + dx, owEnd - owStart).CopyTo(d[owStart..owEnd]);
-                        else for (int ow = owStart, iw = owStart * g.SW + dx; ow < owEnd; ow++, iw += g.SW) d[ow] = src[iw];
-                        d[owEnd..].Clear();
+                        int row = (c * g.KH + kh) * g.KW + kw;
+                        float* dst = pcol + (long)row * ldCol + colOffset;
+                        int dx = kw * g.DW - g.PW;
+                        ValidRange(dx, sw, g.W, ow, out int owStart, out int owEnd);
+                        for (int oh = 0; oh < g.OH; oh++, dst += ow)
+                        {
+                            int ih = oh * g.SH - g.PH + kh * g.DH;
+                            if ((uint)ih >= (uint)g.H || owStart >= owEnd) { new Span<float>(dst, ow).Clear(); continue; }
+                            float* src = px + c * hw + ih * g.W + dx;
+                            int i = 0;
+                            for (; i < owStart; i++) dst[i] = 0f;
+                            if (sw == 1) for (; i < owEnd; i++) dst[i] = src[i];
+                            else for (; i < owEnd; i++) dst[i] = src[i * sw];
+                            for (; i < ow; i++) dst[i] = 0f;
+                        }
                     }
-                }
     }
 
     /// <summary>
     /// The adjoint of <see cref="Forward"/>: col rows -> x: (CiG,H,W), accumulating
     /// (x must be zeroed by the caller); x[c, ih, iw] += col at every position that read it.
     /// </summary>
-    public static void Backward(ReadOnlySpan<float> col, int ldCol, int colOffset, Span<float> x, in ConvGeometry g)
+    public static unsafe void Backward(ReadOnlySpan<float> col, int ldCol, int colOffset, Span<float> x, in ConvGeometry g)
     {
-        int hw = g.H * g.W;
-        for (int c = 0; c < g.CiG; c++)
-            for (int kh = 0; kh < g.KH; kh++)
-                for (int kw = 0; kw < g.KW; kw++)
-                {
-                    int row = (c * g.KH + kh) * g.KW + kw;
-                    var srcRow = col.Slice(row * ldCol + colOffset, g.P);
-                    int dx = kw * g.DW - g.PW;
-                    ValidRange(dx, g.SW, g.W, g.OW, out int owStart, out int owEnd);
-                    if (owStart >= owEnd) continue;
-                    for (int oh = 0; oh < g.OH; oh++)
+        int hw = g.H * g.W, ow = g.OW, sw = g.SW;
+        if (g.CiG * hw > x.Length || (g.CiG * g.KH * g.KW - 1) * ldCol + colOffset + g.P > col.Length)
+            throw new ArgumentException("Im2Col: buffers too small for the geometry");
+        fixed (float* px = x, pcol = col)
+            for (int c = 0; c < g.CiG; c++)
+                for (int kh = 0; kh < g.KH; kh++)
+                    for (int kw = 0; kw < g.KW; kw++)
                     {
-                        int ih = oh * g.SH - g.PH + kh * g.DH;
-                        if ((uint)ih >= (uint)g.H) continue;
-                        var s = srcRow.Slice(oh * g.OW, g.OW);
-                        var d = x.Slice(c * hw + ih * g.W, g.W);
-                        if (g.SW == 1)
-                            System.Numerics.Tensors.TensorPrimitives.Add(d.Slice(owStart + dx, owEnd - owStart), s[owStart..owEnd], d.Slice(owStart + dx, owEnd - owStart));
-                        else for (int ow = owStart, iw = owStart * g.SW + dx; ow < owEnd; ow++, iw += g.SW) d[iw] += s[ow];
+                        int row = (c * g.KH + kh) * g.KW + kw;
+                        float* srcRow = pcol + (long)row * ldCol + colOffset;
+                        int dx = kw * g.DW - g.PW;
+                        ValidRange(dx, sw, g.W, ow, out int owStart, out int owEnd);
+                        if (owStart >= owEnd) continue;
+                        for (int oh = 0; oh < g.OH; oh++)
+                        {
+                            int ih = oh * g.SH - g.PH + kh * g.DH;
+                            if ((uint)ih >= (uint)g.H) continue;
+                            float* s = srcRow + oh * ow;
+                            float* d = px + c * hw + ih * g.W + dx;
+                            if (sw == 1) for (int i = owStart; i < owEnd; i++) d[i] += s[i];
+                            else for (int i = owStart; i < owEnd; i++) d[i * sw] += s[i];
+                        }
                     }
-                }
     }
 
     // Output columns ow with 0 <= ow*stride + offset < size, as the half-open range [start, end).

@@ -35,9 +35,10 @@ internal static unsafe partial class NativeMethods
             BlasLibrary = name;
             if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out var setThreads))
             {
+                // Single-threaded BLAS: the engine splits work itself (Gemm.Sgemm, the conv kernels), so
+                // OpenBLAS's spinning pool would only compete with it for the cores.
                 _setNumThreads = (delegate* unmanaged<int, void>)setThreads;
-                _setNumThreads(Threading.Threads);
-                Threading.ThreadsChanged += n => _setNumThreads(n);
+                _setNumThreads(1);
             }
             try { NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve); }
             catch (InvalidOperationException) { /* another part of the assembly set one; it must map Blas too */ }

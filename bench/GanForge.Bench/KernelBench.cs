@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using GanForge.Kernels;
+
+namespace GanForge.Bench;
+
+/// <summary>`--kernels`: GFLOP/s of the three conv kernels on each conv layer of dcgan28 and dcgan64, and of a square sgemm.</summary>
+static class KernelBench
+{
+    // name, batch, Ci (image side), H, Co (feature side), OH, k, stride, pad
+    static readonly (string Name, int N, int Ci, int H, int Co, int OH, int K, int S, int P)[] Layers =
+    [
+        ("d28.conv1 1->64 28", 128, 1, 28, 64, 14, 4, 2, 1),
+        ("d28.conv2 64->128 14", 128, 64, 14, 128, 7, 4, 2, 1),
+        ("d64.conv1 1->64 64", 64, 1, 64, 64, 32, 4, 2, 1),
+        ("d64.conv2 64->128 32", 64, 64, 32, 128, 16, 4, 2, 1),
+        ("d64.conv3 128->256 16", 64, 128, 16, 256, 8, 4, 2, 1),
+        ("d64.conv4 256->512 8", 64, 256, 8, 512, 4, 4, 2, 1),
+        ("g64.convT1 100->512 1", 64, 512, 4, 100, 1, 4, 1, 0),
+    ];
+
+    public static void Run(int iters)
+    {
+        var rng = new Generator(0);
+        foreach (var l in Layers)
+        {
+            var g = new ConvGeometry(l.Ci, l.H, l.H, l.Co, l.OH, l.OH, l.K, l.K, l.S, l.S, l.P, l.P, 1, 1, 1);
+            var x = Tensor.Randn([l.N, l.Ci, l.H, l.H], rng).Storage;
+            var w = Tensor.Randn([l.Co, l.Ci, l.K, l.K], rng).Storage;
+            var y = Tensor.Randn([l.N, l.Co, l.OH, l.OH], rng).Storage;
+            var dw = new float[w.Length];
+            double flop = 2.0 * l.N * g.Co * g.K * g.P;
+            double f = Time(() => Conv.Forward(x, w, y, l.N, g), iters);
+            double t = Time(() => Conv.Transpose(y, w, x, l.N, g), iters);
+            double wg = Time(() => Conv.WeightGrad(x, y, dw, l.N, g), iters);
+            Console.WriteLine($"{l.Name,-24} forward {f * 1e3,7:F1} ms {flop / f / 1e9,6:F1} GFLOP/s | transpose {t * 1e3,7:F1} ms {flop / t / 1e9,6:F1} | weight grad {wg * 1e3,7:F1} ms {flop / wg / 1e9,6:F1}");
+        }
+        int n = 1024;
+        var a = Tensor.Randn([n, n], rng).Storage; var b = Tensor.Randn([n, n], rng).Storage; var c = new float[n * n];
+        double s = Time(() => Gemm.Sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n), iters);
+        Console.WriteLine($"sgemm {n}^3: {2.0 * n * n * n / s / 1e9:F1} GFLOP/s ({Gemm.Backend}, {Threading.Threads} threads)");
+    }
+
+    static double Time(Action a, int iters)
+    {
+        a();
+        var times = new List<double>();
+        for (int i = 0; i < iters; i++) { var sw = Stopwatch.StartNew(); a(); times.Add(sw.Elapsed.TotalSeconds); }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+}

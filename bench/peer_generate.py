@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Extra PyTorch peer figures beside /work/shared/bench/pytorch_peer.py (which it imports, unchanged):
+generation alone (G forward, eval mode, torch.no_grad(), batch 256) and the peak resident memory
+(VmHWM) of a training run. Prints JSON lines like the GanForge bench.
+Usage: /usr/bin/python3 bench/peer_generate.py --peer PATH [--threads N] [--iters N] [--mode generate|memory] [--workloads ...]
+"""
+import argparse, importlib.util, json, time
+import torch
+
+
+def load_peer(path):
+    spec = importlib.util.spec_from_file_location("pytorch_peer", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def vm_hwm_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024 * 1.048576  # kB -> MB (1e6 bytes)
+    return -1
+
+
+def generate(peer, name, iters, warmup):
+    g, _, nz, _, _, noise = peer.WORKLOADS[name]()
+    g.eval()
+    times = []
+    with torch.no_grad():
+        for i in range(warmup + iters):
+            z = noise(256)
+            t = time.perf_counter()
+            g(z)
+            if i >= warmup:
+                times.append(time.perf_counter() - t)
+    times.sort()
+    med = times[len(times) // 2]
+    return {"workload": name + "-generate", "threads": torch.get_num_threads(), "batch": 256, "images_per_s": round(256 / med, 1)}
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--peer", default="/work/shared/bench/pytorch_peer.py")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--mode", default="generate", choices=["generate", "memory"])
+    ap.add_argument("--workloads", default=None)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    peer = load_peer(a.peer)
+    if a.mode == "generate":
+        for w in (a.workloads or "dcgan28,dcgan64").split(","):
+            print(json.dumps(generate(peer, w, a.iters, a.warmup)), flush=True)
+    else:
+        for w in (a.workloads or "dcgan64").split(","):
+            r = peer.bench(w, a.iters, a.warmup)
+            r["peak_working_set_mb"] = round(vm_hwm_mb())
+            print(json.dumps(r), flush=True)

@@ -1,0 +1,266 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace GanForge.Kernels;
+
+/// <summary>
+/// Training-mode batch normalisation per channel, parallel over channels.
+/// x, y, g, dx: (N,C,inner) contiguous; mean, invstd, weight, bias, dw, db: (C).
+/// </summary>
+public static class BatchNorm
+{
+    /// <summary>
+    /// Batch mean and biased variance of each channel (two passes, accumulated in double across rows),
+    /// then y = (x - mean)·invstd·w + b with invstd = 1/sqrt(var + eps). weight/bias null mean 1/0.
+    /// </summary>
+    public static void Forward(float[] x, float[] y, int n, int c, int inner, float[]? weight, float[]? bias, float eps,
+        float[] mean, float[] variance, float[] invstd)
+    {
+        if (inner == 1) { ForwardRows(x, y, n, c, weight, bias, eps, mean, variance, invstd); return; }
+        int count = n * inner;
+        Threading.For(c, ch =>
+        {
+            double s = 0;
+            for (int b = 0; b < n; b++) s += Sum(x.AsSpan((b * c + ch) * inner, inner));
+            float m = (float)(s / count);
+            double ss = 0;
+            for (int b = 0; b < n; b++) ss += SumSquaredDeviation(x.AsSpan((b * c + ch) * inner, inner), m);
+            double v = ss / count;
+            mean[ch] = m;
+            variance[ch] = (float)v;
+            invstd[ch] = (float)(1.0 / Math.Sqrt(v + eps));
+            float scale = invstd[ch] * (weight?[ch] ?? 1f);
+            float shift = (bias?[ch] ?? 0f) - m * scale;
+            for (int b = 0; b < n; b++)
+            {
+                int off = (b * c + ch) * inner;
+                ScaleShift(x.AsSpan(off, inner), scale, shift, y.AsSpan(off, inner));
+            }
+        });
+    }
+
+    /// <summary>
+    /// The backward without a graph, from sg = sum(g) and sgx = sum(g·(x - mean)) per channel:
+    /// dx = A·g + B·x + C with A = invstd·w, B = -w·invstd³·sgx/count, C = -A·sg/count - B·mean;
+    /// dw = sgx·invstd, db = sg. dx, dw, db may each be null when not wanted.
+    /// </summary>
+    public static void Backward(float[] x, float[] g, int n, int c, int inner, float[] mean, float[] invstd, float[]? weight,
+        float[]? dx, float[]? dw, float[]? db)
+    {
+        if (inner == 1) { BackwardRows(x, g, n, c, mean, invstd, weight, dx, dw, db); return; }
+        int count = n * inner;
+        Threading.For(c, ch =>
+        {
+            float m = mean[ch];
+            double sg = 0, sgx = 0;
+            for (int b = 0; b < n; b++)
+            {
+                int off = (b * c + ch) * inner;
+                SumAndDot(g.AsSpan(off, inner), x.AsSpan(off, inner), m, out float s1, out float s2);
+                sg += s1; sgx += s2;
+            }
+            float istd = invstd[ch], w = weight?[ch] ?? 1f;
+            if (dw != null) dw[ch] = (float)(sgx * istd);
+            if (db != null) db[ch] = (float)sg;
+            if (dx == null) return;
+            float a = istd * w;
+            float bcoef = (float)(-w * (double)istd * istd * istd * sgx / count);
+            float ccoef = (float)(-a * sg / count - bcoef * (double)m);
+            for (int b = 0; b < n; b++)
+            {
+                int off = (b * c + ch) * inner;
+                var gs = g.AsSpan(off, inner); var xs = x.AsSpan(off, inner); var ds = dx.AsSpan(off, inner);
+                Axpby(gs, a, xs, bcoef, ccoef, ds);
+            }
+        });
+    }
+
+    /// <summary>y = x·scale[ch] + shift[ch] (eval-mode normalisation with fixed statistics).</summary>
+    public static void Affine(float[] x, float[] y, int n, int c, int inner, float[] scale, float[] shift)
+    {
+        if (inner == 1)
+        {
+            Threading.ForRanges(n, (_, b0, b1) =>
+            {
+                for (int b = b0; b < b1; b++) TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c, c), scale, shift, y.AsSpan(b * c, c));
+            });
+            return;
+        }
+        Threading.ForRanges(n * c, (_, r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+                ScaleShift(x.AsSpan(r * inner, inner), scale[r % c], shift[r % c], y.AsSpan(r * inner, inner));
+        });
+    }
+
+    // (N,C) inputs: each channel is a column, so work row by row, vectorised across a range of channels.
+    static void ForwardRows(float[] x, float[] y, int n, int c, float[]? weight, float[]? bias, float eps,
+        float[] mean, float[] variance, float[] invstd)
+    {
+        Threading.ForRanges(c, (_, c0, c1) =>
+        {
+            int len = c1 - c0;
+            var acc = new float[len];
+            var mr = mean.AsSpan(c0, len);
+            for (int b = 0; b < n; b++) TensorPrimitives.Add(acc, x.AsSpan(b * c + c0, len), acc);
+            TensorPrimitives.Multiply(acc, 1f / n, mr);
+            acc.AsSpan().Clear();
+            var d = new float[len];
+            for (int b = 0; b < n; b++)
+            {
+                TensorPrimitives.Subtract(x.AsSpan(b * c + c0, len), mr, d);
+                TensorPrimitives.FusedMultiplyAdd(d, d, acc, acc);
+            }
+            var scale = d; var shift = new float[len];
+            for (int i = 0; i < len; i++)
+            {
+                int ch = c0 + i;
+                double v = acc[i] / (double)n;
+                variance[ch] = (float)v;
+                invstd[ch] = (float)(1.0 / Math.Sqrt(v + eps));
+                scale[i] = invstd[ch] * (weight?[ch] ?? 1f);
+                shift[i] = (bias?[ch] ?? 0f) - mean[ch] * scale[i];
+            }
+            for (int b = 0; b < n; b++)
+                TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), scale, shift, y.AsSpan(b * c + c0, len));
+        }, 256);
+    }
+
+    static void BackwardRows(float[] x, float[] g, int n, int c, float[] mean, float[] invstd, float[]? weight,
+        float[]? dx, float[]? dw, float[]? db)
+    {
+        Threading.ForRanges(c, (_, c0, c1) =>
+        {
+            int len = c1 - c0;
+            var sg = new float[len]; var sgx = new float[len]; var d = new float[len];
+            var mr = mean.AsSpan(c0, len);
+            for (int b = 0; b < n; b++)
+            {
+                var gr = g.AsSpan(b * c + c0, len);
+                TensorPrimitives.Add(sg, gr, sg);
+                TensorPrimitives.Subtract(x.AsSpan(b * c + c0, len), mr, d);
+                TensorPrimitives.FusedMultiplyAdd(gr, d, sgx, sgx);
+            }
+            var a = new float[len]; var bc = new float[len]; var cc = d;
+            for (int i = 0; i < len; i++)
+            {
+                int ch = c0 + i;
+                float istd = invstd[ch], w = weight?[ch] ?? 1f;
+                if (dw != null) dw[ch] = sgx[i] * istd;
+                if (db != null) db[ch] = sg[i];
+                a[i] = istd * w;
+                bc[i] = (float)(-w * (double)istd * istd * istd * sgx[i] / n);
+                cc[i] = (float)(-a[i] * (double)sg[i] / n - bc[i] * (double)mean[ch]);
+            }
+            if (dx == null) return;
+            for (int b = 0; b < n; b++)
+            {
+                var dr = dx.AsSpan(b * c + c0, len);
+                TensorPrimitives.FusedMultiplyAdd(g.AsSpan(b * c + c0, len), a, cc, dr);
+                TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), bc, dr, dr);
+            }
+        }, 256);
+    }
+
+    static float Sum(ReadOnlySpan<float> x) => TensorPrimitives.Sum(x);
+
+    static float SumSquaredDeviation(ReadOnlySpan<float> x, float m)
+    {
+        int i = 0, w = Vector<float>.Count;
+        var acc = Vector<float>.Zero; var vm = new Vector<float>(m);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        for (; i <= x.Length - w; i += w) { var d = Vector.LoadUnsafe(ref xr, (nuint)i) - vm; acc += d * d; }
+        float s = Vector.Sum(acc);
+        for (; i < x.Length; i++) { float d = x[i] - m; s += d * d; }
+        return s;
+    }
+
+    static void SumAndDot(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float m, out float sum, out float dot)
+    {
+        int i = 0, w = Vector<float>.Count;
+        Vector<float> a1 = Vector<float>.Zero, a2 = Vector<float>.Zero, vm = new(m);
+        ref float gr = ref MemoryMarshal.GetReference(g);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        for (; i <= g.Length - w; i += w)
+        {
+            var gv = Vector.LoadUnsafe(ref gr, (nuint)i);
+            a1 += gv;
+            a2 += gv * (Vector.LoadUnsafe(ref xr, (nuint)i) - vm);
+        }
+        sum = Vector.Sum(a1); dot = Vector.Sum(a2);
+        for (; i < g.Length; i++) { sum += g[i]; dot += g[i] * (x[i] - m); }
+    }
+
+    // y = x·a + b
+    static void ScaleShift(ReadOnlySpan<float> x, float a, float b, Span<float> y)
+    {
+        int i = 0, w = Vector<float>.Count;
+        Vector<float> va = new(a), vb = new(b);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        for (; i <= x.Length - w; i += w) (Vector.LoadUnsafe(ref xr, (nuint)i) * va + vb).StoreUnsafe(ref yr, (nuint)i);
+        for (; i < x.Length; i++) y[i] = x[i] * a + b;
+    }
+
+    // d = a·g + b·x + c
+    static void Axpby(ReadOnlySpan<float> g, float a, ReadOnlySpan<float> x, float b, float c, Span<float> d)
+    {
+        int i = 0, w = Vector<float>.Count;
+        Vector<float> va = new(a), vb = new(b), vc = new(c);
+        ref float gr = ref MemoryMarshal.GetReference(g);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        for (; i <= g.Length - w; i += w)
+            (Vector.LoadUnsafe(ref gr, (nuint)i) * va + Vector.LoadUnsafe(ref xr, (nuint)i) * vb + vc).StoreUnsafe(ref dr, (nuint)i);
+        for (; i < g.Length; i++) d[i] = a * g[i] + b * x[i] + c;
+    }
+
+    /// <summary>Double-precision reference of <see cref="Forward"/>.</summary>
+    public static void ForwardNaive(ReadOnlySpan<float> x, Span<float> y, int n, int c, int inner, float[]? weight, float[]? bias, float eps,
+        Span<float> mean, Span<float> variance)
+    {
+        int count = n * inner;
+        for (int ch = 0; ch < c; ch++)
+        {
+            double s = 0, ss = 0;
+            for (int b = 0; b < n; b++) for (int i = 0; i < inner; i++) s += x[(b * c + ch) * inner + i];
+            double m = s / count;
+            for (int b = 0; b < n; b++) for (int i = 0; i < inner; i++) { double d = x[(b * c + ch) * inner + i] - m; ss += d * d; }
+            double v = ss / count, istd = 1 / Math.Sqrt(v + eps);
+            mean[ch] = (float)m; variance[ch] = (float)v;
+            for (int b = 0; b < n; b++)
+                for (int i = 0; i < inner; i++)
+                {
+                    int k = (b * c + ch) * inner + i;
+                    y[k] = (float)((x[k] - m) * istd * (weight?[ch] ?? 1f) + (bias?[ch] ?? 0f));
+                }
+        }
+    }
+
+    /// <summary>Double-precision reference of <see cref="Backward"/> (recomputes the statistics from x).</summary>
+    public static void BackwardNaive(ReadOnlySpan<float> x, ReadOnlySpan<float> g, int n, int c, int inner, float eps, float[]? weight,
+        Span<float> dx, Span<float> dw, Span<float> db)
+    {
+        int count = n * inner;
+        for (int ch = 0; ch < c; ch++)
+        {
+            double s = 0, ss = 0;
+            for (int b = 0; b < n; b++) for (int i = 0; i < inner; i++) s += x[(b * c + ch) * inner + i];
+            double m = s / count;
+            for (int b = 0; b < n; b++) for (int i = 0; i < inner; i++) { double d = x[(b * c + ch) * inner + i] - m; ss += d * d; }
+            double istd = 1 / Math.Sqrt(ss / count + eps), w = weight?[ch] ?? 1f;
+            double sg = 0, sgxh = 0;
+            for (int b = 0; b < n; b++)
+                for (int i = 0; i < inner; i++) { int k = (b * c + ch) * inner + i; sg += g[k]; sgxh += g[k] * (x[k] - m) * istd; }
+            dw[ch] = (float)sgxh; db[ch] = (float)sg;
+            for (int b = 0; b < n; b++)
+                for (int i = 0; i < inner; i++)
+                {
+                    int k = (b * c + ch) * inner + i;
+                    double xh = (x[k] - m) * istd;
+                    dx[k] = (float)(istd * w * (g[k] - sg / count - xh * sgxh / count));
+                }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace GanForge;
+
+/// <summary>
+/// An opt-in per-op profiler (off unless GANFORGE_PROFILE=1 or <see cref="Enabled"/> is set).
+/// It keeps one clock mark: every forward op (at its <c>Record</c>), every backward node (after its
+/// <c>Backward</c> returns) and every explicit <see cref="Mark"/> charges the time since the previous
+/// mark to its own name. Forward code between ops is thus charged to the op that ends it, and the
+/// ops a backward node runs internally are charged to that node ("bwd Conv2d").
+/// </summary>
+public static class Profiler
+{
+    static readonly Dictionary<string, (long Ticks, long Calls)> Table = [];
+    static long _last;
+    static int _backwardDepth;
+
+    /// <summary>Whether ops report to the profiler.</summary>
+    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_PROFILE") == "1";
+
+    /// <summary>Forgets all entries and restarts the clock mark.</summary>
+    public static void Reset()
+    {
+        Table.Clear();
+        _last = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Charges the time since the previous mark to <paramref name="name"/>.</summary>
+    public static void Mark(string name)
+    {
+        if (!Enabled) return;
+        long now = Stopwatch.GetTimestamp();
+        Table.TryGetValue(name, out var e);
+        Table[name] = (e.Ticks + now - _last, e.Calls + 1);
+        _last = now;
+    }
+
+    /// <summary>Called by Function.Record: charges a forward op unless it runs inside a backward node.</summary>
+    internal static void ForwardOp(Function fn)
+    {
+        if (_backwardDepth == 0) Mark("fwd " + fn.GetType().Name);
+    }
+
+    /// <summary>Called as the engine starts a backward pass: ops it runs from here on are charged to nodes.</summary>
+    internal static void EnterEngine()
+    {
+        Mark("(before backward)");
+        _backwardDepth++;
+    }
+
+    internal static void ExitEngine()
+    {
+        Mark("autograd engine");
+        _backwardDepth--;
+    }
+
+    /// <summary>Called by the engine before a node's Backward: the gap since the last mark is engine work.</summary>
+    internal static void BeginBackward() => Mark("autograd engine");
+
+    internal static void EndBackward(Function fn) => Mark("bwd " + fn.GetType().Name);
+
+    /// <summary>
+    /// The entries as a table sorted by time, per <paramref name="iterations"/>: name, ms, calls, share.
+    /// </summary>
+    public static string Report(int iterations = 1)
+    {
+        long total = Table.Values.Sum(e => e.Ticks);
+        var sb = new StringBuilder();
+        sb.AppendLine($"| op | ms/iter | calls/iter | share |");
+        sb.AppendLine($"|---|---:|---:|---:|");
+        foreach (var (name, e) in Table.OrderByDescending(kv => kv.Value.Ticks))
+            sb.AppendLine($"| {name} | {e.Ticks * 1000.0 / Stopwatch.Frequency / iterations:F1} | {e.Calls / (double)iterations:G3} | {100.0 * e.Ticks / Math.Max(total, 1):F1}% |");
+        sb.AppendLine($"| total | {total * 1000.0 / Stopwatch.Frequency / iterations:F1} | | 100% |");
+        return sb.ToString();
+    }
+}

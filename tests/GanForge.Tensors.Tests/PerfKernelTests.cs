@@ -1,0 +1,96 @@
+using GanForge.Kernels;
+
+namespace GanForge.Tensors.Tests;
+
+/// <summary>The fast kernels written for speed, each against its naive reference.</summary>
+public class PerfKernelTests
+{
+    [Theory]
+    [InlineData(37, 0.2f)]
+    [InlineData(200_003, 0.2f)] // large enough to split across threads
+    [InlineData(1000, 0f)]
+    public void LeakyReluKernels_VariousSizes_MatchNaive(int count, float slope)
+    {
+        var gen = new Generator(3);
+        var x = Tensor.Randn([count], gen); var g = Tensor.Randn([count], gen);
+        var (y1, y2) = (new float[count], new float[count]);
+        Activation.LeakyRelu(x.Storage, y1, count, slope); Activation.LeakyReluNaive(x.Data, y2, slope);
+        Assert.Equal(y2, y1);
+        Activation.LeakyReluBackward(x.Storage, g.Storage, y1, count, slope); Activation.LeakyReluBackwardNaive(x.Data, g.Data, y2, slope);
+        Assert.Equal(y2, y1);
+    }
+
+    [Theory]
+    [InlineData(4, 3, 37)]   // (N,C,H*W) with a tail after the vector loop
+    [InlineData(16, 300, 1)] // (N,C): the row-wise path
+    [InlineData(2, 5, 64)]
+    public void BatchNormKernels_VariousShapes_MatchNaive(int n, int c, int inner)
+    {
+        var gen = new Generator(4);
+        var x = Tensor.Randn([n, c, inner], gen); var g = Tensor.Randn([n, c, inner], gen);
+        var data = x.Data;
+        for (int i = 0; i < data.Length; i++) data[i] = data[i] * 3f + 5f; // an offset the variance must not suffer from
+        var w = Tensor.Randn([c], gen).ToArray(); var b = Tensor.Randn([c], gen).ToArray();
+        var (y1, y2) = (new Tensor(x.Shape), new Tensor(x.Shape));
+        var (m1, v1, istd) = (new float[c], new float[c], new float[c]);
+        var (m2, v2) = (new float[c], new float[c]);
+        BatchNorm.Forward(x.Storage, y1.Storage, n, c, inner, w, b, 1e-5f, m1, v1, istd);
+        BatchNorm.ForwardNaive(x.Data, y2.Data, n, c, inner, w, b, 1e-5f, m2, v2);
+        Fixtures.AssertClose(y2, y1, 1e-4, 1e-4, "y");
+        Fixtures.AssertClose(Tensor.Wrap(m2, [c]), Tensor.Wrap(m1, [c]), 1e-5, 1e-5, "mean");
+        Fixtures.AssertClose(Tensor.Wrap(v2, [c]), Tensor.Wrap(v1, [c]), 1e-4, 1e-5, "var");
+
+        var (dx1, dx2) = (new Tensor(x.Shape), new Tensor(x.Shape));
+        var (dw1, dw2, db1, db2) = (new float[c], new float[c], new float[c], new float[c]);
+        BatchNorm.Backward(x.Storage, g.Storage, n, c, inner, m1, istd, w, dx1.Storage, dw1, db1);
+        BatchNorm.BackwardNaive(x.Data, g.Data, n, c, inner, 1e-5f, w, dx2.Data, dw2, db2);
+        Fixtures.AssertClose(dx2, dx1, 1e-3, 1e-4, "dx");
+        Fixtures.AssertClose(Tensor.Wrap(dw2, [c]), Tensor.Wrap(dw1, [c]), 1e-3, 1e-4, "dw");
+        Fixtures.AssertClose(Tensor.Wrap(db2, [c]), Tensor.Wrap(db1, [c]), 1e-4, 1e-4, "db");
+
+        var (s, sh) = (new float[c], new float[c]);
+        for (int ch = 0; ch < c; ch++) { s[ch] = istd[ch] * w[ch]; sh[ch] = b[ch] - m1[ch] * s[ch]; }
+        var y3 = new Tensor(x.Shape);
+        BatchNorm.Affine(x.Storage, y3.Storage, n, c, inner, s, sh);
+        Fixtures.AssertClose(y2, y3, 1e-4, 1e-4, "affine");
+    }
+}
+
+/// <summary>The GEMM split across threads (by columns when N >= M, else by rows), against the reference.</summary>
+public class GemmSplitTests
+{
+    [Theory]
+    [InlineData(false, false, 150, 200, 130)]
+    [InlineData(true, false, 200, 150, 130)]
+    [InlineData(false, true, 150, 210, 140)]
+    [InlineData(true, true, 210, 150, 140)]
+    public void Sgemm_LargeEnoughToSplit_MatchesReference(bool ta, bool tb, int m, int n, int k)
+    {
+        var gen = new Generator(11);
+        var a = Tensor.Randn([m * k], gen).ToArray(); var b = Tensor.Randn([k * n], gen).ToArray();
+        var c1 = Tensor.Randn([m * n], gen).ToArray(); var c2 = (float[])c1.Clone();
+        Gemm.Sgemm(ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 0.25f, c1, n);
+        Gemm.Reference(ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 0.25f, c2, n);
+        Fixtures.AssertClose(Tensor.Wrap(c2, [m, n]), Tensor.Wrap(c1, [m, n]), 1e-4, 1e-4, "sgemm");
+    }
+}
+
+/// <summary>The fused Adam step against the multi-pass form it replaced.</summary>
+public class AdamStepTests
+{
+    [Theory]
+    [InlineData(1001, 0f)]
+    [InlineData(100_003, 0.01f)] // split across threads
+    public void AdamStep_Fused_MatchesMultiPass(int count, float wd)
+    {
+        var gen = new Generator(12);
+        var p1 = Tensor.Randn([count], gen).ToArray(); var g = Tensor.Randn([count], gen).ToArray();
+        var m1 = Tensor.Randn([count], gen).ToArray(); var v1 = Tensor.Rand([count], gen).ToArray();
+        var (p2, m2, v2) = ((float[])p1.Clone(), (float[])m1.Clone(), (float[])v1.Clone());
+        AdamStep.Update(p1, g, m1, v1, 0.5f, 0.999f, 0.5f, 0.001f, wd, 2e-4f, 0.03f, 1e-8f);
+        AdamStep.UpdateNaive(p2, g, m2, v2, 0.5f, 0.999f, 0.5f, 0.001f, wd, 2e-4f, 0.03f, 1e-8f);
+        Fixtures.AssertClose(Tensor.Wrap(m2, [count]), Tensor.Wrap(m1, [count]), 1e-6, 1e-7, "m");
+        Fixtures.AssertClose(Tensor.Wrap(v2, [count]), Tensor.Wrap(v1, [count]), 1e-6, 1e-7, "v");
+        Fixtures.AssertClose(Tensor.Wrap(p2, [count]), Tensor.Wrap(p1, [count]), 1e-6, 1e-7, "p");
+    }
+}
