@@ -11,7 +11,7 @@ static class TrainCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Model: gan (MLP, Goodfellow et al.) or dcgan (default)" };
-        var data = new Option<string?>("--data") { Description = "fashion-mnist (Debian's files or the embedded test split), fashion-mnist-embedded, or a path: IDX folder/file, PNG folder, CIFAR-10 folder" };
+        var data = new Option<string?>("--data") { Description = "embedded (default: the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's dataset-fashion-mnist), or a path: IDX folder/file, PNG folder, CIFAR-10 folder" };
         var split = new Option<string?>("--split") { Description = "Fashion-MNIST split to train on: train (default) or test" };
         var epochs = new Option<int?>("--epochs") { Description = "Passes over the data (default 5)" };
         var batch = new Option<int?>("--batch-size") { Description = "Images per batch, m of Algorithm 1 (default 128)" };
