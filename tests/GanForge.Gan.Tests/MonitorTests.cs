@@ -26,11 +26,22 @@ public class MonitorTests
     }
 
     [Fact]
-    public void Check_LowSampleDiversity_ReportsCollapse()
+    public void Check_LowSampleDiversityForThreeWindows_ReportsCollapseOnce()
     {
-        var w = new Monitors().Check(1, Window(0.6, 0.6, diversity: 0.05)).Single();
+        var m = new Monitors();
+        var warnings = Enumerable.Range(0, 5).SelectMany(i => m.Check(1000 + 50 * i, Window(0.6, 0.6, diversity: 0.05))).ToList();
+        var w = Assert.Single(warnings);
         Assert.Equal("collapse", w.Kind);
+        Assert.Equal(1100, w.Step);
         Assert.Contains("mode collapse", w.Message);
+    }
+
+    [Fact]
+    public void Check_LowDiversityDuringWarmup_IsNotCollapse()
+    {
+        // An untrained generator's samples all look alike; that is not mode collapse.
+        var m = new Monitors();
+        for (int step = 50; step <= 200; step += 50) Assert.Empty(m.Check(step, Window(0.6, 0.6, diversity: 0.05)));
     }
 
     [Fact]

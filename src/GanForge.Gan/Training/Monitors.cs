@@ -20,7 +20,12 @@ public sealed class Monitors
     /// <summary>Generator loss above which (over a window) divergence is reported.</summary>
     public double DivergedLoss { get; init; } = 15;
 
-    int _pinned;
+    /// <summary>Generator steps before collapse is judged: an untrained generator's samples all look alike.</summary>
+    public long CollapseWarmupSteps { get; init; } = 200;
+    /// <summary>Consecutive low-diversity windows before collapse is reported.</summary>
+    public int CollapseWindows { get; init; } = 3;
+
+    int _pinned, _collapsed;
     readonly HashSet<string> _active = [];
 
     /// <summary>Stops training with a message naming the step and the loss if it is not finite.</summary>
@@ -43,9 +48,10 @@ public sealed class Monitors
         }
         if (stats.TryGetValue("loss_g", out var lg) && lg > DivergedLoss && Raise("diverging"))
             yield return new(step, "diverging", $"generator loss {lg:F2} is above {DivergedLoss}: training may be diverging");
-        if (stats.TryGetValue("diversity", out var div))
+        if (stats.TryGetValue("diversity", out var div) && step > CollapseWarmupSteps)
         {
-            if (div < CollapseRatio && Raise("collapse"))
+            _collapsed = div < CollapseRatio ? _collapsed + 1 : 0;
+            if (_collapsed >= CollapseWindows && Raise("collapse"))
                 yield return new(step, "collapse",
                     $"mode collapse suspected: generated samples of a batch are nearly identical (pairwise distance {div:P0} of the real data's)");
             else if (div >= CollapseRatio) _active.Remove("collapse");
