@@ -14,6 +14,8 @@ public static class CliApp
         SampleCommands.Sample(),
         SampleCommands.Interpolate(),
         SampleCommands.Info(),
+        EvalCommands.Eval(),
+        EvalCommands.Report(),
         EvalCommands.TrainEvaluator(),
     };
 
