@@ -93,6 +93,28 @@ public class EvaluationTests(BuiltinEvaluatorFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public void ImagesOption_PngFolderAsSampleWritesIt_LoadsTheSameImages()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"gf-png-{Guid.NewGuid():N}");
+        try
+        {
+            var images = Rows(100, 12);
+            Outputs.WriteImages(images, folder);
+            var loaded = ImageSets.Load(folder);
+            Assert.Equal(images.Shape, loaded.Shape);
+            for (int i = 0; i < images.Numel; i++) Assert.Equal(images.Data[i], loaded.Data[i], 1e-5);
+        }
+        finally { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
+    public void ImagesOption_MissingPath_ThrowsNamingIt()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => ImageSets.Load("/nonexistent/samples.idx"));
+        Assert.Contains("/nonexistent/samples.idx", e.Message);
+    }
+
+    [Fact]
     public void RealReference_SecondLoad_ComesFromTheCacheWithTheSameFeatures()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"gf-cache-{Guid.NewGuid():N}");

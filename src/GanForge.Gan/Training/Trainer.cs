@@ -120,7 +120,7 @@ public sealed class Trainer
                 clock.Restart();
             }
             if (Evaluation != null && _config.EvalEvery > 0 && (_ctx.Step % _config.EvalEvery == 0 || epochDone || stop))
-                Evaluate(epochDone ? _epoch + 1 : _epoch);
+                Evaluate(_epoch);
             if (epochDone || stop)
             {
                 if (epochDone) _epoch++;
