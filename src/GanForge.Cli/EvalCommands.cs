@@ -16,21 +16,22 @@ static class EvalCommands
     public static Command TrainEvaluator()
     {
         var outPath = new Option<string>("--out") { Description = "Weights file to write (.safetensors)", Required = true };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs (default 4)", DefaultValueFactory = _ => 4 };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs (default 6)", DefaultValueFactory = _ => 6 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation, shuffling and augmentation (default 1)", DefaultValueFactory = _ => 1UL };
-        var batch = new Option<int>("--batch-size") { Description = "Batch size (default 128)", DefaultValueFactory = _ => 128 };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate, cosine-decayed to 0 (default 0.002)", DefaultValueFactory = _ => 2e-3 };
+        var batch = new Option<int>("--batch-size") { Description = "Batch size (default 64)", DefaultValueFactory = _ => 64 };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate, cosine-decayed to 0 (default 0.001)", DefaultValueFactory = _ => 1e-3 };
+        var shift = new Option<int>("--max-shift") { Description = "Augmentation: random shifts of up to N pixels besides horizontal flips (default 0)" };
         var limit = new Option<int>("--limit") { Description = "Train on the first N training images only (default all)" };
         var arch = new Option<string>("--architecture") { Description = $"Evaluator architecture ({string.Join(", ", EvaluatorRegistry.Names)})", DefaultValueFactory = _ => EvaluatorRegistry.Default };
         var data = new Option<string?>("--data-dir") { Description = "Folder with the Fashion-MNIST files (default: the system folder)" };
         var cmd = new Command("train-evaluator", "Train the Fashion-MNIST feature network used by the metrics")
-        { outPath, epochs, seed, batch, lr, limit, arch, data };
+        { outPath, epochs, seed, batch, lr, shift, limit, arch, data };
         cmd.SetAction(r => Errors.Guard(() =>
         {
             var options = new EvaluatorTrainingOptions
             {
                 Architecture = r.GetValue(arch)!, Epochs = r.GetValue(epochs), Seed = r.GetValue(seed),
-                BatchSize = r.GetValue(batch), Lr = r.GetValue(lr), TrainLimit = r.GetValue(limit), DataFolder = r.GetValue(data),
+                BatchSize = r.GetValue(batch), Lr = r.GetValue(lr), MaxShift = r.GetValue(shift), TrainLimit = r.GetValue(limit), DataFolder = r.GetValue(data),
             };
             var console = AnsiConsole.Console;
             var (network, history) = EvaluatorTraining.Train(options,

@@ -11,16 +11,16 @@ public sealed record EvaluatorTrainingOptions
 {
     /// <summary>Registered architecture to train.</summary>
     public string Architecture { get; init; } = FashionMnistCnn.ArchitectureName;
-    public int Epochs { get; init; } = 4;
-    public int BatchSize { get; init; } = 128;
-    public double Lr { get; init; } = 2e-3;
+    public int Epochs { get; init; } = 6;
+    public int BatchSize { get; init; } = 64;
+    public double Lr { get; init; } = 1e-3;
     public ulong Seed { get; init; } = 1;
 
     /// <summary>Train on the first this-many training images only (0 = all), for quick runs.</summary>
     public int TrainLimit { get; init; }
 
-    /// <summary>Random translation of up to this many pixels (zero-padded), the light augmentation used.</summary>
-    public int MaxShift { get; init; } = 1;
+    /// <summary>Random translation of up to this many pixels (zero-padded) on top of horizontal flips; 0 = flips only.</summary>
+    public int MaxShift { get; init; }
 
     /// <summary>Folder holding the Fashion-MNIST files, or null for the system folder.</summary>
     public string? DataFolder { get; init; }
@@ -126,6 +126,7 @@ public static class EvaluatorTraining
         ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
         ["lr"] = options.Lr.ToString("R", CultureInfo.InvariantCulture),
         ["train_images"] = (options.TrainLimit > 0 ? options.TrainLimit : 60000).ToString(CultureInfo.InvariantCulture),
+        ["max_shift"] = options.MaxShift.ToString(CultureInfo.InvariantCulture),
         ["input_range"] = "[-1, 1]",
         ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
     };
