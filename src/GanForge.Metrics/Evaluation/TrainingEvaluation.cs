@@ -1,3 +1,4 @@
+using GanForge.Data;
 using GanForge.Gan.Training;
 using GanForge.Gan.Zoo;
 using GanForge.Metrics.Evaluators;
@@ -28,7 +29,8 @@ public sealed class TrainingEvaluation : IEvaluationHook
 
     /// <summary>The built-in Fashion-MNIST evaluator against the Fashion-MNIST test split, cached in the default folder.</summary>
     public static TrainingEvaluation FashionMnist(int samples, ulong seed) =>
-        new(new EvaluationSuite(EvaluatorRegistry.Load(), RealData.FashionMnist(), RealReference.DefaultCacheFolder), samples, seed);
+        new(new EvaluationSuite(EvaluatorRegistry.Load(), new RealData("fashion-mnist", Data.FashionMnist.Load(Split.Test), Train: null),
+            RealReference.DefaultCacheFolder), samples, seed);
 
     public IReadOnlyDictionary<string, double> Evaluate(GanModel model, Module generator, long step)
     {
