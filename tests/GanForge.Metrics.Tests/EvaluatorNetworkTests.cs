@@ -56,7 +56,9 @@ public class EvaluatorNetworkTests(BuiltinEvaluatorFixture fixture) : IClassFixt
         var images = EvaluatorTraining.ToImages(fixture.Test, 10);
         var (a, _) = fixture.Extractor.Extract(images, batchSize: 3);
         var (b, _) = fixture.Extractor.Extract(images, batchSize: 10);
-        for (int i = 0; i < a.Data.Length; i++) Assert.Equal(a.Data[i], b.Data[i], 4);
+        // Batched GEMMs may sum in another order: float32 rounding, relative to the feature's size.
+        for (int i = 0; i < a.Data.Length; i++)
+            Assert.True(Math.Abs(a.Data[i] - b.Data[i]) <= 1e-4 * (1 + Math.Abs(a.Data[i])), $"feature {i}: {a.Data[i]} vs {b.Data[i]}");
     }
 
     [Fact]
