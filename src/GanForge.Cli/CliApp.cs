@@ -14,6 +14,9 @@ public static class CliApp
         SampleCommands.Sample(),
         SampleCommands.Interpolate(),
         SampleCommands.Info(),
+        EvalCommands.Eval(),
+        EvalCommands.Report(),
+        EvalCommands.TrainEvaluator(),
     };
 
     /// <summary>Runs the command line; returns the exit code (0 ok, 1 usage, 2 bad input, 3 training diverged).</summary>

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using GanForge.Gan;
 using GanForge.Gan.Training;
+using GanForge.Metrics.Evaluation;
+using GanForge.Metrics.Report;
 using Spectre.Console;
 
 namespace GanForge.Cli;
@@ -30,6 +32,8 @@ static class TrainCommand
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many generator steps" };
         var limit = new Option<int?>("--limit") { Description = "Use only the first N training images" };
         var logEvery = new Option<int?>("--log-every") { Description = "Log every N generator steps (default 50)" };
+        var evalEvery = new Option<int?>("--eval-every") { Description = "Log FID and class coverage every N generator steps and at each epoch's end (default 0 = off)" };
+        var evalSamples = new Option<int?>("--eval-samples") { Description = "Generated images per evaluation during training (default 2000)" };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all cores)" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint" };
         var config = new Option<string?>("--config") { Description = "YAML file of settings (same keys as the run's config.yaml)" };
@@ -37,7 +41,7 @@ static class TrainCommand
         var cmd = new Command("train", "Train a GAN; writes config.yaml, metrics.jsonl, sample grids and checkpoints into --out")
         {
             model, data, split, epochs, batch, lr, seed, outDir, k, loss, optimizer, smoothing, flip, dBatch,
-            pretrain, size, ema, maxSteps, limit, logEvery, threads, resume, config,
+            pretrain, size, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, threads, resume, config,
         };
         cmd.SetAction(r => Errors.Guard(() =>
         {
@@ -56,6 +60,7 @@ static class TrainCommand
             SetV(pretrain, v => c.PretrainAe = v); SetV(size, v => c.ImageSize = v); SetV(ema, v => c.Ema = v);
             SetV(maxSteps, v => c.MaxSteps = v); SetV(limit, v => c.Limit = v); SetV(logEvery, v => c.LogEvery = v);
             SetV(threads, v => c.Threads = v);
+            SetV(evalEvery, v => c.EvalEvery = v); SetV(evalSamples, v => c.EvalSamples = v);
             return Train(c, isResume);
         }));
         return cmd;
@@ -69,6 +74,7 @@ static class TrainCommand
     {
         var trainer = TrainingSetup.Create(config, resume);
         var console = AnsiConsole.Console;
+        if (config.EvalEvery > 0) trainer.Evaluation = TrainingEvaluation.FashionMnist(config.EvalSamples, config.Seed);
         console.MarkupLine($"[bold]GanForge[/] training [green]{config.Model}[/] on {Markup.Escape(config.Data)} " +
                            $"({trainer.Model.ImageShape[0]}x{trainer.Model.ImageShape[1]}x{trainer.Model.ImageShape[2]}), " +
                            $"{config.Epochs} epochs, batch {config.BatchSize}, {Markup.Escape(TrainingSetup.EngineDescription)}");
@@ -96,7 +102,8 @@ static class TrainCommand
             trainer.Progress += p => console.WriteLine(Describe(p));
             trainer.Run();
         }
-        console.MarkupLine($"[green]done[/]: samples in {Markup.Escape(Path.Combine(config.Out, "samples.png"))}, " +
+        var report = RunReport.Write(config.Out);
+        console.MarkupLine($"[green]done[/]: report in {Markup.Escape(report)}, samples in {Markup.Escape(Path.Combine(config.Out, "samples.png"))}, " +
                            $"checkpoint in {Markup.Escape(Path.Combine(config.Out, Checkpoint.FileName))}");
         return 0;
     }

@@ -51,6 +51,10 @@ public sealed class TrainConfig
     /// <summary>Limit the number of training images (0 = all).</summary>
     public int Limit { get; set; }
     public int Threads { get; set; }
+    /// <summary>Evaluate the generator (FID, class coverage) every this many generator steps and at each epoch's end (0 = off).</summary>
+    public int EvalEvery { get; set; }
+    /// <summary>Generated images scored by each evaluation during training.</summary>
+    public int EvalSamples { get; set; } = 2000;
 
     /// <summary>The real label used in D's loss.</summary>
     [YamlIgnore] public float RealLabel => LabelSmoothing > 0 ? 1f - LabelSmoothing : 1f;
@@ -75,6 +79,8 @@ public sealed class TrainConfig
         if (Ema is < 0 or >= 1) throw new ArgumentException($"--ema must be in [0, 1), got {Ema}");
         if (ImageSize is not (0 or 28 or 32 or 64)) throw new ArgumentException($"--image-size must be 28, 32 or 64, got {ImageSize}");
         if (PretrainAe < 0) throw new ArgumentException($"--pretrain-ae must be non-negative, got {PretrainAe}");
+        if (EvalEvery < 0) throw new ArgumentException($"--eval-every must be non-negative, got {EvalEvery}");
+        if (EvalSamples < 2) throw new ArgumentException($"--eval-samples must be at least 2, got {EvalSamples}");
         if (LatentDim < 1) throw new ArgumentException($"--latent-dim must be positive, got {LatentDim}");
         Losses.GanLoss.FromName(Loss);
         Zoo.ModelZoo.Create(Model, new Zoo.ModelSpec(1, ImageSize == 0 ? 28 : ImageSize, LatentDim)); // unknown model -> clear error

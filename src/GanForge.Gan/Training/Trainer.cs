@@ -35,6 +35,9 @@ public sealed class Trainer
 
     public List<TrainingWarning> Warnings { get; } = [];
 
+    /// <summary>Scores logged every <see cref="TrainConfig.EvalEvery"/> steps and at each epoch's end; null = none.</summary>
+    public IEvaluationHook? Evaluation { get; set; }
+
     public string OutDir => _config.Out;
     public GanModel Model => _model;
     public long Step => _ctx.Step;
@@ -116,6 +119,8 @@ public sealed class Trainer
                 imagesSinceLog = 0;
                 clock.Restart();
             }
+            if (Evaluation != null && _config.EvalEvery > 0 && (_ctx.Step % _config.EvalEvery == 0 || epochDone || stop))
+                Evaluate(_epoch);
             if (epochDone || stop)
             {
                 if (epochDone) _epoch++;
@@ -144,6 +149,20 @@ public sealed class Trainer
         foreach (var (k, v) in stats) record[k] = Math.Round(v, 6);
         AppendJsonLine("metrics.jsonl", record);
         Progress?.Invoke(new TrainProgress(_ctx.Step, TotalSteps, _epoch, _config.Epochs, imagesPerSecond, stats));
+    }
+
+    void Evaluate(int epoch)
+    {
+        var g = SamplingGenerator;
+        bool wasTraining = g.Training;
+        g.Eval();
+        IReadOnlyDictionary<string, double> scores;
+        using (GradMode.NoGrad()) scores = Evaluation!.Evaluate(_model, g, _ctx.Step);
+        g.Train(wasTraining);
+        var record = new Dictionary<string, object> { ["step"] = _ctx.Step, ["epoch"] = epoch };
+        foreach (var (k, v) in scores) record[k] = Math.Round(v, 6);
+        AppendJsonLine("metrics.jsonl", record);
+        Info?.Invoke($"step {_ctx.Step}: " + string.Join(", ", scores.Select(kv => $"{kv.Key} {kv.Value:G4}")));
     }
 
     void AppendJsonLine(string file, Dictionary<string, object> record) =>

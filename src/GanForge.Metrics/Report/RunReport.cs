@@ -22,6 +22,7 @@ public static class RunReport
             Percent: true, Range: (0, 1), Reference: new ReferenceLine(0.5, "50%: D cannot tell")),
         new("FID (lower is better)", "FID", [("FID", "fid")]),
         new("Classes covered", "classes", [("classes covered", "classes_covered")]),
+        new("Class histogram KL(p_data || p_fake) (lower is better)", "KL", [("class KL", "class_kl")]),
         new("Sample diversity", "diversity", [("diversity", "diversity")]),
         new("Throughput", "images / s", [("images/s", "images_per_s")]),
     ];

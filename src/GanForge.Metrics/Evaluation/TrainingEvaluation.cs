@@ -1,0 +1,64 @@
+using GanForge.Data;
+using GanForge.Gan.Training;
+using GanForge.Gan.Zoo;
+using GanForge.Metrics.Evaluators;
+using GanForge.NN;
+
+namespace GanForge.Metrics.Evaluation;
+
+/// <summary>
+/// The evaluation run during training: FID and the class histogram of a few thousand samples from
+/// fixed latents, against the cached reference split, logged as "fid", "classes_covered" and "class_kl".
+/// </summary>
+public sealed class TrainingEvaluation : IEvaluationHook
+{
+    readonly EvaluationSuite _suite;
+    readonly int _samples;
+    readonly ulong _seed;
+
+    /// <param name="suite">Evaluator network and real data (its reference is computed on first use).</param>
+    /// <param name="samples">Generated images per evaluation.</param>
+    /// <param name="seed">Seed of the latents, the same at every evaluation so scores differ only by the generator.</param>
+    public TrainingEvaluation(EvaluationSuite suite, int samples = 2000, ulong seed = 0)
+    {
+        if (samples < 2) throw new ArgumentException($"TrainingEvaluation: {samples} samples; need at least 2");
+        _suite = suite;
+        _samples = samples;
+        _seed = seed;
+    }
+
+    /// <summary>The built-in Fashion-MNIST evaluator against the Fashion-MNIST test split, cached in the default folder.</summary>
+    public static TrainingEvaluation FashionMnist(int samples, ulong seed) =>
+        new(new EvaluationSuite(EvaluatorRegistry.Load(), new RealData("fashion-mnist", Data.FashionMnist.Load(Split.Test), Train: null),
+            RealReference.DefaultCacheFolder), samples, seed);
+
+    public IReadOnlyDictionary<string, double> Evaluate(GanModel model, Module generator, long step)
+    {
+        var images = Generate(model, generator, _samples, _seed);
+        var result = _suite.Evaluate(images, new EvaluationOptions { Metrics = ["fid", "class_histogram"], Floor = false, Seed = _seed });
+        var fid = result.Scores.First(s => s.Name == "fid");
+        var histogram = result.Scores.FirstOrDefault(s => s.Name == "class_histogram");
+        var scores = new Dictionary<string, double> { ["fid"] = fid.Value };
+        if (histogram != null)
+        {
+            scores["classes_covered"] = histogram.Extras["classes_covered"];
+            scores["class_kl"] = histogram.Extras["kl_data_fake"];
+        }
+        return scores;
+    }
+
+    /// <summary><paramref name="count"/> images (N,C,H,W) from <paramref name="generator"/> with latents drawn from <paramref name="seed"/>.</summary>
+    public static Tensor Generate(GanModel model, Module generator, int count, ulong seed, int batchSize = 256)
+    {
+        var rng = new Generator(seed);
+        var output = new Tensor([count, .. model.ImageShape]);
+        int per = output.Numel / count;
+        using var _ = GradMode.NoGrad();
+        for (int start = 0; start < count; start += batchSize)
+        {
+            int b = Math.Min(batchSize, count - start);
+            generator.Forward(model.SampleLatent(b, rng)).Data.CopyTo(output.Data.Slice(start * per, b * per));
+        }
+        return output;
+    }
+}
