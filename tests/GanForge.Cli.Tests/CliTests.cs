@@ -167,4 +167,38 @@ public class CliTests : IDisposable
         Assert.Contains("Resuming", output);
         Assert.True(File.Exists(Path.Combine(run, "samples", "epoch_002.png")));
     }
+
+    [Fact]
+    public void Train_WritesTheHtmlReport_AndReportRewritesIt()
+    {
+        var run = TrainTiny();
+        var report = Path.Combine(run, "report.html");
+        Assert.True(File.Exists(report));
+        File.Delete(report);
+        var (code, output) = Run("report", run);
+        Assert.True(code == 0, output);
+        Assert.Contains("<svg", File.ReadAllText(report));
+    }
+
+    [Fact]
+    public void Eval_OnAnIdxFile_WritesScoresWithTheirProtocol()
+    {
+        var run = TrainTiny();
+        Assert.Equal(0, Run("sample", "--checkpoint", run, "--count", "500", "--out", P("s.idx")).Code);
+        var (code, output) = Run("eval", "--images", P("s.idx"), "--data", "fashion-mnist", "--no-floor",
+            "--metrics", "fid", "--metrics", "class_histogram", "--json", P("scores.json"));
+        Assert.True(code == 0, output);
+        var json = File.ReadAllText(P("scores.json"));
+        Assert.Contains("\"fid\"", json);
+        Assert.Contains("fashion-mnist-cnn", json);          // the evaluator named in the protocol
+        Assert.Contains("500", json);                          // n_fake
+    }
+
+    [Fact]
+    public void Eval_WithoutCheckpointOrImages_IsAClearError()
+    {
+        var (code, output) = Run("eval", "--data", "fashion-mnist");
+        Assert.Equal(2, code);
+        Assert.Contains("--checkpoint", output);
+    }
 }
