@@ -9,7 +9,7 @@ namespace GanForge.Gan;
 public static class TrainingSetup
 {
     /// <summary>Which kernels run, for the console header.</summary>
-    public static string EngineDescription => $"GEMM {Kernels.Gemm.Backend}, {Threading.Threads} threads";
+    public static string EngineDescription => $"GEMM {Kernels.Gemm.Backend}, conv {Kernels.Conv.Backend}, {Threading.Threads} threads";
 
     /// <summary>
     /// Loads the data named by <paramref name="data"/>: "embedded" (the Fashion-MNIST test split shipped

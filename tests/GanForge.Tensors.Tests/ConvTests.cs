@@ -2,6 +2,7 @@ using GanForge.Kernels;
 
 namespace GanForge.Tensors.Tests;
 
+[Collection("ConvBackend")]
 public class ConvTests
 {
     const double Rtol = 1e-4, Atol = 1e-5;

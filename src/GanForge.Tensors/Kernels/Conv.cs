@@ -3,7 +3,8 @@ using System.Buffers;
 namespace GanForge.Kernels;
 
 /// <summary>
-/// The three batched convolution kernels, via im2col/col2im and GEMM. The batch is split into one
+/// The three batched convolution kernels. They run oneDNN's primitives when libdnnl loads
+/// (<see cref="ConvDnnl"/>), else (or for a shape oneDNN cannot build) im2col/col2im and GEMM. The batch is split into one
 /// contiguous range of samples per thread; each thread runs im2col, a single-threaded GEMM and the
 /// scatter for its own samples in sub-chunks (so its scratch stays in cache-friendly sizes and the
 /// threads never wait on each other). x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW), y: (N,Co,OH,OW).
@@ -11,6 +12,46 @@ namespace GanForge.Kernels;
 /// </summary>
 public static class Conv
 {
+    static bool? _forceManaged = Environment.GetEnvironmentVariable("GANFORGE_CONV")?.Trim().ToLowerInvariant() switch
+    {
+        "managed" => true,
+        "dnnl" or "onednn" => false,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Forces im2col + GEMM (true), oneDNN (false; throws on use if libdnnl cannot be loaded), or lets
+    /// the library choose (null, the default unless GANFORGE_CONV=managed|dnnl is set).
+    /// </summary>
+    public static bool? ForceManaged
+    {
+        get => _forceManaged;
+        set => _forceManaged = value;
+    }
+
+    /// <summary>True when oneDNN (libdnnl.so.2) could be loaded and started.</summary>
+    public static bool DnnlAvailable => ConvDnnl.Available;
+
+    static bool UseDnnl
+    {
+        get
+        {
+            if (_forceManaged == true) return false;
+            if (_forceManaged == false && !ConvDnnl.Available)
+                throw new InvalidOperationException("Conv: oneDNN was requested (GANFORGE_CONV=dnnl or ForceManaged=false) but libdnnl.so.2 could not be loaded");
+            return ConvDnnl.Available;
+        }
+    }
+
+    /// <summary>Which implementation runs the convolutions: "dnnl" or "managed" (im2col + GEMM).</summary>
+    public static string Backend => UseDnnl ? "dnnl" : "managed";
+
+    // Measured per kernel on the dcgan layers (docs/performance.md): oneDNN's direct kernels win the
+    // forward and backward-data clearly; for the weight gradient and for 1x1-output (dense) layers
+    // our per-thread im2col + GEMM was as fast or faster, so those stay managed unless oneDNN is forced.
+    static bool DnnlRuns(ConvDnnl.Kind kind, in ConvGeometry g) =>
+        UseDnnl && (_forceManaged == false || (kind != ConvDnnl.Kind.BackwardWeights && !IsDense(g)));
+
     // Per-thread cap on the im2col scratch (floats): 1M = 4 MB.
     const int ColBudget = 1 << 20;
 
@@ -35,6 +76,7 @@ public static class Conv
     /// <summary>y = conv(x, w) (no bias). x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW) -> y: (N,Co,OH,OW).</summary>
     public static void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g)
     {
+        if (DnnlRuns(ConvDnnl.Kind.Forward, g) && ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x, w, y, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, true, n, g.Co, g.K, 1f, x, g.K, w, g.K, 0f, y, g.Co); return; }
         int nb = ChunkSize(n, g), k = g.K, p = g.P;
         ForSampleChunks(n, nb, (_, n0, cnt) =>
@@ -65,6 +107,7 @@ public static class Conv
     /// <summary>x = convT(y, w), the adjoint of <see cref="Forward"/> in x. y: (N,Co,OH,OW), w: (Co,Ci/groups,KH,KW) -> x: (N,Ci,H,W).</summary>
     public static void Transpose(float[] y, float[] w, float[] x, int n, ConvGeometry g)
     {
+        if (DnnlRuns(ConvDnnl.Kind.BackwardData, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, y, w, x, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, false, n, g.K, g.Co, 1f, y, g.Co, w, g.K, 0f, x, g.K); return; }
         int nb = ChunkSize(n, g), k = g.K, p = g.P;
         ForSampleChunks(n, nb, (_, n0, cnt) =>
@@ -92,6 +135,7 @@ public static class Conv
     /// <summary>dw = convW(x, gy), the adjoint of <see cref="Forward"/> in w. x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> dw: (Co,Ci/groups,KH,KW).</summary>
     public static void WeightGrad(float[] x, float[] gy, float[] dw, int n, ConvGeometry g)
     {
+        if (DnnlRuns(ConvDnnl.Kind.BackwardWeights, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardWeights, x, gy, dw, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(true, false, g.Co, g.K, n, 1f, gy, g.Co, x, g.K, 0f, dw, g.K); return; }
         int nb = ChunkSize(n, g), k = g.K, p = g.P, size = g.Co * k;
         // Each thread accumulates into its own buffer (thread 0 into dw); the partial sums are added at the end.

@@ -40,15 +40,28 @@ internal static unsafe partial class NativeMethods
                 _setNumThreads = (delegate* unmanaged<int, void>)setThreads;
                 _setNumThreads(1);
             }
-            try { NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve); }
-            catch (InvalidOperationException) { /* another part of the assembly set one; it must map Blas too */ }
+            EnsureResolver();
             return handle;
         }
         return IntPtr.Zero;
     }
 
-    static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) =>
-        name == Blas ? BlasHandle.Value : IntPtr.Zero;
+    static int _resolverSet;
+
+    // One resolver per assembly maps every native library this class loads by hand (BLAS, oneDNN).
+    static void EnsureResolver()
+    {
+        if (Interlocked.Exchange(ref _resolverSet, 1) == 1) return;
+        try { NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve); }
+        catch (InvalidOperationException) { /* another part of the assembly set one; it must map these names too */ }
+    }
+
+    static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) => name switch
+    {
+        Blas => BlasHandle.Value,
+        Dnnl => DnnlHandle.Value,
+        _ => IntPtr.Zero,
+    };
 
     /// <summary>C = alpha * op(A) op(B) + beta * C (cblas_sgemm).</summary>
     [LibraryImport(Blas, EntryPoint = "cblas_sgemm")]

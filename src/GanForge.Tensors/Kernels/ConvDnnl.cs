@@ -1,0 +1,212 @@
+using System.Runtime.InteropServices;
+using GanForge.Native;
+using static GanForge.Native.NativeMethods;
+
+namespace GanForge.Kernels;
+
+/// <summary>
+/// The three convolution kernels of <see cref="Conv"/> run by oneDNN: forward, backward-data (our
+/// transpose) and backward-weights. Users' tensors stay NCHW / (Co,Ci/groups,KH,KW); a primitive may
+/// choose its own blocked layout, and then this wrapper reorders into and out of library-owned
+/// buffers around it. One plan (primitive, memory objects, reorders) is built per kind, batch size,
+/// geometry and thread count and kept for the life of the process; a plan oneDNN cannot build is
+/// remembered as missing, so the caller falls back to im2col + GEMM.
+/// </summary>
+internal static unsafe class ConvDnnl
+{
+    internal enum Kind { Forward, BackwardData, BackwardWeights }
+
+    /// <summary>Whether primitives may pick blocked layouts (reordered around them) or must use the plain ones.</summary>
+    internal static bool AllowBlocked { get; set; } =
+        Environment.GetEnvironmentVariable("GANFORGE_DNNL_LAYOUT")?.Trim().ToLowerInvariant() != "plain";
+
+    // One argument of a plan: the user's plain memory, and when the primitive wants another layout,
+    // its own buffer plus the reorder between the two (user -> inner for inputs, inner -> user for the output).
+    sealed class Arg
+    {
+        public int Id;
+        public IntPtr User, Inner, Reorder;
+        public bool IsOutput;
+    }
+
+    sealed class Plan
+    {
+        public IntPtr Primitive;
+        public Arg[] Args = [];
+        public string Impl = "";
+    }
+
+    static readonly object Gate = new();
+    static readonly Dictionary<(Kind, int, ConvGeometry, int, bool), Plan?> Plans = new();
+    static IntPtr _engine, _stream;
+    static bool _initFailed;
+
+    /// <summary>True when the library loaded and a CPU engine could be created.</summary>
+    internal static bool Available
+    {
+        get
+        {
+            if (!DnnlAvailable) return false;
+            lock (Gate) return EnsureEngine();
+        }
+    }
+
+    static bool EnsureEngine()
+    {
+        if (_engine != IntPtr.Zero) return true;
+        if (_initFailed) return false;
+        if (DnnlEngineCreate(out var engine, DnnlCpu, 0) != DnnlSuccess || DnnlStreamCreate(out var stream, engine, DnnlStreamDefault) != DnnlSuccess)
+        {
+            _initFailed = true;
+            return false;
+        }
+        (_engine, _stream) = (engine, stream);
+        return true;
+    }
+
+    /// <summary>The implementation oneDNN picked for a kind on a geometry (e.g. "jit:avx2"), or null when it has none.</summary>
+    internal static string? Implementation(Kind kind, int n, in ConvGeometry g)
+    {
+        lock (Gate) return GetPlan(kind, n, g)?.Impl;
+    }
+
+    /// <summary>
+    /// Runs one kind. Forward: a = x, b = w, c = y. BackwardData: a = y, b = w, c = x.
+    /// BackwardWeights: a = x, b = gy, c = dw. Returns false when oneDNN cannot run it.
+    /// </summary>
+    internal static bool TryRun(Kind kind, float[] a, float[] b, float[] c, int n, in ConvGeometry g)
+    {
+        if (!DnnlAvailable) return false;
+        lock (Gate)
+        {
+            var plan = GetPlan(kind, n, g);
+            if (plan == null) return false;
+            OmpSetNumThreads(Threading.Threads);
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                var args = stackalloc DnnlExecArg[3];
+                nint* data = stackalloc nint[] { (nint)pa, (nint)pb, (nint)pc };
+                for (int i = 0; i < 3; i++)
+                {
+                    var arg = plan.Args[i];
+                    DnnlMemorySetDataHandle(arg.User, (void*)data[i]);
+                    if (!arg.IsOutput && arg.Reorder != IntPtr.Zero && !Reorder(arg.Reorder, arg.User, arg.Inner)) return false;
+                    args[i] = new DnnlExecArg { Arg = arg.Id, Memory = arg.Reorder != IntPtr.Zero ? arg.Inner : arg.User };
+                }
+                if (DnnlPrimitiveExecute(plan.Primitive, _stream, 3, args) != DnnlSuccess) return false;
+                var output = plan.Args[2];
+                if (output.Reorder != IntPtr.Zero && !Reorder(output.Reorder, output.Inner, output.User)) return false;
+                return DnnlStreamWait(_stream) == DnnlSuccess;
+            }
+        }
+    }
+
+    static bool Reorder(IntPtr reorder, IntPtr from, IntPtr to)
+    {
+        var args = stackalloc DnnlExecArg[2];
+        args[0] = new DnnlExecArg { Arg = ArgFrom, Memory = from };
+        args[1] = new DnnlExecArg { Arg = ArgTo, Memory = to };
+        return DnnlPrimitiveExecute(reorder, _stream, 2, args) == DnnlSuccess;
+    }
+
+    static Plan? GetPlan(Kind kind, int n, in ConvGeometry g)
+    {
+        var key = (kind, n, g, Threading.Threads, AllowBlocked);
+        if (Plans.TryGetValue(key, out var plan)) return plan;
+        plan = EnsureEngine() ? Build(kind, n, g) : null;
+        Plans[key] = plan;
+        return plan;
+    }
+
+    static Plan? Build(Kind kind, int n, in ConvGeometry g)
+    {
+        // oneDNN sizes its per-thread work and scratchpad from the team size at creation time.
+        OmpSetNumThreads(Threading.Threads);
+        DnnlMemoryDesc src, wei, dst, srcAny, weiAny, dstAny;
+        long* dims = stackalloc long[5];
+        dims[0] = n; dims[1] = g.Ci; dims[2] = g.H; dims[3] = g.W;
+        if (DnnlMemoryDescInitByTag(&src, 4, dims, DnnlF32, DnnlNchw) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&srcAny, 4, dims, DnnlF32, DnnlTagAny) != DnnlSuccess) return null;
+        dims[1] = g.Co; dims[2] = g.OH; dims[3] = g.OW;
+        if (DnnlMemoryDescInitByTag(&dst, 4, dims, DnnlF32, DnnlNchw) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&dstAny, 4, dims, DnnlF32, DnnlTagAny) != DnnlSuccess) return null;
+        int wRank = g.Groups == 1 ? 4 : 5;
+        if (g.Groups == 1) { dims[0] = g.Co; dims[1] = g.CiG; dims[2] = g.KH; dims[3] = g.KW; }
+        else { dims[0] = g.Groups; dims[1] = g.CoG; dims[2] = g.CiG; dims[3] = g.KH; dims[4] = g.KW; }
+        if (DnnlMemoryDescInitByTag(&wei, wRank, dims, DnnlF32, g.Groups == 1 ? DnnlOihw : DnnlGoihw) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&weiAny, wRank, dims, DnnlF32, DnnlTagAny) != DnnlSuccess) return null;
+
+        // oneDNN counts dilation from 0; its right padding makes (H + pl + pr - extent) / S + 1 = OH exact.
+        long* strides = stackalloc long[] { g.SH, g.SW };
+        long* dilates = stackalloc long[] { g.DH - 1, g.DW - 1 };
+        long* padL = stackalloc long[] { g.PH, g.PW };
+        long* padR = stackalloc long[]
+        {
+            (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1 - g.H - g.PH,
+            (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1 - g.W - g.PW,
+        };
+
+        bool blocked = AllowBlocked;
+        DnnlMemoryDesc* s = blocked ? &srcAny : &src, w = blocked ? &weiAny : &wei, d = blocked ? &dstAny : &dst;
+        DnnlConvDesc fwdDesc;
+        if (DnnlConvForwardDescInit(&fwdDesc, DnnlForwardTraining, DnnlConvolutionDirect, s, w, null, d, strides, dilates, padL, padR) != DnnlSuccess)
+            return null;
+        if (DnnlPrimitiveDescCreate(out var fwdPd, &fwdDesc, IntPtr.Zero, _engine, IntPtr.Zero) != DnnlSuccess) return null;
+        IntPtr pd = fwdPd;
+        try
+        {
+            if (kind != Kind.Forward)
+            {
+                DnnlConvDesc bwdDesc;
+                int status = kind == Kind.BackwardData
+                    ? DnnlConvBackwardDataDescInit(&bwdDesc, DnnlConvolutionDirect, s, w, d, strides, dilates, padL, padR)
+                    : DnnlConvBackwardWeightsDescInit(&bwdDesc, DnnlConvolutionDirect, s, w, null, d, strides, dilates, padL, padR);
+                if (status != DnnlSuccess || DnnlPrimitiveDescCreate(out pd, &bwdDesc, IntPtr.Zero, _engine, fwdPd) != DnnlSuccess)
+                    return null;
+            }
+            var plan = new Plan();
+            if (DnnlPrimitiveCreate(out plan.Primitive, pd) != DnnlSuccess) return null;
+            byte* impl = null;
+            if (DnnlPrimitiveDescQuery(pd, QueryImplInfoStr, 0, &impl) == DnnlSuccess && impl != null)
+                plan.Impl = Marshal.PtrToStringUTF8((IntPtr)impl) ?? "";
+            plan.Args = kind switch
+            {
+                Kind.Forward => [MakeArg(pd, ArgSrc, QuerySrcMd, &src, false), MakeArg(pd, ArgWeights, QueryWeightsMd, &wei, false),
+                                 MakeArg(pd, ArgDst, QueryDstMd, &dst, true)],
+                Kind.BackwardData => [MakeArg(pd, ArgDiffDst, QueryDiffDstMd, &dst, false), MakeArg(pd, ArgWeights, QueryWeightsMd, &wei, false),
+                                      MakeArg(pd, ArgDiffSrc, QueryDiffSrcMd, &src, true)],
+                _ => [MakeArg(pd, ArgSrc, QuerySrcMd, &src, false), MakeArg(pd, ArgDiffDst, QueryDiffDstMd, &dst, false),
+                      MakeArg(pd, ArgDiffWeights, QueryDiffWeightsMd, &wei, true)],
+            };
+            return plan.Args.All(a => a != null) ? plan : null;
+        }
+        catch (InvalidOperationException) { return null; }
+        finally
+        {
+            if (pd != fwdPd) DnnlPrimitiveDescDestroy(pd);
+            DnnlPrimitiveDescDestroy(fwdPd);
+        }
+    }
+
+    static readonly void* LibraryAllocates = (void*)(nint)(-1);
+
+    // The user's plain memory for one argument, and the primitive's own buffer + reorder when its layout differs.
+    static Arg MakeArg(IntPtr pd, int id, int query, DnnlMemoryDesc* userMd, bool isOutput)
+    {
+        var arg = new Arg { Id = id, IsOutput = isOutput };
+        if (DnnlMemoryCreate(out arg.User, userMd, _engine, null) != DnnlSuccess) throw new InvalidOperationException("dnnl_memory_create");
+        var inner = DnnlPrimitiveDescQueryMd(pd, query, 0);
+        if (inner == null || DnnlMemoryDescEqual(inner, userMd) != 0) return arg;
+        if (DnnlMemoryCreate(out arg.Inner, inner, _engine, LibraryAllocates) != DnnlSuccess) throw new InvalidOperationException("dnnl_memory_create");
+        int status = isOutput
+            ? DnnlReorderPrimitiveDescCreate(out var rpd, inner, _engine, userMd, _engine, IntPtr.Zero)
+            : DnnlReorderPrimitiveDescCreate(out rpd, userMd, _engine, inner, _engine, IntPtr.Zero);
+        if (status != DnnlSuccess) throw new InvalidOperationException("dnnl_reorder_primitive_desc_create");
+        try
+        {
+            if (DnnlPrimitiveCreate(out arg.Reorder, rpd) != DnnlSuccess) throw new InvalidOperationException("dnnl_primitive_create (reorder)");
+        }
+        finally { DnnlPrimitiveDescDestroy(rpd); }
+        return arg;
+    }
+}
