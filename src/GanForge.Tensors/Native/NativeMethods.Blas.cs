@@ -13,8 +13,9 @@ internal static unsafe partial class NativeMethods
 
     internal const int CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112;
 
+    // OpenBLAS only: a reference (netlib) libblas.so.3 also exports cblas_sgemm but is slower than the managed GEMM.
     static readonly string[] BlasCandidates =
-        ["libopenblas.so.0", "libopenblas.so", "libcblas.so.3", "libblas.so.3", "libopenblas.dylib", "libopenblas.dll"];
+        ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib", "libopenblas.dll"];
 
     static readonly Lazy<IntPtr> BlasHandle = new(LoadBlas);
     static delegate* unmanaged<int, void> _setNumThreads;
