@@ -19,15 +19,21 @@ public readonly record struct ConvGeometry(int Ci, int H, int W, int Co, int OH,
 /// <summary>im2col / col2im for one sample and one group, writing into a column block of a wider matrix.</summary>
 public static class Im2Col
 {
+    /// <summary>Both directions read and write the same extents of x (CiG,H,W) and of the column rows.</summary>
+    static void CheckBuffers(int xLength, int colLength, int ldCol, int colOffset, in ConvGeometry g)
+    {
+        if (g.CiG * g.H * g.W > xLength || (g.CiG * g.KH * g.KW - 1) * ldCol + colOffset + g.P > colLength)
+            throw new ArgumentException("Im2Col: buffers too small for the geometry");
+    }
+
     /// <summary>
     /// x: (CiG,H,W) -> col rows (CiG*KH*KW) of width OH*OW, at col[row * ldCol + colOffset + oh*OW + ow];
     /// col = x[c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW] or 0 outside the image.
     /// </summary>
     public static unsafe void Forward(ReadOnlySpan<float> x, Span<float> col, int ldCol, int colOffset, in ConvGeometry g)
     {
+        CheckBuffers(x.Length, col.Length, ldCol, colOffset, g);
         int hw = g.H * g.W, ow = g.OW, sw = g.SW;
-        if (g.CiG * hw > x.Length || (g.CiG * g.KH * g.KW - 1) * ldCol + colOffset + g.P > col.Length)
-            throw new ArgumentException("Im2Col: buffers too small for the geometry");
         fixed (float* px = x, pcol = col)
             for (int c = 0; c < g.CiG; c++)
                 for (int kh = 0; kh < g.KH; kh++)
@@ -57,9 +63,8 @@ public static class Im2Col
     /// </summary>
     public static unsafe void Backward(ReadOnlySpan<float> col, int ldCol, int colOffset, Span<float> x, in ConvGeometry g)
     {
+        CheckBuffers(x.Length, col.Length, ldCol, colOffset, g);
         int hw = g.H * g.W, ow = g.OW, sw = g.SW;
-        if (g.CiG * hw > x.Length || (g.CiG * g.KH * g.KW - 1) * ldCol + colOffset + g.P > col.Length)
-            throw new ArgumentException("Im2Col: buffers too small for the geometry");
         fixed (float* px = x, pcol = col)
             for (int c = 0; c < g.CiG; c++)
                 for (int kh = 0; kh < g.KH; kh++)
