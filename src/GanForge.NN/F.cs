@@ -6,13 +6,12 @@ namespace GanForge.NN;
 /// </summary>
 public static partial class F
 {
-    /// <summary>y = x W^T + b for x (*,in), W (out,in), b (out); the transpose is folded into the matmul (no copy).</summary>
+    /// <summary>y = x W^T + b for x (*,in), W (out,in), b (out): one GEMM with the bias folded in (<see cref="Functions.LinearFunction"/>).</summary>
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
     {
         if (weight.Rank != 2 || input.Rank == 0 || input.Size(-1) != weight.Size(1))
             throw new ArgumentException($"Linear: input {Shapes.Format(input.ShapeSpan)} does not match weight {Shapes.Format(weight.ShapeSpan)} (expected (*,{(weight.Rank == 2 ? weight.Size(1) : -1)}))");
-        var y = input.MatMul(weight, transposeOther: true);
-        return bias == null ? y : y + bias;
+        return Functions.LinearFunction.Apply(input, weight, bias);
     }
 
     /// <summary>max(x, 0).</summary>

@@ -55,11 +55,19 @@ public static class Autograd
         finally { if (Profiler.Enabled) Profiler.ExitEngine(); }
     }
 
+    /// <summary>
+    /// A gradient on its way through the graph. Owned means no other tensor shares its storage (a
+    /// fresh kernel result, not the user's gradient, not a pass-through of another gradient), so the
+    /// engine may add into it in place or hand it to a leaf as its .Grad without a copy, as PyTorch's
+    /// AccumulateGrad steals a gradient nobody else references.
+    /// </summary>
+    record struct Flowing(Tensor Grad, bool Owned);
+
     static void RunGraph(Tensor[] outputs, Tensor?[]? gradOutputs, bool retainGraph, bool createGraph,
         Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves)
     {
         // Gradients flowing into each tensor, keyed by identity.
-        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        var grads = new Dictionary<Tensor, Flowing>(ReferenceEqualityComparer.Instance);
         using var mode = GradMode.Set(createGraph);
 
         for (int i = 0; i < outputs.Length; i++)
@@ -76,12 +84,13 @@ public static class Autograd
             }
             else if (!g.ShapeSpan.SequenceEqual(y.ShapeSpan))
                 throw new ArgumentException($"Backward: gradient of shape {Shapes.Format(g.ShapeSpan)} does not match output of shape {Shapes.Format(y.ShapeSpan)}");
-            Accumulate(grads, y, g);
+            Accumulate(grads, y, g, owned: false, createGraph);
         }
 
         foreach (var t in TopologicalOrder(outputs))
         {
-            if (!grads.Remove(t, out var g)) continue;
+            if (!grads.Remove(t, out var flowing)) continue;
+            var g = flowing.Grad;
             if (targets != null && targets.ContainsKey(t))
             {
                 targets[t] = targets[t] is { } prev ? prev + g : g;
@@ -90,11 +99,7 @@ public static class Autograd
             var fn = t.GradFn;
             if (fn == null)
             {
-                if (accumulateLeaves && t.RequiresGrad)
-                {
-                    var leafGrad = createGraph ? g : g.Detach();
-                    t.Grad = t.Grad == null ? (createGraph ? leafGrad : leafGrad.Clone()) : t.Grad + leafGrad;
-                }
+                if (accumulateLeaves && t.RequiresGrad) AccumulateLeaf(t, flowing, createGraph);
                 continue;
             }
             if (fn.Released)
@@ -111,7 +116,7 @@ public static class Autograd
                 if (!gi.ShapeSpan.SequenceEqual(inputs[i].ShapeSpan))
                     throw new InvalidOperationException(
                         $"{fn.Name}: gradient for input {i} has shape {Shapes.Format(gi.ShapeSpan)}, expected {Shapes.Format(inputs[i].ShapeSpan)}");
-                Accumulate(grads, inputs[i], gi);
+                Accumulate(grads, inputs[i], gi, !createGraph && IsExclusive(gi, g, inputGrads, i), createGraph);
             }
             if (!retainGraph)
             {
@@ -122,9 +127,39 @@ public static class Autograd
         }
     }
 
-    static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor t, Tensor g)
+    /// <summary>True when <paramref name="gi"/> shares storage neither with the node's incoming gradient nor with its other input gradients.</summary>
+    static bool IsExclusive(Tensor gi, Tensor incoming, Tensor?[] inputGrads, int i)
     {
-        grads[t] = grads.TryGetValue(t, out var prev) ? prev + g : g;
+        if (ReferenceEquals(gi.Storage, incoming.Storage)) return false;
+        for (int j = 0; j < inputGrads.Length; j++)
+            if (j != i && inputGrads[j] is { } other && ReferenceEquals(other.Storage, gi.Storage)) return false;
+        return true;
+    }
+
+    static void Accumulate(Dictionary<Tensor, Flowing> grads, Tensor t, Tensor g, bool owned, bool createGraph)
+    {
+        if (!grads.TryGetValue(t, out var prev)) { grads[t] = new Flowing(g, owned); return; }
+        if (!createGraph && prev.Owned)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(prev.Grad.Data, g.Data, prev.Grad.Data);
+            return;
+        }
+        grads[t] = new Flowing(prev.Grad + g, Owned: !createGraph);
+    }
+
+    /// <summary>
+    /// Adds a leaf's gradient into its .Grad: in place when .Grad exists and no graph is built (as PyTorch
+    /// does), otherwise by taking the gradient over (owned) or a copy of it.
+    /// </summary>
+    static void AccumulateLeaf(Tensor t, Flowing flowing, bool createGraph)
+    {
+        var g = flowing.Grad;
+        if (createGraph) { t.Grad = t.Grad == null ? g : t.Grad + g; return; }
+        if (t.Grad == null) { t.Grad = flowing.Owned && g.GradFn == null ? g : g.Detach().Clone(); return; }
+        if (t.Grad.GradFn == null && t.Grad.ShapeSpan.SequenceEqual(g.ShapeSpan))
+            System.Numerics.Tensors.TensorPrimitives.Add(t.Grad.Data, g.Data, t.Grad.Data);
+        else
+            t.Grad = t.Grad + g.Detach();
     }
 
     /// <summary>Tensors reachable from the outputs, each after every tensor that depends on it.</summary>

@@ -54,14 +54,20 @@ internal sealed class Tanh : Function
     Tensor? _y;
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
-        TensorPrimitives.Tanh(x.Data, y.Data);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
+        Kernels.Transcendental.Tanh(x.Storage, y.Storage, x.Numel);
         var fn = new Tanh();
         Record(fn, y, x);
         fn._y = y;
         return y;
     }
-    protected internal override Tensor?[] Backward(Tensor g) => [g * (1f - _y! * _y!)];
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        if (GradMode.IsEnabled) return [g * (1f - _y! * _y!)];
+        var dx = Tensor.Uninitialized(g.ShapeSpan);
+        Kernels.Transcendental.TanhBackward(_y!.Storage, g.Storage, dx.Storage, g.Numel);
+        return [dx];
+    }
     protected internal override void ReleaseSaved() => _y = null;
 }
 

@@ -1,0 +1,70 @@
+using GanForge.Kernels;
+
+namespace GanForge.Functions;
+
+/// <summary>
+/// y = x Wᵀ + b as one Function: x (*,in) is seen as a (rows,in) matrix, W (out,in), b (out).
+/// </summary>
+/// <remarks>
+/// The forward writes b into every row of y and runs one GEMM with beta = 1, so the bias costs no
+/// broadcast op, no extra graph node and no second pass. Without a graph the backward is three
+/// kernels: dx = g W, dW = gᵀ x, db = Σ_rows g. With a graph (gradients of gradients) it is written
+/// with differentiable ops instead.
+/// </remarks>
+internal sealed class LinearFunction : Function
+{
+    readonly bool _hasBias;
+
+    LinearFunction(bool hasBias) => _hasBias = hasBias;
+
+    public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias)
+    {
+        int inF = weight.Size(1), outF = weight.Size(0);
+        if (bias != null && (bias.Rank != 1 || bias.Size(0) != outF))
+            throw new ArgumentException($"Linear: bias {Shapes.Format(bias.ShapeSpan)} does not match weight {Shapes.Format(weight.ShapeSpan)}");
+        int rows = x.Numel / inF;
+        var shape = x.Shape;
+        shape[^1] = outF;
+        var y = Tensor.Uninitialized(shape);
+        var yd = y.Data;
+        if (bias != null)
+            for (int r = 0; r < rows; r++) bias.Data.CopyTo(yd.Slice(r * outF, outF));
+        Gemm.Sgemm(false, true, rows, outF, inF, 1f, x.Data, inF, weight.Data, inF, bias != null ? 1f : 0f, yd, outF);
+        return bias == null ? Record(new LinearFunction(false), y, x, weight) : Record(new LinearFunction(true), y, x, weight, bias);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        var (x, w) = (Inputs[0], Inputs[1]);
+        int inF = w.Size(1), outF = w.Size(0), rows = x.Numel / inF;
+        bool needBias = _hasBias && NeedsGrad(2);
+        if (GradMode.IsEnabled)
+        {
+            var g2 = g.Reshape(rows, outF);
+            var x2 = x.Reshape(rows, inF);
+            var gx = NeedsGrad(0) ? g2.MatMul(w).Reshape(x.Shape) : null;
+            var gw = NeedsGrad(1) ? g2.MatMul(x2, transposeThis: true) : null;
+            return _hasBias ? [gx, gw, needBias ? g2.Sum(0) : null] : [gx, gw];
+        }
+
+        Tensor? dx = null, dw = null, db = null;
+        if (NeedsGrad(0))
+        {
+            dx = Tensor.Uninitialized(x.ShapeSpan);
+            Gemm.Sgemm(false, false, rows, inF, outF, 1f, g.Data, outF, w.Data, inF, 0f, dx.Data, inF);
+        }
+        if (NeedsGrad(1))
+        {
+            dw = Tensor.Uninitialized(w.ShapeSpan);
+            Gemm.Sgemm(true, false, outF, inF, rows, 1f, g.Data, outF, x.Data, inF, 0f, dw.Data, inF);
+        }
+        if (needBias)
+        {
+            db = new Tensor(outF);
+            var acc = db.Data;
+            var gd = g.Data;
+            for (int r = 0; r < rows; r++) System.Numerics.Tensors.TensorPrimitives.Add(acc, gd.Slice(r * outF, outF), acc);
+        }
+        return _hasBias ? [dx, dw, db] : [dx, dw];
+    }
+}

@@ -1,0 +1,120 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace GanForge.Kernels;
+
+/// <summary>
+/// Vectorised tanh over flat buffers (the generator's output activation). TensorPrimitives.Tanh
+/// measured ~20 ns an element here (scalar), a third of an mlpgan iteration's non-GEMM time.
+/// </summary>
+/// <remarks>
+/// For |x| ≥ 0.3: tanh|x| = 1 - 2 / (e^{2|x|} + 1), with e^t from a Cody-Waite reduction t = n·ln2 + r,
+/// |r| ≤ ln2/2, a degree-7 Taylor polynomial for e^r and 2^n put into the exponent bits; the sign is
+/// copied back. For |x| &lt; 0.3, where 1 - 2/(e+1) would cancel, the odd Taylor series of tanh up to
+/// x^11 (truncation below 1e-9). Relative error is a few 1e-7 over the whole range; NaN stays NaN.
+/// </remarks>
+public static class Transcendental
+{
+    const int ParallelThreshold = 1 << 16;
+    const float SmallLimit = 0.3f;
+
+    /// <summary>y = tanh(x) for the first <paramref name="count"/> elements.</summary>
+    public static void Tanh(float[] x, float[] y, int count)
+    {
+        if (count < ParallelThreshold || Threading.Threads == 1) { TanhRange(x.AsSpan(0, count), y.AsSpan(0, count)); return; }
+        Threading.ForRanges(count, (_, s, e) => TanhRange(x.AsSpan(s, e - s), y.AsSpan(s, e - s)), ParallelThreshold / 2);
+    }
+
+    /// <summary>dx = g·(1 - y²), the tanh backward from its output, without a graph.</summary>
+    public static void TanhBackward(float[] y, float[] g, float[] dx, int count)
+    {
+        var ys = y.AsSpan(0, count); var gs = g.AsSpan(0, count); var ds = dx.AsSpan(0, count);
+        ref float yr = ref MemoryMarshal.GetReference(ys);
+        ref float gr = ref MemoryMarshal.GetReference(gs);
+        ref float dr = ref MemoryMarshal.GetReference(ds);
+        int i = 0, w = Vector<float>.Count;
+        for (; i <= count - w; i += w)
+        {
+            var v = Vector.LoadUnsafe(ref yr, (nuint)i);
+            (Vector.LoadUnsafe(ref gr, (nuint)i) * (Vector<float>.One - v * v)).StoreUnsafe(ref dr, (nuint)i);
+        }
+        for (; i < count; i++) { float v = Unsafe.Add(ref yr, i); Unsafe.Add(ref dr, i) = Unsafe.Add(ref gr, i) * (1f - v * v); }
+    }
+
+    static void TanhRange(ReadOnlySpan<float> x, Span<float> y)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        int i = 0, w = Vector<float>.Count;
+        for (; i <= x.Length - w; i += w)
+            TanhVector(Vector.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        for (; i < x.Length; i++) Unsafe.Add(ref yr, i) = TanhScalar(Unsafe.Add(ref xr, i));
+    }
+
+    // Taylor coefficients of tanh: x - x³/3 + 2x⁵/15 - 17x⁷/315 + 62x⁹/2835 - 1382x¹¹/155925.
+    const float T3 = -1f / 3f, T5 = 2f / 15f, T7 = -17f / 315f, T9 = 62f / 2835f, T11 = -1382f / 155925f;
+    const float Log2E = 1.44269504088896341f;
+    const float Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f; // ln 2 split so n·Ln2Hi is exact
+    const float MaxTwiceAbs = 40f; // tanh is 1 in float beyond |x| = 9.01; e^40 is finite
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector<float> TanhVector(Vector<float> x)
+    {
+        var a = Vector.Abs(x);
+        // Large branch: 1 - 2 / (e^{2a} + 1).
+        var t = Vector.Min(a + a, new Vector<float>(MaxTwiceAbs));
+        var n = Vector.Round(t * new Vector<float>(Log2E));
+        var r = t - n * new Vector<float>(Ln2Hi) - n * new Vector<float>(Ln2Lo);
+        var p = Vector.FusedMultiplyAdd(r, new Vector<float>(1f / 5040f), new Vector<float>(1f / 720f));
+        p = Vector.FusedMultiplyAdd(r, p, new Vector<float>(1f / 120f));
+        p = Vector.FusedMultiplyAdd(r, p, new Vector<float>(1f / 24f));
+        p = Vector.FusedMultiplyAdd(r, p, new Vector<float>(1f / 6f));
+        p = Vector.FusedMultiplyAdd(r, p, new Vector<float>(0.5f));
+        p = Vector.FusedMultiplyAdd(r, p, Vector<float>.One);
+        p = Vector.FusedMultiplyAdd(r, p, Vector<float>.One);
+        var scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23));
+        var e = p * scale;
+        var big = Vector<float>.One - new Vector<float>(2f) / (e + Vector<float>.One);
+        big = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -big, big);
+        // Small branch: odd Taylor series.
+        var z = x * x;
+        var q = Vector.FusedMultiplyAdd(z, new Vector<float>(T11), new Vector<float>(T9));
+        q = Vector.FusedMultiplyAdd(z, q, new Vector<float>(T7));
+        q = Vector.FusedMultiplyAdd(z, q, new Vector<float>(T5));
+        q = Vector.FusedMultiplyAdd(z, q, new Vector<float>(T3));
+        var small = Vector.FusedMultiplyAdd(x * z, q, x);
+        var result = Vector.ConditionalSelect(Vector.LessThan(a, new Vector<float>(SmallLimit)), small, big);
+        // NaN in, NaN out (the comparisons above are false for NaN, and Min may drop it).
+        return Vector.ConditionalSelect(Vector.Equals(x, x), result, x);
+    }
+
+    /// <summary>The same approximation for one element (the tail of a buffer, and the tests' reference).</summary>
+    public static float TanhScalar(float x)
+    {
+        if (float.IsNaN(x)) return x;
+        float a = MathF.Abs(x);
+        if (a < SmallLimit)
+        {
+            float z = x * x;
+            float q = MathF.FusedMultiplyAdd(z, T11, T9);
+            q = MathF.FusedMultiplyAdd(z, q, T7);
+            q = MathF.FusedMultiplyAdd(z, q, T5);
+            q = MathF.FusedMultiplyAdd(z, q, T3);
+            return MathF.FusedMultiplyAdd(x * z, q, x);
+        }
+        float t = MathF.Min(a + a, MaxTwiceAbs);
+        float n = MathF.Round(t * Log2E);
+        float r = t - n * Ln2Hi - n * Ln2Lo;
+        float p = MathF.FusedMultiplyAdd(r, 1f / 5040f, 1f / 720f);
+        p = MathF.FusedMultiplyAdd(r, p, 1f / 120f);
+        p = MathF.FusedMultiplyAdd(r, p, 1f / 24f);
+        p = MathF.FusedMultiplyAdd(r, p, 1f / 6f);
+        p = MathF.FusedMultiplyAdd(r, p, 0.5f);
+        p = MathF.FusedMultiplyAdd(r, p, 1f);
+        p = MathF.FusedMultiplyAdd(r, p, 1f);
+        float e = p * BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
+        float big = 1f - 2f / (e + 1f);
+        return x < 0f ? -big : big;
+    }
+}
