@@ -27,7 +27,15 @@ public sealed partial class Tensor
     }
 
     /// <summary>Creates a zero-filled tensor of the given shape.</summary>
-    public Tensor(params int[] shape) : this(new float[Shapes.Numel(shape)], (int[])shape.Clone()) { }
+    public Tensor(params int[] shape) : this(ZeroedStorage(Shapes.Numel(shape)), (int[])shape.Clone()) { }
+
+    static float[] ZeroedStorage(int numel)
+    {
+        if (numel < StoragePool.MinLength) return new float[numel];
+        var storage = StoragePool.Rent(numel);
+        storage.AsSpan().Clear();
+        return storage;
+    }
 
     /// <summary>Number of elements.</summary>
     public int Numel { get; }
@@ -72,6 +80,13 @@ public sealed partial class Tensor
     }
 
     internal void MarkRequiresGrad() => _requiresGrad = true;
+
+    /// <summary>
+    /// Set by a container for an intermediate result nothing outside the graph can reach: once the
+    /// engine has run the backward of the node that made it (without retaining the graph), its buffer
+    /// goes back to <see cref="StoragePool"/>.
+    /// </summary>
+    internal bool RecycleAfterBackward { get; set; }
 
     /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (fluent).</summary>
     public Tensor RequiresGrad_(bool requiresGrad = true) { RequiresGrad = requiresGrad; return this; }

@@ -1,31 +1,31 @@
 namespace GanForge.NN;
 
 /// <summary>max(x, 0).</summary>
-public sealed class ReLU : Module
+public sealed class ReLU : Module, IPureLayer
 {
     public override Tensor Forward(Tensor input) => input.Relu();
 }
 
 /// <summary>x for x &gt; 0, else slope * x.</summary>
-public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
+public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module, IPureLayer
 {
     public float NegativeSlope { get; } = negativeSlope;
     public override Tensor Forward(Tensor input) => input.LeakyRelu(NegativeSlope);
     protected override string ExtraRepr() => $"negative_slope={NegativeSlope}";
 }
 
-public sealed class Tanh : Module
+public sealed class Tanh : Module, IPureLayer
 {
     public override Tensor Forward(Tensor input) => input.Tanh();
 }
 
-public sealed class Sigmoid : Module
+public sealed class Sigmoid : Module, IPureLayer
 {
     public override Tensor Forward(Tensor input) => input.Sigmoid();
 }
 
 /// <summary>GELU; <paramref name="approximate"/> is "none" (exact) or "tanh".</summary>
-public sealed class GELU(string approximate = "none") : Module
+public sealed class GELU(string approximate = "none") : Module, IPureLayer
 {
     public string Approximate { get; } = approximate;
     public override Tensor Forward(Tensor input) => F.Gelu(input, Approximate);
@@ -33,13 +33,13 @@ public sealed class GELU(string approximate = "none") : Module
 }
 
 /// <summary>x * sigmoid(x).</summary>
-public sealed class SiLU : Module
+public sealed class SiLU : Module, IPureLayer
 {
     public override Tensor Forward(Tensor input) => input.Silu();
 }
 
 /// <summary>log(1 + exp(beta x)) / beta, linear above the threshold.</summary>
-public sealed class Softplus(float beta = 1f, float threshold = 20f) : Module
+public sealed class Softplus(float beta = 1f, float threshold = 20f) : Module, IPureLayer
 {
     public float Beta { get; } = beta;
     public float Threshold { get; } = threshold;
@@ -47,14 +47,14 @@ public sealed class Softplus(float beta = 1f, float threshold = 20f) : Module
     protected override string ExtraRepr() => $"beta={Beta}, threshold={Threshold}";
 }
 
-public sealed class Softmax(int dim) : Module
+public sealed class Softmax(int dim) : Module, IPureLayer
 {
     public int Dim { get; } = dim;
     public override Tensor Forward(Tensor input) => input.Softmax(Dim);
     protected override string ExtraRepr() => $"dim={Dim}";
 }
 
-public sealed class LogSoftmax(int dim) : Module
+public sealed class LogSoftmax(int dim) : Module, IPureLayer
 {
     public int Dim { get; } = dim;
     public override Tensor Forward(Tensor input) => input.LogSoftmax(Dim);

@@ -5,7 +5,7 @@ namespace GanForge.NN;
 /// running_mean (0), running_var (1) and num_batches_tracked buffers. With momentum null the running
 /// statistics are a cumulative average.
 /// </summary>
-public abstract class BatchNormBase : Module
+public abstract class BatchNormBase : Module, IPureLayer
 {
     public int NumFeatures { get; }
     public float Eps { get; }

@@ -3,20 +3,20 @@ using System.Collections;
 namespace GanForge.NN;
 
 /// <summary>Returns its input.</summary>
-public sealed class Identity : Module
+public sealed class Identity : Module, IPureLayer
 {
     public override Tensor Forward(Tensor input) => input;
 }
 
 /// <summary>Flattens dims startDim..endDim (by default all but the batch dim).</summary>
-public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
+public sealed class Flatten(int startDim = 1, int endDim = -1) : Module, IPureLayer
 {
     public override Tensor Forward(Tensor input) => input.Flatten(startDim, endDim);
     protected override string ExtraRepr() => $"start_dim={startDim}, end_dim={endDim}";
 }
 
 /// <summary>Splits dim <paramref name="dim"/> into <paramref name="sizes"/> (one may be -1).</summary>
-public sealed class Unflatten(int dim, int[] sizes) : Module
+public sealed class Unflatten(int dim, int[] sizes) : Module, IPureLayer
 {
     public override Tensor Forward(Tensor input)
     {
@@ -52,8 +52,32 @@ public sealed class Sequential : Module, IEnumerable<Module>
     public override Tensor Forward(Tensor input)
     {
         var x = input;
-        foreach (var m in _modules) x = m.Forward(x);
+        Tensor? viewed = null; // the intermediate whose buffer x shares, when x is a view of it
+        for (int i = 0; i < _modules.Count; i++)
+        {
+            var y = _modules[i].Forward(x);
+            Tensor? nextViewed = null;
+            // x was made by a built-in layer and consumed by another, so nothing outside the graph holds it.
+            if (i > 0 && _modules[i - 1] is IPureLayer && _modules[i] is IPureLayer && !ReferenceEquals(x.Storage, input.Storage))
+            {
+                if (ReferenceEquals(x.Storage, y.Storage)) nextViewed = viewed ?? x; // y is a view: its buffer lives on
+                else Recycle(x, viewed);
+            }
+            viewed = nextViewed;
+            x = y;
+        }
         return x;
+    }
+
+    /// <summary>
+    /// Without a graph the buffer of x is free now; with one, the engine frees it once the node that made
+    /// it has run its backward (for a view, the node that made the viewed tensor).
+    /// </summary>
+    static void Recycle(Tensor x, Tensor? viewed)
+    {
+        if (x.GradFn == null) { StoragePool.Return(x.Storage); return; }
+        x.RecycleAfterBackward = true;
+        if (viewed != null) viewed.RecycleAfterBackward = true;
     }
 
     public IEnumerator<Module> GetEnumerator() => _modules.GetEnumerator();

@@ -4,7 +4,7 @@ namespace GanForge.NN;
 /// What Conv2d and ConvTranspose2d share (torch.nn.modules.conv._ConvNd): geometry, checks, and the
 /// weight and bias with PyTorch's default initialisation.
 /// </summary>
-public abstract class ConvNd : Module
+public abstract class ConvNd : Module, IPureLayer
 {
     public int InChannels { get; }
     public int OutChannels { get; }

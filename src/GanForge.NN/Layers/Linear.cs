@@ -4,7 +4,7 @@ namespace GanForge.NN;
 /// y = x W^T + b (as torch.nn.Linear): weight (out,in) initialised kaiming-uniform with a = sqrt(5),
 /// i.e. U(±1/sqrt(in)), and bias U(±1/sqrt(in)).
 /// </summary>
-public sealed class Linear : Module
+public sealed class Linear : Module, IPureLayer
 {
     public int InFeatures { get; }
     public int OutFeatures { get; }

@@ -4,7 +4,7 @@ namespace GanForge.NN;
 /// Per-sample, per-channel normalisation of (N,C,H,W) or (C,H,W) inputs over H,W (as torch.nn.InstanceNorm2d;
 /// by default no affine parameters and no running statistics).
 /// </summary>
-public sealed class InstanceNorm2d : Module
+public sealed class InstanceNorm2d : Module, IPureLayer
 {
     public int NumFeatures { get; }
     public float Eps { get; }
@@ -44,7 +44,7 @@ public sealed class InstanceNorm2d : Module
 }
 
 /// <summary>Normalises over the trailing <see cref="NormalizedShape"/> dims, with elementwise weight (1) and bias (0).</summary>
-public sealed class LayerNorm : Module
+public sealed class LayerNorm : Module, IPureLayer
 {
     public int[] NormalizedShape { get; }
     public float Eps { get; }
@@ -69,7 +69,7 @@ public sealed class LayerNorm : Module
 }
 
 /// <summary>Normalises (N,C,*) over groups of channels, with per-channel weight (1) and bias (0).</summary>
-public sealed class GroupNorm : Module
+public sealed class GroupNorm : Module, IPureLayer
 {
     public int NumGroups { get; }
     public int NumChannels { get; }

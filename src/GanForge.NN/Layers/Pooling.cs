@@ -1,7 +1,7 @@
 namespace GanForge.NN;
 
 /// <summary>Max pooling layer (torch.nn.MaxPool2d); stride defaults to the kernel size.</summary>
-public sealed class MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool ceilMode = false) : Module
+public sealed class MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2? padding = null, Size2? dilation = null, bool ceilMode = false) : Module, IPureLayer
 {
     public Size2 KernelSize { get; } = kernelSize;
     public Size2 Stride { get; } = stride ?? kernelSize;
@@ -14,7 +14,7 @@ public sealed class MaxPool2d(Size2 kernelSize, Size2? stride = null, Size2? pad
 }
 
 /// <summary>Average pooling layer (torch.nn.AvgPool2d); stride defaults to the kernel size.</summary>
-public sealed class AvgPool2d(Size2 kernelSize, Size2? stride = null, Size2? padding = null, bool ceilMode = false, bool countIncludePad = true) : Module
+public sealed class AvgPool2d(Size2 kernelSize, Size2? stride = null, Size2? padding = null, bool ceilMode = false, bool countIncludePad = true) : Module, IPureLayer
 {
     public Size2 KernelSize { get; } = kernelSize;
     public Size2 Stride { get; } = stride ?? kernelSize;
@@ -27,7 +27,7 @@ public sealed class AvgPool2d(Size2 kernelSize, Size2? stride = null, Size2? pad
 }
 
 /// <summary>Adaptive average pooling layer (torch.nn.AdaptiveAvgPool2d).</summary>
-public sealed class AdaptiveAvgPool2d(Size2 outputSize) : Module
+public sealed class AdaptiveAvgPool2d(Size2 outputSize) : Module, IPureLayer
 {
     public Size2 OutputSize { get; } = outputSize;
     public override Tensor Forward(Tensor input) => Tensor.AdaptiveAvgPool2d(input, OutputSize);

@@ -3,7 +3,7 @@ namespace GanForge.NN;
 /// <summary>
 /// Upsampling layer (torch.nn.Upsample) with mode "nearest" or "bilinear". Give a size or a scale factor.
 /// </summary>
-public sealed class Upsample : Module
+public sealed class Upsample : Module, IPureLayer
 {
     public Size2? Size { get; }
     public (double H, double W)? ScaleFactor { get; }
@@ -24,7 +24,7 @@ public sealed class Upsample : Module
 }
 
 /// <summary>Sub-pixel upsampling (torch.nn.PixelShuffle): (N, C*r*r, H, W) -> (N, C, H*r, W*r).</summary>
-public sealed class PixelShuffle(int upscaleFactor) : Module
+public sealed class PixelShuffle(int upscaleFactor) : Module, IPureLayer
 {
     public int UpscaleFactor { get; } = upscaleFactor;
     public override Tensor Forward(Tensor input) => Tensor.PixelShuffle(input, UpscaleFactor);
@@ -32,7 +32,7 @@ public sealed class PixelShuffle(int upscaleFactor) : Module
 }
 
 /// <summary>Mirror padding of the last two dims (torch.nn.ReflectionPad2d), (left, right, top, bottom).</summary>
-public sealed class ReflectionPad2d((int Left, int Right, int Top, int Bottom) padding) : Module
+public sealed class ReflectionPad2d((int Left, int Right, int Top, int Bottom) padding) : Module, IPureLayer
 {
     public (int Left, int Right, int Top, int Bottom) Padding { get; } = padding;
     public ReflectionPad2d(int padding) : this((padding, padding, padding, padding)) { }
@@ -41,7 +41,7 @@ public sealed class ReflectionPad2d((int Left, int Right, int Top, int Bottom) p
 }
 
 /// <summary>Zero padding of the last two dims (torch.nn.ZeroPad2d), (left, right, top, bottom).</summary>
-public sealed class ZeroPad2d((int Left, int Right, int Top, int Bottom) padding) : Module
+public sealed class ZeroPad2d((int Left, int Right, int Top, int Bottom) padding) : Module, IPureLayer
 {
     public (int Left, int Right, int Top, int Bottom) Padding { get; } = padding;
     public ZeroPad2d(int padding) : this((padding, padding, padding, padding)) { }

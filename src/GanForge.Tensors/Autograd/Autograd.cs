@@ -94,6 +94,7 @@ public static class Autograd
             if (targets != null && targets.ContainsKey(t))
             {
                 targets[t] = targets[t] is { } prev ? prev + g : g;
+                flowing = flowing with { Owned = false }; // handed to the caller
                 if (t.IsLeaf) continue;
             }
             var fn = t.GradFn;
@@ -118,10 +119,14 @@ public static class Autograd
                         $"{fn.Name}: gradient for input {i} has shape {Shapes.Format(gi.ShapeSpan)}, expected {Shapes.Format(inputs[i].ShapeSpan)}");
                 Accumulate(grads, inputs[i], gi, !createGraph && IsExclusive(gi, g, inputGrads, i), createGraph);
             }
+            // The node has consumed its gradient; unless it passed it on (a view or the tensor itself), it is dead.
+            if (flowing.Owned && !createGraph && !SharesStorage(g, inputGrads)) StoragePool.Return(g.Storage);
             if (!retainGraph)
             {
                 fn.Released = true;
                 fn.ReleaseSaved();
+                // Every consumer of t ran before t (topological order) and t's own node just ran.
+                if (t.RecycleAfterBackward && !createGraph && !SharesStorage(t, fn.InputArray)) StoragePool.Return(t.Storage);
             }
             if (AnomalyMode.Enabled) AnomalyMode.CheckGradients(fn, inputGrads);
         }
@@ -136,15 +141,24 @@ public static class Autograd
         return true;
     }
 
+    static bool SharesStorage(Tensor g, Tensor?[] others)
+    {
+        foreach (var o in others)
+            if (o != null && ReferenceEquals(o.Storage, g.Storage)) return true;
+        return false;
+    }
+
     static void Accumulate(Dictionary<Tensor, Flowing> grads, Tensor t, Tensor g, bool owned, bool createGraph)
     {
         if (!grads.TryGetValue(t, out var prev)) { grads[t] = new Flowing(g, owned); return; }
         if (!createGraph && prev.Owned)
         {
             System.Numerics.Tensors.TensorPrimitives.Add(prev.Grad.Data, g.Data, prev.Grad.Data);
+            if (owned) StoragePool.Return(g.Storage);
             return;
         }
         grads[t] = new Flowing(prev.Grad + g, Owned: !createGraph);
+        if (owned && !createGraph) StoragePool.Return(g.Storage);
     }
 
     /// <summary>
@@ -157,7 +171,10 @@ public static class Autograd
         if (createGraph) { t.Grad = t.Grad == null ? g : t.Grad + g; return; }
         if (t.Grad == null) { t.Grad = flowing.Owned && g.GradFn == null ? g : g.Detach().Clone(); return; }
         if (t.Grad.GradFn == null && t.Grad.ShapeSpan.SequenceEqual(g.ShapeSpan))
+        {
             System.Numerics.Tensors.TensorPrimitives.Add(t.Grad.Data, g.Data, t.Grad.Data);
+            if (flowing.Owned && !ReferenceEquals(t.Grad.Storage, g.Storage)) StoragePool.Return(g.Storage);
+        }
         else
             t.Grad = t.Grad + g.Detach();
     }
