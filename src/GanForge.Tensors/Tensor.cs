@@ -135,10 +135,11 @@ public sealed partial class Tensor
 
     /// <summary>Computes gradients of this tensor with respect to graph leaves, accumulating into their <see cref="Grad"/>.</summary>
     /// <param name="gradient">Gradient of the final objective w.r.t. this tensor; required unless this is a scalar.</param>
-    /// <param name="retainGraph">Keep the graph so Backward can be called again.</param>
+    /// <param name="retainGraph">Keep the graph so Backward can be called again; defaults to <paramref name="createGraph"/>, as in PyTorch
+    /// (a recorded gradient is differentiated through the forward graph, so that graph must survive).</param>
     /// <param name="createGraph">Record the backward pass so the gradients can be differentiated again.</param>
-    public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false)
-        => Autograd.Backward(this, gradient, retainGraph, createGraph);
+    public void Backward(Tensor? gradient = null, bool? retainGraph = null, bool createGraph = false)
+        => Autograd.Backward(this, gradient, retainGraph ?? createGraph, createGraph);
 
     public override string ToString()
     {

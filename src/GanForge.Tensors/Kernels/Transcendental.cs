@@ -83,7 +83,8 @@ public static class Transcendental
         q = Vector.FusedMultiplyAdd(z, q, new Vector<float>(T7));
         q = Vector.FusedMultiplyAdd(z, q, new Vector<float>(T5));
         q = Vector.FusedMultiplyAdd(z, q, new Vector<float>(T3));
-        var small = Vector.FusedMultiplyAdd(x * z, q, x);
+        // x + x³q rounds to +0 for x = -0 (the x³q term is +0); tanh(-0) is -0, so the sign of x is put back.
+        var small = Vector.FusedMultiplyAdd(x * z, q, x) | (x & new Vector<float>(-0f));
         var result = Vector.ConditionalSelect(Vector.LessThan(a, new Vector<float>(SmallLimit)), small, big);
         // NaN in, NaN out (the comparisons above are false for NaN, and Min may drop it).
         return Vector.ConditionalSelect(Vector.Equals(x, x), result, x);
@@ -96,6 +97,7 @@ public static class Transcendental
         float a = MathF.Abs(x);
         if (a < SmallLimit)
         {
+            if (x == 0f) return x; // keeps the sign of -0, as the vector path does
             float z = x * x;
             float q = MathF.FusedMultiplyAdd(z, T11, T9);
             q = MathF.FusedMultiplyAdd(z, q, T7);

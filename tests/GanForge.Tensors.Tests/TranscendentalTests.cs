@@ -1,0 +1,215 @@
+using System.Numerics;
+using GanForge.Kernels;
+
+namespace GanForge.Tests;
+
+/// <summary>
+/// The vectorised tanh of <see cref="Transcendental"/> against double-precision Math.Tanh, and its
+/// vector body, scalar tail and parallel split against one another.
+/// </summary>
+public class TranscendentalTests
+{
+    const double RelTol = 2e-6;
+
+    /// <summary>A dense sweep of [-20, 20], tiny and special values, and both sides of the 0.3 branch switch.</summary>
+    internal static float[] Inputs()
+    {
+        var xs = new List<float>();
+        for (int i = -200_000; i <= 200_000; i++) xs.Add(i * 1e-4f);
+        float[] special = [0f, -0f, 1e-30f, 1e-8f, 1e-4f, 1e-40f, float.Epsilon, 0.3f, 0.29999998f, 0.30000001f,
+            0.2999f, 0.3001f, 9.01f, 9.02f, 20f, 40f, 100f, 1e30f, float.MaxValue, float.PositiveInfinity];
+        foreach (var s in special) { xs.Add(s); xs.Add(-s); }
+        xs.Add(float.NaN);
+        // Every float in a small window around ±0.3, where the two branches meet.
+        for (float v = 0.2995f; v <= 0.3005f; v = MathF.BitIncrement(v)) { xs.Add(v); xs.Add(-v); }
+        return [.. xs];
+    }
+
+    static float[] Apply(float[] x)
+    {
+        var y = new float[x.Length];
+        Transcendental.Tanh(x, y, x.Length);
+        return y;
+    }
+
+    static void AssertCloseToDouble(float[] x, float[] y, string path)
+    {
+        double worst = 0; int worstAt = -1;
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (float.IsNaN(x[i])) { if (!float.IsNaN(y[i])) Assert.Fail($"{path}: tanh(NaN) = {y[i]}"); continue; }
+            double r = Math.Tanh(x[i]);
+            if (r == 0) { if (y[i] != 0) Assert.Fail($"{path}: tanh({x[i]:R}) = {y[i]:R}, expected 0"); continue; }
+            double rel = Math.Abs(y[i] - r) / Math.Abs(r);
+            if (rel > worst) { worst = rel; worstAt = i; }
+        }
+        if (worst > RelTol) Assert.Fail($"{path}: worst relative error {worst:G3} at x = {x[worstAt]:R}: got {y[worstAt]:R}, expected {Math.Tanh(x[worstAt]):R}");
+    }
+
+    [Fact]
+    public void Tanh_VectorPath_MatchesDoubleWithin2e6Relative() => AssertCloseToDouble(Inputs(), Apply(Inputs()), "vector");
+
+    [Fact]
+    public void TanhScalar_MatchesDoubleWithin2e6Relative()
+    {
+        var x = Inputs();
+        AssertCloseToDouble(x, x.Select(Transcendental.TanhScalar).ToArray(), "scalar");
+    }
+
+    [Fact]
+    public void Tanh_SpecialValues_AreExact()
+    {
+        float[] x = [0f, -0f, float.PositiveInfinity, float.NegativeInfinity, 1e-30f, -1e-30f, 1e-40f, 20f, -20f, float.MaxValue];
+        var y = Apply(x);
+        Assert.Equal(BitConverter.SingleToInt32Bits(0f), BitConverter.SingleToInt32Bits(y[0]));
+        Assert.Equal(BitConverter.SingleToInt32Bits(-0f), BitConverter.SingleToInt32Bits(y[1]));
+        Assert.Equal([1f, -1f, 1e-30f, -1e-30f, 1e-40f, 1f, -1f, 1f], y[2..]);
+        Assert.True(float.IsNaN(Apply([float.NaN])[0]));
+        Assert.True(float.IsNaN(Transcendental.TanhScalar(float.NaN)));
+        Assert.Equal(BitConverter.SingleToInt32Bits(-0f), BitConverter.SingleToInt32Bits(Transcendental.TanhScalar(-0f)));
+        Assert.Equal(BitConverter.SingleToInt32Bits(0f), BitConverter.SingleToInt32Bits(Transcendental.TanhScalar(0f)));
+    }
+
+    [Fact]
+    public void Tanh_IsOddExactly()
+    {
+        var x = Inputs().Where(v => !float.IsNaN(v) && v > 0).ToArray();
+        var pos = Apply(x);
+        var neg = Apply(x.Select(v => -v).ToArray());
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (neg[i] != -pos[i]) Assert.Fail($"tanh(-{x[i]:R}) = {neg[i]:R}, tanh({x[i]:R}) = {pos[i]:R}");
+            Assert.Equal(-Transcendental.TanhScalar(x[i]), Transcendental.TanhScalar(-x[i]));
+        }
+    }
+
+    [Fact]
+    public void Tanh_StaysInUnitIntervalAndIsMonotone()
+    {
+        // The sweep is sorted in its first 400001 entries.
+        var x = Inputs()[..400_001];
+        var y = Apply(x);
+        for (int i = 0; i < y.Length; i++)
+        {
+            Assert.InRange(y[i], -1f, 1f);
+            if (i > 0 && y[i] < y[i - 1]) Assert.Fail($"tanh({x[i]:R}) = {y[i]:R} < tanh({x[i - 1]:R}) = {y[i - 1]:R}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(37)]
+    [InlineData(70_000)]
+    [InlineData(200_003)]
+    public void Tanh_AnyLength_EqualsScalarElementwise(int length)
+    {
+        // Lengths not a multiple of the vector width put elements in the scalar tail; 70000 and up
+        // pass the parallel threshold (whether the split happens depends on Threads; see TanhParallelTests).
+        var x = Tensor.Randn([length], new Generator(5)).Data.ToArray();
+        for (int i = 0; i < x.Length; i += 3) x[i] *= 4f;
+        var y = Apply(x);
+        for (int i = 0; i < length; i++)
+        {
+            float s = Transcendental.TanhScalar(x[i]);
+            if (BitConverter.SingleToInt32Bits(y[i]) != BitConverter.SingleToInt32Bits(s)) Assert.Fail($"length {length}, element {i}: x = {x[i]:R}, vector {y[i]:R}, scalar {s:R}");
+        }
+    }
+
+    [Fact]
+    public void Tanh_CountShorterThanBuffer_LeavesRestUntouched()
+    {
+        var x = Enumerable.Range(0, 40).Select(i => i * 0.1f - 2f).ToArray();
+        var y = Enumerable.Repeat(7f, 40).ToArray();
+        Transcendental.Tanh(x, y, 21);
+        for (int i = 0; i < 21; i++) Assert.Equal(Transcendental.TanhScalar(x[i]), y[i]);
+        Assert.All(y[21..], v => Assert.Equal(7f, v));
+    }
+
+    [Theory]
+    [InlineData(37)]
+    [InlineData(70_000)]
+    public void TanhBackward_MatchesDoubleFormula(int length)
+    {
+        var gen = new Generator(9);
+        var y = Tensor.Randn([length], gen).Tanh().Data.ToArray();
+        var g = Tensor.Randn([length], gen).Data.ToArray();
+        y[0] = 1f; y[1] = -1f; y[2] = 0f; if (length > 3) y[3] = 0.9999f;
+        var dx = new float[length];
+        Transcendental.TanhBackward(y, g, dx, length);
+        for (int i = 0; i < length; i++)
+        {
+            // Bit for bit the float formula (vector body and scalar tail alike).
+            float f = g[i] * (1f - y[i] * y[i]);
+            if (BitConverter.SingleToInt32Bits(f) != BitConverter.SingleToInt32Bits(dx[i])) Assert.Fail($"element {i}: {dx[i]:R} vs {f:R}");
+            // Against double: 1e-6 relative, plus the rounding of y·y in float (1 - y² cancels as |y| → 1,
+            // so a relative bound alone cannot hold for any float implementation).
+            double r = g[i] * (1.0 - (double)y[i] * y[i]);
+            double tol = 1e-6 * Math.Abs(r) + 1.2e-7 * Math.Abs(g[i]) * y[i] * y[i];
+            if (Math.Abs(dx[i] - r) > tol) Assert.Fail($"element {i}: y = {y[i]:R}, g = {g[i]:R}: {dx[i]:R} vs {r:R}");
+        }
+    }
+
+    [Fact]
+    public void VectorWidth_TestLengthsHitTheTail()
+    {
+        // Guards the intent of the length theories above on machines with wider vectors.
+        Assert.NotEqual(0, 37 % Vector<float>.Count);
+        Assert.NotEqual(0, 200_003 % Vector<float>.Count);
+    }
+
+    [Fact]
+    public void TensorTanh_InputsAroundBranchSwitch_GradCheckFirstAndSecond()
+    {
+        // The op table checks tanh on normal inputs; this puts elements on both sides of |x| = 0.3
+        // and in the saturated range, so the derivative is checked across the kernel's branches.
+        float[] v = [0.28f, 0.299f, 0.301f, 0.32f, -0.28f, -0.299f, -0.301f, -0.32f, 1.5f, -2.5f, 4f, 0.01f];
+        GradCheck.First("tanh (branches)", t => t[0].Tanh(), [Tensor.FromArray(v, 3, 4)]);
+        GradCheck.Second("tanh (branches)", t => t[0].Tanh(), [Tensor.FromArray(v, 3, 4)]);
+    }
+
+    [Fact]
+    public void TensorTanh_Large_ForwardAndBothBackwardPathsAgree()
+    {
+        // 70000 elements: the parallel forward, the raw-kernel backward (no graph) and the graph
+        // backward (createGraph) must give the same values.
+        var x = (Tensor.Randn([70, 1000], new Generator(2)) * 3f).RequiresGrad_();
+        var g = Tensor.Randn([70, 1000], new Generator(4));
+        var y = x.Tanh();
+        var xs = x.Data.ToArray(); var ys = y.Data.ToArray(); var gs = g.Data.ToArray();
+        for (int i = 0; i < xs.Length; i++) Assert.Equal(Transcendental.TanhScalar(xs[i]), ys[i]);
+
+        var plain = Autograd.Grad([y], [x], [g], retainGraph: true)[0]!;
+        var graph = Autograd.Grad([y], [x], [g], createGraph: true)[0]!;
+        Assert.NotNull(graph.GradFn);
+        var p = plain.Data.ToArray(); var q = graph.Data.ToArray();
+        for (int i = 0; i < p.Length; i++)
+        {
+            float expected = gs[i] * (1f - ys[i] * ys[i]);
+            Assert.Equal(expected, p[i]);
+            Assert.Equal(expected, q[i]);
+        }
+    }
+}
+
+/// <summary>Tanh with the thread count pinned, so the parallel split is certain to run.</summary>
+[Collection("Threading")]
+public class TanhParallelTests
+{
+    [Theory]
+    [InlineData(2, 70_000)]
+    [InlineData(2, 131_073)]
+    [InlineData(3, 200_003)]
+    public void Tanh_ParallelSplit_EqualsScalarElementwise(int threads, int length)
+    {
+        var x = Tensor.Randn([length], new Generator(6)).Data.ToArray();
+        for (int i = 0; i < x.Length; i += 2) x[i] *= 5f;
+        var y = new float[length];
+        ThreadingTests.WithThreads(threads, () => Transcendental.Tanh(x, y, length));
+        for (int i = 0; i < length; i++)
+        {
+            float s = Transcendental.TanhScalar(x[i]);
+            if (BitConverter.SingleToInt32Bits(y[i]) != BitConverter.SingleToInt32Bits(s))
+                Assert.Fail($"threads {threads}, length {length}, element {i}: x = {x[i]:R}, got {y[i]:R}, scalar {s:R}");
+        }
+    }
+}
