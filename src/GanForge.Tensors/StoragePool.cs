@@ -19,7 +19,8 @@ internal static class StoragePool
     /// <summary>Smallest pooled buffer: 16K floats (64 KB), near the large-object threshold.</summary>
     public const int MinLength = 16 * 1024;
 
-    public static readonly long MaxBytes = FromEnvironment();
+    /// <summary>The most the pool keeps; 0 turns recycling off (tests compare both).</summary>
+    public static long MaxBytes { get; set; } = FromEnvironment();
 
     static readonly Dictionary<int, Stack<float[]>> Free = [];
     static long _bytes;
