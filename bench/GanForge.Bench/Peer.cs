@@ -37,7 +37,27 @@ static class Peer
                 {
                     ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer,
                     ["ratio"] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer, 3),
+                    ["ganforge_gflop_per_s"] = r["gflop_per_s"], ["share_of_sgemm_peak"] = r["share_of_sgemm_peak"],
                 }));
+        if (opts.Generate) CompareGeneration(opts);
+    }
+
+    /// <summary>Generation alone: bench/peer_generate.py (beside this project) with 1 and 2 threads against our figures.</summary>
+    static void CompareGeneration(BenchOptions opts)
+    {
+        var script = Path.Combine(AppContext.BaseDirectory, "peer_generate.py");
+        if (!File.Exists(script)) { Console.Error.WriteLine($"compare: {script} not found"); return; }
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var psi = new ProcessStartInfo("/usr/bin/python3",
+                $"\"{script}\" --peer \"{opts.Peer}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --mode generate")
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(psi)!;
+            string output = p.StandardOutput.ReadToEnd();
+            p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries)) Console.WriteLine("peer " + line);
+        }
         }
     }
 }

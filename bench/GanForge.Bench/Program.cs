@@ -19,5 +19,11 @@ foreach (var name in opts.Workloads)
 if (opts.Generate)
     foreach (var name in opts.Workloads.Where(w => w != "mlpgan"))
         Console.WriteLine(JsonSerializer.Serialize(Workloads.Generation(name, opts.Iters, opts.Warmup)));
-if (opts.Compare) Peer.Compare(results, opts);
+if (opts.Compare)
+{
+    double peak = KernelBench.SgemmPeak(opts.Iters);
+    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["sgemm_1024_gflop_per_s"] = Math.Round(peak, 1), ["threads"] = Threading.Threads }));
+    foreach (var r in results) r["share_of_sgemm_peak"] = Math.Round(Convert.ToDouble(r["gflop_per_s"]) / peak, 3);
+    Peer.Compare(results, opts);
+}
 return 0;

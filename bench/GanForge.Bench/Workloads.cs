@@ -19,6 +19,9 @@ static class Workloads
 
     public static int Batch(string name) => name switch { "dcgan28" => 128, "dcgan64" => 64, _ => 64 };
 
+    /// <summary>Work of one iteration (forward + backward of the D and G steps), from BENCHMARKS.md.</summary>
+    public static double Gflop(string name) => name switch { "dcgan28" => 23, "dcgan64" => 170, _ => 1.4 };
+
     /// <summary>Median seconds per full D + G iteration after warm-up; reports images/s = batch / median.</summary>
     public static Dictionary<string, object> Run(string name, int iters, int warmup, bool profile = false)
     {
@@ -76,6 +79,7 @@ static class Workloads
         {
             ["workload"] = name, ["threads"] = Threading.Threads, ["batch"] = batch,
             ["iters_per_s"] = Math.Round(1 / median, 3), ["images_per_s"] = Math.Round(batch / median, 1),
+            ["gflop_per_s"] = Math.Round(Gflop(name) / median, 1),
             ["gemm"] = GanForge.Kernels.Gemm.Backend, ["conv"] = GanForge.Kernels.Conv.Backend,
             // CPU seconds (all threads) per iteration: a measure of work that the machine's other load disturbs less than wall time.
             ["cpu_s_per_iter"] = Math.Round(cpu[cpu.Count / 2], 3),

@@ -100,7 +100,10 @@ static class WorkerPool
     static Loop? _loop;
     static int _epoch, _sleepers, _busy, _workers;
 
-    [ThreadStatic] static bool _isWorker;
+    [ThreadStatic] static bool _isWorker, _inLoop;
+
+    /// <summary>True on a worker, and on a caller while its loop runs: code here must not start threads of its own.</summary>
+    public static bool InParallelRegion => _isWorker || _inLoop;
 
     /// <summary>
     /// Runs the loop with up to <paramref name="parallelism"/> threads (the caller included);
@@ -117,7 +120,9 @@ static class WorkerPool
             Interlocked.Increment(ref _epoch);
             if (Volatile.Read(ref _sleepers) > 0)
                 lock (Gate) Monitor.PulseAll(Gate);
-            loop.Work();
+            _inLoop = true;
+            try { loop.Work(); }
+            finally { _inLoop = false; }
             var spin = new SpinWait();
             while (!loop.Finished) spin.SpinOnce(sleep1Threshold: -1);
             Volatile.Write(ref _loop, null);

@@ -74,6 +74,24 @@ public class GemmTests
         finally { Gemm.ForceManaged = previous; }
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Sgemm_LargeProductOnTwoThreads_MatchesNaive(bool ta, bool tb)
+    {
+        // 70x300x130 is above the parallel threshold: oneDNN's threaded sgemm where libdnnl is present,
+        // otherwise the split into single-threaded calls; both must give the naive product.
+        int previous = Threading.Threads;
+        try
+        {
+            Threading.Threads = 2;
+            Check((a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) => Gemm.Sgemm(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13), ta, tb, 70, 300, 130, Gemm.Backend);
+        }
+        finally { Threading.Threads = previous; }
+    }
+
     [Fact]
     public void Managed_SingleThread_SameAsMultiThread()
     {

@@ -77,6 +77,11 @@ internal static unsafe partial class NativeMethods
         if (_ompSetNumThreads != null) _ompSetNumThreads(n);
     }
 
+    /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C (oneDNN's sgemm; threads: the caller's OpenMP team size).</summary>
+    [LibraryImport(Dnnl, EntryPoint = "dnnl_sgemm")]
+    internal static partial int DnnlSgemm(sbyte transA, sbyte transB, long m, long n, long k, float alpha,
+        float* a, long lda, float* b, long ldb, float beta, float* c, long ldc);
+
     [LibraryImport(Dnnl, EntryPoint = "dnnl_engine_create")]
     internal static partial int DnnlEngineCreate(out IntPtr engine, int kind, nuint index);
 
