@@ -130,6 +130,8 @@ public class StoragePoolTests
         return held;
     }
 
+    static float[][] Snapshot(Tensor?[] tensors) => [.. tensors.Select(t => t!.ToArray())];
+
     /// <summary>
     /// Gradients flowing through a reshape (passed on as a view), a branch (added in place), a user
     /// gradient, and leaves whose .Grad already exists; returns every gradient and the user's gradient.
@@ -137,28 +139,32 @@ public class StoragePoolTests
     static float[][] EngineScenario(bool churn)
     {
         var gen = new Generator(5);
-        var a = Tensor.Randn([N], gen).RequiresGrad_();
+        var a = Tensor.Randn([64, N / 64], gen).RequiresGrad_();
+        var w = (Tensor.Randn([N / 64, N / 64], gen) * 0.05f).RequiresGrad_();
         var b = Tensor.Randn([N], gen).RequiresGrad_();
-        var userGrad = Tensor.Randn([64, N / 64], gen);
+        var userGrad = Tensor.Randn([N], gen);
         var userGradBefore = userGrad.ToArray();
         var results = new List<float[]>();
         for (int step = 0; step < 2; step++)               // the second step adds into existing .Grad
         {
-            var h = (a * b).Tanh();                         // owned gradients all the way down
-            var v = h.Reshape(64, N / 64);                  // the gradient passes back as a view
-            var y = v * v + v.Sigmoid();                    // v used twice: accumulation in place
+            var h = a.MatMul(w);                            // (64,512): its gradient is read by a GEMM
+            var v = h.Reshape(N);                           // the gradient passes back as a view
+            var y = (v * b).Tanh() + v.Sigmoid();           // v used twice: accumulation in place
             y.Backward(userGrad);
             var held = churn ? Churn() : null;
             results.Add(a.Grad!.ToArray());
+            results.Add(w.Grad!.ToArray());
             results.Add(b.Grad!.ToArray());
             GC.KeepAlive(held);
         }
         Assert.Equal(userGradBefore, userGrad.ToArray());   // the caller's gradient is never recycled
-        var dx = Autograd.Grad((a * a).Tanh().Sum(), a);   // handed to the caller: must stay intact
-        var dxBefore = dx.ToArray();
+        // Handed to the caller, for a non-leaf and a leaf: both must stay intact.
+        var hb = b * 2f;
+        var dx = Autograd.Grad([(hb * hb).Tanh().Sum()], [hb, b]);
+        var dxBefore = Snapshot(dx);
         GC.KeepAlive(churn ? Churn() : null);
-        Assert.Equal(dxBefore, dx.ToArray());
-        results.Add(dxBefore);
+        Assert.Equal(dxBefore, Snapshot(dx));
+        results.AddRange(dxBefore);
         return [.. results];
     }
 
