@@ -61,7 +61,7 @@ public sealed class Sequential : Module, IEnumerable<Module>
             if (i > 0 && _modules[i - 1] is IPureLayer && _modules[i] is IPureLayer && !ReferenceEquals(x.Storage, input.Storage))
             {
                 if (ReferenceEquals(x.Storage, y.Storage)) nextViewed = viewed ?? x; // y is a view: its buffer lives on
-                else Recycle(x, viewed);
+                else Recycle(x, viewed, y);
             }
             viewed = nextViewed;
             x = y;
@@ -73,9 +73,18 @@ public sealed class Sequential : Module, IEnumerable<Module>
     /// Without a graph the buffer of x is free now; with one, the engine frees it once the node that made
     /// it has run its backward (for a view, the node that made the viewed tensor).
     /// </summary>
-    static void Recycle(Tensor x, Tensor? viewed)
+    /// <remarks>
+    /// When x has no graph but y has one (a frozen layer feeding a trainable one), the node that made y
+    /// may have saved x (Linear keeps its input for the weight gradient), and x has no node of its own
+    /// after which the engine could free it: its buffer is left to the GC.
+    /// </remarks>
+    static void Recycle(Tensor x, Tensor? viewed, Tensor y)
     {
-        if (x.GradFn == null) { StoragePool.Return(x.Storage); return; }
+        if (x.GradFn == null)
+        {
+            if (!y.RequiresGrad) StoragePool.Return(x.Storage);
+            return;
+        }
         x.RecycleAfterBackward = true;
         if (viewed != null) viewed.RecycleAfterBackward = true;
     }

@@ -1,0 +1,459 @@
+using System.Reflection;
+using GanForge.NN;
+using GanForge.Optim;
+
+namespace GanForge.NN.Tests;
+
+/// <summary>The pool is process-wide: these tests switch it on and off, so nothing may run beside them.</summary>
+[CollectionDefinition("StoragePool", DisableParallelization = true)]
+public sealed class StoragePoolCollection;
+
+/// <summary>
+/// Adversarial checks of buffer recycling (<see cref="StoragePool"/>): the engine returning owned
+/// gradients and <see cref="Sequential"/> returning its intermediates. A buffer returned while still in
+/// use is silently overwritten by the next tensor of the same size, so each test runs the same seeded
+/// work with the pool on and off and demands bit-identical results; with the pool on, every pooled
+/// buffer is poisoned with NaN and later allocations of the sizes in play are filled with garbage,
+/// so a wrongly returned buffer shows up in the numbers. Sizes are above <see cref="StoragePool.MinLength"/>.
+/// </summary>
+[Collection("StoragePool")]
+public class StorageRecyclingTests
+{
+    const int Batch = 8;
+
+    // ---- harness ---------------------------------------------------------------------------------
+
+    /// <summary>Runs <paramref name="work"/> with the pool on or off from an empty pool; restores the setting.</summary>
+    static T WithPool<T>(bool on, Func<T> work)
+    {
+        long saved = StoragePool.MaxBytes;
+        StoragePool.Clear();
+        StoragePool.MaxBytes = on ? 1L << 30 : 0;
+        try { return work(); }
+        finally { StoragePool.MaxBytes = saved; StoragePool.Clear(); }
+    }
+
+    static readonly FieldInfo FreeField = typeof(StoragePool).GetField("Free", BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    /// <summary>Fills every buffer the pool holds with NaN: whoever still reads one sees it.</summary>
+    static void PoisonPool()
+    {
+        var free = (Dictionary<int, Stack<float[]>>)FreeField.GetValue(null)!;
+        lock (free)
+            foreach (var stack in free.Values)
+                foreach (var buffer in stack) buffer.AsSpan().Fill(float.NaN);
+    }
+
+    /// <summary>
+    /// Poisons the pool, then allocates 20 tensors of each length and fills them with garbage, as the
+    /// next layers or the next step would: a wrongly returned buffer gets overwritten.
+    /// </summary>
+    static List<Tensor> Churn(params int[] lengths)
+    {
+        PoisonPool();
+        var held = new List<Tensor>();
+        foreach (int n in lengths)
+            for (int i = 0; i < 20; i++)
+            {
+                var t = new Tensor(n);
+                t.Data.Fill(-7.7e7f + i);
+                held.Add(t);
+            }
+        return held;
+    }
+
+    static float[][] Snapshot(IEnumerable<Tensor?> tensors) => tensors.Select(t => t!.ToArray()).ToArray();
+
+    static void AssertBitIdentical(float[][] expected, float[][] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i].Length, actual[i].Length);
+            for (int j = 0; j < expected[i].Length; j++)
+                if (BitConverter.SingleToInt32Bits(expected[i][j]) != BitConverter.SingleToInt32Bits(actual[i][j]))
+                    Assert.Fail($"{what}: tensor {i} element {j} is {actual[i][j]} with the pool, {expected[i][j]} without");
+        }
+    }
+
+    static void AssertUnchanged(float[] before, Tensor after, string what) =>
+        AssertBitIdentical([before], [after.ToArray()], what);
+
+    static float[][] Grads(Module m) => Snapshot(m.Parameters().Select(p => p.Grad ?? Tensor.Zeros(p.Shape)));
+
+    static float[][] State(Module m) => Snapshot(m.StateDict().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value));
+
+    // ---- models ----------------------------------------------------------------------------------
+
+    const int Latent = 32;
+
+    /// <summary>DCGAN-like G: z (8,32) -> (8,3,16,16); intermediates of 16K..64K floats.</summary>
+    static Sequential Generator(Generator gen) => new(
+        new Linear(Latent, 128 * 4 * 4, generator: gen),              // (8,2048)
+        new Unflatten(1, [128, 4, 4]),                                 // state: 128 x 4 x 4
+        new BatchNorm2d(128),
+        new ReLU(),
+        new ConvTranspose2d(128, 64, 4, 2, 1, generator: gen),         // state: 64 x 8 x 8 (32K floats)
+        new BatchNorm2d(64),
+        new ReLU(),
+        new ConvTranspose2d(64, 32, 4, 2, 1, generator: gen),          // state: 32 x 16 x 16 (64K floats)
+        new BatchNorm2d(32),
+        new LeakyReLU(0.2f),
+        new Conv2d(32, 3, 3, 1, 1, generator: gen),                    // state: 3 x 16 x 16
+        new Tanh());
+
+    /// <summary>DCGAN-like D: (8,3,16,16) -> (8,1); <paramref name="batchNorm"/> off for a WGAN-GP critic.</summary>
+    static Sequential Discriminator(Generator gen, bool batchNorm = true)
+    {
+        var d = new Sequential(
+            new Conv2d(3, 64, 3, 1, 1, generator: gen),                 // state: 64 x 16 x 16 (128K floats)
+            new LeakyReLU(0.2f),
+            new Conv2d(64, 64, 4, 2, 1, generator: gen));               // state: 64 x 8 x 8 (32K floats)
+        if (batchNorm) d.Add(new BatchNorm2d(64));
+        d.Add(new LeakyReLU(0.2f));
+        d.Add(new Flatten());                                           // (8,4096), a view
+        d.Add(new Linear(64 * 8 * 8, 1, generator: gen));
+        return d;
+    }
+
+    static readonly int[] ConvSizes = [Batch * 64 * 16 * 16, Batch * 64 * 8 * 8, Batch * 32 * 16 * 16, Batch * 2048, Batch * 3 * 16 * 16];
+
+    // ---- 1. training --------------------------------------------------------------------------
+
+    /// <summary>Three non-saturating GAN steps shaped like the trainer's phases; returns G's and D's state.</summary>
+    static (float[][] G, float[][] D, long poolPeak) TrainThreeSteps()
+    {
+        var gen = new Generator(7);
+        var g = Generator(gen);
+        var d = Discriminator(gen);
+        var optG = new Adam(g.Parameters(), lr: 2e-4, beta1: 0.5);
+        var optD = new Adam(d.Parameters(), lr: 2e-4, beta1: 0.5);
+        long peak = 0;
+        for (int step = 0; step < 3; step++)
+        {
+            var real = Tensor.Randn([Batch, 3, 16, 16], gen).Tanh();
+
+            // D phase: fakes without a graph, D(real) and D(fake) summed, gradients kept allocated.
+            Tensor fake;
+            using (GradMode.NoGrad()) fake = g.Forward(Tensor.Randn([Batch, Latent], gen));
+            var lossD = F.Softplus(-d.Forward(real)).Mean() + F.Softplus(d.Forward(fake)).Mean(); // -log(sigmoid(D(x))) - log(1 - sigmoid(D(G(z))))
+            Churn(ConvSizes);
+            optD.ZeroGrad(setToNone: false);
+            lossD.Backward();
+            peak = Math.Max(peak, StoragePool.Bytes);
+            Churn(ConvSizes);
+            optD.Step();
+
+            // G phase through a frozen D.
+            d.RequiresGrad(false);
+            try
+            {
+                var lossG = F.Softplus(-d.Forward(g.Forward(Tensor.Randn([Batch, Latent], gen)))).Mean(); // -log(sigmoid(D(G(z))))
+                Churn(ConvSizes);
+                optG.ZeroGrad(setToNone: false);
+                lossG.Backward();
+                peak = Math.Max(peak, StoragePool.Bytes);
+                Churn(ConvSizes);
+                optG.Step();
+            }
+            finally { d.RequiresGrad(true); }
+        }
+        return (State(g), State(d), peak);
+    }
+
+    [Fact]
+    public void DcganTraining_ThreeAdamSteps_WeightsBitIdenticalPoolOnAndOff()
+    {
+        var off = WithPool(false, TrainThreeSteps);
+        var on = WithPool(true, TrainThreeSteps);
+        Assert.Equal(0, off.poolPeak);
+        Assert.True(on.poolPeak > 0, "the pool was never used, so the test proves nothing");
+        AssertBitIdentical(off.G, on.G, "generator state");
+        AssertBitIdentical(off.D, on.D, "discriminator state");
+    }
+
+    // ---- 2. user references -------------------------------------------------------------------
+
+    static (float[][] Grads, long Pooled) ReferencesAfterBackward(bool flattenLast, bool check)
+    {
+        var gen = new Generator(11);
+        var net = new Sequential(
+            new Conv2d(16, 64, 3, 1, 1, generator: gen),                // (8,64,16,16): 128K floats
+            new LeakyReLU(0.2f),
+            new Conv2d(64, 64, 3, 1, 1, generator: gen),
+            new Tanh());
+        if (flattenLast) net.Add(new Flatten());                        // the output is a view of the Tanh result
+        var x = Tensor.Randn([Batch, 16, 16, 16], gen).RequiresGrad_();
+        var xBefore = x.ToArray();
+
+        var y = net.Forward(x);
+        var derived = y * 3f;                                           // something the user keeps
+        var alias = y.Detach();                                         // shares y's storage
+        var (yBefore, derivedBefore) = (y.ToArray(), derived.ToArray());
+
+        (derived.Square().Mean() + y.Mean()).Backward();
+        long pooled = StoragePool.Bytes;
+        var held = Churn(Batch * 64 * 16 * 16, Batch * 16 * 16 * 16);
+        var grads = Snapshot([.. net.Parameters().Select(p => p.Grad), x.Grad]);
+        held.AddRange(Churn(Batch * 64 * 16 * 16, Batch * 16 * 16 * 16));
+
+        if (check)
+        {
+            AssertUnchanged(xBefore, x, "input");
+            AssertUnchanged(yBefore, y, "Sequential output");
+            AssertUnchanged(yBefore, alias, "detached output");
+            AssertUnchanged(derivedBefore, derived, "tensor derived from the output");
+        }
+        GC.KeepAlive(held);
+        return (grads, pooled);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Sequential_OutputInputAndDerived_IntactAfterBackwardAndReuse(bool flattenLast)
+    {
+        var off = WithPool(false, () => ReferencesAfterBackward(flattenLast, check: false));
+        var on = WithPool(true, () => ReferencesAfterBackward(flattenLast, check: true));
+        Assert.True(on.Pooled > 0, "the pool was never used, so the test proves nothing");
+        AssertBitIdentical(off.Grads, on.Grads, "gradients");
+    }
+
+    // ---- 3. a custom module keeping references ------------------------------------------------
+
+    /// <summary>Not a built-in layer: it keeps its input and output, as a user's feature-matching hook might.</summary>
+    sealed class Caching : Module
+    {
+        public Tensor? Input, Output;
+        public override Tensor Forward(Tensor input)
+        {
+            Input = input;
+            Output = input.LeakyRelu(0.1f) * 2f;
+            return Output;
+        }
+    }
+
+    static (float[][] Grads, float[] In, float[] Out) CustomCaching(bool check)
+    {
+        var gen = new Generator(13);
+        var first = new Caching();
+        var middle = new Caching();
+        var net = new Sequential(
+            first,                                                      // sees the Sequential's input
+            new Linear(256, 4096, generator: gen),                      // (8,4096): 32K floats
+            new ReLU(),
+            middle,                                                     // caches ReLU's output and its own
+            new Linear(4096, 4096, generator: gen),
+            new Tanh(),
+            new Linear(4096, 8, generator: gen));
+        var x = Tensor.Randn([Batch, 256], gen);
+        net.Forward(x).Square().Mean().Backward();
+        var caches = new[] { first.Input!, first.Output!, middle.Input!, middle.Output! };
+        var before = Snapshot(caches);
+        var held = Churn(Batch * 4096);
+        var grads = Grads(net);
+        held.AddRange(Churn(Batch * 4096));
+        if (check)
+        {
+            Assert.Same(x, first.Input);
+            AssertBitIdentical(before, Snapshot(caches), "custom module's cached input/output");
+            // The cached input of the middle module is ReLU's output, the cached output is the next Linear's input.
+            Assert.All(middle.Input!.ToArray(), v => Assert.True(v >= 0f));
+        }
+        GC.KeepAlive(held);
+        return (grads, middle.Input!.ToArray(), middle.Output!.ToArray());
+    }
+
+    [Fact]
+    public void Sequential_CustomModuleCachingTensors_CachesIntactAndGradientsMatch()
+    {
+        var off = WithPool(false, () => CustomCaching(check: false));
+        var on = WithPool(true, () => CustomCaching(check: true));
+        AssertBitIdentical(off.Grads, on.Grads, "gradients");
+        AssertBitIdentical([off.In, off.Out], [on.In, on.Out], "cached tensors");
+    }
+
+    // ---- 4. retainGraph and createGraph -------------------------------------------------------
+
+    static (float[][] First, float[][] Second) BackwardTwice()
+    {
+        var gen = new Generator(17);
+        var d = Discriminator(gen);
+        var x = Tensor.Randn([Batch, 3, 16, 16], gen).RequiresGrad_();
+        var loss = F.Softplus(-d.Forward(x)).Mean();
+        loss.Backward(retainGraph: true);
+        var first = Snapshot([.. d.Parameters().Select(p => p.Grad), x.Grad]);
+        Churn(ConvSizes);
+        d.ZeroGrad();
+        x.Grad = null;
+        loss.Backward();
+        var second = Snapshot([.. d.Parameters().Select(p => p.Grad), x.Grad]);
+        Churn(ConvSizes);
+        return (first, second);
+    }
+
+    [Fact]
+    public void Backward_RetainGraphTwice_SameGradientsBothTimesAndPoolOff()
+    {
+        var off = WithPool(false, BackwardTwice);
+        var on = WithPool(true, BackwardTwice);
+        AssertBitIdentical(on.First, on.Second, "second backward through a retained graph");
+        AssertBitIdentical(off.First, on.First, "first backward");
+        AssertBitIdentical(off.Second, on.Second, "second backward");
+    }
+
+    /// <summary>WGAN-GP critic loss: D(fake) - D(real) + 10 (||dD(x̂)/dx̂|| - 1)², x̂ between real and fake.</summary>
+    static (float[][] Grads, float Penalty) GradientPenaltyStep()
+    {
+        var gen = new Generator(19);
+        var critic = Discriminator(gen, batchNorm: false);
+        var real = Tensor.Randn([Batch, 3, 16, 16], gen);
+        var fake = Tensor.Randn([Batch, 3, 16, 16], gen);
+        var eps = Tensor.Rand([Batch, 1, 1, 1], gen);
+        var mixed = (real * eps + fake * (1f - eps)).Detach().RequiresGrad_();
+        var dx = Autograd.Grad(critic.Forward(mixed).Sum(), mixed, createGraph: true);
+        Churn(ConvSizes);
+        var penalty = (dx.Flatten(1).Norm(2f, [1]) - 1f).Square().Mean();
+        var loss = critic.Forward(fake).Mean() - critic.Forward(real).Mean() + penalty * 10f;
+        Churn(ConvSizes);
+        loss.Backward();
+        Churn(ConvSizes);
+        return (Grads(critic), penalty.Item());
+    }
+
+    [Fact]
+    public void GradientPenalty_DoubleBackwardThroughSequential_MatchesPoolOff()
+    {
+        var off = WithPool(false, GradientPenaltyStep);
+        var on = WithPool(true, GradientPenaltyStep);
+        Assert.True(off.Penalty > 0f);
+        Assert.Equal(off.Penalty, on.Penalty);
+        AssertBitIdentical(off.Grads, on.Grads, "critic gradients with gradient penalty");
+    }
+
+    // ---- 5. no-grad forward -------------------------------------------------------------------
+
+    [Fact]
+    public void NoGradForward_LongSequential_ReturnsIntermediatesKeepsInputAndOutput()
+    {
+        Sequential Net()
+        {
+            var gen = new Generator(23);
+            return new Sequential(
+                new Identity(),                                         // passes the input on: it must not be recycled
+                new ReLU(),
+                new Linear(4096, 4096, generator: gen),
+                new LeakyReLU(0.2f),
+                new Tanh(),
+                new Sigmoid(),
+                new Unflatten(1, [64, 8, 8]),
+                new Conv2d(64, 64, 3, 1, 1, generator: gen),
+                new ReLU(),
+                new Flatten(),
+                new Linear(4096, 4096, generator: gen),
+                new Tanh());
+        }
+        float[] Run(bool on) => WithPool(on, () =>
+        {
+            var net = Net();
+            var x = Tensor.Randn([Batch, 4096], new Generator(29));
+            var xBefore = x.ToArray();
+            Tensor y;
+            using (GradMode.NoGrad()) y = net.Forward(x);
+            if (on) Assert.True(StoragePool.Bytes >= (long)Batch * 4096 * sizeof(float), "no intermediate was returned to the pool");
+            else Assert.Equal(0, StoragePool.Bytes);
+            var yBefore = y.ToArray();
+            var held = Churn(Batch * 4096);
+            AssertUnchanged(xBefore, x, "input");
+            AssertUnchanged(yBefore, y, "output");
+            // A second forward reuses the returned buffers; the first output must survive it.
+            Tensor y2;
+            using (GradMode.NoGrad()) y2 = net.Forward(x);
+            AssertUnchanged(yBefore, y, "output after a second forward");
+            AssertUnchanged(yBefore, y2, "second forward's output");
+            GC.KeepAlive(held);
+            return yBefore;
+        });
+        AssertBitIdentical([Run(false)], [Run(true)], "no-grad output");
+    }
+
+    // ---- 6. chains with pass-through layers, nesting, two calls -------------------------------
+
+    static float[][] MixedChain()
+    {
+        var gen = new Generator(31);
+        var dropoutEval = new Dropout(0.5f, gen);
+        dropoutEval.Eval();
+        var inner = new Sequential(
+            new Linear(4096, 4096, generator: gen),
+            new Identity(),
+            new ReLU(),
+            new Dropout(0.3f, gen));                                     // training: a real mask
+        var d = new Sequential(
+            new Linear(256, 4096, generator: gen),                      // (8,4096): 32K floats
+            new Identity(),
+            new LeakyReLU(0.2f),
+            dropoutEval,                                                // identity in eval
+            inner,                                                      // a Sequential in a Sequential
+            new Identity(),
+            new Tanh(),
+            new Unflatten(1, [64, 8, 8]),
+            new Flatten(),
+            new Identity(),
+            new Linear(4096, 1, generator: gen));
+        var real = Tensor.Randn([Batch, 256], gen);
+        var fake = Tensor.Randn([Batch, 256], gen).RequiresGrad_();
+        // D(real) and D(fake) through the same Sequential before one backward.
+        var loss = F.Softplus(-d.Forward(real)).Mean() + F.Softplus(d.Forward(fake)).Mean();
+        Churn(Batch * 4096);
+        loss.Backward();
+        Churn(Batch * 4096);
+        var grads = Snapshot([.. d.Parameters().Select(p => p.Grad), fake.Grad]);
+        // A second step accumulating into the kept gradients.
+        var loss2 = F.Softplus(-d.Forward(fake)).Mean();
+        Churn(Batch * 4096);
+        loss2.Backward();
+        Churn(Batch * 4096);
+        return [.. grads, .. Snapshot([.. d.Parameters().Select(p => p.Grad), fake.Grad])];
+    }
+
+    [Fact]
+    public void Sequential_IdentityDropoutNestedAndCalledTwice_GradientsMatchPoolOff()
+    {
+        var off = WithPool(false, MixedChain);
+        var on = WithPool(true, MixedChain);
+        AssertBitIdentical(off, on, "gradients");
+    }
+
+    // ---- 7. partly frozen network -------------------------------------------------------------
+
+    /// <summary>
+    /// A frozen feature stack feeding trainable layers (as FreezeD fine-tuning does): the frozen layers'
+    /// outputs have no graph, yet the first trainable Linear saves its input for its weight gradient.
+    /// </summary>
+    static float[][] FrozenPrefix()
+    {
+        var gen = new Generator(37);
+        var frozen = new Linear(256, 4096, generator: gen);
+        frozen.RequiresGrad(false);
+        var net = new Sequential(
+            frozen,
+            new LeakyReLU(0.2f),                                        // no graph: input and params need no grad
+            new Linear(4096, 4096, generator: gen),                     // saves ReLU's output for dW
+            new Tanh(),
+            new Linear(4096, 1, generator: gen));
+        var x = Tensor.Randn([Batch, 256], gen);
+        var loss = net.Forward(x).Square().Mean();
+        Churn(Batch * 4096);                                            // e.g. D(fake) after D(real)
+        loss.Backward();
+        return Grads(net);
+    }
+
+    [Fact]
+    public void Sequential_FrozenPrefixThenTrainable_GradientsMatchPoolOff()
+    {
+        var off = WithPool(false, FrozenPrefix);
+        var on = WithPool(true, FrozenPrefix);
+        AssertBitIdentical(off, on, "gradients behind a frozen prefix");
+    }
+}

@@ -1,0 +1,181 @@
+namespace GanForge.Tests;
+
+/// <summary>The pool is process-wide: these tests switch it on and off, so nothing may run beside them.</summary>
+[CollectionDefinition("StoragePool", DisableParallelization = true)]
+public sealed class StoragePoolCollection;
+
+/// <summary>
+/// <see cref="StoragePool"/> on its own (exact lengths, threshold, cap, Clear) and the engine's returns of
+/// owned gradients: a gradient the user or a leaf still holds must never come back out of the pool.
+/// </summary>
+[Collection("StoragePool")]
+public class StoragePoolTests
+{
+    // Lengths nobody else uses, so a buffer found in the pool is one these tests put there.
+    const int Big = StoragePool.MinLength + 4099;
+    const int Other = StoragePool.MinLength + 8191;
+
+    static T WithPool<T>(long maxBytes, Func<T> work)
+    {
+        long saved = StoragePool.MaxBytes;
+        StoragePool.Clear();
+        StoragePool.MaxBytes = maxBytes;
+        try { return work(); }
+        finally { StoragePool.MaxBytes = saved; StoragePool.Clear(); }
+    }
+
+    static void WithPool(long maxBytes, Action work) => WithPool(maxBytes, () => { work(); return 0; });
+
+    [Fact]
+    public void Rent_AnyLength_ReturnsExactLength()
+    {
+        WithPool(1L << 30, () =>
+        {
+            foreach (int n in new[] { 1, 100, StoragePool.MinLength - 1, StoragePool.MinLength, Big })
+                Assert.Equal(n, StoragePool.Rent(n).Length);
+            var returned = new float[Big];
+            StoragePool.Return(returned);
+            Assert.Equal(Other, StoragePool.Rent(Other).Length); // another length does not take it
+            Assert.Same(returned, StoragePool.Rent(Big));
+            Assert.NotSame(returned, StoragePool.Rent(Big));     // handed out once only
+        });
+    }
+
+    [Fact]
+    public void Return_SmallBuffer_IsNotPooled()
+    {
+        WithPool(1L << 30, () =>
+        {
+            var small = new float[StoragePool.MinLength - 1];
+            StoragePool.Return(small);
+            Assert.Equal(0, StoragePool.Bytes);
+            Assert.NotSame(small, StoragePool.Rent(small.Length));
+            var threshold = new float[StoragePool.MinLength];
+            StoragePool.Return(threshold);
+            Assert.Equal((long)StoragePool.MinLength * sizeof(float), StoragePool.Bytes);
+            Assert.Same(threshold, StoragePool.Rent(StoragePool.MinLength));
+            Assert.Equal(0, StoragePool.Bytes);
+        });
+    }
+
+    [Fact]
+    public void Return_PastMaxBytes_IsDropped()
+    {
+        long one = (long)Big * sizeof(float);
+        WithPool(one * 2 + 1, () =>
+        {
+            float[] a = new float[Big], b = new float[Big], c = new float[Big];
+            StoragePool.Return(a);
+            StoragePool.Return(b);
+            StoragePool.Return(c);                               // would exceed the cap
+            Assert.Equal(one * 2, StoragePool.Bytes);
+            var rented = new[] { StoragePool.Rent(Big), StoragePool.Rent(Big), StoragePool.Rent(Big) };
+            // Arrays compare by contents in Assert.Contains, so identity is checked by hand.
+            Assert.Contains(rented, r => ReferenceEquals(r, a));
+            Assert.Contains(rented, r => ReferenceEquals(r, b));
+            Assert.DoesNotContain(rented, r => ReferenceEquals(r, c));
+        });
+    }
+
+    [Fact]
+    public void MaxBytesZero_NothingIsPooled()
+    {
+        WithPool(0, () =>
+        {
+            var a = new float[Big];
+            StoragePool.Return(a);
+            Assert.Equal(0, StoragePool.Bytes);
+            Assert.NotSame(a, StoragePool.Rent(Big));
+        });
+    }
+
+    [Fact]
+    public void Clear_PooledBuffers_EmptiesThePool()
+    {
+        WithPool(1L << 30, () =>
+        {
+            var a = new float[Big];
+            StoragePool.Return(a);
+            StoragePool.Return(new float[Other]);
+            Assert.True(StoragePool.Bytes > 0);
+            StoragePool.Clear();
+            Assert.Equal(0, StoragePool.Bytes);
+            Assert.NotSame(a, StoragePool.Rent(Big));
+        });
+    }
+
+    [Fact]
+    public void ZeroingConstructor_RecycledBuffer_IsZero()
+    {
+        WithPool(1L << 30, () =>
+        {
+            var dirty = new float[Big];
+            dirty.AsSpan().Fill(float.NaN);
+            StoragePool.Return(dirty);
+            var t = new Tensor(Big);
+            Assert.Same(dirty, t.Storage);
+            Assert.All(t.ToArray(), v => Assert.Equal(0f, v));
+        });
+    }
+
+    // ---- the engine's returns ---------------------------------------------------------------------
+
+    const int N = 32768; // above the threshold
+
+    /// <summary>Allocates and scribbles over tensors of length N, as the next step's work would.</summary>
+    static List<Tensor> Churn()
+    {
+        var held = new List<Tensor>();
+        for (int i = 0; i < 20; i++) { var t = new Tensor(N); t.Data.Fill(-1e9f); held.Add(t); }
+        return held;
+    }
+
+    static float[][] Snapshot(Tensor?[] tensors) => [.. tensors.Select(t => t!.ToArray())];
+
+    /// <summary>
+    /// Gradients flowing through a reshape (passed on as a view), a branch (added in place), a user
+    /// gradient, and leaves whose .Grad already exists; returns every gradient and the user's gradient.
+    /// </summary>
+    static float[][] EngineScenario(bool churn)
+    {
+        var gen = new Generator(5);
+        var a = Tensor.Randn([64, N / 64], gen).RequiresGrad_();
+        var w = (Tensor.Randn([N / 64, N / 64], gen) * 0.05f).RequiresGrad_();
+        var b = Tensor.Randn([N], gen).RequiresGrad_();
+        var userGrad = Tensor.Randn([N], gen);
+        var userGradBefore = userGrad.ToArray();
+        var results = new List<float[]>();
+        for (int step = 0; step < 2; step++)               // the second step adds into existing .Grad
+        {
+            var h = a.MatMul(w);                            // (64,512): its gradient is read by a GEMM
+            var v = h.Reshape(N);                           // the gradient passes back as a view
+            var y = (v * b).Tanh() + v.Sigmoid();           // v used twice: accumulation in place
+            y.Backward(userGrad);
+            var held = churn ? Churn() : null;
+            results.Add(a.Grad!.ToArray());
+            results.Add(w.Grad!.ToArray());
+            results.Add(b.Grad!.ToArray());
+            GC.KeepAlive(held);
+        }
+        Assert.Equal(userGradBefore, userGrad.ToArray());   // the caller's gradient is never recycled
+        // Handed to the caller, for a non-leaf and a leaf: both must stay intact.
+        var hb = b * 2f;
+        var dx = Autograd.Grad([(hb * hb).Tanh().Sum()], [hb, b]);
+        var dxBefore = Snapshot(dx);
+        GC.KeepAlive(churn ? Churn() : null);
+        Assert.Equal(dxBefore, Snapshot(dx));
+        results.AddRange(dxBefore);
+        return [.. results];
+    }
+
+    [Fact]
+    public void Backward_OwnedGradientsReturned_LeafGradsAndUserGradientIntact()
+    {
+        var off = WithPool(0, () => EngineScenario(churn: false));
+        var on = WithPool(1L << 30, () => EngineScenario(churn: true));
+        var onAgain = WithPool(1L << 30, () => { EngineScenario(churn: false); return StoragePool.Bytes; });
+        Assert.True(onAgain > 0, "the engine returned no gradient, so the test proves nothing");
+        Assert.Equal(off.Length, on.Length);
+        for (int i = 0; i < off.Length; i++) Assert.Equal(off[i], on[i]);
+    }
+}
