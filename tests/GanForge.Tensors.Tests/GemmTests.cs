@@ -75,21 +75,27 @@ public class GemmTests
     }
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(false, true)]
-    [InlineData(true, false)]
-    [InlineData(true, true)]
-    public void Sgemm_LargeProductOnTwoThreads_MatchesNaive(bool ta, bool tb)
+    [InlineData(false, false, false)]
+    [InlineData(false, true, false)]
+    [InlineData(true, false, false)]
+    [InlineData(true, true, false)]
+    [InlineData(false, false, true)]
+    [InlineData(false, true, true)]
+    [InlineData(true, false, true)]
+    [InlineData(true, true, true)]
+    public void Sgemm_LargeProductOnTwoThreads_MatchesNaive(bool ta, bool tb, bool preferDnnl)
     {
-        // 70x300x130 is above the parallel threshold: oneDNN's threaded sgemm where libdnnl is present,
-        // otherwise the split into single-threaded calls; both must give the naive product.
+        // 70x300x130 is above the parallel threshold: split into single-threaded calls, or oneDNN's
+        // threaded sgemm when preferred (and present); both must give the naive product.
         int previous = Threading.Threads;
+        bool previousDnnl = Gemm.PreferDnnl;
         try
         {
             Threading.Threads = 2;
+            Gemm.PreferDnnl = preferDnnl;
             Check((a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) => Gemm.Sgemm(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13), ta, tb, 70, 300, 130, Gemm.Backend);
         }
-        finally { Threading.Threads = previous; }
+        finally { Threading.Threads = previous; Gemm.PreferDnnl = previousDnnl; }
     }
 
     [Fact]

@@ -44,24 +44,24 @@ public static class Gemm
         }
     }
 
-    /// <summary>Which implementation runs: "openblas", "openblas/dnnl" (oneDNN sgemm for large parallel products) or "managed" (reported by the bench and the CLI).</summary>
+    /// <summary>Which implementation runs: "openblas", "openblas/dnnl" (GANFORGE_GEMM=dnnl) or "managed" (reported by the bench and the CLI).</summary>
     public static string Backend => UseBlas ? (UseDnnl ? "openblas/dnnl" : "openblas") : "managed";
 
-    // oneDNN's threaded sgemm for large products from outside the engine's loops, unless GANFORGE_GEMM names one library.
-    static readonly bool DnnlAllowed = Environment.GetEnvironmentVariable("GANFORGE_GEMM")?.Trim().ToLowerInvariant() is null or "" or "dnnl";
+    // oneDNN's threaded sgemm for large products from outside the engine's loops: only when asked for.
+    internal static bool PreferDnnl { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_GEMM")?.Trim().ToLowerInvariant() == "dnnl";
 
-    static bool UseDnnl => DnnlAllowed && _forceManaged == null && NativeMethods.DnnlAvailable;
+    static bool UseDnnl => PreferDnnl && _forceManaged == null && NativeMethods.DnnlAvailable;
 
     // Below this many multiply-adds a split across threads costs more than it saves.
     const long ParallelWork = 1 << 21;
 
     /// <summary>
-    /// C = alpha·op(A)·op(B) + beta·C on <see cref="Threading.Threads"/> threads. A large product outside the
-    /// engine's parallel loops goes to oneDNN's sgemm with that many OpenMP threads when libdnnl is present
-    /// (it shares packed panels between the threads: on the skinny products of a GAN at batch 64 it measured
-    /// 1.6x faster than splitting C, e.g. 6.2 vs 7.1 ms over the mlpgan shapes on 2 threads); otherwise C is
-    /// split by rows or columns into single-threaded OpenBLAS calls. OpenBLAS itself always runs
-    /// single-threaded, so its threads never spin against the engine's own loops.
+    /// C = alpha·op(A)·op(B) + beta·C on <see cref="Threading.Threads"/> threads: C is split by rows or
+    /// columns into single-threaded OpenBLAS calls on the engine's workers. OpenBLAS itself always runs
+    /// single-threaded, so its threads never spin against the engine's own loops. With GANFORGE_GEMM=dnnl a
+    /// large product outside those loops goes to oneDNN's sgemm on that many OpenMP threads instead: in
+    /// isolation it was faster on the skinny products of a GAN at batch 64 (6.2 vs 7.1 ms over the mlpgan
+    /// shapes on 2 threads), inside a training step 12% slower (its OpenMP workers sleep between calls).
     /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
