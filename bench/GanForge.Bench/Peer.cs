@@ -39,6 +39,7 @@ static class Peer
                     ["ratio"] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer, 3),
                     ["ganforge_gflop_per_s"] = r["gflop_per_s"], ["share_of_sgemm_peak"] = r["share_of_sgemm_peak"],
                 }));
+        }
         if (opts.Generate) CompareGeneration(opts);
     }
 
@@ -57,7 +58,6 @@ static class Peer
             p.StandardError.ReadToEnd();
             p.WaitForExit();
             foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries)) Console.WriteLine("peer " + line);
-        }
         }
     }
 }

@@ -3,27 +3,34 @@ namespace GanForge;
 /// <summary>
 /// Recycles the large float buffers behind tensors. The autograd engine returns a gradient's buffer
 /// when it can prove nothing else holds it (see <see cref="Autograd"/>: an owned gradient after the
-/// node that consumed it has run, or after it was added into another), and new tensors of the same
-/// size take it back, still warm in the cache, instead of a fresh large-object-heap array: a training
-/// step then stops churning the GC (each large allocation counts toward a full collection) and stops
-/// touching new pages.
+/// node that consumed it has run, or after it was added into another), containers return their
+/// intermediates (<c>Sequential</c>), and new tensors of the same size take them back, still warm in
+/// the cache, instead of a fresh large-object-heap array: a training step then stops churning the GC
+/// (each large allocation counts toward a full collection) and stops touching new pages.
 /// </summary>
 /// <remarks>
 /// Buffers are keyed by exact length, so a pooled tensor's storage has the length of its shape.
 /// Only buffers of at least <see cref="MinLength"/> floats are pooled (smaller ones are cheap gen0
 /// allocations), and the pool keeps at most <see cref="MaxBytes"/> (GANFORGE_POOL_MB, default 256;
-/// 0 turns pooling off).
+/// 0 turns pooling off). When a buffer would not fit, the sizes used least recently are dropped first,
+/// so a new workload (another model, batch size or image size) takes the pool over.
 /// </remarks>
 internal static class StoragePool
 {
     /// <summary>Smallest pooled buffer: 16K floats (64 KB), near the large-object threshold.</summary>
     public const int MinLength = 16 * 1024;
 
+    sealed class SizeClass
+    {
+        public readonly Stack<float[]> Buffers = new();
+        public long LastUse;
+    }
+
+    static readonly Dictionary<int, SizeClass> Free = [];
+    static long _bytes, _clock;
+
     /// <summary>The most the pool keeps; 0 turns recycling off (tests compare both).</summary>
     public static long MaxBytes { get; set; } = FromEnvironment();
-
-    static readonly Dictionary<int, Stack<float[]>> Free = [];
-    static long _bytes;
 
     static long FromEnvironment() =>
         long.TryParse(Environment.GetEnvironmentVariable("GANFORGE_POOL_MB"), out var mb) && mb >= 0 ? mb << 20 : 256L << 20;
@@ -36,10 +43,14 @@ internal static class StoragePool
     {
         if (length >= MinLength)
             lock (Free)
-                if (Free.TryGetValue(length, out var stack) && stack.Count > 0)
+                if (Free.TryGetValue(length, out var size))
                 {
-                    _bytes -= (long)length * sizeof(float);
-                    return stack.Pop();
+                    size.LastUse = ++_clock;
+                    if (size.Buffers.Count > 0)
+                    {
+                        _bytes -= (long)length * sizeof(float);
+                        return size.Buffers.Pop();
+                    }
                 }
         return GC.AllocateUninitializedArray<float>(length);
     }
@@ -51,14 +62,31 @@ internal static class StoragePool
     public static void Return(float[] buffer)
     {
         if (buffer.Length < MinLength) return;
-        long size = (long)buffer.Length * sizeof(float);
+        long bytes = (long)buffer.Length * sizeof(float);
         lock (Free)
         {
-            if (_bytes + size > MaxBytes) return;
-            if (!Free.TryGetValue(buffer.Length, out var stack)) Free[buffer.Length] = stack = new Stack<float[]>();
-            stack.Push(buffer);
-            _bytes += size;
+            if (bytes > MaxBytes) return;
+            if (!Free.TryGetValue(buffer.Length, out var size)) Free[buffer.Length] = size = new SizeClass();
+            size.LastUse = ++_clock;
+            while (_bytes + bytes > MaxBytes && EvictLeastRecent(except: size)) { }
+            if (_bytes + bytes > MaxBytes) return;
+            size.Buffers.Push(buffer);
+            _bytes += bytes;
         }
+    }
+
+    // Drops one buffer of the size class used longest ago (not `except`); false when there is none.
+    static bool EvictLeastRecent(SizeClass except)
+    {
+        SizeClass? oldest = null;
+        int oldestLength = 0;
+        foreach (var (length, size) in Free)
+            if (size != except && size.Buffers.Count > 0 && (oldest == null || size.LastUse < oldest.LastUse))
+                (oldest, oldestLength) = (size, length);
+        if (oldest == null) return false;
+        oldest.Buffers.Pop();
+        _bytes -= (long)oldestLength * sizeof(float);
+        return true;
     }
 
     /// <summary>Drops every pooled buffer (the GC reclaims them).</summary>

@@ -78,6 +78,28 @@ public class StoragePoolTests
     }
 
     [Fact]
+    public void Return_FullOfAnotherSize_EvictsTheLeastRecentlyUsedSize()
+    {
+        long big = (long)Big * sizeof(float), other = (long)Other * sizeof(float);
+        WithPool(big + other * 2, () =>
+        {
+            float[] a = new float[Big], b = new float[Big], o = new float[Other];
+            StoragePool.Return(a);
+            StoragePool.Return(b);
+            StoragePool.Return(o);                              // fits: Big < Other, so two Big and one Other are under the cap
+            Assert.Equal(big * 2 + other, StoragePool.Bytes);
+            var o2 = new float[Other];
+            StoragePool.Return(o2);                             // a new workload's size: one Big buffer makes room
+            Assert.Equal(big + other * 2, StoragePool.Bytes);
+            var rented = new[] { StoragePool.Rent(Other), StoragePool.Rent(Other) };
+            Assert.Contains(rented, r => ReferenceEquals(r, o));
+            Assert.Contains(rented, r => ReferenceEquals(r, o2));
+            var left = StoragePool.Rent(Big);
+            Assert.True(ReferenceEquals(left, a) || ReferenceEquals(left, b), "one Big buffer stays pooled");
+        });
+    }
+
+    [Fact]
     public void MaxBytesZero_NothingIsPooled()
     {
         WithPool(0, () =>
