@@ -89,6 +89,14 @@ internal static class StoragePool
         return true;
     }
 
+    /// <summary>Runs <paramref name="action"/> on every pooled buffer (tests poison them to catch a wrong return).</summary>
+    internal static void ForEachPooled(Action<float[]> action)
+    {
+        lock (Free)
+            foreach (var size in Free.Values)
+                foreach (var buffer in size.Buffers) action(buffer);
+    }
+
     /// <summary>Drops every pooled buffer (the GC reclaims them).</summary>
     public static void Clear()
     {

@@ -1,4 +1,3 @@
-using System.Reflection;
 using GanForge.NN;
 using GanForge.Optim;
 
@@ -33,16 +32,8 @@ public class StorageRecyclingTests
         finally { StoragePool.MaxBytes = saved; StoragePool.Clear(); }
     }
 
-    static readonly FieldInfo FreeField = typeof(StoragePool).GetField("Free", BindingFlags.NonPublic | BindingFlags.Static)!;
-
     /// <summary>Fills every buffer the pool holds with NaN: whoever still reads one sees it.</summary>
-    static void PoisonPool()
-    {
-        var free = (Dictionary<int, Stack<float[]>>)FreeField.GetValue(null)!;
-        lock (free)
-            foreach (var stack in free.Values)
-                foreach (var buffer in stack) buffer.AsSpan().Fill(float.NaN);
-    }
+    static void PoisonPool() => StoragePool.ForEachPooled(buffer => buffer.AsSpan().Fill(float.NaN));
 
     /// <summary>
     /// Poisons the pool, then allocates 20 tensors of each length and fills them with garbage, as the
