@@ -1,6 +1,6 @@
 namespace GanForge.Bench;
 
-sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer, bool Profile = false)
+sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer, bool Profile = false, int Rounds = 1)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -19,8 +19,9 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--generate" => o with { Generate = true },
                 "--peer" => o with { Peer = Next() },
                 "--profile" => o with { Profile = true },
+                "--rounds" => o with { Rounds = Math.Max(1, int.Parse(Next())) },
                 "--kernels" => o,
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan --threads N --iters N --warmup N [--generate] [--compare] [--profile] [--peer path/to/pytorch_peer.py]"),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py]"),
             };
         }
         return o;

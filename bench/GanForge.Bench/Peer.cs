@@ -6,9 +6,11 @@ namespace GanForge.Bench;
 /// <summary>Runs pytorch_peer.py (Debian's python3-torch) with 1 and 2 threads and prints GanForge ÷ the faster peer.</summary>
 static class Peer
 {
-    public static void Compare(List<Dictionary<string, object>> ours, BenchOptions opts)
+    /// <summary>Runs the peer, prints one ratio line per workload and returns the ratios.</summary>
+    public static Dictionary<string, double> Compare(List<Dictionary<string, object>> ours, BenchOptions opts, bool generate)
     {
-        if (!File.Exists(opts.Peer)) { Console.Error.WriteLine($"compare: peer script not found at {opts.Peer}"); return; }
+        var ratios = new Dictionary<string, double>();
+        if (!File.Exists(opts.Peer)) { Console.Error.WriteLine($"compare: peer script not found at {opts.Peer}"); return ratios; }
         var best = new Dictionary<string, double>();
         foreach (int threads in new[] { 1, 2 })
         {
@@ -19,7 +21,7 @@ static class Peer
             string output = p.StandardOutput.ReadToEnd();
             string err = p.StandardError.ReadToEnd();
             p.WaitForExit();
-            if (p.ExitCode != 0) { Console.Error.WriteLine($"compare: peer failed ({p.ExitCode}): {err.Trim()}"); return; }
+            if (p.ExitCode != 0) { Console.Error.WriteLine($"compare: peer failed ({p.ExitCode}): {err.Trim()}"); return ratios; }
             foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
                 Console.WriteLine("peer " + line);
@@ -32,15 +34,16 @@ static class Peer
         foreach (var r in ours)
         {
             string w = (string)r["workload"];
-            if (best.TryGetValue(w, out var peer))
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
-                {
-                    ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer,
-                    ["ratio"] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer, 3),
-                    ["ganforge_gflop_per_s"] = r["gflop_per_s"], ["share_of_sgemm_peak"] = r["share_of_sgemm_peak"],
-                }));
+            if (!best.TryGetValue(w, out var peer)) continue;
+            ratios[w] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer, 3);
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer,
+                ["ratio"] = ratios[w], ["ganforge_gflop_per_s"] = r["gflop_per_s"], ["share_of_sgemm_peak"] = r["share_of_sgemm_peak"],
+            }));
         }
-        if (opts.Generate) CompareGeneration(opts);
+        if (generate) CompareGeneration(opts);
+        return ratios;
     }
 
     /// <summary>Generation alone: bench/peer_generate.py (beside this project) with 1 and 2 threads against our figures.</summary>
