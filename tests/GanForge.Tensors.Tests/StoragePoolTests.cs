@@ -191,6 +191,23 @@ public class StoragePoolTests
     }
 
     [Fact]
+    public void Backward_GradientPassedOnAsAView_InheritsOwnershipAndIsReturnedOnce()
+    {
+        WithPool(1L << 30, () =>
+        {
+            // Reshape's backward hands on a view of its (owned) incoming gradient: the view inherits the
+            // ownership, so its buffer goes back to the pool after Exp's node and is not lost to the GC.
+            var x = Tensor.Randn([4, 8192], new Generator(5)).RequiresGrad_();
+            var loss = (x.Exp().Reshape(8, 4096) * 3f).Sum();
+            loss.Backward();
+            Assert.True(StoragePool.Bytes > 0, "a gradient buffer came back to the pool");
+            StoragePool.ForEachPooled(b => b.AsSpan().Fill(float.NaN));
+            var expected = x.Detach().Exp() * 3f;
+            Fixtures.AssertClose(expected, x.Grad!, 1e-6, 1e-6, "x.Grad after the pool was poisoned");
+        });
+    }
+
+    [Fact]
     public void Backward_OwnedGradientsReturned_LeafGradsAndUserGradientIntact()
     {
         var off = WithPool(0, () => EngineScenario(churn: false));

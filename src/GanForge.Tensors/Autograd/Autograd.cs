@@ -117,7 +117,7 @@ public static class Autograd
                 if (!gi.ShapeSpan.SequenceEqual(inputs[i].ShapeSpan))
                     throw new InvalidOperationException(
                         $"{fn.Name}: gradient for input {i} has shape {Shapes.Format(gi.ShapeSpan)}, expected {Shapes.Format(inputs[i].ShapeSpan)}");
-                Accumulate(grads, inputs[i], gi, !createGraph && IsExclusive(gi, g, inputGrads, i), createGraph);
+                Accumulate(grads, inputs[i], gi, !createGraph && IsExclusive(gi, flowing, inputGrads, i), createGraph);
             }
             // The node has consumed its gradient; unless it passed it on (a view or the tensor itself), it is dead.
             if (flowing.Owned && !createGraph && !SharesStorage(g, inputGrads)) StoragePool.Return(g.Storage);
@@ -132,10 +132,14 @@ public static class Autograd
         }
     }
 
-    /// <summary>True when <paramref name="gi"/> shares storage neither with the node's incoming gradient nor with its other input gradients.</summary>
-    static bool IsExclusive(Tensor gi, Tensor incoming, Tensor?[] inputGrads, int i)
+    /// <summary>
+    /// True when nothing but <paramref name="gi"/> will hold its buffer: it shares storage with no other input
+    /// gradient of the node, and with the node's incoming gradient only when that one was owned (a pass-through
+    /// or a view, such as Reshape's backward, inherits ownership: the incoming gradient is dead after the node).
+    /// </summary>
+    static bool IsExclusive(Tensor gi, Flowing incoming, Tensor?[] inputGrads, int i)
     {
-        if (ReferenceEquals(gi.Storage, incoming.Storage)) return false;
+        if (ReferenceEquals(gi.Storage, incoming.Grad.Storage) && !incoming.Owned) return false;
         for (int j = 0; j < inputGrads.Length; j++)
             if (j != i && inputGrads[j] is { } other && ReferenceEquals(other.Storage, gi.Storage)) return false;
         return true;
