@@ -112,7 +112,9 @@ public class StorageRecyclingTests
     // ---- 1. training --------------------------------------------------------------------------
 
     /// <summary>Three non-saturating GAN steps shaped like the trainer's phases; returns G's and D's state.</summary>
-    static (float[][] G, float[][] D, long poolPeak) TrainThreeSteps()
+    static (float[][] G, float[][] D, long poolPeak) TrainThreeSteps() => TrainThreeSteps(recycleGrads: false);
+
+    static (float[][] G, float[][] D, long poolPeak) TrainThreeSteps(bool recycleGrads)
     {
         var gen = new Generator(7);
         var g = Generator(gen);
@@ -129,7 +131,7 @@ public class StorageRecyclingTests
             using (GradMode.NoGrad()) fake = g.Forward(Tensor.Randn([Batch, Latent], gen));
             var lossD = F.Softplus(-d.Forward(real)).Mean() + F.Softplus(d.Forward(fake)).Mean(); // -log(sigmoid(D(x))) - log(1 - sigmoid(D(G(z))))
             Churn(ConvSizes);
-            optD.ZeroGrad(setToNone: false);
+            if (recycleGrads) optD.ZeroGradAndRecycle(); else optD.ZeroGrad(setToNone: false);
             lossD.Backward();
             peak = Math.Max(peak, StoragePool.Bytes);
             Churn(ConvSizes);
@@ -141,7 +143,7 @@ public class StorageRecyclingTests
             {
                 var lossG = F.Softplus(-d.Forward(g.Forward(Tensor.Randn([Batch, Latent], gen)))).Mean(); // -log(sigmoid(D(G(z))))
                 Churn(ConvSizes);
-                optG.ZeroGrad(setToNone: false);
+                if (recycleGrads) optG.ZeroGradAndRecycle(); else optG.ZeroGrad(setToNone: false);
                 lossG.Backward();
                 peak = Math.Max(peak, StoragePool.Bytes);
                 Churn(ConvSizes);
@@ -161,6 +163,39 @@ public class StorageRecyclingTests
         Assert.True(on.poolPeak > 0, "the pool was never used, so the test proves nothing");
         AssertBitIdentical(off.G, on.G, "generator state");
         AssertBitIdentical(off.D, on.D, "discriminator state");
+    }
+
+    [Fact]
+    public void DcganTraining_ZeroGradAndRecycle_WeightsBitIdenticalToZeroingInPlace()
+    {
+        // The trainer's phases drop their gradients into the pool; the next backward's weight gradients
+        // come back in those buffers. Against zeroing in place with the pool off, nothing may change.
+        var zeroed = WithPool(false, () => TrainThreeSteps(recycleGrads: false));
+        var recycled = WithPool(true, () => TrainThreeSteps(recycleGrads: true));
+        Assert.True(recycled.poolPeak > 0, "the pool was never used, so the test proves nothing");
+        AssertBitIdentical(zeroed.G, recycled.G, "generator state");
+        AssertBitIdentical(zeroed.D, recycled.D, "discriminator state");
+    }
+
+    [Fact]
+    public void ZeroGradAndRecycle_GradientsGoToThePool_AndAreNull()
+    {
+        WithPool(true, () =>
+        {
+            var gen = new Generator(3);
+            var net = new Linear(512, 256, generator: gen);             // weight: 128K floats, pooled
+            var opt = new Adam(net.Parameters(), lr: 1e-3);
+            net.Forward(Tensor.Randn([4, 512], gen)).Sum().Backward();
+            var weightGrad = net.Weight.Grad!.Storage;
+            long before = StoragePool.Bytes;
+            opt.ZeroGradAndRecycle();
+            Assert.Null(net.Weight.Grad);
+            Assert.Null(net.Bias!.Grad);
+            Assert.Equal(before + weightGrad.LongLength * sizeof(float), StoragePool.Bytes); // the bias is too small to pool
+            net.Forward(Tensor.Randn([4, 512], gen)).Sum().Backward();
+            Assert.Same(weightGrad, net.Weight.Grad!.Storage);          // the next gradient reuses the buffer
+            return 0;
+        });
     }
 
     // ---- 2. user references -------------------------------------------------------------------

@@ -63,7 +63,7 @@ public sealed class DiscriminatorPhase(int k, bool mixedBatch) : Phase
 
             var loss = ctx.Loss.Discriminator(realLogits, fakeLogits, ctx.Labels, ctx.LabelNoise);
             Monitors.CheckFinite("discriminator loss", loss.Item(), ctx.Step);
-            ctx.OptimizerD.ZeroGrad(setToNone: false); // gradients stay allocated: backward adds into them in place
+            ctx.OptimizerD.ZeroGradAndRecycle(); // the phases own the gradients: their buffers are reused
             loss.Backward();
             ctx.OptimizerD.Step();
 
@@ -96,7 +96,7 @@ public sealed class GeneratorPhase : Phase
             var logits = d.Forward(fake);
             var loss = ctx.Loss.Generator(logits);
             Monitors.CheckFinite("generator loss", loss.Item(), ctx.Step);
-            ctx.OptimizerG.ZeroGrad(setToNone: false);
+            ctx.OptimizerG.ZeroGradAndRecycle();
             loss.Backward();
             ctx.OptimizerG.Step();
             ctx.Stats.Add("loss_g", loss.Item());

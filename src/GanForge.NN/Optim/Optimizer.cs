@@ -89,6 +89,24 @@ public abstract class Optimizer
             }
     }
 
+    /// <summary>
+    /// Sets every gradient to null and gives its buffer back to the engine's pool, so the next backward
+    /// writes the new gradients into recycled memory: no zeroing pass and no accumulation pass, and no
+    /// allocation. Only for a training loop that owns its gradients: a reference to an old .Grad kept
+    /// anywhere else would see its values overwritten. The trainer's phases call this; user code should
+    /// call <see cref="ZeroGrad"/>.
+    /// </summary>
+    public void ZeroGradAndRecycle()
+    {
+        foreach (var g in _groups)
+            foreach (var p in g.Params)
+            {
+                if (p.Grad == null) continue;
+                if (p.Grad.GradFn == null && !p.Grad.RequiresGrad) StoragePool.Return(p.Grad.Storage);
+                p.Grad = null;
+            }
+    }
+
     /// <summary>Performs one update of every parameter that has a gradient.</summary>
     public void Step()
     {
