@@ -60,10 +60,8 @@ internal sealed class LinearFunction : Function
         }
         if (needBias)
         {
-            db = new Tensor(outF);
-            var acc = db.Data;
-            var gd = g.Data;
-            for (int r = 0; r < rows; r++) System.Numerics.Tensors.TensorPrimitives.Add(acc, gd.Slice(r * outF, outF), acc);
+            db = Tensor.Uninitialized([outF]);
+            Reduce.Sum(g.Data, [rows, outF], [0], db.Data);
         }
         return _hasBias ? [dx, dw, db] : [dx, dw];
     }
