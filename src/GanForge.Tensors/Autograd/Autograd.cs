@@ -59,7 +59,7 @@ public static class Autograd
     /// A gradient on its way through the graph. Owned means no other tensor shares its storage (a
     /// fresh kernel result, not the user's gradient, not a pass-through of another gradient), so the
     /// engine may add into it in place or hand it to a leaf as its .Grad without a copy, as PyTorch's
-    /// AccumulateGrad steals a gradient nobody else references.
+    /// AccumulateGrad steals a gradient nobody else references. Never owned while a graph is built.
     /// </summary>
     record struct Flowing(Tensor Grad, bool Owned);
 
@@ -120,7 +120,7 @@ public static class Autograd
                 Accumulate(grads, inputs[i], gi, !createGraph && IsExclusive(gi, flowing, inputGrads, i), createGraph);
             }
             // The node has consumed its gradient; unless it passed it on (a view or the tensor itself), it is dead.
-            if (flowing.Owned && !createGraph && !SharesStorage(g, inputGrads)) StoragePool.Return(g.Storage);
+            if (flowing.Owned && !SharesStorage(g, inputGrads)) StoragePool.Return(g.Storage);
             if (!retainGraph)
             {
                 fn.Released = true;
@@ -155,14 +155,9 @@ public static class Autograd
     static void Accumulate(Dictionary<Tensor, Flowing> grads, Tensor t, Tensor g, bool owned, bool createGraph)
     {
         if (!grads.TryGetValue(t, out var prev)) { grads[t] = new Flowing(g, owned); return; }
-        if (!createGraph && prev.Owned)
-        {
-            System.Numerics.Tensors.TensorPrimitives.Add(prev.Grad.Data, g.Data, prev.Grad.Data);
-            if (owned) StoragePool.Return(g.Storage);
-            return;
-        }
-        grads[t] = new Flowing(prev.Grad + g, Owned: !createGraph);
-        if (owned && !createGraph) StoragePool.Return(g.Storage);
+        if (prev.Owned) System.Numerics.Tensors.TensorPrimitives.Add(prev.Grad.Data, g.Data, prev.Grad.Data);
+        else grads[t] = new Flowing(prev.Grad + g, Owned: !createGraph);
+        if (owned) StoragePool.Return(g.Storage);
     }
 
     /// <summary>
