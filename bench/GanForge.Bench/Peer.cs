@@ -14,17 +14,10 @@ static class Peer
         var best = new Dictionary<string, double>();
         foreach (int threads in new[] { 1, 2 })
         {
-            var psi = new ProcessStartInfo("/usr/bin/python3",
-                $"\"{opts.Peer}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --workloads {string.Join(",", opts.Workloads)}")
-            { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = Process.Start(psi)!;
-            string output = p.StandardOutput.ReadToEnd();
-            string err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0) { Console.Error.WriteLine($"compare: peer failed ({p.ExitCode}): {err.Trim()}"); return ratios; }
-            foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            var lines = RunPython($"\"{opts.Peer}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --workloads {string.Join(",", opts.Workloads)}");
+            if (lines == null) return ratios;
+            foreach (var line in lines)
             {
-                Console.WriteLine("peer " + line);
                 var doc = JsonDocument.Parse(line).RootElement;
                 string w = doc.GetProperty("workload").GetString()!;
                 double ips = doc.GetProperty("images_per_s").GetDouble();
@@ -52,15 +45,23 @@ static class Peer
         var script = Path.Combine(AppContext.BaseDirectory, "peer_generate.py");
         if (!File.Exists(script)) { Console.Error.WriteLine($"compare: {script} not found"); return; }
         foreach (int threads in new[] { 1, 2 })
-        {
-            var psi = new ProcessStartInfo("/usr/bin/python3",
-                $"\"{script}\" --peer \"{opts.Peer}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --mode generate")
-            { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = Process.Start(psi)!;
-            string output = p.StandardOutput.ReadToEnd();
-            p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries)) Console.WriteLine("peer " + line);
-        }
+            if (RunPython($"\"{script}\" --peer \"{opts.Peer}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --mode generate") == null) return;
+    }
+
+    /// <summary>
+    /// Runs Debian's python3 (the one with torch) on <paramref name="arguments"/>, echoes each JSON line it
+    /// prints as "peer ..." and returns them; null, with the error on stderr, when it fails.
+    /// </summary>
+    static string[]? RunPython(string arguments)
+    {
+        var psi = new ProcessStartInfo("/usr/bin/python3", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) { Console.Error.WriteLine($"compare: python3 {arguments} failed ({p.ExitCode}): {stderr.Result.Trim()}"); return null; }
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var line in lines) Console.WriteLine("peer " + line);
+        return lines;
     }
 }
