@@ -74,6 +74,13 @@ public class EvaluationTests(BuiltinEvaluatorFixture fixture, ITestOutputHelper 
         Assert.True(json.RootElement.GetProperty("summary").GetProperty("fid").GetProperty("floor").GetDouble() >= 0);
     }
 
+    /// <summary>Same shape, and every pixel within 1e-5 (the files are 8-bit; these images are 8-bit Fashion-MNIST, so only rounding differs).</summary>
+    static void AssertSameImages(Tensor expected, Tensor actual)
+    {
+        Assert.Equal(expected.Shape, actual.Shape);
+        for (int i = 0; i < expected.Numel; i++) Assert.Equal(expected.Data[i], actual.Data[i], 1e-5);
+    }
+
     [Fact]
     public void ImagesOption_IdxFileRoundTrip_GivesTheSameImagesAndScores()
     {
@@ -83,8 +90,7 @@ public class EvaluationTests(BuiltinEvaluatorFixture fixture, ITestOutputHelper 
             var images = Rows(3000, 300);
             Idx.WriteImages(path, images);
             var loaded = ImageSets.Load(path);
-            Assert.Equal(images.Shape, loaded.Shape);
-            for (int i = 0; i < images.Numel; i++) Assert.Equal(images.Data[i], loaded.Data[i], 1e-5);
+            AssertSameImages(images, loaded);
             var suite = SmallSuite(1000);
             var options = new EvaluationOptions { Metrics = ["fid", "class_histogram"], Floor = false };
             double direct = suite.Evaluate(images, options).Scores.Single(s => s.Name == "fid").Value;
@@ -103,8 +109,7 @@ public class EvaluationTests(BuiltinEvaluatorFixture fixture, ITestOutputHelper 
             var images = Rows(100, 12);
             Outputs.WriteImages(images, folder);
             var loaded = ImageSets.Load(folder);
-            Assert.Equal(images.Shape, loaded.Shape);
-            for (int i = 0; i < images.Numel; i++) Assert.Equal(images.Data[i], loaded.Data[i], 1e-5);
+            AssertSameImages(images, loaded);
         }
         finally { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
     }
