@@ -11,6 +11,7 @@ public static class CliApp
     public static RootCommand Build() => new("GanForge: train, evaluate and use Generative Adversarial Networks in .NET")
     {
         TrainCommand.Create(),
+        ModelsCommand.Create(),
         SampleCommands.Sample(),
         SampleCommands.Interpolate(),
         SampleCommands.Info(),

@@ -80,9 +80,11 @@ static class SampleCommands
             table.AddRow("latent dim", state.LatentDim.ToString());
             table.AddRow("epochs done", state.Epoch.ToString());
             table.AddRow("generator steps", state.Step.ToString());
-            table.AddRow("EMA", state.HasEma ? "yes" : "no");
+            table.AddRow("networks", string.Join(", ", state.Networks));
+            table.AddRow("EMA", state.EmaNetworks.Length > 0 || state.HasEmaOf("generator") ? string.Join(", ", state.EmaNetworks.DefaultIfEmpty("generator")) : "no");
             table.AddRow("saved (UTC)", state.SavedUtc.ToString("u"));
-            foreach (var part in new[] { "generator.", "discriminator.", "generator_ema.", "optimizer_g.", "optimizer_d." })
+            var parts = tensors.Keys.Where(k => k.Contains('.')).Select(k => k[..(k.IndexOf('.') + 1)]).Distinct();
+            foreach (var part in parts)
             {
                 var p = Checkpoint.Part(tensors, part);
                 if (p.Count > 0)

@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using GanForge.Gan;
+using GanForge.Gan.Losses;
+using GanForge.Gan.Zoo;
 using GanForge.Gan.Training;
 using GanForge.Metrics.Evaluation;
 using GanForge.Metrics.Report;
@@ -12,22 +15,31 @@ static class TrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Model: gan (MLP, Goodfellow et al.) or dcgan (default)" };
+        var model = new Option<string?>("--model")
+        {
+            Description = "Model (default dcgan; `ganforge models` describes each): " + string.Join(", ", ModelZoo.Names),
+        };
+        model.AcceptOnlyFromAmong([.. ModelZoo.Names]);
         var data = new Option<string?>("--data") { Description = "embedded (default: the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's dataset-fashion-mnist), or a path: IDX folder/file, PNG folder, CIFAR-10 folder" };
         var split = new Option<string?>("--split") { Description = "Fashion-MNIST split to train on: train (default) or test" };
         var epochs = new Option<int?>("--epochs") { Description = "Passes over the data (default 5)" };
         var batch = new Option<int?>("--batch-size") { Description = "Images per batch, m of Algorithm 1 (default 128)" };
-        var lr = new Option<float?>("--lr") { Description = "Learning rate (default: Adam 2e-4, SGD 0.01)" };
+        var lr = new Option<float?>("--lr") { Description = "Learning rate of every optimizer group (default: the model's, e.g. DCGAN's Adam 2e-4)" };
         var seed = new Option<ulong?>("--seed") { Description = "Seed for initialisation, data order and noise (default 1)" };
         var outDir = new Option<string?>("--out") { Description = "Output folder (default runs/default)" };
-        var k = new Option<int?>("--k") { Description = "Discriminator steps per generator step (default 1)" };
-        var loss = new Option<string?>("--loss") { Description = "minimax or non-saturating (default)" };
-        var optimizer = new Option<string?>("--optimizer") { Description = "adam (default, betas 0.5/0.999) or sgd (momentum 0.5)" };
+        var k = new Option<int?>("--k") { Description = "Discriminator (critic) steps per generator step (default: the model's, 1 for DCGAN, 5 for WGAN)" };
+        var loss = new Option<string?>("--loss") { Description = $"Adversarial loss: {string.Join(", ", GanLoss.Names)} (default: the model's)" };
+        var optimizer = new Option<string?>("--optimizer") { Description = "adam, sgd or rmsprop for every group (default: the model's)" };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "A model option or optimizer setting, KEY=VALUE, repeatable: --set r1=10 --set mbstd=4 --set d.lr=4e-4 (`ganforge models --model NAME` lists the options)",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var smoothing = new Option<float?>("--label-smoothing") { Description = "One-sided label smoothing: real target 1-s (e.g. 0.1)" };
         var flip = new Option<float?>("--label-flip") { Description = "Probability of flipping a discriminator label" };
         var dBatch = new Option<string?>("--d-batch") { Description = "mixed (one half-real/half-fake batch, Algorithm 1) or separate (default)" };
         var pretrain = new Option<int?>("--pretrain-ae") { Description = "Epochs of autoencoder pre-training of the generator (default 0)" };
-        var size = new Option<int?>("--image-size") { Description = "Resize images to 28, 32 or 64" };
+        var size = new Option<int?>("--image-size") { Description = "Resize images to this size (the model says which it supports: 28, 32, 64, ... for DCGAN)" };
         var ema = new Option<float?>("--ema") { Description = "EMA decay of generator weights, e.g. 0.999 (default off)" };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many generator steps" };
         var limit = new Option<int?>("--limit") { Description = "Use only the first N training images" };
@@ -41,7 +53,7 @@ static class TrainCommand
         var cmd = new Command("train", "Train a GAN; writes config.yaml, metrics.jsonl, sample grids and checkpoints into --out")
         {
             model, data, split, epochs, batch, lr, seed, outDir, k, loss, optimizer, smoothing, flip, dBatch,
-            pretrain, size, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, threads, resume, config,
+            pretrain, size, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, threads, resume, config, set,
         };
         cmd.SetAction(r => Errors.Guard(() =>
         {
@@ -61,6 +73,7 @@ static class TrainCommand
             SetV(maxSteps, v => c.MaxSteps = v); SetV(limit, v => c.Limit = v); SetV(logEvery, v => c.LogEvery = v);
             SetV(threads, v => c.Threads = v);
             SetV(evalEvery, v => c.EvalEvery = v); SetV(evalSamples, v => c.EvalSamples = v);
+            foreach (var assignment in r.GetValue(set) ?? []) c.Set(assignment);
             return Train(c, isResume);
         }));
         return cmd;
@@ -70,14 +83,18 @@ static class TrainCommand
         ? File.ReadAllText(file)
         : throw new FileNotFoundException($"--config: '{file}' not found");
 
-    static int Train(TrainConfig config, bool resume)
+    static int Train(TrainConfig userConfig, bool resume)
     {
-        var trainer = TrainingSetup.Create(config, resume);
+        var trainer = TrainingSetup.Create(userConfig, resume);
+        var config = trainer.Config;
         var console = AnsiConsole.Console;
         if (config.EvalEvery > 0) trainer.Evaluation = TrainingEvaluation.FashionMnist(config.EvalSamples, config.Seed);
         console.MarkupLine($"[bold]GanForge[/] training [green]{config.Model}[/] on {Markup.Escape(config.Data)} " +
                            $"({trainer.Model.ImageShape[0]}x{trainer.Model.ImageShape[1]}x{trainer.Model.ImageShape[2]}), " +
                            $"{config.Epochs} epochs, batch {config.BatchSize}, {Markup.Escape(TrainingSetup.EngineDescription)}");
+        console.MarkupLine($"[grey]loss {config.Loss}, k {config.K}, " +
+                           Markup.Escape(string.Join(", ", config.Optimizers.Select(o => $"{o.Key}: {o.Value}"))) +
+                           (config.ModelOptions.Count > 0 ? Markup.Escape(", options " + string.Join(" ", config.ModelOptions.Select(o => $"{o.Key}={o.Value}"))) : "") + "[/]");
         console.MarkupLine(resume
             ? $"Resuming [blue]{Markup.Escape(Path.GetFullPath(config.Out))}[/] at generator step {trainer.Step}"
             : $"Writing to [blue]{Markup.Escape(Path.GetFullPath(config.Out))}[/]");
@@ -108,10 +125,14 @@ static class TrainCommand
         return 0;
     }
 
+    /// <summary>One console line: every logged statistic the registry knows, in its order and with its label.</summary>
     static string Describe(TrainProgress p)
     {
-        double S(string k) => p.Stats.TryGetValue(k, out var v) ? v : double.NaN;
-        return $"epoch {Math.Min(p.Epoch + 1, p.Epochs)}/{p.Epochs} step {p.Step}/{p.TotalSteps} | loss D {S("loss_d"):F3} G {S("loss_g"):F3} | " +
-               $"D(x) {S("d_real"):F2} D(G(z)) {S("d_fake"):F2} | acc real {S("acc_real"):P0} fake {S("acc_fake"):P0} | {p.ImagesPerSecond:F0} img/s";
+        var parts = new List<string> { $"epoch {Math.Min(p.Epoch + 1, p.Epochs)}/{p.Epochs} step {p.Step}/{p.TotalSteps}" };
+        foreach (var stat in Stats.All)
+            if (stat != Stats.ImagesPerSecond && p.Stats.TryGetValue(stat.Name, out var v))
+                parts.Add($"{stat.Label} {(stat.Percent ? v.ToString("P0", CultureInfo.InvariantCulture) : v.ToString("F3", CultureInfo.InvariantCulture))}");
+        parts.Add($"{p.ImagesPerSecond:F0} img/s");
+        return string.Join(" | ", parts);
     }
 }

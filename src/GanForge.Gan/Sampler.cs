@@ -24,9 +24,10 @@ public sealed class Sampler
         var path = Checkpoint.Locate(checkpoint);
         var (tensors, state) = Checkpoint.Read(path);
         var config = state.Config;
-        var model = ModelZoo.Create(state.Model, new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, config.Seed));
+        var model = ModelZoo.Create(state.Model, new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, config.Seed,
+            TrainingSetup.Options(config)));
         var g = model.Generator;
-        string prefix = useEma && state.HasEma ? "generator_ema." : "generator.";
+        string prefix = useEma && state.HasEmaOf(GanModel.GeneratorName) ? GanModel.GeneratorName + "_ema." : GanModel.GeneratorName + ".";
         Checkpoint.LoadInto(g, tensors, prefix, path, state.Model);
         g.Eval();
         return new Sampler(model, g, state, path);

@@ -45,25 +45,41 @@ public static class TrainingSetup
         return new ImageFolderDataset(data);
     }
 
-    /// <summary>Creates the trainer for <paramref name="config"/>; with <paramref name="resume"/>, restores its checkpoint.</summary>
+    /// <summary>
+    /// Creates the trainer for <paramref name="config"/>: resolves it against its variant (every blank
+    /// filled in), loads the data, builds the networks and the game; with <paramref name="resume"/>,
+    /// restores its checkpoint.
+    /// </summary>
     public static Trainer Create(TrainConfig config, bool resume)
     {
         config.Validate();
-        if (config.Threads > 0) Threading.Threads = config.Threads;
-        PrepareOutput(config.Out, resume);
+        var resolved = config.Resolve();
+        if (resolved.Threads > 0) Threading.Threads = resolved.Threads;
+        PrepareOutput(resolved.Out, resume);
 
-        var dataset = LoadDataset(config.Data, config.Split);
-        if (config.Limit > 0 && dataset is TensorDataset td) dataset = td.Take(config.Limit);
+        var dataset = LoadDataset(resolved.Data, resolved.Split);
+        if (resolved.Limit > 0 && dataset is TensorDataset td) dataset = td.Take(resolved.Limit);
         var (image, _) = dataset.Get(0);
-        int channels = image.Size(0), size = config.ImageSize > 0 ? config.ImageSize : image.Size(1);
-        if (image.Size(1) != image.Size(2) && config.ImageSize == 0)
-            throw new ArgumentException($"Images of {config.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to train on square images");
+        int channels = image.Size(0), size = resolved.ImageSize > 0 ? resolved.ImageSize : image.Size(1);
+        if (image.Size(1) != image.Size(2) && resolved.ImageSize == 0)
+            throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to train on square images");
+        resolved.ImageSize = size;
 
-        var model = ModelZoo.Create(config.Model, new ModelSpec(channels, size, config.LatentDim, config.Seed));
-        var source = new LoaderBatchSource(dataset, config, size);
-        var trainer = new Trainer(config, model, source);
-        if (resume) trainer.Resume(config.Out);
+        var model = ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
+        var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size));
+        if (resume) trainer.Resume(resolved.Out);
         return trainer;
+    }
+
+    /// <summary>The game the variant of a resolved configuration plays with <paramref name="model"/>.</summary>
+    public static Game CreateGame(TrainConfig resolved, GanModel model) =>
+        ModelZoo.Get(resolved.Model).CreateGame(model, resolved, Options(resolved));
+
+    /// <summary>The variant's options of a configuration, resolved against its declarations.</summary>
+    public static ModelOptions Options(TrainConfig config)
+    {
+        var variant = ModelZoo.Get(config.Model);
+        return ModelOptions.Resolve(variant.Name, variant.Options, config.ModelOptions);
     }
 
     /// <summary>Refuses to overwrite an earlier run, and checks that the folder can be written.</summary>
@@ -108,7 +124,13 @@ public static class TrainingSetup
 
         public int BatchesPerEpoch => _loader.BatchesPerEpoch;
         public (int Epoch, int Batch) Position => (_loader.Position.Epoch, _loader.Position.Batch);
-        public Tensor Next() => _loader.Next().Images;
+        public GanBatch Next()
+        {
+            var batch = _loader.Next();
+            var labels = new int[batch.Labels.Numel];
+            for (int i = 0; i < labels.Length; i++) labels[i] = (int)batch.Labels.Data[i];
+            return new GanBatch(batch.Images, labels);
+        }
         public void Seek(int epoch, int batch) => _loader.Seek(new DataLoaderPosition(epoch, batch));
     }
 }

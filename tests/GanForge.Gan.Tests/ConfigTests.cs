@@ -8,6 +8,7 @@ public class ConfigTests
     [InlineData("Model", "stylegan9", "Unknown model 'stylegan9'")]
     [InlineData("Loss", "hinge2", "Unknown loss 'hinge2'")]
     [InlineData("Optimizer", "lion", "Unknown optimizer 'lion'")]
+    [InlineData("DBatch", "halves", "Unknown --d-batch 'halves'")]
     public void Validate_UnknownName_SaysWhatIsKnown(string property, string value, string expected)
     {
         var c = new TrainConfig();
@@ -27,10 +28,13 @@ public class ConfigTests
     }
 
     [Fact]
-    public void ResolvedLr_DependsOnTheOptimizer()
+    public void Resolve_Lr_DependsOnTheOptimizerAndTheModel()
     {
-        Assert.Equal(2e-4f, new TrainConfig().ResolvedLr);
-        Assert.Equal(0.01f, new TrainConfig { Optimizer = "sgd" }.ResolvedLr);
-        Assert.Equal(0.2f, new TrainConfig { Optimizer = "sgd", Lr = 0.2f }.ResolvedLr);
+        static float? Lr(TrainConfig c, string group = "g") => c.Resolve().Optimizers[group].Lr;
+        Assert.Equal(2e-4f, Lr(new TrainConfig()));
+        Assert.Equal(0.01f, Lr(new TrainConfig { Optimizer = "sgd" }));
+        Assert.Equal(0.2f, Lr(new TrainConfig { Optimizer = "sgd", Lr = 0.2f }));
+        Assert.Equal(5e-5f, Lr(new TrainConfig { Model = "wgan" }, "d"));
+        Assert.Equal(1e-4f, Lr(new TrainConfig { Model = "wgan-gp" }));
     }
 }

@@ -1,4 +1,5 @@
 using GanForge.Gan.Training;
+using GanForge.Gan.Zoo;
 
 namespace GanForge.Gan.Tests;
 
@@ -15,6 +16,13 @@ static class TestRuns
     };
 
     public static float[] Flatten(IEnumerable<Tensor> tensors) => tensors.SelectMany(t => t.ToArray()).ToArray();
+
+    /// <summary>A trainer for <paramref name="model"/> over <paramref name="data"/> with the settings of <paramref name="config"/> (resolved here).</summary>
+    public static Trainer Trainer(TrainConfig config, GanModel model, IBatchSource data)
+    {
+        var resolved = config.Resolve();
+        return new Trainer(resolved, TrainingSetup.CreateGame(resolved, model), data);
+    }
 }
 
 /// <summary>A batch source over fixed batches that can be told to go bad (NaN) after some batches.</summary>
@@ -25,10 +33,10 @@ sealed class ScriptedBatches(Tensor batch, int batchesPerEpoch, int poisonAfter 
     public (int Epoch, int Batch) Position => (_taken / batchesPerEpoch, _taken % batchesPerEpoch);
     public int Taken => _taken;
 
-    public Tensor Next()
+    public GanBatch Next()
     {
         _taken++;
-        return _taken > poisonAfter ? Tensor.Full(batch.Shape, float.NaN) : batch;
+        return new GanBatch(_taken > poisonAfter ? Tensor.Full(batch.Shape, float.NaN) : batch);
     }
 
     public void Seek(int epoch, int b) => _taken = epoch * batchesPerEpoch + b;

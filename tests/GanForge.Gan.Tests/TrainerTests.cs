@@ -101,9 +101,10 @@ public class TrainerTests
         config.BatchSize = 8;
         var model = ModelZoo.Create("gan", new ModelSpec(1, 28, 100, 3));
         var data = new ScriptedBatches(Tensor.Uniform([8, 1, 28, 28], -1, 1, new Generator(1)), batchesPerEpoch: 2, poisonAfter: 5);
-        var trainer = new Trainer(config, model, data);
+        var trainer = TestRuns.Trainer(config, model, data);
         var e = Assert.Throws<TrainingDivergedException>(() => trainer.Run());
         Assert.Contains("step 5", e.Message);
+        Assert.Contains("D loss", e.Message);
         var (_, state) = Checkpoint.Read(dir);
         Assert.Equal(2, state.Epoch);                 // written after epoch 2 (steps 1-4), untouched by the failure
         Assert.Equal(4, state.Step);

@@ -15,7 +15,8 @@ public sealed class AutoencoderPretrainer(GanModel model, IBatchSource data, Tra
 
     public void Run()
     {
-        var encoder = model.CreateEncoder();
+        var encoder = model.CreateEncoder?.Invoke()
+            ?? throw new InvalidOperationException($"--pretrain-ae: model '{model.Name}' has no encoder for autoencoder pre-training");
         var parameters = encoder.Parameters().Concat(model.Generator.Parameters()).ToList();
         var optimizer = new Adam(parameters, 1e-3f);
         int start = data.Position.Epoch;
@@ -25,7 +26,7 @@ public sealed class AutoencoderPretrainer(GanModel model, IBatchSource data, Tra
             double sum = 0;
             for (int b = 0; b < data.BatchesPerEpoch; b++)
             {
-                var x = data.Next();
+                var x = data.Next().Images;
                 var reconstruction = model.Generator.Forward(encoder.Forward(x));
                 var loss = (reconstruction - x).Square().Mean();                  // ||G(E(x)) - x||²
                 Monitors.CheckFinite("autoencoder loss", loss.Item(), b);

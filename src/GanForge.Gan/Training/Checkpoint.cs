@@ -10,7 +10,7 @@ namespace GanForge.Gan.Training;
 /// <summary>Where a run stands: enough, with the tensors, to continue as if it had never stopped.</summary>
 public sealed class CheckpointState
 {
-    public int FormatVersion { get; set; } = 1;
+    public int FormatVersion { get; set; } = 2;
     public string Model { get; set; } = "";
     public string ConfigYaml { get; set; } = "";
     public long Step { get; set; }
@@ -20,22 +20,37 @@ public sealed class CheckpointState
     public int DataBatch { get; set; }
     public ulong[] NoiseRng { get; set; } = [];
     public ulong[] LabelRng { get; set; } = [];
-    public bool HasEma { get; set; }
-    public string OptimizerG { get; set; } = "";
-    public string OptimizerD { get; set; } = "";
+    /// <summary>The networks saved, by name (tensors under "NAME.").</summary>
+    public string[] Networks { get; set; } = [];
+    /// <summary>The networks whose EMA is saved (tensors under "NAME_ema.").</summary>
+    public string[] EmaNetworks { get; set; } = [];
+    /// <summary>Each optimizer group's state (its tensors are under "optimizer_GROUP.").</summary>
+    public Dictionary<string, string> Optimizers { get; set; } = [];
     public int[] ImageShape { get; set; } = [];
     public int LatentDim { get; set; }
     public DateTime SavedUtc { get; set; }
 
+    /// <summary>Format 1 (one generator and one discriminator): the EMA flag and the two optimizers' states.</summary>
+    [JsonInclude, JsonPropertyName("HasEma")] internal bool LegacyHasEma { get; set; }
+    [JsonInclude, JsonPropertyName("OptimizerG")] internal string? LegacyOptimizerG { get; set; }
+    [JsonInclude, JsonPropertyName("OptimizerD")] internal string? LegacyOptimizerD { get; set; }
+
     [JsonIgnore] public TrainConfig Config => TrainConfig.FromYaml(ConfigYaml, "checkpoint config");
+
+    /// <summary>True when the EMA of <paramref name="network"/> was saved.</summary>
+    public bool HasEmaOf(string network) => EmaNetworks.Contains(network) || (LegacyHasEma && network == GanModel.GeneratorName);
+
+    /// <summary>The saved state of an optimizer group ("" when none was saved).</summary>
+    public string OptimizerJson(string group) => Optimizers.TryGetValue(group, out var json) ? json
+        : group switch { "g" => LegacyOptimizerG ?? "", "d" => LegacyOptimizerD ?? "", _ => "" };
 }
 
 /// <summary>
-/// Training checkpoints: one safetensors file holding G, D, the EMA, both optimizers and the fixed
-/// sampling noise (tensors prefixed generator., discriminator., generator_ema., optimizer_g.,
-/// optimizer_d.), with the run's state as JSON metadata; written atomically. Beside it,
-/// checkpoint.json (the state, for people) and generator.safetensors (G alone with PyTorch
-/// state_dict names, loadable into the equivalent nn.Sequential).
+/// Training checkpoints: one safetensors file holding every network, every EMA, every optimizer and the
+/// fixed sampling noise, by name (tensors prefixed NAME., NAME_ema., optimizer_GROUP.; for the classic
+/// games generator., discriminator., generator_ema., optimizer_g., optimizer_d.), with the run's state
+/// as JSON metadata; written atomically. Beside it, checkpoint.json (the state, for people) and
+/// generator.safetensors (G alone with PyTorch state_dict names, loadable into the equivalent nn.Sequential).
 /// </summary>
 public static class Checkpoint
 {
@@ -43,21 +58,23 @@ public static class Checkpoint
     const string MetaKey = "ganforge";
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    public static void Save(string dir, GanModel model, Module? ema, Optimizer optG, Optimizer optD, Tensor fixedNoise, CheckpointState state)
+    public static void Save(string dir, GanModel model, IReadOnlyDictionary<string, Module> emas,
+        IReadOnlyDictionary<string, Optimizer> optimizers, Tensor fixedNoise, CheckpointState state)
     {
         state.SavedUtc = DateTime.UtcNow;
-        state.HasEma = ema != null;
+        state.Networks = [.. model.Networks.Select(n => n.Key)];
+        state.EmaNetworks = [.. emas.Keys];
         var tensors = new List<KeyValuePair<string, Tensor>>();
         void Add(string prefix, IEnumerable<KeyValuePair<string, Tensor>> items) =>
             tensors.AddRange(items.Select(kv => new KeyValuePair<string, Tensor>(prefix + kv.Key, kv.Value)));
-        Add("generator.", model.Generator.StateDict());
-        Add("discriminator.", model.Discriminator.StateDict());
-        if (ema != null) Add("generator_ema.", ema.StateDict());
-        var (gTensors, gMeta) = OptimizerState.Export(optG);
-        var (dTensors, dMeta) = OptimizerState.Export(optD);
-        Add("optimizer_g.", gTensors);
-        Add("optimizer_d.", dTensors);
-        state.OptimizerG = gMeta; state.OptimizerD = dMeta;
+        foreach (var (name, network) in model.Networks) Add(name + ".", network.StateDict());
+        foreach (var (name, ema) in emas) Add(name + "_ema.", ema.StateDict());
+        foreach (var (group, optimizer) in optimizers)
+        {
+            var (groupTensors, json) = OptimizerState.Export(optimizer);
+            Add($"optimizer_{group}.", groupTensors);
+            state.Optimizers[group] = json;
+        }
         tensors.Add(new("fixed_noise", fixedNoise));
 
         var int64 = tensors.Where(t => t.Key.EndsWith("num_batches_tracked")).Select(t => t.Key).ToHashSet();

@@ -9,16 +9,21 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 /// <summary>
 /// Watches training for the classic failures: mode collapse (a batch of samples nearly identical
 /// compared with a batch of real images), a discriminator that wins outright (accuracy pinned near
-/// 100%, so G gets no signal), a diverging loss, and NaN/Inf.
+/// 100%, so G gets no signal), a diverging loss, and NaN/Inf. For a critic (Wasserstein, hinge) there
+/// is no accuracy and the losses have no fixed scale: divergence is an exploding Wasserstein estimate.
 /// </summary>
-public sealed class Monitors
+public sealed class Monitors(Losses.GanLoss? loss = null)
 {
+    readonly bool _critic = loss?.IsCritic ?? false;
+
     /// <summary>Diversity of fakes relative to reals below which collapse is reported.</summary>
     public double CollapseRatio { get; init; } = 0.2;
     /// <summary>Consecutive logging windows with D accuracy ≥ 99% before non-convergence is reported.</summary>
     public int PinnedWindows { get; init; } = 4;
     /// <summary>Generator loss above which (over a window) divergence is reported.</summary>
     public double DivergedLoss { get; init; } = 15;
+    /// <summary>For a critic: |Wasserstein estimate| above which divergence is reported.</summary>
+    public double DivergedEstimate { get; init; } = 1000;
 
     /// <summary>Generator steps before collapse is judged: an untrained generator's samples all look alike.</summary>
     public long CollapseWarmupSteps { get; init; } = 200;
@@ -38,7 +43,7 @@ public sealed class Monitors
     /// <summary>Checks a window of statistics; returns the warnings that newly apply.</summary>
     public IEnumerable<TrainingWarning> Check(long step, IReadOnlyDictionary<string, double> stats)
     {
-        if (stats.TryGetValue("acc_real", out var ar) && stats.TryGetValue("acc_fake", out var af))
+        if (stats.TryGetValue(Stats.AccReal.Name, out var ar) && stats.TryGetValue(Stats.AccFake.Name, out var af))
         {
             _pinned = ar >= 0.99 && af >= 0.99 ? _pinned + 1 : 0;
             if (_pinned >= PinnedWindows && Raise("not-converging"))
@@ -46,9 +51,11 @@ public sealed class Monitors
                     $"discriminator accuracy has been ≥99% for {_pinned} logging windows: it wins outright and the generator gets little signal (try --loss non-saturating, label smoothing, or a lower D learning rate)");
             else if (_pinned == 0) _active.Remove("not-converging");
         }
-        if (stats.TryGetValue("loss_g", out var lg) && lg > DivergedLoss && Raise("diverging"))
+        if (!_critic && stats.TryGetValue(Stats.LossG.Name, out var lg) && lg > DivergedLoss && Raise("diverging"))
             yield return new(step, "diverging", $"generator loss {lg:F2} is above {DivergedLoss}: training may be diverging");
-        if (stats.TryGetValue("diversity", out var div) && step > CollapseWarmupSteps)
+        if (_critic && stats.TryGetValue(Stats.Wasserstein.Name, out var w) && Math.Abs(w) > DivergedEstimate && Raise("diverging"))
+            yield return new(step, "diverging", $"the critic's Wasserstein estimate {w:G4} is beyond ±{DivergedEstimate}: the critic is not kept Lipschitz (raise the penalty or lower the learning rate)");
+        if (stats.TryGetValue(Stats.Diversity.Name, out var div) && step > CollapseWarmupSteps)
         {
             _collapsed = div < CollapseRatio ? _collapsed + 1 : 0;
             if (_collapsed >= CollapseWindows && Raise("collapse"))

@@ -11,10 +11,11 @@ static class OptimizerState
         return (state.Tensors, state.Json);
     }
 
-    public static void Import(Optimizer optimizer, Dictionary<string, Tensor> tensors, string json, string path)
+    public static void Import(Optimizer optimizer, Dictionary<string, Tensor> tensors, string json, string path, string group)
     {
+        if (json.Length == 0) throw new InvalidDataException($"{path}: no state for optimizer group '{group}'");
         try { optimizer.LoadStateDict(new OptimizerStateDict(tensors, json)); }
         catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException or InvalidDataException)
-        { throw new InvalidDataException($"{path}: optimizer state does not fit this run: {e.Message}", e); }
+        { throw new InvalidDataException($"{path}: the state of optimizer group '{group}' does not fit this run: {e.Message}", e); }
     }
 }

@@ -1,16 +1,18 @@
+using System.Globalization;
+using GanForge.Gan.Zoo;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
 namespace GanForge.Gan.Training;
 
 /// <summary>
-/// Every setting of a training run. The resolved configuration (defaults filled in) is written
-/// beside the run's outputs as config.yaml, and a YAML file of the same shape can be passed back
-/// with --config.
+/// Every setting of a training run. A blank setting takes the variant's default (its paper's);
+/// <see cref="Resolve"/> fills every one in, and that resolved configuration is written beside the
+/// run's outputs as config.yaml. A YAML file of the same shape can be passed back with --config.
 /// </summary>
 public sealed class TrainConfig
 {
-    /// <summary>Model name in the zoo: gan, dcgan.</summary>
+    /// <summary>Variant name in the zoo (`ganforge models` lists them).</summary>
     public string Model { get; set; } = "dcgan";
     /// <summary>embedded (the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's files), or a path (IDX folder or file, PNG folder, CIFAR-10 folder).</summary>
     public string Data { get; set; } = "embedded";
@@ -18,18 +20,22 @@ public sealed class TrainConfig
     public string Split { get; set; } = "train";
     public int Epochs { get; set; } = 5;
     public int BatchSize { get; set; } = 128;
-    /// <summary>Learning rate of both networks; null picks the optimizer's default (Adam 2e-4, SGD 0.01).</summary>
+    /// <summary>Learning rate of every optimizer group; blank takes the variant's defaults.</summary>
     public float? Lr { get; set; }
-    /// <summary>adam (DCGAN: betas 0.5, 0.999) or sgd (Goodfellow et al.: momentum 0.5).</summary>
-    public string Optimizer { get; set; } = "adam";
-    public float Beta1 { get; set; } = 0.5f;
-    public float Beta2 { get; set; } = 0.999f;
-    public float Momentum { get; set; } = 0.5f;
-    /// <summary>Discriminator steps per generator step (k of Algorithm 1).</summary>
-    public int K { get; set; } = 1;
-    /// <summary>minimax or non-saturating.</summary>
-    public string Loss { get; set; } = "non-saturating";
-    /// <summary>Target for real samples in D's loss (1 = none; 0.9 = one-sided label smoothing).</summary>
+    /// <summary>adam, sgd or rmsprop for every group; blank takes the variant's.</summary>
+    public string? Optimizer { get; set; }
+    public float? Beta1 { get; set; }
+    public float? Beta2 { get; set; }
+    public float? Momentum { get; set; }
+    /// <summary>Settings per optimizer group (g, d, ...): what is set here wins over the settings above.</summary>
+    public Dictionary<string, OptimizerSettings> Optimizers { get; set; } = [];
+    /// <summary>Discriminator (critic) steps per generator step (k of Algorithm 1, WGAN's n_critic); blank takes the variant's.</summary>
+    public int? K { get; set; }
+    /// <summary>Adversarial loss (minimax, non-saturating, wasserstein, hinge, least-squares); blank takes the variant's.</summary>
+    public string? Loss { get; set; }
+    /// <summary>The variant's own options (`ganforge models --model NAME` lists them); blank ones take its defaults.</summary>
+    public Dictionary<string, string> ModelOptions { get; set; } = [];
+    /// <summary>Target for real samples in D's loss is 1 - this (0 = none; 0.1 = one-sided label smoothing).</summary>
     public float LabelSmoothing { get; set; }
     /// <summary>Probability of flipping a discriminator label (label noise).</summary>
     public float LabelFlip { get; set; }
@@ -37,7 +43,7 @@ public sealed class TrainConfig
     public string DBatch { get; set; } = "separate";
     /// <summary>Epochs of autoencoder pre-training of the generator (0 = off).</summary>
     public int PretrainAe { get; set; }
-    /// <summary>Images are resized to this size (28, 32, 64); 0 keeps the data's size.</summary>
+    /// <summary>Images are resized to this size (the variant says which it supports); 0 keeps the data's size.</summary>
     public int ImageSize { get; set; }
     public int LatentDim { get; set; } = 100;
     /// <summary>Decay of the generator's exponential moving average (0 = off); the EMA is used for sampling.</summary>
@@ -59,34 +65,89 @@ public sealed class TrainConfig
     /// <summary>The real label used in D's loss.</summary>
     [YamlIgnore] public float RealLabel => LabelSmoothing > 0 ? 1f - LabelSmoothing : 1f;
 
-    /// <summary>The learning rate after defaults.</summary>
-    [YamlIgnore] public float ResolvedLr => Lr ?? (Optimizer == "sgd" ? 0.01f : 2e-4f);
-
-    static readonly string[] Optimizers = ["adam", "sgd"];
     static readonly string[] DBatchModes = ["mixed", "separate"];
+    static readonly string[] OptimizerFields = ["type", "lr", "beta1", "beta2", "momentum", "alpha"];
 
-    /// <summary>Checks every setting; throws ArgumentException naming the first bad one.</summary>
+    /// <summary>
+    /// Applies one `--set key=value`: `GROUP.FIELD` (g.lr=1e-4, d.type=rmsprop) sets an optimizer group,
+    /// any other key a model option (r1=10, mbstd=4).
+    /// </summary>
+    public void Set(string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        if (eq <= 0) throw new ArgumentException($"--set '{assignment}': expected key=value (e.g. --set r1=10 or --set d.lr=4e-4)");
+        string key = assignment[..eq].Trim(), value = assignment[(eq + 1)..].Trim();
+        int dot = key.IndexOf('.');
+        if (dot < 0) { ModelOptions[key] = value; return; }
+        string group = key[..dot], field = key[(dot + 1)..].ToLowerInvariant();
+        if (!Optimizers.TryGetValue(group, out var s)) Optimizers[group] = s = new OptimizerSettings();
+        float Number() => float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var f)
+            ? f : throw new ArgumentException($"--set {key}: '{value}' is not a number");
+        switch (field)
+        {
+            case "type": s.Type = value.ToLowerInvariant(); break;
+            case "lr": s.Lr = Number(); break;
+            case "beta1": s.Beta1 = Number(); break;
+            case "beta2": s.Beta2 = Number(); break;
+            case "momentum": s.Momentum = Number(); break;
+            case "alpha": s.Alpha = Number(); break;
+            default: throw new ArgumentException($"--set {key}: unknown optimizer field '{field}'. Known: {string.Join(", ", OptimizerFields)}");
+        }
+    }
+
+    /// <summary>
+    /// This configuration with every blank filled in from the variant: its canonical name, loss, critic
+    /// steps, every optimizer group and every model option. The result has no blank values.
+    /// </summary>
+    public TrainConfig Resolve()
+    {
+        var variant = ModelZoo.Get(Model);
+        var defaults = variant.Defaults;
+        var r = Copy();
+        r.Model = variant.Name;
+        r.Loss = Losses.GanLoss.FromName(Loss ?? defaults.Loss).Name;
+        r.K = K ?? defaults.K;
+        r.ModelOptions = new Dictionary<string, string>(Zoo.ModelOptions.Resolve(variant.Name, variant.Options, ModelOptions).Values);
+        var everyGroup = new OptimizerSettings { Type = Optimizer?.ToLowerInvariant(), Lr = Lr, Beta1 = Beta1, Beta2 = Beta2, Momentum = Momentum };
+        foreach (var name in Optimizers.Keys.Where(n => !defaults.Optimizers.ContainsKey(n)))
+            throw new ArgumentException($"{variant.Name}: no optimizer group '{name}' (it has {string.Join(", ", defaults.Optimizers.Keys)})");
+        r.Optimizers = defaults.Optimizers.ToDictionary(kv => kv.Key,
+            kv => (Optimizers.TryGetValue(kv.Key, out var own) ? own : new OptimizerSettings()).Over(everyGroup.Over(kv.Value)));
+        (r.Lr, r.Optimizer, r.Beta1, r.Beta2, r.Momentum) = (null, null, null, null, null);
+        return r;
+    }
+
+    /// <summary>Checks every setting of a resolved configuration; throws ArgumentException naming the first bad one.</summary>
     public void Validate()
     {
         if (Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {Epochs}");
         if (BatchSize < 2) throw new ArgumentException($"--batch-size must be at least 2, got {BatchSize}");
-        if (K < 1) throw new ArgumentException($"--k must be at least 1, got {K}");
-        if (Lr is <= 0 or float.NaN) throw new ArgumentException($"--lr must be positive, got {Lr}");
-        if (!Optimizers.Contains(Optimizer)) throw new ArgumentException($"Unknown optimizer '{Optimizer}'. Known: adam, sgd");
+        if (K is < 1) throw new ArgumentException($"--k must be at least 1, got {K}");
+        if (Lr is { } lr && !(lr > 0 && float.IsFinite(lr))) throw new ArgumentException($"--lr must be a positive number, got {lr}");
+        if (Optimizer != null && !OptimizerSettings.Types.Contains(Optimizer.ToLowerInvariant()))
+            throw new ArgumentException($"Unknown optimizer '{Optimizer}'. Known: {string.Join(", ", OptimizerSettings.Types)}");
+        foreach (var (name, s) in Optimizers) if (s.Type != null && s.Lr != null) s.Validate(name);
         if (!DBatchModes.Contains(DBatch)) throw new ArgumentException($"Unknown --d-batch '{DBatch}'. Known: mixed, separate");
         if (LabelSmoothing is < 0 or >= 0.5f) throw new ArgumentException($"--label-smoothing must be in [0, 0.5), got {LabelSmoothing}");
         if (LabelFlip is < 0 or >= 0.5f) throw new ArgumentException($"--label-flip must be in [0, 0.5), got {LabelFlip}");
         if (Ema is < 0 or >= 1) throw new ArgumentException($"--ema must be in [0, 1), got {Ema}");
-        if (ImageSize is not (0 or 28 or 32 or 64)) throw new ArgumentException($"--image-size must be 28, 32 or 64, got {ImageSize}");
+        if (ImageSize < 0) throw new ArgumentException($"--image-size must be positive, got {ImageSize}");
         if (PretrainAe < 0) throw new ArgumentException($"--pretrain-ae must be non-negative, got {PretrainAe}");
         if (EvalEvery < 0) throw new ArgumentException($"--eval-every must be non-negative, got {EvalEvery}");
         if (EvalSamples < 2) throw new ArgumentException($"--eval-samples must be at least 2, got {EvalSamples}");
-        if (LatentDim < 1) throw new ArgumentException($"--latent-dim must be positive, got {LatentDim}");
-        Losses.GanLoss.FromName(Loss);
-        Zoo.ModelZoo.Create(Model, new Zoo.ModelSpec(1, ImageSize == 0 ? 28 : ImageSize, LatentDim)); // unknown model -> clear error
+        if (LatentDim < 1) throw new ArgumentException($"latent-dim must be positive, got {LatentDim}");
+        if (MaxSteps < 0) throw new ArgumentException($"--max-steps must be non-negative, got {MaxSteps}");
+        if (Limit < 0) throw new ArgumentException($"--limit must be non-negative, got {Limit}");
+        if (Threads < 0) throw new ArgumentException($"--threads must be non-negative, got {Threads}");
+        if (LogEvery < 1) throw new ArgumentException($"--log-every must be at least 1, got {LogEvery}");
+        if (Loss != null) Losses.GanLoss.FromName(Loss);
+        var variant = ModelZoo.Get(Model);
+        if (ImageSize > 0 && !variant.SupportsImageSize(ImageSize))
+            throw new ArgumentException($"{variant.Name}: image size {ImageSize} is not supported ({variant.ImageSizes})");
     }
 
-    static ISerializer Serializer => new SerializerBuilder().WithNamingConvention(HyphenatedNamingConvention.Instance).Build();
+    static ISerializer Serializer => new SerializerBuilder().WithNamingConvention(HyphenatedNamingConvention.Instance)
+        .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build();
     static IDeserializer Deserializer => new DeserializerBuilder().WithNamingConvention(HyphenatedNamingConvention.Instance).Build();
 
     public string ToYaml() => Serializer.Serialize(this);
@@ -96,7 +157,10 @@ public sealed class TrainConfig
     {
         try { return Deserializer.Deserialize<TrainConfig>(text) ?? new TrainConfig(); }
         catch (YamlDotNet.Core.YamlException e)
-        { throw new ArgumentException($"{source}: {e.Message.Replace("\n", " ")} (at line {e.Start.Line})", e); }
+        {
+            var reason = (e.InnerException?.Message ?? e.Message).Replace("\n", " ");
+            throw new ArgumentException($"{source}: {reason} (at line {e.Start.Line})", e);
+        }
     }
 
     public TrainConfig Copy() => FromYaml(ToYaml());

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using GanForge.Gan.Losses;
 using GanForge.Gan.Zoo;
 using GanForge.NN;
 using GanForge.Optim;
@@ -13,20 +12,21 @@ public sealed record TrainProgress(long Step, long TotalSteps, int Epoch, int Ep
     IReadOnlyDictionary<string, double> Stats);
 
 /// <summary>
-/// Runs the GAN game: each iteration runs its phases in order (k discriminator steps, then one
-/// generator step), logs statistics, watches for failures, writes a sample grid from fixed noise
-/// and a checkpoint at the end of every epoch, and can continue from a checkpoint exactly.
+/// Runs any <see cref="Game"/>: each training step runs the game's phases in order, each with the
+/// networks its optimizer does not own frozen; then the EMAs are updated. It logs statistics by name,
+/// watches for failures, writes a sample grid from fixed noise and a checkpoint of every network,
+/// optimizer and EMA (by name) at the end of every epoch, and can continue from a checkpoint exactly.
 /// </summary>
 public sealed class Trainer
 {
     readonly TrainConfig _config;
-    readonly GanModel _model;
+    readonly Game _game;
     readonly IBatchSource _data;
-    readonly IReadOnlyList<Phase> _phases;
-    readonly TrainingContext _ctx;
-    readonly Ema? _ema;
+    readonly StepContext _ctx;
+    readonly Dictionary<string, Optimizer> _optimizers = [];
+    readonly Dictionary<string, Ema> _emas = [];
     readonly Tensor _fixedNoise;
-    readonly Monitors _monitors = new();
+    readonly Monitors _monitors;
     int _epoch;
 
     public event Action<TrainProgress>? Progress;
@@ -39,51 +39,61 @@ public sealed class Trainer
     public IEvaluationHook? Evaluation { get; set; }
 
     public string OutDir => _config.Out;
-    public GanModel Model => _model;
+    public GanModel Model => _game.Model;
+    public Game Game => _game;
+    /// <summary>The resolved configuration of the run.</summary>
+    public TrainConfig Config => _config;
     public long Step => _ctx.Step;
     public long TotalSteps => (long)_config.Epochs * StepsPerEpoch;
-    int StepsPerEpoch => Math.Max(1, _data.BatchesPerEpoch / _config.K);
+    int StepsPerEpoch => Math.Max(1, _data.BatchesPerEpoch / _game.RealBatchesPerStep);
 
-    public Trainer(TrainConfig config, GanModel model, IBatchSource data)
+    /// <summary>The optimizer of each group, by name.</summary>
+    public IReadOnlyDictionary<string, Optimizer> Optimizers => _optimizers;
+
+    /// <param name="config">The run's configuration, resolved (<see cref="TrainConfig.Resolve"/>).</param>
+    /// <param name="game">The variant's game.</param>
+    /// <param name="data">Training batches.</param>
+    public Trainer(TrainConfig config, Game game, IBatchSource data)
     {
+        game.Validate();
         _config = config;
-        _model = model;
+        _game = game;
         _data = data;
-        float lr = config.ResolvedLr;
-        Optimizer Make(Module m) => config.Optimizer == "sgd"
-            ? new Sgd(m.Parameters(), lr, momentum: config.Momentum)
-            : new Adam(m.Parameters(), lr, beta1: config.Beta1, beta2: config.Beta2);
-        _ctx = new TrainingContext
+        foreach (var group in game.Optimizers)
         {
-            Model = model,
-            OptimizerG = Make(model.Generator),
-            OptimizerD = Make(model.Discriminator),
-            Loss = GanLoss.FromName(config.Loss),
-            Labels = new LabelOptions(config.RealLabel, config.LabelFlip),
+            // stylegan2-ada's lazy regularisation: a group regularised every k steps runs at lr·c, β^c, c = k/(k+1).
+            int every = game.Phases.Where(p => p.Optimizer == group.Name).Max(p => (int?)p.Every) ?? 1;
+            double ratio = every > 1 ? every / (every + 1.0) : 1;
+            _optimizers[group.Name] = group.Settings.Create(group.Networks.SelectMany(n => game.Model[n].Parameters()), ratio);
+        }
+        _ctx = new StepContext
+        {
+            Game = game,
             Data = data,
             Noise = new Generator(config.Seed * 1000 + 1),
             LabelNoise = new Generator(config.Seed * 1000 + 2),
         };
-        _phases = [new DiscriminatorPhase(config.K, config.DBatch == "mixed"), new GeneratorPhase()];
-        _fixedNoise = model.SampleLatent(64, new Generator(config.Seed * 1000 + 3));
-        if (config.Ema > 0) _ema = new Ema(model.Generator, model.CreateGenerator(), config.Ema);
+        _monitors = new Monitors(game.Loss);
+        _fixedNoise = game.Model.SampleLatent(64, new Generator(config.Seed * 1000 + 3));
+        if (config.Ema > 0)
+            foreach (var name in game.EmaNetworks) _emas[name] = new Ema(game.Model[name], game.Model.CreateNetwork(name), config.Ema);
     }
 
-    /// <summary>The generator used for samples: the EMA when enabled.</summary>
-    public Module SamplingGenerator => _ema?.Average ?? _model.Generator;
+    /// <summary>The generator used for samples: its EMA when enabled.</summary>
+    public Module SamplingGenerator => _emas.TryGetValue(GanModel.GeneratorName, out var ema) ? ema.Average : _game.Model.Generator;
 
-    /// <summary>Restores weights, optimizers, noise streams, data position and counters from a checkpoint.</summary>
+    /// <summary>Restores every network, EMA and optimizer, the noise streams, data position and counters from a checkpoint.</summary>
     public void Resume(string checkpoint)
     {
         var path = Checkpoint.Locate(checkpoint);
         var (tensors, state) = Checkpoint.Read(path);
-        if (state.Model != _model.Name)
-            throw new InvalidDataException($"{path}: checkpoint is of model '{state.Model}', this run is '{_model.Name}'");
-        Checkpoint.LoadInto(_model.Generator, tensors, "generator.", path, state.Model);
-        Checkpoint.LoadInto(_model.Discriminator, tensors, "discriminator.", path, state.Model);
-        if (_ema != null && state.HasEma) Checkpoint.LoadInto(_ema.Average, tensors, "generator_ema.", path, state.Model);
-        OptimizerState.Import(_ctx.OptimizerG, Checkpoint.Part(tensors, "optimizer_g."), state.OptimizerG, path);
-        OptimizerState.Import(_ctx.OptimizerD, Checkpoint.Part(tensors, "optimizer_d."), state.OptimizerD, path);
+        if (state.Model != _game.Model.Name)
+            throw new InvalidDataException($"{path}: checkpoint is of model '{state.Model}', this run is '{_game.Model.Name}'");
+        foreach (var (name, network) in _game.Model.Networks) Checkpoint.LoadInto(network, tensors, name + ".", path, state.Model);
+        foreach (var (name, ema) in _emas)
+            if (state.HasEmaOf(name)) Checkpoint.LoadInto(ema.Average, tensors, name + "_ema.", path, state.Model);
+        foreach (var (group, optimizer) in _optimizers)
+            OptimizerState.Import(optimizer, Checkpoint.Part(tensors, $"optimizer_{group}."), state.OptimizerJson(group), path, group);
         if (tensors.TryGetValue("fixed_noise", out var noise) && noise.ShapeSpan.SequenceEqual(_fixedNoise.ShapeSpan)) _fixedNoise.CopyFrom(noise);
         _ctx.Noise.SetState(state.NoiseRng);
         _ctx.LabelNoise.SetState(state.LabelRng);
@@ -99,17 +109,15 @@ public sealed class Trainer
         Directory.CreateDirectory(Path.Combine(_config.Out, "samples"));
         AtomicFile.WriteAllText(Path.Combine(_config.Out, "config.yaml"), _config.ToYaml());
         if (_ctx.Step == 0 && _config.PretrainAe > 0)
-            new AutoencoderPretrainer(_model, _data, _config, Info).Run();
+            new AutoencoderPretrainer(_game.Model, _data, _config, Info).Run();
 
         var clock = Stopwatch.StartNew();
         long imagesSinceLog = 0;
         while (_epoch < _config.Epochs)
         {
             cancel.ThrowIfCancellationRequested();
-            foreach (var phase in _phases) phase.Run(_ctx);
-            _ctx.Step++;
-            _ema?.Update();
-            imagesSinceLog += (long)_config.BatchSize * _config.K;
+            TrainStep();
+            imagesSinceLog += (long)_config.BatchSize * _game.RealBatchesPerStep;
 
             bool epochDone = _data.Position.Epoch > _epoch;
             bool stop = _config.MaxSteps > 0 && _ctx.Step >= _config.MaxSteps;
@@ -130,22 +138,60 @@ public sealed class Trainer
         }
     }
 
+    /// <summary>One training step: every phase of the game in order, then the EMAs (no logging, no checkpoint).</summary>
+    public void TrainStep()
+    {
+        foreach (var phase in _game.Phases) RunPhase(phase);
+        _ctx.Step++;
+        foreach (var ema in _emas.Values) ema.Update();
+    }
+
+    /// <summary>
+    /// One phase on this step: with every network its optimizer does not own frozen, its loss (times its
+    /// interval for a lazy regulariser), backward and an optimizer step, as many times as it repeats.
+    /// </summary>
+    internal void RunPhase(Phase phase)
+    {
+        if (_ctx.Step % phase.Every != 0) return;
+        var optimizer = _optimizers[phase.Optimizer];
+        var owned = _game.Group(phase.Optimizer).Networks;
+        // Frozen for the phase, then given back the flags they had (a user may have frozen layers of their own).
+        var frozen = _game.Model.Networks.Where(n => !owned.Contains(n.Key))
+            .SelectMany(n => n.Value.Parameters()).Select(p => (Param: p, Was: p.RequiresGrad)).ToList();
+        foreach (var (p, _) in frozen) p.RequiresGrad = false;
+        try
+        {
+            for (int i = 0; i < phase.Repeats; i++)
+            {
+                var loss = phase.Loss(_ctx);
+                if (phase.Every > 1) loss = loss * phase.Every;
+                Monitors.CheckFinite($"{phase.Name} loss", loss.Item(), _ctx.Step);
+                if (phase.KeepsGradients) optimizer.ZeroGrad();
+                else optimizer.ZeroGradAndRecycle(); // the trainer owns the gradients: their buffers are reused
+                loss.Backward();
+                optimizer.Step();
+                phase.AfterStep(_ctx);
+            }
+        }
+        finally { foreach (var (p, was) in frozen) p.RequiresGrad = was; }
+    }
+
     void Log(double imagesPerSecond)
     {
         var stats = _ctx.Stats.Flush();
         if (_ctx.LastReal != null && _ctx.LastFake != null)
         {
-            double real = Monitors.MeanPairwiseDistance(_ctx.LastReal);
-            stats["diversity"] = real > 0 ? Monitors.MeanPairwiseDistance(_ctx.LastFake) / real : 1;
+            double real = Monitors.MeanPairwiseDistance(_ctx.LastReal.Images);
+            stats[Stats.Diversity.Name] = real > 0 ? Monitors.MeanPairwiseDistance(_ctx.LastFake) / real : 1;
         }
-        if (stats.TryGetValue("acc_real", out var ar) && stats.TryGetValue("acc_fake", out var af)) stats["acc"] = (ar + af) / 2;
+        if (stats.TryGetValue(Stats.AccReal.Name, out var ar) && stats.TryGetValue(Stats.AccFake.Name, out var af)) stats[Stats.Acc.Name] = (ar + af) / 2;
         foreach (var w in _monitors.Check(_ctx.Step, stats))
         {
             Warnings.Add(w);
             Warning?.Invoke(w);
             AppendJsonLine("warnings.jsonl", new Dictionary<string, object> { ["step"] = w.Step, ["kind"] = w.Kind, ["message"] = w.Message });
         }
-        var record = new Dictionary<string, object> { ["step"] = _ctx.Step, ["epoch"] = _epoch, ["images_per_s"] = Math.Round(imagesPerSecond, 1) };
+        var record = new Dictionary<string, object> { ["step"] = _ctx.Step, ["epoch"] = _epoch, [Stats.ImagesPerSecond.Name] = Math.Round(imagesPerSecond, 1) };
         foreach (var (k, v) in stats) record[k] = Math.Round(v, 6);
         AppendJsonLine("metrics.jsonl", record);
         Progress?.Invoke(new TrainProgress(_ctx.Step, TotalSteps, _epoch, _config.Epochs, imagesPerSecond, stats));
@@ -157,7 +203,7 @@ public sealed class Trainer
         bool wasTraining = g.Training;
         g.Eval();
         IReadOnlyDictionary<string, double> scores;
-        using (GradMode.NoGrad()) scores = Evaluation!.Evaluate(_model, g, _ctx.Step);
+        using (GradMode.NoGrad()) scores = Evaluation!.Evaluate(_game.Model, g, _ctx.Step);
         g.Train(wasTraining);
         var record = new Dictionary<string, object> { ["step"] = _ctx.Step, ["epoch"] = epoch };
         foreach (var (k, v) in scores) record[k] = Math.Round(v, 6);
@@ -174,9 +220,9 @@ public sealed class Trainer
         SaveGrid(grid);
         File.Copy(grid, Path.Combine(_config.Out, "samples.png"), overwrite: true);
         var (dataEpoch, dataBatch) = _data.Position;
-        Checkpoint.Save(_config.Out, _model, _ema?.Average, _ctx.OptimizerG, _ctx.OptimizerD, _fixedNoise, new CheckpointState
+        Checkpoint.Save(_config.Out, _game.Model, _emas.ToDictionary(e => e.Key, e => e.Value.Average), _optimizers, _fixedNoise, new CheckpointState
         {
-            Model = _model.Name,
+            Model = _game.Model.Name,
             ConfigYaml = _config.ToYaml(),
             Step = _ctx.Step,
             Epoch = _epoch,
@@ -184,8 +230,8 @@ public sealed class Trainer
             DataBatch = dataBatch,
             NoiseRng = _ctx.Noise.GetState(),
             LabelRng = _ctx.LabelNoise.GetState(),
-            ImageShape = _model.ImageShape,
-            LatentDim = _model.LatentDim,
+            ImageShape = _game.Model.ImageShape,
+            LatentDim = _game.Model.LatentDim,
         });
         Info?.Invoke($"epoch {_epoch}: samples {grid}, checkpoint {Path.Combine(_config.Out, Checkpoint.FileName)}");
     }

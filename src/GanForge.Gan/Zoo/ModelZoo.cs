@@ -1,22 +1,28 @@
 namespace GanForge.Gan.Zoo;
 
-/// <summary>Models by name (`--model`). A variant registers one factory here.</summary>
+/// <summary>The variants by name (`--model`, `ganforge models`). A new variant is one folder and one line here.</summary>
 public static class ModelZoo
 {
-    static readonly Dictionary<string, (string Description, Func<ModelSpec, GanModel> Create)> Models = new()
-    {
-        ["gan"] = ("MLP GAN of Goodfellow et al. (2014): 100-256-512-1024-784 generator, 784-512-256-1 discriminator", MlpGan.Create),
-        ["dcgan"] = ("DCGAN (Radford et al. 2016) for 28, 32 or 64 pixel images", DcGan.Create),
-    };
+    static readonly Variant[] Variants = [new MlpGan(), new DcGan(), new Wgan(), new WganGp(), new LsGan(), new SnGan()];
 
-    public static IEnumerable<string> Names => Models.Keys;
+    public static IReadOnlyList<Variant> All => Variants;
 
-    public static string Describe(string name) => Models[name].Description;
+    public static IEnumerable<string> Names => Variants.Select(v => v.Name);
 
+    /// <summary>The variant called <paramref name="name"/> (any case); a clear error naming the known ones.</summary>
+    public static Variant Get(string name) =>
+        Variants.FirstOrDefault(v => v.Name.Equals(name?.Trim(), StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Names)}");
+
+    public static string Describe(string name) => Get(name).Description;
+
+    /// <summary>Builds the networks of <paramref name="name"/>; the spec's options are resolved against the variant's.</summary>
     public static GanModel Create(string name, ModelSpec spec)
     {
-        if (!Models.TryGetValue(name.ToLowerInvariant(), out var entry))
-            throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Models.Keys)}");
-        return entry.Create(spec);
+        var variant = Get(name);
+        if (!variant.SupportsImageSize(spec.ImageSize))
+            throw new ArgumentException($"{variant.Name}: image size {spec.ImageSize} is not supported ({variant.ImageSizes}; use --image-size to resize)");
+        var options = ModelOptions.Resolve(variant.Name, variant.Options, spec.Options.Values);
+        return variant.CreateModel(spec with { Options = options });
     }
 }

@@ -38,11 +38,11 @@ public sealed class TrainingEvaluation : IEvaluationHook
         var result = _suite.Evaluate(images, new EvaluationOptions { Metrics = ["fid", "class_histogram"], Floor = false, Seed = _seed });
         var fid = result.Scores.First(s => s.Name == "fid");
         var histogram = result.Scores.FirstOrDefault(s => s.Name == "class_histogram");
-        var scores = new Dictionary<string, double> { ["fid"] = fid.Value };
+        var scores = new Dictionary<string, double> { [Stats.Fid.Name] = fid.Value };
         if (histogram != null)
         {
-            scores["classes_covered"] = histogram.Extras["classes_covered"];
-            scores["class_kl"] = histogram.Extras["kl_data_fake"];
+            scores[Stats.ClassesCovered.Name] = histogram.Extras["classes_covered"];
+            scores[Stats.ClassKl.Name] = histogram.Extras["kl_data_fake"];
         }
         return scores;
     }

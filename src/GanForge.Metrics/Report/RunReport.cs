@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using GanForge.Gan.Training;
 using GanForge.Serialization;
 
 namespace GanForge.Metrics.Report;
@@ -10,22 +11,8 @@ namespace GanForge.Metrics.Report;
 /// </summary>
 public static class RunReport
 {
-    /// <summary>A chart drawn when at least one of its metrics.jsonl fields is present.</summary>
-    sealed record ChartSpec(string Title, string YLabel, (string Legend, string Field)[] Lines,
-        bool Percent = false, (double, double)? Range = null, ReferenceLine? Reference = null);
-
-    static readonly ChartSpec[] Charts =
-    [
-        new("Losses", "loss", [("D loss", "loss_d"), ("G loss", "loss_g")]),
-        new("Discriminator outputs", "mean D output", [("D(x)", "d_real"), ("D(G(z))", "d_fake")]),
-        new("Discriminator accuracy", "accuracy", [("on real", "acc_real"), ("on fake", "acc_fake"), ("overall", "acc")],
-            Percent: true, Range: (0, 1), Reference: new ReferenceLine(0.5, "50%: D cannot tell")),
-        new("FID (lower is better)", "FID", [("FID", "fid")]),
-        new("Classes covered", "classes", [("classes covered", "classes_covered")]),
-        new("Class histogram KL(p_data || p_fake) (lower is better)", "KL", [("class KL", "class_kl")]),
-        new("Sample diversity", "diversity", [("diversity", "diversity")]),
-        new("Throughput", "images / s", [("images/s", "images_per_s")]),
-    ];
+    /// <summary>The charts, from the statistics registry; each is drawn when one of its fields is in metrics.jsonl.</summary>
+    static IReadOnlyList<ChartDefinition> Charts => Stats.Charts;
 
     /// <summary>Reads <paramref name="runFolder"/> and writes the report (default: runFolder/report.html) atomically; returns its path.</summary>
     public static string Write(string runFolder, string? outputPath = null)
@@ -50,7 +37,7 @@ public static class RunReport
         AppendSummary(sb, run);
 
         sb.Append("<section><h2>Training curves</h2>\n");
-        var charts = Charts.Where(c => c.Lines.Any(l => run.Metrics.Any(m => m.ContainsKey(l.Field)))).ToList();
+        var charts = Charts.Where(c => c.Lines.Any(l => run.Metrics.Any(m => m.ContainsKey(l.Name)))).ToList();
         if (charts.Count == 0) sb.Append("<p class=\"empty\">metrics.jsonl is missing or has no known fields.</p>\n");
         else
         {
@@ -106,20 +93,22 @@ public static class RunReport
         {
             if (last.TryGetValue("step", out var step)) facts.Add(("last step", F(step, "F0")));
             if (last.TryGetValue("epoch", out var epoch)) facts.Add(("last epoch", F(epoch, "F0")));
-            if (last.TryGetValue("loss_d", out var ld)) facts.Add(("final D loss", F(ld)));
-            if (last.TryGetValue("loss_g", out var lg)) facts.Add(("final G loss", F(lg)));
+            if (last.TryGetValue(Stats.LossD.Name, out var ld)) facts.Add(("final D loss", F(ld)));
+            if (last.TryGetValue(Stats.LossG.Name, out var lg)) facts.Add(("final G loss", F(lg)));
+            if (last.TryGetValue(Stats.Wasserstein.Name, out var w)) facts.Add(("final W estimate", F(w)));
         }
-        var speeds = run.Metrics.Where(m => m.TryGetValue("images_per_s", out var v) && double.IsFinite(v)).Select(m => m["images_per_s"]).Order().ToList();
+        var speeds = run.Metrics.Where(m => m.TryGetValue(Stats.ImagesPerSecond.Name, out var v) && double.IsFinite(v)).Select(m => m[Stats.ImagesPerSecond.Name]).Order().ToList();
         if (speeds.Count > 0) facts.Add(("median images/s", F(speeds[speeds.Count / 2], "F1")));
-        var fids = run.Metrics.Where(m => m.TryGetValue("fid", out var v) && double.IsFinite(v)).ToList();
+        string fid = Stats.Fid.Name;
+        var fids = run.Metrics.Where(m => m.TryGetValue(fid, out var v) && double.IsFinite(v)).ToList();
         if (fids.Count > 0)
         {
-            var best = fids.MinBy(m => m["fid"])!;
-            facts.Add(("best FID", F(best["fid"]) + (best.TryGetValue("step", out var s) ? $" (step {F(s, "F0")})" : "")));
-            facts.Add(("last FID", F(fids[^1]["fid"])));
+            var best = fids.MinBy(m => m[fid])!;
+            facts.Add(("best FID", F(best[fid]) + (best.TryGetValue("step", out var s) ? $" (step {F(s, "F0")})" : "")));
+            facts.Add(("last FID", F(fids[^1][fid])));
         }
-        var covered = run.Metrics.LastOrDefault(m => m.ContainsKey("classes_covered"));
-        if (covered != null) facts.Add(("classes covered", F(covered["classes_covered"], "F0")));
+        var covered = run.Metrics.LastOrDefault(m => m.ContainsKey(Stats.ClassesCovered.Name));
+        if (covered != null) facts.Add(("classes covered", F(covered[Stats.ClassesCovered.Name], "F0")));
         facts.Add(("metric rows", run.Metrics.Count.ToString(CultureInfo.InvariantCulture)));
         facts.Add(("warnings", run.Warnings.Count.ToString(CultureInfo.InvariantCulture)));
         facts.Add(("sample grids", run.Samples.Count.ToString(CultureInfo.InvariantCulture)));
@@ -146,12 +135,13 @@ public static class RunReport
         return outPts;
     }
 
-    static SvgLineChart Chart(ChartSpec spec, RunData run)
+    static SvgLineChart Chart(ChartDefinition spec, RunData run)
     {
         var series = new List<ChartSeries>();
         int color = 0;
-        foreach (var (legend, field) in spec.Lines)
+        foreach (var stat in spec.Lines)
         {
+            var (legend, field) = (stat.Label, stat.Name);
             var pts = new List<(double, double)>();
             for (int i = 0; i < run.Metrics.Count; i++)
             {
@@ -166,7 +156,7 @@ public static class RunReport
         return new SvgLineChart
         {
             Title = spec.Title, YLabel = spec.YLabel, Series = series, YPercent = spec.Percent, YRange = spec.Range,
-            References = spec.Reference is { } r ? [r] : [],
+            References = spec.Reference is { } r ? [new ReferenceLine(r.Value, r.Label)] : [],
         };
     }
 

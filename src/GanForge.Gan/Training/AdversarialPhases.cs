@@ -1,0 +1,107 @@
+using GanForge.Gan.Losses;
+
+namespace GanForge.Gan.Training;
+
+/// <summary>
+/// The discriminator (critic) update of the classic game, Algorithm 1's inner step: m real images and m
+/// samples of G made without a graph (so no gradient reaches G), the adversarial loss, and the
+/// penalties the variant asks for: a gradient penalty on interpolates (WGAN-GP), R1 when it is not lazy,
+/// weight clipping after the step (WGAN).
+/// </summary>
+public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false, GradientPenalty? gradientPenalty = null,
+    R1Penalty? r1 = null, WeightClipping? clipping = null) : Phase
+{
+    public override string Name => "D";
+    public override string Optimizer => "d";
+    public override int Repeats => repeats;
+
+    public override Tensor Loss(StepContext ctx)
+    {
+        var (g, d) = (ctx.Model.Generator, ctx.Model.Discriminator);
+        var real = ctx.NextBatch().Images;
+        int m = real.Size(0);
+        Tensor fake;
+        using (GradMode.NoGrad()) fake = g.Forward(ctx.Latents(m));
+
+        Tensor realOut, fakeOut;
+        if (mixedBatch)
+        {
+            // One batch, half real and half generated, as Algorithm 1 describes.
+            var outputs = d.Forward(Tensor.Cat([real, fake], 0));
+            (realOut, fakeOut) = (outputs.Narrow(0, 0, m), outputs.Narrow(0, m, m));
+        }
+        else (realOut, fakeOut) = (d.Forward(real), d.Forward(fake));
+
+        var loss = ctx.Game.Loss.Discriminator(realOut, fakeOut, ctx.Game.Labels, ctx.LabelNoise);
+        if (gradientPenalty != null)
+        {
+            var gp = gradientPenalty.Compute(d, real, fake, ctx.LabelNoise);   // λ·E[(‖∇D(x̂)‖ - 1)²]
+            ctx.Stats.Add(Stats.GradientPenalty, gp.Item());
+            ctx.Stats.Add(Stats.GradientNorm, gradientPenalty.LastGradientNorm);
+            loss = loss + gp;
+        }
+        if (r1 != null)
+        {
+            var penalty = r1.Compute(d, real);                                  // γ/2·E[‖∇D(x)‖²]
+            ctx.Stats.Add(Stats.R1, penalty.Item());
+            loss = loss + penalty;
+        }
+        ctx.Stats.Add(Stats.LossD, loss.Item());
+        RecordOutputs(ctx, ctx.Game.Loss, realOut, fakeOut);
+        return loss;
+    }
+
+    public override void AfterStep(StepContext ctx) => clipping?.Apply(ctx.Model.Discriminator);
+
+    /// <summary>D(x), D(G(z)), and accuracy for a discriminator or the Wasserstein estimate for a critic.</summary>
+    static void RecordOutputs(StepContext ctx, GanLoss loss, Tensor realOut, Tensor fakeOut)
+    {
+        double dReal = loss.MeanOutput(realOut), dFake = loss.MeanOutput(fakeOut);
+        ctx.Stats.Add(Stats.DReal, dReal);
+        ctx.Stats.Add(Stats.DFake, dFake);
+        if (loss.IsCritic) ctx.Stats.Add(Stats.Wasserstein, dReal - dFake);
+        else
+        {
+            ctx.Stats.Add(Stats.AccReal, TrainingStatistics.Accuracy(realOut, real: true, loss.Threshold));
+            ctx.Stats.Add(Stats.AccFake, TrainingStatistics.Accuracy(fakeOut, real: false, loss.Threshold));
+        }
+    }
+}
+
+/// <summary>
+/// Lazy R1 (Karras et al. 2020, stylegan2-ada's "Dreg" phase): γ/2·E[‖∇D(x)‖²] on the step's real batch,
+/// every k steps; the trainer multiplies it by k and corrects D's learning rate and betas by k/(k+1).
+/// </summary>
+public sealed class LazyR1Phase(R1Penalty r1, int every) : Phase
+{
+    public override string Name => "D_r1";
+    public override string Optimizer => "d";
+    public override int Every => every;
+
+    public override Tensor Loss(StepContext ctx)
+    {
+        var real = ctx.LastReal?.Images ?? ctx.NextBatch().Images;
+        var penalty = r1.Compute(ctx.Model.Discriminator, real);
+        ctx.Stats.Add(Stats.R1, penalty.Item());
+        return penalty;
+    }
+}
+
+/// <summary>
+/// The generator update: fresh noise, G(z) through the frozen D (no weight gradients are computed
+/// for D), the generator's side of the adversarial loss, one optimizer step.
+/// </summary>
+public sealed class GeneratorPhase : Phase
+{
+    public override string Name => "G";
+    public override string Optimizer => "g";
+
+    public override Tensor Loss(StepContext ctx)
+    {
+        var fake = ctx.Model.Generator.Forward(ctx.Latents(ctx.BatchSize()));
+        var loss = ctx.Game.Loss.Generator(ctx.Model.Discriminator.Forward(fake));
+        ctx.Stats.Add(Stats.LossG, loss.Item());
+        ctx.LastFake = fake.Detach();
+        return loss;
+    }
+}

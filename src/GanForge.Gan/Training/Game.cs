@@ -1,0 +1,102 @@
+using GanForge.Gan.Losses;
+using GanForge.Gan.Zoo;
+
+namespace GanForge.Gan.Training;
+
+/// <summary>One optimizer and the networks it owns: while a phase of this group runs, every other network is frozen.</summary>
+public sealed record OptimizerGroup(string Name, IReadOnlyList<string> Networks, OptimizerSettings Settings);
+
+/// <summary>
+/// What a variant declares to be trained: its networks (in <see cref="Model"/>), its optimizers, the
+/// phases of one training step in order, the adversarial loss, and the networks that keep an EMA.
+/// The generic <see cref="Training.Trainer"/> runs any game.
+/// </summary>
+public sealed class Game
+{
+    public required GanModel Model { get; init; }
+    public required GanLoss Loss { get; init; }
+    public LabelOptions Labels { get; init; } = LabelOptions.Default;
+    public required IReadOnlyList<OptimizerGroup> Optimizers { get; init; }
+    public required IReadOnlyList<Phase> Phases { get; init; }
+    /// <summary>Networks averaged after every step when the run asks for an EMA (the generator for the classic games).</summary>
+    public IReadOnlyList<string> EmaNetworks { get; init; } = [GanModel.GeneratorName];
+    /// <summary>Real images consumed per generator step (for images/s): batch size times the critic steps.</summary>
+    public int RealBatchesPerStep { get; init; } = 1;
+
+    /// <summary>The group called <paramref name="name"/>.</summary>
+    public OptimizerGroup Group(string name) => Optimizers.FirstOrDefault(g => g.Name == name)
+        ?? throw new ArgumentException($"game of '{Model.Name}': no optimizer group '{name}' (it has {string.Join(", ", Optimizers.Select(g => g.Name))})");
+
+    /// <summary>Checks that phases name existing groups and groups name existing networks.</summary>
+    public void Validate()
+    {
+        foreach (var g in Optimizers)
+            foreach (var n in g.Networks) _ = Model[n];
+        foreach (var p in Phases)
+        {
+            _ = Group(p.Optimizer);
+            if (p.Repeats < 1 || p.Every < 1)
+                throw new ArgumentException($"phase {p.Name}: repeats ({p.Repeats}) and every ({p.Every}) must be at least 1");
+        }
+        foreach (var n in EmaNetworks) _ = Model[n];
+    }
+}
+
+/// <summary>
+/// One part of a training step (stylegan2-ada's phases: D main, D regulariser every k, G main). A phase
+/// computes a loss; the trainer freezes the networks its optimizer does not own, runs backward and
+/// steps the optimizer, <see cref="Repeats"/> times, on the steps that <see cref="Every"/> selects.
+/// </summary>
+/// <remarks>
+/// Gradient buffers are recycled: before each backward the trainer hands the optimizer's gradients of
+/// the previous step back to the engine's pool. A phase that keeps a parameter gradient beyond its own
+/// step sets <see cref="KeepsGradients"/>, and its gradients are then released without recycling.
+/// Tensors a phase keeps otherwise (its batches, its samples, its losses) are never recycled.
+/// </remarks>
+public abstract class Phase
+{
+    public abstract string Name { get; }
+    /// <summary>The optimizer group this phase updates.</summary>
+    public abstract string Optimizer { get; }
+    /// <summary>Updates per training step (the critic's n_critic).</summary>
+    public virtual int Repeats => 1;
+    /// <summary>Runs on steps divisible by this (lazy regularisation); its loss is then multiplied by it.</summary>
+    public virtual int Every => 1;
+    /// <summary>Opts out of gradient recycling (see remarks of <see cref="Phase"/>).</summary>
+    public virtual bool KeepsGradients => false;
+
+    /// <summary>The scalar loss of one update; records its statistics in <see cref="StepContext.Stats"/>.</summary>
+    public abstract Tensor Loss(StepContext ctx);
+
+    /// <summary>Runs after each optimizer step of this phase (weight clipping, for instance).</summary>
+    public virtual void AfterStep(StepContext ctx) { }
+}
+
+/// <summary>Everything a phase reads and updates during a run: the game, the data, the noise streams, the statistics.</summary>
+public sealed class StepContext
+{
+    public required Game Game { get; init; }
+    public required IBatchSource Data { get; init; }
+    /// <summary>Latent noise for training steps.</summary>
+    public required Generator Noise { get; init; }
+    /// <summary>Other randomness of the losses (label flips, interpolation weights).</summary>
+    public required Generator LabelNoise { get; init; }
+    public TrainingStatistics Stats { get; } = new();
+    /// <summary>Generator steps taken so far.</summary>
+    public long Step { get; set; }
+    /// <summary>Last real batch taken (also reused by regulariser phases, so they draw no data of their own).</summary>
+    public GanBatch? LastReal { get; private set; }
+    /// <summary>Last generated batch (for diversity measurements).</summary>
+    public Tensor? LastFake { get; set; }
+
+    public GanModel Model => Game.Model;
+
+    /// <summary>The next real batch.</summary>
+    public GanBatch NextBatch() => LastReal = Data.Next();
+
+    /// <summary>n latents from the training noise stream.</summary>
+    public Tensor Latents(int n) => Model.SampleLatent(n, Noise);
+
+    /// <summary>The batch size in use: the last real batch's, or <paramref name="fallback"/> before any.</summary>
+    public int BatchSize(int fallback = 64) => LastReal?.Size ?? fallback;
+}

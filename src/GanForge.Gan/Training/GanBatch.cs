@@ -1,0 +1,27 @@
+namespace GanForge.Gan.Training;
+
+/// <summary>
+/// One batch of training data: images (N,C,H,W) in [-1,1], and what a variant may need besides:
+/// class labels (N), a paired target image per input (pix2pix, super-resolution), or a batch of a
+/// second domain (CycleGAN).
+/// </summary>
+public sealed record GanBatch(Tensor Images, int[]? Labels = null, Tensor? Target = null, Tensor? DomainB = null)
+{
+    public int Size => Images.Size(0);
+}
+
+/// <summary>Training batches, one after another, with a position that checkpoints can restore.</summary>
+public interface IBatchSource
+{
+    /// <summary>Batches in one pass over the data.</summary>
+    int BatchesPerEpoch { get; }
+
+    /// <summary>The epoch and the index of the next batch within it.</summary>
+    (int Epoch, int Batch) Position { get; }
+
+    /// <summary>The next batch; moves to the next epoch after the last.</summary>
+    GanBatch Next();
+
+    /// <summary>Continues from a position saved earlier, as if never stopped.</summary>
+    void Seek(int epoch, int batch);
+}

@@ -1,0 +1,84 @@
+using GanForge.Gan.Losses;
+using GanForge.Gan.Training;
+
+namespace GanForge.Gan.Zoo;
+
+/// <summary>A variant's defaults for the settings every game has: the loss, the critic steps, each optimizer group.</summary>
+public sealed record GameDefaults(string Loss, int K, IReadOnlyDictionary<string, OptimizerSettings> Optimizers)
+{
+    /// <summary>A generator group "g" and a discriminator group "d" with the same settings.</summary>
+    public static GameDefaults Pair(string loss, int k, OptimizerSettings both) =>
+        new(loss, k, new Dictionary<string, OptimizerSettings> { ["g"] = both, ["d"] = both.Copy() });
+}
+
+/// <summary>
+/// A GAN variant of the zoo: its name, what it is, its paper's defaults, the options it takes, the image
+/// sizes its networks support, how its networks are built and the game they play. One folder of the zoo
+/// holds one variant; <see cref="ModelZoo"/> registers it.
+/// </summary>
+public abstract class Variant
+{
+    public abstract string Name { get; }
+    /// <summary>One line for `ganforge models` and `train --help`.</summary>
+    public abstract string Description { get; }
+    /// <summary>The image sizes the networks support, in words (for messages).</summary>
+    public abstract string ImageSizes { get; }
+    public abstract bool SupportsImageSize(int size);
+    public abstract GameDefaults Defaults { get; }
+    /// <summary>The options this variant takes, with its defaults.</summary>
+    public virtual IReadOnlyList<ModelOption> Options => [];
+
+    /// <summary>Builds the networks; <paramref name="spec"/>'s options are resolved against <see cref="Options"/>.</summary>
+    public abstract GanModel CreateModel(ModelSpec spec);
+
+    /// <summary>The game for a resolved configuration: by default the classic G/D game with the regularisers the options ask for.</summary>
+    public virtual Game CreateGame(GanModel model, TrainConfig config, ModelOptions options) => ClassicGame.Create(model, config, options);
+
+    /// <summary>Sizes the DCGAN-style pyramids support: 28, or a power of two from 16 to 256.</summary>
+    protected static bool IsPyramidSize(int size) => size == 28 || (size is >= 16 and <= 256 && (size & (size - 1)) == 0);
+}
+
+/// <summary>
+/// The classic two-player game (Goodfellow et al. 2014, Algorithm 1): k discriminator (critic) updates,
+/// each with the penalties the options ask for, an optional lazy R1 phase, then one generator update.
+/// </summary>
+public static class ClassicGame
+{
+    public static Game Create(GanModel model, TrainConfig config, ModelOptions options)
+    {
+        float Opt(string key) => options.Has(key) ? options.Float(key) : 0f;
+        var gp = Opt("gp") > 0 ? new GradientPenalty(Opt("gp")) : null;
+        var clip = Opt("clip") > 0 ? new WeightClipping(Opt("clip")) : null;
+        var r1 = Opt("r1") > 0 ? new R1Penalty(Opt("r1")) : null;
+        int r1Every = options.Has("r1-every") ? options.Int("r1-every") : 1;
+        bool lazy = r1 != null && r1Every > 1;
+        var phases = new List<Phase>
+        {
+            new DiscriminatorPhase(config.K ?? 1, config.DBatch == "mixed", gp, lazy ? null : r1, clip),
+        };
+        if (lazy) phases.Add(new LazyR1Phase(r1!, r1Every));
+        phases.Add(new GeneratorPhase());
+        return new Game
+        {
+            Model = model,
+            Loss = GanLoss.FromName(config.Loss ?? "non-saturating"),
+            Labels = new LabelOptions(config.RealLabel, config.LabelFlip),
+            Optimizers =
+            [
+                new OptimizerGroup("g", [GanModel.GeneratorName], config.Optimizers["g"]),
+                new OptimizerGroup("d", [GanModel.DiscriminatorName], config.Optimizers["d"]),
+            ],
+            Phases = phases,
+            RealBatchesPerStep = config.K ?? 1,
+        };
+    }
+
+    /// <summary>The regulariser options every classic variant takes, with that variant's defaults.</summary>
+    public static IReadOnlyList<ModelOption> RegulariserOptions(float gp = 0, float clip = 0, float r1 = 0, int r1Every = 16) =>
+    [
+        ModelOption.Float("gp", gp, "gradient penalty weight λ on interpolates (Gulrajani et al. 2017); 0 = off"),
+        ModelOption.Float("clip", clip, "weight clipping of the critic to [-c, c] after each step (Arjovsky et al. 2017); 0 = off"),
+        ModelOption.Float("r1", r1, "R1 penalty weight γ on real images (Mescheder et al. 2018); 0 = off"),
+        ModelOption.Int("r1-every", r1Every, "lazy regularisation: R1 every k steps, scaled by k (Karras et al. 2020); 1 = every step", min: 1),
+    ];
+}
