@@ -9,19 +9,58 @@ public sealed record LabelOptions(float RealLabel = 1f, float FlipProbability = 
 }
 
 /// <summary>
-/// An adversarial objective over discriminator logits. Each term carries its formula; all are computed
-/// from logits with softplus so they stay finite where sigmoid saturates.
+/// An adversarial objective over the discriminator's raw outputs: logits of a probability for the
+/// BCE-based losses, scores for least squares and the critic losses. Each term carries its formula.
 /// </summary>
 public abstract class GanLoss
 {
     /// <summary>Registry name (`--loss`).</summary>
     public abstract string Name { get; }
 
-    /// <summary>Loss the discriminator minimises, given logits on real and on generated samples.</summary>
+    /// <summary>
+    /// True when D's output is a critic score (wasserstein, hinge), not a logit of a probability:
+    /// it has no sigmoid, and label options do not apply.
+    /// </summary>
+    public virtual bool IsCritic => false;
+
+    /// <summary>The decision threshold on D's raw output: 0 for logits and critics, 0.5 for least squares.</summary>
+    public virtual float Threshold => 0f;
+
+    /// <summary>
+    /// Mean of what D "says" about a batch, for statistics: mean sigmoid(logit) for the BCE-based
+    /// losses, mean raw output for least squares and critics. Reads values only, no graph.
+    /// </summary>
+    public virtual double MeanOutput(Tensor outputs)
+    {
+        var d = outputs.Data;
+        if (d.Length == 0) return double.NaN;
+        double sum = 0;
+        foreach (float l in d) sum += l >= 0 ? 1 / (1 + Math.Exp(-l)) : Math.Exp(l) / (1 + Math.Exp(l));
+        return sum / d.Length;
+    }
+
+    /// <summary>Loss the discriminator minimises, given its outputs on real and on generated samples.</summary>
     public abstract Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng);
 
-    /// <summary>Loss the generator minimises, given the discriminator's logits on its samples.</summary>
+    /// <summary>Loss the generator minimises, given the discriminator's outputs on its samples.</summary>
     public abstract Tensor Generator(Tensor fakeLogits);
+
+    /// <summary>The canonical registry names; <see cref="FromName"/> also takes a few aliases.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["minimax", "non-saturating", "wasserstein", "hinge", "least-squares"];
+
+    /// <summary>
+    /// Looks a loss up by name (case-insensitive): one of <see cref="Names"/>, or an alias
+    /// (saturating, nonsaturating, ns, wgan, leastsquares, lsgan, ls).
+    /// </summary>
+    public static GanLoss FromName(string name) => name?.Trim().ToLowerInvariant() switch
+    {
+        "minimax" or "saturating" => new MinimaxLoss(),
+        "non-saturating" or "nonsaturating" or "ns" => new NonSaturatingLoss(),
+        "wasserstein" or "wgan" => new WassersteinLoss(),
+        "hinge" => new HingeLoss(),
+        "least-squares" or "leastsquares" or "lsgan" or "ls" => new LeastSquaresLoss(),
+        _ => throw new ArgumentException($"Unknown loss '{name}'. Known: {string.Join(", ", Names)}", nameof(name)),
+    };
 
     /// <summary>softplus(x) = log(1 + exp(x)), stable: relu(x) + log(1 + exp(-|x|)).</summary>
     protected static Tensor Softplus(Tensor x) => x.Relu() + ((-x.Abs()).Exp() + 1f).Log();
@@ -50,13 +89,15 @@ public abstract class GanLoss
         for (int i = 0; i < targets.Length; i++) if (rng.NextFloat() < p) targets[i] = to;
     }
 
-    /// <summary>Looks a loss up by name: minimax, non-saturating.</summary>
-    public static GanLoss FromName(string name) => name.ToLowerInvariant() switch
+    /// <summary>Mean of the raw outputs, in double (least squares and critics).</summary>
+    protected static double MeanRaw(Tensor outputs)
     {
-        "minimax" or "saturating" => new MinimaxLoss(),
-        "non-saturating" or "nonsaturating" or "ns" => new NonSaturatingLoss(),
-        _ => throw new ArgumentException($"Unknown loss '{name}'. Known: minimax, non-saturating"),
-    };
+        var d = outputs.Data;
+        if (d.Length == 0) return double.NaN;
+        double sum = 0;
+        foreach (float v in d) sum += v;
+        return sum / d.Length;
+    }
 }
 
 /// <summary>
