@@ -50,7 +50,7 @@ static class EvalCommands
     {
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Run folder or checkpoint.safetensors whose generator is evaluated" };
         var images = new Option<string?>("--images") { Description = "Evaluate these images instead: an IDX images file or a folder of PNGs" };
-        var data = new Option<string>("--data") { Description = "Real data: fashion-mnist (default) or a folder of Fashion-MNIST-format IDX files", DefaultValueFactory = _ => "fashion-mnist" };
+        var data = new Option<string>("--data") { Description = $"Real data (default fashion-mnist): {GanForge.Data.DataSpec.Help}. The test split is the reference, the train split the floor", DefaultValueFactory = _ => "fashion-mnist" };
         var samples = new Option<int>("--samples") { Description = "Images to generate from the checkpoint (default 10000)", DefaultValueFactory = _ => 10000 };
         var json = new Option<string?>("--json") { Description = "Write every score, its floor and the protocol to this JSON file" };
         var evaluator = new Option<string>("--evaluator") { Description = $"Evaluator architecture ({string.Join(", ", EvaluatorRegistry.Names)})", DefaultValueFactory = _ => EvaluatorRegistry.Default };

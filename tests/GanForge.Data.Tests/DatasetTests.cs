@@ -104,4 +104,54 @@ public class DatasetTests
         var e = Assert.Throws<ArgumentException>(() => new TensorDataset(new byte[2], [0, 5], 1, 1, 1, ["a", "b"]));
         Assert.Contains("label 5 of sample 1", e.Message);
     }
+    [Fact]
+    public void Subset_OfImageFolder_ReadsTheSourceSamplesInIndexOrder()
+    {
+        using var dir = new TempDir();
+        WritePng(dir.File("a/0.png"), 2, 2, 1, 10);
+        WritePng(dir.File("b/0.png"), 2, 2, 1, 20);
+        WritePng(dir.File("b/1.png"), 2, 2, 1, 30);
+        var folder = new ImageFolderDataset(dir.Path);
+        var s = new SubsetDataset(folder, [2, 0]);
+        Assert.Equal(2, s.Count);
+        Assert.Equal((30 / 255f, 1), (s.Get(0).Image.Data[0], s.Get(0).Label));
+        Assert.Equal(0, s.Label(1));
+        Assert.Equal(["a", "b"], s.Classes);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new SubsetDataset(folder, [0, 3]));
+        Assert.Contains("index 3 (position 1) is out of range for 3 samples", e.Message);
+    }
+
+    [Fact]
+    public void TakeAndWhereLabel_OnAnyDataset_KeepLabelsAndOrder()
+    {
+        using var dir = new TempDir();
+        WritePng(dir.File("a/0.png"), 2, 2, 1, 10);
+        WritePng(dir.File("b/0.png"), 2, 2, 1, 20);
+        WritePng(dir.File("c/0.png"), 2, 2, 1, 30);
+        WritePng(dir.File("c/1.png"), 2, 2, 1, 40);
+        IDataset folder = new ImageFolderDataset(dir.Path);
+        Assert.Equal(2, folder.Take(2).Count);
+        Assert.Same(folder, folder.Take(10));
+        var notB = folder.WhereLabel(l => l != 1);
+        Assert.Equal([0, 2, 2], Enumerable.Range(0, notB.Count).Select(notB.Label));
+        Assert.Equal(40 / 255f, notB.Take(3).Get(2).Image.Data[0]);
+    }
+
+    [Fact]
+    public void ToTensorDataset_FromSubsetsAndFolders_KeepsBytesLabelsAndClasses()
+    {
+        using var dir = new TempDir();
+        WritePng(dir.File("a/0.png"), 3, 2, 3, 10);
+        WritePng(dir.File("b/0.png"), 3, 2, 3, 201);
+        var folder = new ImageFolderDataset(dir.Path);
+        var t = folder.ToTensorDataset("pngs");
+        Assert.Equal((2, 3, 2, 3, "pngs"), (t.Count, t.Channels, t.Height, t.Width, t.Source));
+        Assert.All(t.ImageBytes(1).ToArray(), b => Assert.Equal(201, b));
+        Assert.Equal(["a", "b"], t.Classes);
+
+        Assert.Same(t, t.ToTensorDataset());
+        var picked = new SubsetDataset(t, [1]).ToTensorDataset();
+        Assert.Equal((1, 1, "pngs"), (picked.Count, picked.Label(0), picked.Source));
+        Assert.All(picked.ImageBytes(0).ToArray(), b => Assert.Equal(201, b));
+    }
 }

@@ -9,6 +9,9 @@ public interface IDataset
     /// <summary>Sample <paramref name="index"/>: an image (C,H,W) with values in [0, 1] and its class label.</summary>
     (Tensor Image, int Label) Get(int index);
 
+    /// <summary>The label of sample <paramref name="index"/> without decoding its image (datasets that hold labels apart override this).</summary>
+    int Label(int index) => Get(index).Label;
+
     /// <summary>Class names indexed by label; empty when the dataset has none.</summary>
     IReadOnlyList<string> Classes => [];
 }

@@ -86,4 +86,7 @@ public sealed class ImageFolderDataset : IDataset
     public int Width => _data.Width;
 
     public (Tensor Image, int Label) Get(int index) => _data.Get(index);
+
+    /// <summary>The label of sample <paramref name="index"/>.</summary>
+    public int Label(int index) => _data.Label(index);
 }

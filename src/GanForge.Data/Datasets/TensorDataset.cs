@@ -70,4 +70,17 @@ public sealed class TensorDataset : IDataset
         return new TensorDataset(_pixels.AsSpan(0, count * ImageSize).ToArray(), _labels[..count], Channels, Height, Width,
             Classes.Count > 0 ? Classes : null, Source);
     }
+
+    /// <summary>The samples at <paramref name="rows"/>, in that order, copied; labels and class names are kept.</summary>
+    public TensorDataset Select(IReadOnlyList<int> rows, string? source = null)
+    {
+        var pixels = new byte[rows.Count * ImageSize];
+        var labels = new int[rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            ImageBytes(rows[i]).CopyTo(pixels.AsSpan(i * ImageSize, ImageSize));
+            labels[i] = _labels[rows[i]];
+        }
+        return new TensorDataset(pixels, labels, Channels, Height, Width, Classes.Count > 0 ? Classes : null, source ?? Source);
+    }
 }

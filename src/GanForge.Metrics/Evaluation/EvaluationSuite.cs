@@ -26,21 +26,11 @@ public sealed record EvaluationOptions
 }
 
 /// <summary>Real data an evaluation compares against: the reference split and the training split.</summary>
-/// <param name="Name">Data name for protocols ("fashion-mnist").</param>
-/// <param name="Reference">The reference (test) split, whose evaluator outputs every score is measured against.</param>
-/// <param name="Train">The training split, for the floor and memorisation; null when only the test split is at hand.</param>
-public sealed record RealData(string Name, TensorDataset Reference, TensorDataset? Train)
-{
-    /// <summary>Fashion-MNIST: the test split as reference, the train split when installed.</summary>
-    public static RealData FashionMnist()
-    {
-        var test = Data.FashionMnist.Load(Split.Test);
-        TensorDataset? train = null;
-        try { train = Data.FashionMnist.Load(Split.Train); }
-        catch (FileNotFoundException) { }
-        return new RealData("fashion-mnist", test, train);
-    }
-}
+/// <param name="Name">Data name for protocols and cache keys (the data spec, e.g. "fashion-mnist").</param>
+/// <param name="Reference">The reference split, whose evaluator outputs every score is measured against.</param>
+/// <param name="Train">The training split, for the floor and memorisation; null when only the reference is at hand.</param>
+/// <param name="ReferenceSplit">Which split <paramref name="Reference"/> is: "test", or "all" for data without splits.</param>
+public sealed record RealData(string Name, TensorDataset Reference, TensorDataset? Train, string ReferenceSplit = "test");
 
 /// <summary>
 /// Evaluates generated images against real data with an evaluator network: extracts features and
@@ -70,7 +60,7 @@ public sealed class EvaluationSuite
     /// <summary>Evaluator outputs of the whole reference split (computed once, cached).</summary>
     public RealReference Reference => _reference ??= RealReference.LoadOrCompute(_extractor,
         () => (Images(_data.Reference, Enumerable.Range(0, _data.Reference.Count).ToArray()), Labels(_data.Reference)),
-        $"{_data.Name}-{_data.Reference.Source}-test", _data.Reference.Count, _cacheFolder);
+        $"{_data.Name}-{_data.Reference.Source}-{_data.ReferenceSplit}", _data.Reference.Count, _cacheFolder);
 
     /// <summary>Scores <paramref name="fake"/> (N,C,H,W) in [-1, 1]; the options' seed is recorded in the protocol.</summary>
     public EvaluationResult Evaluate(Tensor fake, EvaluationOptions? options = null)
@@ -82,7 +72,7 @@ public sealed class EvaluationSuite
         foreach (var n in names) MetricRegistry.Get(n); // unknown names fail before any work
         var reference = Reference;
         int n0 = fake.Size(0);
-        var protocol = new Protocol(_extractor.Name, _extractor.Layer, $"{_data.Name} test", reference.Count, n0, options.Seed);
+        var protocol = new Protocol(_extractor.Name, _extractor.Layer, $"{_data.Name} {_data.ReferenceSplit}", reference.Count, n0, options.Seed);
 
         var scores = Score(fake, names, protocol, options);
         IReadOnlyList<MetricResult>? floor = null;

@@ -35,20 +35,23 @@ public static class ImageSets
     }
 
     /// <summary>
-    /// Real data by name: "fashion-mnist" (the system files, else the embedded test split without a train split)
-    /// or a folder holding Fashion-MNIST-format IDX files (t10k-* and train-*).
+    /// Real data named by a data spec, as train takes it (<see cref="DataSpec"/>): the reference is the test split where
+    /// the data has splits (embedded has only that one), else all of it; the train split, where there is one, is the
+    /// floor's and memorisation's. "fashion-mnist" uses the system test split, else its embedded copy.
     /// </summary>
-    public static RealData Real(string name)
+    public static RealData Real(string spec)
     {
-        if (name.ToLowerInvariant() is "fashion-mnist" or "embedded" or "fashion-mnist-embedded") return RealData.FashionMnist();
-        if (Directory.Exists(name))
+        var reference = DataSpec.Resolve(spec, "test");
+        TensorDataset? train = null;
+        if (reference.Split == "test")
         {
-            var test = FashionMnist.Load(Split.Test, name);
-            TensorDataset? train = null;
-            try { train = FashionMnist.Load(Split.Train, name); }
-            catch (FileNotFoundException) { }
-            return new RealData(Path.GetFileName(Path.TrimEndingDirectorySeparator(name)), test, train);
+            try
+            {
+                var t = DataSpec.Resolve(spec, "train");
+                if (t.Split == "train") train = t.Dataset.ToTensorDataset($"{spec} train");
+            }
+            catch (FileNotFoundException) { } // only the test split is at hand: no floor, no memorisation
         }
-        throw new ArgumentException($"eval --data: unknown data '{name}'; give fashion-mnist or a folder of IDX files (t10k-images-idx3-ubyte, ...)");
+        return new RealData(spec, reference.Dataset.ToTensorDataset($"{spec} {reference.Split}"), train, reference.Split);
     }
 }

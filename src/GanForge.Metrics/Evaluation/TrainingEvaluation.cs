@@ -29,7 +29,8 @@ public sealed class TrainingEvaluation : IEvaluationHook
 
     /// <summary>The built-in Fashion-MNIST evaluator against the Fashion-MNIST test split, cached in the default folder.</summary>
     public static TrainingEvaluation FashionMnist(int samples, ulong seed) =>
-        new(new EvaluationSuite(EvaluatorRegistry.Load(), new RealData("fashion-mnist", Data.FashionMnist.Load(Split.Test), Train: null),
+        new(new EvaluationSuite(EvaluatorRegistry.Load(),
+            new RealData("fashion-mnist", DataSpec.Resolve("fashion-mnist", "test").Dataset.ToTensorDataset(), Train: null),
             RealReference.DefaultCacheFolder), samples, seed);
 
     public IReadOnlyDictionary<string, double> Evaluate(GanModel model, Module generator, long step)
