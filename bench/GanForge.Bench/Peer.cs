@@ -1,37 +1,65 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace GanForge.Bench;
 
-/// <summary>Runs pytorch_peer.py (Debian's python3-torch) with 1 and 2 threads and prints GanForge ÷ the faster peer.</summary>
+/// <summary>
+/// Runs the PyTorch peers (Debian's python3-torch) in BENCHMARKS.md's four configurations (1 and 2 threads,
+/// OpenBLAS pinned by the environment and unpinned) and prints GanForge ÷ the fastest. The workloads of
+/// BENCHMARKS.md go to the shared pytorch_peer.py (--peer), the others to bench/peer_zoo.py.
+/// </summary>
 static class Peer
 {
-    /// <summary>Runs the peer, prints one ratio line per workload and returns the ratios.</summary>
+    /// <summary>The workloads the shared pytorch_peer.py knows.</summary>
+    static readonly string[] SharedWorkloads = ["dcgan28", "dcgan64", "mlpgan"];
+
+    /// <summary>Variables that pin OpenBLAS to one kernel family; the unpinned configurations run without them.</summary>
+    static readonly string[] OpenBlasPins = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
+
+    /// <summary>
+    /// The peer configurations: 1 and 2 threads, as the environment has them and, when it pins OpenBLAS,
+    /// again without the pins (`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`); the peer figure is the fastest.
+    /// </summary>
+    static IEnumerable<(int Threads, bool Unpin)> Configurations()
+    {
+        bool pinned = OpenBlasPins.Any(v => Environment.GetEnvironmentVariable(v) != null);
+        foreach (bool unpin in pinned ? new[] { false, true } : [false])
+            foreach (int threads in new[] { 1, 2 })
+                yield return (threads, unpin);
+    }
+
+    /// <summary>Runs the peers, prints one ratio line per workload and returns the ratios.</summary>
     public static Dictionary<string, double> Compare(List<Dictionary<string, object>> ours, BenchOptions opts, bool generate)
     {
         var ratios = new Dictionary<string, double>();
-        if (!File.Exists(opts.Peer)) { Console.Error.WriteLine($"compare: peer script not found at {opts.Peer}"); return ratios; }
-        var best = new Dictionary<string, double>();
-        foreach (int threads in new[] { 1, 2 })
+        var best = new Dictionary<string, (double Ips, string Config)>();
+        foreach (var group in opts.Workloads.GroupBy(w => SharedWorkloads.Contains(w)))
         {
-            var lines = RunPython($"\"{opts.Peer}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --workloads {string.Join(",", opts.Workloads)}");
-            if (lines == null) return ratios;
-            foreach (var line in lines)
+            string script = group.Key ? opts.Peer : FindZooPeer();
+            if (!File.Exists(script)) { Console.Error.WriteLine($"compare: peer script for {string.Join(",", group)} not found at {script}"); continue; }
+            foreach (var (threads, unpin) in Configurations())
             {
-                var doc = JsonDocument.Parse(line).RootElement;
-                string w = doc.GetProperty("workload").GetString()!;
-                double ips = doc.GetProperty("images_per_s").GetDouble();
-                best[w] = Math.Max(best.GetValueOrDefault(w), ips);
+                var lines = RunPython($"\"{script}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --workloads {string.Join(",", group)}", unpin);
+                if (lines == null) break;
+                foreach (var line in lines)
+                {
+                    var doc = JsonDocument.Parse(line).RootElement;
+                    string w = doc.GetProperty("workload").GetString()!;
+                    double ips = doc.GetProperty("images_per_s").GetDouble();
+                    if (ips > best.GetValueOrDefault(w).Ips) best[w] = (ips, $"{threads} thread{(threads > 1 ? "s" : "")}, openblas {OpenBlas(unpin)}");
+                }
             }
         }
         foreach (var r in ours)
         {
             string w = (string)r["workload"];
             if (!best.TryGetValue(w, out var peer)) continue;
-            ratios[w] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer, 3);
+            ratios[w] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer.Ips, 3);
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
-                ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer,
+                ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer.Ips,
+                ["pytorch_best_config"] = peer.Config,
                 ["ratio"] = ratios[w], ["ganforge_gflop_per_s"] = r["gflop_per_s"], ["share_of_sgemm_peak"] = r["share_of_sgemm_peak"],
             }));
         }
@@ -39,29 +67,53 @@ static class Peer
         return ratios;
     }
 
-    /// <summary>Generation alone: bench/peer_generate.py (beside this project) with 1 and 2 threads against our figures.</summary>
+    /// <summary>Generation alone: bench/peer_generate.py (beside this project) in each configuration against our figures.</summary>
     static void CompareGeneration(BenchOptions opts)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "peer_generate.py");
         if (!File.Exists(script)) { Console.Error.WriteLine($"compare: {script} not found"); return; }
-        foreach (int threads in new[] { 1, 2 })
-            if (RunPython($"\"{script}\" --peer \"{opts.Peer}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --mode generate") == null) return;
+        foreach (var (threads, unpin) in Configurations())
+            if (RunPython($"\"{script}\" --peer \"{opts.Peer}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --mode generate", unpin) == null) return;
     }
 
+    /// <summary>bench/peer_zoo.py of the repository this bench was built from (or is run in).</summary>
+    static string FindZooPeer()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
+            {
+                var p = Path.Combine(d.FullName, "bench", "peer_zoo.py");
+                if (File.Exists(p)) return p;
+            }
+        return Path.Combine("bench", "peer_zoo.py");
+    }
+
+    /// <summary>"unpinned" when the run goes without OpenBLAS's pins or the environment has none, else "pinned".</summary>
+    static string OpenBlas(bool unpin) =>
+        unpin || OpenBlasPins.All(v => Environment.GetEnvironmentVariable(v) == null) ? "unpinned" : "pinned";
+
     /// <summary>
-    /// Runs Debian's python3 (the one with torch) on <paramref name="arguments"/>, echoes each JSON line it
-    /// prints as "peer ..." and returns them; null, with the error on stderr, when it fails.
+    /// Runs Debian's python3 (the one with torch) on <paramref name="arguments"/>, without OpenBLAS's pins when
+    /// <paramref name="unpin"/>; echoes each JSON line it prints as "peer ..." (with the "openblas" setting added)
+    /// and returns them; null, with the error on stderr, when it fails.
     /// </summary>
-    static string[]? RunPython(string arguments)
+    static string[]? RunPython(string arguments, bool unpin)
     {
         var psi = new ProcessStartInfo("/usr/bin/python3", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (unpin) foreach (var v in OpenBlasPins) psi.Environment.Remove(v);
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        if (p.ExitCode != 0) { Console.Error.WriteLine($"compare: python3 {arguments} failed ({p.ExitCode}): {stderr.Result.Trim()}"); return null; }
+        string env = unpin ? $"env -u {string.Join(" -u ", OpenBlasPins)} " : "";
+        if (p.ExitCode != 0) { Console.Error.WriteLine($"compare: {env}python3 {arguments} failed ({p.ExitCode}): {stderr.Result.Trim()}"); return null; }
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var line in lines) Console.WriteLine("peer " + line);
+        foreach (var line in lines)
+        {
+            var echo = JsonNode.Parse(line)!.AsObject();
+            echo["openblas"] = OpenBlas(unpin);
+            Console.WriteLine("peer " + echo.ToJsonString());
+        }
         return lines;
     }
 }

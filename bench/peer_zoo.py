@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Peer baseline for the bench workloads that /work/shared/bench/pytorch_peer.py lacks, in PyTorch on CPU.
+
+Same command line and output as pytorch_peer.py: one JSON line per workload,
+{"workload", "threads", "batch", "iters_per_s", "images_per_s"}, from the median iteration after
+warm-up, images/s = batch / median iteration (an iteration is one generator update and the
+critic updates before it). GanForge.Bench --compare sends these workloads here.
+Needs Debian's python3-torch: run it with /usr/bin/python3.
+Usage: /usr/bin/python3 bench/peer_zoo.py [--threads N] [--iters N] [--warmup N] [--workloads wgangp28]
+
+Workloads:
+  wgangp28  WGAN-GP (Gulrajani et al. 2017) on dcgan28's networks, the critic without BatchNorm (so its
+            second conv has a bias); batch 64; 5 critic updates (Wasserstein loss + gradient penalty
+            lambda 10 through a double backward) and one generator update, Adam 1e-4 (0, 0.9).
+To add one (cyclegan32, stylegan32): write a function that builds the networks and optimizers and
+returns (batch, step), where step() runs one iteration, and register it in WORKLOADS.
+"""
+import argparse, json, time
+import torch
+import torch.nn as nn
+
+
+def dcgan_init(net):
+    """DCGAN's weights_init: conv and linear weights N(0, 0.02); BatchNorm weight N(1, 0.02), bias 0."""
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+    return net
+
+
+def generator28(nz=100):
+    """dcgan28's G: z (nz) -> (1, 28, 28)."""
+    return dcgan_init(nn.Sequential(
+        nn.Linear(nz, 128 * 7 * 7, bias=False), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(),
+        nn.Unflatten(1, (128, 7, 7)),                                      # state: 128 x 7 x 7
+        nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),  # 64 x 14 x 14
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh()))                    # 1 x 28 x 28
+
+
+def critic28():
+    """dcgan28's D without BatchNorm: (1, 28, 28) -> (1) score; the second conv keeps its bias."""
+    return dcgan_init(nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),                      # 64 x 14 x 14
+        nn.Conv2d(64, 128, 4, 2, 1), nn.LeakyReLU(0.2),                    # 128 x 7 x 7
+        nn.Flatten(), nn.Linear(128 * 7 * 7, 1)))
+
+
+def gradient_penalty(d, real, fake, eps, lam=10.0):
+    """lam * mean((||grad_xhat D(xhat)||_2 - 1)^2) with xhat = eps*real + (1-eps)*fake, eps (N) per sample.
+
+    The input gradient is recorded (create_graph=True), so backpropagating the penalty reaches the
+    critic's weights through a double backward. Returns the penalty and the per-sample norms.
+    """
+    e = eps.view(-1, *([1] * (real.dim() - 1)))
+    x_hat = (e * real.detach() + (1 - e) * fake.detach()).requires_grad_(True)
+    grad, = torch.autograd.grad(d(x_hat).sum(), x_hat, create_graph=True)
+    norm = grad.flatten(1).norm(2, dim=1)
+    return lam * ((norm - 1) ** 2).mean(), norm
+
+
+def critic_loss(d, real, fake, eps, lam=10.0):
+    """WGAN-GP's critic loss: mean D(G(z)) - mean D(x) + the gradient penalty. Returns (loss, gp, norms)."""
+    gp, norm = gradient_penalty(d, real, fake, eps, lam)
+    return d(fake).mean() - d(real).mean() + gp, gp, norm
+
+
+def wgangp28(n_critic=5):
+    nz, batch = 100, 64
+    g, d = generator28(nz), critic28()
+    opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.0, 0.9))
+    opt_d = torch.optim.Adam(d.parameters(), lr=1e-4, betas=(0.0, 0.9))
+    real = torch.rand(batch, 1, 28, 28) * 2 - 1
+
+    def step():
+        # n_critic critic updates: G(z) without a graph, Wasserstein loss + gradient penalty.
+        for _ in range(n_critic):
+            d.zero_grad(set_to_none=True)
+            with torch.no_grad():
+                fake = g(torch.randn(batch, nz))
+            loss_d, _, _ = critic_loss(d, real, fake, torch.rand(batch))
+            loss_d.backward()
+            opt_d.step()
+        # One generator update through the frozen critic (no weight gradients for D, as GanForge's trainer).
+        g.zero_grad(set_to_none=True)
+        d.requires_grad_(False)
+        loss_g = -d(g(torch.randn(batch, nz))).mean()
+        loss_g.backward()
+        d.requires_grad_(True)
+        opt_g.step()
+
+    return batch, step
+
+
+WORKLOADS = {"wgangp28": wgangp28}
+
+
+def bench(name, iters, warmup):
+    if name not in WORKLOADS:
+        raise SystemExit(f"peer_zoo: unknown workload '{name}'; known: {', '.join(WORKLOADS)}")
+    batch, step = WORKLOADS[name]()
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(iters):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    med = times[len(times) // 2]
+    return {"workload": name, "threads": torch.get_num_threads(), "batch": batch,
+            "iters_per_s": round(1 / med, 3), "images_per_s": round(batch / med, 1)}
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    for w in a.workloads.split(","):
+        print(json.dumps(bench(w, a.iters, a.warmup)), flush=True)
