@@ -19,7 +19,6 @@ static class TrainCommand
         {
             Description = "Model (default dcgan; `ganforge models` describes each): " + string.Join(", ", ModelZoo.Names),
         };
-        model.AcceptOnlyFromAmong([.. ModelZoo.Names]);
         var data = new Option<string?>("--data") { Description = "embedded (default: the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's dataset-fashion-mnist), or a path: IDX folder/file, PNG folder, CIFAR-10 folder" };
         var split = new Option<string?>("--split") { Description = "Fashion-MNIST split to train on: train (default) or test" };
         var epochs = new Option<int?>("--epochs") { Description = "Passes over the data (default 5)" };

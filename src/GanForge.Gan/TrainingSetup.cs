@@ -12,40 +12,6 @@ public static class TrainingSetup
     public static string EngineDescription => $"GEMM {Kernels.Gemm.Backend}, conv {Kernels.Conv.Backend}, {Threading.Threads} threads";
 
     /// <summary>
-    /// Loads the data named by <paramref name="data"/>: "embedded" (the Fashion-MNIST test split shipped
-    /// with GanForge), "fashion-mnist" (Debian's dataset-fashion-mnist), or a path: a folder of IDX files,
-    /// one IDX images file, a CIFAR-10 binary folder, or a folder of PNG images (classes from subfolders).
-    /// </summary>
-    public static IDataset LoadDataset(string data, string split = "train")
-    {
-        var s = split.ToLowerInvariant() switch
-        {
-            "train" => Split.Train,
-            "test" => Split.Test,
-            _ => throw new ArgumentException($"Unknown split '{split}'. Known: train, test"),
-        };
-        switch (data.ToLowerInvariant())
-        {
-            case "embedded" or "fashion-mnist-embedded":
-                return FashionMnist.LoadEmbedded();
-            case "fashion-mnist":
-                return FashionMnist.Load(s, Directory.Exists(FashionMnist.SystemFolder) ? FashionMnist.SystemFolder : null);
-        }
-        if (File.Exists(data))
-        {
-            var images = Idx.ReadImages(data);
-            int n = images.Dims[0], h = images.Dims[1], w = images.Dims[2];
-            return new TensorDataset(images.Data, new int[n], 1, h, w, null, data);
-        }
-        if (!Directory.Exists(data))
-            throw new FileNotFoundException($"Dataset '{data}' not found: give embedded, fashion-mnist, or an existing file or folder");
-        var files = Directory.GetFiles(data).Select(Path.GetFileName).ToList();
-        if (files.Any(f => f!.Contains("-images-idx3-ubyte"))) return FashionMnist.Load(s, data);
-        if (files.Any(f => f!.EndsWith(".bin")) || Directory.Exists(Path.Combine(data, "cifar-10-batches-bin"))) return Cifar10.Load(data, s);
-        return new ImageFolderDataset(data);
-    }
-
-    /// <summary>
     /// Creates the trainer for <paramref name="config"/>: resolves it against its variant (every blank
     /// filled in), loads the data, builds the networks and the game; with <paramref name="resume"/>,
     /// restores its checkpoint.
@@ -57,8 +23,9 @@ public static class TrainingSetup
         if (resolved.Threads > 0) Threading.Threads = resolved.Threads;
         PrepareOutput(resolved.Out, resume);
 
-        var dataset = LoadDataset(resolved.Data, resolved.Split);
-        if (resolved.Limit > 0 && dataset is TensorDataset td) dataset = td.Take(resolved.Limit);
+        var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit);
+        if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)
+        var dataset = data.Dataset;
         var (image, _) = dataset.Get(0);
         int channels = image.Size(0), size = resolved.ImageSize > 0 ? resolved.ImageSize : image.Size(1);
         if (image.Size(1) != image.Size(2) && resolved.ImageSize == 0)

@@ -201,4 +201,72 @@ public class CliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--checkpoint", output);
     }
+
+    [Fact]
+    public void Models_ListsEveryVariantOfTheZooWithItsDescription()
+    {
+        var (code, output) = Run("models");
+        Assert.Equal(0, code);
+        foreach (var v in GanForge.Gan.Zoo.ModelZoo.All)
+        {
+            Assert.Contains(v.Name, output);
+            Assert.Contains(v.Description[..30], output);
+        }
+    }
+
+    [Fact]
+    public void Models_OneModel_ShowsItsDefaultsAndOptions()
+    {
+        var (code, output) = Run("models", "--model", "wgan-gp");
+        Assert.Equal(0, code);
+        Assert.Contains("loss wasserstein, k 5", output);
+        Assert.Contains("Adam lr 0.0001 betas (0, 0.9)", output);
+        Assert.Matches(@"│ gp\s+│ 10\s+│", output);
+    }
+
+    [Fact]
+    public void TrainHelp_ListsTheModelsFromTheRegistry()
+    {
+        var (_, output) = Run("train", "--help");
+        foreach (var name in GanForge.Gan.Zoo.ModelZoo.Names) Assert.Contains(name, output);
+        Assert.Contains("--set", output);
+    }
+
+    [Fact]
+    public void Train_SetOptionsAndOptimizerGroups_AreResolvedIntoConfigWithNoBlankValue()
+    {
+        var (code, output) = Run("train", "--model", "wgan-gp", "--limit", "64", "--batch-size", "16", "--max-steps", "2", "--image-size", "16",
+            "--set", "gp=5", "--set", "width=8", "--set", "d.lr=3e-4", "--out", P("wgp"));
+        Assert.True(code == 0, output);
+        var config = GanForge.Gan.Training.TrainConfig.FromYaml(File.ReadAllText(Path.Combine(P("wgp"), "config.yaml")));
+        Assert.Equal("5", config.ModelOptions["gp"]);
+        Assert.Equal(3e-4f, config.Optimizers["d"].Lr!.Value, 6);
+        Assert.Equal(1e-4f, config.Optimizers["g"].Lr!.Value, 6);
+        Assert.Equal(0f, config.Optimizers["g"].Beta1!.Value);
+        Assert.Equal(5, config.K);
+        Assert.Equal("wasserstein", config.Loss);
+        var blank = File.ReadAllLines(Path.Combine(P("wgp"), "config.yaml"))
+            .Where(l => l.TrimEnd().EndsWith(':') && l.Trim() is not ("optimizers:" or "g:" or "d:" or "model-options:")).ToList();
+        Assert.Empty(blank);
+        Assert.Contains("W estimate", output);
+        Assert.DoesNotContain("acc real", output);
+
+        var (sampleCode, sampleOutput) = Run("sample", "--checkpoint", P("wgp"), "--count", "5", "--out", P("wgp.idx"));
+        Assert.True(sampleCode == 0, sampleOutput);
+        Assert.Equal([5, 16, 16], Idx.ReadImages(P("wgp.idx")).Dims);
+    }
+
+    [Theory]
+    [InlineData("foo=1", "unknown option 'foo'")]
+    [InlineData("gp=lots", "'lots' is not a number")]
+    [InlineData("q.lr=1", "no optimizer group 'q'")]
+    [InlineData("d.speed=1", "unknown optimizer field 'speed'")]
+    [InlineData("gp", "expected key=value")]
+    public void Train_BadSet_IsAOneLineError(string assignment, string expected)
+    {
+        var (code, output) = Run("train", "--model", "wgan-gp", "--limit", "64", "--max-steps", "1", "--set", assignment, "--out", P("bad"));
+        Assert.Equal(2, code);
+        Assert.Contains(expected, output);
+        Assert.DoesNotContain("   at ", output);
+    }
 }

@@ -37,4 +37,47 @@ public class ConfigTests
         Assert.Equal(5e-5f, Lr(new TrainConfig { Model = "wgan" }, "d"));
         Assert.Equal(1e-4f, Lr(new TrainConfig { Model = "wgan-gp" }));
     }
+
+    [Theory]
+    [InlineData("gan")]
+    [InlineData("dcgan")]
+    [InlineData("wgan")]
+    [InlineData("wgan-gp")]
+    [InlineData("lsgan")]
+    [InlineData("sngan")]
+    public void Resolve_EveryVariant_LeavesNoBlankValueAndIsStable(string model)
+    {
+        var resolved = new TrainConfig { Model = model }.Resolve();
+        var yaml = resolved.ToYaml();
+        var blank = yaml.Split('\n').Where(l => l.TrimEnd().EndsWith(':') && l.Trim() is not ("optimizers:" or "g:" or "d:" or "model-options:")).ToList();
+        Assert.Empty(blank);
+        Assert.NotNull(resolved.K);
+        Assert.NotNull(resolved.Loss);
+        Assert.Equal(yaml, TrainConfig.FromYaml(yaml).Resolve().ToYaml());   // config.yaml passed back resolves to itself
+    }
+
+    [Fact]
+    public void Resolve_FlagsOverTheVariantAndGroupSettingsOverFlags()
+    {
+        var c = new TrainConfig { Model = "wgan", Lr = 1e-3f, K = 2 };
+        c.Set("d.lr=7e-4");
+        c.Set("clip=0.05");
+        var r = c.Resolve();
+        Assert.Equal(1e-3f, r.Optimizers["g"].Lr);
+        Assert.Equal(7e-4f, r.Optimizers["d"].Lr);
+        Assert.Equal("rmsprop", r.Optimizers["d"].Type);
+        Assert.Equal(2, r.K);
+        Assert.Equal("0.05", r.ModelOptions["clip"]);
+        Assert.Null(r.Lr);
+    }
+
+    [Fact]
+    public void Resolve_OptimizerTypeChange_TakesThatTypesDefaults()
+    {
+        var r = new TrainConfig { Model = "wgan", Optimizer = "adam" }.Resolve();
+        Assert.Equal("adam", r.Optimizers["d"].Type);
+        Assert.Equal(2e-4f, r.Optimizers["d"].Lr);
+        Assert.Equal(0.5f, r.Optimizers["d"].Beta1);
+        Assert.Null(r.Optimizers["d"].Alpha);
+    }
 }

@@ -10,7 +10,7 @@ public class TrainerTests
     /// How far generated images are from the data in simple statistics: RMS over pixels of the
     /// difference of per-pixel means, plus the difference of overall pixel standard deviations.
     /// </summary>
-    static double StatisticDistance(Tensor fake, Tensor real)
+    internal static double StatisticDistance(Tensor fake, Tensor real)
     {
         static (double[] Mean, double Std) Stats(Tensor x)
         {
@@ -28,7 +28,7 @@ public class TrainerTests
         return Math.Sqrt(mf.Zip(mr, (a, b) => (a - b) * (a - b)).Average()) + Math.Abs(sf - sr);
     }
 
-    static Tensor Samples(Trainer trainer, int n = 256)
+    internal static Tensor Samples(Trainer trainer, int n = 256)
     {
         var g = trainer.Model.Generator;
         g.Eval();
@@ -38,7 +38,7 @@ public class TrainerTests
         return x;
     }
 
-    static Tensor RealImages(int n)
+    internal static Tensor RealImages(int n)
     {
         var ds = Data.FashionMnist.LoadEmbedded();
         var x = new Tensor(n, 1, 28, 28);
@@ -166,5 +166,39 @@ public class TrainerTests
         Assert.Equal(3, mse.Count);
         Assert.True(mse[2] < mse[0] * 0.8, $"reconstruction MSE {string.Join(" -> ", mse)}");
         Directory.Delete(dir, true);
+    }
+
+    [Theory]
+    [InlineData("dcgan", "r1=1;r1-every=3;width=8")]     // a lazy regulariser phase every 3 steps, an EMA
+    [InlineData("wgan-gp", "width=8")]                   // 5 critic steps with a gradient penalty
+    public void Resume_MultiPhaseGames_GiveTheSameWeightsAsAnUninterruptedRun(string model, string options)
+    {
+        string straight = TestRuns.NewDir(), split = TestRuns.NewDir();
+        TrainConfig Config(string dir, int epochs)
+        {
+            var c = TestRuns.Mlp(dir, limit: 320, batch: 32, epochs: epochs);
+            c.Model = model;
+            c.ImageSize = 16;
+            c.Ema = 0.9f;
+            foreach (var o in options.Split(';')) c.Set(o);
+            return c;
+        }
+        try
+        {
+            TrainingSetup.Create(Config(straight, 4), resume: false).Run();
+            TrainingSetup.Create(Config(split, 2), resume: false).Run();
+            TrainingSetup.Create(Config(split, 4), resume: true).Run();
+            var a = SafeTensors.Load(Path.Combine(straight, Checkpoint.FileName));
+            var b = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName));
+            Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
+            foreach (var prefix in new[] { "generator.", "discriminator.", "generator_ema.", "optimizer_g.", "optimizer_d." })
+                Assert.Contains(a.Keys, k => k.StartsWith(prefix));
+            foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
+            var (_, state) = Checkpoint.Read(split);
+            Assert.Equal(["generator", "discriminator"], state.Networks);
+            Assert.Equal(["generator"], state.EmaNetworks);
+            Assert.Equal(["d", "g"], state.Optimizers.Keys.Order());
+        }
+        finally { Directory.Delete(straight, true); Directory.Delete(split, true); }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GanForge.Gan.Zoo;
+using GanForge.NN;
 
 namespace GanForge.Gan.Tests;
 
@@ -25,13 +26,14 @@ public class ZooTests
     [InlineData("dcgan", 1, 64)]
     public void Models_MapLatentsToImagesAndImagesToOneLogit(string name, int channels, int size)
     {
-        var model = ModelZoo.Create(name, new ModelSpec(channels, size, Width: 8));
+        var options = name == "dcgan" ? ModelOptions.Resolve(name, ModelZoo.Get(name).Options, new Dictionary<string, string> { ["width"] = "8" }) : null;
+        var model = ModelZoo.Create(name, new ModelSpec(channels, size, Options: options));
         using var _ = GradMode.NoGrad();
         var images = model.Generator.Forward(model.SampleLatent(3, new Generator(1)));
         Assert.Equal([3, channels, size, size], images.Shape);
         Assert.All(images.ToArray(), v => Assert.InRange(v, -1f, 1f));
         Assert.Equal([3, 1], model.Discriminator.Forward(images).Shape);
-        Assert.Equal([3, .. model.LatentShape], model.CreateEncoder().Forward(images).Shape);
+        Assert.Equal([3, .. model.LatentShape], model.CreateEncoder!().Forward(images).Shape);
     }
 
     [Fact]
@@ -48,7 +50,7 @@ public class ZooTests
     public void Create_UnsupportedSize_SaysWhichSizesWork()
     {
         var e = Assert.Throws<ArgumentException>(() => ModelZoo.Create("dcgan", new ModelSpec(1, 48)));
-        Assert.Contains("28, 32 or 64", e.Message);
+        Assert.Contains("28, or a power of two from 16 to 256", e.Message);
     }
 
     [Fact]
@@ -62,5 +64,85 @@ public class ZooTests
         double Norm(int row) => Math.Sqrt(path.ToArray()[(row * 100)..((row + 1) * 100)].Sum(v => (double)v * v));
         double n0 = Norm(0), n8 = Norm(8), mid = Norm(4);
         Assert.InRange(mid, Math.Min(n0, n8) * 0.95, Math.Max(n0, n8) * 1.05);   // a straight line would shrink to ~0.7
+    }
+
+    [Theory]
+    [InlineData("gan", 28)]
+    [InlineData("dcgan", 16)]
+    [InlineData("dcgan", 32)]
+    [InlineData("wgan", 28)]
+    [InlineData("wgan-gp", 28)]
+    [InlineData("wgan-gp", 32)]
+    [InlineData("lsgan", 28)]
+    [InlineData("sngan", 28)]
+    [InlineData("sngan", 32)]
+    public void EveryVariant_GeneratesImagesAndScoresThemOnePerImage(string name, int size)
+    {
+        var model = ModelZoo.Create(name, new ModelSpec(1, size, 16));
+        using var _ = GradMode.NoGrad();
+        var images = model.Generator.Forward(model.SampleLatent(4, new Generator(1)));
+        Assert.Equal([4, 1, size, size], images.Shape);
+        Assert.Equal([4, 1], model.Discriminator.Forward(images).Shape);
+    }
+
+    static List<string> LayerTypes(Module m) => m.NamedModules().Select(kv => kv.Value.GetType().Name).ToList();
+
+    [Theory]
+    [InlineData("wgan-gp", "BatchNorm2d", false)]
+    [InlineData("sngan", "BatchNorm2d", false)]
+    [InlineData("dcgan", "BatchNorm2d", true)]
+    [InlineData("wgan", "BatchNorm2d", true)]
+    public void Critic_HasBatchNormOnlyWhereThePaperHasIt(string name, string layer, bool expected)
+    {
+        var d = ModelZoo.Create(name, new ModelSpec(1, 28, 16)).Discriminator;
+        Assert.Equal(expected, LayerTypes(d).Contains(layer));
+    }
+
+    [Fact]
+    public void SnGan_EveryDiscriminatorWeightIsSpectrallyNormalised()
+    {
+        var d = ModelZoo.Create("sngan", new ModelSpec(1, 32, 16)).Discriminator;
+        var names = d.StateDict().Keys.ToList();
+        Assert.DoesNotContain(names, n => n.EndsWith(".weight"));
+        Assert.Equal(4, names.Count(n => n.EndsWith(".weight_orig")));   // 3 strided convs + the last 4x4 conv at 32 pixels
+    }
+
+    [Theory]
+    [InlineData("gan", 28)]
+    [InlineData("dcgan", 28)]
+    [InlineData("dcgan", 32)]
+    public void Options_MbstdAndMinibatchDiscrimination_AddTheirLayerBeforeTheLastOne(string name, int size)
+    {
+        ModelSpec Spec(string key, string value) =>
+            new(1, size, 16, Options: ModelOptions.Resolve(name, ModelZoo.Get(name).Options, new Dictionary<string, string> { [key] = value }));
+        var mbstd = ModelZoo.Create(name, Spec("mbstd", "4"));
+        var mbd = ModelZoo.Create(name, Spec("minibatch-discrimination", "20"));
+        Assert.Contains("MinibatchStdDev", LayerTypes(mbstd.Discriminator));
+        Assert.Contains("MinibatchDiscrimination", LayerTypes(mbd.Discriminator));
+        using var _ = GradMode.NoGrad();
+        var x = Tensor.Uniform([8, 1, size, size], -1, 1, new Generator(2));
+        Assert.Equal([8, 1], mbstd.Discriminator.Forward(x).Shape);
+        Assert.Equal([8, 1], mbd.Discriminator.Forward(x).Shape);
+    }
+
+    [Fact]
+    public void Options_UnknownKeyOrBadValue_SayWhatIsKnown()
+    {
+        var variant = ModelZoo.Get("dcgan");
+        var unknown = Assert.Throws<ArgumentException>(() => ModelOptions.Resolve("dcgan", variant.Options, new Dictionary<string, string> { ["r2"] = "1" }));
+        Assert.Contains("unknown option 'r2'", unknown.Message);
+        Assert.Contains("r1", unknown.Message);
+        var bad = Assert.Throws<ArgumentException>(() => ModelOptions.Resolve("dcgan", variant.Options, new Dictionary<string, string> { ["r1"] = "ten" }));
+        Assert.Contains("'ten' is not a number", bad.Message);
+        var choice = Assert.Throws<ArgumentException>(() => ModelOptions.Resolve("dcgan", variant.Options, new Dictionary<string, string> { ["d-norm"] = "group" }));
+        Assert.Contains("batch, layer, none", choice.Message);
+    }
+
+    [Fact]
+    public void Zoo_ListsEveryVariantOfThisIssue_WithADescription()
+    {
+        Assert.Equal(["gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan"], ModelZoo.Names);
+        Assert.All(ModelZoo.All, v => Assert.False(string.IsNullOrWhiteSpace(v.Description)));
+        Assert.Equal("wgan-gp", ModelZoo.Get("WGAN-GP").Name);
     }
 }

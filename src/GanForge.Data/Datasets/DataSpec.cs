@@ -137,7 +137,7 @@ public static class DataSpec
         }
         if (File.Exists(source)) return LoadIdxFile(source);
         if (!Directory.Exists(source))
-            throw new FileNotFoundException($"Data '{spec}': '{source}' is not a known name, file or folder; give {Help}", source);
+            throw new FileNotFoundException($"Data '{spec}': '{source}' not found; give embedded, fashion-mnist, or an existing file or folder (IDX, CIFAR-10, PNG images)", source);
 
         var files = Directory.GetFiles(source).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
         try

@@ -49,9 +49,10 @@ public sealed class Game
 /// </summary>
 /// <remarks>
 /// Gradient buffers are recycled: before each backward the trainer hands the optimizer's gradients of
-/// the previous step back to the engine's pool. A phase that keeps a parameter gradient beyond its own
-/// step sets <see cref="KeepsGradients"/>, and its gradients are then released without recycling.
-/// Tensors a phase keeps otherwise (its batches, its samples, its losses) are never recycled.
+/// the previous update back to the engine's pool. A phase that keeps a parameter gradient beyond its own
+/// step (for statistics, say) sets <see cref="KeepsGradients"/>: after its step the trainer lets go of
+/// those gradients without recycling them, so what the phase holds is never overwritten. Tensors a phase
+/// keeps otherwise (its batches, its samples, its losses) are never recycled.
 /// </remarks>
 public abstract class Phase
 {

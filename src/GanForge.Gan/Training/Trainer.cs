@@ -166,11 +166,12 @@ public sealed class Trainer
                 var loss = phase.Loss(_ctx);
                 if (phase.Every > 1) loss = loss * phase.Every;
                 Monitors.CheckFinite($"{phase.Name} loss", loss.Item(), _ctx.Step);
-                if (phase.KeepsGradients) optimizer.ZeroGrad();
-                else optimizer.ZeroGradAndRecycle(); // the trainer owns the gradients: their buffers are reused
+                optimizer.ZeroGradAndRecycle(); // the trainer owns the gradients: their buffers are reused
                 loss.Backward();
                 optimizer.Step();
                 phase.AfterStep(_ctx);
+                // Gradients a phase keeps are let go of here, so no later recycling can reach them.
+                if (phase.KeepsGradients) optimizer.ZeroGrad();
             }
         }
         finally { foreach (var (p, was) in frozen) p.RequiresGrad = was; }

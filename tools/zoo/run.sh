@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The zoo table of docs/zoo.md: every variant on the full Fashion-MNIST (Debian's dataset-fashion-mnist),
+# trained for EPOCHS epochs with each seed, then scored by the built-in evaluator on 10,000 samples.
+# Usage: tools/zoo/run.sh OUT_DIR [EPOCHS] [SEEDS] [VARIANTS...]
+#   e.g. tools/zoo/run.sh runs/zoo 5 "1 2"            (all variants)
+#        tools/zoo/run.sh runs/zoo20 20 1 dcgan wgan-gp sngan
+# Each run writes OUT_DIR/NAME-sSEED/ (the run folder, eval.json, wall.txt); rerunning skips finished runs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:?usage: tools/zoo/run.sh OUT_DIR [EPOCHS] [SEEDS] [VARIANTS...]}
+epochs=${2:-5}
+seeds=${3:-1 2}
+shift $(( $# < 3 ? $# : 3 ))
+variants=("$@")
+[ ${#variants[@]} -gt 0 ] || variants=(dcgan sngan lsgan wgan gan dcgan+r1 dcgan+mbstd wgan-gp)
+dotnet build -c Release src/GanForge.Cli >/dev/null
+ganforge=src/GanForge.Cli/bin/Release/net10.0/ganforge
+mkdir -p "$out"
+for seed in $seeds; do
+  for v in "${variants[@]}"; do
+    dir="$out/$v-s$seed"
+    [ -f "$dir/eval.json" ] && continue
+    rm -rf "$dir"
+    case "$v" in
+      dcgan+r1) args=(--model dcgan --set r1=1 --set r1-every=16) ;;
+      dcgan+mbstd) args=(--model dcgan --set mbstd=4) ;;
+      dcgan+mbd) args=(--model dcgan --set minibatch-discrimination=50) ;;
+      *) args=(--model "$v") ;;
+    esac
+    start=$(date +%s)
+    "$ganforge" train "${args[@]}" --data fashion-mnist --epochs "$epochs" --seed "$seed" --log-every 100 --out "$dir" > "$dir.log" 2>&1
+    echo $(( $(date +%s) - start )) > "$dir/wall.txt"
+    "$ganforge" eval --checkpoint "$dir" --data fashion-mnist --samples 10000 --seed 0 --json "$dir/eval.json" >> "$dir.log" 2>&1
+    echo "$v seed $seed: $(cat "$dir/wall.txt") s"
+  done
+done
