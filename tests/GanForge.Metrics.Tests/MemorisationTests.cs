@@ -35,7 +35,7 @@ public class MemorisationTests
             FakeImages = copies, TrainImages = train, HeldOutImages = held,
             Protocol = new Protocol("pixels", "-", "train", n, 30, 0),
         });
-        Assert.Equal(0, r.Extras["fake_mean"]);
+        Assert.InRange(r.Extras["fake_mean"], 0, 1e-4);   // copies sit at distance 0 up to float rounding (8.8e-9 seen)
         Assert.Equal(1, r.Extras["fake_fraction_below"]);
         Assert.True(r.Extras["real_mean"] > 1, $"held-out floor {r.Extras["real_mean"]}");
         Assert.True(r.Extras["real_fraction_below"] <= 0.05);
