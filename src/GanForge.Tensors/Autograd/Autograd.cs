@@ -87,9 +87,23 @@ public static class Autograd
             Accumulate(grads, y, g, owned: false, createGraph);
         }
 
-        foreach (var t in TopologicalOrder(outputs))
+        var order = TopologicalOrder(outputs);
+        // For Grad, only the tensors on a path to its inputs: nodes elsewhere are not run, and the
+        // functions skip the gradients of their other inputs (Function.NeedsGrad).
+        var needed = targets == null ? null : OnPathTo(order, targets);
+        var outer = Function.Needed;
+        Function.Needed = needed;
+        try { Propagate(order, grads, needed, retainGraph, createGraph, targets, accumulateLeaves); }
+        finally { Function.Needed = outer; }
+    }
+
+    static void Propagate(List<Tensor> order, Dictionary<Tensor, Flowing> grads, HashSet<Tensor>? needed, bool retainGraph,
+        bool createGraph, Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves)
+    {
+        foreach (var t in order)
         {
             if (!grads.Remove(t, out var flowing)) continue;
+            if (needed != null && !needed.Contains(t)) continue;
             var g = flowing.Grad;
             if (targets != null && targets.ContainsKey(t))
             {
@@ -113,7 +127,7 @@ public static class Autograd
             for (int i = 0; i < inputs.Length; i++)
             {
                 var gi = inputGrads[i];
-                if (gi == null || !inputs[i].RequiresGrad) continue;
+                if (gi == null || !inputs[i].RequiresGrad || (needed != null && !needed.Contains(inputs[i]))) continue;
                 if (!gi.ShapeSpan.SequenceEqual(inputs[i].ShapeSpan))
                     throw new InvalidOperationException(
                         $"{fn.Name}: gradient for input {i} has shape {Shapes.Format(gi.ShapeSpan)}, expected {Shapes.Format(inputs[i].ShapeSpan)}");
@@ -176,6 +190,21 @@ public static class Autograd
         }
         else
             t.Grad = t.Grad + g.Detach();
+    }
+
+    /// <summary>The tensors of <paramref name="order"/> that are targets or lead to one (inputs before outputs, in reverse order).</summary>
+    static HashSet<Tensor> OnPathTo(List<Tensor> order, Dictionary<Tensor, Tensor?> targets)
+    {
+        var needed = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        for (int k = order.Count - 1; k >= 0; k--)
+        {
+            var t = order[k];
+            if (targets.ContainsKey(t)) { needed.Add(t); continue; }
+            if (t.GradFn is { } fn)
+                foreach (var x in fn.InputArray)
+                    if (needed.Contains(x)) { needed.Add(t); break; }
+        }
+        return needed;
     }
 
     /// <summary>Tensors reachable from the outputs, each after every tensor that depends on it.</summary>

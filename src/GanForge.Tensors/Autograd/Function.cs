@@ -21,8 +21,19 @@ public abstract class Function
     /// <summary>Set once the graph has been freed by a Backward without retainGraph.</summary>
     internal bool Released { get; set; }
 
-    /// <summary>Whether input <paramref name="i"/> needs a gradient.</summary>
-    protected bool NeedsGrad(int i) => _inputs[i].RequiresGrad;
+    /// <summary>
+    /// The tensors whose gradient the running <see cref="Autograd.Grad(Tensor[], Tensor[], Tensor?[], bool, bool?, bool)"/>
+    /// needs (those on a path to its inputs); null during a plain Backward, where every input that
+    /// requires grad needs one.
+    /// </summary>
+    [ThreadStatic] internal static HashSet<Tensor>? Needed;
+
+    /// <summary>
+    /// Whether input <paramref name="i"/> needs a gradient: it requires one, and when the engine computes
+    /// gradients for given inputs only (a gradient penalty's ∇ₓD), it lies on a path to them, so a
+    /// layer's weight gradients are skipped there.
+    /// </summary>
+    protected bool NeedsGrad(int i) => _inputs[i].RequiresGrad && (Needed == null || Needed.Contains(_inputs[i]));
 
     /// <summary>
     /// Gradients w.r.t. each input given <paramref name="grad"/>, the gradient w.r.t. the output;
