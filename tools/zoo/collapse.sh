@@ -8,8 +8,12 @@ cd "$(dirname "$0")/../.."
 out=${1:?usage: tools/zoo/collapse.sh OUT_DIR [EPOCHS] [SEED]}
 epochs=${2:-5}
 seed=${3:-1}
-dotnet build -c Release src/GanForge.Cli >/dev/null
-ganforge=src/GanForge.Cli/bin/Release/net10.0/ganforge
+# GANFORGE=path/to/ganforge runs a copy of the binaries, so that rebuilding the tree cannot touch running jobs.
+ganforge=${GANFORGE:-}
+if [ -z "$ganforge" ]; then
+  dotnet build -c Release src/GanForge.Cli >/dev/null
+  ganforge=src/GanForge.Cli/bin/Release/net10.0/ganforge
+fi
 mkdir -p "$out"
 for v in plain minibatch-discrimination=50 mbstd=4; do
   name=${v%%=*}
@@ -18,7 +22,7 @@ for v in plain minibatch-discrimination=50 mbstd=4; do
   rm -rf "$dir"
   set_args=()
   [ "$v" = plain ] || set_args=(--set "$v")
-  "$ganforge" train --model gan --lr 1e-3 "${set_args[@]}" --data fashion-mnist --epochs "$epochs" --seed "$seed" --log-every 100 --out "$dir" > "$dir.log" 2>&1
+  "$ganforge" train --threads "${THREADS:-0}" --model gan --lr 1e-3 "${set_args[@]}" --data fashion-mnist --epochs "$epochs" --seed "$seed" --log-every 100 --out "$dir" > "$dir.log" 2>&1
   "$ganforge" eval --checkpoint "$dir" --data fashion-mnist --samples 10000 --seed 0 --json "$dir/eval.json" >> "$dir.log" 2>&1
   echo "$name: done"
 done

@@ -5,6 +5,7 @@
 #   e.g. tools/zoo/run.sh runs/zoo 5 "1 2"            (all variants)
 #        tools/zoo/run.sh runs/zoo20 20 1 dcgan wgan-gp sngan
 # Each run writes OUT_DIR/NAME-sSEED/ (the run folder, eval.json, wall.txt); rerunning skips finished runs.
+# THREADS=1 runs each training on one thread (two queues side by side use the 2 cores better than one).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: tools/zoo/run.sh OUT_DIR [EPOCHS] [SEEDS] [VARIANTS...]}
@@ -13,8 +14,12 @@ seeds=${3:-1 2}
 shift $(( $# < 3 ? $# : 3 ))
 variants=("$@")
 [ ${#variants[@]} -gt 0 ] || variants=(dcgan sngan lsgan wgan gan dcgan+r1 dcgan+mbstd wgan-gp)
-dotnet build -c Release src/GanForge.Cli >/dev/null
-ganforge=src/GanForge.Cli/bin/Release/net10.0/ganforge
+# GANFORGE=path/to/ganforge runs a copy of the binaries, so that rebuilding the tree cannot touch running jobs.
+ganforge=${GANFORGE:-}
+if [ -z "$ganforge" ]; then
+  dotnet build -c Release src/GanForge.Cli >/dev/null
+  ganforge=src/GanForge.Cli/bin/Release/net10.0/ganforge
+fi
 mkdir -p "$out"
 for seed in $seeds; do
   for v in "${variants[@]}"; do
@@ -28,7 +33,7 @@ for seed in $seeds; do
       *) args=(--model "$v") ;;
     esac
     start=$(date +%s)
-    "$ganforge" train "${args[@]}" --data fashion-mnist --epochs "$epochs" --seed "$seed" --log-every 100 --out "$dir" > "$dir.log" 2>&1
+    "$ganforge" train "${args[@]}" --threads "${THREADS:-0}" --data fashion-mnist --epochs "$epochs" --seed "$seed" --log-every 100 --out "$dir" > "$dir.log" 2>&1
     echo $(( $(date +%s) - start )) > "$dir/wall.txt"
     "$ganforge" eval --checkpoint "$dir" --data fashion-mnist --samples 10000 --seed 0 --json "$dir/eval.json" >> "$dir.log" 2>&1
     echo "$v seed $seed: $(cat "$dir/wall.txt") s"

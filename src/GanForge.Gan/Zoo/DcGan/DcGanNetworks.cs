@@ -2,6 +2,14 @@ using GanForge.NN;
 
 namespace GanForge.Gan.Zoo;
 
+/// <summary>A variant that trains the DCGAN networks: it says only its name, defaults and options.</summary>
+public abstract class DcGanNetworkVariant : Variant
+{
+    public override string ImageSizes => "28, or a power of two from 16 to 256";
+    public override bool SupportsImageSize(int size) => IsPyramidSize(size);
+    public override GanModel CreateModel(ModelSpec spec) => DcGanNetworks.Create(Name, spec);
+}
+
 /// <summary>
 /// The DCGAN networks (Radford et al. 2016) that several variants share: strided convolutions instead of
 /// pooling, BatchNorm in G (not on its output), ReLU + Tanh in G, LeakyReLU(0.2) in D, weights N(0, 0.02).

@@ -8,13 +8,10 @@ namespace GanForge.Gan.Zoo;
 /// ½E[(D(G(z)) - 1)²], which penalises samples far from the decision boundary even when they are on
 /// the right side of it. DCGAN networks; Adam 2e-4, β1 0.5 as in the paper.
 /// </summary>
-public sealed class LsGan : Variant
+public sealed class LsGan : DcGanNetworkVariant
 {
     public override string Name => "lsgan";
     public override string Description => "LSGAN (Mao et al. 2017): least-squares loss (a=0, b=1, c=1), DCGAN networks, Adam 2e-4 (0.5, 0.999)";
-    public override string ImageSizes => "28, or a power of two from 16 to 256";
-    public override bool SupportsImageSize(int size) => IsPyramidSize(size);
     public override GameDefaults Defaults { get; } = GameDefaults.Pair("least-squares", 1, OptimizerSettings.Adam(2e-4f, 0.5f, 0.999f));
     public override IReadOnlyList<ModelOption> Options { get; } = [.. DcGanNetworks.Declare(), .. ClassicGame.RegulariserOptions()];
-    public override GanModel CreateModel(ModelSpec spec) => DcGanNetworks.Create(Name, spec);
 }

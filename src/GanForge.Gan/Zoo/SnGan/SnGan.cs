@@ -8,14 +8,11 @@ namespace GanForge.Gan.Zoo;
 /// hinge loss of their best results, D: E[relu(1 - D(x))] + E[relu(1 + D(G(z)))], G: -E[D(G(z))];
 /// Adam 2e-4, β = (0.5, 0.999), one D step per G step (the paper's setting C). DCGAN networks.
 /// </summary>
-public sealed class SnGan : Variant
+public sealed class SnGan : DcGanNetworkVariant
 {
     public override string Name => "sngan";
     public override string Description => "SNGAN (Miyato et al. 2018): spectral norm on every D layer, hinge loss, Adam 2e-4 (0.5, 0.999), n_dis 1; DCGAN networks";
-    public override string ImageSizes => "28, or a power of two from 16 to 256";
-    public override bool SupportsImageSize(int size) => IsPyramidSize(size);
     public override GameDefaults Defaults { get; } = GameDefaults.Pair("hinge", 1, OptimizerSettings.Adam(2e-4f, 0.5f, 0.999f));
     public override IReadOnlyList<ModelOption> Options { get; } =
         [.. DcGanNetworks.Declare(norm: "none", spectralNorm: true), .. ClassicGame.RegulariserOptions()];
-    public override GanModel CreateModel(ModelSpec spec) => DcGanNetworks.Create(Name, spec);
 }
