@@ -145,4 +145,32 @@ public class ZooTests
         Assert.All(ModelZoo.All, v => Assert.False(string.IsNullOrWhiteSpace(v.Description)));
         Assert.Equal("wgan-gp", ModelZoo.Get("WGAN-GP").Name);
     }
+
+    [Theory]
+    [InlineData("gan", "")]
+    [InlineData("dcgan", "mbstd=4")]
+    [InlineData("wgan", "")]
+    [InlineData("wgan-gp", "")]
+    [InlineData("lsgan", "minibatch-discrimination=10")]
+    [InlineData("sngan", "")]
+    public void Sampler_CheckpointOfEveryVariant_LoadsWithItsOptionsAndSamples(string name, string option)
+    {
+        var dir = TestRuns.NewDir();
+        try
+        {
+            var config = TestRuns.Mlp(dir, limit: 320, batch: 32, epochs: 1);
+            config.Model = name;
+            config.ImageSize = 16;
+            config.MaxSteps = 1;
+            if (name != "gan") config.Set("width=8");
+            if (option.Length > 0) config.Set(option);
+            TrainingSetup.Create(config, resume: false).Run();
+            var sampler = Sampler.Load(dir);
+            var images = sampler.Sample(5, seed: 3);
+            Assert.Equal([5, 1, 16, 16], images.Shape);
+            Assert.All(images.ToArray(), v => Assert.InRange(v, -1f, 1f));
+            Assert.Equal(name, sampler.State.Model);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
 }
