@@ -15,7 +15,7 @@ if [ -z "$ganforge" ]; then
   ganforge=src/GanForge.Cli/bin/Release/net10.0/ganforge
 fi
 mkdir -p "$out"
-for v in plain minibatch-discrimination=50 mbstd=4; do
+for v in plain minibatch-discrimination=20 mbstd=4; do
   name=${v%%=*}
   dir="$out/$name-s$seed"
   [ -f "$dir/eval.json" ] && continue

@@ -29,7 +29,7 @@ for seed in $seeds; do
     case "$v" in
       dcgan+r1) args=(--model dcgan --set r1=1 --set r1-every=16) ;;
       dcgan+mbstd) args=(--model dcgan --set mbstd=4) ;;
-      dcgan+mbd) args=(--model dcgan --set minibatch-discrimination=50) ;;
+      dcgan+mbd) args=(--model dcgan --set minibatch-discrimination=20) ;;
       *) args=(--model "$v") ;;
     esac
     start=$(date +%s)

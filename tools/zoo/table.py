@@ -29,7 +29,8 @@ def main():
         floor = floor or summary
         wall = open(os.path.join(root, name, "wall.txt")).read().strip() if os.path.isfile(os.path.join(root, name, "wall.txt")) else ""
         cells = [fmt.format(summary[key]["value"]) if key in summary else "" for key, _, fmt in COLUMNS]
-        print(f"| {name} | " + " | ".join(cells) + f" | {int(wall) / 60:.0f} |" if wall else " |")
+        wall_cell = f"{int(wall) / 60:.0f}" if wall else ""
+        print(f"| {name} | " + " | ".join(cells) + f" | {wall_cell} |")
     if floor:
         cells = [fmt.format(floor[key]["floor"]) if key in floor and floor[key]["floor"] is not None else "-" for key, _, fmt in COLUMNS]
         print("| real vs real (floor) | " + " | ".join(cells) + " | |")
