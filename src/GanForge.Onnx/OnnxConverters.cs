@@ -52,8 +52,8 @@ public sealed class OnnxLayerContext
 
 /// <summary>
 /// The converters by layer type. Built in: every layer of the zoo's generators (Linear, BatchNorm1d/2d,
-/// ReLU, LeakyReLU, Tanh, Unflatten, ConvTranspose2d) and Conv2d, Flatten, Sigmoid, Identity, Dropout and
-/// Dropout2d (identities in eval). Supporting another layer is one converter and one
+/// ReLU, LeakyReLU, Tanh, Unflatten, ConvTranspose2d) and Conv2d, Flatten, Sigmoid, InstanceNorm2d,
+/// PixelShuffle, Identity, Dropout and Dropout2d (identities in eval). Supporting another layer is one converter and one
 /// <see cref="Register{T}"/> line; a converter registered for a base type serves its subclasses.
 /// </summary>
 public static class OnnxConverters
@@ -68,6 +68,7 @@ public static class OnnxConverters
         Register<ConvTranspose2d>(LinearConverters.ConvTranspose2d);
         Register<BatchNorm1d>(NormalizationConverters.BatchNorm);
         Register<BatchNorm2d>(NormalizationConverters.BatchNorm);
+        Register<InstanceNorm2d>(NormalizationConverters.InstanceNorm);
         Register<ReLU>(ActivationConverters.Relu);
         Register<LeakyReLU>(ActivationConverters.LeakyRelu);
         Register<Tanh>(ActivationConverters.Tanh);
@@ -77,6 +78,7 @@ public static class OnnxConverters
         Register<Dropout2d>(ActivationConverters.Identity);
         Register<Flatten>(ShapeConverters.Flatten);
         Register<Unflatten>(ShapeConverters.Unflatten);
+        Register<PixelShuffle>(ShapeConverters.PixelShuffle);
     }
 
     /// <summary>Adds (or replaces) the converter of layers of type <typeparamref name="T"/> and its subclasses.</summary>

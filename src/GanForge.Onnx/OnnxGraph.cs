@@ -96,7 +96,7 @@ public sealed class OnnxGraph
     public string Node(string opType, string[] inputs, string? output = null, params OnnxAttribute[] attributes)
     {
         output ??= Fresh(opType.ToLowerInvariant());
-        var node = new NodeProto { OpType = opType, Name = Fresh("node_" + output) };
+        var node = new NodeProto { OpType = opType, Name = output };   // node names are a namespace of their own
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes.Select(a => a.ToProto()));

@@ -36,17 +36,26 @@ public class LayerExportTests
         ["spectral norm on Linear and Conv2d: the weight Forward uses"] =
             (() => new Sequential(SpectralNorm.Apply(new Conv2d(2, 3, 3, generator: new(11)), generator: new(12)), new Flatten(),
                 SpectralNorm.Apply(new Linear(3 * 3 * 3, 4, generator: new(13)), generator: new(14))), [2, 5, 5]),
+        ["InstanceNorm2d affine, then PixelShuffle"] =
+            (() => new Sequential(new InstanceNorm2d(8, affine: true), new PixelShuffle(2)), [8, 3, 5]),
+        ["InstanceNorm2d with running statistics (used in eval)"] =
+            (() => new InstanceNorm2d(3, eps: 1e-3f, trackRunningStats: true), [3, 4, 4]),
         ["an empty Sequential: the identity"] = (() => new Sequential(), [3, 2]),
     };
 
     public static TheoryData<string> CaseNames() => [.. Cases.Keys];
 
-    /// <summary>The module after training-mode passes (BatchNorm statistics and spectral norm's u move), then Eval().</summary>
+    /// <summary>
+    /// The module with its 1-D parameters (biases, norm scales and shifts) moved off their initial values and
+    /// after training-mode passes (BatchNorm statistics and spectral norm's u move), then Eval().
+    /// </summary>
     static Module Prepared(string name)
     {
         var (create, sample) = Cases[name];
         var module = create();
         var rng = new Generator(21);
+        foreach (var p in module.Parameters().Where(p => p.Rank == 1))
+            Tensor.Uniform(p.Shape, -0.5f, 0.5f, rng).Data.CopyTo(p.Data);
         using (GradMode.NoGrad())
             for (int i = 0; i < 3; i++) module.Forward(Tensor.Randn([8, .. sample], rng) + 0.5f);
         module.Eval();

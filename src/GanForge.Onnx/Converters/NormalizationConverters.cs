@@ -17,4 +17,20 @@ static class NormalizationConverters
             [c.Input, c.Weight("weight", scale), c.Weight("bias", shift), c.Weight("running_mean", layer.RunningMean), c.Weight("running_var", layer.RunningVar)],
             c.Output, Float("epsilon", layer.Eps));
     }
+
+    // x: (N,C,H,W) -> per sample and channel (x - mean_HW) / sqrt(var_HW + eps) · weight + bias; with running
+    // statistics tracked, eval mode normalises by those instead, which is BatchNormalization's formula.
+    public static void InstanceNorm(InstanceNorm2d layer, OnnxLayerContext c)
+    {
+        if (c.InputShape.Count != 4)
+            throw c.NotSupported($"its input {Shapes.Format([.. c.InputShape])} is not batched (N,C,H,W)");
+        var scale = c.Weight("weight", layer.EffectiveParameter("weight") ?? Tensor.Ones(layer.NumFeatures));
+        var shift = c.Weight("bias", layer.EffectiveParameter("bias") ?? Tensor.Zeros(layer.NumFeatures));
+        if (layer.TrackRunningStats)
+            c.Graph.Node("BatchNormalization",
+                [c.Input, scale, shift, c.Weight("running_mean", layer.RunningMean!), c.Weight("running_var", layer.RunningVar!)],
+                c.Output, Float("epsilon", layer.Eps));
+        else
+            c.Graph.Node("InstanceNormalization", [c.Input, scale, shift], c.Output, Float("epsilon", layer.Eps));
+    }
 }

@@ -2,7 +2,7 @@ using GanForge.NN;
 
 namespace GanForge.Onnx;
 
-/// <summary>Layers that only reshape: a Reshape whose target keeps the dynamic batch dim (0 = copy it from the input).</summary>
+/// <summary>Layers that only move values: Flatten and Unflatten as a Reshape that keeps the dynamic batch dim, PixelShuffle.</summary>
 static class ShapeConverters
 {
     public static void Flatten(Flatten layer, OnnxLayerContext c)
@@ -18,6 +18,10 @@ static class ShapeConverters
             throw c.NotSupported($"dim={layer.Dim} splits the batch dimension, which is dynamic in the graph");
         ReshapeKeepingBatch(c);
     }
+
+    // x: (N, C·r·r, H, W) -> (N, C, H·r, W·r); DepthToSpace's CRD order is PyTorch's pixel_shuffle.
+    public static void PixelShuffle(PixelShuffle layer, OnnxLayerContext c) =>
+        c.Graph.Node("DepthToSpace", [c.Input], c.Output, OnnxAttribute.Int("blocksize", layer.UpscaleFactor), OnnxAttribute.String("mode", "CRD"));
 
     // x: (N, ...) -> (N, output dims 1.. of the example)
     static void ReshapeKeepingBatch(OnnxLayerContext c)
