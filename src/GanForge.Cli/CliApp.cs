@@ -3,8 +3,8 @@ using System.CommandLine;
 namespace GanForge.Cli;
 
 /// <summary>
-/// ganforge: train, sample, interpolate and inspect GANs. Commands only parse and print;
-/// the work is done by GanForge.Gan.
+/// ganforge: train, sample, interpolate, inspect and export GANs. Commands only parse and print;
+/// the work is done by GanForge.Gan (and GanForge.Onnx for export).
 /// </summary>
 public static class CliApp
 {
@@ -15,6 +15,7 @@ public static class CliApp
         SampleCommands.Sample(),
         SampleCommands.Interpolate(),
         SampleCommands.Info(),
+        ExportCommand.Create(),
         EvalCommands.Eval(),
         EvalCommands.Report(),
         EvalCommands.TrainEvaluator(),

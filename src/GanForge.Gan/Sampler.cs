@@ -15,8 +15,11 @@ public sealed class Sampler
     public CheckpointState State { get; }
     public string Path { get; }
 
-    Sampler(GanModel model, Module generator, CheckpointState state, string path)
-    { Model = model; Generator = generator; State = state; Path = path; }
+    /// <summary>True when <see cref="Generator"/> holds the run's EMA weights rather than the raw ones.</summary>
+    public bool UsesEma { get; }
+
+    Sampler(GanModel model, Module generator, CheckpointState state, string path, bool usesEma)
+    { Model = model; Generator = generator; State = state; Path = path; UsesEma = usesEma; }
 
     /// <summary>Loads the generator of a run folder or checkpoint file.</summary>
     public static Sampler Load(string checkpoint, bool useEma = true)
@@ -27,10 +30,11 @@ public sealed class Sampler
         var model = ModelZoo.Create(state.Model, new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, config.Seed,
             TrainingSetup.Options(config)));
         var g = model.Generator;
-        string prefix = useEma && state.HasEmaOf(GanModel.GeneratorName) ? GanModel.GeneratorName + "_ema." : GanModel.GeneratorName + ".";
+        bool ema = useEma && state.HasEmaOf(GanModel.GeneratorName);
+        string prefix = ema ? GanModel.GeneratorName + "_ema." : GanModel.GeneratorName + ".";
         Checkpoint.LoadInto(g, tensors, prefix, path, state.Model);
         g.Eval();
-        return new Sampler(model, g, state, path);
+        return new Sampler(model, g, state, path, ema);
     }
 
     /// <summary>Generates <paramref name="count"/> images (N,C,H,W) in [-1,1] from N(0,I) latents drawn with <paramref name="seed"/>.</summary>

@@ -91,6 +91,13 @@ public abstract class Module
         return null;
     }
 
+    /// <summary>
+    /// The tensor this module's Forward uses for parameter <paramref name="name"/> (null if absent): the
+    /// reparameterised value where one is installed (spectral norm's weight_orig / sigma), else the parameter.
+    /// For exporters and inspection; in training mode a reparameterisation may advance its state, as Forward does.
+    /// </summary>
+    public Tensor? EffectiveParameter(string name) => ForwardParameter(name);
+
     /// <summary>Installs (or with null removes) a computation that replaces parameter <paramref name="name"/> in Forward.</summary>
     internal void SetReparameterization(string name, Func<Tensor>? compute)
     {

@@ -36,9 +36,9 @@ public class CliTests : IDisposable
         finally { AnsiConsole.Console = previous; }
     }
 
-    string TrainTiny(string name = "run")
+    string TrainTiny(string name = "run", params string[] extra)
     {
-        var (code, output) = Run("train", "--model", "gan", "--limit", "64", "--batch-size", "32", "--epochs", "1", "--out", P(name), "--log-every", "1");
+        var (code, output) = Run(["train", "--model", "gan", "--limit", "64", "--batch-size", "32", "--epochs", "1", "--out", P(name), "--log-every", "1", .. extra]);
         Assert.True(code == 0, output);
         return P(name);
     }
@@ -124,6 +124,59 @@ public class CliTests : IDisposable
         Assert.Equal([5, 1, 28, 28], a.Shape);
         Assert.Equal(a.ToArray(), Npy.Load(P("b.npy")).ToArray());
         Assert.All(a.ToArray(), v => Assert.InRange(v, -1f, 1f));
+    }
+
+    /// <summary>Runs the ONNX file on <paramref name="z"/> (n, nz) in ONNX Runtime: the images (n,C,H,W) as a flat array.</summary>
+    static float[] RunOnnx(string file, Tensor z)
+    {
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(file);
+        using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(z.ToArray(), [z.Size(0), z.Size(1)]);
+        using var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), ["z"], [input], ["image"]);
+        Assert.Equal([z.Size(0), 1, 28, 28], outputs[0].GetTensorTypeAndShape().Shape);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    static double MaxAbsDifference(float[] a, float[] b) => a.Zip(b, (x, y) => (double)Math.Abs(x - y)).Max();
+
+    [Fact]
+    public void Export_TinyRun_WritesAFileOnnxRuntimeRunsAsTheSampler()
+    {
+        var run = TrainTiny();
+        var (code, output) = Run("export", "--checkpoint", run, "--onnx", P("g.onnx"));
+        Assert.True(code == 0, output);
+        Assert.Contains("Wrote the generator of gan to", output);
+        Assert.Contains("z (batch,100) -> image (batch,1,28,28), ONNX opset 17", output);
+
+        var z = Tensor.Randn([3, 100], new Generator(5));
+        var expected = Gan.Sampler.Load(run).FromLatents(z).ToArray();
+        Assert.True(MaxAbsDifference(expected, RunOnnx(P("g.onnx"), z)) <= 1e-4);
+    }
+
+    [Fact]
+    public void Export_RunWithEma_WritesTheEmaGeneratorUnlessNoEma()
+    {
+        var run = TrainTiny("ema", "--ema", "0.5");
+        var (code, output) = Run("export", "--checkpoint", run, "--onnx", P("ema.onnx"));
+        Assert.True(code == 0, output);
+        Assert.Contains("Wrote the EMA generator of gan", output);
+        Assert.Equal(0, Run("export", "--checkpoint", run, "--onnx", P("raw.onnx"), "--no-ema").Code);
+
+        var z = Tensor.Randn([2, 100], new Generator(6));
+        var ema = Gan.Sampler.Load(run, useEma: true).FromLatents(z).ToArray();
+        var raw = Gan.Sampler.Load(run, useEma: false).FromLatents(z).ToArray();
+        Assert.True(MaxAbsDifference(ema, raw) > 1e-3, "the EMA and raw generators should differ");
+        Assert.True(MaxAbsDifference(ema, RunOnnx(P("ema.onnx"), z)) <= 1e-4);
+        Assert.True(MaxAbsDifference(raw, RunOnnx(P("raw.onnx"), z)) <= 1e-4);
+    }
+
+    [Fact]
+    public void Export_MissingCheckpoint_IsAOneLineError()
+    {
+        var (code, output) = Run("export", "--checkpoint", P("nowhere"), "--onnx", P("g.onnx"));
+        Assert.Equal(2, code);
+        Assert.Contains("error:", output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.False(File.Exists(P("g.onnx")));
     }
 
     [Fact]

@@ -11,20 +11,25 @@ public sealed class Identity : Module, IPureLayer
 /// <summary>Flattens dims startDim..endDim (by default all but the batch dim).</summary>
 public sealed class Flatten(int startDim = 1, int endDim = -1) : Module, IPureLayer
 {
-    public override Tensor Forward(Tensor input) => input.Flatten(startDim, endDim);
-    protected override string ExtraRepr() => $"start_dim={startDim}, end_dim={endDim}";
+    public int StartDim { get; } = startDim;
+    public int EndDim { get; } = endDim;
+    public override Tensor Forward(Tensor input) => input.Flatten(StartDim, EndDim);
+    protected override string ExtraRepr() => $"start_dim={StartDim}, end_dim={EndDim}";
 }
 
 /// <summary>Splits dim <paramref name="dim"/> into <paramref name="sizes"/> (one may be -1).</summary>
 public sealed class Unflatten(int dim, int[] sizes) : Module, IPureLayer
 {
+    public int Dim { get; } = dim;
+    /// <summary>The sizes dim <see cref="Dim"/> is split into (a copy; one may be -1).</summary>
+    public int[] Sizes => [.. sizes];
     public override Tensor Forward(Tensor input)
     {
-        int d = Shapes.NormalizeDim(dim, input.Rank, "Unflatten");
+        int d = Shapes.NormalizeDim(Dim, input.Rank, "Unflatten");
         var inner = Shapes.InferReshape(sizes, input.Size(d), [input.Size(d)]);
         return input.Reshape([.. input.ShapeSpan[..d], .. inner, .. input.ShapeSpan[(d + 1)..]]);
     }
-    protected override string ExtraRepr() => $"dim={dim}, unflattened_size={Shapes.Format(sizes)}";
+    protected override string ExtraRepr() => $"dim={Dim}, unflattened_size={Shapes.Format(sizes)}";
 }
 
 /// <summary>Children named "0", "1", ... applied in order.</summary>
