@@ -146,8 +146,8 @@ public class RunFolderTests : IDisposable
         // What a run killed after its checkpoint at step 2 leaves: log lines of later steps, a torn line, a temp file of a save.
         File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), "{\"step\":3,\"epoch\":2,\"loss_d\":1}\n{\"step\":4,\"ep");
         File.AppendAllText(Path.Combine(dir, "warnings.jsonl"), "{\"step\":1,\"kind\":\"collapse\",\"message\":\"m\"}\n{\"step\":3,\"kind\":\"collapse\",\"message\":\"m\"}\n");
-        var stale = Path.Combine(dir, ".checkpoint.safetensors.999999999.0123456789abcdef.tmp");
-        var staleGrid = Path.Combine(dir, "samples", ".epoch_002.png.999999999.0123456789abcdef.tmp");
+        var stale = Path.Combine(dir, ".checkpoint.safetensors.999999999.0123456789abcdef0123456789abcdef.tmp");
+        var staleGrid = Path.Combine(dir, "samples", ".epoch_002.png.999999999.0123456789abcdef0123456789abcdef.tmp");
         File.WriteAllText(stale, "half a checkpoint");
         File.WriteAllText(staleGrid, "half a grid");
 
