@@ -7,8 +7,10 @@ using GanForge.Serialization;
 
 namespace GanForge.Gan.Training;
 
-/// <summary>One logging window's figures, as written to metrics.jsonl and shown in the console.</summary>
-/// <param name="Epoch">The epoch the step belongs to, counted from 1 (epoch 1 of <paramref name="Epochs"/> is the first).</param>
+/// <summary>
+/// One logging window's figures, as written to metrics.jsonl and shown in the console. <c>Epoch</c> is the epoch
+/// the step belongs to, counted from 1 (epoch 1 of <c>Epochs</c> is the first), as the console and the grids count.
+/// </summary>
 public sealed record TrainProgress(long Step, long TotalSteps, int Epoch, int Epochs, double ImagesPerSecond,
     IReadOnlyDictionary<string, double> Stats);
 
@@ -40,6 +42,7 @@ public sealed class Trainer : IDisposable
     readonly Tensor _fixedNoise;
     readonly Monitors _monitors;
     int _epoch;
+    int _stepEpoch;
     long _savedStep = -1;
     RunLock? _lock;
 
@@ -120,7 +123,7 @@ public sealed class Trainer : IDisposable
         _data.Seek(state.DataEpoch, state.DataBatch);
         _ctx.Step = _savedStep = state.Step;
         _epoch = state.Epoch;
-        Info?.Invoke($"Resumed from {path} at epoch {_epoch}, step {_ctx.Step}");
+        Info?.Invoke($"Resumed from {path} at step {_ctx.Step}, {_epoch} epochs done");
     }
 
     /// <summary>The run folder's lock, taken before the trainer is built (<see cref="TrainingSetup"/>), so a second run fails early.</summary>
@@ -165,6 +168,7 @@ public sealed class Trainer : IDisposable
         {
             if (cancel.IsCancellationRequested) return Stop(firstStep, imagesSinceLog, clock);
             TrainStep();
+            _stepEpoch = _epoch + 1;
             imagesSinceLog += (long)_config.BatchSize * _game.RealBatchesPerStep;
 
             bool epochDone = _data.Position.Epoch > _epoch;
@@ -187,7 +191,7 @@ public sealed class Trainer : IDisposable
                      || (checkpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= checkpointMinutes))
             {
                 SaveCheckpoint();
-                Info?.Invoke($"checkpoint at step {_ctx.Step} (epoch {_epoch + 1}): {CheckpointPath}");
+                Info?.Invoke($"checkpoint at step {_ctx.Step} (epoch {_stepEpoch}): {CheckpointPath}");
                 sinceCheckpoint.Restart();
             }
             if (stop) break;
@@ -205,7 +209,7 @@ public sealed class Trainer : IDisposable
         }
         if (imagesSinceLog > 0) Log(imagesSinceLog / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
         if (_savedStep != _ctx.Step) SaveCheckpoint();
-        Info?.Invoke($"stopped at step {_ctx.Step} (epoch {_epoch + 1}): checkpoint {CheckpointPath}");
+        Info?.Invoke($"stopped at step {_ctx.Step}: checkpoint {CheckpointPath}");
         return RunOutcome.Cancelled;
     }
 
@@ -272,7 +276,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>The epoch the last step belongs to, from 1: logs, the console and sample grids count epochs alike.</summary>
-    int CurrentEpoch => _epoch + 1;
+    int CurrentEpoch => _stepEpoch;
 
     void Evaluate()
     {
@@ -297,7 +301,7 @@ public sealed class Trainer : IDisposable
     /// </summary>
     void EndOfEpoch(bool partial)
     {
-        int epoch = partial ? _epoch + 1 : _epoch;
+        int epoch = CurrentEpoch;
         var grid = Path.Combine(_config.Out, "samples", $"epoch_{epoch:D3}.png");
         SaveGrid(grid);
         AtomicFile.WriteAllBytes(Path.Combine(_config.Out, "samples.png"), File.ReadAllBytes(grid));
