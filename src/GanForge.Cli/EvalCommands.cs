@@ -16,12 +16,12 @@ static class EvalCommands
     public static Command TrainEvaluator()
     {
         var outPath = new Option<string>("--out") { Description = "Weights file to write (.safetensors)", Required = true };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs (default 6)", DefaultValueFactory = _ => 6 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation, shuffling and augmentation (default 1)", DefaultValueFactory = _ => 1UL };
-        var batch = new Option<int>("--batch-size") { Description = "Batch size (default 64)", DefaultValueFactory = _ => 64 };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate, cosine-decayed to 0 (default 0.001)", DefaultValueFactory = _ => 1e-3 };
-        var shift = new Option<int>("--max-shift") { Description = "Augmentation: random shifts of up to N pixels besides horizontal flips (default 0)" };
-        var limit = new Option<int>("--limit") { Description = "Train on the first N training images only (default all)" };
+        var epochs = NumberOptions.WithDefault("--epochs", "Training epochs (default 6)", 6);
+        var seed = NumberOptions.WithDefault("--seed", "Seed of initialisation, shuffling and augmentation (default 1)", 1UL);
+        var batch = NumberOptions.WithDefault("--batch-size", "Batch size (default 64)", 64);
+        var lr = NumberOptions.WithDefault("--lr", "Adam learning rate, cosine-decayed to 0 (default 0.001)", 1e-3);
+        var shift = NumberOptions.WithDefault("--max-shift", "Augmentation: random shifts of up to N pixels besides horizontal flips (default 0)", 0);
+        var limit = NumberOptions.WithDefault("--limit", "Train on the first N training images only (default all)", 0);
         var arch = new Option<string>("--architecture") { Description = $"Evaluator architecture ({string.Join(", ", EvaluatorRegistry.Names)})", DefaultValueFactory = _ => EvaluatorRegistry.Default };
         var data = new Option<string?>("--data-dir") { Description = "Folder with the Fashion-MNIST files (default: the system folder)" };
         var cmd = new Command("train-evaluator", "Train the Fashion-MNIST feature network used by the metrics")
@@ -51,12 +51,12 @@ static class EvalCommands
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Run folder or checkpoint.safetensors whose generator is evaluated" };
         var images = new Option<string?>("--images") { Description = "Evaluate these images instead: an IDX images file or a folder of PNGs" };
         var data = new Option<string>("--data") { Description = $"Real data (default fashion-mnist): {GanForge.Data.DataSpec.Help}. The test split is the reference, the train split the floor", DefaultValueFactory = _ => "fashion-mnist" };
-        var samples = new Option<int>("--samples") { Description = "Images to generate from the checkpoint (default 10000)", DefaultValueFactory = _ => 10000 };
+        var samples = NumberOptions.WithDefault("--samples", "Images to generate from the checkpoint (default 10000)", 10000);
         var json = new Option<string?>("--json") { Description = "Write every score, its floor and the protocol to this JSON file" };
         var evaluator = new Option<string>("--evaluator") { Description = $"Evaluator architecture ({string.Join(", ", EvaluatorRegistry.Names)})", DefaultValueFactory = _ => EvaluatorRegistry.Default };
         var weights = new Option<string?>("--evaluator-weights") { Description = "Safetensors weights for --evaluator (default: the built-in weights)" };
         var metrics = new Option<string[]>("--metrics") { Description = $"Metrics to compute (default all: {string.Join(", ", MetricRegistry.Names)})", AllowMultipleArgumentsPerToken = true };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the latents and of metric subsampling (default 0)", DefaultValueFactory = _ => 0UL };
+        var seed = NumberOptions.WithDefault("--seed", "Seed of the latents and of metric subsampling (default 0)", 0UL);
         var noFloor = new Option<bool>("--no-floor") { Description = "Skip the real-vs-real floor" };
         var noEma = new Option<bool>("--no-ema") { Description = "Use the raw generator even if the run kept an EMA" };
         var cmd = new Command("eval", "Score a generator (or a set of images) against real data, beside the real-vs-real floor")
@@ -66,6 +66,7 @@ static class EvalCommands
             var console = AnsiConsole.Console;
             string? ckpt = r.GetValue(checkpoint), imagesPath = r.GetValue(images);
             if ((ckpt == null) == (imagesPath == null)) throw new ArgumentException("eval: give exactly one of --checkpoint and --images");
+            if (r.GetValue(json) is { } jsonFile) GanForge.Serialization.AtomicFile.CheckWritable(jsonFile, "--json");   // before the slow part
             ulong s = r.GetValue(seed);
             Tensor fake;
             if (ckpt != null)

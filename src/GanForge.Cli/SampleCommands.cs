@@ -14,10 +14,10 @@ static class SampleCommands
     public static Command Sample()
     {
         var checkpoint = CheckpointOption();
-        var count = new Option<int>("--count") { Description = "Number of images (default 64)", DefaultValueFactory = _ => 64 };
+        var count = NumberOptions.WithDefault("--count", "Number of images (default 64)", 64);
         var outPath = new Option<string>("--out") { Description = "samples.idx (IDX ubyte), grid.png, x.npy (raw floats), or a folder for one PNG per image", Required = true };
         var latents = new Option<string?>("--latents") { Description = "Generate from these latent vectors (.npy, float32, (n, nz))" };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the latent noise (default 0)", DefaultValueFactory = _ => 0UL };
+        var seed = NumberOptions.WithDefault("--seed", "Seed of the latent noise (default 0)", 0UL);
         var noEma = new Option<bool>("--no-ema") { Description = "Use the raw generator even if the run kept an EMA" };
         var cmd = new Command("sample", "Generate images from a trained generator") { checkpoint, count, outPath, latents, seed, noEma };
         cmd.SetAction(r => Errors.Guard(() =>
@@ -39,9 +39,9 @@ static class SampleCommands
     {
         var checkpoint = CheckpointOption();
         var outPath = new Option<string>("--out") { Description = "strip.png (one row) or walk.gif (animated)", Required = true };
-        var points = new Option<int>("--points") { Description = "Random latent points to pass through (default 2)", DefaultValueFactory = _ => 2 };
-        var steps = new Option<int>("--steps") { Description = "Frames between consecutive points (default 8)", DefaultValueFactory = _ => 8 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the latent points (default 0)", DefaultValueFactory = _ => 0UL };
+        var points = NumberOptions.WithDefault("--points", "Random latent points to pass through (default 2)", 2);
+        var steps = NumberOptions.WithDefault("--steps", "Frames between consecutive points (default 8)", 8);
+        var seed = NumberOptions.WithDefault("--seed", "Seed of the latent points (default 0)", 0UL);
         var latents = new Option<string?>("--latents") { Description = "Latent points to pass through (.npy, (k, nz))" };
         var linear = new Option<bool>("--linear") { Description = "Linear instead of spherical interpolation" };
         var cmd = new Command("interpolate", "Walk through latent space between points: a PNG strip or an animated GIF")
@@ -52,9 +52,9 @@ static class SampleCommands
             int k = r.GetValue(points), s = r.GetValue(steps);
             if (k < 2) throw new ArgumentException($"--points must be at least 2, got {k}");
             if (s < 1) throw new ArgumentException($"--steps must be at least 1, got {s}");
-            var anchors = r.GetValue(latents) is { } z
-                ? Outputs.ReadLatents(z)
-                : Tensor.Randn([k, sampler.Model.LatentDim], new Generator(r.GetValue(seed)));
+            var given = r.GetValue(latents) is { } z ? Outputs.ReadLatents(z) : null;
+            sampler.FrameCount(given?.Size(0) ?? k, s);
+            var anchors = given ?? Tensor.Randn([k, sampler.Model.LatentDim], new Generator(r.GetValue(seed)));
             var path = Sampler.InterpolateLatents(anchors, s, spherical: !r.GetValue(linear));
             var images = sampler.FromLatents(path);
             var file = r.GetValue(outPath)!;

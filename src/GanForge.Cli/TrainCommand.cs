@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using GanForge.Gan;
 using GanForge.Gan.Losses;
 using GanForge.Gan.Zoo;
@@ -21,12 +22,12 @@ static class TrainCommand
         };
         var data = new Option<string?>("--data") { Description = "embedded (default: the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's dataset-fashion-mnist), or a path: IDX folder/file, PNG folder, CIFAR-10 folder" };
         var split = new Option<string?>("--split") { Description = "Fashion-MNIST split to train on: train (default) or test" };
-        var epochs = new Option<int?>("--epochs") { Description = "Passes over the data (default 5)" };
-        var batch = new Option<int?>("--batch-size") { Description = "Images per batch, m of Algorithm 1 (default 128)" };
-        var lr = new Option<float?>("--lr") { Description = "Learning rate of every optimizer group (default: the model's, e.g. DCGAN's Adam 2e-4)" };
-        var seed = new Option<ulong?>("--seed") { Description = "Seed for initialisation, data order and noise (default 1)" };
+        var epochs = NumberOptions.Optional<int>("--epochs", "Passes over the data (default 5)");
+        var batch = NumberOptions.Optional<int>("--batch-size", "Images per batch, m of Algorithm 1 (default 128)");
+        var lr = NumberOptions.Optional<float>("--lr", "Learning rate of every optimizer group (default: the model's, e.g. DCGAN's Adam 2e-4)");
+        var seed = NumberOptions.Optional<ulong>("--seed", "Seed for initialisation, data order and noise (default 1)");
         var outDir = new Option<string?>("--out") { Description = "Output folder (default runs/default)" };
-        var k = new Option<int?>("--k") { Description = "Discriminator (critic) steps per generator step (default: the model's, 1 for DCGAN, 5 for WGAN)" };
+        var k = NumberOptions.Optional<int>("--k", "Discriminator (critic) steps per generator step (default: the model's, 1 for DCGAN, 5 for WGAN)");
         var loss = new Option<string?>("--loss") { Description = $"Adversarial loss: {string.Join(", ", GanLoss.Names)} (default: the model's)" };
         var optimizer = new Option<string?>("--optimizer") { Description = "adam, sgd or rmsprop for every group (default: the model's)" };
         var set = new Option<string[]>("--set")
@@ -34,32 +35,39 @@ static class TrainCommand
             Description = "A model option or optimizer setting, KEY=VALUE, repeatable: --set r1=10 --set mbstd=4 --set d.lr=4e-4 (`ganforge models --model NAME` lists the options)",
             AllowMultipleArgumentsPerToken = false,
         };
-        var smoothing = new Option<float?>("--label-smoothing") { Description = "One-sided label smoothing: real target 1-s (e.g. 0.1)" };
-        var flip = new Option<float?>("--label-flip") { Description = "Probability of flipping a discriminator label" };
+        var smoothing = NumberOptions.Optional<float>("--label-smoothing", "One-sided label smoothing: real target 1-s (e.g. 0.1)");
+        var flip = NumberOptions.Optional<float>("--label-flip", "Probability of flipping a discriminator label");
         var dBatch = new Option<string?>("--d-batch") { Description = "mixed (one half-real/half-fake batch, Algorithm 1) or separate (default)" };
-        var pretrain = new Option<int?>("--pretrain-ae") { Description = "Epochs of autoencoder pre-training of the generator (default 0)" };
-        var size = new Option<int?>("--image-size") { Description = "Resize images to this size (the model says which it supports: 28, 32, 64, ... for DCGAN)" };
-        var ema = new Option<float?>("--ema") { Description = "EMA decay of generator weights, e.g. 0.999 (default off)" };
-        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many generator steps" };
-        var limit = new Option<int?>("--limit") { Description = "Use only the first N training images" };
-        var logEvery = new Option<int?>("--log-every") { Description = "Log every N generator steps (default 50)" };
-        var evalEvery = new Option<int?>("--eval-every") { Description = "Log FID and class coverage every N generator steps and at each epoch's end (default 0 = off)" };
-        var evalSamples = new Option<int?>("--eval-samples") { Description = "Generated images per evaluation during training (default 2000)" };
-        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all cores)" };
+        var pretrain = NumberOptions.Optional<int>("--pretrain-ae", "Epochs of autoencoder pre-training of the generator (default 0)");
+        var size = NumberOptions.Optional<int>("--image-size", "Resize images to this size (the model says which it supports: 28, 32, 64, ... for DCGAN)");
+        var latentDim = NumberOptions.Optional<int>("--latent-dim", "Size of the latent vector z (default 100)");
+        var ema = NumberOptions.Optional<float>("--ema", "EMA decay of generator weights, e.g. 0.999 (default off)");
+        var maxSteps = NumberOptions.Optional<int>("--max-steps", "Stop after this many generator steps");
+        var limit = NumberOptions.Optional<int>("--limit", "Use only the first N training images");
+        var logEvery = NumberOptions.Optional<int>("--log-every", "Log every N generator steps (default 50)");
+        var evalEvery = NumberOptions.Optional<int>("--eval-every", "Log FID and class coverage every N generator steps and at each epoch's end, against the run's own data, which must be 1x28x28 as Fashion-MNIST (default 0 = off)");
+        var evalSamples = NumberOptions.Optional<int>("--eval-samples", "Generated images per evaluation during training (default 2000)");
+        var checkpointEvery = NumberOptions.Optional<int>("--checkpoint-every", "Also save a checkpoint every N generator steps (default 0: every --checkpoint-minutes)");
+        var checkpointMinutes = NumberOptions.Optional<double>("--checkpoint-minutes",
+            $"Also save a checkpoint after this many minutes of training since the last (default {TrainConfig.DefaultCheckpointMinutes:0} without --checkpoint-every, else 0 = off)");
+        var threads = NumberOptions.Optional<int>("--threads", "Worker threads (default: all cores)");
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint" };
         var config = new Option<string?>("--config") { Description = "YAML file of settings (same keys as the run's config.yaml)" };
 
         var cmd = new Command("train", "Train a GAN; writes config.yaml, metrics.jsonl, sample grids and checkpoints into --out")
         {
             model, data, split, epochs, batch, lr, seed, outDir, k, loss, optimizer, smoothing, flip, dBatch,
-            pretrain, size, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, threads, resume, config, set,
+            pretrain, size, latentDim, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, checkpointEvery, checkpointMinutes, threads,
+            resume, config, set,
         };
         cmd.SetAction(r => Errors.Guard(() =>
         {
             // Settings, lowest precedence first: defaults, the resumed run's own config or --config, then flags.
             bool isResume = r.GetValue(resume);
+            var resumeDir = r.GetValue(outDir) ?? new TrainConfig().Out;
+            if (isResume) RunLock.ThrowIfHeld(resumeDir);   // a run still going: say so, whatever its folder holds yet
             var c = isResume
-                ? Checkpoint.Read(r.GetValue(outDir) ?? new TrainConfig().Out).State.Config
+                ? Checkpoint.Read(resumeDir).State.Config
                 : r.GetValue(config) is { } file ? TrainConfig.FromYaml(ReadConfig(file), file) : new TrainConfig();
             void Set<T>(Option<T?> o, Action<T> apply) where T : class { if (r.GetValue(o) is { } v) apply(v); }
             void SetV<T>(Option<T?> o, Action<T> apply) where T : struct { if (r.GetValue(o) is { } v) apply(v); }
@@ -68,10 +76,11 @@ static class TrainCommand
             SetV(seed, v => c.Seed = v); Set(outDir, v => c.Out = v); SetV(k, v => c.K = v);
             Set(loss, v => c.Loss = v); Set(optimizer, v => c.Optimizer = v);
             SetV(smoothing, v => c.LabelSmoothing = v); SetV(flip, v => c.LabelFlip = v); Set(dBatch, v => c.DBatch = v);
-            SetV(pretrain, v => c.PretrainAe = v); SetV(size, v => c.ImageSize = v); SetV(ema, v => c.Ema = v);
+            SetV(pretrain, v => c.PretrainAe = v); SetV(size, v => c.ImageSize = v); SetV(latentDim, v => c.LatentDim = v); SetV(ema, v => c.Ema = v);
             SetV(maxSteps, v => c.MaxSteps = v); SetV(limit, v => c.Limit = v); SetV(logEvery, v => c.LogEvery = v);
             SetV(threads, v => c.Threads = v);
             SetV(evalEvery, v => c.EvalEvery = v); SetV(evalSamples, v => c.EvalSamples = v);
+            SetV(checkpointEvery, v => c.CheckpointEvery = v); SetV(checkpointMinutes, v => c.CheckpointMinutes = v);
             foreach (var assignment in r.GetValue(set) ?? []) c.Set(assignment);
             return Train(c, isResume);
         }));
@@ -84,22 +93,43 @@ static class TrainCommand
 
     static int Train(TrainConfig userConfig, bool resume)
     {
-        var trainer = TrainingSetup.Create(userConfig, resume);
+        using var trainer = TrainingSetup.Create(userConfig, resume);
         var config = trainer.Config;
         var console = AnsiConsole.Console;
-        if (config.EvalEvery > 0) trainer.Evaluation = TrainingEvaluation.FashionMnist(config.EvalSamples, config.Seed);
+        if (config.EvalEvery > 0) trainer.Evaluation = TrainingEvaluation.ForData(config.Data, config.EvalSamples, config.Seed);
         console.MarkupLine($"[bold]GanForge[/] training [green]{config.Model}[/] on {Markup.Escape(config.Data)} " +
                            $"({trainer.Model.ImageShape[0]}x{trainer.Model.ImageShape[1]}x{trainer.Model.ImageShape[2]}), " +
                            $"{config.Epochs} epochs, batch {config.BatchSize}, {Markup.Escape(TrainingSetup.EngineDescription)}");
         console.MarkupLine($"[grey]loss {config.Loss}, k {config.K}, " +
                            Markup.Escape(string.Join(", ", config.Optimizers.Select(o => $"{o.Key}: {o.Value}"))) +
                            (config.ModelOptions.Count > 0 ? Markup.Escape(", options " + string.Join(" ", config.ModelOptions.Select(o => $"{o.Key}={o.Value}"))) : "") + "[/]");
+        console.MarkupLine($"[grey]checkpoints at each epoch's end" +
+                           (config.CheckpointEvery > 0 ? $", every {config.CheckpointEvery} steps" : "") +
+                           (config.CheckpointMinutes > 0 ? $", every {config.CheckpointMinutes:0.##} minutes" : "") + "[/]");
+        if (trainer.Evaluation is TrainingEvaluation evaluation)
+            console.MarkupLine($"[grey]evaluation every {config.EvalEvery} steps: {Markup.Escape(evaluation.Description)}[/]");
         console.MarkupLine(resume
             ? $"Resuming [blue]{Markup.Escape(Path.GetFullPath(config.Out))}[/] at generator step {trainer.Step}"
             : $"Writing to [blue]{Markup.Escape(Path.GetFullPath(config.Out))}[/]");
+        foreach (var change in config.Changes.Where(ch => ch.Step == trainer.Step && resume))
+            console.MarkupLine($"[grey]changed on resuming: {Markup.Escape(change.ToString())}[/]");
         trainer.Warning += w => console.MarkupLine($"[yellow]warning (step {w.Step}):[/] {Markup.Escape(w.Message)}");
         trainer.Info += m => console.MarkupLine($"[grey]{Markup.Escape(m)}[/]");
 
+        // SIGINT (Ctrl-C) or SIGTERM: finish the step, save a checkpoint and stop; a second signal stops at once.
+        using var stop = new CancellationTokenSource();
+        int signalCode = 0;
+        void OnSignal(PosixSignalContext context, int code)
+        {
+            context.Cancel = true;
+            if (Interlocked.CompareExchange(ref signalCode, code, 0) != 0) Environment.Exit(code);
+            console.MarkupLine("[yellow]stopping after this step to save a checkpoint[/] (Ctrl-C again to quit at once, losing it)");
+            stop.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => OnSignal(c, 130));
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => OnSignal(c, 143));
+
+        RunOutcome outcome = RunOutcome.Finished;
         if (console.Profile.Capabilities.Interactive)
         {
             console.Progress()
@@ -110,24 +140,52 @@ static class TrainCommand
                     var task = ctx.AddTask("starting", maxValue: trainer.TotalSteps);
                     task.Value = trainer.Step;
                     trainer.Progress += p => { task.Value = p.Step; task.Description = Markup.Escape(Describe(p)); };
-                    trainer.Run();
+                    outcome = trainer.Run(stop.Token);
                 });
         }
         else
         {
             trainer.Progress += p => console.WriteLine(Describe(p));
-            trainer.Run();
+            outcome = trainer.Run(stop.Token);
         }
         var report = RunReport.Write(config.Out);
+        var checkpoint = Path.Combine(config.Out, Checkpoint.FileName);
+        if (outcome == RunOutcome.Cancelled)
+        {
+            console.MarkupLine(File.Exists(checkpoint)
+                ? $"[yellow]interrupted[/] at step {trainer.Step}: checkpoint in {Markup.Escape(checkpoint)}, report in {Markup.Escape(report)}"
+                : "[yellow]interrupted[/] before the first step: nothing saved; run the same command again to start");
+            if (File.Exists(checkpoint))   // unwrapped, whatever the console's width, so it can be copied whole
+                console.Profile.Out.Writer.WriteLine($"To resume: {ResumeCommand(config.Out)}");
+            return signalCode != 0 ? signalCode : 130;
+        }
         console.MarkupLine($"[green]done[/]: report in {Markup.Escape(report)}, samples in {Markup.Escape(Path.Combine(config.Out, "samples.png"))}, " +
-                           $"checkpoint in {Markup.Escape(Path.Combine(config.Out, Checkpoint.FileName))}");
+                           $"checkpoint in {Markup.Escape(checkpoint)}");
         return 0;
     }
+
+    /// <summary>The command that continues the run in <paramref name="dir"/>, as a POSIX shell takes it.</summary>
+    static string ResumeCommand(string dir) => $"{ProgramName()} train --resume --out {Quote(Path.GetFullPath(dir))}";
+
+    /// <summary>How this program was started: the ganforge command, or dotnet and its assembly.</summary>
+    static string ProgramName()
+    {
+        var process = Environment.ProcessPath;
+        var name = Path.GetFileNameWithoutExtension(process);
+        if (name == "dotnet") return $"dotnet {Quote(typeof(TrainCommand).Assembly.Location)}";
+        if (name != "ganforge" || process == null) return "ganforge";
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+            .Any(d => d.Length > 0 && string.Equals(Path.GetFullPath(Path.Combine(d, Path.GetFileName(process))), process, StringComparison.Ordinal));
+        return onPath ? "ganforge" : Quote(process);
+    }
+
+    static string Quote(string s) => s.Length > 0 && s.All(ch => char.IsAsciiLetterOrDigit(ch) || "/._-+=:@%,".Contains(ch))
+        ? s : "'" + s.Replace("'", "'\\''") + "'";
 
     /// <summary>One console line: every logged statistic the registry knows, in its order and with its label.</summary>
     static string Describe(TrainProgress p)
     {
-        var parts = new List<string> { $"epoch {Math.Min(p.Epoch + 1, p.Epochs)}/{p.Epochs} step {p.Step}/{p.TotalSteps}" };
+        var parts = new List<string> { $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps}" };
         foreach (var stat in Stats.All)
             if (stat != Stats.ImagesPerSecond && p.Stats.TryGetValue(stat.Name, out var v))
                 parts.Add($"{stat.Label} {(stat.Percent ? v.ToString("P0", CultureInfo.InvariantCulture) : v.ToString("F3", CultureInfo.InvariantCulture))}");

@@ -50,11 +50,17 @@ public static class Outputs
         }
     }
 
-    /// <summary>Reads latent vectors (n, nz) from a .npy file.</summary>
+    /// <summary>Reads latent vectors (n, nz) from a .npy file: at least one row, every value finite.</summary>
     public static Tensor ReadLatents(string path)
     {
         var z = Npy.Load(path);
         if (z.Rank != 2) throw new InvalidDataException($"{path}: latents must be a 2-D array (n, nz), got {Shapes.Format(z.ShapeSpan)}");
+        if (z.Size(0) == 0 || z.Size(1) == 0)
+            throw new InvalidDataException($"{path}: latents {Shapes.Format(z.ShapeSpan)} hold no vectors; give at least one row (n, nz)");
+        var values = z.Data;
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i]))
+                throw new InvalidDataException($"{path}: latent {i / z.Size(1)}, element {i % z.Size(1)} is {values[i]}; latents must be finite numbers");
         return z;
     }
 }

@@ -64,6 +64,19 @@ public sealed class Sampler
     }
 
     /// <summary>
+    /// The frames of an interpolation through <paramref name="points"/> latent points, <paramref name="steps"/> per
+    /// segment: (points-1)·steps + 1; an ArgumentException when their images would not fit in one tensor.
+    /// </summary>
+    public int FrameCount(int points, int steps)
+    {
+        long frames = (long)(points - 1) * steps + 1, perImage = Model.ImageShape.Aggregate(1L, (a, b) => a * b);
+        long max = Array.MaxLength / Math.Max(perImage, Model.LatentDim);
+        if (frames > max)
+            throw new ArgumentException($"interpolate: {points} points with --steps {steps} make {frames} frames; at most {max} frames of {string.Join("x", Model.ImageShape)} fit in memory at once");
+        return (int)frames;
+    }
+
+    /// <summary>
     /// Latents along a path through <paramref name="points"/> (k, nz), <paramref name="steps"/> per segment,
     /// spherical (slerp, suited to Gaussian latents) or linear.
     /// </summary>
@@ -71,7 +84,10 @@ public sealed class Sampler
     {
         int k = points.Size(0), nz = points.Size(1);
         if (k < 2) throw new ArgumentException("Interpolate: need at least two latent points");
-        var result = new Tensor((k - 1) * steps + 1, nz);
+        long frames = (long)(k - 1) * steps + 1;
+        if (steps < 1 || frames * nz > Array.MaxLength)
+            throw new ArgumentException($"Interpolate: {k} points with {steps} steps make {frames} frames of {nz} latent values; steps must be at least 1 and the frames fit in one tensor");
+        var result = new Tensor((int)frames, nz);
         var p = points.Data; var r = result.Data;
         int row = 0;
         for (int s = 0; s < k - 1; s++)

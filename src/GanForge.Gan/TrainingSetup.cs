@@ -12,30 +12,45 @@ public static class TrainingSetup
     public static string EngineDescription => $"GEMM {Kernels.Gemm.Backend}, conv {Kernels.Conv.Backend}, {Threading.Threads} threads";
 
     /// <summary>
-    /// Creates the trainer for <paramref name="config"/>: resolves it against its variant (every blank
-    /// filled in), loads the data, builds the networks and the game; with <paramref name="resume"/>,
-    /// restores its checkpoint.
+    /// Creates the trainer for <paramref name="config"/>: locks the output folder (<see cref="RunLock"/>, held by the
+    /// trainer until its run ends), resolves the configuration against its variant (every blank filled in), loads the
+    /// data, builds the networks and the game; with <paramref name="resume"/>, checks the settings against the
+    /// checkpoint's (<see cref="ResumeSettings"/>: what changed is recorded in <see cref="TrainConfig.Changes"/>) and
+    /// restores the checkpoint.
     /// </summary>
     public static Trainer Create(TrainConfig config, bool resume)
     {
         config.Validate();
         var resolved = config.Resolve();
         if (resolved.Threads > 0) Threading.Threads = resolved.Threads;
-        PrepareOutput(resolved.Out, resume);
+        var runLock = PrepareOutput(resolved.Out, resume);
+        try
+        {
+            var saved = resume ? Checkpoint.Read(resolved.Out) : default;
 
-        var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit);
-        if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)
-        var dataset = data.Dataset;
-        var (image, _) = dataset.Get(0);
-        int channels = image.Size(0), size = resolved.ImageSize > 0 ? resolved.ImageSize : image.Size(1);
-        if (image.Size(1) != image.Size(2) && resolved.ImageSize == 0)
-            throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to train on square images");
-        resolved.ImageSize = size;
+            var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit);
+            if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)
+            var dataset = data.Dataset;
+            var (image, _) = dataset.Get(0);
+            int channels = image.Size(0), size = resolved.ImageSize > 0 ? resolved.ImageSize : image.Size(1);
+            if (image.Size(1) != image.Size(2) && resolved.ImageSize == 0)
+                throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to train on square images");
+            resolved.ImageSize = size;
+            resolved.Changes = saved.State is { } state
+                ? [.. state.Config.Changes, .. ResumeSettings.Compare(state.Config, resolved, state.Step)]
+                : [];
 
-        var model = ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
-        var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size));
-        if (resume) trainer.Resume(resolved.Out);
-        return trainer;
+            var model = ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
+            var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size));
+            trainer.Hold(runLock);
+            if (saved.State != null) trainer.Resume(Checkpoint.Locate(resolved.Out), saved.Tensors, saved.State);
+            return trainer;
+        }
+        catch
+        {
+            runLock.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The game the variant of a resolved configuration plays with <paramref name="model"/>.</summary>
@@ -49,14 +64,14 @@ public static class TrainingSetup
         return ModelOptions.Resolve(variant.Name, variant.Options, config.ModelOptions);
     }
 
-    /// <summary>Refuses to overwrite an earlier run, and checks that the folder can be written.</summary>
-    static void PrepareOutput(string dir, bool resume)
+    /// <summary>
+    /// Checks that the folder can be written, locks it, and refuses to overwrite an earlier run (or to resume
+    /// where there is none). Returns the lock.
+    /// </summary>
+    static RunLock PrepareOutput(string dir, bool resume)
     {
-        bool hasRun = File.Exists(Path.Combine(dir, Checkpoint.FileName));
-        if (resume && !hasRun)
-            throw new FileNotFoundException($"--resume: no checkpoint in '{dir}' ({Checkpoint.FileName} missing)");
-        if (!resume && hasRun)
-            throw new IOException($"'{dir}' already holds a run; pass --resume to continue it, or choose another --out");
+        if (resume && !Directory.Exists(dir))
+            throw new FileNotFoundException($"--resume: no checkpoint in '{dir}' (the folder does not exist)");
         try
         {
             Directory.CreateDirectory(dir);
@@ -68,6 +83,19 @@ public static class TrainingSetup
         {
             throw new IOException($"Cannot write to output folder '{dir}': {e.Message}", e);
         }
+        var runLock = RunLock.Acquire(dir);
+        bool hasRun = File.Exists(Path.Combine(dir, Checkpoint.FileName));
+        if (resume && !hasRun)
+        {
+            runLock.Dispose();
+            throw new FileNotFoundException($"--resume: no checkpoint in '{dir}' ({Checkpoint.FileName} missing)");
+        }
+        if (!resume && hasRun)
+        {
+            runLock.Dispose();
+            throw new IOException($"'{dir}' already holds a run; pass --resume to continue it, or choose another --out");
+        }
+        return runLock;
     }
 
     /// <summary>A DataLoader as the trainer's batch source: shuffled by seed, drop-last, resized and scaled to [-1,1].</summary>

@@ -1,6 +1,5 @@
 using GanForge.Cli;
 using GanForge.Data.Formats;
-using Spectre.Console;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
@@ -17,24 +16,7 @@ public class CliTests : IDisposable
 
     string P(string name) => Path.Combine(_dir, name);
 
-    /// <summary>Runs ganforge with <paramref name="args"/>; returns the exit code and everything printed.</summary>
-    static (int Code, string Output) Run(params string[] args)
-    {
-        var writer = new StringWriter();
-        var previous = AnsiConsole.Console;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No,
-        });
-        console.Profile.Width = 10_000;   // no wrapping: assertions read whole lines
-        AnsiConsole.Console = console;
-        try
-        {
-            int code = CliApp.Run(args, writer, writer);
-            return (code, writer.ToString());
-        }
-        finally { AnsiConsole.Console = previous; }
-    }
+    static (int Code, string Output) Run(params string[] args) => CliHarness.Run(args);
 
     string TrainTiny(string name = "run", params string[] extra)
     {

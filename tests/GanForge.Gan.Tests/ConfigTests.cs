@@ -80,4 +80,25 @@ public class ConfigTests
         Assert.Equal(0.5f, r.Optimizers["d"].Beta1);
         Assert.Null(r.Optimizers["d"].Alpha);
     }
+
+    [Theory]
+    [InlineData("model: gan\nlr: [1, 2]\n", "run.yaml line 2: 'lr' expects a number, got a list")]
+    [InlineData("model: gan\nepochs: {a: 1}\n", "run.yaml line 2: 'epochs' expects a whole number, got a mapping")]
+    [InlineData("seed: -1\n", "run.yaml line 1: 'seed' expects a whole number, 0 or more, got '-1'")]
+    [InlineData("model: gan\nepochz: 3\n", "run.yaml line 2: unknown setting 'epochz'")]
+    [InlineData("optimizers:\n  d:\n    lr: fast\n", "run.yaml line 3: 'optimizers.d.lr' expects a number, got 'fast'")]
+    [InlineData("model-options:\n  gp: [1]\n", "run.yaml line 2: 'model-options.gp' expects a single value, got a list")]
+    public void FromYaml_ValueOfTheWrongKind_NamesLineAndKeyInConfigWords(string yaml, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => TrainConfig.FromYaml(yaml, "run.yaml"));
+        Assert.Equal(expected, e.Message);
+    }
+
+    [Fact]
+    public void Resolve_CheckpointMinutes_DefaultsOnlyWithoutAStepInterval()
+    {
+        Assert.Equal(TrainConfig.DefaultCheckpointMinutes, new TrainConfig().Resolve().CheckpointMinutes);
+        Assert.Equal(0, new TrainConfig { CheckpointEvery = 100 }.Resolve().CheckpointMinutes);
+        Assert.Equal(2, new TrainConfig { CheckpointEvery = 100, CheckpointMinutes = 2 }.Resolve().CheckpointMinutes);
+    }
 }

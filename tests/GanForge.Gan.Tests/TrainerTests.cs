@@ -131,7 +131,8 @@ public class TrainerTests
         TrainingSetup.Create(TestRuns.Mlp(dir, epochs: 1), resume: false).Run();
         var config = TestRuns.Mlp(dir, epochs: 2);
         config.Model = "dcgan";
-        var e = Assert.Throws<InvalidDataException>(() => TrainingSetup.Create(config, resume: true));
+        var e = Assert.Throws<ArgumentException>(() => TrainingSetup.Create(config, resume: true));   // refused as a change of setting
+        Assert.Contains("'model'", e.Message);
         Assert.Contains("'gan'", e.Message);
         Assert.Contains("'dcgan'", e.Message);
         Directory.Delete(dir, true);

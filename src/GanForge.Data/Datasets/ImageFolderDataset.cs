@@ -54,9 +54,9 @@ public sealed class ImageFolderDataset : IDataset
                     : throw new InvalidOperationException($"ImageFolderDataset: {entries.Count} images of {width}x{height} do not fit in memory as one array")];
             }
             if (options.Channels == null && imgChannels != channels)
-                throw new InvalidDataException($"ImageFolderDataset: {file} has {imgChannels} channel(s) but the first image has {channels}; set Channels to convert");
+                throw new InvalidDataException($"ImageFolderDataset: {file} has {imgChannels} channel(s) but the first image has {channels}; the images of a folder must be all gray or all colour");
             if (options.Resize == null && (img.Height != height || img.Width != width))
-                throw new InvalidDataException($"ImageFolderDataset: {file} is {img.Width}x{img.Height} but the first image is {width}x{height}; set Resize to resize");
+                throw new InvalidDataException($"ImageFolderDataset: {file} is {img.Width}x{img.Height} but the first image is {width}x{height}; the images of a folder must all be one size");
             var dst = pixels.AsSpan(i * channels * height * width, channels * height * width);
             img = img.ToChannels(channels);
             if (img.Height == height && img.Width == width) img.ToPlanarBytes(dst);

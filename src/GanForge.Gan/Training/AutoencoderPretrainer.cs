@@ -13,18 +13,18 @@ public sealed class AutoencoderPretrainer(GanModel model, IBatchSource data, Tra
     /// <summary>Mean reconstruction error of each pre-training epoch.</summary>
     public List<double> EpochLosses { get; } = [];
 
-    public void Run()
+    /// <summary>Pre-trains for the configured epochs; a cancelled run stops after the batch under way.</summary>
+    public void Run(CancellationToken cancel = default)
     {
         var encoder = model.CreateEncoder?.Invoke()
             ?? throw new InvalidOperationException($"--pretrain-ae: model '{model.Name}' has no encoder for autoencoder pre-training");
         var parameters = encoder.Parameters().Concat(model.Generator.Parameters()).ToList();
         var optimizer = new Adam(parameters, 1e-3f);
-        int start = data.Position.Epoch;
         var (epoch0, batch0) = data.Position;
-        for (int e = 0; e < config.PretrainAe; e++)
+        for (int e = 0; e < config.PretrainAe && !cancel.IsCancellationRequested; e++)
         {
             double sum = 0;
-            for (int b = 0; b < data.BatchesPerEpoch; b++)
+            for (int b = 0; b < data.BatchesPerEpoch && !cancel.IsCancellationRequested; b++)
             {
                 var x = data.Next().Images;
                 var reconstruction = model.Generator.Forward(encoder.Forward(x));
@@ -35,6 +35,7 @@ public sealed class AutoencoderPretrainer(GanModel model, IBatchSource data, Tra
                 optimizer.Step();
                 sum += loss.Item();
             }
+            if (cancel.IsCancellationRequested) break;
             EpochLosses.Add(sum / data.BatchesPerEpoch);
             info?.Invoke($"autoencoder pre-training epoch {e + 1}/{config.PretrainAe}: reconstruction MSE {EpochLosses[^1]:F4}");
         }

@@ -45,6 +45,7 @@ public sealed class TrainConfig
     public int PretrainAe { get; set; }
     /// <summary>Images are resized to this size (the variant says which it supports); 0 keeps the data's size.</summary>
     public int ImageSize { get; set; }
+    /// <summary>Size of the latent vector z the generator maps to an image.</summary>
     public int LatentDim { get; set; } = 100;
     /// <summary>Decay of the generator's exponential moving average (0 = off); the EMA is used for sampling.</summary>
     public float Ema { get; set; }
@@ -61,6 +62,18 @@ public sealed class TrainConfig
     public int EvalEvery { get; set; }
     /// <summary>Generated images scored by each evaluation during training.</summary>
     public int EvalSamples { get; set; } = 2000;
+    /// <summary>Save a checkpoint every this many generator steps, besides each epoch's end (0 = by wall time only, see <see cref="CheckpointMinutes"/>).</summary>
+    public int CheckpointEvery { get; set; }
+    /// <summary>
+    /// Save a checkpoint when this many minutes of training have passed since the last one (0 = off); blank resolves
+    /// to <see cref="DefaultCheckpointMinutes"/> when <see cref="CheckpointEvery"/> is 0, else to 0.
+    /// </summary>
+    public double? CheckpointMinutes { get; set; }
+    /// <summary>Settings changed when the run was resumed, each with the step it took effect at (see <see cref="ResumeSettings"/>).</summary>
+    public List<ConfigChange> Changes { get; set; } = [];
+
+    /// <summary>Minutes between checkpoints when no step interval is given: at most this much training is lost to a crash.</summary>
+    public const double DefaultCheckpointMinutes = 5;
 
     /// <summary>The real label used in D's loss.</summary>
     [YamlIgnore] public float RealLabel => LabelSmoothing > 0 ? 1f - LabelSmoothing : 1f;
@@ -114,6 +127,7 @@ public sealed class TrainConfig
         r.Optimizers = defaults.Optimizers.ToDictionary(kv => kv.Key,
             kv => (Optimizers.TryGetValue(kv.Key, out var own) ? own : new OptimizerSettings()).Over(everyGroup.Over(kv.Value)));
         (r.Lr, r.Optimizer, r.Beta1, r.Beta2, r.Momentum) = (null, null, null, null, null);
+        r.CheckpointMinutes = CheckpointMinutes ?? (CheckpointEvery > 0 ? 0 : DefaultCheckpointMinutes);
         return r;
     }
 
@@ -135,11 +149,14 @@ public sealed class TrainConfig
         if (PretrainAe < 0) throw new ArgumentException($"--pretrain-ae must be non-negative, got {PretrainAe}");
         if (EvalEvery < 0) throw new ArgumentException($"--eval-every must be non-negative, got {EvalEvery}");
         if (EvalSamples < 2) throw new ArgumentException($"--eval-samples must be at least 2, got {EvalSamples}");
-        if (LatentDim < 1) throw new ArgumentException($"latent-dim must be positive, got {LatentDim}");
+        if (LatentDim < 1) throw new ArgumentException($"--latent-dim must be at least 1, got {LatentDim}");
         if (MaxSteps < 0) throw new ArgumentException($"--max-steps must be non-negative, got {MaxSteps}");
         if (Limit < 0) throw new ArgumentException($"--limit must be non-negative, got {Limit}");
         if (Threads < 0) throw new ArgumentException($"--threads must be non-negative, got {Threads}");
         if (LogEvery < 1) throw new ArgumentException($"--log-every must be at least 1, got {LogEvery}");
+        if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every must be non-negative, got {CheckpointEvery}");
+        if (CheckpointMinutes is { } minutes && !(minutes >= 0 && double.IsFinite(minutes)))
+            throw new ArgumentException($"--checkpoint-minutes must be a non-negative number, got {minutes}");
         if (Loss != null) Losses.GanLoss.FromName(Loss);
         var variant = ModelZoo.Get(Model);
         if (ImageSize > 0 && !variant.SupportsImageSize(ImageSize))
@@ -147,20 +164,19 @@ public sealed class TrainConfig
     }
 
     static ISerializer Serializer => new SerializerBuilder().WithNamingConvention(HyphenatedNamingConvention.Instance)
-        .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build();
+        .ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull | DefaultValuesHandling.OmitEmptyCollections).Build();
     static IDeserializer Deserializer => new DeserializerBuilder().WithNamingConvention(HyphenatedNamingConvention.Instance).Build();
 
     public string ToYaml() => Serializer.Serialize(this);
 
-    /// <summary>Reads a YAML config; unknown keys are an error naming the key and the file.</summary>
+    /// <summary>
+    /// Reads a YAML config; an unknown key or a value of the wrong kind is an error naming the file, the line and
+    /// the key in config.yaml's words ("run.yaml line 3: 'lr' expects a number, got a list").
+    /// </summary>
     public static TrainConfig FromYaml(string text, string source = "config")
     {
         try { return Deserializer.Deserialize<TrainConfig>(text) ?? new TrainConfig(); }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            var reason = (e.InnerException?.Message ?? e.Message).Replace("\n", " ");
-            throw new ArgumentException($"{source}: {reason} (at line {e.Start.Line})", e);
-        }
+        catch (YamlDotNet.Core.YamlException e) { throw new ArgumentException(ConfigYamlErrors.Describe(text, source, e), e); }
     }
 
     public TrainConfig Copy() => FromYaml(ToYaml());

@@ -7,17 +7,31 @@ using GanForge.Serialization;
 
 namespace GanForge.Gan.Training;
 
-/// <summary>One logging window's figures, as written to metrics.jsonl and shown in the console.</summary>
+/// <summary>
+/// One logging window's figures, as written to metrics.jsonl and shown in the console. <c>Epoch</c> is the epoch
+/// the step belongs to, counted from 1 (epoch 1 of <c>Epochs</c> is the first), as the console and the grids count.
+/// </summary>
 public sealed record TrainProgress(long Step, long TotalSteps, int Epoch, int Epochs, double ImagesPerSecond,
     IReadOnlyDictionary<string, double> Stats);
+
+/// <summary>How <see cref="Trainer.Run"/> ended.</summary>
+public enum RunOutcome
+{
+    /// <summary>Every epoch, or MaxSteps steps, trained.</summary>
+    Finished,
+    /// <summary>Stopped on request after a step, with a checkpoint of that step (none when no step was taken).</summary>
+    Cancelled,
+}
 
 /// <summary>
 /// Runs any <see cref="Game"/>: each training step runs the game's phases in order, each with the
 /// networks its optimizer does not own frozen; then the EMAs are updated. It logs statistics by name,
 /// watches for failures, writes a sample grid from fixed noise and a checkpoint of every network,
-/// optimizer and EMA (by name) at the end of every epoch, and can continue from a checkpoint exactly.
+/// optimizer and EMA (by name) at the end of every epoch, every <see cref="TrainConfig.CheckpointEvery"/>
+/// steps or <see cref="TrainConfig.CheckpointMinutes"/> minutes, and when cancelled; and can continue from
+/// any of them exactly. While it runs it holds the run folder's <see cref="RunLock"/>.
 /// </summary>
-public sealed class Trainer
+public sealed class Trainer : IDisposable
 {
     readonly TrainConfig _config;
     readonly Game _game;
@@ -28,6 +42,9 @@ public sealed class Trainer
     readonly Tensor _fixedNoise;
     readonly Monitors _monitors;
     int _epoch;
+    int _stepEpoch;
+    long _savedStep = -1;
+    RunLock? _lock;
 
     public event Action<TrainProgress>? Progress;
     public event Action<TrainingWarning>? Warning;
@@ -87,6 +104,12 @@ public sealed class Trainer
     {
         var path = Checkpoint.Locate(checkpoint);
         var (tensors, state) = Checkpoint.Read(path);
+        Resume(path, tensors, state);
+    }
+
+    /// <summary>As <see cref="Resume(string)"/>, from a checkpoint already read.</summary>
+    internal void Resume(string path, Dictionary<string, Tensor> tensors, CheckpointState state)
+    {
         if (state.Model != _game.Model.Name)
             throw new InvalidDataException($"{path}: checkpoint is of model '{state.Model}', this run is '{_game.Model.Name}'");
         foreach (var (name, network) in _game.Model.Networks) Checkpoint.LoadInto(network, tensors, name + ".", path, state.Model);
@@ -98,25 +121,54 @@ public sealed class Trainer
         _ctx.Noise.SetState(state.NoiseRng);
         _ctx.LabelNoise.SetState(state.LabelRng);
         _data.Seek(state.DataEpoch, state.DataBatch);
-        _ctx.Step = state.Step;
+        _ctx.Step = _savedStep = state.Step;
         _epoch = state.Epoch;
-        Info?.Invoke($"Resumed from {path} at epoch {_epoch}, step {_ctx.Step}");
+        Info?.Invoke($"Resumed from {path} at step {_ctx.Step}, {_epoch} epochs done");
     }
 
-    /// <summary>Trains until the configured epochs (or MaxSteps) are done.</summary>
-    public void Run(CancellationToken cancel = default)
+    /// <summary>The run folder's lock, taken before the trainer is built (<see cref="TrainingSetup"/>), so a second run fails early.</summary>
+    internal void Hold(RunLock runLock) { _lock?.Dispose(); _lock = runLock; }
+
+    /// <summary>Lets go of the run folder's lock (<see cref="Run"/> does at its end).</summary>
+    public void Dispose()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+
+    /// <summary>
+    /// Trains until the configured epochs (or MaxSteps) are done, or <paramref name="cancel"/> is signalled: then
+    /// the step under way is finished, logged and checkpointed, and the run returns <see cref="RunOutcome.Cancelled"/>.
+    /// The run folder is locked meanwhile; the logs are cut back to the step the run starts from and the temporary
+    /// files of a killed save are removed first.
+    /// </summary>
+    public RunOutcome Run(CancellationToken cancel = default)
+    {
+        _lock ??= RunLock.Acquire(_config.Out);
+        try { return RunLocked(cancel); }
+        finally { Dispose(); }
+    }
+
+    RunOutcome RunLocked(CancellationToken cancel)
     {
         Directory.CreateDirectory(Path.Combine(_config.Out, "samples"));
+        RunFolder.RemoveStaleTempFiles(_config.Out);
+        RunFolder.CutLogs(_config.Out, _ctx.Step);
+        RunFolder.RemoveGridsAfter(_config.Out, _epoch);
         AtomicFile.WriteAllText(Path.Combine(_config.Out, "config.yaml"), _config.ToYaml());
         if (_ctx.Step == 0 && _config.PretrainAe > 0)
-            new AutoencoderPretrainer(_game.Model, _data, _config, Info).Run();
+            new AutoencoderPretrainer(_game.Model, _data, _config, Info).Run(cancel);
 
+        long firstStep = _ctx.Step;
         var clock = Stopwatch.StartNew();
+        var sinceCheckpoint = Stopwatch.StartNew();
+        double checkpointMinutes = _config.CheckpointMinutes ?? 0;
         long imagesSinceLog = 0;
         while (_epoch < _config.Epochs)
         {
-            cancel.ThrowIfCancellationRequested();
+            if (cancel.IsCancellationRequested) return Stop(firstStep, imagesSinceLog, clock);
             TrainStep();
+            _stepEpoch = _epoch + 1;
             imagesSinceLog += (long)_config.BatchSize * _game.RealBatchesPerStep;
 
             bool epochDone = _data.Position.Epoch > _epoch;
@@ -128,15 +180,40 @@ public sealed class Trainer
                 clock.Restart();
             }
             if (Evaluation != null && _config.EvalEvery > 0 && (_ctx.Step % _config.EvalEvery == 0 || epochDone || stop))
-                Evaluate(_epoch);
+                Evaluate();
             if (epochDone || stop)
             {
                 if (epochDone) _epoch++;
-                EndOfEpoch();
+                EndOfEpoch(partial: !epochDone);
+                sinceCheckpoint.Restart();
+            }
+            else if ((_config.CheckpointEvery > 0 && _ctx.Step % _config.CheckpointEvery == 0)
+                     || (checkpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= checkpointMinutes))
+            {
+                SaveCheckpoint();
+                Info?.Invoke($"checkpoint at step {_ctx.Step} (epoch {_stepEpoch}): {CheckpointPath}");
+                sinceCheckpoint.Restart();
             }
             if (stop) break;
         }
+        return RunOutcome.Finished;
     }
+
+    /// <summary>A cancelled run: the last window logged, a checkpoint of this step (unless one was just written).</summary>
+    RunOutcome Stop(long firstStep, long imagesSinceLog, Stopwatch clock)
+    {
+        if (_ctx.Step == firstStep && _savedStep != _ctx.Step)
+        {
+            Info?.Invoke($"stopped before the first step of this run (step {_ctx.Step}): nothing new to save");
+            return RunOutcome.Cancelled;
+        }
+        if (imagesSinceLog > 0) Log(imagesSinceLog / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
+        if (_savedStep != _ctx.Step) SaveCheckpoint();
+        Info?.Invoke($"stopped at step {_ctx.Step}: checkpoint {CheckpointPath}");
+        return RunOutcome.Cancelled;
+    }
+
+    string CheckpointPath => Path.Combine(_config.Out, Checkpoint.FileName);
 
     /// <summary>One training step: every phase of the game in order, then the EMAs (no logging, no checkpoint).</summary>
     public void TrainStep()
@@ -192,13 +269,16 @@ public sealed class Trainer
             Warning?.Invoke(w);
             AppendJsonLine("warnings.jsonl", new Dictionary<string, object> { ["step"] = w.Step, ["kind"] = w.Kind, ["message"] = w.Message });
         }
-        var record = new Dictionary<string, object> { ["step"] = _ctx.Step, ["epoch"] = _epoch, [Stats.ImagesPerSecond.Name] = Math.Round(imagesPerSecond, 1) };
+        var record = new Dictionary<string, object> { ["step"] = _ctx.Step, ["epoch"] = CurrentEpoch, [Stats.ImagesPerSecond.Name] = Math.Round(imagesPerSecond, 1) };
         foreach (var (k, v) in stats) record[k] = Math.Round(v, 6);
         AppendJsonLine("metrics.jsonl", record);
-        Progress?.Invoke(new TrainProgress(_ctx.Step, TotalSteps, _epoch, _config.Epochs, imagesPerSecond, stats));
+        Progress?.Invoke(new TrainProgress(_ctx.Step, TotalSteps, CurrentEpoch, _config.Epochs, imagesPerSecond, stats));
     }
 
-    void Evaluate(int epoch)
+    /// <summary>The epoch the last step belongs to, from 1: logs, the console and sample grids count epochs alike.</summary>
+    int CurrentEpoch => _stepEpoch;
+
+    void Evaluate()
     {
         var g = SamplingGenerator;
         bool wasTraining = g.Training;
@@ -206,7 +286,7 @@ public sealed class Trainer
         IReadOnlyDictionary<string, double> scores;
         using (GradMode.NoGrad()) scores = Evaluation!.Evaluate(_game.Model, g, _ctx.Step);
         g.Train(wasTraining);
-        var record = new Dictionary<string, object> { ["step"] = _ctx.Step, ["epoch"] = epoch };
+        var record = new Dictionary<string, object> { ["step"] = _ctx.Step, ["epoch"] = CurrentEpoch };
         foreach (var (k, v) in scores) record[k] = Math.Round(v, 6);
         AppendJsonLine("metrics.jsonl", record);
         Info?.Invoke($"step {_ctx.Step}: " + string.Join(", ", scores.Select(kv => $"{kv.Key} {kv.Value:G4}")));
@@ -215,11 +295,23 @@ public sealed class Trainer
     void AppendJsonLine(string file, Dictionary<string, object> record) =>
         File.AppendAllText(Path.Combine(_config.Out, file), JsonSerializer.Serialize(record) + "\n");
 
-    void EndOfEpoch()
+    /// <summary>
+    /// The end of an epoch (or of a run stopped within one, <paramref name="partial"/>): a sample grid named by
+    /// the epoch, counted from 1 as the console does, and a checkpoint.
+    /// </summary>
+    void EndOfEpoch(bool partial)
     {
-        var grid = Path.Combine(_config.Out, "samples", $"epoch_{_epoch:D3}.png");
+        int epoch = CurrentEpoch;
+        var grid = Path.Combine(_config.Out, "samples", $"epoch_{epoch:D3}.png");
         SaveGrid(grid);
-        File.Copy(grid, Path.Combine(_config.Out, "samples.png"), overwrite: true);
+        AtomicFile.WriteAllBytes(Path.Combine(_config.Out, "samples.png"), File.ReadAllBytes(grid));
+        SaveCheckpoint();
+        Info?.Invoke($"epoch {epoch}{(partial ? $" (stopped at step {_ctx.Step})" : "")}: samples {grid}, checkpoint {CheckpointPath}");
+    }
+
+    /// <summary>A checkpoint of this step: every network, EMA and optimizer, the noise streams and the data position.</summary>
+    void SaveCheckpoint()
+    {
         var (dataEpoch, dataBatch) = _data.Position;
         Checkpoint.Save(_config.Out, _game.Model, _emas.ToDictionary(e => e.Key, e => e.Value.Average), _optimizers, _fixedNoise, new CheckpointState
         {
@@ -234,7 +326,7 @@ public sealed class Trainer
             ImageShape = _game.Model.ImageShape,
             LatentDim = _game.Model.LatentDim,
         });
-        Info?.Invoke($"epoch {_epoch}: samples {grid}, checkpoint {Path.Combine(_config.Out, Checkpoint.FileName)}");
+        _savedStep = _ctx.Step;
     }
 
     /// <summary>Writes a grid of samples from the fixed noise (generator in eval mode).</summary>

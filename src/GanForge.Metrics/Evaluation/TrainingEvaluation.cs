@@ -8,7 +8,8 @@ namespace GanForge.Metrics.Evaluation;
 
 /// <summary>
 /// The evaluation run during training: FID and the class histogram of a few thousand samples from
-/// fixed latents, against the cached reference split, logged as "fid", "classes_covered" and "class_kl".
+/// fixed latents, against the cached reference split of the run's own data, logged as "fid",
+/// "classes_covered" and "class_kl".
 /// </summary>
 public sealed class TrainingEvaluation : IEvaluationHook
 {
@@ -27,11 +28,34 @@ public sealed class TrainingEvaluation : IEvaluationHook
         _seed = seed;
     }
 
+    /// <summary>What is scored against what, in one line for the console.</summary>
+    public string Description { get; init; } = "";
+
     /// <summary>The built-in Fashion-MNIST evaluator against the Fashion-MNIST test split, cached in the default folder.</summary>
-    public static TrainingEvaluation FashionMnist(int samples, ulong seed) =>
-        new(new EvaluationSuite(EvaluatorRegistry.Load(),
-            new RealData("fashion-mnist", DataSpec.Resolve("fashion-mnist", "test").Dataset.ToTensorDataset(), Train: null),
-            RealReference.DefaultCacheFolder), samples, seed);
+    public static TrainingEvaluation FashionMnist(int samples, ulong seed) => ForData("fashion-mnist", samples, seed);
+
+    /// <summary>
+    /// The built-in evaluator (a Fashion-MNIST classifier) against the run's own data, as train resolved it
+    /// (<see cref="DataSpec"/>, class filters included): its test split where it has one, else all of it;
+    /// reference features cached in the default folder. The evaluator reads 1x28x28 images, so other data is
+    /// refused here, before training starts, rather than scored by a network that never saw its kind.
+    /// </summary>
+    /// <exception cref="ArgumentException">The data is not 1x28x28.</exception>
+    public static TrainingEvaluation ForData(string spec, int samples, ulong seed)
+    {
+        var reference = DataSpec.Resolve(spec, "test");
+        var (image, _) = reference.Dataset.Get(0);
+        var shape = string.Join("x", image.Shape);
+        if (shape != "1x28x28")
+            throw new ArgumentException($"--eval-every: the built-in evaluator is a Fashion-MNIST classifier and scores 1x28x28 images; data '{spec}' is {shape} " +
+                "(train without --eval-every)");
+        var extractor = EvaluatorRegistry.Load();
+        var real = new RealData(spec, reference.Dataset.ToTensorDataset($"{spec} {reference.Split}"), Train: null, reference.Split);
+        return new(new EvaluationSuite(extractor, real, RealReference.DefaultCacheFolder), samples, seed)
+        {
+            Description = $"FID and classes of {samples} samples by {extractor.Name} against '{spec}' ({reference.Description})",
+        };
+    }
 
     public IReadOnlyDictionary<string, double> Evaluate(GanModel model, Module generator, long step)
     {

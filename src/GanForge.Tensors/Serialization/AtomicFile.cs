@@ -25,6 +25,27 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Checks, before any work is done, that <paramref name="path"/> can be written as a file: it is not a folder,
+    /// and its folder exists (or can be made) and takes files. <paramref name="what"/> names the path in errors (an option).
+    /// </summary>
+    public static void CheckWritable(string path, string what)
+    {
+        if (Directory.Exists(path))
+            throw new ArgumentException($"{what} '{path}' is a folder; give a file name (e.g. {Path.Combine(path, "scores.json")})");
+        try
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{what} '{path}' cannot be written: {e.Message}", e);
+        }
+    }
+
     public static void WriteAllText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
 

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using GanForge.Cli;
+using Spectre.Console;
+
+namespace GanForge.Cli.Tests;
+
+/// <summary>Runs ganforge in this process (as the tests' user meets it) or as a child process (for signals and locks).</summary>
+static class CliHarness
+{
+    /// <summary>Runs ganforge with <paramref name="args"/>; returns the exit code and everything printed.</summary>
+    public static (int Code, string Output) Run(params string[] args)
+    {
+        var writer = new StringWriter();
+        var previous = AnsiConsole.Console;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No,
+        });
+        console.Profile.Width = 10_000;   // no wrapping: assertions read whole lines
+        AnsiConsole.Console = console;
+        try
+        {
+            int code = CliApp.Run(args, writer, writer);
+            return (code, writer.ToString());
+        }
+        finally { AnsiConsole.Console = previous; }
+    }
+
+    /// <summary>Starts the ganforge executable built beside the tests, its output collected line by line.</summary>
+    public static ChildRun Start(params string[] args) => new(args);
+
+    /// <summary>A ganforge child process.</summary>
+    public sealed class ChildRun : IDisposable
+    {
+        readonly Process _process;
+        readonly List<string> _lines = [];
+
+        public ChildRun(string[] args)
+        {
+            var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "ganforge.exe" : "ganforge"))
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            foreach (var a in args) info.ArgumentList.Add(a);
+            info.Environment["COLUMNS"] = "10000";
+            _process = new Process { StartInfo = info };
+            _process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_lines) _lines.Add(e.Data); };
+            _process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_lines) _lines.Add(e.Data); };
+            _process.Start();
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        public int Id => _process.Id;
+
+        /// <summary>Everything printed so far, lines joined by newlines.</summary>
+        public string Output { get { lock (_lines) return string.Join("\n", _lines); } }
+
+        /// <summary>Waits until a printed line contains <paramref name="text"/>; false if the process ended first or the generous limit passed.</summary>
+        public bool WaitForLine(string text, int limitSeconds = 300)
+        {
+            var until = DateTime.UtcNow.AddSeconds(limitSeconds);
+            while (DateTime.UtcNow < until)
+            {
+                lock (_lines) if (_lines.Any(l => l.Contains(text))) return true;
+                if (_process.HasExited) { _process.WaitForExit(); lock (_lines) return _lines.Any(l => l.Contains(text)); }
+                Thread.Sleep(50);
+            }
+            return false;
+        }
+
+        /// <summary>Sends a POSIX signal (INT, TERM, KILL) with kill(1).</summary>
+        public void Signal(string name)
+        {
+            using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString()]);
+            kill.WaitForExit();
+        }
+
+        /// <summary>Waits for the process to end (a generous limit, not a timing assertion) and returns its exit code.</summary>
+        public int WaitForExit(int limitSeconds = 300)
+        {
+            if (!_process.WaitForExit(limitSeconds * 1000)) throw new TimeoutException($"ganforge did not exit within {limitSeconds} s:\n{Output}");
+            _process.WaitForExit();   // drains the output
+            return _process.ExitCode;
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited) { _process.Kill(); _process.WaitForExit(); }
+            _process.Dispose();
+        }
+    }
+}
