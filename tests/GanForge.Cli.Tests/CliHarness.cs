@@ -91,3 +91,34 @@ static class CliHarness
         }
     }
 }
+
+/// <summary>
+/// A CLI test class: a temporary folder of its own (removed afterwards), ganforge run in this process, and
+/// a tiny training run to work on.
+/// </summary>
+public abstract class CliTestBase : IDisposable
+{
+    protected string Dir { get; } = Path.Combine(Path.GetTempPath(), "ganforge-cli-" + Guid.NewGuid().ToString("N"));
+
+    protected CliTestBase() => Directory.CreateDirectory(Dir);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Dir, true); } catch (IOException) { }
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A path in the test's folder.</summary>
+    protected string P(string name) => Path.Combine(Dir, name);
+
+    /// <summary>Runs ganforge with <paramref name="args"/>; returns the exit code and everything printed.</summary>
+    protected static (int Code, string Output) Run(params string[] args) => CliHarness.Run(args);
+
+    /// <summary>Trains the MLP GAN for one epoch on 64 embedded images into P(<paramref name="name"/>); more flags may follow.</summary>
+    protected string TrainTiny(string name = "run", params string[] more)
+    {
+        var (code, output) = Run(["train", "--model", "gan", "--limit", "64", "--batch-size", "32", "--epochs", "1", "--out", P(name), "--log-every", "1", .. more]);
+        Assert.True(code == 0, output);
+        return P(name);
+    }
+}

@@ -6,25 +6,8 @@ using GanForge.Data.Formats;
 namespace GanForge.Cli.Tests;
 
 /// <summary>The command line as a user meets it: exit codes, one-line errors, and the files written.</summary>
-public class CliTests : IDisposable
+public class CliTests : CliTestBase
 {
-    readonly string _dir = Path.Combine(Path.GetTempPath(), "ganforge-cli-" + Guid.NewGuid().ToString("N"));
-
-    public CliTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
-    string P(string name) => Path.Combine(_dir, name);
-
-    static (int Code, string Output) Run(params string[] args) => CliHarness.Run(args);
-
-    string TrainTiny(string name = "run", params string[] extra)
-    {
-        var (code, output) = Run(["train", "--model", "gan", "--limit", "64", "--batch-size", "32", "--epochs", "1", "--out", P(name), "--log-every", "1", .. extra]);
-        Assert.True(code == 0, output);
-        return P(name);
-    }
-
     [Fact]
     public void Train_UnknownModel_ExitsWithAOneLineError()
     {

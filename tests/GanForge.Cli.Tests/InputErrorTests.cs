@@ -4,25 +4,8 @@ using GanForge.Data.Formats;
 namespace GanForge.Cli.Tests;
 
 /// <summary>Bad input a user can give: each is refused with one line that names the option or file and the value, in the user's words.</summary>
-public class InputErrorTests : IDisposable
+public class InputErrorTests : CliTestBase
 {
-    readonly string _dir = Path.Combine(Path.GetTempPath(), "ganforge-cli-" + Guid.NewGuid().ToString("N"));
-
-    public InputErrorTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
-    string P(string name) => Path.Combine(_dir, name);
-
-    static (int Code, string Output) Run(params string[] args) => CliHarness.Run(args);
-
-    string TrainTiny(string name = "run", params string[] more)
-    {
-        var (code, output) = Run(["train", "--model", "gan", "--limit", "64", "--batch-size", "32", "--epochs", "1", "--out", P(name), "--log-every", "1", .. more]);
-        Assert.True(code == 0, output);
-        return P(name);
-    }
-
     /// <summary>Asserts a one-line user error: exit code 2, one "error:" line holding every expected part, no .NET type names or stack.</summary>
     static string AssertOneLineError((int Code, string Output) result, params string[] expected)
     {

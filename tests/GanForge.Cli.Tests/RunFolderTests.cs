@@ -4,18 +4,8 @@ using GanForge.Gan.Training;
 namespace GanForge.Cli.Tests;
 
 /// <summary>A run folder over the life of a run: one run at a time, interrupted and resumed, its logs and settings consistent.</summary>
-public class RunFolderTests : IDisposable
+public class RunFolderTests : CliTestBase
 {
-    readonly string _dir = Path.Combine(Path.GetTempPath(), "ganforge-cli-" + Guid.NewGuid().ToString("N"));
-
-    public RunFolderTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
-    string P(string name) => Path.Combine(_dir, name);
-
-    static (int Code, string Output) Run(params string[] args) => CliHarness.Run(args);
-
     // 256 images in batches of 32: 8 generator steps an epoch.
     static string[] Long(string dir, params string[] more) =>
         ["train", "--model", "gan", "--limit", "256", "--batch-size", "32", "--epochs", "1000", "--log-every", "1", "--out", dir, .. more];

@@ -5,18 +5,8 @@ using GanForge.Data.Formats;
 namespace GanForge.Cli.Tests;
 
 /// <summary>What train shows and writes about its progress: evaluation during training, epoch numbers in the console, logs and report.</summary>
-public class TrainOutputTests : IDisposable
+public class TrainOutputTests : CliTestBase
 {
-    readonly string _dir = Path.Combine(Path.GetTempPath(), "ganforge-cli-" + Guid.NewGuid().ToString("N"));
-
-    public TrainOutputTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }
-
-    string P(string name) => Path.Combine(_dir, name);
-
-    static (int Code, string Output) Run(params string[] args) => CliHarness.Run(args);
-
     [Fact]
     public void Train_EvalEveryOnDataTheEvaluatorCannotScore_FailsBeforeTraining()
     {

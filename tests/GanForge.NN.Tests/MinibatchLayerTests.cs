@@ -197,16 +197,6 @@ public class MinibatchLayerRecyclingTests
 {
     const int Batch = 8;
 
-    static T WithPool<T>(bool on, Func<T> work)
-    {
-        long saved = StoragePool.MaxBytes;
-        StoragePool.Clear();
-        StoragePool.MaxBytes = on ? 1L << 30 : 0;
-        try { return work(); }
-        finally { StoragePool.MaxBytes = saved; StoragePool.Clear(); }
-    }
-
-    static void PoisonPool() => StoragePool.ForEachPooled(buffer => buffer.AsSpan().Fill(float.NaN));
 
     /// <summary>A critic whose intermediates around both layers are above the pool's minimum size.</summary>
     static Sequential Critic(Generator gen) => new(
@@ -232,18 +222,18 @@ public class MinibatchLayerRecyclingTests
         var eps = Tensor.Rand([Batch, 1, 1, 1], gen);
         var mixed = (real * eps + fake * (1f - eps)).Detach().RequiresGrad_();
         var dx = Autograd.Grad(critic.Forward(mixed).Sum(), mixed, createGraph: true);
-        PoisonPool();
+        PoolHarness.PoisonPool();
         var penalty = (dx.Flatten(1).Norm(2f, [1]) - 1f).Square().Mean();
         var loss = critic.Forward(fake).Mean() - critic.Forward(real).Mean() + penalty * 10f;
-        PoisonPool();
+        PoolHarness.PoisonPool();
         loss.Backward();
-        PoisonPool();
+        PoolHarness.PoisonPool();
         var grads = critic.Parameters().Select(p => p.Grad!.ToArray()).ToArray();
 
         var realBefore = real.ToArray();
         Tensor y;
         using (GradMode.NoGrad()) y = critic.Forward(real);
-        PoisonPool();
+        PoolHarness.PoisonPool();
         Assert.Equal(realBefore, real.ToArray());
         return (grads, y.ToArray());
     }
@@ -251,8 +241,8 @@ public class MinibatchLayerRecyclingTests
     [Fact]
     public void GradientPenaltyAndNoGradForward_ThroughBothLayers_BitIdenticalPoolOnAndOff()
     {
-        var off = WithPool(false, Step);
-        var on = WithPool(true, () =>
+        var off = PoolHarness.WithPool(false, Step);
+        var on = PoolHarness.WithPool(true, () =>
         {
             var result = Step();
             Assert.True(StoragePool.Bytes > 0, "nothing was recycled, so the test proves nothing");

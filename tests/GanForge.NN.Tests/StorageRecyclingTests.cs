@@ -22,18 +22,6 @@ public class StorageRecyclingTests
 
     // ---- harness ---------------------------------------------------------------------------------
 
-    /// <summary>Runs <paramref name="work"/> with the pool on or off from an empty pool; restores the setting.</summary>
-    static T WithPool<T>(bool on, Func<T> work)
-    {
-        long saved = StoragePool.MaxBytes;
-        StoragePool.Clear();
-        StoragePool.MaxBytes = on ? 1L << 30 : 0;
-        try { return work(); }
-        finally { StoragePool.MaxBytes = saved; StoragePool.Clear(); }
-    }
-
-    /// <summary>Fills every buffer the pool holds with NaN: whoever still reads one sees it.</summary>
-    static void PoisonPool() => StoragePool.ForEachPooled(buffer => buffer.AsSpan().Fill(float.NaN));
 
     /// <summary>
     /// Poisons the pool, then allocates 20 tensors of each length and fills them with garbage, as the
@@ -41,7 +29,7 @@ public class StorageRecyclingTests
     /// </summary>
     static List<Tensor> Churn(params int[] lengths)
     {
-        PoisonPool();
+        PoolHarness.PoisonPool();
         var held = new List<Tensor>();
         foreach (int n in lengths)
             for (int i = 0; i < 20; i++)
@@ -157,8 +145,8 @@ public class StorageRecyclingTests
     [Fact]
     public void DcganTraining_ThreeAdamSteps_WeightsBitIdenticalPoolOnAndOff()
     {
-        var off = WithPool(false, TrainThreeSteps);
-        var on = WithPool(true, TrainThreeSteps);
+        var off = PoolHarness.WithPool(false, TrainThreeSteps);
+        var on = PoolHarness.WithPool(true, TrainThreeSteps);
         Assert.Equal(0, off.poolPeak);
         Assert.True(on.poolPeak > 0, "the pool was never used, so the test proves nothing");
         AssertBitIdentical(off.G, on.G, "generator state");
@@ -170,8 +158,8 @@ public class StorageRecyclingTests
     {
         // The trainer's phases drop their gradients into the pool; the next backward's weight gradients
         // come back in those buffers. Against zeroing in place with the pool off, nothing may change.
-        var zeroed = WithPool(false, () => TrainThreeSteps(recycleGrads: false));
-        var recycled = WithPool(true, () => TrainThreeSteps(recycleGrads: true));
+        var zeroed = PoolHarness.WithPool(false, () => TrainThreeSteps(recycleGrads: false));
+        var recycled = PoolHarness.WithPool(true, () => TrainThreeSteps(recycleGrads: true));
         Assert.True(recycled.poolPeak > 0, "the pool was never used, so the test proves nothing");
         AssertBitIdentical(zeroed.G, recycled.G, "generator state");
         AssertBitIdentical(zeroed.D, recycled.D, "discriminator state");
@@ -180,7 +168,7 @@ public class StorageRecyclingTests
     [Fact]
     public void ZeroGradAndRecycle_GradientsGoToThePool_AndAreNull()
     {
-        WithPool(true, () =>
+        PoolHarness.WithPool(true, () =>
         {
             var gen = new Generator(3);
             var net = new Linear(512, 256, generator: gen);             // weight: 128K floats, pooled
@@ -239,8 +227,8 @@ public class StorageRecyclingTests
     [InlineData(true)]
     public void Sequential_OutputInputAndDerived_IntactAfterBackwardAndReuse(bool flattenLast)
     {
-        var off = WithPool(false, () => ReferencesAfterBackward(flattenLast, check: false));
-        var on = WithPool(true, () => ReferencesAfterBackward(flattenLast, check: true));
+        var off = PoolHarness.WithPool(false, () => ReferencesAfterBackward(flattenLast, check: false));
+        var on = PoolHarness.WithPool(true, () => ReferencesAfterBackward(flattenLast, check: true));
         Assert.True(on.Pooled > 0, "the pool was never used, so the test proves nothing");
         AssertBitIdentical(off.Grads, on.Grads, "gradients");
     }
@@ -293,8 +281,8 @@ public class StorageRecyclingTests
     [Fact]
     public void Sequential_CustomModuleCachingTensors_CachesIntactAndGradientsMatch()
     {
-        var off = WithPool(false, () => CustomCaching(check: false));
-        var on = WithPool(true, () => CustomCaching(check: true));
+        var off = PoolHarness.WithPool(false, () => CustomCaching(check: false));
+        var on = PoolHarness.WithPool(true, () => CustomCaching(check: true));
         AssertBitIdentical(off.Grads, on.Grads, "gradients");
         AssertBitIdentical([off.In, off.Out], [on.In, on.Out], "cached tensors");
     }
@@ -321,8 +309,8 @@ public class StorageRecyclingTests
     [Fact]
     public void Backward_RetainGraphTwice_SameGradientsBothTimesAndPoolOff()
     {
-        var off = WithPool(false, BackwardTwice);
-        var on = WithPool(true, BackwardTwice);
+        var off = PoolHarness.WithPool(false, BackwardTwice);
+        var on = PoolHarness.WithPool(true, BackwardTwice);
         AssertBitIdentical(on.First, on.Second, "second backward through a retained graph");
         AssertBitIdentical(off.First, on.First, "first backward");
         AssertBitIdentical(off.Second, on.Second, "second backward");
@@ -350,8 +338,8 @@ public class StorageRecyclingTests
     [Fact]
     public void GradientPenalty_DoubleBackwardThroughSequential_MatchesPoolOff()
     {
-        var off = WithPool(false, GradientPenaltyStep);
-        var on = WithPool(true, GradientPenaltyStep);
+        var off = PoolHarness.WithPool(false, GradientPenaltyStep);
+        var on = PoolHarness.WithPool(true, GradientPenaltyStep);
         Assert.True(off.Penalty > 0f);
         Assert.Equal(off.Penalty, on.Penalty);
         AssertBitIdentical(off.Grads, on.Grads, "critic gradients with gradient penalty");
@@ -379,7 +367,7 @@ public class StorageRecyclingTests
                 new Linear(4096, 4096, generator: gen),
                 new Tanh());
         }
-        float[] Run(bool on) => WithPool(on, () =>
+        float[] Run(bool on) => PoolHarness.WithPool(on, () =>
         {
             var net = Net();
             var x = Tensor.Randn([Batch, 4096], new Generator(29));
@@ -446,8 +434,8 @@ public class StorageRecyclingTests
     [Fact]
     public void Sequential_IdentityDropoutNestedAndCalledTwice_GradientsMatchPoolOff()
     {
-        var off = WithPool(false, MixedChain);
-        var on = WithPool(true, MixedChain);
+        var off = PoolHarness.WithPool(false, MixedChain);
+        var on = PoolHarness.WithPool(true, MixedChain);
         AssertBitIdentical(off, on, "gradients");
     }
 
@@ -478,8 +466,8 @@ public class StorageRecyclingTests
     [Fact]
     public void Sequential_FrozenPrefixThenTrainable_GradientsMatchPoolOff()
     {
-        var off = WithPool(false, FrozenPrefix);
-        var on = WithPool(true, FrozenPrefix);
+        var off = PoolHarness.WithPool(false, FrozenPrefix);
+        var on = PoolHarness.WithPool(true, FrozenPrefix);
         AssertBitIdentical(off, on, "gradients behind a frozen prefix");
     }
 }
