@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace GanForge.Serialization;
@@ -211,8 +212,7 @@ public static class SafeTensors
 
         // The checksum goes into the header, before the data: a first pass over the data computes it.
         var crc = new Crc32();
-        var chunk = new byte[1 << 16];
-        WriteData(list, int64Names, chunk, n => crc.Append(chunk.AsSpan(0, n)));
+        WriteData(list, int64Names, crc.Append);
         var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
         {
             [ChecksumKey] = AppendMetadata(crc, metadata).GetCurrentHashAsUInt32().ToString("x8", CultureInfo.InvariantCulture),
@@ -239,26 +239,33 @@ public static class SafeTensors
             BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)headerBytes.Length);
             stream.Write(len);
             stream.Write(headerBytes);
-            WriteData(list, int64Names, chunk, n => stream.Write(chunk, 0, n));
+            WriteData(list, int64Names, stream.Write);
         });
     }
 
-    /// <summary>Encodes the data section little-endian into <paramref name="chunk"/>, handing each filled part (its length) to <paramref name="emit"/>.</summary>
-    static void WriteData(List<KeyValuePair<string, Tensor>> list, ISet<string>? int64Names, byte[] chunk, Action<int> emit)
+    /// <summary>Hands the data section to <paramref name="emit"/> in parts, little-endian: F32 tensors as they lie in memory on a little-endian machine, others encoded.</summary>
+    static void WriteData(List<KeyValuePair<string, Tensor>> list, ISet<string>? int64Names, Action<ReadOnlySpan<byte>> emit)
     {
+        var chunk = new byte[1 << 16];
         int used = 0;
         foreach (var (name, t) in list)
         {
             bool i64 = int64Names?.Contains(name) == true;
+            if (!i64 && BitConverter.IsLittleEndian)
+            {
+                if (used > 0) { emit(chunk.AsSpan(0, used)); used = 0; }
+                emit(MemoryMarshal.AsBytes(t.Data));
+                continue;
+            }
             int size = i64 ? 8 : 4;
             foreach (float v in t.Data)
             {
-                if (used + size > chunk.Length) { emit(used); used = 0; }
+                if (used + size > chunk.Length) { emit(chunk.AsSpan(0, used)); used = 0; }
                 if (i64) BinaryPrimitives.WriteInt64LittleEndian(chunk.AsSpan(used), (long)v);
                 else BinaryPrimitives.WriteSingleLittleEndian(chunk.AsSpan(used), v);
                 used += size;
             }
         }
-        if (used > 0) emit(used);
+        if (used > 0) emit(chunk.AsSpan(0, used));
     }
 }
