@@ -26,6 +26,8 @@ public sealed class CheckpointState
     public string[] EmaNetworks { get; set; } = [];
     /// <summary>Each optimizer group's state (its tensors are under "optimizer_GROUP.").</summary>
     public Dictionary<string, string> Optimizers { get; set; } = [];
+    /// <summary>The training monitors' counts (null in checkpoints written before they were kept: the counts start afresh).</summary>
+    public MonitorState? Monitors { get; set; }
     public int[] ImageShape { get; set; } = [];
     public int LatentDim { get; set; }
     public DateTime SavedUtc { get; set; }

@@ -122,6 +122,7 @@ public sealed class Trainer : IDisposable
         _ctx.Noise.SetState(state.NoiseRng);
         _ctx.LabelNoise.SetState(state.LabelRng);
         _data.Seek(state.DataEpoch, state.DataBatch);
+        if (state.Monitors != null) _monitors.SetState(state.Monitors);
         _ctx.Step = _savedStep = state.Step;
         _epoch = state.Epoch;
         _resumedFrom = state;
@@ -329,6 +330,7 @@ public sealed class Trainer : IDisposable
             DataBatch = dataBatch,
             NoiseRng = _ctx.Noise.GetState(),
             LabelRng = _ctx.LabelNoise.GetState(),
+            Monitors = _monitors.GetState(),
             ImageShape = _game.Model.ImageShape,
             LatentDim = _game.Model.LatentDim,
         });
