@@ -19,6 +19,21 @@ public class MonitorTests
     }
 
     [Fact]
+    public void SetState_CountsOfAnEarlierMonitor_WarnAsOneMonitorWould()
+    {
+        // Stopped after 3 pinned windows (a checkpoint), continued in a new process: the 4th window warns, and only once.
+        var before = new Monitors();
+        for (int step = 1; step <= 3; step++) Assert.Empty(before.Check(step, Window(1.0, 0.995)));
+        var after = new Monitors();
+        after.SetState(before.GetState());
+        var kinds = Enumerable.Range(4, 3).SelectMany(step => after.Check(step, Window(1.0, 0.995))).Select(w => w.Kind).ToList();
+        Assert.Equal(["not-converging"], kinds);
+        var again = new Monitors();
+        again.SetState(after.GetState());
+        Assert.Empty(again.Check(7, Window(1.0, 0.995)));       // still in force: not raised twice
+    }
+
+    [Fact]
     public void Check_AccuracyNearHalf_RaisesNothing()
     {
         var m = new Monitors();

@@ -92,4 +92,51 @@ public class RunLifecycleTests
         }
         finally { Directory.Delete(straight, true); Directory.Delete(split, true); }
     }
+
+    [Fact]
+    public void CutLogs_LastLineWithoutItsNewline_EndsItSoTheNextLineStartsItsOwn()
+    {
+        var dir = TestRuns.NewDir();
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var metrics = Path.Combine(dir, "metrics.jsonl");
+            File.WriteAllText(metrics, "{\"step\":1}\n{\"step\":2}");   // a kill between a line and its newline
+            Assert.Equal(0, RunFolder.CutLogs(dir, 2));
+            Assert.Equal("{\"step\":1}\n{\"step\":2}\n", File.ReadAllText(metrics));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    /// <summary>
+    /// A kill -9 in the last save, after checkpoint.safetensors was renamed into place and before the files beside it:
+    /// checkpoint.json and generator.safetensors are those of the save before (checkpoint.json torn too, which no atomic
+    /// write leaves, to show that nothing trusts it), and the generator's temporary file is left.
+    /// </summary>
+    [Fact]
+    public void Resume_KilledBetweenTheCheckpointAndTheFilesBesideIt_RewritesThemFromTheCheckpoint()
+    {
+        string straight = TestRuns.NewDir(), split = TestRuns.NewDir();
+        string json = Path.Combine(split, "checkpoint.json"), generator = Path.Combine(split, "generator.safetensors");
+        try
+        {
+            TrainingSetup.Create(TestRuns.Mlp(straight, epochs: 2), resume: false).Run();
+            TrainingSetup.Create(TestRuns.Mlp(split, epochs: 1), resume: false).Run();
+            var (olderJson, olderGenerator) = (File.ReadAllText(json), File.ReadAllBytes(generator));
+            TrainingSetup.Create(TestRuns.Mlp(split, epochs: 2), resume: true).Run();
+            File.WriteAllText(json, olderJson[..(olderJson.Length / 2)]);
+            File.WriteAllBytes(generator, olderGenerator);
+            var temp = Path.Combine(split, ".generator.safetensors.999999999.0123456789abcdef0123456789abcdef.tmp");
+            File.WriteAllBytes(temp, olderGenerator[..100]);
+
+            TrainingSetup.Create(TestRuns.Mlp(split, epochs: 2), resume: true).Run();   // nothing left to train
+            Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "generator.safetensors")), File.ReadAllBytes(generator));
+            Assert.False(File.Exists(temp));
+            var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(json))!;
+            var saved = Checkpoint.Read(split).State;
+            Assert.Equal((16L, 2, saved.SavedUtc), (state.Step, state.Epoch, state.SavedUtc));
+            Assert.Equal(LossSteps(straight), LossSteps(split));
+        }
+        finally { Directory.Delete(straight, true); Directory.Delete(split, true); }
+    }
 }

@@ -152,6 +152,32 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Resume_OneByteFlippedInTheCheckpointData_SaysTheCheckpointIsDamaged()
+    {
+        var dir = TestRuns.NewDir();
+        TrainingSetup.Create(TestRuns.Mlp(dir, epochs: 1), resume: false).Run();
+        var path = Path.Combine(dir, Checkpoint.FileName);
+        SafeTensorsFiles.FlipByte(path, (SafeTensorsFiles.DataStart(path) + (int)new FileInfo(path).Length) / 2);
+        var e = Assert.Throws<InvalidDataException>(() => TrainingSetup.Create(TestRuns.Mlp(dir, epochs: 2), resume: true));
+        Assert.StartsWith($"{path} is damaged: checksum mismatch", e.Message);
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void Resume_CheckpointWithoutAChecksum_ContinuesAsAnUninterruptedRun()
+    {
+        string straight = TestRuns.NewDir(), split = TestRuns.NewDir();
+        TrainingSetup.Create(TestRuns.Mlp(straight, epochs: 2), resume: false).Run();
+        TrainingSetup.Create(TestRuns.Mlp(split, epochs: 1), resume: false).Run();
+        SafeTensorsFiles.RemoveChecksum(Path.Combine(split, Checkpoint.FileName));   // a checkpoint of an older GanForge
+        TrainingSetup.Create(TestRuns.Mlp(split, epochs: 2), resume: true).Run();
+        var a = SafeTensors.Load(Path.Combine(straight, Checkpoint.FileName));
+        var b = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName));
+        foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
+        Directory.Delete(straight, true); Directory.Delete(split, true);
+    }
+
+    [Fact]
     public void PretrainAe_ReducesReconstructionError()
     {
         var dir = TestRuns.NewDir();

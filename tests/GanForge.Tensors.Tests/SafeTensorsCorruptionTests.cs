@@ -141,6 +141,70 @@ public class SafeTensorsCorruptionTests : IDisposable
         Assert.Equal("pt", metadata["format"]);
     }
 
+    /// <summary>A file as GanForge writes it: a few tensors (one int64) and metadata, with its checksum.</summary>
+    void SaveChecked() =>
+        SafeTensors.Save(_path, [new("w", Tensor.Randn([4, 8], new Generator(5))), new("n", Tensor.Scalar(3)), new("b", Tensor.Ones(8))],
+            new Dictionary<string, string> { ["state"] = "{\"step\":120}" }, new HashSet<string> { "n" });
+
+    [Fact]
+    public void Load_OneByteFlippedInTheData_SaysTheFileIsDamaged()
+    {
+        SaveChecked();
+        SafeTensorsFiles.FlipByte(_path, SafeTensorsFiles.DataStart(_path) + 37);   // inside 'w', the header untouched
+        var m = LoadFails().Message;
+        Assert.StartsWith($"{_path} is damaged: checksum mismatch", m);
+        Assert.DoesNotContain("\n", m);
+    }
+
+    [Fact]
+    public void Load_ByteChangedInAMetadataValue_SaysTheFileIsDamaged()
+    {
+        SaveChecked();
+        var bytes = File.ReadAllBytes(_path);
+        int at = Encoding.UTF8.GetString(bytes).IndexOf("120", StringComparison.Ordinal);
+        bytes[at] = (byte)'9';                         // step 920: still valid JSON, still a valid file
+        File.WriteAllBytes(_path, bytes);
+        Assert.StartsWith($"{_path} is damaged: checksum mismatch", LoadFails().Message);
+    }
+
+    [Fact]
+    public void Load_FileWithoutAChecksum_LoadsAsBefore()
+    {
+        SaveChecked();
+        var expected = SafeTensors.Read(_path);
+        SafeTensorsFiles.RemoveChecksum(_path);        // what GanForge wrote before checksums, and what PyTorch writes
+        var (tensors, metadata) = SafeTensors.Read(_path);
+        Assert.Equal(expected.Metadata, metadata);
+        foreach (var (name, t) in expected.Tensors) Assert.Equal(t.ToArray(), tensors[name].ToArray());
+    }
+
+    [Fact]
+    public void Load_TruncatedFileWithAChecksum_StillSaysTruncatedNamingTheTensor()
+    {
+        SaveChecked();
+        var bytes = File.ReadAllBytes(_path);
+        File.WriteAllBytes(_path, bytes[..^6]);
+        var m = LoadFails().Message;
+        Assert.Contains("'b'", m);
+        Assert.Contains("truncated", m);
+        Assert.DoesNotContain("checksum", m);
+    }
+
+    [Fact]
+    public void Read_CheckedFile_ReturnsTheMetadataWithoutTheChecksum()
+    {
+        SaveChecked();
+        Assert.Equal(["state"], SafeTensors.Read(_path).Metadata.Keys);
+    }
+
+    [Fact]
+    public void Save_ChecksumKeyInTheMetadata_IsRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => SafeTensors.Save(_path, [new("a", Tensor.Ones(1))],
+            new Dictionary<string, string> { [SafeTensors.ChecksumKey] = "00000000" }));
+        Assert.Contains(SafeTensors.ChecksumKey, e.Message);
+    }
+
     [Fact]
     public void Save_DuplicateName_Throws()
     {

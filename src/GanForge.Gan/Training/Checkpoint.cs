@@ -26,6 +26,8 @@ public sealed class CheckpointState
     public string[] EmaNetworks { get; set; } = [];
     /// <summary>Each optimizer group's state (its tensors are under "optimizer_GROUP.").</summary>
     public Dictionary<string, string> Optimizers { get; set; } = [];
+    /// <summary>The training monitors' counts (null in checkpoints written before they were kept: the counts start afresh).</summary>
+    public MonitorState? Monitors { get; set; }
     public int[] ImageShape { get; set; } = [];
     public int LatentDim { get; set; }
     public DateTime SavedUtc { get; set; }
@@ -49,9 +51,15 @@ public sealed class CheckpointState
 /// Training checkpoints: one safetensors file holding every network, every EMA, every optimizer and the
 /// fixed sampling noise, by name (tensors prefixed NAME., NAME_ema., optimizer_GROUP.; for the classic
 /// games generator., discriminator., generator_ema., optimizer_g., optimizer_d.), with the run's state
-/// as JSON metadata; written atomically. Beside it, checkpoint.json (the state, for people) and
-/// generator.safetensors (G alone with PyTorch state_dict names, loadable into the equivalent nn.Sequential).
+/// as JSON metadata and a checksum of it all; written atomically. Beside it, checkpoint.json (the state, for people)
+/// and generator.safetensors (G alone with PyTorch state_dict names, loadable into the equivalent nn.Sequential).
 /// </summary>
+/// <remarks>
+/// checkpoint.safetensors is the only file a resume reads. It is written first and the other two after it, each
+/// atomically (temp + rename), so a kill leaves the previous checkpoint whole until the new one is complete; a kill
+/// between the writes leaves checkpoint.json and generator.safetensors one checkpoint behind, and the resume rewrites
+/// them from checkpoint.safetensors (<see cref="WriteCompanions"/>).
+/// </remarks>
 public static class Checkpoint
 {
     public const string FileName = "checkpoint.safetensors";
@@ -80,8 +88,18 @@ public static class Checkpoint
         var int64 = tensors.Where(t => t.Key.EndsWith("num_batches_tracked")).Select(t => t.Key).ToHashSet();
         var meta = new Dictionary<string, string> { [MetaKey] = JsonSerializer.Serialize(state) };
         SafeTensors.Save(Path.Combine(dir, FileName), tensors, meta, int64);
+        WriteCompanions(dir, model.Generator, state);
+    }
+
+    /// <summary>
+    /// Writes the files derived from a checkpoint: checkpoint.json (its state) and generator.safetensors (the
+    /// generator's weights), each atomically. A resume calls it with the state it read and the generator it loaded,
+    /// which gives the files the completed save would have written.
+    /// </summary>
+    public static void WriteCompanions(string dir, Module generator, CheckpointState state)
+    {
         AtomicFile.WriteAllText(Path.Combine(dir, "checkpoint.json"), JsonSerializer.Serialize(state, Json));
-        model.Generator.Save(Path.Combine(dir, "generator.safetensors"));
+        generator.Save(Path.Combine(dir, "generator.safetensors"));
     }
 
     /// <summary>Finds the checkpoint file given a run folder or the file itself.</summary>

@@ -3,6 +3,12 @@ namespace GanForge.Gan.Training;
 /// <summary>A warning raised while training (shown in the console, logged, and kept for the report).</summary>
 public sealed record TrainingWarning(long Step, string Kind, string Message);
 
+/// <summary>What <see cref="Monitors"/> has counted: kept in checkpoints, so a resumed run warns as an uninterrupted one would.</summary>
+/// <param name="Pinned">Consecutive logging windows with D accuracy ≥ 99%.</param>
+/// <param name="Collapsed">Consecutive low-diversity windows.</param>
+/// <param name="Active">Warnings raised and still in force (each is raised once until its condition clears).</param>
+public sealed record MonitorState(int Pinned, int Collapsed, string[] Active);
+
 /// <summary>Thrown when a loss becomes NaN or infinite; the last good checkpoint is kept.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);
 
@@ -66,6 +72,17 @@ public sealed class Monitors(Losses.GanLoss? loss = null)
     }
 
     bool Raise(string kind) => _active.Add(kind);
+
+    /// <summary>The counts so far, for a checkpoint.</summary>
+    public MonitorState GetState() => new(_pinned, _collapsed, [.. _active.Order(StringComparer.Ordinal)]);
+
+    /// <summary>Continues from counts a checkpoint kept.</summary>
+    public void SetState(MonitorState state)
+    {
+        (_pinned, _collapsed) = (state.Pinned, state.Collapsed);
+        _active.Clear();
+        _active.UnionWith(state.Active);
+    }
 
     /// <summary>Mean pairwise L2 distance between the first <paramref name="n"/> images of a batch.</summary>
     public static double MeanPairwiseDistance(Tensor images, int n = 32)

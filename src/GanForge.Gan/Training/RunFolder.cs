@@ -17,8 +17,8 @@ public static partial class RunFolder
 
     /// <summary>
     /// Drops from every log the lines of steps after <paramref name="step"/>, and lines that are not JSON objects
-    /// (the torn last line of a killed run); rewrites a log atomically, and only when something was dropped.
-    /// Returns the number of lines dropped.
+    /// (the torn last line of a killed run); rewrites a log atomically, and only when something was dropped or its
+    /// last line lacks its newline (so the next line appended starts a line of its own). Returns the number of lines dropped.
     /// </summary>
     public static int CutLogs(string dir, long step)
     {
@@ -27,9 +27,10 @@ public static partial class RunFolder
         {
             var path = Path.Combine(dir, name);
             if (!File.Exists(path)) continue;
-            var lines = File.ReadAllLines(path);
+            var text = File.ReadAllText(path);
+            var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             var kept = lines.Where(l => !string.IsNullOrWhiteSpace(l) && StepOf(l) is { } s && s <= step).ToList();
-            if (kept.Count == lines.Length) continue;
+            if (kept.Count == lines.Length && (text.Length == 0 || text[^1] == '\n')) continue;
             dropped += lines.Length - kept.Count;
             AtomicFile.WriteAllText(path, kept.Count == 0 ? "" : string.Join("\n", kept) + "\n");
         }

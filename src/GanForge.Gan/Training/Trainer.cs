@@ -44,6 +44,7 @@ public sealed class Trainer : IDisposable
     int _epoch;
     int _stepEpoch;
     long _savedStep = -1;
+    CheckpointState? _resumedFrom;
     RunLock? _lock;
 
     public event Action<TrainProgress>? Progress;
@@ -121,8 +122,10 @@ public sealed class Trainer : IDisposable
         _ctx.Noise.SetState(state.NoiseRng);
         _ctx.LabelNoise.SetState(state.LabelRng);
         _data.Seek(state.DataEpoch, state.DataBatch);
+        if (state.Monitors != null) _monitors.SetState(state.Monitors);
         _ctx.Step = _savedStep = state.Step;
         _epoch = state.Epoch;
+        _resumedFrom = state;
         Info?.Invoke($"Resumed from {path} at step {_ctx.Step}, {_epoch} epochs done");
     }
 
@@ -139,8 +142,9 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// Trains until the configured epochs (or MaxSteps) are done, or <paramref name="cancel"/> is signalled: then
     /// the step under way is finished, logged and checkpointed, and the run returns <see cref="RunOutcome.Cancelled"/>.
-    /// The run folder is locked meanwhile; the logs are cut back to the step the run starts from and the temporary
-    /// files of a killed save are removed first.
+    /// The run folder is locked meanwhile; the logs are cut back to the step the run starts from, the temporary
+    /// files of a killed save are removed and, on a resume, checkpoint.json and generator.safetensors are rewritten
+    /// from the checkpoint first.
     /// </summary>
     public RunOutcome Run(CancellationToken cancel = default)
     {
@@ -153,6 +157,9 @@ public sealed class Trainer : IDisposable
     {
         Directory.CreateDirectory(Path.Combine(_config.Out, "samples"));
         RunFolder.RemoveStaleTempFiles(_config.Out);
+        // A run killed between writing checkpoint.safetensors and the files derived from it left those behind.
+        if (_resumedFrom is { } saved && saved.Step == _ctx.Step) Checkpoint.WriteCompanions(_config.Out, _game.Model.Generator, saved);
+        _resumedFrom = null;
         RunFolder.CutLogs(_config.Out, _ctx.Step);
         RunFolder.RemoveGridsAfter(_config.Out, _epoch);
         AtomicFile.WriteAllText(Path.Combine(_config.Out, "config.yaml"), _config.ToYaml());
@@ -323,6 +330,7 @@ public sealed class Trainer : IDisposable
             DataBatch = dataBatch,
             NoiseRng = _ctx.Noise.GetState(),
             LabelRng = _ctx.LabelNoise.GetState(),
+            Monitors = _monitors.GetState(),
             ImageShape = _game.Model.ImageShape,
             LatentDim = _game.Model.LatentDim,
         });

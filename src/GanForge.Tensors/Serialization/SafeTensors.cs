@@ -1,4 +1,7 @@
 using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -8,6 +11,7 @@ namespace GanForge.Serialization;
 /// The safetensors format (as the safetensors library writes it): an 8-byte little-endian header
 /// length, a JSON header mapping names to {dtype, shape, data_offsets}, then raw little-endian data.
 /// GanForge tensors are float32; F64/F16/BF16/I64/I32/U8/BOOL are converted to float on read.
+/// Files GanForge writes carry a checksum in their metadata (<see cref="ChecksumKey"/>), checked when they are read.
 /// </summary>
 public static class SafeTensors
 {
@@ -23,6 +27,15 @@ public static class SafeTensors
         { throw new IOException($"safetensors: cannot read '{path}': {e.Message}", e); }
         return Parse(bytes, path);
     }
+
+    /// <summary>
+    /// The metadata key of the checksum GanForge writes into every file: CRC-32 (IEEE, as zip and PNG) of the data
+    /// section, then of each other metadata entry in ordinal key order (UTF-8 key, a 0 byte, UTF-8 value, a 0 byte),
+    /// as 8 lowercase hex digits. The metadata is covered because a checkpoint keeps its step and noise state there.
+    /// A file that has it is verified on read; one without it (written by PyTorch or an older GanForge) is read
+    /// unchecked. It is not returned with the metadata and cannot be given to <see cref="Save"/>.
+    /// </summary>
+    public const string ChecksumKey = "ganforge.crc32";
 
     /// <summary>Largest JSON header accepted (as the reference implementation), so a corrupt length cannot exhaust memory.</summary>
     public const int MaxHeaderSize = 100_000_000;
@@ -76,12 +89,37 @@ public static class SafeTensors
         }
         if (expected != dataLen)
             throw new InvalidDataException($"safetensors: '{source}': tensors cover {expected} bytes of a {dataLen}-byte data section (trailing garbage or wrong offsets)");
+        if (metadata.Remove(ChecksumKey, out var recorded))
+        {
+            var crc = new Crc32();
+            crc.Append(bytes.AsSpan(dataStart));
+            uint actual = AppendMetadata(crc, metadata).GetCurrentHashAsUInt32();
+            if (recorded.Length != 8 || !uint.TryParse(recorded, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint want) || want != actual)
+                throw new InvalidDataException($"{source} is damaged: checksum mismatch (CRC-32 of its data and metadata is {actual:x8}, its header records '{Shorten(recorded)}')");
+        }
 
         var tensors = new Dictionary<string, Tensor>();
         foreach (var e in entries)
             tensors[e.Name] = Decode(bytes.AsSpan(dataStart + (int)e.Begin, (int)(e.End - e.Begin)), e.Dtype, e.Shape);
         return (tensors, metadata);
     }
+
+    /// <summary>Adds every metadata entry to <paramref name="crc"/>, in ordinal key order, as <see cref="ChecksumKey"/> defines.</summary>
+    static Crc32 AppendMetadata(Crc32 crc, IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (metadata == null) return crc;
+        ReadOnlySpan<byte> zero = [0];
+        foreach (var (key, value) in metadata.OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            crc.Append(Encoding.UTF8.GetBytes(key));
+            crc.Append(zero);
+            crc.Append(Encoding.UTF8.GetBytes(value));
+            crc.Append(zero);
+        }
+        return crc;
+    }
+
+    static string Shorten(string s) => s.Length <= 16 ? s : s[..16] + "...";
 
     static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string source)
     {
@@ -156,8 +194,9 @@ public static class SafeTensors
     }
 
     /// <summary>
-    /// Writes tensors atomically (temp file, then rename). Tensors are stored as F32 unless their name
-    /// is in <paramref name="int64Names"/> (e.g. BatchNorm's num_batches_tracked, an int64 in PyTorch).
+    /// Writes tensors atomically (temp file, then rename), with a checksum of the data and metadata in the metadata
+    /// (<see cref="ChecksumKey"/>). Tensors are stored as F32 unless their name is in <paramref name="int64Names"/>
+    /// (e.g. BatchNorm's num_batches_tracked, an int64 in PyTorch).
     /// </summary>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
         IReadOnlyDictionary<string, string>? metadata = null, ISet<string>? int64Names = null)
@@ -168,8 +207,17 @@ public static class SafeTensors
             throw new ArgumentException($"safetensors: cannot write '{path}': tensor name '{duplicate.Key}' appears twice");
         if (list.Any(kv => kv.Key == "__metadata__"))
             throw new ArgumentException($"safetensors: cannot write '{path}': '__metadata__' is reserved and cannot name a tensor");
-        var header = new Dictionary<string, object>();
-        if (metadata is { Count: > 0 }) header["__metadata__"] = metadata;
+        if (metadata?.ContainsKey(ChecksumKey) == true)
+            throw new ArgumentException($"safetensors: cannot write '{path}': metadata '{ChecksumKey}' is reserved for the checksum the writer adds");
+
+        // The checksum goes into the header, before the data: a first pass over the data computes it.
+        var crc = new Crc32();
+        WriteData(list, int64Names, crc.Append);
+        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
+        {
+            [ChecksumKey] = AppendMetadata(crc, metadata).GetCurrentHashAsUInt32().ToString("x8", CultureInfo.InvariantCulture),
+        };
+        var header = new Dictionary<string, object> { ["__metadata__"] = meta };
         long offset = 0;
         foreach (var (name, t) in list)
         {
@@ -191,16 +239,33 @@ public static class SafeTensors
             BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)headerBytes.Length);
             stream.Write(len);
             stream.Write(headerBytes);
-            var buf = new byte[8];
-            foreach (var (name, t) in list)
-            {
-                bool i64 = int64Names?.Contains(name) == true;
-                foreach (float v in t.Data)
-                {
-                    if (i64) { BinaryPrimitives.WriteInt64LittleEndian(buf, (long)v); stream.Write(buf, 0, 8); }
-                    else { BinaryPrimitives.WriteSingleLittleEndian(buf, v); stream.Write(buf, 0, 4); }
-                }
-            }
+            WriteData(list, int64Names, stream.Write);
         });
+    }
+
+    /// <summary>Hands the data section to <paramref name="emit"/> in parts, little-endian: F32 tensors as they lie in memory on a little-endian machine, others encoded.</summary>
+    static void WriteData(List<KeyValuePair<string, Tensor>> list, ISet<string>? int64Names, Action<ReadOnlySpan<byte>> emit)
+    {
+        var chunk = new byte[1 << 16];
+        int used = 0;
+        foreach (var (name, t) in list)
+        {
+            bool i64 = int64Names?.Contains(name) == true;
+            if (!i64 && BitConverter.IsLittleEndian)
+            {
+                if (used > 0) { emit(chunk.AsSpan(0, used)); used = 0; }
+                emit(MemoryMarshal.AsBytes(t.Data));
+                continue;
+            }
+            int size = i64 ? 8 : 4;
+            foreach (float v in t.Data)
+            {
+                if (used + size > chunk.Length) { emit(chunk.AsSpan(0, used)); used = 0; }
+                if (i64) BinaryPrimitives.WriteInt64LittleEndian(chunk.AsSpan(used), (long)v);
+                else BinaryPrimitives.WriteSingleLittleEndian(chunk.AsSpan(used), v);
+                used += size;
+            }
+        }
+        if (used > 0) emit(chunk.AsSpan(0, used));
     }
 }
