@@ -84,12 +84,4 @@ public sealed class TrainingStatistics
         foreach (float l in outputs.Data) if (real ? l > threshold : l < threshold) ok++;
         return (double)ok / outputs.Numel;
     }
-
-    /// <summary>Mean of the raw outputs.</summary>
-    public static double Mean(Tensor outputs)
-    {
-        double s = 0;
-        foreach (float l in outputs.Data) s += l;
-        return s / outputs.Numel;
-    }
 }
