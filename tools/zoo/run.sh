@@ -4,7 +4,8 @@
 # Usage: tools/zoo/run.sh OUT_DIR [EPOCHS] [SEEDS] [VARIANTS...]
 #   e.g. tools/zoo/run.sh runs/zoo 5 "1 2"            (all variants)
 #        tools/zoo/run.sh runs/zoo20 20 1 dcgan wgan-gp sngan
-# Each run writes OUT_DIR/NAME-sSEED/ (the run folder, eval.json, wall.txt); rerunning skips finished runs.
+# Each run writes OUT_DIR/NAME-sSEED/ (the run folder, eval.json, wall.txt); rerunning skips finished runs and
+# resumes a run that was stopped (kill -TERM saves a checkpoint), adding up its wall time over the pieces.
 # THREADS=1 runs each training on one thread (two queues side by side use the 2 cores better than one).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,7 +26,8 @@ for seed in $seeds; do
   for v in "${variants[@]}"; do
     dir="$out/$v-s$seed"
     [ -f "$dir/eval.json" ] && continue
-    rm -rf "$dir"
+    resume=()
+    if [ -f "$dir/checkpoint.safetensors" ]; then resume=(--resume); else rm -rf "$dir" "$dir.log"; fi
     case "$v" in
       dcgan+r1) args=(--model dcgan --set r1=1 --set r1-every=16) ;;
       dcgan+mbstd) args=(--model dcgan --set mbstd=4) ;;
@@ -33,8 +35,11 @@ for seed in $seeds; do
       *) args=(--model "$v") ;;
     esac
     start=$(date +%s)
-    "$ganforge" train "${args[@]}" --threads "${THREADS:-0}" --data fashion-mnist --epochs "$epochs" --seed "$seed" --log-every 100 --out "$dir" > "$dir.log" 2>&1
-    echo $(( $(date +%s) - start )) > "$dir/wall.txt"
+    status=0
+    "$ganforge" train "${args[@]}" "${resume[@]}" --threads "${THREADS:-0}" --data fashion-mnist --epochs "$epochs" --seed "$seed" --log-every 100 --out "$dir" >> "$dir.log" 2>&1 || status=$?
+    echo $(( $(date +%s) - start )) >> "$dir/wall-pieces.txt"
+    [ "$status" -eq 0 ] || { echo "$v seed $seed stopped (exit $status); rerun to resume"; exit "$status"; }
+    awk '{ s += $1 } END { print s }' "$dir/wall-pieces.txt" > "$dir/wall.txt"
     "$ganforge" eval --checkpoint "$dir" --data fashion-mnist --samples 10000 --seed 0 --json "$dir/eval.json" >> "$dir.log" 2>&1
     echo "$v seed $seed: $(cat "$dir/wall.txt") s"
   done
