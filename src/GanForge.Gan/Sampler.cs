@@ -4,6 +4,9 @@ using GanForge.NN;
 
 namespace GanForge.Gan;
 
+/// <summary>What to fix when sampling: the class of a conditional model, InfoGAN's categorical value and continuous codes (by index from 0).</summary>
+public sealed record SampleConditions(int? Class = null, int? Category = null, IReadOnlyDictionary<int, float>? Continuous = null);
+
 /// <summary>
 /// A trained generator loaded from a checkpoint: samples, generation from given latents, and
 /// latent interpolation. Uses the EMA weights when the run kept them.
@@ -37,30 +40,87 @@ public sealed class Sampler
         return new Sampler(model, g, state, path, ema);
     }
 
-    /// <summary>Generates <paramref name="count"/> images (N,C,H,W) in [-1,1] from N(0,I) latents drawn with <paramref name="seed"/>.</summary>
-    public Tensor Sample(int count, ulong seed, int batchSize = 256)
+    /// <summary>Generates <paramref name="count"/> images (N,C,H,W) in [-1,1] from N(0,I) latents drawn with <paramref name="seed"/> (classes balanced).</summary>
+    public Tensor Sample(int count, ulong seed, int batchSize = 256) => Generate(Latents(count, seed), batchSize);
+
+    /// <summary>
+    /// The latents of <paramref name="count"/> samples drawn with <paramref name="seed"/>: z ~ N(0, I); for a conditional
+    /// generator the classes of <paramref name="conditions"/> (one class, or 0, 1, ..., C-1 in turn); for InfoGAN its codes
+    /// (uniform unless <paramref name="conditions"/> fixes some).
+    /// </summary>
+    public Latents Latents(int count, ulong seed, SampleConditions? conditions = null)
     {
+        conditions ??= new SampleConditions();
+        CheckConditions(conditions);
         var rng = new Generator(seed);
-        var latents = Model.SampleLatent(count, rng);
-        return FromLatents(latents.Reshape(count, Model.LatentDim), batchSize);
+        Tensor? classes = null;
+        if (Model.Classes > 0)
+        {
+            classes = conditions.Class is int k ? Tensor.Full([count], k) : Model.BalancedClasses(count);
+        }
+        var latents = Model.SampleLatents(count, rng, classes);
+        if (Model.Codes is { } codes && latents.Codes is { } values)
+        {
+            var v = values.Data;
+            for (int i = 0; i < count; i++)
+            {
+                if (conditions.Category is int c)
+                {
+                    v.Slice(i * codes.Width, codes.Categories).Clear();
+                    v[i * codes.Width + c] = 1f;
+                }
+                foreach (var (j, value) in conditions.Continuous ?? new Dictionary<int, float>())
+                    v[i * codes.Width + codes.Categories + j] = value;
+            }
+        }
+        return latents;
     }
 
-    /// <summary>Generates one image per row of <paramref name="latents"/> (n, nz).</summary>
-    public Tensor FromLatents(Tensor latents, int batchSize = 256)
+    /// <summary>Images (N,C,H,W) in [-1,1] for <paramref name="latents"/>, in batches.</summary>
+    public Tensor Generate(Latents latents, int batchSize = 256)
     {
-        if (latents.Rank != 2 || latents.Size(1) != Model.LatentDim)
-            throw new ArgumentException($"Sampler: latents have shape {Shapes.Format(latents.ShapeSpan)}, expected (n,{Model.LatentDim})");
-        int n = latents.Size(0);
+        int n = latents.Count;
         var output = new Tensor([n, .. Model.ImageShape]);
         int per = output.Numel / Math.Max(n, 1);
         using var _ = GradMode.NoGrad();
         for (int start = 0; start < n; start += batchSize)
         {
             int b = Math.Min(batchSize, n - start);
-            var z = Model.ShapeLatent(latents.Narrow(0, start, b));
-            Generator.Forward(z).Data.CopyTo(output.Data.Slice(start * per, b * per));
+            Model.Generate(latents.Slice(start, b), Generator).Data.CopyTo(output.Data.Slice(start * per, b * per));
         }
         return output;
+    }
+
+    /// <summary>
+    /// Generates one image per row of <paramref name="latents"/> (n, nz); a conditional model draws the classes of
+    /// <paramref name="conditions"/>, InfoGAN's codes are drawn with seed 0 unless fixed there.
+    /// </summary>
+    public Tensor FromLatents(Tensor latents, int batchSize = 256, SampleConditions? conditions = null)
+    {
+        if (latents.Rank != 2 || latents.Size(1) != Model.LatentDim)
+            throw new ArgumentException($"Sampler: latents have shape {Shapes.Format(latents.ShapeSpan)}, expected (n,{Model.LatentDim})");
+        int n = latents.Size(0);
+        var drawn = Latents(n, 0, conditions);
+        return Generate(drawn with { Z = latents }, batchSize);
+    }
+
+    /// <summary>Checks <paramref name="conditions"/> against the model: a class only for a conditional model, codes only for InfoGAN, each in range.</summary>
+    void CheckConditions(SampleConditions c)
+    {
+        if (c.Class is int k && (Model.Classes == 0 || k < 0 || k >= Model.Classes))
+            throw new ArgumentException(Model.Classes == 0
+                ? $"--class: model '{Model.Name}' is not class-conditional (cgan and acgan are)"
+                : $"--class {k}: model '{Model.Name}' has classes 0 to {Model.Classes - 1}");
+        var codes = Model.Codes;
+        if (c.Category is int cat && (codes is not { Categories: > 0 } || cat < 0 || cat >= codes.Categories))
+            throw new ArgumentException(codes is not { Categories: > 0 }
+                ? $"--code cat={cat}: model '{Model.Name}' has no categorical code (infogan has)"
+                : $"--code cat={cat}: the categorical code takes 0 to {codes.Categories - 1}");
+        foreach (var (j, value) in c.Continuous ?? new Dictionary<int, float>())
+            if (codes is null || j < 0 || j >= codes.Continuous || !float.IsFinite(value))
+                throw new ArgumentException(codes is null || codes.Continuous == 0
+                    ? $"--code c{j + 1}={value}: model '{Model.Name}' has no continuous codes (infogan has)"
+                    : $"--code c{j + 1}={value}: the model has continuous codes c1 to c{codes.Continuous}, each a finite number");
     }
 
     /// <summary>

@@ -36,6 +36,7 @@ public static class TrainingSetup
             if (image.Size(1) != image.Size(2) && resolved.ImageSize == 0)
                 throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to train on square images");
             resolved.ImageSize = size;
+            ResolveClasses(resolved, config, dataset);
             resolved.Changes = saved.State is { } state
                 ? [.. state.Config.Changes, .. ResumeSettings.Compare(state.Config, resolved, state.Step)]
                 : [];
@@ -51,6 +52,27 @@ public static class TrainingSetup
             runLock.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// For a class-conditional variant: the number of classes from the data's labels unless the user set it, and a
+    /// clear error when a label lies outside the classes the model will have.
+    /// </summary>
+    static void ResolveClasses(TrainConfig resolved, TrainConfig given, IDataset dataset)
+    {
+        const string key = ConditionalOptions.ClassesKey;
+        if (!ModelZoo.Get(resolved.Model).Options.Any(o => o.Key == key)) return;
+        int maxLabel = 0;
+        for (int i = 0; i < dataset.Count; i++) maxLabel = Math.Max(maxLabel, dataset.Label(i));
+        int found = Math.Max(dataset.Classes.Count, maxLabel + 1);
+        if (!given.ModelOptions.ContainsKey(key))
+        {
+            if (found < 2)
+                throw new ArgumentException($"{resolved.Model}: the training data {resolved.Data} has one class only; a class-conditional model needs labelled data with at least 2 classes");
+            resolved.ModelOptions[key] = found.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (maxLabel >= int.Parse(resolved.ModelOptions[key], System.Globalization.CultureInfo.InvariantCulture))
+            throw new ArgumentException($"{resolved.Model}: --set classes={resolved.ModelOptions[key]} but the training data {resolved.Data} has labels up to {maxLabel}");
     }
 
     /// <summary>The game the variant of a resolved configuration plays with <paramref name="model"/>.</summary>

@@ -17,37 +17,47 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
 
     public override Tensor Loss(StepContext ctx)
     {
-        var (g, d) = (ctx.Model.Generator, ctx.Model.Discriminator);
-        var real = ctx.NextBatch().Images;
+        var model = ctx.Model;
+        var batch = ctx.NextBatch();
+        var real = batch.Images;
         int m = real.Size(0);
+        var latents = ctx.Latents(m);
         Tensor fake;
-        using (GradMode.NoGrad()) fake = g.Forward(ctx.Latents(m));
+        using (GradMode.NoGrad()) fake = model.Generate(latents);
+        var realClasses = model.Classes > 0 ? batch.ClassTensor(model.Name) : null;
 
         Tensor realOut, fakeOut;
         if (mixedBatch)
         {
             // One batch, half real and half generated, as Algorithm 1 describes.
-            var outputs = d.Forward(Tensor.Cat([real, fake], 0));
+            var classes = realClasses is null ? null : Tensor.Cat([realClasses, latents.Classes!], 0);
+            var outputs = model.Discriminate(Tensor.Cat([real, fake], 0), classes);
             (realOut, fakeOut) = (outputs.Narrow(0, 0, m), outputs.Narrow(0, m, m));
         }
-        else (realOut, fakeOut) = (d.Forward(real), d.Forward(fake));
+        else (realOut, fakeOut) = (model.Discriminate(real, realClasses), model.Discriminate(fake, latents.Classes));
 
-        var loss = ctx.Game.Loss.Discriminator(realOut, fakeOut, ctx.Game.Labels, ctx.LabelNoise);
+        var loss = ctx.Game.Loss.Discriminator(model.Adversarial(realOut), model.Adversarial(fakeOut), ctx.Game.Labels, ctx.LabelNoise);
+        if (ctx.Game.Head is { } head)
+        {
+            var term = head.Discriminator(model.Head(realOut), batch, model.Head(fakeOut), latents, ctx.Stats);
+            ctx.Stats.Add(head.Stat, term.Item());
+            loss = loss + term;
+        }
         if (gradientPenalty != null)
         {
-            var gp = gradientPenalty.Compute(d, real, fake, ctx.LabelNoise);   // λ·E[(‖∇D(x̂)‖ - 1)²]
+            var gp = gradientPenalty.Compute(model.Critic(realClasses), real, fake, ctx.LabelNoise);   // λ·E[(‖∇D(x̂)‖ - 1)²]
             ctx.Stats.Add(Stats.GradientPenalty, gp.Item());
             ctx.Stats.Add(Stats.GradientNorm, gradientPenalty.LastGradientNorm);
             loss = loss + gp;
         }
         if (r1 != null)
         {
-            var penalty = r1.Compute(d, real);                                  // γ/2·E[‖∇D(x)‖²]
+            var penalty = r1.Compute(model.Critic(realClasses), real);                                  // γ/2·E[‖∇D(x)‖²]
             ctx.Stats.Add(Stats.R1, penalty.Item());
             loss = loss + penalty;
         }
         ctx.Stats.Add(Stats.LossD, loss.Item());
-        RecordOutputs(ctx, ctx.Game.Loss, realOut, fakeOut);
+        RecordOutputs(ctx, ctx.Game.Loss, model.Adversarial(realOut), model.Adversarial(fakeOut));
         return loss;
     }
 
@@ -80,16 +90,17 @@ public sealed class LazyR1Phase(R1Penalty r1, int every) : Phase
 
     public override Tensor Loss(StepContext ctx)
     {
-        var real = ctx.LastReal?.Images ?? ctx.NextBatch().Images;
-        var penalty = r1.Compute(ctx.Model.Discriminator, real);
+        var batch = ctx.LastReal ?? ctx.NextBatch();
+        var classes = ctx.Model.Classes > 0 ? batch.ClassTensor(ctx.Model.Name) : null;
+        var penalty = r1.Compute(ctx.Model.Critic(classes), batch.Images);
         ctx.Stats.Add(Stats.R1, penalty.Item());
         return penalty;
     }
 }
 
 /// <summary>
-/// The generator update: fresh noise, G(z) through the frozen D (no weight gradients are computed
-/// for D), the generator's side of the adversarial loss, one optimizer step.
+/// The generator update: fresh noise (and classes or codes), G(z) through the frozen D (no weight gradients
+/// are computed for D), the generator's side of the adversarial loss and of the head's loss, one optimizer step.
 /// </summary>
 public sealed class GeneratorPhase : Phase
 {
@@ -98,8 +109,12 @@ public sealed class GeneratorPhase : Phase
 
     public override Tensor Loss(StepContext ctx)
     {
-        var fake = ctx.Model.Generator.Forward(ctx.Latents(ctx.BatchSize()));
-        var loss = ctx.Game.Loss.Generator(ctx.Model.Discriminator.Forward(fake));
+        var model = ctx.Model;
+        var latents = ctx.Latents(ctx.BatchSize());
+        var fake = model.Generate(latents);
+        var outputs = model.Discriminate(fake, latents.Classes);
+        var loss = ctx.Game.Loss.Generator(model.Adversarial(outputs));
+        if (ctx.Game.Head is { } head) loss = loss + head.Generator(model.Head(outputs), latents);
         ctx.Stats.Add(Stats.LossG, loss.Item());
         ctx.LastFake = fake.Detach();
         return loss;

@@ -16,6 +16,8 @@ public sealed class Game
     public required GanModel Model { get; init; }
     public required GanLoss Loss { get; init; }
     public LabelOptions Labels { get; init; } = LabelOptions.Default;
+    /// <summary>The loss on the discriminator's head beside its adversarial output (AC-GAN, InfoGAN); null when D has none.</summary>
+    public HeadLoss? Head { get; init; }
     public required IReadOnlyList<OptimizerGroup> Optimizers { get; init; }
     public required IReadOnlyList<Phase> Phases { get; init; }
     /// <summary>Networks averaged after every step when the run asks for an EMA (the generator for the classic games).</summary>
@@ -95,8 +97,8 @@ public sealed class StepContext
     /// <summary>The next real batch.</summary>
     public GanBatch NextBatch() => LastReal = Data.Next();
 
-    /// <summary>n latents from the training noise stream.</summary>
-    public Tensor Latents(int n) => Model.SampleLatent(n, Noise);
+    /// <summary>What G is fed for n samples (z, and classes or codes where the model has them), from the training noise stream.</summary>
+    public Latents Latents(int n) => Model.SampleLatents(n, Noise);
 
     /// <summary>The batch size in use: the last real batch's, or <paramref name="fallback"/> before any.</summary>
     public int BatchSize(int fallback = 64) => LastReal?.Size ?? fallback;

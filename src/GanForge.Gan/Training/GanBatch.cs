@@ -8,6 +8,16 @@ namespace GanForge.Gan.Training;
 public sealed record GanBatch(Tensor Images, int[]? Labels = null, Tensor? Target = null, Tensor? DomainB = null)
 {
     public int Size => Images.Size(0);
+
+    /// <summary>The labels as class indices (N) stored as floats; an error naming <paramref name="who"/> when the data has none.</summary>
+    public Tensor ClassTensor(string who)
+    {
+        if (Labels is null)
+            throw new InvalidOperationException($"{who}: the training data has no class labels (use a labelled dataset: fashion-mnist, CIFAR-10, a folder of class subfolders)");
+        var t = new Tensor(Labels.Length);
+        for (int i = 0; i < Labels.Length; i++) t.Data[i] = Labels[i];
+        return t;
+    }
 }
 
 /// <summary>Training batches, one after another, with a position that checkpoints can restore.</summary>

@@ -28,6 +28,10 @@ public static class Stats
     public static readonly StatDefinition GradientPenalty = new("gp", "GP", "gradient penalty term (λ·E[(‖∇D(x̂)‖ - 1)²])");
     public static readonly StatDefinition GradientNorm = new("grad_norm", "‖∇D‖", "mean norm of the critic's gradient at the interpolates");
     public static readonly StatDefinition R1 = new("r1", "R1", "R1 penalty term (γ/2·E[‖∇D(x)‖²]), before the lazy-regularisation factor");
+    public static readonly StatDefinition LossClass = new("loss_class", "class loss", "AC-GAN: cross-entropy of D's class head on real and generated images");
+    public static readonly StatDefinition AccClass = new("acc_class", "class acc", "AC-GAN, SGAN: share of real images D's class head labels right", Percent: true);
+    public static readonly StatDefinition LossInfo = new("loss_info", "info loss", "InfoGAN: -L_I, the codes' negative log-likelihood under Q");
+    public static readonly StatDefinition LossSupervised = new("loss_sup", "sup loss", "SGAN: cross-entropy of D on the labelled images");
     public static readonly StatDefinition Diversity = new("diversity", "diversity", "mean pairwise distance of generated images over that of real images");
     public static readonly StatDefinition ImagesPerSecond = new("images_per_s", "img/s", "real images consumed per second");
     public static readonly StatDefinition Fid = new("fid", "FID", "Fréchet distance to the real data in the evaluator's features");
@@ -36,7 +40,7 @@ public static class Stats
 
     /// <summary>Every statistic, in console order.</summary>
     public static IReadOnlyList<StatDefinition> All { get; } =
-        [LossD, LossG, DReal, DFake, AccReal, AccFake, Acc, Wasserstein, GradientPenalty, GradientNorm, R1, Diversity, ImagesPerSecond, Fid, ClassesCovered, ClassKl];
+        [LossD, LossG, DReal, DFake, AccReal, AccFake, Acc, Wasserstein, GradientPenalty, GradientNorm, R1, LossClass, AccClass, LossInfo, LossSupervised, Diversity, ImagesPerSecond, Fid, ClassesCovered, ClassKl];
 
     /// <summary>The charts of the report, each drawn when one of its statistics was logged.</summary>
     public static IReadOnlyList<ChartDefinition> Charts { get; } =
@@ -46,6 +50,8 @@ public static class Stats
         new("Discriminator accuracy", "accuracy", [AccReal, AccFake, Acc], Percent: true, Range: (0, 1), Reference: (0.5, "50%: D cannot tell")),
         new("Critic's Wasserstein estimate", "mean D(x) - mean D(G(z))", [Wasserstein]),
         new("Regularisers", "penalty", [GradientPenalty, R1]),
+        new("Class and code losses", "loss", [LossClass, LossInfo, LossSupervised]),
+        new("Class accuracy of D on real images", "accuracy", [AccClass], Percent: true, Range: (0, 1)),
         new("Critic gradient norm at interpolates (1 is the target)", "‖∇D(x̂)‖", [GradientNorm], Reference: (1, "1-Lipschitz")),
         new("FID (lower is better)", "FID", [Fid]),
         new("Classes covered", "classes", [ClassesCovered]),

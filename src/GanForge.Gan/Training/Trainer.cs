@@ -39,7 +39,7 @@ public sealed class Trainer : IDisposable
     readonly StepContext _ctx;
     readonly Dictionary<string, Optimizer> _optimizers = [];
     readonly Dictionary<string, Ema> _emas = [];
-    readonly Tensor _fixedNoise;
+    readonly Latents _fixedLatents;   // the sample grids' latents: the same every epoch
     readonly Monitors _monitors;
     int _epoch;
     int _stepEpoch;
@@ -92,7 +92,7 @@ public sealed class Trainer : IDisposable
             LabelNoise = new Generator(config.Seed * 1000 + 2),
         };
         _monitors = new Monitors(game.Loss);
-        _fixedNoise = game.Model.SampleLatent(64, new Generator(config.Seed * 1000 + 3));
+        _fixedLatents = game.Model.GridLatents(new Generator(config.Seed * 1000 + 3));
         if (config.Ema > 0)
             foreach (var name in game.EmaNetworks) _emas[name] = new Ema(game.Model[name], game.Model.CreateNetwork(name), config.Ema);
     }
@@ -118,7 +118,7 @@ public sealed class Trainer : IDisposable
             if (state.HasEmaOf(name)) Checkpoint.LoadInto(ema.Average, tensors, name + "_ema.", path, state.Model);
         foreach (var (group, optimizer) in _optimizers)
             OptimizerState.Import(optimizer, Checkpoint.Part(tensors, $"optimizer_{group}."), state.OptimizerJson(group), path, group);
-        if (tensors.TryGetValue("fixed_noise", out var noise) && noise.ShapeSpan.SequenceEqual(_fixedNoise.ShapeSpan)) _fixedNoise.CopyFrom(noise);
+        if (tensors.TryGetValue("fixed_noise", out var noise) && noise.Numel == _fixedLatents.Z.Numel) _fixedLatents.Z.CopyFrom(noise.Reshape(_fixedLatents.Z.Shape));
         _ctx.Noise.SetState(state.NoiseRng);
         _ctx.LabelNoise.SetState(state.LabelRng);
         _data.Seek(state.DataEpoch, state.DataBatch);
@@ -320,7 +320,7 @@ public sealed class Trainer : IDisposable
     void SaveCheckpoint()
     {
         var (dataEpoch, dataBatch) = _data.Position;
-        Checkpoint.Save(_config.Out, _game.Model, _emas.ToDictionary(e => e.Key, e => e.Value.Average), _optimizers, _fixedNoise, new CheckpointState
+        Checkpoint.Save(_config.Out, _game.Model, _emas.ToDictionary(e => e.Key, e => e.Value.Average), _optimizers, _fixedLatents.Z, new CheckpointState
         {
             Model = _game.Model.Name,
             ConfigYaml = _config.ToYaml(),
@@ -344,7 +344,7 @@ public sealed class Trainer : IDisposable
         bool wasTraining = g.Training;
         g.Eval();
         Tensor images;
-        using (GradMode.NoGrad()) images = g.Forward(_fixedNoise);
+        using (GradMode.NoGrad()) images = _game.Model.Generate(_fixedLatents, g);
         g.Train(wasTraining);
         Data.ImageGrid.Save(path, images, new Data.ImageGridOptions { NRow = 8 });
     }

@@ -3,7 +3,8 @@ namespace GanForge.Gan.Zoo;
 /// <summary>The variants by name (`--model`, `ganforge models`). A new variant is one folder and one line here.</summary>
 public static class ModelZoo
 {
-    static readonly Variant[] Variants = [new MlpGan(), new DcGan(), new Wgan(), new WganGp(), new LsGan(), new SnGan()];
+    static readonly Variant[] Variants = [new MlpGan(), new DcGan(), new Wgan(), new WganGp(), new LsGan(), new SnGan(),
+        new CGan(), new AcGan(), new InfoGan()];
 
     public static IReadOnlyList<Variant> All => Variants;
 

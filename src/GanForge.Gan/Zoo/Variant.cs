@@ -44,7 +44,8 @@ public abstract class Variant
 /// </summary>
 public static class ClassicGame
 {
-    public static Game Create(GanModel model, TrainConfig config, ModelOptions options)
+    /// <summary>The classic game of <paramref name="model"/>; <paramref name="head"/> is the loss on D's extra outputs (AC-GAN, InfoGAN).</summary>
+    public static Game Create(GanModel model, TrainConfig config, ModelOptions options, HeadLoss? head = null)
     {
         float Opt(string key) => options.Has(key) ? options.Float(key) : 0f;
         var gp = Opt("gp") > 0 ? new GradientPenalty(Opt("gp")) : null;
@@ -63,6 +64,7 @@ public static class ClassicGame
             Model = model,
             Loss = GanLoss.FromName(config.Loss ?? "non-saturating"),
             Labels = new LabelOptions(config.RealLabel, config.LabelFlip),
+            Head = head,
             Optimizers =
             [
                 new OptimizerGroup("g", [GanModel.GeneratorName], config.Optimizers["g"]),

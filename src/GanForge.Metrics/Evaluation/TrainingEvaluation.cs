@@ -72,7 +72,10 @@ public sealed class TrainingEvaluation : IEvaluationHook
         return scores;
     }
 
-    /// <summary><paramref name="count"/> images (N,C,H,W) from <paramref name="generator"/> with latents drawn from <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// <paramref name="count"/> images (N,C,H,W) from <paramref name="generator"/> with latents drawn from <paramref name="seed"/>;
+    /// a conditional model's classes go round 0, 1, ..., C-1, so every class is equally represented.
+    /// </summary>
     public static Tensor Generate(GanModel model, Module generator, int count, ulong seed, int batchSize = 256)
     {
         var rng = new Generator(seed);
@@ -82,7 +85,8 @@ public sealed class TrainingEvaluation : IEvaluationHook
         for (int start = 0; start < count; start += batchSize)
         {
             int b = Math.Min(batchSize, count - start);
-            generator.Forward(model.SampleLatent(b, rng)).Data.CopyTo(output.Data.Slice(start * per, b * per));
+            var classes = model.BalancedClasses(start + b)?.Narrow(0, start, b);
+            model.Generate(model.SampleLatents(b, rng, classes), generator).Data.CopyTo(output.Data.Slice(start * per, b * per));
         }
         return output;
     }

@@ -10,6 +10,13 @@ public abstract class DcGanNetworkVariant : Variant
     public override GanModel CreateModel(ModelSpec spec) => DcGanNetworks.Create(Name, spec);
 }
 
+/// <summary>How a variant conditions the DCGAN networks (all off: the unconditional DCGAN).</summary>
+/// <param name="Classes">Classes joined to z in G; 0 = unconditional G.</param>
+/// <param name="Discriminator">How D sees the class: none, concat (class planes beside the image) or projection.</param>
+/// <param name="Codes">InfoGAN's codes joined to z.</param>
+/// <param name="HeadOutputs">D outputs beside the adversarial one.</param>
+public sealed record Conditioning(int Classes = 0, string Discriminator = "none", LatentCodes? Codes = null, int HeadOutputs = 0);
+
 /// <summary>
 /// The DCGAN networks (Radford et al. 2016) that several variants share: strided convolutions instead of
 /// pooling, BatchNorm in G (not on its output), ReLU + Tanh in G, LeakyReLU(0.2) in D, weights N(0, 0.02).
@@ -26,20 +33,47 @@ public static class DcGanNetworks
     ];
 
     /// <summary>G and D for <paramref name="spec"/>, with the discriminator options in its model options.</summary>
-    public static GanModel Create(string name, ModelSpec spec)
+    public static GanModel Create(string name, ModelSpec spec) => Create(name, spec, new Conditioning());
+
+    /// <summary>
+    /// G and D for <paramref name="spec"/> as <paramref name="conditioning"/> asks: a class-conditional G (the class
+    /// joined to z), a conditional D (class planes joined to the image, or a projection discriminator), InfoGAN's codes
+    /// after z, and a head of extra D outputs (AC-GAN's classes, InfoGAN's Q).
+    /// </summary>
+    public static GanModel Create(string name, ModelSpec spec, Conditioning conditioning)
     {
         var rng = new Generator(spec.Seed);
-        int nc = spec.Channels, nz = spec.LatentDim, w = spec.Options.Int("width");
+        int nc = spec.Channels, nz = spec.LatentDim, w = spec.Options.Int("width"), classes = conditioning.Classes;
+        int codes = conditioning.Codes?.Width ?? 0, gIn = nz + codes + classes;
         var dOpts = DiscriminatorOptions.From(spec.Options);
         int[] image = [nc, spec.ImageSize, spec.ImageSize];
-        if (spec.ImageSize == 28)
-            return GanModel.Pair(name, () => Generator28(nz, nc, rng), Discriminator28(nc, 1, dOpts, rng), nz, [nz], image,
-                () => new Sequential(Discriminator28(nc, nz, new DiscriminatorOptions(), rng), new Unflatten(1, [nz])));
-        int stages = (int)Math.Log2(spec.ImageSize) - 2;
-        return GanModel.Pair(name, () => GeneratorPyramid(nz, nc, w, stages, rng), DiscriminatorPyramid(nc, w, stages, 1, dOpts, rng),
-            nz, [nz, 1, 1], image,
-            () => new Sequential(DiscriminatorPyramid(nc, w, stages, nz, new DiscriminatorOptions(), rng), new Unflatten(1, [nz, 1, 1])));
+        bool flat = spec.ImageSize == 28;
+        int[] latentShape = flat ? [nz + codes] : [nz + codes, 1, 1], inputShape = flat ? [gIn] : [gIn, 1, 1];
+        int stages = flat ? 0 : (int)Math.Log2(spec.ImageSize) - 2;
+        int dChannels = nc + (conditioning.Discriminator == "concat" ? classes : 0);
+        Module Body(int outputs, DiscriminatorOptions o) => flat
+            ? Discriminator28(dChannels, outputs, o, rng)
+            : DiscriminatorPyramid(dChannels, w, stages, outputs, o, rng);
+
+        Module G()
+        {
+            var body = flat ? Generator28(gIn, nc, rng) : GeneratorPyramid(gIn, nc, w, stages, rng);
+            return classes > 0 ? new ConditionalGenerator(body, classes, inputShape) : body;
+        }
+        Module d = conditioning.Discriminator switch
+        {
+            "concat" => new ConcatDiscriminator(Body(1, dOpts), classes),
+            "projection" => new ProjectionDiscriminator(new Sequential(Body(ProjectionFeatures, dOpts), new LeakyReLU(0.2f)), ProjectionFeatures, classes, rng),
+            _ => Body(1 + conditioning.HeadOutputs, dOpts),
+        };
+        Func<Module>? encoder = classes > 0 || codes > 0 ? null : flat
+            ? () => new Sequential(Discriminator28(nc, nz, new DiscriminatorOptions(), rng), new Unflatten(1, [nz]))
+            : () => new Sequential(DiscriminatorPyramid(nc, w, stages, nz, new DiscriminatorOptions(), rng), new Unflatten(1, [nz, 1, 1]));
+        return GanModel.Pair(name, G, d, nz, latentShape, image, encoder, classes, conditioning.Codes, conditioning.HeadOutputs);
     }
+
+    /// <summary>Width φ(x) of the projection discriminator's features.</summary>
+    const int ProjectionFeatures = 128;
 
     /// <summary>The `dcgan28` generator: z (nz) -> (nc, 28, 28).</summary>
     static Module Generator28(int nz, int nc, Generator rng) => Initialise(new Sequential(
