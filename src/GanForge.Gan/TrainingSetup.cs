@@ -149,5 +149,21 @@ public static class TrainingSetup
             return new GanBatch(batch.Images, labels);
         }
         public void Seek(int epoch, int batch) => _loader.Seek(new DataLoaderPosition(epoch, batch));
+        public IDataset Dataset => _loader.Dataset;
+
+        public GanBatch Take(IReadOnlyList<int> indices)
+        {
+            var images = new List<Tensor>(indices.Count);
+            var labels = new int[indices.Count];
+            var rng = new Generator(0);   // the transforms of training data are deterministic (resize, normalise)
+            for (int i = 0; i < indices.Count; i++)
+            {
+                var (image, label) = _loader.Dataset.Get(indices[i]);
+                foreach (var t in _loader.Options.Transforms) image = t.Apply(image, rng);
+                images.Add(image.Unsqueeze(0));
+                labels[i] = label;
+            }
+            return new GanBatch(Tensor.Cat([.. images], 0), labels);
+        }
     }
 }

@@ -11,6 +11,33 @@ public static class DatasetExtensions
     }
 
     /// <summary>The samples whose label passes <paramref name="keep"/>, in their order; labels are kept as they are.</summary>
+    /// <summary>
+    /// <paramref name="perClass"/> samples of every class, drawn without replacement with <paramref name="seed"/>
+    /// (the labelled part of a semi-supervised run, the training set of a probe); indices in class order. A class
+    /// with fewer samples is an ArgumentException naming it.
+    /// </summary>
+    public static int[] BalancedIndices(this IDataset dataset, int perClass, ulong seed)
+    {
+        if (perClass < 1) throw new ArgumentException($"labels per class must be at least 1, got {perClass}");
+        var byClass = new SortedDictionary<int, List<int>>();
+        for (int i = 0; i < dataset.Count; i++)
+        {
+            int label = dataset.Label(i);
+            if (!byClass.TryGetValue(label, out var list)) byClass[label] = list = [];
+            list.Add(i);
+        }
+        var rng = new Generator(seed);
+        var picked = new List<int>();
+        foreach (var (label, indices) in byClass)
+        {
+            if (indices.Count < perClass)
+                throw new ArgumentException($"{perClass} labelled images per class asked for, but class {label} has only {indices.Count}");
+            var order = rng.Permutation(indices.Count);
+            for (int k = 0; k < perClass; k++) picked.Add(indices[order[k]]);
+        }
+        return [.. picked];
+    }
+
     public static IDataset WhereLabel(this IDataset dataset, Func<int, bool> keep)
     {
         var rows = new List<int>();

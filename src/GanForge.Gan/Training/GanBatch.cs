@@ -1,3 +1,5 @@
+using GanForge.Data;
+
 namespace GanForge.Gan.Training;
 
 /// <summary>
@@ -34,4 +36,10 @@ public interface IBatchSource
 
     /// <summary>Continues from a position saved earlier, as if never stopped.</summary>
     void Seek(int epoch, int batch);
+
+    /// <summary>The training images, for variants that pick some by index (a labelled subset); null when not indexable.</summary>
+    IDataset? Dataset => null;
+
+    /// <summary>The samples of <see cref="Dataset"/> at <paramref name="indices"/>, prepared as training batches are, with their labels.</summary>
+    GanBatch Take(IReadOnlyList<int> indices) => throw new NotSupportedException($"{GetType().Name}: batches of chosen images are not supported");
 }

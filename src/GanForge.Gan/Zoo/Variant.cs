@@ -34,6 +34,12 @@ public abstract class Variant
     /// <summary>The game for a resolved configuration: by default the classic G/D game with the regularisers the options ask for.</summary>
     public virtual Game CreateGame(GanModel model, TrainConfig config, ModelOptions options) => ClassicGame.Create(model, config, options);
 
+    /// <summary>
+    /// The class logits (N, C) in the discriminator's <paramref name="outputs"/>, for a variant whose D classifies
+    /// (AC-GAN, the semi-supervised GAN); null for the others.
+    /// </summary>
+    public virtual Tensor? ClassLogits(GanModel model, Tensor outputs) => null;
+
     /// <summary>Sizes the DCGAN-style pyramids support: 28, or a power of two from 16 to 256.</summary>
     protected static bool IsPyramidSize(int size) => size == 28 || (size is >= 16 and <= 256 && (size & (size - 1)) == 0);
 }

@@ -30,6 +30,8 @@ public sealed class AcGan : Variant
         return DcGanNetworks.Create(Name, spec, new Conditioning(classes, HeadOutputs: classes));
     }
 
+    public override Tensor? ClassLogits(GanModel model, Tensor outputs) => model.Head(outputs);
+
     public override Game CreateGame(GanModel model, TrainConfig config, ModelOptions options) =>
         ClassicGame.Create(model, config, options, new AuxiliaryClassLoss(options.Float("class-weight")));
 }

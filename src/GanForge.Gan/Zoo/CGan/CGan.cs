@@ -18,7 +18,7 @@ public sealed class CGan : Variant
     public override IReadOnlyList<ModelOption> Options { get; } =
     [
         ConditionalOptions.Classes,
-        ModelOption.Choice("conditioning", "concat", "how D sees the class: concat (one-hot planes beside the image) or projection (Miyato & Koyama 2018)", "concat", "projection"),
+        ModelOption.Choice("conditioning", "concat", "how D sees the class: concat (one-hot planes beside the image) or projection (Miyato & Koyama 2018: spectral norm on every D weight, no BatchNorm; d-norm and spectral-norm then do not apply)", "concat", "projection"),
         .. DcGanNetworks.Declare(),
         .. ClassicGame.RegulariserOptions(),
     ];

@@ -82,6 +82,9 @@ public sealed class ProjectionDiscriminator : ConditionalModule
 
     public override int Classes => _embed.NumEmbeddings;
 
+    /// <summary>φ(x): (N, F).</summary>
+    public Tensor Features(Tensor x) => _features.Forward(x);
+
     /// <summary>x (N, nc, H, W), classes (N) -> (N, 1).</summary>
     public override Tensor Forward(Tensor x, Tensor classes)
     {

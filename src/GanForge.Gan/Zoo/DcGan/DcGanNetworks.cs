@@ -63,13 +63,25 @@ public static class DcGanNetworks
         Module d = conditioning.Discriminator switch
         {
             "concat" => new ConcatDiscriminator(Body(1, dOpts), classes),
-            "projection" => new ProjectionDiscriminator(new Sequential(Body(ProjectionFeatures, dOpts), new LeakyReLU(0.2f)), ProjectionFeatures, classes, rng),
+            "projection" => Projection(new Sequential(Body(ProjectionFeatures, dOpts with { Norm = "none", SpectralNorm = false }), new LeakyReLU(0.2f)), classes, rng),
             _ => Body(1 + conditioning.HeadOutputs, dOpts),
         };
         Func<Module>? encoder = classes > 0 || codes > 0 ? null : flat
             ? () => new Sequential(Discriminator28(nc, nz, new DiscriminatorOptions(), rng), new Unflatten(1, [nz]))
             : () => new Sequential(DiscriminatorPyramid(nc, w, stages, nz, new DiscriminatorOptions(), rng), new Unflatten(1, [nz, 1, 1]));
         return GanModel.Pair(name, G, d, nz, latentShape, image, encoder, classes, conditioning.Codes, conditioning.HeadOutputs);
+    }
+
+    /// <summary>
+    /// Miyato and Koyama's projection discriminator as they train it: spectral norm on every weight (the body, ψ and
+    /// the class embedding) and no BatchNorm. Without the spectral norm D overpowers G within a few hundred steps here.
+    /// </summary>
+    static Module Projection(Module features, int classes, Generator rng)
+    {
+        var d = new ProjectionDiscriminator(features, ProjectionFeatures, classes, rng);
+        foreach (var (_, m) in d.NamedModules().ToList())
+            if (m is Conv2d or Linear or Embedding) NN.SpectralNorm.Apply(m, generator: rng);
+        return d;
     }
 
     /// <summary>Width φ(x) of the projection discriminator's features.</summary>
