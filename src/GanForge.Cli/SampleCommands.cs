@@ -19,15 +19,49 @@ static class SampleCommands
         var latents = new Option<string?>("--latents") { Description = "Generate from these latent vectors (.npy, float32, (n, nz))" };
         var seed = NumberOptions.WithDefault("--seed", "Seed of the latent noise (default 0)", 0UL);
         var noEma = new Option<bool>("--no-ema") { Description = "Use the raw generator even if the run kept an EMA" };
-        var cmd = new Command("sample", "Generate images from a trained generator") { checkpoint, count, outPath, latents, seed, noEma };
+        var (cls, code) = ConditionOptions();
+        var labelsOut = new Option<string?>("--labels-out") { Description = "Also write the class of each image (IDX ubyte labels; conditional models)" };
+        var cmd = new Command("sample", "Generate images from a trained generator") { checkpoint, count, outPath, latents, seed, noEma, cls, code, labelsOut };
         cmd.SetAction(r => Errors.Guard(() =>
         {
             var sampler = Sampler.Load(r.GetValue(checkpoint)!, useEma: !r.GetValue(noEma));
-            var images = r.GetValue(latents) is { } z
-                ? sampler.FromLatents(Outputs.ReadLatents(z))
-                : sampler.Sample(CheckCount(r.GetValue(count)), r.GetValue(seed));
+            var conditions = SampleConditions.Parse(r.GetValue(cls), r.GetValue(code) ?? []);
+            var drawn = r.GetValue(latents) is { } z
+                ? sampler.LatentsFor(Outputs.ReadLatents(z), conditions)
+                : sampler.Latents(CheckCount(r.GetValue(count)), r.GetValue(seed), conditions);
+            var labelsPath = r.GetValue(labelsOut);
+            if (labelsPath != null && drawn.Classes == null)
+                throw new ArgumentException($"--labels-out: model '{sampler.Model.Name}' is not class-conditional; its samples have no class");
+            var images = sampler.Generate(drawn);
             var written = Outputs.WriteImages(images, r.GetValue(outPath)!);
-            AnsiConsole.Console.MarkupLine($"Wrote {images.Size(0)} images to [blue]{Markup.Escape(written)}[/]");
+            if (labelsPath != null) Outputs.WriteLabels(drawn.Classes!, labelsPath);
+            AnsiConsole.Console.MarkupLine($"Wrote {images.Size(0)} images to [blue]{Markup.Escape(written)}[/]"
+                + (labelsPath != null ? $" and their classes to [blue]{Markup.Escape(labelsPath)}[/]" : ""));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    static (Option<int?> Class, Option<string[]> Code) ConditionOptions() => (
+        new Option<int?>("--class") { Description = "Class of every image (cgan, acgan); without it classes go round 0..C-1" },
+        new Option<string[]>("--code") { Description = "InfoGAN code: cat=K (categorical value) or cN=V (continuous code N from 1), repeatable", AllowMultipleArgumentsPerToken = false });
+
+    public static Command Sweep()
+    {
+        var checkpoint = CheckpointOption();
+        var outPath = new Option<string>("--out") { Description = "grid.png", Required = true };
+        var columns = NumberOptions.WithDefault("--columns", "Noise vectors (conditional models) or steps of the continuous code from -2 to 2 (InfoGAN) (default 10)", 10);
+        var code = NumberOptions.WithDefault("--code", "InfoGAN: the continuous code swept, from 1 (default 1)", 1);
+        var seed = NumberOptions.WithDefault("--seed", "Seed of the noise (default 0)", 0UL);
+        var cmd = new Command("sweep", "A grid of what a model's conditions do: class x noise (cgan, acgan), or categorical value x a swept continuous code (infogan)")
+        { checkpoint, outPath, columns, code, seed };
+        cmd.SetAction(r => Errors.Guard(() =>
+        {
+            var sampler = Sampler.Load(r.GetValue(checkpoint)!);
+            var (images, cols) = sampler.Sweep(r.GetValue(seed), r.GetValue(columns), r.GetValue(code) - 1);
+            var file = r.GetValue(outPath)!;
+            Outputs.WriteGrid(images, file, cols);
+            AnsiConsole.Console.MarkupLine($"Wrote a {images.Size(0) / cols} x {cols} grid to [blue]{Markup.Escape(file)}[/]");
             return 0;
         }));
         return cmd;
@@ -44,8 +78,9 @@ static class SampleCommands
         var seed = NumberOptions.WithDefault("--seed", "Seed of the latent points (default 0)", 0UL);
         var latents = new Option<string?>("--latents") { Description = "Latent points to pass through (.npy, (k, nz))" };
         var linear = new Option<bool>("--linear") { Description = "Linear instead of spherical interpolation" };
+        var (cls, code) = ConditionOptions();
         var cmd = new Command("interpolate", "Walk through latent space between points: a PNG strip or an animated GIF")
-        { checkpoint, outPath, points, steps, seed, latents, linear };
+        { checkpoint, outPath, points, steps, seed, latents, linear, cls, code };
         cmd.SetAction(r => Errors.Guard(() =>
         {
             var sampler = Sampler.Load(r.GetValue(checkpoint)!);
@@ -56,7 +91,12 @@ static class SampleCommands
             sampler.FrameCount(given?.Size(0) ?? k, s);
             var anchors = given ?? Tensor.Randn([k, sampler.Model.LatentDim], new Generator(r.GetValue(seed)));
             var path = Sampler.InterpolateLatents(anchors, s, spherical: !r.GetValue(linear));
-            var images = sampler.FromLatents(path);
+            // a conditional walk keeps one class (0 unless --class says), InfoGAN's codes stay fixed along it
+            var conditions = SampleConditions.Parse(r.GetValue(cls) ?? (sampler.Model.Classes > 0 ? 0 : null), r.GetValue(code) ?? []);
+            var walk = sampler.LatentsFor(path, conditions);
+            if (walk.Codes is { } codes)
+                for (int i = 1; i < walk.Count; i++) codes.Data.Slice(0, codes.Size(1)).CopyTo(codes.Data.Slice(i * codes.Size(1)));
+            var images = sampler.Generate(walk);
             var file = r.GetValue(outPath)!;
             Outputs.WriteStrip(images, file);
             AnsiConsole.Console.MarkupLine($"Wrote {images.Size(0)} frames to [blue]{Markup.Escape(file)}[/]");

@@ -32,6 +32,27 @@ public static class Outputs
         return path;
     }
 
+    /// <summary>Class labels (N) stored as floats, written as an IDX ubyte labels file (as the datasets ship theirs).</summary>
+    public static void WriteLabels(Tensor classes, string path)
+    {
+        var bytes = new byte[classes.Numel];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            float c = classes.Data[i];
+            if (!(c >= 0 && c <= 255)) throw new ArgumentException($"--labels-out '{path}': class {c} does not fit an IDX ubyte label");
+            bytes[i] = (byte)c;
+        }
+        Idx.WriteLabels(path, bytes, gzip: path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Images (N,C,H,W) in [-1,1] as one PNG grid of <paramref name="columns"/> images per row.</summary>
+    public static void WriteGrid(Tensor images, string path, int columns)
+    {
+        if (!path.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--out '{path}': a grid is written as .png");
+        ImageGrid.Save(path, images, new ImageGridOptions { NRow = columns });
+    }
+
     /// <summary>Frames (N,C,H,W) as one row (.png) or an animated GIF (.gif).</summary>
     public static void WriteStrip(Tensor frames, string path)
     {

@@ -5,7 +5,31 @@ using GanForge.NN;
 namespace GanForge.Gan;
 
 /// <summary>What to fix when sampling: the class of a conditional model, InfoGAN's categorical value and continuous codes (by index from 0).</summary>
-public sealed record SampleConditions(int? Class = null, int? Category = null, IReadOnlyDictionary<int, float>? Continuous = null);
+public sealed record SampleConditions(int? Class = null, int? Category = null, IReadOnlyDictionary<int, float>? Continuous = null)
+{
+    /// <summary>
+    /// Conditions from the command line: a class, and codes as "cat=K" (InfoGAN's categorical value) or "cN=V" (its
+    /// N-th continuous code, from 1). A malformed code is an ArgumentException quoting it.
+    /// </summary>
+    public static SampleConditions Parse(int? @class, IEnumerable<string> codes)
+    {
+        int? category = null;
+        var continuous = new Dictionary<int, float>();
+        foreach (var code in codes)
+        {
+            var parts = code.Split('=', 2);
+            string key = parts[0].Trim().ToLowerInvariant();
+            string value = parts.Length == 2 ? parts[1].Trim() : "";
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            if (key == "cat" && int.TryParse(value, System.Globalization.NumberStyles.Integer, inv, out var k)) category = k;
+            else if (key.Length > 1 && key[0] == 'c' && int.TryParse(key[1..], System.Globalization.NumberStyles.None, inv, out var j) && j >= 1
+                && float.TryParse(value, System.Globalization.NumberStyles.Float, inv, out var v) && float.IsFinite(v))
+                continuous[j - 1] = v;
+            else throw new ArgumentException($"--code '{code}': expected cat=K (the categorical value) or cN=V (continuous code N from 1, a number)");
+        }
+        return new SampleConditions(@class, category, continuous.Count > 0 ? continuous : null);
+    }
+}
 
 /// <summary>
 /// A trained generator loaded from a checkpoint: samples, generation from given latents, and
@@ -95,13 +119,57 @@ public sealed class Sampler
     /// Generates one image per row of <paramref name="latents"/> (n, nz); a conditional model draws the classes of
     /// <paramref name="conditions"/>, InfoGAN's codes are drawn with seed 0 unless fixed there.
     /// </summary>
-    public Tensor FromLatents(Tensor latents, int batchSize = 256, SampleConditions? conditions = null)
+    public Tensor FromLatents(Tensor latents, int batchSize = 256, SampleConditions? conditions = null) =>
+        Generate(LatentsFor(latents, conditions), batchSize);
+
+    /// <summary>Given noise <paramref name="z"/> (n, nz) with the classes and codes of <paramref name="conditions"/> (InfoGAN's other codes drawn with seed 0).</summary>
+    public Latents LatentsFor(Tensor z, SampleConditions? conditions = null)
     {
-        if (latents.Rank != 2 || latents.Size(1) != Model.LatentDim)
-            throw new ArgumentException($"Sampler: latents have shape {Shapes.Format(latents.ShapeSpan)}, expected (n,{Model.LatentDim})");
-        int n = latents.Size(0);
-        var drawn = Latents(n, 0, conditions);
-        return Generate(drawn with { Z = latents }, batchSize);
+        if (z.Rank != 2 || z.Size(1) != Model.LatentDim)
+            throw new ArgumentException($"Sampler: latents have shape {Shapes.Format(z.ShapeSpan)}, expected (n,{Model.LatentDim})");
+        return Latents(z.Size(0), 0, conditions) with { Z = z };
+    }
+
+    /// <summary>
+    /// A grid that shows what the model's conditions do: for a class-conditional model one row per class and one
+    /// column per noise vector (the same z down each column); for InfoGAN one row per categorical value and columns
+    /// sweeping continuous code <paramref name="code"/> (from 0) from -2 to 2, z and the other codes fixed. Returns the
+    /// images row by row and the number of columns.
+    /// </summary>
+    public (Tensor Images, int Columns) Sweep(ulong seed, int columns = 10, int code = 0)
+    {
+        if (columns < 2) throw new ArgumentException($"sweep: --columns must be at least 2, got {columns}");
+        var rng = new Generator(seed);
+        if (Model.Classes > 0)
+        {
+            int rows = Model.Classes;
+            var z = Tensor.Randn([columns, Model.LatentDim], rng);
+            var latents = Model.SampleLatents(rows * columns, rng, Model.BalancedClasses(rows * columns));
+            for (int i = 0; i < rows * columns; i++)
+            {
+                latents.Classes!.Data[i] = i / columns;
+                z.Data.Slice(i % columns * Model.LatentDim, Model.LatentDim).CopyTo(latents.Z.Data.Slice(i * Model.LatentDim));
+            }
+            return (Generate(latents), columns);
+        }
+        if (Model.Codes is { } codes)
+        {
+            if (code < 0 || code >= codes.Continuous)
+                throw new ArgumentException($"sweep: continuous code c{code + 1} does not exist (the model has {codes.Continuous})");
+            int rows = Math.Max(codes.Categories, 1), n = rows * columns;
+            var z = Tensor.Randn([1, Model.LatentDim], rng);
+            var latents = Model.SampleLatents(n, rng);
+            var values = latents.Codes!.Data;
+            values.Clear();
+            for (int i = 0; i < n; i++)
+            {
+                z.Data.CopyTo(latents.Z.Data.Slice(i * Model.LatentDim));
+                if (codes.Categories > 0) values[i * codes.Width + i / columns] = 1f;
+                values[i * codes.Width + codes.Categories + code] = -2f + 4f * (i % columns) / (columns - 1);
+            }
+            return (Generate(latents), columns);
+        }
+        throw new ArgumentException($"sweep: model '{Model.Name}' has neither classes nor codes (cgan, acgan and infogan have)");
     }
 
     /// <summary>Checks <paramref name="conditions"/> against the model: a class only for a conditional model, codes only for InfoGAN, each in range.</summary>
