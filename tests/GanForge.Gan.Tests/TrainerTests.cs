@@ -198,6 +198,9 @@ public class TrainerTests
     [Theory]
     [InlineData("dcgan", "r1=1;r1-every=3;width=8")]     // a lazy regulariser phase every 3 steps, an EMA
     [InlineData("wgan-gp", "width=8")]                   // 5 critic steps with a gradient penalty
+    [InlineData("acgan", "width=8")]                     // classes drawn from the noise stream, a class head
+    [InlineData("sgan", "width=8;labels-per-class=3")]   // labelled batches drawn from the label-noise stream
+    [InlineData("infogan", "width=8")]                   // codes beside z, a Q head
     public void Resume_MultiPhaseGames_GiveTheSameWeightsAsAnUninterruptedRun(string model, string options)
     {
         string straight = TestRuns.NewDir(), split = TestRuns.NewDir();

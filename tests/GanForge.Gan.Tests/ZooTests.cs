@@ -76,13 +76,61 @@ public class ZooTests
     [InlineData("lsgan", 28)]
     [InlineData("sngan", 28)]
     [InlineData("sngan", 32)]
+    [InlineData("cgan", 28)]
+    [InlineData("cgan", 32)]
+    [InlineData("acgan", 28)]
+    [InlineData("acgan", 64)]
+    [InlineData("sgan", 28)]
+    [InlineData("infogan", 28)]
+    [InlineData("infogan", 32)]
     public void EveryVariant_GeneratesImagesAndScoresThemOnePerImage(string name, int size)
     {
         var model = ModelZoo.Create(name, new ModelSpec(1, size, 16));
         using var _ = GradMode.NoGrad();
-        var images = model.Generator.Forward(model.SampleLatent(4, new Generator(1)));
+        var latents = model.SampleLatents(4, new Generator(1));
+        var images = model.Generate(latents);
         Assert.Equal([4, 1, size, size], images.Shape);
-        Assert.Equal([4, 1], model.Discriminator.Forward(images).Shape);
+        Assert.Equal([4, 1 + model.HeadOutputs], model.Discriminate(images, latents.Classes).Shape);
+    }
+
+    [Theory]
+    [InlineData("cgan", "conditioning=concat", 10, 0, 0)]
+    [InlineData("cgan", "conditioning=projection", 10, 0, 0)]
+    [InlineData("acgan", "classes=5", 5, 0, 5)]
+    [InlineData("sgan", "", 10, 0, 10)]
+    [InlineData("infogan", "categories=4;continuous=3", 0, 7, 7)]
+    public void LabelledVariant_DeclaresItsClassesCodesAndHead(string name, string options, int classes, int codeWidth, int head)
+    {
+        var values = options.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(o => o.Split('=')).ToDictionary(kv => kv[0], kv => kv[1]);
+        var model = ModelZoo.Create(name, new ModelSpec(1, 28, 16, Options: ModelOptions.Resolve(name, ModelZoo.Get(name).Options, values)));
+        Assert.Equal(name == "sgan" ? 0 : classes, model.Classes);   // sgan's G is unconditional; its D has the classes
+        Assert.Equal(codeWidth, model.Codes?.Width ?? 0);
+        Assert.Equal(head, model.HeadOutputs);
+    }
+
+    [Fact]
+    public void GridLatents_ConditionalModel_OneRowPerClass()
+    {
+        var model = ModelZoo.Create("acgan", new ModelSpec(1, 28, 16));
+        var grid = model.GridLatents(new Generator(1));
+        Assert.Equal(80, grid.Count);
+        Assert.Equal(Enumerable.Range(0, 80).Select(i => (float)(i / 8)), grid.Classes!.ToArray());
+    }
+
+    [Fact]
+    public void SampleLatents_InfoGan_OneHotCategoryAndContinuousCodesInRange()
+    {
+        var model = ModelZoo.Create("infogan", new ModelSpec(1, 28, 16));
+        var codes = model.SampleLatents(200, new Generator(4)).Codes!;
+        for (int i = 0; i < 200; i++)
+        {
+            var row = codes.ToArray()[(i * 12)..((i + 1) * 12)];
+            Assert.Equal(1f, row[..10].Sum());
+            Assert.Equal(9, row[..10].Count(v => v == 0f));
+            Assert.All(row[10..], v => Assert.InRange(v, -1f, 1f));
+        }
+        var categories = model.Codes!.CategoryOf(codes).ToArray();
+        Assert.Equal(10, categories.Distinct().Count());   // 200 draws cover all ten values
     }
 
     static List<string> LayerTypes(Module m) => m.NamedModules().Select(kv => kv.Value.GetType().Name).ToList();
@@ -141,7 +189,7 @@ public class ZooTests
     [Fact]
     public void Zoo_ListsEveryVariantOfThisIssue_WithADescription()
     {
-        Assert.Equal(["gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan"], ModelZoo.Names);
+        Assert.Equal(["gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan", "acgan", "sgan", "infogan"], ModelZoo.Names);
         Assert.All(ModelZoo.All, v => Assert.False(string.IsNullOrWhiteSpace(v.Description)));
         Assert.Equal("wgan-gp", ModelZoo.Get("WGAN-GP").Name);
     }
