@@ -61,6 +61,8 @@ public sealed class Trainer : IDisposable
     public Game Game => _game;
     /// <summary>The resolved configuration of the run.</summary>
     public TrainConfig Config => _config;
+    /// <summary>One line on the data trained on (<see cref="GanForge.Data.ResolvedData.Description"/>), for the console; empty when not given.</summary>
+    public string DataDescription { get; init; } = "";
     public long Step => _ctx.Step;
     public long TotalSteps => (long)_config.Epochs * StepsPerEpoch;
     int StepsPerEpoch => Math.Max(1, _data.BatchesPerEpoch / _game.RealBatchesPerStep);
