@@ -16,6 +16,7 @@ public static class CliApp
         SampleCommands.Interpolate(),
         SampleCommands.Info(),
         ExportCommand.Create(),
+        ImportCommand.Create(),
         EvalCommands.Eval(),
         EvalCommands.Report(),
         EvalCommands.TrainEvaluator(),

@@ -27,6 +27,7 @@ public static class TrainingSetup
         try
         {
             var saved = resume ? Checkpoint.Read(resolved.Out) : default;
+            if (saved.State != null) Checkpoint.ThrowIfImported(Checkpoint.Locate(resolved.Out), saved.State);
 
             var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit, DataOptions(resolved));
             if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)

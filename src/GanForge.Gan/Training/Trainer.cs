@@ -113,6 +113,7 @@ public sealed class Trainer : IDisposable
     /// <summary>As <see cref="Resume(string)"/>, from a checkpoint already read.</summary>
     internal void Resume(string path, Dictionary<string, Tensor> tensors, CheckpointState state)
     {
+        Checkpoint.ThrowIfImported(path, state);
         if (state.Model != _game.Model.Name)
             throw new InvalidDataException($"{path}: checkpoint is of model '{state.Model}', this run is '{_game.Model.Name}'");
         foreach (var (name, network) in _game.Model.Networks) Checkpoint.LoadInto(network, tensors, name + ".", path, state.Model);
