@@ -104,7 +104,7 @@ static class TrainCommand
         using var trainer = TrainingSetup.Create(userConfig, resume);
         var config = trainer.Config;
         var console = AnsiConsole.Console;
-        if (config.EvalEvery > 0) trainer.Evaluation = TrainingEvaluation.ForData(config.Data, config.EvalSamples, config.Seed);
+        if (config.EvalEvery > 0) trainer.Evaluation = TrainingEvaluation.ForData(config.Data, config.EvalSamples, config.Seed, TrainingSetup.DataOptions(config));
         console.MarkupLine($"[bold]GanForge[/] training [green]{config.Model}[/] on {Markup.Escape(config.Data)} " +
                            $"({trainer.Model.ImageShape[0]}x{trainer.Model.ImageShape[1]}x{trainer.Model.ImageShape[2]}), " +
                            $"{config.Epochs} epochs, batch {config.BatchSize}, {Markup.Escape(TrainingSetup.EngineDescription)}");
