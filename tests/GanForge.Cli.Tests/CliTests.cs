@@ -18,6 +18,16 @@ public class CliTests : CliTestBase
     }
 
     [Fact]
+    public void Version_PrintsThePackageVersionAlone()
+    {
+        // A child process: in this one the option would report the test host, the entry assembly.
+        using var child = CliHarness.Start("--version");
+        Assert.Equal(0, child.WaitForExit());
+        var version = typeof(CliApp).Assembly.GetName().Version!;
+        Assert.Equal($"{version.Major}.{version.Minor}.{version.Build}", child.Output.Trim());   // no +commit suffix
+    }
+
+    [Fact]
     public void Train_UnknownFlag_IsAUsageError()
     {
         var (code, output) = Run("train", "--bogus", "3");
