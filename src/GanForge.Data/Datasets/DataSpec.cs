@@ -13,11 +13,7 @@ namespace GanForge.Data;
 /// </param>
 /// <param name="NumClasses">Size of the label space (a class filter keeps it, as it keeps the labels); 0 when the data is unlabelled.</param>
 /// <param name="Skipped">Image files skipped as unreadable (<see cref="DataOptions.SkipBad"/>), each as its one-line error.</param>
-public sealed record ResolvedData(IDataset Dataset, string Spec, string Description, string Split, int NumClasses, IReadOnlyList<string> Skipped)
-{
-    /// <summary>Channels of every image.</summary>
-    public int Channels => Dataset.Get(0).Image.Size(0);
-}
+public sealed record ResolvedData(IDataset Dataset, string Spec, string Description, string Split, int NumClasses, IReadOnlyList<string> Skipped);
 
 /// <summary>
 /// The one place a data spec becomes a dataset, for training, evaluation and every other command.
