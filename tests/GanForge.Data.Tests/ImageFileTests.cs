@@ -61,9 +61,10 @@ public class ImageFileTests
             double d = Math.Abs(img.Pixels[i] - expected.Data[i]);
             sum += d; worst = Math.Max(worst, d);
         }
-        // Lossless formats match exactly; JPEG decoders may differ in IDCT rounding and chroma upsampling.
+        // Lossless formats match exactly; JPEG decoders may differ in IDCT rounding and chroma upsampling
+        // (stb_image and PIL's libjpeg differ by at most 2 levels here, 0.08 on average).
         bool jpeg = file.EndsWith(".jpg");
-        Assert.True(worst <= (jpeg ? 12 : 0) && sum / img.Pixels.Length <= (jpeg ? 1.5 : 0),
+        Assert.True(worst <= (jpeg ? 3 : 0) && sum / img.Pixels.Length <= (jpeg ? 0.25 : 0),
             $"{file}: mean |difference| from PIL {sum / img.Pixels.Length:F3}, largest {worst}");
     }
 
