@@ -19,6 +19,7 @@ public static class CliApp
         DiscriminatorCommands.Probe(),
         SampleCommands.Info(),
         ExportCommand.Create(),
+        ImportCommand.Create(),
         EvalCommands.Eval(),
         EvalCommands.Report(),
         EvalCommands.TrainEvaluator(),

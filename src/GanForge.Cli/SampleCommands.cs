@@ -123,6 +123,7 @@ static class SampleCommands
             table.AddRow("networks", string.Join(", ", state.Networks));
             table.AddRow("EMA", state.EmaNetworks.Length > 0 || state.HasEmaOf("generator") ? string.Join(", ", state.EmaNetworks.DefaultIfEmpty("generator")) : "no");
             table.AddRow("saved (UTC)", state.SavedUtc.ToString("u"));
+            if (state.ImportedFrom != null) table.AddRow("imported from", Markup.Escape(state.ImportedFrom));
             var parts = tensors.Keys.Where(k => k.Contains('.')).Select(k => k[..(k.IndexOf('.') + 1)]).Distinct();
             foreach (var part in parts)
             {

@@ -20,7 +20,11 @@ static class TrainCommand
         {
             Description = "Model (default dcgan; `ganforge models` describes each): " + string.Join(", ", ModelZoo.Names),
         };
-        var data = new Option<string?>("--data") { Description = "embedded (default: the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's dataset-fashion-mnist), or a path: IDX folder/file, PNG folder, CIFAR-10 folder" };
+        var data = new Option<string?>("--data")
+        {
+            Description = "embedded (default: the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's dataset-fashion-mnist), " +
+                          "or a path: IDX folder/file, CIFAR-10 binary folder, or a folder of JPEG/PNG/BMP/GIF images (class subfolders keep their labels)",
+        };
         var split = new Option<string?>("--split") { Description = "Fashion-MNIST split to train on: train (default) or test" };
         var epochs = NumberOptions.Optional<int>("--epochs", "Passes over the data (default 5)");
         var batch = NumberOptions.Optional<int>("--batch-size", "Images per batch, m of Algorithm 1 (default 128)");
@@ -39,7 +43,10 @@ static class TrainCommand
         var flip = NumberOptions.Optional<float>("--label-flip", "Probability of flipping a discriminator label");
         var dBatch = new Option<string?>("--d-batch") { Description = "mixed (one half-real/half-fake batch, Algorithm 1) or separate (default)" };
         var pretrain = NumberOptions.Optional<int>("--pretrain-ae", "Epochs of autoencoder pre-training of the generator (default 0)");
-        var size = NumberOptions.Optional<int>("--image-size", "Resize images to this size (the model says which it supports: 28, 32, 64, ... for DCGAN)");
+        var size = NumberOptions.Optional<int>("--image-size",
+            "Centre-crop images to squares and resize them to N x N, antialiased bilinear (the model says which sizes it supports: 28, 32, 64, ... for DCGAN)");
+        var channels = NumberOptions.Optional<int>("--channels", "1 (gray) or 3 (RGB): convert the images (default: the data's own; an image folder is RGB when any image has colour)");
+        var skipBad = new Option<bool>("--skip-bad") { Description = "Skip image files that cannot be read, and count them, instead of stopping at the first" };
         var latentDim = NumberOptions.Optional<int>("--latent-dim", "Size of the latent vector z (default 100)");
         var ema = NumberOptions.Optional<float>("--ema", "EMA decay of generator weights, e.g. 0.999 (default off)");
         var maxSteps = NumberOptions.Optional<int>("--max-steps", "Stop after this many generator steps");
@@ -57,7 +64,7 @@ static class TrainCommand
         var cmd = new Command("train", "Train a GAN; writes config.yaml, metrics.jsonl, sample grids and checkpoints into --out")
         {
             model, data, split, epochs, batch, lr, seed, outDir, k, loss, optimizer, smoothing, flip, dBatch,
-            pretrain, size, latentDim, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, checkpointEvery, checkpointMinutes, threads,
+            pretrain, size, channels, skipBad, latentDim, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, checkpointEvery, checkpointMinutes, threads,
             resume, config, set,
         };
         cmd.SetAction(r => Errors.Guard(() =>
@@ -76,7 +83,8 @@ static class TrainCommand
             SetV(seed, v => c.Seed = v); Set(outDir, v => c.Out = v); SetV(k, v => c.K = v);
             Set(loss, v => c.Loss = v); Set(optimizer, v => c.Optimizer = v);
             SetV(smoothing, v => c.LabelSmoothing = v); SetV(flip, v => c.LabelFlip = v); Set(dBatch, v => c.DBatch = v);
-            SetV(pretrain, v => c.PretrainAe = v); SetV(size, v => c.ImageSize = v); SetV(latentDim, v => c.LatentDim = v); SetV(ema, v => c.Ema = v);
+            SetV(pretrain, v => c.PretrainAe = v); SetV(size, v => c.ImageSize = v); SetV(channels, v => c.Channels = v);
+            if (r.GetValue(skipBad)) c.SkipBad = true; SetV(latentDim, v => c.LatentDim = v); SetV(ema, v => c.Ema = v);
             SetV(maxSteps, v => c.MaxSteps = v); SetV(limit, v => c.Limit = v); SetV(logEvery, v => c.LogEvery = v);
             SetV(threads, v => c.Threads = v);
             SetV(evalEvery, v => c.EvalEvery = v); SetV(evalSamples, v => c.EvalSamples = v);
@@ -96,13 +104,14 @@ static class TrainCommand
         using var trainer = TrainingSetup.Create(userConfig, resume);
         var config = trainer.Config;
         var console = AnsiConsole.Console;
-        if (config.EvalEvery > 0) trainer.Evaluation = TrainingEvaluation.ForData(config.Data, config.EvalSamples, config.Seed);
+        if (config.EvalEvery > 0) trainer.Evaluation = TrainingEvaluation.ForData(config.Data, config.EvalSamples, config.Seed, TrainingSetup.DataOptions(config));
         console.MarkupLine($"[bold]GanForge[/] training [green]{config.Model}[/] on {Markup.Escape(config.Data)} " +
                            $"({trainer.Model.ImageShape[0]}x{trainer.Model.ImageShape[1]}x{trainer.Model.ImageShape[2]}), " +
                            $"{config.Epochs} epochs, batch {config.BatchSize}, {Markup.Escape(TrainingSetup.EngineDescription)}");
         console.MarkupLine($"[grey]loss {config.Loss}, k {config.K}, " +
                            Markup.Escape(string.Join(", ", config.Optimizers.Select(o => $"{o.Key}: {o.Value}"))) +
                            (config.ModelOptions.Count > 0 ? Markup.Escape(", options " + string.Join(" ", config.ModelOptions.Select(o => $"{o.Key}={o.Value}"))) : "") + "[/]");
+        if (trainer.DataDescription.Length > 0) console.MarkupLine($"[grey]data: {Markup.Escape(trainer.DataDescription)}[/]");
         console.MarkupLine($"[grey]checkpoints at each epoch's end" +
                            (config.CheckpointEvery > 0 ? $", every {config.CheckpointEvery} steps" : "") +
                            (config.CheckpointMinutes > 0 ? $", every {config.CheckpointMinutes:0.##} minutes" : "") + "[/]");

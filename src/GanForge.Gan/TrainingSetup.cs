@@ -27,22 +27,27 @@ public static class TrainingSetup
         try
         {
             var saved = resume ? Checkpoint.Read(resolved.Out) : default;
+            if (saved.State != null) Checkpoint.ThrowIfImported(Checkpoint.Locate(resolved.Out), saved.State);
 
-            var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit);
+            var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit, DataOptions(resolved));
             if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)
             var dataset = data.Dataset;
             var (image, _) = dataset.Get(0);
-            int channels = image.Size(0), size = resolved.ImageSize > 0 ? resolved.ImageSize : image.Size(1);
-            if (image.Size(1) != image.Size(2) && resolved.ImageSize == 0)
-                throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to train on square images");
-            resolved.ImageSize = size;
+            int channels = image.Size(0), size = image.Size(1);
+            if (image.Size(1) != image.Size(2))
+                throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to centre-crop and resize them to squares");
+            (resolved.ImageSize, resolved.Channels) = (size, channels);
             ResolveClasses(resolved, config, dataset);
-            resolved.Changes = saved.State is { } state
-                ? [.. state.Config.Changes, .. ResumeSettings.Compare(state.Config, resolved, state.Step)]
-                : [];
+            if (saved.State is { } state)
+            {
+                var before = state.Config;
+                if (before.Channels == 0) before.Channels = channels;   // runs saved before channels were recorded used the data's own
+                resolved.Changes = [.. before.Changes, .. ResumeSettings.Compare(before, resolved, state.Step)];
+            }
+            else resolved.Changes = [];
 
             var model = ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
-            var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size));
+            var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size)) { DataDescription = data.Description };
             trainer.Hold(runLock);
             if (saved.State != null) trainer.Resume(Checkpoint.Locate(resolved.Out), saved.Tensors, saved.State);
             return trainer;
@@ -74,6 +79,10 @@ public static class TrainingSetup
         else if (maxLabel >= int.Parse(resolved.ModelOptions[key], System.Globalization.CultureInfo.InvariantCulture))
             throw new ArgumentException($"{resolved.Model}: --set classes={resolved.ModelOptions[key]} but the training data {resolved.Data} has labels up to {maxLabel}");
     }
+
+    /// <summary>How a configuration's data is converted once read: its channels, image size and unreadable files.</summary>
+    public static DataOptions DataOptions(TrainConfig config) =>
+        new() { Channels = config.Channels, ImageSize = config.ImageSize, SkipBad = config.SkipBad };
 
     /// <summary>The game the variant of a resolved configuration plays with <paramref name="model"/>.</summary>
     public static Game CreateGame(TrainConfig resolved, GanModel model) =>

@@ -18,6 +18,16 @@ public class CliTests : CliTestBase
     }
 
     [Fact]
+    public void Version_PrintsThePackageVersionAlone()
+    {
+        // A child process: in this one the option would report the test host, the entry assembly.
+        using var child = CliHarness.Start("--version");
+        Assert.Equal(0, child.WaitForExit());
+        var version = typeof(CliApp).Assembly.GetName().Version!;
+        Assert.Equal($"{version.Major}.{version.Minor}.{version.Build}", child.Output.Trim());   // no +commit suffix
+    }
+
+    [Fact]
     public void Train_UnknownFlag_IsAUsageError()
     {
         var (code, output) = Run("train", "--bogus", "3");
@@ -71,7 +81,7 @@ public class CliTests : CliTestBase
         Assert.Equal([10, 28, 28], idx.Dims);
 
         Assert.Equal(0, Run("sample", "--checkpoint", run, "--count", "9", "--out", P("grid.png")).Code);
-        var png = PngDecoder.Decode(File.ReadAllBytes(P("grid.png")));
+        var png = ImageFile.Load(P("grid.png"));
         Assert.True(png.Width > 28 && png.Height > 28);
 
         Assert.Equal(0, Run("sample", "--checkpoint", run, "--count", "3", "--out", P("pngs")).Code);
@@ -151,7 +161,7 @@ public class CliTests : CliTestBase
         Assert.Equal(0, Run("interpolate", "--checkpoint", run, "--steps", "4", "--out", P("walk.gif")).Code);
         Assert.Equal("GIF89a"u8.ToArray(), File.ReadAllBytes(P("walk.gif"))[..6]);
         Assert.Equal(0, Run("interpolate", "--checkpoint", run, "--steps", "4", "--out", P("strip.png")).Code);
-        var strip = PngDecoder.Decode(File.ReadAllBytes(P("strip.png")));
+        var strip = ImageFile.Load(P("strip.png"));
         Assert.True(strip.Width > 4 * strip.Height, $"strip is {strip.Width}x{strip.Height}");
     }
 

@@ -15,7 +15,7 @@ public class TrainOutputTests : CliTestBase
         for (int i = 0; i < 8; i++)
         {
             var image = new ByteImage(16, 16, 3);
-            image.Pixels.AsSpan().Fill((byte)(i * 30));
+            for (int p = 0; p < image.Pixels.Length; p++) image.Pixels[p] = (byte)(i * 30 + p % 3 * 10);   // colour: R, G and B differ
             PngEncoder.Save(Path.Combine(folder, $"{i}.png"), image);
         }
         var (code, output) = Run("train", "--model", "gan", "--data", folder, "--batch-size", "4", "--max-steps", "2", "--eval-every", "1",

@@ -237,10 +237,60 @@ public class DataSpecTests
     {
         using var dir = new TempDir();
         WritePng(dir.File("x.png"), 3, 2, 3, 5);
-        WritePng(dir.File("y.PNG"), 3, 2, 3, 6);
+        PngEncoder.Save(dir.File("y.PNG"), new ByteImage(3, 2, 3, [.. Enumerable.Range(0, 18).Select(i => (byte)(i * 10))]));
         var r = DataSpec.Resolve(dir.Path);
         Assert.Equal((2, 0), (r.Dataset.Count, r.NumClasses));
         Assert.Equal([3, 2, 3], r.Dataset.Get(1).Image.Shape);
+        Assert.StartsWith($"image folder {dir.Path}: 2 images of 3x2x3, unlabelled", r.Description);
+    }
+
+    // --- options: channels, image size, unreadable files ---
+
+    [Fact]
+    public void Resolve_CifarWithOneChannelAndSize16_ConvertsEveryImage()
+    {
+        using var dir = new TempDir();
+        WriteCifarBatch(dir.File("test_batch.bin"), 3, 5);
+        var rgb = DataSpec.Resolve(dir.Path, "test");
+        var r = DataSpec.Resolve(dir.Path, "test", 0, new DataOptions { Channels = 1, ImageSize = 16 });
+        Assert.Equal([1, 16, 16], r.Dataset.Get(1).Image.Shape);
+        Assert.Equal([3, 5], Labels(r.Dataset));
+        Assert.Equal(Cifar10.ClassNames, r.Dataset.Classes);
+        Assert.Contains("RGB to gray, resized to 16x16: 2 images of 1x16x16, 10 classes", r.Description);
+        Assert.Equal([3, 32, 32], rgb.Dataset.Get(0).Image.Shape);
+    }
+
+    [Fact]
+    public void Resolve_EmbeddedAsRgb32_RepeatsGrayAndResizes()
+    {
+        var r = DataSpec.Resolve("embedded:class=7", "test", 5, new DataOptions { Channels = 3, ImageSize = 32 });
+        Assert.Equal(5, r.Dataset.Count);
+        var image = r.Dataset.Get(0).Image;
+        Assert.Equal([3, 32, 32], image.Shape);
+        Assert.Equal(image.Data.Slice(0, 1024).ToArray(), image.Data.Slice(2048, 1024).ToArray());
+        Assert.Contains("class 7 (Sneaker), first 5 of 1000, gray to RGB, resized to 32x32", r.Description);
+    }
+
+    [Fact]
+    public void Resolve_FolderWithSkipBad_SaysHowManyWereSkipped()
+    {
+        using var dir = new TempDir();
+        WritePngClasses(dir.Path);
+        File.WriteAllText(Path.Combine(dir.Path, "a", "broken.png"), "not a png");
+        var e = Assert.Throws<InvalidDataException>(() => DataSpec.Resolve(dir.Path));
+        Assert.StartsWith($"Data '{dir.Path}': {Path.Combine(dir.Path, "a", "broken.png")}: not a JPEG, PNG, BMP or GIF image", e.Message);
+
+        var r = DataSpec.Resolve(dir.Path, "train", 0, new DataOptions { SkipBad = true });
+        Assert.Equal(6, r.Dataset.Count);
+        Assert.Single(r.Skipped);
+        Assert.Contains("1 unreadable file skipped (first: ", r.Description);
+    }
+
+    [Fact]
+    public void Resolve_BadOptions_NameTheSetting()
+    {
+        var e = Assert.Throws<ArgumentException>(() => DataSpec.Resolve("embedded", "test", 0, new DataOptions { Channels = 2 }));
+        Assert.Equal("Data: channels must be 1 (gray) or 3 (RGB), got 2", e.Message);
     }
 
     [Fact]
@@ -301,7 +351,7 @@ public class DataSpecTests
         var e = Assert.Throws<FileNotFoundException>(() => DataSpec.Resolve(dir.Path));
         Assert.Contains($"Data '{dir.Path}'", e.Message);
         Assert.Contains("no IDX images", e.Message);
-        Assert.Contains("no PNG images", e.Message);
+        Assert.Contains("no images (.png, .jpg, .jpeg, .bmp, .gif)", e.Message);
     }
 
     [Fact]

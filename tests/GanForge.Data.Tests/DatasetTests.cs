@@ -30,32 +30,35 @@ public class DatasetTests
     }
 
     [Fact]
-    public void ImageFolder_WrongSize_NamesFile()
+    public void ImageFolder_WrongSizeWithoutImageSize_NamesBothFilesAndTheOption()
     {
         using var dir = new TempDir();
         WritePng(dir.File("c/a.png"), 4, 4, 3, 1);
         WritePng(dir.File("c/b.png"), 5, 4, 3, 1);
         var e = Assert.Throws<InvalidDataException>(() => new ImageFolderDataset(dir.Path));
-        Assert.Contains("b.png is 5x4 but the first image is 4x4", e.Message);
+        Assert.Contains("b.png is 5x4 but", e.Message);
+        Assert.Contains("a.png is 4x4; give an image size (train --image-size N)", e.Message);
     }
 
     [Fact]
-    public void ImageFolder_WrongChannels_NamesFile()
+    public void ImageFolder_GrayAndColourMixed_DefaultsToRgbWithGrayRepeated()
     {
         using var dir = new TempDir();
-        WritePng(dir.File("a.png"), 4, 4, 1, 1);
-        WritePng(dir.File("b.png"), 4, 4, 4, 1);
-        var e = Assert.Throws<InvalidDataException>(() => new ImageFolderDataset(dir.Path));
-        Assert.Contains("b.png has 3 channel(s) but the first image has 1", e.Message);
+        WritePng(dir.File("a.png"), 4, 4, 1, 77);
+        PngEncoder.Save(dir.File("b.png"), new ByteImage(1, 1, 4, [200, 100, 50, 255]));
+        WritePng(dir.File("c.png"), 4, 4, 3, 9);   // R = G = B: gray too
+        var d = new ImageFolderDataset(dir.Path, new DataOptions { ImageSize = 4 });
+        Assert.Equal(3, d.Channels);
+        Assert.All(d.Get(0).Image.ToArray(), v => Assert.Equal(77 / 255f, v, 6));
     }
 
     [Fact]
-    public void ImageFolder_ResizeAndChannels_ConvertsMixedImages()
+    public void ImageFolder_ImageSizeAndChannels_CropsResizesAndConverts()
     {
         using var dir = new TempDir();
         WritePng(dir.File("a.png"), 4, 4, 1, 200);
         WritePng(dir.File("b.png"), 6, 2, 3, 100);
-        var d = new ImageFolderDataset(dir.Path, new ImageFolderOptions { Channels = 3, Resize = (8, 8) });
+        var d = new ImageFolderDataset(dir.Path, new DataOptions { Channels = 3, ImageSize = 8 });
         Assert.Empty(d.Classes);
         Assert.Equal([3, 8, 8], d.Get(1).Image.Shape);
         Assert.All(d.Get(0).Image.ToArray(), v => Assert.Equal(200 / 255f, v, 5));
@@ -143,7 +146,7 @@ public class DatasetTests
         using var dir = new TempDir();
         WritePng(dir.File("a/0.png"), 3, 2, 3, 10);
         WritePng(dir.File("b/0.png"), 3, 2, 3, 201);
-        var folder = new ImageFolderDataset(dir.Path);
+        var folder = new ImageFolderDataset(dir.Path, new DataOptions { Channels = 3 });  // R = G = B: gray unless asked for RGB
         var t = folder.ToTensorDataset("pngs");
         Assert.Equal((2, 3, 2, 3, "pngs"), (t.Count, t.Channels, t.Height, t.Width, t.Source));
         Assert.All(t.ImageBytes(1).ToArray(), b => Assert.Equal(201, b));

@@ -46,7 +46,7 @@ public class ImageGridTests
         using var dir = new TempDir();
         var batch = Tensor.Uniform([5, 3, 4, 6], -1f, 1f, new Generator(2));
         ImageGrid.Save(dir.File("grid.png"), batch, new ImageGridOptions { NRow = 4 });
-        var png = PngDecoder.Decode(dir.File("grid.png"));
+        var png = ImageFile.Load(dir.File("grid.png"));
         Assert.Equal((4 * 8 + 2, 2 * 6 + 2, 3), (png.Width, png.Height, png.Channels));
         // Pixel (row 0, col 0) of image 0, green channel, lies at (2, 2).
         var expected = (byte)Math.Clamp((int)((batch[0, 1, 0, 0] + 1f) / 2f * 255f + 0.5f), 0, 255);

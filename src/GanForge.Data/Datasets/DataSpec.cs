@@ -9,10 +9,11 @@ namespace GanForge.Data;
 /// <param name="Description">One line for logs: what was loaded, from where, which filters, how many images of which shape.</param>
 /// <param name="Split">
 /// The split actually loaded: "train" or "test"; "test" for embedded whichever was asked for; <see cref="DataSpec.AllSplit"/>
-/// for data without splits (a PNG folder, one IDX file).
+/// for data without splits (an image folder, one IDX file).
 /// </param>
 /// <param name="NumClasses">Size of the label space (a class filter keeps it, as it keeps the labels); 0 when the data is unlabelled.</param>
-public sealed record ResolvedData(IDataset Dataset, string Spec, string Description, string Split, int NumClasses);
+/// <param name="Skipped">Image files skipped as unreadable (<see cref="DataOptions.SkipBad"/>), each as its one-line error.</param>
+public sealed record ResolvedData(IDataset Dataset, string Spec, string Description, string Split, int NumClasses, IReadOnlyList<string> Skipped);
 
 /// <summary>
 /// The one place a data spec becomes a dataset, for training, evaluation and every other command.
@@ -21,9 +22,11 @@ public sealed record ResolvedData(IDataset Dataset, string Spec, string Descript
 /// <item><c>embedded</c>: the Fashion-MNIST test split shipped in this assembly (its only split);</item>
 /// <item><c>fashion-mnist</c>: Debian's dataset-fashion-mnist files in <see cref="FashionMnist.SystemFolder"/>;</item>
 /// <item>a path: a folder of IDX files (train-*/t10k-*, gz or raw), one IDX images file (with its labels file beside
-/// it if there is one), a CIFAR-10 binary folder, or a folder of PNG images (classes from subfolders);</item>
+/// it if there is one), a CIFAR-10 binary folder, or a folder of JPEG/PNG/BMP/GIF images (classes from subfolders,
+/// <see cref="ImageFolderDataset"/>);</item>
 /// <item>filters: <c>:class=7</c>, <c>:class=0,6</c> or <c>:class=Sneaker</c> keep only those classes, labels unchanged.</item>
 /// </list>
+/// Then <see cref="DataOptions"/> convert every source alike: channels, and a centre crop and resize to square images.
 /// </summary>
 public static class DataSpec
 {
@@ -36,7 +39,7 @@ public static class DataSpec
     /// <summary>One line naming every spec form, for option descriptions and error messages.</summary>
     public static string Help =>
         "embedded (the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's dataset-fashion-mnist), " +
-        "or a path: a folder of IDX files, one IDX images file, a CIFAR-10 binary folder, or a folder of PNG images " +
+        "or a path: a folder of IDX files, one IDX images file, a CIFAR-10 binary folder, or a folder of JPEG/PNG/BMP/GIF images " +
         "(classes from subfolders); append :class=7 or :class=0,6 to keep only those classes";
 
     /// <summary>Resolves <paramref name="spec"/> to a dataset.</summary>
@@ -47,10 +50,18 @@ public static class DataSpec
     /// <exception cref="FileNotFoundException">The data, or the asked split of it, is not there.</exception>
     /// <exception cref="InvalidDataException">A file is corrupt.</exception>
     public static ResolvedData Resolve(string spec, string split = "train", int limit = 0) =>
-        Resolve(spec, split, limit, FashionMnist.SystemFolder);
+        Resolve(spec, split, limit, DataOptions.Default, FashionMnist.SystemFolder);
 
-    /// <summary>As <see cref="Resolve(string, string, int)"/>, looking for "fashion-mnist" in <paramref name="fashionMnistFolder"/> (tests).</summary>
-    internal static ResolvedData Resolve(string spec, string split, int limit, string fashionMnistFolder)
+    /// <summary>As <see cref="Resolve(string, string, int)"/>, then converted as <paramref name="options"/> say (channels, image size, unreadable files).</summary>
+    /// <exception cref="InvalidDataException">A file is corrupt (an image file: unless <see cref="DataOptions.SkipBad"/>).</exception>
+    public static ResolvedData Resolve(string spec, string split, int limit, DataOptions options) =>
+        Resolve(spec, split, limit, options, FashionMnist.SystemFolder);
+
+    /// <summary>As <see cref="Resolve(string, string, int, DataOptions)"/>, looking for "fashion-mnist" in <paramref name="fashionMnistFolder"/> (tests).</summary>
+    internal static ResolvedData Resolve(string spec, string split, int limit, string fashionMnistFolder) =>
+        Resolve(spec, split, limit, DataOptions.Default, fashionMnistFolder);
+
+    static ResolvedData Resolve(string spec, string split, int limit, DataOptions options, string fashionMnistFolder)
     {
         if (string.IsNullOrWhiteSpace(spec)) throw new ArgumentException($"Data spec is empty; give {Help}");
         var asked = split.ToLowerInvariant() switch
@@ -60,10 +71,11 @@ public static class DataSpec
             _ => throw new ArgumentException($"Data '{spec}': unknown split '{split}'; known: train, test"),
         };
         if (limit < 0) throw new ArgumentException($"Data '{spec}': limit {limit} is negative; give 0 for every image or a positive count");
+        options.Validate();
 
         var (source, filters) = Parse(spec);
         Source data;
-        try { data = Load(spec, source, asked, fashionMnistFolder); }
+        try { data = Load(spec, source, asked, fashionMnistFolder, options); }
         catch (InvalidDataException e) { throw new InvalidDataException($"Data '{spec}': {e.Message}", e); }
 
         var dataset = data.Dataset;
@@ -83,15 +95,36 @@ public static class DataSpec
             dataset = dataset.Take(limit);
         }
         if (dataset.Count == 0) throw new InvalidDataException($"Data '{spec}': {data.Description} holds no images");
+        (dataset, var converted) = Conform(dataset, options, spec);
+        steps.AddRange(converted);
 
         var (image, _) = dataset.Get(0);
         string description = string.Join(", ", [data.Description, .. steps]) +
             $": {dataset.Count} images of {string.Join("x", image.Shape)}" + (data.NumClasses > 0 ? $", {data.NumClasses} classes" : ", unlabelled");
-        return new ResolvedData(dataset, spec, description, data.Split, data.NumClasses);
+        return new ResolvedData(dataset, spec, description, data.Split, data.NumClasses, data.Skipped ?? []);
+    }
+
+    /// <summary>
+    /// The selected images with <see cref="DataOptions.Channels"/> and <see cref="DataOptions.ImageSize"/> applied
+    /// (an image folder applied them as it read its files, so it passes through), and the steps taken, for the description.
+    /// </summary>
+    static (IDataset Dataset, List<string> Steps) Conform(IDataset dataset, DataOptions options, string spec)
+    {
+        var shape = dataset.Get(0).Image.ShapeSpan;
+        int c = shape[0], h = shape[1], w = shape[2];
+        int channels = options.Channels == 0 ? c : options.Channels, size = options.ImageSize;
+        bool convert = channels != c, resize = size > 0 && (h != size || w != size);
+        if (!convert && !resize) return (dataset, []);
+        if (c is not (1 or 3))
+            throw new ArgumentException($"Data '{spec}': images of {c} channels cannot be converted to {channels}");
+        var steps = new List<string>();
+        if (convert) steps.Add(channels == 3 ? "gray to RGB" : "RGB to gray");
+        if (resize) steps.Add((h != w ? "centre-cropped, " : "") + $"resized to {size}x{size}");
+        return (dataset.ToTensorDataset(spec).Conform(channels, resize ? size : 0), steps);
     }
 
     /// <summary>What a source loads to, before filters.</summary>
-    sealed record Source(IDataset Dataset, string Description, string Split, int NumClasses);
+    sealed record Source(IDataset Dataset, string Description, string Split, int NumClasses, IReadOnlyList<string>? Skipped = null);
 
     static bool IsName(string s) => s.ToLowerInvariant() is "embedded" or "fashion-mnist-embedded" or "fashion-mnist";
 
@@ -110,7 +143,7 @@ public static class DataSpec
         return (spec, []);
     }
 
-    static Source Load(string spec, string source, Split asked, string fashionMnistFolder)
+    static Source Load(string spec, string source, Split asked, string fashionMnistFolder, DataOptions options)
     {
         string name = asked == Split.Train ? "train" : "test";
         switch (source.ToLowerInvariant())
@@ -137,7 +170,7 @@ public static class DataSpec
         }
         if (File.Exists(source)) return LoadIdxFile(source);
         if (!Directory.Exists(source))
-            throw new FileNotFoundException($"Data '{spec}': '{source}' not found; give embedded, fashion-mnist, or an existing file or folder (IDX, CIFAR-10, PNG images)", source);
+            throw new FileNotFoundException($"Data '{spec}': '{source}' not found; give embedded, fashion-mnist, or an existing file or folder (IDX, CIFAR-10, images)", source);
 
         var files = Directory.GetFiles(source).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
         try
@@ -151,12 +184,16 @@ public static class DataSpec
         {
             throw new FileNotFoundException($"Data '{spec}': {e.Message} (the folder holds {Listing(files)})", source, e);
         }
-        var png = new EnumerationOptions { MatchCasing = MatchCasing.CaseInsensitive, RecurseSubdirectories = true, MaxRecursionDepth = 1 };
-        if (!Directory.EnumerateFiles(source, "*.png", png).Any())
+        var everywhere = new EnumerationOptions { RecurseSubdirectories = true };
+        if (!Directory.EnumerateFiles(source, "*", everywhere).Any(ImageFile.HasImageExtension))
             throw new FileNotFoundException(
-                $"Data '{spec}': {source} holds no IDX images (*-images-idx3-ubyte[.gz]), no CIFAR-10 batches (*.bin) and no PNG images, in it or its subfolders", source);
-        var folder = new ImageFolderDataset(source);
-        return new(folder, $"PNG folder {source}" + (folder.Classes.Count > 0 ? " (classes from subfolders)" : ""), AllSplit, folder.Classes.Count);
+                $"Data '{spec}': {source} holds no IDX images (*-images-idx3-ubyte[.gz]), no CIFAR-10 batches (*.bin) and no images " +
+                $"({string.Join(", ", ImageFile.Extensions)}), in it or its subfolders", source);
+        var folder = new ImageFolderDataset(source, options);
+        string skipped = folder.Skipped.Count == 0 ? ""
+            : $", {folder.Skipped.Count} unreadable file{(folder.Skipped.Count == 1 ? "" : "s")} skipped (first: {folder.Skipped[0]})";
+        return new(folder, $"image folder {source}" + (folder.Classes.Count > 0 ? " (classes from subfolders)" : "") + skipped,
+            AllSplit, folder.Classes.Count, folder.Skipped);
     }
 
     /// <summary>One IDX images file; labels come from the matching *-labels-idx1-ubyte file beside it when there is one.</summary>

@@ -83,4 +83,27 @@ public sealed class TensorDataset : IDataset
         }
         return new TensorDataset(pixels, labels, Channels, Height, Width, Classes.Count > 0 ? Classes : null, source ?? Source);
     }
+
+    /// <summary>
+    /// These images with <paramref name="channels"/> channels (1 or 3, <see cref="PixelConvert.ConvertChannels"/>) and,
+    /// when <paramref name="size"/> is positive, centre-cropped and resized to size x size (<see cref="ImageResize"/>);
+    /// this dataset itself when nothing changes. Labels, class names and the source are kept.
+    /// </summary>
+    public TensorDataset Conform(int channels, int size)
+    {
+        int outH = size > 0 ? size : Height, outW = size > 0 ? size : Width;
+        if (channels == Channels && outH == Height && outW == Width) return this;
+        int plane = Height * Width, per = channels * outH * outW;
+        var pixels = new byte[(long)Count * per <= Array.MaxLength ? Count * per
+            : throw new InvalidOperationException($"TensorDataset.Conform: {Count} images of ({channels},{outH},{outW}) do not fit in one array")];
+        var converted = new byte[channels * plane];
+        for (int i = 0; i < Count; i++)
+        {
+            PixelConvert.ConvertChannels(ImageBytes(i), Channels, converted, channels, plane);
+            var dst = pixels.AsSpan(i * per, per);
+            if (size > 0) ImageResize.CropResize(converted, channels, Height, Width, size, dst);
+            else converted.CopyTo(dst);
+        }
+        return new TensorDataset(pixels, [.. _labels], channels, outH, outW, Classes.Count > 0 ? Classes : null, Source);
+    }
 }

@@ -70,13 +70,20 @@ public static class PngEncoder
             int a = i >= bpp ? cur[i - bpp] : 0;
             int b = hasPrev ? prev[i] : 0;
             int c = hasPrev && i >= bpp ? prev[i - bpp] : 0;
-            int predictor = f switch { 0 => 0, 1 => a, 2 => b, 3 => (a + b) >> 1, _ => PngDecoder.Paeth(a, b, c) };
+            int predictor = f switch { 0 => 0, 1 => a, 2 => b, 3 => (a + b) >> 1, _ => Paeth(a, b, c) };
             byte v = (byte)(cur[i] - predictor);
             dst[i] = v;
             int signed = (sbyte)v;
             cost += signed < 0 ? -signed : signed; // Math.Abs would throw on -128
         }
         return cost;
+    }
+
+    /// <summary>PNG's Paeth predictor: of left, above and upper-left, the one nearest to left + above - upper-left.</summary>
+    static int Paeth(int a, int b, int c)
+    {
+        int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
+        return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
     }
 
     static void WriteChunk(Stream s, string type, ReadOnlySpan<byte> data)

@@ -30,6 +30,18 @@ public sealed class ByteImage
     /// <summary>True when the last channel is alpha (2 or 4 channels).</summary>
     public bool HasAlpha => Channels is 2 or 4;
 
+    /// <summary>True when the image holds no colour: 1 or 2 channels, or red, green and blue equal in every pixel.</summary>
+    public bool IsGray
+    {
+        get
+        {
+            if (Channels < 3) return true;
+            for (int i = 0; i < Pixels.Length; i += Channels)
+                if (Pixels[i] != Pixels[i + 1] || Pixels[i] != Pixels[i + 2]) return false;
+            return true;
+        }
+    }
+
     /// <summary>This image with alpha dropped and colour converted to <paramref name="channels"/> (1 gray or 3 RGB).</summary>
     /// <remarks>RGB to gray uses ITU-R 601 luma, as PIL's convert("L"): Y = (299 R + 587 G + 114 B) / 1000.</remarks>
     public ByteImage ToChannels(int channels)

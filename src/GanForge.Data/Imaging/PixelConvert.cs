@@ -26,4 +26,29 @@ public static class PixelConvert
     {
         for (int i = 0; i < src.Length; i++) dst[i] = src[i] / 255f;
     }
+
+    /// <summary>
+    /// Converts planar images of <paramref name="inChannels"/> (1 or 3) to <paramref name="outChannels"/> (1 or 3):
+    /// gray to RGB repeats the gray plane; RGB to gray is ITU-R 601 luma, as <see cref="ByteImage.ToChannels"/>.
+    /// </summary>
+    /// <param name="src">(inChannels, plane) bytes.</param>
+    /// <param name="inChannels">1 or 3.</param>
+    /// <param name="dst">(outChannels, plane) bytes.</param>
+    /// <param name="outChannels">1 or 3.</param>
+    /// <param name="plane">Pixels per channel (H·W).</param>
+    public static void ConvertChannels(ReadOnlySpan<byte> src, int inChannels, Span<byte> dst, int outChannels, int plane)
+    {
+        if (inChannels is not (1 or 3) || outChannels is not (1 or 3))
+            throw new ArgumentException($"PixelConvert.ConvertChannels: {inChannels} to {outChannels} channels; each must be 1 or 3");
+        if (src.Length < inChannels * plane || dst.Length < outChannels * plane)
+            throw new ArgumentException($"PixelConvert.ConvertChannels: buffers of {src.Length} and {dst.Length} bytes for {plane} pixels");
+        if (inChannels == outChannels) { src[..(inChannels * plane)].CopyTo(dst); return; }
+        if (inChannels == 1)
+        {
+            for (int c = 0; c < 3; c++) src[..plane].CopyTo(dst.Slice(c * plane, plane));
+            return;
+        }
+        for (int i = 0; i < plane; i++)
+            dst[i] = (byte)((src[i] * 299 + src[plane + i] * 587 + src[2 * plane + i] * 114 + 500) / 1000);
+    }
 }

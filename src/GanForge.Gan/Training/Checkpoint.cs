@@ -31,6 +31,11 @@ public sealed class CheckpointState
     public int[] ImageShape { get; set; } = [];
     public int LatentDim { get; set; }
     public DateTime SavedUtc { get; set; }
+    /// <summary>
+    /// The file a generator was imported from (<see cref="TorchImport"/>); null for a trained run. Such a checkpoint
+    /// holds the generator alone: it can be sampled and exported, not resumed.
+    /// </summary>
+    public string? ImportedFrom { get; set; }
 
     /// <summary>Format 1 (one generator and one discriminator): the EMA flag and the two optimizers' states.</summary>
     [JsonInclude, JsonPropertyName("HasEma")] internal bool LegacyHasEma { get; set; }
@@ -92,6 +97,22 @@ public static class Checkpoint
     }
 
     /// <summary>
+    /// Saves a checkpoint of <paramref name="model"/>'s generator alone (an imported one: <see cref="TorchImport"/>),
+    /// which `sample`, `interpolate`, `export` and `info` read as they read a run's, with its companions and config.yaml.
+    /// </summary>
+    public static void SaveGenerator(string dir, GanModel model, CheckpointState state)
+    {
+        state.SavedUtc = DateTime.UtcNow;
+        state.Networks = [GanModel.GeneratorName];
+        state.EmaNetworks = [];
+        var tensors = model.Generator.StateDict().Select(kv => new KeyValuePair<string, Tensor>(GanModel.GeneratorName + "." + kv.Key, kv.Value)).ToList();
+        var meta = new Dictionary<string, string> { [MetaKey] = JsonSerializer.Serialize(state) };
+        SafeTensors.Save(Path.Combine(dir, FileName), tensors, meta, ModuleSerialization.Int64Names(tensors.Select(t => t.Key)));
+        WriteCompanions(dir, model.Generator, state);
+        AtomicFile.WriteAllText(Path.Combine(dir, "config.yaml"), state.ConfigYaml);
+    }
+
+    /// <summary>
     /// Writes the files derived from a checkpoint: checkpoint.json (its state) and generator.safetensors (the
     /// generator's weights), each atomically. A resume calls it with the state it read and the generator it loaded,
     /// which gives the files the completed save would have written.
@@ -122,6 +143,14 @@ public static class Checkpoint
         try { state = JsonSerializer.Deserialize<CheckpointState>(json); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: corrupt checkpoint state: {e.Message}", e); }
         return (tensors, state ?? throw new InvalidDataException($"{path}: empty checkpoint state"));
+    }
+
+    /// <summary>Refuses to resume a checkpoint that holds an imported generator alone.</summary>
+    public static void ThrowIfImported(string path, CheckpointState state)
+    {
+        if (state.ImportedFrom != null)
+            throw new InvalidDataException($"{path}: holds a generator imported from {state.ImportedFrom}, without a discriminator or optimizer state; " +
+                                           "it can be sampled and exported, not resumed");
     }
 
     /// <summary>The tensors under a prefix, with the prefix removed.</summary>

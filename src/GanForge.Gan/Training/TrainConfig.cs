@@ -14,7 +14,7 @@ public sealed class TrainConfig
 {
     /// <summary>Variant name in the zoo (`ganforge models` lists them).</summary>
     public string Model { get; set; } = "dcgan";
-    /// <summary>embedded (the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's files), or a path (IDX folder or file, PNG folder, CIFAR-10 folder).</summary>
+    /// <summary>embedded (the Fashion-MNIST test split shipped with GanForge), fashion-mnist (Debian's files), or a path (IDX folder or file, image folder, CIFAR-10 folder).</summary>
     public string Data { get; set; } = "embedded";
     /// <summary>Training split for Fashion-MNIST: train or test (the embedded data is the test split).</summary>
     public string Split { get; set; } = "train";
@@ -43,8 +43,15 @@ public sealed class TrainConfig
     public string DBatch { get; set; } = "separate";
     /// <summary>Epochs of autoencoder pre-training of the generator (0 = off).</summary>
     public int PretrainAe { get; set; }
-    /// <summary>Images are resized to this size (the variant says which it supports); 0 keeps the data's size.</summary>
+    /// <summary>
+    /// Images are centre-cropped to squares and resized to this size, antialiased bilinear (the variant says which sizes
+    /// it supports); 0 keeps the data's size. Resolved to the size trained at.
+    /// </summary>
     public int ImageSize { get; set; }
+    /// <summary>Image channels: 1 (gray) or 3 (RGB), converting the data; 0 keeps the data's own. Resolved to the channels trained with.</summary>
+    public int Channels { get; set; }
+    /// <summary>Skip image files that cannot be read (and count them) instead of stopping at the first one.</summary>
+    public bool SkipBad { get; set; }
     /// <summary>Size of the latent vector z the generator maps to an image.</summary>
     public int LatentDim { get; set; } = 100;
     /// <summary>Decay of the generator's exponential moving average (0 = off); the EMA is used for sampling.</summary>
@@ -146,6 +153,7 @@ public sealed class TrainConfig
         if (LabelFlip is < 0 or >= 0.5f) throw new ArgumentException($"--label-flip must be in [0, 0.5), got {LabelFlip}");
         if (Ema is < 0 or >= 1) throw new ArgumentException($"--ema must be in [0, 1), got {Ema}");
         if (ImageSize < 0) throw new ArgumentException($"--image-size must be positive, got {ImageSize}");
+        if (Channels is not (0 or 1 or 3)) throw new ArgumentException($"--channels must be 1 (gray) or 3 (RGB), got {Channels}");
         if (PretrainAe < 0) throw new ArgumentException($"--pretrain-ae must be non-negative, got {PretrainAe}");
         if (EvalEvery < 0) throw new ArgumentException($"--eval-every must be non-negative, got {EvalEvery}");
         if (EvalSamples < 2) throw new ArgumentException($"--eval-samples must be at least 2, got {EvalSamples}");

@@ -61,6 +61,8 @@ public sealed class Trainer : IDisposable
     public Game Game => _game;
     /// <summary>The resolved configuration of the run.</summary>
     public TrainConfig Config => _config;
+    /// <summary>One line on the data trained on (<see cref="GanForge.Data.ResolvedData.Description"/>), for the console; empty when not given.</summary>
+    public string DataDescription { get; init; } = "";
     public long Step => _ctx.Step;
     public long TotalSteps => (long)_config.Epochs * StepsPerEpoch;
     int StepsPerEpoch => Math.Max(1, _data.BatchesPerEpoch / _game.RealBatchesPerStep);
@@ -111,6 +113,7 @@ public sealed class Trainer : IDisposable
     /// <summary>As <see cref="Resume(string)"/>, from a checkpoint already read.</summary>
     internal void Resume(string path, Dictionary<string, Tensor> tensors, CheckpointState state)
     {
+        Checkpoint.ThrowIfImported(path, state);
         if (state.Model != _game.Model.Name)
             throw new InvalidDataException($"{path}: checkpoint is of model '{state.Model}', this run is '{_game.Model.Name}'");
         foreach (var (name, network) in _game.Model.Networks) Checkpoint.LoadInto(network, tensors, name + ".", path, state.Model);

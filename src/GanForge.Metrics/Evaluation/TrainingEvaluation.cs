@@ -40,10 +40,14 @@ public sealed class TrainingEvaluation : IEvaluationHook
     /// reference features cached in the default folder. The evaluator reads 1x28x28 images, so other data is
     /// refused here, before training starts, rather than scored by a network that never saw its kind.
     /// </summary>
+    /// <param name="spec">The run's data spec.</param>
+    /// <param name="samples">Generated images per evaluation.</param>
+    /// <param name="seed">Seed of the latents.</param>
+    /// <param name="options">The run's data options (channels, image size), so the reference is what the generator learns; null for none.</param>
     /// <exception cref="ArgumentException">The data is not 1x28x28.</exception>
-    public static TrainingEvaluation ForData(string spec, int samples, ulong seed)
+    public static TrainingEvaluation ForData(string spec, int samples, ulong seed, DataOptions? options = null)
     {
-        var reference = DataSpec.Resolve(spec, "test");
+        var reference = DataSpec.Resolve(spec, "test", 0, options ?? DataOptions.Default);
         var (image, _) = reference.Dataset.Get(0);
         var shape = string.Join("x", image.Shape);
         if (shape != "1x28x28")
