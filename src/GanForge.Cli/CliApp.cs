@@ -17,6 +17,7 @@ public static class CliApp
         SampleCommands.Sweep(),
         DiscriminatorCommands.Classify(),
         DiscriminatorCommands.Probe(),
+        AugmentCommand.Create(),
         SampleCommands.Info(),
         ExportCommand.Create(),
         ImportCommand.Create(),

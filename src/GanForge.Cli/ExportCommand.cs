@@ -17,13 +17,16 @@ static class ExportCommand
         cmd.SetAction(r => Errors.Guard(() =>
         {
             var sampler = Sampler.Load(r.GetValue(checkpoint)!, useEma: !r.GetValue(noEma));
-            var example = sampler.Model.SampleLatent(1, new Generator(0));   // for the shapes only
             var file = r.GetValue(onnx)!;
-            sampler.Generator.ExportOnnx(file, example);
-            string Shape(int[] dims) => "(batch," + string.Join(",", dims) + ")";
+            var model = sampler.Model;
+            model.ExportGeneratorOnnx(file, sampler.Generator);
+            string Shape(IEnumerable<int> dims) => "(batch," + string.Join(",", dims) + ")";
+            string inputs = $"z {Shape(model.Codes is null && model.Classes == 0 ? model.LatentShape : [model.LatentDim])}"
+                + (model.Codes is { } codes ? $", code (batch,{codes.Width})" : "")
+                + (model.Classes > 0 ? $", class (batch) int64 in 0..{model.Classes - 1}" : "");
             AnsiConsole.Console.MarkupLine(
                 $"Wrote the {(sampler.UsesEma ? "EMA " : "")}generator of {sampler.State.Model} to [blue]{Markup.Escape(file)}[/]: " +
-                $"z {Shape(sampler.Model.LatentShape)} -> image {Shape(sampler.Model.ImageShape)}, ONNX opset {OnnxGraph.Opset}");
+                $"{inputs} -> image {Shape(model.ImageShape)}, ONNX opset {OnnxGraph.Opset}");
             return 0;
         }));
         return cmd;

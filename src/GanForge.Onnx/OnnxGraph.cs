@@ -104,8 +104,14 @@ public sealed class OnnxGraph
         return output;
     }
 
-    /// <summary>Declares a float32 input of the graph; a null dimension is the dynamic <see cref="BatchDim"/>.</summary>
-    internal void Input(string name, IEnumerable<int?> shape) => _graph.Input.Add(ValueInfo(name, shape));
+    /// <summary>Declares a float32 (or int64) input of the graph; a null dimension is the dynamic <see cref="BatchDim"/>.</summary>
+    internal void Input(string name, IEnumerable<int?> shape, bool int64 = false) => _graph.Input.Add(ValueInfo(name, shape, int64));
+
+    /// <summary>Reserves <paramref name="name"/> for a graph input; an ArgumentException if it is taken.</summary>
+    internal void Reserve(string name)
+    {
+        if (!_names.Add(name)) throw new ArgumentException($"ExportOnnx: the name '{name}' is used twice");
+    }
 
     /// <summary>Declares a float32 output of the graph (a value a node writes).</summary>
     internal void Output(string name, IEnumerable<int?> shape) => _graph.Output.Add(ValueInfo(name, shape));
@@ -122,7 +128,7 @@ public sealed class OnnxGraph
         return model.ToByteArray();
     }
 
-    static ValueInfoProto ValueInfo(string name, IEnumerable<int?> shape)
+    static ValueInfoProto ValueInfo(string name, IEnumerable<int?> shape, bool int64 = false)
     {
         var tensorShape = new TensorShapeProto();
         foreach (var d in shape)
@@ -133,7 +139,10 @@ public sealed class OnnxGraph
             Name = name,
             Type = new TypeProto
             {
-                TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = tensorShape },
+                TensorType = new TypeProto.Types.Tensor
+                {
+                    ElemType = (int)(int64 ? TensorProto.Types.DataType.Int64 : TensorProto.Types.DataType.Float), Shape = tensorShape,
+                },
             },
         };
     }

@@ -145,3 +145,30 @@ public class ConditionalCommandTests : CliTestBase
         Assert.Matches(@"pixels\s*│\s*256\s*│\s*\d+\.\d\d %", output);
     }
 }
+
+/// <summary>`ganforge augment` on the system Fashion-MNIST (CI installs it): both rows, per-seed accuracies, clear errors.</summary>
+public class AugmentCommandTests : CliTestBase
+{
+    [Fact]
+    public void Augment_SmallStudy_PrintsRealOnlyAndAugmentedRows()
+    {
+        var (code, output) = Run("train", "--model", "acgan", "--limit", "200", "--batch-size", "20", "--max-steps", "3", "--set", "width=8", "--out", P("acgan"));
+        Assert.True(code == 0, output);
+        (code, output) = Run("augment", "--checkpoint", P("acgan"), "--labels-per-class", "2", "--generated-per-class", "3", "--seeds", "2",
+            "--steps", "5", "--test-limit", "100");
+        Assert.True(code == 0, output);
+        Assert.Matches(@"real only\s*│\s*2\s*│\s*0\s*│\s*\d+\.\d\d% ± \d+\.\d\d", output);
+        Assert.Matches(@"real \+ generated\s*│\s*2\s*│\s*3\s*│", output);
+        Assert.Contains("100 test images; 2 seeds", output);
+    }
+
+    [Fact]
+    public void Augment_UnconditionalModel_SaysWhichModelsMakeLabelledImages()
+    {
+        var (code, output) = Run("train", "--model", "dcgan", "--limit", "64", "--batch-size", "32", "--max-steps", "1", "--set", "width=8", "--out", P("dcgan"));
+        Assert.True(code == 0, output);
+        (code, output) = Run("augment", "--checkpoint", P("dcgan"), "--steps", "1");
+        Assert.Equal(2, code);
+        Assert.Contains("not class-conditional; train cgan or acgan", output);
+    }
+}

@@ -22,6 +22,34 @@ static class OnnxRuntimeHarness
         return Tensor.FromArray(outputs[0].GetTensorDataAsSpan<float>().ToArray(), shape);
     }
 
+    /// <summary>Runs <paramref name="model"/> on a generator's latents: z, and the class (int64) and codes where it takes them.</summary>
+    public static Tensor Run(byte[] model, GanForge.Gan.Zoo.Latents latents, bool flatZ)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(model, options);
+        var names = new List<string> { "z" };
+        var z = flatZ ? latents.Z : latents.Z.Reshape([latents.Count, .. session.InputMetadata["z"].Dimensions[1..]]);
+        var values = new List<OrtValue> { OrtValue.CreateTensorValueFromMemory(z.ToArray(), z.Shape.Select(d => (long)d).ToArray()) };
+        if (latents.Codes is { } codes)
+        {
+            names.Add("code");
+            values.Add(OrtValue.CreateTensorValueFromMemory(codes.ToArray(), codes.Shape.Select(d => (long)d).ToArray()));
+        }
+        if (latents.Classes is { } classes)
+        {
+            names.Add("class");
+            values.Add(OrtValue.CreateTensorValueFromMemory(classes.ToArray().Select(c => (long)c).ToArray(), [classes.Numel]));
+        }
+        try
+        {
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, names, values, ["image"]);
+            var shape = outputs[0].GetTensorTypeAndShape().Shape.Select(d => (int)d).ToArray();
+            return Tensor.FromArray(outputs[0].GetTensorDataAsSpan<float>().ToArray(), shape);
+        }
+        finally { foreach (var v in values) v.Dispose(); }
+    }
+
     /// <summary>GanForge's output for <paramref name="input"/>, without a graph.</summary>
     public static Tensor Forward(GanForge.NN.Module module, Tensor input)
     {

@@ -16,6 +16,8 @@ public class ZooExportTests(ITestOutputHelper output)
         foreach (var name in ModelZoo.Names) data.Add(name, 1, 28);
         data.Add("dcgan", 3, 32);   // the pytorch/examples pyramid: ConvTranspose from (nz,1,1)
         data.Add("gan", 3, 32);
+        data.Add("cgan", 3, 32);    // z and the class joined, then reshaped to (nz + C, 1, 1)
+        data.Add("infogan", 1, 32); // z and the codes joined
         return data;
     }
 
@@ -26,7 +28,11 @@ public class ZooExportTests(ITestOutputHelper output)
         var g = model.Generator;
         var rng = new Generator(7);
         using (GradMode.NoGrad())
-            for (int i = 0; i < 5; i++) g.Forward(model.SampleLatent(32, rng) * 1.5f + 0.3f);
+            for (int i = 0; i < 5; i++)
+            {
+                var l = model.SampleLatents(32, rng);
+                model.Generate(l with { Z = l.Z * 1.5f + 0.3f }, g);
+            }
         g.Eval();
         return (g, model);
     }
@@ -38,18 +44,34 @@ public class ZooExportTests(ITestOutputHelper output)
         var (g, model) = Trained(name, channels, size);
         var runningMeans = g.NamedBuffers().Where(b => b.Key.EndsWith("running_mean")).ToList();
         Assert.All(runningMeans, b => Assert.Contains(b.Value.ToArray(), v => MathF.Abs(v) > 1e-3f));
-        var bytes = g.ToOnnx(model.SampleLatent(2, new Generator(1)));   // batch 2 here: the file's batch is dynamic
+        var bytes = model.GeneratorToOnnx(g);
+        bool flat = model.Classes > 0 || model.Codes != null;   // z joined to other inputs is taken flat, (batch, nz)
 
         foreach (int batch in new[] { 1, 17 })
         {
-            var z = model.SampleLatent(batch, new Generator((ulong)batch));
-            var expected = Forward(g, z);
-            var actual = Run(bytes, z);
+            var latents = model.SampleLatents(batch, new Generator((ulong)batch));
+            Tensor expected;
+            using (GradMode.NoGrad()) expected = model.Generate(latents, g);
+            var actual = Run(bytes, latents, flat);
             Assert.Equal<int>([batch, channels, size, size], actual.Shape);
             double diff = MaxAbsDifference(expected, actual);
-            output.WriteLine($"| {name} | {channels}x{size}x{size} | {Shapes.Format(z.ShapeSpan)} | {batch} | {diff:E2} |");
+            string inputs = "z" + (latents.Codes != null ? ", code" : "") + (latents.Classes != null ? ", class" : "");
+            output.WriteLine($"| {name} | {channels}x{size}x{size} | {inputs} | {batch} | {diff:E2} |");
             Assert.True(diff <= Tolerance, $"{name} {channels}x{size}x{size} batch {batch}: max |ONNX Runtime - GanForge| = {diff:E3}");
         }
+    }
+
+    [Theory]
+    [InlineData("cgan", "z:batch,100 class:batch", 1)]          // class: int64 indices
+    [InlineData("acgan", "z:batch,100 class:batch", 1)]
+    [InlineData("infogan", "z:batch,100 code:batch,12", 0)]
+    public void ExportOnnx_LabelledGenerator_DeclaresItsInputsByName(string name, string expected, int int64Inputs)
+    {
+        var model = ModelZoo.Create(name, new ModelSpec(1, 28));
+        var proto = Proto.ModelProto.Parser.ParseFrom(model.GeneratorToOnnx());
+        Assert.Equal(expected, string.Join(" ", proto.Graph.Input.Select(i => i.Name + ":" + string.Join(",", i.Type.TensorType.Shape.Dim.Select(Describe)))));
+        Assert.Equal(int64Inputs, proto.Graph.Input.Count(i => i.Type.TensorType.ElemType == (int)Proto.TensorProto.Types.DataType.Int64));
+        Assert.Equal("image", Assert.Single(proto.Graph.Output).Name);
     }
 
     [Fact]

@@ -23,6 +23,12 @@ public sealed class ConditionalGenerator : ConditionalModule
 
     public override int Classes => _classes;
 
+    /// <summary>The generator proper, which takes z joined to the one-hot class.</summary>
+    public Module Body => _body;
+
+    /// <summary>The body's input shape per sample, (nz + C) or (nz + C, 1, 1).</summary>
+    public IReadOnlyList<int> InputShape => _inputShape;
+
     /// <summary>z (N, nz) or (N, nz, 1, 1), classes (N) -> the body's images.</summary>
     public override Tensor Forward(Tensor z, Tensor classes)
     {
