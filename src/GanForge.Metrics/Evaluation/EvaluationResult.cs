@@ -46,6 +46,9 @@ public sealed record ScoreRow(string Key, double Value, double? Floor, string Be
         ("density_coverage", "coverage", "coverage", "higher", null),
         ("class_histogram", "classes_covered", "classes_covered", "higher", null),
         ("class_histogram", "class_kl", "kl_data_fake", "lower", null),
+        ("class_accuracy", "class_accuracy", null, "higher", null),
+        ("code_agreement", "code_nmi", "nmi", "higher", null),
+        ("code_agreement", "code_purity", "purity", "higher", null),
         ("memorisation", "nn_train_distance", "fake_mean", "~floor", "real_mean"),
         ("memorisation", "near_copies", "fake_fraction_below", "~floor", "real_fraction_below"),
     ];
