@@ -89,7 +89,7 @@ static class Endpoints
 
     static async Task<T> Body<T>(HttpRequest request)
     {
-        if (request.ContentLength is 0) throw new ArgumentException($"{request.Path}: the request has no body; send JSON");
+        if (!(request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)) throw new ArgumentException($"{request.Path}: the request has no body; send JSON");
         return await request.ReadFromJsonAsync<T>() ?? throw new ArgumentException($"{request.Path}: the body is JSON null; send an object");
     }
 

@@ -36,6 +36,7 @@ static class Guards
     public static Task Reply(HttpContext context, int status, string message)
     {
         context.Response.Clear();
+        ApplySecurityHeaders(context.Response);
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         return context.Response.WriteAsync(OneLine(message) + "\n");
@@ -76,7 +77,8 @@ static class Guards
                     : $"{request.Method} refused: no Origin or Referer header naming this server ({self})");
                 return;
             }
-            if (request.ContentLength is not 0 && request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
+            bool hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
+            if (hasBody && request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
             {
                 await Reply(context, 415, $"{request.Method} {request.Path}: send the body as application/json");
                 return;
@@ -94,11 +96,16 @@ static class Guards
     /// <summary>Headers that keep the pages to their own scripts and styles and out of other sites' frames.</summary>
     public static Task SecurityHeaders(HttpContext context, RequestDelegate next)
     {
-        var h = context.Response.Headers;
+        ApplySecurityHeaders(context.Response);
+        return next(context);
+    }
+
+    static void ApplySecurityHeaders(HttpResponse response)
+    {
+        var h = response.Headers;
         h.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
         h.XContentTypeOptions = "nosniff";
         h["Referrer-Policy"] = "same-origin";
         h.XFrameOptions = "DENY";
-        return next(context);
     }
 }
