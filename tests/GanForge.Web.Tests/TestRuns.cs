@@ -35,8 +35,16 @@ public sealed class RunsFixture : IDisposable
     }
 
     /// <summary>One metrics.jsonl line of step <paramref name="step"/> (losses, D outputs, accuracies, speed).</summary>
-    public static string MetricsLine(int step) => FormattableString.Invariant(
-        $"{{\"step\":{step},\"epoch\":1,\"loss_d\":{1.3 - 0.01 * step},\"loss_g\":{0.7 + 0.02 * step},\"d_real\":0.6,\"d_fake\":0.4,\"acc_real\":0.7,\"acc_fake\":0.6,\"acc\":0.65,\"images_per_s\":900}}\n");
+    /// <remarks>Values drift as in a real run, with a deterministic wobble, so a chart of them reads like one.</remarks>
+    public static string MetricsLine(int step)
+    {
+        double settle = 1 - Math.Exp(-step / 6.0), wobble = Math.Sin(step * 1.7), wobble2 = Math.Cos(step * 2.3);
+        double lossD = 1.38 - 0.3 * settle + 0.04 * wobble, lossG = 0.69 + 0.5 * settle + 0.06 * wobble2;
+        double dReal = 0.5 + 0.15 * settle + 0.02 * wobble2, dFake = 0.5 - 0.15 * settle + 0.02 * wobble;
+        double accReal = 0.5 + 0.25 * settle + 0.03 * wobble, accFake = 0.5 + 0.2 * settle + 0.03 * wobble2;
+        return FormattableString.Invariant(
+            $"{{\"step\":{step},\"epoch\":1,\"loss_d\":{lossD:F4},\"loss_g\":{lossG:F4},\"d_real\":{dReal:F4},\"d_fake\":{dFake:F4},\"acc_real\":{accReal:F4},\"acc_fake\":{accFake:F4},\"acc\":{(accReal + accFake) / 2:F4},\"images_per_s\":{900 + 40 * wobble:F1}}}\n");
+    }
 
     public void Dispose()
     {
