@@ -104,7 +104,7 @@ static class WebCommands
                 GanForge.Serialization.AtomicFile.WriteAllText(csvFile, store.Csv(id));
             if (r.GetValue(json))
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(results, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+                AnsiConsole.Console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(results, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
                 return 0;
             }
             Print(results);
@@ -131,5 +131,6 @@ static class WebCommands
 
     static string Pct(double? v) => v is { } x ? (100 * x).ToString("F1", CultureInfo.InvariantCulture) + "%" : "-";
 
-    static string Ci(Interval? i) => i == null ? "-" : $"[{Pct(i.Low)}, {Pct(i.High)}]";
+    // Escaped: table cells are Spectre markup, where "[" opens a style.
+    static string Ci(Interval? i) => i == null ? "-" : Markup.Escape($"[{Pct(i.Low)}, {Pct(i.High)}]");
 }

@@ -50,6 +50,12 @@ public sealed class StudyStore
         Path = System.IO.Path.GetFullPath(path);
         if (System.IO.Path.GetDirectoryName(Path) is { } dir) Directory.CreateDirectory(dir);
         _connection = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, DefaultTimeout = 30 }.ToString();
+        try { CreateSchema(); }
+        catch (SqliteException e) { throw new InvalidDataException($"{Path} is not a GanForge study database: {e.Message}", e); }
+    }
+
+    void CreateSchema()
+    {
         using var c = Open();
         Execute(c, """
             PRAGMA journal_mode = WAL;
@@ -295,7 +301,12 @@ public sealed class StudyStore
         return sb.ToString();
     }
 
-    static string CsvField(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+    static string CsvField(string s)
+    {
+        // A spreadsheet runs a cell that starts with = + - @ as a formula: a checkpoint label must stay text.
+        if (s.Length > 0 && s[0] is '=' or '+' or '-' or '@') s = "'" + s;
+        return s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+    }
 }
 
 /// <summary>One stored judgment with its image's facts.</summary>
