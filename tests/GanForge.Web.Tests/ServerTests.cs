@@ -161,6 +161,31 @@ public class ServerTests(RunsFixture runs)
     static string StudyStoreId() => Studies.StudyStore.NewId();
 
     [Fact]
+    public async Task PairStudy_PicksOverHttp_CountTwoJudgmentsEach()
+    {
+        await using var h = await ServerHarness.Start(runs.Root);
+        var created = await h.Post("/api/studies", $"{{\"checkpoints\":[\"{RunsFixture.Trained}\"],\"real\":\"embedded\",\"count\":4,\"pair\":true}}");
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var judge = (await (await h.Client.PostAsync($"/api/studies/{id}/judges", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("judge").GetString();
+        await AssertRefused(await h.Post($"/api/studies/{id}/judgments", $"{{\"judge\":\"{judge}\",\"image\":0,\"answer\":\"real\"}}"), HttpStatusCode.BadRequest);
+        await AssertRefused(await h.Post($"/api/studies/{id}/judgments", $"{{\"judge\":\"{judge}\",\"pair\":0,\"real\":3}}"), HttpStatusCode.BadRequest);
+        await AssertRefused(await h.Post($"/api/studies/{id}/judgments", $"{{\"judge\":\"{judge}\",\"pair\":2,\"real\":4}}"), HttpStatusCode.BadRequest);
+        var first = await h.Post($"/api/studies/{id}/judgments", $"{{\"judge\":\"{judge}\",\"pair\":0,\"real\":0}}");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        await AssertRefused(await h.Post($"/api/studies/{id}/judgments", $"{{\"judge\":\"{judge}\",\"pair\":0,\"real\":1}}"), HttpStatusCode.Conflict);
+        var last = await (await h.Post($"/api/studies/{id}/judgments", $"{{\"judge\":\"{judge}\",\"pair\":1,\"real\":3}}")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(4, last.GetProperty("answered").GetArrayLength());
+        int correct = last.GetProperty("correct").GetInt32();
+        Assert.True(correct is 0 or 2 or 4, $"a pick is right or wrong on both images, got {correct} of 4");
+        var results = await h.Client.GetFromJsonAsync<JsonElement>($"/api/studies/{id}/results");
+        Assert.Equal(4, results.GetProperty("judgments").GetInt32());
+        Assert.True(results.GetProperty("pair").GetBoolean());
+        var fooled = results.GetProperty("checkpoints")[0].GetProperty("fooled");
+        Assert.Equal(2, fooled.GetProperty("of").GetInt32());
+        Assert.Equal(2 - correct / 2, fooled.GetProperty("count").GetInt32());
+    }
+
+    [Fact]
     public async Task Explore_DescribeRenderAndWalk_BadControlsRefused()
     {
         await using var h = await ServerHarness.Start(runs.Root);
