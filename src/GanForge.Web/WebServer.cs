@@ -44,6 +44,7 @@ public sealed record WebServerOptions
 public sealed class WebServer : IAsyncDisposable
 {
     readonly WebApplication _app;
+    readonly string _endpoint;
 
     /// <summary>The runs served.</summary>
     public RunCatalog Runs { get; }
@@ -54,7 +55,8 @@ public sealed class WebServer : IAsyncDisposable
     /// <summary>The address the server listens on (after <see cref="StartAsync"/>), e.g. http://127.0.0.1:5000.</summary>
     public Uri Address { get; private set; } = new("http://127.0.0.1/");
 
-    WebServer(WebApplication app, RunCatalog runs, StudyStore studies) { _app = app; Runs = runs; Studies = studies; }
+    WebServer(WebApplication app, RunCatalog runs, StudyStore studies, string endpoint)
+    { _app = app; Runs = runs; Studies = studies; _endpoint = endpoint; }
 
     /// <summary>Builds the server for <paramref name="options"/>; nothing listens until <see cref="StartAsync"/>.</summary>
     public static WebServer Create(WebServerOptions options)
@@ -69,7 +71,10 @@ public sealed class WebServer : IAsyncDisposable
         {
             Args = [], EnvironmentName = Environments.Production, ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        // Our own errors are logged (Guards.Errors); the framework's would repeat them with stack traces, and a failed
+        // bind is reported by StartAsync as one line.
+        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Microsoft", LogLevel.Critical);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -96,7 +101,7 @@ public sealed class WebServer : IAsyncDisposable
         app.Use(Guards.SecurityHeaders);
         app.Use((context, next) => Guards.SameOrigin(context, next, IPAddress.IsLoopback(ip)));
         Endpoints.Map(app, runs, studies, explorer);
-        return new WebServer(app, runs, studies);
+        return new WebServer(app, runs, studies, new IPEndPoint(ip, options.Port).ToString());
     }
 
     static IPAddress ParseHost(string host)
@@ -110,7 +115,7 @@ public sealed class WebServer : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancel = default)
     {
         try { await _app.StartAsync(cancel); }
-        catch (IOException e) { throw new IOException($"serve: cannot listen: {e.Message}", e); }
+        catch (IOException e) { throw new IOException($"serve: cannot listen on {_endpoint}: {e.Message.Split(':')[^1].Trim()}", e); }
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Address = new Uri(address.Replace("//[::]", "//[::1]").Replace("//0.0.0.0", "//127.0.0.1"));
     }

@@ -69,7 +69,7 @@ public sealed class BrowserTests : IAsyncLifetime, IClassFixture<RunsFixture>
     async Task<IPage> Open(string path)
     {
         var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
-        page.SetDefaultTimeout(20_000);
+        page.SetDefaultTimeout(60_000);   // generous: CI shares 2 cores with other test assemblies
         await page.GotoAsync(new Uri(_server.Address, path).ToString());
         return page;
     }
