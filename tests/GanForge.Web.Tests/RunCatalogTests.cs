@@ -37,6 +37,16 @@ public sealed class RunCatalogTests : IDisposable
     }
 
     [Fact]
+    public void List_AfterAMetricsLineIsAppended_ShowsTheNewStep()
+    {
+        var dir = Run("c", "{\"step\":10}\n");
+        var catalog = new RunCatalog(_root);
+        Assert.Equal(10, Assert.Single(catalog.List()).Steps);
+        File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), "{\"step\":20}\n");
+        Assert.Equal(20, Assert.Single(catalog.List()).Steps);
+    }
+
+    [Fact]
     public void List_EvalJson_ItsFidWins()
     {
         var dir = Run("b", "{\"step\":20,\"fid\":150}\n");

@@ -97,7 +97,19 @@ public sealed partial class RunCatalog
     /// <summary>The summary of run <paramref name="name"/>.</summary>
     public RunSummary Summary(string name) => Summarize(name, Resolve(name));
 
-    static RunSummary Summarize(string name, string dir)
+    // The dashboard polls the list every few seconds; a run's files are read again only when one of them changed.
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Version, RunSummary Summary)> _summaries = new();
+
+    RunSummary Summarize(string name, string dir)
+    {
+        var version = RunView.Version(dir) + File.Exists(Path.Combine(dir, Checkpoint.FileName));
+        if (_summaries.TryGetValue(name, out var cached) && cached.Version == version) return cached.Summary;
+        var summary = Read(name, dir);
+        _summaries[name] = (version, summary);
+        return summary;
+    }
+
+    static RunSummary Read(string name, string dir)
     {
         var (model, data) = ReadConfig(dir);
         long? steps = null;
