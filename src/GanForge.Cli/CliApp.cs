@@ -24,6 +24,8 @@ public static class CliApp
         EvalCommands.Eval(),
         EvalCommands.Report(),
         EvalCommands.TrainEvaluator(),
+        WebCommands.Serve(),
+        WebCommands.Turing(),
     };
 
     /// <summary>Runs the command line; returns the exit code (0 ok, 1 usage, 2 bad input, 3 training diverged).</summary>

@@ -29,7 +29,7 @@ static class Errors
 
     static Exception Unwrap(Exception e) => e is AggregateException { InnerException: { } i } ? Unwrap(i) : e;
 
-    static bool IsUserError(Exception e) => e is ArgumentException or InvalidDataException or IOException
+    static bool IsUserError(Exception e) => e is ArgumentException or InvalidDataException or IOException or KeyNotFoundException
         or UnauthorizedAccessException or TrainingDivergedException or InvalidOperationException or NotSupportedException;
 
     static void Print(Exception e) =>

@@ -228,6 +228,15 @@ public sealed class Sampler
         return result;
     }
 
+    /// <summary>The point a fraction <paramref name="t"/> of the way from latent <paramref name="a"/> to <paramref name="b"/>, spherical (slerp) or linear.</summary>
+    public static float[] Mix(ReadOnlySpan<float> a, ReadOnlySpan<float> b, float t, bool spherical = true)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"Interpolate: latents of {a.Length} and {b.Length} values");
+        var y = new float[a.Length];
+        Mix(a, b, t, spherical, y);
+        return y;
+    }
+
     // slerp(a, b; t) = sin((1-t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b, Ω the angle between a and b
     static void Mix(ReadOnlySpan<float> a, ReadOnlySpan<float> b, float t, bool spherical, Span<float> y)
     {

@@ -37,12 +37,12 @@ public static class RunReport
         AppendSummary(sb, run);
 
         sb.Append("<section><h2>Training curves</h2>\n");
-        var charts = Charts.Where(c => c.Lines.Any(l => run.Metrics.Any(m => m.ContainsKey(l.Name)))).ToList();
+        var charts = ChartSvgs(run);
         if (charts.Count == 0) sb.Append("<p class=\"empty\">metrics.jsonl is missing or has no known fields.</p>\n");
         else
         {
             sb.Append("<div class=\"charts\">\n");
-            foreach (var c in charts) sb.Append("<div class=\"chartbox\">").Append(Chart(c, run).ToSvg()).Append("</div>\n");
+            foreach (var (_, svg) in charts) sb.Append("<div class=\"chartbox\">").Append(svg).Append("</div>\n");
             sb.Append("</div>\n");
         }
         sb.Append("</section>\n");
@@ -84,7 +84,23 @@ public static class RunReport
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The run's charts as inline SVG, each with its definition from <see cref="Stats.Charts"/>: those of which at
+    /// least one statistic was logged, in registry order. The report and the web dashboard both draw these.
+    /// </summary>
+    public static IReadOnlyList<(ChartDefinition Definition, string Svg)> ChartSvgs(RunData run) =>
+        Charts.Where(c => c.Lines.Any(l => run.Metrics.Any(m => m.ContainsKey(l.Name))))
+              .Select(c => (c, Chart(c, run).ToSvg())).ToList();
+
     static void AppendSummary(StringBuilder sb, RunData run)
+    {
+        sb.Append("<section class=\"summary\"><dl>\n");
+        foreach (var (k, v) in Summary(run)) sb.Append($"<div><dt>{Html.Escape(k)}</dt><dd>{Html.Escape(v)}</dd></div>\n");
+        sb.Append("</dl></section>\n");
+    }
+
+    /// <summary>The run's headline facts as (label, value) text: last step and epoch, final losses, median speed, FIDs, counts.</summary>
+    public static IReadOnlyList<(string Label, string Value)> Summary(RunData run)
     {
         var facts = new List<(string, string)>();
         var last = run.Metrics.Count > 0 ? run.Metrics[^1] : null;
@@ -112,9 +128,7 @@ public static class RunReport
         facts.Add(("metric rows", run.Metrics.Count.ToString(CultureInfo.InvariantCulture)));
         facts.Add(("warnings", run.Warnings.Count.ToString(CultureInfo.InvariantCulture)));
         facts.Add(("sample grids", run.Samples.Count.ToString(CultureInfo.InvariantCulture)));
-        sb.Append("<section class=\"summary\"><dl>\n");
-        foreach (var (k, v) in facts) sb.Append($"<div><dt>{Html.Escape(k)}</dt><dd>{Html.Escape(v)}</dd></div>\n");
-        sb.Append("</dl></section>\n");
+        return facts;
     }
 
     /// <summary>Longer series are thinned to about this many points: more cannot be told apart at chart width and would bloat the file.</summary>
