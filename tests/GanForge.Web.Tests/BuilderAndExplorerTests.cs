@@ -89,4 +89,49 @@ public class LatentExplorerTests(RunsFixture runs)
         var other = LatentExplorer.Latent(sampler, new LatentPoint(9, []));
         for (int i = 0; i < end.Length; i++) Assert.Equal(other[i], end[i], 1e-4f);
     }
+
+}
+
+/// <summary>The explorer's controls of labelled models: the class of a conditional generator, InfoGAN's category and codes.</summary>
+[Collection("runs")]
+public class ConditionalExplorerTests(RunsFixture runs)
+{
+    [Fact]
+    public void Describe_LabelledModels_ListTheirControls()
+    {
+        var explorer = new LatentExplorer(new RunCatalog(runs.Root));
+        var acgan = explorer.Describe(RunsFixture.Conditional);
+        Assert.Contains("class", acgan.Controls);
+        Assert.Equal(10, acgan.Classes);
+        Assert.Equal("T-shirt/top", acgan.ClassNames![0]);
+        var info = explorer.Describe(RunsFixture.Coded);
+        Assert.Equal((10, 2), (info.Categories, info.ContinuousCodes));
+        Assert.Contains("category", info.Controls);
+        Assert.Contains("codes", info.Controls);
+        Assert.DoesNotContain("class", explorer.Describe(RunsFixture.Trained).Controls);
+    }
+
+    [Fact]
+    public void Render_ClassOrCode_ChangesTheImageAndIsReproducible()
+    {
+        var explorer = new LatentExplorer(new RunCatalog(runs.Root));
+        var class0 = explorer.Render(RunsFixture.Conditional, new LatentPoint(3, []));
+        Assert.Equal(class0, explorer.Render(RunsFixture.Conditional, new LatentPoint(3, [], Conditions: new(Class: 0))));
+        Assert.NotEqual(class0, explorer.Render(RunsFixture.Conditional, new LatentPoint(3, [], Conditions: new(Class: 7))));
+
+        var code0 = explorer.Render(RunsFixture.Coded, new LatentPoint(3, []));
+        Assert.Equal(code0, explorer.Render(RunsFixture.Coded, new LatentPoint(3, [])));   // no code is drawn at random
+        Assert.NotEqual(code0, explorer.Render(RunsFixture.Coded, new LatentPoint(3, [], Conditions: new(Category: 4))));
+        Assert.NotEqual(code0, explorer.Render(RunsFixture.Coded, new LatentPoint(3, [], Conditions: new(Continuous: new Dictionary<int, float> { [1] = 2f }))));
+    }
+
+    [Fact]
+    public void Render_ClassOfUnconditionalOrOutOfRange_OneLineError()
+    {
+        var explorer = new LatentExplorer(new RunCatalog(runs.Root));
+        var e = Assert.Throws<ArgumentException>(() => explorer.Render(RunsFixture.Trained, new LatentPoint(0, [], Conditions: new(Class: 1))));
+        Assert.Contains("has neither classes nor codes", e.Message);
+        e = Assert.Throws<ArgumentException>(() => explorer.Render(RunsFixture.Conditional, new LatentPoint(0, [], Conditions: new(Class: 10))));
+        Assert.Contains("--class 10", e.Message);
+    }
 }

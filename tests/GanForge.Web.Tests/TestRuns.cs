@@ -14,6 +14,9 @@ public sealed class RunsFixture : IDisposable
 
     public const string Trained = "tiny";
 
+    /// <summary>A class-conditional run (acgan) and an InfoGAN run, 16 pixels, two steps each.</summary>
+    public const string Conditional = "tiny-acgan", Coded = "tiny-infogan";
+
     public RunsFixture()
     {
         var config = new TrainConfig
@@ -22,6 +25,16 @@ public sealed class RunsFixture : IDisposable
             Seed = 1, Out = Path.Combine(Root, Trained), CheckpointMinutes = 0,
         };
         TrainingSetup.Create(config, resume: false).Run();
+        foreach (var (name, model) in new[] { (Conditional, "acgan"), (Coded, "infogan") })
+        {
+            var c = new TrainConfig
+            {
+                Model = model, Data = "embedded", Epochs = 1, MaxSteps = 2, Limit = 128, BatchSize = 32, LatentDim = 16, ImageSize = 16,
+                LogEvery = 1, Seed = 1, Out = Path.Combine(Root, name), CheckpointMinutes = 0,
+            };
+            c.Set("width=8");
+            TrainingSetup.Create(c, resume: false).Run();
+        }
     }
 
     /// <summary>A run folder written by hand: config.yaml and <paramref name="steps"/> metrics lines, no checkpoint.</summary>

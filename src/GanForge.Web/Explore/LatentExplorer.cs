@@ -15,10 +15,14 @@ namespace GanForge.Web.Explore;
 /// <param name="Step">The checkpoint's generator step.</param>
 /// <param name="UsesEma">True when the images come from the run's EMA generator.</param>
 /// <param name="Directions">Number of latent directions with a slider.</param>
-/// <param name="Controls">The controls the model has beyond z: "directions", "psi", "walk" for every model of the zoo today;
-/// a conditional or InfoGAN variant would add "class" or "codes" here.</param>
+/// <param name="Controls">The controls the model has: "directions", "psi", "walk" for every model; "class" for a
+/// class-conditional generator (cgan, acgan); "category" and "codes" for InfoGAN's categorical and continuous codes.</param>
+/// <param name="Classes">Classes of a conditional generator (0 otherwise).</param>
+/// <param name="ClassNames">Names of the classes when the training data has them.</param>
+/// <param name="Categories">Values of InfoGAN's categorical code (0 otherwise).</param>
+/// <param name="ContinuousCodes">InfoGAN's continuous codes (0 otherwise).</param>
 public sealed record ExplorerModel(string Run, string Model, int LatentDim, int[] ImageShape, long Step, bool UsesEma, int Directions,
-    IReadOnlyList<string> Controls);
+    IReadOnlyList<string> Controls, int Classes = 0, IReadOnlyList<string>? ClassNames = null, int Categories = 0, int ContinuousCodes = 0);
 
 /// <summary>Where in latent space to render.</summary>
 /// <param name="Seed">The seed of z (as `ganforge sample --seed`).</param>
@@ -26,7 +30,10 @@ public sealed record ExplorerModel(string Run, string Model, int LatentDim, int[
 /// <param name="Psi">Truncation ψ: z ← ψ·z pulls z toward the prior's mean (0); 1 leaves it.</param>
 /// <param name="To">The seed of a second point to walk towards, or null.</param>
 /// <param name="T">How far along the walk (spherical interpolation), 0 to 1.</param>
-public sealed record LatentPoint(ulong Seed, IReadOnlyList<float> Offsets, float Psi = 1f, ulong? To = null, float T = 0f);
+/// <param name="Conditions">The class of a conditional generator, InfoGAN's categorical value and continuous codes
+/// (unset continuous codes are 0 here, so that the image moves only when a control does).</param>
+public sealed record LatentPoint(ulong Seed, IReadOnlyList<float> Offsets, float Psi = 1f, ulong? To = null, float T = 0f,
+    SampleConditions? Conditions = null);
 
 /// <summary>
 /// Renders a run's generator at chosen latent points, on the server with the engine: z from a seed, moved along
@@ -62,8 +69,14 @@ public sealed class LatentExplorer(RunCatalog runs)
     public ExplorerModel Describe(string run)
     {
         var s = Load(run);
-        return new ExplorerModel(run, s.State.Model, s.Model.LatentDim, s.Model.ImageShape, s.State.Step, s.UsesEma,
-            Math.Min(DirectionCount, s.Model.LatentDim), ["directions", "psi", "walk"]);
+        var m = s.Model;
+        var controls = new List<string> { "directions", "psi", "walk" };
+        if (m.Classes > 0) controls.Add("class");
+        if (m.Codes is { Categories: > 0 }) controls.Add("category");
+        if (m.Codes is { Continuous: > 0 }) controls.Add("codes");
+        return new ExplorerModel(run, s.State.Model, m.LatentDim, m.ImageShape, s.State.Step, s.UsesEma,
+            Math.Min(DirectionCount, m.LatentDim), controls, m.Classes, m.Classes > 0 ? ClassNames(s) : null,
+            m.Codes?.Categories ?? 0, m.Codes?.Continuous ?? 0);
     }
 
     /// <summary>The image at <paramref name="point"/> as PNG bytes.</summary>
@@ -72,12 +85,12 @@ public sealed class LatentExplorer(RunCatalog runs)
         var s = Load(run);
         var z = Latent(s, point);
         Tensor image;
-        lock (s) image = s.FromLatents(Tensor.FromArray(z, 1, z.Length));
+        lock (s) image = s.FromLatents(Tensor.FromArray(z, 1, z.Length), conditions: Conditions(s, point.Conditions));
         return PngEncoder.Encode(ByteImage.FromTensor(image.Reshape(s.Model.ImageShape), -1f, 1f));
     }
 
     /// <summary>A strip of <paramref name="steps"/> frames walking from seed <paramref name="from"/> to seed <paramref name="to"/> (spherically), as PNG bytes.</summary>
-    public byte[] Walk(string run, ulong from, ulong to, int steps, IReadOnlyList<float> offsets, float psi)
+    public byte[] Walk(string run, ulong from, ulong to, int steps, IReadOnlyList<float> offsets, float psi, SampleConditions? conditions = null)
     {
         if (steps < 2 || steps > MaxSteps) throw new ArgumentException($"walk: steps must be 2-{MaxSteps}, got {steps}");
         var s = Load(run);
@@ -86,7 +99,7 @@ public sealed class LatentExplorer(RunCatalog runs)
         for (int i = 0; i < steps; i++)
             Latent(s, new LatentPoint(from, offsets, psi, to, (float)i / (steps - 1))).CopyTo(frames, i * nz);
         Tensor images;
-        lock (s) images = s.FromLatents(Tensor.FromArray(frames, steps, nz));
+        lock (s) images = s.FromLatents(Tensor.FromArray(frames, steps, nz), conditions: Conditions(s, conditions));
         return PngEncoder.Encode(ImageGrid.Make(images, new ImageGridOptions { NRow = steps }));
     }
 
@@ -109,7 +122,36 @@ public sealed class LatentExplorer(RunCatalog runs)
         return z;
     }
 
-    static float[] Draw(Sampler s, ulong seed) => s.Model.SampleLatent(1, new Generator(seed)).Data.ToArray();
+    /// <summary>
+    /// The conditions every frame gets: the class (0 unless given) of a conditional generator, InfoGAN's category (0
+    /// unless given) and every continuous code (0 unless given), so no part of the image is drawn at random.
+    /// </summary>
+    static SampleConditions? Conditions(Sampler s, SampleConditions? given)
+    {
+        var m = s.Model;
+        if (m.Classes == 0 && m.Codes == null)
+        {
+            if (given is { Class: not null } or { Category: not null } or { Continuous.Count: > 0 })
+                throw new ArgumentException($"explore: model '{m.Name}' has neither classes nor codes");
+            return null;
+        }
+        var continuous = new Dictionary<int, float>();
+        for (int j = 0; j < (m.Codes?.Continuous ?? 0); j++) continuous[j] = 0f;
+        foreach (var (j, v) in given?.Continuous ?? new Dictionary<int, float>()) continuous[j] = v;
+        return new SampleConditions(m.Classes > 0 ? given?.Class ?? 0 : given?.Class,
+            m.Codes is { Categories: > 0 } ? given?.Category ?? 0 : given?.Category,
+            m.Codes != null || continuous.Count > 0 ? continuous : null);
+    }
+
+    /// <summary>Class names from the run's training data when it has them (Fashion-MNIST's), else the numbers.</summary>
+    static IReadOnlyList<string> ClassNames(Sampler s)
+    {
+        var names = s.State.Config.Data.StartsWith("fashion-mnist", StringComparison.OrdinalIgnoreCase) || s.State.Config.Data.StartsWith("embedded", StringComparison.OrdinalIgnoreCase)
+            ? FashionMnist.ClassNames : [];
+        return names.Count == s.Model.Classes ? names : [.. Enumerable.Range(0, s.Model.Classes).Select(i => i.ToString())];
+    }
+
+    static float[] Draw(Sampler s, ulong seed) => Tensor.Randn([1, s.Model.LatentDim], new Generator(seed)).Data.ToArray();
 
     static readonly ConcurrentDictionary<int, float[][]> DirectionsBySize = new();
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using GanForge.Gan;
 using GanForge.Web.Explore;
 using GanForge.Web.Runs;
 using GanForge.Web.Studies;
@@ -78,10 +79,10 @@ static class Endpoints
 
         // Latent explorer.
         app.MapGet("/api/explore/{name}", (string name) => explorer.Describe(name));
-        app.MapGet("/api/explore/{name}/image.png", (string name, ulong? seed, string? d, float? psi, ulong? to, float? t) =>
-            Results.Bytes(explorer.Render(name, new LatentPoint(seed ?? 0, Offsets(d), psi ?? 1f, to, t ?? 0f)), "image/png"));
-        app.MapGet("/api/explore/{name}/walk.png", (string name, ulong? seed, ulong? to, int? steps, string? d, float? psi) =>
-            Results.Bytes(explorer.Walk(name, seed ?? 0, to ?? (seed ?? 0) + 1, steps ?? 8, Offsets(d), psi ?? 1f), "image/png"));
+        app.MapGet("/api/explore/{name}/image.png", (string name, ulong? seed, string? d, float? psi, ulong? to, float? t, int? @class, int? cat, string? c) =>
+            Results.Bytes(explorer.Render(name, new LatentPoint(seed ?? 0, Offsets(d), psi ?? 1f, to, t ?? 0f, Conditions(@class, cat, c))), "image/png"));
+        app.MapGet("/api/explore/{name}/walk.png", (string name, ulong? seed, ulong? to, int? steps, string? d, float? psi, int? @class, int? cat, string? c) =>
+            Results.Bytes(explorer.Walk(name, seed ?? 0, to ?? (seed ?? 0) + 1, steps ?? 8, Offsets(d), psi ?? 1f, Conditions(@class, cat, c)), "image/png"));
     }
 
     static IResult Page(string name) =>
@@ -93,14 +94,24 @@ static class Endpoints
         return await request.ReadFromJsonAsync<T>() ?? throw new ArgumentException($"{request.Path}: the body is JSON null; send an object");
     }
 
+    /// <summary>The conditions of a query: class, InfoGAN's category, its continuous codes as numbers separated by commas (c=0.5,-1).</summary>
+    static SampleConditions? Conditions(int? @class, int? category, string? codes)
+    {
+        var values = Offsets(codes, "c", 16);
+        foreach (var v in values)
+            if (!float.IsFinite(v) || Math.Abs(v) > LatentExplorer.MaxOffset) throw new ArgumentException($"explore: code {v} is outside [-{LatentExplorer.MaxOffset}, {LatentExplorer.MaxOffset}]");
+        if (@class == null && category == null && values.Length == 0) return null;
+        return new SampleConditions(@class, category, values.Length > 0 ? values.Select((v, i) => (i, v)).ToDictionary(p => p.i, p => p.v) : null);
+    }
+
     /// <summary>The direction offsets of a query: numbers separated by commas ("0.5,0,-1").</summary>
-    static float[] Offsets(string? d)
+    static float[] Offsets(string? d, string key = "d", int max = LatentExplorer.DirectionCount)
     {
         if (string.IsNullOrEmpty(d)) return [];
         var parts = d.Split(',');
-        if (parts.Length > LatentExplorer.DirectionCount) throw new ArgumentException($"explore: d has {parts.Length} offsets, at most {LatentExplorer.DirectionCount}");
+        if (parts.Length > max) throw new ArgumentException($"explore: {key} has {parts.Length} values, at most {max}");
         return parts.Select(p => float.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new ArgumentException($"explore: offset '{RunCatalog.Shorten(p)}' is not a number")).ToArray();
+            : throw new ArgumentException($"explore: {(key == "d" ? "offset" : "code")} '{RunCatalog.Shorten(p)}' is not a number")).ToArray();
     }
 
     /// <summary>
