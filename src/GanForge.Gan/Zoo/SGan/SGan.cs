@@ -23,6 +23,7 @@ public sealed class SGan : Variant
         ConditionalOptions.Classes,
         ModelOption.Int("labels-per-class", 100, "labelled training images per class, drawn with the seed", min: 1),
         ModelOption.Choice("g-loss", "feature-matching", "G's objective: feature-matching (Salimans et al. 2016) or non-saturating", "feature-matching", "non-saturating"),
+        ModelOption.Bool("supervised-only", false, "the baseline: train D as a plain classifier on the labelled images only (no G, no unlabelled images)"),
         .. DcGanNetworks.Declare(),
     ];
 
@@ -39,11 +40,13 @@ public sealed class SGan : Variant
             new OptimizerGroup("g", [GanModel.GeneratorName], config.Optimizers["g"]),
             new OptimizerGroup("d", [GanModel.DiscriminatorName], config.Optimizers["d"]),
         ],
-        Phases =
-        [
-            new SemiSupervisedDiscriminatorPhase(options.Int("labels-per-class"), config.Seed),
-            new SemiSupervisedGeneratorPhase(options.String("g-loss") == "feature-matching"),
-        ],
+        Phases = options.Bool("supervised-only")
+            ? [new SemiSupervisedDiscriminatorPhase(options.Int("labels-per-class"), config.Seed, supervisedOnly: true)]
+            :
+            [
+                new SemiSupervisedDiscriminatorPhase(options.Int("labels-per-class"), config.Seed),
+                new SemiSupervisedGeneratorPhase(options.String("g-loss") == "feature-matching"),
+            ],
     };
 
     /// <summary>The class logits (N, C) of D's outputs: all but the last.</summary>
@@ -54,7 +57,8 @@ public sealed class SGan : Variant
 /// D's update: L_unsup on the step's batch (its labels unread) and on G's samples, plus L_sup on a batch drawn with
 /// replacement from the labelled subset (chosen once, class-balanced, with the run's seed).
 /// </summary>
-public sealed class SemiSupervisedDiscriminatorPhase(int labelsPerClass, ulong seed) : Phase
+/// <remarks>With <c>supervisedOnly</c> the phase is the baseline classifier: L_sup alone, same network, same labelled images and batches.</remarks>
+public sealed class SemiSupervisedDiscriminatorPhase(int labelsPerClass, ulong seed, bool supervisedOnly = false) : Phase
 {
     GanBatch? _labelled;
     Tensor? _labelledClasses;
@@ -68,21 +72,25 @@ public sealed class SemiSupervisedDiscriminatorPhase(int labelsPerClass, ulong s
         if (_labelled == null) PickLabelled(ctx);
         var real = ctx.NextBatch().Images;
         int m = real.Size(0);
-        Tensor fake;
-        using (GradMode.NoGrad()) fake = model.Generate(ctx.Latents(m));
-
         var picks = new int[m];
         for (int i = 0; i < m; i++) picks[i] = ctx.LabelNoise.NextInt(_labelled!.Size);
         var labelled = _labelled.Images.IndexSelect(0, picks);
         var classes = _labelledClasses!.IndexSelect(0, picks);
-
-        var (realOut, fakeOut, labelledOut) = (d.Forward(real), d.Forward(fake), d.Forward(labelled));
+        var labelledOut = d.Forward(labelled);
         var supervised = SemiSupervisedLoss.Supervised(labelledOut, classes);
-        var loss = SemiSupervisedLoss.Unsupervised(realOut, fakeOut) + supervised;
-
-        ctx.Stats.Add(Stats.LossD, loss.Item());
         ctx.Stats.Add(Stats.LossSupervised, supervised.Item());
         ctx.Stats.Add(Stats.AccClass, AuxiliaryClassLoss.ClassAccuracy(labelledOut.Narrow(1, 0, labelledOut.Size(1) - 1), classes));
+        if (supervisedOnly)
+        {
+            ctx.Stats.Add(Stats.LossD, supervised.Item());
+            return supervised;
+        }
+
+        Tensor fake;
+        using (GradMode.NoGrad()) fake = model.Generate(ctx.Latents(m));
+        var (realOut, fakeOut) = (d.Forward(real), d.Forward(fake));
+        var loss = SemiSupervisedLoss.Unsupervised(realOut, fakeOut) + supervised;
+        ctx.Stats.Add(Stats.LossD, loss.Item());
         double half = Math.Log(0.5);   // log(1 - p_fake) above log ½: D calls the image real
         var notFakeReal = SemiSupervisedLoss.LogNotFake(realOut).Data.ToArray();
         var notFakeFake = SemiSupervisedLoss.LogNotFake(fakeOut).Data.ToArray();
