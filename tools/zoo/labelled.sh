@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The figures of the labelled variants and the uses (docs/zoo.md, docs/uses.md), on the full Fashion-MNIST
+# (Debian's dataset-fashion-mnist):
+#   cgan, acgan: 5 epochs, then `eval --samples 10000`: FID and the evaluator's class accuracy of `sample --class K`
+#   infogan: 5 epochs, then eval: code agreement (NMI, purity) of the categorical code; `sweep` grid
+#   sgan at 10 and 100 labels per class, seeds 1-3, beside the same network trained on the labelled images only
+#     (supervised-only): test accuracy by `classify` on the 10k test split
+#   probe: D of a dcgan run at 10 and 100 labels per class, beside random D and pixels
+#   augment: acgan's images added to 10 and 100 real images per class, 3 seeds, with and without the evaluator filter
+# Usage: tools/zoo/labelled.sh OUT_DIR [DCGAN_RUN]    (THREADS=1 and GANFORGE=path as tools/zoo/run.sh;
+#        SGAN_EPOCHS sets the semi-supervised runs' length, default 2)
+# Each step writes its log under OUT_DIR and is skipped when its result is there; a stopped training resumes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:?usage: tools/zoo/labelled.sh OUT_DIR [DCGAN_RUN]}
+dcgan_run=${2:-}
+ganforge=${GANFORGE:-}
+if [ -z "$ganforge" ]; then
+  dotnet build -c Release src/GanForge.Cli >/dev/null
+  ganforge=src/GanForge.Cli/bin/Release/net10.0/ganforge
+fi
+threads=${THREADS:-0}
+data=/usr/share/datasets/fashion-mnist
+mkdir -p "$out"
+
+train() {   # train NAME EPOCHS ARGS...: a run folder OUT/NAME, resumed if stopped
+  local name=$1 epochs=$2; shift 2
+  local dir="$out/$name"
+  [ -f "$dir/done" ] && return 0
+  local resume=()
+  [ -f "$dir/checkpoint.safetensors" ] && resume=(--resume)
+  local start; start=$(date +%s)
+  "$ganforge" train "$@" "${resume[@]}" --threads "$threads" --data fashion-mnist --epochs "$epochs" --log-every 100 --out "$dir" >> "$dir.log" 2>&1
+  echo $(( $(date +%s) - start )) >> "$dir/wall-pieces.txt"
+  touch "$dir/done"
+}
+
+for m in cgan acgan infogan; do
+  train "$m-s1" 5 --model "$m" --seed 1
+  [ -f "$out/$m-s1/eval.json" ] || "$ganforge" eval --checkpoint "$out/$m-s1" --data fashion-mnist --samples 10000 --seed 0 --json "$out/$m-s1/eval.json" > "$out/$m-s1.eval.txt" 2>&1
+done
+"$ganforge" sweep --checkpoint "$out/infogan-s1" --out "$out/infogan-sweep.png" --columns 10
+"$ganforge" sweep --checkpoint "$out/cgan-s1" --out "$out/cgan-sweep.png" --columns 10
+
+for n in 10 100; do
+  for seed in 1 2 3; do
+    for kind in sgan supervised; do
+      name="$kind-n$n-s$seed"
+      extra=(); [ "$kind" = supervised ] && extra=(--set supervised-only=true)
+      train "$name" "${SGAN_EPOCHS:-2}" --model sgan --set labels-per-class=$n "${extra[@]}" --seed "$seed"
+      [ -f "$out/$name.classify.txt" ] || "$ganforge" classify --checkpoint "$out/$name" --images "$data/t10k-images-idx3-ubyte.gz" \
+        --labels "$data/t10k-labels-idx1-ubyte.gz" --out "$out/$name.labels.txt" > "$out/$name.classify.txt" 2>&1
+    done
+  done
+done
+
+if [ -n "$dcgan_run" ]; then
+  for n in 10 100; do
+    [ -f "$out/probe-n$n.txt" ] || "$ganforge" probe --checkpoint "$dcgan_run" --labels-per-class $n --data fashion-mnist > "$out/probe-n$n.txt" 2>&1
+  done
+fi
+
+for n in 10 100; do
+  [ -f "$out/augment-n$n.txt" ] || "$ganforge" augment --checkpoint "$out/acgan-s1" --labels-per-class $n --generated-per-class 100 --seeds 3 > "$out/augment-n$n.txt" 2>&1
+  [ -f "$out/augment-n$n-filtered.txt" ] || "$ganforge" augment --checkpoint "$out/acgan-s1" --labels-per-class $n --generated-per-class 100 --seeds 3 --min-confidence 0.9 > "$out/augment-n$n-filtered.txt" 2>&1
+done
+echo "done: $out"
