@@ -9,12 +9,10 @@ namespace GanForge.Gan.Zoo;
 /// L_C = E[log P(C = c | x_real)] + E[log P(C = c | x_fake)], D maximises L_S + L_C and G maximises L_C - L_S
 /// (G's side of L_S is the non-saturating one). DCGAN networks, Adam 2e-4 (0.5).
 /// </summary>
-public sealed class AcGan : Variant
+public sealed class AcGan : DcGanNetworkVariant
 {
     public override string Name => "acgan";
     public override string Description => "AC-GAN (Odena et al. 2017): class-conditional G, D outputs real/fake and the class; DCGAN networks, Adam 2e-4 (0.5)";
-    public override string ImageSizes => "28, or a power of two from 16 to 256";
-    public override bool SupportsImageSize(int size) => IsPyramidSize(size);
     public override GameDefaults Defaults { get; } = GameDefaults.Pair("non-saturating", 1, OptimizerSettings.Adam(2e-4f, 0.5f, 0.999f));
     public override IReadOnlyList<ModelOption> Options { get; } =
     [

@@ -8,12 +8,10 @@ namespace GanForge.Gan.Zoo;
 /// D takes it as constant planes beside the image (`conditioning: concat`, the paper's joining) or through a
 /// projection (`conditioning: projection`, Miyato and Koyama 2018). DCGAN networks, non-saturating loss, Adam 2e-4 (0.5).
 /// </summary>
-public sealed class CGan : Variant
+public sealed class CGan : DcGanNetworkVariant
 {
     public override string Name => "cgan";
     public override string Description => "Conditional GAN (Mirza & Osindero 2014): the class joined to z in G and to the image in D (or a projection D); DCGAN networks, Adam 2e-4 (0.5)";
-    public override string ImageSizes => "28, or a power of two from 16 to 256";
-    public override bool SupportsImageSize(int size) => IsPyramidSize(size);
     public override GameDefaults Defaults { get; } = GameDefaults.Pair("non-saturating", 1, OptimizerSettings.Adam(2e-4f, 0.5f, 0.999f));
     public override IReadOnlyList<ModelOption> Options { get; } =
     [

@@ -2,7 +2,7 @@ using GanForge.NN;
 
 namespace GanForge.Gan.Zoo;
 
-/// <summary>A variant that trains the DCGAN networks: it says only its name, defaults and options.</summary>
+/// <summary>A variant that trains the DCGAN networks: it says only its name, defaults and options (and how it conditions them).</summary>
 public abstract class DcGanNetworkVariant : Variant
 {
     public override string ImageSizes => "28, or a power of two from 16 to 256";

@@ -9,12 +9,10 @@ namespace GanForge.Gan.Zoo;
 /// also minimise -L_I(G, Q), the variational lower bound on the mutual information I(c; G(z, c)) (λ = 1 for the
 /// categorical code; the continuous codes' Gaussian term weighted by `continuous-weight`). DCGAN networks.
 /// </summary>
-public sealed class InfoGan : Variant
+public sealed class InfoGan : DcGanNetworkVariant
 {
     public override string Name => "infogan";
     public override string Description => "InfoGAN (Chen et al. 2016): a 10-way categorical and 2 continuous codes beside z, a Q head on D, the mutual-information bound with λ = 1; DCGAN networks";
-    public override string ImageSizes => "28, or a power of two from 16 to 256";
-    public override bool SupportsImageSize(int size) => IsPyramidSize(size);
     public override GameDefaults Defaults { get; } = GameDefaults.Pair("non-saturating", 1, OptimizerSettings.Adam(2e-4f, 0.5f, 0.999f));
     public override IReadOnlyList<ModelOption> Options { get; } =
     [

@@ -11,12 +11,10 @@ namespace GanForge.Gan.Zoo;
 /// the mean of D's last hidden features on real images (`g-loss: feature-matching`, Salimans et al.'s choice).
 /// Labels of the images outside the labelled subset are never read. DCGAN networks, Adam 2e-4 (0.5).
 /// </summary>
-public sealed class SGan : Variant
+public sealed class SGan : DcGanNetworkVariant
 {
     public override string Name => "sgan";
     public override string Description => "Semi-supervised GAN (Odena 2016; Salimans et al. 2016): D classifies C classes + generated from N labels per class; DCGAN networks";
-    public override string ImageSizes => "28, or a power of two from 16 to 256";
-    public override bool SupportsImageSize(int size) => IsPyramidSize(size);
     public override GameDefaults Defaults { get; } = GameDefaults.Pair("non-saturating", 1, OptimizerSettings.Adam(2e-4f, 0.5f, 0.999f));
     public override IReadOnlyList<ModelOption> Options { get; } =
     [
