@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace GanForge.Data;
 
 /// <summary>Where a loader stands: the epoch and the index within it of the next batch it will return.</summary>
@@ -48,7 +46,7 @@ public sealed class DataLoader : IDisposable
 {
     readonly IDataset _dataset;
     readonly DataLoaderOptions _options;
-    Worker? _worker;
+    Prefetcher<Batch>? _worker;
     OrderCache? _orderCache; // a reference, so the worker and the caller never see a torn pair
 
     sealed record OrderCache(int Epoch, int[] Order);
@@ -57,11 +55,7 @@ public sealed class DataLoader : IDisposable
     {
         _dataset = dataset;
         _options = options ?? new DataLoaderOptions();
-        if (_options.BatchSize <= 0) throw new ArgumentException($"DataLoader: batch size {_options.BatchSize} must be positive");
-        if (dataset.Count == 0) throw new ArgumentException("DataLoader: dataset is empty");
-        BatchesPerEpoch = _options.DropLast ? dataset.Count / _options.BatchSize : (dataset.Count + _options.BatchSize - 1) / _options.BatchSize;
-        if (BatchesPerEpoch == 0)
-            throw new ArgumentException($"DataLoader: {dataset.Count} samples make no full batch of {_options.BatchSize} with DropLast");
+        BatchesPerEpoch = BatchSchedule.BatchesPerEpoch(dataset.Count, _options.BatchSize, _options.DropLast, "DataLoader");
     }
 
     public IDataset Dataset => _dataset;
@@ -76,10 +70,9 @@ public sealed class DataLoader : IDisposable
     /// <summary>Continues from <paramref name="position"/> as if the batches before it had been taken.</summary>
     public void Seek(DataLoaderPosition position)
     {
-        if (position.Epoch < 0 || position.Batch < 0 || position.Batch > BatchesPerEpoch)
-            throw new ArgumentOutOfRangeException(nameof(position), $"DataLoader.Seek: {position} is outside 0..{BatchesPerEpoch} batches per epoch");
+        var target = BatchSchedule.SeekTarget(position, BatchesPerEpoch, "DataLoader");
         StopWorker();
-        Position = position.Batch == BatchesPerEpoch ? new(position.Epoch + 1, 0) : position;
+        Position = target;
     }
 
     /// <summary>The next batch, moving on to the next epoch after the last batch of one.</summary>
@@ -89,13 +82,12 @@ public sealed class DataLoader : IDisposable
         Batch batch;
         if (_options.Prefetch)
         {
-            _worker ??= new Worker(this, pos);
-            try { batch = _worker.Take(); }
+            _worker ??= new Prefetcher<Batch>(BuildBatch, pos, BatchesPerEpoch, "DataLoader");
+            try { batch = _worker.Take(pos); }
             catch { StopWorker(); throw; } // the worker has exited; the next call starts a fresh one
-            if (batch.Position != pos) throw new InvalidOperationException($"DataLoader: worker produced {batch.Position}, expected {pos}");
         }
         else batch = BuildBatch(pos);
-        Position = pos.Batch + 1 == BatchesPerEpoch ? new(pos.Epoch + 1, 0) : pos with { Batch = pos.Batch + 1 };
+        Position = BatchSchedule.After(pos, BatchesPerEpoch);
         return batch;
     }
 
@@ -107,11 +99,7 @@ public sealed class DataLoader : IDisposable
     }
 
     /// <summary>The order in which epoch <paramref name="epoch"/> visits the samples.</summary>
-    public int[] EpochOrder(int epoch)
-    {
-        if (!_options.Shuffle) return Enumerable.Range(0, _dataset.Count).ToArray();
-        return new Generator(SeedFor(_options.Seed, (ulong)epoch, 0x5AFF1E)).Permutation(_dataset.Count);
-    }
+    public int[] EpochOrder(int epoch) => BatchSchedule.EpochOrder(_dataset.Count, _options.Shuffle, _options.Seed, epoch);
 
     /// <summary>Builds the batch at <paramref name="pos"/> (thread-safe apart from the dataset itself).</summary>
     public Batch BuildBatch(DataLoaderPosition pos)
@@ -123,7 +111,7 @@ public sealed class DataLoader : IDisposable
 
         int start = pos.Batch * _options.BatchSize;
         int n = Math.Min(_options.BatchSize, _dataset.Count - start);
-        var rng = new Generator(SeedFor(_options.Seed, (ulong)pos.Epoch, (ulong)pos.Batch));
+        var rng = BatchSchedule.BatchGenerator(_options.Seed, pos);
         Tensor? images = null;
         int[] sampleShape = [];
         var labels = new Tensor(n);
@@ -147,15 +135,6 @@ public sealed class DataLoader : IDisposable
         return new Batch(images!, labels) { Position = pos };
     }
 
-    static ulong SeedFor(ulong seed, ulong a, ulong b)
-    {
-        // Distinct, well-mixed seeds for each (seed, epoch, batch) so nearby runs share no streams.
-        ulong h = seed * 0x9E3779B97F4A7C15UL ^ 0xD1B54A32D192ED03UL;
-        h = (h ^ a) * 0xBF58476D1CE4E5B9UL; h ^= h >> 29;
-        h = (h ^ b) * 0x94D049BB133111EBUL; h ^= h >> 32;
-        return h;
-    }
-
     void StopWorker()
     {
         _worker?.Dispose();
@@ -164,49 +143,4 @@ public sealed class DataLoader : IDisposable
 
     public void Dispose() => StopWorker();
 
-    /// <summary>Builds batches from a start position into a queue of two, on its own thread.</summary>
-    sealed class Worker : IDisposable
-    {
-        readonly BlockingCollection<(Batch? Batch, Exception? Error)> _queue = new(boundedCapacity: 2);
-        readonly CancellationTokenSource _cts = new();
-        readonly Thread _thread;
-
-        public Worker(DataLoader loader, DataLoaderPosition start)
-        {
-            _thread = new Thread(() => Run(loader, start)) { IsBackground = true, Name = "GanForge.DataLoader" };
-            _thread.Start();
-        }
-
-        void Run(DataLoader loader, DataLoaderPosition pos)
-        {
-            try
-            {
-                while (true)
-                {
-                    _queue.Add((loader.BuildBatch(pos), null), _cts.Token);
-                    pos = pos.Batch + 1 == loader.BatchesPerEpoch ? new(pos.Epoch + 1, 0) : pos with { Batch = pos.Batch + 1 };
-                }
-            }
-            catch (OperationCanceledException) { }
-            catch (Exception e)
-            {
-                try { _queue.Add((null, e), _cts.Token); } catch (OperationCanceledException) { }
-            }
-        }
-
-        public Batch Take()
-        {
-            var (batch, error) = _queue.Take();
-            if (error != null) throw new InvalidOperationException($"DataLoader: building a batch failed: {error.Message}", error);
-            return batch!;
-        }
-
-        public void Dispose()
-        {
-            _cts.Cancel();
-            _thread.Join();
-            _cts.Dispose();
-            _queue.Dispose();
-        }
-    }
 }
