@@ -1,0 +1,166 @@
+namespace GanForge.Data;
+
+/// <summary>A batch of pairs: inputs A (N,C,H,W), targets B (N,C',H',W') and the source images' classes (-1 where unknown).</summary>
+public sealed record PairedBatch(Tensor A, Tensor B, int[] Labels)
+{
+    /// <summary>The position this batch was taken from.</summary>
+    public DataLoaderPosition Position { get; init; }
+
+    /// <summary>Number of pairs.</summary>
+    public int Count => Labels.Length;
+}
+
+/// <summary>
+/// Batches a paired dataset (pix2pix, super-resolution) as <see cref="DataLoader"/> batches a dataset: shuffled per
+/// epoch, seeded, prefetched, every batch a pure function of (seed, epoch, batch index), resumable with
+/// <see cref="Seek"/>. Each transform is applied to A and to B of a pair with the same random draws, so a
+/// <see cref="RandomHorizontalFlip"/> mirrors both or neither.
+/// </summary>
+public sealed class PairedDataLoader : IDisposable
+{
+    readonly IPairedDataset _pairs;
+    readonly DataLoaderOptions _options;
+    Prefetcher<PairedBatch>? _worker;
+    OrderCache? _orderCache; // a reference, so the worker and the caller never see a torn pair
+
+    sealed record OrderCache(int Epoch, int[] Order);
+
+    /// <param name="pairs">The pairs.</param>
+    /// <param name="options">Batch size, shuffle, DropLast, seed, transforms (applied to A and B alike) and prefetch.</param>
+    public PairedDataLoader(IPairedDataset pairs, DataLoaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        _pairs = pairs;
+        _options = options ?? new DataLoaderOptions();
+        BatchesPerEpoch = BatchSchedule.BatchesPerEpoch(pairs.Count, _options.BatchSize, _options.DropLast, "PairedDataLoader");
+    }
+
+    public IPairedDataset Pairs => _pairs;
+    public DataLoaderOptions Options => _options;
+
+    /// <summary>Batches per epoch after DropLast.</summary>
+    public int BatchesPerEpoch { get; }
+
+    /// <summary>The position of the next batch <see cref="Next"/> returns; save it to resume.</summary>
+    public DataLoaderPosition Position { get; private set; }
+
+    /// <summary>Continues from <paramref name="position"/> as if the batches before it had been taken.</summary>
+    public void Seek(DataLoaderPosition position)
+    {
+        var target = BatchSchedule.SeekTarget(position, BatchesPerEpoch, "PairedDataLoader");
+        StopWorker();
+        Position = target;
+    }
+
+    /// <summary>The next batch, moving on to the next epoch after the last batch of one.</summary>
+    public PairedBatch Next()
+    {
+        var pos = Position;
+        PairedBatch batch;
+        if (_options.Prefetch)
+        {
+            _worker ??= new Prefetcher<PairedBatch>(BuildBatch, pos, BatchesPerEpoch, "PairedDataLoader");
+            try { batch = _worker.Take(pos); }
+            catch { StopWorker(); throw; }
+        }
+        else batch = BuildBatch(pos);
+        Position = BatchSchedule.After(pos, BatchesPerEpoch);
+        return batch;
+    }
+
+    /// <summary>The order in which epoch <paramref name="epoch"/> visits the pairs.</summary>
+    public int[] EpochOrder(int epoch) => BatchSchedule.EpochOrder(_pairs.Count, _options.Shuffle, _options.Seed, epoch);
+
+    /// <summary>Builds the batch at <paramref name="pos"/> (thread-safe apart from the dataset itself).</summary>
+    public PairedBatch BuildBatch(DataLoaderPosition pos)
+    {
+        var cached = _orderCache;
+        int[] order;
+        if (cached != null && cached.Epoch == pos.Epoch) order = cached.Order;
+        else { order = EpochOrder(pos.Epoch); _orderCache = new OrderCache(pos.Epoch, order); }
+        int start = pos.Batch * _options.BatchSize;
+        int n = Math.Min(_options.BatchSize, _pairs.Count - start);
+        var rng = BatchSchedule.BatchGenerator(_options.Seed, pos);
+        return Stack(_pairs, order.AsSpan(start, n), _options.Transforms, rng, "PairedDataLoader") with { Position = pos };
+    }
+
+    /// <summary>
+    /// The pairs at <paramref name="indices"/> as one batch, each transform applied to A and to B with the same draws
+    /// from <paramref name="rng"/>; every A must have one shape, and every B one.
+    /// </summary>
+    internal static PairedBatch Stack(IPairedDataset pairs, ReadOnlySpan<int> indices, IReadOnlyList<ITransform> transforms, Generator rng, string who)
+    {
+        int n = indices.Length;
+        Tensor? a = null, b = null;
+        var labels = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            int index = indices[i];
+            var (x, y, label) = pairs.Get(index);
+            if (transforms.Count > 0)
+            {
+                var state = rng.GetState();
+                foreach (var t in transforms) x = t.Apply(x, rng);
+                rng.SetState(state);
+                foreach (var t in transforms) y = t.Apply(y, rng);
+            }
+            a = Place(a, x, i, n, index, "A", who);
+            b = Place(b, y, i, n, index, "B", who);
+            labels[i] = label;
+        }
+        return new PairedBatch(a!, b!, labels);
+    }
+
+    /// <summary>Copies <paramref name="image"/> into row <paramref name="i"/> of the batch, made on the first image.</summary>
+    static Tensor Place(Tensor? batch, Tensor image, int i, int n, int index, string side, string who)
+    {
+        if (batch == null)
+        {
+            if (image.Rank != 3)
+                throw new InvalidOperationException($"{who}: {side} of pair {index} has shape {Shapes.Format(image.ShapeSpan)}, expected (C,H,W)");
+            batch = new Tensor([n, .. image.Shape]);
+        }
+        else if (!image.ShapeSpan.SequenceEqual(batch.ShapeSpan[1..]))
+            throw new InvalidOperationException($"{who}: {side} of pair {index} has shape {Shapes.Format(image.ShapeSpan)} but the batch's first has {Shapes.Format(batch.ShapeSpan[1..])}");
+        image.Data.CopyTo(batch.Data.Slice(i * image.Numel, image.Numel));
+        return batch;
+    }
+
+    void StopWorker()
+    {
+        _worker?.Dispose();
+        _worker = null;
+    }
+
+    public void Dispose() => StopWorker();
+}
+
+/// <summary>Selections and conversions that work on any <see cref="IPairedDataset"/>.</summary>
+public static class PairedDatasetExtensions
+{
+    /// <summary>The first <paramref name="count"/> pairs (all of them when there are fewer).</summary>
+    public static IPairedDataset Take(this IPairedDataset pairs, int count)
+    {
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), $"Take: count {count} is negative");
+        return count >= pairs.Count ? pairs : new PairedSubset(pairs, count);
+    }
+
+    /// <summary>
+    /// Every pair, in order, as one batch (A (N,C,H,W), B (N,C',H',W'), labels), in [0, 1], or in [-1, 1] with
+    /// <paramref name="minusOneToOne"/> (the range of a tanh generator, and of Outputs.WriteImages).
+    /// </summary>
+    public static PairedBatch Stack(this IPairedDataset pairs, bool minusOneToOne = false)
+    {
+        if (pairs.Count == 0) throw new ArgumentException("Stack: there are no pairs");
+        IReadOnlyList<ITransform> transforms = minusOneToOne ? [new Normalize()] : [];
+        return PairedDataLoader.Stack(pairs, Enumerable.Range(0, pairs.Count).ToArray(), transforms, new Generator(0), "Stack");
+    }
+
+    sealed class PairedSubset(IPairedDataset source, int count) : IPairedDataset
+    {
+        public int Count => count;
+        public IReadOnlyList<string> Classes => source.Classes;
+        public (Tensor A, Tensor B, int Label) Get(int index) =>
+            (uint)index < (uint)count ? source.Get(index) : throw new ArgumentOutOfRangeException(nameof(index), $"Pairs: index {index} out of range for {count} pairs");
+    }
+}
