@@ -28,7 +28,7 @@ public sealed record ResolvedData(IDataset Dataset, string Spec, string Descript
 /// </list>
 /// Then <see cref="DataOptions"/> convert every source alike: channels, and a centre crop and resize to square images.
 /// </summary>
-public static class DataSpec
+public static partial class DataSpec
 {
     /// <summary>The <see cref="ResolvedData.Split"/> of data that has no splits: all of it is used.</summary>
     public const string AllSplit = "all";
@@ -64,14 +64,7 @@ public static class DataSpec
     static ResolvedData Resolve(string spec, string split, int limit, DataOptions options, string fashionMnistFolder)
     {
         if (string.IsNullOrWhiteSpace(spec)) throw new ArgumentException($"Data spec is empty; give {Help}");
-        var asked = split.ToLowerInvariant() switch
-        {
-            "train" => Split.Train,
-            "test" => Split.Test,
-            _ => throw new ArgumentException($"Data '{spec}': unknown split '{split}'; known: train, test"),
-        };
-        if (limit < 0) throw new ArgumentException($"Data '{spec}': limit {limit} is negative; give 0 for every image or a positive count");
-        options.Validate();
+        var asked = CheckArguments(spec, split, limit, options);
 
         var (source, filters) = Parse(spec);
         Source data;
@@ -102,6 +95,20 @@ public static class DataSpec
         string description = string.Join(", ", [data.Description, .. steps]) +
             $": {dataset.Count} images of {string.Join("x", image.Shape)}" + (data.NumClasses > 0 ? $", {data.NumClasses} classes" : ", unlabelled");
         return new ResolvedData(dataset, spec, description, data.Split, data.NumClasses, data.Skipped ?? []);
+    }
+
+    /// <summary>The split asked for, after checking the split, the limit and the options (ArgumentExceptions naming the spec).</summary>
+    static Split CheckArguments(string spec, string split, int limit, DataOptions options)
+    {
+        var asked = split.ToLowerInvariant() switch
+        {
+            "train" => Split.Train,
+            "test" => Split.Test,
+            _ => throw new ArgumentException($"Data '{spec}': unknown split '{split}'; known: train, test"),
+        };
+        if (limit < 0) throw new ArgumentException($"Data '{spec}': limit {limit} is negative; give 0 for every image or a positive count");
+        options.Validate();
+        return asked;
     }
 
     /// <summary>
