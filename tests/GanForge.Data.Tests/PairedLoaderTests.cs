@@ -72,6 +72,8 @@ public class PairedLoaderTests
     public void Stack_EveryPairInOrder_InMinusOneToOne()
     {
         var r = DataSpec.ResolvePairs("embedded", "masked", "test", 3, DataOptions.Default);
+        Assert.Equal("masked:14", r.Kind);   // half the side, made explicit
+        Assert.Contains("A = masked: a centred 14 x 14 square set to 0", r.Description);
         var all = r.Pairs.Stack(minusOneToOne: true);
         Assert.Equal([3, 1, 28, 28], all.A.Shape);
         Assert.Equal([9, 2, 1], all.Labels);   // the test split's first labels

@@ -77,6 +77,8 @@ public static partial class DataSpec
     {
         var data = Resolve(spec, split, limit, options, fashionMnistFolder);
         var b = data.Dataset.Get(0).Image;
+        // Settings that depend on the images are made explicit, so the kind recorded reproduces the pairs by itself.
+        if (op is CentreMaskOperator { Side: null } half) op = new CentreMaskOperator(half.SideFor(b.Size(1), b.Size(2)));
         int[] a;
         try { a = op.OutputShape(b.Size(0), b.Size(1), b.Size(2)); }
         catch (ArgumentException e) { throw new ArgumentException($"Data '{spec}': {e.Message}", e); }
