@@ -18,6 +18,7 @@ public static class CliApp
         DiscriminatorCommands.Classify(),
         DiscriminatorCommands.Probe(),
         AugmentCommand.Create(),
+        PairsCommand.Create(),
         SampleCommands.Info(),
         ExportCommand.Create(),
         ImportCommand.Create(),
