@@ -43,6 +43,18 @@ public class PairKernelTests
     }
 
     [Fact]
+    public void SobelMagnitude_SteepestNeighbourhood_IsTheStatedMaximum()
+    {
+        // 0 0 1 / 0 x 1 / 0 1 1: gx = 1 + 2 + 1 = 4, gy = 0 + 2 + 0 = 2, so sqrt(20) = 2·√5 at the centre
+        var gray = new float[] { 0, 0, 1, 0, 0.5f, 1, 0, 1, 1 };
+        var m = new float[9];
+        PairKernels.SobelMagnitude(gray, 3, 3, m);
+        Assert.Equal(MathF.Sqrt(20), m[4], 5);
+        Assert.Equal(PairKernels.MaxSobelMagnitude, m[4], 5);
+        Assert.Throws<ArgumentException>(() => new SobelEdgesOperator(PairKernels.MaxSobelMagnitude));
+    }
+
+    [Fact]
     public void SobelEdges_RgbStep_UsesLumaAndRepeatsTheMapInEveryChannel()
     {
         // a pure blue step (luma 0.114 -> Sobel 0.456) is no edge at 1.5; a white step (luma 1 -> 4) is
@@ -113,7 +125,7 @@ public class PairKernelTests
         new BoxDownscaleOperator(2).Apply(x);
         Assert.Equal(before, x.ToArray());
         Assert.Throws<ArgumentException>(() => new SobelEdgesOperator(-0.1f));
-        Assert.Throws<ArgumentException>(() => new SobelEdgesOperator(6f));
+        Assert.Throws<ArgumentException>(() => new SobelEdgesOperator(4.5f));
         Assert.Throws<ArgumentException>(() => new CentreMaskOperator(0));
         Assert.Contains("a 5 x 5 square does not fit in images of 1x4x4", Assert.Throws<ArgumentException>(() => new CentreMaskOperator(5).Apply(x)).Message);
     }

@@ -107,7 +107,7 @@ public class PairsTests
     [Theory]
     [InlineData("sketch", "Pairs 'sketch': unknown kind 'sketch'; known: edges[:T]")]
     [InlineData("edges:abc", "Pairs 'edges:abc': 'abc' is not a threshold")]
-    [InlineData("edges:9", "Pairs 'edges:9': the threshold must be from 0 to below 5.657")]
+    [InlineData("edges:9", "Pairs 'edges:9': the threshold must be from 0 to below 4.472")]
     [InlineData("masked:0", "Pairs 'masked:0': the square's side must be at least 1 pixel")]
     [InlineData("masked:2.5", "Pairs 'masked:2.5': '2.5' is not the square's side in pixels")]
     [InlineData("downscale", "Pairs 'downscale': give the scale, downscale:2 or downscale:4")]

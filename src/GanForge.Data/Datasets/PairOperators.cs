@@ -37,11 +37,11 @@ public sealed class SobelEdgesOperator : IPairOperator
     /// <summary>The threshold of <c>edges</c> without a value.</summary>
     public const float DefaultThreshold = 1.5f;
 
-    /// <param name="threshold">Magnitudes above it are edges; from 0 to 4·√2, the largest magnitude on [0, 1] images.</param>
+    /// <param name="threshold">Magnitudes above it are edges; from 0 to below 2·√5 ≈ 4.472, the largest magnitude on [0, 1] images.</param>
     public SobelEdgesOperator(float threshold = DefaultThreshold)
     {
-        if (!(threshold >= 0 && threshold < 4 * MathF.Sqrt(2)))
-            throw new ArgumentException($"Pairs 'edges:{threshold.ToString(CultureInfo.InvariantCulture)}': the threshold must be from 0 to below 5.657 (4·√2, the largest Sobel magnitude of a [0, 1] image)");
+        if (!(threshold >= 0 && threshold < PairKernels.MaxSobelMagnitude))
+            throw new ArgumentException($"Pairs 'edges:{threshold.ToString(CultureInfo.InvariantCulture)}': the threshold must be from 0 to below 4.472 (2·√5, the largest Sobel magnitude of a [0, 1] image)");
         Threshold = threshold;
     }
 

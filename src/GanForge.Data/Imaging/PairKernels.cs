@@ -10,6 +10,12 @@ public static class PairKernels
     /// <summary>ITU-R 601 luma weights of red, green and blue (as PIL's convert("L") and <see cref="PixelConvert.ConvertChannels"/>).</summary>
     public const float LumaR = 0.299f, LumaG = 0.587f, LumaB = 0.114f;
 
+    /// <summary>
+    /// The largest Sobel magnitude of a [0, 1] image, 2·√5: gx and gy share the corner weights, so at most one of them
+    /// reaches 4 (the other is then 2).
+    /// </summary>
+    public static readonly float MaxSobelMagnitude = 2 * MathF.Sqrt(5);
+
     /// <summary>The gray value of each pixel: a gray image as it is, an RGB one as <c>0.299 R + 0.587 G + 0.114 B</c>.</summary>
     // x: (C,H,W), C = 1 or 3 -> gray: (H,W)
     public static void Luma(ReadOnlySpan<float> x, int c, int h, int w, Span<float> gray)
@@ -26,7 +32,7 @@ public static class PairKernels
     /// <remarks>
     /// gx is the correlation with [[-1,0,1],[-2,0,2],[-1,0,1]] (x to the right), gy with its transpose (y down), as
     /// <c>F.conv2d(F.pad(x, (1,1,1,1), mode="replicate"), k)</c>. On [0, 1] images a step from 0 to 1 gives 4 beside it;
-    /// the largest magnitude is 4·√2.
+    /// the largest magnitude is <see cref="MaxSobelMagnitude"/>.
     /// </remarks>
     // gray: (H,W) -> magnitude: (H,W)
     public static void SobelMagnitude(ReadOnlySpan<float> gray, int h, int w, Span<float> magnitude)
