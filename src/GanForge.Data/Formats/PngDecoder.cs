@@ -13,6 +13,26 @@ public static class PngDecoder
 {
     static ReadOnlySpan<byte> Signature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
+    /// <summary>Largest image data accepted (scanlines, or decoded pixels).</summary>
+    const long MaxBytes = 1L << 30;
+
+    /// <summary>
+    /// The first <paramref name="limit"/> bytes the stream inflates to (fewer if it ends first), read in steps so the
+    /// memory taken follows what the data really holds, not what the header claims; anything after is not inflated.
+    /// </summary>
+    static byte[] ReadUpTo(Stream s, long limit)
+    {
+        using var outBuf = new MemoryStream();
+        var buffer = new byte[1 << 16];
+        while (outBuf.Length < limit)
+        {
+            int n = s.Read(buffer, 0, (int)Math.Min(buffer.Length, limit - outBuf.Length));
+            if (n == 0) break;
+            outBuf.Write(buffer, 0, n);
+        }
+        return outBuf.ToArray();
+    }
+
     /// <summary>Decodes the PNG file at <paramref name="path"/>.</summary>
     public static ByteImage Decode(string path) => Decode(File.ReadAllBytes(path), Path.GetFileName(path));
 
@@ -35,6 +55,10 @@ public static class PngDecoder
             if (length > int.MaxValue || pos + 12 + (long)length > png.Length)
                 throw new InvalidDataException($"{name}: chunk at byte {pos} claims {length} bytes but the file ends at {png.Length}");
             var typeAndData = png.Slice(pos + 4, 4 + (int)length);
+            // A chunk type is four ASCII letters; anything else means the chunk boundaries are lost.
+            foreach (byte c in typeAndData[..4])
+                if (c is not ((>= (byte)'A' and <= (byte)'Z') or (>= (byte)'a' and <= (byte)'z')))
+                    throw new InvalidDataException($"{name}: chunk at byte {pos} has type bytes {Convert.ToHexString(typeAndData[..4])}, not four letters (damaged file)");
             string type = Encoding.ASCII.GetString(typeAndData[..4]);
             var data = typeAndData[4..];
             uint stored = BinaryPrimitives.ReadUInt32BigEndian(png[(pos + 8 + (int)length)..]);
@@ -45,7 +69,10 @@ public static class PngDecoder
 
             switch (type)
             {
-                case "IHDR": ihdr = Header.Parse(data, name); break;
+                case "IHDR":
+                    if (ihdr != null) throw new InvalidDataException($"{name}: a second IHDR chunk at byte {pos - 12 - (int)length}");
+                    ihdr = Header.Parse(data, name);
+                    break;
                 case "PLTE": palette = data.ToArray(); break;
                 case "tRNS": transparency = data.ToArray(); break;
                 case "IDAT":
@@ -69,15 +96,16 @@ public static class PngDecoder
         {
             idat.Position = 0;
             using var z = new ZLibStream(idat, CompressionMode.Decompress);
-            using var outBuf = new MemoryStream();
-            z.CopyTo(outBuf);
-            raw = outBuf.ToArray();
+            raw = ReadUpTo(z, h.RawLength);
         }
         catch (InvalidDataException e)
         {
             throw new InvalidDataException($"{name}: corrupt zlib data in IDAT ({e.Message})", e);
         }
 
+        // All the scanlines must be there before the image is allocated (a header may claim any size).
+        if (raw.Length < h.RawLength)
+            throw new InvalidDataException($"{name}: image data holds {raw.Length} bytes, expected {h.RawLength} for {h.Width}x{h.Height}{(h.Interlace == 0 ? "" : " interlaced")}");
         var samples = h.Interlace == 0
             ? Unfilter(raw, 0, h.Width, h.Height, h, name, out _)
             : DeinterlaceAdam7(raw, h, name);
@@ -90,6 +118,22 @@ public static class PngDecoder
         public int BitsPerPixel => SamplesPerPixel * BitDepth;
         public int BytesPerPixel => Math.Max(1, BitsPerPixel / 8); // filter distance
         public int RowBytes(int width) => (int)(((long)width * BitsPerPixel + 7) / 8);
+
+        /// <summary>Bytes of filtered scanlines the image needs: every row (of every Adam7 pass) with its filter byte.</summary>
+        public long RawLength
+        {
+            get
+            {
+                if (Interlace == 0) return (long)Height * (RowBytes(Width) + 1);
+                long total = 0;
+                foreach (var p in Passes)
+                {
+                    int pw = (Width - p.X0 + p.Dx - 1) / p.Dx, ph = (Height - p.Y0 + p.Dy - 1) / p.Dy;
+                    if (pw > 0 && ph > 0) total += (long)ph * (RowBytes(pw) + 1);
+                }
+                return total;
+            }
+        }
 
         public static Header Parse(ReadOnlySpan<byte> d, string name)
         {
@@ -107,6 +151,9 @@ public static class PngDecoder
             if (!ok) throw new InvalidDataException($"{name}: colour type {h.ColorType} with bit depth {h.BitDepth} is not valid PNG");
             if (d[10] != 0 || d[11] != 0) throw new InvalidDataException($"{name}: unknown compression {d[10]} or filter method {d[11]}");
             if (h.Interlace > 1) throw new InvalidDataException($"{name}: unknown interlace method {h.Interlace}");
+            // Scanlines and pixels must fit in arrays: at most 2^28 pixels of up to 8 bytes each.
+            if ((long)w * h.BitsPerPixel / 8 >= MaxBytes || h.RawLength > MaxBytes || (long)w * hgt * 4 > MaxBytes)
+                throw new InvalidDataException($"{name}: unsupported size {w}x{hgt} at {h.BitsPerPixel} bits per pixel (over {MaxBytes >> 20} MiB)");
             return h;
         }
     }

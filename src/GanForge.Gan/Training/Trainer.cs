@@ -121,6 +121,8 @@ public sealed class Trainer : IDisposable
         if (tensors.TryGetValue("fixed_noise", out var noise) && noise.ShapeSpan.SequenceEqual(_fixedNoise.ShapeSpan)) _fixedNoise.CopyFrom(noise);
         _ctx.Noise.SetState(state.NoiseRng);
         _ctx.LabelNoise.SetState(state.LabelRng);
+        if (state.DataBatch > _data.BatchesPerEpoch)
+            throw new InvalidDataException($"{path}: checkpoint is at batch {state.DataBatch} of an epoch, this run's data has {_data.BatchesPerEpoch} batches per epoch");
         _data.Seek(state.DataEpoch, state.DataBatch);
         if (state.Monitors != null) _monitors.SetState(state.Monitors);
         _ctx.Step = _savedStep = state.Step;
