@@ -201,7 +201,9 @@ public static class Idx
     static int ReadFully(Stream s, Span<byte> buffer, string name)
     {
         try { return s.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"{name}: corrupt gzip data ({e.Message})", e); }
+        // zlib's own errors come as an IOException other than InvalidDataException (ZLibException).
+        catch (IOException e) when (e is InvalidDataException || s is GZipStream)
+        { throw new InvalidDataException($"{name}: corrupt gzip data ({MessageText.Quote(e.Message, 100)})", e); }
     }
 
     /// <summary>

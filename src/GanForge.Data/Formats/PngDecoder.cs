@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using GanForge.Serialization;
 
 namespace GanForge.Data.Formats;
 
@@ -91,6 +92,9 @@ public static class PngDecoder
         if (h.ColorType == 3 && palette == null) throw new InvalidDataException($"{name}: palette image without PLTE chunk");
         if (palette != null && palette.Length % 3 != 0) throw new InvalidDataException($"{name}: PLTE length {palette.Length} is not a multiple of 3");
 
+        // FDICT (bit 5 of the zlib header's second byte): a preset dictionary, which PNG does not allow.
+        if (idat.Length >= 2 && (idat.GetBuffer()[1] & 0x20) != 0)
+            throw new InvalidDataException($"{name}: the image data's zlib stream asks for a preset dictionary, which PNG does not allow");
         byte[] raw;
         try
         {
@@ -98,9 +102,11 @@ public static class PngDecoder
             using var z = new ZLibStream(idat, CompressionMode.Decompress);
             raw = ReadUpTo(z, h.RawLength);
         }
-        catch (InvalidDataException e)
+        // zlib's own errors (a preset dictionary asked for, which PNG does not allow) come as another IOException
+        // (ZLibException); the data is in memory, so every IOException here is the data's.
+        catch (IOException e)
         {
-            throw new InvalidDataException($"{name}: corrupt zlib data in IDAT ({e.Message})", e);
+            throw new InvalidDataException($"{name}: corrupt zlib data in IDAT ({MessageText.Quote(e.Message, 100)})", e);
         }
 
         // All the scanlines must be there before the image is allocated (a header may claim any size).

@@ -48,7 +48,7 @@ public static class Layers
             }
             return outBuf.ToArray();
         }
-        catch (InvalidDataException) { return null; }
+        catch (IOException) { return null; }   // InvalidDataException, ZLibException
     }
 
     // ---- PNG: chunks with their CRCs made right ----

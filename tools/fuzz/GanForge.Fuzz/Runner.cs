@@ -69,7 +69,9 @@ public sealed partial class Runner(Target target, string work, string findings, 
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        long budget = target.Budget(bytes);
+        long budget;
+        try { budget = target.Budget(bytes); }
+        catch (Exception e) { throw new InvalidOperationException($"{target.Name}: the harness's budget of this input failed: {e.Message}", e); }
         string? problem = error == null ? null
             : ReaderErrors.Problem(error, path, target.MustNameFile?.Invoke(error) ?? true);
         if (problem == null && allocated > budget) problem = $"allocated {allocated:N0} bytes, over the budget of {budget:N0} for a {bytes.Length:N0}-byte input";
@@ -106,7 +108,7 @@ public sealed partial class Runner(Target target, string work, string findings, 
             var layer = target.Layers.First(l => (pick -= l.Weight) < 0).Layer;
             byte[]? child;
             try { child = layer(parent.Bytes, m, other); }
-            catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or System.Text.Json.JsonException or InvalidDataException)
+            catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or System.Text.Json.JsonException or IOException)
             { child = null; }   // a layer that cannot take the input apart (invalid UTF-8 in a mutated header, ...) leaves it to a raw mutation
             child ??= Layers.Raw(parent.Bytes, m, other)!;
             if (child.Length > 16 << 20) continue;
