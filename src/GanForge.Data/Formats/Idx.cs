@@ -201,8 +201,8 @@ public static class Idx
     static int ReadFully(Stream s, Span<byte> buffer, string name)
     {
         try { return s.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false); }
-        // zlib's own errors come as an IOException other than InvalidDataException (ZLibException).
-        catch (IOException e) when (e is InvalidDataException || s is GZipStream)
+        // Besides InvalidDataException, zlib's own errors come as an IOException (ZLibException).
+        catch (Exception e) when (e is InvalidDataException || (e is IOException && s is GZipStream))
         { throw new InvalidDataException($"{name}: corrupt gzip data ({MessageText.Quote(e.Message, 100)})", e); }
     }
 

@@ -102,9 +102,9 @@ public static class PngDecoder
             using var z = new ZLibStream(idat, CompressionMode.Decompress);
             raw = ReadUpTo(z, h.RawLength);
         }
-        // zlib's own errors (a preset dictionary asked for, which PNG does not allow) come as another IOException
-        // (ZLibException); the data is in memory, so every IOException here is the data's.
-        catch (IOException e)
+        // Besides InvalidDataException, zlib's own errors come as an IOException (ZLibException); the data is in
+        // memory, so every IOException here is the data's.
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
             throw new InvalidDataException($"{name}: corrupt zlib data in IDAT ({MessageText.Quote(e.Message, 100)})", e);
         }

@@ -48,7 +48,7 @@ public static class Layers
             }
             return outBuf.ToArray();
         }
-        catch (IOException) { return null; }   // InvalidDataException, ZLibException
+        catch (Exception e) when (e is InvalidDataException or IOException) { return null; }   // IOException: ZLibException
     }
 
     // ---- PNG: chunks with their CRCs made right ----

@@ -108,7 +108,7 @@ public sealed partial class Runner(Target target, string work, string findings, 
             var layer = target.Layers.First(l => (pick -= l.Weight) < 0).Layer;
             byte[]? child;
             try { child = layer(parent.Bytes, m, other); }
-            catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or System.Text.Json.JsonException or IOException)
+            catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or System.Text.Json.JsonException or InvalidDataException or IOException)
             { child = null; }   // a layer that cannot take the input apart (invalid UTF-8 in a mutated header, ...) leaves it to a raw mutation
             child ??= Layers.Raw(parent.Bytes, m, other)!;
             if (child.Length > 16 << 20) continue;

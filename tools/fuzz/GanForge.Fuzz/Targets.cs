@@ -68,7 +68,7 @@ public static class Targets
             }
             return got + Math.Min(claimed + 1, CountRest(gz, claimed + 1));
         }
-        catch (IOException) { return 0; }
+        catch (Exception e) when (e is InvalidDataException or IOException) { return 0; }
     }
 
     /// <summary>The PNG's inflated image data (capped at 64 MiB): its decoded pixels may take up to 32 times that (1-bit palette to RGBA).</summary>
@@ -88,7 +88,7 @@ public static class Targets
             using var z = new ZLibStream(idat, CompressionMode.Decompress);
             return CountRest(z, 64 * MiB);
         }
-        catch (IOException) { return 0; }
+        catch (Exception e) when (e is InvalidDataException or IOException) { return 0; }
     }
 
     static long CountRest(Stream s, long cap)
@@ -96,7 +96,7 @@ public static class Targets
         var buffer = new byte[1 << 16];
         long total = 0;
         try { int n; while (total < cap && (n = s.Read(buffer)) > 0) total += n; }
-        catch (IOException) { }   // InvalidDataException, ZLibException: the content ends where the damage is
+        catch (Exception e) when (e is InvalidDataException or IOException) { }   // IOException: ZLibException; the content ends at the damage
         return Math.Min(total, cap);
     }
 }
