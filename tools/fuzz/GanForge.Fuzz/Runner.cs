@@ -57,7 +57,9 @@ public sealed partial class Runner(Target target, string work, string findings, 
         Directory.CreateDirectory(_dir);
         var path = Path.Combine(_dir, name);
         File.WriteAllBytes(path, bytes);
-        File.WriteAllText(Path.Combine(_dir, "current"), path);
+        // Names the input while it is read: left behind only when the process dies reading it (ReportLeftover).
+        var current = Path.Combine(_dir, "current");
+        File.WriteAllText(current, path);
         (_watched, _watchedTarget, _findings) = (path, target, findings);
         Exception? error = null;
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -66,6 +68,7 @@ public sealed partial class Runner(Target target, string work, string findings, 
         try { target.Load(path); }
         catch (Exception e) { error = e; }
         Interlocked.Exchange(ref _deadline, long.MaxValue);
+        File.Delete(current);
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
@@ -137,7 +140,6 @@ public sealed partial class Runner(Target target, string work, string findings, 
             if (tally.Inputs % 20000 == 0) Console.Error.WriteLine($"  {target.Name}: {tally.Inputs:N0} inputs, {tally.Rejections.Count} kinds of rejection, {tally.Findings.Count} findings, {clock.Elapsed.TotalSeconds:F0} s");
         }
         tally.Elapsed = clock.Elapsed;
-        File.Delete(Path.Combine(_dir, "current"));
         return tally;
     }
 
