@@ -1,4 +1,5 @@
 using GanForge.Gan.Training;
+using GanForge.Serialization;
 using Spectre.Console;
 
 namespace GanForge.Cli;
@@ -32,6 +33,7 @@ static class Errors
     static bool IsUserError(Exception e) => e is ArgumentException or InvalidDataException or IOException or KeyNotFoundException
         or UnauthorizedAccessException or TrainingDivergedException or InvalidOperationException or NotSupportedException;
 
+    // One line whatever the message holds: a control character taken from a damaged file is shown escaped.
     static void Print(Exception e) =>
-        AnsiConsole.Console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+        AnsiConsole.Console.MarkupLine($"[red]error:[/] {Markup.Escape(MessageText.OneLine(e.Message))}");
 }

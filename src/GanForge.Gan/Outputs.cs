@@ -75,7 +75,7 @@ public static class Outputs
     public static Tensor ReadLatents(string path)
     {
         var z = Npy.Load(path);
-        if (z.Rank != 2) throw new InvalidDataException($"{path}: latents must be a 2-D array (n, nz), got {Shapes.Format(z.ShapeSpan)}");
+        if (z.Rank != 2) throw new InvalidDataException($"{path}: latents must be a 2-D array (n, nz), got {(z.Rank <= 8 ? Shapes.Format(z.ShapeSpan) : $"{z.Rank} dimensions")}");
         if (z.Size(0) == 0 || z.Size(1) == 0)
             throw new InvalidDataException($"{path}: latents {Shapes.Format(z.ShapeSpan)} hold no vectors; give at least one row (n, nz)");
         var values = z.Data;

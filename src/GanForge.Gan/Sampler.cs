@@ -54,8 +54,8 @@ public sealed class Sampler
         var path = Checkpoint.Locate(checkpoint);
         var (tensors, state) = Checkpoint.Read(path);
         var config = state.Config;
-        var model = ModelZoo.Create(state.Model, new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, config.Seed,
-            TrainingSetup.Options(config)));
+        var model = Checkpoint.CreateModel(path, tensors, () => ModelZoo.Create(state.Model,
+            new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, config.Seed, TrainingSetup.Options(config))));
         var g = model.Generator;
         bool ema = useEma && state.HasEmaOf(GanModel.GeneratorName);
         string prefix = ema ? GanModel.GeneratorName + "_ema." : GanModel.GeneratorName + ".";

@@ -46,7 +46,8 @@ public static class TrainingSetup
             }
             else resolved.Changes = [];
 
-            var model = ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
+            GanModel Build() => ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
+            var model = saved.State != null ? Checkpoint.CreateModel(Checkpoint.Locate(resolved.Out), saved.Tensors, Build) : Build();
             var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size)) { DataDescription = data.Description };
             trainer.Hold(runLock);
             if (saved.State != null) trainer.Resume(Checkpoint.Locate(resolved.Out), saved.Tensors, saved.State);

@@ -1,3 +1,5 @@
+using GanForge.Serialization;
+
 namespace GanForge.NN;
 
 /// <summary>
@@ -180,16 +182,20 @@ public abstract class Module
             var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
             var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
             if (missing.Count > 0 || unexpected.Count > 0)
-                throw new ArgumentException($"LoadStateDict ({TypeName}): missing keys [{string.Join(", ", missing)}], unexpected keys [{string.Join(", ", unexpected)}]");
+                throw new ArgumentException($"LoadStateDict ({TypeName}): missing keys [{Names(missing)}], unexpected keys [{Names(unexpected)}]");
         }
         foreach (var (name, target) in own)
         {
             if (!state.TryGetValue(name, out var source)) continue;
             if (!target.ShapeSpan.SequenceEqual(source.ShapeSpan))
-                throw new ArgumentException($"LoadStateDict ({TypeName}): '{name}' has shape {Shapes.Format(source.ShapeSpan)} in the state, {Shapes.Format(target.ShapeSpan)} in the model");
+                throw new ArgumentException($"LoadStateDict ({TypeName}): '{MessageText.Quote(name)}' has shape {Shapes.Format(source.ShapeSpan)} in the state, {Shapes.Format(target.ShapeSpan)} in the model");
             source.Data.CopyTo(target.Data);
         }
     }
+
+    /// <summary>The first few of <paramref name="names"/> for a message, escaped (a state may come from a damaged file).</summary>
+    static string Names(List<string> names) =>
+        string.Join(", ", names.Take(6).Select(n => MessageText.Quote(n))) + (names.Count > 6 ? $", ... ({names.Count} in all)" : "");
 
     /// <summary>Sets training mode on this module and its descendants.</summary>
     public Module Train(bool mode = true)

@@ -31,6 +31,7 @@ public sealed partial class Tensor
 
     static float[] ZeroedStorage(int numel)
     {
+        AllocationLimit.Take(numel);
         if (numel < StoragePool.MinLength) return new float[numel];
         var storage = StoragePool.Rent(numel);
         storage.AsSpan().Clear();

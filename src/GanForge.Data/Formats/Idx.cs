@@ -31,35 +31,45 @@ public static class Idx
     }
 
     /// <summary>Reads an IDX stream; <paramref name="name"/> appears in error messages.</summary>
+    /// <remarks>
+    /// The header is read first and the data after it in steps, up to what the header claims and one byte more, so
+    /// memory follows what the file holds: a header claiming more than the data, or a gzip stream that inflates far
+    /// beyond its header's claim, is refused without taking more than the data's size.
+    /// </remarks>
     public static IdxArray Read(Stream stream, string name)
     {
-        var bytes = ReadAllMaybeGzip(stream, name);
-        if (bytes.Length < 4)
-            throw new InvalidDataException($"{name}: file holds {bytes.Length} bytes, too short for an IDX header");
-        if (bytes[0] != 0 || bytes[1] != 0)
-            throw new InvalidDataException($"{name}: bad IDX magic {bytes[0]:X2} {bytes[1]:X2} {bytes[2]:X2} {bytes[3]:X2} (expected 00 00 <type> <ndim>)");
-        if (bytes[2] != UByte)
-            throw new InvalidDataException($"{name}: IDX data type 0x{bytes[2]:X2} is not supported (only 0x08 unsigned byte)");
-        int ndim = bytes[3];
+        using var source = OpenMaybeGzip(stream, name);
+        Span<byte> magic = stackalloc byte[4];
+        int got = ReadFully(source, magic, name);
+        if (got < 4)
+            throw new InvalidDataException($"{name}: file holds {got} bytes, too short for an IDX header");
+        if (magic[0] != 0 || magic[1] != 0)
+            throw new InvalidDataException($"{name}: bad IDX magic {magic[0]:X2} {magic[1]:X2} {magic[2]:X2} {magic[3]:X2} (expected 00 00 <type> <ndim>)");
+        if (magic[2] != UByte)
+            throw new InvalidDataException($"{name}: IDX data type 0x{magic[2]:X2} is not supported (only 0x08 unsigned byte)");
+        int ndim = magic[3];
         if (ndim == 0 || ndim > 8)
             throw new InvalidDataException($"{name}: IDX header claims {ndim} dimensions");
         int header = 4 + 4 * ndim;
-        if (bytes.Length < header)
-            throw new InvalidDataException($"{name}: file holds {bytes.Length} bytes, too short for an IDX header of {ndim} dimensions");
+        var sizes = new byte[4 * ndim];
+        got = ReadFully(source, sizes, name);
+        if (got < sizes.Length)
+            throw new InvalidDataException($"{name}: file holds {4 + got} bytes, too short for an IDX header of {ndim} dimensions");
         var dims = new int[ndim];
         long expected = 1;
         for (int d = 0; d < ndim; d++)
         {
-            uint size = BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(4 + 4 * d));
+            uint size = BinaryPrimitives.ReadUInt32BigEndian(sizes.AsSpan(4 * d));
             if (size > int.MaxValue)
                 throw new InvalidDataException($"{name}: IDX dimension {d} has impossible size {size}");
             dims[d] = (int)size;
-            expected *= size;
+            // Saturate rather than overflow: any product past Array.MaxLength is refused below anyway.
+            expected = size == 0 ? 0 : expected > (long)Array.MaxLength / size ? (long)Array.MaxLength + 1 : expected * size;
         }
-        long actual = bytes.Length - header;
+        var (data, actual, exact) = ReadData(source, expected, name);
         if (actual != expected)
-            throw new InvalidDataException($"{name}: header says {Describe(dims)} but file holds {actual} bytes of {(ndim == 1 ? "label" : "pixel")} data (expected {expected})");
-        return new IdxArray(dims, bytes.AsSpan(header).ToArray());
+            throw new InvalidDataException($"{name}: header says {Describe(dims)} but file holds {(exact ? actual : $"more than {expected}")} bytes of {(ndim == 1 ? "label" : "pixel")} data (expected {(expected > Array.MaxLength ? $"over {Array.MaxLength}" : expected)})");
+        return new IdxArray(dims, data);
     }
 
     /// <summary>Reads an image file: three dimensions (N, rows, cols).</summary>
@@ -166,22 +176,70 @@ public static class Idx
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
     }
 
-    internal static byte[] ReadAllMaybeGzip(Stream stream, string name)
+    /// <summary>The stream, or a gzip decompressor over it when it starts with the gzip magic 1F 8B.</summary>
+    static Stream OpenMaybeGzip(Stream stream, string name)
     {
-        using var raw = new MemoryStream();
-        stream.CopyTo(raw);
-        var bytes = raw.ToArray();
-        if (bytes.Length < 2 || bytes[0] != 0x1F || bytes[1] != 0x8B) return bytes;
-        try
+        var buffered = stream.CanSeek ? stream : new BufferedStream(stream);
+        Span<byte> two = stackalloc byte[2];
+        long start = buffered.CanSeek ? buffered.Position : 0;
+        int n = buffered.ReadAtLeast(two, 2, throwOnEndOfStream: false);
+        if (!buffered.CanSeek)
         {
-            using var gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-            using var unpacked = new MemoryStream();
-            gz.CopyTo(unpacked);
-            return unpacked.ToArray();
+            // A stream that cannot seek: read it whole (the files read here are seekable; this is for callers' streams).
+            var all = new MemoryStream();
+            all.Write(two[..n]);
+            buffered.CopyTo(all);
+            all.Position = 0;
+            buffered = all;
         }
-        catch (InvalidDataException e)
+        else buffered.Position = start;
+        bool gzip = n == 2 && two[0] == 0x1F && two[1] == 0x8B;
+        return gzip ? new GZipStream(buffered, CompressionMode.Decompress, leaveOpen: true) : new NonClosing(buffered);
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> as far as the stream goes; corrupt gzip data says so with the file's name.</summary>
+    static int ReadFully(Stream s, Span<byte> buffer, string name)
+    {
+        try { return s.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false); }
+        // Besides InvalidDataException, zlib's own errors come as an IOException (ZLibException).
+        catch (Exception e) when (e is InvalidDataException || (e is IOException && s is GZipStream))
+        { throw new InvalidDataException($"{name}: corrupt gzip data ({MessageText.Quote(e.Message, 100)})", e); }
+    }
+
+    /// <summary>
+    /// The data after the header: <paramref name="expected"/> bytes when the stream holds exactly that many; else the
+    /// count it holds, exact unless it runs past expected (a stream is not read further). Memory grows with what is read.
+    /// </summary>
+    static (byte[] Data, long Count, bool Exact) ReadData(Stream s, long expected, string name)
+    {
+        // A raw file says how many bytes are left: a wrong count is known before anything is read.
+        long left = s.CanSeek ? s.Length - s.Position : long.MaxValue;
+        if (s.CanSeek && left != expected) return ([], left, true);
+        using var data = new MemoryStream((int)Math.Min(Math.Min(expected, left), 1 << 20));
+        var buffer = new byte[1 << 16];
+        while (data.Length <= expected)
         {
-            throw new InvalidDataException($"{name}: corrupt gzip data ({e.Message})", e);
+            int n = ReadFully(s, buffer.AsSpan(0, (int)Math.Min(buffer.Length, expected + 1 - data.Length)), name);
+            if (n == 0) break;
+            data.Write(buffer, 0, n);
         }
+        if (data.Length != expected) return ([], data.Length, data.Length < expected);
+        return (data.Length == data.Capacity ? data.GetBuffer() : data.ToArray(), expected, true);
+    }
+
+    /// <summary>Leaves the caller's stream open when the reader is disposed.</summary>
+    sealed class NonClosing(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => inner.CanSeek;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -142,7 +142,7 @@ public static class ImageFile
             if (pos + 12L + length > png.Length)
                 throw new InvalidDataException($"{name}: truncated PNG (chunk at byte {pos} claims {length} bytes; the file ends at byte {png.Length})");
             var typeAndData = png.Slice(pos + 4, 4 + (int)length);
-            var type = System.Text.Encoding.ASCII.GetString(typeAndData[..4]);
+            var type = GanForge.Serialization.MessageText.Quote(System.Text.Encoding.ASCII.GetString(typeAndData[..4]));   // file bytes: escaped for the message
             uint stored = BinaryPrimitives.ReadUInt32BigEndian(png[(pos + 8 + (int)length)..]);
             if (stored != Crc32.Compute(typeAndData))
                 throw new InvalidDataException($"{name}: corrupt PNG (CRC mismatch in the {type} chunk at byte {pos})");

@@ -69,27 +69,30 @@ public static partial class Npy
         string header = Encoding.UTF8.GetString(npy.Slice(start, headerLen));
 
         var descr = DescrPattern().Match(header);
-        if (!descr.Success) throw new InvalidDataException($"{name}: header has no 'descr': {header.Trim()}");
+        if (!descr.Success) throw new InvalidDataException($"{name}: header has no 'descr': {MessageText.Quote(header.Trim())}");
         string dtype = descr.Groups[1].Value;
         if (dtype != "<f4")
-            throw new InvalidDataException($"{name}: dtype '{dtype}' is not supported (only float32 '<f4'); convert with arr.astype('<f4')");
+            throw new InvalidDataException($"{name}: dtype '{MessageText.Quote(dtype, 16)}' is not supported (only float32 '<f4'); convert with arr.astype('<f4')");
         var fortran = FortranPattern().Match(header);
-        if (!fortran.Success) throw new InvalidDataException($"{name}: header has no 'fortran_order': {header.Trim()}");
+        if (!fortran.Success) throw new InvalidDataException($"{name}: header has no 'fortran_order': {MessageText.Quote(header.Trim())}");
         if (fortran.Groups[1].Value == "True")
             throw new InvalidDataException($"{name}: Fortran-order arrays are not supported; save with np.ascontiguousarray");
         var shapeMatch = ShapePattern().Match(header);
-        if (!shapeMatch.Success) throw new InvalidDataException($"{name}: header has no 'shape': {header.Trim()}");
+        if (!shapeMatch.Success) throw new InvalidDataException($"{name}: header has no 'shape': {MessageText.Quote(header.Trim())}");
         var shape = shapeMatch.Groups[1].Value
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v
-                : throw new InvalidDataException($"{name}: bad shape entry '{p}'"))
+                : throw new InvalidDataException($"{name}: bad shape entry '{MessageText.Quote(p, 24)}'"))
             .ToArray();
 
         long numel = 1;
-        foreach (int d in shape) numel *= d;
+        foreach (int d in shape)
+            numel = d == 0 ? 0 : numel > Array.MaxLength / d ? (long)Array.MaxLength + 1 : numel * d;   // saturates: too many is refused below
+        if (numel > Array.MaxLength / 4)
+            throw new InvalidDataException($"{name}: shape {MessageText.Quote(Shapes.Format(shape), 80)} has too many elements for one tensor");
         long available = npy.Length - start - headerLen;
         if (available != numel * 4)
-            throw new InvalidDataException($"{name}: shape {Shapes.Format(shape)} needs {numel * 4} bytes of float32 data but the file holds {available}");
+            throw new InvalidDataException($"{name}: shape {MessageText.Quote(Shapes.Format(shape), 80)} needs {numel * 4} bytes of float32 data but the file holds {available}");
         var t = new Tensor(shape);
         var body = npy[(start + headerLen)..];
         if (BitConverter.IsLittleEndian) body.CopyTo(MemoryMarshal.AsBytes(t.Data));

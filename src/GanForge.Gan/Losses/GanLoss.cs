@@ -1,3 +1,5 @@
+using GanForge.Serialization;
+
 namespace GanForge.Gan.Losses;
 
 /// <summary>How the discriminator's targets are formed (Salimans et al. 2016; ganhacks).</summary>
@@ -59,7 +61,7 @@ public abstract class GanLoss
         "wasserstein" or "wgan" => new WassersteinLoss(),
         "hinge" => new HingeLoss(),
         "least-squares" or "leastsquares" or "lsgan" or "ls" => new LeastSquaresLoss(),
-        _ => throw new ArgumentException($"Unknown loss '{name}'. Known: {string.Join(", ", Names)}", nameof(name)),
+        _ => throw new ArgumentException($"Unknown loss '{MessageText.Quote(name)}'. Known: {string.Join(", ", Names)}"),
     };
 
     /// <summary>softplus(x) = log(1 + exp(x)), stable: relu(x) + log(1 + exp(-|x|)).</summary>

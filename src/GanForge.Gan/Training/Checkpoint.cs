@@ -42,7 +42,45 @@ public sealed class CheckpointState
     [JsonInclude, JsonPropertyName("OptimizerG")] internal string? LegacyOptimizerG { get; set; }
     [JsonInclude, JsonPropertyName("OptimizerD")] internal string? LegacyOptimizerD { get; set; }
 
-    [JsonIgnore] public TrainConfig Config => TrainConfig.FromYaml(ConfigYaml, "checkpoint config");
+    /// <summary>The run's settings (a fresh copy each time); errors in them name the checkpoint.</summary>
+    [JsonIgnore] public TrainConfig Config => TrainConfig.FromYaml(ConfigYaml, $"{Source}: its settings");
+
+    /// <summary>The file the state was read from, for messages.</summary>
+    [JsonIgnore] internal string Source { get; set; } = "checkpoint";
+
+    /// <summary>
+    /// Checks what sampling and a resume rely on, so a damaged or hand-edited state is refused with the file's name
+    /// before any network is built: every list present, the noise streams' states whole, the settings valid and of
+    /// this model, the image shape and latent size those of the settings, the counters not negative.
+    /// </summary>
+    internal void Check(string path)
+    {
+        Source = path;
+        void Require(bool ok, string what) { if (!ok) throw new InvalidDataException($"{path}: the checkpoint's state {what}"); }
+        Require(Model != null && ConfigYaml != null, "lacks the model or its settings");
+        Require(Networks != null && !Networks.Contains(null!) && EmaNetworks != null && !EmaNetworks.Contains(null!), "has a missing network name");
+        Require(Optimizers != null && Optimizers.Values.All(v => v != null), "has a missing optimizer state");
+        Require(NoiseRng is { Length: 6 } && LabelRng is { Length: 6 }, "has no whole noise-generator state (6 numbers each)");
+        Require(Step >= 0 && Epoch >= 0 && DataEpoch >= 0 && DataBatch >= 0, $"has a negative count (step {Step}, epoch {Epoch}, data {DataEpoch}/{DataBatch})");
+        Require(Monitors == null || (Monitors.Pinned >= 0 && Monitors.Collapsed >= 0 && Monitors.Active is { } a && !a.Contains(null!)), "has damaged monitor counts");
+        TrainConfig config;
+        try
+        {
+            config = Config;
+            config.Validate();
+            config = config.Resolve();
+        }
+        catch (ArgumentException e) when (e.GetType() == typeof(ArgumentException))
+        {
+            throw new InvalidDataException(e.Message.StartsWith(path, StringComparison.Ordinal) ? e.Message : $"{path}: its settings are invalid: {e.Message}", e);
+        }
+        var variant = ModelZoo.Get(config.Model);
+        Require(variant.Name == Model, $"is of model '{MessageText.Quote(Model)}' but its settings are of '{config.Model}'");
+        Require(ImageShape is { Length: 3 } s && s[0] is >= 1 and <= 4 && s[1] == s[2] && variant.SupportsImageSize(s[1])
+                && (config.ImageSize == 0 || config.ImageSize == s[1]),
+            $"has image shape {MessageText.Quote(Shapes.Format(ImageShape ?? []))}, not (channels, size, size) of a size {variant.Name} takes and its settings name");
+        Require(LatentDim >= 1 && LatentDim == config.LatentDim, $"has latent size {LatentDim} but its settings say {config.LatentDim}");
+    }
 
     /// <summary>True when the EMA of <paramref name="network"/> was saved.</summary>
     public bool HasEmaOf(string network) => EmaNetworks.Contains(network) || (LegacyHasEma && network == GanModel.GeneratorName);
@@ -141,8 +179,25 @@ public static class Checkpoint
             throw new InvalidDataException($"{path}: not a GanForge training checkpoint (no '{MetaKey}' metadata)");
         CheckpointState? state;
         try { state = JsonSerializer.Deserialize<CheckpointState>(json); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: corrupt checkpoint state: {e.Message}", e); }
-        return (tensors, state ?? throw new InvalidDataException($"{path}: empty checkpoint state"));
+        catch (JsonException e) { throw new InvalidDataException($"{path}: corrupt checkpoint state: {MessageText.Quote(e.Message, 120)}", e); }
+        if (state == null) throw new InvalidDataException($"{path}: empty checkpoint state");
+        state.Check(path);
+        return (tensors, state);
+    }
+
+    /// <summary>
+    /// Builds the networks a checkpoint's settings describe, no larger in all than the tensors the file holds (its
+    /// networks, their EMAs and optimizer states together), so damaged or edited settings cannot make GanForge build
+    /// networks far beyond the file before their weights are found not to fit. Errors name the checkpoint.
+    /// </summary>
+    public static GanModel CreateModel(string path, Dictionary<string, Tensor> tensors, Func<GanModel> create)
+    {
+        long held = tensors.Values.Sum(t => (long)t.Numel);
+        using var limit = AllocationLimit.Begin(held + (1 << 20), asked => new InvalidDataException(
+            $"{path}: its settings describe networks of over {asked:N0} values, more than the {held:N0} the file holds (damaged or edited settings?)"));
+        try { return create(); }
+        catch (ArgumentException e) when (e.GetType() == typeof(ArgumentException))
+        { throw new InvalidDataException($"{path}: the networks its settings describe cannot be built: {e.Message}", e); }
     }
 
     /// <summary>Refuses to resume a checkpoint that holds an imported generator alone.</summary>

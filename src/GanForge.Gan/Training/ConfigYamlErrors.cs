@@ -1,4 +1,5 @@
 using System.Reflection;
+using GanForge.Serialization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization.NamingConventions;
@@ -21,13 +22,13 @@ static class ConfigYamlErrors
             if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode root && Find(root, typeof(TrainConfig), "", e.Start) is { } found)
             {
                 var (key, type, value) = found;
-                if (type == null) return $"{at}: unknown setting '{key}'";
-                return $"{at}: '{key}' expects {Kind(type)}, got {Got(value!)}";
+                if (type == null) return $"{at}: unknown setting '{MessageText.Quote(key)}'";
+                return $"{at}: '{MessageText.Quote(key)}' expects {Kind(type)}, got {Got(value!)}";
             }
         }
-        catch (YamlException) { /* not YAML at all: the parser's own message says where */ }
-        var reason = (e.InnerException?.Message ?? e.Message).Replace("\n", " ");
-        return $"{at}: {reason}";
+        catch (Exception other) when (other is YamlException or InvalidOperationException)
+        { /* not YAML the representation model takes either: the parser's own message says where */ }
+        return $"{at}: {MessageText.Quote(e.InnerException?.Message ?? e.Message, 160)}";
     }
 
     /// <summary>
@@ -75,7 +76,7 @@ static class ConfigYamlErrors
 
     static string Got(YamlNode value) => value switch
     {
-        YamlScalarNode s => $"'{s.Value}'",
+        YamlScalarNode s => $"'{MessageText.Quote(s.Value)}'",
         YamlSequenceNode => "a list",
         YamlMappingNode => "a mapping",
         _ => "something else",

@@ -1,4 +1,5 @@
 using GanForge.Optim;
+using GanForge.Serialization;
 
 namespace GanForge.Gan.Training;
 
@@ -53,12 +54,12 @@ public sealed class OptimizerSettings
     /// <summary>Checks a resolved group; the message names the group and the field.</summary>
     public void Validate(string group)
     {
-        if (!Types.Contains(Type)) throw new ArgumentException($"optimizers.{group}.type: unknown optimizer '{Type}'. Known: {string.Join(", ", Types)}");
-        if (Lr is not > 0 || !float.IsFinite(Lr.Value)) throw new ArgumentException($"optimizers.{group}.lr must be a positive number, got {Lr}");
-        if (Beta1 is < 0 or >= 1) throw new ArgumentException($"optimizers.{group}.beta1 must be in [0, 1), got {Beta1}");
-        if (Beta2 is < 0 or >= 1) throw new ArgumentException($"optimizers.{group}.beta2 must be in [0, 1), got {Beta2}");
-        if (Momentum is < 0 or >= 1) throw new ArgumentException($"optimizers.{group}.momentum must be in [0, 1), got {Momentum}");
-        if (Alpha is < 0 or >= 1) throw new ArgumentException($"optimizers.{group}.alpha must be in [0, 1), got {Alpha}");
+        if (!Types.Contains(Type)) throw new ArgumentException($"optimizers.{MessageText.Quote(group)}.type: unknown optimizer '{MessageText.Quote(Type)}'. Known: {string.Join(", ", Types)}");
+        if (Lr is not > 0 || !float.IsFinite(Lr.Value)) throw new ArgumentException($"optimizers.{MessageText.Quote(group)}.lr must be a positive number, got {Lr}");
+        if (Beta1 is < 0 or >= 1) throw new ArgumentException($"optimizers.{MessageText.Quote(group)}.beta1 must be in [0, 1), got {Beta1}");
+        if (Beta2 is < 0 or >= 1) throw new ArgumentException($"optimizers.{MessageText.Quote(group)}.beta2 must be in [0, 1), got {Beta2}");
+        if (Momentum is < 0 or >= 1) throw new ArgumentException($"optimizers.{MessageText.Quote(group)}.momentum must be in [0, 1), got {Momentum}");
+        if (Alpha is < 0 or >= 1) throw new ArgumentException($"optimizers.{MessageText.Quote(group)}.alpha must be in [0, 1), got {Alpha}");
     }
 
     /// <summary>

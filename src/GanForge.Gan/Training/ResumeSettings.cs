@@ -1,3 +1,4 @@
+using GanForge.Serialization;
 using YamlDotNet.RepresentationModel;
 
 namespace GanForge.Gan.Training;
@@ -44,14 +45,14 @@ public static class ResumeSettings
         if (refused.Count > 0)
         {
             var k = refused[0];
-            var more = refused.Count > 1 ? $" (also {string.Join(", ", refused.Skip(1).Select(r => $"'{r}'"))})" : "";
-            throw new ArgumentException($"--resume: '{k}' is {Show(before.GetValueOrDefault(k))} in the run and {Show(after.GetValueOrDefault(k))} now{more}; " +
+            var more = refused.Count > 1 ? $" (also {string.Join(", ", refused.Skip(1).Take(3).Select(r => $"'{MessageText.Quote(r)}'"))}{(refused.Count > 4 ? ", ..." : "")})" : "";
+            throw new ArgumentException($"--resume: '{MessageText.Quote(k)}' is {Show(before.GetValueOrDefault(k))} in the run and {Show(after.GetValueOrDefault(k))} now{more}; " +
                 $"a resumed run keeps its settings apart from {string.Join(", ", Allowed)} (start a new run with another --out to change it)");
         }
         return differ.Select(k => new ConfigChange { Step = step, Setting = k, From = before.GetValueOrDefault(k) ?? "", To = after.GetValueOrDefault(k) ?? "" }).ToList();
     }
 
-    static string Show(string? value) => value == null ? "not set" : $"'{value}'";
+    static string Show(string? value) => value == null ? "not set" : $"'{MessageText.Quote(value)}'";
 
     /// <summary>Every scalar setting of a configuration by its config.yaml path (optimizers.g.lr, model-options.width).</summary>
     static Dictionary<string, string> Flatten(TrainConfig config)

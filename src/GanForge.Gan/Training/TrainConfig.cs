@@ -1,5 +1,6 @@
 using System.Globalization;
 using GanForge.Gan.Zoo;
+using GanForge.Serialization;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -130,7 +131,7 @@ public sealed class TrainConfig
         r.ModelOptions = new Dictionary<string, string>(Zoo.ModelOptions.Resolve(variant.Name, variant.Options, ModelOptions).Values);
         var everyGroup = new OptimizerSettings { Type = Optimizer?.ToLowerInvariant(), Lr = Lr, Beta1 = Beta1, Beta2 = Beta2, Momentum = Momentum };
         foreach (var name in Optimizers.Keys.Where(n => !defaults.Optimizers.ContainsKey(n)))
-            throw new ArgumentException($"{variant.Name}: no optimizer group '{name}' (it has {string.Join(", ", defaults.Optimizers.Keys)})");
+            throw new ArgumentException($"{variant.Name}: no optimizer group '{MessageText.Quote(name)}' (it has {string.Join(", ", defaults.Optimizers.Keys)})");
         r.Optimizers = defaults.Optimizers.ToDictionary(kv => kv.Key,
             kv => (Optimizers.TryGetValue(kv.Key, out var own) ? own : new OptimizerSettings()).Over(everyGroup.Over(kv.Value)));
         (r.Lr, r.Optimizer, r.Beta1, r.Beta2, r.Momentum) = (null, null, null, null, null);
@@ -146,9 +147,9 @@ public sealed class TrainConfig
         if (K is < 1) throw new ArgumentException($"--k must be at least 1, got {K}");
         if (Lr is { } lr && !(lr > 0 && float.IsFinite(lr))) throw new ArgumentException($"--lr must be a positive number, got {lr}");
         if (Optimizer != null && !OptimizerSettings.Types.Contains(Optimizer.ToLowerInvariant()))
-            throw new ArgumentException($"Unknown optimizer '{Optimizer}'. Known: {string.Join(", ", OptimizerSettings.Types)}");
+            throw new ArgumentException($"Unknown optimizer '{MessageText.Quote(Optimizer)}'. Known: {string.Join(", ", OptimizerSettings.Types)}");
         foreach (var (name, s) in Optimizers) if (s.Type != null && s.Lr != null) s.Validate(name);
-        if (!DBatchModes.Contains(DBatch)) throw new ArgumentException($"Unknown --d-batch '{DBatch}'. Known: mixed, separate");
+        if (!DBatchModes.Contains(DBatch)) throw new ArgumentException($"Unknown --d-batch '{MessageText.Quote(DBatch)}'. Known: mixed, separate");
         if (LabelSmoothing is < 0 or >= 0.5f) throw new ArgumentException($"--label-smoothing must be in [0, 0.5), got {LabelSmoothing}");
         if (LabelFlip is < 0 or >= 0.5f) throw new ArgumentException($"--label-flip must be in [0, 0.5), got {LabelFlip}");
         if (Ema is < 0 or >= 1) throw new ArgumentException($"--ema must be in [0, 1), got {Ema}");
@@ -183,8 +184,29 @@ public sealed class TrainConfig
     /// </summary>
     public static TrainConfig FromYaml(string text, string source = "config")
     {
-        try { return Deserializer.Deserialize<TrainConfig>(text) ?? new TrainConfig(); }
+        TrainConfig config;
+        try { config = Deserializer.Deserialize<TrainConfig>(text) ?? new TrainConfig(); }
         catch (YamlDotNet.Core.YamlException e) { throw new ArgumentException(ConfigYamlErrors.Describe(text, source, e), e); }
+        return config.NoBlanks(source);
+    }
+
+    /// <summary>
+    /// A setting written with no value (`model:` or `model: ~`) reads as null: a setting that must have one is an
+    /// error naming it; an empty list or mapping is just empty.
+    /// </summary>
+    TrainConfig NoBlanks(string source)
+    {
+        foreach (var (key, value) in new[] { ("model", Model), ("data", Data), ("split", Split), ("d-batch", DBatch), ("out", Out) })
+            if (value == null) throw new ArgumentException($"{source}: '{key}' needs a value");
+        Optimizers ??= [];
+        ModelOptions ??= [];
+        Changes ??= [];
+        foreach (var (group, settings) in Optimizers)
+            if (settings == null) Optimizers[group] = new OptimizerSettings();
+        foreach (var (key, value) in ModelOptions)
+            if (value == null) throw new ArgumentException($"{source}: model option '{MessageText.Quote(key)}' needs a value");
+        if (Changes.Any(c => c == null)) throw new ArgumentException($"{source}: an entry of 'changes' is empty");
+        return this;
     }
 
     public TrainConfig Copy() => FromYaml(ToYaml());

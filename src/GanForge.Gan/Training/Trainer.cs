@@ -124,6 +124,8 @@ public sealed class Trainer : IDisposable
         if (tensors.TryGetValue("fixed_noise", out var noise) && noise.Numel == _fixedLatents.Z.Numel) _fixedLatents.Z.CopyFrom(noise.Reshape(_fixedLatents.Z.Shape));
         _ctx.Noise.SetState(state.NoiseRng);
         _ctx.LabelNoise.SetState(state.LabelRng);
+        if (state.DataBatch > _data.BatchesPerEpoch)
+            throw new InvalidDataException($"{path}: checkpoint is at batch {state.DataBatch} of an epoch, this run's data has {_data.BatchesPerEpoch} batches per epoch");
         _data.Seek(state.DataEpoch, state.DataBatch);
         if (state.Monitors != null) _monitors.SetState(state.Monitors);
         _ctx.Step = _savedStep = state.Step;

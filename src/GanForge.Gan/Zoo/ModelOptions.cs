@@ -1,4 +1,5 @@
 using System.Globalization;
+using GanForge.Serialization;
 
 namespace GanForge.Gan.Zoo;
 
@@ -33,12 +34,12 @@ public sealed record ModelOption(string Key, string Default, string Description,
         {
             case OptionKind.Float:
                 if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) || !double.IsFinite(f))
-                    throw new ArgumentException($"{where}: '{text}' is not a number");
+                    throw new ArgumentException($"{where}: '{MessageText.Quote(text)}' is not a number");
                 CheckRange(f, where);
                 return ((float)f).ToString("R", CultureInfo.InvariantCulture);
             case OptionKind.Int:
                 if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i))
-                    throw new ArgumentException($"{where}: '{text}' is not a whole number");
+                    throw new ArgumentException($"{where}: '{MessageText.Quote(text)}' is not a whole number");
                 CheckRange(i, where);
                 return i.ToString(CultureInfo.InvariantCulture);
             case OptionKind.Bool:
@@ -46,11 +47,11 @@ public sealed record ModelOption(string Key, string Default, string Description,
                 {
                     "true" or "yes" or "on" or "1" => "true",
                     "false" or "no" or "off" or "0" => "false",
-                    _ => throw new ArgumentException($"{where}: '{text}' is not true or false"),
+                    _ => throw new ArgumentException($"{where}: '{MessageText.Quote(text)}' is not true or false"),
                 };
             default:
                 var choice = Choices!.FirstOrDefault(c => c.Equals(text, StringComparison.OrdinalIgnoreCase));
-                return choice ?? throw new ArgumentException($"{where}: '{text}' is not one of {string.Join(", ", Choices!)}");
+                return choice ?? throw new ArgumentException($"{where}: '{MessageText.Quote(text)}' is not one of {string.Join(", ", Choices!)}");
         }
     }
 
@@ -83,8 +84,8 @@ public sealed class ModelOptions
         {
             var option = declared.FirstOrDefault(o => o.Key == key)
                 ?? throw new ArgumentException(declared.Count == 0
-                    ? $"{model}: unknown option '{key}' (this model takes no options)"
-                    : $"{model}: unknown option '{key}'. Known: {string.Join(", ", declared.Select(o => o.Key))}");
+                    ? $"{model}: unknown option '{MessageText.Quote(key)}' (this model takes no options)"
+                    : $"{model}: unknown option '{MessageText.Quote(key)}'. Known: {string.Join(", ", declared.Select(o => o.Key))}");
             values[key] = option.Parse(text ?? "", model);
         }
         return new ModelOptions(values);

@@ -1,3 +1,5 @@
+using GanForge.Serialization;
+
 namespace GanForge.Gan.Zoo;
 
 /// <summary>The variants by name (`--model`, `ganforge models`). A new variant is one folder and one line here.</summary>
@@ -13,7 +15,7 @@ public static class ModelZoo
     /// <summary>The variant called <paramref name="name"/> (any case); a clear error naming the known ones.</summary>
     public static Variant Get(string name) =>
         Variants.FirstOrDefault(v => v.Name.Equals(name?.Trim(), StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Names)}");
+        ?? throw new ArgumentException($"Unknown model '{MessageText.Quote(name)}'. Known models: {string.Join(", ", Names)}");
 
     public static string Describe(string name) => Get(name).Description;
 

@@ -115,7 +115,7 @@ static class OptimizerStateJson
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or ArgumentException)
         {
-            throw new InvalidDataException($"OptimizerStateDict: malformed state JSON ({e.Message})", e);
+            throw new InvalidDataException($"OptimizerStateDict: malformed state JSON ({MessageText.Quote(e.Message, 120)})", e);
         }
     }
 }

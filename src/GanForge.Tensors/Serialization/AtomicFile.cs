@@ -1,8 +1,17 @@
+using GanForge.Native;
+
 namespace GanForge.Serialization;
 
 /// <summary>Writes a file so readers see either the old content or the complete new one, never a torn file.</summary>
+/// <remarks>
+/// The one way GanForge replaces a file: write a temporary file beside it, flush it to the disk, rename it over the
+/// old one, then flush the folder. The first flush keeps a power cut from leaving the new name on an empty or partial
+/// file (the rename may reach the disk before the data otherwise); the folder's flush makes the rename itself durable,
+/// so a checkpoint reported saved is still there after the cut. Both cost one fsync each, small beside the write.
+/// </remarks>
 public static class AtomicFile
 {
+    /// <summary>Replaces <paramref name="path"/> with what <paramref name="write"/> writes, atomically and durably.</summary>
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
@@ -23,6 +32,7 @@ public static class AtomicFile
             try { File.Delete(temp); } catch (IOException) { }
             throw;
         }
+        NativeMethods.FsyncDirectory(dir);
     }
 
     /// <summary>
@@ -46,9 +56,11 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="text"/> (UTF-8), atomically and durably.</summary>
     public static void WriteAllText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
 
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="bytes"/>, atomically and durably.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         var copy = bytes.ToArray();

@@ -53,7 +53,7 @@ public static class SafeTensors
         long dataLen = bytes.Length - dataStart;
         JsonDocument doc;
         try { doc = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLen)); }
-        catch (JsonException e) { throw new InvalidDataException($"safetensors: '{source}' has a corrupt JSON header: {e.Message}", e); }
+        catch (JsonException e) { throw new InvalidDataException($"safetensors: '{source}' has a corrupt JSON header: {MessageText.Quote(e.Message, 120)}", e); }
 
         var entries = new List<(string Name, string Dtype, int[] Shape, long Begin, long End)>();
         var metadata = new Dictionary<string, string>();
@@ -62,14 +62,22 @@ public static class SafeTensors
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"safetensors: '{source}': the header is a JSON {doc.RootElement.ValueKind}, expected an object");
             var names = new HashSet<string>();
-            foreach (var entry in doc.RootElement.EnumerateObject())
+            try
             {
-                if (!names.Add(entry.Name))
-                    throw new InvalidDataException($"safetensors: '{source}': '{entry.Name}' appears twice in the header");
-                if (entry.Name == "__metadata__")
-                    ReadMetadata(entry.Value, metadata, source);
-                else
-                    entries.Add(ReadEntry(entry, source));
+                foreach (var entry in doc.RootElement.EnumerateObject())
+                {
+                    if (!names.Add(entry.Name))
+                        throw new InvalidDataException($"safetensors: '{source}': '{MessageText.Quote(entry.Name)}' appears twice in the header");
+                    if (entry.Name == "__metadata__")
+                        ReadMetadata(entry.Value, metadata, source);
+                    else
+                        entries.Add(ReadEntry(entry, source));
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                // JsonDocument's strings are decoded when read: invalid UTF-8 or a lone surrogate fails only then.
+                throw new InvalidDataException($"safetensors: '{source}': the header holds a name or string that is not valid text ({MessageText.Quote(e.Message, 80)})", e);
             }
         }
 
@@ -79,11 +87,11 @@ public static class SafeTensors
         foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
         {
             if (e.End > dataLen)
-                throw new InvalidDataException($"safetensors: '{source}': tensor '{e.Name}' spans bytes [{e.Begin},{e.End}) but the data section has {dataLen} bytes (truncated?)");
+                throw new InvalidDataException($"safetensors: '{source}': tensor '{MessageText.Quote(e.Name)}' spans bytes [{e.Begin},{e.End}) but the data section has {dataLen} bytes (truncated?)");
             if (e.Begin < expected)
-                throw new InvalidDataException($"safetensors: '{source}': tensor '{e.Name}' at bytes [{e.Begin},{e.End}) overlaps '{previous}' (which ends at {expected})");
+                throw new InvalidDataException($"safetensors: '{source}': tensor '{MessageText.Quote(e.Name)}' at bytes [{e.Begin},{e.End}) overlaps '{MessageText.Quote(previous)}' (which ends at {expected})");
             if (e.Begin > expected)
-                throw new InvalidDataException($"safetensors: '{source}': tensor '{e.Name}' starts at byte {e.Begin}, leaving a gap of {e.Begin - expected} bytes after {(previous == null ? "the header" : $"'{previous}'")}");
+                throw new InvalidDataException($"safetensors: '{source}': tensor '{MessageText.Quote(e.Name)}' starts at byte {e.Begin}, leaving a gap of {e.Begin - expected} bytes after {(previous == null ? "the header" : $"'{MessageText.Quote(previous)}'")}");
             expected = e.End;
             previous = e.Name;
         }
@@ -95,7 +103,7 @@ public static class SafeTensors
             crc.Append(bytes.AsSpan(dataStart));
             uint actual = AppendMetadata(crc, metadata).GetCurrentHashAsUInt32();
             if (recorded.Length != 8 || !uint.TryParse(recorded, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint want) || want != actual)
-                throw new InvalidDataException($"{source} is damaged: checksum mismatch (CRC-32 of its data and metadata is {actual:x8}, its header records '{Shorten(recorded)}')");
+                throw new InvalidDataException($"{source} is damaged: checksum mismatch (CRC-32 of its data and metadata is {actual:x8}, its header records '{MessageText.Quote(recorded, 16)}')");
         }
 
         var tensors = new Dictionary<string, Tensor>();
@@ -119,8 +127,6 @@ public static class SafeTensors
         return crc;
     }
 
-    static string Shorten(string s) => s.Length <= 16 ? s : s[..16] + "...";
-
     static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string source)
     {
         if (value.ValueKind != JsonValueKind.Object)
@@ -128,14 +134,14 @@ public static class SafeTensors
         foreach (var m in value.EnumerateObject())
         {
             if (m.Value.ValueKind != JsonValueKind.String)
-                throw new InvalidDataException($"safetensors: '{source}': metadata '{m.Name}' is a JSON {m.Value.ValueKind}, expected a string");
+                throw new InvalidDataException($"safetensors: '{source}': metadata '{MessageText.Quote(m.Name)}' is a JSON {m.Value.ValueKind}, expected a string");
             metadata[m.Name] = m.Value.GetString()!;
         }
     }
 
     static (string Name, string Dtype, int[] Shape, long Begin, long End) ReadEntry(JsonProperty entry, string source)
     {
-        string name = entry.Name;
+        string name = MessageText.Quote(entry.Name);   // for messages; the entry keeps its own name
         string dtype; int[] shape; long[] offsets;
         try
         {
@@ -144,22 +150,23 @@ public static class SafeTensors
             offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
-        { throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has a malformed header entry ({e.Message})", e); }
+        { throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has a malformed header entry ({MessageText.Quote(e.Message, 80)})", e); }
         if (offsets.Length != 2)
             throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has {offsets.Length} data_offsets, expected [begin, end]");
         if (shape.Any(d => d < 0))
-            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has a negative dimension in shape [{string.Join(",", shape)}]");
+            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has a negative dimension in shape {MessageText.Quote(Shapes.Format(shape))}");
 
         int elemSize = ElementSize(dtype, name, source);
         var (begin, end) = (offsets[0], offsets[1]);
-        long numel = shape.Aggregate(1L, (a, d) => a * d);
+        // Saturating: a product past Array.MaxLength is refused below, and must not wrap around to a small one.
+        long numel = shape.Aggregate(1L, (a, d) => d == 0 ? 0 : a > Array.MaxLength / d ? (long)Array.MaxLength + 1 : a * d);
         if (begin < 0 || end < begin)
             throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has invalid data_offsets [{begin},{end})");
         if (numel > Array.MaxLength)
-            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has {numel} elements, too many for one tensor");
+            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' of shape {MessageText.Quote(Shapes.Format(shape))} has too many elements for one tensor");
         if (end - begin != numel * elemSize)
-            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' of {dtype} {Shapes.Format(shape)} needs {numel * elemSize} bytes, header gives {end - begin}");
-        return (name, dtype, shape, begin, end);
+            throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' of {dtype} {MessageText.Quote(Shapes.Format(shape))} needs {numel * elemSize} bytes, header gives {end - begin}");
+        return (entry.Name, dtype, shape, begin, end);
     }
 
     static int ElementSize(string dtype, string name, string source) => dtype switch
@@ -168,7 +175,7 @@ public static class SafeTensors
         "F64" or "I64" => 8,
         "F16" or "BF16" or "I16" => 2,
         "U8" or "I8" or "BOOL" => 1,
-        _ => throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has unsupported dtype {dtype}"),
+        _ => throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has unsupported dtype {MessageText.Quote(dtype, 16)}"),
     };
 
     static Tensor Decode(ReadOnlySpan<byte> raw, string dtype, int[] shape)

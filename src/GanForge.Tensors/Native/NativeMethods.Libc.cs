@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+
+namespace GanForge.Native;
+
+/// <summary>
+/// The C library's open/fsync/close, for flushing a folder after a rename (<see cref="Serialization.AtomicFile"/>):
+/// .NET cannot open a folder as a file on Unix. Found lazily; on Windows, or when no C library loads, nothing is done.
+/// </summary>
+internal static unsafe partial class NativeMethods
+{
+    static readonly string[] LibcCandidates = ["libc.so.6", "libc.so", "libSystem.dylib"];
+
+    sealed class Libc(delegate* unmanaged<byte*, int, int> open, delegate* unmanaged<int, int> fsync, delegate* unmanaged<int, int> close)
+    {
+        public readonly delegate* unmanaged<byte*, int, int> Open = open;
+        public readonly delegate* unmanaged<int, int> Fsync = fsync;
+        public readonly delegate* unmanaged<int, int> Close = close;
+    }
+
+    static readonly Lazy<Libc?> LibcFunctions = new(LoadLibc);
+
+    static Libc? LoadLibc()
+    {
+        if (OperatingSystem.IsWindows()) return null;
+        foreach (var name in LibcCandidates)
+        {
+            if (!NativeLibrary.TryLoad(name, out var handle)) continue;
+            if (NativeLibrary.TryGetExport(handle, "open", out var open) && NativeLibrary.TryGetExport(handle, "fsync", out var fsync)
+                && NativeLibrary.TryGetExport(handle, "close", out var close))
+                return new Libc((delegate* unmanaged<byte*, int, int>)open, (delegate* unmanaged<int, int>)fsync, (delegate* unmanaged<int, int>)close);
+            NativeLibrary.Free(handle);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// fsync(2) on a folder, so the renames in it reach the disk. Best effort: false when it could not be done
+    /// (Windows, no C library, a file system that refuses it); a rename then is as durable as the OS makes it.
+    /// </summary>
+    internal static bool FsyncDirectory(string path)
+    {
+        if (LibcFunctions.Value is not { } libc) return false;
+        // O_RDONLY is 0 on every Unix; a folder opened read-only can be fsync'ed on Linux and macOS.
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = utf8) fd = libc.Open(p, 0);
+        if (fd < 0) return false;
+        bool ok = libc.Fsync(fd) == 0;
+        libc.Close(fd);
+        return ok;
+    }
+}
