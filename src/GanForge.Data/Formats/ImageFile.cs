@@ -73,8 +73,9 @@ public static class ImageFile
         try { result = ImageResult.FromMemory(bytes, ColorComponents.Default); }
         catch (Exception e)
         {
-            // stb_image reports failures as exceptions of its own (or, on input it did not foresee, of the runtime).
-            string reason = string.IsNullOrWhiteSpace(e.Message) ? e.GetType().Name : e.Message.Trim();
+            // stb_image reports failures as exceptions of its own (or, on input it did not foresee, of the runtime); its
+            // reason can hold bytes of the file (found by fuzzing), so it is escaped and cut.
+            string reason = string.IsNullOrWhiteSpace(e.Message) ? e.GetType().Name : GanForge.Serialization.MessageText.Quote(e.Message.Trim());
             throw new InvalidDataException($"{name}: corrupt {header.Format} image ({reason})", e);
         }
         int channels = (int)result.Comp;

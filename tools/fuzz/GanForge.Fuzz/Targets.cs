@@ -28,6 +28,13 @@ public static class Targets
 {
     const long MiB = 1 << 20;
 
+    /// <summary>Pixels the header of a JPEG, BMP or GIF claims (0 when it cannot be read): a decoder may fill them even for a short file.</summary>
+    static long ImageContent(byte[] input)
+    {
+        try { var h = ImageFile.ReadHeader(input, "input"); return (long)h.Width * h.Height * 4; }
+        catch (InvalidDataException) { return 0; }
+    }
+
     /// <summary>What a plain read justifies: a few copies of the file, and a fixed allowance for the code's own tables.</summary>
     static long Linear(byte[] input) => 2 * MiB + 8L * input.Length;
 
@@ -37,6 +44,9 @@ public static class Targets
         new("idx-gz", p => Idx.Read(p), [(Layers.Raw, 1), (Layers.Gzip, 3)], i => 2 * MiB + 8 * (i.Length + IdxContent(i))),
         new("png", p => ImageFile.Load(p), [(Layers.Raw, 1), (Layers.Png, 3)], i => 2 * MiB + 8L * i.Length + 40 * PngContent(i),
             ExtraSeeds: ["data/png/*.png"]),
+        // JPEG, BMP and GIF through the same entry point as PNG (image folders): StbImageSharp behind our checks.
+        new("image", p => ImageFile.Load(p), [(Layers.Raw, 1)], i => 2 * MiB + 8L * i.Length + 40L * ImageContent(i),
+            ExtraSeeds: ["data/images/*.jpg", "data/images/*.bmp", "data/images/*.gif"]),
         new("npy", p => { if (Npy.Load(p).Rank == 2) Outputs.ReadLatents(p); }, [(Layers.Raw, 1), (Layers.NpyHeader, 2)], Linear, ExtraSeeds: ["data/numpy_f4.npy"]),
         new("safetensors", p => SafeTensors.Read(p), [(Layers.Raw, 1), (Layers.SafetensorsHeader, 2)], i => 2 * MiB + 16L * i.Length,
             ExtraSeeds: ["optim/pytorch_sequential.safetensors", "optim/written_by_ganforge.safetensors", "optim/adam.safetensors"]),
