@@ -60,7 +60,8 @@ public sealed class CheckpointState
         Require(Model != null && ConfigYaml != null, "lacks the model or its settings");
         Require(Networks != null && !Networks.Contains(null!) && EmaNetworks != null && !EmaNetworks.Contains(null!), "has a missing network name");
         Require(Optimizers != null && Optimizers.Values.All(v => v != null), "has a missing optimizer state");
-        Require(NoiseRng is { Length: 6 } && LabelRng is { Length: 6 }, "has no whole noise-generator state (6 numbers each)");
+        // An imported generator has no training behind it, so no noise streams; it is never resumed (ThrowIfImported).
+        Require(ImportedFrom != null || (NoiseRng is { Length: 6 } && LabelRng is { Length: 6 }), "has no whole noise-generator state (6 numbers each)");
         Require(Step >= 0 && Epoch >= 0 && DataEpoch >= 0 && DataBatch >= 0, $"has a negative count (step {Step}, epoch {Epoch}, data {DataEpoch}/{DataBatch})");
         Require(Monitors == null || (Monitors.Pinned >= 0 && Monitors.Collapsed >= 0 && Monitors.Active is { } a && !a.Contains(null!)), "has damaged monitor counts");
         TrainConfig config;
