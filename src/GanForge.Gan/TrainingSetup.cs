@@ -1,4 +1,5 @@
 using GanForge.Data;
+using GanForge.Distributed;
 using GanForge.Data.Formats;
 using GanForge.Gan.Training;
 using GanForge.Gan.Zoo;
@@ -18,39 +19,94 @@ public static class TrainingSetup
     /// checkpoint's (<see cref="ResumeSettings"/>: what changed is recorded in <see cref="TrainConfig.Changes"/>) and
     /// restores the checkpoint.
     /// </summary>
-    public static Trainer Create(TrainConfig config, bool resume)
+    /// <param name="config">The settings as given (blanks allowed).</param>
+    /// <param name="resume">Continue the run in <see cref="TrainConfig.Out"/>.</param>
+    /// <param name="group">
+    /// The ranks of data-parallel training (every rank calls this), or null for one process. Rank 0 alone touches the
+    /// output folder (it locks it and reads the checkpoint, whose bytes it sends to the others); each rank loads the
+    /// data from the same path and keeps its shard of every batch. A failure on any rank fails every rank's call.
+    /// </param>
+    public static Trainer Create(TrainConfig config, bool resume, IProcessGroup? group = null)
     {
-        config.Validate();
-        var resolved = config.Resolve();
+        var user = config.Copy();
+        user.Ranks = group?.Size ?? 1;
+        user.Validate();
+        var resolved = user.Resolve();
         if (resolved.Threads > 0) Threading.Threads = resolved.Threads;
-        var runLock = PrepareOutput(resolved.Out, resume);
-        try
-        {
-            var saved = resume ? Checkpoint.Read(resolved.Out) : default;
+        else if (group != null && MpiLauncher.Detect() is { LocalSize: > 1 } launcher)
+            Threading.Threads = launcher.ThreadsPerProcess(Environment.ProcessorCount);   // the machine's cores shared by its ranks
 
-            var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit);
-            if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)
-            var dataset = data.Dataset;
-            var (image, _) = dataset.Get(0);
-            int channels = image.Size(0), size = resolved.ImageSize > 0 ? resolved.ImageSize : image.Size(1);
-            if (image.Size(1) != image.Size(2) && resolved.ImageSize == 0)
-                throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to train on square images");
-            resolved.ImageSize = size;
-            resolved.Changes = saved.State is { } state
-                ? [.. state.Config.Changes, .. ResumeSettings.Compare(state.Config, resolved, state.Step)]
-                : [];
-
-            var model = ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
-            var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size));
-            trainer.Hold(runLock);
-            if (saved.State != null) trainer.Resume(Checkpoint.Locate(resolved.Out), saved.Tensors, saved.State);
-            return trainer;
-        }
-        catch
+        bool root = group == null || group.Rank == 0;
+        RunLock? runLock = null;
+        byte[]? checkpoint = null;
+        Exception? failure = null;
+        if (root)
         {
-            runLock.Dispose();
-            throw;
+            try
+            {
+                runLock = PrepareOutput(resolved.Out, resume);
+                if (resume && group != null) checkpoint = File.ReadAllBytes(Checkpoint.Locate(resolved.Out));
+            }
+            catch (Exception e) when (group != null) { runLock?.Dispose(); runLock = null; failure = e; }
         }
+        group?.ThrowIfAnyFailed(failure, "preparing the output folder");
+        if (resume && group != null) checkpoint = group.BroadcastBytes(checkpoint);
+
+        Trainer? trainer = null;
+        try { trainer = Build(resolved, resume, checkpoint, group, runLock); }
+        catch (Exception e) when (group != null) { failure = e; }
+        catch { runLock?.Dispose(); throw; }
+        try { group?.ThrowIfAnyFailed(failure, "setting up the run"); }
+        catch { runLock?.Dispose(); throw; }
+        return trainer!;
+    }
+
+    static Trainer Build(TrainConfig resolved, bool resume, byte[]? checkpoint, IProcessGroup? group, RunLock? runLock)
+    {
+        var checkpointPath = Path.Combine(resolved.Out, Checkpoint.FileName);
+        var saved = !resume ? default : checkpoint != null ? Checkpoint.Read(checkpoint, checkpointPath) : Checkpoint.Read(resolved.Out);
+        if (saved.State is { } before && before.Config.Ranks != resolved.Ranks)
+            throw new ArgumentException($"--resume: the run in '{resolved.Out}' was trained by {Ranks(before.Config.Ranks)} and this is {Ranks(resolved.Ranks)}; " +
+                $"resume it with the same number ({(before.Config.Ranks > 1 ? $"mpirun -np {before.Config.Ranks} ... --distributed mpi" : "one process, without mpirun")}): " +
+                "each rank's share of the batch, and so batch statistics, depend on it");
+
+        var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit);
+        if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)
+        var dataset = data.Dataset;
+        var (image, _) = dataset.Get(0);
+        int channels = image.Size(0), size = resolved.ImageSize > 0 ? resolved.ImageSize : image.Size(1);
+        if (image.Size(1) != image.Size(2) && resolved.ImageSize == 0)
+            throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to train on square images");
+        resolved.ImageSize = size;
+        resolved.Changes = saved.State is { } state
+            ? [.. state.Config.Changes, .. ResumeSettings.Compare(state.Config, resolved, state.Step)]
+            : [];
+
+        var model = ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
+        var shard = group is { Size: > 1 } ? new Shard(group.Rank, group.Size) : Shard.Whole;
+        var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size, shard), group);
+        if (runLock != null) trainer.Hold(runLock);
+        if (saved.State != null) trainer.Resume(checkpointPath, saved.Tensors, saved.State);
+        return trainer;
+    }
+
+    static string Ranks(int n) => n == 1 ? "one process" : $"{n} MPI ranks";
+
+    /// <summary>
+    /// The settings of the run in <paramref name="dir"/>, from its checkpoint, for a resume to start from. With a
+    /// process group, rank 0 reads them and sends them to every rank (the others need not see the folder).
+    /// </summary>
+    public static TrainConfig SavedConfig(string dir, IProcessGroup? group = null)
+    {
+        if (group == null) return Checkpoint.Read(dir).State.Config;
+        string? yaml = null;
+        Exception? failure = null;
+        if (group.Rank == 0)
+            try { RunLock.ThrowIfHeld(dir); yaml = Checkpoint.Read(dir).State.ConfigYaml; }
+            catch (Exception e) { failure = e; }
+        group.ThrowIfAnyFailed(failure, $"reading the checkpoint in '{dir}'");
+        var bytes = group.BroadcastBytes(yaml == null ? null : System.Text.Encoding.UTF8.GetBytes(yaml));
+        return TrainConfig.FromYaml(System.Text.Encoding.UTF8.GetString(bytes), "checkpoint config");
     }
 
     /// <summary>The game the variant of a resolved configuration plays with <paramref name="model"/>.</summary>
@@ -98,12 +154,12 @@ public static class TrainingSetup
         return runLock;
     }
 
-    /// <summary>A DataLoader as the trainer's batch source: shuffled by seed, drop-last, resized and scaled to [-1,1].</summary>
+    /// <summary>A DataLoader as the trainer's batch source: shuffled by seed, drop-last, resized and scaled to [-1,1]; a rank's shard of each batch.</summary>
     sealed class LoaderBatchSource : IBatchSource
     {
         readonly DataLoader _loader;
 
-        public LoaderBatchSource(IDataset dataset, TrainConfig config, int size)
+        public LoaderBatchSource(IDataset dataset, TrainConfig config, int size, Shard shard)
         {
             if (dataset.Count < config.BatchSize)
                 throw new ArgumentException($"The dataset has {dataset.Count} images, fewer than one batch of {config.BatchSize}");
@@ -113,7 +169,7 @@ public static class TrainingSetup
             transforms.Add(new Normalize());
             _loader = new DataLoader(dataset, new DataLoaderOptions
             {
-                BatchSize = config.BatchSize, Shuffle = true, DropLast = true, Seed = config.Seed, Transforms = transforms,
+                BatchSize = config.BatchSize, Shuffle = true, DropLast = true, Seed = config.Seed, Transforms = transforms, Shard = shard,
             });
         }
 

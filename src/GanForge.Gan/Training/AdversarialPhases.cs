@@ -32,10 +32,10 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         }
         else (realOut, fakeOut) = (d.Forward(real), d.Forward(fake));
 
-        var loss = ctx.Game.Loss.Discriminator(realOut, fakeOut, ctx.Game.Labels, ctx.LabelNoise);
+        var loss = ctx.Game.Loss.Discriminator(realOut, fakeOut, ctx.Game.Labels, ctx.LabelNoise, ctx.Shard);
         if (gradientPenalty != null)
         {
-            var gp = gradientPenalty.Compute(d, real, fake, ctx.LabelNoise);   // λ·E[(‖∇D(x̂)‖ - 1)²]
+            var gp = gradientPenalty.Compute(d, real, fake, ctx.Uniform(m));   // λ·E[(‖∇D(x̂)‖ - 1)²]
             ctx.Stats.Add(Stats.GradientPenalty, gp.Item());
             ctx.Stats.Add(Stats.GradientNorm, gradientPenalty.LastGradientNorm);
             loss = loss + gp;

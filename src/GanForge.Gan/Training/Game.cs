@@ -82,6 +82,12 @@ public sealed class StepContext
     public required Generator Noise { get; init; }
     /// <summary>Other randomness of the losses (label flips, interpolation weights).</summary>
     public required Generator LabelNoise { get; init; }
+    /// <summary>
+    /// This process's rows of every global batch in data-parallel training (whole otherwise). Batches hold only
+    /// these rows; per-sample noise is drawn for the global batch and cut to them (<see cref="Latents"/>,
+    /// <see cref="Uniform"/>), so N processes draw exactly what one would.
+    /// </summary>
+    public Shard Shard { get; init; }
     public TrainingStatistics Stats { get; } = new();
     /// <summary>Generator steps taken so far.</summary>
     public long Step { get; set; }
@@ -95,8 +101,11 @@ public sealed class StepContext
     /// <summary>The next real batch.</summary>
     public GanBatch NextBatch() => LastReal = Data.Next();
 
-    /// <summary>n latents from the training noise stream.</summary>
-    public Tensor Latents(int n) => Model.SampleLatent(n, Noise);
+    /// <summary>n latents from the training noise stream (this shard's n of the global batch's).</summary>
+    public Tensor Latents(int n) => Shard.Take(Model.SampleLatent(n * Shard.Count, Noise));
+
+    /// <summary>n draws of U[0,1) from <see cref="LabelNoise"/>, one per sample (this shard's n of the global batch's).</summary>
+    public Tensor Uniform(int n) => Shard.Take(Tensor.Rand([n * Shard.Count], LabelNoise));
 
     /// <summary>The batch size in use: the last real batch's, or <paramref name="fallback"/> before any.</summary>
     public int BatchSize(int fallback = 64) => LastReal?.Size ?? fallback;

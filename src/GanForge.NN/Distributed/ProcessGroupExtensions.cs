@@ -28,7 +28,7 @@ public static class ProcessGroupExtensions
     }
 
     /// <summary>Rank <paramref name="root"/>'s bytes on every rank (the others pass null): its length is sent first.</summary>
-    public static byte[] Broadcast(this IProcessGroup group, byte[]? data, int root = 0)
+    public static byte[] BroadcastBytes(this IProcessGroup group, byte[]? data, int root = 0)
     {
         Span<double> length = [group.Rank == root ? data?.Length ?? 0 : 0];
         group.Broadcast(MemoryMarshal.AsBytes(length), root);

@@ -66,6 +66,31 @@ public class DistributedTests
     }
 
     [Fact]
+    public void SyncBatchNorm_DoubleBackward_MatchesBatchNormOfTheWholeBatch()
+    {
+        // A gradient penalty through a synchronised layer: ∇ₓ with a graph, then the gradient of its square.
+        var rng = new Generator(8);
+        var x = Tensor.Randn([6, 2, 3, 3], rng) + 0.3f;
+        var coefficients = Tensor.Randn([6, 2, 3, 3], rng);
+        static Tensor Penalty(BatchNorm2d bn, Tensor x, Tensor coefficients)
+        {
+            var input = x.Clone().RequiresGrad_();
+            var grad = Autograd.Grad([(bn.Forward(input).Square() * coefficients).Sum()], [input], createGraph: true)[0]!;
+            return grad.Square().Sum();
+        }
+        var whole = new BatchNorm2d(2);
+        Penalty(whole, x, coefficients).Backward();
+        var weights = ThreadProcessGroup.Run(2, group =>
+        {
+            var bn = new BatchNorm2d(2) { ProcessGroup = group };
+            var shard = new Shard(group.Rank, group.Size);
+            Penalty(bn, shard.Take(x), shard.Take(coefficients)).Backward();
+            return bn.Weight!.Grad!;
+        });
+        Fixtures.AssertClose(whole.Weight!.Grad!, weights[0] + weights[1], 1e-3, 1e-5, "d(penalty)/dweight");
+    }
+
+    [Fact]
     public void SyncBatchNorm_Eval_MakesNoCollectiveCall()
     {
         // One rank alone in eval mode (rank 0's sample grids): a collective would wait for the other forever.
