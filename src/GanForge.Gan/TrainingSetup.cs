@@ -30,26 +30,26 @@ public static class TrainingSetup
     {
         var user = config.Copy();
         user.Ranks = group?.Size ?? 1;
-        user.Validate();
-        var resolved = user.Resolve();
-        if (resolved.Threads > 0) Threading.Threads = resolved.Threads;
-        else if (group != null && MpiLauncher.Detect() is { LocalSize: > 1 } launcher)
-            Threading.Threads = launcher.ThreadsPerProcess(Environment.ProcessorCount);   // the machine's cores shared by its ranks
-
         bool root = group == null || group.Rank == 0;
+        TrainConfig? resolved = null;
         RunLock? runLock = null;
         byte[]? checkpoint = null;
         Exception? failure = null;
-        if (root)
+        try
         {
-            try
+            user.Validate();
+            resolved = user.Resolve();
+            if (root)
             {
                 runLock = PrepareOutput(resolved.Out, resume);
                 if (resume && group != null) checkpoint = File.ReadAllBytes(Checkpoint.Locate(resolved.Out));
             }
-            catch (Exception e) when (group != null) { runLock?.Dispose(); runLock = null; failure = e; }
         }
-        group?.ThrowIfAnyFailed(failure, "preparing the output folder");
+        catch (Exception e) when (group != null) { runLock?.Dispose(); runLock = null; failure = e; }
+        group?.ThrowIfAnyFailed(failure, "checking the settings and the output folder");
+        if (resolved!.Threads > 0) Threading.Threads = resolved.Threads;
+        else if (group != null && MpiLauncher.Detect() is { LocalSize: > 1 } launcher)
+            Threading.Threads = launcher.ThreadsPerProcess(Environment.ProcessorCount);   // the machine's cores shared by its ranks
         if (resume && group != null) checkpoint = group.BroadcastBytes(checkpoint);
 
         Trainer? trainer = null;

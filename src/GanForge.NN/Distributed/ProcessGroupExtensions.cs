@@ -47,8 +47,8 @@ public static class ProcessGroupExtensions
 
     /// <summary>
     /// Agreement after work that may fail on some ranks only (a missing file, a locked folder): every rank calls it
-    /// with its own failure or null. When any failed, the failing ranks rethrow their exception and the others throw a
-    /// <see cref="PeerFailedException"/> naming the lowest failed rank; otherwise it returns on all.
+    /// with its own failure or null. When any failed, the lowest failed rank rethrows its exception and every other
+    /// rank throws a <see cref="PeerFailedException"/> naming it, so one message tells why; otherwise it returns on all.
     /// </summary>
     /// <param name="group">The group.</param>
     /// <param name="failure">This rank's failure, or null.</param>
@@ -58,7 +58,8 @@ public static class ProcessGroupExtensions
         // Min over (rank if failed, else Size): the lowest failed rank, or Size when none failed.
         Span<double> lowest = [failure != null ? group.Rank : group.Size];
         group.AllReduce(lowest, ReduceOp.Min);
-        if (failure != null) ExceptionDispatchInfo.Capture(failure).Throw();
-        if (lowest[0] < group.Size) throw new PeerFailedException((int)lowest[0], what);
+        if (lowest[0] >= group.Size) return;
+        if (lowest[0] == group.Rank) ExceptionDispatchInfo.Capture(failure!).Throw();
+        throw new PeerFailedException((int)lowest[0], what);
     }
 }

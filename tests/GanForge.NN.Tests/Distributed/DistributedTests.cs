@@ -177,6 +177,18 @@ public class DistributedTests
     }
 
     [Fact]
+    public void ThrowIfAnyFailed_SeveralRanksFail_OnlyTheLowestThrowsItsOwn()
+    {
+        var e = Assert.Throws<AggregateException>(() => ThreadProcessGroup.Run(3, group =>
+        {
+            group.ThrowIfAnyFailed(group.Rank > 0 ? new ArgumentException($"bad on {group.Rank}") : null, "validating");
+            return 0;
+        }));
+        Assert.Equal("bad on 1", Assert.Single(e.InnerExceptions.OfType<ArgumentException>()).Message);
+        Assert.Equal(2, e.InnerExceptions.OfType<PeerFailedException>().Count());
+    }
+
+    [Fact]
     public void ThrowIfAnyFailed_NoFailure_Returns()
     {
         Assert.Equal([1, 1], ThreadProcessGroup.Run(2, group => { group.ThrowIfAnyFailed(null, "x"); return 1; }));
