@@ -20,7 +20,10 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup, IDisposable
 
     MpiProcessGroup(int rank, int size, string version) { Rank = rank; Size = size; LibraryVersion = version; }
 
+    /// <inheritdoc/>
     public int Rank { get; }
+
+    /// <inheritdoc/>
     public int Size { get; }
 
     /// <summary>MPI_Get_library_version's first line ("Open MPI v4.1.4, ...").</summary>
@@ -68,11 +71,13 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup, IDisposable
         return version.Split('\n')[0].Trim().TrimEnd(',');
     }
 
+    /// <inheritdoc/>
     public void AllReduce(Span<float> data, ReduceOp op = ReduceOp.Sum)
     {
         fixed (float* p = data) AllReduce(p, data.Length, NativeMethods.Float, op);
     }
 
+    /// <inheritdoc/>
     public void AllReduce(Span<double> data, ReduceOp op = ReduceOp.Sum)
     {
         fixed (double* p = data) AllReduce(p, data.Length, NativeMethods.Double, op);
@@ -86,6 +91,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup, IDisposable
         Check(NativeMethods.MPI_Allreduce(NativeMethods.MpiInPlace, data, count, type, mpiOp, NativeMethods.CommWorld), "MPI_Allreduce");
     }
 
+    /// <inheritdoc/>
     public void Broadcast(Span<byte> data, int root = 0)
     {
         ThrowIfFinalized();
@@ -95,12 +101,14 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup, IDisposable
                 Check(NativeMethods.MPI_Bcast(p + offset, Math.Min(chunk, data.Length - offset), NativeMethods.Byte, root, NativeMethods.CommWorld), "MPI_Bcast");
     }
 
+    /// <inheritdoc/>
     public void Barrier()
     {
         ThrowIfFinalized();
         Check(NativeMethods.MPI_Barrier(NativeMethods.CommWorld), "MPI_Barrier");
     }
 
+    /// <inheritdoc/>
     public void Abort(int exitCode)
     {
         if (!_finalized) NativeMethods.MPI_Abort(NativeMethods.CommWorld, exitCode);
