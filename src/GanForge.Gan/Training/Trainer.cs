@@ -51,6 +51,8 @@ public sealed class Trainer : IDisposable
     readonly Monitors _monitors;
     readonly IProcessGroup? _group;
     readonly Dictionary<string, GradientAllReduce> _reducers = [];
+    double _allReduceMsLogged;   // AllReduceTime and the step at the last log, for allreduce_ms per step
+    long _stepLogged;
     int _epoch;
     int _stepEpoch;
     long _savedStep = -1;
@@ -170,9 +172,9 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// Trains until the configured epochs (or MaxSteps) are done, or <paramref name="cancel"/> is signalled: then
     /// the step under way is finished, logged and checkpointed, and the run returns <see cref="RunOutcome.Cancelled"/>.
-    /// The run folder is locked meanwhile (by rank 0 alone in data-parallel training); the logs are cut back to the step the run starts from, the temporary
-    /// files of a killed save are removed and, on a resume, checkpoint.json and generator.safetensors are rewritten
-    /// from the checkpoint first.
+    /// The run folder is locked meanwhile (by rank 0 alone in data-parallel training); the logs are cut back to the
+    /// step the run starts from, the temporary files of a killed save are removed and, on a resume, checkpoint.json
+    /// and generator.safetensors are rewritten from the checkpoint first.
     /// </summary>
     public RunOutcome Run(CancellationToken cancel = default)
     {
@@ -193,7 +195,8 @@ public sealed class Trainer : IDisposable
         if (_ctx.Step == 0 && _config.PretrainAe > 0)
             new AutoencoderPretrainer(_game.Model, _data, _config, Info).Run(cancel);
 
-        long firstStep = _ctx.Step;
+        long firstStep = _stepLogged = _ctx.Step;
+        _allReduceMsLogged = AllReduceTime.TotalMilliseconds;
         var clock = Stopwatch.StartNew();
         var sinceCheckpoint = Stopwatch.StartNew();
         double checkpointMinutes = _config.CheckpointMinutes ?? 0;
@@ -355,9 +358,6 @@ public sealed class Trainer : IDisposable
         _group!.AllReduce(values);
         return names.Select((n, i) => (n, v: values[i] / _group.Size)).ToDictionary(p => p.n, p => p.v);
     }
-
-    double _allReduceMsLogged;
-    long _stepLogged = -1;
 
     /// <summary>The epoch the last step belongs to, from 1: logs, the console and sample grids count epochs alike.</summary>
     int CurrentEpoch => _stepEpoch;

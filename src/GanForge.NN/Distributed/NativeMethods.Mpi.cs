@@ -68,8 +68,6 @@ internal static unsafe partial class NativeMethods
     static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path) => name == Mpi ? MpiHandle.Value : IntPtr.Zero;
 
     [LibraryImport(Mpi)] internal static partial int MPI_Init_thread(int* argc, byte*** argv, int required, int* provided);
-    [LibraryImport(Mpi)] internal static partial int MPI_Initialized(int* flag);
-    [LibraryImport(Mpi)] internal static partial int MPI_Finalized(int* flag);
     [LibraryImport(Mpi)] internal static partial int MPI_Finalize();
     [LibraryImport(Mpi)] internal static partial int MPI_Abort(IntPtr comm, int errorCode);
     [LibraryImport(Mpi)] internal static partial int MPI_Comm_rank(IntPtr comm, int* rank);
