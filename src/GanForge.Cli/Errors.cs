@@ -30,10 +30,13 @@ static class Errors
 
     static Exception Unwrap(Exception e) => e is AggregateException { InnerException: { } i } ? Unwrap(i) : e;
 
-    static bool IsUserError(Exception e) => e is ArgumentException or InvalidDataException or IOException or KeyNotFoundException
+    /// <summary>Put before every error message: a data-parallel rank other than 0 names itself ("rank 1: ").</summary>
+    public static string Source { get; set; } = "";
+
+    public static bool IsUserError(Exception e) => e is ArgumentException or InvalidDataException or IOException or KeyNotFoundException
         or UnauthorizedAccessException or TrainingDivergedException or InvalidOperationException or NotSupportedException;
 
     // One line whatever the message holds: a control character taken from a damaged file is shown escaped.
-    static void Print(Exception e) =>
-        AnsiConsole.Console.MarkupLine($"[red]error:[/] {Markup.Escape(MessageText.OneLine(e.Message))}");
+    public static void Print(Exception e) =>
+        AnsiConsole.Console.MarkupLine($"{Markup.Escape(Source)}[red]error:[/] {Markup.Escape(MessageText.OneLine(e.Message))}");
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using GanForge.Distributed;
 using GanForge.Gan;
 using GanForge.Gan.Losses;
 using GanForge.Gan.Zoo;
@@ -60,21 +61,40 @@ static class TrainCommand
         var threads = NumberOptions.Optional<int>("--threads", "Worker threads (default: all cores)");
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint" };
         var config = new Option<string?>("--config") { Description = "YAML file of settings (same keys as the run's config.yaml)" };
+        var distributed = new Option<string?>("--distributed")
+        {
+            Description = "mpi: train data-parallel with the processes mpirun started, each on an equal share of every --batch-size batch " +
+                          "(mpirun -np N ganforge train ... --distributed mpi; docs/distributed.md); none (default)",
+        };
+        var syncBn = new Option<bool>("--sync-batchnorm")
+        {
+            Description = "With --distributed: batch norm normalises by the statistics of the whole global batch (every rank's rows), not each rank's share (the default, as PyTorch DDP)",
+        };
 
         var cmd = new Command("train", "Train a GAN; writes config.yaml, metrics.jsonl, sample grids and checkpoints into --out")
         {
             model, data, split, epochs, batch, lr, seed, outDir, k, loss, optimizer, smoothing, flip, dBatch,
             pretrain, size, channels, skipBad, latentDim, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, checkpointEvery, checkpointMinutes, threads,
-            resume, config, set,
+            resume, config, set, distributed, syncBn,
         };
         cmd.SetAction(r => Errors.Guard(() =>
+        {
+            // mpirun relays each rank's output from a pseudo-terminal of its own, 80 columns wide: lines are not wrapped
+            // there (the user's terminal wraps them, and logs keep them whole).
+            if (MpiLauncher.Detect() != null) AnsiConsole.Console.Profile.Width = 10_000;
+            using var group = MpiLauncher.StartGroup(r.GetValue(distributed));
+            return group == null ? Body(r, null) : AsRank(group, () => Body(r, group));
+        }));
+        return cmd;
+
+        int Body(ParseResult r, MpiProcessGroup? group)
         {
             // Settings, lowest precedence first: defaults, the resumed run's own config or --config, then flags.
             bool isResume = r.GetValue(resume);
             var resumeDir = r.GetValue(outDir) ?? new TrainConfig().Out;
-            if (isResume) RunLock.ThrowIfHeld(resumeDir);   // a run still going: say so, whatever its folder holds yet
+            if (isResume && group == null) RunLock.ThrowIfHeld(resumeDir);   // a run still going: say so, whatever its folder holds yet
             var c = isResume
-                ? Checkpoint.Read(resumeDir).State.Config
+                ? TrainingSetup.SavedConfig(resumeDir, group)
                 : r.GetValue(config) is { } file ? TrainConfig.FromYaml(ReadConfig(file), file) : new TrainConfig();
             void Set<T>(Option<T?> o, Action<T> apply) where T : class { if (r.GetValue(o) is { } v) apply(v); }
             void SetV<T>(Option<T?> o, Action<T> apply) where T : struct { if (r.GetValue(o) is { } v) apply(v); }
@@ -89,21 +109,49 @@ static class TrainCommand
             SetV(threads, v => c.Threads = v);
             SetV(evalEvery, v => c.EvalEvery = v); SetV(evalSamples, v => c.EvalSamples = v);
             SetV(checkpointEvery, v => c.CheckpointEvery = v); SetV(checkpointMinutes, v => c.CheckpointMinutes = v);
+            if (r.GetValue(syncBn)) c.SyncBatchnorm = true;
             foreach (var assignment in r.GetValue(set) ?? []) c.Set(assignment);
-            return Train(c, isResume);
-        }));
-        return cmd;
+            return Train(c, isResume, group);
+        }
     }
+
+    /// <summary>
+    /// Runs one rank's part of a data-parallel command. Rank 0 alone prints; another rank prints only an error of its
+    /// own, named by its rank. A failure while setting up is agreed between the ranks (the failing rank says why, the
+    /// others stop quietly); one while training, other than a diverged loss (which every rank sees alike), aborts the
+    /// job, since the others would wait for this rank in the next allreduce.
+    /// </summary>
+    static int AsRank(MpiProcessGroup group, Func<int> body)
+    {
+        if (group.Rank > 0) Errors.Source = $"rank {group.Rank}: ";
+        try { return body(); }
+        catch (PeerFailedException) when (group.Rank > 0) { return 2; }
+        catch (TrainingDivergedException) when (group.Rank > 0) { return 3; }
+        catch (RankFailedException failed)
+        {
+            var e = failed.InnerException!;
+            if (Errors.IsUserError(e)) Errors.Print(e);
+            else Console.Error.WriteLine($"{Errors.Source}{e}");
+            Console.Error.Flush();
+            group.Abort(Errors.IsUserError(e) ? 2 : 1);
+            return 1;
+        }
+    }
+
+    /// <summary>A rank's failure while training: it must end the job (<see cref="AsRank"/>).</summary>
+    sealed class RankFailedException(Exception inner) : Exception(inner.Message, inner);
 
     static string ReadConfig(string file) => File.Exists(file)
         ? File.ReadAllText(file)
         : throw new FileNotFoundException($"--config: '{file}' not found");
 
-    static int Train(TrainConfig userConfig, bool resume)
+    static int Train(TrainConfig userConfig, bool resume, MpiProcessGroup? group)
     {
-        using var trainer = TrainingSetup.Create(userConfig, resume);
+        using var trainer = TrainingSetup.Create(userConfig, resume, group);
         var config = trainer.Config;
-        var console = AnsiConsole.Console;
+        // Rank 0 speaks for every rank; the others print nothing but their own errors.
+        var console = trainer.IsRoot ? AnsiConsole.Console
+            : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Interactive = InteractionSupport.No });
         if (config.EvalEvery > 0) trainer.Evaluation = TrainingEvaluation.ForData(config.Data, config.EvalSamples, config.Seed, TrainingSetup.DataOptions(config));
         console.MarkupLine($"[bold]GanForge[/] training [green]{config.Model}[/] on {Markup.Escape(config.Data)} " +
                            $"({trainer.Model.ImageShape[0]}x{trainer.Model.ImageShape[1]}x{trainer.Model.ImageShape[2]}), " +
@@ -115,6 +163,9 @@ static class TrainCommand
         console.MarkupLine($"[grey]checkpoints at each epoch's end" +
                            (config.CheckpointEvery > 0 ? $", every {config.CheckpointEvery} steps" : "") +
                            (config.CheckpointMinutes > 0 ? $", every {config.CheckpointMinutes:0.##} minutes" : "") + "[/]");
+        if (group is { Size: > 1 })
+            console.MarkupLine($"[grey]data-parallel over {group.Size} MPI ranks ({Markup.Escape(group.LibraryVersion)}): " +
+                               $"{config.BatchSize / group.Size} images per rank and step, batch norm {(config.SyncBatchnorm ? "over the global batch" : "per rank")}[/]");
         if (trainer.Evaluation is TrainingEvaluation evaluation)
             console.MarkupLine($"[grey]evaluation every {config.EvalEvery} steps: {Markup.Escape(evaluation.Description)}[/]");
         console.MarkupLine(resume
@@ -139,7 +190,14 @@ static class TrainCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => OnSignal(c, 143));
 
         RunOutcome outcome = RunOutcome.Finished;
-        if (console.Profile.Capabilities.Interactive)
+        if (group is { Size: > 1 })
+        {
+            trainer.Progress += p => console.WriteLine(Describe(p));
+            try { outcome = trainer.Run(stop.Token); }
+            catch (Exception e) when (e is not TrainingDivergedException) { throw new RankFailedException(e); }
+            if (!trainer.IsRoot) return outcome == RunOutcome.Cancelled ? (signalCode != 0 ? signalCode : 130) : 0;
+        }
+        else if (console.Profile.Capabilities.Interactive)
         {
             console.Progress()
                 .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(),
@@ -165,7 +223,7 @@ static class TrainCommand
                 ? $"[yellow]interrupted[/] at step {trainer.Step}: checkpoint in {Markup.Escape(checkpoint)}, report in {Markup.Escape(report)}"
                 : "[yellow]interrupted[/] before the first step: nothing saved; run the same command again to start");
             if (File.Exists(checkpoint))   // unwrapped, whatever the console's width, so it can be copied whole
-                console.Profile.Out.Writer.WriteLine($"To resume: {ResumeCommand(config.Out)}");
+                console.Profile.Out.Writer.WriteLine($"To resume: {ResumeCommand(config.Out, config.Ranks)}");
             return signalCode != 0 ? signalCode : 130;
         }
         console.MarkupLine($"[green]done[/]: report in {Markup.Escape(report)}, samples in {Markup.Escape(Path.Combine(config.Out, "samples.png"))}, " +
@@ -174,7 +232,9 @@ static class TrainCommand
     }
 
     /// <summary>The command that continues the run in <paramref name="dir"/>, as a POSIX shell takes it.</summary>
-    static string ResumeCommand(string dir) => $"{ProgramName()} train --resume --out {Quote(Path.GetFullPath(dir))}";
+    static string ResumeCommand(string dir, int ranks) => ranks > 1
+        ? $"mpirun -np {ranks} {ProgramName()} train --resume --out {Quote(Path.GetFullPath(dir))} --distributed mpi"
+        : $"{ProgramName()} train --resume --out {Quote(Path.GetFullPath(dir))}";
 
     /// <summary>How this program was started: the ganforge command, or dotnet and its assembly.</summary>
     static string ProgramName()

@@ -1,4 +1,5 @@
 using GanForge.Data;
+using GanForge.Distributed;
 using GanForge.Data.Formats;
 using GanForge.Gan.Training;
 using GanForge.Gan.Zoo;
@@ -18,46 +19,104 @@ public static class TrainingSetup
     /// checkpoint's (<see cref="ResumeSettings"/>: what changed is recorded in <see cref="TrainConfig.Changes"/>) and
     /// restores the checkpoint.
     /// </summary>
-    public static Trainer Create(TrainConfig config, bool resume)
+    /// <param name="config">The settings as given (blanks allowed).</param>
+    /// <param name="resume">Continue the run in <see cref="TrainConfig.Out"/>.</param>
+    /// <param name="group">
+    /// The ranks of data-parallel training (every rank calls this), or null for one process. Rank 0 alone touches the
+    /// output folder (it locks it and reads the checkpoint, whose bytes it sends to the others); each rank loads the
+    /// data from the same path and keeps its shard of every batch. A failure on any rank fails every rank's call.
+    /// </param>
+    public static Trainer Create(TrainConfig config, bool resume, IProcessGroup? group = null)
     {
-        config.Validate();
-        var resolved = config.Resolve();
-        if (resolved.Threads > 0) Threading.Threads = resolved.Threads;
-        var runLock = PrepareOutput(resolved.Out, resume);
+        var user = config.Copy();
+        user.Ranks = group?.Size ?? 1;
+        bool root = group == null || group.Rank == 0;
+        TrainConfig? resolved = null;
+        RunLock? runLock = null;
+        byte[]? checkpoint = null;
+        Exception? failure = null;
         try
         {
-            var saved = resume ? Checkpoint.Read(resolved.Out) : default;
-            if (saved.State != null) Checkpoint.ThrowIfImported(Checkpoint.Locate(resolved.Out), saved.State);
-
-            var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit, DataOptions(resolved));
-            if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)
-            var dataset = data.Dataset;
-            var (image, _) = dataset.Get(0);
-            int channels = image.Size(0), size = image.Size(1);
-            if (image.Size(1) != image.Size(2))
-                throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to centre-crop and resize them to squares");
-            (resolved.ImageSize, resolved.Channels) = (size, channels);
-            ResolveClasses(resolved, config, dataset);
-            if (saved.State is { } state)
+            user.Validate();
+            resolved = user.Resolve();
+            if (root)
             {
-                var before = state.Config;
-                if (before.Channels == 0) before.Channels = channels;   // runs saved before channels were recorded used the data's own
-                resolved.Changes = [.. before.Changes, .. ResumeSettings.Compare(before, resolved, state.Step)];
+                runLock = PrepareOutput(resolved.Out, resume);
+                if (resume && group != null) checkpoint = File.ReadAllBytes(Checkpoint.Locate(resolved.Out));
             }
-            else resolved.Changes = [];
+        }
+        catch (Exception e) when (group != null) { runLock?.Dispose(); runLock = null; failure = e; }
+        group?.ThrowIfAnyFailed(failure, "checking the settings and the output folder");
+        if (resolved!.Threads > 0) Threading.Threads = resolved.Threads;
+        else if (group != null && MpiLauncher.Detect() is { LocalSize: > 1 } launcher)
+            Threading.Threads = launcher.ThreadsPerProcess(Environment.ProcessorCount);   // the machine's cores shared by its ranks
+        if (resume && group != null) checkpoint = group.BroadcastBytes(checkpoint);
 
-            GanModel Build() => ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
-            var model = saved.State != null ? Checkpoint.CreateModel(Checkpoint.Locate(resolved.Out), saved.Tensors, Build) : Build();
-            var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size)) { DataDescription = data.Description };
-            trainer.Hold(runLock);
-            if (saved.State != null) trainer.Resume(Checkpoint.Locate(resolved.Out), saved.Tensors, saved.State);
-            return trainer;
-        }
-        catch
+        Trainer? trainer = null;
+        try { trainer = Build(resolved, user, resume, checkpoint, group, runLock); }
+        catch (Exception e) when (group != null) { failure = e; }
+        catch { runLock?.Dispose(); throw; }
+        try { group?.ThrowIfAnyFailed(failure, "setting up the run"); }
+        catch { runLock?.Dispose(); throw; }
+        return trainer!;
+    }
+
+    static Trainer Build(TrainConfig resolved, TrainConfig given, bool resume, byte[]? checkpoint, IProcessGroup? group, RunLock? runLock)
+    {
+        var checkpointPath = Path.Combine(resolved.Out, Checkpoint.FileName);
+        var saved = !resume ? default : checkpoint != null ? Checkpoint.Read(checkpoint, checkpointPath) : Checkpoint.Read(resolved.Out);
+        if (saved.State is { } previous && previous.Config.Ranks != resolved.Ranks)
+            throw new ArgumentException($"--resume: the run in '{resolved.Out}' was trained by {Ranks(previous.Config.Ranks)} and this is {Ranks(resolved.Ranks)}; " +
+                $"resume it with the same number ({(previous.Config.Ranks > 1 ? $"mpirun -np {previous.Config.Ranks} ... --distributed mpi" : "one process, without mpirun")}): " +
+                "each rank's share of the batch, and so batch statistics, depend on it");
+
+        if (saved.State != null) Checkpoint.ThrowIfImported(checkpointPath, saved.State);
+        var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit, DataOptions(resolved));
+        if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)
+        var dataset = data.Dataset;
+        var (image, _) = dataset.Get(0);
+        int channels = image.Size(0), size = image.Size(1);
+        if (image.Size(1) != image.Size(2))
+            throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to centre-crop and resize them to squares");
+        (resolved.ImageSize, resolved.Channels) = (size, channels);
+        ResolveClasses(resolved, given, dataset);
+        if (saved.State is { } state)
         {
-            runLock.Dispose();
-            throw;
+            var before = state.Config;
+            if (before.Channels == 0) before.Channels = channels;   // runs saved before channels were recorded used the data's own
+            resolved.Changes = [.. before.Changes, .. ResumeSettings.Compare(before, resolved, state.Step)];
         }
+        else resolved.Changes = [];
+
+        GanModel BuildModel() => ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
+        var model = saved.State != null ? Checkpoint.CreateModel(checkpointPath, saved.Tensors, BuildModel) : BuildModel();
+        var shard = group is { Size: > 1 } ? new Shard(group.Rank, group.Size) : Shard.Whole;
+        var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size, shard), group)
+        {
+            DataDescription = data.Description,
+        };
+        if (runLock != null) trainer.Hold(runLock);
+        if (saved.State != null) trainer.Resume(checkpointPath, saved.Tensors, saved.State);
+        return trainer;
+    }
+
+    static string Ranks(int n) => n == 1 ? "one process" : $"{n} MPI ranks";
+
+    /// <summary>
+    /// The settings of the run in <paramref name="dir"/>, from its checkpoint, for a resume to start from. With a
+    /// process group, rank 0 reads them and sends them to every rank (the others need not see the folder).
+    /// </summary>
+    public static TrainConfig SavedConfig(string dir, IProcessGroup? group = null)
+    {
+        if (group == null) return Checkpoint.Read(dir).State.Config;
+        string? yaml = null;
+        Exception? failure = null;
+        if (group.Rank == 0)
+            try { RunLock.ThrowIfHeld(dir); yaml = Checkpoint.Read(dir).State.ConfigYaml; }
+            catch (Exception e) { failure = e; }
+        group.ThrowIfAnyFailed(failure, $"reading the checkpoint in '{dir}'");
+        var bytes = group.BroadcastBytes(yaml == null ? null : System.Text.Encoding.UTF8.GetBytes(yaml));
+        return TrainConfig.FromYaml(System.Text.Encoding.UTF8.GetString(bytes), "checkpoint config");
     }
 
     /// <summary>
@@ -135,7 +194,7 @@ public static class TrainingSetup
     {
         readonly DataLoader _loader;
 
-        public LoaderBatchSource(IDataset dataset, TrainConfig config, int size)
+        public LoaderBatchSource(IDataset dataset, TrainConfig config, int size, Shard shard)
         {
             if (dataset.Count < config.BatchSize)
                 throw new ArgumentException($"The dataset has {dataset.Count} images, fewer than one batch of {config.BatchSize}");
@@ -145,7 +204,7 @@ public static class TrainingSetup
             transforms.Add(new Normalize());
             _loader = new DataLoader(dataset, new DataLoaderOptions
             {
-                BatchSize = config.BatchSize, Shuffle = true, DropLast = true, Seed = config.Seed, Transforms = transforms,
+                BatchSize = config.BatchSize, Shuffle = true, DropLast = true, Seed = config.Seed, Transforms = transforms, Shard = shard,
             });
         }
 

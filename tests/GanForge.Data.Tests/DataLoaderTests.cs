@@ -57,6 +57,36 @@ public class DataLoaderTests
         Assert.Equal([lastSize, 1, 2, 3], epoch[^1].Images.Shape);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Next_Shards_TogetherAreTheGlobalBatch(bool randomFlip)
+    {
+        // The random flip makes each sample depend on the draws of the samples before it in the global batch.
+        ITransform[] transforms = randomFlip ? [new RandomHorizontalFlip(), new Normalize()] : [new Normalize()];
+        var options = new DataLoaderOptions { BatchSize = 6, DropLast = true, Seed = 4, Transforms = transforms };
+        using var whole = new DataLoader(Numbered(40), options);
+        var shards = Enumerable.Range(0, 3).Select(i => new DataLoader(Numbered(40), options with { Shard = new Shard(i, 3) })).ToList();
+        for (int step = 0; step < 9; step++)   // past the end of the first epoch (6 batches)
+        {
+            var global = whole.Next();
+            var parts = shards.Select(l => l.Next()).ToList();
+            Assert.All(parts, p => Assert.Equal([2, 1, 2, 3], p.Images.Shape));
+            Assert.Equal(global.Images.ToArray(), parts.SelectMany(p => p.Images.ToArray()).ToArray());
+            Assert.Equal(global.Labels.ToArray(), parts.SelectMany(p => p.Labels.ToArray()).ToArray());
+            Assert.All(shards, l => Assert.Equal(whole.Position, l.Position));
+        }
+        foreach (var l in shards) l.Dispose();
+    }
+
+    [Fact]
+    public void Constructor_ShardWithoutDropLastOrEvenSplit_Throws()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new DataLoader(Numbered(40), new() { BatchSize = 7, DropLast = true, Shard = new Shard(0, 2) }));
+        Assert.Contains("divisible by 2", e.Message);
+        Assert.Throws<ArgumentException>(() => new DataLoader(Numbered(40), new() { BatchSize = 8, Shard = new Shard(1, 2) }));
+    }
+
     [Fact]
     public void Seek_SavedPosition_ContinuesAsIfNeverStopped()
     {

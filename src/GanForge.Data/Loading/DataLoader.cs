@@ -33,6 +33,13 @@ public sealed record DataLoaderOptions
     /// <summary>Applied to each sample in order (for example Resize, RandomHorizontalFlip, Normalize).</summary>
     public IReadOnlyList<ITransform> Transforms { get; init; } = [];
 
+    /// <summary>
+    /// This process's share of every batch in data-parallel training: batches are drawn as one process draws them
+    /// (order, transforms' randomness) and only the shard's rows are returned. Needs <see cref="DropLast"/> and a
+    /// batch size that the shard count divides.
+    /// </summary>
+    public Shard Shard { get; init; }
+
     /// <summary>Build the next batches on a worker thread (up to two ahead) so the consumer does not wait.</summary>
     public bool Prefetch { get; init; } = true;
 }
@@ -55,6 +62,8 @@ public sealed class DataLoader : IDisposable
     {
         _dataset = dataset;
         _options = options ?? new DataLoaderOptions();
+        if (!_options.Shard.IsWhole && (!_options.DropLast || _options.BatchSize % _options.Shard.Count != 0))
+            throw new ArgumentException($"DataLoader: {_options.Shard} needs DropLast and a batch size divisible by {_options.Shard.Count}, got {_options.BatchSize}{(_options.DropLast ? "" : " without DropLast")}");
         BatchesPerEpoch = BatchSchedule.BatchesPerEpoch(dataset.Count, _options.BatchSize, _options.DropLast, "DataLoader");
     }
 
@@ -110,16 +119,23 @@ public sealed class DataLoader : IDisposable
         else { order = EpochOrder(pos.Epoch); _orderCache = new OrderCache(pos.Epoch, order); }
 
         int start = pos.Batch * _options.BatchSize;
-        int n = Math.Min(_options.BatchSize, _dataset.Count - start);
+        int global = Math.Min(_options.BatchSize, _dataset.Count - start);
+        // A shard keeps rows [first, first + n) of the global batch; the samples before them are only built when a
+        // transform draws randomness, so that the shard's own draws are those one process would make.
+        var shard = _options.Shard;
+        int n = shard.IsWhole ? global : shard.Rows(global), first = shard.IsWhole ? 0 : shard.Start(global);
+        bool drawsBefore = first > 0 && _options.Transforms.Any(t => t.DrawsRandomness);
         var rng = BatchSchedule.BatchGenerator(_options.Seed, pos);
         Tensor? images = null;
         int[] sampleShape = [];
         var labels = new Tensor(n);
-        for (int i = 0; i < n; i++)
+        for (int j = drawsBefore ? 0 : first; j < first + n; j++)
         {
-            int index = order[start + i];
+            int index = order[start + j];
             var (image, label) = _dataset.Get(index);
             foreach (var t in _options.Transforms) image = t.Apply(image, rng);
+            int i = j - first;
+            if (i < 0) continue;
             if (images == null)
             {
                 sampleShape = image.Shape;

@@ -4,6 +4,13 @@ namespace GanForge.Data;
 public interface ITransform
 {
     Tensor Apply(Tensor image, Generator rng);
+
+    /// <summary>
+    /// Whether <see cref="Apply"/> draws from <c>rng</c>. A sharded <see cref="DataLoader"/> skips the other shards'
+    /// samples only when no transform draws (the draws of the samples before its own would be missing); unknown
+    /// transforms are taken to draw.
+    /// </summary>
+    bool DrawsRandomness => true;
 }
 
 /// <summary>Maps [0, 1] to [-1, 1] (or any per-channel (x - mean) / std), as transforms.Normalize.</summary>
@@ -38,6 +45,8 @@ public sealed class Normalize : ITransform
         }
         return image;
     }
+
+    public bool DrawsRandomness => false;
 }
 
 /// <summary>Bilinear resize to (height, width), as F.interpolate(mode="bilinear", align_corners=False) without antialiasing.</summary>
@@ -47,6 +56,8 @@ public sealed class Resize(int height, int width) : ITransform
     public int Width { get; } = width;
 
     public Tensor Apply(Tensor image, Generator rng) => Transforms.ResizeBilinear(image, Height, Width);
+
+    public bool DrawsRandomness => false;
 }
 
 /// <summary>Mirrors the image left-right with probability <c>p</c> (a draw per sample from the loader's seeded generator).</summary>

@@ -19,7 +19,7 @@ public sealed class WassersteinLoss : GanLoss
     public override double MeanOutput(Tensor outputs) => MeanRaw(outputs);
 
     // mean(D(G(z))) - mean(D(x))
-    public override Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng) =>
+    public override Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng, Shard shard = default) =>
         fakeLogits.Mean() - realLogits.Mean();
 
     // -mean(D(G(z)))
@@ -44,7 +44,7 @@ public sealed class HingeLoss : GanLoss
     public override double MeanOutput(Tensor outputs) => MeanRaw(outputs);
 
     // mean(relu(1 - D(x))) + mean(relu(1 + D(G(z))))
-    public override Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng) =>
+    public override Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng, Shard shard = default) =>
         (1f - realLogits).Relu().Mean() + (fakeLogits + 1f).Relu().Mean();
 
     // -mean(D(G(z)))

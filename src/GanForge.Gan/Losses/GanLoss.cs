@@ -42,7 +42,15 @@ public abstract class GanLoss
     }
 
     /// <summary>Loss the discriminator minimises, given its outputs on real and on generated samples.</summary>
-    public abstract Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng);
+    /// <param name="realLogits">D's outputs on the real rows.</param>
+    /// <param name="fakeLogits">D's outputs on the generated rows.</param>
+    /// <param name="labels">Label smoothing and flips.</param>
+    /// <param name="rng">The source of label flips.</param>
+    /// <param name="shard">
+    /// In data-parallel training, which rows of the global batch the outputs are: label flips are drawn for the whole
+    /// global batch, as one process draws them, and the shard's are used.
+    /// </param>
+    public abstract Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng, Shard shard = default);
 
     /// <summary>Loss the generator minimises, given the discriminator's outputs on its samples.</summary>
     public abstract Tensor Generator(Tensor fakeLogits);
@@ -73,22 +81,25 @@ public abstract class GanLoss
     /// </summary>
     protected static Tensor BceWithLogits(Tensor logits, Tensor targets) => (Softplus(logits) - targets * logits).Mean();
 
-    /// <summary>Per-sample targets for the discriminator: smoothed real labels, and optional flips.</summary>
-    protected static (Tensor Real, Tensor Fake) Targets(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng)
+    /// <summary>Per-sample targets for the discriminator: smoothed real labels, and optional flips (of the shard's rows).</summary>
+    protected static (Tensor Real, Tensor Fake) Targets(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng, Shard shard = default)
     {
         var real = Tensor.Full(realLogits.Shape, labels.RealLabel);
         var fake = Tensor.Zeros(fakeLogits.Shape);
         if (labels.FlipProbability > 0)
         {
-            Flip(real.Data, 0f, labels.FlipProbability, rng);
-            Flip(fake.Data, labels.RealLabel, labels.FlipProbability, rng);
+            Flip(real.Data, 0f, labels.FlipProbability, rng, shard);
+            Flip(fake.Data, labels.RealLabel, labels.FlipProbability, rng, shard);
         }
         return (real, fake);
     }
 
-    static void Flip(Span<float> targets, float to, float p, Generator rng)
+    static void Flip(Span<float> targets, float to, float p, Generator rng, Shard shard)
     {
+        // One draw per element of the global batch; the shard's elements are its block (rows are equal in size).
+        for (long i = (long)shard.Index * targets.Length; i > 0; i--) rng.NextFloat();
         for (int i = 0; i < targets.Length; i++) if (rng.NextFloat() < p) targets[i] = to;
+        for (long i = (long)(shard.Count - 1 - shard.Index) * targets.Length; i > 0; i--) rng.NextFloat();
     }
 
     /// <summary>Mean of the raw outputs, in double (least squares and critics).</summary>
@@ -111,9 +122,9 @@ public sealed class MinimaxLoss : GanLoss
     public override string Name => "minimax";
 
     // -[t·log D(x) + (1-t)·log(1-D(x))] on real, -log(1 - D(G(z))) on fake
-    public override Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng)
+    public override Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng, Shard shard = default)
     {
-        var (real, fake) = Targets(realLogits, fakeLogits, labels, rng);
+        var (real, fake) = Targets(realLogits, fakeLogits, labels, rng, shard);
         return BceWithLogits(realLogits, real) + BceWithLogits(fakeLogits, fake);
     }
 
@@ -129,9 +140,9 @@ public sealed class NonSaturatingLoss : GanLoss
 {
     public override string Name => "non-saturating";
 
-    public override Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng)
+    public override Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng, Shard shard = default)
     {
-        var (real, fake) = Targets(realLogits, fakeLogits, labels, rng);
+        var (real, fake) = Targets(realLogits, fakeLogits, labels, rng, shard);
         return BceWithLogits(realLogits, real) + BceWithLogits(fakeLogits, fake);
     }
 

@@ -21,9 +21,9 @@ public sealed class LeastSquaresLoss : GanLoss
     public override double MeanOutput(Tensor outputs) => MeanRaw(outputs);
 
     // 1/2·mean((D(x) - b)²) + 1/2·mean((D(G(z)) - a)²), with b = t_real, a = t_fake
-    public override Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng)
+    public override Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, LabelOptions labels, Generator rng, Shard shard = default)
     {
-        var (real, fake) = Targets(realLogits, fakeLogits, labels, rng);
+        var (real, fake) = Targets(realLogits, fakeLogits, labels, rng, shard);
         return 0.5f * (realLogits - real).Square().Mean() + 0.5f * (fakeLogits - fake).Square().Mean();
     }
 

@@ -36,7 +36,7 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         }
         else (realOut, fakeOut) = (model.Discriminate(real, realClasses), model.Discriminate(fake, latents.Classes));
 
-        var loss = ctx.Game.Loss.Discriminator(model.Adversarial(realOut), model.Adversarial(fakeOut), ctx.Game.Labels, ctx.LabelNoise);
+        var loss = ctx.Game.Loss.Discriminator(model.Adversarial(realOut), model.Adversarial(fakeOut), ctx.Game.Labels, ctx.LabelNoise, ctx.Shard);
         if (ctx.Game.Head is { } head)
         {
             var term = head.Discriminator(model.Head(realOut), batch, model.Head(fakeOut), latents, ctx.Stats);
@@ -45,7 +45,7 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         }
         if (gradientPenalty != null)
         {
-            var gp = gradientPenalty.Compute(model.Critic(realClasses), real, fake, ctx.LabelNoise);   // λ·E[(‖∇D(x̂)‖ - 1)²]
+            var gp = gradientPenalty.Compute(model.Critic(realClasses), real, fake, ctx.Uniform(m));   // λ·E[(‖∇D(x̂)‖ - 1)²]
             ctx.Stats.Add(Stats.GradientPenalty, gp.Item());
             ctx.Stats.Add(Stats.GradientNorm, gradientPenalty.LastGradientNorm);
             loss = loss + gp;

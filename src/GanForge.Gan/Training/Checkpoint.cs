@@ -175,7 +175,16 @@ public static class Checkpoint
     public static (Dictionary<string, Tensor> Tensors, CheckpointState State) Read(string pathOrDir)
     {
         var path = Locate(pathOrDir);
-        var (tensors, meta) = SafeTensors.Read(path);
+        return Read(SafeTensors.Read(path), path);
+    }
+
+    /// <summary>As <see cref="Read(string)"/>, from the bytes of a checkpoint file (rank 0's, sent to every rank).</summary>
+    public static (Dictionary<string, Tensor> Tensors, CheckpointState State) Read(byte[] bytes, string path) =>
+        Read(SafeTensors.Read(bytes, path), path);
+
+    static (Dictionary<string, Tensor> Tensors, CheckpointState State) Read((Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) file, string path)
+    {
+        var (tensors, meta) = file;
         if (!meta.TryGetValue(MetaKey, out var json))
             throw new InvalidDataException($"{path}: not a GanForge training checkpoint (no '{MetaKey}' metadata)");
         CheckpointState? state;

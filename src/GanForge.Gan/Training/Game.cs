@@ -84,6 +84,12 @@ public sealed class StepContext
     public required Generator Noise { get; init; }
     /// <summary>Other randomness of the losses (label flips, interpolation weights).</summary>
     public required Generator LabelNoise { get; init; }
+    /// <summary>
+    /// This process's rows of every global batch in data-parallel training (whole otherwise). Batches hold only
+    /// these rows; per-sample noise is drawn for the global batch and cut to them (<see cref="Latents"/>,
+    /// <see cref="Uniform"/>), so N processes draw exactly what one would.
+    /// </summary>
+    public Shard Shard { get; init; }
     public TrainingStatistics Stats { get; } = new();
     /// <summary>Generator steps taken so far.</summary>
     public long Step { get; set; }
@@ -97,8 +103,18 @@ public sealed class StepContext
     /// <summary>The next real batch.</summary>
     public GanBatch NextBatch() => LastReal = Data.Next();
 
-    /// <summary>What G is fed for n samples (z, and classes or codes where the model has them), from the training noise stream.</summary>
-    public Latents Latents(int n) => Model.SampleLatents(n, Noise);
+    /// <summary>
+    /// What G is fed for n samples (z, and classes or codes where the model has them), from the training noise stream:
+    /// this shard's n of the global batch's, drawn as one process draws them.
+    /// </summary>
+    public Latents Latents(int n)
+    {
+        var all = Model.SampleLatents(n * Shard.Count, Noise);
+        return Shard.IsWhole ? all : all.Slice(Shard.Start(n * Shard.Count), n);
+    }
+
+    /// <summary>n draws of U[0,1) from <see cref="LabelNoise"/>, one per sample (this shard's n of the global batch's).</summary>
+    public Tensor Uniform(int n) => Shard.Take(Tensor.Rand([n * Shard.Count], LabelNoise));
 
     /// <summary>The batch size in use: the last real batch's, or <paramref name="fallback"/> before any.</summary>
     public int BatchSize(int fallback = 64) => LastReal?.Size ?? fallback;

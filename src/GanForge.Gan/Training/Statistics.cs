@@ -34,13 +34,14 @@ public static class Stats
     public static readonly StatDefinition LossSupervised = new("loss_sup", "sup loss", "SGAN: cross-entropy of D on the labelled images");
     public static readonly StatDefinition Diversity = new("diversity", "diversity", "mean pairwise distance of generated images over that of real images");
     public static readonly StatDefinition ImagesPerSecond = new("images_per_s", "img/s", "real images consumed per second");
+    public static readonly StatDefinition AllReduceMs = new("allreduce_ms", "allreduce ms", "milliseconds per step spent averaging gradients over the MPI ranks (data-parallel runs only)");
     public static readonly StatDefinition Fid = new("fid", "FID", "Fréchet distance to the real data in the evaluator's features");
     public static readonly StatDefinition ClassesCovered = new("classes_covered", "classes", "classes the evaluator finds among the samples");
     public static readonly StatDefinition ClassKl = new("class_kl", "class KL", "KL(p_data || p_fake) of the evaluator's class histogram");
 
     /// <summary>Every statistic, in console order.</summary>
     public static IReadOnlyList<StatDefinition> All { get; } =
-        [LossD, LossG, DReal, DFake, AccReal, AccFake, Acc, Wasserstein, GradientPenalty, GradientNorm, R1, LossClass, AccClass, LossInfo, LossSupervised, Diversity, ImagesPerSecond, Fid, ClassesCovered, ClassKl];
+        [LossD, LossG, DReal, DFake, AccReal, AccFake, Acc, Wasserstein, GradientPenalty, GradientNorm, R1, LossClass, AccClass, LossInfo, LossSupervised, Diversity, AllReduceMs, ImagesPerSecond, Fid, ClassesCovered, ClassKl];
 
     /// <summary>The charts of the report, each drawn when one of its statistics was logged.</summary>
     public static IReadOnlyList<ChartDefinition> Charts { get; } =
@@ -58,6 +59,7 @@ public static class Stats
         new("Class histogram KL(p_data || p_fake) (lower is better)", "KL", [ClassKl]),
         new("Sample diversity", "diversity", [Diversity]),
         new("Throughput", "images / s", [ImagesPerSecond]),
+        new("Gradient allreduce per step (data-parallel)", "ms", [AllReduceMs]),
     ];
 
     /// <summary>The definition of <paramref name="name"/>, or null for a statistic of no known kind.</summary>

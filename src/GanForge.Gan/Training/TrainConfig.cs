@@ -66,6 +66,13 @@ public sealed class TrainConfig
     /// <summary>Limit the number of training images (0 = all).</summary>
     public int Limit { get; set; }
     public int Threads { get; set; }
+    /// <summary>
+    /// Processes training together (mpirun -np N with --distributed mpi), each on an equal share of every batch of
+    /// <see cref="BatchSize"/>; filled in by the run from the launcher, 1 without MPI.
+    /// </summary>
+    public int Ranks { get; set; } = 1;
+    /// <summary>With several ranks, batch normalisation uses the statistics of the global batch (all ranks'), not each rank's share.</summary>
+    public bool SyncBatchnorm { get; set; }
     /// <summary>Evaluate the generator (FID, class coverage) every this many generator steps and at each epoch's end (0 = off).</summary>
     public int EvalEvery { get; set; }
     /// <summary>Generated images scored by each evaluation during training.</summary>
@@ -162,6 +169,11 @@ public sealed class TrainConfig
         if (MaxSteps < 0) throw new ArgumentException($"--max-steps must be non-negative, got {MaxSteps}");
         if (Limit < 0) throw new ArgumentException($"--limit must be non-negative, got {Limit}");
         if (Threads < 0) throw new ArgumentException($"--threads must be non-negative, got {Threads}");
+        if (Ranks < 1) throw new ArgumentException($"ranks must be at least 1, got {Ranks}");
+        if (BatchSize % Ranks != 0)
+            throw new ArgumentException($"--batch-size {BatchSize} does not split evenly over {Ranks} MPI ranks: each rank takes an equal share of the global batch (use a multiple of {Ranks})");
+        if (PretrainAe > 0 && Ranks > 1)
+            throw new ArgumentException($"--pretrain-ae is not supported with --distributed ({Ranks} ranks): the pre-training does not average over ranks; train without it");
         if (LogEvery < 1) throw new ArgumentException($"--log-every must be at least 1, got {LogEvery}");
         if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every must be non-negative, got {CheckpointEvery}");
         if (CheckpointMinutes is { } minutes && !(minutes >= 0 && double.IsFinite(minutes)))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using GanForge.Distributed;
 using GanForge.Gan.Zoo;
 using GanForge.NN;
 using GanForge.Optim;
@@ -31,6 +32,13 @@ public enum RunOutcome
 /// steps or <see cref="TrainConfig.CheckpointMinutes"/> minutes, and when cancelled; and can continue from
 /// any of them exactly. While it runs it holds the run folder's <see cref="RunLock"/>.
 /// </summary>
+/// <remarks>
+/// Data-parallel (given a process group of N ranks): every rank holds the networks, starts from rank 0's weights,
+/// trains on its <see cref="Shard"/> of each global batch and averages every gradient over the ranks before each
+/// optimizer step (<see cref="GradientAllReduce"/>), so all ranks stay identical; the logged statistics are the
+/// means over the ranks. Rank 0 alone touches the run folder: the lock, logs, grids, checkpoints and evaluations.
+/// A stop request on any rank stops all of them after the same step.
+/// </remarks>
 public sealed class Trainer : IDisposable
 {
     readonly TrainConfig _config;
@@ -41,6 +49,10 @@ public sealed class Trainer : IDisposable
     readonly Dictionary<string, Ema> _emas = [];
     readonly Latents _fixedLatents;   // the sample grids' latents: the same every epoch
     readonly Monitors _monitors;
+    readonly IProcessGroup? _group;
+    readonly Dictionary<string, GradientAllReduce> _reducers = [];
+    double _allReduceMsLogged;   // AllReduceTime and the step at the last log, for allreduce_ms per step
+    long _stepLogged;
     int _epoch;
     int _stepEpoch;
     long _savedStep = -1;
@@ -70,28 +82,46 @@ public sealed class Trainer : IDisposable
     /// <summary>The optimizer of each group, by name.</summary>
     public IReadOnlyDictionary<string, Optimizer> Optimizers => _optimizers;
 
+    /// <summary>The ranks training together (null for one process).</summary>
+    public IProcessGroup? ProcessGroup => _group;
+
+    /// <summary>True on the process that writes the run folder: rank 0, or the only one.</summary>
+    public bool IsRoot => _group == null || _group.Rank == 0;
+
+    /// <summary>Time this process has spent averaging gradients over the ranks (zero for one process).</summary>
+    public TimeSpan AllReduceTime => TimeSpan.FromTicks(_reducers.Values.Sum(r => r.Elapsed.Ticks));
+
     /// <param name="config">The run's configuration, resolved (<see cref="TrainConfig.Resolve"/>).</param>
     /// <param name="game">The variant's game.</param>
-    /// <param name="data">Training batches.</param>
-    public Trainer(TrainConfig config, Game game, IBatchSource data)
+    /// <param name="data">Training batches: with a process group, this rank's shard of each global batch.</param>
+    /// <param name="processGroup">The ranks of data-parallel training; null (or one rank) trains alone.</param>
+    public Trainer(TrainConfig config, Game game, IBatchSource data, IProcessGroup? processGroup = null)
     {
         game.Validate();
         _config = config;
         _game = game;
         _data = data;
+        _group = processGroup is { Size: > 1 } ? processGroup : null;
+        if (config.Ranks != (processGroup?.Size ?? 1))
+            throw new ArgumentException($"Trainer: the configuration is for {config.Ranks} ranks, the process group has {processGroup?.Size ?? 1}");
         foreach (var group in game.Optimizers)
         {
             // stylegan2-ada's lazy regularisation: a group regularised every k steps runs at lr·c, β^c, c = k/(k+1).
             int every = game.Phases.Where(p => p.Optimizer == group.Name).Max(p => (int?)p.Every) ?? 1;
             double ratio = every > 1 ? every / (every + 1.0) : 1;
-            _optimizers[group.Name] = group.Settings.Create(group.Networks.SelectMany(n => game.Model[n].Parameters()), ratio);
+            var parameters = group.Networks.SelectMany(n => game.Model[n].Parameters()).ToList();
+            _optimizers[group.Name] = group.Settings.Create(parameters, ratio);
+            if (_group != null) _reducers[group.Name] = new GradientAllReduce(_group, parameters);
         }
+        if (_group != null && config.SyncBatchnorm)
+            foreach (var (_, network) in game.Model.Networks) BatchNormBase.Synchronize(network, _group);
         _ctx = new StepContext
         {
             Game = game,
             Data = data,
             Noise = new Generator(config.Seed * 1000 + 1),
             LabelNoise = new Generator(config.Seed * 1000 + 2),
+            Shard = _group == null ? Shard.Whole : new Shard(_group.Rank, _group.Size),
         };
         _monitors = new Monitors(game.Loss);
         _fixedLatents = game.Model.GridLatents(new Generator(config.Seed * 1000 + 3));
@@ -147,38 +177,38 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// Trains until the configured epochs (or MaxSteps) are done, or <paramref name="cancel"/> is signalled: then
     /// the step under way is finished, logged and checkpointed, and the run returns <see cref="RunOutcome.Cancelled"/>.
-    /// The run folder is locked meanwhile; the logs are cut back to the step the run starts from, the temporary
-    /// files of a killed save are removed and, on a resume, checkpoint.json and generator.safetensors are rewritten
-    /// from the checkpoint first.
+    /// The run folder is locked meanwhile (by rank 0 alone in data-parallel training); the logs are cut back to the
+    /// step the run starts from, the temporary files of a killed save are removed and, on a resume, checkpoint.json
+    /// and generator.safetensors are rewritten from the checkpoint first.
     /// </summary>
     public RunOutcome Run(CancellationToken cancel = default)
     {
-        _lock ??= RunLock.Acquire(_config.Out);
+        if (IsRoot) _lock ??= RunLock.Acquire(_config.Out);
         try { return RunLocked(cancel); }
         finally { Dispose(); }
     }
 
     RunOutcome RunLocked(CancellationToken cancel)
     {
-        Directory.CreateDirectory(Path.Combine(_config.Out, "samples"));
-        RunFolder.RemoveStaleTempFiles(_config.Out);
-        // A run killed between writing checkpoint.safetensors and the files derived from it left those behind.
-        if (_resumedFrom is { } saved && saved.Step == _ctx.Step) Checkpoint.WriteCompanions(_config.Out, _game.Model.Generator, saved);
-        _resumedFrom = null;
-        RunFolder.CutLogs(_config.Out, _ctx.Step);
-        RunFolder.RemoveGridsAfter(_config.Out, _epoch);
-        AtomicFile.WriteAllText(Path.Combine(_config.Out, "config.yaml"), _config.ToYaml());
+        if (IsRoot) PrepareFolder();
+        if (_group != null)
+        {
+            // The same weights everywhere, rank 0's (they are already equal when every rank built them from the seed).
+            foreach (var (_, network) in _game.Model.Networks) _group.BroadcastState(network);
+            foreach (var (_, ema) in _emas) _group.BroadcastState(ema.Average);
+        }
         if (_ctx.Step == 0 && _config.PretrainAe > 0)
             new AutoencoderPretrainer(_game.Model, _data, _config, Info).Run(cancel);
 
-        long firstStep = _ctx.Step;
+        long firstStep = _stepLogged = _ctx.Step;
+        _allReduceMsLogged = AllReduceTime.TotalMilliseconds;
         var clock = Stopwatch.StartNew();
         var sinceCheckpoint = Stopwatch.StartNew();
         double checkpointMinutes = _config.CheckpointMinutes ?? 0;
         long imagesSinceLog = 0;
         while (_epoch < _config.Epochs)
         {
-            if (cancel.IsCancellationRequested) return Stop(firstStep, imagesSinceLog, clock);
+            if (StopRequested(cancel)) return Stop(firstStep, imagesSinceLog, clock);
             TrainStep();
             _stepEpoch = _epoch + 1;
             imagesSinceLog += (long)_config.BatchSize * _game.RealBatchesPerStep;
@@ -191,7 +221,7 @@ public sealed class Trainer : IDisposable
                 imagesSinceLog = 0;
                 clock.Restart();
             }
-            if (Evaluation != null && _config.EvalEvery > 0 && (_ctx.Step % _config.EvalEvery == 0 || epochDone || stop))
+            if (Evaluation != null && IsRoot && _config.EvalEvery > 0 && (_ctx.Step % _config.EvalEvery == 0 || epochDone || stop))
                 Evaluate();
             if (epochDone || stop)
             {
@@ -203,7 +233,7 @@ public sealed class Trainer : IDisposable
                      || (checkpointMinutes > 0 && sinceCheckpoint.Elapsed.TotalMinutes >= checkpointMinutes))
             {
                 SaveCheckpoint();
-                Info?.Invoke($"checkpoint at step {_ctx.Step} (epoch {_stepEpoch}): {CheckpointPath}");
+                if (IsRoot) Info?.Invoke($"checkpoint at step {_ctx.Step} (epoch {_stepEpoch}): {CheckpointPath}");
                 sinceCheckpoint.Restart();
             }
             if (stop) break;
@@ -211,17 +241,34 @@ public sealed class Trainer : IDisposable
         return RunOutcome.Finished;
     }
 
+    /// <summary>The run folder as the run starts (rank 0 only): logs cut to the step, stale files removed, config.yaml.</summary>
+    void PrepareFolder()
+    {
+        Directory.CreateDirectory(Path.Combine(_config.Out, "samples"));
+        RunFolder.RemoveStaleTempFiles(_config.Out);
+        // A run killed between writing checkpoint.safetensors and the files derived from it left those behind.
+        if (_resumedFrom is { } saved && saved.Step == _ctx.Step) Checkpoint.WriteCompanions(_config.Out, _game.Model.Generator, saved);
+        _resumedFrom = null;
+        RunFolder.CutLogs(_config.Out, _ctx.Step);
+        RunFolder.RemoveGridsAfter(_config.Out, _epoch);
+        AtomicFile.WriteAllText(Path.Combine(_config.Out, "config.yaml"), _config.ToYaml());
+    }
+
+    /// <summary>Whether to stop before the next step: asked for here, or, in data-parallel training, on any rank.</summary>
+    bool StopRequested(CancellationToken cancel) =>
+        _group == null ? cancel.IsCancellationRequested : _group.Any(cancel.IsCancellationRequested);
+
     /// <summary>A cancelled run: the last window logged, a checkpoint of this step (unless one was just written).</summary>
     RunOutcome Stop(long firstStep, long imagesSinceLog, Stopwatch clock)
     {
         if (_ctx.Step == firstStep && _savedStep != _ctx.Step)
         {
-            Info?.Invoke($"stopped before the first step of this run (step {_ctx.Step}): nothing new to save");
+            if (IsRoot) Info?.Invoke($"stopped before the first step of this run (step {_ctx.Step}): nothing new to save");
             return RunOutcome.Cancelled;
         }
         if (imagesSinceLog > 0) Log(imagesSinceLog / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
         if (_savedStep != _ctx.Step) SaveCheckpoint();
-        Info?.Invoke($"stopped at step {_ctx.Step}: checkpoint {CheckpointPath}");
+        if (IsRoot) Info?.Invoke($"stopped at step {_ctx.Step}: checkpoint {CheckpointPath}");
         return RunOutcome.Cancelled;
     }
 
@@ -250,13 +297,22 @@ public sealed class Trainer : IDisposable
         foreach (var (p, _) in frozen) p.RequiresGrad = false;
         try
         {
+            _reducers.TryGetValue(phase.Optimizer, out var reducer);
             for (int i = 0; i < phase.Repeats; i++)
             {
                 var loss = phase.Loss(_ctx);
                 if (phase.Every > 1) loss = loss * phase.Every;
-                Monitors.CheckFinite($"{phase.Name} loss", loss.Item(), _ctx.Step);
+                float value = loss.Item();
+                if (reducer == null) Monitors.CheckFinite($"{phase.Name} loss", value, _ctx.Step);
                 optimizer.ZeroGradAndRecycle(); // the trainer owns the gradients: their buffers are reused
                 loss.Backward();
+                if (reducer != null)
+                {
+                    // The loss travels with the gradients, so every rank checks the same mean and all stop together.
+                    Span<float> mean = [value];
+                    reducer.Average(mean);
+                    Monitors.CheckFinite($"{phase.Name} loss", mean[0], _ctx.Step);
+                }
                 optimizer.Step();
                 phase.AfterStep(_ctx);
                 // Gradients a phase keeps are let go of here, so no later recycling can reach them.
@@ -274,17 +330,38 @@ public sealed class Trainer : IDisposable
             double real = Monitors.MeanPairwiseDistance(_ctx.LastReal.Images);
             stats[Stats.Diversity.Name] = real > 0 ? Monitors.MeanPairwiseDistance(_ctx.LastFake) / real : 1;
         }
+        if (_group != null) stats = GlobalMeans(stats);
         if (stats.TryGetValue(Stats.AccReal.Name, out var ar) && stats.TryGetValue(Stats.AccFake.Name, out var af)) stats[Stats.Acc.Name] = (ar + af) / 2;
+        // Every rank watches the same global figures, so the monitors' counts agree; rank 0 alone writes and tells.
         foreach (var w in _monitors.Check(_ctx.Step, stats))
         {
+            if (!IsRoot) continue;
             Warnings.Add(w);
             Warning?.Invoke(w);
             AppendJsonLine("warnings.jsonl", new Dictionary<string, object> { ["step"] = w.Step, ["kind"] = w.Kind, ["message"] = w.Message });
         }
+        if (!IsRoot) return;
         var record = new Dictionary<string, object> { ["step"] = _ctx.Step, ["epoch"] = CurrentEpoch, [Stats.ImagesPerSecond.Name] = Math.Round(imagesPerSecond, 1) };
         foreach (var (k, v) in stats) record[k] = Math.Round(v, 6);
         AppendJsonLine("metrics.jsonl", record);
         Progress?.Invoke(new TrainProgress(_ctx.Step, TotalSteps, CurrentEpoch, _config.Epochs, imagesPerSecond, stats));
+    }
+
+    /// <summary>
+    /// The statistics of the window averaged over the ranks: each rank's are means over its rows, and the shards are
+    /// of equal size, so their mean is the global batch's (the diversity ratio is the mean of the ranks' ratios). The
+    /// time spent averaging gradients is added as milliseconds per step.
+    /// </summary>
+    Dictionary<string, double> GlobalMeans(Dictionary<string, double> stats)
+    {
+        double allReduceMs = AllReduceTime.TotalMilliseconds;
+        stats[Stats.AllReduceMs.Name] = (allReduceMs - _allReduceMsLogged) / Math.Max(_ctx.Step - _stepLogged, 1);
+        (_allReduceMsLogged, _stepLogged) = (allReduceMs, _ctx.Step);
+        // The ranks ran the same phases, so they hold the same names; sorted, they line up.
+        var names = stats.Keys.Order(StringComparer.Ordinal).ToArray();
+        var values = names.Select(n => stats[n]).ToArray();
+        _group!.AllReduce(values);
+        return names.Select((n, i) => (n, v: values[i] / _group.Size)).ToDictionary(p => p.n, p => p.v);
     }
 
     /// <summary>The epoch the last step belongs to, from 1: logs, the console and sample grids count epochs alike.</summary>
@@ -314,6 +391,7 @@ public sealed class Trainer : IDisposable
     void EndOfEpoch(bool partial)
     {
         int epoch = CurrentEpoch;
+        if (!IsRoot) { SaveCheckpoint(); return; }
         var grid = Path.Combine(_config.Out, "samples", $"epoch_{epoch:D3}.png");
         SaveGrid(grid);
         AtomicFile.WriteAllBytes(Path.Combine(_config.Out, "samples.png"), File.ReadAllBytes(grid));
@@ -321,9 +399,13 @@ public sealed class Trainer : IDisposable
         Info?.Invoke($"epoch {epoch}{(partial ? $" (stopped at step {_ctx.Step})" : "")}: samples {grid}, checkpoint {CheckpointPath}");
     }
 
-    /// <summary>A checkpoint of this step: every network, EMA and optimizer, the noise streams and the data position.</summary>
+    /// <summary>
+    /// A checkpoint of this step: every network, EMA and optimizer, the noise streams and the data position. Rank 0
+    /// alone writes it: every rank holds the same state.
+    /// </summary>
     void SaveCheckpoint()
     {
+        if (!IsRoot) { _savedStep = _ctx.Step; return; }
         var (dataEpoch, dataBatch) = _data.Position;
         Checkpoint.Save(_config.Out, _game.Model, _emas.ToDictionary(e => e.Key, e => e.Value.Average), _optimizers, _fixedLatents.Z, new CheckpointState
         {

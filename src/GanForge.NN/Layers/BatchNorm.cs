@@ -1,3 +1,5 @@
+using GanForge.Distributed;
+
 namespace GanForge.NN;
 
 /// <summary>
@@ -37,6 +39,25 @@ public abstract class BatchNormBase : Module, IPureLayer
         }
     }
 
+    /// <summary>
+    /// When set, training-mode statistics are those of the global batch over every rank of the group
+    /// (torch.nn.SyncBatchNorm, <see cref="F.SyncBatchNorm"/>); null (the default) normalises each rank's rows by
+    /// their own statistics, as DDP does. Eval mode never synchronises.
+    /// </summary>
+    public IProcessGroup? ProcessGroup { get; set; }
+
+    /// <summary>
+    /// Sets <see cref="ProcessGroup"/> on every batch-norm layer in <paramref name="module"/> (torch's
+    /// SyncBatchNorm.convert_sync_batchnorm, in place); returns how many there were.
+    /// </summary>
+    public static int Synchronize(Module module, IProcessGroup? group)
+    {
+        int count = 0;
+        foreach (var (_, m) in module.NamedModules())
+            if (m is BatchNormBase bn) { bn.ProcessGroup = group; count++; }
+        return count;
+    }
+
     /// <summary>Throws unless the input has the rank this layer accepts.</summary>
     protected abstract void CheckInput(Tensor input);
 
@@ -52,6 +73,10 @@ public abstract class BatchNormBase : Module, IPureLayer
             if (Momentum == null) factor = 1f / NumBatchesTracked.Data[0];
         }
         bool useBatchStats = Training || RunningMean == null;
+        // Only training synchronises: eval mode may run on one rank alone (rank 0's sample grids), so it makes no collective call.
+        if (Training && ProcessGroup is { Size: > 1 } group)
+            return F.SyncBatchNorm(input, TrackRunningStats ? RunningMean : null, TrackRunningStats ? RunningVar : null,
+                ForwardParameter("weight"), ForwardParameter("bias"), factor, Eps, group);
         // Running statistics are updated only while training with tracking on; eval without tracking uses the batch.
         return F.BatchNorm(input,
             !Training || TrackRunningStats ? RunningMean : null,

@@ -76,6 +76,66 @@ public static class BatchNorm
         });
     }
 
+    // The pieces of Forward and Backward for statistics combined over several processes (synchronised batch norm):
+    // each process sums its rows in double, the sums are added over the processes, and the results are applied here.
+
+    /// <summary>sum[ch] = Σx over the channel's rows (double).</summary>
+    public static void ChannelSums(float[] x, int n, int c, int inner, double[] sum) =>
+        PerChannel(n, c, inner, sum, null, (ch, off, len) => (Sum(x.AsSpan(off, len)), 0));
+
+    /// <summary>sum[ch] = Σ(x - mean)² over the channel's rows (double).</summary>
+    public static void ChannelSquaredDeviations(float[] x, int n, int c, int inner, float[] mean, double[] sum) =>
+        PerChannel(n, c, inner, sum, null, (ch, off, len) => (SumSquaredDeviation(x.AsSpan(off, len), mean[ch]), 0));
+
+    /// <summary>sg[ch] = Σg and sgx[ch] = Σg·(x - mean) over the channel's rows (double), as <see cref="Backward"/> forms them.</summary>
+    public static void ChannelGradientSums(float[] x, float[] g, int n, int c, int inner, float[] mean, double[] sg, double[] sgx) =>
+        PerChannel(n, c, inner, sg, sgx, (ch, off, len) =>
+        {
+            SumAndDot(g.AsSpan(off, len), x.AsSpan(off, len), mean[ch], out float s1, out float s2);
+            return (s1, s2);
+        });
+
+    /// <summary>
+    /// The input gradient of <see cref="Backward"/> from sums over <paramref name="count"/> values per channel, which may
+    /// span other processes' rows: dx = A·g + B·x + C with A = invstd·w, B = -w·invstd³·sgx/count, C = -A·sg/count - B·mean.
+    /// </summary>
+    public static void InputGradient(float[] x, float[] g, int n, int c, int inner, float[] mean, float[] invstd, float[]? weight,
+        double[] sg, double[] sgx, double count, float[] dx)
+    {
+        var a = new float[c]; var bcoef = new float[c]; var ccoef = new float[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            float istd = invstd[ch], w = weight?[ch] ?? 1f;
+            a[ch] = istd * w;
+            bcoef[ch] = (float)(-w * (double)istd * istd * istd * sgx[ch] / count);
+            ccoef[ch] = (float)(-a[ch] * sg[ch] / count - bcoef[ch] * (double)mean[ch]);
+        }
+        Threading.ForRanges(n * c, (_, r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                int ch = r % c, off = r * inner;
+                Axpby(g.AsSpan(off, inner), a[ch], x.AsSpan(off, inner), bcoef[ch], ccoef[ch], dx.AsSpan(off, inner));
+            }
+        });
+    }
+
+    // Sums per channel into first (and second), each row's partial sum (float) added in double, channel by channel.
+    static void PerChannel(int n, int c, int inner, double[] first, double[]? second, Func<int, int, int, (float, float)> rowSums)
+    {
+        Threading.For(c, ch =>
+        {
+            double s1 = 0, s2 = 0;
+            for (int b = 0; b < n; b++)
+            {
+                var (a, d) = rowSums(ch, (b * c + ch) * inner, inner);
+                s1 += a; s2 += d;
+            }
+            first[ch] = s1;
+            if (second != null) second[ch] = s2;
+        });
+    }
+
     /// <summary>y = x·scale[ch] + shift[ch] (eval-mode normalisation with fixed statistics).</summary>
     public static void Affine(float[] x, float[] y, int n, int c, int inner, float[] scale, float[] shift)
     {

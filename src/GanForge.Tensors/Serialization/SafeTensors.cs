@@ -28,6 +28,9 @@ public static class SafeTensors
         return Parse(bytes, path);
     }
 
+    /// <summary>As <see cref="Read(string)"/>, from the bytes of a file already read (<paramref name="source"/> names it in errors).</summary>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(byte[] bytes, string source) => Parse(bytes, source);
+
     /// <summary>
     /// The metadata key of the checksum GanForge writes into every file: CRC-32 (IEEE, as zip and PNG) of the data
     /// section, then of each other metadata entry in ordinal key order (UTF-8 key, a 0 byte, UTF-8 value, a 0 byte),
