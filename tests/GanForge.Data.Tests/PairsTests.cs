@@ -156,9 +156,9 @@ public class PairsTests
             Assert.Equal(-1, label);
             Assert.Equal([1, 4, 4], a.Shape);
             Assert.Equal([3, 8, 8], b.Shape);
-            Assert.Equal((10 * (i + 1) + 100) / 255f, b.Data[0]);
-            Assert.Equal((10 * (i + 1) + 102) / 255f, b.Data[^1]);
-            Assert.Equal(10 * (i + 1) / 255f, a.Data[0]);
+            Assert.Equal((10 * (i + 1) + 100) / 255f, b.Data[0], 1e-7f);
+            Assert.Equal((10 * (i + 1) + 102) / 255f, b.Data[^1], 1e-7f);
+            Assert.Equal(10 * (i + 1) / 255f, a.Data[0], 1e-7f);
         }
 
         // The same options as every data spec: channels and size apply to both sides.
@@ -193,8 +193,10 @@ public class PairsTests
         Assert.Contains("(A left, B right): 2 pairs, A 1x4x4, B 3x4x4", r.Description);   // the left halves are gray
         var (a, b, label) = r.Pairs.Get(0);
         Assert.Equal(-1, label);
-        Assert.All(a.ToArray(), v => Assert.Equal(20 / 255f, v));
-        Assert.Equal([100 / 255f, 101 / 255f, 102 / 255f], new[] { b.Data[0], b.Data[16], b.Data[32] });
+        Assert.All(a.ToArray(), v => Assert.Equal(20 / 255f, v, 1e-7f));
+        Assert.Equal(100 / 255f, b.Data[0], 1e-7f);
+        Assert.Equal(101 / 255f, b.Data[16], 1e-7f);
+        Assert.Equal(102 / 255f, b.Data[32], 1e-7f);
     }
 
     [Fact]

@@ -18,8 +18,12 @@ public class DistributedTests
         });
         foreach (var (y, dx) in grads)
         {
-            Assert.Equal([3f, 30f], y);
-            Assert.Equal([3f, 6f], dx);   // Σ_ranks w
+            Assert.Equal(2, y.Length);
+            Assert.Equal(3f, y[0], 1e-6f);
+            Assert.Equal(30f, y[1], 1e-5f);
+            Assert.Equal(2, dx.Length);
+            Assert.Equal(3f, dx[0], 1e-6f);   // Σ_ranks w
+            Assert.Equal(6f, dx[1], 1e-6f);
         }
     }
 
@@ -125,7 +129,8 @@ public class DistributedTests
         foreach (var r in results)
         {
             Assert.All(r.A, v => Assert.Equal(1f, v, 1e-6f));
-            Assert.Equal([1f, 2f, 3f], r.B);
+            Assert.Equal(3, r.B.Length);
+            for (int i = 0; i < 3; i++) Assert.Equal(i + 1f, r.B[i], 1e-6f);
             Assert.Equal(10f, r.Loss, 1e-5f);
         }
     }
