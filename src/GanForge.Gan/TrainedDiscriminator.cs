@@ -53,18 +53,8 @@ public sealed class TrainedDiscriminator
     }
 
     /// <summary>The predicted class of each image.</summary>
-    public int[] Classify(Tensor images, int batchSize = 256)
-    {
-        var logits = ClassLogits(images, batchSize);
-        int n = logits.Size(0), c = logits.Size(1);
-        var labels = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            var row = logits.Data.Slice(i * c, c);
-            for (int j = 1; j < c; j++) if (row[j] > row[labels[i]]) labels[i] = j;
-        }
-        return labels;
-    }
+    public int[] Classify(Tensor images, int batchSize = 256) =>
+        [.. ClassLogits(images, batchSize).ArgMax(1).ToArray().Select(c => (int)c)];
 
     /// <summary>D's last hidden features (N, F) of images (N,C,H,W) in [-1, 1] (see <see cref="DiscriminatorFeatures"/>).</summary>
     public Tensor Features(Tensor images, int batchSize = 256) =>

@@ -43,15 +43,10 @@ public sealed class AuxiliaryClassLoss(float weight = 1f) : HeadLoss
     /// <summary>Share of rows whose largest logit is their class.</summary>
     public static double ClassAccuracy(Tensor logits, Tensor classes)
     {
-        int n = logits.Size(0), c = logits.Size(1), ok = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var row = logits.Data.Slice(i * c, c);
-            int best = 0;
-            for (int j = 1; j < c; j++) if (row[j] > row[best]) best = j;
-            if (best == (int)classes.Data[i]) ok++;
-        }
-        return (double)ok / Math.Max(n, 1);
+        var predicted = logits.ArgMax(1).Data;
+        int ok = 0;
+        for (int i = 0; i < predicted.Length; i++) if (predicted[i] == classes.Data[i]) ok++;
+        return (double)ok / Math.Max(predicted.Length, 1);
     }
 }
 

@@ -61,19 +61,11 @@ public static class Augmentation
                 adam.Step();
             }
         net.Eval();
-        var predicted = new int[testY.Length];
+        var predicted = new List<int>(testY.Length);
         using (GradMode.NoGrad())
             for (int start = 0; start < testY.Length; start += 500)
-            {
-                int b = Math.Min(500, testY.Length - start);
-                var logits = net.Forward(testX.Narrow(0, start, b));
-                for (int i = 0; i < b; i++)
-                {
-                    var row = logits.Data.Slice(i * classes, classes);
-                    for (int j = 1; j < classes; j++) if (row[j] > row[predicted[start + i]]) predicted[start + i] = j;
-                }
-            }
-        return Probes.Accuracy(predicted, testY);
+                predicted.AddRange(net.Forward(testX.Narrow(0, start, Math.Min(500, testY.Length - start))).ArgMax(1).ToArray().Select(c => (int)c));
+        return Probes.Accuracy([.. predicted], testY);
     }
 
     /// <summary>

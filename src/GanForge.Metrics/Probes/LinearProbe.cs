@@ -44,14 +44,7 @@ public sealed class LinearProbe
     {
         using var _ = GradMode.NoGrad();
         var logits = ((features - _mean) / _std).MatMul(_weight) + _bias;
-        int n = logits.Size(0), c = logits.Size(1);
-        var labels = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            var row = logits.Data.Slice(i * c, c);
-            for (int j = 1; j < c; j++) if (row[j] > row[labels[i]]) labels[i] = j;
-        }
-        return labels;
+        return [.. logits.ArgMax(1).ToArray().Select(c => (int)c)];
     }
 
     /// <summary>Share of rows predicted as their label.</summary>
