@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using GanForge.Gan;
-using GanForge.Gan.Zoo;
 using GanForge.Metrics;
 using GanForge.Metrics.Evaluation;
 using GanForge.Metrics.Evaluators;
@@ -70,16 +69,17 @@ static class EvalCommands
             if (r.GetValue(json) is { } jsonFile) GanForge.Serialization.AtomicFile.CheckWritable(jsonFile, "--json");   // before the slow part
             ulong s = r.GetValue(seed);
             Tensor fake;
-            Latents? latents = null;   // a conditional model's classes or InfoGAN's codes, scored below
+            int[]? fakeClasses = null, fakeCodes = null;   // what a conditional model's (or InfoGAN's) samples were made for
             if (ckpt != null)
             {
                 int n = r.GetValue(samples);
                 if (n < 2) throw new ArgumentException($"--samples must be at least 2, got {n}");
                 var sampler = Sampler.Load(ckpt, useEma: !r.GetValue(noEma));
-                latents = sampler.Latents(n, s);
+                var latents = sampler.Latents(n, s);
                 fake = sampler.Generate(latents);
-                if (latents.Classes == null && sampler.Model.Codes is not { Categories: > 0 }) latents = null;
-                else if (sampler.Model.Codes is { } codes) latents = latents with { Codes = codes.CategoryOf(latents.Codes!) };
+                int[] Ints(Tensor t) => [.. t.ToArray().Select(v => (int)v)];
+                if (latents.Classes is { } classes) fakeClasses = Ints(classes);
+                if (sampler.Model.Codes is { Categories: > 0 } codes) fakeCodes = Ints(codes.CategoryOf(latents.Codes!));
             }
             else fake = ImageSets.Load(imagesPath!);
             var extractor = EvaluatorRegistry.Load(r.GetValue(evaluator)!, r.GetValue(weights));
@@ -88,8 +88,8 @@ static class EvalCommands
             var result = suite.Evaluate(fake, new EvaluationOptions
             {
                 Metrics = chosen is { Length: > 0 } ? chosen : null, Floor = !r.GetValue(noFloor), Seed = s,
+                FakeClasses = fakeClasses, FakeCodes = fakeCodes,
             });
-            if (latents != null) result = result with { Scores = [.. result.Scores, ConditionalScore(extractor, fake, latents, result.Protocol)] };
             Print(result, console);
             if (r.GetValue(json) is { } file)
             {
@@ -99,24 +99,6 @@ static class EvalCommands
             return 0;
         }));
         return cmd;
-    }
-
-    /// <summary>The evaluator's reading of the conditions: class accuracy (cgan, acgan) or code agreement (infogan's categorical value, in Codes).</summary>
-    static MetricResult ConditionalScore(NetworkFeatureExtractor extractor, Tensor fake, Latents latents, Protocol protocol)
-    {
-        var (_, probabilities) = extractor.Extract(fake);
-        var matrix = new FeatureMatrix(Flatten(probabilities!), probabilities!.GetLength(0), probabilities.GetLength(1));
-        int[] Ints(Tensor t) => [.. t.ToArray().Select(v => (int)v)];
-        return latents.Classes is { } classes
-            ? ConditionalScores.ClassAccuracy(matrix, Ints(classes), protocol)
-            : ConditionalScores.CodeAgreement(Ints(latents.Codes!), ClassHistogram.Argmax(matrix), protocol);
-    }
-
-    static double[] Flatten(double[,] m)
-    {
-        var flat = new double[m.Length];
-        Buffer.BlockCopy(m, 0, flat, 0, m.Length * sizeof(double));
-        return flat;
     }
 
     static void Print(EvaluationResult result, IAnsiConsole console)

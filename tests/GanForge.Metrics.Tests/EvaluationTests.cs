@@ -54,6 +54,28 @@ public class EvaluationTests(BuiltinEvaluatorFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public void Evaluate_RealImagesWithTheirLabelsOrShuffledOnes_ClassAccuracyAndCodeAgreementTellThemApart()
+    {
+        // Real test images "made for" their own labels read back as the evaluator's test accuracy (~0.9); the same
+        // images said to be made for a shifted class read back near 0.
+        var suite = SmallSuite(1000);
+        var images = Rows(5000, 1000);
+        int[] labels = [.. Enumerable.Range(5000, 1000).Select(i => Test.Label(i))];
+        int[] shifted = [.. labels.Select(l => (l + 1) % 10)];
+        var options = new EvaluationOptions { Metrics = ["fid"], Floor = false };
+        double Score(EvaluationResult r, string name) => r.Scores.Single(s => s.Name == name).Value;
+        var right = suite.Evaluate(images, options with { FakeClasses = labels, FakeCodes = shifted });
+        var wrong = suite.Evaluate(images, options with { FakeClasses = shifted });
+        output.WriteLine($"class accuracy: own labels {Score(right, "class_accuracy"):F3}, shifted {Score(wrong, "class_accuracy"):F3}; code NMI {Score(right, "code_agreement"):F3}");
+        Assert.True(Score(right, "class_accuracy") > 0.8);
+        Assert.True(Score(wrong, "class_accuracy") < 0.1);
+        Assert.True(Score(right, "code_agreement") > 0.6);   // a relabelling keeps the information: NMI stays high
+        Assert.DoesNotContain(wrong.Scores, s => s.Name == "code_agreement");
+        var e = Assert.Throws<ArgumentException>(() => suite.Evaluate(images, options with { FakeClasses = labels[..10] }));
+        Assert.Contains("FakeClasses has 10 entries for 1000 images", e.Message);
+    }
+
+    [Fact]
     public void Evaluate_WithTrainSplit_ReportsFloorBesideEveryFeatureScore()
     {
         // The embedded test split plays both roles here: its tail as the "train" split of the floor.

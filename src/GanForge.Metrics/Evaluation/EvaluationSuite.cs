@@ -23,6 +23,12 @@ public sealed record EvaluationOptions
 
     /// <summary>Images per evaluator forward pass.</summary>
     public int BatchSize { get; init; } = 256;
+
+    /// <summary>The class each generated image was made for (a conditional generator): adds "class_accuracy".</summary>
+    public int[]? FakeClasses { get; init; }
+
+    /// <summary>InfoGAN's categorical code of each generated image: adds "code_agreement".</summary>
+    public int[]? FakeCodes { get; init; }
 }
 
 /// <summary>Real data an evaluation compares against: the reference split and the training split.</summary>
@@ -74,7 +80,10 @@ public sealed class EvaluationSuite
         int n0 = fake.Size(0);
         var protocol = new Protocol(_extractor.Name, _extractor.Layer, $"{_data.Name} {_data.ReferenceSplit}", reference.Count, n0, options.Seed);
 
-        var scores = Score(fake, names, protocol, options);
+        foreach (var (given, what) in new[] { (options.FakeClasses, nameof(options.FakeClasses)), (options.FakeCodes, nameof(options.FakeCodes)) })
+            if (given != null && given.Length != n0)
+                throw new ArgumentException($"Evaluate: {what} has {given.Length} entries for {n0} images");
+        var scores = Score(fake, names, protocol, options, generated: true);
         IReadOnlyList<MetricResult>? floor = null;
         string floorDescription;
         if (options.Floor && _data.Train is { } train)
@@ -91,7 +100,8 @@ public sealed class EvaluationSuite
         return new EvaluationResult(protocol, scores, floor, floorDescription);
     }
 
-    List<MetricResult> Score(Tensor images, IReadOnlyList<string> names, Protocol protocol, EvaluationOptions options)
+    /// <param name="generated">The images are the generated ones, of which the options may say what each was made for.</param>
+    List<MetricResult> Score(Tensor images, IReadOnlyList<string> names, Protocol protocol, EvaluationOptions options, bool generated = false)
     {
         var reference = Reference;
         var (features, probs) = _extractor.Extract(images, options.BatchSize);
@@ -129,6 +139,11 @@ public sealed class EvaluationSuite
             bool missing = (metric is InceptionScore or ClassHistogram && inputs.FakeProbabilities == null) || (metric is Memorisation && fakePixels == null);
             if (missing) continue; // e.g. a feature network without a classifier head, or no train split for memorisation
             results.Add(metric.Compute(inputs));
+        }
+        if (generated && inputs.FakeProbabilities is { } p)
+        {
+            if (options.FakeClasses is { } classes) results.Add(ConditionalScores.ClassAccuracy(p, classes, protocol));
+            if (options.FakeCodes is { } codes) results.Add(ConditionalScores.CodeAgreement(codes, ClassHistogram.Argmax(p), protocol));
         }
         return results;
     }
