@@ -49,56 +49,21 @@ public sealed record DataLoaderOptions
 /// torch.utils.data.DataLoader). Every batch is a pure function of (seed, epoch, batch index), so a run
 /// resumed with <see cref="Seek"/> from a saved <see cref="Position"/> sees exactly the batches it would have seen.
 /// </summary>
-public sealed class DataLoader : IDisposable
+public sealed class DataLoader : BatchLoader<Batch>
 {
     readonly IDataset _dataset;
-    readonly DataLoaderOptions _options;
-    Prefetcher<Batch>? _worker;
-    OrderCache? _orderCache; // a reference, so the worker and the caller never see a torn pair
-
-    sealed record OrderCache(int Epoch, int[] Order);
 
     public DataLoader(IDataset dataset, DataLoaderOptions? options = null)
+        : base(dataset.Count, CheckShard(options ?? new DataLoaderOptions()), "DataLoader")
     {
         _dataset = dataset;
-        _options = options ?? new DataLoaderOptions();
-        if (!_options.Shard.IsWhole && (!_options.DropLast || _options.BatchSize % _options.Shard.Count != 0))
-            throw new ArgumentException($"DataLoader: {_options.Shard} needs DropLast and a batch size divisible by {_options.Shard.Count}, got {_options.BatchSize}{(_options.DropLast ? "" : " without DropLast")}");
-        BatchesPerEpoch = BatchSchedule.BatchesPerEpoch(dataset.Count, _options.BatchSize, _options.DropLast, "DataLoader");
     }
+
+    static DataLoaderOptions CheckShard(DataLoaderOptions o) =>
+        o.Shard.IsWhole || (o.DropLast && o.BatchSize % o.Shard.Count == 0) ? o
+        : throw new ArgumentException($"DataLoader: {o.Shard} needs DropLast and a batch size divisible by {o.Shard.Count}, got {o.BatchSize}{(o.DropLast ? "" : " without DropLast")}");
 
     public IDataset Dataset => _dataset;
-    public DataLoaderOptions Options => _options;
-
-    /// <summary>Batches per epoch after DropLast.</summary>
-    public int BatchesPerEpoch { get; }
-
-    /// <summary>The position of the next batch <see cref="Next"/> returns; save it to resume.</summary>
-    public DataLoaderPosition Position { get; private set; }
-
-    /// <summary>Continues from <paramref name="position"/> as if the batches before it had been taken.</summary>
-    public void Seek(DataLoaderPosition position)
-    {
-        var target = BatchSchedule.SeekTarget(position, BatchesPerEpoch, "DataLoader");
-        StopWorker();
-        Position = target;
-    }
-
-    /// <summary>The next batch, moving on to the next epoch after the last batch of one.</summary>
-    public Batch Next()
-    {
-        var pos = Position;
-        Batch batch;
-        if (_options.Prefetch)
-        {
-            _worker ??= new Prefetcher<Batch>(BuildBatch, pos, BatchesPerEpoch, "DataLoader");
-            try { batch = _worker.Take(pos); }
-            catch { StopWorker(); throw; } // the worker has exited; the next call starts a fresh one
-        }
-        else batch = BuildBatch(pos);
-        Position = BatchSchedule.After(pos, BatchesPerEpoch);
-        return batch;
-    }
 
     /// <summary>The rest of the current epoch (all of it when at its start).</summary>
     public IEnumerable<Batch> Epoch()
@@ -107,33 +72,25 @@ public sealed class DataLoader : IDisposable
         while (Position.Epoch == epoch) yield return Next();
     }
 
-    /// <summary>The order in which epoch <paramref name="epoch"/> visits the samples.</summary>
-    public int[] EpochOrder(int epoch) => BatchSchedule.EpochOrder(_dataset.Count, _options.Shuffle, _options.Seed, epoch);
-
     /// <summary>Builds the batch at <paramref name="pos"/> (thread-safe apart from the dataset itself).</summary>
-    public Batch BuildBatch(DataLoaderPosition pos)
+    public override Batch BuildBatch(DataLoaderPosition pos)
     {
-        var cached = _orderCache;
-        int[] order;
-        if (cached != null && cached.Epoch == pos.Epoch) order = cached.Order;
-        else { order = EpochOrder(pos.Epoch); _orderCache = new OrderCache(pos.Epoch, order); }
-
-        int start = pos.Batch * _options.BatchSize;
-        int global = Math.Min(_options.BatchSize, _dataset.Count - start);
+        var indices = Indices(pos);
+        int global = indices.Length;
         // A shard keeps rows [first, first + n) of the global batch; the samples before them are only built when a
         // transform draws randomness, so that the shard's own draws are those one process would make.
-        var shard = _options.Shard;
+        var shard = Options.Shard;
         int n = shard.IsWhole ? global : shard.Rows(global), first = shard.IsWhole ? 0 : shard.Start(global);
-        bool drawsBefore = first > 0 && _options.Transforms.Any(t => t.DrawsRandomness);
-        var rng = BatchSchedule.BatchGenerator(_options.Seed, pos);
+        bool drawsBefore = first > 0 && Options.Transforms.Any(t => t.DrawsRandomness);
+        var rng = BatchSchedule.BatchGenerator(Options.Seed, pos);
         Tensor? images = null;
         int[] sampleShape = [];
         var labels = new Tensor(n);
         for (int j = drawsBefore ? 0 : first; j < first + n; j++)
         {
-            int index = order[start + j];
+            int index = indices[j];
             var (image, label) = _dataset.Get(index);
-            foreach (var t in _options.Transforms) image = t.Apply(image, rng);
+            foreach (var t in Options.Transforms) image = t.Apply(image, rng);
             int i = j - first;
             if (i < 0) continue;
             if (images == null)
@@ -150,13 +107,4 @@ public sealed class DataLoader : IDisposable
         }
         return new Batch(images!, labels) { Position = pos };
     }
-
-    void StopWorker()
-    {
-        _worker?.Dispose();
-        _worker = null;
-    }
-
-    public void Dispose() => StopWorker();
-
 }

@@ -16,73 +16,23 @@ public sealed record PairedBatch(Tensor A, Tensor B, int[] Labels)
 /// <see cref="Seek"/>. Each transform is applied to A and to B of a pair with the same random draws, so a
 /// <see cref="RandomHorizontalFlip"/> mirrors both or neither.
 /// </summary>
-public sealed class PairedDataLoader : IDisposable
+public sealed class PairedDataLoader : BatchLoader<PairedBatch>
 {
     readonly IPairedDataset _pairs;
-    readonly DataLoaderOptions _options;
-    Prefetcher<PairedBatch>? _worker;
-    OrderCache? _orderCache; // a reference, so the worker and the caller never see a torn pair
-
-    sealed record OrderCache(int Epoch, int[] Order);
 
     /// <param name="pairs">The pairs.</param>
     /// <param name="options">Batch size, shuffle, DropLast, seed, transforms (applied to A and B alike) and prefetch.</param>
     public PairedDataLoader(IPairedDataset pairs, DataLoaderOptions? options = null)
+        : base((pairs ?? throw new ArgumentNullException(nameof(pairs))).Count, options ?? new DataLoaderOptions(), "PairedDataLoader")
     {
-        ArgumentNullException.ThrowIfNull(pairs);
         _pairs = pairs;
-        _options = options ?? new DataLoaderOptions();
-        BatchesPerEpoch = BatchSchedule.BatchesPerEpoch(pairs.Count, _options.BatchSize, _options.DropLast, "PairedDataLoader");
     }
 
     public IPairedDataset Pairs => _pairs;
-    public DataLoaderOptions Options => _options;
-
-    /// <summary>Batches per epoch after DropLast.</summary>
-    public int BatchesPerEpoch { get; }
-
-    /// <summary>The position of the next batch <see cref="Next"/> returns; save it to resume.</summary>
-    public DataLoaderPosition Position { get; private set; }
-
-    /// <summary>Continues from <paramref name="position"/> as if the batches before it had been taken.</summary>
-    public void Seek(DataLoaderPosition position)
-    {
-        var target = BatchSchedule.SeekTarget(position, BatchesPerEpoch, "PairedDataLoader");
-        StopWorker();
-        Position = target;
-    }
-
-    /// <summary>The next batch, moving on to the next epoch after the last batch of one.</summary>
-    public PairedBatch Next()
-    {
-        var pos = Position;
-        PairedBatch batch;
-        if (_options.Prefetch)
-        {
-            _worker ??= new Prefetcher<PairedBatch>(BuildBatch, pos, BatchesPerEpoch, "PairedDataLoader");
-            try { batch = _worker.Take(pos); }
-            catch { StopWorker(); throw; }
-        }
-        else batch = BuildBatch(pos);
-        Position = BatchSchedule.After(pos, BatchesPerEpoch);
-        return batch;
-    }
-
-    /// <summary>The order in which epoch <paramref name="epoch"/> visits the pairs.</summary>
-    public int[] EpochOrder(int epoch) => BatchSchedule.EpochOrder(_pairs.Count, _options.Shuffle, _options.Seed, epoch);
 
     /// <summary>Builds the batch at <paramref name="pos"/> (thread-safe apart from the dataset itself).</summary>
-    public PairedBatch BuildBatch(DataLoaderPosition pos)
-    {
-        var cached = _orderCache;
-        int[] order;
-        if (cached != null && cached.Epoch == pos.Epoch) order = cached.Order;
-        else { order = EpochOrder(pos.Epoch); _orderCache = new OrderCache(pos.Epoch, order); }
-        int start = pos.Batch * _options.BatchSize;
-        int n = Math.Min(_options.BatchSize, _pairs.Count - start);
-        var rng = BatchSchedule.BatchGenerator(_options.Seed, pos);
-        return Stack(_pairs, order.AsSpan(start, n), _options.Transforms, rng, "PairedDataLoader") with { Position = pos };
-    }
+    public override PairedBatch BuildBatch(DataLoaderPosition pos) =>
+        Stack(_pairs, Indices(pos), Options.Transforms, BatchSchedule.BatchGenerator(Options.Seed, pos), "PairedDataLoader") with { Position = pos };
 
     /// <summary>
     /// The pairs at <paramref name="indices"/> as one batch, each transform applied to A and to B with the same draws
@@ -125,12 +75,4 @@ public sealed class PairedDataLoader : IDisposable
         image.Data.CopyTo(batch.Data.Slice(i * image.Numel, image.Numel));
         return batch;
     }
-
-    void StopWorker()
-    {
-        _worker?.Dispose();
-        _worker = null;
-    }
-
-    public void Dispose() => StopWorker();
 }
