@@ -140,34 +140,33 @@ public sealed class Sampler
     {
         if (columns < 2) throw new ArgumentException($"sweep: --columns must be at least 2, got {columns}");
         var rng = new Generator(seed);
+        int nz = Model.LatentDim;
         if (Model.Classes > 0)
         {
-            int rows = Model.Classes;
-            var z = Tensor.Randn([columns, Model.LatentDim], rng);
-            var latents = Model.SampleLatents(rows * columns, rng, Model.BalancedClasses(rows * columns));
-            for (int i = 0; i < rows * columns; i++)
+            int n = Model.Classes * columns;
+            var z = Tensor.Randn([columns, nz], rng);
+            var (tiled, classes) = (new Tensor(n, nz), new Tensor(n));
+            for (int i = 0; i < n; i++)
             {
-                latents.Classes!.Data[i] = i / columns;
-                z.Data.Slice(i % columns * Model.LatentDim, Model.LatentDim).CopyTo(latents.Z.Data.Slice(i * Model.LatentDim));
+                z.Data.Slice(i % columns * nz, nz).CopyTo(tiled.Data.Slice(i * nz));   // column j: noise j
+                classes.Data[i] = i / columns;                                          // row k: class k
             }
-            return (Generate(latents), columns);
+            return (Generate(new Latents(tiled, classes, Model.Codes?.Sample(n, rng))), columns);
         }
         if (Model.Codes is { } codes)
         {
             if (code < 0 || code >= codes.Continuous)
                 throw new ArgumentException($"sweep: continuous code c{code + 1} does not exist (the model has {codes.Continuous})");
-            int rows = Math.Max(codes.Categories, 1), n = rows * columns;
-            var z = Tensor.Randn([1, Model.LatentDim], rng);
-            var latents = Model.SampleLatents(n, rng);
-            var values = latents.Codes!.Data;
-            values.Clear();
+            int n = Math.Max(codes.Categories, 1) * columns;
+            var z = Tensor.Randn([1, nz], rng);
+            var (tiled, values) = (new Tensor(n, nz), new Tensor(n, codes.Width));
             for (int i = 0; i < n; i++)
             {
-                z.Data.CopyTo(latents.Z.Data.Slice(i * Model.LatentDim));
-                if (codes.Categories > 0) values[i * codes.Width + i / columns] = 1f;
-                values[i * codes.Width + codes.Categories + code] = -2f + 4f * (i % columns) / (columns - 1);
+                z.Data.CopyTo(tiled.Data.Slice(i * nz));
+                if (codes.Categories > 0) values.Data[i * codes.Width + i / columns] = 1f;                          // row: the category
+                values.Data[i * codes.Width + codes.Categories + code] = -2f + 4f * (i % columns) / (columns - 1);  // column: the code
             }
-            return (Generate(latents), columns);
+            return (Generate(new Latents(tiled, null, values)), columns);
         }
         throw new ArgumentException($"sweep: model '{Model.Name}' has neither classes nor codes (cgan, acgan and infogan have)");
     }
