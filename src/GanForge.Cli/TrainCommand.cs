@@ -27,8 +27,8 @@ static class TrainCommand
                           "or a path: IDX folder/file, CIFAR-10 binary folder, or a folder of JPEG/PNG/BMP/GIF images (class subfolders keep their labels)",
         };
         var split = new Option<string?>("--split") { Description = "Fashion-MNIST split to train on: train (default) or test" };
-        var epochs = NumberOptions.Optional<int>("--epochs", "Passes over the data (default 5)");
-        var batch = NumberOptions.Optional<int>("--batch-size", "Images per batch, m of Algorithm 1 (default 128)");
+        var epochs = NumberOptions.Optional<int>("--epochs", $"Passes over the data (default {new TrainConfig().Epochs})");
+        var batch = NumberOptions.Optional<int>("--batch-size", $"Images per batch, m of Algorithm 1 (default {new TrainConfig().BatchSize})");
         var lr = NumberOptions.Optional<float>("--lr", "Learning rate of every optimizer group (default: the model's, e.g. DCGAN's Adam 2e-4)");
         var seed = NumberOptions.Optional<ulong>("--seed", "Seed for initialisation, data order and noise (default 1)");
         var outDir = new Option<string?>("--out") { Description = "Output folder (default runs/default)" };
@@ -49,7 +49,7 @@ static class TrainCommand
         var channels = NumberOptions.Optional<int>("--channels", "1 (gray) or 3 (RGB): convert the images (default: the data's own; an image folder is RGB when any image has colour)");
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip image files that cannot be read, and count them, instead of stopping at the first" };
         var latentDim = NumberOptions.Optional<int>("--latent-dim", "Size of the latent vector z (default 100)");
-        var ema = NumberOptions.Optional<float>("--ema", "EMA decay of generator weights, e.g. 0.999 (default off)");
+        var ema = NumberOptions.Optional<float>("--ema", $"EMA decay of generator weights, used for samples; 0 = off (default {new TrainConfig().Ema})");
         var maxSteps = NumberOptions.Optional<int>("--max-steps", "Stop after this many generator steps");
         var limit = NumberOptions.Optional<int>("--limit", "Use only the first N training images");
         var logEvery = NumberOptions.Optional<int>("--log-every", "Log every N generator steps (default 50)");

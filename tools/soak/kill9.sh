@@ -37,7 +37,7 @@ rm -rf "$straight" "$soak" "$work"/*.log
 RANDOM=$seed
 
 # The run: 2048 images in batches of 64, 32 steps an epoch, 128 steps; a checkpoint every 5 steps and at each epoch's end.
-cmd=(train --model gan --data embedded --limit 2048 --batch-size 64 --epochs 4 --checkpoint-every 5 --log-every 5 --seed 1)
+cmd=(train --model gan --data embedded --limit 2048 --batch-size 64 --epochs 4 --ema 0 --checkpoint-every 5 --log-every 5 --seed 1)
 
 now() { echo "$EPOCHREALTIME"; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }

@@ -36,7 +36,8 @@ for seed in $seeds; do
     esac
     start=$(date +%s)
     status=0
-    "$ganforge" train "${args[@]}" "${resume[@]}" --threads "${THREADS:-0}" --data fashion-mnist --epochs "$epochs" --seed "$seed" --log-every 100 --out "$dir" >> "$dir.log" 2>&1 || status=$?
+    # Batch 128 and no EMA, as docs/zoo.md was measured, whatever the defaults of `train` are.
+    "$ganforge" train "${args[@]}" "${resume[@]}" --threads "${THREADS:-0}" --data fashion-mnist --epochs "$epochs" --batch-size 128 --ema 0 --seed "$seed" --log-every 100 --out "$dir" >> "$dir.log" 2>&1 || status=$?
     echo $(( $(date +%s) - start )) >> "$dir/wall-pieces.txt"
     [ "$status" -eq 0 ] || { echo "$v seed $seed stopped (exit $status); rerun to resume"; exit "$status"; }
     awk '{ s += $1 } END { print s }' "$dir/wall-pieces.txt" > "$dir/wall.txt"

@@ -79,7 +79,7 @@ public static class Layers
         {
             BinaryPrimitives.WriteUInt32BigEndian(word, (uint)c.Data.Length); ms.Write(word);
             var typeAndData = new byte[4 + c.Data.Length];
-            Encoding.Latin1.GetBytes(c.Type.PadRight(4)[..4], typeAndData);
+            Encoding.Latin1.GetBytes(c.Type.PadRight(4).AsSpan(0, 4), typeAndData);
             c.Data.CopyTo(typeAndData, 4);
             ms.Write(typeAndData);
             BinaryPrimitives.WriteUInt32BigEndian(word, Crc32.HashToUInt32(typeAndData)); ms.Write(word);
