@@ -1,3 +1,4 @@
+using GanForge.Data;
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -27,6 +28,10 @@ static class TrainCommand
                           "or a path: IDX folder/file, CIFAR-10 binary folder, or a folder of JPEG/PNG/BMP/GIF images (class subfolders keep their labels)",
         };
         var split = new Option<string?>("--split") { Description = "Fashion-MNIST split to train on: train (default) or test" };
+        var pairs = new Option<string?>("--pairs") { Description = "Image-to-image pairs of --data for pix2pix, unet-l1, srresnet, srgan: " + DataSpec.PairsHelp };
+        var domainA = new Option<string?>("--domain-a") { Description = "cyclegan: domain A, any data spec (fashion-mnist:class=7, a folder of images)" };
+        var domainB = new Option<string?>("--domain-b") { Description = "cyclegan: domain B, any data spec" };
+        var scale = NumberOptions.Optional<int>("--scale", "srresnet, srgan: the upscaling factor, 2, 4 (default) or 8; the inputs are the pairs downscale:S (each S x S block averaged)");
         var epochs = NumberOptions.Optional<int>("--epochs", $"Passes over the data (default {new TrainConfig().Epochs})");
         var batch = NumberOptions.Optional<int>("--batch-size", $"Images per batch, m of Algorithm 1 (default {new TrainConfig().BatchSize})");
         var lr = NumberOptions.Optional<float>("--lr", "Learning rate of every optimizer group (default: the model's, e.g. DCGAN's Adam 2e-4)");
@@ -73,7 +78,7 @@ static class TrainCommand
 
         var cmd = new Command("train", "Train a GAN; writes config.yaml, metrics.jsonl, sample grids and checkpoints into --out")
         {
-            model, data, split, epochs, batch, lr, seed, outDir, k, loss, optimizer, smoothing, flip, dBatch,
+            model, data, split, pairs, domainA, domainB, scale, epochs, batch, lr, seed, outDir, k, loss, optimizer, smoothing, flip, dBatch,
             pretrain, size, channels, skipBad, latentDim, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, checkpointEvery, checkpointMinutes, threads,
             resume, config, set, distributed, syncBn,
         };
@@ -99,6 +104,7 @@ static class TrainCommand
             void Set<T>(Option<T?> o, Action<T> apply) where T : class { if (r.GetValue(o) is { } v) apply(v); }
             void SetV<T>(Option<T?> o, Action<T> apply) where T : struct { if (r.GetValue(o) is { } v) apply(v); }
             Set(model, v => c.Model = v); Set(data, v => c.Data = v); Set(split, v => c.Split = v);
+            Set(pairs, v => c.Pairs = v); Set(domainA, v => c.DomainA = v); Set(domainB, v => c.DomainB = v); SetV(scale, v => c.Scale = v);
             SetV(epochs, v => c.Epochs = v); SetV(batch, v => c.BatchSize = v); SetV(lr, v => c.Lr = v);
             SetV(seed, v => c.Seed = v); Set(outDir, v => c.Out = v); SetV(k, v => c.K = v);
             Set(loss, v => c.Loss = v); Set(optimizer, v => c.Optimizer = v);

@@ -71,15 +71,16 @@ public static class TrainingSetup
                 "each rank's share of the batch, and so batch statistics, depend on it");
 
         if (saved.State != null) Checkpoint.ThrowIfImported(checkpointPath, saved.State);
-        var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit, DataOptions(resolved));
-        if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)
-        var dataset = data.Dataset;
-        var (image, _) = dataset.Get(0);
-        int channels = image.Size(0), size = image.Size(1);
-        if (image.Size(1) != image.Size(2))
-            throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to centre-crop and resize them to squares");
-        (resolved.ImageSize, resolved.Channels) = (size, channels);
-        ResolveClasses(resolved, given, dataset);
+        var shard = group is { Size: > 1 } ? new Shard(group.Rank, group.Size) : Shard.Whole;
+        var variant = ModelZoo.Get(resolved.Model);
+        if (variant.Data != TrainingData.Images && shard.Count > 1)
+            throw new ArgumentException($"{variant.Name}: data-parallel training (--distributed) is not supported for the image-to-image models; train in one process");
+        var (source, channels, size, description) = variant.Data switch
+        {
+            TrainingData.Pairs => ImageToImageSetup.Pairs(variant, resolved, given),
+            TrainingData.Domains => ImageToImageSetup.Domains(variant, resolved, given),
+            _ => Images(resolved, given, shard),
+        };
         if (saved.State is { } state)
         {
             var before = state.Config;
@@ -90,14 +91,28 @@ public static class TrainingSetup
 
         GanModel BuildModel() => ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
         var model = saved.State != null ? Checkpoint.CreateModel(checkpointPath, saved.Tensors, BuildModel) : BuildModel();
-        var shard = group is { Size: > 1 } ? new Shard(group.Rank, group.Size) : Shard.Whole;
-        var trainer = new Trainer(resolved, CreateGame(resolved, model), new LoaderBatchSource(dataset, resolved, size, shard), group)
+        var trainer = new Trainer(resolved, CreateGame(resolved, model), source, group)
         {
-            DataDescription = data.Description,
+            DataDescription = description,
         };
         if (runLock != null) trainer.Hold(runLock);
         if (saved.State != null) trainer.Resume(checkpointPath, saved.Tensors, saved.State);
         return trainer;
+    }
+
+    /// <summary>The images of a noise-to-image game: the data spec resolved, its shape recorded, the classes filled in.</summary>
+    static (IBatchSource Source, int Channels, int Size, string Description) Images(TrainConfig resolved, TrainConfig given, Shard shard)
+    {
+        var data = DataSpec.Resolve(resolved.Data, resolved.Split, resolved.Limit, DataOptions(resolved));
+        if (data.Split is "train" or "test") resolved.Split = data.Split;   // the split really used (embedded is the test split)
+        var dataset = data.Dataset;
+        var (image, _) = dataset.Get(0);
+        int channels = image.Size(0), size = image.Size(1);
+        if (image.Size(1) != image.Size(2))
+            throw new ArgumentException($"Images of {resolved.Data} are {image.Size(1)}x{image.Size(2)}; pass --image-size to centre-crop and resize them to squares");
+        (resolved.ImageSize, resolved.Channels) = (size, channels);
+        ResolveClasses(resolved, given, dataset);
+        return (new LoaderBatchSource(dataset, resolved, size, shard), channels, size, data.Description);
     }
 
     static string Ranks(int n) => n == 1 ? "one process" : $"{n} MPI ranks";

@@ -111,7 +111,12 @@ public static class Checkpoint
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     public static void Save(string dir, GanModel model, IReadOnlyDictionary<string, Module> emas,
-        IReadOnlyDictionary<string, Optimizer> optimizers, Tensor fixedNoise, CheckpointState state)
+        IReadOnlyDictionary<string, Optimizer> optimizers, Tensor fixedNoise, CheckpointState state) =>
+        Save(dir, model, emas, optimizers, fixedNoise, [], state);
+
+    /// <summary>As the overload without <paramref name="parts"/>, with the game's other state (under "NAME." each).</summary>
+    public static void Save(string dir, GanModel model, IReadOnlyDictionary<string, Module> emas,
+        IReadOnlyDictionary<string, Optimizer> optimizers, Tensor fixedNoise, IReadOnlyList<ICheckpointPart> parts, CheckpointState state)
     {
         state.SavedUtc = DateTime.UtcNow;
         state.Networks = [.. model.Networks.Select(n => n.Key)];
@@ -127,6 +132,7 @@ public static class Checkpoint
             Add($"optimizer_{group}.", groupTensors);
             state.Optimizers[group] = json;
         }
+        foreach (var part in parts) Add(part.Name + ".", part.StateDict());
         tensors.Add(new("fixed_noise", fixedNoise));
 
         var int64 = tensors.Where(t => t.Key.EndsWith("num_batches_tracked")).Select(t => t.Key).ToHashSet();

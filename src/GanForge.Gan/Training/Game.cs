@@ -24,6 +24,18 @@ public sealed class Game
     public IReadOnlyList<string> EmaNetworks { get; init; } = [GanModel.GeneratorName];
     /// <summary>Real images consumed per generator step (for images/s): batch size times the critic steps.</summary>
     public int RealBatchesPerStep { get; init; } = 1;
+    /// <summary>
+    /// How sample grids are drawn for a game whose generator maps images to images (pix2pix, SRGAN, CycleGAN): from a
+    /// fixed batch of the data rather than fixed noise; null for the noise-to-image games.
+    /// </summary>
+    public ImagePreview? Preview { get; init; }
+    /// <summary>State of the game beside its networks and optimizers (CycleGAN's pools of past fakes), saved in checkpoints by name.</summary>
+    public IReadOnlyList<ICheckpointPart> Parts { get; init; } = [];
+    /// <summary>
+    /// The factor every optimizer group's learning rate is multiplied by before step <c>s</c> of <c>total</c> (CycleGAN's
+    /// linear decay over the second half); null keeps the rates constant. A function of the step alone, so a resume is exact.
+    /// </summary>
+    public Func<long, long, double>? LrFactor { get; init; }
 
     /// <summary>The group called <paramref name="name"/>.</summary>
     public OptimizerGroup Group(string name) => Optimizers.FirstOrDefault(g => g.Name == name)
@@ -41,7 +53,38 @@ public sealed class Game
                 throw new ArgumentException($"phase {p.Name}: repeats ({p.Repeats}) and every ({p.Every}) must be at least 1");
         }
         foreach (var n in EmaNetworks) _ = Model[n];
+        var names = Parts.Select(p => p.Name).ToList();
+        if (names.Distinct().Count() != names.Count) throw new ArgumentException($"game of '{Model.Name}': two checkpoint parts share a name ({string.Join(", ", names)})");
     }
+}
+
+/// <summary>
+/// State a game keeps beside its networks (a pool of past fakes): its tensors are saved in the checkpoint under
+/// "NAME." and given back on a resume, so the run continues exactly.
+/// </summary>
+public interface ICheckpointPart
+{
+    /// <summary>The prefix of this part's tensors in the checkpoint.</summary>
+    string Name { get; }
+
+    /// <summary>The tensors that hold the state (none when it is empty).</summary>
+    IEnumerable<KeyValuePair<string, Tensor>> StateDict();
+
+    /// <summary>Restores the state from the tensors <see cref="StateDict"/> gave (an empty dictionary: the empty state).</summary>
+    void LoadStateDict(IReadOnlyDictionary<string, Tensor> tensors);
+}
+
+/// <summary>
+/// The sample grid of an image-to-image game: rows drawn from a fixed batch of the data (input | output | target, or
+/// A -> B -> A), the same every epoch.
+/// </summary>
+public abstract class ImagePreview
+{
+    /// <summary>Images per row of the grid.</summary>
+    public abstract int Columns { get; }
+
+    /// <summary>The grid's images (N,C,H,W) in [-1,1], row by row, from <paramref name="batch"/> (the networks in eval mode, no graph).</summary>
+    public abstract Tensor Render(GanModel model, GanBatch batch);
 }
 
 /// <summary>

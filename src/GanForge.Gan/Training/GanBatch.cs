@@ -7,9 +7,20 @@ namespace GanForge.Gan.Training;
 /// class labels (N), a paired target image per input (pix2pix, super-resolution), or a batch of a
 /// second domain (CycleGAN).
 /// </summary>
+/// <remarks>
+/// For paired data <see cref="Images"/> are the inputs A the generator is given (edge maps, masked or low-resolution
+/// images) and <see cref="Target"/> the images B it should make, row for row. For unpaired data <see cref="Images"/>
+/// are a batch of domain A and <see cref="DomainB"/> an independent batch of domain B.
+/// </remarks>
 public sealed record GanBatch(Tensor Images, int[]? Labels = null, Tensor? Target = null, Tensor? DomainB = null)
 {
     public int Size => Images.Size(0);
+
+    /// <summary>
+    /// The real images the generator's outputs imitate: the targets of paired data, domain B of unpaired data, the
+    /// images themselves otherwise (the diversity statistic compares the generated batch with these).
+    /// </summary>
+    public Tensor RealOutputs => Target ?? DomainB ?? Images;
 
     /// <summary>The labels as class indices (N) stored as floats; an error naming <paramref name="who"/> when the data has none.</summary>
     public Tensor ClassTensor(string who)
@@ -42,4 +53,10 @@ public interface IBatchSource
 
     /// <summary>The samples of <see cref="Dataset"/> at <paramref name="indices"/>, prepared as training batches are, with their labels.</summary>
     GanBatch Take(IReadOnlyList<int> indices) => throw new NotSupportedException($"{GetType().Name}: batches of chosen images are not supported");
+
+    /// <summary>
+    /// A fixed batch of up to <paramref name="count"/> samples for sample grids (the same on every call, the position
+    /// untouched); null when the source has none to give.
+    /// </summary>
+    GanBatch? Preview(int count) => null;
 }

@@ -32,6 +32,10 @@ public static class Stats
     public static readonly StatDefinition AccClass = new("acc_class", "class acc", "AC-GAN, SGAN: share of real images D's class head labels right", Percent: true);
     public static readonly StatDefinition LossInfo = new("loss_info", "info loss", "InfoGAN: -L_I, the codes' negative log-likelihood under Q");
     public static readonly StatDefinition LossSupervised = new("loss_sup", "sup loss", "SGAN: cross-entropy of D on the labelled images");
+    public static readonly StatDefinition L1 = new("l1", "L1", "pix2pix: mean |G(A) - B|, the generator's L1 to the target (before its weight)");
+    public static readonly StatDefinition Content = new("content", "content", "SRGAN, SRResNet: the content loss, MSE on the feature network's activations or on pixels (before its weight)");
+    public static readonly StatDefinition Cycle = new("cycle", "cycle L1", "CycleGAN: mean |F(G(a)) - a| + |G(F(b)) - b|, the cycle-consistency L1 (before its weight)");
+    public static readonly StatDefinition Identity = new("identity", "identity L1", "CycleGAN: mean |G(b) - b| + |F(a) - a| (before its weight)");
     public static readonly StatDefinition Diversity = new("diversity", "diversity", "mean pairwise distance of generated images over that of real images");
     public static readonly StatDefinition ImagesPerSecond = new("images_per_s", "img/s", "real images consumed per second");
     public static readonly StatDefinition AllReduceMs = new("allreduce_ms", "allreduce ms", "milliseconds per step spent averaging gradients over the MPI ranks (data-parallel runs only)");
@@ -41,7 +45,7 @@ public static class Stats
 
     /// <summary>Every statistic, in console order.</summary>
     public static IReadOnlyList<StatDefinition> All { get; } =
-        [LossD, LossG, DReal, DFake, AccReal, AccFake, Acc, Wasserstein, GradientPenalty, GradientNorm, R1, LossClass, AccClass, LossInfo, LossSupervised, Diversity, AllReduceMs, ImagesPerSecond, Fid, ClassesCovered, ClassKl];
+        [LossD, LossG, DReal, DFake, AccReal, AccFake, Acc, Wasserstein, GradientPenalty, GradientNorm, R1, LossClass, AccClass, LossInfo, LossSupervised, L1, Content, Cycle, Identity, Diversity, AllReduceMs, ImagesPerSecond, Fid, ClassesCovered, ClassKl];
 
     /// <summary>The charts of the report, each drawn when one of its statistics was logged.</summary>
     public static IReadOnlyList<ChartDefinition> Charts { get; } =
@@ -52,6 +56,7 @@ public static class Stats
         new("Critic's Wasserstein estimate", "mean D(x) - mean D(G(z))", [Wasserstein]),
         new("Regularisers", "penalty", [GradientPenalty, R1]),
         new("Class and code losses", "loss", [LossClass, LossInfo, LossSupervised]),
+        new("Reconstruction terms (image to image)", "loss", [L1, Content, Cycle, Identity]),
         new("Class accuracy of D on real images", "accuracy", [AccClass], Percent: true, Range: (0, 1)),
         new("Critic gradient norm at interpolates (1 is the target)", "‖∇D(x̂)‖", [GradientNorm], Reference: (1, "1-Lipschitz")),
         new("FID (lower is better)", "FID", [Fid]),

@@ -19,6 +19,18 @@ public sealed class TrainConfig
     public string Data { get; set; } = "embedded";
     /// <summary>Training split for Fashion-MNIST: train or test (the embedded data is the test split).</summary>
     public string Split { get; set; } = "train";
+    /// <summary>
+    /// For the paired image-to-image models (pix2pix, srgan): how <see cref="Data"/> becomes pairs (edges, masked,
+    /// downscale:S, folders, side-by-side; <see cref="GanForge.Data.DataSpec.PairsHelp"/>). Resolved to the kind with its
+    /// settings made explicit; blank for the other models.
+    /// </summary>
+    public string? Pairs { get; set; }
+    /// <summary>For unpaired translation (cyclegan): domain A, any data spec (fashion-mnist:class=7, a folder).</summary>
+    public string? DomainA { get; set; }
+    /// <summary>For unpaired translation (cyclegan): domain B, any data spec.</summary>
+    public string? DomainB { get; set; }
+    /// <summary>Super-resolution factor (srgan, srresnet): 2, 4 or 8; the low-resolution inputs are the pairs downscale:S. 0 elsewhere.</summary>
+    public int Scale { get; set; }
     /// <summary>Passes over the data.</summary>
     public int Epochs { get; set; } = 5;
     /// <summary>
@@ -153,6 +165,7 @@ public sealed class TrainConfig
             kv => (Optimizers.TryGetValue(kv.Key, out var own) ? own : new OptimizerSettings()).Over(everyGroup.Over(kv.Value)));
         (r.Lr, r.Optimizer, r.Beta1, r.Beta2, r.Momentum) = (null, null, null, null, null);
         r.CheckpointMinutes = CheckpointMinutes ?? (CheckpointEvery > 0 ? 0 : DefaultCheckpointMinutes);
+        variant.ResolveData(r);
         return r;
     }
 
@@ -172,6 +185,7 @@ public sealed class TrainConfig
         if (Ema is < 0 or >= 1) throw new ArgumentException($"--ema must be in [0, 1), got {Ema}");
         if (ImageSize < 0) throw new ArgumentException($"--image-size must be positive, got {ImageSize}");
         if (Channels is not (0 or 1 or 3)) throw new ArgumentException($"--channels must be 1 (gray) or 3 (RGB), got {Channels}");
+        if (Scale is not (0 or 2 or 4 or 8)) throw new ArgumentException($"--scale must be 2, 4 or 8, got {Scale}");
         if (PretrainAe < 0) throw new ArgumentException($"--pretrain-ae must be non-negative, got {PretrainAe}");
         if (EvalEvery < 0) throw new ArgumentException($"--eval-every must be non-negative, got {EvalEvery}");
         if (EvalSamples < 2) throw new ArgumentException($"--eval-samples must be at least 2, got {EvalSamples}");

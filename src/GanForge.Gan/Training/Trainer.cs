@@ -48,6 +48,8 @@ public sealed class Trainer : IDisposable
     readonly Dictionary<string, Optimizer> _optimizers = [];
     readonly Dictionary<string, Ema> _emas = [];
     readonly Latents _fixedLatents;   // the sample grids' latents: the same every epoch
+    readonly GanBatch? _previewBatch; // an image-to-image game's grids: a fixed batch of its data
+    readonly Dictionary<string, double> _baseLr = [];   // each group's rate before any schedule (Game.LrFactor)
     readonly Monitors _monitors;
     readonly IProcessGroup? _group;
     readonly Dictionary<string, GradientAllReduce> _reducers = [];
@@ -111,6 +113,7 @@ public sealed class Trainer : IDisposable
             double ratio = every > 1 ? every / (every + 1.0) : 1;
             var parameters = group.Networks.SelectMany(n => game.Model[n].Parameters()).ToList();
             _optimizers[group.Name] = group.Settings.Create(parameters, ratio);
+            _baseLr[group.Name] = _optimizers[group.Name].ParamGroups[0].Lr;
             if (_group != null) _reducers[group.Name] = new GradientAllReduce(_group, parameters);
         }
         if (_group != null && config.SyncBatchnorm)
@@ -125,6 +128,8 @@ public sealed class Trainer : IDisposable
         };
         _monitors = new Monitors(game.Loss);
         _fixedLatents = game.Model.GridLatents(new Generator(config.Seed * 1000 + 3));
+        if (game.Preview != null)
+            _previewBatch = data.Preview(8) ?? throw new ArgumentException($"{game.Model.Name}: the training data gives no fixed batch for sample grids");
         if (config.Ema > 0)
             foreach (var name in game.EmaNetworks) _emas[name] = new Ema(game.Model[name], game.Model.CreateNetwork(name), config.Ema);
     }
@@ -151,6 +156,7 @@ public sealed class Trainer : IDisposable
             if (state.HasEmaOf(name)) Checkpoint.LoadInto(ema.Average, tensors, name + "_ema.", path, state.Model);
         foreach (var (group, optimizer) in _optimizers)
             OptimizerState.Import(optimizer, Checkpoint.Part(tensors, $"optimizer_{group}."), state.OptimizerJson(group), path, group);
+        foreach (var part in _game.Parts) part.LoadStateDict(Checkpoint.Part(tensors, part.Name + "."));
         if (tensors.TryGetValue("fixed_noise", out var noise) && noise.Numel == _fixedLatents.Z.Numel) _fixedLatents.Z.CopyFrom(noise.Reshape(_fixedLatents.Z.Shape));
         _ctx.Noise.SetState(state.NoiseRng);
         _ctx.LabelNoise.SetState(state.LabelRng);
@@ -277,6 +283,13 @@ public sealed class Trainer : IDisposable
     /// <summary>One training step: every phase of the game in order, then the EMAs (no logging, no checkpoint).</summary>
     public void TrainStep()
     {
+        if (_game.LrFactor is { } factor)
+        {
+            long total = _config.MaxSteps > 0 ? Math.Min(_config.MaxSteps, TotalSteps) : TotalSteps;
+            double f = factor(_ctx.Step, total);
+            foreach (var (name, optimizer) in _optimizers)
+                foreach (var g in optimizer.ParamGroups) g.Lr = _baseLr[name] * f;
+        }
         foreach (var phase in _game.Phases) RunPhase(phase);
         _ctx.Step++;
         foreach (var ema in _emas.Values) ema.Update();
@@ -327,7 +340,7 @@ public sealed class Trainer : IDisposable
         var stats = _ctx.Stats.Flush();
         if (_ctx.LastReal != null && _ctx.LastFake != null)
         {
-            double real = Monitors.MeanPairwiseDistance(_ctx.LastReal.Images);
+            double real = Monitors.MeanPairwiseDistance(_ctx.LastReal.RealOutputs);
             stats[Stats.Diversity.Name] = real > 0 ? Monitors.MeanPairwiseDistance(_ctx.LastFake) / real : 1;
         }
         if (_group != null) stats = GlobalMeans(stats);
@@ -407,7 +420,7 @@ public sealed class Trainer : IDisposable
     {
         if (!IsRoot) { _savedStep = _ctx.Step; return; }
         var (dataEpoch, dataBatch) = _data.Position;
-        Checkpoint.Save(_config.Out, _game.Model, _emas.ToDictionary(e => e.Key, e => e.Value.Average), _optimizers, _fixedLatents.Z, new CheckpointState
+        Checkpoint.Save(_config.Out, _game.Model, _emas.ToDictionary(e => e.Key, e => e.Value.Average), _optimizers, _fixedLatents.Z, _game.Parts, new CheckpointState
         {
             Model = _game.Model.Name,
             ConfigYaml = _config.ToYaml(),
@@ -424,9 +437,19 @@ public sealed class Trainer : IDisposable
         _savedStep = _ctx.Step;
     }
 
-    /// <summary>Writes a grid of samples from the fixed noise (generator in eval mode).</summary>
+    /// <summary>Writes a grid of samples from the fixed noise (generator in eval mode), or the game's preview of its fixed batch.</summary>
     public void SaveGrid(string path)
     {
+        if (_game.Preview is { } preview)
+        {
+            var modes = _game.Model.Networks.Select(n => (n.Value, n.Value.Training)).ToList();
+            foreach (var (m, _) in modes) m.Eval();
+            Tensor rows;
+            try { using (GradMode.NoGrad()) rows = preview.Render(_game.Model, _previewBatch!); }
+            finally { foreach (var (m, was) in modes) m.Train(was); }
+            Data.ImageGrid.Save(path, rows, new Data.ImageGridOptions { NRow = preview.Columns });
+            return;
+        }
         var g = SamplingGenerator;
         bool wasTraining = g.Training;
         g.Eval();

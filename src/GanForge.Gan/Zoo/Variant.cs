@@ -11,6 +11,17 @@ public sealed record GameDefaults(string Loss, int K, IReadOnlyDictionary<string
         new(loss, k, new Dictionary<string, OptimizerSettings> { ["g"] = both, ["d"] = both.Copy() });
 }
 
+/// <summary>What a variant trains on.</summary>
+public enum TrainingData
+{
+    /// <summary>Images (with their labels): the noise-to-image games.</summary>
+    Images,
+    /// <summary>Pairs (A, B) of an input and the image to make from it (pix2pix, super-resolution): <c>--pairs</c>.</summary>
+    Pairs,
+    /// <summary>Two unpaired domains (CycleGAN): <c>--domain-a</c>, <c>--domain-b</c>.</summary>
+    Domains,
+}
+
 /// <summary>
 /// A GAN variant of the zoo: its name, what it is, its paper's defaults, the options it takes, the image
 /// sizes its networks support, how its networks are built and the game they play. One folder of the zoo
@@ -27,6 +38,19 @@ public abstract class Variant
     public abstract GameDefaults Defaults { get; }
     /// <summary>The options this variant takes, with its defaults.</summary>
     public virtual IReadOnlyList<ModelOption> Options => [];
+
+    /// <summary>What the variant trains on (<see cref="TrainingData.Images"/> for the noise-to-image games).</summary>
+    public virtual TrainingData Data => TrainingData.Images;
+
+    /// <summary>
+    /// Fills in and checks the data settings of a configuration being resolved (<see cref="TrainConfig.Resolve"/>):
+    /// the noise-to-image games refuse pairs, domains and a scale; the image-to-image ones require theirs.
+    /// </summary>
+    public virtual void ResolveData(TrainConfig config)
+    {
+        if (config.Pairs != null || config.DomainA != null || config.DomainB != null || config.Scale != 0)
+            throw new ArgumentException($"{Name}: --pairs, --domain-a, --domain-b and --scale are for the image-to-image models (pix2pix, unet-l1, srresnet, srgan, cyclegan); {Name} trains on --data alone");
+    }
 
     /// <summary>Builds the networks; <paramref name="spec"/>'s options are resolved against <see cref="Options"/>.</summary>
     public abstract GanModel CreateModel(ModelSpec spec);
