@@ -8,6 +8,10 @@ namespace GanForge.Cli;
 /// </summary>
 public static class CliApp
 {
+    // The model zoo's content losses (SRGAN) find the built-in evaluator's features by name; the Gan layer cannot
+    // reach GanForge.Metrics itself, so the command line, which holds both, registers them.
+    static CliApp() => Metrics.Evaluators.ContentFeatures.Register();
+
     public static RootCommand Build() => new("GanForge: train, evaluate and use Generative Adversarial Networks in .NET")
     {
         TrainCommand.Create(),

@@ -49,6 +49,9 @@ public sealed class FashionMnistCnn : Module, IEvaluatorNetwork
 
     public Tensor Features(Tensor x) => _features.Forward(x);
 
+    /// <summary>The layers of the feature extractor, in order (conv, norm, ReLU, pool, ..., linear, ReLU).</summary>
+    internal Sequential FeatureLayers => _features;
+
     public Tensor Classify(Tensor features) => _head.Forward(features);
 
     /// <summary>Logits (N,10).</summary>
