@@ -36,6 +36,12 @@ public sealed class Game
     /// linear decay over the second half); null keeps the rates constant. A function of the step alone, so a resume is exact.
     /// </summary>
     public Func<long, long, double>? LrFactor { get; init; }
+    /// <summary>
+    /// The generator loss above which the run warns that it may be diverging (<see cref="Monitors.DivergedLoss"/>): an
+    /// adversarial loss that high means D wins outright. Image-to-image games, whose G loss is mostly a weighted
+    /// reconstruction term (pix2pix's 100·L1), set +∞.
+    /// </summary>
+    public double DivergedGeneratorLoss { get; init; } = 15;
 
     /// <summary>The group called <paramref name="name"/>.</summary>
     public OptimizerGroup Group(string name) => Optimizers.FirstOrDefault(g => g.Name == name)

@@ -126,7 +126,7 @@ public sealed class Trainer : IDisposable
             LabelNoise = new Generator(config.Seed * 1000 + 2),
             Shard = _group == null ? Shard.Whole : new Shard(_group.Rank, _group.Size),
         };
-        _monitors = new Monitors(game.Loss);
+        _monitors = new Monitors(game.Loss) { DivergedLoss = game.DivergedGeneratorLoss };
         _fixedLatents = game.Model.GridLatents(new Generator(config.Seed * 1000 + 3));
         if (game.Preview != null)
             _previewBatch = data.Preview(8) ?? throw new ArgumentException($"{game.Model.Name}: the training data gives no fixed batch for sample grids");

@@ -61,6 +61,7 @@ public class Pix2Pix : ImageToImageVariant
             ],
             Phases = phases,
             EmaNetworks = [],
+            DivergedGeneratorLoss = double.PositiveInfinity,
             Preview = new PairedPreview(),
             Parts = [new GeneratorStatePart("dropout_rng", unet.Noise)],
         };

@@ -93,6 +93,7 @@ public class SrGan : ImageToImageVariant
             ],
             Phases = adversarial > 0 ? [new SuperResolutionDiscriminatorPhase(), g] : [g],
             EmaNetworks = [],
+            DivergedGeneratorLoss = double.PositiveInfinity,
             Preview = new PairedPreview(),
         };
     }

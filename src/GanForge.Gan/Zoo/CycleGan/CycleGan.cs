@@ -1,0 +1,213 @@
+using GanForge.Gan.Losses;
+using GanForge.Gan.Training;
+using GanForge.NN;
+
+namespace GanForge.Gan.Zoo;
+
+/// <summary>
+/// CycleGAN (Zhu et al. 2017): unpaired translation between domains A and B by two generators, G: A → B
+/// ("generator") and F: B → A ("generator_ba"), and two PatchGAN discriminators with instance norm, D_B
+/// ("discriminator") and D_A ("discriminator_a"). The generators minimise the least-squares adversarial losses plus
+/// λ_cyc·(‖F(G(a)) - a‖₁ + ‖G(F(b)) - b‖₁) with λ_cyc = 10 and the identity loss λ_id·(‖G(b) - b‖₁ + ‖F(a) - a‖₁)
+/// with λ_id = 5; the discriminators see a pool of 50 past fakes. Adam 2e-4 (0.5, 0.999), constant for the first half
+/// of training and decaying linearly to zero over the second.
+/// </summary>
+public sealed class CycleGan : ImageToImageVariant
+{
+    public const string GeneratorBaName = "generator_ba";
+    public const string DiscriminatorAName = "discriminator_a";
+
+    public override string Name => "cyclegan";
+    public override string Description => "CycleGAN (Zhu et al. 2017): ResNet G: A→B and F: B→A, PatchGAN D_A and D_B (instance norm), least squares, cycle 10, identity 5, pool of 50; --domain-a/--domain-b";
+    public override string ImageSizes => "a multiple of 4 from 16 to 1024";
+    public override bool SupportsImageSize(int size) => size is >= 16 and <= 1024 && size % 4 == 0;
+    public override TrainingData Data => TrainingData.Domains;
+    public override GameDefaults Defaults { get; } = GameDefaults.Pair("least-squares", 1, OptimizerSettings.Adam(2e-4f, 0.5f, 0.999f));
+
+    public override IReadOnlyList<ModelOption> Options { get; } =
+    [
+        InputChannels,
+        ModelOption.Int("ngf", 64, "width of the generators' first layer (64 in the paper)", min: 1),
+        ModelOption.Int("ndf", 64, "width of the discriminators' first layer (64 in the paper)", min: 1),
+        ModelOption.Int("blocks", 0, "residual blocks of each generator; 0 = the paper's by size: 9 from 256, else 6", max: 64),
+        ModelOption.Int("d-layers", 0, "strided layers of the PatchGANs (3 = the paper's 70x70 patches); 0 = by image size: 1 below 48, 2 below 128, else 3", max: 6),
+        ModelOption.Float("cycle", 10f, "λ_cyc: weight of the cycle-consistency L1 (each direction)"),
+        ModelOption.Float("identity", 5f, "λ_id: weight of the identity L1 ‖G(b) - b‖₁ + ‖F(a) - a‖₁ (0 = off; needs domains of equal channels)"),
+        ModelOption.Float("adversarial", 2f, "weight of each generator's adversarial term: 2 turns the shared least-squares loss's 1/2·(D(G(a)) - 1)² into CycleGAN's (D(G(a)) - 1)²"),
+        ModelOption.Int("pool", 50, "fakes kept in each discriminator's history pool (0 = show only the newest)", max: 10_000),
+        ModelOption.Bool("decay", true, "decay the learning rates linearly to 0 over the second half of the run"),
+    ];
+
+    /// <summary>Two domains are required, pairs and a scale refused; the run keeps no EMA.</summary>
+    public override void ResolveData(TrainConfig config)
+    {
+        config.Ema = 0;
+        if (config.Pairs != null || config.Scale != 0)
+            throw new ArgumentException($"{Name}: trains on two unpaired domains (--domain-a, --domain-b), not on --pairs or --scale");
+        if (string.IsNullOrWhiteSpace(config.DomainA) || string.IsNullOrWhiteSpace(config.DomainB))
+            throw new ArgumentException($"{Name}: needs two domains; give --domain-a SPEC and --domain-b SPEC (e.g. fashion-mnist:class=7 and fashion-mnist:class=9, or two folders)");
+    }
+
+    public override GanModel CreateModel(ModelSpec spec)
+    {
+        var o = spec.Options;
+        int a = InputChannelsOf(spec), b = spec.Channels, size = spec.ImageSize;
+        int blocks = o.Int("blocks") > 0 ? o.Int("blocks") : size >= 256 ? 9 : 6;
+        int layers = o.Int("d-layers") > 0 ? o.Int("d-layers") : PatchGan.LayersFor(size);
+        Module D(int channels, ulong seed)
+        {
+            var d = PatchGan.Create(channels, o.Int("ndf"), layers, instanceNorm: true, new Generator(seed));
+            PatchGan.InitWeights(d, new Generator(seed));
+            return d;
+        }
+        return new GanModel
+        {
+            Name = Name,
+            Networks =
+            [
+                new(GanModel.GeneratorName, new ResnetGenerator(a, b, o.Int("ngf"), blocks, new Generator(spec.Seed))),
+                new(GeneratorBaName, new ResnetGenerator(b, a, o.Int("ngf"), blocks, new Generator(spec.Seed + 2))),
+                new(GanModel.DiscriminatorName, D(b, spec.Seed + 1)),
+                new(DiscriminatorAName, D(a, spec.Seed + 3)),
+            ],
+            CreateNetwork = n => throw new ArgumentException($"{Name}: networks are not copied (CycleGAN keeps no EMA)"),
+            LatentDim = spec.LatentDim,
+            LatentShape = [spec.LatentDim],
+            ImageShape = [b, size, size],
+        };
+    }
+
+    public override Game CreateGame(GanModel model, TrainConfig config, ModelOptions options)
+    {
+        float identity = options.Float("identity");
+        int a = options.Int(InputChannelsKey);
+        if (identity > 0 && a != 0 && a != model.ImageShape[0])
+            throw new ArgumentException($"{Name}: the identity loss compares G(b) with b, so it needs domains of equal channels (A has {a}, B {model.ImageShape[0]}); " +
+                                        "give --channels 1 or 3 to convert both, or --set identity=0");
+        var state = new CycleState(new ImagePool("pool_a", options.Int("pool")), new ImagePool("pool_b", options.Int("pool")));
+        return new Game
+        {
+            Model = model,
+            Loss = GanLoss.FromName(config.Loss ?? "least-squares"),
+            Labels = new LabelOptions(config.RealLabel, config.LabelFlip),
+            Optimizers =
+            [
+                new OptimizerGroup("g", [GanModel.GeneratorName, GeneratorBaName], config.Optimizers["g"]),
+                new OptimizerGroup("d", [GanModel.DiscriminatorName, DiscriminatorAName], config.Optimizers["d"]),
+            ],
+            Phases =
+            [
+                new CycleGeneratorPhase(state, options.Float("cycle"), identity, options.Float("adversarial")),
+                new CycleDiscriminatorPhase(state),
+            ],
+            EmaNetworks = [],
+            DivergedGeneratorLoss = double.PositiveInfinity,
+            Preview = new CyclePreview(),
+            Parts = [state.PoolA, state.PoolB],
+            LrFactor = options.Bool("decay") ? LinearDecay : null,
+        };
+    }
+
+    /// <summary>1 for the first half of the steps, then falling linearly: 1 - (s - T/2) / (T - T/2 + 1) at step s of T.</summary>
+    public static double LinearDecay(long step, long total)
+    {
+        long half = total / 2;
+        return step < half ? 1 : Math.Max(0, 1 - (double)(step - half) / (total - half + 1));
+    }
+}
+
+/// <summary>What CycleGAN's two phases share: the pools, and the step's fakes (made in G's phase, judged in D's).</summary>
+public sealed class CycleState(ImagePool poolA, ImagePool poolB)
+{
+    public ImagePool PoolA { get; } = poolA;
+    public ImagePool PoolB { get; } = poolB;
+    /// <summary>F(b) and G(a) of the step, detached.</summary>
+    public Tensor? FakeA { get; set; }
+    public Tensor? FakeB { get; set; }
+}
+
+/// <summary>
+/// Both generators' update (the paper trains them first, then the discriminators): the adversarial terms through the
+/// frozen D_B and D_A, the cycle L1 in both directions and the identity L1.
+/// </summary>
+public sealed class CycleGeneratorPhase(CycleState state, float cycle, float identity, float adversarial) : Phase
+{
+    public override string Name => "G";
+    public override string Optimizer => "g";
+
+    public override Tensor Loss(StepContext ctx)
+    {
+        var model = ctx.Model;
+        var batch = ctx.NextBatch();
+        var (a, b) = (batch.Images, batch.DomainB ?? throw new InvalidOperationException($"{model.Name}: the training batches have no domain B"));
+        Module g = model.Generator, f = model[CycleGan.GeneratorBaName];
+        var fakeB = g.Forward(a);                                                  // G(a)
+        var fakeA = f.Forward(b);                                                  // F(b)
+        var loss = adversarial * (ctx.Game.Loss.Generator(model.Discriminator.Forward(fakeB))
+                                  + ctx.Game.Loss.Generator(model[CycleGan.DiscriminatorAName].Forward(fakeA)));
+        var cyc = (f.Forward(fakeB) - a).Abs().Mean() + (g.Forward(fakeA) - b).Abs().Mean();   // ‖F(G(a)) - a‖₁ + ‖G(F(b)) - b‖₁
+        ctx.Stats.Add(Stats.Cycle, cyc.Item());
+        loss = loss + cycle * cyc;
+        if (identity > 0)
+        {
+            var idt = (g.Forward(b) - b).Abs().Mean() + (f.Forward(a) - a).Abs().Mean();       // ‖G(b) - b‖₁ + ‖F(a) - a‖₁
+            ctx.Stats.Add(Stats.Identity, idt.Item());
+            loss = loss + identity * idt;
+        }
+        ctx.Stats.Add(Stats.LossG, loss.Item());
+        state.FakeA = fakeA.Detach();
+        state.FakeB = fakeB.Detach();
+        ctx.LastFake = state.FakeB;
+        return loss;
+    }
+}
+
+/// <summary>
+/// Both discriminators' update on the step's real images and fakes drawn through the pools: D_B on b and G(a), D_A on
+/// a and F(b), each with the game's least-squares loss (its 1/2 is CycleGAN's halving of D's loss).
+/// </summary>
+public sealed class CycleDiscriminatorPhase(CycleState state) : Phase
+{
+    public override string Name => "D";
+    public override string Optimizer => "d";
+
+    public override Tensor Loss(StepContext ctx)
+    {
+        var model = ctx.Model;
+        var batch = ctx.LastReal ?? throw new InvalidOperationException($"{model.Name}: the discriminators' phase runs after the generators'");
+        var fakeB = state.PoolB.Query(state.FakeB!, ctx.LabelNoise);
+        var fakeA = state.PoolA.Query(state.FakeA!, ctx.LabelNoise);
+        Module dB = model.Discriminator, dA = model[CycleGan.DiscriminatorAName];
+        var realOutB = dB.Forward(batch.DomainB!);
+        var fakeOutB = dB.Forward(fakeB);
+        var loss = ctx.Game.Loss.Discriminator(realOutB, fakeOutB, ctx.Game.Labels, ctx.LabelNoise, ctx.Shard)
+                   + ctx.Game.Loss.Discriminator(dA.Forward(batch.Images), dA.Forward(fakeA), ctx.Game.Labels, ctx.LabelNoise, ctx.Shard);
+        ctx.Stats.Add(Stats.LossD, loss.Item());
+        PairedDiscriminatorPhase.RecordOutputs(ctx, realOutB, fakeOutB);
+        return loss;
+    }
+}
+
+/// <summary>CycleGAN's sample grid: per row a, G(a), F(G(a)), then b, F(b), G(F(b)) (domain A shown in B's channels).</summary>
+public sealed class CyclePreview : ImagePreview
+{
+    public override int Columns => 6;
+
+    public override Tensor Render(GanModel model, GanBatch batch)
+    {
+        Module g = model.Generator, f = model[CycleGan.GeneratorBaName];
+        var a = batch.Images;
+        var b = batch.DomainB!;
+        var ab = g.Forward(a);
+        var aba = f.Forward(ab);
+        var ba = f.Forward(b);
+        var bab = g.Forward(ba);
+        Tensor Show(Tensor x) => PairedPreview.DisplayLike(x, ab);
+        int n = Math.Min(a.Size(0), b.Size(0));
+        var columns = new[] { Show(a), ab, Show(aba), b, Show(ba), bab };
+        var rows = new List<Tensor>(6 * n);
+        for (int i = 0; i < n; i++)
+            foreach (var column in columns) rows.Add(column.Narrow(0, i, 1));
+        return Tensor.Cat([.. rows], 0);
+    }
+}
