@@ -23,6 +23,8 @@ public static class CliApp
         DiscriminatorCommands.Probe(),
         AugmentCommand.Create(),
         PairsCommand.Create(),
+        TranslateCommands.Translate(),
+        TranslateCommands.Upscale(),
         SampleCommands.Info(),
         ExportCommand.Create(),
         ImportCommand.Create(),
