@@ -53,6 +53,9 @@ public sealed class Sampler
     {
         var path = Checkpoint.Locate(checkpoint);
         var (tensors, state) = Checkpoint.Read(path);
+        if (ModelZoo.Get(state.Model).Data != TrainingData.Images)
+            throw new ArgumentException($"{path} holds a {state.Model} run, which makes images from images, not from noise; " +
+                                        $"use `ganforge {(ModelZoo.Get(state.Model) is SrGan ? "upscale" : "translate")} --checkpoint DIR --images IN --out OUT`");
         var config = state.Config;
         var model = Checkpoint.CreateModel(path, tensors, () => ModelZoo.Create(state.Model,
             new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, config.Seed, TrainingSetup.Options(config))));

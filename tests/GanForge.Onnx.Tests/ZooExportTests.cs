@@ -13,7 +13,8 @@ public class ZooExportTests(ITestOutputHelper output)
     public static TheoryData<string, int, int> Generators()
     {
         var data = new TheoryData<string, int, int>();
-        foreach (var name in ModelZoo.Names) data.Add(name, 1, 28);
+        // The image-to-image generators take images, not latents: `translate` runs them, export does not take them.
+        foreach (var v in ModelZoo.All.Where(v => v.Data == TrainingData.Images)) data.Add(v.Name, 1, 28);
         data.Add("dcgan", 3, 32);   // the pytorch/examples pyramid: ConvTranspose from (nz,1,1)
         data.Add("gan", 3, 32);
         data.Add("cgan", 3, 32);    // z and the class joined, then reshaped to (nz + C, 1, 1)

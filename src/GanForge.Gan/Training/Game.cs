@@ -32,8 +32,9 @@ public sealed class Game
     /// <summary>State of the game beside its networks and optimizers (CycleGAN's pools of past fakes), saved in checkpoints by name.</summary>
     public IReadOnlyList<ICheckpointPart> Parts { get; init; } = [];
     /// <summary>
-    /// The factor every optimizer group's learning rate is multiplied by before step <c>s</c> of <c>total</c> (CycleGAN's
-    /// linear decay over the second half); null keeps the rates constant. A function of the step alone, so a resume is exact.
+    /// The factor every optimizer group's learning rate is multiplied by before step <c>s</c> of <c>total</c>, the steps of
+    /// the configured epochs (CycleGAN's linear decay over the second half); null keeps the rates constant. A function of
+    /// the step alone, so a resume is exact (a resume that changes the epochs reshapes the rest of the schedule).
     /// </summary>
     public Func<long, long, double>? LrFactor { get; init; }
     /// <summary>

@@ -285,8 +285,8 @@ public sealed class Trainer : IDisposable
     {
         if (_game.LrFactor is { } factor)
         {
-            long total = _config.MaxSteps > 0 ? Math.Min(_config.MaxSteps, TotalSteps) : TotalSteps;
-            double f = factor(_ctx.Step, total);
+            // Over the planned epochs: --max-steps stops a run early without reshaping its schedule.
+            double f = factor(_ctx.Step, TotalSteps);
             foreach (var (name, optimizer) in _optimizers)
                 foreach (var g in optimizer.ParamGroups) g.Lr = _baseLr[name] * f;
         }
