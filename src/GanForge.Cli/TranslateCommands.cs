@@ -1,5 +1,10 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using GanForge.Data.Formats;
 using GanForge.Gan;
+using GanForge.Metrics;
+using GanForge.Serialization;
 using Spectre.Console;
 
 namespace GanForge.Cli;
@@ -14,19 +19,22 @@ static class TranslateCommands
     {
         var (checkpoint, images, outPath, batch) = Common("Images to translate: " + Inputs);
         var direction = new Option<string>("--direction") { Description = "a2b (default) or b2a (cyclegan's generator from B to A)", DefaultValueFactory = _ => "a2b" };
+        var scoring = new Scoring();
         var cmd = new Command("translate", "Translate images with a trained image-to-image model (pix2pix, unet-l1, cyclegan; srresnet and srgan too)")
-        { checkpoint, images, outPath, batch, direction };
+        { checkpoint, images, outPath, batch, direction, scoring.Target, scoring.Labels, scoring.TargetClass, scoring.Json };
         cmd.SetAction(r => Errors.Guard(() =>
-            Run(Translator.Load(r.GetValue(checkpoint)!, r.GetValue(direction)!, "translate"), r.GetValue(images)!, r.GetValue(outPath)!, r.GetValue(batch), "translate")));
+            Run(Translator.Load(r.GetValue(checkpoint)!, r.GetValue(direction)!, "translate"), r.GetValue(images)!, r.GetValue(outPath)!, r.GetValue(batch), "translate", scoring, r)));
         return cmd;
     }
 
     public static Command Upscale()
     {
         var (checkpoint, images, outPath, batch) = Common("Low-resolution images to upscale: " + Inputs);
-        var cmd = new Command("upscale", "Upscale images with a trained super-resolution model (srresnet, srgan)") { checkpoint, images, outPath, batch };
+        var scoring = new Scoring();
+        var cmd = new Command("upscale", "Upscale images with a trained super-resolution model (srresnet, srgan)")
+        { checkpoint, images, outPath, batch, scoring.Target, scoring.Labels, scoring.TargetClass, scoring.Json };
         cmd.SetAction(r => Errors.Guard(() =>
-            Run(Translator.Load(r.GetValue(checkpoint)!, "a2b", "upscale", superResolution: true), r.GetValue(images)!, r.GetValue(outPath)!, r.GetValue(batch), "upscale")));
+            Run(Translator.Load(r.GetValue(checkpoint)!, "a2b", "upscale", superResolution: true), r.GetValue(images)!, r.GetValue(outPath)!, r.GetValue(batch), "upscale", scoring, r)));
         return cmd;
     }
 
@@ -38,7 +46,16 @@ static class TranslateCommands
         NumberOptions.WithDefault("--batch-size", "Images per batch (default 64)", 64)
     );
 
-    static int Run(Translator translator, string input, string output, int batchSize, string who)
+    /// <summary>The options that score the outputs (GanForge.Metrics.TranslationScores).</summary>
+    sealed class Scoring
+    {
+        public Option<string?> Target { get; } = new("--target") { Description = "Score the outputs against these images (same formats as --images, row for row): L1, PSNR and SSIM" };
+        public Option<string?> Labels { get; } = new("--labels") { Description = "IDX labels of the inputs (`pairs --out-labels`): the share of outputs the built-in evaluator gives that label (class preservation)" };
+        public Option<int?> TargetClass { get; } = new("--target-class") { Description = "The share of outputs the built-in evaluator labels this class (CycleGAN's translation rate)" };
+        public Option<string?> Json { get; } = new("--json") { Description = "Also write the scores to this JSON file" };
+    }
+
+    static int Run(Translator translator, string input, string output, int batchSize, string who, Scoring scoring, ParseResult r)
     {
         var images = ImageInputs.Read(input, translator.InputShape[0], who);
         int n = images.Size(0);
@@ -56,6 +73,34 @@ static class TranslateCommands
         var written = Gan.Outputs.WriteImages(result, output);
         console.MarkupLine($"Wrote {n} images {string.Join("x", translator.OutputShape)} ({Markup.Escape(translator.Model.Name)}, {translator.Direction}) " +
                            $"from {string.Join("x", images.Shape[1..])} inputs to [blue]{Markup.Escape(written)}[/]");
+        var scores = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        if (r.GetValue(scoring.Target) is { } target)
+        {
+            var y = ImageInputs.Read(target, translator.OutputShape[0], who + " --target");
+            if (!y.ShapeSpan.SequenceEqual(result.ShapeSpan))
+                throw new ArgumentException($"{who} --target: {target} holds {Shapes.Format(y.ShapeSpan)}, the outputs are {Shapes.Format(result.ShapeSpan)}");
+            (scores["l1"], scores["psnr"]) = (TranslationScores.L1(result, y), TranslationScores.Psnr(result, y));
+            if (y.Size(2) >= 11 && y.Size(3) >= 11) scores["ssim"] = TranslationScores.Ssim(result, y);
+        }
+        int[]? predicted = null;
+        if (r.GetValue(scoring.Labels) is { } labelsPath)
+        {
+            var labels = Idx.ReadLabels(labelsPath);
+            if (labels.Count != n) throw new ArgumentException($"{who} --labels: {labelsPath} has {labels.Count} labels for {n} images");
+            predicted = TranslationScores.EvaluatorLabels(result);
+            scores["class_agreement"] = TranslationScores.Agreement(predicted, labels.Data.Select(b => (int)b).ToArray());
+        }
+        if (r.GetValue(scoring.TargetClass) is int k)
+        {
+            predicted ??= TranslationScores.EvaluatorLabels(result);
+            scores["target_class_rate"] = TranslationScores.Agreement(predicted, Enumerable.Repeat(k, n).ToArray());
+        }
+        if (scores.Count > 0)
+        {
+            console.MarkupLine(string.Join(", ", scores.Select(kv => $"{kv.Key} {kv.Value.ToString("0.####", CultureInfo.InvariantCulture)}")));
+            if (r.GetValue(scoring.Json) is { } json)
+                AtomicFile.WriteAllText(json, JsonSerializer.Serialize(scores, new JsonSerializerOptions { WriteIndented = true }));
+        }
         return 0;
     }
 }

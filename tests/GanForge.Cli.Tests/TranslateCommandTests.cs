@@ -26,8 +26,9 @@ public class TranslateCommandTests : CliTestBase
         Assert.Equal(3 * 28 + 4 * 2, grid.Width);   // input | output | target, 2 pixels of padding
         Assert.Equal(8 * 28 + 9 * 2, grid.Height);  // 8 fixed pairs
 
-        var (code, output) = Run("pairs", "--pairs", "edges", "--split", "test", "--limit", "10", "--out-a", P("a.idx"), "--out-b", P("b.idx"));
+        var (code, output) = Run("pairs", "--pairs", "edges", "--split", "test", "--limit", "10", "--out-a", P("a.idx"), "--out-b", P("b.idx"), "--out-labels", P("l.idx"));
         Assert.True(code == 0, output);
+        Assert.Equal(10, Idx.ReadLabels(P("l.idx")).Count);
         foreach (var (path, check) in new (string, Action)[]
         {
             (P("t.idx"), () => Assert.Equal([10, 28, 28], Idx.ReadImages(P("t.idx")).Dims)),
@@ -47,6 +48,17 @@ public class TranslateCommandTests : CliTestBase
         (code, output) = Run("translate", "--checkpoint", run, "--images", P("t.npy"), "--out", P("again2.idx"));
         Assert.True(code == 0, output);
         Assert.Equal(10, Idx.ReadImages(P("again2.idx")).Count);
+
+        // Scored against the targets and the inputs' classes.
+        (code, output) = Run("translate", "--checkpoint", run, "--images", P("a.idx"), "--out", P("s.idx"), "--target", P("b.idx"),
+            "--labels", P("l.idx"), "--target-class", "9", "--json", P("s.json"));
+        Assert.True(code == 0, output);
+        Assert.Matches(@"class_agreement [0-9.]+, l1 [0-9.]+, psnr [0-9.]+, ssim [-0-9.]+, target_class_rate [0-9.]+", output);
+        var scores = System.Text.Json.JsonDocument.Parse(File.ReadAllText(P("s.json"))).RootElement;
+        Assert.InRange(scores.GetProperty("l1").GetDouble(), 0.01, 2);
+        Assert.InRange(scores.GetProperty("class_agreement").GetDouble(), 0, 1);
+        (code, output) = Run("translate", "--checkpoint", run, "--images", P("a.idx"), "--out", P("s2.idx"), "--target", P("hr-missing.idx"));
+        Assert.Equal(2, code);
     }
 
     [Fact]
