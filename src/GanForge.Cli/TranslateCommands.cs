@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using GanForge.Data;
 using GanForge.Data.Formats;
 using GanForge.Gan;
 using GanForge.Metrics;
@@ -23,7 +24,11 @@ static class TranslateCommands
         var cmd = new Command("translate", "Translate images with a trained image-to-image model (pix2pix, unet-l1, cyclegan; srresnet and srgan too)")
         { checkpoint, images, outPath, batch, direction, scoring.Target, scoring.Labels, scoring.TargetClass, scoring.Json };
         cmd.SetAction(r => Errors.Guard(() =>
-            Run(Translator.Load(r.GetValue(checkpoint)!, r.GetValue(direction)!, "translate"), r.GetValue(images)!, r.GetValue(outPath)!, r.GetValue(batch), "translate", scoring, r)));
+        {
+            var translator = Translator.Load(r.GetValue(checkpoint) ?? throw new ArgumentException("translate: give --checkpoint DIR (an image-to-image run)"),
+                r.GetValue(direction)!, "translate");
+            return Run(translator, r.GetValue(images)!, r.GetValue(outPath)!, r.GetValue(batch), "translate", scoring, r);
+        }));
         return cmd;
     }
 
@@ -31,16 +36,28 @@ static class TranslateCommands
     {
         var (checkpoint, images, outPath, batch) = Common("Low-resolution images to upscale: " + Inputs);
         var scoring = new Scoring();
-        var cmd = new Command("upscale", "Upscale images with a trained super-resolution model (srresnet, srgan)")
-        { checkpoint, images, outPath, batch, scoring.Target, scoring.Labels, scoring.TargetClass, scoring.Json };
+        var bicubic = NumberOptions.Optional<int>("--bicubic", "Instead of a model, upscale by this factor with bicubic interpolation (PyTorch's, a = -0.75): the baseline");
+        var cmd = new Command("upscale", "Upscale images with a trained super-resolution model (srresnet, srgan), or bicubic interpolation")
+        { checkpoint, images, outPath, batch, bicubic, scoring.Target, scoring.Labels, scoring.TargetClass, scoring.Json };
         cmd.SetAction(r => Errors.Guard(() =>
-            Run(Translator.Load(r.GetValue(checkpoint)!, "a2b", "upscale", superResolution: true), r.GetValue(images)!, r.GetValue(outPath)!, r.GetValue(batch), "upscale", scoring, r)));
+        {
+            if (r.GetValue(bicubic) is int factor)
+            {
+                if (r.GetValue(checkpoint) != null) throw new ArgumentException("upscale: give --checkpoint or --bicubic S, not both");
+                if (factor is < 2 or > 16) throw new ArgumentException($"upscale: --bicubic {factor} is not a factor from 2 to 16");
+                var x = ImageInputs.Read(r.GetValue(images)!, 0, "upscale");
+                return Finish(BicubicUpsample.Apply(x, factor), x, $"bicubic x{factor}", r.GetValue(outPath)!, "upscale", scoring, r);
+            }
+            var translator = Translator.Load(r.GetValue(checkpoint) ?? throw new ArgumentException("upscale: give --checkpoint DIR (an srresnet or srgan run) or --bicubic S"),
+                "a2b", "upscale", superResolution: true);
+            return Run(translator, r.GetValue(images)!, r.GetValue(outPath)!, r.GetValue(batch), "upscale", scoring, r);
+        }));
         return cmd;
     }
 
-    static (Option<string> Checkpoint, Option<string> Images, Option<string> Out, Option<int> Batch) Common(string imagesDescription) =>
+    static (Option<string?> Checkpoint, Option<string> Images, Option<string> Out, Option<int> Batch) Common(string imagesDescription) =>
     (
-        new Option<string>("--checkpoint") { Description = "Run folder or checkpoint.safetensors of an image-to-image model", Required = true },
+        new Option<string?>("--checkpoint") { Description = "Run folder or checkpoint.safetensors of an image-to-image model" },
         new Option<string>("--images") { Description = imagesDescription, Required = true },
         new Option<string>("--out") { Description = "Where the outputs go: " + Outputs, Required = true },
         NumberOptions.WithDefault("--batch-size", "Images per batch (default 64)", 64)
@@ -70,13 +87,21 @@ static class TranslateCommands
                     result = translator.Translate(images, batchSize, done => task.Value = done, who);
                 });
         else result = translator.Translate(images, batchSize, null, who);
+        return Finish(result, images, $"{translator.Model.Name}, {translator.Direction}", output, who, scoring, r);
+    }
+
+    /// <summary>Writes the outputs, says so, and scores them as the options ask.</summary>
+    static int Finish(Tensor result, Tensor images, string how, string output, string who, Scoring scoring, ParseResult r)
+    {
+        var console = AnsiConsole.Console;
+        int n = result.Size(0);
         var written = Gan.Outputs.WriteImages(result, output);
-        console.MarkupLine($"Wrote {n} images {string.Join("x", translator.OutputShape)} ({Markup.Escape(translator.Model.Name)}, {translator.Direction}) " +
+        console.MarkupLine($"Wrote {n} images {string.Join("x", result.Shape[1..])} ({Markup.Escape(how)}) " +
                            $"from {string.Join("x", images.Shape[1..])} inputs to [blue]{Markup.Escape(written)}[/]");
         var scores = new SortedDictionary<string, double>(StringComparer.Ordinal);
         if (r.GetValue(scoring.Target) is { } target)
         {
-            var y = ImageInputs.Read(target, translator.OutputShape[0], who + " --target");
+            var y = ImageInputs.Read(target, result.Size(1), who + " --target");
             if (!y.ShapeSpan.SequenceEqual(result.ShapeSpan))
                 throw new ArgumentException($"{who} --target: {target} holds {Shapes.Format(y.ShapeSpan)}, the outputs are {Shapes.Format(result.ShapeSpan)}");
             (scores["l1"], scores["psnr"]) = (TranslationScores.L1(result, y), TranslationScores.Psnr(result, y));

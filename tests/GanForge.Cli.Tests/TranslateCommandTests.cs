@@ -73,6 +73,15 @@ public class TranslateCommandTests : CliTestBase
         Assert.Contains("Wrote 5 images 1x28x28 (srresnet, a2b) from 1x14x14 inputs", output);
         Assert.Equal([5, 1, 28, 28], Npy.Load(P("up.npy")).Shape);
 
+        // The baseline: bicubic interpolation, no model, scored against the high-resolution images.
+        (code, output) = Run("upscale", "--bicubic", "2", "--images", P("lr.npy"), "--out", P("bicubic.npy"), "--target", P("hr.idx"));
+        Assert.True(code == 0, output);
+        Assert.Contains("Wrote 5 images 1x28x28 (bicubic x2) from 1x14x14 inputs", output);
+        Assert.Matches(@"l1 [0-9.]+, psnr [0-9.]+, ssim [0-9.]+", output);
+        (code, output) = Run("upscale", "--images", P("lr.npy"), "--out", P("none.npy"));
+        Assert.Equal(2, code);
+        Assert.Contains("error: upscale: give --checkpoint DIR (an srresnet or srgan run) or --bicubic S", output);
+
         (code, output) = Run("upscale", "--checkpoint", run, "--images", P("hr.idx"), "--out", P("x.npy"));
         Assert.Equal(2, code);
         Assert.Contains("error: upscale: the images are 28x28 but the srresnet model takes 14x14 (A of its training data); resize them first", output);
