@@ -36,7 +36,7 @@ static class TranslateCommands
     {
         var (checkpoint, images, outPath, batch) = Common("Low-resolution images to upscale: " + Inputs);
         var scoring = new Scoring();
-        var bicubic = NumberOptions.Optional<int>("--bicubic", "Instead of a model, upscale by this factor with bicubic interpolation (PyTorch's, a = -0.75): the baseline");
+        var bicubic = NumberOptions.Optional<int>("--bicubic", "Instead of a model, upscale by this factor with bicubic interpolation (PyTorch's, a = -0.75): the baseline (1 copies the images, to score the inputs themselves)");
         var cmd = new Command("upscale", "Upscale images with a trained super-resolution model (srresnet, srgan), or bicubic interpolation")
         { checkpoint, images, outPath, batch, bicubic, scoring.Target, scoring.Labels, scoring.TargetClass, scoring.Json };
         cmd.SetAction(r => Errors.Guard(() =>
@@ -44,7 +44,7 @@ static class TranslateCommands
             if (r.GetValue(bicubic) is int factor)
             {
                 if (r.GetValue(checkpoint) != null) throw new ArgumentException("upscale: give --checkpoint or --bicubic S, not both");
-                if (factor is < 2 or > 16) throw new ArgumentException($"upscale: --bicubic {factor} is not a factor from 2 to 16");
+                if (factor is < 1 or > 16) throw new ArgumentException($"upscale: --bicubic {factor} is not a factor from 1 to 16");
                 var x = ImageInputs.Read(r.GetValue(images)!, 0, "upscale");
                 return Finish(BicubicUpsample.Apply(x, factor), x, $"bicubic x{factor}", r.GetValue(outPath)!, "upscale", scoring, r);
             }
