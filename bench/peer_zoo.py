@@ -12,7 +12,12 @@ Workloads:
   wgangp28  WGAN-GP (Gulrajani et al. 2017) on dcgan28's networks, the critic without BatchNorm (so its
             second conv has a bias); batch 64; 5 critic updates (Wasserstein loss + gradient penalty
             lambda 10 through a double backward) and one generator update, Adam 1e-4 (0, 0.9).
-To add one (cyclegan32, stylegan32): write a function that builds the networks and optimizers and
+  cyclegan32  CycleGAN (Zhu et al. 2017) on 3 x 32 x 32 images, batch 4: two ResNet generators (c7s1-64, d128,
+            d256, 6 residual blocks, u128, u64, c7s1-3; reflection padding, instance norm), two PatchGANs
+            (C64 stride 2, C128 stride 1, a 1-channel conv; instance norm), least squares; per iteration the
+            generators' update (adversarial + 10 cycle + 5 identity, both D frozen) then both D's (on fakes
+            from pools of 50), Adam 2e-4 (0.5, 0.999). GanForge's zoo model at its defaults for 32 px.
+To add one (stylegan32): write a function that builds the networks and optimizers and
 returns (batch, step), where step() runs one iteration, and register it in WORKLOADS.
 """
 import argparse, json, time
@@ -94,7 +99,92 @@ def wgangp28(n_critic=5):
     return batch, step
 
 
-WORKLOADS = {"wgangp28": wgangp28}
+def resnet_generator(c_in, c_out, ngf=64, blocks=6):
+    """CycleGAN's generator for 32 px: conv biases on (instance norm has no affine), weights N(0, 0.02)."""
+    class Block(nn.Module):
+        def __init__(self, w):
+            super().__init__()
+            self.f = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(w, w, 3), nn.InstanceNorm2d(w), nn.ReLU(),
+                                   nn.ReflectionPad2d(1), nn.Conv2d(w, w, 3), nn.InstanceNorm2d(w))
+
+        def forward(self, x):
+            return x + self.f(x)
+
+    layers = [nn.ReflectionPad2d(3), nn.Conv2d(c_in, ngf, 7), nn.InstanceNorm2d(ngf), nn.ReLU(),
+              nn.Conv2d(ngf, ngf * 2, 3, 2, 1), nn.InstanceNorm2d(ngf * 2), nn.ReLU(),
+              nn.Conv2d(ngf * 2, ngf * 4, 3, 2, 1), nn.InstanceNorm2d(ngf * 4), nn.ReLU()]
+    layers += [Block(ngf * 4) for _ in range(blocks)]
+    layers += [nn.ConvTranspose2d(ngf * 4, ngf * 2, 3, 2, 1, output_padding=1), nn.InstanceNorm2d(ngf * 2), nn.ReLU(),
+               nn.ConvTranspose2d(ngf * 2, ngf, 3, 2, 1, output_padding=1), nn.InstanceNorm2d(ngf), nn.ReLU(),
+               nn.ReflectionPad2d(3), nn.Conv2d(ngf, c_out, 7), nn.Tanh()]
+    return dcgan_init(nn.Sequential(*layers))
+
+
+def patch_gan(c_in, ndf=64):
+    """The PatchGAN with one strided layer (GanForge's choice below 48 px), instance norm."""
+    return dcgan_init(nn.Sequential(
+        nn.Conv2d(c_in, ndf, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(ndf, ndf * 2, 4, 1, 1), nn.InstanceNorm2d(ndf * 2), nn.LeakyReLU(0.2),
+        nn.Conv2d(ndf * 2, 1, 4, 1, 1)))
+
+
+class ImagePool:
+    """CycleGAN's history of 50 fakes: fill, then half the time swap a stored image in."""
+    def __init__(self, size=50):
+        self.size, self.images = size, []
+
+    def query(self, images):
+        out = []
+        for image in images.detach():
+            image = image.unsqueeze(0)
+            if len(self.images) < self.size:
+                self.images.append(image)
+                out.append(image)
+            elif torch.rand(1).item() > 0.5:
+                j = torch.randint(0, self.size, (1,)).item()
+                out.append(self.images[j].clone())
+                self.images[j] = image
+            else:
+                out.append(image)
+        return torch.cat(out, 0)
+
+
+def cyclegan32():
+    batch = 4
+    g, f = resnet_generator(3, 3), resnet_generator(3, 3)
+    d_b, d_a = patch_gan(3), patch_gan(3)
+    opt_g = torch.optim.Adam(list(g.parameters()) + list(f.parameters()), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(list(d_b.parameters()) + list(d_a.parameters()), lr=2e-4, betas=(0.5, 0.999))
+    pool_a, pool_b = ImagePool(), ImagePool()
+    real_a = torch.rand(batch, 3, 32, 32) * 2 - 1
+    real_b = torch.rand(batch, 3, 32, 32) * 2 - 1
+    mse, l1 = nn.MSELoss(), nn.L1Loss()
+
+    def step():
+        for d in (d_a, d_b):
+            d.requires_grad_(False)
+        opt_g.zero_grad(set_to_none=True)
+        fake_b, fake_a = g(real_a), f(real_b)
+        ones_b, ones_a = d_b(fake_b), d_a(fake_a)
+        loss = mse(ones_b, torch.ones_like(ones_b)) + mse(ones_a, torch.ones_like(ones_a))
+        loss = loss + 10 * (l1(f(fake_b), real_a) + l1(g(fake_a), real_b))
+        loss = loss + 5 * (l1(g(real_b), real_b) + l1(f(real_a), real_a))
+        loss.backward()
+        opt_g.step()
+        for d in (d_a, d_b):
+            d.requires_grad_(True)
+        opt_d.zero_grad(set_to_none=True)
+        loss_d = 0
+        for d, real, fake in ((d_b, real_b, pool_b.query(fake_b)), (d_a, real_a, pool_a.query(fake_a))):
+            r, fk = d(real), d(fake)
+            loss_d = loss_d + 0.5 * (mse(r, torch.ones_like(r)) + mse(fk, torch.zeros_like(fk)))
+        loss_d.backward()
+        opt_d.step()
+
+    return batch, step
+
+
+WORKLOADS = {"wgangp28": wgangp28, "cyclegan32": cyclegan32}
 
 
 def bench(name, iters, warmup):

@@ -8,11 +8,12 @@ namespace GanForge.Bench;
 /// <summary>The benchmark workloads, built from the zoo and trained with the trainer's own phases.</summary>
 static class Workloads
 {
-    public static readonly string[] Names = ["dcgan28", "dcgan64", "mlpgan", "wgangp28"];
+    public static readonly string[] Names = ["dcgan28", "dcgan64", "mlpgan", "wgangp28", "cyclegan32"];
 
     /// <summary>The zoo model and configuration of a workload: dcgan28 and wgangp28 share the 28-pixel networks (the critic without BatchNorm).</summary>
     static (string Model, int Size) Spec(string name) => name switch
     {
+        "cyclegan32" => ("cyclegan", 32),
         "dcgan28" => ("dcgan", 28),
         "dcgan64" => ("dcgan", 64),
         "mlpgan" => ("gan", 28),
@@ -23,13 +24,20 @@ static class Workloads
     public static GanModel Build(string name)
     {
         var (model, size) = Spec(name);
-        return ModelZoo.Create(model, new ModelSpec(1, size));
+        return ModelZoo.Create(model, new ModelSpec(Channels(name), size));
     }
 
-    public static int Batch(string name) => name switch { "dcgan28" => 128, _ => 64 };
+    /// <summary>cyclegan32 translates RGB images (a user's photos at 32 x 32); the others make gray ones.</summary>
+    static int Channels(string name) => name == "cyclegan32" ? 3 : 1;
 
-    /// <summary>Work of one iteration (forward + backward of the D and G steps), from BENCHMARKS.md; wgangp28: 5 critic steps with the penalty's double backward, estimated.</summary>
-    public static double Gflop(string name) => name switch { "dcgan28" => 23, "dcgan64" => 170, "wgangp28" => 51, _ => 1.4 };
+    public static int Batch(string name) => name switch { "dcgan28" => 128, "cyclegan32" => 4, _ => 64 };
+
+    /// <summary>
+    /// Work of one iteration (forward + backward of the D and G steps), from BENCHMARKS.md; wgangp28: 5 critic steps with
+    /// the penalty's double backward, estimated;
+    /// cyclegan32: G ≈ 0.53 GMAC an image (6 ResNet blocks of 256 maps at 8 x 8 dominate), run 6 times forward (G(a), F(b),
+    /// the cycles, the identities) and backward, at batch 4, plus the two PatchGANs: ≈ 80, estimated.</summary>
+    public static double Gflop(string name) => name switch { "dcgan28" => 23, "dcgan64" => 170, "wgangp28" => 51, "cyclegan32" => 80, _ => 1.4 };
 
     /// <summary>
     /// The trainer of a workload: the variant's own game (its loss, critic steps, penalties and optimizers;
@@ -38,16 +46,20 @@ static class Workloads
     static Trainer CreateTrainer(string name, Tensor real)
     {
         var (modelName, _) = Spec(name);
-        var config = new TrainConfig { Model = modelName, BatchSize = Batch(name), Out = Path.GetTempPath() }.Resolve();
+        // cyclegan32's domains are given as data; the workload's batches are fixed noise, so the specs are never read.
+        var given = new TrainConfig { Model = modelName, BatchSize = Batch(name), Out = Path.GetTempPath() };
+        if (modelName == "cyclegan") (given.DomainA, given.DomainB) = ("noise-a", "noise-b");
+        var config = given.Resolve();
         var model = Build(name);
-        return new Trainer(config, TrainingSetup.CreateGame(config, model), new FixedBatch(real));
+        var domainB = modelName == "cyclegan" ? Tensor.Uniform(real.Shape, -1f, 1f, new Generator(1)) : null;
+        return new Trainer(config, TrainingSetup.CreateGame(config, model), new FixedBatch(real, domainB));
     }
 
     /// <summary>Median seconds per full D + G iteration after warm-up; reports images/s = batch / median.</summary>
     public static Dictionary<string, object> Run(string name, int iters, int warmup, bool profile = false)
     {
         int batch = Batch(name);
-        var real = Tensor.Uniform([batch, 1, Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
+        var real = Tensor.Uniform([batch, Channels(name), Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
         var trainer = CreateTrainer(name, real);
         var times = new List<double>();
         long allocatedBefore = 0; int gcBefore = 0;
@@ -119,11 +131,12 @@ static class Workloads
         };
     }
 
-    sealed class FixedBatch(Tensor batch) : IBatchSource
+    sealed class FixedBatch(Tensor batch, Tensor? domainB = null) : IBatchSource
     {
         public int BatchesPerEpoch => 1;
         public (int Epoch, int Batch) Position => (0, 0);
-        public GanBatch Next() => new(batch);
+        public GanBatch Next() => new(batch, DomainB: domainB);
+        public GanBatch? Preview(int count) => Next();
         public void Seek(int epoch, int b) { }
     }
 }
