@@ -159,7 +159,8 @@ static class TrainCommand
         var console = trainer.IsRoot ? AnsiConsole.Console
             : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null), Interactive = InteractionSupport.No });
         if (config.EvalEvery > 0) trainer.Evaluation = TrainingEvaluation.ForData(config.Data, config.EvalSamples, config.Seed, TrainingSetup.DataOptions(config));
-        console.MarkupLine($"[bold]GanForge[/] training [green]{config.Model}[/] on {Markup.Escape(config.Data)} " +
+        string trainedOn = config.DomainA != null ? $"{config.DomainA} <-> {config.DomainB}" : config.Pairs != null ? $"{config.Data} (pairs {config.Pairs})" : config.Data;
+        console.MarkupLine($"[bold]GanForge[/] training [green]{config.Model}[/] on {Markup.Escape(trainedOn)} " +
                            $"({trainer.Model.ImageShape[0]}x{trainer.Model.ImageShape[1]}x{trainer.Model.ImageShape[2]}), " +
                            $"{config.Epochs} epochs, batch {config.BatchSize}, {Markup.Escape(TrainingSetup.EngineDescription)}");
         console.MarkupLine($"[grey]loss {config.Loss}, k {config.K}, " +

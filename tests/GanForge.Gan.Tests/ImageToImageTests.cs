@@ -92,13 +92,21 @@ public class ImageToImageTests
     [InlineData("dcgan", "pairs=edges", "dcgan: --pairs, --domain-a, --domain-b and --scale are for the image-to-image models")]
     [InlineData("pix2pix", "pairs=edges;scale=2", "pix2pix: --scale is for the super-resolution models (srresnet, srgan)")]
     [InlineData("srgan", "pairs=downscale:2;scale=4", "srgan: --scale 4 but --pairs downscale:2; give one of them")]
+    [InlineData("pix2pix", "pairs=edges;eval-every=100", "pix2pix: --eval-every scores samples generated from noise; score an image-to-image model with `ganforge translate --target B --labels L` instead")]
+    [InlineData("srresnet", "pretrain-ae=1", "srresnet: --pretrain-ae pre-trains a generator from z")]
     public void Resolve_ImageToImageDataMissingOrMisplaced_SaysWhatToGive(string model, string settings, string message)
     {
         var c = new TrainConfig { Model = model };
         foreach (var s in settings.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
             var (k, v) = (s[..s.IndexOf('=')], s[(s.IndexOf('=') + 1)..]);
-            if (k == "pairs") c.Pairs = v; else c.Scale = int.Parse(v);
+            switch (k)
+            {
+                case "pairs": c.Pairs = v; break;
+                case "scale": c.Scale = int.Parse(v); break;
+                case "eval-every": c.EvalEvery = int.Parse(v); break;
+                default: c.PretrainAe = int.Parse(v); break;
+            }
         }
         var e = Assert.Throws<ArgumentException>(() => c.Resolve());
         Assert.StartsWith(message, e.Message);
@@ -127,9 +135,11 @@ public class ImageToImageTests
     {
         string straight = TestRuns.NewDir(), split = TestRuns.NewDir();
         // 6 batches of 8 a epoch; the split run stops after 2 epochs by --max-steps, so the planned length (the LR decay's) is the same.
+        // One thread, set by each run: the engine's thread count is process-wide, other tests set it (DataParallelTests: 1),
+        // and a product split over another number of threads may round differently.
         TrainConfig Config(string dir, int maxSteps)
         {
-            var c = new TrainConfig { Model = model, Data = "embedded", Limit = 48, BatchSize = 8, Epochs = 4, MaxSteps = maxSteps, Out = dir, LogEvery = 2, Seed = 3 };
+            var c = new TrainConfig { Model = model, Data = "embedded", Limit = 48, BatchSize = 8, Epochs = 4, MaxSteps = maxSteps, Out = dir, LogEvery = 2, Seed = 3, Threads = 1 };
             foreach (var s in settings.Split(';'))
             {
                 var (k, v) = (s[..s.IndexOf('=')], s[(s.IndexOf('=') + 1)..]);

@@ -41,7 +41,7 @@ public sealed class CycleGan : ImageToImageVariant
     /// <summary>Two domains are required, pairs and a scale refused; the run keeps no EMA.</summary>
     public override void ResolveData(TrainConfig config)
     {
-        config.Ema = 0;
+        CommonSettings(config);
         if (config.Pairs != null || config.Scale != 0)
             throw new ArgumentException($"{Name}: trains on two unpaired domains (--domain-a, --domain-b), not on --pairs or --scale");
         if (string.IsNullOrWhiteSpace(config.DomainA) || string.IsNullOrWhiteSpace(config.DomainB))

@@ -28,13 +28,26 @@ public abstract class ImageToImageVariant : Variant
     /// <summary>Paired data is required, domains refused; the run keeps no EMA (resolved to 0).</summary>
     public override void ResolveData(TrainConfig config)
     {
-        config.Ema = 0;
+        CommonSettings(config);
         if (config.DomainA != null || config.DomainB != null)
             throw new ArgumentException($"{Name}: trains on pairs (--pairs KIND with --data), not on two domains (--domain-a/--domain-b are for cyclegan)");
         if (config.Scale != 0)
             throw new ArgumentException($"{Name}: --scale is for the super-resolution models (srresnet, srgan)");
         if (string.IsNullOrWhiteSpace(config.Pairs))
             throw new ArgumentException($"{Name}: needs paired data; give --pairs KIND: {GanForge.Data.DataSpec.PairsHelp}");
+    }
+
+    /// <summary>
+    /// What every image-to-image game resolves alike: no EMA (the papers keep none), and no settings of the noise games
+    /// (evaluation of samples from noise during training, autoencoder pre-training of a generator from z).
+    /// </summary>
+    protected void CommonSettings(TrainConfig config)
+    {
+        config.Ema = 0;
+        if (config.EvalEvery > 0)
+            throw new ArgumentException($"{Name}: --eval-every scores samples generated from noise; score an image-to-image model with `ganforge translate --target B --labels L` instead");
+        if (config.PretrainAe > 0)
+            throw new ArgumentException($"{Name}: --pretrain-ae pre-trains a generator from z; {Name}'s generator maps images to images");
     }
 
     /// <summary>

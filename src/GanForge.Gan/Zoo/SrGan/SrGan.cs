@@ -43,7 +43,7 @@ public class SrGan : ImageToImageVariant
     /// <summary>The scale from --scale, the pairs (downscale:S) or the option, in that order; written back to all three.</summary>
     public override void ResolveData(TrainConfig config)
     {
-        config.Ema = 0;
+        CommonSettings(config);
         if (config.DomainA != null || config.DomainB != null)
             throw new ArgumentException($"{Name}: trains on pairs of low- and high-resolution images (--scale S with --data), not on two domains");
         int? fromPairs = null;
