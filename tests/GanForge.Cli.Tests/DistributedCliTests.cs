@@ -31,13 +31,14 @@ public sealed class DistributedCliTests : CliTestBase
     /// Starts <c>mpirun --oversubscribe -np N ganforge ARGS</c>. Open MPI refuses to run as root unless told (containers,
     /// CI): OMPI_ALLOW_RUN_AS_ROOT and its confirmation say so, and are ignored for other users.
     /// </summary>
-    static Process StartMpirun(int ranks, string[] args, List<string> lines)
+    static Process StartMpirun(int ranks, string[] args, List<string> lines, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(Mpirun!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in (string[])["--oversubscribe", "-np", ranks.ToString(), Ganforge, .. args]) info.ArgumentList.Add(a);
         info.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
         info.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
         info.Environment["COLUMNS"] = "10000";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (lines) lines.Add(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (lines) lines.Add(e.Data); };
@@ -48,10 +49,13 @@ public sealed class DistributedCliTests : CliTestBase
     }
 
     /// <summary>Runs mpirun to its end (killed after a generous limit: a hang fails the test instead of the suite).</summary>
-    static (int Code, string Output) MpiRun(int ranks, params string[] args)
+    static (int Code, string Output) MpiRun(int ranks, params string[] args) => MpiRun(ranks, null, args);
+
+    /// <summary>Runs mpirun to its end with more environment variables (Open MPI reads OMPI_MCA_* as --mca settings).</summary>
+    static (int Code, string Output) MpiRun(int ranks, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var lines = new List<string>();
-        using var process = StartMpirun(ranks, args, lines);
+        using var process = StartMpirun(ranks, args, lines, environment);
         if (!process.WaitForExit(240_000))
         {
             process.Kill(entireProcessTree: true);
@@ -127,6 +131,15 @@ public sealed class DistributedCliTests : CliTestBase
         var logged = File.ReadAllLines(Path.Combine(P("ranks"), "metrics.jsonl"));
         Assert.Equal(2, logged.Length);
         Assert.Contains("\"allreduce_ms\":", logged[0]);
+
+        // Between machines the gradients travel over TCP: the same run with shared memory switched off ends byte for byte
+        // where the shared-memory run ended (the sum of two ranks' buckets does not depend on the transport).
+        var tcp = new Dictionary<string, string> { ["OMPI_MCA_btl"] = "self,tcp", ["OMPI_MCA_btl_tcp_if_include"] = "lo" };
+        var (tcpCode, tcpOutput) = MpiRun(2, tcp, Steps("gan", P("tcp"), "--distributed", "mpi"));
+        Assert.True(tcpCode == 0, tcpOutput);
+        var overTcp = Parameters(P("tcp"));
+        foreach (var (name, values) in Parameters(P("ranks")))
+            Assert.True(values.AsSpan().SequenceEqual(overTcp[name]), $"{name} differs between the shared-memory and TCP transports");
 
         // The same number of ranks continues the run; another is refused, saying what to run.
         var (refused, message) = Run(["train", "--resume", "--out", P("ranks")]);

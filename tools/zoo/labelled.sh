@@ -30,7 +30,7 @@ train() {   # train NAME EPOCHS ARGS...: a run folder OUT/NAME, resumed if stopp
   local resume=()
   [ -f "$dir/checkpoint.safetensors" ] && resume=(--resume)
   local start; start=$(date +%s)
-  "$ganforge" train "$@" "${resume[@]}" --threads "$threads" --data fashion-mnist --epochs "$epochs" --log-every 100 --out "$dir" >> "$dir.log" 2>&1
+  "$ganforge" train "$@" "${resume[@]}" --threads "$threads" --data fashion-mnist --epochs "$epochs" --batch-size 128 --ema 0 --log-every 100 --out "$dir" >> "$dir.log" 2>&1
   echo $(( $(date +%s) - start )) >> "$dir/wall-pieces.txt"
   touch "$dir/done"
 }

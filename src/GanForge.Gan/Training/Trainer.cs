@@ -292,7 +292,7 @@ public sealed class Trainer : IDisposable
         }
         foreach (var phase in _game.Phases) RunPhase(phase);
         _ctx.Step++;
-        foreach (var ema in _emas.Values) ema.Update();
+        foreach (var ema in _emas.Values) ema.Update(_ctx.Step);
     }
 
     /// <summary>
