@@ -26,6 +26,7 @@ static class ImageToImageSetup
             throw new ArgumentException($"{variant.Name}: image size {size} is not supported ({variant.ImageSizes}; use --image-size to resize)");
         (resolved.ImageSize, resolved.Channels) = (size, channels);
         FillInputChannels(resolved, given, a.Size(0));
+        ((ImageToImageVariant)variant).ResolveSizeOptions(resolved.ModelOptions, size);
         i2i.CheckPairs(a.Shape, b.Shape, TrainingSetup.Options(resolved));
         return (new PairedBatchSource(pairs.Pairs, resolved.BatchSize, resolved.Seed), channels, size, pairs.Description);
     }
@@ -44,6 +45,7 @@ static class ImageToImageSetup
             throw new ArgumentException($"{variant.Name}: image size {size} is not supported ({variant.ImageSizes}; use --image-size to resize)");
         (resolved.ImageSize, resolved.Channels) = (size, channels);
         FillInputChannels(resolved, given, a.Size(0));
+        ((ImageToImageVariant)variant).ResolveSizeOptions(resolved.ModelOptions, size);
         return (new UnpairedBatchSource(domains.A.Dataset, domains.B.Dataset, resolved.BatchSize, resolved.Seed), channels, size, domains.Description);
     }
 

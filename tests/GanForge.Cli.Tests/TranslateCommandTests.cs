@@ -7,7 +7,7 @@ namespace GanForge.Cli.Tests;
 public class TranslateCommandTests : CliTestBase
 {
     /// <summary>A tiny run of <paramref name="model"/> in folder <paramref name="name"/> (a few steps; the commands only need its weights).</summary>
-    string TrainTiny(string name, params string[] args)
+    string TrainSmall(string name, params string[] args)
     {
         var (code, output) = Run(["train", "--out", P(name), "--max-steps", "2", "--batch-size", "8", "--limit", "32", "--log-every", "1", .. args]);
         Assert.True(code == 0, output);
@@ -17,11 +17,12 @@ public class TranslateCommandTests : CliTestBase
     [Fact]
     public void Translate_Pix2PixRun_WritesIdxNpyPngAndAFolder()
     {
-        var run = TrainTiny("p2p", "--model", "pix2pix", "--pairs", "edges", "--set", "ngf=8", "--set", "ndf=8");
+        var run = TrainSmall("p2p", "--model", "pix2pix", "--pairs", "edges", "--set", "ngf=8", "--set", "ndf=8");
         var config = File.ReadAllText(Path.Combine(run, "config.yaml"));
         Assert.Contains("pairs: edges:1.5", config);
         Assert.Contains("input-channels: 1", config);
         Assert.Contains("ema: 0", config);
+        Assert.Contains("d-layers: 1", config);   // "0 = by image size" recorded as what was built
         var grid = ImageFile.Load(Path.Combine(run, "samples.png"));
         Assert.Equal(3 * 28 + 4 * 2, grid.Width);   // input | output | target, 2 pixels of padding
         Assert.Equal(8 * 28 + 9 * 2, grid.Height);  // 8 fixed pairs
@@ -64,7 +65,7 @@ public class TranslateCommandTests : CliTestBase
     [Fact]
     public void Upscale_SrResNetX2_WritesImagesTwiceTheSide_AndRefusesOtherSizes()
     {
-        var run = TrainTiny("sr", "--model", "srresnet", "--scale", "2", "--set", "blocks=1", "--set", "width=8");
+        var run = TrainSmall("sr", "--model", "srresnet", "--scale", "2", "--set", "blocks=1", "--set", "width=8");
         Assert.Contains("pairs: downscale:2", File.ReadAllText(Path.Combine(run, "config.yaml")));
         var (code, output) = Run("pairs", "--pairs", "downscale:2", "--limit", "5", "--out-a", P("lr.npy"), "--out-b", P("hr.idx"));
         Assert.True(code == 0, output);
@@ -105,7 +106,7 @@ public class TranslateCommandTests : CliTestBase
                 PngEncoder.Save(Path.Combine(P(domain), $"{i:D2}.png"), new ByteImage(w, h, 3, px));
             }
         }
-        var run = TrainTiny("cg", "--model", "cyclegan", "--domain-a", P("horses"), "--domain-b", P("zebras"), "--image-size", "16",
+        var run = TrainSmall("cg", "--model", "cyclegan", "--domain-a", P("horses"), "--domain-b", P("zebras"), "--image-size", "16",
             "--set", "ngf=4", "--set", "ndf=4", "--set", "blocks=1");
         var grid = ImageFile.Load(Path.Combine(run, "samples.png"));
         Assert.Equal(6 * 16 + 7 * 2, grid.Width);   // a, G(a), F(G(a)), b, F(b), G(F(b))
@@ -139,7 +140,7 @@ public class TranslateCommandTests : CliTestBase
                         px[(y * w + x) * 3 + c] = x < half ? (byte)(((x + y) % 5) * 50) : (byte)((x * 7 + y * 3 + c * 60 + i) % 256);
             PngEncoder.Save(Path.Combine(P("facades"), $"{i:D2}.png"), new ByteImage(w, h, 3, px));
         }
-        var run = TrainTiny("facades-run", "--model", "pix2pix", "--data", P("facades"), "--pairs", "side-by-side", "--image-size", "16",
+        var run = TrainSmall("facades-run", "--model", "pix2pix", "--data", P("facades"), "--pairs", "side-by-side", "--image-size", "16",
             "--set", "ngf=8", "--set", "ndf=8");
         var config = File.ReadAllText(Path.Combine(run, "config.yaml"));
         Assert.Contains("image-size: 16", config);
@@ -158,7 +159,7 @@ public class TranslateCommandTests : CliTestBase
     [InlineData("translate", "sideways", "translate: --direction 'sideways' is not a2b or b2a")]
     public void Translate_WrongModelOrDirection_IsOneLineError(string command, string direction, string message)
     {
-        var run = TrainTiny("p2p", "--model", "pix2pix", "--pairs", "masked", "--set", "ngf=8", "--set", "ndf=8");
+        var run = TrainSmall("p2p", "--model", "pix2pix", "--pairs", "masked", "--set", "ngf=8", "--set", "ndf=8");
         var (code, output) = Run("pairs", "--pairs", "masked", "--limit", "3", "--out-a", P("a.npy"), "--out-b", P("b.npy"));
         Assert.True(code == 0, output);
         string[] args = command == "upscale"
@@ -173,7 +174,7 @@ public class TranslateCommandTests : CliTestBase
     [Fact]
     public void Translate_NoiseModelOrMissingImages_SaysWhat()
     {
-        var run = TrainTiny("dc", "--model", "dcgan", "--set", "width=8");
+        var run = TrainSmall("dc", "--model", "dcgan", "--set", "width=8");
         var (code, output) = Run("translate", "--checkpoint", run, "--images", P("nope.idx"), "--out", P("o.npy"));
         Assert.Equal(2, code);
         Assert.Contains("holds a dcgan run, which makes images from noise; translate takes an image-to-image model", output);

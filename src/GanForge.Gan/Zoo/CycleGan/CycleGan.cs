@@ -48,6 +48,12 @@ public sealed class CycleGan : ImageToImageVariant
             throw new ArgumentException($"{Name}: needs two domains; give --domain-a SPEC and --domain-b SPEC (e.g. fashion-mnist:class=7 and fashion-mnist:class=9, or two folders)");
     }
 
+    public override void ResolveSizeOptions(IDictionary<string, string> options, int size)
+    {
+        base.ResolveSizeOptions(options, size);
+        if (options.TryGetValue("blocks", out var blocks) && blocks == "0") options["blocks"] = size >= 256 ? "9" : "6";
+    }
+
     public override GanModel CreateModel(ModelSpec spec)
     {
         var o = spec.Options;

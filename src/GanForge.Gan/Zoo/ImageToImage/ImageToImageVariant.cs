@@ -22,6 +22,16 @@ public abstract class ImageToImageVariant : Variant
     public static int InputChannelsOf(ModelSpec spec) =>
         spec.Options.Has(InputChannelsKey) && spec.Options.Int(InputChannelsKey) > 0 ? spec.Options.Int(InputChannelsKey) : spec.Channels;
 
+    /// <summary>
+    /// Replaces the options whose 0 means "by image size" (the PatchGAN's layers, CycleGAN's blocks) with the value
+    /// chosen for <paramref name="size"/>, once the data's size is known, so config.yaml records what was built.
+    /// </summary>
+    public virtual void ResolveSizeOptions(IDictionary<string, string> options, int size)
+    {
+        if (options.TryGetValue("d-layers", out var layers) && layers == "0")
+            options["d-layers"] = PatchGan.LayersFor(size).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The input's height and width for an output of <paramref name="size"/> (smaller for super-resolution).</summary>
     public virtual int InputSize(ModelOptions options, int size) => size;
 
