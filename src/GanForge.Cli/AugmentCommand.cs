@@ -9,7 +9,7 @@ static class AugmentCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Run folder of a class-conditional model (cgan, acgan)", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Run folder of a class-conditional model (cgan, acgan) or of dagan (which makes images from the labelled real ones)", Required = true };
         var perClass = NumberOptions.WithDefault("--labels-per-class", "Real labelled training images per class (default 10)", 10);
         var generated = NumberOptions.WithDefault("--generated-per-class", "Generated images added per class (default 100)", 100);
         var seeds = NumberOptions.WithDefault("--seeds", "Repeats for the mean ± sd (default 3)", 3);

@@ -163,6 +163,19 @@ public class AugmentCommandTests : CliTestBase
     }
 
     [Fact]
+    public void Augment_DaGan_MakesEachClassFromItsLabelledRealImages()
+    {
+        var (code, output) = Run("train", "--model", "dagan", "--limit", "200", "--batch-size", "20", "--max-steps", "3", "--set", "ngf=8", "--set", "ndf=8", "--out", P("dagan"));
+        Assert.True(code == 0, output);
+        Assert.Contains("same-class", File.ReadAllText(Path.Combine(P("dagan"), "config.yaml")));
+        (code, output) = Run("augment", "--checkpoint", P("dagan"), "--labels-per-class", "2", "--generated-per-class", "3", "--seeds", "2",
+            "--steps", "5", "--test-limit", "100");
+        Assert.True(code == 0, output);
+        Assert.Contains("3 generated per class by dagan from the labelled real images of the class", output);
+        Assert.Matches(@"real \+ generated\s*│\s*2\s*│\s*3\s*│\s*\d+\.\d\d% ± \d+\.\d\d", output);
+    }
+
+    [Fact]
     public void Augment_UnconditionalModel_SaysWhichModelsMakeLabelledImages()
     {
         var (code, output) = Run("train", "--model", "dcgan", "--limit", "64", "--batch-size", "32", "--max-steps", "1", "--set", "width=8", "--out", P("dcgan"));

@@ -6,7 +6,8 @@
 #   sgan at 10 and 100 labels per class, seeds 1-3, beside the same network trained on the labelled images only
 #     (supervised-only): test accuracy by `classify` on the 10k test split
 #   probe: D of a dcgan run at 10 and 100 labels per class, beside random D and pixels
-#   augment: acgan's images added to 10 and 100 real images per class, 3 seeds, with and without the evaluator filter
+#   augment: acgan's images added to 10 and 100 real images per class, 3 seeds, with and without the evaluator filter;
+#     then dagan's (5 epochs on same-class pairs), made from those real images
 # Usage: tools/zoo/labelled.sh OUT_DIR [DCGAN_RUN]    (THREADS=1 and GANFORGE=path as tools/zoo/run.sh;
 #        SGAN_EPOCHS sets the semi-supervised runs' length, default 2)
 # Each step writes its log under OUT_DIR and is skipped when its result is there; a stopped training resumes.
@@ -63,5 +64,10 @@ fi
 for n in 10 100; do
   [ -f "$out/augment-n$n.txt" ] || "$ganforge" augment --checkpoint "$out/acgan-s1" --labels-per-class $n --generated-per-class 100 --seeds 3 > "$out/augment-n$n.txt" 2>&1
   [ -f "$out/augment-n$n-filtered.txt" ] || "$ganforge" augment --checkpoint "$out/acgan-s1" --labels-per-class $n --generated-per-class 100 --seeds 3 --min-confidence 0.9 > "$out/augment-n$n-filtered.txt" 2>&1
+done
+
+train dagan-s1 5 --model dagan --seed 1
+for n in 10 100; do
+  [ -f "$out/augment-dagan-n$n.txt" ] || "$ganforge" augment --checkpoint "$out/dagan-s1" --labels-per-class $n --generated-per-class 100 --seeds 3 > "$out/augment-dagan-n$n.txt" 2>&1
 done
 echo "done: $out"

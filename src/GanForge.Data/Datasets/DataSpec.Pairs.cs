@@ -27,6 +27,7 @@ public static partial class DataSpec
         $"edges[:T] (A = the Sobel edge map of the image, magnitude above T, default {SobelEdgesOperator.DefaultThreshold.ToString(CultureInfo.InvariantCulture)}), " +
         "masked[:N] (A = the image with a centred N x N square blanked, default half its side), " +
         "downscale:S (A = the mean of each S x S block, for super-resolution), " +
+        "same-class[:SEED] (A an image, B another of its class, for dagan), " +
         "folders (the data folder holds A/ and B/ with the same file names) or side-by-side (it holds A|B images, A on the left)";
 
     /// <summary>
@@ -62,11 +63,26 @@ public static partial class DataSpec
             "downscale" => new BoxDownscaleOperator(arg == null
                 ? throw new ArgumentException($"Pairs '{pairs}': give the scale, downscale:2 or downscale:4")
                 : PairNumber<int>(pairs, arg, "the scale")),
+            "same-class" => null,
             "folders" or "side-by-side" when arg == null => null,
             "folders" or "side-by-side" => throw new ArgumentException($"Pairs '{pairs}': '{kind}' takes no setting"),
             _ => throw new ArgumentException($"Pairs '{pairs}': unknown kind '{kind}'; known: {PairsHelp}"),
         };
+        if (kind == "same-class") return SameClass(spec, arg == null ? 0 : PairNumber<ulong>(pairs, arg, "a seed"), split, limit, options, fashionMnistFolder);
         return op != null ? Derive(spec, op, split, limit, options, fashionMnistFolder) : ReadPairFolder(spec, kind, split, limit, options);
+    }
+
+    static ResolvedPairs SameClass(string spec, ulong seed, string split, int limit, DataOptions options, string fashionMnistFolder)
+    {
+        var data = Resolve(spec, split, limit, options, fashionMnistFolder);
+        if (data.NumClasses == 0)
+            throw new ArgumentException($"Data '{spec}': pairs 'same-class' pair images of one class, but these images have no classes (a labelled set, or a folder of class subfolders)");
+        SameClassPairs pairs;
+        try { pairs = new SameClassPairs(data.Dataset, seed); }
+        catch (ArgumentException e) { throw new ArgumentException($"Data '{spec}': {e.Message}", e); }
+        var shape = data.Dataset.Get(0).Image.Shape;
+        return new ResolvedPairs(pairs, spec, $"same-class:{seed}", $"{data.Description}; A an image, B another of its class (paired with seed {seed}), {string.Join("x", shape)}",
+            data.Split, data.NumClasses, data.Skipped);
     }
 
     static T PairNumber<T>(string pairs, string arg, string what) where T : INumber<T> =>

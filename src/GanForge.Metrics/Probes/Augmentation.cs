@@ -1,5 +1,6 @@
 using GanForge.Data;
 using GanForge.Gan;
+using GanForge.Gan.Training;
 using GanForge.Metrics.Evaluators;
 using GanForge.NN;
 using GanForge.Optim;
@@ -74,15 +75,13 @@ public static class Augmentation
     /// </summary>
     public static (IReadOnlyList<AugmentationRow> Rows, string Protocol) Run(string checkpoint, string data, AugmentationOptions o)
     {
-        var sampler = Sampler.Load(checkpoint);
-        var model = sampler.Model;
-        if (model.Classes == 0)
-            throw new ArgumentException($"augment: model '{model.Name}' is not class-conditional; train cgan or acgan to make labelled images");
-        int channels = model.ImageShape[0], size = model.ImageShape[1], classes = model.Classes;
+        var source = GeneratedSource.Load(checkpoint);
+        int channels = source.ImageShape[0], size = source.ImageShape[1], classes = source.Classes;
         var train = DataSpec.Resolve(data, "train");
         var test = DataSpec.Resolve(data, "test");
         if (train.Split == test.Split)
             throw new ArgumentException($"augment: {data} has one split only; it needs a train and a test split (fashion-mnist has both)");
+        if (classes == 0) classes = train.NumClasses;
         IDataset testSet = o.TestLimit > 0 && o.TestLimit < test.Dataset.Count
             ? new SubsetDataset(test.Dataset, Enumerable.Range(0, o.TestLimit).ToArray()) : test.Dataset;
         var (testX, testY) = DiscriminatorProbe.Images(testSet, Enumerable.Range(0, testSet.Count).ToArray(), channels, size);
@@ -96,29 +95,89 @@ public static class Augmentation
             ulong seed = (ulong)(s + 1);
             var (x, y) = DiscriminatorProbe.Images(train.Dataset, train.Dataset.BalancedIndices(o.PerClass, seed), channels, size);
             realOnly.Add(TrainAndScore(x, y, testX, testY, classes, o.Steps, seed));
-            var (gx, gy) = Generated(sampler, o, seed, filter);
+            var (gx, gy) = Filter(source.Generate(x, y, classes, o.GeneratedPerClass, seed), o.MinConfidence, filter);
             keptTotal += gy.Length;
             augmented.Add(TrainAndScore(Tensor.Cat([x, gx], 0), [.. y, .. gy], testX, testY, classes, o.Steps, seed));
         }
         string filterText = o.MinConfidence > 0
-            ? $", kept when the evaluator gives their class p >= {o.MinConfidence} ({keptTotal / o.Seeds} of {o.GeneratedPerClass * model.Classes} a seed on average)" : "";
+            ? $", kept when the evaluator gives their class p >= {o.MinConfidence} ({keptTotal / o.Seeds} of {o.GeneratedPerClass * classes} a seed on average)" : "";
         return ([
             new AugmentationRow("real only", o.PerClass, 0, realOnly),
             new AugmentationRow("real + generated", o.PerClass, o.GeneratedPerClass, augmented),
         ], $"small CNN, {o.Steps} Adam updates of batch 64 each; {o.PerClass} real images per class from {train.Description}; " +
-           $"{o.GeneratedPerClass} generated per class from {model.Name}{filterText}; {testY.Length} test images; {o.Seeds} seeds");
+           $"{o.GeneratedPerClass} generated per class {source.Description}{filterText}; {testY.Length} test images; {o.Seeds} seeds");
     }
 
-    /// <summary>GeneratedPerClass images of every class, labelled with their class, optionally filtered by the evaluator.</summary>
-    static (Tensor Images, int[] Labels) Generated(Sampler sampler, AugmentationOptions o, ulong seed, NetworkFeatureExtractor? filter)
+    /// <summary>The images the evaluator gives at least <paramref name="minConfidence"/> probability of their label (all when 0).</summary>
+    static (Tensor Images, int[] Labels) Filter((Tensor Images, int[] Labels) generated, double minConfidence, NetworkFeatureExtractor? filter)
     {
-        int classes = sampler.Model.Classes, n = o.GeneratedPerClass * classes;
-        var latents = sampler.Latents(n, seed * 7919 + 17);      // classes go round 0..C-1
-        var images = sampler.Generate(latents);
-        var labels = latents.Classes!.ToArray().Select(c => (int)c).ToArray();
-        if (filter == null) return (images, labels);
+        if (filter == null) return generated;
+        var (images, labels) = generated;
         var (_, probabilities) = filter.Extract(images);
-        var keep = Enumerable.Range(0, n).Where(i => probabilities![i, labels[i]] >= o.MinConfidence).ToArray();
+        var keep = Enumerable.Range(0, labels.Length).Where(i => probabilities![i, labels[i]] >= minConfidence).ToArray();
         return (images.IndexSelect(0, keep), keep.Select(i => labels[i]).ToArray());
+    }
+}
+
+/// <summary>
+/// Where `augment` gets its generated images: a class-conditional generator (cgan, acgan) makes each class from
+/// noise; DAGAN makes each from the labelled real images themselves, labelled with their class.
+/// </summary>
+abstract class GeneratedSource
+{
+    /// <summary>The images' shape (C,H,W).</summary>
+    public abstract int[] ImageShape { get; }
+
+    /// <summary>The classes the generator knows (0 when it takes them from the real images).</summary>
+    public abstract int Classes { get; }
+
+    /// <summary>For the protocol line: "from MODEL ...".</summary>
+    public abstract string Description { get; }
+
+    /// <summary><paramref name="perClass"/> images of each class in [-1, 1] with their labels; <paramref name="x"/>, <paramref name="y"/> the labelled real images.</summary>
+    public abstract (Tensor Images, int[] Labels) Generate(Tensor x, int[] y, int classes, int perClass, ulong seed);
+
+    public static GeneratedSource Load(string checkpoint)
+    {
+        var state = Checkpoint.Read(Checkpoint.Locate(checkpoint)).State;
+        if (state.Model == "dagan") return new FromRealImages(Translator.Load(checkpoint, who: "augment"));
+        var sampler = Sampler.Load(checkpoint);
+        if (sampler.Model.Classes == 0)
+            throw new ArgumentException($"augment: model '{sampler.Model.Name}' is not class-conditional; train cgan or acgan (or dagan) to make labelled images");
+        return new FromClasses(sampler);
+    }
+
+    sealed class FromClasses(Sampler sampler) : GeneratedSource
+    {
+        public override int[] ImageShape => sampler.Model.ImageShape;
+        public override int Classes => sampler.Model.Classes;
+        public override string Description => $"from {sampler.Model.Name}";
+
+        public override (Tensor Images, int[] Labels) Generate(Tensor x, int[] y, int classes, int perClass, ulong seed)
+        {
+            var latents = sampler.Latents(perClass * classes, seed * 7919 + 17);      // classes go round 0..C-1
+            return (sampler.Generate(latents), latents.Classes!.ToArray().Select(c => (int)c).ToArray());
+        }
+    }
+
+    /// <summary>DAGAN: each class's real images in turn, each through G as often as needed (new noise each time).</summary>
+    sealed class FromRealImages(Translator dagan) : GeneratedSource
+    {
+        public override int[] ImageShape => dagan.OutputShape;
+        public override int Classes => 0;
+        public override string Description => "by dagan from the labelled real images of the class, in turn";
+
+        public override (Tensor Images, int[] Labels) Generate(Tensor x, int[] y, int classes, int perClass, ulong seed)
+        {
+            var sources = new List<int>(perClass * classes);
+            for (int c = 0; c < classes; c++)
+            {
+                var members = Enumerable.Range(0, y.Length).Where(i => y[i] == c).ToArray();
+                if (members.Length == 0) throw new ArgumentException($"augment: no labelled real image of class {c} for dagan to start from");
+                for (int k = 0; k < perClass; k++) sources.Add(members[k % members.Length]);
+            }
+            var picks = sources.ToArray();
+            return (dagan.Translate(x.IndexSelect(0, picks), who: "augment"), picks.Select(i => y[i]).ToArray());
+        }
     }
 }

@@ -20,6 +20,12 @@ public class Pix2Pix : ImageToImageVariant
     /// <summary>The adversarial weight by default: 1 for pix2pix, 0 for the U-Net trained on L1 alone.</summary>
     protected virtual float DefaultAdversarial => 1f;
 
+    /// <summary>λ by default: 100 in pix2pix.</summary>
+    protected virtual float DefaultL1 => 100f;
+
+    /// <summary>Noise planes joined to the U-Net's bottleneck by default: none in pix2pix (dropout is its noise).</summary>
+    protected virtual int DefaultNoisePlanes => 0;
+
     public override IReadOnlyList<ModelOption> Options =>
     [
         InputChannels,
@@ -27,7 +33,8 @@ public class Pix2Pix : ImageToImageVariant
         ModelOption.Int("ndf", 64, "width of the PatchGAN's first layer", min: 1),
         ModelOption.Float("dropout", 0.5f, "dropout of the three innermost decoder layers, G's only noise (0 = none)", max: 0.95),
         ModelOption.Int("d-layers", 0, "strided layers of the PatchGAN (3 = the paper's 70x70 patches); 0 = by image size: 1 below 48, 2 below 128, else 3", max: 6),
-        ModelOption.Float("l1", 100f, "λ: weight of the L1 distance to the target"),
+        ModelOption.Float("l1", DefaultL1, "λ: weight of the L1 distance to the target"),
+        ModelOption.Int("noise-planes", DefaultNoisePlanes, "planes of N(0, 1) noise joined to the U-Net's bottleneck (a z; 0 = dropout is the only noise)", max: 512),
         ModelOption.Float("adversarial", DefaultAdversarial, "weight of the adversarial term (0 = a U-Net trained on L1 alone, D untrained)"),
     ];
 
@@ -36,7 +43,7 @@ public class Pix2Pix : ImageToImageVariant
         var o = spec.Options;
         int inC = InputChannelsOf(spec), outC = spec.Channels, size = spec.ImageSize;
         int layers = o.Int("d-layers") > 0 ? o.Int("d-layers") : PatchGan.LayersFor(size);
-        Module Generator() => new UNet(inC, outC, size, o.Int("ngf"), o.Float("dropout"), new Generator(spec.Seed), new Generator(spec.Seed * 1000 + 4));
+        Module Generator() => new UNet(inC, outC, size, o.Int("ngf"), o.Float("dropout"), new Generator(spec.Seed), new Generator(spec.Seed * 1000 + 4), o.Int("noise-planes"));
         var d = PatchGan.Create(inC + outC, o.Int("ndf"), layers, instanceNorm: false, new Generator(spec.Seed + 1));
         PatchGan.InitWeights(d, new Generator(spec.Seed + 1));
         return GanModel.Pair(Name, Generator, d, spec.LatentDim, [spec.LatentDim], [outC, size, size]);
