@@ -9,8 +9,14 @@ namespace GanForge.Gan.Tests;
 /// every global batch with averaged gradients, end where one process on the whole batch ends. The same over MPI
 /// processes is GanForge.Cli.Tests' DistributedCliTests.
 /// </summary>
-public class DataParallelTests
+[Collection(ProcessWideThreads.Name)]
+public sealed class DataParallelTests : IDisposable
 {
+    readonly int _threads = Threading.Threads;
+
+    /// <summary>The runs here train on one thread; the tests after them get the count they had.</summary>
+    public void Dispose() => Threading.Threads = _threads;
+
     /// <summary>
     /// Every network's state before and after training <paramref name="config"/> on <paramref name="ranks"/> thread
     /// ranks (1: no group); asserts the ranks agree.

@@ -135,11 +135,9 @@ public class ImageToImageTests
     {
         string straight = TestRuns.NewDir(), split = TestRuns.NewDir();
         // 6 batches of 8 a epoch; the split run stops after 2 epochs by --max-steps, so the planned length (the LR decay's) is the same.
-        // One thread, set by each run: the engine's thread count is process-wide, other tests set it (DataParallelTests: 1),
-        // and a product split over another number of threads may round differently.
         TrainConfig Config(string dir, int maxSteps)
         {
-            var c = new TrainConfig { Model = model, Data = "embedded", Limit = 48, BatchSize = 8, Epochs = 4, MaxSteps = maxSteps, Out = dir, LogEvery = 2, Seed = 3, Threads = 1 };
+            var c = new TrainConfig { Model = model, Data = "embedded", Limit = 48, BatchSize = 8, Epochs = 4, MaxSteps = maxSteps, Out = dir, LogEvery = 2, Seed = 3 };
             foreach (var s in settings.Split(';'))
             {
                 var (k, v) = (s[..s.IndexOf('=')], s[(s.IndexOf('=') + 1)..]);
