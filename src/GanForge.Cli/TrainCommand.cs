@@ -28,7 +28,7 @@ static class TrainCommand
                           "or a path: IDX folder/file, CIFAR-10 binary folder, or a folder of JPEG/PNG/BMP/GIF images (class subfolders keep their labels)",
         };
         var split = new Option<string?>("--split") { Description = "Fashion-MNIST split to train on: train (default) or test" };
-        var pairs = new Option<string?>("--pairs") { Description = "Image-to-image pairs of --data for pix2pix, unet-l1, srresnet, srgan: " + DataSpec.PairsHelp };
+        var pairs = new Option<string?>("--pairs") { Description = "Image-to-image pairs of --data for pix2pix, unet-l1, dagan, srresnet, srgan: " + DataSpec.PairsHelp };
         var domainA = new Option<string?>("--domain-a") { Description = "cyclegan: domain A, any data spec (fashion-mnist:class=7, a folder of images)" };
         var domainB = new Option<string?>("--domain-b") { Description = "cyclegan: domain B, any data spec" };
         var scale = NumberOptions.Optional<int>("--scale", "srresnet, srgan: the upscaling factor, 2, 4 (default) or 8; the inputs are the pairs downscale:S (each S x S block averaged)");

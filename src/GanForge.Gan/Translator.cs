@@ -7,7 +7,7 @@ using GanForge.NN;
 namespace GanForge.Gan;
 
 /// <summary>
-/// A trained image-to-image generator loaded from a checkpoint (pix2pix, unet-l1, srresnet, srgan, cyclegan in either
+/// A trained image-to-image generator loaded from a checkpoint (pix2pix, unet-l1, dagan, srresnet, srgan, cyclegan in either
 /// direction): maps images of its input's shape to images of its output's, in batches (`ganforge translate`, `upscale`).
 /// </summary>
 public sealed class Translator
@@ -39,7 +39,7 @@ public sealed class Translator
         var variant = ModelZoo.Get(state.Model);
         if (variant is not ImageToImageVariant i2i)
             throw new ArgumentException($"{who}: {path} holds a {state.Model} run, which makes images from noise; {who} takes an image-to-image model " +
-                                        "(pix2pix, unet-l1, srresnet, srgan, cyclegan); use `ganforge sample` for it");
+                                        "(pix2pix, unet-l1, dagan, srresnet, srgan, cyclegan); use `ganforge sample` for it");
         if (superResolution && i2i is not SrGan)
             throw new ArgumentException($"{who}: {path} holds a {state.Model} run; upscale takes a super-resolution model (srresnet, srgan); use `ganforge translate` for it");
         bool cycle = i2i is CycleGan;

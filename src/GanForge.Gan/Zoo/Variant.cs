@@ -49,7 +49,7 @@ public abstract class Variant
     public virtual void ResolveData(TrainConfig config)
     {
         if (config.Pairs != null || config.DomainA != null || config.DomainB != null || config.Scale != 0)
-            throw new ArgumentException($"{Name}: --pairs, --domain-a, --domain-b and --scale are for the image-to-image models (pix2pix, unet-l1, srresnet, srgan, cyclegan); {Name} trains on --data alone");
+            throw new ArgumentException($"{Name}: --pairs, --domain-a, --domain-b and --scale are for the image-to-image models (pix2pix, unet-l1, dagan, srresnet, srgan, cyclegan); {Name} trains on --data alone");
     }
 
     /// <summary>Builds the networks; <paramref name="spec"/>'s options are resolved against <see cref="Options"/>.</summary>
