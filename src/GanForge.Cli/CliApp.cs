@@ -15,6 +15,8 @@ public static class CliApp
         SampleCommands.Sample(),
         SampleCommands.Interpolate(),
         SampleCommands.Sweep(),
+        StyleCommands.Mix(),
+        StyleCommands.Project(),
         DiscriminatorCommands.Classify(),
         DiscriminatorCommands.Probe(),
         AugmentCommand.Create(),
