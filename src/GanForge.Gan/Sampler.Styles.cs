@@ -20,7 +20,7 @@ public sealed partial class Sampler
         StyleGenerator("--truncation").Truncation = psi;
     }
 
-    /// <summary>Images (N,C,H,W) from per-layer styles <paramref name="ws"/> (N, NumWs, w_dim), as `project` writes them, in batches.</summary>
+    /// <summary>Images (N,C,H,W) in [-1, 1] from per-layer styles <paramref name="ws"/> (N, NumWs, w_dim), as `project` writes them, in batches.</summary>
     public Tensor FromStyles(Tensor ws, int batchSize = 256)
     {
         var g = StyleGenerator("--latents (n, layers, w)");
@@ -33,7 +33,7 @@ public sealed partial class Sampler
         for (int start = 0; start < n; start += batchSize)
         {
             int b = Math.Min(batchSize, n - start);
-            g.Synthesis.Forward(ws.Narrow(0, start, b), null).Data.CopyTo(output.Data.Slice(start * per, b * per));
+            g.Synthesis.Forward(ws.Narrow(0, start, b), null).Clamp(-1f, 1f).Data.CopyTo(output.Data.Slice(start * per, b * per));
         }
         return output;
     }

@@ -83,7 +83,7 @@ public class StyleGanTests
         g.Truncation = 0f;
         using var _ = GradMode.NoGrad();
         var images = g.Forward(Tensor.Randn([4, 6], new Generator(4)));
-        var centre = g.Synthesis.Forward(g.Broadcast(g.Mapping.WAvg.Unsqueeze(0)), null);
+        var centre = g.Synthesis.Forward(g.Broadcast(g.Mapping.WAvg.Unsqueeze(0)), null).Clamp(-1f, 1f);
         for (int i = 0; i < 4; i++) Fixtures.AssertClose(centre.Squeeze(0), images.Select(0, i), 1e-5, 1e-6, $"sample {i}");
         g.Truncation = 1f;
         var free = g.Forward(Tensor.Randn([2, 6], new Generator(4)));
@@ -162,5 +162,91 @@ public class StyleGanTests
         using var _ = GradMode.NoGrad();
         Assert.Equal([2, 1, 32, 32], g.Forward(Tensor.Randn([2, 100], new Generator(1))).Shape);
         Assert.Equal([4, 1], model.Discriminator.Forward(Tensor.Zeros(4, 1, 32, 32)).Shape);
+    }
+}
+
+/// <summary>A tiny `stylegan` run (8 pixels, 4 steps), trained once for the sampling tests.</summary>
+public sealed class TinyStyleRun : IDisposable
+{
+    public string Dir { get; } = TestRuns.NewDir();
+
+    public TinyStyleRun()
+    {
+        var c = TestRuns.Mlp(Dir, limit: 64, batch: 16, epochs: 1);
+        c.Model = "stylegan";
+        c.ImageSize = 8;
+        foreach (var o in new[] { "width=4", "w-dim=8", "mapping-layers=2" }) c.Set(o);
+        TrainingSetup.Create(c, resume: false).Run();
+    }
+
+    public void Dispose() { if (Directory.Exists(Dir)) Directory.Delete(Dir, true); }
+}
+
+/// <summary>The sampler's style tools (truncation, styles in, the mixing grid) and the projector, on a tiny trained StyleGAN.</summary>
+public class StyleSamplingTests(TinyStyleRun run) : IClassFixture<TinyStyleRun>
+{
+    [Fact]
+    public void MixGrid_Layout_SourcesOnTheEdgesCoarseFromRowsFineFromColumns()
+    {
+        var sampler = Sampler.Load(run.Dir);
+        var g = sampler.StyleGenerator("test");
+        const int rows = 2, columns = 3, k = 2;
+        var (images, cols) = sampler.MixGrid(seed: 11, rows, columns, crossover: k);
+        Assert.Equal(columns + 1, cols);
+        Assert.Equal([(rows + 1) * cols, 1, 8, 8], images.Shape);
+        Assert.All(images.Select(0, 0).ToArray(), v => Assert.Equal(-1f, v));            // the empty corner
+
+        // The sources as the grid draws them: the rows' z first, then the columns'.
+        var rng = new Generator(11);
+        var rowWs = g.MapToWs(Tensor.Randn([rows, sampler.Model.LatentDim], rng), 1f);
+        var colWs = g.MapToWs(Tensor.Randn([columns, sampler.Model.LatentDim], rng), 1f);
+        Tensor Cell(int r, int c) => images.Select(0, r * cols + c);
+        Tensor Image(Tensor ws) => sampler.FromStyles(ws).Select(0, 0);
+        for (int c = 0; c < columns; c++) Fixtures.AssertClose(Image(colWs.Narrow(0, c, 1)), Cell(0, c + 1), 1e-5, 1e-6, $"column source {c}");
+        for (int r = 0; r < rows; r++) Fixtures.AssertClose(Image(rowWs.Narrow(0, r, 1)), Cell(r + 1, 0), 1e-5, 1e-6, $"row source {r}");
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+            {
+                var mixed = Tensor.Cat([rowWs.Narrow(0, r, 1).Narrow(1, 0, k), colWs.Narrow(0, c, 1).Narrow(1, k, g.NumWs - k)], 1);
+                Fixtures.AssertClose(Image(mixed), Cell(r + 1, c + 1), 1e-5, 1e-6, $"cell {r},{c}");
+            }
+        var e = Assert.Throws<ArgumentException>(() => sampler.MixGrid(1, crossover: g.NumWs));
+        Assert.Equal($"mix: --crossover must be in [1, {g.NumWs - 1}] (the model reads {g.NumWs} styles), got {g.NumWs}", e.Message);
+    }
+
+    [Fact]
+    public void SetTruncation_PsiZero_EverySampleIsTheSame_OutOfRangeRefused()
+    {
+        var sampler = Sampler.Load(run.Dir);
+        sampler.SetTruncation(0f);
+        var images = sampler.Sample(4, seed: 2);
+        for (int i = 1; i < 4; i++) Fixtures.AssertClose(images.Select(0, 0), images.Select(0, i), 1e-6, 1e-7, $"sample {i}");
+        var e = Assert.Throws<ArgumentException>(() => sampler.SetTruncation(-0.1f));
+        Assert.Equal("--truncation: ψ must be in [0, 1], got -0.1", e.Message);
+        e = Assert.Throws<ArgumentException>(() => sampler.FromStyles(Tensor.Zeros(1, 3, 8)));
+        Assert.Equal("--latents: styles (1,3,8) do not fit model 'stylegan', which reads (n,4,8)", e.Message);
+    }
+
+    [Fact]
+    public void Project_TinyModel_ReducesPixelMseBelowARandomW()
+    {
+        var sampler = Sampler.Load(run.Dir);
+        var g = sampler.StyleGenerator("test");
+        // A target the generator can make: the image of a w it was not started from.
+        var targetWs = g.MapToWs(Tensor.Randn([1, sampler.Model.LatentDim], new Generator(21)), 1f);
+        var target = sampler.FromStyles(targetWs);
+        var randomWs = g.MapToWs(Tensor.Randn([1, sampler.Model.LatentDim], new Generator(22)), 1f);
+        var (randomMse, _) = Projector.Distances(g, randomWs, target, null);
+        var result = Projector.Project(g, target, null, new ProjectionOptions(Steps: 60));
+        Console.WriteLine($"projection: random w {randomMse:G4}, projected {result.PixelMse:G4}");
+        Assert.True(result.PixelMse < randomMse / 2, $"projection MSE {result.PixelMse:G4} vs a random w's {randomMse:G4}");
+        Assert.Equal([1, g.NumWs, g.WDim], result.Ws.Shape);
+        Assert.True(result.Losses[^1] < result.Losses[0], "the loss fell");
+        // The styles regenerate the reconstruction (which the sampler clamps to [-1, 1]).
+        Fixtures.AssertClose(result.Image.Clamp(-1f, 1f), sampler.FromStyles(result.Ws), 1e-5, 1e-6, "regenerated");
+        var e = Assert.Throws<ArgumentException>(() => Projector.Project(g, Tensor.Zeros(1, 3, 8, 8), null, new ProjectionOptions()));
+        Assert.Equal("project: the target (1,3,8,8) should be (1,1,8,8), the generator's image shape", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Projector.Project(g, target, null, new ProjectionOptions(Steps: 0)));
+        Assert.Equal("project: --steps must be at least 1, got 0", e.Message);
     }
 }

@@ -172,7 +172,8 @@ public sealed class SynthesisNetwork : Module
 /// The StyleGAN2 generator: the mapping network, the synthesis network, and what training does between them.
 /// In training mode every forward updates w_avg, mixes styles (with probability <see cref="MixingProbability"/> a
 /// sample takes its ws from a second z after a random layer) and draws fresh noise maps; in eval mode it truncates
-/// w toward w_avg by <see cref="Truncation"/> and uses the fixed noise maps, so samples are deterministic.
+/// w toward w_avg by <see cref="Truncation"/>, uses the fixed noise maps, so samples are deterministic, and clamps the
+/// images to [-1, 1].
 /// </summary>
 /// <remarks>
 /// A sample's training randomness (its coin for mixing, its crossover layer, its second z and its noise maps) is
@@ -210,7 +211,8 @@ public sealed class StyleGenerator : Module
     public override Tensor Forward(Tensor input)
     {
         var w = Mapping.Forward(input);
-        if (!Training) return Synthesis.Forward(Broadcast(Mapping.Truncate(w, Truncation)), null);
+        // Samples keep the toolkit's [-1, 1] contract; training sees the linear output, as StyleGAN2's does.
+        if (!Training) return Synthesis.Forward(Broadcast(Mapping.Truncate(w, Truncation)), null).Clamp(-1f, 1f);
         Mapping.TrackAverage(w);
         var streams = Streams(input);
         var ws = Broadcast(w);
