@@ -13,7 +13,8 @@ public class ZooExportTests(ITestOutputHelper output)
     public static TheoryData<string, int, int> Generators()
     {
         var data = new TheoryData<string, int, int>();
-        foreach (var name in ModelZoo.Names) data.Add(name, 1, 28);
+        // stylegan (a power of two from 8 pixels) has no ONNX form yet: ExportOnnx_StyleGan_IsRefusedNamingTheLayer.
+        foreach (var name in ModelZoo.Names.Where(n => n != "stylegan")) data.Add(name, 1, 28);
         data.Add("dcgan", 3, 32);   // the pytorch/examples pyramid: ConvTranspose from (nz,1,1)
         data.Add("gan", 3, 32);
         data.Add("cgan", 3, 32);    // z and the class joined, then reshaped to (nz + C, 1, 1)
@@ -72,6 +73,16 @@ public class ZooExportTests(ITestOutputHelper output)
         Assert.Equal(expected, string.Join(" ", proto.Graph.Input.Select(i => i.Name + ":" + string.Join(",", i.Type.TensorType.Shape.Dim.Select(Describe)))));
         Assert.Equal(int64Inputs, proto.Graph.Input.Count(i => i.Type.TensorType.ElemType == (int)Proto.TensorProto.Types.DataType.Int64));
         Assert.Equal("image", Assert.Single(proto.Graph.Output).Name);
+    }
+
+    [Fact]
+    public void ExportOnnx_StyleGan_IsRefusedNamingTheLayer()
+    {
+        var model = ModelZoo.Create("stylegan", new ModelSpec(1, 32));
+        var e = Assert.Throws<NotSupportedException>(() => model.GeneratorToOnnx());
+        output.WriteLine(e.Message);
+        Assert.StartsWith("ExportOnnx: ", e.Message);
+        Assert.Contains("cannot be exported to ONNX", e.Message);
     }
 
     [Fact]
