@@ -6,7 +6,7 @@ namespace GanForge.Gan.Zoo;
 public static class ModelZoo
 {
     static readonly Variant[] Variants = [new MlpGan(), new DcGan(), new Wgan(), new WganGp(), new LsGan(), new SnGan(),
-        new CGan(), new AcGan(), new SGan(), new InfoGan(), new StyleGan()];
+        new CGan(), new AcGan(), new SGan(), new InfoGan(), new StyleGan(), new ProGan()];
 
     public static IReadOnlyList<Variant> All => Variants;
 
