@@ -16,6 +16,7 @@ public static class CliApp
         SampleCommands.Interpolate(),
         SampleCommands.Sweep(),
         StyleCommands.Mix(),
+        StyleCommands.Noise(),
         StyleCommands.Project(),
         DiscriminatorCommands.Classify(),
         DiscriminatorCommands.Probe(),

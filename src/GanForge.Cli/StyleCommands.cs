@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace GanForge.Cli;
 
-/// <summary>`ganforge mix` and `project`: what a style-based generator (stylegan) adds.</summary>
+/// <summary>`ganforge mix`, `noise` and `project`: what a style-based generator (stylegan) adds.</summary>
 static class StyleCommands
 {
     static Option<string> CheckpointOption() =>
@@ -32,6 +32,30 @@ static class StyleCommands
             var (images, cols) = sampler.MixGrid(r.GetValue(seed), r.GetValue(rows), r.GetValue(columns), r.GetValue(crossover));
             Outputs.WriteGrid(images, file, cols);
             AnsiConsole.Console.MarkupLine($"Wrote a {images.Size(0) / cols} x {cols} style-mixing grid to [blue]{Markup.Escape(file)}[/]");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Noise()
+    {
+        var checkpoint = CheckpointOption();
+        var outPath = new Option<string>("--out") { Description = "noise.png", Required = true };
+        var rows = NumberOptions.WithDefault("--rows", "Samples, one w per row (default 4)", 4);
+        var columns = NumberOptions.WithDefault("--columns", "Noise draws per w (default 6)", 6);
+        var truncation = NumberOptions.WithDefault("--truncation", "Truncation ψ of the ws in [0, 1] (default 1 = none)", 1f);
+        var seed = NumberOptions.WithDefault("--seed", "Seed of the ws and the noise (default 0)", 0UL);
+        var cmd = new Command("noise", "What the noise inputs do: each row one w with fresh noise in each column, then the per-pixel standard deviation")
+        { checkpoint, outPath, rows, columns, truncation, seed };
+        cmd.SetAction(r => Errors.Guard(() =>
+        {
+            var sampler = Sampler.Load(r.GetValue(checkpoint)!);
+            var file = r.GetValue(outPath)!;
+            if (!file.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"--out '{file}': the grid is written as .png");
+            sampler.SetTruncation(r.GetValue(truncation));
+            var (images, cols) = sampler.NoiseGrid(r.GetValue(seed), r.GetValue(rows), r.GetValue(columns));
+            Outputs.WriteGrid(images, file, cols);
+            AnsiConsole.Console.MarkupLine($"Wrote a {images.Size(0) / cols} x {cols} noise grid (last column: standard deviation) to [blue]{Markup.Escape(file)}[/]");
             return 0;
         }));
         return cmd;

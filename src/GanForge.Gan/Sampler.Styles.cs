@@ -75,4 +75,40 @@ public sealed partial class Sampler
         images.Data.Slice(0, per).Fill(-1f);                                                       // the empty corner
         return (images, cols);
     }
+
+    /// <summary>
+    /// The noise inputs at work (Karras et al. 2019, figure 4): one row per w (drawn with <paramref name="seed"/>,
+    /// truncated by the sampler's ψ), <paramref name="columns"/> images of that w with fresh noise maps, then the
+    /// per-pixel standard deviation over them, scaled so the grid's largest is white. Returns the images row by row
+    /// and the number of columns (<paramref name="columns"/> + 1).
+    /// </summary>
+    public (Tensor Images, int Columns) NoiseGrid(ulong seed, int rows = 4, int columns = 6)
+    {
+        var g = StyleGenerator("noise");
+        if (rows < 1 || columns < 2) throw new ArgumentException($"noise: --rows must be at least 1 and --columns at least 2, got {rows} and {columns}");
+        var rng = new Generator(seed);
+        int c = Model.ImageShape[0], s = Model.ImageShape[1], per = c * s * s, cols = columns + 1;
+        var output = new Tensor((rows * cols), c, s, s);
+        var std = new float[rows * per];
+        using var _ = GradMode.NoGrad();
+        var ws = g.MapToWs(Tensor.Randn([rows, Model.LatentDim], rng), g.Truncation);
+        for (int col = 0; col < columns; col++)
+        {
+            var noise = g.Synthesis.NoiseResolutions.Select(r => Tensor.Randn([rows, 1, r, r], rng)).ToList();
+            var images = g.Synthesis.Forward(ws, noise).Clamp(-1f, 1f);
+            for (int r = 0; r < rows; r++) images.Data.Slice(r * per, per).CopyTo(output.Data.Slice((r * cols + col) * per, per));
+        }
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < per; i++)
+            {
+                double sum = 0, sq = 0;
+                for (int col = 0; col < columns; col++) { double v = output.Data[(r * cols + col) * per + i]; sum += v; sq += v * v; }
+                double mean = sum / columns;
+                std[r * per + i] = (float)Math.Sqrt(Math.Max(sq / columns - mean * mean, 0));
+            }
+        float max = Math.Max(std.Max(), 1e-12f);
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < per; i++) output.Data[(r * cols + columns) * per + i] = 2f * std[r * per + i] / max - 1f;
+        return (output, cols);
+    }
 }

@@ -33,10 +33,11 @@ public class StyleCommandTests : CliTestBase
     [Theory]
     [InlineData("sample", "--truncation", "0.5")]
     [InlineData("mix", null, null)]
+    [InlineData("noise", null, null)]
     public void StyleCommands_ModelWithoutStyles_SayWhatTheyNeed(string command, string? flag, string? value)
     {
         var run = TrainTiny();
-        string[] args = command == "sample" ? ["sample", "--checkpoint", run, "--out", P("x.png"), flag!, value!] : ["mix", "--checkpoint", run, "--out", P("mix.png")];
+        string[] args = command == "sample" ? ["sample", "--checkpoint", run, "--out", P("x.png"), flag!, value!] : [command, "--checkpoint", run, "--out", P("grid.png")];
         var (code, output) = Run(args);
         Assert.Equal(2, code);
         Assert.Contains($"model 'gan' has no styles (no mapping network or w); it needs a style-based model (stylegan)", output);
@@ -63,6 +64,20 @@ public class StyleCommandTests : CliTestBase
         (code, output) = Run("mix", "--checkpoint", run, "--out", P("mix.jpg"));
         Assert.Equal(2, code);
         Assert.Contains("--out '" + P("mix.jpg") + "': the grid is written as .png", output);
+    }
+
+    [Fact]
+    public void Noise_WritesRowsByNoiseDrawsPlusTheSpread()
+    {
+        var run = TrainStyle();
+        var (code, output) = Run("noise", "--checkpoint", run, "--out", P("noise.png"), "--rows", "2", "--columns", "4");
+        Assert.True(code == 0, output);
+        Assert.Contains("Wrote a 2 x 5 noise grid", output);
+        var png = ImageFile.Load(P("noise.png"));
+        Assert.Equal((5 * (8 + 2) + 2, 2 * (8 + 2) + 2), (png.Width, png.Height));
+        (code, output) = Run("noise", "--checkpoint", run, "--out", P("n.png"), "--columns", "1");
+        Assert.Equal(2, code);
+        Assert.Contains("noise: --rows must be at least 1 and --columns at least 2, got 4 and 1", output);
     }
 
     [Fact]

@@ -249,4 +249,24 @@ public class StyleSamplingTests(TinyStyleRun run) : IClassFixture<TinyStyleRun>
         e = Assert.Throws<ArgumentException>(() => Projector.Project(g, target, null, new ProjectionOptions(Steps: 0)));
         Assert.Equal("project: --steps must be at least 1, got 0", e.Message);
     }
+
+    [Fact]
+    public void NoiseGrid_ColumnsDifferOnlyThroughTheNoise_LastColumnIsTheirSpread()
+    {
+        var sampler = Sampler.Load(run.Dir);
+        void Strength(float v) { foreach (var (name, p) in sampler.Generator.NamedParameters()) if (name.EndsWith("strength")) p.Data.Fill(v); }
+        Strength(0.5f);
+        var (images, cols) = sampler.NoiseGrid(seed: 4, rows: 2, columns: 3);
+        Assert.Equal(4, cols);
+        Assert.Equal([8, 1, 8, 8], images.Shape);
+        Assert.False(images.Select(0, 0).ToArray().SequenceEqual(images.Select(0, 1).ToArray()), "fresh noise per column");
+        var spread = images.Narrow(0, 3, 1).ToArray().Concat(images.Narrow(0, 7, 1).ToArray()).ToArray();
+        Assert.Equal(1f, spread.Max(), 1e-6f);                                           // scaled so the largest is white
+        Assert.All(spread, v => Assert.InRange(v, -1f, 1f));
+
+        Strength(0f);                                                                       // no noise: every column the same image
+        (images, _) = sampler.NoiseGrid(seed: 4, rows: 2, columns: 3);
+        for (int c = 1; c < 3; c++) Fixtures.AssertClose(images.Select(0, 0), images.Select(0, c), 1e-6, 1e-7, $"column {c}");
+        Assert.All(images.Select(0, 3).ToArray(), v => Assert.Equal(-1f, v));
+    }
 }
