@@ -8,7 +8,7 @@ namespace GanForge.Bench;
 /// <summary>The benchmark workloads, built from the zoo and trained with the trainer's own phases.</summary>
 static class Workloads
 {
-    public static readonly string[] Names = ["dcgan28", "dcgan64", "mlpgan", "wgangp28"];
+    public static readonly string[] Names = ["dcgan28", "dcgan64", "mlpgan", "wgangp28", "stylegan32"];
 
     /// <summary>The zoo model and configuration of a workload: dcgan28 and wgangp28 share the 28-pixel networks (the critic without BatchNorm).</summary>
     static (string Model, int Size) Spec(string name) => name switch
@@ -17,6 +17,7 @@ static class Workloads
         "dcgan64" => ("dcgan", 64),
         "mlpgan" => ("gan", 28),
         "wgangp28" => ("wgan-gp", 28),
+        "stylegan32" => ("stylegan", 32),
         _ => throw new ArgumentException($"Unknown workload '{name}'. Known: {string.Join(", ", Names)}"),
     };
 
@@ -26,10 +27,15 @@ static class Workloads
         return ModelZoo.Create(model, new ModelSpec(1, size));
     }
 
-    public static int Batch(string name) => name switch { "dcgan28" => 128, _ => 64 };
+    public static int Batch(string name) => name switch { "dcgan28" => 128, "stylegan32" => 32, _ => 64 };
 
-    /// <summary>Work of one iteration (forward + backward of the D and G steps), from BENCHMARKS.md; wgangp28: 5 critic steps with the penalty's double backward, estimated.</summary>
-    public static double Gflop(string name) => name switch { "dcgan28" => 23, "dcgan64" => 170, "wgangp28" => 51, _ => 1.4 };
+    /// <summary>
+    /// Work of one iteration (forward + backward of the D and G steps), from BENCHMARKS.md; wgangp28: 5 critic steps with the
+    /// penalty's double backward, estimated; stylegan32: about 0.42 GFLOP per image through G and as much through D (convs
+    /// only), counted as G + 2 D forwards and 2 D backwards for the D step, G + D forwards and backwards for the G step, at
+    /// batch 32 (the lazy R1 step, one in 16, is not in the median).
+    /// </summary>
+    public static double Gflop(string name) => name switch { "dcgan28" => 23, "dcgan64" => 170, "wgangp28" => 51, "stylegan32" => 160, _ => 1.4 };
 
     /// <summary>
     /// The trainer of a workload: the variant's own game (its loss, critic steps, penalties and optimizers;
