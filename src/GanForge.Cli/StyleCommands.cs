@@ -80,17 +80,20 @@ static class StyleCommands
             var options = new ProjectionOptions(r.GetValue(steps), r.GetValue(lr), r.GetValue(featureWeight));
             options.Validate();
             var sampler = Sampler.Load(r.GetValue(checkpoint)!);
-            var g = sampler.StyleGenerator("project");
+            var g = sampler.RequireStyles("project");
             var shape = sampler.Model.ImageShape;
             var target = Outputs.ReadImage(r.GetValue(image)!, shape[0], shape[1]);
             Func<Tensor, Tensor>? features = options.FeatureWeight > 0 ? EvaluatorRegistry.Load(r.GetValue(evaluator)!, r.GetValue(weights)).Embed : null;
             var start = Projector.Distances(g, g.Broadcast(g.Mapping.WAvg.Unsqueeze(0)), target, features);
+            // The baseline the projection is judged against: the image of a random w (z drawn with seed 0).
+            var random = Projector.Distances(g, g.MapToWs(Tensor.Randn([1, sampler.Model.LatentDim], new Generator(0)), 1f), target, features);
             var result = Projector.Project(g, target, features, options);
             Npy.Save(file, result.Ws);
             var png = Path.ChangeExtension(file, ".png");
             Outputs.WriteImages(result.Image, png);
             AnsiConsole.Console.MarkupLine($"Wrote w to [blue]{Markup.Escape(file)}[/] and its image to [blue]{Markup.Escape(png)}[/]");
             AnsiConsole.Console.WriteLine($"pixel MSE {start.PixelMse:G4} -> {result.PixelMse:G4}, feature distance {start.FeatureDistance:G4} -> {result.FeatureDistance:G4} (from w_avg, {options.Steps} steps)");
+            AnsiConsole.Console.WriteLine($"a random w: pixel MSE {random.PixelMse:G4}, feature distance {random.FeatureDistance:G4}");
             return 0;
         }));
         return cmd;

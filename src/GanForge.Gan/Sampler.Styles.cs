@@ -7,7 +7,7 @@ namespace GanForge.Gan;
 public sealed partial class Sampler
 {
     /// <summary>The generator as a <see cref="StyleGenerator"/>; a clear error naming <paramref name="what"/> for other models.</summary>
-    public StyleGenerator StyleGenerator(string what) => Generator as StyleGenerator
+    public StyleGenerator RequireStyles(string what) => Generator as StyleGenerator
         ?? throw new ArgumentException($"{what}: model '{Model.Name}' has no styles (no mapping network or w); it needs a style-based model (stylegan)");
 
     /// <summary>
@@ -17,13 +17,13 @@ public sealed partial class Sampler
     public void SetTruncation(float psi)
     {
         if (!(psi is >= 0f and <= 1f)) throw new ArgumentException($"--truncation: ψ must be in [0, 1], got {psi}");
-        StyleGenerator("--truncation").Truncation = psi;
+        RequireStyles("--truncation").Truncation = psi;
     }
 
     /// <summary>Images (N,C,H,W) in [-1, 1] from per-layer styles <paramref name="ws"/> (N, NumWs, w_dim), as `project` writes them, in batches.</summary>
     public Tensor FromStyles(Tensor ws, int batchSize = 256)
     {
-        var g = StyleGenerator("--latents (n, layers, w)");
+        var g = RequireStyles("--latents (n, layers, w)");
         if (ws.Rank != 3 || ws.Size(1) != g.NumWs || ws.Size(2) != g.WDim)
             throw new ArgumentException($"--latents: styles {Shapes.Format(ws.ShapeSpan)} do not fit model '{Model.Name}', which reads (n,{g.NumWs},{g.WDim})");
         int n = ws.Size(0);
@@ -47,7 +47,7 @@ public sealed partial class Sampler
     /// </summary>
     public (Tensor Images, int Columns) MixGrid(ulong seed, int rows = 4, int columns = 6, int? crossover = null)
     {
-        var g = StyleGenerator("mix");
+        var g = RequireStyles("mix");
         if (rows < 1 || columns < 1) throw new ArgumentException($"mix: --rows and --columns must be at least 1, got {rows} and {columns}");
         int k = crossover ?? g.NumWs / 2, L = g.NumWs, d = g.WDim;
         if (k < 1 || k >= L) throw new ArgumentException($"mix: --crossover must be in [1, {L - 1}] (the model reads {L} styles), got {k}");
@@ -84,7 +84,7 @@ public sealed partial class Sampler
     /// </summary>
     public (Tensor Images, int Columns) NoiseGrid(ulong seed, int rows = 4, int columns = 6)
     {
-        var g = StyleGenerator("noise");
+        var g = RequireStyles("noise");
         if (rows < 1 || columns < 2) throw new ArgumentException($"noise: --rows must be at least 1 and --columns at least 2, got {rows} and {columns}");
         var rng = new Generator(seed);
         int c = Model.ImageShape[0], s = Model.ImageShape[1], per = c * s * s, cols = columns + 1;

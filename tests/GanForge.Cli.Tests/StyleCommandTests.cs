@@ -93,6 +93,7 @@ public class StyleCommandTests : CliTestBase
         var numbers = line.Split(' ').Select(t => double.TryParse(t.TrimEnd(','), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : double.NaN)
                           .Where(double.IsFinite).ToArray();
         Assert.True(numbers[1] < numbers[0], line);                                  // pixel MSE fell from w_avg's
+        Assert.Contains("a random w: pixel MSE ", output);                          // the baseline it is judged against
         var ws = Npy.Load(P("w.npy"));
         Assert.Equal([1, 4, 8], ws.Shape);                                            // (1, layers, w_dim) at 8 pixels
         Assert.True(File.Exists(P("w.png")));

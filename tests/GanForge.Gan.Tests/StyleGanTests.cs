@@ -189,7 +189,7 @@ public class StyleSamplingTests(TinyStyleRun run) : IClassFixture<TinyStyleRun>
     public void MixGrid_Layout_SourcesOnTheEdgesCoarseFromRowsFineFromColumns()
     {
         var sampler = Sampler.Load(run.Dir);
-        var g = sampler.StyleGenerator("test");
+        var g = sampler.RequireStyles("test");
         const int rows = 2, columns = 3, k = 2;
         var (images, cols) = sampler.MixGrid(seed: 11, rows, columns, crossover: k);
         Assert.Equal(columns + 1, cols);
@@ -231,7 +231,7 @@ public class StyleSamplingTests(TinyStyleRun run) : IClassFixture<TinyStyleRun>
     public void Project_TinyModel_ReducesPixelMseBelowARandomW()
     {
         var sampler = Sampler.Load(run.Dir);
-        var g = sampler.StyleGenerator("test");
+        var g = sampler.RequireStyles("test");
         // A target the generator can make: the image of a w it was not started from.
         var targetWs = g.MapToWs(Tensor.Randn([1, sampler.Model.LatentDim], new Generator(21)), 1f);
         var target = sampler.FromStyles(targetWs);
