@@ -79,6 +79,7 @@ public static class OnnxConverters
         Register<Flatten>(ShapeConverters.Flatten);
         Register<Unflatten>(ShapeConverters.Unflatten);
         Register<PixelShuffle>(ShapeConverters.PixelShuffle);
+        Register<GanForge.Gan.Zoo.StyleGenerator>(StyleConverters.StyleGenerator);
     }
 
     /// <summary>Adds (or replaces) the converter of layers of type <typeparamref name="T"/> and its subclasses.</summary>

@@ -28,6 +28,9 @@ public sealed class MappingNetwork : Module
 
     readonly Sequential _layers;
 
+    /// <summary>The layers in order: pixel norm, then each fully connected layer and its activation.</summary>
+    public IEnumerable<Module> Layers => _layers;
+
     public MappingNetwork(int zDim, int wDim, int layers, float lrMultiplier, Generator rng)
     {
         (ZDim, WDim) = (zDim, wDim);
@@ -66,6 +69,8 @@ public sealed class StyleLayer : Module
 {
     public ModulatedConv2d Conv { get; }
     public NoiseInjection Noise { get; }
+    /// <summary>The bias (out) added after the noise.</summary>
+    public Tensor Bias => _bias;
     readonly Tensor _bias;
     readonly ScaledLeakyReLU _act = new();
 
@@ -86,6 +91,11 @@ public sealed class ToRgb : Module
 {
     readonly ModulatedConv2d _conv;
     readonly Tensor _bias;
+
+    /// <summary>The modulated 1 × 1 convolution (no demodulation).</summary>
+    public ModulatedConv2d Conv => _conv;
+    /// <summary>The bias (channels).</summary>
+    public Tensor Bias => _bias;
 
     public ToRgb(int inChannels, int channels, int wDim, Generator rng)
     {
@@ -121,6 +131,11 @@ public sealed class SynthesisNetwork : Module
 
     readonly Tensor _const;
     readonly List<(StyleLayer? Conv0, StyleLayer Conv1, ToRgb ToRgb, int Resolution)> _blocks = [];
+
+    /// <summary>The learned constant (ch(4), 4, 4) the synthesis starts from.</summary>
+    public Tensor Const => _const;
+    /// <summary>The blocks from 4 pixels up: the upsampling conv (none at 4), the second conv, the toRGB, the resolution.</summary>
+    public IReadOnlyList<(StyleLayer? Conv0, StyleLayer Conv1, ToRgb ToRgb, int Resolution)> Blocks => _blocks;
 
     public SynthesisNetwork(int resolution, int channels, int wDim, Func<int, int> width, Generator rng)
     {
