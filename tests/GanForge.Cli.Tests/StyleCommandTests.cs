@@ -44,6 +44,19 @@ public class StyleCommandTests : CliTestBase
     }
 
     [Fact]
+    public void Export_StyleGanWithTruncation_WritesTheGraph()
+    {
+        var run = TrainStyle();
+        var (code, output) = Run("export", "--checkpoint", run, "--onnx", P("g.onnx"), "--truncation", "0.7");
+        Assert.True(code == 0, output);
+        Assert.Contains("generator of stylegan", output);
+        Assert.True(new FileInfo(P("g.onnx")).Length > 1000);
+        (code, output) = Run("export", "--checkpoint", TrainTiny(), "--onnx", P("mlp.onnx"), "--truncation", "0.7");
+        Assert.Equal(2, code);
+        Assert.Contains("--truncation: model 'gan' has no styles", output);
+    }
+
+    [Fact]
     public void Sample_TruncationOutOfRange_IsRefused()
     {
         var run = TrainStyle();
