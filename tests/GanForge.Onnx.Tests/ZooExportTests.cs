@@ -13,10 +13,11 @@ public class ZooExportTests(ITestOutputHelper output)
     public static TheoryData<string, int, int> Generators()
     {
         var data = new TheoryData<string, int, int>();
-        // stylegan and progan take a power of two from 8 pixels; progan has no ONNX form yet (ExportOnnx_ProGan_IsRefusedNamingTheLayer).
+        // stylegan and progan take a power of two from 8 pixels.
         foreach (var name in ModelZoo.Names.Where(n => n is not ("stylegan" or "progan"))) data.Add(name, 1, 28);
         data.Add("stylegan", 1, 32);  // mapping, modulated convs with demodulation, fixed noise, bilinear up, toRGB skips
         data.Add("stylegan", 3, 16);
+        data.Add("progan", 1, 16);    // at level 0: 4 x 4, upsampled to 16 (ExportOnnx_ProGanMidFade_MatchesGanForge for the others)
         data.Add("dcgan", 3, 32);   // the pytorch/examples pyramid: ConvTranspose from (nz,1,1)
         data.Add("gan", 3, 32);
         data.Add("cgan", 3, 32);    // z and the class joined, then reshaped to (nz + C, 1, 1)
@@ -93,14 +94,25 @@ public class ZooExportTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("progan")]
-    public void ExportOnnx_ProGan_IsRefusedNamingTheLayer(string name)
+    [InlineData(1, 0.4f)]   // fading 8 pixels in: both toRGBs, the old one upsampled
+    [InlineData(2, 0.7f)]
+    [InlineData(2, 1f)]     // the top level, stable
+    public void ExportOnnx_ProGanAtALevel_MatchesGanForge(int level, float alpha)
     {
-        var model = ModelZoo.Create(name, new ModelSpec(1, 32));
-        var e = Assert.Throws<NotSupportedException>(() => model.GeneratorToOnnx());
-        output.WriteLine(e.Message);
-        Assert.StartsWith("ExportOnnx: ", e.Message);
-        Assert.Contains("cannot be exported to ONNX", e.Message);
+        var model = ModelZoo.Create("progan", new ModelSpec(1, 16));
+        var g = (ProGenerator)model.Generator;
+        g.SetProgress(level, alpha);
+        g.Eval();
+        var bytes = model.GeneratorToOnnx(g);
+        foreach (int batch in new[] { 1, 9 })
+        {
+            var latents = model.SampleLatents(batch, new Generator((ulong)batch));
+            Tensor expected;
+            using (GradMode.NoGrad()) expected = model.Generate(latents, g);
+            double diff = MaxAbsDifference(expected, Run(bytes, latents, false));
+            output.WriteLine($"progan level {level}, α {alpha}, batch {batch}: {diff:E2}");
+            Assert.True(diff <= Tolerance, $"progan level {level} α {alpha}: {diff:E3}");
+        }
     }
 
     [Fact]

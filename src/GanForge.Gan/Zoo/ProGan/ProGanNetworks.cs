@@ -70,6 +70,15 @@ public sealed class ProGenerator : GrowingNetwork
     readonly List<Sequential> _blocks = [];
     readonly List<EqualConv2d> _toRgb = [];
 
+    /// <summary>The image size S the output is upsampled to.</summary>
+    public int Size => _size;
+    /// <summary>z (N, z_dim) to the 4 × 4 features: pixel norm, fully connected, unflatten, activation, pixel norm, conv, activation, pixel norm.</summary>
+    public Sequential First => _first;
+    /// <summary>The block of each level from 1 up (upsample, conv, activation, pixel norm, twice).</summary>
+    public IReadOnlyList<Sequential> Blocks => _blocks;
+    /// <summary>The toRGB of each level from 0.</summary>
+    public IReadOnlyList<EqualConv2d> ToRgb => _toRgb;
+
     public ProGenerator(int zDim, int channels, int size, Func<int, int> width, Generator rng) : base((int)Math.Log2(size) - 1)
     {
         (_size, _zDim) = (size, zDim);
