@@ -117,6 +117,12 @@ public class ProGanTests
             Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
             foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
             Assert.Equal([1f, 1f], a["generator_ema.progress"].ToArray());
+            // The schedule is logged: the resolution and the fade-in α of every window.
+            var logged = File.ReadAllLines(Path.Combine(straight, "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+                .Where(e => e.TryGetProperty("resolution", out _)).ToList();
+            Assert.Equal(4, logged[0].GetProperty("resolution").GetDouble());
+            Assert.Equal(8, logged[^1].GetProperty("resolution").GetDouble());
+            Assert.Contains(logged, e => e.GetProperty("fade_alpha").GetDouble() is > 0 and < 1);
         }
         finally { Directory.Delete(straight, true); Directory.Delete(split, true); }
     }

@@ -70,6 +70,11 @@ public sealed class GrowingPhase(Phase inner, GrowthSchedule schedule) : Phase
         var (level, alpha) = schedule.At(ctx.Step);
         foreach (var (_, network) in ctx.Model.Networks)
             if (network is GrowingNetwork growing) growing.SetProgress(level, alpha);
+        if (inner.Optimizer == "g")
+        {
+            ctx.Stats.Add(Stats.Resolution, 4 << level);
+            ctx.Stats.Add(Stats.FadeAlpha, alpha);
+        }
         return inner.Loss(ctx);
     }
 
