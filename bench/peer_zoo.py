@@ -17,7 +17,10 @@ Workloads:
             (C64 stride 2, C128 stride 1, a 1-channel conv; instance norm), least squares; per iteration the
             generators' update (adversarial + 10 cycle + 5 identity, both D frozen) then both D's (on fakes
             from pools of 50), Adam 2e-4 (0.5, 0.999). GanForge's zoo model at its defaults for 32 px.
-To add one (stylegan32): write a function that builds the networks and optimizers and
+  stylegan32  the `stylegan` variant at 32 pixels with its defaults (mapping 4 x 128 at lr x 0.01, modulated convs
+            with demodulation, noise inputs, toRGB skips, style mixing 0.9; residual D with mbstd 4), batch 32:
+            a D update (non-saturating), lazy R1 (gamma 0.01) every 16 iterations, a G update; Adam 0.0025 (0, 0.99).
+To add one: write a function that builds the networks and optimizers and
 returns (batch, step), where step() runs one iteration, and register it in WORKLOADS.
 """
 import argparse, json, time
@@ -184,7 +187,190 @@ def cyclegan32():
     return batch, step
 
 
-WORKLOADS = {"wgangp28": wgangp28, "cyclegan32": cyclegan32}
+# ---- stylegan32: the `stylegan` variant at 32 pixels (its defaults), written after stylegan2-ada's networks ----
+
+SQRT2 = 2 ** 0.5
+
+
+def act(x):
+    return nn.functional.leaky_relu(x, 0.2) * SQRT2
+
+
+class EqualLinear(nn.Module):
+    def __init__(self, i, o, bias_init=0.0, lr_mul=1.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(o, i) / lr_mul)
+        self.bias = nn.Parameter(torch.full([o], float(bias_init) / lr_mul))
+        self.gain, self.lr_mul = lr_mul / i ** 0.5, lr_mul
+
+    def forward(self, x):
+        return nn.functional.linear(x, self.weight * self.gain, self.bias * self.lr_mul)
+
+
+class EqualConv(nn.Module):
+    def __init__(self, i, o, k, bias=True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(o, i, k, k))
+        self.bias = nn.Parameter(torch.zeros(o)) if bias else None
+        self.gain, self.pad = 1 / (i * k * k) ** 0.5, k // 2
+
+    def forward(self, x):
+        return nn.functional.conv2d(x, self.weight * self.gain, self.bias, padding=self.pad)
+
+
+class ModConv(nn.Module):
+    """Modulated conv, stylegan2-ada's non-fused path: scale the input, convolve, scale the output."""
+    def __init__(self, i, o, k, w_dim, demod=True):
+        super().__init__()
+        self.affine = EqualLinear(w_dim, i, bias_init=1.0)
+        self.weight = nn.Parameter(torch.randn(o, i, k, k))
+        self.demod, self.k = demod, k
+
+    def forward(self, x, w):
+        n, c = x.shape[:2]
+        s = self.affine(w)
+        if not self.demod:
+            s = s / (c * self.k * self.k) ** 0.5
+        y = nn.functional.conv2d(x * s.reshape(n, c, 1, 1), self.weight, padding=self.k // 2)
+        if self.demod:
+            d = (s.square() @ self.weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt()
+            y = y * d.reshape(n, -1, 1, 1)
+        return y
+
+
+class StyleLayer(nn.Module):
+    def __init__(self, i, o, w_dim):
+        super().__init__()
+        self.conv = ModConv(i, o, 3, w_dim)
+        self.strength = nn.Parameter(torch.zeros(o))
+        self.bias = nn.Parameter(torch.zeros(o))
+
+    def forward(self, x, w, noise):
+        x = self.conv(x, w) + self.strength.reshape(1, -1, 1, 1) * noise
+        return act(x + self.bias.reshape(1, -1, 1, 1))
+
+
+class ToRgb(nn.Module):
+    def __init__(self, i, c, w_dim):
+        super().__init__()
+        self.conv = ModConv(i, c, 1, w_dim, demod=False)
+        self.bias = nn.Parameter(torch.zeros(c))
+
+    def forward(self, x, w):
+        return self.conv(x, w) + self.bias.reshape(1, -1, 1, 1)
+
+
+def style_width(r, w=64):
+    return max(min(2 * w, w * 32 // r), min(16, w))
+
+
+class StyleG(nn.Module):
+    def __init__(self, nz=100, w_dim=128, size=32, channels=1, mapping=4, mixing=0.9):
+        super().__init__()
+        layers = []
+        for i in range(mapping):
+            layers.append(EqualLinear(nz if i == 0 else w_dim, w_dim, lr_mul=0.01))
+        self.mapping = nn.ModuleList(layers)
+        self.register_buffer("w_avg", torch.zeros(w_dim))
+        self.const = nn.Parameter(torch.randn(style_width(4), 4, 4))
+        self.blocks, self.res = nn.ModuleList(), []
+        r = 4
+        while r <= size:
+            c = style_width(r)
+            self.blocks.append(nn.ModuleList([StyleLayer(style_width(r // 2), c, w_dim) if r > 4 else nn.Identity(),
+                                              StyleLayer(c, c, w_dim), ToRgb(c, channels, w_dim)]))
+            self.res.append(r)
+            r *= 2
+        self.num_ws, self.nz, self.mixing = 2 * len(self.blocks), nz, mixing
+
+    def map(self, z):
+        x = z * (z.square().mean(1, keepdim=True) + 1e-8).rsqrt()
+        for l in self.mapping:
+            x = act(l(x))
+        return x
+
+    def forward(self, z):
+        n = z.shape[0]
+        w = self.map(z)
+        self.w_avg.copy_(w.detach().mean(0).lerp(self.w_avg, 0.995))
+        ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)
+        cut = torch.where(torch.rand(n) < self.mixing, torch.randint(1, self.num_ws, (n,)), torch.full((n,), self.num_ws))
+        keep = (torch.arange(self.num_ws).unsqueeze(0) < cut.unsqueeze(1)).float().unsqueeze(2)
+        ws = ws * keep + self.map(torch.randn(n, self.nz)).unsqueeze(1) * (1 - keep)
+        x, img, wi = self.const.unsqueeze(0).expand(n, -1, -1, -1), None, 0
+        for (conv0, conv1, torgb), r in zip(self.blocks, self.res):
+            if r > 4:
+                x = nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+                x = conv0(x, ws[:, wi], torch.randn(n, 1, r, r)); wi += 1
+            x = conv1(x, ws[:, wi], torch.randn(n, 1, r, r)); wi += 1
+            rgb = torgb(x, ws[:, wi])
+            img = rgb if img is None else nn.functional.interpolate(img, scale_factor=2, mode="bilinear", align_corners=False) + rgb
+        return img
+
+
+def minibatch_std(x, group=4):
+    n, c, h, w = x.shape
+    g = min(group, n)
+    y = x.reshape(g, -1, c, h, w)
+    y = (y - y.mean(0)).square().mean(0).add(1e-8).sqrt().mean(dim=[1, 2, 3])
+    return torch.cat([x, y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w)], 1)
+
+
+class StyleD(nn.Module):
+    def __init__(self, size=32, channels=1):
+        super().__init__()
+        self.fromrgb = EqualConv(channels, style_width(size), 1)
+        self.blocks = nn.ModuleList()
+        r = size
+        while r > 4:
+            c, nxt = style_width(r), style_width(r // 2)
+            self.blocks.append(nn.ModuleList([EqualConv(c, c, 3), EqualConv(c, nxt, 3), EqualConv(c, nxt, 1, bias=False)]))
+            r //= 2
+        c4 = style_width(4)
+        self.conv, self.fc1, self.fc2 = EqualConv(c4 + 1, c4, 3), EqualLinear(c4 * 16, c4), EqualLinear(c4, 1)
+
+    def forward(self, x):
+        x = act(self.fromrgb(x))
+        for c0, c1, skip in self.blocks:
+            main = nn.functional.avg_pool2d(act(c1(act(c0(x)))), 2)
+            x = (main + skip(nn.functional.avg_pool2d(x, 2))) * 0.5 ** 0.5
+        x = act(self.conv(minibatch_std(x)))
+        return self.fc2(act(self.fc1(x.flatten(1))))
+
+
+def stylegan32(r1_every=16, gamma=0.01):
+    nz, batch = 100, 32
+    g, d = StyleG(nz), StyleD()
+    c = r1_every / (r1_every + 1)   # lazy regularisation's correction of D's lr and betas
+    opt_g = torch.optim.Adam(g.parameters(), lr=0.0025, betas=(0.0, 0.99))
+    opt_d = torch.optim.Adam(d.parameters(), lr=0.0025 * c, betas=(0.0, 0.99 ** c))
+    real = torch.rand(batch, 1, 32, 32) * 2 - 1
+    sp = nn.functional.softplus
+    count = [0]
+
+    def step():
+        d.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            fake = g(torch.randn(batch, nz))
+        (sp(-d(real)).mean() + sp(d(fake)).mean()).backward()      # non-saturating D loss
+        opt_d.step()
+        if count[0] % r1_every == 0:                                # lazy R1: gamma/2 E||grad D(x)||^2, times k
+            d.zero_grad(set_to_none=True)
+            x = real.detach().requires_grad_(True)
+            grad, = torch.autograd.grad(d(x).sum(), x, create_graph=True)
+            (grad.square().sum(dim=[1, 2, 3]).mean() * (gamma / 2) * r1_every).backward()
+            opt_d.step()
+        g.zero_grad(set_to_none=True)
+        d.requires_grad_(False)
+        sp(-d(g(torch.randn(batch, nz)))).mean().backward()       # -log sigmoid(D(G(z)))
+        d.requires_grad_(True)
+        opt_g.step()
+        count[0] += 1
+
+    return batch, step
+
+
+WORKLOADS = {"wgangp28": wgangp28, "cyclegan32": cyclegan32, "stylegan32": stylegan32}
 
 
 def bench(name, iters, warmup):

@@ -13,10 +13,12 @@ static class ExportCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "Run folder or checkpoint.safetensors", Required = true };
         var onnx = new Option<string>("--onnx") { Description = "The ONNX file to write (opset 17, input z, output image, dynamic batch)", Required = true };
         var noEma = new Option<bool>("--no-ema") { Description = "Export the raw generator even if the run kept an EMA" };
-        var cmd = new Command("export", "Export a trained generator to ONNX (BatchNorm with its running statistics)") { checkpoint, onnx, noEma };
+        var truncation = NumberOptions.Optional<float>("--truncation", "Style-based models: bake truncation ψ in [0, 1] into the graph (default 1 = none)");
+        var cmd = new Command("export", "Export a trained generator to ONNX (BatchNorm with its running statistics)") { checkpoint, onnx, noEma, truncation };
         cmd.SetAction(r => Errors.Guard(() =>
         {
             var sampler = Sampler.Load(r.GetValue(checkpoint)!, useEma: !r.GetValue(noEma));
+            if (r.GetValue(truncation) is float psi) sampler.SetTruncation(psi);
             var file = r.GetValue(onnx)!;
             var model = sampler.Model;
             model.ExportGeneratorOnnx(file, sampler.Generator);

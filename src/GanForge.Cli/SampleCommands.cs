@@ -16,25 +16,28 @@ static class SampleCommands
         var checkpoint = CheckpointOption();
         var count = NumberOptions.WithDefault("--count", "Number of images (default 64)", 64);
         var outPath = new Option<string>("--out") { Description = "samples.idx (IDX ubyte), grid.png, x.npy (raw floats), or a folder for one PNG per image", Required = true };
-        var latents = new Option<string?>("--latents") { Description = "Generate from these latent vectors (.npy, float32, (n, nz))" };
+        var latents = new Option<string?>("--latents") { Description = "Generate from these latent vectors (.npy, float32, (n, nz)), or styles (n, layers, w_dim) as `project` writes them" };
+        var truncation = NumberOptions.Optional<float>("--truncation", "Truncation ψ in [0, 1] for style-based models: w pulled toward w_avg (1 = none)");
         var seed = NumberOptions.WithDefault("--seed", "Seed of the latent noise (default 0)", 0UL);
         var noEma = new Option<bool>("--no-ema") { Description = "Use the raw generator even if the run kept an EMA" };
         var (cls, code) = ConditionOptions();
         var labelsOut = new Option<string?>("--labels-out") { Description = "Also write the class of each image (IDX ubyte labels; conditional models)" };
-        var cmd = new Command("sample", "Generate images from a trained generator") { checkpoint, count, outPath, latents, seed, noEma, cls, code, labelsOut };
+        var cmd = new Command("sample", "Generate images from a trained generator") { checkpoint, count, outPath, latents, seed, noEma, cls, code, labelsOut, truncation };
         cmd.SetAction(r => Errors.Guard(() =>
         {
             var sampler = Sampler.Load(r.GetValue(checkpoint)!, useEma: !r.GetValue(noEma));
+            if (r.GetValue(truncation) is float psi) sampler.SetTruncation(psi);
             var conditions = SampleConditions.Parse(r.GetValue(cls), r.GetValue(code) ?? []);
-            var drawn = r.GetValue(latents) is { } z
-                ? sampler.LatentsFor(Outputs.ReadLatents(z), conditions)
+            var given = r.GetValue(latents) is { } file ? Outputs.ReadLatents(file, allowStyles: true) : null;
+            var drawn = given is { Rank: 3 } ? null : given is not null
+                ? sampler.LatentsFor(given, conditions)
                 : sampler.Latents(CheckCount(r.GetValue(count)), r.GetValue(seed), conditions);
             var labelsPath = r.GetValue(labelsOut);
-            if (labelsPath != null && drawn.Classes == null)
+            if (labelsPath != null && drawn?.Classes == null)
                 throw new ArgumentException($"--labels-out: model '{sampler.Model.Name}' is not class-conditional; its samples have no class");
-            var images = sampler.Generate(drawn);
+            var images = drawn != null ? sampler.Generate(drawn) : sampler.FromStyles(given!);
             var written = Outputs.WriteImages(images, r.GetValue(outPath)!);
-            if (labelsPath != null) Outputs.WriteLabels(drawn.Classes!, labelsPath);
+            if (labelsPath != null) Outputs.WriteLabels(drawn!.Classes!, labelsPath);
             AnsiConsole.Console.MarkupLine($"Wrote {images.Size(0)} images to [blue]{Markup.Escape(written)}[/]"
                 + (labelsPath != null ? $" and their classes to [blue]{Markup.Escape(labelsPath)}[/]" : ""));
             return 0;

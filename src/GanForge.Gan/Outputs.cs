@@ -72,10 +72,24 @@ public static class Outputs
     }
 
     /// <summary>Reads latent vectors (n, nz) from a .npy file: at least one row, every value finite.</summary>
-    public static Tensor ReadLatents(string path)
+    public static Tensor ReadLatents(string path) => ReadLatents(path, allowStyles: false);
+
+    /// <summary>
+    /// Reads latents from a .npy file: z as (n, nz) or, when <paramref name="allowStyles"/>, per-layer styles
+    /// (n, layers, w_dim) as `project` writes them; at least one row, every value finite.
+    /// </summary>
+    public static Tensor ReadLatents(string path, bool allowStyles)
     {
         var z = Npy.Load(path);
-        if (z.Rank != 2) throw new InvalidDataException($"{path}: latents must be a 2-D array (n, nz), got {(z.Rank <= 8 ? Shapes.Format(z.ShapeSpan) : $"{z.Rank} dimensions")}");
+        if (z.Rank != 2 && !(allowStyles && z.Rank == 3))
+            throw new InvalidDataException($"{path}: latents must be a 2-D array (n, nz){(allowStyles ? " or styles (n, layers, w_dim)" : "")}, got {(z.Rank <= 8 ? Shapes.Format(z.ShapeSpan) : $"{z.Rank} dimensions")}");
+        if (z.Rank == 3)
+        {
+            if (z.Numel == 0) throw new InvalidDataException($"{path}: styles {Shapes.Format(z.ShapeSpan)} hold no values");
+            foreach (float v in z.Data)
+                if (!float.IsFinite(v)) throw new InvalidDataException($"{path}: styles hold {v}; they must be finite numbers");
+            return z;
+        }
         if (z.Size(0) == 0 || z.Size(1) == 0)
             throw new InvalidDataException($"{path}: latents {Shapes.Format(z.ShapeSpan)} hold no vectors; give at least one row (n, nz)");
         var values = z.Data;
@@ -83,5 +97,22 @@ public static class Outputs
             if (!float.IsFinite(values[i]))
                 throw new InvalidDataException($"{path}: latent {i / z.Size(1)}, element {i % z.Size(1)} is {values[i]}; latents must be finite numbers");
         return z;
+    }
+
+    /// <summary>
+    /// Reads one image file (PNG, JPEG, BMP, GIF) as (1, <paramref name="channels"/>, size, size) in [-1, 1]: converted to
+    /// the channels, centre-cropped and resized as the data loader does.
+    /// </summary>
+    public static Tensor ReadImage(string path, int channels, int size)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"--image '{path}': no such file", path);
+        var image = ImageFile.Load(path).ToChannels(channels);
+        var planar = new byte[channels * image.Height * image.Width];
+        image.ToPlanarBytes(planar);
+        var resized = new byte[channels * size * size];
+        ImageResize.CropResize(planar, channels, image.Height, image.Width, size, resized);
+        var x = new Tensor(1, channels, size, size);
+        PixelConvert.ToFloats(resized, x.Data);
+        return x * 2f - 1f;
     }
 }

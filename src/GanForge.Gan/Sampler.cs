@@ -35,7 +35,7 @@ public sealed record SampleConditions(int? Class = null, int? Category = null, I
 /// A trained generator loaded from a checkpoint: samples, generation from given latents, and
 /// latent interpolation. Uses the EMA weights when the run kept them.
 /// </summary>
-public sealed class Sampler
+public sealed partial class Sampler
 {
     public GanModel Model { get; }
     public Module Generator { get; }

@@ -53,7 +53,8 @@ public sealed class OnnxLayerContext
 /// <summary>
 /// The converters by layer type. Built in: every layer of the zoo's generators (Linear, BatchNorm1d/2d,
 /// ReLU, LeakyReLU, Tanh, Unflatten, ConvTranspose2d) and Conv2d, Flatten, Sigmoid, InstanceNorm2d,
-/// PixelShuffle, Identity, Dropout and Dropout2d (identities in eval). Supporting another layer is one converter and one
+/// PixelShuffle, Identity, Dropout and Dropout2d (identities in eval); the equalised-LR layers, pixel norm, the scaled
+/// leaky ReLU and nearest Upsample; and the zoo's stylegan and progan generators whole. Supporting another layer is one converter and one
 /// <see cref="Register{T}"/> line; a converter registered for a base type serves its subclasses.
 /// </summary>
 public static class OnnxConverters
@@ -79,6 +80,13 @@ public static class OnnxConverters
         Register<Flatten>(ShapeConverters.Flatten);
         Register<Unflatten>(ShapeConverters.Unflatten);
         Register<PixelShuffle>(ShapeConverters.PixelShuffle);
+        Register<GanForge.Gan.Zoo.StyleGenerator>(StyleConverters.StyleGenerator);
+        Register<PixelNorm>(GrowingConverters.PixelNorm);
+        Register<EqualLinear>(GrowingConverters.EqualLinear);
+        Register<EqualConv2d>(GrowingConverters.EqualConv2d);
+        Register<GanForge.Gan.Zoo.ScaledLeakyReLU>(GrowingConverters.ScaledLeakyReLU);
+        Register<Upsample>(GrowingConverters.Upsample);
+        Register<GanForge.Gan.Zoo.ProGenerator>(GrowingConverters.ProGenerator);
     }
 
     /// <summary>Adds (or replaces) the converter of layers of type <typeparamref name="T"/> and its subclasses.</summary>

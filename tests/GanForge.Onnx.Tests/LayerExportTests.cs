@@ -41,6 +41,10 @@ public class LayerExportTests
         ["InstanceNorm2d with running statistics (used in eval)"] =
             (() => new InstanceNorm2d(3, eps: 1e-3f, trackRunningStats: true), [3, 4, 4]),
         ["an empty Sequential: the identity"] = (() => new Sequential(), [3, 2]),
+        ["PixelNorm, EqualLinear (lr x 0.01), ScaledLeakyReLU, Unflatten, EqualConv2d stride 2, nearest Upsample, PixelNorm"] =
+            (() => new Sequential(new PixelNorm(), new EqualLinear(6, 2 * 4 * 4, lrMultiplier: 0.01f, generator: new(15)),
+                new GanForge.Gan.Zoo.ScaledLeakyReLU(), new Unflatten(1, [2, 4, 4]), new EqualConv2d(2, 3, 3, stride: 2, padding: 1, generator: new(16)),
+                new Upsample(scaleFactor: 2), new PixelNorm()), [6]),
     };
 
     public static TheoryData<string> CaseNames() => [.. Cases.Keys];

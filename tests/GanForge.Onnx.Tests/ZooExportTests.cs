@@ -14,7 +14,11 @@ public class ZooExportTests(ITestOutputHelper output)
     {
         var data = new TheoryData<string, int, int>();
         // The image-to-image generators take images, not latents: `translate` runs them, export does not take them.
-        foreach (var v in ModelZoo.All.Where(v => v.Data == TrainingData.Images)) data.Add(v.Name, 1, 28);
+        // stylegan and progan take a power of two from 8 pixels.
+        foreach (var v in ModelZoo.All.Where(v => v.Data == TrainingData.Images && v.Name is not ("stylegan" or "progan"))) data.Add(v.Name, 1, 28);
+        data.Add("stylegan", 1, 32);  // mapping, modulated convs with demodulation, fixed noise, bilinear up, toRGB skips
+        data.Add("stylegan", 3, 16);
+        data.Add("progan", 1, 16);    // at level 0: 4 x 4, upsampled to 16 (ExportOnnx_ProGanMidFade_MatchesGanForge for the others)
         data.Add("dcgan", 3, 32);   // the pytorch/examples pyramid: ConvTranspose from (nz,1,1)
         data.Add("gan", 3, 32);
         data.Add("cgan", 3, 32);    // z and the class joined, then reshaped to (nz + C, 1, 1)
@@ -73,6 +77,43 @@ public class ZooExportTests(ITestOutputHelper output)
         Assert.Equal(expected, string.Join(" ", proto.Graph.Input.Select(i => i.Name + ":" + string.Join(",", i.Type.TensorType.Shape.Dim.Select(Describe)))));
         Assert.Equal(int64Inputs, proto.Graph.Input.Count(i => i.Type.TensorType.ElemType == (int)Proto.TensorProto.Types.DataType.Int64));
         Assert.Equal("image", Assert.Single(proto.Graph.Output).Name);
+    }
+
+    [Fact]
+    public void ExportOnnx_StyleGanWithTruncation_MatchesGanForge()
+    {
+        var (g, model) = Trained("stylegan", 1, 16);
+        ((StyleGenerator)g).Truncation = 0.6f;
+        var bytes = model.GeneratorToOnnx(g);
+        var latents = model.SampleLatents(9, new Generator(4));
+        Tensor expected;
+        using (GradMode.NoGrad()) expected = model.Generate(latents, g);
+        double diff = MaxAbsDifference(expected, Run(bytes, latents, false));
+        output.WriteLine($"stylegan ψ 0.6: max |ONNX Runtime - GanForge| = {diff:E2}");
+        Assert.True(diff <= Tolerance, $"stylegan ψ 0.6: {diff:E3}");
+        Assert.Contains(((StyleGenerator)g).Mapping.WAvg.ToArray(), v => v != 0f);   // the truncation had a centre to pull to
+    }
+
+    [Theory]
+    [InlineData(1, 0.4f)]   // fading 8 pixels in: both toRGBs, the old one upsampled
+    [InlineData(2, 0.7f)]
+    [InlineData(2, 1f)]     // the top level, stable
+    public void ExportOnnx_ProGanAtALevel_MatchesGanForge(int level, float alpha)
+    {
+        var model = ModelZoo.Create("progan", new ModelSpec(1, 16));
+        var g = (ProGenerator)model.Generator;
+        g.SetProgress(level, alpha);
+        g.Eval();
+        var bytes = model.GeneratorToOnnx(g);
+        foreach (int batch in new[] { 1, 9 })
+        {
+            var latents = model.SampleLatents(batch, new Generator((ulong)batch));
+            Tensor expected;
+            using (GradMode.NoGrad()) expected = model.Generate(latents, g);
+            double diff = MaxAbsDifference(expected, Run(bytes, latents, false));
+            output.WriteLine($"progan level {level}, α {alpha}, batch {batch}: {diff:E2}");
+            Assert.True(diff <= Tolerance, $"progan level {level} α {alpha}: {diff:E3}");
+        }
     }
 
     [Fact]

@@ -80,7 +80,8 @@ public sealed class ByteImage
             for (int i = 0; i < plane; i++) dst[ch * plane + i] = Pixels[i * Channels + ch] / 255f;
     }
 
-    internal void ToPlanarBytes(Span<byte> dst)
+    /// <summary>The pixels as planar bytes (C, H, W) into <paramref name="dst"/> (C·H·W long).</summary>
+    public void ToPlanarBytes(Span<byte> dst)
     {
         int plane = Width * Height;
         for (int ch = 0; ch < Channels; ch++)

@@ -6,10 +6,10 @@ namespace GanForge.Gan.Training;
 /// The discriminator (critic) update of the classic game, Algorithm 1's inner step: m real images and m
 /// samples of G made without a graph (so no gradient reaches G), the adversarial loss, and the
 /// penalties the variant asks for: a gradient penalty on interpolates (WGAN-GP), R1 when it is not lazy,
-/// weight clipping after the step (WGAN).
+/// ProGAN's drift term on the real scores, weight clipping after the step (WGAN).
 /// </summary>
 public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false, GradientPenalty? gradientPenalty = null,
-    R1Penalty? r1 = null, WeightClipping? clipping = null) : Phase
+    R1Penalty? r1 = null, WeightClipping? clipping = null, DriftPenalty? drift = null) : Phase
 {
     public override string Name => "D";
     public override string Optimizer => "d";
@@ -56,6 +56,7 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
             ctx.Stats.Add(Stats.R1, penalty.Item());
             loss = loss + penalty;
         }
+        if (drift != null) loss = loss + drift.Compute(model.Adversarial(realOut));                     // ε·E[D(x)²]
         ctx.Stats.Add(Stats.LossD, loss.Item());
         RecordOutputs(ctx, ctx.Game.Loss, model.Adversarial(realOut), model.Adversarial(fakeOut));
         return loss;

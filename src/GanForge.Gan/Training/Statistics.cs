@@ -42,10 +42,12 @@ public static class Stats
     public static readonly StatDefinition Fid = new("fid", "FID", "Fréchet distance to the real data in the evaluator's features");
     public static readonly StatDefinition ClassesCovered = new("classes_covered", "classes", "classes the evaluator finds among the samples");
     public static readonly StatDefinition ClassKl = new("class_kl", "class KL", "KL(p_data || p_fake) of the evaluator's class histogram");
+    public static readonly StatDefinition Resolution = new("resolution", "res", "ProGAN: the resolution the growing networks run at, in pixels (mean over the window)");
+    public static readonly StatDefinition FadeAlpha = new("fade_alpha", "fade α", "ProGAN: fade-in α of the newest level (1 once it is faded in)");
 
     /// <summary>Every statistic, in console order.</summary>
     public static IReadOnlyList<StatDefinition> All { get; } =
-        [LossD, LossG, DReal, DFake, AccReal, AccFake, Acc, Wasserstein, GradientPenalty, GradientNorm, R1, LossClass, AccClass, LossInfo, LossSupervised, L1, Content, Cycle, Identity, Diversity, AllReduceMs, ImagesPerSecond, Fid, ClassesCovered, ClassKl];
+        [LossD, LossG, DReal, DFake, AccReal, AccFake, Acc, Wasserstein, GradientPenalty, GradientNorm, R1, LossClass, AccClass, LossInfo, LossSupervised, L1, Content, Cycle, Identity, Diversity, Resolution, FadeAlpha, AllReduceMs, ImagesPerSecond, Fid, ClassesCovered, ClassKl];
 
     /// <summary>The charts of the report, each drawn when one of its statistics was logged.</summary>
     public static IReadOnlyList<ChartDefinition> Charts { get; } =
@@ -63,6 +65,8 @@ public static class Stats
         new("Classes covered", "classes", [ClassesCovered]),
         new("Class histogram KL(p_data || p_fake) (lower is better)", "KL", [ClassKl]),
         new("Sample diversity", "diversity", [Diversity]),
+        new("Growth (ProGAN)", "pixels", [Resolution]),
+        new("Fade-in α (ProGAN)", "α", [FadeAlpha], Range: (0, 1)),
         new("Throughput", "images / s", [ImagesPerSecond]),
         new("Gradient allreduce per step (data-parallel)", "ms", [AllReduceMs]),
     ];

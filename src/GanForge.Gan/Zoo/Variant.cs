@@ -74,8 +74,11 @@ public abstract class Variant
 /// </summary>
 public static class ClassicGame
 {
-    /// <summary>The classic game of <paramref name="model"/>; <paramref name="head"/> is the loss on D's extra outputs (AC-GAN, InfoGAN).</summary>
-    public static Game Create(GanModel model, TrainConfig config, ModelOptions options, HeadLoss? head = null)
+    /// <summary>
+    /// The classic game of <paramref name="model"/>; <paramref name="head"/> is the loss on D's extra outputs (AC-GAN, InfoGAN),
+    /// <paramref name="drift"/> ProGAN's pull of the real scores toward 0.
+    /// </summary>
+    public static Game Create(GanModel model, TrainConfig config, ModelOptions options, HeadLoss? head = null, DriftPenalty? drift = null)
     {
         float Opt(string key) => options.Has(key) ? options.Float(key) : 0f;
         var gp = Opt("gp") > 0 ? new GradientPenalty(Opt("gp")) : null;
@@ -85,7 +88,7 @@ public static class ClassicGame
         bool lazy = r1 != null && r1Every > 1;
         var phases = new List<Phase>
         {
-            new DiscriminatorPhase(config.K ?? 1, config.DBatch == "mixed", gp, lazy ? null : r1, clip),
+            new DiscriminatorPhase(config.K ?? 1, config.DBatch == "mixed", gp, lazy ? null : r1, clip, drift),
         };
         if (lazy) phases.Add(new LazyR1Phase(r1!, r1Every));
         phases.Add(new GeneratorPhase());

@@ -53,6 +53,18 @@ public sealed class NetworkFeatureExtractor : IFeatureExtractor
         return (new FeatureMatrix(features, n, d), k > 0 ? probs : null);
     }
 
+    /// <summary>
+    /// Features (N, FeatureDim) of images (N,C,H,W) in [-1, 1], resized and channel-adapted as <see cref="Extract"/> does,
+    /// differentiable with respect to the images (for a perceptual loss, as `project` uses). Gradients are not meant for
+    /// the network's weights: take them with <c>Autograd.Grad</c> on the images, or freeze the network.
+    /// </summary>
+    public Tensor Embed(Tensor images)
+    {
+        if (images.Rank != 4)
+            throw new ArgumentException($"{Name}: images {Shapes.Format(images.ShapeSpan)} should be (N,C,H,W) in [-1, 1]");
+        return _network.Features(Adapt(images));
+    }
+
     Tensor Adapt(Tensor x)
     {
         int c = x.Size(1), want = _network.InputChannels;

@@ -1,0 +1,345 @@
+using GanForge.NN;
+
+namespace GanForge.Gan.Zoo;
+
+/// <summary>
+/// StyleGAN2's activation (stylegan2-ada's bias_act 'lrelu'): leaky ReLU with slope 0.2, times sqrt(2) so that,
+/// with the equalised layers, activations keep about unit variance from layer to layer.
+/// </summary>
+public sealed class ScaledLeakyReLU : Module
+{
+    static readonly float Gain = MathF.Sqrt(2f);
+    public override Tensor Forward(Tensor input) => input.LeakyRelu(0.2f) * Gain;
+}
+
+/// <summary>
+/// StyleGAN's mapping network f: z -> w (Karras et al. 2019, section 2): z normalised to unit RMS (pixel norm), then
+/// fully connected layers with equalised learning rate at lr × 0.01, so w moves slowly against the synthesis network.
+/// Holds "w_avg", the moving average of w seen in training (β = 0.995, as stylegan2-ada), the centre of truncation.
+/// </summary>
+public sealed class MappingNetwork : Module
+{
+    public int ZDim { get; }
+    public int WDim { get; }
+    /// <summary>The moving average of w over training (wdim): the truncation trick's centre.</summary>
+    public Tensor WAvg { get; }
+    /// <summary>β of the moving average of w.</summary>
+    public const float WAvgBeta = 0.995f;
+
+    readonly Sequential _layers;
+
+    /// <summary>The layers in order: pixel norm, then each fully connected layer and its activation.</summary>
+    public IEnumerable<Module> Layers => _layers;
+
+    public MappingNetwork(int zDim, int wDim, int layers, float lrMultiplier, Generator rng)
+    {
+        (ZDim, WDim) = (zDim, wDim);
+        _layers = RegisterModule("layers", new Sequential(new PixelNorm()));
+        for (int i = 0; i < layers; i++)
+            _layers.Add(new EqualLinear(i == 0 ? zDim : wDim, wDim, lrMultiplier: lrMultiplier, generator: rng)).Add(new ScaledLeakyReLU());
+        WAvg = RegisterBuffer("w_avg", Tensor.Zeros(wDim));
+    }
+
+    /// <summary>z: (N, z_dim) -> w: (N, w_dim). Pure: w_avg is updated by <see cref="TrackAverage"/>.</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        if (input.Rank != 2 || input.Size(1) != ZDim)
+            throw new ArgumentException($"MappingNetwork: z {Shapes.Format(input.ShapeSpan)} should be (N,{ZDim})");
+        return _layers.Forward(input);
+    }
+
+    /// <summary>w_avg ← mean(w) + β·(w_avg - mean(w)), outside the graph (stylegan2-ada's lerp).</summary>
+    public void TrackAverage(Tensor w)
+    {
+        using var _ = GradMode.NoGrad();
+        var mean = w.Detach().Mean(0).Data;
+        var avg = WAvg.Data;
+        for (int i = 0; i < avg.Length; i++) avg[i] = mean[i] + WAvgBeta * (avg[i] - mean[i]);
+    }
+
+    /// <summary>The truncation trick: w' = w_avg + ψ·(w - w_avg), for w of shape (..., w_dim).</summary>
+    public Tensor Truncate(Tensor w, float psi) => psi == 1f ? w : WAvg + (w - WAvg) * psi;
+}
+
+/// <summary>
+/// One style layer of the synthesis network: modulated 3×3 convolution (with demodulation), the noise input with its
+/// per-channel strength, a bias and the scaled leaky ReLU (stylegan2-ada's SynthesisLayer).
+/// </summary>
+public sealed class StyleLayer : Module
+{
+    public ModulatedConv2d Conv { get; }
+    public NoiseInjection Noise { get; }
+    /// <summary>The bias (out) added after the noise.</summary>
+    public Tensor Bias => _bias;
+    readonly Tensor _bias;
+    readonly ScaledLeakyReLU _act = new();
+
+    public StyleLayer(int inChannels, int outChannels, int resolution, int wDim, Generator rng)
+    {
+        Conv = RegisterModule("conv", new ModulatedConv2d(inChannels, outChannels, 3, wDim, generator: rng));
+        Noise = RegisterModule("noise", new NoiseInjection(outChannels, resolution, rng));
+        _bias = RegisterParameter("bias", Tensor.Zeros(outChannels));
+    }
+
+    /// <summary>x: (N,in,r,r), w: (N,w_dim), noise (N,1,r,r) or null for the fixed map -> (N,out,r,r).</summary>
+    public Tensor Forward(Tensor x, Tensor w, Tensor? noise) =>
+        _act.Forward(Noise.Forward(Conv.Forward(x, w), noise) + _bias.Reshape(1, _bias.Size(0), 1, 1));
+}
+
+/// <summary>StyleGAN2's toRGB: a modulated 1×1 convolution without demodulation, plus a bias, no activation.</summary>
+public sealed class ToRgb : Module
+{
+    readonly ModulatedConv2d _conv;
+    readonly Tensor _bias;
+
+    /// <summary>The modulated 1 × 1 convolution (no demodulation).</summary>
+    public ModulatedConv2d Conv => _conv;
+    /// <summary>The bias (channels).</summary>
+    public Tensor Bias => _bias;
+
+    public ToRgb(int inChannels, int channels, int wDim, Generator rng)
+    {
+        _conv = RegisterModule("conv", new ModulatedConv2d(inChannels, channels, 1, wDim, demodulate: false, generator: rng));
+        _bias = RegisterParameter("bias", Tensor.Zeros(channels));
+    }
+
+    public Tensor Forward(Tensor x, Tensor w) => _conv.Forward(x, w) + _bias.Reshape(1, _bias.Size(0), 1, 1);
+}
+
+/// <summary>
+/// StyleGAN2's synthesis network with skip connections to the output (Karras et al. 2020, figure 7b): a learned
+/// 4×4 constant, then per resolution (8, 16, ... S) a ×2 upsampling and two style layers, and a toRGB at every
+/// resolution whose images are upsampled and summed. Each style layer and toRGB reads its own w, so styles of
+/// different samples can be mixed by layer.
+/// </summary>
+/// <remarks>
+/// <para>The w indices follow stylegan2-ada: the 4×4 block's conv reads w[0] and its toRGB w[1]; block k (k ≥ 1) reads
+/// w[2k-1], w[2k] in its convs and w[2k+1] in its toRGB, which the next block's first conv shares. At 32×32 that is 8 ws:
+/// 0-2 at 4 and 8 pixels (coarse), 3-7 at 16 and 32 (fine).</para>
+/// <para>Upsampling is bilinear ×2, which is StyleGAN2's [1,3,3,1] FIR filter away from the borders. The output is
+/// linear (no tanh), as in StyleGAN2; images are clamped to [-1, 1] where they are written.</para>
+/// </remarks>
+public sealed class SynthesisNetwork : Module
+{
+    public int Resolution { get; }
+    public int Channels { get; }
+    public int WDim { get; }
+    /// <summary>How many ws the network reads: one per style layer and a last one for the final toRGB.</summary>
+    public int NumWs { get; }
+    /// <summary>The resolution of each noise input, in the order the layers read them.</summary>
+    public IReadOnlyList<int> NoiseResolutions { get; }
+
+    readonly Tensor _const;
+    readonly List<(StyleLayer? Conv0, StyleLayer Conv1, ToRgb ToRgb, int Resolution)> _blocks = [];
+
+    /// <summary>The learned constant (ch(4), 4, 4) the synthesis starts from.</summary>
+    public Tensor Const => _const;
+    /// <summary>The blocks from 4 pixels up: the upsampling conv (none at 4), the second conv, the toRGB, the resolution.</summary>
+    public IReadOnlyList<(StyleLayer? Conv0, StyleLayer Conv1, ToRgb ToRgb, int Resolution)> Blocks => _blocks;
+
+    public SynthesisNetwork(int resolution, int channels, int wDim, Func<int, int> width, Generator rng)
+    {
+        (Resolution, Channels, WDim) = (resolution, channels, wDim);
+        _const = RegisterParameter("const", Init.Normal(new Tensor(width(4), 4, 4), 0f, 1f, rng));       // state: ch(4) x 4 x 4
+        var noise = new List<int>();
+        for (int r = 4; r <= resolution; r *= 2)
+        {
+            int ch = width(r);
+            StyleLayer? conv0 = r == 4 ? null : RegisterModule($"b{r}_conv0", new StyleLayer(width(r / 2), ch, r, wDim, rng));
+            var conv1 = RegisterModule($"b{r}_conv1", new StyleLayer(ch, ch, r, wDim, rng));
+            var toRgb = RegisterModule($"b{r}_torgb", new ToRgb(ch, channels, wDim, rng));
+            _blocks.Add((conv0, conv1, toRgb, r));
+            if (conv0 != null) noise.Add(r);
+            noise.Add(r);
+        }
+        NoiseResolutions = noise;
+        NumWs = 2 * _blocks.Count;
+    }
+
+    /// <summary>ws: (N, NumWs, w_dim); noise: one (N,1,r,r) per entry of <see cref="NoiseResolutions"/>, or null for the fixed maps -> (N, C, S, S).</summary>
+    public Tensor Forward(Tensor ws, IReadOnlyList<Tensor>? noise)
+    {
+        if (ws.Rank != 3 || ws.Size(1) != NumWs || ws.Size(2) != WDim)
+            throw new ArgumentException($"SynthesisNetwork: ws {Shapes.Format(ws.ShapeSpan)} should be (N,{NumWs},{WDim})");
+        if (noise != null && noise.Count != NoiseResolutions.Count)
+            throw new ArgumentException($"SynthesisNetwork: {noise.Count} noise maps given, the network has {NoiseResolutions.Count} noise inputs");
+        int n = ws.Size(0), wi = 0, ni = 0;
+        Tensor W(int i) => ws.Select(1, i);                                                    // (N, w_dim)
+        Tensor? Noise() => noise?[ni++];
+        var x = _const.Unsqueeze(0).Expand(n, _const.Size(0), 4, 4);
+        Tensor? img = null;
+        foreach (var (conv0, conv1, toRgb, r) in _blocks)
+        {
+            if (conv0 != null)
+            {
+                x = Tensor.Interpolate(x, 2.0, mode: "bilinear", alignCorners: false);          // state: ch x r x r
+                x = conv0.Forward(x, W(wi++), Noise());
+            }
+            x = conv1.Forward(x, W(wi++), Noise());
+            var rgb = toRgb.Forward(x, W(wi));                                                 // (N, C, r, r)
+            img = img == null ? rgb : Tensor.Interpolate(img, 2.0, mode: "bilinear", alignCorners: false) + rgb;
+        }
+        return img!;
+    }
+}
+
+/// <summary>
+/// The StyleGAN2 generator: the mapping network, the synthesis network, and what training does between them.
+/// In training mode every forward updates w_avg, mixes styles (with probability <see cref="MixingProbability"/> a
+/// sample takes its ws from a second z after a random layer) and draws fresh noise maps; in eval mode it truncates
+/// w toward w_avg by <see cref="Truncation"/>, uses the fixed noise maps, so samples are deterministic, and clamps the
+/// images to [-1, 1].
+/// </summary>
+/// <remarks>
+/// A sample's training randomness (its coin for mixing, its crossover layer, its second z and its noise maps) is
+/// drawn from a stream seeded by the bits of its own z. It is therefore a function of what the trainer's noise
+/// stream drew: a resume continues it exactly without any state of its own, and in data-parallel training each
+/// rank draws for its rows what one process would have.
+/// </remarks>
+public sealed class StyleGenerator : Module
+{
+    public MappingNetwork Mapping { get; }
+    public SynthesisNetwork Synthesis { get; }
+    /// <summary>Style-mixing regularisation: the probability that a training sample mixes two ws (0.9 in StyleGAN2).</summary>
+    public float MixingProbability { get; }
+    /// <summary>ψ of the truncation trick in eval mode: 1 = none, 0 = every sample is the w_avg image.</summary>
+    public float Truncation
+    {
+        get => _truncation;
+        set => _truncation = value is >= 0f and <= 1f ? value
+            : throw new ArgumentException($"StyleGenerator: truncation ψ must be in [0, 1], got {value}");
+    }
+
+    float _truncation = 1f;
+
+    public StyleGenerator(MappingNetwork mapping, SynthesisNetwork synthesis, float mixingProbability)
+    {
+        Mapping = RegisterModule("mapping", mapping);
+        Synthesis = RegisterModule("synthesis", synthesis);
+        MixingProbability = mixingProbability;
+    }
+
+    public int NumWs => Synthesis.NumWs;
+    public int WDim => Mapping.WDim;
+
+    /// <summary>z: (N, z_dim) -> images (N, C, S, S) (see the class remarks for what training mode adds).</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        var w = Mapping.Forward(input);
+        // Samples keep the toolkit's [-1, 1] contract; training sees the linear output, as StyleGAN2's does.
+        if (!Training) return Synthesis.Forward(Broadcast(Mapping.Truncate(w, Truncation)), null).Clamp(-1f, 1f);
+        Mapping.TrackAverage(w);
+        var streams = Streams(input);
+        var ws = Broadcast(w);
+        if (MixingProbability > 0) ws = Mix(ws, streams);
+        return Synthesis.Forward(ws, DrawNoise(streams));
+    }
+
+    /// <summary>w: (N, w_dim) -> ws: (N, NumWs, w_dim), the same w for every layer.</summary>
+    public Tensor Broadcast(Tensor w) => w.Unsqueeze(1).Expand(w.Size(0), NumWs, w.Size(1));
+
+    /// <summary>ws (N, NumWs, w_dim) truncated toward w_avg by ψ, as eval-mode sampling does.</summary>
+    public Tensor MapToWs(Tensor z, float psi) => Broadcast(Mapping.Truncate(Mapping.Forward(z), psi));
+
+    /// <summary>
+    /// Style mixing: for each sample whose coin falls below p, a second z from its stream and a crossover layer k
+    /// uniform in [1, NumWs); layers k.. read the second w.
+    /// </summary>
+    Tensor Mix(Tensor ws, Generator[] streams)
+    {
+        int n = ws.Size(0), nz = Mapping.ZDim, L = NumWs;
+        var z2 = new Tensor(n, nz);
+        var keep = new Tensor(n, L, 1);                                    // 1 where a layer keeps the first w
+        bool any = false;
+        for (int i = 0; i < n; i++)
+        {
+            var rng = streams[i];
+            int cutoff = rng.NextFloat() < MixingProbability ? 1 + rng.NextInt(L - 1) : L;
+            for (int j = 0; j < nz; j++) z2.Data[i * nz + j] = (float)rng.NextNormal();
+            for (int l = 0; l < L; l++) keep.Data[i * L + l] = l < cutoff ? 1f : 0f;
+            any |= cutoff < L;
+        }
+        if (!any) return ws;
+        var w2 = Broadcast(Mapping.Forward(z2));
+        return ws * keep + w2 * (1f - keep);
+    }
+
+    /// <summary>Fresh noise maps (N,1,r,r), one per noise input, from each sample's stream.</summary>
+    List<Tensor> DrawNoise(Generator[] streams)
+    {
+        int n = streams.Length;
+        var maps = Synthesis.NoiseResolutions.Select(r => new Tensor(n, 1, r, r)).ToList();
+        for (int i = 0; i < n; i++)
+            foreach (var map in maps)
+            {
+                int size = map.Size(2) * map.Size(3);
+                var row = map.Data.Slice(i * size, size);
+                for (int j = 0; j < size; j++) row[j] = (float)streams[i].NextNormal();
+            }
+        return maps;
+    }
+
+    /// <summary>One random stream per sample, seeded by a hash (FNV-1a) of the bits of its z.</summary>
+    static Generator[] Streams(Tensor z)
+    {
+        int n = z.Size(0), d = z.Size(1);
+        var data = z.Data;
+        var streams = new Generator[n];
+        for (int i = 0; i < n; i++)
+        {
+            ulong h = 14695981039346656037UL;
+            for (int j = 0; j < d; j++)
+            {
+                h ^= BitConverter.SingleToUInt32Bits(data[i * d + j]);
+                h *= 1099511628211UL;
+            }
+            streams[i] = new Generator(h);
+        }
+        return streams;
+    }
+}
+
+/// <summary>
+/// StyleGAN2's residual discriminator (Karras et al. 2020, figure 7c) with equalised learning rate: fromRGB at full
+/// resolution, then per resolution two 3×3 convolutions and a 2×2 average-pool down, beside a 1×1 skip, summed and
+/// scaled by sqrt(1/2); at 4×4 minibatch standard deviation, a 3×3 convolution and two fully connected layers.
+/// </summary>
+public sealed class StyleDiscriminator : Module
+{
+    readonly Sequential _fromRgb;
+    readonly List<(Sequential Main, EqualConv2d Skip)> _blocks = [];
+    readonly Sequential _epilogue;
+    static readonly float Half = MathF.Sqrt(0.5f);
+
+    public StyleDiscriminator(int resolution, int channels, Func<int, int> width, int mbstdGroup, Generator rng)
+    {
+        _fromRgb = RegisterModule("fromrgb", new Sequential(new EqualConv2d(channels, width(resolution), 1, generator: rng), new ScaledLeakyReLU()));
+        for (int r = resolution; r > 4; r /= 2)
+        {
+            int ch = width(r), next = width(r / 2);                                      // state: ch x r x r -> next x r/2 x r/2
+            var main = RegisterModule($"b{r}", new Sequential(
+                new EqualConv2d(ch, ch, 3, padding: 1, generator: rng), new ScaledLeakyReLU(),
+                new EqualConv2d(ch, next, 3, padding: 1, generator: rng), new ScaledLeakyReLU(), new AvgPool2d(2)));
+            var skip = RegisterModule($"b{r}_skip", new EqualConv2d(ch, next, 1, bias: false, generator: rng));
+            _blocks.Add((main, skip));
+        }
+        int c4 = width(4);
+        var epilogue = new List<Module>();
+        if (mbstdGroup > 0) epilogue.Add(new MinibatchStdDev(mbstdGroup));                  // state: (c4+1) x 4 x 4
+        epilogue.AddRange([
+            new EqualConv2d(c4 + (mbstdGroup > 0 ? 1 : 0), c4, 3, padding: 1, generator: rng), new ScaledLeakyReLU(),
+            new Flatten(), new EqualLinear(c4 * 16, c4, generator: rng), new ScaledLeakyReLU(),
+            new EqualLinear(c4, 1, generator: rng),
+        ]);
+        _epilogue = RegisterModule("epilogue", new Sequential([.. epilogue]));
+    }
+
+    /// <summary>images (N, C, S, S) -> logits (N, 1).</summary>
+    public override Tensor Forward(Tensor input)
+    {
+        var x = _fromRgb.Forward(input);
+        foreach (var (main, skip) in _blocks)
+            x = (main.Forward(x) + skip.Forward(Tensor.AvgPool2d(x, 2))) * Half;
+        return _epilogue.Forward(x);
+    }
+}
