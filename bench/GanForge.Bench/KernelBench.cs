@@ -36,6 +36,7 @@ static class KernelBench
         }
         Console.WriteLine($"conv backend: {Conv.Backend}");
         Console.WriteLine($"sgemm 1024^3: {SgemmPeak(iters):F1} GFLOP/s ({Gemm.Backend}, {Threading.Threads} threads)");
+        Console.WriteLine($"fp32 FMA peak ({FmaPeak.Lanes} lanes): {FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(2):F1} on 2");
     }
 
     /// <summary>GFLOP/s of a 1024³ sgemm with the engine's threads: the machine's reference rate in this run.</summary>

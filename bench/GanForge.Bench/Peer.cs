@@ -34,6 +34,11 @@ static class Peer
     {
         var ratios = new Dictionary<string, double>();
         var best = new Dictionary<string, (double Ips, string Config)>();
+        if (OpenBlasPins.All(v => Environment.GetEnvironmentVariable(v) == null))
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["peer_note"] = $"the environment sets none of {string.Join(", ", OpenBlasPins)}: pinned and unpinned are the same configuration, so the peer runs with 1 and 2 threads only",
+            }));
         foreach (var group in opts.Workloads.GroupBy(w => SharedWorkloads.Contains(w)))
         {
             string script = group.Key ? opts.Peer : FindZooPeer();
@@ -61,6 +66,7 @@ static class Peer
                 ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer.Ips,
                 ["pytorch_best_config"] = peer.Config,
                 ["ratio"] = ratios[w], ["ganforge_gflop_per_s"] = r["gflop_per_s"], ["share_of_sgemm_peak"] = r["share_of_sgemm_peak"],
+                ["share_of_fma_peak"] = r["share_of_fma_peak"],
             }));
         }
         if (generate) CompareGeneration(opts);
