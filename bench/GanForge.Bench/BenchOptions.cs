@@ -20,7 +20,7 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--peer" => o with { Peer = Next() },
                 "--profile" => o with { Profile = true },
                 "--rounds" => o with { Rounds = Math.Max(1, int.Parse(Next())) },
-                "--kernels" => o,
+                "--kernels" or "--gemm" => o,
                 _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py]"),
             };
         }

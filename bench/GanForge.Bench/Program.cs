@@ -9,6 +9,7 @@ using GanForge.Bench;
 var opts = BenchOptions.Parse(args);
 Threading.Threads = opts.Threads;
 if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters); return 0; }
+if (args.Contains("--gemm")) { KernelBench.RunGemm(opts.Iters); return 0; }
 // --rounds N alternates our run and the peer's N times and ends with the median ratio per workload:
 // on a shared machine whose speed drifts from minute to minute one pair of runs can land either way.
 var ratios = opts.Workloads.ToDictionary(w => w, _ => new List<double>());
