@@ -38,7 +38,9 @@ static class Workloads
     static Trainer CreateTrainer(string name, Tensor real)
     {
         var (modelName, _) = Spec(name);
-        var config = new TrainConfig { Model = modelName, BatchSize = Batch(name), Out = Path.GetTempPath() }.Resolve();
+        // No generator EMA: BENCHMARKS.md's iteration is the D and G updates alone, as the peer runs them
+        // (TrainConfig's default EMA of 0.99, for samples, would add a pass over G's weights to every step).
+        var config = new TrainConfig { Model = modelName, BatchSize = Batch(name), Out = Path.GetTempPath(), Ema = 0 }.Resolve();
         var model = Build(name);
         return new Trainer(config, TrainingSetup.CreateGame(config, model), new FixedBatch(real));
     }
