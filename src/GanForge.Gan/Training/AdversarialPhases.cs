@@ -38,7 +38,13 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         if (together)
         {
             var classes = realClasses is null ? null : Tensor.Cat([realClasses, latents.Classes!], 0);
-            var outputs = model.Discriminate(Tensor.Cat([real, fake], 0), classes);
+            var both = Tensor.Cat([real, fake], 0);
+            // The generated batch is not used past the concatenation (no penalty reads it): its buffer goes back
+            // to the pool now, and the concatenation's once the step is done (AfterStep), so that the fused pass
+            // allocates nothing per step.
+            if (gradientPenalty is null && fake.Storage != real.Storage && fake.Storage != latents.Z.Storage) StoragePool.Return(fake.Storage);
+            _together = both;
+            var outputs = model.Discriminate(both, classes);
             (realOut, fakeOut) = (outputs.Narrow(0, 0, m), outputs.Narrow(0, m, m));
         }
         else (realOut, fakeOut) = (model.Discriminate(real, realClasses), model.Discriminate(fake, latents.Classes));
@@ -68,7 +74,15 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         return loss;
     }
 
-    public override void AfterStep(StepContext ctx) => clipping?.Apply(ctx.Model.Discriminator);
+    public override void AfterStep(StepContext ctx)
+    {
+        clipping?.Apply(ctx.Model.Discriminator);
+        // D's graph, the only holder of the real+fake batch, has run its backward: its buffer is free.
+        if (_together is { } both) { _together = null; StoragePool.Return(both.Storage); }
+    }
+
+    // The real+fake batch of the current step, when D ran once over both.
+    Tensor? _together;
 
     // The last discriminator checked and the answer (its layers do not change during training).
     (NN.Module? Module, bool SampleWise) _sampleWise;
