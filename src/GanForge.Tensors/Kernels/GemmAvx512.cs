@@ -55,8 +55,11 @@ public static unsafe class GemmAvx512
                     for (int ic = 0; ic < m; ic += MC)
                     {
                         int mc = Math.Min(MC, m - ic), mStrips = (mc + MR - 1) / MR;
+                        // A row-major: whole 8-row strips are read in place (eight broadcasts from eight rows per
+                        // step of k); packing them cost as much as a third of the product at 100 columns.
+                        bool inPlace = !transA;
                         for (int s = 0; s < mStrips; s++)
-                            PackA(pa, lda, transA, m, p0, kc, ic + s * MR, ap + s * MR * kc);
+                            if (!inPlace || ic + s * MR + MR > m) PackA(pa, lda, transA, m, p0, kc, ic + s * MR, ap + s * MR * kc);
                         for (int r = 0; r < nStrips; r++)
                         {
                             int j0 = jc + r * NR, nr = Math.Min(NR, n - j0);
@@ -65,18 +68,20 @@ public static unsafe class GemmAvx512
                             {
                                 int i0 = ic + s * MR, mr = Math.Min(MR, m - i0);
                                 float* cTile = pc + (long)i0 * ldc + j0;
-                                if (mr == MR && nr == NR)
+                                if (mr == MR && nr == NR && inPlace)
+                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, cTile, ldc, overwrite);
+                                else if (mr == MR && nr == NR)
                                     Kernel(kc, alpha, ap + s * MR * kc, bStrip, cTile, ldc, overwrite);
+                                else if (mr == MR && inPlace)
+                                {
+                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, tile, NR, overwrite: true);
+                                    AddTile(tile, cTile, ldc, mr, nr, overwrite);
+                                }
                                 else
                                 {
                                     // Edge tile: the whole tile into scratch (padding rows/columns are zeros), the valid part into C.
                                     Kernel(kc, alpha, ap + s * MR * kc, bStrip, tile, NR, overwrite: true);
-                                    for (int i = 0; i < mr; i++)
-                                    {
-                                        float* ci = cTile + (long)i * ldc, ti = tile + i * NR;
-                                        if (overwrite) for (int j = 0; j < nr; j++) ci[j] = ti[j];
-                                        else for (int j = 0; j < nr; j++) ci[j] += ti[j];
-                                    }
+                                    AddTile(tile, cTile, ldc, mr, nr, overwrite);
                                 }
                             }
                         }
@@ -105,6 +110,46 @@ public static unsafe class GemmAvx512
             ar = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(ar, b0, c50); c51 = Vector512.FusedMultiplyAdd(ar, b1, c51);
             ar = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(ar, b0, c60); c61 = Vector512.FusedMultiplyAdd(ar, b1, c61);
             ar = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(ar, b0, c70); c71 = Vector512.FusedMultiplyAdd(ar, b1, c71);
+        }
+        var va = Vector512.Create(alpha);
+        Store(c, c00, c01, va, overwrite); Store(c + ldc, c10, c11, va, overwrite);
+        Store(c + 2 * ldc, c20, c21, va, overwrite); Store(c + 3 * ldc, c30, c31, va, overwrite);
+        Store(c + 4 * ldc, c40, c41, va, overwrite); Store(c + 5 * ldc, c50, c51, va, overwrite);
+        Store(c + 6 * ldc, c60, c61, va, overwrite); Store(c + 7 * ldc, c70, c71, va, overwrite);
+    }
+
+    // C[0..mr, 0..nr] (+)= tile[i*32 + j], the valid part of an edge tile.
+    static void AddTile(float* tile, float* c, int ldc, int mr, int nr, bool overwrite)
+    {
+        for (int i = 0; i < mr; i++)
+        {
+            float* ci = c + (long)i * ldc, ti = tile + i * NR;
+            if (overwrite) for (int j = 0; j < nr; j++) ci[j] = ti[j];
+            else for (int j = 0; j < nr; j++) ci[j] += ti[j];
+        }
+    }
+
+    // As Kernel, with A read in place: rows a, a + lda, ..., a + 7·lda of a row-major A, column p at a[r·lda + p].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void KernelRows(int kc, float alpha, float* a, int lda, float* b, float* c, int ldc, bool overwrite)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
+            c60 = default, c61 = default, c70 = default, c71 = default;
+        nint l1 = lda, l2 = 2 * (nint)lda, l3 = 3 * (nint)lda;
+        float* a0 = a, a4 = a + 4 * (nint)lda;
+        for (int p = 0; p < kc; p++, a0++, a4++, b += NR)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var ar = Vector512.Create(a0[0]); c00 = Vector512.FusedMultiplyAdd(ar, b0, c00); c01 = Vector512.FusedMultiplyAdd(ar, b1, c01);
+            ar = Vector512.Create(a0[l1]); c10 = Vector512.FusedMultiplyAdd(ar, b0, c10); c11 = Vector512.FusedMultiplyAdd(ar, b1, c11);
+            ar = Vector512.Create(a0[l2]); c20 = Vector512.FusedMultiplyAdd(ar, b0, c20); c21 = Vector512.FusedMultiplyAdd(ar, b1, c21);
+            ar = Vector512.Create(a0[l3]); c30 = Vector512.FusedMultiplyAdd(ar, b0, c30); c31 = Vector512.FusedMultiplyAdd(ar, b1, c31);
+            ar = Vector512.Create(a4[0]); c40 = Vector512.FusedMultiplyAdd(ar, b0, c40); c41 = Vector512.FusedMultiplyAdd(ar, b1, c41);
+            ar = Vector512.Create(a4[l1]); c50 = Vector512.FusedMultiplyAdd(ar, b0, c50); c51 = Vector512.FusedMultiplyAdd(ar, b1, c51);
+            ar = Vector512.Create(a4[l2]); c60 = Vector512.FusedMultiplyAdd(ar, b0, c60); c61 = Vector512.FusedMultiplyAdd(ar, b1, c61);
+            ar = Vector512.Create(a4[l3]); c70 = Vector512.FusedMultiplyAdd(ar, b0, c70); c71 = Vector512.FusedMultiplyAdd(ar, b1, c71);
         }
         var va = Vector512.Create(alpha);
         Store(c, c00, c01, va, overwrite); Store(c + ldc, c10, c11, va, overwrite);
