@@ -229,9 +229,9 @@ public class PhaseTests
     [Fact]
     public void DiscriminatorPhase_SampleWiseDPoolPoisonedEveryStep_SameWeightsAsPoolOff()
     {
-        // The MLP GAN's D is sample-wise, so D runs once over real and fake; the phase gives the generated batch's
-        // buffer back to the pool at once and the concatenation's after the step. Poisoning the pool after every
-        // step shows that no live tensor was handed back.
+        // The MLP GAN's D is sample-wise, so D runs once over real and fake; the phase gives the concatenation's
+        // buffer back to the pool after the step. Poisoning the pool after every step shows that no live tensor
+        // was handed back.
         Assert.True(Mlp().Discriminator.IsSampleWise());
         float[] Train(bool pool)
         {

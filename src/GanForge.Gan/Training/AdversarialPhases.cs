@@ -39,11 +39,10 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         {
             var classes = realClasses is null ? null : Tensor.Cat([realClasses, latents.Classes!], 0);
             var both = Tensor.Cat([real, fake], 0);
-            // The generated batch is not used past the concatenation (no penalty reads it): its buffer goes back
-            // to the pool now, and the concatenation's once the step is done (AfterStep), so that the fused pass
-            // allocates nothing per step.
-            if (gradientPenalty is null && fake.Storage != real.Storage && fake.Storage != latents.Z.Storage) StoragePool.Return(fake.Storage);
-            _together = both;
+            // The concatenation's buffer goes back to the pool once the step is done (AfterStep), so the fused
+            // pass allocates no more per step than two passes did; only when D is built from layers that keep
+            // nothing outside the graph. (The generated batch is left to the GC: a user's generator may keep it.)
+            _together = SampleWise(model.Discriminator) ? both : null;
             var outputs = model.Discriminate(both, classes);
             (realOut, fakeOut) = (outputs.Narrow(0, 0, m), outputs.Narrow(0, m, m));
         }
