@@ -1,7 +1,10 @@
 namespace GanForge.Bench;
 
-sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer, bool Profile = false, int Rounds = 1)
+sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer, bool Profile = false, int Rounds = 1, string[]? PeerCoreTypesOrNull = null)
 {
+    /// <summary>OpenBLAS kernel families (OPENBLAS_CORETYPE) the peer also runs with, in its command alone.</summary>
+    public string[] PeerCoreTypes => PeerCoreTypesOrNull ?? [];
+
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions(["dcgan28", "dcgan64", "mlpgan"], Environment.ProcessorCount, 20, 3, false, false,
@@ -19,9 +22,10 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--generate" => o with { Generate = true },
                 "--peer" => o with { Peer = Next() },
                 "--profile" => o with { Profile = true },
+                "--peer-coretype" => o with { PeerCoreTypesOrNull = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
                 "--rounds" => o with { Rounds = Math.Max(1, int.Parse(Next())) },
-                "--kernels" => o,
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,stylegan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py]"),
+                "--kernels" or "--gemm" => o,
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX]"),
             };
         }
         return o;

@@ -36,6 +36,37 @@ static class KernelBench
         }
         Console.WriteLine($"conv backend: {Conv.Backend}");
         Console.WriteLine($"sgemm 1024^3: {SgemmPeak(iters):F1} GFLOP/s ({Gemm.Backend}, {Threading.Threads} threads)");
+        Console.WriteLine($"fp32 FMA peak ({FmaPeak.Lanes} lanes): {FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(2):F1} on 2");
+    }
+
+    /// <summary>
+    /// `--gemm`: GFLOP/s of every GEMM shape of an mlpgan step (forward y = x Wᵀ, dx = g W, dW = gᵀ x, at 64 rows and
+    /// at 128 for D over real and fake together) and of the dense dcgan layers, with each backend on the engine's threads.
+    /// </summary>
+    public static void RunGemm(int iters)
+    {
+        var rng = new Generator(2);
+        (int In, int Out)[] layers = [(100, 256), (256, 512), (512, 1024), (1024, 784), (784, 512), (512, 256), (256, 1), (6272, 1), (100, 6272)];
+        foreach (int rows in new[] { 64, 128 })
+            foreach (var (inF, outF) in layers)
+                foreach (var (name, ta, tb, m, n, k) in new[] { ("fwd x·Wt", false, true, rows, outF, inF), ("dx g·W", false, false, rows, inF, outF), ("dW gt·x", true, false, outF, inF, rows) })
+                {
+                    var a = Tensor.Randn([m * k], rng).Storage; var b = Tensor.Randn([k * n], rng).Storage; var c = new float[m * n];
+                    var line = $"{name,-9} {rows,3} rows {inF,5}->{outF,-5} ({m}x{n}x{k})";
+                    foreach (var backend in new[] { "avx512", "openblas", "managed" })
+                    {
+                        var (force, prefer) = (Gemm.ForceManaged, Gemm.PreferAvx512);
+                        try
+                        {
+                            (Gemm.ForceManaged, Gemm.PreferAvx512) = backend switch { "avx512" => ((bool?)null, true), "openblas" => (false, false), _ => (true, false) };
+                            if (Gemm.Backend != backend) continue;
+                            double t = Time(() => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n), iters);
+                            line += $" | {backend} {2.0 * m * n * k / t / 1e9,6:F1}";
+                        }
+                        finally { (Gemm.ForceManaged, Gemm.PreferAvx512) = (force, prefer); }
+                    }
+                    Console.WriteLine(line);
+                }
     }
 
     /// <summary>GFLOP/s of a 1024³ sgemm with the engine's threads: the machine's reference rate in this run.</summary>

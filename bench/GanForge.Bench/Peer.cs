@@ -18,15 +18,31 @@ static class Peer
     static readonly string[] OpenBlasPins = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
 
     /// <summary>
-    /// The peer configurations: 1 and 2 threads, as the environment has them and, when it pins OpenBLAS,
-    /// again without the pins (`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`); the peer figure is the fastest.
+    /// One way of running the peer: its thread count, and what its command changes in OpenBLAS's environment:
+    /// nothing (null), the pins removed ("unpinned"), or OPENBLAS_CORETYPE set to a kernel family (--peer-coretype).
     /// </summary>
-    static IEnumerable<(int Threads, bool Unpin)> Configurations()
+    sealed record Config(int Threads, bool Unpin, string? CoreType)
+    {
+        public string OpenBlas => CoreType != null ? $"OPENBLAS_CORETYPE={CoreType}"
+            : Unpin || OpenBlasPins.All(v => Environment.GetEnvironmentVariable(v) == null) ? "unpinned" : "pinned";
+        public override string ToString() => $"{Threads} thread{(Threads > 1 ? "s" : "")}, openblas {OpenBlas}";
+    }
+
+    /// <summary>
+    /// The peer configurations: 1 and 2 threads, as the environment has them and, when it pins OpenBLAS,
+    /// again without the pins (`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`); then 1 and 2 threads with each
+    /// kernel family of --peer-coretype (for a processor OpenBLAS does not recognise, which it runs with its
+    /// oldest kernels when nothing pins it). The peer figure is the fastest.
+    /// </summary>
+    static IEnumerable<Config> Configurations(BenchOptions opts)
     {
         bool pinned = OpenBlasPins.Any(v => Environment.GetEnvironmentVariable(v) != null);
         foreach (bool unpin in pinned ? new[] { false, true } : [false])
             foreach (int threads in new[] { 1, 2 })
-                yield return (threads, unpin);
+                yield return new(threads, unpin, null);
+        foreach (var coreType in opts.PeerCoreTypes)
+            foreach (int threads in new[] { 1, 2 })
+                yield return new(threads, true, coreType);
     }
 
     /// <summary>Runs the peers, prints one ratio line per workload and returns the ratios.</summary>
@@ -34,20 +50,25 @@ static class Peer
     {
         var ratios = new Dictionary<string, double>();
         var best = new Dictionary<string, (double Ips, string Config)>();
+        if (OpenBlasPins.All(v => Environment.GetEnvironmentVariable(v) == null))
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["peer_note"] = $"the environment sets none of {string.Join(", ", OpenBlasPins)}: pinned and unpinned are the same configuration, so the peer runs with 1 and 2 threads" + (opts.PeerCoreTypes.Length > 0 ? $", then with OPENBLAS_CORETYPE={string.Join(" and ", opts.PeerCoreTypes)}" : " (OpenBLAS picks its kernels from the processor; --peer-coretype adds configurations)"),
+            }));
         foreach (var group in opts.Workloads.GroupBy(w => SharedWorkloads.Contains(w)))
         {
             string script = group.Key ? opts.Peer : FindZooPeer();
             if (!File.Exists(script)) { Console.Error.WriteLine($"compare: peer script for {string.Join(",", group)} not found at {script}"); continue; }
-            foreach (var (threads, unpin) in Configurations())
+            foreach (var config in Configurations(opts))
             {
-                var lines = RunPython($"\"{script}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --workloads {string.Join(",", group)}", unpin);
+                var lines = RunPython($"\"{script}\" --threads {config.Threads} --iters {opts.Iters} --warmup {opts.Warmup} --workloads {string.Join(",", group)}", config);
                 if (lines == null) break;
                 foreach (var line in lines)
                 {
                     var doc = JsonDocument.Parse(line).RootElement;
                     string w = doc.GetProperty("workload").GetString()!;
                     double ips = doc.GetProperty("images_per_s").GetDouble();
-                    if (ips > best.GetValueOrDefault(w).Ips) best[w] = (ips, $"{threads} thread{(threads > 1 ? "s" : "")}, openblas {OpenBlas(unpin)}");
+                    if (ips > best.GetValueOrDefault(w).Ips) best[w] = (ips, config.ToString());
                 }
             }
         }
@@ -61,6 +82,7 @@ static class Peer
                 ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer.Ips,
                 ["pytorch_best_config"] = peer.Config,
                 ["ratio"] = ratios[w], ["ganforge_gflop_per_s"] = r["gflop_per_s"], ["share_of_sgemm_peak"] = r["share_of_sgemm_peak"],
+                ["share_of_fma_peak"] = r["share_of_fma_peak"],
             }));
         }
         if (generate) CompareGeneration(opts);
@@ -72,8 +94,8 @@ static class Peer
     {
         var script = Path.Combine(AppContext.BaseDirectory, "peer_generate.py");
         if (!File.Exists(script)) { Console.Error.WriteLine($"compare: {script} not found"); return; }
-        foreach (var (threads, unpin) in Configurations())
-            if (RunPython($"\"{script}\" --peer \"{opts.Peer}\" --threads {threads} --iters {opts.Iters} --warmup {opts.Warmup} --mode generate", unpin) == null) return;
+        foreach (var config in Configurations(opts))
+            if (RunPython($"\"{script}\" --peer \"{opts.Peer}\" --threads {config.Threads} --iters {opts.Iters} --warmup {opts.Warmup} --mode generate", config) == null) return;
     }
 
     /// <summary>bench/peer_zoo.py of the repository this bench was built from (or is run in).</summary>
@@ -88,30 +110,27 @@ static class Peer
         return Path.Combine("bench", "peer_zoo.py");
     }
 
-    /// <summary>"unpinned" when the run goes without OpenBLAS's pins or the environment has none, else "pinned".</summary>
-    static string OpenBlas(bool unpin) =>
-        unpin || OpenBlasPins.All(v => Environment.GetEnvironmentVariable(v) == null) ? "unpinned" : "pinned";
-
     /// <summary>
-    /// Runs Debian's python3 (the one with torch) on <paramref name="arguments"/>, without OpenBLAS's pins when
-    /// <paramref name="unpin"/>; echoes each JSON line it prints as "peer ..." (with the "openblas" setting added)
-    /// and returns them; null, with the error on stderr, when it fails.
+    /// Runs Debian's python3 (the one with torch) on <paramref name="arguments"/> in OpenBLAS's environment of
+    /// <paramref name="config"/> (changed for this command alone); echoes each JSON line it prints as "peer ..."
+    /// (with the "openblas" setting added) and returns them; null, with the error on stderr, when it fails.
     /// </summary>
-    static string[]? RunPython(string arguments, bool unpin)
+    static string[]? RunPython(string arguments, Config config)
     {
         var psi = new ProcessStartInfo("/usr/bin/python3", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (unpin) foreach (var v in OpenBlasPins) psi.Environment.Remove(v);
+        if (config.Unpin) foreach (var v in OpenBlasPins) psi.Environment.Remove(v);
+        if (config.CoreType != null) psi.Environment["OPENBLAS_CORETYPE"] = config.CoreType;
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        string env = unpin ? $"env -u {string.Join(" -u ", OpenBlasPins)} " : "";
+        string env = (config.Unpin ? $"env -u {string.Join(" -u ", OpenBlasPins)} " : "") + (config.CoreType != null ? $"OPENBLAS_CORETYPE={config.CoreType} " : "");
         if (p.ExitCode != 0) { Console.Error.WriteLine($"compare: {env}python3 {arguments} failed ({p.ExitCode}): {stderr.Result.Trim()}"); return null; }
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         foreach (var line in lines)
         {
             var echo = JsonNode.Parse(line)!.AsObject();
-            echo["openblas"] = OpenBlas(unpin);
+            echo["openblas"] = config.OpenBlas;
             Console.WriteLine("peer " + echo.ToJsonString());
         }
         return lines;

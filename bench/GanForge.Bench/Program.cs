@@ -9,16 +9,28 @@ using GanForge.Bench;
 var opts = BenchOptions.Parse(args);
 Threading.Threads = opts.Threads;
 if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters); return 0; }
+if (args.Contains("--gemm")) { KernelBench.RunGemm(opts.Iters); return 0; }
 // --rounds N alternates our run and the peer's N times and ends with the median ratio per workload:
 // on a shared machine whose speed drifts from minute to minute one pair of runs can land either way.
 var ratios = opts.Workloads.ToDictionary(w => w, _ => new List<double>());
 for (int round = 1; round <= opts.Rounds; round++)
 {
     if (opts.Rounds > 1) Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["round"] = round }));
+    // The fp32 FMA ceiling of this round (the machine's speed drifts): each workload's GFLOP/s is shown as a share of it.
+    var peak1 = FmaPeak.Measure(1);
+    var peakN = Threading.Threads == 1 ? peak1 : FmaPeak.Measure(Threading.Threads);
+    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["fma_peak_gflop_per_s_1_thread"] = Math.Round(peak1, 1), [$"fma_peak_gflop_per_s_{Threading.Threads}_threads"] = Math.Round(peakN, 1),
+        ["fma_lanes"] = FmaPeak.Lanes, ["loadavg"] = LoadAverage(),
+    }));
     var results = new List<Dictionary<string, object>>();
     foreach (var name in opts.Workloads)
     {
         var r = Workloads.Run(name, opts.Iters, opts.Warmup, opts.Profile);
+        r["fma_peak_gflop_per_s"] = Math.Round(peakN, 1);
+        r["share_of_fma_peak"] = Math.Round(Convert.ToDouble(r["gflop_per_s"]) / peakN, 3);
+        r["loadavg"] = LoadAverage();
         results.Add(r);
         Console.WriteLine(JsonSerializer.Serialize(r));
     }
@@ -43,3 +55,7 @@ if (opts.Compare && opts.Rounds > 1)
         }));
     }
 return 0;
+
+// The 1-minute load average (Linux), printed beside the figures: on a shared machine it says how much they can be trusted.
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

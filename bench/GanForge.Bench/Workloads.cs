@@ -52,7 +52,9 @@ static class Workloads
     {
         var (modelName, _) = Spec(name);
         // cyclegan32's domains are given as data; the workload's batches are fixed noise, so the specs are never read.
-        var given = new TrainConfig { Model = modelName, BatchSize = Batch(name), Out = Path.GetTempPath() };
+        // No generator EMA: BENCHMARKS.md's iteration is the D and G updates alone, as the peer runs them
+        // (TrainConfig's default EMA of 0.99, for samples, would add a pass over G's weights to every step).
+        var given = new TrainConfig { Model = modelName, BatchSize = Batch(name), Out = Path.GetTempPath(), Ema = 0 };
         if (modelName == "cyclegan") (given.DomainA, given.DomainB) = ("noise-a", "noise-b");
         var config = given.Resolve();
         var model = Build(name);

@@ -100,6 +100,30 @@ public abstract class Module
     /// </summary>
     public Tensor? EffectiveParameter(string name) => ForwardParameter(name);
 
+    /// <summary>
+    /// True when this module and every descendant are built-in layers that treat each sample of a batch on its
+    /// own and keep no state that a forward advances (no BatchNorm, minibatch statistics, dropout, spectral
+    /// norm or running statistics): then one Forward over two batches concatenated along dim 0 gives the
+    /// rows of two Forwards, and may replace them (the discriminator update runs D once over real and fake).
+    /// </summary>
+    public bool IsSampleWise()
+    {
+        foreach (var (_, m) in NamedModules())
+        {
+            if (m._reparameterized.Count > 0) return false;
+            bool perSample = m switch
+            {
+                Sequential or Identity or Flatten or Unflatten or Linear or ConvNd
+                    or ReLU or LeakyReLU or Tanh or Sigmoid or GELU or SiLU or Softplus
+                    or LayerNorm or GroupNorm or MaxPool2d or AvgPool2d or AdaptiveAvgPool2d
+                    or Upsample or PixelShuffle or ReflectionPad2d or ZeroPad2d => true,
+                _ => false,
+            };
+            if (!perSample) return false;
+        }
+        return true;
+    }
+
     /// <summary>Installs (or with null removes) a computation that replaces parameter <paramref name="name"/> in Forward.</summary>
     internal void SetReparameterization(string name, Func<Tensor>? compute)
     {

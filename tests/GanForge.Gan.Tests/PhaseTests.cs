@@ -225,4 +225,35 @@ public class PhaseTests
 
     static StepContext StepContextOf(Trainer trainer) =>
         (StepContext)typeof(Trainer).GetField("_ctx", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(trainer)!;
+
+    [Fact]
+    public void DiscriminatorPhase_SampleWiseDPoolPoisonedEveryStep_SameWeightsAsPoolOff()
+    {
+        // The MLP GAN's D is sample-wise, so D runs once over real and fake; the phase gives the concatenation's
+        // buffer back to the pool after the step. Poisoning the pool after every step shows that no live tensor
+        // was handed back.
+        Assert.True(Mlp().Discriminator.IsSampleWise());
+        float[] Train(bool pool)
+        {
+            long saved = StoragePool.MaxBytes;
+            StoragePool.Clear();
+            StoragePool.MaxBytes = pool ? 1L << 30 : 0;
+            try
+            {
+                var model = Mlp();
+                var trainer = Trainer(model, new ScriptedBatches(RealBatch(64), 4));
+                for (int i = 0; i < 3; i++)
+                {
+                    trainer.TrainStep();
+                    StoragePool.ForEachPooled(buffer => buffer.AsSpan().Fill(float.NaN));
+                }
+                return TestRuns.Flatten(model.Generator.Parameters().Concat(model.Discriminator.Parameters()));
+            }
+            finally { StoragePool.MaxBytes = saved; StoragePool.Clear(); }
+        }
+        var off = Train(pool: false);
+        var on = Train(pool: true);
+        Assert.All(on, v => Assert.True(float.IsFinite(v)));
+        Fixtures.AssertClose(Tensor.FromArray(off), Tensor.FromArray(on), 1e-6, 1e-7, "weights after three steps, pool on vs off");
+    }
 }

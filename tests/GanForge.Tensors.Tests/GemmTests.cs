@@ -98,6 +98,77 @@ public class GemmTests
         finally { Threading.Threads = previous; Gemm.PreferDnnl = previousDnnl; }
     }
 
+    /// <summary>A theory skipped, with the reason, where the JIT does not accelerate Vector512 (no AVX-512).</summary>
+    public sealed class Avx512TheoryAttribute : TheoryAttribute
+    {
+        public Avx512TheoryAttribute()
+        {
+            if (!GemmAvx512.IsSupported) Skip = "this processor or runtime has no accelerated Vector512; the AVX-512 GEMM is untested here";
+        }
+    }
+
+    public static TheoryData<bool, bool, int, int, int> Avx512Cases()
+    {
+        var d = Cases();
+        // Whole 8x32 tiles with 16x16 transposes of B, and shapes past every block size (MC 256, KC 256, NC 1024).
+        int[][] sizes = [[64, 64, 48], [64, 784, 1024], [300, 1100, 520], [257, 33, 17]];
+        foreach (var ta in new[] { false, true })
+            foreach (var tb in new[] { false, true })
+                foreach (var s in sizes) d.Add(ta, tb, s[0], s[1], s[2]);
+        return d;
+    }
+
+    [Avx512Theory, MemberData(nameof(Avx512Cases))]
+    public void Avx512_AllTransposesOddSizesAndStrides_MatchesNaive(bool ta, bool tb, int m, int n, int k) =>
+        Check((a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) => GemmAvx512.Sgemm(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13), ta, tb, m, n, k, "avx512");
+
+    [Avx512Theory]
+    [InlineData(false, true, 0f)]
+    [InlineData(true, false, 0f)]
+    [InlineData(false, false, 1f)]
+    [InlineData(false, true, 1f)]
+    public void Avx512_BetaZeroOrOne_IgnoresOrAddsC(bool ta, bool tb, float beta)
+    {
+        // beta = 0 must never read C (uninitialised outputs may hold NaN); beta = 1 adds into it, across K blocks.
+        int m = 70, n = 45, k = 300;
+        var g = new Generator(5);
+        var a = Tensor.Randn([m * k], g).ToArray();
+        var b = Tensor.Randn([k * n], g).ToArray();
+        var c = beta == 0f ? Enumerable.Repeat(float.NaN, m * n).ToArray() : Tensor.Randn([m * n], g).ToArray();
+        var expected = Naive(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, beta, beta == 0f ? new float[m * n] : c, n);
+        GemmAvx512.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+        Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(c), 1e-4, 1e-4 * Math.Sqrt(k), $"avx512 beta={beta}");
+    }
+
+    [Avx512Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    public void Sgemm_Avx512OnTwoThreads_MatchesOpenBlasAndManaged(bool ta, bool tb)
+    {
+        // The dispatcher's split into per-thread AVX-512 calls against the other backends on a GAN-sized product.
+        int m = 64, n = 784, k = 1024;
+        var g = new Generator(9);
+        var a = Tensor.Randn([m * k], g).ToArray();
+        var b = Tensor.Randn([k * n], g).ToArray();
+        float[] Run(bool? forceManaged)
+        {
+            var c = new float[m * n];
+            var (previous, threads) = (Gemm.ForceManaged, Threading.Threads);
+            try
+            {
+                Gemm.ForceManaged = forceManaged; Threading.Threads = 2;
+                if (forceManaged == null) Assert.Equal("avx512", Gemm.Backend);
+                Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n);
+            }
+            finally { Gemm.ForceManaged = previous; Threading.Threads = threads; }
+            return c;
+        }
+        var ours = Run(null);
+        Fixtures.AssertClose(Tensor.FromArray(Run(true)), Tensor.FromArray(ours), 1e-4, 1e-3, "avx512 vs managed");
+        if (Gemm.OpenBlasAvailable) Fixtures.AssertClose(Tensor.FromArray(Run(false)), Tensor.FromArray(ours), 1e-4, 1e-3, "avx512 vs openblas");
+    }
+
     [Fact]
     public void Managed_SingleThread_SameAsMultiThread()
     {

@@ -27,11 +27,23 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         var realClasses = model.Classes > 0 ? batch.ClassTensor(model.Name) : null;
 
         Tensor realOut, fakeOut;
-        if (mixedBatch)
+        // One batch, half real and half generated: as Algorithm 1 describes when asked for (--d-batch mixed), and
+        // whenever D treats each sample on its own (no BatchNorm, minibatch statistics, dropout, spectral norm), where
+        // it gives the same outputs as two passes with half the per-layer work and GEMMs twice as tall; only the
+        // summation order of D's weight gradients changes. Not with a gradient penalty or R1: five critic steps per
+        // generator step carry that rounding far enough to leave the ranks-against-one-process check
+        // (DataParallelTests, rtol 1e-3) on wgan-gp, so those games keep two passes.
+        bool together = mixedBatch || (gradientPenalty is null && r1 is null && realClasses is null && latents.Classes is null
+            && SampleWise(model.Discriminator));
+        if (together)
         {
-            // One batch, half real and half generated, as Algorithm 1 describes.
             var classes = realClasses is null ? null : Tensor.Cat([realClasses, latents.Classes!], 0);
-            var outputs = model.Discriminate(Tensor.Cat([real, fake], 0), classes);
+            var both = Tensor.Cat([real, fake], 0);
+            // The concatenation's buffer goes back to the pool once the step is done (AfterStep), so the fused
+            // pass allocates no more per step than two passes did; only when D is built from layers that keep
+            // nothing outside the graph. (The generated batch is left to the GC: a user's generator may keep it.)
+            _together = SampleWise(model.Discriminator) ? both : null;
+            var outputs = model.Discriminate(both, classes);
             (realOut, fakeOut) = (outputs.Narrow(0, 0, m), outputs.Narrow(0, m, m));
         }
         else (realOut, fakeOut) = (model.Discriminate(real, realClasses), model.Discriminate(fake, latents.Classes));
@@ -62,7 +74,24 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         return loss;
     }
 
-    public override void AfterStep(StepContext ctx) => clipping?.Apply(ctx.Model.Discriminator);
+    public override void AfterStep(StepContext ctx)
+    {
+        clipping?.Apply(ctx.Model.Discriminator);
+        // D's graph, the only holder of the real+fake batch, has run its backward: its buffer is free.
+        if (_together is { } both) { _together = null; StoragePool.Return(both.Storage); }
+    }
+
+    // The real+fake batch of the current step, when D ran once over both.
+    Tensor? _together;
+
+    // The last discriminator checked and the answer (its layers do not change during training).
+    (NN.Module? Module, bool SampleWise) _sampleWise;
+
+    bool SampleWise(NN.Module d)
+    {
+        if (!ReferenceEquals(_sampleWise.Module, d)) _sampleWise = (d, d.IsSampleWise());
+        return _sampleWise.SampleWise;
+    }
 
     /// <summary>D(x), D(G(z)), and accuracy for a discriminator or the Wasserstein estimate for a critic.</summary>
     static void RecordOutputs(StepContext ctx, GanLoss loss, Tensor realOut, Tensor fakeOut)

@@ -23,7 +23,7 @@ internal sealed class Cat(int dim) : Function
                     $"Cat: tensor {k} has shape {Shapes.Format(s)} but tensor 0 has {Shapes.Format(first.ShapeSpan)}; sizes must match except in dim {d}");
             shape[d] += s[d];
         }
-        var y = new Tensor(shape);
+        var y = Tensor.Uninitialized(shape);   // every element is written below
         var (outer, total, inner) = Indexing.Split(shape, d);
         int offset = 0;
         foreach (var x in xs)

@@ -6,8 +6,9 @@ namespace GanForge.Kernels;
 /// <summary>
 /// Single-precision GEMM on row-major buffers: C = alpha * op(A) * op(B) + beta * C.
 /// A: (M,K) or (K,M) if transA; B: (K,N) or (N,K) if transB; C: (M,N).
-/// Runs OpenBLAS when it can be loaded, otherwise the blocked managed kernel
-/// (<see cref="GemmManaged"/>); GANFORGE_GEMM=managed|openblas forces one.
+/// Runs the AVX-512 kernel (<see cref="GemmAvx512"/>) where the JIT accelerates Vector512, else OpenBLAS when
+/// it can be loaded, otherwise the blocked managed kernel (<see cref="GemmManaged"/>);
+/// GANFORGE_GEMM=avx512|openblas|managed forces one.
 /// </summary>
 public static class Gemm
 {
@@ -30,6 +31,18 @@ public static class Gemm
         set => _forceManaged = value;
     }
 
+    /// <summary>
+    /// Whether the AVX-512 kernel runs where it is supported and neither OpenBLAS nor the managed kernel is forced
+    /// (true by default; GANFORGE_GEMM=openblas or ForceManaged = false turn it off).
+    /// </summary>
+    public static bool PreferAvx512 { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_GEMM")?.Trim().ToLowerInvariant() is not ("openblas" or "blas" or "managed" or "dnnl");
+
+    // A product with fewer rows or columns than this (a matrix-vector product: D's last layer, its weight
+    // gradient) wastes most of the AVX-512 kernel's 8x32 tile; OpenBLAS ran those 3-6x faster (bench --gemm).
+    const int Avx512MinSide = 8;
+
+    static bool UseAvx512 => _forceManaged == null && PreferAvx512 && GemmAvx512.IsSupported;
+
     /// <summary>True when a CBLAS library (OpenBLAS) could be loaded.</summary>
     public static bool OpenBlasAvailable => NativeMethods.BlasAvailable;
 
@@ -45,7 +58,7 @@ public static class Gemm
     }
 
     /// <summary>Which implementation runs: "openblas", "openblas/dnnl" (GANFORGE_GEMM=dnnl) or "managed" (reported by the bench and the CLI).</summary>
-    public static string Backend => UseBlas ? (UseDnnl ? "openblas/dnnl" : "openblas") : "managed";
+    public static string Backend => UseAvx512 ? "avx512" : UseBlas ? (UseDnnl ? "openblas/dnnl" : "openblas") : "managed";
 
     // oneDNN's threaded sgemm for large products from outside the engine's loops: only when asked for.
     internal static bool PreferDnnl { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_GEMM")?.Trim().ToLowerInvariant() == "dnnl";
@@ -67,7 +80,7 @@ public static class Gemm
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
         int parts = Threading.Threads;
-        if (parts == 1 || (long)m * n * k < ParallelWork || !UseBlas || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+        if (parts == 1 || (long)m * n * k < ParallelWork || !(UseBlas || UseAvx512) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
@@ -106,6 +119,7 @@ public static class Gemm
     {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) { ScaleC(m, n, beta, c, ldc); return; }
+        if (UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
         if (UseBlas)
         {
             fixed (float* pa = a, pb = b, pc = c)

@@ -1,0 +1,274 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GanForge.Kernels;
+
+/// <summary>
+/// Single-threaded SGEMM on AVX-512 (GotoBLAS structure): C = alpha·op(A)·op(B) + beta·C, row-major.
+/// A: (M,K) or (K,M) if transA; B: (K,N) or (N,K) if transB; C: (M,N).
+/// </summary>
+/// <remarks>
+/// For each NC×KC panel of op(B) (packed into 32-column strips) and each MC×KC block of op(A) (packed into
+/// 8-row strips), an 8×32 register tile (16 zmm accumulators, two 16-lane B vectors and a broadcast per row
+/// of A per step of k) is accumulated over KC and added into C. 16 independent FMA chains cover the FMA
+/// latency on two ports. The B strip (KC·32 floats, 32 KB) stays in L1 while the A strips stream from L2.
+/// OpenBLAS on this machine runs AVX2 (or, unpinned on a processor it does not know, SSE3) kernels, at
+/// half the AVX-512 rate or less; this kernel exists for the GAN shapes (64-1024 rows, transposed weights).
+/// A transposed B (a Linear's weight, y = x Wᵀ) is packed with 16×16 in-register transposes: at 64 rows of
+/// A, scalar packing would cost half as much as the product itself.
+/// Thread-safe: packing buffers are per thread; callers split C across threads (<see cref="Gemm.Sgemm"/>).
+/// </remarks>
+public static unsafe class GemmAvx512
+{
+    const int MR = 8, NR = 32;
+    const int KC = 256, MC = 256, NC = 1024;
+
+    [ThreadStatic] static float[]? _packA, _packB;
+
+    /// <summary>True when the JIT accelerates 512-bit vectors (AVX-512F).</summary>
+    public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+    /// <summary>C = alpha·op(A)·op(B) + beta·C on the calling thread. With beta = 0, C is never read (it may hold NaN).</summary>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        if (!IsSupported) throw new PlatformNotSupportedException("GemmAvx512: this processor or runtime does not accelerate Vector512");
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == 0f) { Gemm.ScaleC(m, n, beta, c, ldc); return; }
+        if (beta != 0f && beta != 1f) { Gemm.ScaleC(m, n, beta, c, ldc); beta = 1f; }
+        var packA = _packA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
+        var packB = _packB ??= GC.AllocateUninitializedArray<float>(NC * KC, pinned: true);
+        fixed (float* pa = a, pb = b, pc = c, ap = packA, bp = packB)
+        {
+            float* tile = stackalloc float[MR * NR];
+            for (int jc = 0; jc < n; jc += NC)
+            {
+                int nc = Math.Min(NC, n - jc), nStrips = (nc + NR - 1) / NR;
+                for (int p0 = 0; p0 < k; p0 += KC)
+                {
+                    int kc = Math.Min(KC, k - p0);
+                    // The first K block overwrites C when beta = 0; later blocks add into it.
+                    bool overwrite = p0 == 0 && beta == 0f;
+                    for (int s = 0; s < nStrips; s++)
+                        PackB(pb, ldb, transB, n, p0, kc, jc + s * NR, bp + s * NR * kc);
+                    for (int ic = 0; ic < m; ic += MC)
+                    {
+                        int mc = Math.Min(MC, m - ic), mStrips = (mc + MR - 1) / MR;
+                        // A row-major: whole 8-row strips are read in place (eight broadcasts from eight rows per
+                        // step of k); packing them cost as much as a third of the product at 100 columns.
+                        bool inPlace = !transA;
+                        for (int s = 0; s < mStrips; s++)
+                            if (!inPlace || ic + s * MR + MR > m) PackA(pa, lda, transA, m, p0, kc, ic + s * MR, ap + s * MR * kc);
+                        for (int r = 0; r < nStrips; r++)
+                        {
+                            int j0 = jc + r * NR, nr = Math.Min(NR, n - j0);
+                            float* bStrip = bp + r * NR * kc;
+                            for (int s = 0; s < mStrips; s++)
+                            {
+                                int i0 = ic + s * MR, mr = Math.Min(MR, m - i0);
+                                float* cTile = pc + (long)i0 * ldc + j0;
+                                if (mr == MR && nr == NR && inPlace)
+                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, cTile, ldc, overwrite);
+                                else if (mr == MR && nr == NR)
+                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, cTile, ldc, overwrite);
+                                else if (mr == MR && inPlace)
+                                {
+                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, tile, NR, overwrite: true);
+                                    AddTile(tile, cTile, ldc, mr, nr, overwrite);
+                                }
+                                else
+                                {
+                                    // Edge tile: the whole tile into scratch (padding rows/columns are zeros), the valid part into C.
+                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, tile, NR, overwrite: true);
+                                    AddTile(tile, cTile, ldc, mr, nr, overwrite);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // C[0..8, 0..32] (+)= alpha · Σ_p a[p*8 + i] · b[p*32 + j].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Kernel(int kc, float alpha, float* a, float* b, float* c, int ldc, bool overwrite)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
+            c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var ar = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(ar, b0, c00); c01 = Vector512.FusedMultiplyAdd(ar, b1, c01);
+            ar = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(ar, b0, c10); c11 = Vector512.FusedMultiplyAdd(ar, b1, c11);
+            ar = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(ar, b0, c20); c21 = Vector512.FusedMultiplyAdd(ar, b1, c21);
+            ar = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(ar, b0, c30); c31 = Vector512.FusedMultiplyAdd(ar, b1, c31);
+            ar = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(ar, b0, c40); c41 = Vector512.FusedMultiplyAdd(ar, b1, c41);
+            ar = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(ar, b0, c50); c51 = Vector512.FusedMultiplyAdd(ar, b1, c51);
+            ar = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(ar, b0, c60); c61 = Vector512.FusedMultiplyAdd(ar, b1, c61);
+            ar = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(ar, b0, c70); c71 = Vector512.FusedMultiplyAdd(ar, b1, c71);
+        }
+        var va = Vector512.Create(alpha);
+        Store(c, c00, c01, va, overwrite); Store(c + ldc, c10, c11, va, overwrite);
+        Store(c + 2 * ldc, c20, c21, va, overwrite); Store(c + 3 * ldc, c30, c31, va, overwrite);
+        Store(c + 4 * ldc, c40, c41, va, overwrite); Store(c + 5 * ldc, c50, c51, va, overwrite);
+        Store(c + 6 * ldc, c60, c61, va, overwrite); Store(c + 7 * ldc, c70, c71, va, overwrite);
+    }
+
+    // C[0..mr, 0..nr] (+)= tile[i*32 + j], the valid part of an edge tile.
+    static void AddTile(float* tile, float* c, int ldc, int mr, int nr, bool overwrite)
+    {
+        for (int i = 0; i < mr; i++)
+        {
+            float* ci = c + (long)i * ldc, ti = tile + i * NR;
+            if (overwrite) for (int j = 0; j < nr; j++) ci[j] = ti[j];
+            else for (int j = 0; j < nr; j++) ci[j] += ti[j];
+        }
+    }
+
+    // As Kernel, with A read in place: rows a, a + lda, ..., a + 7·lda of a row-major A, column p at a[r·lda + p].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void KernelRows(int kc, float alpha, float* a, int lda, float* b, float* c, int ldc, bool overwrite)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
+            c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
+            c60 = default, c61 = default, c70 = default, c71 = default;
+        nint l1 = lda, l2 = 2 * (nint)lda, l3 = 3 * (nint)lda;
+        float* a0 = a, a4 = a + 4 * (nint)lda;
+        for (int p = 0; p < kc; p++, a0++, a4++, b += NR)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var ar = Vector512.Create(a0[0]); c00 = Vector512.FusedMultiplyAdd(ar, b0, c00); c01 = Vector512.FusedMultiplyAdd(ar, b1, c01);
+            ar = Vector512.Create(a0[l1]); c10 = Vector512.FusedMultiplyAdd(ar, b0, c10); c11 = Vector512.FusedMultiplyAdd(ar, b1, c11);
+            ar = Vector512.Create(a0[l2]); c20 = Vector512.FusedMultiplyAdd(ar, b0, c20); c21 = Vector512.FusedMultiplyAdd(ar, b1, c21);
+            ar = Vector512.Create(a0[l3]); c30 = Vector512.FusedMultiplyAdd(ar, b0, c30); c31 = Vector512.FusedMultiplyAdd(ar, b1, c31);
+            ar = Vector512.Create(a4[0]); c40 = Vector512.FusedMultiplyAdd(ar, b0, c40); c41 = Vector512.FusedMultiplyAdd(ar, b1, c41);
+            ar = Vector512.Create(a4[l1]); c50 = Vector512.FusedMultiplyAdd(ar, b0, c50); c51 = Vector512.FusedMultiplyAdd(ar, b1, c51);
+            ar = Vector512.Create(a4[l2]); c60 = Vector512.FusedMultiplyAdd(ar, b0, c60); c61 = Vector512.FusedMultiplyAdd(ar, b1, c61);
+            ar = Vector512.Create(a4[l3]); c70 = Vector512.FusedMultiplyAdd(ar, b0, c70); c71 = Vector512.FusedMultiplyAdd(ar, b1, c71);
+        }
+        var va = Vector512.Create(alpha);
+        Store(c, c00, c01, va, overwrite); Store(c + ldc, c10, c11, va, overwrite);
+        Store(c + 2 * ldc, c20, c21, va, overwrite); Store(c + 3 * ldc, c30, c31, va, overwrite);
+        Store(c + 4 * ldc, c40, c41, va, overwrite); Store(c + 5 * ldc, c50, c51, va, overwrite);
+        Store(c + 6 * ldc, c60, c61, va, overwrite); Store(c + 7 * ldc, c70, c71, va, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(float* c, Vector512<float> lo, Vector512<float> hi, Vector512<float> alpha, bool overwrite)
+    {
+        if (overwrite)
+        {
+            Vector512.Store(lo * alpha, c);
+            Vector512.Store(hi * alpha, c + 16);
+        }
+        else
+        {
+            Vector512.Store(Vector512.FusedMultiplyAdd(lo, alpha, Vector512.Load(c)), c);
+            Vector512.Store(Vector512.FusedMultiplyAdd(hi, alpha, Vector512.Load(c + 16)), c + 16);
+        }
+    }
+
+    // A strip: rows i0..i0+8 of op(A), columns p0..p0+kc -> dst[p*8 + r], zero rows past M.
+    static void PackA(float* a, int lda, bool transA, int m, int p0, int kc, int i0, float* dst)
+    {
+        int rows = Math.Min(MR, m - i0);
+        if (transA)
+        {
+            // op(A)[i, p] = a[p, i]: eight contiguous floats per p.
+            if (rows == MR)
+                for (int p = 0; p < kc; p++) Vector256.Store(Vector256.Load(a + (long)(p0 + p) * lda + i0), dst + p * MR);
+            else
+                for (int p = 0; p < kc; p++)
+                {
+                    float* src = a + (long)(p0 + p) * lda + i0;
+                    for (int r = 0; r < MR; r++) dst[p * MR + r] = r < rows ? src[r] : 0f;
+                }
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            float* src = a + (long)(i0 + r) * lda + p0;
+            for (int p = 0; p < kc; p++) dst[p * MR + r] = src[p];
+        }
+        for (int r = rows; r < MR; r++)
+            for (int p = 0; p < kc; p++) dst[p * MR + r] = 0f;
+    }
+
+    // B strip: rows p0..p0+kc of op(B), columns j0..j0+32 -> dst[p*32 + j], zero columns past N.
+    static void PackB(float* b, int ldb, bool transB, int n, int p0, int kc, int j0, float* dst)
+    {
+        int cols = Math.Min(NR, n - j0);
+        if (!transB)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = b + (long)(p0 + p) * ldb + j0, d = dst + p * NR;
+                if (cols == NR) { Vector512.Store(Vector512.Load(src), d); Vector512.Store(Vector512.Load(src + 16), d + 16); }
+                else { for (int j = 0; j < cols; j++) d[j] = src[j]; for (int j = cols; j < NR; j++) d[j] = 0f; }
+            }
+            return;
+        }
+        // op(B)[p, j] = b[j, p]: rows of b are contiguous along p, so 16×16 blocks are transposed in registers.
+        int p16 = cols == NR ? kc / 16 * 16 : 0;
+        for (int half = 0; half < 2; half++)
+            for (int p = 0; p < p16; p += 16)
+                Transpose16(b + (long)(j0 + half * 16) * ldb + p0 + p, ldb, dst + p * NR + half * 16, NR);
+        for (int j = 0; j < NR; j++)
+        {
+            float* src = b + (long)(j0 + j) * ldb + p0;
+            if (j < cols) for (int p = p16; p < kc; p++) dst[p * NR + j] = src[p];
+            else for (int p = p16; p < kc; p++) dst[p * NR + j] = 0f;
+        }
+    }
+
+    // dst[c*ldd + r] = src[r*lds + c] for r, c in 0..16.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose16(float* src, int lds, float* dst, int ldd)
+    {
+        // Stage 1: 32-bit interleave of row pairs within 128-bit lanes.
+        var t0 = Avx512F.UnpackLow(Vector512.Load(src), Vector512.Load(src + lds));
+        var t1 = Avx512F.UnpackHigh(Vector512.Load(src), Vector512.Load(src + lds));
+        var t2 = Avx512F.UnpackLow(Vector512.Load(src + 2 * lds), Vector512.Load(src + 3 * lds));
+        var t3 = Avx512F.UnpackHigh(Vector512.Load(src + 2 * lds), Vector512.Load(src + 3 * lds));
+        var t4 = Avx512F.UnpackLow(Vector512.Load(src + 4 * lds), Vector512.Load(src + 5 * lds));
+        var t5 = Avx512F.UnpackHigh(Vector512.Load(src + 4 * lds), Vector512.Load(src + 5 * lds));
+        var t6 = Avx512F.UnpackLow(Vector512.Load(src + 6 * lds), Vector512.Load(src + 7 * lds));
+        var t7 = Avx512F.UnpackHigh(Vector512.Load(src + 6 * lds), Vector512.Load(src + 7 * lds));
+        var t8 = Avx512F.UnpackLow(Vector512.Load(src + 8 * lds), Vector512.Load(src + 9 * lds));
+        var t9 = Avx512F.UnpackHigh(Vector512.Load(src + 8 * lds), Vector512.Load(src + 9 * lds));
+        var t10 = Avx512F.UnpackLow(Vector512.Load(src + 10 * lds), Vector512.Load(src + 11 * lds));
+        var t11 = Avx512F.UnpackHigh(Vector512.Load(src + 10 * lds), Vector512.Load(src + 11 * lds));
+        var t12 = Avx512F.UnpackLow(Vector512.Load(src + 12 * lds), Vector512.Load(src + 13 * lds));
+        var t13 = Avx512F.UnpackHigh(Vector512.Load(src + 12 * lds), Vector512.Load(src + 13 * lds));
+        var t14 = Avx512F.UnpackLow(Vector512.Load(src + 14 * lds), Vector512.Load(src + 15 * lds));
+        var t15 = Avx512F.UnpackHigh(Vector512.Load(src + 14 * lds), Vector512.Load(src + 15 * lds));
+        // Stage 2: 64-bit interleave; u[4g + e] holds, in lane l, element 4l+e of rows 4g..4g+3.
+        Span<Vector512<float>> u = stackalloc Vector512<float>[16];
+        Lo64Hi64(t0, t2, out u[0], out u[1]); Lo64Hi64(t1, t3, out u[2], out u[3]);
+        Lo64Hi64(t4, t6, out u[4], out u[5]); Lo64Hi64(t5, t7, out u[6], out u[7]);
+        Lo64Hi64(t8, t10, out u[8], out u[9]); Lo64Hi64(t9, t11, out u[10], out u[11]);
+        Lo64Hi64(t12, t14, out u[12], out u[13]); Lo64Hi64(t13, t15, out u[14], out u[15]);
+        // Stages 3-4: gather lane l of the four row groups into output row 4l+e.
+        for (int e = 0; e < 4; e++)
+        {
+            var v = Avx512F.Shuffle4x128(u[e], u[4 + e], 0x88); var w = Avx512F.Shuffle4x128(u[e], u[4 + e], 0xDD);
+            var v2 = Avx512F.Shuffle4x128(u[8 + e], u[12 + e], 0x88); var w2 = Avx512F.Shuffle4x128(u[8 + e], u[12 + e], 0xDD);
+            Vector512.Store(Avx512F.Shuffle4x128(v, v2, 0x88), dst + e * ldd);
+            Vector512.Store(Avx512F.Shuffle4x128(w, w2, 0x88), dst + (4 + e) * ldd);
+            Vector512.Store(Avx512F.Shuffle4x128(v, v2, 0xDD), dst + (8 + e) * ldd);
+            Vector512.Store(Avx512F.Shuffle4x128(w, w2, 0xDD), dst + (12 + e) * ldd);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Lo64Hi64(Vector512<float> x, Vector512<float> y, out Vector512<float> lo, out Vector512<float> hi)
+    {
+        lo = Avx512F.UnpackLow(x.AsDouble(), y.AsDouble()).AsSingle();
+        hi = Avx512F.UnpackHigh(x.AsDouble(), y.AsDouble()).AsSingle();
+    }
+}
