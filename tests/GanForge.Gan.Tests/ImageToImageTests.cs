@@ -76,12 +76,12 @@ public class ImageToImageTests
     [Fact]
     public void LinearDecay_ConstantForTheFirstHalf_ThenFallsToNearZero()
     {
-        Assert.Equal(1.0, CycleGan.LinearDecay(0, 100));
-        Assert.Equal(1.0, CycleGan.LinearDecay(49, 100));
-        Assert.Equal(1.0, CycleGan.LinearDecay(50, 100));
-        Assert.Equal(1 - 25 / 51.0, CycleGan.LinearDecay(75, 100), 12);
-        Assert.Equal(2 / 51.0, CycleGan.LinearDecay(99, 100), 12);
-        Assert.Equal(1 / 51.0, CycleGan.LinearDecay(100, 100), 12);
+        Assert.Equal(1.0, CycleGan.LinearDecay(0, 100), 1e-12);
+        Assert.Equal(1.0, CycleGan.LinearDecay(49, 100), 1e-12);
+        Assert.Equal(1.0, CycleGan.LinearDecay(50, 100), 1e-12);
+        Assert.Equal(1 - 25 / 51.0, CycleGan.LinearDecay(75, 100), 1e-12);
+        Assert.Equal(2 / 51.0, CycleGan.LinearDecay(99, 100), 1e-12);
+        Assert.Equal(1 / 51.0, CycleGan.LinearDecay(100, 100), 1e-12);
     }
 
     [Theory]

@@ -81,7 +81,8 @@ public class ProGanTests
             double after = TrainerTests.StatisticDistance(TrainerTests.Samples(trainer), real);
             Console.WriteLine($"progan: {before:F3} -> {after:F3} (factor {before / after:F2})");
             var g = (ProGenerator)trainer.Model.Generator;
-            Assert.Equal((2, 1f), (g.Level, g.Alpha));
+            Assert.Equal(2, g.Level);
+            Assert.Equal(1f, g.Alpha, 1e-6f);
             // Measured 0.803 -> 0.489 (factor 1.64).
             Assert.True(after < before / 1.4 && after < 0.6, $"progan: statistic distance went from {before:F3} to {after:F3}");
         }
@@ -109,14 +110,15 @@ public class ProGanTests
             var (_, mid) = Checkpoint.Read(split);
             Assert.Equal(20, mid.Step);
             var midProgress = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName))["generator.progress"].ToArray();
-            Assert.Equal(1f, midProgress[0]);
+            Assert.Equal(1f, midProgress[0], 1e-6f);
             Assert.InRange(midProgress[1], 0.2f, 0.4f);                     // saved mid-fade (α of the last step, 19)
             TrainingSetup.Create(Config(split, 4), resume: true).Run();
             var a = SafeTensors.Load(Path.Combine(straight, Checkpoint.FileName));
             var b = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName));
             Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
             foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
-            Assert.Equal([1f, 1f], a["generator_ema.progress"].ToArray());
+            Assert.All(a["generator_ema.progress"].ToArray(), v => Assert.Equal(1f, v, 1e-6f));
+            Assert.Equal(2, a["generator_ema.progress"].ToArray().Length);
             // The schedule is logged: the resolution and the fade-in α of every window.
             var logged = File.ReadAllLines(Path.Combine(straight, "metrics.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
                 .Where(e => e.TryGetProperty("resolution", out _)).ToList();
