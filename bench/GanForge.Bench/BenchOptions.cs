@@ -24,8 +24,8 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--profile" => o with { Profile = true },
                 "--peer-coretype" => o with { PeerCoreTypesOrNull = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
                 "--rounds" => o with { Rounds = Math.Max(1, int.Parse(Next())) },
-                "--kernels" or "--gemm" => o,
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX]"),
+                "--kernels" or "--gemm" or "--curve" => o,
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--curve]"),
             };
         }
         return o;

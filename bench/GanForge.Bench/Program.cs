@@ -10,6 +10,12 @@ var opts = BenchOptions.Parse(args);
 Threading.Threads = opts.Threads;
 if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters); return 0; }
 if (args.Contains("--gemm")) { KernelBench.RunGemm(opts.Iters); return 0; }
+if (args.Contains("--curve"))
+{
+    // Run it in a fresh process per setting (DOTNET_TieredCompilation, DOTNET_TieredPGO, ReadyToRun): see docs/performance.md.
+    foreach (var name in opts.Workloads) Console.WriteLine(JsonSerializer.Serialize(Workloads.Curve(name, opts.Iters)));
+    return 0;
+}
 // --rounds N alternates our run and the peer's N times and ends with the median ratio per workload:
 // on a shared machine whose speed drifts from minute to minute one pair of runs can land either way.
 var ratios = opts.Workloads.ToDictionary(w => w, _ => new List<double>());

@@ -114,6 +114,38 @@ static class Workloads
         };
     }
 
+    /// <summary>
+    /// The warm-up curve of a fresh process: seconds of each of the first <paramref name="iters"/> iterations (no
+    /// warm-up skipped), how long the process took from its start to its first step, and what the slow first
+    /// iterations cost beyond the steady speed (the median of the last half): what JIT tiering adds to a short run.
+    /// </summary>
+    public static Dictionary<string, object> Curve(string name, int iters)
+    {
+        int batch = Batch(name);
+        var real = Tensor.Uniform([batch, Channels(name), Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
+        var trainer = CreateTrainer(name, real);
+        double startToFirstStep = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds;
+        var times = new List<double>();
+        for (int i = 0; i < iters; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            trainer.TrainStep();
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+        var lastHalf = times.Skip(iters / 2).Order().ToList();
+        double steady = lastHalf[lastHalf.Count / 2];
+        // The first iteration from which every later one stays within 15% of the steady time.
+        int settled = iters;
+        while (settled > 0 && times[settled - 1] <= 1.15 * steady) settled--;
+        return new Dictionary<string, object>
+        {
+            ["workload"] = name, ["threads"] = Threading.Threads, ["start_to_first_step_s"] = Math.Round(startToFirstStep, 2),
+            ["first_iter_s"] = Math.Round(times[0], 3), ["steady_iter_s"] = Math.Round(steady, 4),
+            ["iters_until_steady"] = settled, ["excess_s"] = Math.Round(times.Sum() - iters * steady, 2),
+            ["iter_s"] = times.Take(12).Select(t => Math.Round(t, 3)).ToList(),
+        };
+    }
+
     /// <summary>Generation alone: G forward in eval mode without a graph, batch 256.</summary>
     public static Dictionary<string, object> Generation(string name, int iters, int warmup)
     {

@@ -176,27 +176,9 @@ public static unsafe class GemmAvx512
     // A strip: rows i0..i0+8 of op(A), columns p0..p0+kc -> dst[p*8 + r], zero rows past M.
     static void PackA(float* a, int lda, bool transA, int m, int p0, int kc, int i0, float* dst)
     {
-        int rows = Math.Min(MR, m - i0);
-        if (transA)
-        {
-            // op(A)[i, p] = a[p, i]: eight contiguous floats per p.
-            if (rows == MR)
-                for (int p = 0; p < kc; p++) Vector256.Store(Vector256.Load(a + (long)(p0 + p) * lda + i0), dst + p * MR);
-            else
-                for (int p = 0; p < kc; p++)
-                {
-                    float* src = a + (long)(p0 + p) * lda + i0;
-                    for (int r = 0; r < MR; r++) dst[p * MR + r] = r < rows ? src[r] : 0f;
-                }
-            return;
-        }
-        for (int r = 0; r < rows; r++)
-        {
-            float* src = a + (long)(i0 + r) * lda + p0;
-            for (int p = 0; p < kc; p++) dst[p * MR + r] = src[p];
-        }
-        for (int r = rows; r < MR; r++)
-            for (int p = 0; p < kc; p++) dst[p * MR + r] = 0f;
+        if (!transA || m - i0 < MR) { GemmPacking.PackA(a, lda, transA, m, p0, kc, i0, MR, dst); return; }
+        // op(A)[i, p] = a[p, i]: eight contiguous floats per p, one 256-bit copy each.
+        for (int p = 0; p < kc; p++) Vector256.Store(Vector256.Load(a + (long)(p0 + p) * lda + i0), dst + p * MR);
     }
 
     // B strip: rows p0..p0+kc of op(B), columns j0..j0+32 -> dst[p*32 + j], zero columns past N.
@@ -205,11 +187,12 @@ public static unsafe class GemmAvx512
         int cols = Math.Min(NR, n - j0);
         if (!transB)
         {
+            if (cols < NR) { GemmPacking.PackB(b, ldb, transB, n, p0, kc, j0, NR, dst); return; }
             for (int p = 0; p < kc; p++)
             {
                 float* src = b + (long)(p0 + p) * ldb + j0, d = dst + p * NR;
-                if (cols == NR) { Vector512.Store(Vector512.Load(src), d); Vector512.Store(Vector512.Load(src + 16), d + 16); }
-                else { for (int j = 0; j < cols; j++) d[j] = src[j]; for (int j = cols; j < NR; j++) d[j] = 0f; }
+                Vector512.Store(Vector512.Load(src), d);
+                Vector512.Store(Vector512.Load(src + 16), d + 16);
             }
             return;
         }
@@ -218,12 +201,7 @@ public static unsafe class GemmAvx512
         for (int half = 0; half < 2; half++)
             for (int p = 0; p < p16; p += 16)
                 Transpose16(b + (long)(j0 + half * 16) * ldb + p0 + p, ldb, dst + p * NR + half * 16, NR);
-        for (int j = 0; j < NR; j++)
-        {
-            float* src = b + (long)(j0 + j) * ldb + p0;
-            if (j < cols) for (int p = p16; p < kc; p++) dst[p * NR + j] = src[p];
-            else for (int p = p16; p < kc; p++) dst[p * NR + j] = 0f;
-        }
+        GemmPacking.PackBTransposed(b, ldb, cols, p0, p16, kc, j0, NR, dst);
     }
 
     // dst[c*ldd + r] = src[r*lds + c] for r, c in 0..16.

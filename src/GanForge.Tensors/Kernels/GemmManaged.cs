@@ -40,7 +40,7 @@ public static unsafe class GemmManaged
                 {
                     int parts = Math.Min(mStrips, Threading.Threads * 4);
                     for (int s = mStrips * t / parts; s < mStrips * (t + 1) / parts; s++)
-                        PackA(A, lda, transA, m, pc0, kc, s * MR, Ap + s * MR * kc);
+                        GemmPacking.PackA(A, lda, transA, m, pc0, kc, s * MR, MR, Ap + s * MR * kc);
                 });
                 for (int jc = 0; jc < n; jc += NC)
                 {
@@ -50,7 +50,7 @@ public static unsafe class GemmManaged
                     {
                         int parts = Math.Min(nStrips, Threading.Threads * 4);
                         for (int s = nStrips * t / parts; s < nStrips * (t + 1) / parts; s++)
-                            PackB(B, ldb, transB, n, pc0, kc, jc + s * NR, Bp + s * NR * kc);
+                            GemmPacking.PackB(B, ldb, transB, n, pc0, kc, jc + s * NR, NR, Bp + s * NR * kc);
                     });
                     int tm = (mStrips + StripsPerTaskM - 1) / StripsPerTaskM;
                     int tn = (nStrips + StripsPerTaskN - 1) / StripsPerTaskN;
@@ -80,56 +80,6 @@ public static unsafe class GemmManaged
                     });
                 }
             }
-        }
-    }
-
-    // A strip: rows i0..i0+MR of op(A), columns p0..p0+kc -> dst[p*MR + r], zero-padded past M.
-    static void PackA(float* a, int lda, bool transA, int m, int p0, int kc, int i0, float* dst)
-    {
-        int rows = Math.Min(MR, m - i0);
-        if (!transA)
-        {
-            for (int r = 0; r < rows; r++)
-            {
-                float* src = a + (long)(i0 + r) * lda + p0;
-                for (int p = 0; p < kc; p++) dst[p * MR + r] = src[p];
-            }
-        }
-        else
-        {
-            for (int p = 0; p < kc; p++)
-            {
-                float* src = a + (long)(p0 + p) * lda + i0;
-                for (int r = 0; r < rows; r++) dst[p * MR + r] = src[r];
-            }
-        }
-        for (int r = rows; r < MR; r++)
-            for (int p = 0; p < kc; p++) dst[p * MR + r] = 0f;
-    }
-
-    // B strip: rows p0..p0+kc of op(B), columns j0..j0+NR -> dst[p*NR + j], zero-padded past N.
-    static void PackB(float* b, int ldb, bool transB, int n, int p0, int kc, int j0, float* dst)
-    {
-        int cols = Math.Min(NR, n - j0);
-        if (!transB)
-        {
-            for (int p = 0; p < kc; p++)
-            {
-                float* src = b + (long)(p0 + p) * ldb + j0;
-                float* d = dst + p * NR;
-                if (cols == NR) { Vector256.Store(Vector256.Load(src), d); Vector256.Store(Vector256.Load(src + 8), d + 8); }
-                else { for (int j = 0; j < cols; j++) d[j] = src[j]; for (int j = cols; j < NR; j++) d[j] = 0f; }
-            }
-        }
-        else
-        {
-            for (int j = 0; j < cols; j++)
-            {
-                float* src = b + (long)(j0 + j) * ldb + p0;
-                for (int p = 0; p < kc; p++) dst[p * NR + j] = src[p];
-            }
-            for (int j = cols; j < NR; j++)
-                for (int p = 0; p < kc; p++) dst[p * NR + j] = 0f;
         }
     }
 
