@@ -89,10 +89,7 @@ public class DaGanTests(ITestOutputHelper output)
             TrainingSetup.Create(C(straight, 0), resume: false).Run();
             TrainingSetup.Create(C(split, 12), resume: false).Run();
             TrainingSetup.Create(C(split, 0), resume: true).Run();
-            var a = SafeTensors.Load(Path.Combine(straight, Checkpoint.FileName));
-            var b = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName));
-            Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
-            foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
+            TestRuns.AssertSameCheckpoint(straight, split);
             Assert.Equal("same-class:0", Checkpoint.Read(split).State.Config.Pairs);
         }
         finally { Directory.Delete(straight, true); Directory.Delete(split, true); }

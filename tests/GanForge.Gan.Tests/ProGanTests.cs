@@ -113,10 +113,7 @@ public class ProGanTests
             Assert.Equal(1f, midProgress[0], 1e-6f);
             Assert.InRange(midProgress[1], 0.2f, 0.4f);                     // saved mid-fade (α of the last step, 19)
             TrainingSetup.Create(Config(split, 4), resume: true).Run();
-            var a = SafeTensors.Load(Path.Combine(straight, Checkpoint.FileName));
-            var b = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName));
-            Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
-            foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
+            var a = TestRuns.AssertSameCheckpoint(straight, split);
             Assert.All(a["generator_ema.progress"].ToArray(), v => Assert.Equal(1f, v, 1e-6f));
             Assert.Equal(2, a["generator_ema.progress"].ToArray().Length);
             // The schedule is logged: the resolution and the fade-in α of every window.

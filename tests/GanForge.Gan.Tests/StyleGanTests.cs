@@ -64,12 +64,9 @@ public class StyleGanTests
             TrainingSetup.Create(Config(straight, 4), resume: false).Run();
             TrainingSetup.Create(Config(split, 2), resume: false).Run();      // 20 of 40 steps, between two R1 steps
             TrainingSetup.Create(Config(split, 4), resume: true).Run();
-            var a = SafeTensors.Load(Path.Combine(straight, Checkpoint.FileName));
-            var b = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName));
-            Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
+            var a = TestRuns.AssertSameCheckpoint(straight, split);
             foreach (var key in new[] { "generator.mapping.w_avg", "generator_ema.mapping.w_avg" })
                 Assert.Contains(a[key].ToArray(), v => v != 0f);          // tracked, and saved with both generators
-            foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
         }
         finally { Directory.Delete(straight, true); Directory.Delete(split, true); }
     }

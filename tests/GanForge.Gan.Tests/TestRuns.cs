@@ -1,5 +1,6 @@
 using GanForge.Gan.Training;
 using GanForge.Gan.Zoo;
+using GanForge.Serialization;
 
 namespace GanForge.Gan.Tests;
 
@@ -22,6 +23,19 @@ static class TestRuns
     {
         var resolved = config.Resolve();
         return new Trainer(resolved, TrainingSetup.CreateGame(resolved, model), data);
+    }
+
+    /// <summary>
+    /// Asserts that two runs' checkpoints hold the same tensors, bit for bit (a resumed run against an uninterrupted
+    /// one: the same computation twice, so exact equality is the claim), and returns the first run's tensors.
+    /// </summary>
+    public static Dictionary<string, Tensor> AssertSameCheckpoint(string straight, string split)
+    {
+        var a = SafeTensors.Load(Path.Combine(straight, Checkpoint.FileName));
+        var b = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName));
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
+        return a;
     }
 }
 

@@ -86,10 +86,7 @@ public class TrainerTests
         TrainingSetup.Create(TestRuns.Mlp(split, epochs: 1), resume: false).Run();
         TrainingSetup.Create(TestRuns.Mlp(split, epochs: 2), resume: true).Run();
 
-        var a = SafeTensors.Load(Path.Combine(straight, Checkpoint.FileName));
-        var b = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName));
-        Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
-        foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
+        TestRuns.AssertSameCheckpoint(straight, split);
         Directory.Delete(straight, true); Directory.Delete(split, true);
     }
 
@@ -171,9 +168,7 @@ public class TrainerTests
         TrainingSetup.Create(TestRuns.Mlp(split, epochs: 1), resume: false).Run();
         SafeTensorsFiles.RemoveChecksum(Path.Combine(split, Checkpoint.FileName));   // a checkpoint of an older GanForge
         TrainingSetup.Create(TestRuns.Mlp(split, epochs: 2), resume: true).Run();
-        var a = SafeTensors.Load(Path.Combine(straight, Checkpoint.FileName));
-        var b = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName));
-        foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
+        TestRuns.AssertSameCheckpoint(straight, split);
         Directory.Delete(straight, true); Directory.Delete(split, true);
     }
 
@@ -218,12 +213,9 @@ public class TrainerTests
             TrainingSetup.Create(Config(straight, 4), resume: false).Run();
             TrainingSetup.Create(Config(split, 2), resume: false).Run();
             TrainingSetup.Create(Config(split, 4), resume: true).Run();
-            var a = SafeTensors.Load(Path.Combine(straight, Checkpoint.FileName));
-            var b = SafeTensors.Load(Path.Combine(split, Checkpoint.FileName));
-            Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
+            var a = TestRuns.AssertSameCheckpoint(straight, split);
             foreach (var prefix in new[] { "generator.", "discriminator.", "generator_ema.", "optimizer_g.", "optimizer_d." })
                 Assert.Contains(a.Keys, k => k.StartsWith(prefix));
-            foreach (var (name, t) in a) Assert.True(t.ToArray().SequenceEqual(b[name].ToArray()), $"{name} differs after resume");
             var (_, state) = Checkpoint.Read(split);
             Assert.Equal(["generator", "discriminator"], state.Networks);
             Assert.Equal(["generator"], state.EmaNetworks);
