@@ -23,9 +23,13 @@ Workloads:
 To add one: write a function that builds the networks and optimizers and
 returns (batch, step), where step() runs one iteration, and register it in WORKLOADS.
 """
-import argparse, json, time
+import argparse, json, os, sys, time
 import torch
 import torch.nn as nn
+
+# The image-to-image networks are written once, in the fixture script that checks GanForge's against them.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "fixtures"))
+from image_to_image import ResnetGenerator  # noqa: E402
 
 
 def dcgan_init(net):
@@ -103,24 +107,8 @@ def wgangp28(n_critic=5):
 
 
 def resnet_generator(c_in, c_out, ngf=64, blocks=6):
-    """CycleGAN's generator for 32 px: conv biases on (instance norm has no affine), weights N(0, 0.02)."""
-    class Block(nn.Module):
-        def __init__(self, w):
-            super().__init__()
-            self.f = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(w, w, 3), nn.InstanceNorm2d(w), nn.ReLU(),
-                                   nn.ReflectionPad2d(1), nn.Conv2d(w, w, 3), nn.InstanceNorm2d(w))
-
-        def forward(self, x):
-            return x + self.f(x)
-
-    layers = [nn.ReflectionPad2d(3), nn.Conv2d(c_in, ngf, 7), nn.InstanceNorm2d(ngf), nn.ReLU(),
-              nn.Conv2d(ngf, ngf * 2, 3, 2, 1), nn.InstanceNorm2d(ngf * 2), nn.ReLU(),
-              nn.Conv2d(ngf * 2, ngf * 4, 3, 2, 1), nn.InstanceNorm2d(ngf * 4), nn.ReLU()]
-    layers += [Block(ngf * 4) for _ in range(blocks)]
-    layers += [nn.ConvTranspose2d(ngf * 4, ngf * 2, 3, 2, 1, output_padding=1), nn.InstanceNorm2d(ngf * 2), nn.ReLU(),
-               nn.ConvTranspose2d(ngf * 2, ngf, 3, 2, 1, output_padding=1), nn.InstanceNorm2d(ngf), nn.ReLU(),
-               nn.ReflectionPad2d(3), nn.Conv2d(ngf, c_out, 7), nn.Tanh()]
-    return dcgan_init(nn.Sequential(*layers))
+    """CycleGAN's generator for 32 px (the fixtures' network): conv biases on (instance norm has no affine), weights N(0, 0.02)."""
+    return dcgan_init(ResnetGenerator(c_in, c_out, ngf, blocks))
 
 
 def patch_gan(c_in, ndf=64):
