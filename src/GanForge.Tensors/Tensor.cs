@@ -92,6 +92,13 @@ public sealed partial class Tensor
     /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (fluent).</summary>
     public Tensor RequiresGrad_(bool requiresGrad = true) { RequiresGrad = requiresGrad; return this; }
 
+    /// <summary>
+    /// Gives this tensor's buffer back to the engine's pool, for the next tensor of its size: for a caller that made
+    /// the tensor and knows that nothing holds it or a view of it any more (its graph's backward has run). Reading
+    /// the tensor afterwards reads whatever the buffer's next owner writes.
+    /// </summary>
+    public void ReturnToPool() => StoragePool.Return(Storage);
+
     /// <summary>A tensor sharing storage with this one, outside the graph.</summary>
     public Tensor Detach() => new(Storage, _shape);
 

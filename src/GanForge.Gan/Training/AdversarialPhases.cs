@@ -78,7 +78,7 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
     {
         clipping?.Apply(ctx.Model.Discriminator);
         // D's graph, the only holder of the real+fake batch, has run its backward: its buffer is free.
-        if (_together is { } both) { _together = null; StoragePool.Return(both.Storage); }
+        if (_together is { } both) { _together = null; both.ReturnToPool(); }
     }
 
     // The real+fake batch of the current step, when D ran once over both.
