@@ -83,7 +83,9 @@ static class KernelBench
                     };
                     var (t32, t16) = Alternate(() => run(c32), () => run(c16), iters);
                     Precision.Current = ComputePrecision.Bf16;
-                    string impl = Conv.Backend == "dnnl" ? ConvDnnl.Implementation(kind, l.N, g) ?? "managed" : "managed";
+                    // A dense layer (1x1 output, the kernel covering the image) runs as one GEMM, not through a conv primitive.
+                    bool dense = l.OH == 1 && l.P == 0 && l.H == l.K;
+                    string impl = dense ? "GEMM: dnnl_gemm_bf16bf16f32" : Conv.Backend == "dnnl" ? ConvDnnl.Implementation(kind, l.N, g) ?? "managed" : "managed";
                     Precision.Current = saved;
                     Print(l.Name, kind.ToString(), flop, t32, t16, c32, c16, impl);
                 }
