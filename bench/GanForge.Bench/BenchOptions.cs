@@ -1,6 +1,8 @@
+using GanForge;
+
 namespace GanForge.Bench;
 
-sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer, bool Profile = false, int Rounds = 1, string[]? PeerCoreTypesOrNull = null)
+sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer, bool Profile = false, int Rounds = 1, string[]? PeerCoreTypesOrNull = null, ComputePrecision Precision = ComputePrecision.Fp32)
 {
     /// <summary>OpenBLAS kernel families (OPENBLAS_CORETYPE) the peer also runs with, in its command alone.</summary>
     public string[] PeerCoreTypes => PeerCoreTypesOrNull ?? [];
@@ -23,9 +25,10 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--peer" => o with { Peer = Next() },
                 "--profile" => o with { Profile = true },
                 "--peer-coretype" => o with { PeerCoreTypesOrNull = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
+                "--precision" => o with { Precision = GanForge.Precision.Parse(Next()) },
                 "--rounds" => o with { Rounds = Math.Max(1, int.Parse(Next())) },
                 "--kernels" or "--gemm" or "--curve" => o,
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--curve]"),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--precision fp32|bf16] [--curve]"),
             };
         }
         return o;

@@ -18,8 +18,9 @@ static class KernelBench
         ("g64.convT1 100->512 1", 64, 512, 4, 100, 1, 4, 1, 0),
     ];
 
-    public static void Run(int iters)
+    public static void Run(int iters, bool bf16 = false)
     {
+        if (bf16) { RunPrecision(iters); return; }
         var rng = new Generator(0);
         foreach (var l in Layers)
         {
@@ -39,9 +40,103 @@ static class KernelBench
         Console.WriteLine($"fp32 FMA peak ({FmaPeak.Lanes} lanes): {FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(2):F1} on 2");
     }
 
+    // The GEMMs of the dcgan steps (rows = batch): dcgan28's G input Linear 100 -> 128·7·7 and D's head 6272 -> 1 (128 rows);
+    // dcgan64's dense first convT (100 -> 512·4·4) and dense last conv (512·4·4 -> 1) at 64 rows.
+    static readonly (string Name, int Rows, int In, int Out)[] DcganGemms =
+    [
+        ("d28 G.fc 100->6272", 128, 100, 6272), ("d28 D.fc 6272->1", 128, 6272, 1),
+        ("d64 G.convT1 100->8192", 64, 100, 8192), ("d64 D.conv5 8192->1", 64, 8192, 1),
+    ];
+
+    /// <summary>
+    /// `--kernels --precision bf16`: every conv kernel of the dcgan layers and the dcgan GEMMs, fp32 and bf16 timed in
+    /// alternation (the bf16 time includes the rounding of the inputs to bf16), with bf16's relative error against fp32.
+    /// </summary>
+    static void RunPrecision(int iters)
+    {
+        var rng = new Generator(0);
+        var saved = Precision.Current;
+        try
+        {
+            Console.WriteLine($"{"layer",-24} {"kernel",-11} {"fp32 ms",8} {"bf16 ms",8} {"speed-up",8} {"fp32 GF/s",9} {"bf16 GF/s",9} {"max err/scale",13}  [bf16 impl]");
+            foreach (var l in Layers)
+            {
+                var g = new ConvGeometry(l.Ci, l.H, l.H, l.Co, l.OH, l.OH, l.K, l.K, l.S, l.S, l.P, l.P, 1, 1, 1);
+                var x = Tensor.Randn([l.N, l.Ci, l.H, l.H], rng).Storage;
+                var w = Tensor.Randn([l.Co, l.Ci, l.K, l.K], rng).Storage;
+                var y = Tensor.Randn([l.N, l.Co, l.OH, l.OH], rng).Storage;
+                double flop = 2.0 * l.N * g.Co * g.K * g.P;
+                foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
+                {
+                    var (a, b, outLen) = kind switch
+                    {
+                        ConvDnnl.Kind.Forward => (x, w, y.Length),
+                        ConvDnnl.Kind.BackwardData => (y, w, x.Length),
+                        _ => (x, y, w.Length),
+                    };
+                    var c32 = new float[outLen]; var c16 = new float[outLen];
+                    Action<float[]> run = c =>
+                    {
+                        if (kind == ConvDnnl.Kind.Forward) Conv.Forward(a, b, c, l.N, g);
+                        else if (kind == ConvDnnl.Kind.BackwardData) Conv.Transpose(a, b, c, l.N, g);
+                        else Conv.WeightGrad(a, b, c, l.N, g);
+                    };
+                    var (t32, t16) = Alternate(() => run(c32), () => run(c16), iters);
+                    Precision.Current = ComputePrecision.Bf16;
+                    // A dense layer (1x1 output, the kernel covering the image) runs as one GEMM, not through a conv primitive.
+                    bool dense = l.OH == 1 && l.P == 0 && l.H == l.K;
+                    string impl = dense ? "GEMM: dnnl_gemm_bf16bf16f32" : Conv.Backend == "dnnl" ? ConvDnnl.Implementation(kind, l.N, g) ?? "managed" : "managed";
+                    Precision.Current = saved;
+                    Print(l.Name, kind.ToString(), flop, t32, t16, c32, c16, impl);
+                }
+            }
+            foreach (var (name, rows, inF, outF) in DcganGemms)
+                foreach (var (kname, ta, tb, m, n, k) in new[] { ("fwd x·Wt", false, true, rows, outF, inF), ("dx g·W", false, false, rows, inF, outF), ("dW gt·x", true, false, outF, inF, rows) })
+                {
+                    var a = Tensor.Randn([m * k], rng).Storage; var b = Tensor.Randn([k * n], rng).Storage;
+                    var c32 = new float[m * n]; var c16 = new float[m * n];
+                    var (t32, t16) = Alternate(() => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c32, n),
+                        () => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c16, n), iters);
+                    Print(name, kname, 2.0 * m * n * k, t32, t16, c32, c16, "dnnl_gemm_bf16bf16f32");
+                }
+        }
+        finally { Precision.Current = saved; }
+        var src = Tensor.Randn([1 << 20], rng).Storage; var dst = new ushort[src.Length];
+        double conv = Time(() => BFloat16.FromFloat(src, dst), iters);
+        Console.WriteLine($"float32 -> bf16 rounding (managed, Vector512): {src.Length / conv / 1e9:F2} G values/s on one thread ({conv * 1e3:F2} ms per 1M)");
+        Console.WriteLine($"fp32 FMA peak ({FmaPeak.Lanes} lanes): {FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(Threading.Threads):F1} on {Threading.Threads}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+    }
+
+    // Median seconds of fp32 and of bf16, the two run one after the other in each trial so that the machine's drift hits both.
+    static (double Fp32, double Bf16) Alternate(Action fp32, Action bf16, int iters)
+    {
+        var saved = Precision.Current;
+        var t32 = new List<double>(); var t16 = new List<double>();
+        try
+        {
+            for (int i = -1; i < iters; i++)
+            {
+                Precision.Current = ComputePrecision.Fp32;
+                var sw = Stopwatch.StartNew(); fp32(); if (i >= 0) t32.Add(sw.Elapsed.TotalSeconds);
+                Precision.Current = ComputePrecision.Bf16;
+                sw.Restart(); bf16(); if (i >= 0) t16.Add(sw.Elapsed.TotalSeconds);
+            }
+        }
+        finally { Precision.Current = saved; }
+        t32.Sort(); t16.Sort();
+        return (t32[t32.Count / 2], t16[t16.Count / 2]);
+    }
+
+    static void Print(string layer, string kernel, double flop, double t32, double t16, float[] c32, float[] c16, string impl)
+    {
+        double scale = 0, err = 0;
+        for (int i = 0; i < c32.Length; i++) { scale = Math.Max(scale, Math.Abs(c32[i])); err = Math.Max(err, Math.Abs(c32[i] - c16[i])); }
+        Console.WriteLine($"{layer,-24} {kernel,-11} {t32 * 1e3,8:F2} {t16 * 1e3,8:F2} {t32 / t16,8:F2} {flop / t32 / 1e9,9:F1} {flop / t16 / 1e9,9:F1} {err / Math.Max(scale, 1e-30),13:E1}  [{impl}]");
+    }
+
     /// <summary>
     /// `--gemm`: GFLOP/s of every GEMM shape of an mlpgan step (forward y = x Wᵀ, dx = g W, dW = gᵀ x, at 64 rows and
-    /// at 128 for D over real and fake together) and of the dense dcgan layers, with each backend on the engine's threads.
+    /// at 128 for D over real and fake together) and of the dense dcgan layers, with each backend on the engine's threads (bf16: the same products with bf16 inputs through oneDNN).
     /// </summary>
     public static void RunGemm(int iters)
     {
@@ -53,17 +148,19 @@ static class KernelBench
                 {
                     var a = Tensor.Randn([m * k], rng).Storage; var b = Tensor.Randn([k * n], rng).Storage; var c = new float[m * n];
                     var line = $"{name,-9} {rows,3} rows {inF,5}->{outF,-5} ({m}x{n}x{k})";
-                    foreach (var backend in new[] { "avx512", "openblas", "managed" })
+                    foreach (var backend in new[] { "avx512", "openblas", "managed", "bf16" })
                     {
-                        var (force, prefer) = (Gemm.ForceManaged, Gemm.PreferAvx512);
+                        var (force, prefer, precision) = (Gemm.ForceManaged, Gemm.PreferAvx512, Precision.Current);
                         try
                         {
-                            (Gemm.ForceManaged, Gemm.PreferAvx512) = backend switch { "avx512" => ((bool?)null, true), "openblas" => (false, false), _ => (true, false) };
-                            if (Gemm.Backend != backend) continue;
+                            (Gemm.ForceManaged, Gemm.PreferAvx512) = backend switch { "avx512" or "bf16" => ((bool?)null, true), "openblas" => (false, false), _ => (true, false) };
+                            // bf16: oneDNN's dnnl_gemm_bf16bf16f32, the rounding of A and B to bf16 included.
+                            if (backend == "bf16") { if (!Gemm.DnnlAvailable) continue; Precision.Current = ComputePrecision.Bf16; }
+                            else if (Gemm.Backend != backend) continue;
                             double t = Time(() => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n), iters);
                             line += $" | {backend} {2.0 * m * n * k / t / 1e9,6:F1}";
                         }
-                        finally { (Gemm.ForceManaged, Gemm.PreferAvx512) = (force, prefer); }
+                        finally { (Gemm.ForceManaged, Gemm.PreferAvx512, Precision.Current) = (force, prefer, precision); }
                     }
                     Console.WriteLine(line);
                 }

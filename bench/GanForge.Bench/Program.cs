@@ -8,7 +8,10 @@ using GanForge.Bench;
 // with the keys of pytorch_peer.py; --compare also runs the peer and prints the ratios.
 var opts = BenchOptions.Parse(args);
 Threading.Threads = opts.Threads;
-if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters); return 0; }
+// --kernels with --precision bf16 times both precisions side by side; the workloads run in the one asked for.
+if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters, opts.Precision == ComputePrecision.Bf16); return 0; }
+Precision.EnsureSupported(opts.Precision);
+Precision.Current = opts.Precision;
 if (args.Contains("--gemm")) { KernelBench.RunGemm(opts.Iters); return 0; }
 if (args.Contains("--curve"))
 {

@@ -37,7 +37,7 @@ internal static unsafe class ConvDnnl
     }
 
     static readonly object Gate = new();
-    static readonly Dictionary<(Kind, int, ConvGeometry, int, bool), Plan?> Plans = new();
+    static readonly Dictionary<(Kind, int, ConvGeometry, int, bool, bool), Plan?> Plans = new();
     static IntPtr _engine, _stream;
     static bool _initFailed;
 
@@ -111,30 +111,42 @@ internal static unsafe class ConvDnnl
 
     static Plan? GetPlan(Kind kind, int n, in ConvGeometry g)
     {
-        var key = (kind, n, g, Threading.Threads, AllowBlocked);
+        var key = (kind, n, g, Threading.Threads, AllowBlocked, Precision.Bf16Active);
         if (Plans.TryGetValue(key, out var plan)) return plan;
-        plan = EnsureEngine() ? Build(kind, n, g) : null;
+        plan = EnsureEngine() ? Build(kind, n, g, key.Item6) : null;
         Plans[key] = plan;
         return plan;
     }
 
-    static Plan? Build(Kind kind, int n, in ConvGeometry g)
+    static Plan? Build(Kind kind, int n, in ConvGeometry g, bool bf16)
     {
         // oneDNN sizes its per-thread work and scratchpad from the team size at creation time.
         OmpSetNumThreads(Threading.Threads);
-        DnnlMemoryDesc src, wei, dst, srcAny, weiAny, dstAny;
+        // The user's tensors are always plain float32 (src, wei, dst); the primitive's (srcAny, weiAny, dstAny) may be
+        // blocked and, in bf16, read its two inputs in bf16 while it writes its output in float32: the reorders
+        // MakeArg adds convert (oneDNN rounds to nearest even). Outputs: dst (forward), src (backward-data), wei (weights).
+        bool blocked = AllowBlocked;
+        int tSrc = bf16 && kind != Kind.BackwardData ? DnnlBf16 : DnnlF32, tWei = bf16 && kind != Kind.BackwardWeights ? DnnlBf16 : DnnlF32,
+            tDst = bf16 && kind != Kind.Forward ? DnnlBf16 : DnnlF32;
+        DnnlMemoryDesc src, wei, dst, srcAny, weiAny, dstAny, srcHint, weiHint, dstHint;
+        int tHint = bf16 ? DnnlBf16 : DnnlF32;
         long* dims = stackalloc long[5];
         dims[0] = n; dims[1] = g.Ci; dims[2] = g.H; dims[3] = g.W;
         if (DnnlMemoryDescInitByTag(&src, 4, dims, DnnlF32, DnnlNchw) != DnnlSuccess) return null;
-        if (DnnlMemoryDescInitByTag(&srcAny, 4, dims, DnnlF32, DnnlTagAny) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&srcAny, 4, dims, tSrc, blocked ? DnnlTagAny : DnnlNchw) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&srcHint, 4, dims, tHint, blocked ? DnnlTagAny : DnnlNchw) != DnnlSuccess) return null;
         dims[1] = g.Co; dims[2] = g.OH; dims[3] = g.OW;
         if (DnnlMemoryDescInitByTag(&dst, 4, dims, DnnlF32, DnnlNchw) != DnnlSuccess) return null;
-        if (DnnlMemoryDescInitByTag(&dstAny, 4, dims, DnnlF32, DnnlTagAny) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&dstAny, 4, dims, tDst, blocked ? DnnlTagAny : DnnlNchw) != DnnlSuccess) return null;
+        // The forward hint of a bf16 backward kind is the bf16 training forward (bf16 src, weights and dst).
+        if (DnnlMemoryDescInitByTag(&dstHint, 4, dims, tHint, blocked ? DnnlTagAny : DnnlNchw) != DnnlSuccess) return null;
         int wRank = g.Groups == 1 ? 4 : 5;
         if (g.Groups == 1) { dims[0] = g.Co; dims[1] = g.CiG; dims[2] = g.KH; dims[3] = g.KW; }
         else { dims[0] = g.Groups; dims[1] = g.CoG; dims[2] = g.CiG; dims[3] = g.KH; dims[4] = g.KW; }
-        if (DnnlMemoryDescInitByTag(&wei, wRank, dims, DnnlF32, g.Groups == 1 ? DnnlOihw : DnnlGoihw) != DnnlSuccess) return null;
-        if (DnnlMemoryDescInitByTag(&weiAny, wRank, dims, DnnlF32, DnnlTagAny) != DnnlSuccess) return null;
+        int wTag = g.Groups == 1 ? DnnlOihw : DnnlGoihw;
+        if (DnnlMemoryDescInitByTag(&wei, wRank, dims, DnnlF32, wTag) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&weiAny, wRank, dims, tWei, blocked ? DnnlTagAny : wTag) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&weiHint, wRank, dims, tHint, blocked ? DnnlTagAny : wTag) != DnnlSuccess) return null;
 
         // oneDNN counts dilation from 0; its right padding makes (H + pl + pr - extent) / S + 1 = OH exact.
         long* strides = stackalloc long[] { g.SH, g.SW };
@@ -146,10 +158,11 @@ internal static unsafe class ConvDnnl
             (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1 - g.W - g.PW,
         };
 
-        bool blocked = AllowBlocked;
-        DnnlMemoryDesc* s = blocked ? &srcAny : &src, w = blocked ? &weiAny : &wei, d = blocked ? &dstAny : &dst;
+        DnnlMemoryDesc* s = &srcAny, w = &weiAny, d = &dstAny;
         DnnlConvDesc fwdDesc;
-        if (DnnlConvForwardDescInit(&fwdDesc, DnnlForwardTraining, DnnlConvolutionDirect, s, w, null, d, strides, dilates, padL, padR) != DnnlSuccess)
+        if (kind == Kind.Forward
+                ? DnnlConvForwardDescInit(&fwdDesc, DnnlForwardTraining, DnnlConvolutionDirect, s, w, null, d, strides, dilates, padL, padR) != DnnlSuccess
+                : DnnlConvForwardDescInit(&fwdDesc, DnnlForwardTraining, DnnlConvolutionDirect, &srcHint, &weiHint, null, &dstHint, strides, dilates, padL, padR) != DnnlSuccess)
             return null;
         if (DnnlPrimitiveDescCreate(out var fwdPd, &fwdDesc, IntPtr.Zero, _engine, IntPtr.Zero) != DnnlSuccess) return null;
         IntPtr pd = fwdPd;

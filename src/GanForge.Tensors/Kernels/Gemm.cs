@@ -8,7 +8,8 @@ namespace GanForge.Kernels;
 /// A: (M,K) or (K,M) if transA; B: (K,N) or (N,K) if transB; C: (M,N).
 /// Runs the AVX-512 kernel (<see cref="GemmAvx512"/>) where the JIT accelerates Vector512, else OpenBLAS when
 /// it can be loaded, otherwise the blocked managed kernel (<see cref="GemmManaged"/>);
-/// GANFORGE_GEMM=avx512|openblas|managed forces one.
+/// GANFORGE_GEMM=avx512|openblas|managed forces one. With <see cref="Precision.Current"/> bf16 (and oneDNN
+/// loaded) every product reads its operands rounded to bf16 instead (<see cref="GemmBf16"/>).
 /// </summary>
 public static class Gemm
 {
@@ -42,6 +43,9 @@ public static class Gemm
     const int Avx512MinSide = 8;
 
     static bool UseAvx512 => _forceManaged == null && PreferAvx512 && GemmAvx512.IsSupported;
+
+    /// <summary>True when oneDNN could be loaded (it runs the bf16 products of <see cref="Precision"/>).</summary>
+    public static bool DnnlAvailable => NativeMethods.DnnlAvailable;
 
     /// <summary>True when a CBLAS library (OpenBLAS) could be loaded.</summary>
     public static bool OpenBlasAvailable => NativeMethods.BlasAvailable;
@@ -80,6 +84,8 @@ public static class Gemm
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
         int parts = Threading.Threads;
+        if (Precision.Bf16Active && m > 0 && n > 0 && k > 0 && alpha != 0f && !WorkerPool.InParallelRegion
+            && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parts)) return;
         if (parts == 1 || (long)m * n * k < ParallelWork || !(UseBlas || UseAvx512) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
         unsafe
         {
@@ -119,6 +125,7 @@ public static class Gemm
     {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) { ScaleC(m, n, beta, c, ldc); return; }
+        if (Precision.Bf16Active && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)) return;
         if (UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
         if (UseBlas)
         {

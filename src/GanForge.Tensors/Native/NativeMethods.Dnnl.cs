@@ -19,7 +19,7 @@ internal static unsafe partial class NativeMethods
     /// <summary>True when libdnnl could be loaded.</summary>
     internal static bool DnnlAvailable => DnnlHandle.Value != IntPtr.Zero;
 
-    internal const int DnnlSuccess = 0, DnnlF32 = 3, DnnlCpu = 1, DnnlStreamDefault = 1;
+    internal const int DnnlSuccess = 0, DnnlBf16 = 2, DnnlF32 = 3, DnnlCpu = 1, DnnlStreamDefault = 1;
     internal const int DnnlTagAny = 1, DnnlNchw = 5, DnnlOihw = 5, DnnlGoihw = 7;
     internal const int DnnlForwardTraining = 64, DnnlForwardInference = 96, DnnlBackwardData = 160, DnnlBackwardWeights = 192;
     internal const int DnnlConvolutionDirect = 1;
@@ -81,6 +81,11 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Dnnl, EntryPoint = "dnnl_sgemm")]
     internal static partial int DnnlSgemm(sbyte transA, sbyte transB, long m, long n, long k, float alpha,
         float* a, long lda, float* b, long ldb, float beta, float* c, long ldc);
+
+    /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C with bf16 A and B (bit patterns) and float32 C, accumulated in float32.</summary>
+    [LibraryImport(Dnnl, EntryPoint = "dnnl_gemm_bf16bf16f32")]
+    internal static partial int DnnlGemmBf16(sbyte transA, sbyte transB, long m, long n, long k, float alpha,
+        ushort* a, long lda, ushort* b, long ldb, float beta, float* c, long ldc);
 
     [LibraryImport(Dnnl, EntryPoint = "dnnl_engine_create")]
     internal static partial int DnnlEngineCreate(out IntPtr engine, int kind, nuint index);
