@@ -202,6 +202,7 @@ public class ZooTests
     [InlineData("wgan-gp", "")]
     [InlineData("lsgan", "minibatch-discrimination=10")]
     [InlineData("sngan", "")]
+    [InlineData("transgan", "d-width=16")]
     public void Sampler_CheckpointOfEveryVariant_LoadsWithItsOptionsAndSamples(string name, string option)
     {
         var dir = TestRuns.NewDir();
