@@ -109,13 +109,13 @@ public class TransGanTests
     [Fact]
     public void TransGan_ShortRun_MovesSampleStatisticsTowardTheData()
     {
-        // Measured 0.000 -> 0.000 (factor 0.00); the factor asked for is below it.
+        // 150 steps of 16 images at 16 pixels, G and D one block each: measured 1.030 -> 0.695 (factor 1.48); 1.25 asked.
         var dir = TestRuns.NewDir();
         try
         {
-            var config = TestRuns.Mlp(dir, limit: 2048, batch: 32, epochs: 100);
+            var config = TestRuns.Mlp(dir, limit: 2048, batch: 16, epochs: 100);
             config.Model = "transgan";
-            config.MaxSteps = 80;
+            config.MaxSteps = 150;
             config.ImageSize = 16;
             config.LogEvery = 1000;
             foreach (var o in Tiny.Split(';')) config.Set(o);
@@ -125,7 +125,7 @@ public class TransGanTests
             trainer.Run();
             double after = TrainerTests.StatisticDistance(TrainerTests.Samples(trainer), real);
             Console.WriteLine($"transgan: {before:F3} -> {after:F3} (factor {before / after:F2})");
-            Assert.True(after < before / 1.2, $"transgan: statistic distance fell from {before:F3} to {after:F3}, expected a factor 1.2");
+            Assert.True(after < before / 1.25, $"transgan: statistic distance fell from {before:F3} to {after:F3}, expected a factor 1.25");
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
