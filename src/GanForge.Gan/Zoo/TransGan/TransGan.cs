@@ -18,9 +18,9 @@ namespace GanForge.Gan.Zoo;
 /// its own gradient, and the per-pixel SIREN is the costliest part on a CPU. TransGAN is built from ops the engine
 /// already has and checks against PyTorch (LayerNorm, multi-head attention, GELU, pixel shuffle, a strided conv for
 /// the patches), its pixel-shuffle stages keep the cost per stage flat, and its own CIFAR-10 configuration is at 32
-/// pixels. One critic step per generator step instead of the official 4: with a gradient penalty through a
-/// transformer (a double backward through attention) each critic step costs about three generator steps on a CPU,
-/// and DiffAugment already keeps D from running ahead; `--k 4` restores the paper's.
+/// pixels. One critic step per generator step instead of the official 4: with the gradient penalty differentiated
+/// through attention a critic step costs about as much as a generator step here, so four would make each step
+/// about 2.5 times as long, and DiffAugment already keeps D from running ahead; `--k 4` restores the paper's.
 /// </remarks>
 public sealed class TransGan : Variant
 {
