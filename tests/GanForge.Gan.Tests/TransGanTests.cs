@@ -85,6 +85,16 @@ public class TransGanTests
     }
 
     [Fact]
+    public void Networks_FiniteDifferences_MatchTheGradients()
+    {
+        // G at 16 pixels with 4 x 4 windows on the 16 x 16 grid (pixel shuffle, windows, blocks, tanh); D on 4 x 4 patches.
+        var g = new TransGenerator(3, 1, 16, 16, 2, [1, 1], 4, new Generator(5));
+        GradCheck.First("TransGenerator", xs => g.Forward(xs[0]), [Tensor.Randn([2, 3], new Generator(6))]);
+        var d = new TransDiscriminator(1, 8, 4, 8, 2, 1, new Generator(7));
+        GradCheck.First("TransDiscriminator", xs => d.Forward(xs[0]), [Tensor.Uniform([2, 1, 8, 8], -1, 1, new Generator(8))]);
+    }
+
+    [Fact]
     public void Create_UnsupportedSizeOrWidth_IsAClearError()
     {
         var e = Assert.Throws<ArgumentException>(() => Create(1, 28));
