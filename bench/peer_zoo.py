@@ -20,6 +20,11 @@ Workloads:
   stylegan32  the `stylegan` variant at 32 pixels with its defaults (mapping 4 x 128 at lr x 0.01, modulated convs
             with demodulation, noise inputs, toRGB skips, style mixing 0.9; residual D with mbstd 4), batch 32:
             a D update (non-saturating), lazy R1 (gamma 0.01) every 16 iterations, a G update; Adam 0.0025 (0, 0.99).
+  transgan32  the `transgan` variant at 32 pixels with its defaults (G: z 100 -> 8 x 8 tokens of 64, 2 pre-norm
+            blocks, pixel shuffle to 16 x 16 x 16 and 1 block, to 32 x 32 x 4 and 1 block in 8 x 8 windows, a linear
+            to 1 channel and tanh; D: 4 x 4 patches to 64 wide, a class token, 2 blocks, LayerNorm, a linear head),
+            batch 32: DiffAugment (translation, cutout, color) on every image D sees, a D update (Wasserstein + gradient
+            penalty 10 through a double backward + drift 0.001 E[D(x)^2]) and a G update; Adam 1e-4 (0, 0.99).
 To add one: write a function that builds the networks and optimizers and
 returns (batch, step), where step() runs one iteration, and register it in WORKLOADS.
 """
@@ -358,7 +363,122 @@ def stylegan32(r1_every=16, gamma=0.01):
     return batch, step
 
 
-WORKLOADS = {"wgangp28": wgangp28, "cyclegan32": cyclegan32, "stylegan32": stylegan32}
+# ---- transgan32: the `transgan` variant at 32 pixels (its defaults), TransGAN's networks at small width ----
+
+def transformer_block(dim, heads):
+    """GanForge's TransformerEncoderLayer: pre-norm, GELU, MLP ratio 4, no dropout, batch first."""
+    return nn.TransformerEncoderLayer(dim, heads, 4 * dim, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
+
+
+def stage_heads(heads, dim):
+    h = max(1, min(heads, dim // 2))
+    while dim % h:
+        h -= 1
+    return h
+
+
+class TransStage(nn.Module):
+    def __init__(self, grid, dim, heads, depth, window):
+        super().__init__()
+        self.grid, self.window = grid, window
+        self.pos = nn.Parameter(torch.randn(1, grid * grid, dim) * 0.02)
+        self.blocks = nn.Sequential(*[transformer_block(dim, stage_heads(heads, dim)) for _ in range(depth)])
+
+    def forward(self, x):                                     # (N, G*G, C)
+        x = x + self.pos
+        g, w, c = self.grid, self.window, x.shape[2]
+        if w >= g:
+            return self.blocks(x)
+        n, k = x.shape[0], g // w                             # attention within w x w cells
+        cells = x.reshape(n, k, w, k, w, c).permute(0, 1, 3, 2, 4, 5).reshape(n * k * k, w * w, c)
+        cells = self.blocks(cells)
+        return cells.reshape(n, k, k, w, w, c).permute(0, 1, 3, 2, 4, 5).reshape(n, g * g, c)
+
+
+class TransG(nn.Module):
+    def __init__(self, nz=100, width=64, depths=(2, 1, 1), heads=4, window=8):
+        super().__init__()
+        self.width = width
+        self.input = nn.Linear(nz, 64 * width)                # z -> 8 x 8 tokens
+        self.stages = nn.ModuleList(TransStage(8 << s, width >> (2 * s), heads, d, window if (8 << s) > window else 8 << s)
+                                    for s, d in enumerate(depths))
+        self.to_image = nn.Linear(width >> (2 * (len(depths) - 1)), 1)
+
+    def forward(self, z):
+        n = z.shape[0]
+        x = self.input(z).reshape(n, 64, self.width)
+        for s, stage in enumerate(self.stages):
+            if s > 0:                                         # pixel shuffle on the token grid: (N, HW, C) -> (N, 4HW, C/4)
+                g, c = self.stages[s - 1].grid, x.shape[2]
+                x = nn.functional.pixel_shuffle(x.transpose(1, 2).reshape(n, c, g, g), 2).reshape(n, c // 4, 4 * g * g).transpose(1, 2)
+            x = stage(x)
+        g = self.stages[-1].grid
+        return torch.tanh(self.to_image(x)).transpose(1, 2).reshape(n, 1, g, g)
+
+
+class TransD(nn.Module):
+    def __init__(self, width=64, depth=2, heads=4, patch=4, size=32):
+        super().__init__()
+        self.patches = nn.Conv2d(1, width, patch, patch)
+        self.cls = nn.Parameter(torch.randn(1, 1, width) * 0.02)
+        self.pos = nn.Parameter(torch.randn(1, (size // patch) ** 2 + 1, width) * 0.02)
+        self.blocks = nn.Sequential(*[transformer_block(width, stage_heads(heads, width)) for _ in range(depth)])
+        self.norm, self.head = nn.LayerNorm(width), nn.Linear(width, 1)
+
+    def forward(self, x):
+        t = self.patches(x).flatten(2).transpose(1, 2)
+        t = torch.cat([self.cls.expand(x.shape[0], -1, -1), t], 1) + self.pos
+        return self.head(self.norm(self.blocks(t)[:, 0]))
+
+
+def diff_augment(x):
+    """translation (1/8), cutout (1/2), color, per image, differentiable in x (GanForge's DiffAugment)."""
+    n, c, h, w = x.shape
+    s = int(h * 0.125 + 0.5)
+    dy, dx = torch.randint(-s, s + 1, (n,)), torch.randint(-s, s + 1, (n,))
+    ys, xs = torch.arange(h).view(1, h, 1) - dy.view(n, 1, 1), torch.arange(w).view(1, 1, w) - dx.view(n, 1, 1)
+    inside = ((ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)).float().view(n, 1, h * w)
+    index = (ys.clamp(0, h - 1) * w + xs.clamp(0, w - 1)).view(n, 1, h * w).expand(n, c, h * w)
+    x = (x.reshape(n, c, h * w).gather(2, index) * inside).reshape(n, c, h, w)
+    side = int(h * 0.5 + 0.5)
+    cy, cx = torch.randint(0, h + 1 - side % 2, (n, 1, 1)), torch.randint(0, w + 1 - side % 2, (n, 1, 1))
+    ry, rx = torch.arange(h).view(1, h, 1) - (cy - side // 2), torch.arange(w).view(1, 1, w) - (cx - side // 2)
+    hole = (ry >= 0) & (ry < side) & (rx >= 0) & (rx < side)
+    x = x * (~hole).float().unsqueeze(1)
+    x = x + (torch.rand(n, 1, 1, 1) - 0.5)
+    m = x.mean(1, keepdim=True)
+    x = (x - m) * (torch.rand(n, 1, 1, 1) * 2) + m
+    m = x.mean([1, 2, 3], keepdim=True)
+    return (x - m) * (torch.rand(n, 1, 1, 1) + 0.5) + m
+
+
+def transgan32(gp=10.0, drift=0.001):
+    nz, batch = 100, 32
+    g, d = TransG(nz), TransD()
+    opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.0, 0.99))
+    opt_d = torch.optim.Adam(d.parameters(), lr=1e-4, betas=(0.0, 0.99))
+    real = torch.rand(batch, 1, 32, 32) * 2 - 1
+
+    def step():
+        d.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            fake = g(torch.randn(batch, nz))
+        r, f = diff_augment(real), diff_augment(fake)
+        out_r = d(r)
+        loss = d(f).mean() - out_r.mean() + drift * out_r.square().mean()
+        loss = loss + gradient_penalty(d, r, f, torch.rand(batch), gp)[0]
+        loss.backward()
+        opt_d.step()
+        g.zero_grad(set_to_none=True)
+        d.requires_grad_(False)
+        (-d(diff_augment(g(torch.randn(batch, nz)))).mean()).backward()
+        d.requires_grad_(True)
+        opt_g.step()
+
+    return batch, step
+
+
+WORKLOADS = {"wgangp28": wgangp28, "cyclegan32": cyclegan32, "stylegan32": stylegan32, "transgan32": transgan32}
 
 
 def bench(name, iters, warmup):

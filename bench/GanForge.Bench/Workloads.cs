@@ -8,7 +8,7 @@ namespace GanForge.Bench;
 /// <summary>The benchmark workloads, built from the zoo and trained with the trainer's own phases.</summary>
 static class Workloads
 {
-    public static readonly string[] Names = ["dcgan28", "dcgan64", "mlpgan", "wgangp28", "cyclegan32", "stylegan32"];
+    public static readonly string[] Names = ["dcgan28", "dcgan64", "mlpgan", "wgangp28", "cyclegan32", "stylegan32", "transgan32"];
 
     /// <summary>The zoo model and configuration of a workload: dcgan28 and wgangp28 share the 28-pixel networks (the critic without BatchNorm).</summary>
     static (string Model, int Size) Spec(string name) => name switch
@@ -19,6 +19,7 @@ static class Workloads
         "mlpgan" => ("gan", 28),
         "wgangp28" => ("wgan-gp", 28),
         "stylegan32" => ("stylegan", 32),
+        "transgan32" => ("transgan", 32),
         _ => throw new ArgumentException($"Unknown workload '{name}'. Known: {string.Join(", ", Names)}"),
     };
 
@@ -31,7 +32,7 @@ static class Workloads
     /// <summary>cyclegan32 translates RGB images (a user's photos at 32 x 32); the others make gray ones.</summary>
     static int Channels(string name) => name == "cyclegan32" ? 3 : 1;
 
-    public static int Batch(string name) => name switch { "dcgan28" => 128, "cyclegan32" => 4, "stylegan32" => 32, _ => 64 };
+    public static int Batch(string name) => name switch { "dcgan28" => 128, "cyclegan32" => 4, "stylegan32" or "transgan32" => 32, _ => 64 };
 
     /// <summary>
     /// Work of one iteration (forward + backward of the D and G steps), from BENCHMARKS.md; wgangp28: 5 critic steps with
@@ -40,9 +41,11 @@ static class Workloads
     /// the cycles, the identities) and backward, at batch 4, plus the two PatchGANs: ≈ 80, estimated;
     /// stylegan32: about 0.42 GFLOP per image through G and as much through D (convs only), counted as G + 2 D forwards
     /// and 2 D backwards for the D step, G + D forwards and backwards for the G step, at batch 32 (the lazy R1 step, one
-    /// in 16, is not in the median).
+    /// in 16, is not in the median);
+    /// transgan32: about 0.023 GFLOP per image through G and 0.015 through D (linear layers and attention products),
+    /// counted as 4 G and 12 D forwards (the D step with the penalty's double backward, then the G step), at batch 32: ≈ 9, estimated.
     /// </summary>
-    public static double Gflop(string name) => name switch { "dcgan28" => 23, "dcgan64" => 170, "wgangp28" => 51, "cyclegan32" => 80, "stylegan32" => 160, _ => 1.4 };
+    public static double Gflop(string name) => name switch { "dcgan28" => 23, "dcgan64" => 170, "wgangp28" => 51, "cyclegan32" => 80, "stylegan32" => 160, "transgan32" => 9, _ => 1.4 };
 
     /// <summary>
     /// The trainer of a workload: the variant's own game (its loss, critic steps, penalties and optimizers;

@@ -58,6 +58,7 @@ public class RunLifecycleTests
     [InlineData("dcgan", "r1=1;r1-every=3;width=8", 2, 4, 14, 12)]     // a lazy R1 phase every 3 steps; killed in epoch 2
     [InlineData("wgan-gp", "width=8", 3, 1, 4, 3)]                     // 5 real batches a step: 2 steps an epoch, step 3 is mid-epoch 2
     [InlineData("sgan", "width=8;labels-per-class=3", 2, 3, 7, 6)]     // the labelled subset is picked again on resume
+    [InlineData("transgan", "width=16;g-depth=1;g-up-depth=1;d-width=16;d-depth=1;heads=2", 2, 3, 7, 6)]   // DiffAugment draws from the loss noise
     public void Resume_FromACheckpointEveryNSteps_MidEpoch_GivesTheSameWeightsAsAnUninterruptedRun(
         string model, string options, int epochs, int every, int killedAfter, int checkpointStep)
     {

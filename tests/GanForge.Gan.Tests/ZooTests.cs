@@ -190,7 +190,7 @@ public class ZooTests
     public void Zoo_ListsEveryVariantOfThisIssue_WithADescription()
     {
         Assert.Equal(["gan", "dcgan", "wgan", "wgan-gp", "lsgan", "sngan", "cgan", "acgan", "sgan", "infogan", "stylegan", "progan",
-                      "pix2pix", "unet-l1", "dagan", "srresnet", "srgan", "cyclegan"], ModelZoo.Names);
+                      "pix2pix", "unet-l1", "dagan", "srresnet", "srgan", "cyclegan", "transgan"], ModelZoo.Names);
         Assert.All(ModelZoo.All, v => Assert.False(string.IsNullOrWhiteSpace(v.Description)));
         Assert.Equal("wgan-gp", ModelZoo.Get("WGAN-GP").Name);
     }
@@ -202,6 +202,7 @@ public class ZooTests
     [InlineData("wgan-gp", "")]
     [InlineData("lsgan", "minibatch-discrimination=10")]
     [InlineData("sngan", "")]
+    [InlineData("transgan", "d-width=16")]
     public void Sampler_CheckpointOfEveryVariant_LoadsWithItsOptionsAndSamples(string name, string option)
     {
         var dir = TestRuns.NewDir();

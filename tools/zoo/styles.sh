@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The figures of the growing and style-based variants (docs/zoo.md, sections Growing and Styles), on the full
 # Fashion-MNIST (Debian's dataset-fashion-mnist) resized to 32 x 32:
-#   dcgan, progan, stylegan at 32: EPOCHS epochs each (equal images shown), wall time in NAME/wall-pieces.txt, then
-#     `eval --samples 10000` (FID, KID, precision, recall, ...)
-#   dcgan at equal wall time: a second dcgan run stopped (SIGINT: it checkpoints) after stylegan's wall time, then eval
+#   dcgan, progan, stylegan, transgan at 32: EPOCHS epochs each (equal images shown), wall time in
+#     NAME/wall-pieces.txt, then `eval --samples 10000` (FID, KID, precision, recall, ...)
+#   dcgan at equal wall time: a second dcgan run stopped (SIGINT: it checkpoints) after stylegan's wall time, and a
+#     third after transgan's, then eval
 #   stylegan's truncation trade-off: samples at psi = 0.5, 0.7, 1.0 written as IDX, each scored by `eval --images`
 #   stylegan's style-mixing grid and noise grid
 #   projection of the first 10 test images (pixel MSE and evaluator-feature distance, against w_avg and a random w)
@@ -41,15 +42,20 @@ score() {   # score NAME: eval of OUT/NAME's generator
 train dcgan32 --model dcgan --epochs "$epochs" --seed 1
 train progan32 --model progan --epochs "$epochs" --set phase-images="${PROGAN_PHASE:-30000}" --seed 1
 train stylegan32 --model stylegan --epochs "$epochs" --seed 1
-for m in dcgan32 progan32 stylegan32; do score $m; done
+train transgan32 --model transgan --epochs "$epochs" --seed 1
+for m in dcgan32 progan32 stylegan32 transgan32; do score $m; done
 
-# dcgan for as long as stylegan took (the sum of its pieces), stopped by SIGINT, which checkpoints.
-wall=$(paste -sd+ "$out/stylegan32/wall-pieces.txt" | bc)
-if [ ! -f "$out/dcgan32-walltime/checkpoint.safetensors" ]; then
-  timeout -s INT "$wall" "$ganforge" train --model dcgan --epochs 1000 --seed 1 --threads "$threads" --data fashion-mnist --image-size 32 \
-    --log-every 100 --out "$out/dcgan32-walltime" >> "$out/dcgan32-walltime.log" 2>&1 || true
-fi
-score dcgan32-walltime
+# dcgan for as long as stylegan (then transgan) took (the sum of its pieces), stopped by SIGINT, which checkpoints.
+walltime() {   # walltime OF NAME: a dcgan run for OF's wall time into OUT/NAME
+  local wall; wall=$(paste -sd+ "$out/$1/wall-pieces.txt" | bc)
+  if [ ! -f "$out/$2/checkpoint.safetensors" ]; then
+    timeout -s INT "$wall" "$ganforge" train --model dcgan --epochs 1000 --seed 1 --threads "$threads" --data fashion-mnist --image-size 32 \
+      --log-every 100 --out "$out/$2" >> "$out/$2.log" 2>&1 || true
+  fi
+  score "$2"
+}
+walltime stylegan32 dcgan32-walltime
+walltime transgan32 dcgan32-walltime-transgan
 
 for psi in 0.5 0.7 1.0; do
   [ -f "$out/stylegan32-psi$psi.eval.json" ] && continue

@@ -24,6 +24,8 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         var latents = ctx.Latents(m);
         Tensor fake;
         using (GradMode.NoGrad()) fake = model.Generate(latents);
+        // DiffAugment: D sees T(x) and T(G(z)); every term below (penalties included) is on what D sees.
+        (real, fake) = (ctx.Augmented(real), ctx.Augmented(fake));
         var realClasses = model.Classes > 0 ? batch.ClassTensor(model.Name) : null;
 
         Tensor realOut, fakeOut;
@@ -122,7 +124,7 @@ public sealed class LazyR1Phase(R1Penalty r1, int every) : Phase
     {
         var batch = ctx.LastReal ?? ctx.NextBatch();
         var classes = ctx.Model.Classes > 0 ? batch.ClassTensor(ctx.Model.Name) : null;
-        var penalty = r1.Compute(ctx.Model.Critic(classes), batch.Images);
+        var penalty = r1.Compute(ctx.Model.Critic(classes), ctx.Augmented(batch.Images));
         ctx.Stats.Add(Stats.R1, penalty.Item());
         return penalty;
     }
@@ -142,7 +144,7 @@ public sealed class GeneratorPhase : Phase
         var model = ctx.Model;
         var latents = ctx.Latents(ctx.BatchSize());
         var fake = model.Generate(latents);
-        var outputs = model.Discriminate(fake, latents.Classes);
+        var outputs = model.Discriminate(ctx.Augmented(fake), latents.Classes);   // G is trained through T
         var loss = ctx.Game.Loss.Generator(model.Adversarial(outputs));
         if (ctx.Game.Head is { } head) loss = loss + head.Generator(model.Head(outputs), latents);
         ctx.Stats.Add(Stats.LossG, loss.Item());

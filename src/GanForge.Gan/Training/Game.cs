@@ -18,6 +18,11 @@ public sealed class Game
     public LabelOptions Labels { get; init; } = LabelOptions.Default;
     /// <summary>The loss on the discriminator's head beside its adversarial output (AC-GAN, InfoGAN); null when D has none.</summary>
     public HeadLoss? Head { get; init; }
+    /// <summary>
+    /// Differentiable augmentation of every image D sees, real and generated, in D's and G's updates (DiffAugment,
+    /// `--set diffaugment=...`); null for none. Its parameters come from <see cref="StepContext.LabelNoise"/>.
+    /// </summary>
+    public Augment.DiffAugment? Augment { get; init; }
     public required IReadOnlyList<OptimizerGroup> Optimizers { get; init; }
     public required IReadOnlyList<Phase> Phases { get; init; }
     /// <summary>Networks averaged after every step when the run asks for an EMA (the generator for the classic games).</summary>
@@ -165,6 +170,12 @@ public sealed class StepContext
 
     /// <summary>n draws of U[0,1) from <see cref="LabelNoise"/>, one per sample (this shard's n of the global batch's).</summary>
     public Tensor Uniform(int n) => Shard.Take(Tensor.Rand([n * Shard.Count], LabelNoise));
+
+    /// <summary>
+    /// T(images), the game's differentiable augmentation, drawn from <see cref="LabelNoise"/> for this shard's rows of
+    /// the global batch; the images themselves when the game has none.
+    /// </summary>
+    public Tensor Augmented(Tensor images) => Game.Augment is { } augment ? augment.Apply(images, LabelNoise, Shard) : images;
 
     /// <summary>The batch size in use: the last real batch's, or <paramref name="fallback"/> before any.</summary>
     public int BatchSize(int fallback = 64) => LastReal?.Size ?? fallback;

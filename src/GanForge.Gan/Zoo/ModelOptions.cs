@@ -4,7 +4,7 @@ using GanForge.Serialization;
 namespace GanForge.Gan.Zoo;
 
 /// <summary>The type of a model option's value.</summary>
-public enum OptionKind { Float, Int, Bool, Choice }
+public enum OptionKind { Float, Int, Bool, Choice, List }
 
 /// <summary>
 /// One option a variant takes (`model-options:` in the config, `--set key=value` on the command line),
@@ -24,6 +24,10 @@ public sealed record ModelOption(string Key, string Default, string Description,
 
     public static ModelOption Choice(string key, string value, string description, params string[] choices) =>
         new(key, value, description, OptionKind.Choice, Choices: choices);
+
+    /// <summary>A comma-separated list of distinct <paramref name="choices"/> in the order given, or "none" (DiffAugment's policy).</summary>
+    public static ModelOption List(string key, string value, string description, params string[] choices) =>
+        new(key, value, description, OptionKind.List, Choices: choices);
 
     /// <summary>Checks <paramref name="text"/> and returns it in canonical form; a clear error otherwise.</summary>
     public string Parse(string text, string model)
@@ -49,6 +53,12 @@ public sealed record ModelOption(string Key, string Default, string Description,
                     "false" or "no" or "off" or "0" => "false",
                     _ => throw new ArgumentException($"{where}: '{MessageText.Quote(text)}' is not true or false"),
                 };
+            case OptionKind.List:
+                var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (items.Length == 0 || (items.Length == 1 && items[0].Equals("none", StringComparison.OrdinalIgnoreCase))) return "none";
+                var picked = items.Select(item => Choices!.FirstOrDefault(c => c.Equals(item, StringComparison.OrdinalIgnoreCase))
+                    ?? throw new ArgumentException($"{where}: '{MessageText.Quote(item)}' is not one of {string.Join(", ", Choices!)} (give a comma-separated list, or none)"));
+                return string.Join(",", picked.Distinct());
             default:
                 var choice = Choices!.FirstOrDefault(c => c.Equals(text, StringComparison.OrdinalIgnoreCase));
                 return choice ?? throw new ArgumentException($"{where}: '{MessageText.Quote(text)}' is not one of {string.Join(", ", Choices!)}");

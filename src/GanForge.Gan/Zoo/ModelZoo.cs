@@ -6,7 +6,7 @@ namespace GanForge.Gan.Zoo;
 public static class ModelZoo
 {
     static readonly Variant[] Variants = [new MlpGan(), new DcGan(), new Wgan(), new WganGp(), new LsGan(), new SnGan(),
-        new CGan(), new AcGan(), new SGan(), new InfoGan(), new StyleGan(), new ProGan(), new Pix2Pix(), new UNetL1(), new DaGan(), new SrResNetVariant(), new SrGan(), new CycleGan()];
+        new CGan(), new AcGan(), new SGan(), new InfoGan(), new StyleGan(), new ProGan(), new Pix2Pix(), new UNetL1(), new DaGan(), new SrResNetVariant(), new SrGan(), new CycleGan(), new TransGan()];
 
     public static IReadOnlyList<Variant> All => Variants;
 

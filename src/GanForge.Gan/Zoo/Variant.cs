@@ -1,3 +1,4 @@
+using GanForge.Gan.Augment;
 using GanForge.Gan.Losses;
 using GanForge.Gan.Training;
 
@@ -98,6 +99,7 @@ public static class ClassicGame
             Loss = GanLoss.FromName(config.Loss ?? "non-saturating"),
             Labels = new LabelOptions(config.RealLabel, config.LabelFlip),
             Head = head,
+            Augment = options.Has("diffaugment") ? DiffAugment.Parse(options.String("diffaugment")) : null,
             Optimizers =
             [
                 new OptimizerGroup("g", [GanModel.GeneratorName], config.Optimizers["g"]),
@@ -109,11 +111,13 @@ public static class ClassicGame
     }
 
     /// <summary>The regulariser options every classic variant takes, with that variant's defaults.</summary>
-    public static IReadOnlyList<ModelOption> RegulariserOptions(float gp = 0, float clip = 0, float r1 = 0, int r1Every = 16) =>
+    public static IReadOnlyList<ModelOption> RegulariserOptions(float gp = 0, float clip = 0, float r1 = 0, int r1Every = 16, string diffAugment = "none") =>
     [
         ModelOption.Float("gp", gp, "gradient penalty weight λ on interpolates (Gulrajani et al. 2017); 0 = off"),
         ModelOption.Float("clip", clip, "weight clipping of the critic to [-c, c] after each step (Arjovsky et al. 2017); 0 = off"),
         ModelOption.Float("r1", r1, "R1 penalty weight γ on real images (Mescheder et al. 2018); 0 = off"),
         ModelOption.Int("r1-every", r1Every, "lazy regularisation: R1 every k steps, scaled by k (Karras et al. 2020); 1 = every step", min: 1),
+        ModelOption.List("diffaugment", diffAugment, "DiffAugment (Zhao et al. 2020) of every image D sees, real and fake, in D's and G's steps: " +
+            "translation, cutout and/or color, comma-separated, applied in the order given; none = off", DiffAugment.Transforms),
     ];
 }

@@ -49,6 +49,7 @@ public sealed class ProGan : Variant
             Model = classic.Model,
             Loss = classic.Loss,
             Labels = classic.Labels,
+            Augment = classic.Augment,
             Optimizers = classic.Optimizers,
             Phases = [.. classic.Phases.Select(p => new GrowingPhase(p, schedule))],
             RealBatchesPerStep = classic.RealBatchesPerStep,
