@@ -43,7 +43,7 @@ internal sealed class Gelu(bool tanhApproximation) : Function
                 ys[i] = 0.5f * v * (1f + MathF.Tanh(ActivationMath.TanhC * (v + ActivationMath.TanhK * v * v * v)));
             }
         else
-            for (int i = 0; i < xs.Length; i++) ys[i] = (float)(xs[i] * ActivationMath.Phi(xs[i]));
+            Kernels.GeluKernel.Forward(x.Storage, y.Storage, x.Numel);
         return Record(new Gelu(tanhApproximation), y, x);
     }
 
@@ -63,12 +63,7 @@ internal sealed class GeluDerivative : Function
     public static Tensor Apply(Tensor x)
     {
         var y = new Tensor(x.Shape);
-        var xs = x.Data; var ys = y.Data;
-        for (int i = 0; i < xs.Length; i++)
-        {
-            double v = xs[i];
-            ys[i] = (float)(ActivationMath.Phi(v) + v * ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v));
-        }
+        Kernels.GeluKernel.Derivative(x.Storage, y.Storage, x.Numel);
         return Record(new GeluDerivative(), y, x);
     }
 

@@ -1,0 +1,76 @@
+using GanForge.Functions;
+using GanForge.Kernels;
+
+namespace GanForge.Tests;
+
+/// <summary>
+/// The vectorised exact GELU against the element-by-element double-precision formula it replaced
+/// (<see cref="ActivationMath.Phi"/>): the values and the derivative, over the whole range, the tails, the special
+/// values, and with the thread split.
+/// </summary>
+[Collection("Threading")]
+public class GeluKernelTests
+{
+    static float ScalarGelu(float x) => (float)(x * ActivationMath.Phi(x));
+
+    static float ScalarDerivative(float x)
+    {
+        double v = x;
+        return (float)(ActivationMath.Phi(v) + v * ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v));
+    }
+
+    // Relative to the value, with an absolute floor far below anything a network sees.
+    static void AssertClose(float expected, float actual, float x, string what)
+    {
+        if (float.IsNaN(expected)) { Assert.True(float.IsNaN(actual), $"{what}({x:R}) = {actual:R}, expected NaN"); return; }
+        if (float.IsInfinity(expected)) { Assert.Equal(expected, actual); return; }
+        double tol = 2e-7 * Math.Abs(expected) + 1e-37;
+        Assert.True(Math.Abs(expected - actual) <= tol, $"{what}({x:R}) = {actual:R}, expected {expected:R}");
+    }
+
+    static float[] Inputs(int length)
+    {
+        var x = Tensor.Randn([length], new Generator(7)).Data.ToArray();
+        for (int i = 0; i < x.Length; i += 3) x[i] *= 6f;   // deep into both tails
+        float[] special = [0f, -0f, 1e-30f, -1e-30f, 8f, -8f, -13f, -20f, 40f, float.PositiveInfinity, float.NaN, 0.5f, -0.5f];
+        special.CopyTo(x, 0);
+        return x;
+    }
+
+    [Theory]
+    [InlineData(1, 37)]          // the vector body and the element-by-element tail
+    [InlineData(1, 1_000)]
+    [InlineData(2, 70_001)]      // split over threads
+    [InlineData(3, 131_075)]
+    public void Forward_AnyLength_MatchesTheScalarFormula(int threads, int length)
+    {
+        var x = Inputs(length);
+        var y = new float[length];
+        ThreadingTests.WithThreads(threads, () => GeluKernel.Forward(x, y, length));
+        for (int i = 0; i < length; i++) AssertClose(ScalarGelu(x[i]), y[i], x[i], "gelu");
+    }
+
+    [Theory]
+    [InlineData(1, 37)]
+    [InlineData(2, 70_001)]
+    public void Derivative_AnyLength_MatchesTheScalarFormula(int threads, int length)
+    {
+        var x = Inputs(length);
+        var y = new float[length];
+        ThreadingTests.WithThreads(threads, () => GeluKernel.Derivative(x, y, length));
+        for (int i = 0; i < length; i++) AssertClose(ScalarDerivative(x[i]), y[i], x[i], "gelu'");
+    }
+
+    [Fact]
+    public void Forward_KnownValues_MatchTheDefinition()
+    {
+        // x·Φ(x) from the normal CDF's tables: Φ(1) = 0.841344746, Φ(-1) = 0.158655254, Φ(-3) = 0.001349898.
+        float[] x = [1f, -1f, -3f, 0f];
+        var y = new float[4];
+        GeluKernel.Forward(x, y, 4);
+        Assert.Equal(0.841344746f, y[0], 1e-6f);
+        Assert.Equal(-0.158655254f, y[1], 1e-6f);
+        Assert.Equal(-0.004049694f, y[2], 1e-8f);
+        Assert.Equal(0f, y[3], 1e-12f);
+    }
+}
