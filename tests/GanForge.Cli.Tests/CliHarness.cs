@@ -37,10 +37,16 @@ static class CliHarness
 
         public ChildRun(string[] args)
         {
-            var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "ganforge.exe" : "ganforge"))
+            var exe = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "ganforge.exe" : "ganforge");
+            // A child inherits ignored signals, and a suite started in the background by a non-interactive shell
+            // (`.ci/run &`) ignores SIGINT, which the runtime then leaves ignored: the child starts with SIGINT at
+            // its default, as a user's terminal gives it (coreutils' env execs ganforge in the same process).
+            bool resetInt = OperatingSystem.IsLinux() && File.Exists("/usr/bin/env");
+            var info = new ProcessStartInfo(resetInt ? "/usr/bin/env" : exe)
             {
                 RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             };
+            if (resetInt) { info.ArgumentList.Add("--default-signal=INT"); info.ArgumentList.Add(exe); }
             foreach (var a in args) info.ArgumentList.Add(a);
             info.Environment["COLUMNS"] = "10000";
             _process = new Process { StartInfo = info };
