@@ -137,14 +137,11 @@ static class Workloads
         }
         var lastHalf = times.Skip(iters / 2).Order().ToList();
         double steady = lastHalf[lastHalf.Count / 2];
-        // The first iteration from which every later one stays within 15% of the steady time.
-        int settled = iters;
-        while (settled > 0 && times[settled - 1] <= 1.15 * steady) settled--;
         return new Dictionary<string, object>
         {
             ["workload"] = name, ["threads"] = Threading.Threads, ["start_to_first_step_s"] = Math.Round(startToFirstStep, 2),
             ["first_iter_s"] = Math.Round(times[0], 3), ["steady_iter_s"] = Math.Round(steady, 4),
-            ["iters_until_steady"] = settled, ["excess_s"] = Math.Round(times.Sum() - iters * steady, 2),
+            ["excess_s"] = Math.Round(times.Sum() - iters * steady, 2),
             ["iter_s"] = times.Take(12).Select(t => Math.Round(t, 3)).ToList(),
         };
     }
