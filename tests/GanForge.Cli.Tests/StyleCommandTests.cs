@@ -1,3 +1,4 @@
+using GanForge.Data;
 using GanForge.Data.Formats;
 
 namespace GanForge.Cli.Tests;
@@ -139,5 +140,40 @@ public class StyleCommandTests : CliTestBase
         var (code, output) = Run("sample", "--checkpoint", run, "--latents", P("bad.npy"), "--out", P("x.png"));
         Assert.Equal(2, code);
         Assert.Contains("--latents: styles (2,3,8) do not fit model 'stylegan', which reads (n,4,8)", output);
+    }
+
+    /// <summary>
+    /// A user's own folder of RGB images of mixed sizes trains the growing, style-based and transformer variants at
+    /// 64 × 64 without code changes (centre crop and resize), and their samples are 64 × 64 RGB.
+    /// </summary>
+    [Theory]
+    [InlineData("progan", new[] { "width=4", "phase-images=8" })]
+    [InlineData("stylegan", new[] { "width=4", "w-dim=8", "mapping-layers=2" })]
+    [InlineData("transgan", new[] { "width=64", "g-depth=1", "d-width=16", "d-depth=1", "patch=8", "heads=1" })]
+    public void Train_UserRgbFolderAt64_SamplesAre64PixelRgb(string model, string[] options)
+    {
+        Directory.CreateDirectory(P("photos"));
+        for (int i = 0; i < 8; i++)
+        {
+            int w = i % 2 == 0 ? 80 : 66, h = i % 2 == 0 ? 70 : 96;
+            var px = new byte[w * h * 3];
+            for (int row = 0; row < h; row++)
+                for (int col = 0; col < w; col++)
+                    for (int c = 0; c < 3; c++)
+                        px[(row * w + col) * 3 + c] = (byte)((col * (c + 1) + row * 2 + i * 30) % 256);
+            PngEncoder.Save(Path.Combine(P("photos"), $"{i:D2}.png"), new ByteImage(w, h, 3, px));
+        }
+        string[] args = ["train", "--model", model, "--data", P("photos"), "--image-size", "64", "--batch-size", "4", "--max-steps", "2",
+            "--log-every", "1", "--out", P(model), .. options.SelectMany(o => new[] { "--set", o })];
+        var (code, output) = Run(args);
+        Assert.True(code == 0, output);
+        var config = File.ReadAllText(Path.Combine(P(model), "config.yaml"));
+        Assert.Contains("image-size: 64", config);
+        Assert.Contains("channels: 3", config);
+        (code, output) = Run("sample", "--checkpoint", P(model), "--count", "3", "--out", P("x.npy"));
+        Assert.True(code == 0, output);
+        var samples = Npy.Load(P("x.npy"));
+        Assert.Equal([3, 3, 64, 64], samples.Shape);
+        Assert.All(samples.ToArray(), v => Assert.True(float.IsFinite(v) && v >= -1.0001f && v <= 1.0001f, $"sample value {v}"));
     }
 }
