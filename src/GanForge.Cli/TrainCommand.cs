@@ -60,6 +60,7 @@ static class TrainCommand
         var logEvery = NumberOptions.Optional<int>("--log-every", "Log every N generator steps (default 50)");
         var evalEvery = NumberOptions.Optional<int>("--eval-every", "Log FID and class coverage every N generator steps and at each epoch's end, against the run's own data, which must be 1x28x28 as Fashion-MNIST (default 0 = off)");
         var evalSamples = NumberOptions.Optional<int>("--eval-samples", "Generated images per evaluation during training (default 2000)");
+        var sampleEvery = NumberOptions.Optional<int>("--sample-every", "Also write a sample grid every N generator steps, samples/step_NNNNNNN.png (default 0: at each epoch's end only)");
         var checkpointEvery = NumberOptions.Optional<int>("--checkpoint-every", "Also save a checkpoint every N generator steps (default 0: every --checkpoint-minutes)");
         var checkpointMinutes = NumberOptions.Optional<double>("--checkpoint-minutes",
             $"Also save a checkpoint after this many minutes of training since the last (default {TrainConfig.DefaultCheckpointMinutes:0} without --checkpoint-every, else 0 = off)");
@@ -79,7 +80,7 @@ static class TrainCommand
         var cmd = new Command("train", "Train a GAN; writes config.yaml, metrics.jsonl, sample grids and checkpoints into --out")
         {
             model, data, split, pairs, domainA, domainB, scale, epochs, batch, lr, seed, outDir, k, loss, optimizer, smoothing, flip, dBatch,
-            pretrain, size, channels, skipBad, latentDim, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, checkpointEvery, checkpointMinutes, threads,
+            pretrain, size, channels, skipBad, latentDim, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, sampleEvery, checkpointEvery, checkpointMinutes, threads,
             resume, config, set, distributed, syncBn,
         };
         cmd.SetAction(r => Errors.Guard(() =>
@@ -114,7 +115,7 @@ static class TrainCommand
             SetV(maxSteps, v => c.MaxSteps = v); SetV(limit, v => c.Limit = v); SetV(logEvery, v => c.LogEvery = v);
             SetV(threads, v => c.Threads = v);
             SetV(evalEvery, v => c.EvalEvery = v); SetV(evalSamples, v => c.EvalSamples = v);
-            SetV(checkpointEvery, v => c.CheckpointEvery = v); SetV(checkpointMinutes, v => c.CheckpointMinutes = v);
+            SetV(sampleEvery, v => c.SampleEvery = v); SetV(checkpointEvery, v => c.CheckpointEvery = v); SetV(checkpointMinutes, v => c.CheckpointMinutes = v);
             if (r.GetValue(syncBn)) c.SyncBatchnorm = true;
             foreach (var assignment in r.GetValue(set) ?? []) c.Set(assignment);
             return Train(c, isResume, group);

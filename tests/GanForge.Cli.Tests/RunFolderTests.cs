@@ -1,3 +1,4 @@
+using GanForge.Data.Formats;
 using System.Text.Json;
 using GanForge.Gan.Training;
 
@@ -147,5 +148,22 @@ public class RunFolderTests : CliTestBase
         Assert.False(File.Exists(staleGrid));
         Assert.Equal([1L, 2L, 3L, 4L], LoggedSteps(dir));
         Assert.Equal([1L], LoggedSteps(dir, "warnings.jsonl"));
+    }
+
+    [Fact]
+    public void SampleEvery_WritesStepGrids_AndResumeRemovesThoseOfLaterSteps()
+    {
+        var dir = P("step-grids");
+        var (code, output) = Run("train", "--model", "gan", "--limit", "128", "--batch-size", "32", "--epochs", "1", "--sample-every", "2", "--log-every", "1", "--out", dir);
+        Assert.True(code == 0, output);
+        string[] Grids() => [.. Directory.GetFiles(Path.Combine(dir, "samples")).Select(Path.GetFileName).Order()!];
+        Assert.Equal(["epoch_001.png", "step_0000002.png", "step_0000004.png"], Grids());
+        Assert.Equal(ImageFile.Load(Path.Combine(dir, "samples", "epoch_001.png")).Width, ImageFile.Load(Path.Combine(dir, "samples", "step_0000004.png")).Width);
+        // A grid of a step after the checkpoint (a run killed before its next save) goes; the resumed run writes its own.
+        File.Copy(Path.Combine(dir, "samples", "step_0000004.png"), Path.Combine(dir, "samples", "step_0000005.png"));
+        (code, output) = Run("train", "--resume", "--out", dir, "--epochs", "2", "--sample-every", "3");
+        Assert.True(code == 0, output);
+        Assert.Equal(["epoch_001.png", "epoch_002.png", "step_0000002.png", "step_0000004.png", "step_0000006.png"], Grids());
+        Assert.Contains("sample-every", File.ReadAllText(Path.Combine(dir, "config.yaml")));
     }
 }

@@ -56,15 +56,33 @@ part transgan && train transgan32 --model transgan --epochs "$epochs" --seed 1
 if part score; then for m in dcgan32 progan32 stylegan32 transgan32; do score $m; done; fi
 
 # dcgan for as long as another model took: the steps dcgan32 runs in that model's wall time (the sum of its pieces).
-seconds() { paste -sd+ "$out/$1/wall-pieces.txt" | bc; }
+# While that model still trains (another queue), dcgan goes on to the steps of its time so far, then to the rest.
+seconds() { paste -sd+ "$out/$1/wall-pieces.txt" 2>/dev/null | bc; }
 laststep() { tail -1 "$out/$1/metrics.jsonl" | python3 -c "import json,sys; print(json.load(sys.stdin)['step'])"; }
-walltime() {   # walltime OF NAME [FROM]: dcgan for OF's wall time into OUT/NAME, continuing FROM's shorter run
-  await "$1"; await dcgan32
-  [ -f "$out/$2/done" ] && { score "$2"; return 0; }
-  local steps; steps=$(( $(seconds "$1") * $(laststep dcgan32) / $(seconds dcgan32) ))
-  echo "$2: $steps dcgan steps = $(seconds "$1") s of $1 at dcgan32's $(laststep dcgan32) steps in $(seconds dcgan32) s" | tee "$out/$2.steps.txt"
-  if [ -n "${3:-}" ] && [ ! -d "$out/$2" ]; then await "$3"; cp -r "$out/$3" "$out/$2"; rm -f "$out/$2/done" "$out/$2/eval.json"; fi
-  train "$2" --model dcgan --epochs 1000 --max-steps "$steps" --seed 1
+dcgan_steps() {   # dcgan_steps SECONDS: dcgan32's steps in that many seconds
+  echo $(( $1 * $(laststep dcgan32) / $(seconds dcgan32) ))
+}
+running_seconds() {   # running_seconds NAME: its finished pieces plus the time of its training under way, if any
+  local done_s; done_s=$(seconds "$1"); done_s=${done_s:-0}
+  local pid; pid=$(pgrep -f -- "--out $out/$1\$" | head -1 || true)
+  local now_s=0; [ -n "$pid" ] && now_s=$(ps -o etimes= -p "$pid" | tr -d ' ')
+  echo $(( done_s + ${now_s:-0} ))
+}
+walltime() {   # walltime OF NAME FROM: FROM's dcgan continued for OF's wall time into OUT/NAME
+  await dcgan32
+  if [ ! -f "$out/$2/done" ]; then
+    if [ ! -d "$out/$2" ]; then await "$3"; cp -r "$out/$3" "$out/$2"; rm -f "$out/$2/done" "$out/$2/eval.json"; fi
+    while [ ! -f "$out/$1/done" ]; do   # OF still trains: go as far as its time so far
+      local lower; lower=$(dcgan_steps "$(running_seconds "$1")")
+      if [ "$lower" -gt $(( $(laststep "$2") + 500 )) ]; then
+        "$ganforge" train --model dcgan --epochs 1000 --max-steps "$lower" --seed 1 --resume --threads "$threads" --data fashion-mnist \
+          --image-size 32 --log-every 100 --out "$out/$2" >> "$out/$2.log" 2>&1
+      else sleep 60; fi
+    done
+    local steps; steps=$(dcgan_steps "$(seconds "$1")")
+    echo "$2: $steps dcgan steps = $(seconds "$1") s of $1 at dcgan32's $(laststep dcgan32) steps in $(seconds dcgan32) s" | tee "$out/$2.steps.txt"
+    train "$2" --model dcgan --epochs 1000 --max-steps "$steps" --seed 1
+  fi
   score "$2"
 }
 if part walltime; then

@@ -26,7 +26,7 @@ public static class ResumeSettings
 {
     /// <summary>Settings (config.yaml keys) a resumed run may change.</summary>
     public static IReadOnlyList<string> Allowed { get; } =
-        ["epochs", "max-steps", "log-every", "eval-every", "eval-samples", "checkpoint-every", "checkpoint-minutes", "threads"];
+        ["epochs", "max-steps", "log-every", "eval-every", "eval-samples", "sample-every", "checkpoint-every", "checkpoint-minutes", "threads"];
 
     /// <summary>Not settings of the training: where the run is, and the history itself.</summary>
     static readonly string[] Ignored = ["out", "changes"];

@@ -50,17 +50,20 @@ public static partial class RunFolder
     }
 
     /// <summary>
-    /// Removes sample grids of epochs after <paramref name="epoch"/> + 1 (written by a run killed before the
-    /// checkpoint of that epoch); the grid of the epoch under way is rewritten when it ends.
+    /// Removes sample grids of epochs after <paramref name="epoch"/> + 1 and of steps after <paramref name="step"/>
+    /// (written by a run killed before its next checkpoint); the grid of the epoch under way is rewritten when it ends.
     /// </summary>
-    public static void RemoveGridsAfter(string dir, int epoch)
+    public static void RemoveGridsAfter(string dir, int epoch, long step)
     {
         var samples = Path.Combine(dir, "samples");
         if (!Directory.Exists(samples)) return;
-        foreach (var file in Directory.GetFiles(samples, "epoch_*.png"))
-            if (GridName().Match(Path.GetFileName(file)) is { Success: true } m
-                && int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) > epoch + 1)
+        foreach (var file in Directory.GetFiles(samples, "*.png"))
+        {
+            var name = Path.GetFileName(file);
+            if ((EpochGridName().Match(name) is { Success: true } e && int.Parse(e.Groups[1].Value, CultureInfo.InvariantCulture) > epoch + 1)
+                || (StepGridName().Match(name) is { Success: true } s && long.Parse(s.Groups[1].Value, CultureInfo.InvariantCulture) > step))
                 File.Delete(file);
+        }
     }
 
     /// <summary>
@@ -99,6 +102,9 @@ public static partial class RunFolder
     [GeneratedRegex(@"^\..+\.(\d{1,9})\.[0-9a-f]{32}\.tmp$")]
     private static partial Regex TempName();
 
+    [GeneratedRegex(@"^step_(\d+)\.png$")]
+    private static partial Regex StepGridName();
+
     [GeneratedRegex(@"^epoch_(\d+)\.png$")]
-    private static partial Regex GridName();
+    private static partial Regex EpochGridName();
 }

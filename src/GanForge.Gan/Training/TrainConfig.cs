@@ -99,6 +99,11 @@ public sealed class TrainConfig
     public int EvalEvery { get; set; }
     /// <summary>Generated images scored by each evaluation during training.</summary>
     public int EvalSamples { get; set; } = 2000;
+    /// <summary>
+    /// Also write a sample grid every this many generator steps, samples/step_NNNNNNN.png (0 = off): a run's
+    /// progress within an epoch, such as each phase of progressive growing.
+    /// </summary>
+    public int SampleEvery { get; set; }
     /// <summary>Save a checkpoint every this many generator steps, besides each epoch's end (0 = by wall time only, see <see cref="CheckpointMinutes"/>).</summary>
     public int CheckpointEvery { get; set; }
     /// <summary>
@@ -199,6 +204,7 @@ public sealed class TrainConfig
         if (PretrainAe > 0 && Ranks > 1)
             throw new ArgumentException($"--pretrain-ae is not supported with --distributed ({Ranks} ranks): the pre-training does not average over ranks; train without it");
         if (LogEvery < 1) throw new ArgumentException($"--log-every must be at least 1, got {LogEvery}");
+        if (SampleEvery < 0) throw new ArgumentException($"--sample-every must be non-negative, got {SampleEvery}");
         if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every must be non-negative, got {CheckpointEvery}");
         if (CheckpointMinutes is { } minutes && !(minutes >= 0 && double.IsFinite(minutes)))
             throw new ArgumentException($"--checkpoint-minutes must be a non-negative number, got {minutes}");

@@ -229,6 +229,8 @@ public sealed class Trainer : IDisposable
             }
             if (Evaluation != null && IsRoot && _config.EvalEvery > 0 && (_ctx.Step % _config.EvalEvery == 0 || epochDone || stop))
                 Evaluate();
+            if (IsRoot && _config.SampleEvery > 0 && _ctx.Step % _config.SampleEvery == 0)
+                SaveGrid(Path.Combine(_config.Out, "samples", $"step_{_ctx.Step:D7}.png"));
             if (epochDone || stop)
             {
                 if (epochDone) _epoch++;
@@ -256,7 +258,7 @@ public sealed class Trainer : IDisposable
         if (_resumedFrom is { } saved && saved.Step == _ctx.Step) Checkpoint.WriteCompanions(_config.Out, _game.Model.Generator, saved);
         _resumedFrom = null;
         RunFolder.CutLogs(_config.Out, _ctx.Step);
-        RunFolder.RemoveGridsAfter(_config.Out, _epoch);
+        RunFolder.RemoveGridsAfter(_config.Out, _epoch, _ctx.Step);
         AtomicFile.WriteAllText(Path.Combine(_config.Out, "config.yaml"), _config.ToYaml());
     }
 
