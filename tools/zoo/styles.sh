@@ -12,7 +12,8 @@
 # Usage: tools/zoo/styles.sh OUT_DIR [PARTS]   (THREADS=1 and GANFORGE=path as tools/zoo/run.sh; EPOCHS, default 5;
 #        PROGAN_PHASE, images per progan phase, default 30000, so 32 pixels is stable after 180,000 images)
 #        PARTS, default all: any of dcgan progan stylegan transgan score truncation grids project walltime, so that
-#        two queues can share the work (a part that needs another's run waits for its `done`)
+#        two queues can share the work (a part that needs another's run waits for its `done`); SCORE_MODELS, the
+#        runs the score part scores (default all four)
 # Each step writes its log under OUT_DIR and is skipped when its result is there; a stopped training resumes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,7 +54,7 @@ part dcgan && train dcgan32 --model dcgan --epochs "$epochs" --seed 1
 part progan && train progan32 --model progan --epochs "$epochs" --set phase-images="${PROGAN_PHASE:-30000}" --seed 1
 part stylegan && train stylegan32 --model stylegan --epochs "$epochs" --seed 1
 part transgan && train transgan32 --model transgan --epochs "$epochs" --seed 1
-if part score; then for m in dcgan32 progan32 stylegan32 transgan32; do score $m; done; fi
+if part score; then for m in ${SCORE_MODELS:-dcgan32 progan32 stylegan32 transgan32}; do score $m; done; fi
 
 # dcgan for as long as another model took: the steps dcgan32 runs in that model's wall time (the sum of its pieces).
 # While that model still trains (another queue), dcgan goes on to the steps of its time so far, then to the rest.
