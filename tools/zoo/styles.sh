@@ -2,16 +2,18 @@
 # The figures of the growing and style-based variants (docs/zoo.md, sections Styles, Growing and Transformers), on the
 # full Fashion-MNIST (Debian's dataset-fashion-mnist) resized to 32 x 32:
 #   dcgan, progan, stylegan, transgan at 32: EPOCHS epochs each (equal images shown), wall time in
-#     NAME/wall-pieces.txt, then `eval --samples 10000` (FID, KID, precision, recall, ...)
-#   dcgan at equal wall time: dcgan32 continued to the steps it runs in transgan's wall time, then to
-#     stylegan's (its steps per second from the dcgan32 run, so another job on the machine during that run does not
+#     NAME/wall-pieces.txt and CPU time in NAME/cpu-pieces.txt, then `eval --samples 10000` (FID, KID, precision, recall, ...)
+#   dcgan at equal time: dcgan32 continued to the steps it runs in transgan's time, then to stylegan's (their CPU
+#     seconds, which are their wall time on an idle core even when other jobs shared the machine; dcgan32's
+#     steps per second from its own wall time) (its steps per second from the dcgan32 run, so another job on the machine during that run does not
 #     skew it), each scored
 #   stylegan's truncation trade-off: samples at psi = 0.5, 0.7, 1.0 written as IDX, each scored by `eval --images`
 #   stylegan's style-mixing grid and noise grid
 #   projection of the first 10 test images (pixel MSE and evaluator-feature distance, against w_avg and a random w)
 # Usage: tools/zoo/styles.sh OUT_DIR [PARTS]   (THREADS=1 and GANFORGE=path as tools/zoo/run.sh; EPOCHS, default 5;
 #        PROGAN_PHASE, images per progan phase, default 30000, so 32 pixels is stable after 180,000 images)
-#        PARTS, default all: any of dcgan progan stylegan transgan score truncation grids project walltime, so that
+#        PARTS, default all: any of dcgan progan stylegan transgan score truncation grids project walltime
+#        (or walltime-transgan, walltime-stylegan), so that
 #        two queues can share the work (a part that needs another's run waits for its `done`); SCORE_MODELS, the
 #        runs the score part scores (default all four)
 # Each step writes its log under OUT_DIR and is skipped when its result is there; a stopped training resumes.
@@ -35,7 +37,10 @@ train() {   # train NAME ARGS...: a run folder OUT/NAME, resumed if stopped
   local resume=()
   [ -f "$dir/checkpoint.safetensors" ] && resume=(--resume)
   local start; start=$(date +%s)
-  "$ganforge" train "$@" "${resume[@]}" --threads "$threads" --data fashion-mnist --image-size 32 --log-every 100 --out "$dir" >> "$dir.log" 2>&1
+  local TIMEFORMAT='%U %S' cpu
+  cpu=$( { time "$ganforge" train "$@" "${resume[@]}" --threads "$threads" --data fashion-mnist --image-size 32 --log-every 100 \
+    --out "$dir" >> "$dir.log" 2>&1; } 2>&1 )
+  echo "$cpu" | awk '{ printf "%d\n", $1 + $2 }' >> "$dir/cpu-pieces.txt"
   echo $(( $(date +%s) - start )) >> "$dir/wall-pieces.txt"
   touch "$dir/done"
 }
@@ -58,15 +63,18 @@ if part score; then for m in ${SCORE_MODELS:-dcgan32 progan32 stylegan32 transga
 
 # dcgan for as long as another model took: the steps dcgan32 runs in that model's wall time (the sum of its pieces).
 # While that model still trains (another queue), dcgan goes on to the steps of its time so far, then to the rest.
-seconds() { paste -sd+ "$out/$1/wall-pieces.txt" 2>/dev/null | bc; }
+seconds() {   # seconds NAME: its CPU seconds (or, for a run without that record, its wall seconds)
+  local f="$out/$1/cpu-pieces.txt"; [ -f "$f" ] || f="$out/$1/wall-pieces.txt"
+  paste -sd+ "$f" 2>/dev/null | bc
+}
 laststep() { tail -1 "$out/$1/metrics.jsonl" | python3 -c "import json,sys; print(json.load(sys.stdin)['step'])"; }
 dcgan_steps() {   # dcgan_steps SECONDS: dcgan32's steps in that many seconds
-  echo $(( $1 * $(laststep dcgan32) / $(seconds dcgan32) ))
+  echo $(( $1 * $(laststep dcgan32) / $(paste -sd+ "$out/dcgan32/wall-pieces.txt" | bc) ))
 }
-running_seconds() {   # running_seconds NAME: its finished pieces plus the time of its training under way, if any
+running_seconds() {   # running_seconds NAME: its finished pieces plus the CPU time of its training under way, if any
   local done_s; done_s=$(seconds "$1"); done_s=${done_s:-0}
   local pid; pid=$(pgrep -f -- "--out $out/$1\$" | head -1 || true)
-  local now_s=0; [ -n "$pid" ] && now_s=$(ps -o etimes= -p "$pid" | tr -d ' ')
+  local now_s=0; [ -n "$pid" ] && now_s=$(ps -o times= -p "$pid" | tr -d ' ')
   echo $(( done_s + ${now_s:-0} ))
 }
 walltime() {   # walltime OF NAME FROM: FROM's dcgan continued for OF's wall time into OUT/NAME
@@ -80,16 +88,15 @@ walltime() {   # walltime OF NAME FROM: FROM's dcgan continued for OF's wall tim
           --image-size 32 --log-every 100 --out "$out/$2" >> "$out/$2.log" 2>&1
       else sleep 60; fi
     done
+    [ -f "$out/$1/cpu-pieces.txt" ] || sleep 45   # a CPU record kept by another process may lag its done
     local steps; steps=$(dcgan_steps "$(seconds "$1")")
-    echo "$2: $steps dcgan steps = $(seconds "$1") s of $1 at dcgan32's $(laststep dcgan32) steps in $(seconds dcgan32) s" | tee "$out/$2.steps.txt"
+    echo "$2: $steps dcgan steps = $(seconds "$1") s of $1 at dcgan32's $(laststep dcgan32) steps in $(paste -sd+ "$out/dcgan32/wall-pieces.txt" | bc) s" | tee "$out/$2.steps.txt"
     train "$2" --model dcgan --epochs 1000 --max-steps "$steps" --seed 1
   fi
   score "$2"
 }
-if part walltime; then
-  walltime transgan32 dcgan32-walltime-transgan dcgan32
-  walltime stylegan32 dcgan32-walltime-stylegan dcgan32-walltime-transgan
-fi
+part walltime || part walltime-transgan && walltime transgan32 dcgan32-walltime-transgan dcgan32
+part walltime || part walltime-stylegan && walltime stylegan32 dcgan32-walltime-stylegan dcgan32-walltime-transgan
 
 if part truncation; then
 for psi in 0.5 0.7 1.0; do
