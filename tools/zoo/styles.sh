@@ -3,17 +3,16 @@
 # full Fashion-MNIST (Debian's dataset-fashion-mnist) resized to 32 x 32:
 #   dcgan, progan, stylegan, transgan at 32: EPOCHS epochs each (equal images shown), wall time in
 #     NAME/wall-pieces.txt and CPU time in NAME/cpu-pieces.txt, then `eval --samples 10000` (FID, KID, precision, recall, ...)
-#   dcgan at equal time: dcgan32 continued to the steps it runs in transgan's time, then to stylegan's (their CPU
-#     seconds, which are their wall time on an idle core even when other jobs shared the machine; dcgan32's
-#     steps per second from its own wall time) (its steps per second from the dcgan32 run, so another job on the machine during that run does not
-#     skew it), each scored
+#   dcgan at equal time: dcgan32 continued to the steps it runs in transgan's time, then progan's, then stylegan's
+#     (their CPU seconds, their wall time on an idle core even when other jobs shared the machine, or their wall
+#     seconds for a run without that record; dcgan32's steps per second from its own wall time), each scored
 #   stylegan's truncation trade-off: samples at psi = 0.5, 0.7, 1.0 written as IDX, each scored by `eval --images`
 #   stylegan's style-mixing grid and noise grid
 #   projection of the first 10 test images (pixel MSE and evaluator-feature distance, against w_avg and a random w)
 # Usage: tools/zoo/styles.sh OUT_DIR [PARTS]   (THREADS=1 and GANFORGE=path as tools/zoo/run.sh; EPOCHS, default 5;
 #        PROGAN_PHASE, images per progan phase, default 30000, so 32 pixels is stable after 180,000 images)
 #        PARTS, default all: any of dcgan progan stylegan transgan score truncation grids project walltime
-#        (or walltime-transgan, walltime-stylegan), so that
+#        (or walltime-transgan, walltime-progan, walltime-stylegan), so that
 #        two queues can share the work (a part that needs another's run waits for its `done`); SCORE_MODELS, the
 #        runs the score part scores (default all four)
 # Each step writes its log under OUT_DIR and is skipped when its result is there; a stopped training resumes.
@@ -91,12 +90,18 @@ walltime() {   # walltime OF NAME FROM: FROM's dcgan continued for OF's wall tim
     [ -f "$out/$1/cpu-pieces.txt" ] || sleep 45   # a CPU record kept by another process may lag its done
     local steps; steps=$(dcgan_steps "$(seconds "$1")")
     echo "$2: $steps dcgan steps = $(seconds "$1") s of $1 at dcgan32's $(laststep dcgan32) steps in $(paste -sd+ "$out/dcgan32/wall-pieces.txt" | bc) s" | tee "$out/$2.steps.txt"
+    if [ "$(laststep "$2")" -gt "$steps" ]; then
+      echo "$2: already at step $(laststep "$2"), past $1's $steps (it continues $3, which took longer); remove it and give FROM a shorter run" >&2
+      return 1
+    fi
     train "$2" --model dcgan --epochs 1000 --max-steps "$steps" --seed 1
   fi
   score "$2"
 }
+# In the order of the times here (transgan, progan, stylegan): each continues the one before it.
 part walltime || part walltime-transgan && walltime transgan32 dcgan32-walltime-transgan dcgan32
-part walltime || part walltime-stylegan && walltime stylegan32 dcgan32-walltime-stylegan dcgan32-walltime-transgan
+part walltime || part walltime-progan && walltime progan32 dcgan32-walltime-progan dcgan32-walltime-transgan
+part walltime || part walltime-stylegan && walltime stylegan32 dcgan32-walltime-stylegan dcgan32-walltime-progan
 
 if part truncation; then
 for psi in 0.5 0.7 1.0; do
