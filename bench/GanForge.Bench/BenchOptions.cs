@@ -27,8 +27,8 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--peer-coretype" => o with { PeerCoreTypesOrNull = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
                 "--precision" => o with { Precision = GanForge.Precision.Parse(Next()) },
                 "--rounds" => o with { Rounds = Math.Max(1, int.Parse(Next())) },
-                "--kernels" or "--gemm" or "--curve" => o,
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32,transgan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--precision fp32|bf16] [--curve]"),
+                "--kernels" or "--gemm" or "--curve" or "--winograd" => o,
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32,transgan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--precision fp32|bf16] [--curve] [--kernels [--winograd]] [--gemm]"),
             };
         }
         return o;

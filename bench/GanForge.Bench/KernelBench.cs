@@ -111,20 +111,82 @@ static class KernelBench
     static (double Fp32, double Bf16) Alternate(Action fp32, Action bf16, int iters)
     {
         var saved = Precision.Current;
-        var t32 = new List<double>(); var t16 = new List<double>();
+        try { return Alternate(fp32, bf16, iters, second => Precision.Current = second ? ComputePrecision.Bf16 : ComputePrecision.Fp32); }
+        finally { Precision.Current = saved; }
+    }
+
+    // Median seconds of two ways of running the same thing, alternating in each trial; select(false/true) switches to the first/second.
+    static (double First, double Second) Alternate(Action first, Action second, int iters, Action<bool> select)
+    {
+        var t1 = new List<double>(); var t2 = new List<double>();
+        for (int i = -1; i < iters; i++)
+        {
+            select(false);
+            var sw = Stopwatch.StartNew(); first(); if (i >= 0) t1.Add(sw.Elapsed.TotalSeconds);
+            select(true);
+            sw.Restart(); second(); if (i >= 0) t2.Add(sw.Elapsed.TotalSeconds);
+        }
+        t1.Sort(); t2.Sort();
+        return (t1[t1.Count / 2], t2[t2.Count / 2]);
+    }
+
+    // The 3x3 stride-1 convolutions of stylegan32 (batch 32; G's 128 channels at 4-16 px and 64 at 32 px, D's residual
+    // blocks) and cyclegan32 (batch 4; the ResNet blocks' 256 channels at 8 px on reflection-padded 10 x 10 inputs).
+    static readonly (string Name, int N, int Ci, int H, int Co, int OH, int K, int S, int P)[] Winograd3x3 =
+    [
+        ("sg G 128->128 4", 32, 128, 4, 128, 4, 3, 1, 1),
+        ("sg G 128->128 8", 32, 128, 8, 128, 8, 3, 1, 1),
+        ("sg G 128->128 16", 32, 128, 16, 128, 16, 3, 1, 1),
+        ("sg G 128->64 32", 32, 128, 32, 64, 32, 3, 1, 1),
+        ("sg G/D 64->64 32", 32, 64, 32, 64, 32, 3, 1, 1),
+        ("sg D 64->128 32", 32, 64, 32, 128, 32, 3, 1, 1),
+        ("cg res 256->256 8", 4, 256, 10, 256, 8, 3, 1, 0),
+    ];
+
+    /// <summary>
+    /// `--kernels --winograd`: oneDNN's direct and Winograd algorithms on every 3x3 stride-1 conv kernel of stylegan32 and
+    /// cyclegan32, timed in alternation, with Winograd's largest difference from direct relative to the output's scale.
+    /// </summary>
+    public static void RunWinograd(int iters)
+    {
+        var rng = new Generator(0);
+        var saved = ConvDnnl.ConvAlgorithm;
         try
         {
-            for (int i = -1; i < iters; i++)
+            Console.WriteLine($"{"layer",-20} {"kernel",-15} {"direct ms",9} {"wino ms",8} {"speed-up",8} {"max err/scale",13}  [direct impl | winograd impl]");
+            foreach (var l in Winograd3x3)
             {
-                Precision.Current = ComputePrecision.Fp32;
-                var sw = Stopwatch.StartNew(); fp32(); if (i >= 0) t32.Add(sw.Elapsed.TotalSeconds);
-                Precision.Current = ComputePrecision.Bf16;
-                sw.Restart(); bf16(); if (i >= 0) t16.Add(sw.Elapsed.TotalSeconds);
+                var g = new ConvGeometry(l.Ci, l.H, l.H, l.Co, l.OH, l.OH, l.K, l.K, l.S, l.S, l.P, l.P, 1, 1, 1);
+                var x = Tensor.Randn([l.N, l.Ci, l.H, l.H], rng).Storage;
+                var w = Tensor.Randn([l.Co, l.Ci, l.K, l.K], rng).Storage;
+                var y = Tensor.Randn([l.N, l.Co, l.OH, l.OH], rng).Storage;
+                foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
+                {
+                    var (a, b, outLen) = kind switch
+                    {
+                        ConvDnnl.Kind.Forward => (x, w, y.Length),
+                        ConvDnnl.Kind.BackwardData => (y, w, x.Length),
+                        _ => (x, y, w.Length),
+                    };
+                    var direct = new float[outLen]; var wino = new float[outLen];
+                    Action<float[]> run = c =>
+                    {
+                        if (kind == ConvDnnl.Kind.Forward) Conv.Forward(a, b, c, l.N, g);
+                        else if (kind == ConvDnnl.Kind.BackwardData) Conv.Transpose(a, b, c, l.N, g);
+                        else Conv.WeightGrad(a, b, c, l.N, g);
+                    };
+                    var (td, tw) = Alternate(() => run(direct), () => run(wino), iters, second => ConvDnnl.ConvAlgorithm = second ? ConvDnnl.Algorithm.Winograd : ConvDnnl.Algorithm.Direct);
+                    ConvDnnl.ConvAlgorithm = ConvDnnl.Algorithm.Direct;
+                    string implDirect = ConvDnnl.Implementation(kind, l.N, g) ?? "managed";
+                    ConvDnnl.ConvAlgorithm = ConvDnnl.Algorithm.Winograd;
+                    string implWino = ConvDnnl.Implementation(kind, l.N, g) ?? "managed";
+                    double scale = 0, err = 0;
+                    for (int i = 0; i < outLen; i++) { scale = Math.Max(scale, Math.Abs(direct[i])); err = Math.Max(err, Math.Abs(direct[i] - wino[i])); }
+                    Console.WriteLine($"{l.Name,-20} {kind,-15} {td * 1e3,9:F2} {tw * 1e3,8:F2} {td / tw,8:F2} {err / Math.Max(scale, 1e-30),13:E1}  [{implDirect} | {implWino}]");
+                }
             }
         }
-        finally { Precision.Current = saved; }
-        t32.Sort(); t16.Sort();
-        return (t32[t32.Count / 2], t16[t16.Count / 2]);
+        finally { ConvDnnl.ConvAlgorithm = saved; }
     }
 
     static void Print(string layer, string kernel, double flop, double t32, double t16, float[] c32, float[] c16, string impl)

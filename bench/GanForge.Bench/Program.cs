@@ -9,6 +9,7 @@ using GanForge.Bench;
 var opts = BenchOptions.Parse(args);
 Threading.Threads = opts.Threads;
 // --kernels with --precision bf16 times both precisions side by side; the workloads run in the one asked for.
+if (args.Contains("--kernels") && args.Contains("--winograd")) { KernelBench.RunWinograd(opts.Iters); return 0; }
 if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters, opts.Precision == ComputePrecision.Bf16); return 0; }
 Precision.EnsureSupported(opts.Precision);
 Precision.Current = opts.Precision;

@@ -72,14 +72,16 @@ static class Workloads
         var real = Tensor.Uniform([batch, Channels(name), Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
         var trainer = CreateTrainer(name, real);
         var times = new List<double>();
-        long allocatedBefore = 0; int gcBefore = 0;
+        long allocatedBefore = 0; int gcBefore = 0, gen2Before = 0;
+        TimeSpan pauseBefore = default;
         var cpu = new List<double>();
         var proc = Process.GetCurrentProcess();
         for (int i = 0; i < warmup + iters; i++)
         {
             if (i == warmup)
             {
-                allocatedBefore = GC.GetTotalAllocatedBytes(); gcBefore = GC.CollectionCount(0);
+                allocatedBefore = GC.GetTotalAllocatedBytes(); gcBefore = GC.CollectionCount(0); gen2Before = GC.CollectionCount(2);
+                pauseBefore = GC.GetTotalPauseDuration();
                 Profiler.Enabled = profile;
                 Profiler.Reset();
             }
@@ -113,6 +115,9 @@ static class Workloads
             ["cpu_s_per_iter"] = Math.Round(cpu[cpu.Count / 2], 3),
             ["alloc_mb_per_iter"] = Math.Round((GC.GetTotalAllocatedBytes() - allocatedBefore) / 1e6 / iters, 1),
             ["gen0_gcs_per_iter"] = Math.Round((GC.CollectionCount(0) - gcBefore) / (double)iters, 2),
+            // gen-2 collections (large-object-heap ones included) and the time the GC paused the step: what the allocations cost.
+            ["gen2_gcs_per_iter"] = Math.Round((GC.CollectionCount(2) - gen2Before) / (double)iters, 2),
+            ["gc_pause_ms_per_iter"] = Math.Round((GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds / iters, 1),
             ["peak_working_set_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6, 0),
         };
     }

@@ -19,6 +19,8 @@ public sealed partial class Tensor
     public Tensor Sigmoid() => Functions.Sigmoid.Apply(this);
     public Tensor Relu() => Functions.LeakyRelu.Apply(this, 0f);
     public Tensor LeakyRelu(float negativeSlope = 0.01f) => Functions.LeakyRelu.Apply(this, negativeSlope);
+    /// <summary>gain · LeakyReLU(x) in one pass, forward and backward (StyleGAN's activation: slope 0.2, gain sqrt 2).</summary>
+    public Tensor LeakyRelu(float negativeSlope, float gain) => Functions.LeakyRelu.Apply(this, negativeSlope, gain);
     public Tensor Abs() => Functions.Abs.Apply(this);
 
     /// <summary>-1, 0 or 1 per element; not differentiable (its gradient is zero).</summary>

@@ -13,12 +13,16 @@ public class ConvBackendTests
     /// <summary>A theory skipped, with the reason, where oneDNN cannot be loaded (CI installs libdnnl2).</summary>
     public sealed class DnnlTheoryAttribute : TheoryAttribute
     {
-        public DnnlTheoryAttribute()
-        {
-            if (!Conv.DnnlAvailable)
-                Skip = "oneDNN (libdnnl.so.2, Debian package libdnnl2) is not installed; the oneDNN convolution path is untested here";
-        }
+        public DnnlTheoryAttribute() { if (!Conv.DnnlAvailable) Skip = NoDnnl; }
     }
+
+    /// <summary>A fact skipped in the same way.</summary>
+    public sealed class DnnlFactAttribute : FactAttribute
+    {
+        public DnnlFactAttribute() { if (!Conv.DnnlAvailable) Skip = NoDnnl; }
+    }
+
+    const string NoDnnl = "oneDNN (libdnnl.so.2, Debian package libdnnl2) is not installed; the oneDNN convolution path is untested here";
 
     static (ConvGeometry Geom, Tensor X, Tensor W, Tensor Gy) Case(int s, int p, int d, int groups, int k, int size, int n)
     {
@@ -68,6 +72,73 @@ public class ConvBackendTests
         var (a, b) = (Run(managed: true), Run(managed: false));
         for (int i = 0; i < 3; i++) Fixtures.AssertClose(a[i], b[i], 1e-4, 1e-4, $"managed vs dnnl, kernel {i}");
     }
+
+    // 3x3 stride-1 convolutions with 2048 or more output positions run oneDNN's Winograd kernels (stylegan32's maps);
+    // fewer positions (cyclegan32's 8 px maps at batch 4) stay direct, where Winograd is slower.
+    [DnnlTheory]
+    [InlineData(8, 16, 1, true)]     // 8·16·16 = 2048 positions
+    [InlineData(4, 8, 0, false)]     // 4·6·6 = 144 positions, reflection-padded input (no conv padding)
+    public void ThreeByThreeStrideOne_AutoAlgorithm_PicksByPositionsAndMatchesNaive(int n, int size, int pad, bool expectWinograd)
+    {
+        var gen = new Generator(11);
+        int ci = 32, co = 48, o = size + 2 * pad - 2;
+        var g = new ConvGeometry(ci, size, size, co, o, o, 3, 3, 1, 1, pad, pad, 1, 1, 1);
+        var (x, w, gy) = (Tensor.Randn([n, ci, size, size], gen), Tensor.Randn([co, ci, 3, 3], gen), Tensor.Randn([n, co, o, o], gen));
+        var previous = ConvDnnl.ConvAlgorithm;
+        try
+        {
+            ConvDnnl.ConvAlgorithm = ConvDnnl.Algorithm.Auto;
+            var (y, yRef) = (new Tensor(gy.Shape), new Tensor(gy.Shape));
+            Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x.Storage, w.Storage, y.Storage, n, g), "oneDNN forward could not run");
+            Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
+            Fixtures.AssertClose(yRef, y, 0, ScaleTolerance(yRef), "3x3 forward");
+            var (dx, dxRef) = (new Tensor(x.Shape), new Tensor(x.Shape));
+            Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, gy.Storage, w.Storage, dx.Storage, n, g), "oneDNN backward-data could not run");
+            Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
+            Fixtures.AssertClose(dxRef, dx, 0, ScaleTolerance(dxRef), "3x3 backward data");
+            var (dw, dwRef) = (new Tensor(w.Shape), new Tensor(w.Shape));
+            Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.BackwardWeights, x.Storage, gy.Storage, dw.Storage, n, g), "oneDNN backward-weights could not run");
+            Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
+            Fixtures.AssertClose(dwRef, dw, 0, ScaleTolerance(dwRef), "3x3 backward weights");
+            // oneDNN has Winograd kernels for AVX-512 only; elsewhere every geometry runs direct.
+            bool winogradHere = expectWinograd && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+            foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
+                Assert.True(ConvDnnl.Implementation(kind, n, g)!.Contains("wino") == winogradHere,
+                    $"{kind}: oneDNN ran {ConvDnnl.Implementation(kind, n, g)}, expected {(winogradHere ? "Winograd" : "direct")}");
+        }
+        finally { ConvDnnl.ConvAlgorithm = previous; }
+    }
+
+    // A plan built on one thread and run on others (xUnit's threads, a trainer's): with oneDNN's library-mode scratchpad,
+    // thread-local to the creating thread, the Winograd kernels wrote past it and the process crashed.
+    [DnnlFact]
+    public void WinogradPlan_RunOnOtherThreads_MatchesNaive()
+    {
+        var gen = new Generator(12);
+        int n = 8, ci = 64, co = 64, size = 16;
+        var g = new ConvGeometry(ci, size, size, co, size, size, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        var (x, w) = (Tensor.Randn([n, ci, size, size], gen), Tensor.Randn([co, ci, 3, 3], gen));
+        var yRef = new Tensor(n, co, size, size);
+        Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
+        var previous = ConvDnnl.ConvAlgorithm;
+        try
+        {
+            ConvDnnl.ConvAlgorithm = ConvDnnl.Algorithm.Winograd;
+            var outputs = new Tensor[4];
+            for (int t = 0; t < outputs.Length; t++)   // the first thread builds the plan; it has exited when the next ones run it
+            {
+                var y = outputs[t] = new Tensor(n, co, size, size);
+                var thread = new Thread(() => Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x.Storage, w.Storage, y.Storage, n, g)));
+                thread.Start(); thread.Join();
+            }
+            foreach (var y in outputs) Fixtures.AssertClose(yRef, y, 0, ScaleTolerance(yRef), "forward run on another thread");
+        }
+        finally { ConvDnnl.ConvAlgorithm = previous; }
+    }
+
+    // Winograd's transforms round differently from a direct sum: its error is a fraction of the output's scale (1e-5
+    // measured on stylegan32's layers), not of each element, so the bound is 2e-5 of the largest |value|.
+    static double ScaleTolerance(Tensor reference) => 2e-5 * reference.Data.ToArray().Max(MathF.Abs);
 
     [Theory, MemberData(nameof(ConvTests.Names), MemberType = typeof(ConvTests))]
     public void Conv_FixtureManagedBackend_MatchesPyTorch(string name) => WithBackend(true, () => new ConvTests().Conv_Fixture_MatchesPyTorchOutputAndGradients(name));

@@ -109,6 +109,7 @@ public static class OpTable
         new("sigmoid", (x, c) => x[0].Sigmoid(), [S(3, 4)], Second: true),
         new("relu", (x, c) => x[0].Relu(), [S(3, 4)], [A]),
         new("leaky_relu", (x, c) => x[0].LeakyRelu(0.2f), [S(3, 4)], [A], Second: true),
+        new("leaky_relu_gain", (x, c) => x[0].LeakyRelu(0.2f, MathF.Sqrt(2f)), [S(3, 4)], [A], Second: true),
         new("abs", (x, c) => x[0].Abs(), [S(3, 4)], [A]),
         new("sign", (x, c) => x[0].Sign(), [S(3, 4)], [A], Differentiable: false),
         // ---- core: reductions ----

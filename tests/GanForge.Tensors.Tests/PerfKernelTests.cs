@@ -6,18 +6,25 @@ namespace GanForge.Tensors.Tests;
 public class PerfKernelTests
 {
     [Theory]
-    [InlineData(37, 0.2f)]
-    [InlineData(200_003, 0.2f)] // large enough to split across threads
-    [InlineData(1000, 0f)]
-    public void LeakyReluKernels_VariousSizes_MatchNaive(int count, float slope)
+    [InlineData(37, 0.2f, 1f)]
+    [InlineData(200_003, 0.2f, 1f)] // large enough to split across threads
+    [InlineData(1000, 0f, 1f)]
+    [InlineData(200_003, 0.2f, 1.4142135f)] // StyleGAN's activation, the gain in the same pass
+    public void LeakyReluKernels_VariousSizes_MatchNaive(int count, float slope, float gain)
     {
         var gen = new Generator(3);
         var x = Tensor.Randn([count], gen); var g = Tensor.Randn([count], gen);
         var (y1, y2) = (new float[count], new float[count]);
-        Activation.LeakyRelu(x.Storage, y1, count, slope); Activation.LeakyReluNaive(x.Data, y2, slope);
-        Assert.Equal(y2, y1);
-        Activation.LeakyReluBackward(x.Storage, g.Storage, y1, count, slope); Activation.LeakyReluBackwardNaive(x.Data, g.Data, y2, slope);
-        Assert.Equal(y2, y1);
+        Activation.LeakyRelu(x.Storage, y1, count, slope, gain); Activation.LeakyReluNaive(x.Data, y2, slope, gain);
+        AssertClose(y2, y1);
+        Activation.LeakyReluBackward(x.Storage, g.Storage, y1, count, slope, gain); Activation.LeakyReluBackwardNaive(x.Data, g.Data, y2, slope, gain);
+        AssertClose(y2, y1);
+    }
+
+    static void AssertClose(float[] expected, float[] actual)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-6f * Math.Abs(expected[i]), $"element {i}: {actual[i]}, expected {expected[i]}");
     }
 
     [Theory]

@@ -89,13 +89,13 @@ internal sealed class Sigmoid : Function
 }
 
 // y = x > 0 ? x : slope * x (ReLU when slope = 0); dx = g * (x > 0 ? 1 : slope)
-internal sealed class LeakyRelu(float slope) : Function
+internal sealed class LeakyRelu(float slope, float gain) : Function
 {
-    public static Tensor Apply(Tensor x, float slope)
+    public static Tensor Apply(Tensor x, float slope, float gain = 1f)
     {
         var y = Tensor.Uninitialized(x.ShapeSpan);
-        Kernels.Activation.LeakyRelu(x.Storage, y.Storage, x.Numel, slope);
-        return Record(new LeakyRelu(slope), y, x);
+        Kernels.Activation.LeakyRelu(x.Storage, y.Storage, x.Numel, slope, gain);
+        return Record(new LeakyRelu(slope, gain), y, x);
     }
 
     protected internal override Tensor?[] Backward(Tensor g)
@@ -104,13 +104,14 @@ internal sealed class LeakyRelu(float slope) : Function
         if (!GradMode.IsEnabled)
         {
             var dx = Tensor.Uninitialized(x.ShapeSpan);
-            Kernels.Activation.LeakyReluBackward(x.Storage, g.Storage, dx.Storage, x.Numel, slope);
+            Kernels.Activation.LeakyReluBackward(x.Storage, g.Storage, dx.Storage, x.Numel, slope, gain);
             return [dx];
         }
         // The mask is a constant of x: its own derivative is zero almost everywhere.
         var mask = new Tensor(x.Shape);
         var xs = x.Data; var m = mask.Data;
-        for (int i = 0; i < m.Length; i++) m[i] = xs[i] > 0f ? 1f : slope;
+        float pos = gain, neg = slope * gain;
+        for (int i = 0; i < m.Length; i++) m[i] = xs[i] > 0f ? pos : neg;
         return [g * mask];
     }
 }

@@ -10,7 +10,10 @@ namespace GanForge.Kernels;
 /// choose its own blocked layout, and then this wrapper reorders into and out of library-owned
 /// buffers around it. One plan (primitive, memory objects, reorders) is built per kind, batch size,
 /// geometry and thread count and kept for the life of the process; a plan oneDNN cannot build is
-/// remembered as missing, so the caller falls back to im2col + GEMM.
+/// remembered as missing, so the caller falls back to im2col + GEMM. Every primitive (reorders too) takes its
+/// scratchpad from one buffer this wrapper owns (oneDNN's user scratchpad mode): in the library's default mode the
+/// scratchpad is thread-local to the thread that created the primitive, and a primitive run from another thread
+/// (xUnit's, a training's) read and wrote past it: Winograd's large scratchpads crashed the process.
 /// </summary>
 internal static unsafe class ConvDnnl
 {
@@ -20,24 +23,58 @@ internal static unsafe class ConvDnnl
     internal static bool AllowBlocked { get; set; } =
         Environment.GetEnvironmentVariable("GANFORGE_DNNL_LAYOUT")?.Trim().ToLowerInvariant() != "plain";
 
+    // A primitive with the memory object for its scratchpad (no buffer of its own: Shared's is set before each run).
+    readonly record struct Runnable(IntPtr Primitive, IntPtr Scratchpad);
+
     // One argument of a plan: the user's plain memory, and when the primitive wants another layout,
     // its own buffer plus the reorder between the two (user -> inner for inputs, inner -> user for the output).
     sealed class Arg
     {
         public int Id;
-        public IntPtr User, Inner, Reorder;
+        public IntPtr User, Inner;
+        public Runnable Reorder;
         public bool IsOutput;
     }
 
     sealed class Plan
     {
-        public IntPtr Primitive;
+        public Runnable Primitive;
         public Arg[] Args = [];
         public string Impl = "";
     }
 
+    // The scratchpad every primitive shares: they run one at a time, under Gate. Grown to the largest one asks for.
+    static void* _scratchpad;
+    static nuint _scratchpadBytes;
+
+    /// <summary>Which oneDNN algorithm a 3x3 stride-1 convolution asks for (GANFORGE_CONV_ALGO=auto|direct|winograd).</summary>
+    internal enum Algorithm { Auto, Direct, Winograd }
+
+    internal static Algorithm ConvAlgorithm { get; set; } =
+        Environment.GetEnvironmentVariable("GANFORGE_CONV_ALGO")?.Trim().ToLowerInvariant() switch
+        {
+            "direct" => Algorithm.Direct,
+            "winograd" => Algorithm.Winograd,
+            _ => Algorithm.Auto,
+        };
+
+    // Auto's rule, from `bench --kernels --winograd` on 1 and 2 threads: oneDNN's F(4x4, 3x3) Winograd kernels
+    // (jit_wino_4x3:avx512_core) run the three kinds 1.2-2.0x faster than direct once the batch holds 2048 output
+    // positions or more (stylegan32's 8-32 px maps at batch 32), and 0.5-0.9x below that (its 4 px maps, cyclegan32's
+    // 8 px maps at batch 4). They differ from direct by at most 1e-5 of the output's scale. The choice depends on
+    // the geometry alone, so a run and its resume make the same one.
+    const int WinogradMinPositions = 2048;
+
+    static bool UsesWinograd(int n, in ConvGeometry g) =>
+        g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1 && ConvAlgorithm switch
+        {
+            Algorithm.Winograd => true,
+            Algorithm.Auto => (long)n * g.OH * g.OW >= WinogradMinPositions,
+            _ => false,
+        };
+
     static readonly object Gate = new();
-    static readonly Dictionary<(Kind, int, ConvGeometry, int, bool, bool), Plan?> Plans = new();
+    static readonly Dictionary<(Kind, int, ConvGeometry, int, bool, bool, bool), Plan?> Plans = new();
     static IntPtr _engine, _stream;
     static bool _initFailed;
 
@@ -84,41 +121,85 @@ internal static unsafe class ConvDnnl
             OmpSetNumThreads(Threading.Threads);
             fixed (float* pa = a, pb = b, pc = c)
             {
-                var args = stackalloc DnnlExecArg[3];
+                var args = stackalloc DnnlExecArg[4];
                 nint* data = stackalloc nint[] { (nint)pa, (nint)pb, (nint)pc };
                 for (int i = 0; i < 3; i++)
                 {
                     var arg = plan.Args[i];
                     DnnlMemorySetDataHandle(arg.User, (void*)data[i]);
-                    if (!arg.IsOutput && arg.Reorder != IntPtr.Zero && !Reorder(arg.Reorder, arg.User, arg.Inner)) return false;
-                    args[i] = new DnnlExecArg { Arg = arg.Id, Memory = arg.Reorder != IntPtr.Zero ? arg.Inner : arg.User };
+                    if (!arg.IsOutput && arg.Reorder.Primitive != IntPtr.Zero && !Reorder(arg.Reorder, arg.User, arg.Inner)) return false;
+                    args[i] = new DnnlExecArg { Arg = arg.Id, Memory = arg.Reorder.Primitive != IntPtr.Zero ? arg.Inner : arg.User };
                 }
-                if (DnnlPrimitiveExecute(plan.Primitive, _stream, 3, args) != DnnlSuccess) return false;
+                if (!Execute(plan.Primitive, args, 3)) return false;
                 var output = plan.Args[2];
-                if (output.Reorder != IntPtr.Zero && !Reorder(output.Reorder, output.Inner, output.User)) return false;
+                if (output.Reorder.Primitive != IntPtr.Zero && !Reorder(output.Reorder, output.Inner, output.User)) return false;
                 return DnnlStreamWait(_stream) == DnnlSuccess;
             }
         }
     }
 
-    static bool Reorder(IntPtr reorder, IntPtr from, IntPtr to)
+    static bool Reorder(Runnable reorder, IntPtr from, IntPtr to)
     {
-        var args = stackalloc DnnlExecArg[2];
+        var args = stackalloc DnnlExecArg[3];
         args[0] = new DnnlExecArg { Arg = ArgFrom, Memory = from };
         args[1] = new DnnlExecArg { Arg = ArgTo, Memory = to };
-        return DnnlPrimitiveExecute(reorder, _stream, 2, args) == DnnlSuccess;
+        return Execute(reorder, args, 2);
     }
+
+    // Runs a primitive with its count arguments in args (room for one more: the scratchpad, when it has one).
+    static bool Execute(Runnable r, DnnlExecArg* args, int count)
+    {
+        if (r.Scratchpad != IntPtr.Zero)
+        {
+            DnnlMemorySetDataHandle(r.Scratchpad, _scratchpad);
+            args[count++] = new DnnlExecArg { Arg = ArgScratchpad, Memory = r.Scratchpad };
+        }
+        return DnnlPrimitiveExecute(r.Primitive, _stream, count, args) == DnnlSuccess;
+    }
+
+    // Creates the primitive of pd (made with the user scratchpad mode) and the memory object for its scratchpad,
+    // growing the shared buffer to its size.
+    static Runnable CreateRunnable(IntPtr pd)
+    {
+        if (DnnlPrimitiveCreate(out var primitive, pd) != DnnlSuccess) throw new InvalidOperationException("dnnl_primitive_create");
+        var md = DnnlPrimitiveDescQueryMd(pd, QueryScratchpadMd, 0);
+        nuint bytes = md == null ? 0 : DnnlMemoryDescGetSize(md);
+        if (bytes == 0) return new Runnable(primitive, IntPtr.Zero);
+        if (bytes > _scratchpadBytes)
+        {
+            NativeMemory.AlignedFree(_scratchpad);
+            _scratchpad = NativeMemory.AlignedAlloc(bytes, 64);
+            _scratchpadBytes = bytes;
+        }
+        if (DnnlMemoryCreate(out var memory, md, _engine, null) != DnnlSuccess) throw new InvalidOperationException("dnnl_memory_create (scratchpad)");
+        return new Runnable(primitive, memory);
+    }
+
+    // Primitive attributes with the user scratchpad mode, created once.
+    static IntPtr UserScratchpad
+    {
+        get
+        {
+            if (_userScratchpad != IntPtr.Zero) return _userScratchpad;
+            if (DnnlPrimitiveAttrCreate(out var attr) != DnnlSuccess || DnnlPrimitiveAttrSetScratchpadMode(attr, DnnlScratchpadModeUser) != DnnlSuccess)
+                throw new InvalidOperationException("dnnl_primitive_attr_set_scratchpad_mode");
+            return _userScratchpad = attr;
+        }
+    }
+    static IntPtr _userScratchpad;
 
     static Plan? GetPlan(Kind kind, int n, in ConvGeometry g)
     {
-        var key = (kind, n, g, Threading.Threads, AllowBlocked, Precision.Bf16Active);
+        bool bf16 = Precision.Bf16Active, winograd = !bf16 && UsesWinograd(n, g);
+        var key = (kind, n, g, Threading.Threads, AllowBlocked, bf16, winograd);
         if (Plans.TryGetValue(key, out var plan)) return plan;
-        plan = EnsureEngine() ? Build(kind, n, g, key.Item6) : null;
+        // A geometry the Winograd kernels refuse (channels not a multiple of 16, say) runs direct.
+        plan = !EnsureEngine() ? null : (winograd ? Build(kind, n, g, false, DnnlConvolutionWinograd) : null) ?? Build(kind, n, g, bf16, DnnlConvolutionDirect);
         Plans[key] = plan;
         return plan;
     }
 
-    static Plan? Build(Kind kind, int n, in ConvGeometry g, bool bf16)
+    static Plan? Build(Kind kind, int n, in ConvGeometry g, bool bf16, int algorithm)
     {
         // oneDNN sizes its per-thread work and scratchpad from the team size at creation time.
         OmpSetNumThreads(Threading.Threads);
@@ -161,10 +242,13 @@ internal static unsafe class ConvDnnl
         DnnlMemoryDesc* s = &srcAny, w = &weiAny, d = &dstAny;
         DnnlConvDesc fwdDesc;
         if (kind == Kind.Forward
-                ? DnnlConvForwardDescInit(&fwdDesc, DnnlForwardTraining, DnnlConvolutionDirect, s, w, null, d, strides, dilates, padL, padR) != DnnlSuccess
-                : DnnlConvForwardDescInit(&fwdDesc, DnnlForwardTraining, DnnlConvolutionDirect, &srcHint, &weiHint, null, &dstHint, strides, dilates, padL, padR) != DnnlSuccess)
+                ? DnnlConvForwardDescInit(&fwdDesc, DnnlForwardTraining, algorithm, s, w, null, d, strides, dilates, padL, padR) != DnnlSuccess
+                : DnnlConvForwardDescInit(&fwdDesc, DnnlForwardTraining, algorithm, &srcHint, &weiHint, null, &dstHint, strides, dilates, padL, padR) != DnnlSuccess)
             return null;
-        if (DnnlPrimitiveDescCreate(out var fwdPd, &fwdDesc, IntPtr.Zero, _engine, IntPtr.Zero) != DnnlSuccess) return null;
+        IntPtr attr;
+        try { attr = UserScratchpad; }
+        catch (InvalidOperationException) { return null; }
+        if (DnnlPrimitiveDescCreate(out var fwdPd, &fwdDesc, attr, _engine, IntPtr.Zero) != DnnlSuccess) return null;
         IntPtr pd = fwdPd;
         try
         {
@@ -172,13 +256,12 @@ internal static unsafe class ConvDnnl
             {
                 DnnlConvDesc bwdDesc;
                 int status = kind == Kind.BackwardData
-                    ? DnnlConvBackwardDataDescInit(&bwdDesc, DnnlConvolutionDirect, s, w, d, strides, dilates, padL, padR)
-                    : DnnlConvBackwardWeightsDescInit(&bwdDesc, DnnlConvolutionDirect, s, w, null, d, strides, dilates, padL, padR);
-                if (status != DnnlSuccess || DnnlPrimitiveDescCreate(out pd, &bwdDesc, IntPtr.Zero, _engine, fwdPd) != DnnlSuccess)
+                    ? DnnlConvBackwardDataDescInit(&bwdDesc, algorithm, s, w, d, strides, dilates, padL, padR)
+                    : DnnlConvBackwardWeightsDescInit(&bwdDesc, algorithm, s, w, null, d, strides, dilates, padL, padR);
+                if (status != DnnlSuccess || DnnlPrimitiveDescCreate(out pd, &bwdDesc, attr, _engine, fwdPd) != DnnlSuccess)
                     return null;
             }
-            var plan = new Plan();
-            if (DnnlPrimitiveCreate(out plan.Primitive, pd) != DnnlSuccess) return null;
+            var plan = new Plan { Primitive = CreateRunnable(pd) };
             byte* impl = null;
             if (DnnlPrimitiveDescQuery(pd, QueryImplInfoStr, 0, &impl) == DnnlSuccess && impl != null)
                 plan.Impl = Marshal.PtrToStringUTF8((IntPtr)impl) ?? "";
@@ -212,13 +295,10 @@ internal static unsafe class ConvDnnl
         if (inner == null || DnnlMemoryDescEqual(inner, userMd) != 0) return arg;
         if (DnnlMemoryCreate(out arg.Inner, inner, _engine, LibraryAllocates) != DnnlSuccess) throw new InvalidOperationException("dnnl_memory_create");
         int status = isOutput
-            ? DnnlReorderPrimitiveDescCreate(out var rpd, inner, _engine, userMd, _engine, IntPtr.Zero)
-            : DnnlReorderPrimitiveDescCreate(out rpd, userMd, _engine, inner, _engine, IntPtr.Zero);
+            ? DnnlReorderPrimitiveDescCreate(out var rpd, inner, _engine, userMd, _engine, UserScratchpad)
+            : DnnlReorderPrimitiveDescCreate(out rpd, userMd, _engine, inner, _engine, UserScratchpad);
         if (status != DnnlSuccess) throw new InvalidOperationException("dnnl_reorder_primitive_desc_create");
-        try
-        {
-            if (DnnlPrimitiveCreate(out arg.Reorder, rpd) != DnnlSuccess) throw new InvalidOperationException("dnnl_primitive_create (reorder)");
-        }
+        try { arg.Reorder = CreateRunnable(rpd); }
         finally { DnnlPrimitiveDescDestroy(rpd); }
         return arg;
     }

@@ -22,11 +22,12 @@ internal static unsafe partial class NativeMethods
     internal const int DnnlSuccess = 0, DnnlBf16 = 2, DnnlF32 = 3, DnnlCpu = 1, DnnlStreamDefault = 1;
     internal const int DnnlTagAny = 1, DnnlNchw = 5, DnnlOihw = 5, DnnlGoihw = 7;
     internal const int DnnlForwardTraining = 64, DnnlForwardInference = 96, DnnlBackwardData = 160, DnnlBackwardWeights = 192;
-    internal const int DnnlConvolutionDirect = 1;
+    internal const int DnnlConvolutionDirect = 1, DnnlConvolutionWinograd = 2;
     internal const int ArgSrc = 1, ArgDst = 17, ArgWeights = 33, ArgDiffSrc = 129, ArgDiffDst = 145, ArgDiffWeights = 161;
-    internal const int ArgFrom = 1, ArgTo = 17;
+    internal const int ArgFrom = 1, ArgTo = 17, ArgScratchpad = 80;
     internal const int QuerySrcMd = 129, QueryDiffSrcMd = 130, QueryWeightsMd = 131, QueryDiffWeightsMd = 132,
-        QueryDstMd = 133, QueryDiffDstMd = 134, QueryImplInfoStr = 8;
+        QueryDstMd = 133, QueryDiffDstMd = 134, QueryScratchpadMd = 136, QueryImplInfoStr = 8;
+    internal const int DnnlScratchpadModeUser = 1;
 
     /// <summary>dnnl_memory_desc_t (696 bytes in oneDNN 2.x), treated as an opaque value.</summary>
     [StructLayout(LayoutKind.Sequential, Size = 696)]
@@ -119,6 +120,15 @@ internal static unsafe partial class NativeMethods
     internal static partial int DnnlConvBackwardWeightsDescInit(DnnlConvDesc* desc, int algKind,
         DnnlMemoryDesc* src, DnnlMemoryDesc* diffWeights, DnnlMemoryDesc* diffBias, DnnlMemoryDesc* diffDst,
         long* strides, long* dilates, long* padL, long* padR);
+
+    [LibraryImport(Dnnl, EntryPoint = "dnnl_primitive_attr_create")]
+    internal static partial int DnnlPrimitiveAttrCreate(out IntPtr attr);
+
+    [LibraryImport(Dnnl, EntryPoint = "dnnl_primitive_attr_destroy")]
+    internal static partial int DnnlPrimitiveAttrDestroy(IntPtr attr);
+
+    [LibraryImport(Dnnl, EntryPoint = "dnnl_primitive_attr_set_scratchpad_mode")]
+    internal static partial int DnnlPrimitiveAttrSetScratchpadMode(IntPtr attr, int mode);
 
     [LibraryImport(Dnnl, EntryPoint = "dnnl_primitive_desc_create")]
     internal static partial int DnnlPrimitiveDescCreate(out IntPtr pd, void* opDesc, IntPtr attr, IntPtr engine, IntPtr hintForward);

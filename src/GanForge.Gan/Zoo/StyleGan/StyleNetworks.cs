@@ -9,7 +9,7 @@ namespace GanForge.Gan.Zoo;
 public sealed class ScaledLeakyReLU : Module
 {
     static readonly float Gain = MathF.Sqrt(2f);
-    public override Tensor Forward(Tensor input) => input.LeakyRelu(0.2f) * Gain;
+    public override Tensor Forward(Tensor input) => input.LeakyRelu(0.2f, Gain);
 }
 
 /// <summary>
