@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GanForge.Kernels;
 
@@ -27,6 +29,52 @@ public sealed class AxisMap
 
     /// <summary>True when output <paramref name="o"/> reads no input (a constant-padded position).</summary>
     public bool IsEmpty(int o) => Ptr[o] == Ptr[o + 1];
+
+    AxisMap? _transposed;
+
+    /// <summary>
+    /// The adjoint map (in and out swapped): input i of this map becomes output i, reading every output o that read
+    /// it, in increasing o, with the same weight. Built once.
+    /// </summary>
+    internal AxisMap Transposed
+    {
+        get
+        {
+            if (_transposed != null) return _transposed;
+            var rows = new List<(int, float)>[InSize];
+            for (int i = 0; i < InSize; i++) rows[i] = [];
+            for (int o = 0; o < OutSize; o++)
+                for (int e = Ptr[o]; e < Ptr[o + 1]; e++) rows[Src[e]].Add((o, Weight[e]));
+            return _transposed = new AxisMap(OutSize, rows);
+        }
+    }
+
+    // The map as TapCount dense tap tables for gathers: tap k of output o reads TapSrc[k][o] with TapWeight[k][o]; where o
+    // has fewer taps the rest read its first source with weight 0 (the same sum unless that input is infinite: then NaN,
+    // not ±inf). TapCount is 0 (no gathers) when an output reads nothing (constant padding) or more than MaxGatherTaps.
+    internal int TapCount { get; private set; } = -1;
+    internal int[][] TapSrc = [];
+    internal float[][] TapWeight = [];
+    const int MaxGatherTaps = 4;
+
+    internal bool EnsureTaps()
+    {
+        if (TapCount >= 0) return TapCount > 0;
+        int taps = 0;
+        bool empty = false;
+        for (int o = 0; o < OutSize; o++) { taps = Math.Max(taps, Ptr[o + 1] - Ptr[o]); empty |= IsEmpty(o); }
+        if (empty || taps > MaxGatherTaps) { TapCount = 0; return false; }
+        TapSrc = new int[taps][]; TapWeight = new float[taps][];
+        for (int k = 0; k < taps; k++)
+        {
+            TapSrc[k] = new int[OutSize]; TapWeight[k] = new float[OutSize];
+            for (int o = 0; o < OutSize; o++)
+                if (Ptr[o] + k < Ptr[o + 1]) { TapSrc[k][o] = Src[Ptr[o] + k]; TapWeight[k][o] = Weight[Ptr[o] + k]; }
+                else TapSrc[k][o] = Src[Ptr[o]];
+        }
+        TapCount = taps;
+        return true;
+    }
 
     static AxisMap Build(int inSize, int outSize, Action<int, List<(int, float)>> fill)
     {
@@ -99,6 +147,7 @@ public static class Separable
     public static void Forward(float[] x, float[] y, int planes, AxisMap rows, AxisMap cols)
     {
         int h = rows.InSize, w = cols.InSize, oh = rows.OutSize, ow = cols.OutSize;
+        bool gather = Avx2.IsSupported && ow >= Vector256<float>.Count && cols.EnsureTaps();
         Threading.ForRanges(planes, (_, from, to) =>
         {
             var tmp = new float[oh * w];
@@ -119,7 +168,8 @@ public static class Separable
                 {
                     var t = tmp.AsSpan(o * w, w);
                     var yr = yp.Slice(o * ow, ow);
-                    for (int j = 0; j < ow; j++)
+                    int j = gather ? GatherColumns(t, yr, cols) : 0;
+                    for (; j < ow; j++)
                     {
                         float s = 0f;
                         for (int e = cols.Ptr[j]; e < cols.Ptr[j + 1]; e++) s += cols.Weight[e] * t[cols.Src[e]];
@@ -130,40 +180,34 @@ public static class Separable
         });
     }
 
-    /// <summary>g: (planes,OH,OW) -> dx: (planes,H,W); dx = Rhᵀ g Rw per plane (the adjoint of <see cref="Forward"/>).</summary>
-    public static void Adjoint(float[] g, float[] dx, int planes, AxisMap rows, AxisMap cols)
+    // yr[j] = Σ_k TapWeight[k][j]·t[TapSrc[k][j]] for j in whole vectors of 8 (AVX2 gathers, taps in the order of the
+    // scalar loop, so the sums round alike); returns the first j left to the scalar loop.
+    static unsafe int GatherColumns(Span<float> t, Span<float> yr, AxisMap cols)
     {
-        int h = rows.InSize, w = cols.InSize, oh = rows.OutSize, ow = cols.OutSize;
-        Threading.ForRanges(planes, (_, from, to) =>
+        int ow = yr.Length, lanes = Vector256<float>.Count, j = 0;
+        fixed (float* tp = t, yp = yr)
         {
-            var tmp = new float[oh * w];
-            for (int pl = from; pl < to; pl++)
+            for (; j <= ow - lanes; j += lanes)
             {
-                var gp = g.AsSpan(pl * oh * ow, oh * ow);
-                var dp = dx.AsSpan(pl * h * w, h * w);
-                // tmp = g Rw
-                Array.Clear(tmp);
-                for (int o = 0; o < oh; o++)
+                var s = Vector256<float>.Zero;
+                for (int k = 0; k < cols.TapCount; k++)
                 {
-                    var t = tmp.AsSpan(o * w, w);
-                    var gr = gp.Slice(o * ow, ow);
-                    for (int j = 0; j < ow; j++)
-                        for (int e = cols.Ptr[j]; e < cols.Ptr[j + 1]; e++) t[cols.Src[e]] += cols.Weight[e] * gr[j];
+                    var idx = Vector256.Create(cols.TapSrc[k], j);
+                    var wk = Vector256.Create(cols.TapWeight[k], j);
+                    s += wk * Avx2.GatherVector256(tp, idx, 4);
                 }
-                // dx = Rhᵀ tmp
-                dp.Clear();
-                for (int o = 0; o < oh; o++)
-                {
-                    var t = tmp.AsSpan(o * w, w);
-                    for (int e = rows.Ptr[o]; e < rows.Ptr[o + 1]; e++)
-                    {
-                        var d = dp.Slice(rows.Src[e] * w, w);
-                        TensorPrimitives.MultiplyAdd(t, rows.Weight[e], d, d);
-                    }
-                }
+                s.Store(yp + j);
             }
-        });
+        }
+        return j;
     }
+
+    /// <summary>
+    /// g: (planes,OH,OW) -> dx: (planes,H,W); dx = Rhᵀ g Rw per plane (the adjoint of <see cref="Forward"/>): the
+    /// forward pass of the transposed maps.
+    /// </summary>
+    public static void Adjoint(float[] g, float[] dx, int planes, AxisMap rows, AxisMap cols) =>
+        Forward(g, dx, planes, rows.Transposed, cols.Transposed);
 }
 
 /// <summary>Max pooling's argmax and the gather/scatter it reduces to once the indices are fixed.</summary>
