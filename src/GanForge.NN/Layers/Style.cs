@@ -151,6 +151,16 @@ public sealed class ModulatedConv2d : Module
     /// <summary>x: (N,in,H,W), w: (N,w_dim) -> (N,out,H,W).</summary>
     public Tensor Forward(Tensor x, Tensor w)
     {
+        var (y, demod) = ForwardParts(x, w);
+        return demod is null ? y : y * demod.Reshape(x.Size(0), OutChannels, 1, 1);
+    }
+
+    /// <summary>
+    /// The convolution of the modulated input, y = conv(x ⊙ s, W) (N,out,H,W), and the demodulation d (N,out) that
+    /// <see cref="Forward"/> multiplies it by (null without demodulation): for a caller that fuses d into what follows.
+    /// </summary>
+    public (Tensor Y, Tensor? Demodulation) ForwardParts(Tensor x, Tensor w)
+    {
         if (x.Rank != 4 || x.Size(1) != InChannels)
             throw new ArgumentException($"ModulatedConv2d: input {Shapes.Format(x.ShapeSpan)} should be (N,{InChannels},H,W)");
         if (w.Rank != 2 || w.Size(0) != x.Size(0))
@@ -159,10 +169,9 @@ public sealed class ModulatedConv2d : Module
         var s = Styles(w);                                                              // (N,in)
         var weight = ForwardParameter("weight")!;
         var y = Tensor.Conv2d(x * s.Reshape(n, InChannels, 1, 1), weight, padding: KernelSize / 2); // (N,out,H,W)
-        if (!Demodulate) return y;
+        if (!Demodulate) return (y, null);
         // d_o = rsqrt(Σ_i s_i² Σ_kl W_oikl² + ε): (N,in) x (in,out) -> (N,out)
-        var d = (s.Square().MatMul(weight.Square().Sum([2, 3]).T) + DemodEps).Rsqrt();
-        return y * d.Reshape(n, OutChannels, 1, 1);
+        return (y, (s.Square().MatMul(weight.Square().Sum([2, 3]).T) + DemodEps).Rsqrt());
     }
 
     /// <summary>
@@ -207,14 +216,20 @@ public sealed class NoiseInjection : Module
     }
 
     /// <summary>x: (N,C,H,W), noise: (N,1,H,W) or null for the fixed map -> (N,C,H,W).</summary>
-    public Tensor Forward(Tensor x, Tensor? noise)
+    public Tensor Forward(Tensor x, Tensor? noise) => x + ForwardStrength.Reshape(1, Channels, 1, 1) * NoiseFor(x, noise);
+
+    /// <summary>The strength (C) as this forward pass uses it.</summary>
+    public Tensor ForwardStrength => ForwardParameter("strength")!;
+
+    /// <summary>The noise added to <paramref name="x"/>: <paramref name="noise"/> checked against it, or the fixed map when null.</summary>
+    public Tensor NoiseFor(Tensor x, Tensor? noise)
     {
         if (x.Rank != 4 || x.Size(1) != Channels || x.Size(2) != Resolution || x.Size(3) != Resolution)
             throw new ArgumentException($"NoiseInjection: input {Shapes.Format(x.ShapeSpan)} should be (N,{Channels},{Resolution},{Resolution})");
         noise ??= ConstNoise;
         if (noise.Rank != 4 || noise.Size(1) != 1 || noise.Size(2) != Resolution || noise.Size(3) != Resolution || (noise.Size(0) != 1 && noise.Size(0) != x.Size(0)))
             throw new ArgumentException($"NoiseInjection: noise {Shapes.Format(noise.ShapeSpan)} should be ({x.Size(0)},1,{Resolution},{Resolution})");
-        return x + ForwardParameter("strength")!.Reshape(1, Channels, 1, 1) * noise;
+        return noise;
     }
 
     public override Tensor Forward(Tensor input) => Forward(input, null);

@@ -8,8 +8,10 @@ namespace GanForge.Gan.Zoo;
 /// </summary>
 public sealed class ScaledLeakyReLU : Module
 {
-    static readonly float Gain = MathF.Sqrt(2f);
-    public override Tensor Forward(Tensor input) => input.LeakyRelu(0.2f, Gain);
+    /// <summary>The gain sqrt 2 and the negative slope 0.2.</summary>
+    public static readonly float Gain = MathF.Sqrt(2f);
+    public const float Slope = 0.2f;
+    public override Tensor Forward(Tensor input) => input.LeakyRelu(Slope, Gain);
 }
 
 /// <summary>
@@ -72,7 +74,6 @@ public sealed class StyleLayer : Module
     /// <summary>The bias (out) added after the noise.</summary>
     public Tensor Bias => _bias;
     readonly Tensor _bias;
-    readonly ScaledLeakyReLU _act = new();
 
     public StyleLayer(int inChannels, int outChannels, int resolution, int wDim, Generator rng)
     {
@@ -82,8 +83,12 @@ public sealed class StyleLayer : Module
     }
 
     /// <summary>x: (N,in,r,r), w: (N,w_dim), noise (N,1,r,r) or null for the fixed map -> (N,out,r,r).</summary>
-    public Tensor Forward(Tensor x, Tensor w, Tensor? noise) =>
-        _act.Forward(Noise.Forward(Conv.Forward(x, w), noise) + _bias.Reshape(1, _bias.Size(0), 1, 1));
+    /// <remarks>The demodulation, the noise, the bias and the activation run as one op (<see cref="Tensor.StyleEpilogue"/>).</remarks>
+    public Tensor Forward(Tensor x, Tensor w, Tensor? noise)
+    {
+        var (y, demod) = Conv.ForwardParts(x, w);
+        return Tensor.StyleEpilogue(y, demod!, Noise.ForwardStrength, Noise.NoiseFor(y, noise), _bias, ScaledLeakyReLU.Slope, ScaledLeakyReLU.Gain);
+    }
 }
 
 /// <summary>StyleGAN2's toRGB: a modulated 1×1 convolution without demodulation, plus a bias, no activation.</summary>
