@@ -23,7 +23,7 @@ internal static unsafe class ConvDnnl
     internal static bool AllowBlocked { get; set; } =
         Environment.GetEnvironmentVariable("GANFORGE_DNNL_LAYOUT")?.Trim().ToLowerInvariant() != "plain";
 
-    // A primitive with the memory object for its scratchpad (no buffer of its own: Shared's is set before each run).
+    // A primitive with the memory object for its scratchpad (no buffer of its own: the shared one is set before each run).
     readonly record struct Runnable(IntPtr Primitive, IntPtr Scratchpad);
 
     // One argument of a plan: the user's plain memory, and when the primitive wants another layout,

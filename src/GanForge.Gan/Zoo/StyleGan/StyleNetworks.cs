@@ -8,8 +8,9 @@ namespace GanForge.Gan.Zoo;
 /// </summary>
 public sealed class ScaledLeakyReLU : Module
 {
-    /// <summary>The gain sqrt 2 and the negative slope 0.2.</summary>
+    /// <summary>The gain, sqrt 2.</summary>
     public static readonly float Gain = MathF.Sqrt(2f);
+    /// <summary>The negative slope, 0.2.</summary>
     public const float Slope = 0.2f;
     public override Tensor Forward(Tensor input) => input.LeakyRelu(Slope, Gain);
 }
