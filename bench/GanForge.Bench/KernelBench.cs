@@ -61,26 +61,12 @@ static class KernelBench
             Console.WriteLine($"{"layer",-24} {"kernel",-11} {"fp32 ms",8} {"bf16 ms",8} {"speed-up",8} {"fp32 GF/s",9} {"bf16 GF/s",9} {"max err/scale",13}  [bf16 impl]");
             foreach (var l in Layers)
             {
-                var g = new ConvGeometry(l.Ci, l.H, l.H, l.Co, l.OH, l.OH, l.K, l.K, l.S, l.S, l.P, l.P, 1, 1, 1);
-                var x = Tensor.Randn([l.N, l.Ci, l.H, l.H], rng).Storage;
-                var w = Tensor.Randn([l.Co, l.Ci, l.K, l.K], rng).Storage;
-                var y = Tensor.Randn([l.N, l.Co, l.OH, l.OH], rng).Storage;
+                var (g, x, w, y) = Buffers(l, rng);
                 double flop = 2.0 * l.N * g.Co * g.K * g.P;
                 foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
                 {
-                    var (a, b, outLen) = kind switch
-                    {
-                        ConvDnnl.Kind.Forward => (x, w, y.Length),
-                        ConvDnnl.Kind.BackwardData => (y, w, x.Length),
-                        _ => (x, y, w.Length),
-                    };
+                    var (outLen, run) = Kernel(kind, x, w, y, l.N, g);
                     var c32 = new float[outLen]; var c16 = new float[outLen];
-                    Action<float[]> run = c =>
-                    {
-                        if (kind == ConvDnnl.Kind.Forward) Conv.Forward(a, b, c, l.N, g);
-                        else if (kind == ConvDnnl.Kind.BackwardData) Conv.Transpose(a, b, c, l.N, g);
-                        else Conv.WeightGrad(a, b, c, l.N, g);
-                    };
                     var (t32, t16) = Alternate(() => run(c32), () => run(c16), iters);
                     Precision.Current = ComputePrecision.Bf16;
                     // A dense layer (1x1 output, the kernel covering the image) runs as one GEMM, not through a conv primitive.
@@ -106,6 +92,20 @@ static class KernelBench
         Console.WriteLine($"float32 -> bf16 rounding (managed, Vector512): {src.Length / conv / 1e9:F2} G values/s on one thread ({conv * 1e3:F2} ms per 1M)");
         Console.WriteLine($"fp32 FMA peak ({FmaPeak.Lanes} lanes): {FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(Threading.Threads):F1} on {Threading.Threads}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
     }
+
+    // A layer's geometry and random input (x), weight (w) and output-sized (y) buffers.
+    static (ConvGeometry G, float[] X, float[] W, float[] Y) Buffers((string Name, int N, int Ci, int H, int Co, int OH, int K, int S, int P) l, Generator rng) =>
+        (new ConvGeometry(l.Ci, l.H, l.H, l.Co, l.OH, l.OH, l.K, l.K, l.S, l.S, l.P, l.P, 1, 1, 1),
+         Tensor.Randn([l.N, l.Ci, l.H, l.H], rng).Storage, Tensor.Randn([l.Co, l.Ci, l.K, l.K], rng).Storage, Tensor.Randn([l.N, l.Co, l.OH, l.OH], rng).Storage);
+
+    // One conv kernel on those buffers (forward: x, w -> y; backward-data: y, w -> x; weight gradient: x, y -> w):
+    // the length of its output and a runner that writes the output to the array it is given.
+    static (int OutLength, Action<float[]> Run) Kernel(ConvDnnl.Kind kind, float[] x, float[] w, float[] y, int n, ConvGeometry g) => kind switch
+    {
+        ConvDnnl.Kind.Forward => (y.Length, c => Conv.Forward(x, w, c, n, g)),
+        ConvDnnl.Kind.BackwardData => (x.Length, c => Conv.Transpose(y, w, c, n, g)),
+        _ => (w.Length, c => Conv.WeightGrad(x, y, c, n, g)),
+    };
 
     // Median seconds of fp32 and of bf16, the two run one after the other in each trial so that the machine's drift hits both.
     static (double Fp32, double Bf16) Alternate(Action fp32, Action bf16, int iters)
@@ -156,25 +156,11 @@ static class KernelBench
             Console.WriteLine($"{"layer",-20} {"kernel",-15} {"direct ms",9} {"wino ms",8} {"speed-up",8} {"max err/scale",13}  [direct impl | winograd impl]");
             foreach (var l in Winograd3x3)
             {
-                var g = new ConvGeometry(l.Ci, l.H, l.H, l.Co, l.OH, l.OH, l.K, l.K, l.S, l.S, l.P, l.P, 1, 1, 1);
-                var x = Tensor.Randn([l.N, l.Ci, l.H, l.H], rng).Storage;
-                var w = Tensor.Randn([l.Co, l.Ci, l.K, l.K], rng).Storage;
-                var y = Tensor.Randn([l.N, l.Co, l.OH, l.OH], rng).Storage;
+                var (g, x, w, y) = Buffers(l, rng);
                 foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
                 {
-                    var (a, b, outLen) = kind switch
-                    {
-                        ConvDnnl.Kind.Forward => (x, w, y.Length),
-                        ConvDnnl.Kind.BackwardData => (y, w, x.Length),
-                        _ => (x, y, w.Length),
-                    };
+                    var (outLen, run) = Kernel(kind, x, w, y, l.N, g);
                     var direct = new float[outLen]; var wino = new float[outLen];
-                    Action<float[]> run = c =>
-                    {
-                        if (kind == ConvDnnl.Kind.Forward) Conv.Forward(a, b, c, l.N, g);
-                        else if (kind == ConvDnnl.Kind.BackwardData) Conv.Transpose(a, b, c, l.N, g);
-                        else Conv.WeightGrad(a, b, c, l.N, g);
-                    };
                     var (td, tw) = Alternate(() => run(direct), () => run(wino), iters, second => ConvDnnl.ConvAlgorithm = second ? ConvDnnl.Algorithm.Winograd : ConvDnnl.Algorithm.Direct);
                     ConvDnnl.ConvAlgorithm = ConvDnnl.Algorithm.Direct;
                     string implDirect = ConvDnnl.Implementation(kind, l.N, g) ?? "managed";
