@@ -10,9 +10,12 @@ internal sealed class StyleEpilogue(Tensor noise, float slope, float gain) : Fun
         var (n, c, p) = Check(y, scale, strength, noise, bias);
         var output = Tensor.Uninitialized(y.ShapeSpan);
         Kernels.StyleEpilogue.Forward(y.Storage, scale.Storage, strength.Storage, noise.Storage,
-            noise.Size(0) == n && n > 1, bias.Storage, output.Storage, n, c, p, slope, gain);
+            NoisePerSample(noise, n), bias.Storage, output.Storage, n, c, p, slope, gain);
         return Record(new StyleEpilogue(noise, slope, gain), output, y, scale, strength, bias);
     }
+
+    // Whether the noise has a map per sample (N,1,H,W) rather than one for the batch (1,1,H,W).
+    static bool NoisePerSample(Tensor noise, int n) => noise.Size(0) == n && n > 1;
 
     static (int N, int C, int P) Check(Tensor y, Tensor scale, Tensor strength, Tensor noise, Tensor bias)
     {
@@ -35,17 +38,13 @@ internal sealed class StyleEpilogue(Tensor noise, float slope, float gain) : Fun
             var dy = Tensor.Uninitialized(y.ShapeSpan);
             var (dScale, noiseSums, sums) = (new Tensor(n, c), new float[n * c], new float[n * c]);
             Kernels.StyleEpilogue.Backward(g.Storage, y.Storage, scale.Storage, strength.Storage,
-                noise.Storage, noise.Size(0) == n && n > 1, bias.Storage, dy.Storage, dScale.Storage, noiseSums, sums, n, c, p, slope, gain);
+                noise.Storage, NoisePerSample(noise, n), bias.Storage, dy.Storage, dScale.Storage, noiseSums, sums, n, c, p, slope, gain);
             var (dStrength, dBias) = (new Tensor(c), new Tensor(c));
             for (int i = 0; i < n * c; i++) { dStrength.Data[i % c] += noiseSums[i]; dBias.Data[i % c] += sums[i]; }
             return [NeedsGrad(0) ? dy : null, NeedsGrad(1) ? dScale : null, NeedsGrad(2) ? dStrength : null, NeedsGrad(3) ? dBias : null];
         }
-        // The slope mask is a constant of z: its own derivative is zero almost everywhere.
         var z = y * scale.Reshape(n, c, 1, 1) + strength.Reshape(1, c, 1, 1) * noise + bias.Reshape(1, c, 1, 1);
-        var mask = new Tensor(z.Shape);
-        var zs = z.Data; var m = mask.Data;
-        for (int i = 0; i < m.Length; i++) m[i] = zs[i] > 0f ? gain : slope * gain;
-        var gz = g * mask;
+        var gz = g * LeakyRelu.Mask(z, slope, gain);
         return [NeedsGrad(0) ? gz * scale.Reshape(n, c, 1, 1) : null,
                 NeedsGrad(1) ? (gz * y).Sum([2, 3]) : null,
                 NeedsGrad(2) ? (gz * noise).Sum([0, 2, 3]) : null,

@@ -107,12 +107,20 @@ internal sealed class LeakyRelu(float slope, float gain) : Function
             Kernels.Activation.LeakyReluBackward(x.Storage, g.Storage, dx.Storage, x.Numel, slope, gain);
             return [dx];
         }
-        // The mask is a constant of x: its own derivative is zero almost everywhere.
+        return [g * Mask(x, slope, gain)];
+    }
+
+    /// <summary>
+    /// The derivative of gain·LeakyReLU at x, gain where x &gt; 0 and gain·slope elsewhere, as a constant tensor: its own
+    /// derivative is zero almost everywhere, so a backward with a graph multiplies by it.
+    /// </summary>
+    internal static Tensor Mask(Tensor x, float slope, float gain)
+    {
         var mask = new Tensor(x.Shape);
         var xs = x.Data; var m = mask.Data;
         float pos = gain, neg = slope * gain;
         for (int i = 0; i < m.Length; i++) m[i] = xs[i] > 0f ? pos : neg;
-        return [g * mask];
+        return mask;
     }
 }
 
