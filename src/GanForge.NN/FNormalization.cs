@@ -77,9 +77,20 @@ public static partial class F
         return bias == null ? y : y + bias;
     }
 
-    /// <summary>(x - mean) / sqrt(biased var + eps) over <paramref name="dims"/>, all differentiable.</summary>
+    /// <summary>
+    /// (x - mean) / sqrt(biased var + eps) over <paramref name="dims"/>, which are x's trailing dims, all differentiable.
+    /// Each row of the trailing dims is a channel of a one-sample batch norm, so the fused batch-norm function does it in
+    /// one pass each way (and double backward through its recomputed statistics) instead of seven ops and their graph.
+    /// </summary>
     static Tensor Standardize(Tensor x, int[] dims, float eps)
     {
+        int rowLength = 1;
+        foreach (int d in dims) rowLength *= x.Size(d);
+        if (rowLength > 1)
+        {
+            var rows = x.Reshape(1, x.Numel / rowLength, rowLength);
+            return BatchNormFunction.Apply(rows, null, null, eps).Y.Reshape(x.ShapeSpan);
+        }
         var xc = x - x.Mean(dims, keepDim: true);
         return xc * (xc.Square().Mean(dims, keepDim: true) + eps).Pow(-0.5f);
     }
