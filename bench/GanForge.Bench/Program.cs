@@ -6,7 +6,13 @@ using GanForge.Bench;
 // The training workloads of shared/bench/BENCHMARKS.md: one iteration = one D step + one G step
 // (BCE-with-logits, non-saturating G loss, Adam 2e-4 (0.5, 0.999)). Prints one JSON line per workload
 // with the keys of pytorch_peer.py; --compare also runs the peer and prints the ratios.
-var opts = BenchOptions.Parse(args);
+BenchOptions opts;
+try { opts = BenchOptions.Parse(args); }
+catch (Exception e) when (e is ArgumentException or FormatException or IndexOutOfRangeException)
+{
+    Console.Error.WriteLine($"bench: {e.Message}");
+    return 2;
+}
 Threading.Threads = opts.Threads;
 // --kernels with --precision bf16 times both precisions side by side; the workloads run in the one asked for.
 if (args.Contains("--kernels") && args.Contains("--winograd")) { KernelBench.RunWinograd(opts.Iters); return 0; }
