@@ -159,7 +159,14 @@ public class AugmentCommandTests : CliTestBase
         Assert.True(code == 0, output);
         Assert.Matches(@"real only\s*│\s*2\s*│\s*0\s*│\s*\d+\.\d\d% ± \d+\.\d\d", output);
         Assert.Matches(@"real \+ generated\s*│\s*2\s*│\s*3\s*│", output);
-        Assert.Contains("100 test images; 2 seeds", output);
+        Assert.Contains("batches drawn from real and generated alike; 100 test images; 2 seeds", System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "));
+        (code, output) = Run("augment", "--checkpoint", P("acgan"), "--labels-per-class", "2", "--generated-per-class", "3", "--seeds", "1",
+            "--steps", "5", "--test-limit", "100", "--generated-share", "0.5");
+        Assert.True(code == 0, output);
+        Assert.Contains("each batch 50% generated", System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "));
+        (code, output) = Run("augment", "--checkpoint", P("acgan"), "--generated-share", "1");
+        Assert.Equal(2, code);
+        Assert.Contains("--generated-share must be in [0, 1), got 1", output);
     }
 
     [Fact]

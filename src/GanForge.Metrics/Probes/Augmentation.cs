@@ -14,8 +14,10 @@ namespace GanForge.Metrics.Probes;
 /// <param name="Steps">Classifier updates (Adam 1e-3, batch 64) per training run.</param>
 /// <param name="MinConfidence">Keep only generated images the evaluator gives at least this probability of their class (0 = keep all).</param>
 /// <param name="TestLimit">Score on the first N test images (0 = all).</param>
+/// <param name="GeneratedShare">The share of each batch drawn from the generated images, the rest from the real ones
+/// (the mixing ratio); 0 draws from the union, so each image is as likely as any other.</param>
 public sealed record AugmentationOptions(int PerClass = 10, int GeneratedPerClass = 100, int Seeds = 3, int Steps = 600,
-    double MinConfidence = 0, int TestLimit = 0);
+    double MinConfidence = 0, int TestLimit = 0, double GeneratedShare = 0);
 
 /// <summary>One setting of an augmentation study: its name and the test accuracy of each seed.</summary>
 public sealed record AugmentationRow(string Setting, int RealPerClass, int GeneratedPerClass, IReadOnlyList<double> Accuracies)
@@ -44,8 +46,13 @@ public static class Augmentation
             new Dropout(0.3f, rng), new Linear(128, classes, generator: rng));
     }
 
-    /// <summary>Trains a fresh classifier on (x, y) for <paramref name="steps"/> updates and returns its accuracy on the test set.</summary>
-    public static double TrainAndScore(Tensor x, int[] y, Tensor testX, int[] testY, int classes, int steps, ulong seed)
+    /// <summary>
+    /// Trains a fresh classifier on (x, y) for <paramref name="steps"/> updates and returns its accuracy on the test set.
+    /// With <paramref name="generatedShare"/> above 0 the images from <paramref name="realCount"/> on are the generated
+    /// ones, and that share of each batch is drawn from them, the rest from the real ones; otherwise from all alike.
+    /// </summary>
+    public static double TrainAndScore(Tensor x, int[] y, Tensor testX, int[] testY, int classes, int steps, ulong seed,
+        int realCount = 0, double generatedShare = 0)
     {
         var rng = new Generator(seed);
         var net = Classifier(x.Size(1), x.Size(2), classes, rng);
@@ -55,8 +62,7 @@ public static class Augmentation
         using (GradMode.EnableGrad())
             for (int step = 0; step < steps; step++)
             {
-                var picks = new int[batch];
-                for (int i = 0; i < batch; i++) picks[i] = rng.NextInt(y.Length);
+                var picks = BatchIndices(rng, batch, y.Length, realCount, generatedShare);
                 adam.ZeroGrad();
                 F.CrossEntropy(net.Forward(x.IndexSelect(0, picks)), labels.IndexSelect(0, picks)).Backward();
                 adam.Step();
@@ -67,6 +73,22 @@ public static class Augmentation
             for (int start = 0; start < testY.Length; start += 500)
                 predicted.AddRange(net.Forward(testX.Narrow(0, start, Math.Min(500, testY.Length - start))).ArgMax(1).ToArray().Select(c => (int)c));
         return Probes.Accuracy([.. predicted], testY);
+    }
+
+    /// <summary>
+    /// A batch of indices into <paramref name="count"/> images, the first <paramref name="realCount"/> real: with a
+    /// <paramref name="generatedShare"/> above 0 (and both kinds there) round(batch · share) of them from the generated
+    /// images and the rest from the real ones, otherwise all drawn alike.
+    /// </summary>
+    public static int[] BatchIndices(Generator rng, int batch, int count, int realCount, double generatedShare)
+    {
+        bool mixed = generatedShare > 0 && realCount > 0 && realCount < count;
+        int fromGenerated = (int)Math.Round(batch * generatedShare);
+        var picks = new int[batch];
+        for (int i = 0; i < batch; i++)
+            picks[i] = !mixed ? rng.NextInt(count)
+                : i < fromGenerated ? realCount + rng.NextInt(count - realCount) : rng.NextInt(realCount);
+        return picks;
     }
 
     /// <summary>
@@ -97,15 +119,16 @@ public static class Augmentation
             realOnly.Add(TrainAndScore(x, y, testX, testY, classes, o.Steps, seed));
             var (gx, gy) = Filter(source.Generate(x, y, classes, o.GeneratedPerClass, seed), o.MinConfidence, filter);
             keptTotal += gy.Length;
-            augmented.Add(TrainAndScore(Tensor.Cat([x, gx], 0), [.. y, .. gy], testX, testY, classes, o.Steps, seed));
+            augmented.Add(TrainAndScore(Tensor.Cat([x, gx], 0), [.. y, .. gy], testX, testY, classes, o.Steps, seed, y.Length, o.GeneratedShare));
         }
         string filterText = o.MinConfidence > 0
             ? $", kept when the evaluator gives their class p >= {o.MinConfidence} ({keptTotal / o.Seeds} of {o.GeneratedPerClass * classes} a seed on average)" : "";
+        string mixText = o.GeneratedShare > 0 ? $"; each batch {o.GeneratedShare * 100:0.#}% generated" : "; batches drawn from real and generated alike";
         return ([
             new AugmentationRow("real only", o.PerClass, 0, realOnly),
             new AugmentationRow("real + generated", o.PerClass, o.GeneratedPerClass, augmented),
         ], $"small CNN, {o.Steps} Adam updates of batch 64 each; {o.PerClass} real images per class from {train.Description}; " +
-           $"{o.GeneratedPerClass} generated per class {source.Description}{filterText}; {testY.Length} test images; {o.Seeds} seeds");
+           $"{o.GeneratedPerClass} generated per class {source.Description}{filterText}{mixText}; {testY.Length} test images; {o.Seeds} seeds");
     }
 
     /// <summary>The images the evaluator gives at least <paramref name="minConfidence"/> probability of their label (all when 0).</summary>
