@@ -19,6 +19,12 @@ public static class Profiler
     /// <summary>Whether ops report to the profiler.</summary>
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_PROFILE") == "1";
 
+    /// <summary>
+    /// Whether ops with a geometry (the convolutions) are charged per geometry ("bwd Conv2d 256->256 k3x3 s1 p1 8x8")
+    /// instead of per type: GANFORGE_PROFILE_SHAPES=1.
+    /// </summary>
+    public static bool ByShape { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_PROFILE_SHAPES") == "1";
+
     /// <summary>Forgets all entries and restarts the clock mark.</summary>
     public static void Reset()
     {
@@ -39,7 +45,7 @@ public static class Profiler
     /// <summary>Called by Function.Record: charges a forward op unless it runs inside a backward node.</summary>
     internal static void ForwardOp(Function fn)
     {
-        if (_backwardDepth == 0) Mark("fwd " + fn.GetType().Name);
+        if (_backwardDepth == 0) Mark("fwd " + Label(fn));
     }
 
     /// <summary>Called as the engine starts a backward pass: ops it runs from here on are charged to nodes.</summary>
@@ -58,7 +64,9 @@ public static class Profiler
     /// <summary>Called by the engine before a node's Backward: the gap since the last mark is engine work.</summary>
     internal static void BeginBackward() => Mark("autograd engine");
 
-    internal static void EndBackward(Function fn) => Mark("bwd " + fn.GetType().Name);
+    internal static void EndBackward(Function fn) => Mark("bwd " + Label(fn));
+
+    static string Label(Function fn) => ByShape ? fn.ProfileName : fn.GetType().Name;
 
     /// <summary>
     /// The entries as a table sorted by time, per <paramref name="iterations"/>: name, ms, calls, share.

@@ -13,6 +13,9 @@ public abstract class Function
     /// <summary>The op's name as shown in grad_fn and error messages.</summary>
     public virtual string Name => GetType().Name + "Backward";
 
+    /// <summary>The op's name in the profile: its type, and its geometry where <see cref="Profiler.ByShape"/> asks and it has one.</summary>
+    protected internal virtual string ProfileName => GetType().Name;
+
     /// <summary>The inputs this node was applied to.</summary>
     public IReadOnlyList<Tensor> Inputs => _inputs;
 

@@ -52,6 +52,8 @@ internal static class ConvShape
 // y = conv(x, w) + b; dx = convT(g, w), dw = convW(x, g), db = sum_{N,H,W} g
 internal sealed class Conv2d(ConvGeometry geom) : Function
 {
+    protected internal override string ProfileName => $"Conv2d {geom}";
+
     /// <summary>x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW), b: (Co) -> (N,Co,OH,OW) for a geometry already checked.</summary>
     public static Tensor Apply(Tensor x, Tensor w, Tensor? b, ConvGeometry geom)
     {
@@ -76,6 +78,8 @@ internal sealed class Conv2d(ConvGeometry geom) : Function
 // x' = convT(y, w) + b; dy = conv(g, w), dw = convW(g, y), db = sum_{N,H,W} g
 internal sealed class ConvTranspose2d(ConvGeometry geom) : Function
 {
+    protected internal override string ProfileName => $"ConvTranspose2d {geom}";
+
     /// <summary>y: (N,Co,OH,OW), w: (Co,Ci/groups,KH,KW), b: (Ci) -> (N,Ci,H,W) for a geometry already checked.</summary>
     public static Tensor Apply(Tensor y, Tensor w, Tensor? b, ConvGeometry geom)
     {
@@ -100,6 +104,8 @@ internal sealed class ConvTranspose2d(ConvGeometry geom) : Function
 // w' = convW(x, gy) = sum_n gy[n] (x) im2col(x[n]); dx = convT(gy, g), dgy = conv(x, g)
 internal sealed class ConvWeightGrad(ConvGeometry geom) : Function
 {
+    protected internal override string ProfileName => $"ConvWeightGrad {geom}";
+
     /// <summary>x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> (Co,Ci/groups,KH,KW) for a geometry already checked.</summary>
     public static Tensor Apply(Tensor x, Tensor gy, ConvGeometry geom)
     {

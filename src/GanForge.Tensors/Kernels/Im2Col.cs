@@ -14,6 +14,11 @@ public readonly record struct ConvGeometry(int Ci, int H, int W, int Co, int OH,
     public int K => CiG * KH * KW;
     /// <summary>Output positions per sample: OH * OW.</summary>
     public int P => OH * OW;
+
+    /// <summary>"Ci->Co kKHxKW sS pP HxW" (with "gG" and "dD" where not 1): the layer as the profile names it.</summary>
+    public override string ToString() =>
+        $"{Ci}->{Co} k{KH}x{KW} s{SH}{(SW != SH ? $"x{SW}" : "")} p{PH}{(PW != PH ? $"x{PW}" : "")} {H}x{W}" +
+        (Groups != 1 ? $" g{Groups}" : "") + (DH != 1 || DW != 1 ? $" d{DH}x{DW}" : "");
 }
 
 /// <summary>im2col / col2im for one sample and one group, writing into a column block of a wider matrix.</summary>
