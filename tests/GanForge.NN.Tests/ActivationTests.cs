@@ -91,6 +91,24 @@ public class ActivationTests
         Assert.Equal(-1000f, ly[0, 1], 3);
     }
 
+    // Along the last dim (softmax) rows run as vector passes and the backward without a graph in one pass; along
+    // another dim, the strided loop and the composed backward. The two must agree on the same numbers.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Softmax_AlongLastDim_AgreesWithTheStridedPath(bool log)
+    {
+        var x = (Tensor.Randn([37, 53], new Generator(6)) * 4f).RequiresGrad_();
+        var xt = x.Detach().Transpose(0, 1).RequiresGrad_();
+        var g = Tensor.Randn([37, 53], new Generator(7));
+        var y = log ? x.LogSoftmax(-1) : x.Softmax(-1);
+        var yt = log ? xt.LogSoftmax(0) : xt.Softmax(0);
+        y.Backward(g);
+        yt.Backward(g.Transpose(0, 1));
+        Fixtures.AssertClose(yt.Transpose(0, 1), y, 1e-5, 1e-6, "output");
+        Fixtures.AssertClose(xt.Grad!.Transpose(0, 1), x.Grad!, 1e-5, 1e-6, "gradient");
+    }
+
     [Fact]
     public void Gelu_UnknownApproximation_Throws()
     {
