@@ -4,7 +4,7 @@ using GanForge.Kernels;
 namespace GanForge.Tests;
 
 /// <summary>
-/// The vectorised exact GELU against the element-by-element double-precision formula it replaced
+/// The vectorised exact GELU (float lanes) against the element-by-element double-precision formula it replaced
 /// (<see cref="ActivationMath.Phi"/>): the values and the derivative, over the whole range, the tails, the special
 /// values, and with the thread split.
 /// </summary>
@@ -19,12 +19,14 @@ public class GeluKernelTests
         return (float)(ActivationMath.Phi(v) + v * ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v));
     }
 
-    // Relative to the value, with an absolute floor far below anything a network sees.
+    // Relative to the value (float lanes: a few 1e-6 in the far left tail, where Φ's exponent is large), with an
+    // absolute floor: 1e-37 for the GELU, 1e-7 for its derivative, which crosses zero near x = -0.75, where its two
+    // terms of about 0.2 cancel.
     static void AssertClose(float expected, float actual, float x, string what)
     {
         if (float.IsNaN(expected)) { Assert.True(float.IsNaN(actual), $"{what}({x:R}) = {actual:R}, expected NaN"); return; }
         if (float.IsInfinity(expected)) { Assert.Equal(expected, actual); return; }
-        double tol = 2e-7 * Math.Abs(expected) + 1e-37;
+        double tol = 2e-5 * Math.Abs(expected) + (what == "gelu" ? 1e-37 : 1e-7);
         Assert.True(Math.Abs(expected - actual) <= tol, $"{what}({x:R}) = {actual:R}, expected {expected:R}");
     }
 

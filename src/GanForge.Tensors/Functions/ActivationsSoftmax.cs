@@ -65,7 +65,7 @@ internal static class DimRows
         float max = TensorPrimitives.Max(x);
         if (float.IsNegativeInfinity(max)) max = 0f;
         TensorPrimitives.Subtract(x, max, y);
-        TensorPrimitives.Exp(y, y);
+        Kernels.Transcendental.Exp(y, y);
         float sum = TensorPrimitives.Sum(y);
         if (log) TensorPrimitives.Subtract(x, max + MathF.Log(sum), y);
         else TensorPrimitives.Multiply(y, 1f / sum, y);
@@ -93,7 +93,7 @@ internal static class DimRows
                 if (log)
                 {
                     float sum = TensorPrimitives.Sum(gs);
-                    TensorPrimitives.Exp(ys, ds);
+                    Kernels.Transcendental.Exp(ys, ds);
                     TensorPrimitives.MultiplyAdd(ds, -sum, gs, ds);
                 }
                 else

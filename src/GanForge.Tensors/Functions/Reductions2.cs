@@ -48,7 +48,7 @@ internal sealed class LogSumExp(int[] kept) : Function
         for (int i = 0; i < ms.Length; i++) if (!float.IsFinite(ms[i])) ms[i] = 0f;
         var shifted = new Tensor(x.Shape);
         Elementwise.Binary<SubOp>(x.Data, x.ShapeSpan, ms, kept, shifted.Data, x.ShapeSpan);
-        System.Numerics.Tensors.TensorPrimitives.Exp(shifted.Data, shifted.Data);
+        Kernels.Transcendental.Exp(shifted.Data, shifted.Data);
         var y = new Tensor(kept);
         Reduce.Sum(shifted.Data, x.ShapeSpan, nd, y.Data);
         var ys = y.Data;

@@ -9,7 +9,7 @@ internal sealed class Exp : Function
     public static Tensor Apply(Tensor x)
     {
         var y = new Tensor(x.Shape);
-        TensorPrimitives.Exp(x.Data, y.Data);
+        Kernels.Transcendental.Exp(x.Data, y.Data);
         var fn = new Exp();
         Record(fn, y, x);
         fn._y = y;

@@ -1,18 +1,20 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using System.Numerics;
 using GanForge.Functions;
 
 namespace GanForge.Kernels;
 
 /// <summary>
 /// The exact GELU over flat buffers: y = x·Φ(x) and its derivative Φ(x) + x·φ(x), with Φ from the erfc fit of
-/// <see cref="ActivationMath.Erfc"/> evaluated in double precision, eight lanes at a time where Vector512 is
-/// accelerated, and split over threads for large buffers.
+/// <see cref="ActivationMath.Erfc"/> evaluated in float, a vector of lanes at a time with our own e^x
+/// (<see cref="Transcendental.ExpVector"/>), and split over threads for large buffers.
 /// </summary>
 /// <remarks>
-/// The element-by-element version (a scalar double exp per element) was 34% of a TransGAN training step; the
-/// arithmetic here is the same, so results agree with it to the last float bit in all but rare rounding ties.
+/// The element-by-element version (a scalar double exp per element) was 34% of a TransGAN training step; eight doubles
+/// a lane with .NET's vector exp made it 2.4x faster, and float lanes with our exp 5x more. Values agree with the
+/// double-precision formula within 1e-6 relative where |x| ≤ 5 and a few 1e-6 in the far left tail, where Φ's
+/// exponent -x²/2 is large (PyTorch's float GELU rounds there too).
 /// </remarks>
 public static class GeluKernel
 {
@@ -32,17 +34,11 @@ public static class GeluKernel
 
     static void Range(ReadOnlySpan<float> x, Span<float> y, bool derivative)
     {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            ref float xr = ref MemoryMarshal.GetReference(x);
-            ref float yr = ref MemoryMarshal.GetReference(y);
-            for (; i <= x.Length - 16; i += 16)
-            {
-                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref xr, (nuint)i));
-                Vector512.Narrow(Lanes(lo, derivative), Lanes(hi, derivative)).StoreUnsafe(ref yr, (nuint)i);
-            }
-        }
+        int i = 0, w = Vector<float>.Count;
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        for (; i <= x.Length - w; i += w)
+            Lanes(Vector.LoadUnsafe(ref xr, (nuint)i), derivative).StoreUnsafe(ref yr, (nuint)i);
         for (; i < x.Length; i++)
         {
             double v = x[i];
@@ -50,25 +46,25 @@ public static class GeluKernel
         }
     }
 
-    // ActivationMath.Phi and the derivative on eight doubles: Φ(x) = erfc(u)/2 with u = -x/√2.
+    // ActivationMath.Phi and the derivative on float lanes: Φ(x) = erfc(u)/2 with u = -x/√2.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<double> Lanes(Vector512<double> x, bool derivative)
+    static Vector<float> Lanes(Vector<float> x, bool derivative)
     {
-        var u = x * -ActivationMath.InvSqrt2;
-        var z = Vector512.Abs(u);
-        var t = Vector512<double>.One / (Vector512<double>.One + z * 0.5);
-        var p = Vector512.FusedMultiplyAdd(t, Vector512.Create(0.17087277), Vector512.Create(-0.82215223));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(1.48851587));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(-1.13520398));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(0.27886807));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(-0.18628806));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(0.09678418));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(0.37409196));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(1.00002368));
-        var r = t * Vector512.Exp(-z * z - Vector512.Create(1.26551223) + t * p);
-        var erfc = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, Vector512<double>.Zero), r, Vector512.Create(2.0) - r);
-        var phi = erfc * 0.5;
+        var u = x * (float)-ActivationMath.InvSqrt2;
+        var z = Vector.Abs(u);
+        var t = Vector<float>.One / (Vector<float>.One + z * 0.5f);
+        var p = Vector.FusedMultiplyAdd(t, new Vector<float>(0.17087277f), new Vector<float>(-0.82215223f));
+        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(1.48851587f));
+        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(-1.13520398f));
+        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(0.27886807f));
+        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(-0.18628806f));
+        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(0.09678418f));
+        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(0.37409196f));
+        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(1.00002368f));
+        var r = t * Transcendental.ExpVector(Vector.FusedMultiplyAdd(t, p, -z * z - new Vector<float>(1.26551223f)));
+        var erfc = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(u, Vector<float>.Zero), r, new Vector<float>(2f) - r);
+        var phi = erfc * 0.5f;
         if (!derivative) return x * phi;
-        return phi + x * ActivationMath.InvSqrt2Pi * Vector512.Exp(x * x * -0.5);
+        return Vector.FusedMultiplyAdd(x * (float)ActivationMath.InvSqrt2Pi, Transcendental.ExpVector(x * x * -0.5f), phi);
     }
 }

@@ -58,12 +58,18 @@ public static class Transcendental
     const float Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f; // ln 2 split so n·Ln2Hi is exact
     const float MaxTwiceAbs = 40f; // tanh is 1 in float beyond |x| = 9.01; e^40 is finite
 
+    // e^x is finite below this and 0 (in float, denormals included) beyond the lower one.
+    const float ExpMax = 88.72283f, ExpMin = -103.972f;
+
+    /// <summary>
+    /// e^x in every lane, relative error about 1e-7 (denormal results included): x = n·ln2 + r, |r| ≤ ln2/2, a
+    /// degree-7 Taylor polynomial for e^r, and 2^n applied as two halves' exponent bits, so that n from -150 to 128 stays
+    /// exact. Beyond the range 0 or +Inf; NaN stays NaN.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector<float> TanhVector(Vector<float> x)
+    internal static Vector<float> ExpVector(Vector<float> x)
     {
-        var a = Vector.Abs(x);
-        // Large branch: 1 - 2 / (e^{2a} + 1).
-        var t = Vector.Min(a + a, new Vector<float>(MaxTwiceAbs));
+        var t = Vector.Min(Vector.Max(x, new Vector<float>(ExpMin)), new Vector<float>(ExpMax));
         var n = Vector.Round(t * new Vector<float>(Log2E));
         var r = t - n * new Vector<float>(Ln2Hi) - n * new Vector<float>(Ln2Lo);
         var p = Vector.FusedMultiplyAdd(r, new Vector<float>(1f / 5040f), new Vector<float>(1f / 720f));
@@ -73,8 +79,32 @@ public static class Transcendental
         p = Vector.FusedMultiplyAdd(r, p, new Vector<float>(0.5f));
         p = Vector.FusedMultiplyAdd(r, p, Vector<float>.One);
         p = Vector.FusedMultiplyAdd(r, p, Vector<float>.One);
-        var scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23));
-        var e = p * scale;
+        var k = Vector.ConvertToInt32(n);
+        var half = Vector.ShiftRightArithmetic(k, 1);
+        var e = p * Vector.AsVectorSingle(Vector.ShiftLeft(half + new Vector<int>(127), 23))
+                  * Vector.AsVectorSingle(Vector.ShiftLeft(k - half + new Vector<int>(127), 23));
+        e = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(ExpMin)), Vector<float>.Zero, e);
+        e = Vector.ConditionalSelect(Vector.GreaterThan(x, new Vector<float>(ExpMax)), new Vector<float>(float.PositiveInfinity), e);
+        return Vector.ConditionalSelect(Vector.Equals(x, x), e, x);
+    }
+
+    /// <summary>y = e^x for the first <paramref name="count"/> elements of spans that may be the same (see <see cref="ExpVector"/>).</summary>
+    public static void Exp(ReadOnlySpan<float> x, Span<float> y)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        int i = 0, w = Vector<float>.Count;
+        for (; i <= x.Length - w; i += w)
+            ExpVector(Vector.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        for (; i < x.Length; i++) Unsafe.Add(ref yr, i) = MathF.Exp(Unsafe.Add(ref xr, i));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector<float> TanhVector(Vector<float> x)
+    {
+        var a = Vector.Abs(x);
+        // Large branch: 1 - 2 / (e^{2a} + 1).
+        var e = ExpVector(Vector.Min(a + a, new Vector<float>(MaxTwiceAbs)));
         var big = Vector<float>.One - new Vector<float>(2f) / (e + Vector<float>.One);
         big = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -big, big);
         // Small branch: odd Taylor series.
