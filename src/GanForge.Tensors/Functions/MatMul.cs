@@ -17,11 +17,19 @@ internal sealed class BatchMatMul(bool transA, bool transB) : Function
         int kb = transB ? b.Size(2) : b.Size(1), n = transB ? b.Size(1) : b.Size(2);
         if (ka != kb)
             throw new ArgumentException($"MatMul: inner dimensions differ: {Shapes.Format(a.ShapeSpan)}{(transA ? "ᵀ" : "")} @ {Shapes.Format(b.ShapeSpan)}{(transB ? "ᵀ" : "")}");
-        var y = new Tensor(batch, m, n);
+        var y = Tensor.Uninitialized([batch, m, n]);
         int sa = m * ka, sb = ka * n, sy = m * n;
-        for (int i = 0; i < batch; i++)
-            Gemm.Sgemm(transA, transB, m, n, ka, 1f, a.Data.Slice(i * sa, sa), transA ? m : ka,
-                b.Data.Slice(i * sb, sb), transB ? ka : n, 0f, y.Data.Slice(i * sy, sy), n);
+        float[] av = a.Storage, bv = b.Storage, yv = y.Storage;
+        void Products(int first, int end)
+        {
+            for (int i = first; i < end; i++)
+                Gemm.Sgemm(transA, transB, m, n, ka, 1f, av.AsSpan(i * sa, sa), transA ? m : ka,
+                    bv.AsSpan(i * sb, sb), transB ? ka : n, 0f, yv.AsSpan(i * sy, sy), n);
+        }
+        // Products too small to split (attention's, one per head and sample) are shared out over threads by batch;
+        // larger ones split themselves.
+        if ((long)m * n * ka < Gemm.ParallelWork) Threading.ForRanges(batch, (_, first, end) => Products(first, end));
+        else Products(0, batch);
         return Record(new BatchMatMul(transA, transB), y, a, b);
     }
 

@@ -70,7 +70,7 @@ public static class Gemm
     static bool UseDnnl => PreferDnnl && _forceManaged == null && NativeMethods.DnnlAvailable;
 
     // Below this many multiply-adds a split across threads costs more than it saves.
-    const long ParallelWork = 1 << 21;
+    internal const long ParallelWork = 1 << 21;
 
     /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C on <see cref="Threading.Threads"/> threads: C is split by rows or
