@@ -53,7 +53,12 @@ public static class Elementwise
     public static void Binary<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<int> aShape, ReadOnlySpan<float> b, ReadOnlySpan<int> bShape,
         Span<float> y, ReadOnlySpan<int> outShape) where TOp : struct, IBinaryOp
     {
-        if (aShape.SequenceEqual(outShape) && bShape.SequenceEqual(outShape)) { TOp.Apply(a, b, y); return; }
+        if (aShape.SequenceEqual(outShape) && bShape.SequenceEqual(outShape))
+        {
+            if (y.Length < ParallelElements || Threading.Threads == 1) TOp.Apply(a, b, y);
+            else SameShapeInParallel<TOp>(a, b, y);
+            return;
+        }
         if (b.Length == 1 && aShape.SequenceEqual(outShape)) { TOp.Apply(a, b[0], y); return; }
         if (a.Length == 1 && bShape.SequenceEqual(outShape)) { TOp.Apply(a[0], b, y); return; }
 
@@ -79,6 +84,22 @@ public static class Elementwise
                 if (idx[d] < outShape[d]) break;
                 offA -= sa[d] * outShape[d]; offB -= sb[d] * outShape[d]; idx[d] = 0;
             }
+        }
+    }
+
+    // Elements from which a same-shape op is split over threads (PyTorch's grain is 32k too).
+    const int ParallelElements = 1 << 15;
+
+    // y = op(a, b) on equal lengths, in contiguous ranges over the threads (spans cannot be captured: their addresses
+    // are, for the call's duration, which the fixed statement pins).
+    static unsafe void SameShapeInParallel<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IBinaryOp
+    {
+        fixed (float* pa = a, pb = b, py = y)
+        {
+            nint A = (nint)pa, B = (nint)pb, Y = (nint)py;
+            Threading.ForRanges(y.Length, (_, s, e) =>
+                TOp.Apply(new ReadOnlySpan<float>((float*)A + s, e - s), new ReadOnlySpan<float>((float*)B + s, e - s),
+                    new Span<float>((float*)Y + s, e - s)), ParallelElements / 2);
         }
     }
 
