@@ -114,7 +114,7 @@ internal sealed class Softmax(int dim) : Function
     {
         int d = Shapes.NormalizeDim(dim, x.Rank, "Softmax");
         var (outer, n, inner) = DimRows.Split(x.ShapeSpan, d);
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         DimRows.SoftmaxForward(x.Storage, y.Storage, outer, n, inner, log: false);
         var fn = new Softmax(d);
         Record(fn, y, x);
@@ -141,7 +141,7 @@ internal sealed class LogSoftmax(int dim) : Function
     {
         int d = Shapes.NormalizeDim(dim, x.Rank, "LogSoftmax");
         var (outer, n, inner) = DimRows.Split(x.ShapeSpan, d);
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         DimRows.SoftmaxForward(x.Storage, y.Storage, outer, n, inner, log: true);
         var fn = new LogSoftmax(d);
         Record(fn, y, x);

@@ -8,7 +8,7 @@ internal sealed class Exp : Function
     Tensor? _y;
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         Kernels.Transcendental.Exp(x.Data, y.Data);
         var fn = new Exp();
         Record(fn, y, x);

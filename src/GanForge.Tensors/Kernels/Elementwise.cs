@@ -62,12 +62,18 @@ public static class Elementwise
         if (b.Length == 1 && aShape.SequenceEqual(outShape)) { TOp.Apply(a, b[0], y); return; }
         if (a.Length == 1 && bShape.SequenceEqual(outShape)) { TOp.Apply(a[0], b, y); return; }
 
-        int rank = outShape.Length;
-        var sa = Shapes.BroadcastStrides(aShape, outShape);
-        var sb = Shapes.BroadcastStrides(bShape, outShape);
-        int inner = rank == 0 ? 1 : outShape[rank - 1];
+        var (shape, sa, sb) = Coalesce(outShape, Shapes.BroadcastStrides(aShape, outShape), Shapes.BroadcastStrides(bShape, outShape));
+        int rank = shape.Length;
+        int inner = rank == 0 ? 1 : shape[rank - 1];
         int rows = inner == 0 ? 0 : y.Length / inner;
         int ia = rank == 0 ? 0 : sa[rank - 1], ib = rank == 0 ? 0 : sb[rank - 1];
+        // A short row vector against a matrix (a bias or a norm's weight of a few channels): the vector tiled to a
+        // few hundred elements, so each call covers many rows.
+        if (rank == 2 && inner < TiledRow && rows > 1)
+        {
+            if (ia == 1 && ib == 1 && sa[0] == inner && sb[0] == 0) { RowsAgainstTiled<TOp>(a, b[..inner], y, inner, vectorFirst: false); return; }
+            if (ia == 1 && ib == 1 && sa[0] == 0 && sb[0] == inner) { RowsAgainstTiled<TOp>(b, a[..inner], y, inner, vectorFirst: true); return; }
+        }
         var idx = new int[Math.Max(rank - 1, 0)];
         int offA = 0, offB = 0;
         for (int r = 0; r < rows; r++)
@@ -81,9 +87,47 @@ public static class Elementwise
             for (int d = rank - 2; d >= 0; d--)
             {
                 idx[d]++; offA += sa[d]; offB += sb[d];
-                if (idx[d] < outShape[d]) break;
-                offA -= sa[d] * outShape[d]; offB -= sb[d] * outShape[d]; idx[d] = 0;
+                if (idx[d] < shape[d]) break;
+                offA -= sa[d] * shape[d]; offB -= sb[d] * shape[d]; idx[d] = 0;
             }
+        }
+    }
+
+    const int TiledRow = 64;
+
+    /// <summary>
+    /// Merges neighbouring dims that both operands step through as one (a's and b's stride of the outer dim is the
+    /// inner dim's stride times its size, broadcast dims included), so rows are as long as the layouts allow:
+    /// (B,T,D) + (T,D) becomes (B, T·D) + (T·D).
+    /// </summary>
+    static (int[] Shape, int[] Sa, int[] Sb) Coalesce(ReadOnlySpan<int> shape, int[] sa, int[] sb)
+    {
+        int rank = shape.Length;
+        if (rank < 2) return (shape.ToArray(), sa, sb);
+        var dims = new List<(int Size, int A, int B)> { (shape[rank - 1], sa[rank - 1], sb[rank - 1]) };
+        for (int d = rank - 2; d >= 0; d--)
+        {
+            var (size, a, b) = dims[^1];
+            if (sa[d] == a * size && sb[d] == b * size) dims[^1] = (size * shape[d], a, b);
+            else dims.Add((shape[d], sa[d], sb[d]));
+        }
+        dims.Reverse();
+        return ([.. dims.Select(t => t.Size)], [.. dims.Select(t => t.A)], [.. dims.Select(t => t.B)]);
+    }
+
+    // y = op(m, v) (or op(v, m) when vectorFirst) for a matrix m of rows of `length` and one row v, many rows a call.
+    static void RowsAgainstTiled<TOp>(ReadOnlySpan<float> m, ReadOnlySpan<float> v, Span<float> y, int length, bool vectorFirst)
+        where TOp : struct, IBinaryOp
+    {
+        int perCall = Math.Max(1, 512 / length);
+        Span<float> tile = stackalloc float[perCall * length];
+        for (int k = 0; k < perCall; k++) v.CopyTo(tile.Slice(k * length, length));
+        int rows = y.Length / length;
+        for (int r = 0; r < rows; r += perCall)
+        {
+            int n = Math.Min(perCall, rows - r) * length;
+            var ms = m.Slice(r * length, n); var ys = y.Slice(r * length, n); var ts = tile[..n];
+            if (vectorFirst) TOp.Apply(ts, ms, ys); else TOp.Apply(ms, ts, ys);
         }
     }
 
