@@ -6,8 +6,8 @@
 #   sgan at 10 and 100 labels per class, seeds 1-3, beside the same network trained on the labelled images only
 #     (supervised-only): test accuracy by `classify` on the 10k test split
 #   probe: D of a dcgan run at 10 and 100 labels per class, beside random D and pixels
-#   augment: acgan's images added to 10 and 100 real images per class, 3 seeds, with and without the evaluator filter;
-#     then dagan's (5 epochs on same-class pairs), made from those real images
+#   augment: acgan's images added to 10 and 100 real images per class, 3 seeds, with and without the evaluator filter,
+#     then more of them and the mixing ratio; then dagan's (5 epochs on same-class pairs), made from those real images
 # Usage: tools/zoo/labelled.sh OUT_DIR [DCGAN_RUN] [PARTS]    (THREADS=1 and GANFORGE=path as tools/zoo/run.sh;
 #        SGAN_EPOCHS sets the semi-supervised runs' length, default 2)
 #        PARTS, default all: any of gans sgan probe augment dagan, so that two queues can share the work
@@ -74,12 +74,20 @@ if [[ $parts == *" augment "* ]]; then
     [ -f "$out/augment-n$n.txt" ] || "$ganforge" augment --checkpoint "$out/acgan-s1" --labels-per-class $n --generated-per-class 100 --seeds 3 > "$out/augment-n$n.txt" 2>&1
     [ -f "$out/augment-n$n-filtered.txt" ] || "$ganforge" augment --checkpoint "$out/acgan-s1" --labels-per-class $n --generated-per-class 100 --seeds 3 --min-confidence 0.9 > "$out/augment-n$n-filtered.txt" 2>&1
   done
+  # The tries of the literature beyond the filter: more generated images, and the mixing ratio (docs/uses.md's table)
+  for try in "10 500 0" "10 100 0.5" "10 1000 0.5" "100 500 0" "100 1000 0.5"; do
+    set -- $try
+    name="augment-n$1-g$2-filtered-share$3"
+    [ -f "$out/$name.txt" ] || GANFORGE_THREADS=1 "$ganforge" augment --checkpoint "$out/acgan-s1" --labels-per-class "$1" \
+      --generated-per-class "$2" --generated-share "$3" --seeds 3 --min-confidence 0.9 > "$out/$name.txt" 2>&1
+  done
 fi
 
 if [[ $parts == *" dagan "* ]]; then
   train dagan-s1 5 --model dagan --seed 1
   for n in 10 100; do
     [ -f "$out/augment-dagan-n$n.txt" ] || "$ganforge" augment --checkpoint "$out/dagan-s1" --labels-per-class $n --generated-per-class 100 --seeds 3 > "$out/augment-dagan-n$n.txt" 2>&1
+    [ -f "$out/augment-dagan-n$n-filtered.txt" ] || GANFORGE_THREADS=1 "$ganforge" augment --checkpoint "$out/dagan-s1" --labels-per-class $n --generated-per-class 100 --seeds 3 --min-confidence 0.9 > "$out/augment-dagan-n$n-filtered.txt" 2>&1
   done
 fi
 echo "done: $out"
