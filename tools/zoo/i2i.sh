@@ -9,6 +9,7 @@
 #            SRGAN | HR in docs/samples/.
 # Each section writes OUT_DIR/<section>/*.json and prints a markdown table. Runs are skipped when their checkpoint is there.
 # Usage: tools/zoo/i2i.sh OUT_DIR [EPOCHS] [SECTIONS]      (SECTIONS: any of pix2pix cyclegan srgan; default all)
+# docs/zoo.md's figures: `i2i.sh OUT 1 "pix2pix cyclegan"`, then `TRAIN_ARGS="--max-steps 1250" i2i.sh OUT 1 srgan`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?usage: tools/zoo/i2i.sh OUT_DIR [EPOCHS] [SECTIONS]}
@@ -61,8 +62,8 @@ if [[ " $sections " == *" pix2pix "* ]]; then
 fi
 
 if [[ " $sections " == *" cyclegan "* ]]; then
-  echo "| CycleGAN (test split) | direction | target-class rate | cycle L1 | FID vs target domain |"
-  echo "|---|---|---:|---:|---:|"
+  echo "| CycleGAN (test split) | direction | target-class rate | (the input itself) | cycle L1 | FID vs target domain |"
+  echo "|---|---|---:|---:|---:|---:|"
   for pair in "7 9" "0 6"; do
     set -- $pair; a=$1; b=$2
     d="$out/cyclegan-$a-$b"; mkdir -p "$d"
@@ -74,7 +75,9 @@ if [[ " $sections " == *" cyclegan "* ]]; then
       if [ $dir = a2b ]; then from=$a; to=$b; back=b2a; else from=$b; to=$a; back=a2b; fi
       "$ganforge" translate --checkpoint "$d/run" --direction $dir --images "$d/class$from.idx" --out "$d/$dir.idx" --target-class "$to" --json "$d/$dir.json" > /dev/null
       "$ganforge" translate --checkpoint "$d/run" --direction $back --images "$d/$dir.idx" --out "$d/$dir-cycle.idx" --target "$d/class$from.idx" --json "$d/$dir-cycle.json" > /dev/null
-      echo "| $a <-> $b | $from -> $to | $(score "$d/$dir.json" target_class_rate) | $(score "$d/$dir-cycle.json" l1) | $(fid "$d/$dir.idx" "fashion-mnist:class=$to" "$d/$dir-fid.json") |"
+      # the untranslated input's rate: how often the evaluator calls the source images the target class already
+      "$ganforge" upscale --bicubic 1 --images "$d/class$from.idx" --out "$d/$dir-input.idx" --target-class "$to" --json "$d/$dir-input.json" > /dev/null
+      echo "| $a <-> $b | $from -> $to | $(score "$d/$dir.json" target_class_rate) | $(score "$d/$dir-input.json" target_class_rate) | $(score "$d/$dir-cycle.json" l1) | $(fid "$d/$dir.idx" "fashion-mnist:class=$to" "$d/$dir-fid.json") |"
     done
   done
 fi
