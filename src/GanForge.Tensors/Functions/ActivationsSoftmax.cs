@@ -75,7 +75,7 @@ internal static class DimRows
     public static Tensor BackwardWithoutGraph(Tensor y, Tensor g, bool log)
     {
         var dx = Tensor.Uninitialized(y.ShapeSpan);
-        int n = y.Rank == 0 ? 1 : y.Size(-1);
+        int n = y.Size(-1);   // callers come here for the last dim only, so y has one
         SoftmaxBackwardRows(y.Storage, g.Storage, dx.Storage, n == 0 ? 0 : y.Numel / n, n, log);
         return dx;
     }

@@ -102,17 +102,16 @@ public static class Elementwise
     /// </summary>
     static (int[] Shape, int[] Sa, int[] Sb) Coalesce(ReadOnlySpan<int> shape, int[] sa, int[] sb)
     {
-        int rank = shape.Length;
-        if (rank < 2) return (shape.ToArray(), sa, sb);
-        var dims = new List<(int Size, int A, int B)> { (shape[rank - 1], sa[rank - 1], sb[rank - 1]) };
+        // The merged dims are written over the arrays from the back: dim `top` is the outermost kept so far.
+        var size = shape.ToArray();
+        int rank = size.Length, top = rank - 1;
         for (int d = rank - 2; d >= 0; d--)
         {
-            var (size, a, b) = dims[^1];
-            if (sa[d] == a * size && sb[d] == b * size) dims[^1] = (size * shape[d], a, b);
-            else dims.Add((shape[d], sa[d], sb[d]));
+            if (sa[d] == sa[top] * size[top] && sb[d] == sb[top] * size[top]) { size[top] *= size[d]; continue; }
+            top--;
+            (size[top], sa[top], sb[top]) = (size[d], sa[d], sb[d]);
         }
-        dims.Reverse();
-        return ([.. dims.Select(t => t.Size)], [.. dims.Select(t => t.A)], [.. dims.Select(t => t.B)]);
+        return top <= 0 ? (size, sa, sb) : (size[top..], sa[top..], sb[top..]);
     }
 
     // y = op(m, v) (or op(v, m) when vectorFirst) for a matrix m of rows of `length` and one row v, many rows a call.

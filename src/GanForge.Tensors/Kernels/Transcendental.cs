@@ -88,7 +88,7 @@ public static class Transcendental
         return Vector.ConditionalSelect(Vector.Equals(x, x), e, x);
     }
 
-    /// <summary>y = e^x for the first <paramref name="count"/> elements of spans that may be the same (see <see cref="ExpVector"/>).</summary>
+    /// <summary>y = e^x element by element over x's length; x and y may be the same span (see <see cref="ExpVector"/>).</summary>
     public static void Exp(ReadOnlySpan<float> x, Span<float> y)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
