@@ -62,7 +62,7 @@ public static class Threading
 }
 
 /// <summary>
-/// Background workers for <see cref="Threading.For"/>: one loop at a time, items claimed from a shared
+/// Background workers for <see cref="Threading.For"/>: one loop at a time, items claimed in small runs from a shared
 /// counter by the caller and the workers, the caller waiting (spinning) for the last one. After a loop a
 /// worker spins for <see cref="SpinTicks"/> (200 µs, or GANFORGE_SPIN_US) before it sleeps, so the next
 /// kernel starts without a wake-up.
@@ -74,7 +74,11 @@ static class WorkerPool
         readonly Action<int> _body = body;
         readonly int _count = count;
         readonly int _helpers = helpers;
-        int _next = -1, _done, _joined;
+        // Items are claimed this many at a time: about eight claims a thread. One shared counter bumped per item made
+        // loops over thousands of small items (a layer norm's 32,768 rows of 4) slower on two threads than on one,
+        // the counter's cache line moving between the cores at every item.
+        readonly int _grain = Math.Max(1, count / (8 * (helpers + 1)));
+        int _next, _done, _joined;
         Exception? _error;
 
         public bool Finished => Volatile.Read(ref _done) == _count;
@@ -85,12 +89,16 @@ static class WorkerPool
 
         public void Work()
         {
-            int i;
-            while ((i = Interlocked.Increment(ref _next)) < _count)
+            int start;
+            while ((start = Interlocked.Add(ref _next, _grain) - _grain) < _count)
             {
-                try { _body(i); }
-                catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
-                Interlocked.Increment(ref _done);
+                int end = Math.Min(start + _grain, _count);
+                for (int i = start; i < end; i++)
+                {
+                    try { _body(i); }
+                    catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
+                }
+                Interlocked.Add(ref _done, end - start);
             }
         }
     }

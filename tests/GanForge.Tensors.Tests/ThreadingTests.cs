@@ -45,6 +45,19 @@ public class ThreadingTests
         });
     }
 
+    [Theory]
+    [InlineData(2, 32768)]   // claimed in runs of 2,048: a layer norm's rows
+    [InlineData(3, 1001)]    // runs of 41 that do not divide the count
+    public void For_ManyItems_ClaimedInRuns_RunsEveryIndexExactlyOnce(int threads, int count)
+    {
+        WithThreads(threads, () =>
+        {
+            var hits = CountRuns(count);
+            for (int i = 0; i < count; i++)
+                if (hits[i] != 1) Assert.Fail($"count {count}: index {i} ran {hits[i]} times");
+        });
+    }
+
     [Fact]
     public void For_ZeroOrNegativeCount_RunsNothing()
     {

@@ -42,11 +42,18 @@ public sealed class MultiheadAttention : Module
     {
         if (query.Rank != 3 || key.Rank != 3 || value.Rank != 3 || query.Size(-1) != EmbedDim || key.Size(-1) != EmbedDim || value.Size(-1) != EmbedDim)
             throw new ArgumentException($"MultiheadAttention: expected 3-D query/key/value with embed dim {EmbedDim}, got {Shapes.Format(query.ShapeSpan)}, {Shapes.Format(key.ShapeSpan)}, {Shapes.Format(value.ShapeSpan)}");
+        var weight = ForwardParameter("in_proj_weight")!;
+        var bias = ForwardParameter("in_proj_bias");
+        if (!needWeights && attnMask == null && keyPaddingMask == null && ReferenceEquals(query, key) && ReferenceEquals(key, value))
+        {
+            // Self-attention, the transformer block's case: one projection to q | k | v per token, and the fused op
+            // (no transposes of the tokens, no (L, L) scores kept).
+            var qkv = F.Linear(query, weight, bias);
+            return (OutProj.Forward(Tensor.SelfAttention(qkv, NumHeads, BatchFirst)), null);
+        }
         if (BatchFirst) { query = query.Transpose(0, 1); key = key.Transpose(0, 1); value = value.Transpose(0, 1); }
         int l = query.Size(0), n = query.Size(1), s = key.Size(0), h = NumHeads, d = EmbedDim / NumHeads;
 
-        var weight = ForwardParameter("in_proj_weight")!;
-        var bias = ForwardParameter("in_proj_bias");
         // (seq,N,E) -> (N*H, seq, D)
         Tensor Project(Tensor x, int part, int len) =>
             F.Linear(x, Block(weight, part), bias == null ? null : Block(bias, part)).Reshape(len, n * h, d).Transpose(0, 1);

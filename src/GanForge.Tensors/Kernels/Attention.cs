@@ -1,0 +1,268 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace GanForge.Kernels;
+
+/// <summary>
+/// Where multi-head self-attention finds its tokens: <see cref="Batch"/> sequences of <see cref="Length"/> tokens,
+/// stored batch first (token t of sequence b in row b·L + t) or sequence first (row t·N + b); a row of the packed
+/// projections holds q, k and v one after another (3E floats), a row of the output E, head h using floats
+/// [h·d, (h+1)·d) of each part.
+/// </summary>
+public readonly record struct AttentionLayout(int Batch, int Length, int Heads, int HeadDim, bool BatchFirst)
+{
+    public int Embed => Heads * HeadDim;
+
+    /// <summary>The row of token <paramref name="t"/> of sequence <paramref name="b"/>.</summary>
+    public int Row(int b, int t) => BatchFirst ? b * Length + t : t * Batch + b;
+
+    /// <summary>(sequence, head) pairs, each attended independently.</summary>
+    public int Pairs => Batch * Heads;
+}
+
+/// <summary>
+/// Multi-head self-attention from packed projections, one (sequence, head) pair at a time, a row of scores at a time:
+/// the (L, L) score and probability matrices are never written out. Forward keeps each row's log-sum-exp, from which
+/// backward recomputes the probabilities (as FlashAttention does, without its tiling: a pair's keys and values,
+/// transposed and padded to whole vectors, are a few kB here).
+/// </summary>
+/// <remarks>
+/// Composed of batched products, a softmax and the permutes around them, the same attention wrote and read the
+/// scores four times each way and made two copies of q, k and v; those were most of a TransGAN step. A row is a few
+/// vectors (64 keys: eight of eight lanes), so the loops are written out on vectors rather than as span calls, whose
+/// fixed cost per call was most of the time at these lengths.
+/// </remarks>
+public static class Attention
+{
+    const int W = 16;   // Vector512<float> lanes
+
+    // Keys per row rounded up to whole vectors; the lanes past L hold zeros in the transposed keys and values.
+    static int Padded(int l) => (l + W - 1) / W * W;
+
+    // The lanes of the last vector of a row that hold keys (all of them when L is a multiple of the width).
+    static Vector512<float> TailMask(int l)
+    {
+        int valid = l - (Padded(l) - W);
+        return Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
+    }
+
+    /// <summary>Floats of the row statistics forward saves for backward: per pair, each query's max score and 1/Σ exp.</summary>
+    public static int StatsLength(AttentionLayout a) => a.Pairs * 2 * Padded(a.Length);
+
+    // qkv: rows of (q | k | v), 3E wide -> output: rows E wide; stats: per pair (max_i, 1/Σ_j exp(s_ij − max_i)), lp each.
+    // Each pair is computed transposed, a vector of 16 queries at a time: row j of st holds s_ij for those queries, so the
+    // softmax over keys runs down the rows (no sums across lanes) and the keys and values are read as broadcasts.
+    public static void Forward(float[] qkv, float[] output, float[] stats, AttentionLayout a, float scale)
+    {
+        int l = a.Length, d = a.HeadDim, lp = Padded(l), e3 = 3 * a.Embed;
+        Threading.ForRanges(a.Pairs, (_, p0, p1) =>
+        {
+            var qt = ArrayPool<float>.Shared.Rent(d * lp);
+            var st = ArrayPool<float>.Shared.Rent(l * W);
+            var ot = ArrayPool<float>.Shared.Rent(d * W);
+            ref float qtr = ref MemoryMarshal.GetArrayDataReference(qt);
+            ref float str = ref MemoryMarshal.GetArrayDataReference(st);
+            ref float kvr = ref MemoryMarshal.GetArrayDataReference(qkv);
+            for (int p = p0; p < p1; p++)
+            {
+                int b = p / a.Heads, head = p % a.Heads, kOffset = a.Embed + head * d, vOffset = 2 * a.Embed + head * d;
+                Gather(qkv, qt, a, b, head, part: 0, lp, scale);
+                for (int v = 0; v < lp; v += W)
+                {
+                    // s_ij = Σ_c (scale·q_ic) k_jc for the 16 queries i of this vector
+                    var max = Vector512.Create(float.NegativeInfinity);
+                    for (int j = 0; j < l; j++)
+                    {
+                        ref float k = ref Unsafe.Add(ref kvr, a.Row(b, j) * e3 + kOffset);
+                        var acc = Vector512<float>.Zero;
+                        for (int c = 0; c < d; c++)
+                            acc = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k, c)), Vector512.LoadUnsafe(ref qtr, (nuint)(c * lp + v)), acc);
+                        acc.StoreUnsafe(ref str, (nuint)(j * W));
+                        max = Vector512.MaxNative(max, acc);
+                    }
+                    var sum = Vector512<float>.Zero;
+                    for (int j = 0; j < l; j++)
+                    {
+                        var ej = Transcendental.ExpVector(Vector512.LoadUnsafe(ref str, (nuint)(j * W)) - max);
+                        ej.StoreUnsafe(ref str, (nuint)(j * W));
+                        sum += ej;
+                    }
+                    var inv = Vector512<float>.One / sum;
+                    max.StoreUnsafe(ref stats[p * 2 * lp], (nuint)v);
+                    inv.StoreUnsafe(ref stats[p * 2 * lp + lp], (nuint)v);
+                    // o_ic = Σ_j p_ij v_jc
+                    for (int c = 0; c < d; c++)
+                    {
+                        var acc = Vector512<float>.Zero;
+                        for (int j = 0; j < l; j++)
+                            acc = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), acc);
+                        (acc * inv).StoreUnsafe(ref ot[c * W]);
+                    }
+                    for (int i = v; i < Math.Min(v + W, l); i++)
+                    {
+                        int o = a.Row(b, i) * a.Embed + head * d;
+                        for (int c = 0; c < d; c++) output[o + c] = ot[c * W + i - v];
+                    }
+                }
+            }
+            ArrayPool<float>.Shared.Return(qt); ArrayPool<float>.Shared.Return(st); ArrayPool<float>.Shared.Return(ot);
+        }, MinPairsPerChunk(a));
+    }
+
+    // dq_i = scale·Σ_j ds_ij k_j, dk_j = scale·Σ_i ds_ij q_i, dv_j = Σ_i p_ij g_i, with p_ij = exp(scale·q_i·k_j − max_i)/Σ_i
+    // and ds_ij = p_ij (g_i·v_j − Σ_j' p_ij' g_i·v_j'). gradOut: rows E wide -> dqkv: rows 3E wide, every float written.
+    public static void Backward(float[] qkv, float[] gradOut, float[] stats, float[] dqkv, AttentionLayout a, float scale)
+    {
+        int l = a.Length, d = a.HeadDim, lp = Padded(l);
+        var tail = TailMask(l);
+        Threading.ForRanges(a.Pairs, (_, p0, p1) =>
+        {
+            // k, v, their gradients (each d × lp, transposed) and two rows in one block, the tables a cache line apart
+            // past multiples of 4 kB (at 64 keys and d = 16 each is exactly 4 kB; read at equal offsets, tables 4 kB
+            // apart share L1 sets).
+            int stride = d * lp + 16;
+            var work = ArrayPool<float>.Shared.Rent(4 * stride + 2 * lp);
+            Span<float> kt = work.AsSpan(0, d * lp), vt = work.AsSpan(stride, d * lp), dkt = work.AsSpan(2 * stride, d * lp), dvt = work.AsSpan(3 * stride, d * lp);
+            Span<float> q = stackalloc float[d];
+            ref float ktr = ref MemoryMarshal.GetReference(kt);
+            ref float vtr = ref MemoryMarshal.GetReference(vt);
+            ref float dktr = ref MemoryMarshal.GetReference(dkt);
+            ref float dvtr = ref MemoryMarshal.GetReference(dvt);
+            ref float pr = ref work[4 * stride];   // p_i·, then ds_i· at lp
+            ref float dsr = ref Unsafe.Add(ref pr, lp);
+            for (int p = p0; p < p1; p++)
+            {
+                int b = p / a.Heads, head = p % a.Heads;
+                Gather(qkv, kt, a, b, head, part: 1, lp);
+                Gather(qkv, vt, a, b, head, part: 2, lp);
+                dkt.Clear();
+                dvt.Clear();
+                for (int i = 0; i < l; i++)
+                {
+                    int r = a.Row(b, i);
+                    LoadScaled(qkv.AsSpan(r * 3 * a.Embed + head * d, d), scale, q);
+                    var g = gradOut.AsSpan(r * a.Embed + head * d, d);
+                    var (maxI, invI) = (Vector512.Create(stats[p * 2 * lp + i]), Vector512.Create(stats[p * 2 * lp + lp + i]));
+                    var pdp = Vector512<float>.Zero;
+                    for (int v = 0; v < lp; v += W)
+                    {
+                        Vector512<float> s = Vector512<float>.Zero, dp = Vector512<float>.Zero;
+                        for (int c = 0; c < d; c++)
+                        {
+                            s = Vector512.FusedMultiplyAdd(Vector512.Create(q[c]), Vector512.LoadUnsafe(ref ktr, (nuint)(c * lp + v)), s);
+                            dp = Vector512.FusedMultiplyAdd(Vector512.Create(g[c]), Vector512.LoadUnsafe(ref vtr, (nuint)(c * lp + v)), dp);   // g_i·v_j
+                        }
+                        var prob = Transcendental.ExpVector(s - maxI) * invI;
+                        if (v == lp - W) prob = Vector512.ConditionalSelect(tail, prob, Vector512<float>.Zero);
+                        prob.StoreUnsafe(ref pr, (nuint)v);
+                        dp.StoreUnsafe(ref dsr, (nuint)v);
+                        pdp += prob * dp;
+                    }
+                    var rowSum = Vector512.Create(Vector512.Sum(pdp));
+                    for (int v = 0; v < lp; v += W)
+                        (Vector512.LoadUnsafe(ref pr, (nuint)v) * (Vector512.LoadUnsafe(ref dsr, (nuint)v) - rowSum)).StoreUnsafe(ref dsr, (nuint)v);
+                    var dq = dqkv.AsSpan(r * 3 * a.Embed + head * d, d);
+                    for (int c = 0; c < d; c++)
+                    {
+                        dq[c] = scale * Dot(ref dsr, ref Unsafe.Add(ref ktr, c * lp), lp);
+                        Axpy(q[c], ref dsr, ref Unsafe.Add(ref dktr, c * lp), lp);       // q holds scale·q_i
+                        Axpy(g[c], ref pr, ref Unsafe.Add(ref dvtr, c * lp), lp);
+                    }
+                }
+                Scatter(dkt, dqkv, a, b, head, part: 1, lp);
+                Scatter(dvt, dqkv, a, b, head, part: 2, lp);
+            }
+            ArrayPool<float>.Shared.Return(work);
+        }, MinPairsPerChunk(a));
+    }
+
+    // About 64k floats of scores a chunk, so a small attention stays on one thread.
+    static int MinPairsPerChunk(AttentionLayout a) => Math.Max(1, 65536 / Math.Max(1, a.Length * a.Length));
+
+    static void LoadScaled(ReadOnlySpan<float> x, float scale, Span<float> q)
+    {
+        for (int c = 0; c < q.Length; c++) q[c] = scale * x[c];
+    }
+
+    // Σ x_j y_j over n floats, n a whole number of vectors.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static float Dot(ref float x, ref float y, int n)
+    {
+        var acc = Vector512<float>.Zero;
+        for (int v = 0; v < n; v += W) acc += Vector512.LoadUnsafe(ref x, (nuint)v) * Vector512.LoadUnsafe(ref y, (nuint)v);
+        return Vector512.Sum(acc);
+    }
+
+    // y += alpha·x over n floats, n a whole number of vectors.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Axpy(float alpha, ref float x, ref float y, int n)
+    {
+        var a = Vector512.Create(alpha);
+        for (int v = 0; v < n; v += W)
+            Vector512.FusedMultiplyAdd(a, Vector512.LoadUnsafe(ref x, (nuint)v), Vector512.LoadUnsafe(ref y, (nuint)v)).StoreUnsafe(ref y, (nuint)v);
+    }
+
+    static float HorizontalMax(Vector512<float> v)
+    {
+        var half = Vector256.MaxNative(v.GetLower(), v.GetUpper());
+        var quarter = Vector128.MaxNative(half.GetLower(), half.GetUpper());
+        return MathF.Max(MathF.Max(quarter[0], quarter[1]), MathF.Max(quarter[2], quarter[3]));
+    }
+
+    // t[c, j] = scale × part (0 q, 1 k, 2 v) of token j of sequence b, head `head`, float c: (L, d) strided -> (d, lp), zeros past L.
+    static void Gather(float[] qkv, Span<float> t, AttentionLayout a, int b, int head, int part, int lp, float scale = 1f)
+    {
+        int l = a.Length, d = a.HeadDim, offset = part * a.Embed + head * d;
+        for (int j = 0; j < l; j++)
+        {
+            int src = a.Row(b, j) * 3 * a.Embed + offset;
+            for (int c = 0; c < d; c++) t[c * lp + j] = scale * qkv[src + c];
+        }
+        for (int c = 0; c < d; c++) t.Slice(c * lp + l, lp - l).Clear();
+    }
+
+    // The inverse of Gather, into the packed gradient.
+    static void Scatter(ReadOnlySpan<float> t, float[] dqkv, AttentionLayout a, int b, int head, int part, int lp)
+    {
+        int l = a.Length, d = a.HeadDim, offset = part * a.Embed + head * d;
+        for (int j = 0; j < l; j++)
+        {
+            int dst = a.Row(b, j) * 3 * a.Embed + offset;
+            for (int c = 0; c < d; c++) dqkv[dst + c] = t[c * lp + j];
+        }
+    }
+
+    /// <summary>
+    /// The reference for tests: the same attention with each pair's (L, L) score matrix written out, in double, one
+    /// element at a time (softmax(scale·q kᵀ) v).
+    /// </summary>
+    public static void ForwardNaive(float[] qkv, float[] output, AttentionLayout a, float scale)
+    {
+        int l = a.Length, d = a.HeadDim, e = a.Embed;
+        var p = new double[l];
+        for (int b = 0; b < a.Batch; b++)
+            for (int head = 0; head < a.Heads; head++)
+                for (int i = 0; i < l; i++)
+                {
+                    int qi = a.Row(b, i) * 3 * e + head * d;
+                    double max = double.NegativeInfinity, sum = 0;
+                    for (int j = 0; j < l; j++)
+                    {
+                        int kj = a.Row(b, j) * 3 * e + e + head * d;
+                        double dot = 0;
+                        for (int c = 0; c < d; c++) dot += (double)qkv[qi + c] * qkv[kj + c];
+                        p[j] = scale * dot;
+                        max = Math.Max(max, p[j]);
+                    }
+                    for (int j = 0; j < l; j++) { p[j] = Math.Exp(p[j] - max); sum += p[j]; }
+                    for (int c = 0; c < d; c++)
+                    {
+                        double acc = 0;
+                        for (int j = 0; j < l; j++) acc += p[j] * qkv[a.Row(b, j) * 3 * e + 2 * e + head * d + c];
+                        output[a.Row(b, i) * e + head * d + c] = (float)(acc / sum);
+                    }
+                }
+    }
+}

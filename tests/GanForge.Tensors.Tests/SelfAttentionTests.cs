@@ -1,0 +1,113 @@
+using GanForge.Kernels;
+
+namespace GanForge.Tensors.Tests;
+
+/// <summary>
+/// <see cref="Tensor.SelfAttention"/> (multi-head self-attention in one pass each way, probabilities recomputed in
+/// backward) against the naive kernel in double and against the ops it replaces (products, softmax, permutes): value,
+/// gradient, gradient of a gradient, both token layouts and any thread count.
+/// </summary>
+public class SelfAttentionTests
+{
+    // The composed form: q, k, v cut from the packed rows, per head softmax(scale·q kᵀ) v, heads side by side.
+    static Tensor Composed(Tensor qkv, int heads, bool batchFirst)
+    {
+        int e = qkv.Size(2) / 3, d = e / heads;
+        var (n, l) = batchFirst ? (qkv.Size(0), qkv.Size(1)) : (qkv.Size(1), qkv.Size(0));
+        int[] toHeads = batchFirst ? [0, 2, 1, 3] : [1, 2, 0, 3];
+        Tensor Part(int part) => qkv.Narrow(2, part * e, e).Reshape(qkv.Size(0), qkv.Size(1), heads, d).Permute(toHeads).Reshape(n * heads, l, d);
+        var prob = (Part(0).MatMul(Part(1), transposeOther: true) * (1f / MathF.Sqrt(d))).Softmax(-1);
+        var context = prob.MatMul(Part(2)).Reshape(n, heads, l, d);                        // (N, H, L, d)
+        return (batchFirst ? context.Permute(0, 2, 1, 3) : context.Permute(2, 0, 1, 3)).Reshape(qkv.Size(0), qkv.Size(1), e);
+    }
+
+    [Theory]
+    [InlineData(3, 5, 2, 4, true)]      // d = 2, as TransGAN's last stage
+    [InlineData(2, 65, 4, 16, false)]   // a ViT's 64 patches and class token, sequence first
+    [InlineData(4, 1, 1, 3, true)]      // one token: the output is v
+    [InlineData(1, 17, 3, 7, true)]     // odd widths leave tails after the vector loops
+    public void Forward_AgainstNaiveDoubleKernel(int n, int l, int heads, int d, bool batchFirst)
+    {
+        var layout = new AttentionLayout(n, l, heads, d, batchFirst);
+        var qkv = Tensor.Randn([n * l, 3 * heads * d], new Generator(5)) * 2f;
+        var expected = new float[n * l * heads * d];
+        Attention.ForwardNaive(qkv.Storage, expected, layout, 0.4f);
+        Tensor actual = null!;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            ThreadingTests.WithThreads(threads, () =>
+                actual = Tensor.SelfAttention(qkv.Reshape(batchFirst ? new[] { n, l, -1 } : new[] { l, n, -1 }), heads, batchFirst, scale: 0.4f));
+            // float scores of up to ~20 against double ones: about 1e-6 of them in each exponent
+            Fixtures.AssertClose(Tensor.FromArray(expected), actual.Reshape(-1), 2e-5, 2e-5, $"output on {threads} threads");
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AgainstComposedOps_SameValueGradientAndSecondOrder(bool batchFirst)
+    {
+        int a0 = 3, a1 = 6, heads = 2, e = 8;
+        var gy = Tensor.Randn([a0, a1, e], new Generator(31));
+        var v = Tensor.Randn([a0, a1, 3 * e], new Generator(32));
+        (Tensor Y, Tensor Grad, Tensor Second) Run(bool fused)
+        {
+            var qkv = Tensor.Randn([a0, a1, 3 * e], new Generator(30)).RequiresGrad_();
+            var y = fused ? Tensor.SelfAttention(qkv, heads, batchFirst) : Composed(qkv, heads, batchFirst);
+            var grad = Autograd.Grad([y], [qkv], [gy], createGraph: true)[0]!;
+            var second = Autograd.Grad([(grad * v).Sum()], [qkv])[0]!;     // through the backward's own graph
+            return (y.Detach(), grad.Detach(), second);
+        }
+        var (fusedRun, composedRun) = (Run(fused: true), Run(fused: false));
+        Fixtures.AssertClose(composedRun.Y, fusedRun.Y, 1e-5, 1e-6, "value");
+        Fixtures.AssertClose(composedRun.Grad, fusedRun.Grad, 1e-4, 1e-5, "gradient");
+        Fixtures.AssertClose(composedRun.Second, fusedRun.Second, 1e-4, 1e-5, "second-order gradient");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void GraphFreeBackward_MatchesComposedOps_OnAnyThreads(int threads)
+    {
+        // The kernel's own backward (no graph): a training step's path; the test above runs the graph-mode one.
+        var gy = Tensor.Randn([4, 9, 12], new Generator(41));
+        Tensor Grad(bool fused)
+        {
+            var qkv = (Tensor.Randn([4, 9, 36], new Generator(40)) * 3f).Detach().RequiresGrad_();
+            var y = fused ? Tensor.SelfAttention(qkv, 3) : Composed(qkv, 3, batchFirst: true);
+            y.Backward(gy);
+            return qkv.Grad!;
+        }
+        Tensor fusedGrad = null!;
+        ThreadingTests.WithThreads(threads, () => fusedGrad = Grad(fused: true));
+        // dq_i = scale·Σ_j ds_ij k_j sums terms near 10 that cancel to 1e-3 (Σ_j ds_ij = 0): float rounding either way
+        var expected = Grad(fused: false);
+        float scale = expected.Abs().Max().Item();
+        Fixtures.AssertClose(expected, fusedGrad, 1e-4, 1e-5 * scale, "gradient");
+    }
+
+    [Fact]
+    public void GradCheck_FirstAndSecondOrder()
+    {
+        GradCheck.First("SelfAttention", xs => Tensor.SelfAttention(xs[0], 2), [Tensor.Randn([2, 3, 12], new Generator(50))]);
+        GradCheck.Second("SelfAttention", xs => Tensor.SelfAttention(xs[0], 2, batchFirst: false), [Tensor.Randn([3, 2, 6], new Generator(51))]);
+    }
+
+    [Fact]
+    public void LargeScores_StayFinite()
+    {
+        // Scores of ±400: exp would overflow without the row max taken out.
+        var qkv = Tensor.Randn([2, 8, 12], new Generator(60)) * 20f;
+        var y = Tensor.SelfAttention(qkv.Detach().RequiresGrad_(), 1);
+        Fixtures.AssertClose(Composed(qkv, 1, batchFirst: true), y.Detach(), 1e-5, 1e-5, "value");
+        Assert.All(y.Data.ToArray(), x => Assert.True(float.IsFinite(x)));
+    }
+
+    [Fact]
+    public void WrongWidth_NamesOpAndShape()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Tensor.SelfAttention(Tensor.Zeros(2, 5, 10), 2));
+        Assert.Contains("SelfAttention", ex.Message);
+        Assert.Contains("(2,5,10)", ex.Message);
+    }
+}
