@@ -71,8 +71,9 @@ public static partial class F
         int k = normalizedShape.Length;
         if (k == 0 || k > input.Rank || !input.ShapeSpan[^k..].SequenceEqual(normalizedShape))
             throw new ArgumentException($"LayerNorm: input {Shapes.Format(input.ShapeSpan)} does not end with normalized_shape {Shapes.Format(normalizedShape)}");
-        var dims = Enumerable.Range(input.Rank - k, k).ToArray();
-        var y = Standardize(input, dims, eps);
+        int len = Shapes.Numel(normalizedShape);
+        if (len > 1) return LayerNormFunction.Apply(input, weight, bias, len, eps);
+        var y = Standardize(input, [input.Rank - 1], eps);   // rows of one value: all zeros, gradient zero
         if (weight != null) y = y * weight;
         return bias == null ? y : y + bias;
     }

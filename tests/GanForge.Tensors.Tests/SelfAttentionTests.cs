@@ -45,23 +45,36 @@ public class SelfAttentionTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void AgainstComposedOps_SameValueGradientAndSecondOrder(bool batchFirst)
+    public void AgainstComposedOps_SameValueGradientSecondAndThirdOrder(bool batchFirst)
     {
+        // A gradient penalty's path: the gradient with a graph (the fused SelfAttentionGrad), then its gradient with
+        // respect to qkv and to the output gradient (the second-order kernel), and once more with a graph (its
+        // differentiable form) for a third derivative.
         int a0 = 3, a1 = 6, heads = 2, e = 8;
-        var gy = Tensor.Randn([a0, a1, e], new Generator(31));
         var v = Tensor.Randn([a0, a1, 3 * e], new Generator(32));
-        (Tensor Y, Tensor Grad, Tensor Second) Run(bool fused)
+        var w = Tensor.Randn([a0, a1, 3 * e], new Generator(33));
+        (Tensor Y, Tensor Grad, Tensor[] Second, Tensor[] SecondWithGraph, Tensor Third) Run(bool fused)
         {
             var qkv = Tensor.Randn([a0, a1, 3 * e], new Generator(30)).RequiresGrad_();
+            var gy = Tensor.Randn([a0, a1, e], new Generator(31)).RequiresGrad_();
+            Tensor Grad() => Autograd.Grad([fused ? Tensor.SelfAttention(qkv, heads, batchFirst) : Composed(qkv, heads, batchFirst)], [qkv], [gy], createGraph: true)[0]!;
+            var grad = Grad();
+            var second = Autograd.Grad([(grad * v).Sum()], [qkv, gy]).Select(t => t!).ToArray();
+            var withGraph = Autograd.Grad([(Grad() * v).Sum()], [qkv, gy], createGraph: true);
+            var third = Autograd.Grad([(withGraph[0]! * w).Sum() + withGraph[1]!.Square().Sum()], [qkv])[0]!;
             var y = fused ? Tensor.SelfAttention(qkv, heads, batchFirst) : Composed(qkv, heads, batchFirst);
-            var grad = Autograd.Grad([y], [qkv], [gy], createGraph: true)[0]!;
-            var second = Autograd.Grad([(grad * v).Sum()], [qkv])[0]!;     // through the backward's own graph
-            return (y.Detach(), grad.Detach(), second);
+            return (y.Detach(), grad.Detach(), second, withGraph.Select(t => t!.Detach()).ToArray(), third);
         }
-        var (fusedRun, composedRun) = (Run(fused: true), Run(fused: false));
-        Fixtures.AssertClose(composedRun.Y, fusedRun.Y, 1e-5, 1e-6, "value");
-        Fixtures.AssertClose(composedRun.Grad, fusedRun.Grad, 1e-4, 1e-5, "gradient");
-        Fixtures.AssertClose(composedRun.Second, fusedRun.Second, 1e-4, 1e-5, "second-order gradient");
+        var (f, c) = (Run(fused: true), Run(fused: false));
+        Fixtures.AssertClose(c.Y, f.Y, 1e-5, 1e-6, "value");
+        Fixtures.AssertClose(c.Grad, f.Grad, 1e-4, 1e-5, "gradient");
+        string[] names = ["qkv", "the output gradient"];
+        for (int i = 0; i < 2; i++)
+        {
+            Fixtures.AssertClose(c.Second[i], f.Second[i], 1e-4, 1e-5, $"second-order gradient to {names[i]} (kernel)");
+            Fixtures.AssertClose(c.SecondWithGraph[i], f.SecondWithGraph[i], 1e-4, 1e-5, $"second-order gradient to {names[i]} (with a graph)");
+        }
+        Fixtures.AssertClose(c.Third, f.Third, 1e-3, 1e-4, "third-order gradient");
     }
 
     [Theory]
@@ -91,6 +104,14 @@ public class SelfAttentionTests
     {
         GradCheck.First("SelfAttention", xs => Tensor.SelfAttention(xs[0], 2), [Tensor.Randn([2, 3, 12], new Generator(50))]);
         GradCheck.Second("SelfAttention", xs => Tensor.SelfAttention(xs[0], 2, batchFirst: false), [Tensor.Randn([3, 2, 6], new Generator(51))]);
+        // the second-order kernel against central differences of the fused gradient, both of its inputs
+        var g = Tensor.Randn([2, 5, 8], new Generator(53));
+        GradCheck.First("SelfAttentionGrad", xs =>
+        {
+            bool graph = GradMode.IsEnabled;   // off while the check evaluates its differences
+            using var _ = GradMode.EnableGrad();
+            return Autograd.Grad([Tensor.SelfAttention(xs[0], 2)], [xs[0]], [xs[1]], createGraph: graph)[0]!;
+        }, [Tensor.Randn([2, 5, 24], new Generator(52)), g]);
     }
 
     [Fact]

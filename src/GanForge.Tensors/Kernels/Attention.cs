@@ -178,6 +178,105 @@ public static class Attention
         }, MinPairsPerChunk(a));
     }
 
+    // The derivatives of Backward's dqkv = B(qkv, g) against a cotangent u of it (packed like qkv: uq | uk | uv), for a
+    // gradient penalty's second backward. Per pair, with P the probabilities, dP = g vᵀ, D = rowsum(P∘dP), dS = P∘(dP − D):
+    //   W = scale·(uq kᵀ + q ukᵀ), r = rowsum(W∘P), Y = P∘(W − r), P̄ = g uvᵀ + (W − r)∘(dP − D), S̄ = P∘(P̄ − rowsum(P̄∘P)),
+    //   d/dq = scale·(dS uk + S̄ k), d/dk = scale·(dSᵀ uq + S̄ᵀ q), d/dv = Yᵀ g, d/dg = P uv + Y v.
+    // -> dqkv2: rows 3E wide, dg: rows E wide, every float of both written.
+    public static void SecondOrder(float[] qkv, float[] gradOut, float[] u, float[] stats, float[] dqkv2, float[] dg, AttentionLayout a, float scale)
+    {
+        int l = a.Length, d = a.HeadDim, lp = Padded(l), e3 = 3 * a.Embed;
+        var tail = TailMask(l);
+        Threading.ForRanges(a.Pairs, (_, p0, p1) =>
+        {
+            int stride = d * lp + 16;   // tables a cache line apart past multiples of 4 kB, as in Backward
+            var work = ArrayPool<float>.Shared.Rent(6 * stride + 4 * lp);
+            Span<float> kt = work.AsSpan(0, d * lp), vt = work.AsSpan(stride, d * lp), ukt = work.AsSpan(2 * stride, d * lp),
+                uvt = work.AsSpan(3 * stride, d * lp), gkt = work.AsSpan(4 * stride, d * lp), gvt = work.AsSpan(5 * stride, d * lp);
+            Span<float> q = stackalloc float[d], uq = stackalloc float[d];
+            ref float ktr = ref MemoryMarshal.GetReference(kt);
+            ref float vtr = ref MemoryMarshal.GetReference(vt);
+            ref float uktr = ref MemoryMarshal.GetReference(ukt);
+            ref float uvtr = ref MemoryMarshal.GetReference(uvt);
+            ref float gktr = ref MemoryMarshal.GetReference(gkt);
+            ref float gvtr = ref MemoryMarshal.GetReference(gvt);
+            ref float pr = ref work[6 * stride];        // P
+            ref float dsr = ref Unsafe.Add(ref pr, lp);    // dP, then dS
+            ref float yr = ref Unsafe.Add(ref pr, 2 * lp); // W, then Y
+            ref float sr = ref Unsafe.Add(ref pr, 3 * lp); // g uvᵀ, then P̄, then S̄
+            for (int p = p0; p < p1; p++)
+            {
+                int b = p / a.Heads, head = p % a.Heads;
+                Gather(qkv, kt, a, b, head, part: 1, lp);
+                Gather(qkv, vt, a, b, head, part: 2, lp);
+                Gather(u, ukt, a, b, head, part: 1, lp);
+                Gather(u, uvt, a, b, head, part: 2, lp);
+                gkt.Clear();
+                gvt.Clear();
+                for (int i = 0; i < l; i++)
+                {
+                    int r = a.Row(b, i), qAt = r * e3 + head * d;
+                    LoadScaled(qkv.AsSpan(qAt, d), scale, q);       // scale·q_i
+                    LoadScaled(u.AsSpan(qAt, d), scale, uq);        // scale·uq_i
+                    var g = gradOut.AsSpan(r * a.Embed + head * d, d);
+                    var (maxI, invI) = (Vector512.Create(stats[p * 2 * lp + i]), Vector512.Create(stats[p * 2 * lp + lp + i]));
+                    Vector512<float> pdp = Vector512<float>.Zero, wp = Vector512<float>.Zero;
+                    for (int v = 0; v < lp; v += W)
+                    {
+                        Vector512<float> s = Vector512<float>.Zero, dp = Vector512<float>.Zero, w = Vector512<float>.Zero, z = Vector512<float>.Zero;
+                        for (int c = 0; c < d; c++)
+                        {
+                            var kc = Vector512.LoadUnsafe(ref ktr, (nuint)(c * lp + v));
+                            s = Vector512.FusedMultiplyAdd(Vector512.Create(q[c]), kc, s);
+                            w = Vector512.FusedMultiplyAdd(Vector512.Create(uq[c]), kc, w);
+                            w = Vector512.FusedMultiplyAdd(Vector512.Create(q[c]), Vector512.LoadUnsafe(ref uktr, (nuint)(c * lp + v)), w);
+                            var gc = Vector512.Create(g[c]);
+                            dp = Vector512.FusedMultiplyAdd(gc, Vector512.LoadUnsafe(ref vtr, (nuint)(c * lp + v)), dp);
+                            z = Vector512.FusedMultiplyAdd(gc, Vector512.LoadUnsafe(ref uvtr, (nuint)(c * lp + v)), z);
+                        }
+                        var prob = Transcendental.ExpVector(s - maxI) * invI;
+                        if (v == lp - W) prob = Vector512.ConditionalSelect(tail, prob, Vector512<float>.Zero);
+                        prob.StoreUnsafe(ref pr, (nuint)v);
+                        dp.StoreUnsafe(ref dsr, (nuint)v);
+                        w.StoreUnsafe(ref yr, (nuint)v);
+                        z.StoreUnsafe(ref sr, (nuint)v);
+                        pdp += prob * dp;
+                        wp += w * prob;
+                    }
+                    var (rowD, rowR) = (Vector512.Create(Vector512.Sum(pdp)), Vector512.Create(Vector512.Sum(wp)));
+                    var pbp = Vector512<float>.Zero;
+                    for (int v = 0; v < lp; v += W)
+                    {
+                        var prob = Vector512.LoadUnsafe(ref pr, (nuint)v);
+                        var dpc = Vector512.LoadUnsafe(ref dsr, (nuint)v) - rowD;
+                        var wc = Vector512.LoadUnsafe(ref yr, (nuint)v) - rowR;
+                        var pbar = Vector512.FusedMultiplyAdd(wc, dpc, Vector512.LoadUnsafe(ref sr, (nuint)v));
+                        (prob * dpc).StoreUnsafe(ref dsr, (nuint)v);
+                        (prob * wc).StoreUnsafe(ref yr, (nuint)v);
+                        pbar.StoreUnsafe(ref sr, (nuint)v);
+                        pbp += pbar * prob;
+                    }
+                    var rowPb = Vector512.Create(Vector512.Sum(pbp));
+                    for (int v = 0; v < lp; v += W)
+                        (Vector512.LoadUnsafe(ref pr, (nuint)v) * (Vector512.LoadUnsafe(ref sr, (nuint)v) - rowPb)).StoreUnsafe(ref sr, (nuint)v);
+                    var gq = dqkv2.AsSpan(qAt, d);
+                    var gg = dg.AsSpan(r * a.Embed + head * d, d);
+                    for (int c = 0; c < d; c++)
+                    {
+                        gq[c] = scale * (Dot(ref dsr, ref Unsafe.Add(ref uktr, c * lp), lp) + Dot(ref sr, ref Unsafe.Add(ref ktr, c * lp), lp));
+                        gg[c] = Dot(ref pr, ref Unsafe.Add(ref uvtr, c * lp), lp) + Dot(ref yr, ref Unsafe.Add(ref vtr, c * lp), lp);
+                        Axpy(uq[c], ref dsr, ref Unsafe.Add(ref gktr, c * lp), lp);   // uq holds scale·uq_i
+                        Axpy(q[c], ref sr, ref Unsafe.Add(ref gktr, c * lp), lp);     // q holds scale·q_i
+                        Axpy(g[c], ref yr, ref Unsafe.Add(ref gvtr, c * lp), lp);
+                    }
+                }
+                Scatter(gkt, dqkv2, a, b, head, part: 1, lp);
+                Scatter(gvt, dqkv2, a, b, head, part: 2, lp);
+            }
+            ArrayPool<float>.Shared.Return(work);
+        }, MinPairsPerChunk(a));
+    }
+
     // About 64k floats of scores a chunk, so a small attention stays on one thread.
     static int MinPairsPerChunk(AttentionLayout a) => Math.Max(1, 65536 / Math.Max(1, a.Length * a.Length));
 

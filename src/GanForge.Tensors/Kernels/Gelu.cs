@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Numerics;
+using System.Runtime.Intrinsics;
 using GanForge.Functions;
 
 namespace GanForge.Kernels;
@@ -34,11 +34,11 @@ public static class GeluKernel
 
     static void Range(ReadOnlySpan<float> x, Span<float> y, bool derivative)
     {
-        int i = 0, w = Vector<float>.Count;
+        int i = 0, w = Vector512<float>.Count;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
         for (; i <= x.Length - w; i += w)
-            Lanes(Vector.LoadUnsafe(ref xr, (nuint)i), derivative).StoreUnsafe(ref yr, (nuint)i);
+            Lanes(Vector512.LoadUnsafe(ref xr, (nuint)i), derivative).StoreUnsafe(ref yr, (nuint)i);
         for (; i < x.Length; i++)
         {
             double v = x[i];
@@ -46,25 +46,25 @@ public static class GeluKernel
         }
     }
 
-    // ActivationMath.Phi and the derivative on float lanes: Φ(x) = erfc(u)/2 with u = -x/√2.
+    // ActivationMath.Phi and the derivative on sixteen float lanes: Φ(x) = erfc(u)/2 with u = -x/√2.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector<float> Lanes(Vector<float> x, bool derivative)
+    static Vector512<float> Lanes(Vector512<float> x, bool derivative)
     {
         var u = x * (float)-ActivationMath.InvSqrt2;
-        var z = Vector.Abs(u);
-        var t = Vector<float>.One / (Vector<float>.One + z * 0.5f);
-        var p = Vector.FusedMultiplyAdd(t, new Vector<float>(0.17087277f), new Vector<float>(-0.82215223f));
-        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(1.48851587f));
-        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(-1.13520398f));
-        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(0.27886807f));
-        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(-0.18628806f));
-        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(0.09678418f));
-        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(0.37409196f));
-        p = Vector.FusedMultiplyAdd(t, p, new Vector<float>(1.00002368f));
-        var r = t * Transcendental.ExpVector(Vector.FusedMultiplyAdd(t, p, -z * z - new Vector<float>(1.26551223f)));
-        var erfc = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(u, Vector<float>.Zero), r, new Vector<float>(2f) - r);
+        var z = Vector512.Abs(u);
+        var t = Vector512<float>.One / (Vector512<float>.One + z * 0.5f);
+        var p = Vector512.FusedMultiplyAdd(t, Vector512.Create(0.17087277f), Vector512.Create(-0.82215223f));
+        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(1.48851587f));
+        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(-1.13520398f));
+        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(0.27886807f));
+        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(-0.18628806f));
+        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(0.09678418f));
+        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(0.37409196f));
+        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(1.00002368f));
+        var r = t * Transcendental.ExpVector(Vector512.FusedMultiplyAdd(t, p, -z * z - Vector512.Create(1.26551223f)));
+        var erfc = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, Vector512<float>.Zero), r, Vector512.Create(2f) - r);
         var phi = erfc * 0.5f;
         if (!derivative) return x * phi;
-        return Vector.FusedMultiplyAdd(x * (float)ActivationMath.InvSqrt2Pi, Transcendental.ExpVector(x * x * -0.5f), phi);
+        return Vector512.FusedMultiplyAdd(x * (float)ActivationMath.InvSqrt2Pi, Transcendental.ExpVector(x * x * -0.5f), phi);
     }
 }

@@ -118,9 +118,9 @@ public static class Transcendental
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
-        int i = 0, w = Vector<float>.Count;
+        int i = 0, w = Vector512<float>.Count;
         for (; i <= x.Length - w; i += w)
-            ExpVector(Vector.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+            ExpVector(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
         for (; i < x.Length; i++) Unsafe.Add(ref yr, i) = MathF.Exp(Unsafe.Add(ref xr, i));
     }
 

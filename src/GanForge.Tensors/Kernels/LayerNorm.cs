@@ -1,0 +1,88 @@
+namespace GanForge.Kernels;
+
+/// <summary>
+/// Layer normalisation over rows: each row of <c>len</c> floats normalised by its own mean and biased variance, then
+/// scaled and shifted per column (y = x̂·w + b, x̂ = (x − mean)·invstd, invstd = 1/sqrt(var + eps)), in one pass each
+/// way. Rows are split over threads in runs; a row's statistics are two float passes (the mean, then the squared
+/// deviations from it), as PyTorch's CPU layer norm accumulates in float.
+/// </summary>
+/// <remarks>
+/// As a one-sample batch norm (each row a channel) followed by a broadcast multiply and add, a transformer's layer
+/// norm cost three ops and their graph each way, and its rows are short (4 to 64 floats in TransGAN): plain loops over
+/// a row, whose rows the processor overlaps, beat a vector call per row here.
+/// </remarks>
+public static class LayerNorm
+{
+    // Rows per run: about 16k floats, so small inputs stay on one thread.
+    static int MinRows(int len) => Math.Max(1, 16384 / Math.Max(len, 1));
+
+    static float[] Ones(int len) { var w = new float[len]; Array.Fill(w, 1f); return w; }
+
+    // x: (rows, len) -> y: (rows, len); mean, invstd: (rows). weight, bias: (len) or null (1, 0).
+    public static void Forward(float[] x, float[] y, int rows, int len, float[]? weight, float[]? bias, float eps, float[] mean, float[] invstd)
+    {
+        var (w, b) = (weight ?? Ones(len), bias ?? new float[len]);
+        Threading.ForRanges(rows, (_, r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                var xs = x.AsSpan(r * len, len);
+                var ys = y.AsSpan(r * len, len);
+                float sum = 0;
+                for (int j = 0; j < xs.Length; j++) sum += xs[j];
+                float m = sum / len, squares = 0;
+                for (int j = 0; j < xs.Length; j++) { float dv = xs[j] - m; squares += dv * dv; }
+                float istd = 1f / MathF.Sqrt(squares / len + eps);
+                (mean[r], invstd[r]) = (m, istd);
+                for (int j = 0; j < xs.Length; j++) ys[j] = (xs[j] - m) * istd * w[j] + b[j];
+            }
+        }, MinRows(len));
+    }
+
+    /// <summary>
+    /// dx = invstd·(gw − mean(gw) − x̂·mean(gw·x̂)) per row with gw = g·w; dw = Σ_rows g·x̂, db = Σ_rows g, summed in double
+    /// per run of rows and then over the runs in order (the same runs for the same thread count, so the sums repeat).
+    /// dx, dw, db may each be null when not wanted.
+    /// </summary>
+    public static void Backward(float[] x, float[] g, int rows, int len, float[]? weight, float[] mean, float[] invstd,
+        float[]? dx, float[]? dw, float[]? db)
+    {
+        var w = weight ?? Ones(len);
+        int runs = Threading.ChunkCount(rows, MinRows(len));
+        var partW = new double[runs][];
+        var partB = new double[runs][];
+        Threading.ForRanges(rows, (run, r0, r1) =>
+        {
+            // each run sums into its own arrays (adjacent runs' sums in one array shared cache lines between the threads)
+            var (sumW, sumB) = (new double[len], new double[len]);
+            Span<float> gw = len <= 1024 ? stackalloc float[len] : new float[len];
+            for (int r = r0; r < r1; r++)
+            {
+                var xs = x.AsSpan(r * len, len);
+                var gs = g.AsSpan(r * len, len);
+                float m = mean[r], istd = invstd[r], sumG = 0, sumGx = 0;
+                for (int j = 0; j < xs.Length; j++)
+                {
+                    float xh = (xs[j] - m) * istd;
+                    gw[j] = gs[j] * w[j];
+                    sumG += gw[j];
+                    sumGx += gw[j] * xh;
+                    sumW[j] += gs[j] * xh;
+                    sumB[j] += gs[j];
+                }
+                if (dx == null) continue;
+                float meanG = sumG / len, meanGx = sumGx / len;
+                var ds = dx.AsSpan(r * len, len);
+                for (int j = 0; j < xs.Length; j++) ds[j] = istd * (gw[j] - meanG - (xs[j] - m) * istd * meanGx);
+            }
+            (partW[run], partB[run]) = (sumW, sumB);
+        }, MinRows(len));
+        for (int j = 0; j < len; j++)
+        {
+            double sw = 0, sb = 0;
+            for (int run = 0; run < runs; run++) { sw += partW[run][j]; sb += partB[run][j]; }
+            if (dw != null) dw[j] = (float)sw;
+            if (db != null) db[j] = (float)sb;
+        }
+    }
+}
