@@ -45,14 +45,10 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
         }
         else
         {
-            var x2 = x.Reshape(-1, len);
+            // dx as the fused LayerNormInputGrad (a gradient penalty differentiates it again); dw and db composed
+            dx = wantX ? LayerNormInputGrad.Apply(x, weight, g, len, eps, _mean!, _invstd!) : null;
             var g2 = g.Reshape(-1, len);
-            var xc = x2 - x2.Mean(1, keepDim: true);
-            var invstd = (xc.Square().Mean(1, keepDim: true) + eps).Pow(-0.5f);
-            var xhat = xc * invstd;
-            var gw = weight != null ? g2 * weight.Reshape(len) : g2;
-            dx = wantX ? (invstd * (gw - gw.Mean(1, keepDim: true) - xhat * (gw * xhat).Mean(1, keepDim: true))).Reshape(x.ShapeSpan) : null;
-            dw = wantW ? (g2 * xhat).Sum(0).Reshape(weight!.ShapeSpan) : null;
+            dw = wantW ? (g2 * Xhat(x.Reshape(-1, len), eps)).Sum(0).Reshape(weight!.ShapeSpan) : null;
             db = wantB ? g2.Sum(0).Reshape(Inputs[biasAt].ShapeSpan) : null;
         }
         var grads = new List<Tensor?> { dx };
@@ -62,4 +58,70 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
     }
 
     protected internal override void ReleaseSaved() => (_mean, _invstd) = (null, null);
+
+    /// <summary>(x − mean)·invstd per row of (rows, len), with differentiable ops.</summary>
+    internal static Tensor Xhat(Tensor x2, float eps)
+    {
+        var xc = x2 - x2.Mean(1, keepDim: true);
+        return xc * (xc.Square().Mean(1, keepDim: true) + eps).Pow(-0.5f);
+    }
+}
+
+/// <summary>
+/// Layer norm's input gradient dx = invstd·(h − mean(h) − x̂·mean(h·x̂)), h = g·w, as an op of x, w and g: what a
+/// gradient penalty through a transformer critic differentiates again.
+/// </summary>
+/// <remarks>
+/// Without a graph its backward is <see cref="Kernels.LayerNorm.SecondOrder"/>, one pass; with one (a third
+/// derivative) the same formulas with differentiable ops. Composed of ops instead, the penalty's path through one
+/// norm cost about twenty times the norm's own backward.
+/// </remarks>
+internal sealed class LayerNormInputGrad(int len, float eps, float[] mean, float[] invstd, bool hasWeight) : Function
+{
+    public static Tensor Apply(Tensor x, Tensor? weight, Tensor g, int len, float eps, float[] mean, float[] invstd)
+    {
+        var dx = Tensor.Uninitialized(x.ShapeSpan);
+        Kernels.LayerNorm.Backward(x.Storage, g.Storage, x.Numel / len, len, weight?.Storage, mean, invstd, dx.Storage, null, null);
+        var fn = new LayerNormInputGrad(len, eps, mean, invstd, weight != null);
+        return weight != null ? Record(fn, dx, x, weight, g) : Record(fn, dx, x, g);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor u)
+    {
+        var x = Inputs[0];
+        var weight = hasWeight ? Inputs[1] : null;
+        var g = Inputs[^1];
+        int gAt = Inputs.Count - 1;
+        bool wantX = NeedsGrad(0), wantW = hasWeight && NeedsGrad(1), wantG = NeedsGrad(gAt);
+        Tensor? dx, dw, dg;
+        if (!GradMode.IsEnabled)
+        {
+            (dx, dg) = (Tensor.Uninitialized(x.ShapeSpan), Tensor.Uninitialized(g.ShapeSpan));
+            dw = wantW ? Tensor.Uninitialized(weight!.ShapeSpan) : null;
+            Kernels.LayerNorm.SecondOrder(x.Storage, g.Storage, u.Storage, x.Numel / len, len, weight?.Storage, mean, invstd,
+                dx.Storage, dg.Storage, dw?.Storage);
+        }
+        else
+        {
+            var (x2, g2, u2) = (x.Reshape(-1, len), g.Reshape(-1, len), u.Reshape(-1, len));
+            float n = len;
+            var y = x2 - x2.Mean(1, keepDim: true);
+            var a = (y.Square().Mean(1, keepDim: true) + eps).Pow(-0.5f);
+            var h = weight != null ? g2 * weight.Reshape(len) : g2;
+            var meanU = u2.Mean(1, keepDim: true);
+            var p = (u2 * h).Sum(1, keepDim: true) - n * h.Mean(1, keepDim: true) * meanU;
+            var q = (u2 * y).Sum(1, keepDim: true);
+            var s = (h * y).Sum(1, keepDim: true);
+            var a3n = a.Pow(3f) * (1f / n);
+            var t = -a3n * ((p - 3f / n * a.Square() * q * s) * y + s * u2 + q * h);
+            var dh = a * (u2 - meanU) - a3n * q * y;
+            dx = (t - t.Mean(1, keepDim: true)).Reshape(x.ShapeSpan);
+            dg = (weight != null ? dh * weight.Reshape(len) : dh).Reshape(g.ShapeSpan);
+            dw = wantW ? (dh * g2).Sum(0).Reshape(weight!.ShapeSpan) : null;
+        }
+        var grads = new List<Tensor?> { wantX ? dx : null };
+        if (hasWeight) grads.Add(dw);
+        grads.Add(wantG ? dg : null);
+        return [.. grads];
+    }
 }
