@@ -63,6 +63,28 @@ public class GeluKernelTests
         for (int i = 0; i < length; i++) AssertClose(ScalarDerivative(x[i]), y[i], x[i], "gelu'");
     }
 
+    [Theory]
+    [InlineData(1, 37)]
+    [InlineData(2, 70_001)]
+    public void TimesGradient_DerivativeAndCurvature_MatchTheScalarFormulas(int threads, int length)
+    {
+        // The backward passes: g·GELU'(x) and g·GELU''(x) = g·φ(x)(2 − x²), each in one pass.
+        var x = Inputs(length);
+        var g = Tensor.Randn([length], new Generator(8)).Data.ToArray();
+        var (dx, ddx) = (new float[length], new float[length]);
+        ThreadingTests.WithThreads(threads, () =>
+        {
+            GeluKernel.Run(GeluKernel.Of.Derivative, x, g, dx, length);
+            GeluKernel.Run(GeluKernel.Of.Curvature, x, g, ddx, length);
+        });
+        for (int i = 0; i < length; i++)
+        {
+            double v = x[i], curvature = ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v) * (2 - v * v);
+            AssertClose(ScalarDerivative(x[i]) * g[i], dx[i], x[i], "g·gelu'");
+            AssertClose(float.IsInfinity(x[i]) ? float.NaN : (float)(curvature * g[i]), ddx[i], x[i], "g·gelu''");
+        }
+    }
+
     [Fact]
     public void Forward_KnownValues_MatchTheDefinition()
     {

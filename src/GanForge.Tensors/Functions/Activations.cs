@@ -34,7 +34,7 @@ internal sealed class Gelu(bool tanhApproximation) : Function
 {
     public static Tensor Apply(Tensor x, bool tanhApproximation)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         var xs = x.Data; var ys = y.Data;
         if (tanhApproximation)
             for (int i = 0; i < xs.Length; i++)
@@ -50,6 +50,7 @@ internal sealed class Gelu(bool tanhApproximation) : Function
     protected internal override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
+        if (!tanhApproximation && !GradMode.IsEnabled) return [GeluDerivative.Times(x, g, Kernels.GeluKernel.Of.Derivative)];
         if (!tanhApproximation) return [g * GeluDerivative.Apply(x)];
         var t = ((x + x * x * x * ActivationMath.TanhK) * ActivationMath.TanhC).Tanh();
         var du = (x * x * (3f * ActivationMath.TanhK) + 1f) * ActivationMath.TanhC;
@@ -62,14 +63,23 @@ internal sealed class GeluDerivative : Function
 {
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         Kernels.GeluKernel.Derivative(x.Storage, y.Storage, x.Numel);
         return Record(new GeluDerivative(), y, x);
+    }
+
+    /// <summary>g·f(x) in one kernel pass, outside the graph (a backward's chain rule).</summary>
+    internal static Tensor Times(Tensor x, Tensor g, Kernels.GeluKernel.Of f)
+    {
+        var dx = Tensor.Uninitialized(x.ShapeSpan);
+        Kernels.GeluKernel.Run(f, x.Storage, g.Storage, dx.Storage, x.Numel);
+        return dx;
     }
 
     protected internal override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
+        if (!GradMode.IsEnabled) return [Times(x, g, Kernels.GeluKernel.Of.Curvature)];
         var x2 = x * x;
         var pdf = (x2 * -0.5f).Exp() * (float)ActivationMath.InvSqrt2Pi;
         return [g * pdf * (2f - x2)];

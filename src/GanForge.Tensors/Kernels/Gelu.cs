@@ -20,36 +20,57 @@ public static class GeluKernel
 {
     const int ParallelThreshold = 1 << 15;
 
-    /// <summary>y[i] = x[i]·Φ(x[i]) for the first <paramref name="count"/> elements.</summary>
-    public static void Forward(float[] x, float[] y, int count) => Run(x, y, count, derivative: false);
-
-    /// <summary>y[i] = Φ(x[i]) + x[i]·φ(x[i]) (the GELU's derivative) for the first <paramref name="count"/> elements.</summary>
-    public static void Derivative(float[] x, float[] y, int count) => Run(x, y, count, derivative: true);
-
-    static void Run(float[] x, float[] y, int count, bool derivative)
+    /// <summary>Which function of x a pass computes.</summary>
+    public enum Of
     {
-        if (count < ParallelThreshold || Threading.Threads == 1) { Range(x.AsSpan(0, count), y.AsSpan(0, count), derivative); return; }
-        Threading.ForRanges(count, (_, s, e) => Range(x.AsSpan(s, e - s), y.AsSpan(s, e - s), derivative), ParallelThreshold / 2);
+        /// <summary>The GELU, x·Φ(x).</summary>
+        Value,
+        /// <summary>Its derivative Φ(x) + x·φ(x).</summary>
+        Derivative,
+        /// <summary>Its second derivative φ(x)·(2 − x²).</summary>
+        Curvature,
     }
 
-    static void Range(ReadOnlySpan<float> x, Span<float> y, bool derivative)
+    /// <summary>y[i] = x[i]·Φ(x[i]) for the first <paramref name="count"/> elements.</summary>
+    public static void Forward(float[] x, float[] y, int count) => Run(Of.Value, x, null, y, count);
+
+    /// <summary>y[i] = Φ(x[i]) + x[i]·φ(x[i]) (the GELU's derivative) for the first <paramref name="count"/> elements.</summary>
+    public static void Derivative(float[] x, float[] y, int count) => Run(Of.Derivative, x, null, y, count);
+
+    /// <summary>
+    /// y[i] = f(x[i]), times g[i] when <paramref name="g"/> is given (a backward's chain rule in the same pass):
+    /// f the GELU, its derivative or its second derivative.
+    /// </summary>
+    public static void Run(Of f, float[] x, float[]? g, float[] y, int count)
     {
-        int i = 0, w = Vector512<float>.Count;
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        for (; i <= x.Length - w; i += w)
-            Lanes(Vector512.LoadUnsafe(ref xr, (nuint)i), derivative).StoreUnsafe(ref yr, (nuint)i);
-        for (; i < x.Length; i++)
+        if (count < ParallelThreshold || Threading.Threads == 1) { Range(f, x, g, y, 0, count); return; }
+        Threading.ForRanges(count, (_, s, e) => Range(f, x, g, y, s, e), ParallelThreshold / 2);
+    }
+
+    static void Range(Of f, float[] x, float[]? g, float[] y, int start, int end)
+    {
+        int i = start, w = Vector512<float>.Count;
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
+        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
+        for (; i <= end - w; i += w)
         {
-            double v = x[i];
-            y[i] = (float)(derivative ? ActivationMath.Phi(v) + v * ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v) : v * ActivationMath.Phi(v));
+            var v = Lanes(Vector512.LoadUnsafe(ref xr, (nuint)i), f);
+            if (g != null) v *= Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(g), (nuint)i);
+            v.StoreUnsafe(ref yr, (nuint)i);
+        }
+        for (; i < end; i++)
+        {
+            double v = x[i], pdf = ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v);
+            double fx = f switch { Of.Value => v * ActivationMath.Phi(v), Of.Derivative => ActivationMath.Phi(v) + v * pdf, _ => pdf * (2 - v * v) };
+            y[i] = (float)(g != null ? fx * g[i] : fx);
         }
     }
 
-    // ActivationMath.Phi and the derivative on sixteen float lanes: Φ(x) = erfc(u)/2 with u = -x/√2.
+    // ActivationMath.Phi, the derivative and the curvature on sixteen float lanes: Φ(x) = erfc(u)/2 with u = -x/√2.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Lanes(Vector512<float> x, bool derivative)
+    static Vector512<float> Lanes(Vector512<float> x, Of f)
     {
+        if (f == Of.Curvature) return Pdf(x) * (Vector512.Create(2f) - x * x);
         var u = x * (float)-ActivationMath.InvSqrt2;
         var z = Vector512.Abs(u);
         var t = Vector512<float>.One / (Vector512<float>.One + z * 0.5f);
@@ -64,7 +85,10 @@ public static class GeluKernel
         var r = t * Transcendental.ExpVector(Vector512.FusedMultiplyAdd(t, p, -z * z - Vector512.Create(1.26551223f)));
         var erfc = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, Vector512<float>.Zero), r, Vector512.Create(2f) - r);
         var phi = erfc * 0.5f;
-        if (!derivative) return x * phi;
-        return Vector512.FusedMultiplyAdd(x * (float)ActivationMath.InvSqrt2Pi, Transcendental.ExpVector(x * x * -0.5f), phi);
+        return f == Of.Value ? x * phi : Vector512.FusedMultiplyAdd(x, Pdf(x), phi);
     }
+
+    // φ(x) = e^(−x²/2)/√(2π)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Pdf(Vector512<float> x) => Transcendental.ExpVector(x * x * -0.5f) * (float)ActivationMath.InvSqrt2Pi;
 }
