@@ -107,7 +107,7 @@ internal sealed class LeakyRelu(float slope, float gain) : Function
             Kernels.Activation.LeakyReluBackward(x.Storage, g.Storage, dx.Storage, x.Numel, slope, gain);
             return [dx];
         }
-        return [g * Mask(x, slope, gain)];
+        return [LeakyReluGrad.Apply(x, g, slope, gain)];
     }
 
     /// <summary>
@@ -122,6 +122,21 @@ internal sealed class LeakyRelu(float slope, float gain) : Function
         for (int i = 0; i < m.Length; i++) m[i] = xs[i] > 0f ? pos : neg;
         return mask;
     }
+}
+
+// dx = g·(gain where x > 0, else gain·slope): LeakyReLU's gradient as an op of g, x a constant (the slope's derivative in
+// x is zero almost everywhere). Linear in g with the same mask, so its own backward is itself: gradients of any order
+// (a gradient penalty's) run the one kernel pass, where g times a mask tensor was a scalar pass and a product.
+internal sealed class LeakyReluGrad(Tensor x, float slope, float gain) : Function
+{
+    public static Tensor Apply(Tensor x, Tensor g, float slope, float gain)
+    {
+        var dx = Tensor.Uninitialized(x.ShapeSpan);
+        Kernels.Activation.LeakyReluBackward(x.Storage, g.Storage, dx.Storage, x.Numel, slope, gain);
+        return Record(new LeakyReluGrad(x, slope, gain), dx, g);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor u) => [Apply(x, u, slope, gain)];
 }
 
 // y = |x|; dx = g * sign(x)
