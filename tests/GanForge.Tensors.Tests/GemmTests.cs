@@ -141,6 +141,56 @@ public class GemmTests
     }
 
     [Avx512Theory]
+    [InlineData(70, 45, 300)]     // edge tiles both ways, two K blocks (the bias goes in with the first only)
+    [InlineData(64, 64, 48)]      // whole tiles, A read in place
+    [InlineData(2080, 192, 64)]   // a transformer's in-projection
+    public void Avx512_Bias_AddedToEveryRowOnce(int m, int n, int k)
+    {
+        var g = new Generator(6);
+        var a = Tensor.Randn([m * k], g).ToArray();
+        var b = Tensor.Randn([n * k], g).ToArray();
+        var bias = Tensor.Randn([n], g).ToArray();
+        var c = Enumerable.Repeat(float.NaN, m * n).ToArray();   // never read
+        var expected = Naive(false, true, m, n, k, 1f, a, k, b, k, 1f, Enumerable.Range(0, m * n).Select(i => bias[i % n]).ToArray(), n);
+        GemmAvx512.Sgemm(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n, bias);
+        Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(c), 1e-4, 1e-4 * Math.Sqrt(k), $"avx512 with bias {m}x{n}x{k}");
+    }
+
+    [Theory]
+    [InlineData(2080, 192, 64, 2)]   // split by rows over two threads
+    [InlineData(40, 300, 64, 2)]     // split by columns: each part its slice of the bias
+    [InlineData(32768, 4, 4, 2)]     // four columns: OpenBLAS's side of the dispatcher, bias written into C first
+    [InlineData(9, 5, 3, 1)]
+    public void Sgemm_Bias_OnEveryBackendAndSplit_AddedToEveryRow(int m, int n, int k, int threads)
+    {
+        var g = new Generator(7);
+        var a = Tensor.Randn([m * k], g).ToArray();
+        var b = Tensor.Randn([n * k], g).ToArray();
+        var bias = Tensor.Randn([n], g).ToArray();
+        var expected = Naive(false, true, m, n, k, 1f, a, k, b, k, 1f, Enumerable.Range(0, m * n).Select(i => bias[i % n]).ToArray(), n);
+        foreach (bool? managed in new bool?[] { null, true, false })
+        {
+            if (managed == false && !Gemm.OpenBlasAvailable) continue;
+            var c = Enumerable.Repeat(float.NaN, m * n).ToArray();
+            var (previous, previousThreads) = (Gemm.ForceManaged, Threading.Threads);
+            try
+            {
+                (Gemm.ForceManaged, Threading.Threads) = (managed, threads);
+                Gemm.Sgemm(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n, bias);
+            }
+            finally { (Gemm.ForceManaged, Threading.Threads) = (previous, previousThreads); }
+            Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(c), 1e-4, 1e-4 * Math.Sqrt(k), $"bias, backend {managed?.ToString() ?? "default"}, {m}x{n}x{k}");
+        }
+    }
+
+    [Fact]
+    public void Sgemm_BiasWithBetaOne_Throws()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, true, 2, 3, 2, 1f, new float[4], 2, new float[6], 2, 1f, new float[6], 3, new float[3]));
+        Assert.Contains("bias", ex.Message);
+    }
+
+    [Avx512Theory]
     [InlineData(false, true)]
     [InlineData(true, false)]
     [InlineData(false, false)]

@@ -6,10 +6,10 @@ namespace GanForge.Functions;
 /// y = x Wᵀ + b as one Function: x (*,in) is seen as a (rows,in) matrix, W (out,in), b (out).
 /// </summary>
 /// <remarks>
-/// The forward writes b into every row of y and runs one GEMM with beta = 1, so the bias costs no
-/// broadcast op, no extra graph node and no second pass. Without a graph the backward is three
-/// kernels: dx = g W, dW = gᵀ x, db = Σ_rows g. With a graph (gradients of gradients) it is written
-/// with differentiable ops instead.
+/// The forward hands b to the GEMM, which adds it as it stores y (or writes it into y first where the product runs
+/// elsewhere), so the bias costs no broadcast op, no extra graph node and no pass of its own. Without a graph the
+/// backward is three kernels: dx = g W, dW = gᵀ x, db = Σ_rows g. With a graph (gradients of gradients) it is
+/// written with differentiable ops instead.
 /// </remarks>
 internal sealed class LinearFunction : Function
 {
@@ -26,10 +26,7 @@ internal sealed class LinearFunction : Function
         var shape = x.Shape;
         shape[^1] = outF;
         var y = Tensor.Uninitialized(shape);
-        var yd = y.Data;
-        if (bias != null)
-            for (int r = 0; r < rows; r++) bias.Data.CopyTo(yd.Slice(r * outF, outF));
-        Gemm.Sgemm(false, true, rows, outF, inF, 1f, x.Data, inF, weight.Data, inF, bias != null ? 1f : 0f, yd, outF);
+        Gemm.Sgemm(false, true, rows, outF, inF, 1f, x.Data, inF, weight.Data, inF, 0f, y.Data, outF, bias != null ? bias.Data : default);
         return bias == null ? Record(new LinearFunction(false), y, x, weight) : Record(new LinearFunction(true), y, x, weight, bias);
     }
 

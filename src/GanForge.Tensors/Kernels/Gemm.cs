@@ -79,19 +79,22 @@ public static class Gemm
     /// large product outside those loops goes to oneDNN's sgemm on that many OpenMP threads instead: in
     /// isolation it was faster on the skinny products of a GAN at batch 64 (6.2 vs 7.1 ms over the mlpgan
     /// shapes on 2 threads), inside a training step 12% slower (its OpenMP workers sleep between calls).
+    /// A <paramref name="bias"/> of n values (beta = 0) is added to every row of C: by the AVX-512 kernel as it stores
+    /// C, on the other paths written into C before the product is added to it.
     /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, ReadOnlySpan<float> bias = default)
     {
+        if (!bias.IsEmpty && !BiasInKernel(m, n, beta, bias)) { AddBiasRows(m, n, beta, bias, c, ldc); beta = 1f; bias = default; }
         int parts = Threading.Threads;
         if (Precision.Bf16Active && m > 0 && n > 0 && k > 0 && alpha != 0f && !WorkerPool.InParallelRegion
             && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parts)) return;
-        if (parts == 1 || (long)m * n * k < ParallelWork || !(UseBlas || UseAvx512) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+        if (parts == 1 || (long)m * n * k < ParallelWork || !(UseBlas || UseAvx512) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
             {
-                if (UseDnnl && m > 0 && n > 0 && k > 0)
+                if (UseDnnl && m > 0 && n > 0 && k > 0 && bias.IsEmpty)
                 {
                     NativeMethods.OmpSetNumThreads(parts);
                     int status = NativeMethods.DnnlSgemm(transA ? (sbyte)'T' : (sbyte)'N', transB ? (sbyte)'T' : (sbyte)'N',
@@ -100,6 +103,7 @@ public static class Gemm
                 }
                 nint A = (nint)pa, B = (nint)pb, C = (nint)pc;
                 int la = a.Length, lb = b.Length, lc = c.Length;
+                var biasCopy = bias.IsEmpty ? null : bias[..n].ToArray();
                 bool byColumns = n >= m;
                 int extent = byColumns ? n : m;
                 parts = Math.Min(parts, Math.Max(1, extent / 16));
@@ -111,9 +115,10 @@ public static class Gemm
                     var sa = new ReadOnlySpan<float>((float*)A, la); var sb = new ReadOnlySpan<float>((float*)B, lb);
                     var sc = new Span<float>((float*)C, lc);
                     if (byColumns)
-                        SgemmSerial(transA, transB, m, e - s, k, alpha, sa, lda, sb[(transB ? s * ldb : s)..], ldb, beta, sc[s..], ldc);
+                        SgemmSerial(transA, transB, m, e - s, k, alpha, sa, lda, sb[(transB ? s * ldb : s)..], ldb, beta, sc[s..], ldc,
+                            biasCopy == null ? default : biasCopy.AsSpan(s, e - s));
                     else
-                        SgemmSerial(transA, transB, e - s, n, k, alpha, sa[(transA ? s : s * lda)..], lda, sb, ldb, beta, sc[(s * ldc)..], ldc);
+                        SgemmSerial(transA, transB, e - s, n, k, alpha, sa[(transA ? s : s * lda)..], lda, sb, ldb, beta, sc[(s * ldc)..], ldc, biasCopy);
                 });
             }
         }
@@ -121,12 +126,13 @@ public static class Gemm
 
     /// <summary>The same product on the calling thread only (for callers that are already parallel).</summary>
     public static unsafe void SgemmSerial(bool transA, bool transB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, ReadOnlySpan<float> bias = default)
     {
+        if (!bias.IsEmpty && !BiasInKernel(m, n, beta, bias)) { AddBiasRows(m, n, beta, bias, c, ldc); beta = 1f; bias = default; }
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) { ScaleC(m, n, beta, c, ldc); return; }
         if (Precision.Bf16Active && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)) return;
-        if (UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); return; }
+        if (UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
         if (UseBlas)
         {
             fixed (float* pa = a, pb = b, pc = c)
@@ -137,6 +143,18 @@ public static class Gemm
             return;
         }
         GemmManaged.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    // Whether the AVX-512 kernel will add a row bias as it stores C (beta = 0, its path for these sides); else callers
+    // write the bias into C first and accumulate onto it.
+    static bool BiasInKernel(int m, int n, float beta, ReadOnlySpan<float> bias) =>
+        beta == 0f && bias.Length >= n && UseAvx512 && !Precision.Bf16Active && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable);
+
+    // C[i, :] = bias (beta·C + bias with beta = 0: the products are then added with beta = 1).
+    static void AddBiasRows(int m, int n, float beta, ReadOnlySpan<float> bias, Span<float> c, int ldc)
+    {
+        if (bias.Length < n || beta != 0f) throw new ArgumentException($"Sgemm: a bias needs beta = 0 and {n} values, got beta {beta} and {bias.Length}");
+        for (int i = 0; i < m; i++) bias[..n].CopyTo(c.Slice(i * ldc, n));
     }
 
     internal static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)

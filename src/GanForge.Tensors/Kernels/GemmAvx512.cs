@@ -29,17 +29,29 @@ public static unsafe class GemmAvx512
     /// <summary>True when the JIT accelerates 512-bit vectors (AVX-512F).</summary>
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
-    /// <summary>C = alpha·op(A)·op(B) + beta·C on the calling thread. With beta = 0, C is never read (it may hold NaN).</summary>
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + beta·C on the calling thread. With beta = 0, C is never read (it may hold NaN), and a
+    /// <paramref name="bias"/> of n values, when given, is added to every row as the first K block is stored (a Linear
+    /// layer's bias at no pass of its own: writing it into C first and adding to it cost as much as the product at 64
+    /// inputs).
+    /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, ReadOnlySpan<float> bias = default)
     {
         if (!IsSupported) throw new PlatformNotSupportedException("GemmAvx512: this processor or runtime does not accelerate Vector512");
+        if (!bias.IsEmpty && (beta != 0f || bias.Length < n))
+            throw new ArgumentException($"GemmAvx512: a bias needs beta = 0 and {n} values, got beta {beta} and {bias.Length}");
         if (m == 0 || n == 0) return;
-        if (k == 0 || alpha == 0f) { Gemm.ScaleC(m, n, beta, c, ldc); return; }
+        if (k == 0 || alpha == 0f)
+        {
+            Gemm.ScaleC(m, n, beta, c, ldc);
+            if (!bias.IsEmpty) for (int i = 0; i < m; i++) bias[..n].CopyTo(c.Slice(i * ldc, n));
+            return;
+        }
         if (beta != 0f && beta != 1f) { Gemm.ScaleC(m, n, beta, c, ldc); beta = 1f; }
         var packA = _packA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
         var packB = _packB ??= GC.AllocateUninitializedArray<float>(NC * KC, pinned: true);
-        fixed (float* pa = a, pb = b, pc = c, ap = packA, bp = packB)
+        fixed (float* pa = a, pb = b, pc = c, ap = packA, bp = packB, pbias = bias)
         {
             float* tile = stackalloc float[MR * NR];
             for (int jc = 0; jc < n; jc += NC)
@@ -68,20 +80,22 @@ public static unsafe class GemmAvx512
                             {
                                 int i0 = ic + s * MR, mr = Math.Min(MR, m - i0);
                                 float* cTile = pc + (long)i0 * ldc + j0;
+                                // the bias goes in with the first K block, which overwrites C
+                                float* tileBias = overwrite && pbias != null ? pbias + j0 : null;
                                 if (mr == MR && nr == NR && inPlace)
-                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, cTile, ldc, overwrite);
+                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, cTile, ldc, overwrite, tileBias);
                                 else if (mr == MR && nr == NR)
-                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, cTile, ldc, overwrite);
+                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, cTile, ldc, overwrite, tileBias);
                                 else if (mr == MR && inPlace)
                                 {
-                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, tile, NR, overwrite: true);
-                                    AddTile(tile, cTile, ldc, mr, nr, overwrite);
+                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, tile, NR, overwrite: true, null);
+                                    AddTile(tile, cTile, ldc, mr, nr, overwrite, tileBias);
                                 }
                                 else
                                 {
                                     // Edge tile: the whole tile into scratch (padding rows/columns are zeros), the valid part into C.
-                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, tile, NR, overwrite: true);
-                                    AddTile(tile, cTile, ldc, mr, nr, overwrite);
+                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, tile, NR, overwrite: true, null);
+                                    AddTile(tile, cTile, ldc, mr, nr, overwrite, tileBias);
                                 }
                             }
                         }
@@ -93,7 +107,7 @@ public static unsafe class GemmAvx512
 
     // C[0..8, 0..32] (+)= alpha · Σ_p a[p*8 + i] · b[p*32 + j].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel(int kc, float alpha, float* a, float* b, float* c, int ldc, bool overwrite)
+    static void Kernel(int kc, float alpha, float* a, float* b, float* c, int ldc, bool overwrite, float* bias)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
@@ -112,26 +126,28 @@ public static unsafe class GemmAvx512
             ar = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(ar, b0, c70); c71 = Vector512.FusedMultiplyAdd(ar, b1, c71);
         }
         var va = Vector512.Create(alpha);
-        Store(c, c00, c01, va, overwrite); Store(c + ldc, c10, c11, va, overwrite);
-        Store(c + 2 * ldc, c20, c21, va, overwrite); Store(c + 3 * ldc, c30, c31, va, overwrite);
-        Store(c + 4 * ldc, c40, c41, va, overwrite); Store(c + 5 * ldc, c50, c51, va, overwrite);
-        Store(c + 6 * ldc, c60, c61, va, overwrite); Store(c + 7 * ldc, c70, c71, va, overwrite);
+        var (bLo, bHi) = bias == null ? (Vector512<float>.Zero, Vector512<float>.Zero) : (Vector512.Load(bias), Vector512.Load(bias + 16));
+        Store(c, c00, c01, va, overwrite, bLo, bHi); Store(c + ldc, c10, c11, va, overwrite, bLo, bHi);
+        Store(c + 2 * ldc, c20, c21, va, overwrite, bLo, bHi); Store(c + 3 * ldc, c30, c31, va, overwrite, bLo, bHi);
+        Store(c + 4 * ldc, c40, c41, va, overwrite, bLo, bHi); Store(c + 5 * ldc, c50, c51, va, overwrite, bLo, bHi);
+        Store(c + 6 * ldc, c60, c61, va, overwrite, bLo, bHi); Store(c + 7 * ldc, c70, c71, va, overwrite, bLo, bHi);
     }
 
-    // C[0..mr, 0..nr] (+)= tile[i*32 + j], the valid part of an edge tile.
-    static void AddTile(float* tile, float* c, int ldc, int mr, int nr, bool overwrite)
+    // C[0..mr, 0..nr] (+)= tile[i*32 + j], the valid part of an edge tile; bias[j] added when given (with overwrite).
+    static void AddTile(float* tile, float* c, int ldc, int mr, int nr, bool overwrite, float* bias)
     {
         for (int i = 0; i < mr; i++)
         {
             float* ci = c + (long)i * ldc, ti = tile + i * NR;
-            if (overwrite) for (int j = 0; j < nr; j++) ci[j] = ti[j];
+            if (overwrite && bias != null) for (int j = 0; j < nr; j++) ci[j] = ti[j] + bias[j];
+            else if (overwrite) for (int j = 0; j < nr; j++) ci[j] = ti[j];
             else for (int j = 0; j < nr; j++) ci[j] += ti[j];
         }
     }
 
     // As Kernel, with A read in place: rows a, a + lda, ..., a + 7·lda of a row-major A, column p at a[r·lda + p].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void KernelRows(int kc, float alpha, float* a, int lda, float* b, float* c, int ldc, bool overwrite)
+    static void KernelRows(int kc, float alpha, float* a, int lda, float* b, float* c, int ldc, bool overwrite, float* bias)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
@@ -152,19 +168,21 @@ public static unsafe class GemmAvx512
             ar = Vector512.Create(a4[l3]); c70 = Vector512.FusedMultiplyAdd(ar, b0, c70); c71 = Vector512.FusedMultiplyAdd(ar, b1, c71);
         }
         var va = Vector512.Create(alpha);
-        Store(c, c00, c01, va, overwrite); Store(c + ldc, c10, c11, va, overwrite);
-        Store(c + 2 * ldc, c20, c21, va, overwrite); Store(c + 3 * ldc, c30, c31, va, overwrite);
-        Store(c + 4 * ldc, c40, c41, va, overwrite); Store(c + 5 * ldc, c50, c51, va, overwrite);
-        Store(c + 6 * ldc, c60, c61, va, overwrite); Store(c + 7 * ldc, c70, c71, va, overwrite);
+        var (bLo, bHi) = bias == null ? (Vector512<float>.Zero, Vector512<float>.Zero) : (Vector512.Load(bias), Vector512.Load(bias + 16));
+        Store(c, c00, c01, va, overwrite, bLo, bHi); Store(c + ldc, c10, c11, va, overwrite, bLo, bHi);
+        Store(c + 2 * ldc, c20, c21, va, overwrite, bLo, bHi); Store(c + 3 * ldc, c30, c31, va, overwrite, bLo, bHi);
+        Store(c + 4 * ldc, c40, c41, va, overwrite, bLo, bHi); Store(c + 5 * ldc, c50, c51, va, overwrite, bLo, bHi);
+        Store(c + 6 * ldc, c60, c61, va, overwrite, bLo, bHi); Store(c + 7 * ldc, c70, c71, va, overwrite, bLo, bHi);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store(float* c, Vector512<float> lo, Vector512<float> hi, Vector512<float> alpha, bool overwrite)
+    static void Store(float* c, Vector512<float> lo, Vector512<float> hi, Vector512<float> alpha, bool overwrite,
+        Vector512<float> biasLo, Vector512<float> biasHi)
     {
         if (overwrite)
         {
-            Vector512.Store(lo * alpha, c);
-            Vector512.Store(hi * alpha, c + 16);
+            Vector512.Store(Vector512.FusedMultiplyAdd(lo, alpha, biasLo), c);
+            Vector512.Store(Vector512.FusedMultiplyAdd(hi, alpha, biasHi), c + 16);
         }
         else
         {
