@@ -8,8 +8,8 @@ namespace GanForge.Functions;
 /// </summary>
 /// <remarks>
 /// dx = invstd·(gw − mean(gw) − x̂·mean(gw·x̂)) with gw = g·w, per row; dw = Σ g·x̂, db = Σ g over the rows. Without a
-/// graph the backward is one kernel pass; with one (a gradient penalty's gradient of a gradient) the same formulas
-/// with the statistics recomputed by differentiable ops, so derivatives of any order work.
+/// graph the backward is one kernel pass; with one (a gradient penalty's gradient of a gradient) dx is the fused
+/// <see cref="LayerNormInputGrad"/> op and dw, db are written with differentiable ops, so derivatives of any order work.
 /// </remarks>
 internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool hasBias) : Function
 {

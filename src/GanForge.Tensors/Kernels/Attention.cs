@@ -23,16 +23,18 @@ public readonly record struct AttentionLayout(int Batch, int Length, int Heads, 
 }
 
 /// <summary>
-/// Multi-head self-attention from packed projections, one (sequence, head) pair at a time, a row of scores at a time:
-/// the (L, L) score and probability matrices are never written out. Forward keeps each row's log-sum-exp, from which
-/// backward recomputes the probabilities (as FlashAttention does, without its tiling: a pair's keys and values,
-/// transposed and padded to whole vectors, are a few kB here).
+/// Multi-head self-attention from packed projections, one (sequence, head) pair at a time: the (L, L) score and
+/// probability matrices are never written out. Forward computes a pair sixteen queries at a time and keeps each
+/// query's max score and 1/Σ exp, from which backward (a row of scores at a time) and the second-order pass recompute
+/// the probabilities (as FlashAttention does, without its tiling: a pair's keys and values, transposed and padded to
+/// whole vectors, are a few kB here).
 /// </summary>
 /// <remarks>
 /// Composed of batched products, a softmax and the permutes around them, the same attention wrote and read the
 /// scores four times each way and made two copies of q, k and v; those were most of a TransGAN step. A row is a few
-/// vectors (64 keys: eight of eight lanes), so the loops are written out on vectors rather than as span calls, whose
-/// fixed cost per call was most of the time at these lengths.
+/// vectors (64 keys: four of sixteen lanes), so the loops are written out on <see cref="Vector512{T}"/> rather than as
+/// span calls, whose fixed cost per call was most of the time at these lengths (without AVX-512 the runtime emulates
+/// the 512-bit vectors: the same results, slower).
 /// </remarks>
 public static class Attention
 {

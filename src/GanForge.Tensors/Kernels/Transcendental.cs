@@ -108,16 +108,13 @@ public static class Transcendental
         p = Vector512.FusedMultiplyAdd(r, p, Vector512<float>.One);
         Vector512<float> e;
         if (Avx512F.IsSupported)
+            e = Avx512F.Scale(p, n);   // vscalefps: p·2^n in one instruction, rounded once into the denormals
+        else
         {
-            // vscalefps: p·2^n in one instruction, rounded once into the denormals, 0 or ∞ past the float range
-            e = Avx512F.Scale(p, n);
-            e = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpMin)), Vector512<float>.Zero, e);
-            e = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(ExpMax)), Vector512.Create(float.PositiveInfinity), e);
-            return Vector512.ConditionalSelect(Vector512.Equals(x, x), e, x);
+            var k = Vector512.ConvertToInt32Native(n);
+            var half = Vector512.ShiftRightArithmetic(k, 1);
+            e = p * Vector512.ShiftLeft(half + Vector512.Create(127), 23).AsSingle() * Vector512.ShiftLeft(k - half + Vector512.Create(127), 23).AsSingle();
         }
-        var k = Vector512.ConvertToInt32Native(n);
-        var half = Vector512.ShiftRightArithmetic(k, 1);
-        e = p * Vector512.ShiftLeft(half + Vector512.Create(127), 23).AsSingle() * Vector512.ShiftLeft(k - half + Vector512.Create(127), 23).AsSingle();
         e = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpMin)), Vector512<float>.Zero, e);
         e = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(ExpMax)), Vector512.Create(float.PositiveInfinity), e);
         return Vector512.ConditionalSelect(Vector512.Equals(x, x), e, x);
