@@ -50,6 +50,36 @@ public class ConvBackendTests
         Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-4, "dnnl backward weights");
     }
 
+    [Theory]
+    [InlineData(1, 4, 32, 64, 3)]   // transgan32's patch embedding (1 -> 64, 4 x 4 patches of 32 pixels)
+    [InlineData(3, 2, 10, 5, 2)]    // three channels of 2 x 2 patches
+    public void PatchEmbedding_DefaultDispatch_MatchesNaive(int ci, int patch, int size, int co, int n)
+    {
+        // Non-overlapping patches run im2col + GEMM by default (oneDNN's kernels are slower there); every kernel
+        // against the naive ones, on two threads.
+        int o = size / patch;
+        var g = new ConvGeometry(ci, size, size, co, o, o, patch, patch, patch, patch, 0, 0, 1, 1, 1);
+        var gen = new Generator(11);
+        var (x, w, gy) = (Tensor.Randn([n, ci, size, size], gen), Tensor.Randn([co, ci, patch, patch], gen), Tensor.Randn([n, co, o, o], gen));
+        var (y, dx, dw) = (new Tensor(gy.Shape), new Tensor(x.Shape), new Tensor(w.Shape));
+        int previous = Threading.Threads;
+        try
+        {
+            Threading.Threads = 2;
+            Conv.Forward(x.Storage, w.Storage, y.Storage, n, g);
+            Conv.Transpose(gy.Storage, w.Storage, dx.Storage, n, g);
+            Conv.WeightGrad(x.Storage, gy.Storage, dw.Storage, n, g);
+        }
+        finally { Threading.Threads = previous; }
+        var (yRef, dxRef, dwRef) = (new Tensor(gy.Shape), new Tensor(x.Shape), new Tensor(w.Shape));
+        Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
+        Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
+        Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
+        Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, "forward");
+        Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, "backward data");
+        Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-4, "backward weights");
+    }
+
     [DnnlTheory, MemberData(nameof(ConvTests.Geometries), MemberType = typeof(ConvTests))]
     public void DnnlAndManaged_VariousGeometries_Agree(int s, int p, int d, int groups, int k, int size, int n)
     {
