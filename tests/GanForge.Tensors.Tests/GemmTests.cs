@@ -141,9 +141,29 @@ public class GemmTests
     }
 
     [Avx512Theory]
+    [InlineData(64, 1024, 512)]
+    [InlineData(17, 50, 77)]
+    public void Avx512_FewRowsWideDeep_SwappedProductMatchesNaive(int m, int n, int k)
+    {
+        // x·Wᵀ at batch 64 runs as (W·xᵀ)ᵀ; alpha kept, C never read with beta = 0, leading dims past the widths.
+        var g = new Generator(8);
+        int lda = k + 3, ldb = k + 1, ldc = n + 2;
+        var a = Tensor.Randn([m * lda], g).ToArray();
+        var b = Tensor.Randn([n * ldb], g).ToArray();
+        var c = Enumerable.Repeat(float.NaN, m * ldc).ToArray();
+        var expected = Naive(false, true, m, n, k, 0.75f, a, lda, b, ldb, 0f, new float[m * ldc], ldc);
+        GemmAvx512.Sgemm(false, true, m, n, k, 0.75f, a, lda, b, ldb, 0f, c, ldc);
+        for (int i = 0; i < m; i++)
+            Fixtures.AssertClose(Tensor.FromArray(expected.AsSpan(i * ldc, n).ToArray()), Tensor.FromArray(c.AsSpan(i * ldc, n).ToArray()),
+                1e-4, 1e-4 * Math.Sqrt(k), $"row {i} of {m}x{n}x{k}");
+    }
+
+    [Avx512Theory]
     [InlineData(70, 45, 300)]     // edge tiles both ways, two K blocks (the bias goes in with the first only)
     [InlineData(64, 64, 48)]      // whole tiles, A read in place
     [InlineData(2080, 192, 64)]   // a transformer's in-projection
+    [InlineData(64, 512, 256)]    // few rows, wide and deep: computed as Cᵀ = B·Aᵀ and transposed back, whole 16 x 16 blocks
+    [InlineData(13, 40, 100)]     // the same with edge rows and columns
     public void Avx512_Bias_AddedToEveryRowOnce(int m, int n, int k)
     {
         var g = new Generator(6);
