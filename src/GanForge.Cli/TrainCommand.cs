@@ -132,7 +132,13 @@ static class TrainCommand
     {
         if (group.Rank > 0) Errors.Source = $"rank {group.Rank}: ";
         try { return body(); }
-        catch (PeerFailedException) when (group.Rank > 0) { return 2; }
+        catch (PeerFailedException) when (group.Rank > 0)
+        {
+            // The rank that failed says why and exits; mpirun ends the whole job as soon as one process exits non-zero,
+            // so leaving at once here could cut that message off before it reached the terminal (seen once in CI).
+            Thread.Sleep(PeerMessageGrace);
+            return 2;
+        }
         catch (TrainingDivergedException) when (group.Rank > 0) { return 3; }
         catch (RankFailedException failed)
         {
@@ -144,6 +150,9 @@ static class TrainCommand
             return 1;
         }
     }
+
+    /// <summary>How long a quiet rank waits, after a peer failed while setting up, before it exits.</summary>
+    static readonly TimeSpan PeerMessageGrace = TimeSpan.FromSeconds(3);
 
     /// <summary>A rank's failure while training: it must end the job (<see cref="AsRank"/>).</summary>
     sealed class RankFailedException(Exception inner) : Exception(inner.Message, inner);
