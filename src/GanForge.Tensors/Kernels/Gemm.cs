@@ -154,7 +154,13 @@ public static class Gemm
     static void AddBiasRows(int m, int n, float beta, ReadOnlySpan<float> bias, Span<float> c, int ldc)
     {
         if (bias.Length < n || beta != 0f) throw new ArgumentException($"Sgemm: a bias needs beta = 0 and {n} values, got beta {beta} and {bias.Length}");
-        for (int i = 0; i < m; i++) bias[..n].CopyTo(c.Slice(i * ldc, n));
+        FillRows(m, n, bias, c, ldc);
+    }
+
+    /// <summary>C[i, 0..n) = values[0..n) for every row i.</summary>
+    internal static void FillRows(int m, int n, ReadOnlySpan<float> values, Span<float> c, int ldc)
+    {
+        for (int i = 0; i < m; i++) values[..n].CopyTo(c.Slice(i * ldc, n));
     }
 
     internal static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)

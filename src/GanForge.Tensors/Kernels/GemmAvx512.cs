@@ -45,7 +45,7 @@ public static unsafe class GemmAvx512
         if (k == 0 || alpha == 0f)
         {
             Gemm.ScaleC(m, n, beta, c, ldc);
-            if (!bias.IsEmpty) for (int i = 0; i < m; i++) bias[..n].CopyTo(c.Slice(i * ldc, n));
+            if (!bias.IsEmpty) Gemm.FillRows(m, n, bias, c, ldc);
             return;
         }
         if (beta != 0f && beta != 1f) { Gemm.ScaleC(m, n, beta, c, ldc); beta = 1f; }

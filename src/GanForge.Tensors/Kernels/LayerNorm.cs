@@ -77,12 +77,18 @@ public static class LayerNorm
             }
             (partW[run], partB[run]) = (sumW, sumB);
         }, MinRows(len));
-        for (int j = 0; j < len; j++)
+        if (dw != null) SumRuns(partW, dw);
+        if (db != null) SumRuns(partB, db);
+    }
+
+    // total[j] = Σ over the runs, in run order, of each run's sum for column j.
+    static void SumRuns(double[][] parts, float[] total)
+    {
+        for (int j = 0; j < total.Length; j++)
         {
-            double sw = 0, sb = 0;
-            for (int run = 0; run < runs; run++) { sw += partW[run][j]; sb += partB[run][j]; }
-            if (dw != null) dw[j] = (float)sw;
-            if (db != null) db[j] = (float)sb;
+            double sum = 0;
+            foreach (var part in parts) sum += part[j];
+            total[j] = (float)sum;
         }
     }
 
@@ -131,12 +137,6 @@ public static class LayerNorm
             }
             partW[run] = sumW;
         }, MinRows(len));
-        if (dw == null) return;
-        for (int j = 0; j < len; j++)
-        {
-            double sw = 0;
-            for (int run = 0; run < runs; run++) sw += partW[run][j];
-            dw[j] = (float)sw;
-        }
+        if (dw != null) SumRuns(partW, dw);
     }
 }
