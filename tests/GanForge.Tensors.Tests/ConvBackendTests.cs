@@ -80,6 +80,38 @@ public class ConvBackendTests
         Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-4, "backward weights");
     }
 
+    [Theory]
+    [InlineData(1, 64, 8, 5, 2)]     // stylegan32's fromRGB: one channel to 64, samples shared out over two threads
+    [InlineData(64, 1, 8, 4, 2)]     // toRGB to one channel
+    [InlineData(6, 10, 7, 3, 2)]     // three samples on two threads: one after another, each product on both threads
+    [InlineData(5, 9, 6, 1, 1)]      // one sample, one thread
+    [InlineData(24, 40, 12, 9, 3)]   // odd sizes on three threads
+    public void Pointwise_DefaultDispatch_MatchesNaive(int ci, int co, int size, int n, int threads)
+    {
+        // 1x1 stride-1 convolutions run a GEMM per sample by default; every kernel against the naive ones. dw holds
+        // garbage first: the kernel must overwrite it, not add to it.
+        var g = new ConvGeometry(ci, size, size, co, size, size, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+        var gen = new Generator(13);
+        var (x, w, gy) = (Tensor.Randn([n, ci, size, size], gen), Tensor.Randn([co, ci, 1, 1], gen), Tensor.Randn([n, co, size, size], gen));
+        var (y, dx, dw) = (Tensor.Full(gy.Shape, 5f), Tensor.Full(x.Shape, 5f), Tensor.Full(w.Shape, 5f));
+        int previous = Threading.Threads;
+        try
+        {
+            Threading.Threads = threads;
+            Conv.Forward(x.Storage, w.Storage, y.Storage, n, g);
+            Conv.Transpose(gy.Storage, w.Storage, dx.Storage, n, g);
+            Conv.WeightGrad(x.Storage, gy.Storage, dw.Storage, n, g);
+        }
+        finally { Threading.Threads = previous; }
+        var (yRef, dxRef, dwRef) = (new Tensor(gy.Shape), new Tensor(x.Shape), new Tensor(w.Shape));
+        Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
+        Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
+        Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
+        Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, "forward");
+        Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, "backward data");
+        Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-4, "backward weights");
+    }
+
     [DnnlTheory, MemberData(nameof(ConvTests.Geometries), MemberType = typeof(ConvTests))]
     public void DnnlAndManaged_VariousGeometries_Agree(int s, int p, int d, int groups, int k, int size, int n)
     {

@@ -217,4 +217,43 @@ public class StoragePoolTests
         Assert.Equal(off.Length, on.Length);
         for (int i = 0; i < off.Length; i++) Assert.Equal(off[i], on[i]);
     }
+    public static TheoryData<string> UncleanedOutputs => ["conv3x3", "conv1x1", "conv-stride2", "conv-transpose", "reflect-pad", "avg-pool", "bilinear", "max-pool", "broadcast-mul"];
+
+    [Theory, MemberData(nameof(UncleanedOutputs))]
+    public void UncleanedOutputs_FromPoisonedBuffers_MatchPoolOff(string op)
+    {
+        // Convolutions, spatial maps and broadcast binary ops take their outputs from the pool without clearing them,
+        // so every element must be written: each forward and backward from a pool holding NaN buffers of every
+        // length the op will ask for, against the pool off.
+        Tensor[] Run()
+        {
+            var gen = new Generator(21);
+            var x = Tensor.Randn([4, 16, 20, 20], gen).RequiresGrad_();
+            Tensor w3 = Tensor.Randn([16, 16, 3, 3], gen).RequiresGrad_(), w1 = Tensor.Randn([16, 16, 1, 1], gen).RequiresGrad_();
+            Tensor bias = Tensor.Randn([16], gen).RequiresGrad_(), s = Tensor.Randn([4, 16, 1, 1], gen).RequiresGrad_();
+            var y = op switch
+            {
+                "conv3x3" => Tensor.Conv2d(x, w3, bias, padding: 1),
+                "conv1x1" => Tensor.Conv2d(x, w1, bias),
+                "conv-stride2" => Tensor.Conv2d(x, w3, bias, stride: 2, padding: 1),
+                "conv-transpose" => Tensor.ConvTranspose2d(x, w3, bias, stride: 2, padding: 1, outputPadding: 1),
+                "reflect-pad" => Tensor.Pad(x, (1, 1, 1, 1), "reflect"),
+                "avg-pool" => Tensor.AvgPool2d(x, 2),
+                "bilinear" => Tensor.Interpolate(x, 2.0, "bilinear", alignCorners: false),
+                "max-pool" => Tensor.MaxPool2d(x, 2),
+                _ => x * s,
+            };
+            var probe = Tensor.Randn(y.Shape, gen);
+            (y * probe).Sum().Backward();
+            return [y.Detach(), x.Grad!, w3.Grad ?? w1.Grad ?? s.Grad ?? Tensor.Zeros([1]), bias.Grad ?? Tensor.Zeros([1])];
+        }
+        var off = WithPool(0, Run);
+        var on = WithPool(1L << 30, () =>
+        {
+            foreach (int length in off.Select(t => t.Numel).Append(4 * 16 * 22 * 22).Append(4 * 16 * 40 * 40).Distinct())
+                for (int i = 0; i < 3; i++) StoragePool.Return(Enumerable.Repeat(float.NaN, length).ToArray());
+            return Run();
+        });
+        for (int i = 0; i < off.Length; i++) Fixtures.AssertClose(off[i], on[i], 1e-6, 1e-6, $"{op}: result {i} from poisoned buffers");
+    }
 }

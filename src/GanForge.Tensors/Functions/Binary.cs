@@ -8,7 +8,7 @@ internal static class Binary
     public static Tensor Forward<TOp>(Tensor a, Tensor b, string op) where TOp : struct, IBinaryOp
     {
         var shape = Shapes.Broadcast(a.ShapeSpan, b.ShapeSpan, op);
-        var y = new Tensor(shape);
+        var y = Tensor.Uninitialized(shape);   // every element is written
         Elementwise.Binary<TOp>(a.Data, a.ShapeSpan, b.Data, b.ShapeSpan, y.Data, shape);
         return y;
     }
@@ -40,7 +40,41 @@ internal sealed class Mul : Function
     protected internal override Tensor?[] Backward(Tensor g)
     {
         var (a, b) = (Inputs[0], Inputs[1]);
-        return [NeedsGrad(0) ? (g * b).SumTo(a.ShapeSpan) : null, NeedsGrad(1) ? (g * a).SumTo(b.ShapeSpan) : null];
+        return [NeedsGrad(0) ? ProductSumTo(g, b, a.ShapeSpan) : null, NeedsGrad(1) ? ProductSumTo(g, a, b.ShapeSpan) : null];
+    }
+
+    /// <summary>
+    /// (g * other).SumTo(shape). Without a graph, where g and other have one shape and shape keeps its leading dims and
+    /// sums the trailing ones (a per-channel scale's gradient: (N,C,H,W) to (N,C,1,1)), one dot product a row instead of
+    /// the full-size product and a reduction over it.
+    /// </summary>
+    static Tensor ProductSumTo(Tensor g, Tensor other, ReadOnlySpan<int> shape)
+    {
+        if (GradMode.IsEnabled || !other.ShapeSpan.SequenceEqual(g.ShapeSpan) || !SumsTrailingDims(g.ShapeSpan, shape, out int rows))
+            return (g * other).SumTo(shape);
+        var y = Tensor.Uninitialized(shape);
+        var (gs, os, ys) = (g.Storage, other.Storage, y.Storage);
+        int inner = g.Numel / rows;
+        Threading.ForRanges(rows, (_, r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+                ys[r] = System.Numerics.Tensors.TensorPrimitives.Dot(gs.AsSpan(r * inner, inner), os.AsSpan(r * inner, inner));
+        }, Math.Max(1, (1 << 14) / Math.Max(inner, 1)));
+        return y;
+    }
+
+    // True when shape has the rank of full, equals it on dims [0, k) and is 1 on dims [k, rank) that full has larger
+    // than 1 (some such dim, k >= 1); rows = the product of dims [0, k).
+    static bool SumsTrailingDims(ReadOnlySpan<int> full, ReadOnlySpan<int> shape, out int rows)
+    {
+        rows = 1;
+        if (shape.Length != full.Length) return false;
+        int k = 0;
+        while (k < full.Length && shape[k] == full[k]) rows *= shape[k++];
+        if (k == 0 || k == full.Length) return false;
+        for (int d = k; d < full.Length; d++)
+            if (shape[d] != 1) return false;
+        return true;
     }
 }
 

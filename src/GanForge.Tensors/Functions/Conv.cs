@@ -58,7 +58,7 @@ internal sealed class Conv2d(ConvGeometry geom) : Function
     public static Tensor Apply(Tensor x, Tensor w, Tensor? b, ConvGeometry geom)
     {
         int n = x.Size(0);
-        var y = new Tensor(n, geom.Co, geom.OH, geom.OW);
+        var y = Tensor.Uninitialized([n, geom.Co, geom.OH, geom.OW]);   // the three kernels overwrite their output
         Conv.Forward(x.Storage, w.Storage, y.Storage, n, geom);
         if (b != null) ConvShape.AddBias(y, b);
         var fn = new Conv2d(geom);
@@ -84,7 +84,7 @@ internal sealed class ConvTranspose2d(ConvGeometry geom) : Function
     public static Tensor Apply(Tensor y, Tensor w, Tensor? b, ConvGeometry geom)
     {
         int n = y.Size(0);
-        var x = new Tensor(n, geom.Ci, geom.H, geom.W);
+        var x = Tensor.Uninitialized([n, geom.Ci, geom.H, geom.W]);
         Conv.Transpose(y.Storage, w.Storage, x.Storage, n, geom);
         if (b != null) ConvShape.AddBias(x, b);
         var fn = new ConvTranspose2d(geom);
@@ -109,7 +109,7 @@ internal sealed class ConvWeightGrad(ConvGeometry geom) : Function
     /// <summary>x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> (Co,Ci/groups,KH,KW) for a geometry already checked.</summary>
     public static Tensor Apply(Tensor x, Tensor gy, ConvGeometry geom)
     {
-        var dw = new Tensor(geom.Co, geom.CiG, geom.KH, geom.KW);
+        var dw = Tensor.Uninitialized([geom.Co, geom.CiG, geom.KH, geom.KW]);
         Conv.WeightGrad(x.Storage, gy.Storage, dw.Storage, x.Size(0), geom);
         return Record(new ConvWeightGrad(geom), dw, x, gy);
     }

@@ -50,7 +50,7 @@ internal sealed class LinearSpatial(SpatialMap map, bool adjoint) : Function
         var inShape = adjoint ? map.OutShape : map.InShape;
         if (!x.ShapeSpan.SequenceEqual(inShape))
             throw new ArgumentException($"{map.Name}: input {Shapes.Format(x.ShapeSpan)} does not match {Shapes.Format(inShape)}");
-        var y = new Tensor(adjoint ? map.InShape : map.OutShape);
+        var y = Tensor.Uninitialized(adjoint ? map.InShape : map.OutShape);   // the maps overwrite their output
         if (adjoint) map.Adjoint(x.Storage, y.Storage); else map.Forward(x.Storage, y.Storage);
         return Record(new LinearSpatial(map, adjoint), y, x);
     }

@@ -74,9 +74,25 @@ public static class Elementwise
             if (ia == 1 && ib == 1 && sa[0] == inner && sb[0] == 0) { RowsAgainstTiled<TOp>(a, b[..inner], y, inner, vectorFirst: false); return; }
             if (ia == 1 && ib == 1 && sa[0] == 0 && sb[0] == inner) { RowsAgainstTiled<TOp>(b, a[..inner], y, inner, vectorFirst: true); return; }
         }
+        if (y.Length >= ParallelElements && Threading.Threads > 1 && rows > 1) BroadcastRowsInParallel<TOp>(a, b, y, shape, sa, sb, rows);
+        else BroadcastRows<TOp>(a, b, y, shape, sa, sb, 0, rows);
+    }
+
+    // Rows [r0, r1) of a broadcast op on the coalesced shape: each row one span call (a row of a against a row or an
+    // element of b, or the reverse), the operands' offsets stepped like a multi-index over the leading dims.
+    static void BroadcastRows<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, int[] shape, int[] sa, int[] sb,
+        int r0, int r1) where TOp : struct, IBinaryOp
+    {
+        int rank = shape.Length, inner = rank == 0 ? 1 : shape[rank - 1];
+        int ia = rank == 0 ? 0 : sa[rank - 1], ib = rank == 0 ? 0 : sb[rank - 1];
         var idx = new int[Math.Max(rank - 1, 0)];
         int offA = 0, offB = 0;
-        for (int r = 0; r < rows; r++)
+        for (int d = rank - 2, rest = r0; d >= 0; d--)
+        {
+            idx[d] = rest % shape[d]; rest /= shape[d];
+            offA += idx[d] * sa[d]; offB += idx[d] * sb[d];
+        }
+        for (int r = r0; r < r1; r++)
         {
             var yr = y.Slice(r * inner, inner);
             if (ia == 1 && ib == 1) TOp.Apply(a.Slice(offA, inner), b.Slice(offB, inner), yr);
@@ -90,6 +106,21 @@ public static class Elementwise
                 if (idx[d] < shape[d]) break;
                 offA -= sa[d] * shape[d]; offB -= sb[d] * shape[d]; idx[d] = 0;
             }
+        }
+    }
+
+    // The rows in contiguous ranges over the threads (StyleGAN's modulation x·s, (N,C,H,W) by (N,C,1,1), was one
+    // thread's loop); the spans pinned for the call, as in SameShapeInParallel.
+    static unsafe void BroadcastRowsInParallel<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, int[] shape,
+        int[] sa, int[] sb, int rows) where TOp : struct, IBinaryOp
+    {
+        int la = a.Length, lb = b.Length, ly = y.Length, inner = ly / rows;
+        fixed (float* pa = a, pb = b, py = y)
+        {
+            nint A = (nint)pa, B = (nint)pb, Y = (nint)py;
+            Threading.ForRanges(rows, (_, r0, r1) => BroadcastRows<TOp>(new ReadOnlySpan<float>((float*)A, la),
+                new ReadOnlySpan<float>((float*)B, lb), new Span<float>((float*)Y, ly), shape, sa, sb, r0, r1),
+                Math.Max(1, ParallelElements / 2 / Math.Max(inner, 1)));
         }
     }
 
