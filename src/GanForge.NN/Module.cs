@@ -117,12 +117,20 @@ public abstract class Module
                     or ReLU or LeakyReLU or Tanh or Sigmoid or GELU or SiLU or Softplus
                     or LayerNorm or GroupNorm or MaxPool2d or AvgPool2d or AdaptiveAvgPool2d
                     or Upsample or PixelShuffle or ReflectionPad2d or ZeroPad2d => true,
-                _ => false,
+                InstanceNorm2d norm => !norm.TrackRunningStats,
+                _ => m.ForwardIsSampleWise,
             };
             if (!perSample) return false;
         }
         return true;
     }
+
+    /// <summary>
+    /// True where this module's own Forward (beyond its submodules, which <see cref="IsSampleWise"/> checks apart)
+    /// treats each sample on its own and keeps no state, as a residual block's x + f(x) does; false by default, for
+    /// a Forward the library cannot see into. A module that says true must also keep nothing outside the graph.
+    /// </summary>
+    protected virtual bool ForwardIsSampleWise => false;
 
     /// <summary>Installs (or with null removes) a computation that replaces parameter <paramref name="name"/> in Forward.</summary>
     internal void SetReparameterization(string name, Func<Tensor>? compute)

@@ -1,3 +1,4 @@
+using GanForge.Gan.Losses;
 using GanForge.Gan.Training;
 using GanForge.Gan.Zoo;
 using GanForge.NN;
@@ -41,6 +42,50 @@ public class ImageToImageTests
         Assert.Equal(expectedPatchLayers, PatchGan.LayersFor(size));
         if (name == "cyclegan")
             Assert.Equal([2, inChannels, size, size], model[CycleGan.GeneratorBaName].Forward(y).Shape);
+    }
+
+    sealed class FixedBatch(GanBatch batch) : IBatchSource
+    {
+        public int BatchesPerEpoch => 1;
+        public (int Epoch, int Batch) Position => (0, 0);
+        public GanBatch Next() => batch;
+        public void Seek(int epoch, int b) { }
+    }
+
+    [Fact]
+    public void CycleGeneratorPhase_BatchedPasses_MatchSixSeparateOnes()
+    {
+        // Both generators treat samples apart (instance norm), so the phase runs G over (a, b), F over (b, a, G(a)) and
+        // G over F(b): its loss and every generator weight's gradient must be those of the six separate passes.
+        var model = ModelZoo.Create("cyclegan", Spec("cyclegan", 3, 16, "ngf=4", "ndf=4", "blocks=1"));
+        Module g = model.Generator, f = model[CycleGan.GeneratorBaName], dB = model.Discriminator, dA = model[CycleGan.DiscriminatorAName];
+        Assert.True(g.IsSampleWise() && f.IsSampleWise() && dB.IsSampleWise(), "the networks are sample-wise, so the batched path runs");
+        var rng = new Generator(8);
+        var (a, b) = (Tensor.Rand([3, 3, 16, 16], rng) * 2f - 1f, Tensor.Rand([3, 3, 16, 16], rng) * 2f - 1f);
+        var loss = GanLoss.FromName("least-squares");
+        var phase = new CycleGeneratorPhase(new CycleState(new ImagePool("pool_a", 0), new ImagePool("pool_b", 0)), 10f, 5f, 2f);
+        var game = new Game { Model = model, Loss = loss, Optimizers = [], Phases = [phase] };
+        var ctx = new StepContext { Game = game, Data = new FixedBatch(new GanBatch(a, DomainB: b)), Noise = new Generator(1), LabelNoise = new Generator(2) };
+        var generators = g.Parameters().Concat(f.Parameters()).ToList();
+
+        var batched = phase.Loss(ctx);
+        batched.Backward();
+        var batchedGrads = generators.Select(p => p.Grad!.ToArray()).ToList();
+        foreach (var p in model.Networks.SelectMany(n => n.Value.Parameters())) p.Grad = null;
+
+        var (fakeB, fakeA) = (g.Forward(a), f.Forward(b));
+        var separate = 2f * (loss.Generator(dB.Forward(fakeB)) + loss.Generator(dA.Forward(fakeA)))
+                       + 10f * ((f.Forward(fakeB) - a).Abs().Mean() + (g.Forward(fakeA) - b).Abs().Mean())
+                       + 5f * ((g.Forward(b) - b).Abs().Mean() + (f.Forward(a) - a).Abs().Mean());
+        separate.Backward();
+        Assert.Equal(separate.Item(), batched.Item(), 1e-5 * Math.Abs(separate.Item()));
+        for (int i = 0; i < generators.Count; i++)
+        {
+            var (expected, actual) = (generators[i].Grad!.ToArray(), batchedGrads[i]);
+            double scale = expected.Max(v => Math.Abs((double)v)) + 1e-6;
+            for (int k = 0; k < expected.Length; k++)
+                Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-4 * scale, $"parameter {i}, element {k}: {actual[k]} against {expected[k]}");
+        }
     }
 
     [Fact]

@@ -64,6 +64,24 @@ public class ModuleTests
         Assert.False(new Affine().IsSampleWise());   // a user's module: unknown, so not assumed per-sample
     }
 
+    /// <summary>A residual block that declares its own Forward (x + f(x)) sample-wise; its children are checked apart.</summary>
+    sealed class Residual : Module
+    {
+        readonly Module _f;
+        public Residual(Module f) => _f = RegisterModule("f", f);
+        public override Tensor Forward(Tensor x) => x + _f.Forward(x);
+        protected override bool ForwardIsSampleWise => true;
+    }
+
+    [Fact]
+    public void IsSampleWise_InstanceNormAndDeclaredModules_AsTheirLayers()
+    {
+        Assert.True(new Sequential(new Conv2d(1, 4, 3), new InstanceNorm2d(4), new ReLU()).IsSampleWise());
+        Assert.False(new Sequential(new Conv2d(1, 4, 3), new InstanceNorm2d(4, trackRunningStats: true)).IsSampleWise());   // a batch's statistics update the running ones
+        Assert.True(new Residual(new Sequential(new Conv2d(4, 4, 3, padding: 1), new InstanceNorm2d(4))).IsSampleWise());
+        Assert.False(new Residual(new Sequential(new Conv2d(4, 4, 3, padding: 1), new BatchNorm2d(4))).IsSampleWise());
+    }
+
     [Fact]
     public void Forward_TwoBatchesConcatenated_MatchesTwoForwardsAndTheirGradients()
     {

@@ -44,6 +44,8 @@ public sealed class ResnetGenerator : Module
     /// <summary>G(x): (N, in, S, S) -> (N, out, S, S).</summary>
     public override Tensor Forward(Tensor input) => _net.Forward(input);
 
+    protected override bool ForwardIsSampleWise => true;
+
     /// <summary>x + IN(conv(pad(ReLU(IN(conv(pad(x))))))), the padding by reflection.</summary>
     sealed class ResidualBlock : Module
     {
@@ -54,5 +56,7 @@ public sealed class ResnetGenerator : Module
             new ReflectionPad2d(1), new Conv2d(width, width, 3, generator: g), new InstanceNorm2d(width)));
 
         public override Tensor Forward(Tensor input) => input + _f.Forward(input);
+
+        protected override bool ForwardIsSampleWise => true;
     }
 }
