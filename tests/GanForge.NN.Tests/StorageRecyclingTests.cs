@@ -316,11 +316,32 @@ public class StorageRecyclingTests
         AssertBitIdentical(off.Second, on.Second, "second backward");
     }
 
+    /// <summary>The progressive and style-based GANs' layers (equalised learning rate, pixel norm): every one pure.</summary>
+    static Sequential EqualizedDiscriminator(Generator gen) => new(
+        new EqualConv2d(3, 64, 3, padding: 1, generator: gen),           // state: 64 x 16 x 16 (128K floats)
+        new LeakyReLU(0.2f),
+        new PixelNorm(),
+        new EqualConv2d(64, 64, 3, padding: 1, generator: gen),
+        new LeakyReLU(0.2f),
+        new AvgPool2d(2),                                                 // state: 64 x 8 x 8 (32K floats)
+        new Flatten(),
+        new EqualLinear(64 * 8 * 8, 1, generator: gen));
+
+    /// <summary>A user's module around a layer: the library cannot know it keeps nothing.</summary>
+    sealed class Wrapped : Module
+    {
+        readonly Module _inner;
+        public Wrapped(Module inner) => _inner = RegisterModule("inner", inner);
+        public override Tensor Forward(Tensor input) => _inner.Forward(input);
+    }
+
+    static (float[][] Grads, float Penalty) GradientPenaltyStep() => GradientPenaltyStep(gen => Discriminator(gen, batchNorm: false));
+
     /// <summary>WGAN-GP critic loss: D(fake) - D(real) + 10 (||dD(x̂)/dx̂|| - 1)², x̂ between real and fake.</summary>
-    static (float[][] Grads, float Penalty) GradientPenaltyStep()
+    static (float[][] Grads, float Penalty) GradientPenaltyStep(Func<Generator, Sequential> build)
     {
         var gen = new Generator(19);
-        var critic = Discriminator(gen, batchNorm: false);
+        var critic = build(gen);
         var real = Tensor.Randn([Batch, 3, 16, 16], gen);
         var fake = Tensor.Randn([Batch, 3, 16, 16], gen);
         var eps = Tensor.Rand([Batch, 1, 1, 1], gen);
@@ -343,6 +364,28 @@ public class StorageRecyclingTests
         Assert.True(off.Penalty > 0f);
         Assert.Equal(off.Penalty, on.Penalty);
         AssertBitIdentical(off.Grads, on.Grads, "critic gradients with gradient penalty");
+    }
+
+    [Fact]
+    public void GradientPenalty_EqualizedLayers_RecycledAndMatchPoolOff()
+    {
+        // EqualConv2d, PixelNorm and EqualLinear are pure layers: a Sequential of them hands its intermediates back
+        // to the pool after the backward, and the step's gradients stay those of the pool off.
+        var off = PoolHarness.WithPool(false, () => GradientPenaltyStep(EqualizedDiscriminator));
+        var on = PoolHarness.WithPool(true, () => GradientPenaltyStep(EqualizedDiscriminator));
+        // The same net with its convolutions behind a user's module (not known to be pure) recycles less.
+        long Pooled(bool wrapConvs) => PoolHarness.WithPool(true, () =>
+        {
+            var gen = new Generator(23);
+            var d = EqualizedDiscriminator(gen);
+            if (wrapConvs) d = new Sequential([.. d.Select(m => m is EqualConv2d ? new Wrapped(m) : m)]);
+            d.Forward(Tensor.Randn([Batch, 3, 16, 16], gen)).Sum().Backward();
+            return StoragePool.Bytes;
+        });
+        Assert.True(off.Penalty > 0f);
+        Assert.True(Pooled(wrapConvs: false) > Pooled(wrapConvs: true), "EqualConv2d's outputs were not recycled");
+        Assert.Equal(off.Penalty, on.Penalty);
+        AssertBitIdentical(off.Grads, on.Grads, "equalised critic gradients with gradient penalty");
     }
 
     // ---- 5. no-grad forward -------------------------------------------------------------------

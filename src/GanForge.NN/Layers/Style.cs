@@ -8,7 +8,7 @@ namespace GanForge.NN;
 /// position is scaled to unit root mean square over the channels, y = x / sqrt(mean_c(x²) + ε).
 /// </summary>
 /// <remarks>Takes (N,C) (the mapping network normalises z this way) or (N,C,H,W); ε = 1e-8 as in the papers' code.</remarks>
-public sealed class PixelNorm(float eps = 1e-8f) : Module
+public sealed class PixelNorm(float eps = 1e-8f) : Module, IPureLayer
 {
     public float Eps { get; } = eps > 0 ? eps : throw new ArgumentException($"PixelNorm: eps must be positive, got {eps}");
 
@@ -30,7 +30,7 @@ public sealed class PixelNorm(float eps = 1e-8f) : Module
 /// (0.01 in the mapping network) slows a layer down without another optimizer.
 /// </summary>
 /// <remarks>y = x (g·W)ᵀ + lr_mul·b, g = lr_mul/sqrt(in). The names (weight, bias) are those of the stored tensors.</remarks>
-public sealed class EqualLinear : Module
+public sealed class EqualLinear : Module, IPureLayer
 {
     public int InFeatures { get; }
     public int OutFeatures { get; }
@@ -72,7 +72,7 @@ public sealed class EqualLinear : Module
 /// A 2-D convolution with an equalised learning rate (Karras et al. 2018): the stored weight is N(0, 1) and is
 /// scaled at run time by He's constant 1/sqrt(in·k·k); the bias starts at 0.
 /// </summary>
-public sealed class EqualConv2d : Module
+public sealed class EqualConv2d : Module, IPureLayer
 {
     public int InChannels { get; }
     public int OutChannels { get; }

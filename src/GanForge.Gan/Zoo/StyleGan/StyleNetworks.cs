@@ -6,7 +6,7 @@ namespace GanForge.Gan.Zoo;
 /// StyleGAN2's activation (stylegan2-ada's bias_act 'lrelu'): leaky ReLU with slope 0.2, times sqrt(2) so that,
 /// with the equalised layers, activations keep about unit variance from layer to layer.
 /// </summary>
-public sealed class ScaledLeakyReLU : Module
+public sealed class ScaledLeakyReLU : Module, IPureLayer
 {
     /// <summary>The gain, sqrt 2.</summary>
     public static readonly float Gain = MathF.Sqrt(2f);
