@@ -76,6 +76,37 @@ public sealed class AxisMap
         return true;
     }
 
+    // The tap tables by blocks of 16 outputs for in-register permutes: where every source of block b lies in the 32
+    // inputs from BlockBase[b] (pooling, interpolation by 2 or less, padding), tap k of output o reads lane
+    // BlockLane[k][o] of those 32. Null where some block's sources spread wider, or without AVX-512.
+    internal int[]? BlockBase;
+    internal int[][] BlockLane = [];
+    bool _blocksBuilt;
+    const int Lanes = 16;
+
+    internal bool EnsureBlocks()
+    {
+        if (_blocksBuilt) return BlockBase != null;
+        _blocksBuilt = true;
+        if (!Avx512F.IsSupported || !EnsureTaps() || OutSize < Lanes) return false;
+        int blocks = OutSize / Lanes;
+        var bases = new int[blocks];
+        var lanes = new int[TapCount][];
+        for (int k = 0; k < TapCount; k++) lanes[k] = new int[blocks * Lanes];
+        for (int b = 0; b < blocks; b++)
+        {
+            int lo = int.MaxValue, hi = int.MinValue;
+            for (int k = 0; k < TapCount; k++)
+                for (int o = b * Lanes; o < (b + 1) * Lanes; o++) { lo = Math.Min(lo, TapSrc[k][o]); hi = Math.Max(hi, TapSrc[k][o]); }
+            if (hi - lo >= 2 * Lanes) return false;
+            bases[b] = lo;
+            for (int k = 0; k < TapCount; k++)
+                for (int o = b * Lanes; o < (b + 1) * Lanes; o++) lanes[k][o] = TapSrc[k][o] - lo;
+        }
+        (BlockBase, BlockLane) = (bases, lanes);
+        return true;
+    }
+
     static AxisMap Build(int inSize, int outSize, Action<int, List<(int, float)>> fill)
     {
         var rows = new List<(int, float)>[outSize];
@@ -143,32 +174,39 @@ public enum PadMode { Constant, Reflect, Replicate }
 /// <summary>Applies a pair of <see cref="AxisMap"/>s to every (H,W) plane, and their adjoint.</summary>
 public static class Separable
 {
+    const int Lanes = 16;
+
     /// <summary>x: (planes,H,W) -> y: (planes,OH,OW); y = Rh x Rwᵀ per plane.</summary>
     public static void Forward(float[] x, float[] y, int planes, AxisMap rows, AxisMap cols)
     {
         int h = rows.InSize, w = cols.InSize, oh = rows.OutSize, ow = cols.OutSize;
-        bool gather = Avx2.IsSupported && ow >= Vector256<float>.Count && cols.EnsureTaps();
+        bool permute = cols.EnsureBlocks(), gather = !permute && Avx2.IsSupported && ow >= Vector256<float>.Count && cols.EnsureTaps();
         Threading.ForRanges(planes, (_, from, to) =>
         {
-            var tmp = new float[oh * w];
+            // 32 floats of slack: a block's two vector loads may reach past the last row.
+            var tmp = new float[oh * w + 2 * Lanes];
             for (int pl = from; pl < to; pl++)
             {
                 var xp = x.AsSpan(pl * h * w, h * w);
                 var yp = y.AsSpan(pl * oh * ow, oh * ow);
                 // tmp = Rh x
-                Array.Clear(tmp);
-                for (int o = 0; o < oh; o++)
+                if (w % Lanes == 0 && Vector512.IsHardwareAccelerated) Rows(xp, tmp, rows, w);
+                else
                 {
-                    var t = tmp.AsSpan(o * w, w);
-                    for (int e = rows.Ptr[o]; e < rows.Ptr[o + 1]; e++)
-                        TensorPrimitives.MultiplyAdd(xp.Slice(rows.Src[e] * w, w), rows.Weight[e], t, t);
+                    Array.Clear(tmp);
+                    for (int o = 0; o < oh; o++)
+                    {
+                        var t = tmp.AsSpan(o * w, w);
+                        for (int e = rows.Ptr[o]; e < rows.Ptr[o + 1]; e++)
+                            TensorPrimitives.MultiplyAdd(xp.Slice(rows.Src[e] * w, w), rows.Weight[e], t, t);
+                    }
                 }
                 // y = tmp Rwᵀ
                 for (int o = 0; o < oh; o++)
                 {
                     var t = tmp.AsSpan(o * w, w);
                     var yr = yp.Slice(o * ow, ow);
-                    int j = gather ? GatherColumns(t, yr, cols) : 0;
+                    int j = permute ? PermuteColumns(tmp, o * w, yr, cols) : gather ? GatherColumns(t, yr, cols) : 0;
                     for (; j < ow; j++)
                     {
                         float s = 0f;
@@ -178,6 +216,45 @@ public static class Separable
                 }
             }
         });
+    }
+
+    // tmp row o = Σ_e Weight[e]·x row Src[e], 16 columns a vector (rows a multiple of 16 long), taps in the order of the
+    // scalar loop from 0, so the sums round alike; an output row that reads nothing (constant padding) is zero.
+    static unsafe void Rows(ReadOnlySpan<float> x, float[] tmp, AxisMap rows, int w)
+    {
+        fixed (float* xp = x, tp = tmp)
+            for (int o = 0; o < rows.OutSize; o++)
+                for (int c = 0; c < w; c += Lanes)
+                {
+                    var s = Vector512<float>.Zero;
+                    for (int e = rows.Ptr[o]; e < rows.Ptr[o + 1]; e++) s += Vector512.Create(rows.Weight[e]) * Vector512.Load(xp + rows.Src[e] * w + c);
+                    s.Store(tp + o * w + c);
+                }
+    }
+
+    // yr[j] = Σ_k TapWeight[k][j]·t[TapSrc[k][j]] for j in whole blocks of 16: the block's 32 inputs in two registers,
+    // each tap's lanes picked by one two-register permute (taps in the order of the scalar loop, so the sums round
+    // alike); t is row `start` of tmp, whose slack covers the loads. Returns the first j left to the scalar loop.
+    static unsafe int PermuteColumns(float[] tmp, int start, Span<float> yr, AxisMap cols)
+    {
+        int blocks = yr.Length / Lanes;
+        var bases = cols.BlockBase!;
+        fixed (float* tp = tmp, yp = yr)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                float* src = tp + start + bases[b];
+                var (lo, hi) = (Vector512.Load(src), Vector512.Load(src + Lanes));
+                var s = Vector512<float>.Zero;
+                for (int k = 0; k < cols.TapCount; k++)
+                {
+                    var lane = Vector512.Create(cols.BlockLane[k], b * Lanes);
+                    s += Vector512.Create(cols.TapWeight[k], b * Lanes) * Avx512F.PermuteVar16x32x2(lo, lane, hi);
+                }
+                s.Store(yp + b * Lanes);
+            }
+        }
+        return blocks * Lanes;
     }
 
     // yr[j] = Σ_k TapWeight[k][j]·t[TapSrc[k][j]] for j in whole vectors of 8 (AVX2 gathers, taps in the order of the
