@@ -55,17 +55,22 @@ public class ConvBackendTests
     [InlineData(3, 2, 10, 5, 2)]    // three channels of 2 x 2 patches
     public void PatchEmbedding_DefaultDispatch_MatchesNaive(int ci, int patch, int size, int co, int n)
     {
-        // Non-overlapping patches run im2col + GEMM by default (oneDNN's kernels are slower there); every kernel
-        // against the naive ones, on two threads.
+        // Non-overlapping patches run im2col + GEMM by default (oneDNN's kernels are slower there).
         int o = size / patch;
-        var g = new ConvGeometry(ci, size, size, co, o, o, patch, patch, patch, patch, 0, 0, 1, 1, 1);
-        var gen = new Generator(11);
-        var (x, w, gy) = (Tensor.Randn([n, ci, size, size], gen), Tensor.Randn([co, ci, patch, patch], gen), Tensor.Randn([n, co, o, o], gen));
-        var (y, dx, dw) = (new Tensor(gy.Shape), new Tensor(x.Shape), new Tensor(w.Shape));
+        AssertDefaultDispatchMatchesNaive(new ConvGeometry(ci, size, size, co, o, o, patch, patch, patch, patch, 0, 0, 1, 1, 1), n, threads: 2, seed: 11);
+    }
+
+    // Every kernel through the default dispatch on `threads` threads against the naive ones; the outputs hold garbage
+    // first, so a kernel must overwrite them, not add to them.
+    static void AssertDefaultDispatchMatchesNaive(ConvGeometry g, int n, int threads, ulong seed)
+    {
+        var gen = new Generator(seed);
+        var (x, w, gy) = (Tensor.Randn([n, g.Ci, g.H, g.W], gen), Tensor.Randn([g.Co, g.CiG, g.KH, g.KW], gen), Tensor.Randn([n, g.Co, g.OH, g.OW], gen));
+        var (y, dx, dw) = (Tensor.Full(gy.Shape, 5f), Tensor.Full(x.Shape, 5f), Tensor.Full(w.Shape, 5f));
         int previous = Threading.Threads;
         try
         {
-            Threading.Threads = 2;
+            Threading.Threads = threads;
             Conv.Forward(x.Storage, w.Storage, y.Storage, n, g);
             Conv.Transpose(gy.Storage, w.Storage, dx.Storage, n, g);
             Conv.WeightGrad(x.Storage, gy.Storage, dw.Storage, n, g);
@@ -88,28 +93,8 @@ public class ConvBackendTests
     [InlineData(24, 40, 12, 9, 3)]   // odd sizes on three threads
     public void Pointwise_DefaultDispatch_MatchesNaive(int ci, int co, int size, int n, int threads)
     {
-        // 1x1 stride-1 convolutions run a GEMM per sample by default; every kernel against the naive ones. dw holds
-        // garbage first: the kernel must overwrite it, not add to it.
-        var g = new ConvGeometry(ci, size, size, co, size, size, 1, 1, 1, 1, 0, 0, 1, 1, 1);
-        var gen = new Generator(13);
-        var (x, w, gy) = (Tensor.Randn([n, ci, size, size], gen), Tensor.Randn([co, ci, 1, 1], gen), Tensor.Randn([n, co, size, size], gen));
-        var (y, dx, dw) = (Tensor.Full(gy.Shape, 5f), Tensor.Full(x.Shape, 5f), Tensor.Full(w.Shape, 5f));
-        int previous = Threading.Threads;
-        try
-        {
-            Threading.Threads = threads;
-            Conv.Forward(x.Storage, w.Storage, y.Storage, n, g);
-            Conv.Transpose(gy.Storage, w.Storage, dx.Storage, n, g);
-            Conv.WeightGrad(x.Storage, gy.Storage, dw.Storage, n, g);
-        }
-        finally { Threading.Threads = previous; }
-        var (yRef, dxRef, dwRef) = (new Tensor(gy.Shape), new Tensor(x.Shape), new Tensor(w.Shape));
-        Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
-        Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
-        Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
-        Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, "forward");
-        Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, "backward data");
-        Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-4, "backward weights");
+        // 1x1 stride-1 convolutions run a GEMM per sample by default.
+        AssertDefaultDispatchMatchesNaive(new ConvGeometry(ci, size, size, co, size, size, 1, 1, 1, 1, 0, 0, 1, 1, 1), n, threads, seed: 13);
     }
 
     [DnnlTheory, MemberData(nameof(ConvTests.Geometries), MemberType = typeof(ConvTests))]
