@@ -76,20 +76,14 @@ public static class Conv
         g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PH == 0 && g.PW == 0 && g.Groups == 1;
 
     /// <summary>
-    /// Runs gemm(s, parallel) for every sample: samples shared out over the threads when there are enough of them
-    /// (each product on one thread), else one after another, each product on all the threads.
+    /// Runs product(s) for every sample: samples shared out over the threads when there are enough of them, else one
+    /// after another. <see cref="Gemm.Sgemm"/> keeps to the calling thread inside a parallel loop and splits itself
+    /// outside one, so each product gets the threads the samples leave.
     /// </summary>
-    static void ForEachSample(int n, Action<int, bool> gemm)
+    static void ForEachSample(int n, Action<int> product)
     {
-        if (Threading.Threads == 1 || n >= 2 * Threading.Threads) Threading.For(n, s => gemm(s, false));
-        else for (int s = 0; s < n; s++) gemm(s, true);
-    }
-
-    static void Product(bool parallel, bool transA, bool transB, int m, int n, int k, Span<float> a, int lda,
-        Span<float> b, int ldb, float beta, Span<float> c, int ldc)
-    {
-        if (parallel) Gemm.Sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
-        else Gemm.SgemmSerial(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, ldc);
+        if (n >= 2 * Threading.Threads) Threading.For(n, product);
+        else for (int s = 0; s < n; s++) product(s);
     }
 
     // Per-thread cap on the im2col scratch (floats): 1M = 4 MB.
@@ -121,7 +115,7 @@ public static class Conv
         if (IsPointwise(g))
         {
             var (ci, co, ps) = (g.Ci, g.Co, g.P);
-            ForEachSample(n, (s, parallel) => Product(parallel, false, false, co, ps, ci, w, ci, x.AsSpan(s * ci * ps, ci * ps), ps, 0f, y.AsSpan(s * co * ps, co * ps), ps));
+            ForEachSample(n, s => Gemm.Sgemm(false, false, co, ps, ci, 1f, w, ci, x.AsSpan(s * ci * ps, ci * ps), ps, 0f, y.AsSpan(s * co * ps, co * ps), ps));
             return;
         }
         int nb = ChunkSize(n, g), k = g.K, p = g.P;
@@ -158,7 +152,7 @@ public static class Conv
         if (IsPointwise(g))
         {
             var (ci, co, ps) = (g.Ci, g.Co, g.P);
-            ForEachSample(n, (s, parallel) => Product(parallel, true, false, ci, ps, co, w, ci, y.AsSpan(s * co * ps, co * ps), ps, 0f, x.AsSpan(s * ci * ps, ci * ps), ps));
+            ForEachSample(n, s => Gemm.Sgemm(true, false, ci, ps, co, 1f, w, ci, y.AsSpan(s * co * ps, co * ps), ps, 0f, x.AsSpan(s * ci * ps, ci * ps), ps));
             return;
         }
         int nb = ChunkSize(n, g), k = g.K, p = g.P;

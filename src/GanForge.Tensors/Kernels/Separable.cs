@@ -82,7 +82,7 @@ public sealed class AxisMap
     internal int[]? BlockBase;
     internal int[][] BlockLane = [];
     bool _blocksBuilt;
-    const int Lanes = 16;
+    internal const int Lanes = 16;
 
     internal bool EnsureBlocks()
     {
@@ -174,7 +174,7 @@ public enum PadMode { Constant, Reflect, Replicate }
 /// <summary>Applies a pair of <see cref="AxisMap"/>s to every (H,W) plane, and their adjoint.</summary>
 public static class Separable
 {
-    const int Lanes = 16;
+    const int Lanes = AxisMap.Lanes;
 
     /// <summary>x: (planes,H,W) -> y: (planes,OH,OW); y = Rh x Rwᵀ per plane.</summary>
     public static void Forward(float[] x, float[] y, int planes, AxisMap rows, AxisMap cols)

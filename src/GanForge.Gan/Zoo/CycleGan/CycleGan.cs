@@ -127,15 +127,6 @@ public sealed class CycleState(ImagePool poolA, ImagePool poolB)
 {
     public ImagePool PoolA { get; } = poolA;
     public ImagePool PoolB { get; } = poolB;
-    /// <summary>Whether <paramref name="network"/> treats each sample on its own (asked once a network: layers do not change).</summary>
-    public bool SampleWise(Module network)
-    {
-        if (!_sampleWise.TryGetValue(network, out bool answer)) _sampleWise[network] = answer = network.IsSampleWise();
-        return answer;
-    }
-
-    readonly Dictionary<Module, bool> _sampleWise = new(ReferenceEqualityComparer.Instance);
-
     /// <summary>F(b) and G(a) of the step, detached.</summary>
     public Tensor? FakeA { get; set; }
     public Tensor? FakeB { get; set; }
@@ -157,7 +148,7 @@ public sealed class CycleGeneratorPhase(CycleState state, float cycle, float ide
         var (a, b) = (batch.Images, batch.DomainB ?? throw new InvalidOperationException($"{model.Name}: the training batches have no domain B"));
         Module g = model.Generator, f = model[CycleGan.GeneratorBaName];
         Tensor fakeB, fakeA, recA, recB, idtB, idtA;
-        if (identity > 0 && state.SampleWise(g) && state.SampleWise(f) && a.ShapeSpan.SequenceEqual(b.ShapeSpan))
+        if (identity > 0 && g.IsSampleWise() && f.IsSampleWise() && a.ShapeSpan.SequenceEqual(b.ShapeSpan))
         {
             // Where neither generator couples samples (instance norm, no dropout), three passes give the six
             // translations: G over a and b, F over b, a and G(a), then G over F(b). The same outputs as six passes
@@ -221,9 +212,9 @@ public sealed class CycleDiscriminatorPhase(CycleState state) : Phase
     }
 
     /// <summary>D(real) and D(fake): one pass over both where D treats each sample on its own (instance norm).</summary>
-    (Tensor Real, Tensor Fake) RealAndFake(Module d, Tensor real, Tensor fake)
+    static (Tensor Real, Tensor Fake) RealAndFake(Module d, Tensor real, Tensor fake)
     {
-        if (!state.SampleWise(d) || !real.ShapeSpan[1..].SequenceEqual(fake.ShapeSpan[1..])) return (d.Forward(real), d.Forward(fake));
+        if (!d.IsSampleWise() || !real.ShapeSpan[1..].SequenceEqual(fake.ShapeSpan[1..])) return (d.Forward(real), d.Forward(fake));
         var both = d.Forward(Tensor.Cat([real, fake], 0));
         return (both.Narrow(0, 0, real.Size(0)), both.Narrow(0, real.Size(0), fake.Size(0)));
     }
