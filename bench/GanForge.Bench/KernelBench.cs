@@ -203,7 +203,7 @@ static class KernelBench
                         {
                             (Gemm.ForceManaged, Gemm.PreferAvx512) = backend switch { "avx512" or "bf16" => ((bool?)null, true), "openblas" => (false, false), _ => (true, false) };
                             // bf16: oneDNN's dnnl_gemm_bf16bf16f32, the rounding of A and B to bf16 included.
-                            if (backend == "bf16") { if (!Gemm.DnnlAvailable) continue; Precision.Current = ComputePrecision.Bf16; }
+                            if (backend == "bf16") { if (!Precision.Bf16Supported) continue; Precision.Current = ComputePrecision.Bf16; }
                             else if (Gemm.Backend != backend) continue;
                             double t = Time(() => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n), iters);
                             line += $" | {backend} {2.0 * m * n * k / t / 1e9,6:F1}";

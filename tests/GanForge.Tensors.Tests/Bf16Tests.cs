@@ -25,13 +25,30 @@ public sealed class Bf16Tests : IDisposable
 
     public void Dispose() => Precision.Current = _saved;
 
-    /// <summary>A theory skipped, with the reason, where oneDNN (which runs the bf16 products) cannot be loaded.</summary>
-    public sealed class DnnlTheoryAttribute : TheoryAttribute
+    /// <summary>
+    /// A theory skipped, with the reason, where the bf16 products cannot run: oneDNN (which runs them) cannot be
+    /// loaded, or the processor lacks AVX512-BF16.
+    /// </summary>
+    public sealed class Bf16TheoryAttribute : TheoryAttribute
     {
-        public DnnlTheoryAttribute()
+        public Bf16TheoryAttribute()
         {
             if (!Gemm.DnnlAvailable) Skip = "oneDNN (libdnnl.so.2, Debian package libdnnl2) is not installed; the bf16 products are untested here";
+            else if (!Precision.Bf16Supported) Skip = "this processor lacks AVX512-BF16; the bf16 products are untested here";
         }
+    }
+
+    [Fact]
+    public void EnsureSupported_Bf16_ThrowsNamingWhatIsMissingExactlyWhereUnsupported()
+    {
+        Precision.EnsureSupported(ComputePrecision.Fp32);
+        if (Precision.Bf16Supported)
+        {
+            Precision.EnsureSupported(ComputePrecision.Bf16);
+            return;
+        }
+        var e = Assert.Throws<InvalidOperationException>(() => Precision.EnsureSupported(ComputePrecision.Bf16));
+        Assert.Contains(Gemm.DnnlAvailable ? "AVX512-BF16" : "libdnnl", e.Message);
     }
 
     // float32 bits -> the bf16 bits round-to-nearest-even gives.
@@ -145,7 +162,7 @@ public sealed class Bf16Tests : IDisposable
         return d;
     }
 
-    [DnnlTheory, MemberData(nameof(GemmCases))]
+    [Bf16Theory, MemberData(nameof(GemmCases))]
     public void Sgemm_Bf16_MatchesFp32WithinBf16ToleranceAndRoundedInputsExactly(bool ta, bool tb, int m, int n, int k)
     {
         var g = new Generator(11);
@@ -178,7 +195,7 @@ public sealed class Bf16Tests : IDisposable
         { 1, 0, 4, 16, 8, 4, 4 },
     };
 
-    [DnnlTheory, MemberData(nameof(ConvCases))]
+    [Bf16Theory, MemberData(nameof(ConvCases))]
     public void ConvKernels_Bf16_MatchFp32WithinBf16ToleranceAndRoundedInputsExactly(int s, int p, int k, int ci, int co, int size, int n)
     {
         int o = (size + 2 * p - k) / s + 1;
