@@ -7,7 +7,8 @@ namespace GanForge.Kernels;
 
 /// <summary>
 /// The exact GELU over flat buffers: y = x·Φ(x) and its derivative Φ(x) + x·φ(x), with Φ from the erfc fit of
-/// <see cref="ActivationMath.Erfc"/> evaluated in float, a vector of lanes at a time with our own e^x
+/// <see cref="ActivationMath.Erfc"/> evaluated in float, a vector of lanes at a time (<see cref="IFloatLanes{V}"/>: sixteen on
+/// AVX-512, eight on AVX2) with our own e^x
 /// (<see cref="Transcendental.ExpVector"/>), and split over threads for large buffers.
 /// </summary>
 /// <remarks>
@@ -49,15 +50,7 @@ public static class GeluKernel
 
     static void Range(Of f, float[] x, float[]? g, float[] y, int start, int end)
     {
-        int i = start, w = Vector512<float>.Count;
-        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
-        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
-        for (; i <= end - w; i += w)
-        {
-            var v = Lanes(Vector512.LoadUnsafe(ref xr, (nuint)i), f);
-            if (g != null) v *= Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(g), (nuint)i);
-            v.StoreUnsafe(ref yr, (nuint)i);
-        }
+        int i = Vector512.IsHardwareAccelerated ? Lanes<Lanes512>(f, x, g, y, start, end) : Lanes<Lanes256>(f, x, g, y, start, end);
         for (; i < end; i++)
         {
             double v = x[i], pdf = ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v);
@@ -66,29 +59,47 @@ public static class GeluKernel
         }
     }
 
-    // ActivationMath.Phi, the derivative and the curvature on sixteen float lanes: Φ(x) = erfc(u)/2 with u = -x/√2.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Lanes(Vector512<float> x, Of f)
+    // Whole vectors from start on; returns where the scalar tail begins. Never inlined: compiled as a method of its own,
+    // it inlines every lane operation of Function; inlined into a caller (the parallel loop's lambda), the JIT's inlining
+    // budget ran out part-way and left Fma, * and e^x as calls (GELU 4-5x slower on two threads than on one).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static int Lanes<V>(Of f, float[] x, float[]? g, float[] y, int start, int end) where V : struct, IFloatLanes<V>
     {
-        if (f == Of.Curvature) return Pdf(x) * (Vector512.Create(2f) - x * x);
-        var u = x * (float)-ActivationMath.InvSqrt2;
-        var z = Vector512.Abs(u);
-        var t = Vector512<float>.One / (Vector512<float>.One + z * 0.5f);
-        var p = Vector512.FusedMultiplyAdd(t, Vector512.Create(0.17087277f), Vector512.Create(-0.82215223f));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(1.48851587f));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(-1.13520398f));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(0.27886807f));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(-0.18628806f));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(0.09678418f));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(0.37409196f));
-        p = Vector512.FusedMultiplyAdd(t, p, Vector512.Create(1.00002368f));
-        var r = t * Transcendental.ExpVector(Vector512.FusedMultiplyAdd(t, p, -z * z - Vector512.Create(1.26551223f)));
-        var erfc = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(u, Vector512<float>.Zero), r, Vector512.Create(2f) - r);
-        var phi = erfc * 0.5f;
-        return f == Of.Value ? x * phi : Vector512.FusedMultiplyAdd(x, Pdf(x), phi);
+        int i = start, w = V.Count;
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
+        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
+        for (; i <= end - w; i += w)
+        {
+            var v = Function(V.Load(ref xr, (nuint)i), f);
+            if (g != null) v *= V.Load(ref MemoryMarshal.GetArrayDataReference(g), (nuint)i);
+            v.Store(ref yr, (nuint)i);
+        }
+        return i;
+    }
+
+    // ActivationMath.Phi, the derivative and the curvature on a vector of float lanes: Φ(x) = erfc(u)/2 with u = -x/√2.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static V Function<V>(V x, Of f) where V : struct, IFloatLanes<V>
+    {
+        if (f == Of.Curvature) return Pdf(x) * (V.Of(2f) - x * x);
+        var u = x * V.Of((float)-ActivationMath.InvSqrt2);
+        var z = V.Abs(u);
+        var t = V.Of(1f) / (V.Of(1f) + z * V.Of(0.5f));
+        var p = V.Fma(t, V.Of(0.17087277f), V.Of(-0.82215223f));
+        p = V.Fma(t, p, V.Of(1.48851587f));
+        p = V.Fma(t, p, V.Of(-1.13520398f));
+        p = V.Fma(t, p, V.Of(0.27886807f));
+        p = V.Fma(t, p, V.Of(-0.18628806f));
+        p = V.Fma(t, p, V.Of(0.09678418f));
+        p = V.Fma(t, p, V.Of(0.37409196f));
+        p = V.Fma(t, p, V.Of(1.00002368f));
+        var r = t * V.Exp(V.Fma(t, p, -z * z - V.Of(1.26551223f)));
+        var erfc = V.WhereNonNegative(u, r, V.Of(2f) - r);
+        var phi = erfc * V.Of(0.5f);
+        return f == Of.Value ? x * phi : V.Fma(x, Pdf(x), phi);
     }
 
     // φ(x) = e^(−x²/2)/√(2π)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Pdf(Vector512<float> x) => Transcendental.ExpVector(x * x * -0.5f) * (float)ActivationMath.InvSqrt2Pi;
+    static V Pdf<V>(V x) where V : struct, IFloatLanes<V> => V.Exp(x * x * V.Of(-0.5f)) * V.Of((float)ActivationMath.InvSqrt2Pi);
 }

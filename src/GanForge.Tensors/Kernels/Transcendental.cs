@@ -125,10 +125,18 @@ public static class Transcendental
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
-        int i = 0, w = Vector512<float>.Count;
-        for (; i <= x.Length - w; i += w)
-            ExpVector(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        int i = Vector512.IsHardwareAccelerated ? ExpLanes<Lanes512>(ref xr, ref yr, x.Length) : ExpLanes<Lanes256>(ref xr, ref yr, x.Length);
         for (; i < x.Length; i++) Unsafe.Add(ref yr, i) = MathF.Exp(Unsafe.Add(ref xr, i));
+    }
+
+    // Whole vectors of the first count elements; returns where the tail begins. A method of its own, so that its lane
+    // operations are inlined into it whatever its callers inline (see GeluKernel.Lanes).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static int ExpLanes<V>(ref float xr, ref float yr, int count) where V : struct, IFloatLanes<V>
+    {
+        int i = 0;
+        for (; i <= count - V.Count; i += V.Count) V.Exp(V.Load(ref xr, (nuint)i)).Store(ref yr, (nuint)i);
+        return i;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
