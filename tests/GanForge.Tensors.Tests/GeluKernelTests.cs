@@ -85,6 +85,29 @@ public class GeluKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void EveryFunction_OnEitherLaneWidth_MatchesTheScalarFormulas(int width)
+    {
+        // The processor picks one width (sixteen lanes with AVX-512); the other runs here too, in software where the
+        // processor lacks it.
+        const int length = 1_005;   // a tail after the vectors of either width
+        var x = Inputs(length);
+        var g = Tensor.Randn([length], new Generator(9)).Data.ToArray();
+        var (y, dx, ddx) = (new float[length], new float[length], new float[length]);
+        GeluKernel.Run(GeluKernel.Of.Value, x, null, y, length, width);
+        GeluKernel.Run(GeluKernel.Of.Derivative, x, g, dx, length, width);
+        GeluKernel.Run(GeluKernel.Of.Curvature, x, g, ddx, length, width);
+        for (int i = 0; i < length; i++)
+        {
+            double v = x[i], curvature = ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v) * (2 - v * v);
+            AssertClose(ScalarGelu(x[i]), y[i], x[i], "gelu");
+            AssertClose(ScalarDerivative(x[i]) * g[i], dx[i], x[i], "g·gelu'");
+            AssertClose(float.IsInfinity(x[i]) ? float.NaN : (float)(curvature * g[i]), ddx[i], x[i], "g·gelu''");
+        }
+    }
+
     [Fact]
     public void Forward_KnownValues_MatchTheDefinition()
     {

@@ -42,15 +42,19 @@ public static class GeluKernel
     /// y[i] = f(x[i]), times g[i] when <paramref name="g"/> is given (a backward's chain rule in the same pass):
     /// f the GELU, its derivative or its second derivative.
     /// </summary>
-    public static void Run(Of f, float[] x, float[]? g, float[] y, int count)
+    public static void Run(Of f, float[] x, float[]? g, float[] y, int count) =>
+        Run(f, x, g, y, count, Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count);
+
+    /// <summary>The same on vectors of <paramref name="width"/> lanes (16 or 8): tests run the width the processor does not pick.</summary>
+    internal static void Run(Of f, float[] x, float[]? g, float[] y, int count, int width)
     {
-        if (count < ParallelThreshold || Threading.Threads == 1) { Range(f, x, g, y, 0, count); return; }
-        Threading.ForRanges(count, (_, s, e) => Range(f, x, g, y, s, e), ParallelThreshold / 2);
+        if (count < ParallelThreshold || Threading.Threads == 1) { Range(f, x, g, y, 0, count, width); return; }
+        Threading.ForRanges(count, (_, s, e) => Range(f, x, g, y, s, e, width), ParallelThreshold / 2);
     }
 
-    static void Range(Of f, float[] x, float[]? g, float[] y, int start, int end)
+    static void Range(Of f, float[] x, float[]? g, float[] y, int start, int end, int width)
     {
-        int i = Vector512.IsHardwareAccelerated ? Lanes<Lanes512>(f, x, g, y, start, end) : Lanes<Lanes256>(f, x, g, y, start, end);
+        int i = width == Lanes512.Count ? Lanes<Lanes512>(f, x, g, y, start, end) : Lanes<Lanes256>(f, x, g, y, start, end);
         for (; i < end; i++)
         {
             double v = x[i], pdf = ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v);
