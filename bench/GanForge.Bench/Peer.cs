@@ -40,10 +40,16 @@ static class Peer
         foreach (bool unpin in pinned ? new[] { false, true } : [false])
             foreach (int threads in new[] { 1, 2 })
                 yield return new(threads, unpin, null);
-        foreach (var coreType in opts.PeerCoreTypes)
+        foreach (var coreType in opts.PeerCoreTypes.Where(Runnable))
             foreach (int threads in new[] { 1, 2 })
                 yield return new(threads, true, coreType);
     }
+
+    // OpenBLAS's AVX-512 kernel families die with SIGILL on a processor without AVX-512 (an AVX2 EPYC here).
+    static readonly string[] Avx512CoreTypes = ["SkylakeX", "CooperLake", "SapphireRapids"];
+
+    static bool Runnable(string coreType) =>
+        System.Runtime.Intrinsics.X86.Avx512F.IsSupported || !Avx512CoreTypes.Contains(coreType, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Runs the peers, prints one ratio line per workload and returns the ratios.</summary>
     public static Dictionary<string, double> Compare(List<Dictionary<string, object>> ours, BenchOptions opts, bool generate)
@@ -54,6 +60,11 @@ static class Peer
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["peer_note"] = $"the environment sets none of {string.Join(", ", OpenBlasPins)}: pinned and unpinned are the same configuration, so the peer runs with 1 and 2 threads" + (opts.PeerCoreTypes.Length > 0 ? $", then with OPENBLAS_CORETYPE={string.Join(" and ", opts.PeerCoreTypes)}" : " (OpenBLAS picks its kernels from the processor; --peer-coretype adds configurations)"),
+            }));
+        foreach (var skipped in opts.PeerCoreTypes.Where(c => !Runnable(c)))
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["peer_note"] = $"OPENBLAS_CORETYPE={skipped} left out: its kernels need AVX-512, which this processor lacks",
             }));
         foreach (var group in opts.Workloads.GroupBy(w => SharedWorkloads.Contains(w)))
         {
