@@ -26,6 +26,7 @@ public class SelfAttentionTests
     [InlineData(2, 65, 4, 16, false)]   // a ViT's 64 patches and class token, sequence first
     [InlineData(4, 1, 1, 3, true)]      // one token: the output is v
     [InlineData(1, 17, 3, 7, true)]     // odd widths leave tails after the vector loops
+    [InlineData(2, 30, 2, 12, true)]    // eight floats of each head's width at a time, then four one by one
     public void Forward_AgainstNaiveDoubleKernel(int n, int l, int heads, int d, bool batchFirst)
     {
         var layout = new AttentionLayout(n, l, heads, d, batchFirst);
@@ -78,16 +79,19 @@ public class SelfAttentionTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void GraphFreeBackward_MatchesComposedOps_OnAnyThreads(int threads)
+    [InlineData(1, 9, 3, 4)]
+    [InlineData(2, 9, 3, 4)]
+    [InlineData(2, 66, 4, 16)]   // a ViT's width; rows in blocks of four leave two, keys two vectors' tail
+    [InlineData(1, 7, 2, 8)]     // a block of four rows and three
+    public void GraphFreeBackward_MatchesComposedOps_OnAnyThreads(int threads, int l, int heads, int d)
     {
         // The kernel's own backward (no graph): a training step's path; the test above runs the graph-mode one.
-        var gy = Tensor.Randn([4, 9, 12], new Generator(41));
+        int e = heads * d;
+        var gy = Tensor.Randn([4, l, e], new Generator(41));
         Tensor Grad(bool fused)
         {
-            var qkv = (Tensor.Randn([4, 9, 36], new Generator(40)) * 3f).Detach().RequiresGrad_();
-            var y = fused ? Tensor.SelfAttention(qkv, 3) : Composed(qkv, 3, batchFirst: true);
+            var qkv = (Tensor.Randn([4, l, 3 * e], new Generator(40)) * 3f).Detach().RequiresGrad_();
+            var y = fused ? Tensor.SelfAttention(qkv, heads) : Composed(qkv, heads, batchFirst: true);
             y.Backward(gy);
             return qkv.Grad!;
         }

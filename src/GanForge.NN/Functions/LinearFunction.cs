@@ -14,8 +14,11 @@ namespace GanForge.Functions;
 internal sealed class LinearFunction : Function
 {
     readonly bool _hasBias;
+    readonly string _geometry;
 
-    LinearFunction(bool hasBias) => _hasBias = hasBias;
+    LinearFunction(bool hasBias, int rows, int inF, int outF) => (_hasBias, _geometry) = (hasBias, $"{rows}x{inF}->{outF}");
+
+    protected internal override string ProfileName => $"Linear {_geometry}";
 
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias)
     {
@@ -27,7 +30,7 @@ internal sealed class LinearFunction : Function
         shape[^1] = outF;
         var y = Tensor.Uninitialized(shape);
         Gemm.Sgemm(false, true, rows, outF, inF, 1f, x.Data, inF, weight.Data, inF, 0f, y.Data, outF, bias != null ? bias.Data : default);
-        return bias == null ? Record(new LinearFunction(false), y, x, weight) : Record(new LinearFunction(true), y, x, weight, bias);
+        return bias == null ? Record(new LinearFunction(false, rows, inF, outF), y, x, weight) : Record(new LinearFunction(true, rows, inF, outF), y, x, weight, bias);
     }
 
     protected internal override Tensor?[] Backward(Tensor g)

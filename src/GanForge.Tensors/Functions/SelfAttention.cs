@@ -10,6 +10,8 @@ internal sealed class SelfAttention(AttentionLayout layout, float scale) : Funct
 {
     float[]? _stats;   // each query's max score and 1/Σ exp, for backward
 
+    protected internal override string ProfileName => $"SelfAttention {layout.Batch}x{layout.Length} {layout.Heads}x{layout.HeadDim}";
+
     public static Tensor Apply(Tensor qkv, int heads, bool batchFirst, float scale)
     {
         var layout = Check(qkv, heads, batchFirst);

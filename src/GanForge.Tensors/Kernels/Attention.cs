@@ -77,7 +77,29 @@ public static class Attention
                 {
                     // s_ij = Σ_c (scale·q_ic) k_jc for the 16 queries i of this vector
                     var max = Vector512.Create(float.NegativeInfinity);
-                    for (int j = 0; j < l; j++)
+                    int j = 0;
+                    for (; j + 4 <= l; j += 4)   // four keys at a time: four independent sums share each load of q
+                    {
+                        ref float k0 = ref Unsafe.Add(ref kvr, a.Row(b, j) * e3 + kOffset);
+                        ref float k1 = ref Unsafe.Add(ref kvr, a.Row(b, j + 1) * e3 + kOffset);
+                        ref float k2 = ref Unsafe.Add(ref kvr, a.Row(b, j + 2) * e3 + kOffset);
+                        ref float k3 = ref Unsafe.Add(ref kvr, a.Row(b, j + 3) * e3 + kOffset);
+                        Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+                        for (int c = 0; c < d; c++)
+                        {
+                            var qc = Vector512.LoadUnsafe(ref qtr, (nuint)(c * lp + v));
+                            s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k0, c)), qc, s0);
+                            s1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k1, c)), qc, s1);
+                            s2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k2, c)), qc, s2);
+                            s3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k3, c)), qc, s3);
+                        }
+                        s0.StoreUnsafe(ref str, (nuint)(j * W));
+                        s1.StoreUnsafe(ref str, (nuint)((j + 1) * W));
+                        s2.StoreUnsafe(ref str, (nuint)((j + 2) * W));
+                        s3.StoreUnsafe(ref str, (nuint)((j + 3) * W));
+                        max = Vector512.MaxNative(max, Vector512.MaxNative(Vector512.MaxNative(s0, s1), Vector512.MaxNative(s2, s3)));
+                    }
+                    for (; j < l; j++)
                     {
                         ref float k = ref Unsafe.Add(ref kvr, a.Row(b, j) * e3 + kOffset);
                         var acc = Vector512<float>.Zero;
@@ -87,7 +109,7 @@ public static class Attention
                         max = Vector512.MaxNative(max, acc);
                     }
                     var sum = Vector512<float>.Zero;
-                    for (int j = 0; j < l; j++)
+                    for (j = 0; j < l; j++)
                     {
                         var ej = Transcendental.ExpVector(Vector512.LoadUnsafe(ref str, (nuint)(j * W)) - max);
                         ej.StoreUnsafe(ref str, (nuint)(j * W));
@@ -96,13 +118,47 @@ public static class Attention
                     var inv = Vector512<float>.One / sum;
                     max.StoreUnsafe(ref stats[p * 2 * lp], (nuint)v);
                     inv.StoreUnsafe(ref stats[p * 2 * lp + lp], (nuint)v);
-                    // o_ic = Σ_j p_ij v_jc
-                    for (int c = 0; c < d; c++)
+                    // o_ic = Σ_j p_ij v_jc, eight floats c at a time (eight independent sums share each load of p), then one
+                    ref float otr = ref MemoryMarshal.GetArrayDataReference(ot);
+                    int c8 = 0;
+                    for (; c8 + 8 <= d; c8 += 8)
                     {
-                        var acc = Vector512<float>.Zero;
-                        for (int j = 0; j < l; j++)
-                            acc = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), acc);
-                        (acc * inv).StoreUnsafe(ref ot[c * W]);
+                        Vector512<float> o0 = Vector512<float>.Zero, o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+                        for (j = 0; j < l; j++)
+                        {
+                            var pj = Vector512.LoadUnsafe(ref str, (nuint)(j * W));
+                            ref float vj = ref Unsafe.Add(ref kvr, a.Row(b, j) * e3 + vOffset + c8);
+                            o0 = Vector512.FusedMultiplyAdd(Vector512.Create(vj), pj, o0);
+                            o1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 1)), pj, o1);
+                            o2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 2)), pj, o2);
+                            o3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 3)), pj, o3);
+                            o4 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 4)), pj, o4);
+                            o5 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 5)), pj, o5);
+                            o6 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 6)), pj, o6);
+                            o7 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 7)), pj, o7);
+                        }
+                        (o0 * inv).StoreUnsafe(ref otr, (nuint)(c8 * W));
+                        (o1 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 1) * W));
+                        (o2 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 2) * W));
+                        (o3 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 3) * W));
+                        (o4 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 4) * W));
+                        (o5 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 5) * W));
+                        (o6 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 6) * W));
+                        (o7 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 7) * W));
+                    }
+                    for (int c = c8; c < d; c++)   // the rest, four keys at a time into four sums
+                    {
+                        Vector512<float> o0 = Vector512<float>.Zero, o1 = o0, o2 = o0, o3 = o0;
+                        for (j = 0; j + 4 <= l; j += 4)
+                        {
+                            o0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), o0);
+                            o1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j + 1) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)((j + 1) * W)), o1);
+                            o2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j + 2) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)((j + 2) * W)), o2);
+                            o3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j + 3) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)((j + 3) * W)), o3);
+                        }
+                        for (; j < l; j++)
+                            o0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), o0);
+                        ((o0 + o1 + (o2 + o3)) * inv).StoreUnsafe(ref otr, (nuint)(c * W));
                     }
                     for (int i = v; i < Math.Min(v + W, l); i++)
                     {
@@ -123,19 +179,14 @@ public static class Attention
         var tail = TailMask(l);
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
-            // k, v, their gradients (each d × lp, transposed) and two rows in one block, the tables a cache line apart
-            // past multiples of 4 kB (at 64 keys and d = 16 each is exactly 4 kB; read at equal offsets, tables 4 kB
-            // apart share L1 sets).
+            // k, v, their gradients (each d × lp, transposed), then a block of four rows: p and ds (4 × lp each), scale·q and
+            // g (4 × d each). The tables lie a cache line apart past multiples of 4 kB (at 64 keys and d = 16 each is
+            // exactly 4 kB; read at equal offsets, tables 4 kB apart share L1 sets).
             int stride = d * lp + 16;
-            var work = ArrayPool<float>.Shared.Rent(4 * stride + 2 * lp);
+            var work = ArrayPool<float>.Shared.Rent(4 * stride + 8 * lp + 8 * d);
             Span<float> kt = work.AsSpan(0, d * lp), vt = work.AsSpan(stride, d * lp), dkt = work.AsSpan(2 * stride, d * lp), dvt = work.AsSpan(3 * stride, d * lp);
-            Span<float> q = stackalloc float[d];
-            ref float ktr = ref MemoryMarshal.GetReference(kt);
-            ref float vtr = ref MemoryMarshal.GetReference(vt);
-            ref float dktr = ref MemoryMarshal.GetReference(dkt);
-            ref float dvtr = ref MemoryMarshal.GetReference(dvt);
-            ref float pr = ref work[4 * stride];   // p_i·, then ds_i· at lp
-            ref float dsr = ref Unsafe.Add(ref pr, lp);
+            Span<float> qs = work.AsSpan(4 * stride + 8 * lp, 4 * d), gs = work.AsSpan(4 * stride + 8 * lp + 4 * d, 4 * d);
+            Span<float> rowMax = stackalloc float[4], rowInv = stackalloc float[4], dq = stackalloc float[4 * d];
             for (int p = p0; p < p1; p++)
             {
                 int b = p / a.Heads, head = p % a.Heads;
@@ -143,36 +194,28 @@ public static class Attention
                 Gather(qkv, vt, a, b, head, part: 2, lp);
                 dkt.Clear();
                 dvt.Clear();
-                for (int i = 0; i < l; i++)
+                for (int i0 = 0; i0 < l; i0 += 4)
                 {
-                    int r = a.Row(b, i);
-                    LoadScaled(qkv.AsSpan(r * 3 * a.Embed + head * d, d), scale, q);
-                    var g = gradOut.AsSpan(r * a.Embed + head * d, d);
-                    var (maxI, invI) = (Vector512.Create(stats[p * 2 * lp + i]), Vector512.Create(stats[p * 2 * lp + lp + i]));
-                    var pdp = Vector512<float>.Zero;
-                    for (int v = 0; v < lp; v += W)
+                    // Rows past L (the last block's) hold q = g = 0 and 1/Σ = 0: their p and ds are 0 and add nothing.
+                    int rows = Math.Min(4, l - i0);
+                    for (int r = 0; r < 4; r++)
                     {
-                        Vector512<float> s = Vector512<float>.Zero, dp = Vector512<float>.Zero;
-                        for (int c = 0; c < d; c++)
+                        Span<float> qr = qs.Slice(r * d, d), gr = gs.Slice(r * d, d);
+                        if (r < rows)
                         {
-                            s = Vector512.FusedMultiplyAdd(Vector512.Create(q[c]), Vector512.LoadUnsafe(ref ktr, (nuint)(c * lp + v)), s);
-                            dp = Vector512.FusedMultiplyAdd(Vector512.Create(g[c]), Vector512.LoadUnsafe(ref vtr, (nuint)(c * lp + v)), dp);   // g_i·v_j
+                            int row = a.Row(b, i0 + r);
+                            LoadScaled(qkv.AsSpan(row * 3 * a.Embed + head * d, d), scale, qr);
+                            gradOut.AsSpan(row * a.Embed + head * d, d).CopyTo(gr);
+                            (rowMax[r], rowInv[r]) = (stats[p * 2 * lp + i0 + r], stats[p * 2 * lp + lp + i0 + r]);
                         }
-                        var prob = Transcendental.ExpVector(s - maxI) * invI;
-                        if (v == lp - W) prob = Vector512.ConditionalSelect(tail, prob, Vector512<float>.Zero);
-                        prob.StoreUnsafe(ref pr, (nuint)v);
-                        dp.StoreUnsafe(ref dsr, (nuint)v);
-                        pdp += prob * dp;
+                        else { qr.Clear(); gr.Clear(); (rowMax[r], rowInv[r]) = (0f, 0f); }
                     }
-                    var rowSum = Vector512.Create(Vector512.Sum(pdp));
-                    for (int v = 0; v < lp; v += W)
-                        (Vector512.LoadUnsafe(ref pr, (nuint)v) * (Vector512.LoadUnsafe(ref dsr, (nuint)v) - rowSum)).StoreUnsafe(ref dsr, (nuint)v);
-                    var dq = dqkv.AsSpan(r * 3 * a.Embed + head * d, d);
-                    for (int c = 0; c < d; c++)
+                    BackwardRows(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride],
+                        ref MemoryMarshal.GetReference(qs), ref MemoryMarshal.GetReference(gs), rowMax, rowInv, dq, lp, d, tail);
+                    for (int r = 0; r < rows; r++)
                     {
-                        dq[c] = scale * Dot(ref dsr, ref Unsafe.Add(ref ktr, c * lp), lp);
-                        Axpy(q[c], ref dsr, ref Unsafe.Add(ref dktr, c * lp), lp);       // q holds scale·q_i
-                        Axpy(g[c], ref pr, ref Unsafe.Add(ref dvtr, c * lp), lp);
+                        var dqRow = dqkv.AsSpan(a.Row(b, i0 + r) * 3 * a.Embed + head * d, d);
+                        for (int c = 0; c < d; c++) dqRow[c] = scale * dq[r * d + c];
                     }
                 }
                 Scatter(dkt, dqkv, a, b, head, part: 1, lp);
@@ -180,6 +223,101 @@ public static class Attention
             }
             ArrayPool<float>.Shared.Return(work);
         }, MinPairsPerChunk(a));
+    }
+
+    // Backward for four query rows of a pair: their p and ds rows into block (4 × lp each), Σ_j ds_ij k_j into dq (4 × d),
+    // and their terms added to dkt and dvt. Four rows at a time, every load of k, v, dk and dv serves four independent
+    // sums. A method of its own, so that its vector operations are inlined into it (see GeluKernel.Lanes).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BackwardRows(ref float kt, ref float vt, ref float dkt, ref float dvt, ref float block, ref float q, ref float g,
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, Span<float> dq, int lp, int d, Vector512<float> tail)
+    {
+        ref float p0 = ref block;
+        ref float p1 = ref Unsafe.Add(ref block, lp);
+        ref float p2 = ref Unsafe.Add(ref block, 2 * lp);
+        ref float p3 = ref Unsafe.Add(ref block, 3 * lp);
+        ref float ds0 = ref Unsafe.Add(ref block, 4 * lp);
+        ref float ds1 = ref Unsafe.Add(ref block, 5 * lp);
+        ref float ds2 = ref Unsafe.Add(ref block, 6 * lp);
+        ref float ds3 = ref Unsafe.Add(ref block, 7 * lp);
+        ref float q1 = ref Unsafe.Add(ref q, d);
+        ref float q2 = ref Unsafe.Add(ref q, 2 * d);
+        ref float q3 = ref Unsafe.Add(ref q, 3 * d);
+        ref float g1 = ref Unsafe.Add(ref g, d);
+        ref float g2 = ref Unsafe.Add(ref g, 2 * d);
+        ref float g3 = ref Unsafe.Add(ref g, 3 * d);
+        Vector512<float> pdp0 = Vector512<float>.Zero, pdp1 = pdp0, pdp2 = pdp0, pdp3 = pdp0;
+        for (int v = 0; v < lp; v += W)
+        {
+            // s_ij = scale·q_i·k_j and g_i·v_j for the four rows and sixteen keys j
+            Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, dp0 = s0, dp1 = s0, dp2 = s0, dp3 = s0;
+            for (int c = 0; c < d; c++)
+            {
+                var kc = Vector512.LoadUnsafe(ref kt, (nuint)(c * lp + v));
+                var vc = Vector512.LoadUnsafe(ref vt, (nuint)(c * lp + v));
+                s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q, c)), kc, s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q1, c)), kc, s1);
+                s2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q2, c)), kc, s2);
+                s3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q3, c)), kc, s3);
+                dp0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g, c)), vc, dp0);
+                dp1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g1, c)), vc, dp1);
+                dp2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g2, c)), vc, dp2);
+                dp3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g3, c)), vc, dp3);
+            }
+            var keys = v == lp - W ? tail : Vector512<float>.AllBitsSet;
+            pdp0 += Probability(s0, dp0, rowMax[0], rowInv[0], keys, ref p0, ref ds0, v);
+            pdp1 += Probability(s1, dp1, rowMax[1], rowInv[1], keys, ref p1, ref ds1, v);
+            pdp2 += Probability(s2, dp2, rowMax[2], rowInv[2], keys, ref p2, ref ds2, v);
+            pdp3 += Probability(s3, dp3, rowMax[3], rowInv[3], keys, ref p3, ref ds3, v);
+        }
+        // ds_ij = p_ij (g_i·v_j − Σ_j' p_ij' g_i·v_j')
+        var (sum0, sum1, sum2, sum3) = (Vector512.Create(Vector512.Sum(pdp0)), Vector512.Create(Vector512.Sum(pdp1)), Vector512.Create(Vector512.Sum(pdp2)), Vector512.Create(Vector512.Sum(pdp3)));
+        for (int v = 0; v < lp; v += W)
+        {
+            (Vector512.LoadUnsafe(ref p0, (nuint)v) * (Vector512.LoadUnsafe(ref ds0, (nuint)v) - sum0)).StoreUnsafe(ref ds0, (nuint)v);
+            (Vector512.LoadUnsafe(ref p1, (nuint)v) * (Vector512.LoadUnsafe(ref ds1, (nuint)v) - sum1)).StoreUnsafe(ref ds1, (nuint)v);
+            (Vector512.LoadUnsafe(ref p2, (nuint)v) * (Vector512.LoadUnsafe(ref ds2, (nuint)v) - sum2)).StoreUnsafe(ref ds2, (nuint)v);
+            (Vector512.LoadUnsafe(ref p3, (nuint)v) * (Vector512.LoadUnsafe(ref ds3, (nuint)v) - sum3)).StoreUnsafe(ref ds3, (nuint)v);
+        }
+        // dq_i = Σ_j ds_ij k_j, dk_j += Σ_i ds_ij (scale·q_i), dv_j += Σ_i p_ij g_i
+        for (int c = 0; c < d; c++)
+        {
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            var (qc0, qc1, qc2, qc3) = (Vector512.Create(Unsafe.Add(ref q, c)), Vector512.Create(Unsafe.Add(ref q1, c)), Vector512.Create(Unsafe.Add(ref q2, c)), Vector512.Create(Unsafe.Add(ref q3, c)));
+            var (gc0, gc1, gc2, gc3) = (Vector512.Create(Unsafe.Add(ref g, c)), Vector512.Create(Unsafe.Add(ref g1, c)), Vector512.Create(Unsafe.Add(ref g2, c)), Vector512.Create(Unsafe.Add(ref g3, c)));
+            ref float kc = ref Unsafe.Add(ref kt, c * lp);
+            ref float dkc = ref Unsafe.Add(ref dkt, c * lp);
+            ref float dvc = ref Unsafe.Add(ref dvt, c * lp);
+            for (int v = 0; v < lp; v += W)
+            {
+                var k = Vector512.LoadUnsafe(ref kc, (nuint)v);
+                var (d0, d1, d2, d3) = (Vector512.LoadUnsafe(ref ds0, (nuint)v), Vector512.LoadUnsafe(ref ds1, (nuint)v), Vector512.LoadUnsafe(ref ds2, (nuint)v), Vector512.LoadUnsafe(ref ds3, (nuint)v));
+                a0 = Vector512.FusedMultiplyAdd(d0, k, a0);
+                a1 = Vector512.FusedMultiplyAdd(d1, k, a1);
+                a2 = Vector512.FusedMultiplyAdd(d2, k, a2);
+                a3 = Vector512.FusedMultiplyAdd(d3, k, a3);
+                var dk = Vector512.FusedMultiplyAdd(qc0, d0, Vector512.LoadUnsafe(ref dkc, (nuint)v));
+                dk = Vector512.FusedMultiplyAdd(qc1, d1, dk);
+                dk = Vector512.FusedMultiplyAdd(qc2, d2, dk);
+                Vector512.FusedMultiplyAdd(qc3, d3, dk).StoreUnsafe(ref dkc, (nuint)v);
+                var dv = Vector512.FusedMultiplyAdd(gc0, Vector512.LoadUnsafe(ref p0, (nuint)v), Vector512.LoadUnsafe(ref dvc, (nuint)v));
+                dv = Vector512.FusedMultiplyAdd(gc1, Vector512.LoadUnsafe(ref p1, (nuint)v), dv);
+                dv = Vector512.FusedMultiplyAdd(gc2, Vector512.LoadUnsafe(ref p2, (nuint)v), dv);
+                Vector512.FusedMultiplyAdd(gc3, Vector512.LoadUnsafe(ref p3, (nuint)v), dv).StoreUnsafe(ref dvc, (nuint)v);
+            }
+            (dq[c], dq[d + c], dq[2 * d + c], dq[3 * d + c]) = (Vector512.Sum(a0), Vector512.Sum(a1), Vector512.Sum(a2), Vector512.Sum(a3));
+        }
+    }
+
+    // One row's probabilities p = exp(s − max)/Σ on sixteen keys (0 where a lane holds no key), stored with g·v; returns
+    // p·(g·v), the row sum's share.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Probability(Vector512<float> s, Vector512<float> dp, float max, float inv, Vector512<float> keys, ref float p, ref float ds, int v)
+    {
+        var prob = (Transcendental.ExpVector(s - Vector512.Create(max)) * Vector512.Create(inv)) & keys;
+        prob.StoreUnsafe(ref p, (nuint)v);
+        dp.StoreUnsafe(ref ds, (nuint)v);
+        return prob * dp;
     }
 
     // The derivatives of Backward's dqkv = B(qkv, g) against a cotangent u of it (packed like qkv: uq | uk | uv), for a
