@@ -131,7 +131,8 @@ static class KernelBench
     }
 
     // The 3x3 stride-1 convolutions of stylegan32 (batch 32; G's 128 channels at 4-16 px and 64 at 32 px, D's residual
-    // blocks) and cyclegan32 (batch 4; the ResNet blocks' 256 channels at 8 px on reflection-padded 10 x 10 inputs).
+    // blocks) and cyclegan32 (batch 4, and 8 and 12 as its three-pass phase calls them; the ResNet blocks' 256 channels at
+    // 8 px on reflection-padded 10 x 10 inputs).
     static readonly (string Name, int N, int Ci, int H, int Co, int OH, int K, int S, int P)[] Winograd3x3 =
     [
         ("sg G 128->128 4", 32, 128, 4, 128, 4, 3, 1, 1),
@@ -141,6 +142,8 @@ static class KernelBench
         ("sg G/D 64->64 32", 32, 64, 32, 64, 32, 3, 1, 1),
         ("sg D 64->128 32", 32, 64, 32, 128, 32, 3, 1, 1),
         ("cg res 256->256 8", 4, 256, 10, 256, 8, 3, 1, 0),
+        ("cg res x2 256->256 8", 8, 256, 10, 256, 8, 3, 1, 0),   // the three-pass phase: G over (a, b)
+        ("cg res x3 256->256 8", 12, 256, 10, 256, 8, 3, 1, 0),  // F over (b, a, G(a))
     ];
 
     /// <summary>

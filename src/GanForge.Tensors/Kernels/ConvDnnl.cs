@@ -60,16 +60,20 @@ internal static unsafe class ConvDnnl
 
     // Auto's rule, from `bench --kernels --winograd` on 1 and 2 threads: oneDNN's F(4x4, 3x3) Winograd kernels
     // (jit_wino_4x3:avx512_core) run the three kinds 1.2-2.0x faster than direct once the batch holds 2048 output
-    // positions or more (stylegan32's 8-32 px maps at batch 32), and 0.5-0.9x below that (its 4 px maps, cyclegan32's
-    // 8 px maps at batch 4). They differ from direct by at most 1e-5 of the output's scale. The choice depends on
-    // the geometry alone, so a run and its resume make the same one.
-    const int WinogradMinPositions = 2048;
+    // positions or more (stylegan32's 8-32 px maps at batch 32). Below that it depends on the kind and the processor:
+    // at 256 positions (cyclegan32's 8 px maps at batch 4) Winograd ran 0.41-0.78x on one AVX-512 host and 0.83-1.35x
+    // on a Zen 4 (double-pumped 512-bit units); at 512-768 (cyclegan32's residual blocks as its three-pass phase calls
+    // them, stylegan32's 4 px maps) the Zen 4 ran the forward 0.92-1.69x, the weight gradient 1.32-2.07x and the
+    // backward-data 0.88-1.13x, and the whole cyclegan32 step 13% faster on Winograd. So the forward and the weight
+    // gradient take Winograd from 512 positions, the backward-data from 2048. They differ from direct by at most 1e-5
+    // of the output's scale. The choice depends on the geometry alone, so a run and its resume make the same one.
+    static int WinogradMinPositions(Kind kind) => kind == Kind.BackwardData ? 2048 : 512;
 
-    static bool UsesWinograd(int n, in ConvGeometry g) =>
+    static bool UsesWinograd(Kind kind, int n, in ConvGeometry g) =>
         g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1 && ConvAlgorithm switch
         {
             Algorithm.Winograd => true,
-            Algorithm.Auto => (long)n * g.OH * g.OW >= WinogradMinPositions,
+            Algorithm.Auto => (long)n * g.OH * g.OW >= WinogradMinPositions(kind),
             _ => false,
         };
 
@@ -190,7 +194,7 @@ internal static unsafe class ConvDnnl
 
     static Plan? GetPlan(Kind kind, int n, in ConvGeometry g)
     {
-        bool bf16 = Precision.Bf16Active, winograd = !bf16 && UsesWinograd(n, g);
+        bool bf16 = Precision.Bf16Active, winograd = !bf16 && UsesWinograd(kind, n, g);
         var key = (kind, n, g, Threading.Threads, AllowBlocked, bf16, winograd);
         if (Plans.TryGetValue(key, out var plan)) return plan;
         // A geometry the Winograd kernels refuse (channels not a multiple of 16, say) runs direct.
