@@ -331,21 +331,14 @@ public static class Attention
         var tail = TailMask(l);
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
-            int stride = d * lp + 16;   // tables a cache line apart past multiples of 4 kB, as in Backward
-            var work = ArrayPool<float>.Shared.Rent(6 * stride + 4 * lp);
+            // k, v, uk, uv and the gradients to k and v (each d × lp, transposed, a cache line apart past multiples of 4 kB
+            // as in Backward), then a block of two rows: P, dP/dS, W/Y, P̄/S̄ (lp each per row), scale·q, scale·uq, g (d each).
+            int stride = d * lp + 16;
+            var work = ArrayPool<float>.Shared.Rent(6 * stride + 8 * lp + 6 * d);
             Span<float> kt = work.AsSpan(0, d * lp), vt = work.AsSpan(stride, d * lp), ukt = work.AsSpan(2 * stride, d * lp),
                 uvt = work.AsSpan(3 * stride, d * lp), gkt = work.AsSpan(4 * stride, d * lp), gvt = work.AsSpan(5 * stride, d * lp);
-            Span<float> q = stackalloc float[d], uq = stackalloc float[d];
-            ref float ktr = ref MemoryMarshal.GetReference(kt);
-            ref float vtr = ref MemoryMarshal.GetReference(vt);
-            ref float uktr = ref MemoryMarshal.GetReference(ukt);
-            ref float uvtr = ref MemoryMarshal.GetReference(uvt);
-            ref float gktr = ref MemoryMarshal.GetReference(gkt);
-            ref float gvtr = ref MemoryMarshal.GetReference(gvt);
-            ref float pr = ref work[6 * stride];        // P
-            ref float dsr = ref Unsafe.Add(ref pr, lp);    // dP, then dS
-            ref float yr = ref Unsafe.Add(ref pr, 2 * lp); // W, then Y
-            ref float sr = ref Unsafe.Add(ref pr, 3 * lp); // g uvᵀ, then P̄, then S̄
+            Span<float> rows = work.AsSpan(6 * stride + 8 * lp, 6 * d);   // per row r: q at 3rd, uq at 3rd + d, g at 3rd + 2d
+            Span<float> rowMax = stackalloc float[2], rowInv = stackalloc float[2], gq = stackalloc float[2 * d], gg = stackalloc float[2 * d];
             for (int p = p0; p < p1; p++)
             {
                 int b = p / a.Heads, head = p % a.Heads;
@@ -355,61 +348,30 @@ public static class Attention
                 Gather(u, uvt, a, b, head, part: 2, lp);
                 gkt.Clear();
                 gvt.Clear();
-                for (int i = 0; i < l; i++)
+                for (int i0 = 0; i0 < l; i0 += 2)
                 {
-                    int r = a.Row(b, i), qAt = r * e3 + head * d;
-                    LoadScaled(qkv.AsSpan(qAt, d), scale, q);       // scale·q_i
-                    LoadScaled(u.AsSpan(qAt, d), scale, uq);        // scale·uq_i
-                    var g = gradOut.AsSpan(r * a.Embed + head * d, d);
-                    var (maxI, invI) = (Vector512.Create(stats[p * 2 * lp + i]), Vector512.Create(stats[p * 2 * lp + lp + i]));
-                    Vector512<float> pdp = Vector512<float>.Zero, wp = Vector512<float>.Zero;
-                    for (int v = 0; v < lp; v += W)
+                    // A row past L (the last block's, for odd L) holds q = uq = g = 0 and 1/Σ = 0, so it adds nothing.
+                    int count = Math.Min(2, l - i0);
+                    for (int r = 0; r < 2; r++)
                     {
-                        Vector512<float> s = Vector512<float>.Zero, dp = Vector512<float>.Zero, w = Vector512<float>.Zero, z = Vector512<float>.Zero;
-                        for (int c = 0; c < d; c++)
+                        Span<float> q = rows.Slice(3 * r * d, d), uq = rows.Slice((3 * r + 1) * d, d), g = rows.Slice((3 * r + 2) * d, d);
+                        if (r < count)
                         {
-                            var kc = Vector512.LoadUnsafe(ref ktr, (nuint)(c * lp + v));
-                            s = Vector512.FusedMultiplyAdd(Vector512.Create(q[c]), kc, s);
-                            w = Vector512.FusedMultiplyAdd(Vector512.Create(uq[c]), kc, w);
-                            w = Vector512.FusedMultiplyAdd(Vector512.Create(q[c]), Vector512.LoadUnsafe(ref uktr, (nuint)(c * lp + v)), w);
-                            var gc = Vector512.Create(g[c]);
-                            dp = Vector512.FusedMultiplyAdd(gc, Vector512.LoadUnsafe(ref vtr, (nuint)(c * lp + v)), dp);
-                            z = Vector512.FusedMultiplyAdd(gc, Vector512.LoadUnsafe(ref uvtr, (nuint)(c * lp + v)), z);
+                            int at = a.Row(b, i0 + r);
+                            LoadScaled(qkv.AsSpan(at * e3 + head * d, d), scale, q);
+                            LoadScaled(u.AsSpan(at * e3 + head * d, d), scale, uq);
+                            gradOut.AsSpan(at * a.Embed + head * d, d).CopyTo(g);
+                            (rowMax[r], rowInv[r]) = (stats[p * 2 * lp + i0 + r], stats[p * 2 * lp + lp + i0 + r]);
                         }
-                        var prob = Transcendental.ExpVector(s - maxI) * invI;
-                        if (v == lp - W) prob = Vector512.ConditionalSelect(tail, prob, Vector512<float>.Zero);
-                        prob.StoreUnsafe(ref pr, (nuint)v);
-                        dp.StoreUnsafe(ref dsr, (nuint)v);
-                        w.StoreUnsafe(ref yr, (nuint)v);
-                        z.StoreUnsafe(ref sr, (nuint)v);
-                        pdp += prob * dp;
-                        wp += w * prob;
+                        else { q.Clear(); uq.Clear(); g.Clear(); (rowMax[r], rowInv[r]) = (0f, 0f); }
                     }
-                    var (rowD, rowR) = (Vector512.Create(Vector512.Sum(pdp)), Vector512.Create(Vector512.Sum(wp)));
-                    var pbp = Vector512<float>.Zero;
-                    for (int v = 0; v < lp; v += W)
+                    SecondOrderRows(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride], ref work[5 * stride],
+                        ref work[6 * stride], ref MemoryMarshal.GetReference(rows), rowMax, rowInv, gq, gg, lp, d, tail);
+                    for (int r = 0; r < count; r++)
                     {
-                        var prob = Vector512.LoadUnsafe(ref pr, (nuint)v);
-                        var dpc = Vector512.LoadUnsafe(ref dsr, (nuint)v) - rowD;
-                        var wc = Vector512.LoadUnsafe(ref yr, (nuint)v) - rowR;
-                        var pbar = Vector512.FusedMultiplyAdd(wc, dpc, Vector512.LoadUnsafe(ref sr, (nuint)v));
-                        (prob * dpc).StoreUnsafe(ref dsr, (nuint)v);
-                        (prob * wc).StoreUnsafe(ref yr, (nuint)v);
-                        pbar.StoreUnsafe(ref sr, (nuint)v);
-                        pbp += pbar * prob;
-                    }
-                    var rowPb = Vector512.Create(Vector512.Sum(pbp));
-                    for (int v = 0; v < lp; v += W)
-                        (Vector512.LoadUnsafe(ref pr, (nuint)v) * (Vector512.LoadUnsafe(ref sr, (nuint)v) - rowPb)).StoreUnsafe(ref sr, (nuint)v);
-                    var gq = dqkv2.AsSpan(qAt, d);
-                    var gg = dg.AsSpan(r * a.Embed + head * d, d);
-                    for (int c = 0; c < d; c++)
-                    {
-                        gq[c] = scale * (Dot(ref dsr, ref Unsafe.Add(ref uktr, c * lp), lp) + Dot(ref sr, ref Unsafe.Add(ref ktr, c * lp), lp));
-                        gg[c] = Dot(ref pr, ref Unsafe.Add(ref uvtr, c * lp), lp) + Dot(ref yr, ref Unsafe.Add(ref vtr, c * lp), lp);
-                        Axpy(uq[c], ref dsr, ref Unsafe.Add(ref gktr, c * lp), lp);   // uq holds scale·uq_i
-                        Axpy(q[c], ref sr, ref Unsafe.Add(ref gktr, c * lp), lp);     // q holds scale·q_i
-                        Axpy(g[c], ref yr, ref Unsafe.Add(ref gvtr, c * lp), lp);
+                        int at = a.Row(b, i0 + r);
+                        Span<float> gqRow = dqkv2.AsSpan(at * e3 + head * d, d), ggRow = dg.AsSpan(at * a.Embed + head * d, d);
+                        for (int c = 0; c < d; c++) (gqRow[c], ggRow[c]) = (scale * gq[r * d + c], gg[r * d + c]);
                     }
                 }
                 Scatter(gkt, dqkv2, a, b, head, part: 1, lp);
@@ -417,6 +379,106 @@ public static class Attention
             }
             ArrayPool<float>.Shared.Return(work);
         }, MinPairsPerChunk(a));
+    }
+
+    // SecondOrder for two query rows of a pair (the formulas above): their P, dS, Y and S̄ rows into block (lp each, row
+    // 0's four then row 1's), Σ_j (dS_ij uk_j + S̄_ij k_j) into gq and Σ_j (P_ij uv_j + Y_ij v_j) into gg (2 × d each),
+    // and their terms added to gkt and gvt; rows holds each row's scale·q, scale·uq and g. Two rows at a time, every load
+    // of the tables serves both. A method of its own, so that its vector operations are inlined into it.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void SecondOrderRows(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt, ref float block,
+        ref float rows, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, Span<float> gq, Span<float> gg, int lp, int d, Vector512<float> tail)
+    {
+        ref float pr0 = ref block;
+        ref float ds0 = ref Unsafe.Add(ref block, lp);
+        ref float y0 = ref Unsafe.Add(ref block, 2 * lp);
+        ref float sb0 = ref Unsafe.Add(ref block, 3 * lp);
+        ref float pr1 = ref Unsafe.Add(ref block, 4 * lp);
+        ref float ds1 = ref Unsafe.Add(ref block, 5 * lp);
+        ref float y1 = ref Unsafe.Add(ref block, 6 * lp);
+        ref float sb1 = ref Unsafe.Add(ref block, 7 * lp);
+        ref float q0 = ref rows;
+        ref float uq0 = ref Unsafe.Add(ref rows, d);
+        ref float g0 = ref Unsafe.Add(ref rows, 2 * d);
+        ref float q1 = ref Unsafe.Add(ref rows, 3 * d);
+        ref float uq1 = ref Unsafe.Add(ref rows, 4 * d);
+        ref float g1 = ref Unsafe.Add(ref rows, 5 * d);
+        Vector512<float> pdp0 = Vector512<float>.Zero, wp0 = pdp0, pdp1 = pdp0, wp1 = pdp0;
+        for (int v = 0; v < lp; v += W)
+        {
+            // s = scale·q·k, w = scale·(uq·k + q·uk), dP = g·v, z = g·uv for sixteen keys j
+            Vector512<float> s0 = Vector512<float>.Zero, w0 = s0, dp0 = s0, z0 = s0, s1 = s0, w1 = s0, dp1 = s0, z1 = s0;
+            for (int c = 0; c < d; c++)
+            {
+                nuint at = (nuint)(c * lp + v);
+                var (kc, ukc, vc, uvc) = (Vector512.LoadUnsafe(ref kt, at), Vector512.LoadUnsafe(ref ukt, at), Vector512.LoadUnsafe(ref vt, at), Vector512.LoadUnsafe(ref uvt, at));
+                var (qc0, qc1) = (Vector512.Create(Unsafe.Add(ref q0, c)), Vector512.Create(Unsafe.Add(ref q1, c)));
+                var (gc0, gc1) = (Vector512.Create(Unsafe.Add(ref g0, c)), Vector512.Create(Unsafe.Add(ref g1, c)));
+                s0 = Vector512.FusedMultiplyAdd(qc0, kc, s0);
+                s1 = Vector512.FusedMultiplyAdd(qc1, kc, s1);
+                w0 = Vector512.FusedMultiplyAdd(qc0, ukc, Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref uq0, c)), kc, w0));
+                w1 = Vector512.FusedMultiplyAdd(qc1, ukc, Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref uq1, c)), kc, w1));
+                dp0 = Vector512.FusedMultiplyAdd(gc0, vc, dp0);
+                dp1 = Vector512.FusedMultiplyAdd(gc1, vc, dp1);
+                z0 = Vector512.FusedMultiplyAdd(gc0, uvc, z0);
+                z1 = Vector512.FusedMultiplyAdd(gc1, uvc, z1);
+            }
+            var keys = v == lp - W ? tail : Vector512<float>.AllBitsSet;
+            var prob0 = (Transcendental.ExpVector(s0 - Vector512.Create(rowMax[0])) * Vector512.Create(rowInv[0])) & keys;
+            var prob1 = (Transcendental.ExpVector(s1 - Vector512.Create(rowMax[1])) * Vector512.Create(rowInv[1])) & keys;
+            prob0.StoreUnsafe(ref pr0, (nuint)v); dp0.StoreUnsafe(ref ds0, (nuint)v); w0.StoreUnsafe(ref y0, (nuint)v); z0.StoreUnsafe(ref sb0, (nuint)v);
+            prob1.StoreUnsafe(ref pr1, (nuint)v); dp1.StoreUnsafe(ref ds1, (nuint)v); w1.StoreUnsafe(ref y1, (nuint)v); z1.StoreUnsafe(ref sb1, (nuint)v);
+            pdp0 += prob0 * dp0; wp0 += w0 * prob0;
+            pdp1 += prob1 * dp1; wp1 += w1 * prob1;
+        }
+        SecondOrderRow(ref pr0, ref ds0, ref y0, ref sb0, Vector512.Sum(pdp0), Vector512.Sum(wp0), lp);
+        SecondOrderRow(ref pr1, ref ds1, ref y1, ref sb1, Vector512.Sum(pdp1), Vector512.Sum(wp1), lp);
+        for (int c = 0; c < d; c++)
+        {
+            Vector512<float> aq0 = Vector512<float>.Zero, ag0 = aq0, aq1 = aq0, ag1 = aq0;
+            var (uqc0, qc0, gc0) = (Vector512.Create(Unsafe.Add(ref uq0, c)), Vector512.Create(Unsafe.Add(ref q0, c)), Vector512.Create(Unsafe.Add(ref g0, c)));
+            var (uqc1, qc1, gc1) = (Vector512.Create(Unsafe.Add(ref uq1, c)), Vector512.Create(Unsafe.Add(ref q1, c)), Vector512.Create(Unsafe.Add(ref g1, c)));
+            for (int v = 0; v < lp; v += W)
+            {
+                nuint at = (nuint)(c * lp + v), j = (nuint)v;
+                var (kc, ukc, vc, uvc) = (Vector512.LoadUnsafe(ref kt, at), Vector512.LoadUnsafe(ref ukt, at), Vector512.LoadUnsafe(ref vt, at), Vector512.LoadUnsafe(ref uvt, at));
+                var (dsv0, sbv0, pv0, yv0) = (Vector512.LoadUnsafe(ref ds0, j), Vector512.LoadUnsafe(ref sb0, j), Vector512.LoadUnsafe(ref pr0, j), Vector512.LoadUnsafe(ref y0, j));
+                var (dsv1, sbv1, pv1, yv1) = (Vector512.LoadUnsafe(ref ds1, j), Vector512.LoadUnsafe(ref sb1, j), Vector512.LoadUnsafe(ref pr1, j), Vector512.LoadUnsafe(ref y1, j));
+                aq0 = Vector512.FusedMultiplyAdd(sbv0, kc, Vector512.FusedMultiplyAdd(dsv0, ukc, aq0));
+                aq1 = Vector512.FusedMultiplyAdd(sbv1, kc, Vector512.FusedMultiplyAdd(dsv1, ukc, aq1));
+                ag0 = Vector512.FusedMultiplyAdd(yv0, vc, Vector512.FusedMultiplyAdd(pv0, uvc, ag0));
+                ag1 = Vector512.FusedMultiplyAdd(yv1, vc, Vector512.FusedMultiplyAdd(pv1, uvc, ag1));
+                var gk = Vector512.FusedMultiplyAdd(uqc0, dsv0, Vector512.LoadUnsafe(ref gkt, at));   // uq holds scale·uq_i
+                gk = Vector512.FusedMultiplyAdd(qc0, sbv0, gk);                                        // q holds scale·q_i
+                gk = Vector512.FusedMultiplyAdd(uqc1, dsv1, gk);
+                Vector512.FusedMultiplyAdd(qc1, sbv1, gk).StoreUnsafe(ref gkt, at);
+                Vector512.FusedMultiplyAdd(gc1, yv1, Vector512.FusedMultiplyAdd(gc0, yv0, Vector512.LoadUnsafe(ref gvt, at))).StoreUnsafe(ref gvt, at);
+            }
+            (gq[c], gq[d + c], gg[c], gg[d + c]) = (Vector512.Sum(aq0), Vector512.Sum(aq1), Vector512.Sum(ag0), Vector512.Sum(ag1));
+        }
+    }
+
+    // One row of SecondOrder after its sums: with D = Σ P∘dP and r = Σ W∘P, P̄ = g uvᵀ + (W − r)∘(dP − D); dP becomes
+    // dS = P∘(dP − D), W becomes Y = P∘(W − r) and P̄ becomes S̄ = P∘(P̄ − Σ P̄∘P).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void SecondOrderRow(ref float pr, ref float dsr, ref float yr, ref float sr, float rowD, float rowR, int lp)
+    {
+        var (d, r) = (Vector512.Create(rowD), Vector512.Create(rowR));
+        var pbp = Vector512<float>.Zero;
+        for (int v = 0; v < lp; v += W)
+        {
+            var prob = Vector512.LoadUnsafe(ref pr, (nuint)v);
+            var dpc = Vector512.LoadUnsafe(ref dsr, (nuint)v) - d;
+            var wc = Vector512.LoadUnsafe(ref yr, (nuint)v) - r;
+            var pbar = Vector512.FusedMultiplyAdd(wc, dpc, Vector512.LoadUnsafe(ref sr, (nuint)v));
+            (prob * dpc).StoreUnsafe(ref dsr, (nuint)v);
+            (prob * wc).StoreUnsafe(ref yr, (nuint)v);
+            pbar.StoreUnsafe(ref sr, (nuint)v);
+            pbp += pbar * prob;
+        }
+        var rowPb = Vector512.Create(Vector512.Sum(pbp));
+        for (int v = 0; v < lp; v += W)
+            (Vector512.LoadUnsafe(ref pr, (nuint)v) * (Vector512.LoadUnsafe(ref sr, (nuint)v) - rowPb)).StoreUnsafe(ref sr, (nuint)v);
     }
 
     // About 64k floats of scores a chunk, so a small attention stays on one thread.
