@@ -32,6 +32,14 @@ public class TranscendentalTests
         return y;
     }
 
+    // The lane loop on vectors of the given width (16 or 8; the one the processor does not pick runs in software).
+    static float[] Apply(float[] x, int width)
+    {
+        var y = new float[x.Length];
+        Transcendental.TanhRange(x, y, width);
+        return y;
+    }
+
     static void AssertCloseToDouble(float[] x, float[] y, string path)
     {
         double worst = 0; int worstAt = -1;
@@ -48,8 +56,10 @@ public class TranscendentalTests
 
     // e^x over its whole float range: a dense sweep of [-110, 95], the ends and the special values, vector body and
     // scalar tail (37 elements), relative to double Math.Exp; denormal results within 1e-45 absolute.
-    [Fact]
-    public void Exp_WholeRange_MatchesDoubleWithin3e7Relative()
+    [Theory]
+    [InlineData(16)]
+    [InlineData(8)]
+    public void Exp_WholeRange_MatchesDoubleWithin3e7Relative(int width)
     {
         var xs = new List<float>();
         for (int i = -1_100_000; i <= 950_000; i++) xs.Add(i * 1e-4f);
@@ -59,7 +69,7 @@ public class TranscendentalTests
         foreach (int length in new[] { x.Length, 37 })
         {
             var y = new float[length];
-            Transcendental.Exp(x.AsSpan(0, length), y);
+            Transcendental.Exp(x.AsSpan(0, length), y, width);
             for (int i = 0; i < length; i++)
             {
                 double e = Math.Exp(x[i]);
@@ -69,16 +79,18 @@ public class TranscendentalTests
             }
         }
         var nan = new float[1];
-        Transcendental.Exp([float.NaN], nan);
+        Transcendental.Exp([float.NaN], nan, width);
         Assert.True(float.IsNaN(nan[0]));
-        var lanes = new float[Vector<float>.Count];
+        var lanes = new float[width];
         lanes[0] = float.NaN;
-        Transcendental.Exp(lanes, lanes);
+        Transcendental.Exp(lanes, lanes, width);
         Assert.True(float.IsNaN(lanes[0]), "NaN through the vector body");
     }
 
-    [Fact]
-    public void Tanh_VectorPath_MatchesDoubleWithin2e6Relative() => AssertCloseToDouble(Inputs(), Apply(Inputs()), "vector");
+    [Theory]
+    [InlineData(16)]
+    [InlineData(8)]
+    public void Tanh_VectorPath_MatchesDoubleWithin2e6Relative(int width) => AssertCloseToDouble(Inputs(), Apply(Inputs(), width), $"{width} lanes");
 
     [Fact]
     public void TanhScalar_MatchesDoubleWithin2e6Relative()
@@ -183,9 +195,12 @@ public class TranscendentalTests
     [Fact]
     public void VectorWidth_TestLengthsHitTheTail()
     {
-        // Guards the intent of the length theories above on machines with wider vectors.
-        Assert.NotEqual(0, 37 % Vector<float>.Count);
-        Assert.NotEqual(0, 200_003 % Vector<float>.Count);
+        // Guards the intent of the length theories above: the lane loops run 8 or 16 lanes, TanhBackward Vector<float>'s.
+        foreach (int width in new[] { 8, 16, Vector<float>.Count })
+        {
+            Assert.NotEqual(0, 37 % width);
+            Assert.NotEqual(0, 200_003 % width);
+        }
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace GanForge.Kernels;
 
@@ -10,7 +11,7 @@ namespace GanForge.Kernels;
 /// parallel loop's lambda its inlining budget ran out and the GELU written on it took 8x as long on two threads (6x on
 /// one) as on eight-lane registers. The JIT compiles a kernel generic over <c>V</c> once per width, with every member
 /// inlined where the lane loop is a method of its own, so the generic form costs nothing against the kernel written on
-/// the vector type.
+/// the vector type. Comparisons return masks as lanes (all bits set where true), as the vector types' own do.
 /// </summary>
 internal interface IFloatLanes<V> where V : struct, IFloatLanes<V>
 {
@@ -24,19 +25,35 @@ internal interface IFloatLanes<V> where V : struct, IFloatLanes<V>
     static abstract V operator *(V a, V b);
     static abstract V operator /(V a, V b);
     static abstract V operator -(V a);
+    static abstract V operator &(V a, V b);
+    static abstract V operator |(V a, V b);
     /// <summary>a·b + c, rounded once.</summary>
     static abstract V Fma(V a, V b, V c);
     static abstract V Abs(V x);
+    /// <summary>The smaller lane, the processor's own instruction (which of the two on NaN is unspecified).</summary>
+    static abstract V Min(V a, V b);
+    /// <summary>The larger lane, the processor's own instruction (which of the two on NaN is unspecified).</summary>
+    static abstract V Max(V a, V b);
+    /// <summary>To the nearest integer, ties to even.</summary>
+    static abstract V Round(V x);
+    /// <summary>p·2ⁿ for n integral in [-150, 128] (n up to 254 for p below 1): exact, or rounded once into the denormals.</summary>
+    static abstract V ScaleByPowerOf2(V p, V n);
+    static abstract V LessThan(V a, V b);
+    static abstract V GreaterThan(V a, V b);
+    static abstract V Equals(V a, V b);
+    /// <summary>Lanes of <paramref name="a"/> where <paramref name="mask"/> is set, else of <paramref name="b"/>.</summary>
+    static abstract V Select(V mask, V a, V b);
     /// <summary>Lanes of <paramref name="a"/> where x ≥ 0, else of <paramref name="b"/>.</summary>
     static abstract V WhereNonNegative(V x, V a, V b);
-    /// <summary>e^x in every lane (<see cref="Transcendental.ExpVector(Vector512{float})"/>).</summary>
-    static abstract V Exp(V x);
 }
 
 /// <summary>Sixteen lanes (AVX-512).</summary>
 internal readonly struct Lanes512(Vector512<float> v) : IFloatLanes<Lanes512>
 {
     readonly Vector512<float> _v = v;
+
+    /// <summary>The lanes as the vector type, for kernels written on it.</summary>
+    public Vector512<float> Vector => _v;
 
     public static int Count => Vector512<float>.Count;
     public static Lanes512 Zero => new(Vector512<float>.Zero);
@@ -48,12 +65,32 @@ internal readonly struct Lanes512(Vector512<float> v) : IFloatLanes<Lanes512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 operator *(Lanes512 a, Lanes512 b) => new(a._v * b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 operator /(Lanes512 a, Lanes512 b) => new(a._v / b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 operator -(Lanes512 a) => new(-a._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 operator &(Lanes512 a, Lanes512 b) => new(a._v & b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 operator |(Lanes512 a, Lanes512 b) => new(a._v | b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Fma(Lanes512 a, Lanes512 b, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Abs(Lanes512 x) => new(Vector512.Abs(x._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Min(Lanes512 a, Lanes512 b) => new(Vector512.MinNative(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Max(Lanes512 a, Lanes512 b) => new(Vector512.MaxNative(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Round(Lanes512 x) => new(Vector512.Round(x._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes512 ScaleByPowerOf2(Lanes512 p, Lanes512 n) => Avx512F.IsSupported
+        ? new(Avx512F.Scale(p._v, n._v))   // vscalefps: one instruction, rounded once into the denormals
+        : new(TwoHalves(p._v, Vector512.ConvertToInt32Native(n._v)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 LessThan(Lanes512 a, Lanes512 b) => new(Vector512.LessThan(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 GreaterThan(Lanes512 a, Lanes512 b) => new(Vector512.GreaterThan(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Equals(Lanes512 a, Lanes512 b) => new(Vector512.Equals(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Select(Lanes512 mask, Lanes512 a, Lanes512 b) => new(Vector512.ConditionalSelect(mask._v, a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512 WhereNonNegative(Lanes512 x, Lanes512 a, Lanes512 b) =>
         new(Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x._v, Vector512<float>.Zero), a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Exp(Lanes512 x) => new(Transcendental.ExpVector(x._v));
+
+    // p·2^k as p·2^⌊k/2⌋·2^(k−⌊k/2⌋), each factor a normal float built in the exponent bits, so k from -150 to 128 stays exact.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> TwoHalves(Vector512<float> p, Vector512<int> k)
+    {
+        var half = Vector512.ShiftRightArithmetic(k, 1);
+        return p * Vector512.ShiftLeft(half + Vector512.Create(127), 23).AsSingle() * Vector512.ShiftLeft(k - half + Vector512.Create(127), 23).AsSingle();
+    }
 }
 
 /// <summary>Eight lanes (AVX2).</summary>
@@ -71,15 +108,26 @@ internal readonly struct Lanes256(Vector256<float> v) : IFloatLanes<Lanes256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 operator *(Lanes256 a, Lanes256 b) => new(a._v * b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 operator /(Lanes256 a, Lanes256 b) => new(a._v / b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 operator -(Lanes256 a) => new(-a._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 operator &(Lanes256 a, Lanes256 b) => new(a._v & b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 operator |(Lanes256 a, Lanes256 b) => new(a._v | b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Fma(Lanes256 a, Lanes256 b, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Abs(Lanes256 x) => new(Vector256.Abs(x._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Min(Lanes256 a, Lanes256 b) => new(Vector256.MinNative(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Max(Lanes256 a, Lanes256 b) => new(Vector256.MaxNative(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Round(Lanes256 x) => new(Vector256.Round(x._v));
+    // p·2^⌊k/2⌋·2^(k−⌊k/2⌋), each factor a normal float built in the exponent bits, so k from -150 to 128 stays exact.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes256 ScaleByPowerOf2(Lanes256 p, Lanes256 n)
+    {
+        var k = Vector256.ConvertToInt32Native(n._v);
+        var half = Vector256.ShiftRightArithmetic(k, 1);
+        return new(p._v * Vector256.ShiftLeft(half + Vector256.Create(127), 23).AsSingle() * Vector256.ShiftLeft(k - half + Vector256.Create(127), 23).AsSingle());
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 LessThan(Lanes256 a, Lanes256 b) => new(Vector256.LessThan(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 GreaterThan(Lanes256 a, Lanes256 b) => new(Vector256.GreaterThan(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Equals(Lanes256 a, Lanes256 b) => new(Vector256.Equals(a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Select(Lanes256 mask, Lanes256 a, Lanes256 b) => new(Vector256.ConditionalSelect(mask._v, a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 WhereNonNegative(Lanes256 x, Lanes256 a, Lanes256 b) =>
         new(Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x._v, Vector256<float>.Zero), a._v, b._v));
-    // Through the Vector<float> form, which is these eight lanes on AVX2 (element by element where it is not).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes256 Exp(Lanes256 x) => System.Numerics.Vector<float>.Count == Vector256<float>.Count
-        ? new(Transcendental.ExpVector(x._v.AsVector()).AsVector256())
-        : new(Vector256.Create(MathF.Exp(x._v[0]), MathF.Exp(x._v[1]), MathF.Exp(x._v[2]), MathF.Exp(x._v[3]),
-            MathF.Exp(x._v[4]), MathF.Exp(x._v[5]), MathF.Exp(x._v[6]), MathF.Exp(x._v[7])));
 }

@@ -44,14 +44,25 @@ public static class Transcendental
         for (; i < count; i++) { float v = Unsafe.Add(ref yr, i); Unsafe.Add(ref dr, i) = Unsafe.Add(ref gr, i) * (1f - v * v); }
     }
 
-    static void TanhRange(ReadOnlySpan<float> x, Span<float> y)
+    static void TanhRange(ReadOnlySpan<float> x, Span<float> y) => TanhRange(x, y, Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count);
+
+    /// <summary>The same on vectors of <paramref name="width"/> lanes (16 or 8): tests run the width the processor does not pick.</summary>
+    internal static void TanhRange(ReadOnlySpan<float> x, Span<float> y, int width)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
-        int i = 0, w = Vector<float>.Count;
-        for (; i <= x.Length - w; i += w)
-            TanhVector(Vector.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        int i = width == Lanes512.Count ? TanhLanes<Lanes512>(ref xr, ref yr, x.Length) : TanhLanes<Lanes256>(ref xr, ref yr, x.Length);
         for (; i < x.Length; i++) Unsafe.Add(ref yr, i) = TanhScalar(Unsafe.Add(ref xr, i));
+    }
+
+    // Whole vectors of the first count elements; returns where the tail begins. A method of its own, so that its lane
+    // operations are inlined into it whatever its callers inline (see GeluKernel.Lanes).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static int TanhLanes<V>(ref float xr, ref float yr, int count) where V : struct, IFloatLanes<V>
+    {
+        int i = 0;
+        for (; i <= count - V.Count; i += V.Count) Tanh(V.Load(ref xr, (nuint)i)).Store(ref yr, (nuint)i);
+        return i;
     }
 
     // Taylor coefficients of tanh: x - x³/3 + 2x⁵/15 - 17x⁷/315 + 62x⁹/2835 - 1382x¹¹/155925.
@@ -65,67 +76,43 @@ public static class Transcendental
 
     /// <summary>
     /// e^x in every lane, relative error about 1e-7 (denormal results included): x = n·ln2 + r, |r| ≤ ln2/2, a
-    /// degree-7 Taylor polynomial for e^r, and 2^n applied as two halves' exponent bits, so that n from -150 to 128 stays
-    /// exact. Beyond the range 0 or +Inf; NaN stays NaN.
+    /// degree-7 Taylor polynomial for e^r, and 2^n applied by <see cref="IFloatLanes{V}.ScaleByPowerOf2"/>, so that n from
+    /// -150 to 128 stays exact. Beyond the range 0 or +Inf; NaN stays NaN.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector<float> ExpVector(Vector<float> x)
+    internal static V Exp<V>(V x) where V : struct, IFloatLanes<V>
     {
-        // The native min, max and conversion (plain vminps, vmaxps, vcvtps2dq): NaN is put back at the end, and the
-        // clamped n is far inside int range, so the IEEE and saturating forms' extra fix-ups buy nothing here.
-        var t = Vector.MinNative(Vector.MaxNative(x, new Vector<float>(ExpMin)), new Vector<float>(ExpMax));
-        var n = Vector.Round(t * new Vector<float>(Log2E));
-        var r = t - n * new Vector<float>(Ln2Hi) - n * new Vector<float>(Ln2Lo);
-        var p = Vector.FusedMultiplyAdd(r, new Vector<float>(1f / 5040f), new Vector<float>(1f / 720f));
-        p = Vector.FusedMultiplyAdd(r, p, new Vector<float>(1f / 120f));
-        p = Vector.FusedMultiplyAdd(r, p, new Vector<float>(1f / 24f));
-        p = Vector.FusedMultiplyAdd(r, p, new Vector<float>(1f / 6f));
-        p = Vector.FusedMultiplyAdd(r, p, new Vector<float>(0.5f));
-        p = Vector.FusedMultiplyAdd(r, p, Vector<float>.One);
-        p = Vector.FusedMultiplyAdd(r, p, Vector<float>.One);
-        var k = Vector.ConvertToInt32Native(n);
-        var half = Vector.ShiftRightArithmetic(k, 1);
-        var e = p * Vector.AsVectorSingle(Vector.ShiftLeft(half + new Vector<int>(127), 23))
-                  * Vector.AsVectorSingle(Vector.ShiftLeft(k - half + new Vector<int>(127), 23));
-        e = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(ExpMin)), Vector<float>.Zero, e);
-        e = Vector.ConditionalSelect(Vector.GreaterThan(x, new Vector<float>(ExpMax)), new Vector<float>(float.PositiveInfinity), e);
-        return Vector.ConditionalSelect(Vector.Equals(x, x), e, x);
+        // The native min and max (plain vminps, vmaxps): NaN is put back at the end, and the clamped n is far inside
+        // int range, so the IEEE forms' extra fix-ups buy nothing here.
+        var t = V.Min(V.Max(x, V.Of(ExpMin)), V.Of(ExpMax));
+        var n = V.Round(t * V.Of(Log2E));
+        var r = t - n * V.Of(Ln2Hi) - n * V.Of(Ln2Lo);
+        var p = V.Fma(r, V.Of(1f / 5040f), V.Of(1f / 720f));
+        p = V.Fma(r, p, V.Of(1f / 120f));
+        p = V.Fma(r, p, V.Of(1f / 24f));
+        p = V.Fma(r, p, V.Of(1f / 6f));
+        p = V.Fma(r, p, V.Of(0.5f));
+        p = V.Fma(r, p, V.Of(1f));
+        p = V.Fma(r, p, V.Of(1f));
+        var e = V.ScaleByPowerOf2(p, n);
+        e = V.Select(V.LessThan(x, V.Of(ExpMin)), V.Zero, e);
+        e = V.Select(V.GreaterThan(x, V.Of(ExpMax)), V.Of(float.PositiveInfinity), e);
+        return V.Select(V.Equals(x, x), e, x);
     }
 
-    /// <summary>The same e^x sixteen lanes at a time (AVX-512), for kernels written on <see cref="Vector512{T}"/>.</summary>
+    /// <summary>The same e^x on sixteen lanes, for kernels written on <see cref="Vector512{T}"/> (attention).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> ExpVector(Vector512<float> x)
-    {
-        var t = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(ExpMin)), Vector512.Create(ExpMax));
-        var n = Vector512.Round(t * Vector512.Create(Log2E));
-        var r = t - n * Vector512.Create(Ln2Hi) - n * Vector512.Create(Ln2Lo);
-        var p = Vector512.FusedMultiplyAdd(r, Vector512.Create(1f / 5040f), Vector512.Create(1f / 720f));
-        p = Vector512.FusedMultiplyAdd(r, p, Vector512.Create(1f / 120f));
-        p = Vector512.FusedMultiplyAdd(r, p, Vector512.Create(1f / 24f));
-        p = Vector512.FusedMultiplyAdd(r, p, Vector512.Create(1f / 6f));
-        p = Vector512.FusedMultiplyAdd(r, p, Vector512.Create(0.5f));
-        p = Vector512.FusedMultiplyAdd(r, p, Vector512<float>.One);
-        p = Vector512.FusedMultiplyAdd(r, p, Vector512<float>.One);
-        Vector512<float> e;
-        if (Avx512F.IsSupported)
-            e = Avx512F.Scale(p, n);   // vscalefps: p·2^n in one instruction, rounded once into the denormals
-        else
-        {
-            var k = Vector512.ConvertToInt32Native(n);
-            var half = Vector512.ShiftRightArithmetic(k, 1);
-            e = p * Vector512.ShiftLeft(half + Vector512.Create(127), 23).AsSingle() * Vector512.ShiftLeft(k - half + Vector512.Create(127), 23).AsSingle();
-        }
-        e = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpMin)), Vector512<float>.Zero, e);
-        e = Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(ExpMax)), Vector512.Create(float.PositiveInfinity), e);
-        return Vector512.ConditionalSelect(Vector512.Equals(x, x), e, x);
-    }
+    internal static Vector512<float> ExpVector(Vector512<float> x) => Exp(new Lanes512(x)).Vector;
 
-    /// <summary>y = e^x element by element over x's length; x and y may be the same span (see <see cref="ExpVector"/>).</summary>
-    public static void Exp(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>y = e^x element by element over x's length; x and y may be the same span (see <see cref="Exp{V}(V)"/>).</summary>
+    public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Exp(x, y, Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count);
+
+    /// <summary>The same on vectors of <paramref name="width"/> lanes (16 or 8): tests run the width the processor does not pick.</summary>
+    internal static void Exp(ReadOnlySpan<float> x, Span<float> y, int width)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
-        int i = Vector512.IsHardwareAccelerated ? ExpLanes<Lanes512>(ref xr, ref yr, x.Length) : ExpLanes<Lanes256>(ref xr, ref yr, x.Length);
+        int i = width == Lanes512.Count ? ExpLanes<Lanes512>(ref xr, ref yr, x.Length) : ExpLanes<Lanes256>(ref xr, ref yr, x.Length);
         for (; i < x.Length; i++) Unsafe.Add(ref yr, i) = MathF.Exp(Unsafe.Add(ref xr, i));
     }
 
@@ -135,29 +122,29 @@ public static class Transcendental
     static int ExpLanes<V>(ref float xr, ref float yr, int count) where V : struct, IFloatLanes<V>
     {
         int i = 0;
-        for (; i <= count - V.Count; i += V.Count) V.Exp(V.Load(ref xr, (nuint)i)).Store(ref yr, (nuint)i);
+        for (; i <= count - V.Count; i += V.Count) Exp(V.Load(ref xr, (nuint)i)).Store(ref yr, (nuint)i);
         return i;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector<float> TanhVector(Vector<float> x)
+    static V Tanh<V>(V x) where V : struct, IFloatLanes<V>
     {
-        var a = Vector.Abs(x);
+        var a = V.Abs(x);
         // Large branch: 1 - 2 / (e^{2a} + 1).
-        var e = ExpVector(Vector.Min(a + a, new Vector<float>(MaxTwiceAbs)));
-        var big = Vector<float>.One - new Vector<float>(2f) / (e + Vector<float>.One);
-        big = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -big, big);
+        var e = Exp(V.Min(a + a, V.Of(MaxTwiceAbs)));
+        var big = V.Of(1f) - V.Of(2f) / (e + V.Of(1f));
+        big = V.Select(V.LessThan(x, V.Zero), -big, big);
         // Small branch: odd Taylor series.
         var z = x * x;
-        var q = Vector.FusedMultiplyAdd(z, new Vector<float>(T11), new Vector<float>(T9));
-        q = Vector.FusedMultiplyAdd(z, q, new Vector<float>(T7));
-        q = Vector.FusedMultiplyAdd(z, q, new Vector<float>(T5));
-        q = Vector.FusedMultiplyAdd(z, q, new Vector<float>(T3));
+        var q = V.Fma(z, V.Of(T11), V.Of(T9));
+        q = V.Fma(z, q, V.Of(T7));
+        q = V.Fma(z, q, V.Of(T5));
+        q = V.Fma(z, q, V.Of(T3));
         // x + x³q rounds to +0 for x = -0 (the x³q term is +0); tanh(-0) is -0, so the sign of x is put back.
-        var small = Vector.FusedMultiplyAdd(x * z, q, x) | (x & new Vector<float>(-0f));
-        var result = Vector.ConditionalSelect(Vector.LessThan(a, new Vector<float>(SmallLimit)), small, big);
+        var small = V.Fma(x * z, q, x) | (x & V.Of(-0f));
+        var result = V.Select(V.LessThan(a, V.Of(SmallLimit)), small, big);
         // NaN in, NaN out (the comparisons above are false for NaN, and Min may drop it).
-        return Vector.ConditionalSelect(Vector.Equals(x, x), result, x);
+        return V.Select(V.Equals(x, x), result, x);
     }
 
     /// <summary>The same approximation for one element (the tail of a buffer, and the tests' reference).</summary>
