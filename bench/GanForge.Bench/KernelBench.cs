@@ -16,6 +16,8 @@ static class KernelBench
         ("d64.conv3 128->256 16", 64, 128, 16, 256, 8, 4, 2, 1),
         ("d64.conv4 256->512 8", 64, 256, 8, 512, 4, 4, 2, 1),
         ("g64.convT1 100->512 1", 64, 512, 4, 100, 1, 4, 1, 0),
+        ("cg.in 3->64 32", 8, 3, 38, 64, 32, 7, 1, 0),      // cyclegan32's c7s1-64 on the reflection-padded image, batch 8
+        ("cg.out 64->3 32", 8, 64, 38, 3, 32, 7, 1, 0),     // and its last layer, 64 -> 3
     ];
 
     public static void Run(int iters, bool bf16 = false)

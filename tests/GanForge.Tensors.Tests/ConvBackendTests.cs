@@ -60,6 +60,17 @@ public class ConvBackendTests
         AssertDefaultDispatchMatchesNaive(new ConvGeometry(ci, size, size, co, o, o, patch, patch, patch, patch, 0, 0, 1, 1, 1), n, threads: 2, seed: 11);
     }
 
+    [Theory]
+    [InlineData(1, 28, 64, 4, 2, 1, 5)]    // a DCGAN / WGAN-GP critic's first layer on grey 28 px (its backward-data: the penalty's input gradient)
+    [InlineData(3, 14, 16, 7, 1, 0, 3)]    // CycleGAN's c7s1-64 on a reflection-padded RGB image
+    [InlineData(4, 9, 8, 3, 2, 1, 2)]      // four channels, the most that count as an image's
+    public void ImageSideBackwardData_DefaultDispatch_MatchesNaive(int ci, int size, int co, int k, int stride, int pad, int n)
+    {
+        // Backward-data into at most four channels runs col2im after our GEMM by default (oneDNN's kernels are slow there).
+        int o = (size + 2 * pad - k) / stride + 1;
+        AssertDefaultDispatchMatchesNaive(new ConvGeometry(ci, size, size, co, o, o, k, k, stride, stride, pad, pad, 1, 1, 1), n, threads: 2, seed: 12);
+    }
+
     // Every kernel through the default dispatch on `threads` threads against the naive ones; the outputs hold garbage
     // first, so a kernel must overwrite them, not add to them.
     static void AssertDefaultDispatchMatchesNaive(ConvGeometry g, int n, int threads, ulong seed)
