@@ -14,11 +14,11 @@ namespace GanForge.Functions;
 internal sealed class LinearFunction : Function
 {
     readonly bool _hasBias;
-    readonly string _geometry;
+    readonly int _rows, _in, _out;
 
-    LinearFunction(bool hasBias, int rows, int inF, int outF) => (_hasBias, _geometry) = (hasBias, $"{rows}x{inF}->{outF}");
+    LinearFunction(bool hasBias, int rows, int inF, int outF) => (_hasBias, _rows, _in, _out) = (hasBias, rows, inF, outF);
 
-    protected internal override string ProfileName => $"Linear {_geometry}";
+    protected internal override string ProfileName => $"Linear {_rows}x{_in}->{_out}";
 
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias)
     {

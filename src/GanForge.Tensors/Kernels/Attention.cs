@@ -25,9 +25,11 @@ public readonly record struct AttentionLayout(int Batch, int Length, int Heads, 
 /// <summary>
 /// Multi-head self-attention from packed projections, one (sequence, head) pair at a time: the (L, L) score and
 /// probability matrices are never written out. Forward computes a pair sixteen queries at a time and keeps each
-/// query's max score and 1/Σ exp, from which backward (a row of scores at a time) and the second-order pass recompute
-/// the probabilities (as FlashAttention does, without its tiling: a pair's keys and values, transposed and padded to
-/// whole vectors, are a few kB here).
+/// query's max score and 1/Σ exp, from which backward (four rows of scores at a time) and the second-order pass (two)
+/// recompute the probabilities (as FlashAttention does, without its tiling: a pair's keys and values, transposed and
+/// padded to whole vectors, are a few kB here). Every loop keeps several independent sums (four keys, eight of a head's
+/// floats, four or two rows), so that the FMAs do not wait on one another: with one sum through all 65 keys of a ViT's
+/// sequence the kernels ran at half their speed or less (docs/performance.md, tenth pass).
 /// </summary>
 /// <remarks>
 /// Composed of batched products, a softmax and the permutes around them, the same attention wrote and read the
@@ -487,31 +489,6 @@ public static class Attention
     static void LoadScaled(ReadOnlySpan<float> x, float scale, Span<float> q)
     {
         for (int c = 0; c < q.Length; c++) q[c] = scale * x[c];
-    }
-
-    // Σ x_j y_j over n floats, n a whole number of vectors.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static float Dot(ref float x, ref float y, int n)
-    {
-        var acc = Vector512<float>.Zero;
-        for (int v = 0; v < n; v += W) acc += Vector512.LoadUnsafe(ref x, (nuint)v) * Vector512.LoadUnsafe(ref y, (nuint)v);
-        return Vector512.Sum(acc);
-    }
-
-    // y += alpha·x over n floats, n a whole number of vectors.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Axpy(float alpha, ref float x, ref float y, int n)
-    {
-        var a = Vector512.Create(alpha);
-        for (int v = 0; v < n; v += W)
-            Vector512.FusedMultiplyAdd(a, Vector512.LoadUnsafe(ref x, (nuint)v), Vector512.LoadUnsafe(ref y, (nuint)v)).StoreUnsafe(ref y, (nuint)v);
-    }
-
-    static float HorizontalMax(Vector512<float> v)
-    {
-        var half = Vector256.MaxNative(v.GetLower(), v.GetUpper());
-        var quarter = Vector128.MaxNative(half.GetLower(), half.GetUpper());
-        return MathF.Max(MathF.Max(quarter[0], quarter[1]), MathF.Max(quarter[2], quarter[3]));
     }
 
     // t[c, j] = scale × part (0 q, 1 k, 2 v) of token j of sequence b, head `head`, float c: (L, d) strided -> (d, lp), zeros past L.
