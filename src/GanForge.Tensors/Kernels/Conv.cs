@@ -66,7 +66,7 @@ public static class Conv
     /// 3 -> 64 7 x 7 at 32 px, batch 8, 3.8 against 1.4). Its forward and weight gradient stay on oneDNN, which was
     /// faster there (0.6 against 1.2 ms, 0.5 against 1.9 at 28 px).
     /// </summary>
-    static bool IsImageSide(in ConvGeometry g) => g.Ci / g.Groups <= 4;
+    static bool IsImageSide(in ConvGeometry g) => g.Ci <= 4;   // all channels, so a depthwise layer's many stay on oneDNN
 
     /// <summary>
     /// True for a ViT's patch embedding: non-overlapping unpadded patches (stride = kernel) of a few input channels
