@@ -118,6 +118,35 @@ public class SelfAttentionTests
         }, [Tensor.Randn([2, 5, 24], new Generator(52)), g]);
     }
 
+    [Theory]
+    [InlineData(66, 4, 16)]   // a ViT's width; the last key vector holds two keys on 16 lanes, two on 8
+    [InlineData(9, 3, 4)]     // fewer keys than one 16-lane vector
+    [InlineData(64, 2, 2)]    // whole vectors on either width
+    public void RowKernels_EightAndSixteenLanes_Agree(int l, int heads, int d)
+    {
+        // The backward and second-order row kernels run on the widest accelerated lanes; the other width (in software
+        // where the processor lacks it) must give the same gradients, so both are checked on any machine.
+        var layout = new AttentionLayout(3, l, heads, d, BatchFirst: true);
+        int rows = 3 * l, e = heads * d;
+        var gen = new Generator(60);
+        float[] qkv = Tensor.Randn([rows * 3 * e], gen).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
+        float[] g = Tensor.Randn([rows * e], gen).Data.ToArray();
+        float scale = 1f / MathF.Sqrt(d);
+        var (output, stats) = (new float[rows * e], new float[Attention.StatsLength(layout)]);
+        Attention.Forward(qkv, output, stats, layout, scale);
+        (float[] Dqkv, float[] Second, float[] Dg) Run(int width)
+        {
+            var (dqkv, second, dg) = (new float[rows * 3 * e], new float[rows * 3 * e], new float[rows * e]);
+            Attention.Backward(qkv, g, stats, dqkv, layout, scale, width);
+            Attention.SecondOrder(qkv, g, u, stats, second, dg, layout, scale, width);
+            return (dqkv, second, dg);
+        }
+        var (wide, narrow) = (Run(16), Run(8));
+        Fixtures.AssertClose(Tensor.FromArray(wide.Dqkv), Tensor.FromArray(narrow.Dqkv), 1e-5, 1e-5, "backward, 8 against 16 lanes");
+        Fixtures.AssertClose(Tensor.FromArray(wide.Second), Tensor.FromArray(narrow.Second), 1e-5, 1e-5, "second order to qkv, 8 against 16 lanes");
+        Fixtures.AssertClose(Tensor.FromArray(wide.Dg), Tensor.FromArray(narrow.Dg), 1e-5, 1e-5, "second order to g, 8 against 16 lanes");
+    }
+
     [Fact]
     public void LargeScores_StayFinite()
     {

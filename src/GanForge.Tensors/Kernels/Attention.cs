@@ -34,12 +34,14 @@ public readonly record struct AttentionLayout(int Batch, int Length, int Heads, 
 /// <remarks>
 /// Composed of batched products, a softmax and the permutes around them, the same attention wrote and read the
 /// scores four times each way and made two copies of q, k and v; those were most of a TransGAN step. A row is a few
-/// vectors (64 keys: four of sixteen lanes), so the loops are written out on <see cref="Vector512{T}"/> rather than as
-/// span calls, whose fixed cost per call was most of the time at these lengths. Without AVX-512 the runtime runs the
-/// 512-bit vectors as pairs of 256-bit ones: the same results, and as fast here as the kernels written for AVX2 (on
-/// eight-lane vectors, and on sixteen lanes as two explicit halves: transgan32's attention on one thread of an AVX2
-/// processor 103-117 ms an iteration against 108-112 for this code).
-/// </remarks>
+/// vectors (64 keys: four of sixteen lanes), so the loops are written out on vectors rather than as span calls, whose
+/// fixed cost per call was most of the time at these lengths. The forward is written on <see cref="Vector512{T}"/>,
+/// which the runtime runs as pairs of 256-bit vectors without AVX-512, as fast there as kernels written for AVX2
+/// (transgan32's attention on one thread of an AVX2 processor 103-117 ms an iteration against 108-112). The backward's
+/// and second order's row kernels are larger: on <see cref="Vector512{T}"/> in software they overran the JIT's inlining
+/// budget (calls to Vector512's own methods left in them, 7-15x slower with AVX-512 switched off), so they are written
+/// once over <see cref="IFloatLanes{V}"/> and run on the widest accelerated lanes, each a method of its own.
+/// /// </remarks>
 public static class Attention
 {
     const int W = 16;   // Vector512<float> lanes
@@ -47,12 +49,9 @@ public static class Attention
     // Keys per row rounded up to whole vectors; the lanes past L hold zeros in the transposed keys and values.
     static int Padded(int l) => (l + W - 1) / W * W;
 
-    // The lanes of the last vector of a row that hold keys (all of them when L is a multiple of the width).
-    static Vector512<float> TailMask(int l)
-    {
-        int valid = l - (Padded(l) - W);
-        return Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
-    }
+    // The row kernels' lanes: sixteen where AVX-512 is accelerated, else eight (see IFloatLanes: Vector512 in software
+    // overran the JIT's inlining budget in these kernels and ran them 7-8x slower on an AVX2 processor).
+    static int HardwareWidth => Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count;
 
     /// <summary>Floats of the row statistics forward saves for backward: per pair, each query's max score and 1/Σ exp.</summary>
     public static int StatsLength(AttentionLayout a) => a.Pairs * 2 * Padded(a.Length);
@@ -175,10 +174,13 @@ public static class Attention
 
     // dq_i = scale·Σ_j ds_ij k_j, dk_j = scale·Σ_i ds_ij q_i, dv_j = Σ_i p_ij g_i, with p_ij = exp(scale·q_i·k_j − max_i)/Σ_i
     // and ds_ij = p_ij (g_i·v_j − Σ_j' p_ij' g_i·v_j'). gradOut: rows E wide -> dqkv: rows 3E wide, every float written.
-    public static void Backward(float[] qkv, float[] gradOut, float[] stats, float[] dqkv, AttentionLayout a, float scale)
+    public static void Backward(float[] qkv, float[] gradOut, float[] stats, float[] dqkv, AttentionLayout a, float scale) =>
+        Backward(qkv, gradOut, stats, dqkv, a, scale, HardwareWidth);
+
+    /// <summary>The same with the row kernels on vectors of <paramref name="width"/> lanes (16 or 8): tests run both.</summary>
+    internal static void Backward(float[] qkv, float[] gradOut, float[] stats, float[] dqkv, AttentionLayout a, float scale, int width)
     {
         int l = a.Length, d = a.HeadDim, lp = Padded(l);
-        var tail = TailMask(l);
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
             // k, v, their gradients (each d × lp, transposed), then a block of four rows: p and ds (4 × lp each), scale·q and
@@ -212,8 +214,12 @@ public static class Attention
                         }
                         else { qr.Clear(); gr.Clear(); (rowMax[r], rowInv[r]) = (0f, 0f); }
                     }
-                    BackwardRows(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride],
-                        ref MemoryMarshal.GetReference(qs), ref MemoryMarshal.GetReference(gs), rowMax, rowInv, dq, lp, d, tail);
+                    if (width == Lanes512.Count)
+                        BackwardRows<Lanes512>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride],
+                            ref MemoryMarshal.GetReference(qs), ref MemoryMarshal.GetReference(gs), rowMax, rowInv, dq, l, lp, d);
+                    else
+                        BackwardRows<Lanes256>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride],
+                            ref MemoryMarshal.GetReference(qs), ref MemoryMarshal.GetReference(gs), rowMax, rowInv, dq, l, lp, d);
                     for (int r = 0; r < rows; r++)
                     {
                         var dqRow = dqkv.AsSpan(a.Row(b, i0 + r) * 3 * a.Embed + head * d, d);
@@ -231,8 +237,8 @@ public static class Attention
     // and their terms added to dkt and dvt. Four rows at a time, every load of k, v, dk and dv serves four independent
     // sums. A method of its own, so that its vector operations are inlined into it (see GeluKernel.Lanes).
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void BackwardRows(ref float kt, ref float vt, ref float dkt, ref float dvt, ref float block, ref float q, ref float g,
-        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, Span<float> dq, int lp, int d, Vector512<float> tail)
+    static void BackwardRows<V>(ref float kt, ref float vt, ref float dkt, ref float dvt, ref float block, ref float q, ref float g,
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, Span<float> dq, int l, int lp, int d) where V : struct, IFloatLanes<V>
     {
         ref float p0 = ref block;
         ref float p1 = ref Unsafe.Add(ref block, lp);
@@ -248,89 +254,118 @@ public static class Attention
         ref float g1 = ref Unsafe.Add(ref g, d);
         ref float g2 = ref Unsafe.Add(ref g, 2 * d);
         ref float g3 = ref Unsafe.Add(ref g, 3 * d);
-        Vector512<float> pdp0 = Vector512<float>.Zero, pdp1 = pdp0, pdp2 = pdp0, pdp3 = pdp0;
-        for (int v = 0; v < lp; v += W)
+        V pdp0 = V.Zero, pdp1 = pdp0, pdp2 = pdp0, pdp3 = pdp0;
+        for (int v = 0; v < lp; v += V.Count)
         {
-            // s_ij = scale·q_i·k_j and g_i·v_j for the four rows and sixteen keys j
-            Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, dp0 = s0, dp1 = s0, dp2 = s0, dp3 = s0;
+            // s_ij = scale·q_i·k_j and g_i·v_j for the four rows and a vector of keys j
+            V s0 = V.Zero, s1 = s0, s2 = s0, s3 = s0, dp0 = s0, dp1 = s0, dp2 = s0, dp3 = s0;
             for (int c = 0; c < d; c++)
             {
-                var kc = Vector512.LoadUnsafe(ref kt, (nuint)(c * lp + v));
-                var vc = Vector512.LoadUnsafe(ref vt, (nuint)(c * lp + v));
-                s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q, c)), kc, s0);
-                s1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q1, c)), kc, s1);
-                s2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q2, c)), kc, s2);
-                s3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref q3, c)), kc, s3);
-                dp0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g, c)), vc, dp0);
-                dp1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g1, c)), vc, dp1);
-                dp2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g2, c)), vc, dp2);
-                dp3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref g3, c)), vc, dp3);
+                var kc = V.Load(ref kt, (nuint)(c * lp + v));
+                var vc = V.Load(ref vt, (nuint)(c * lp + v));
+                s0 = V.Fma(V.Of(Unsafe.Add(ref q, c)), kc, s0);
+                s1 = V.Fma(V.Of(Unsafe.Add(ref q1, c)), kc, s1);
+                s2 = V.Fma(V.Of(Unsafe.Add(ref q2, c)), kc, s2);
+                s3 = V.Fma(V.Of(Unsafe.Add(ref q3, c)), kc, s3);
+                dp0 = V.Fma(V.Of(Unsafe.Add(ref g, c)), vc, dp0);
+                dp1 = V.Fma(V.Of(Unsafe.Add(ref g1, c)), vc, dp1);
+                dp2 = V.Fma(V.Of(Unsafe.Add(ref g2, c)), vc, dp2);
+                dp3 = V.Fma(V.Of(Unsafe.Add(ref g3, c)), vc, dp3);
             }
-            var keys = v == lp - W ? tail : Vector512<float>.AllBitsSet;
-            pdp0 += Probability(s0, dp0, rowMax[0], rowInv[0], keys, ref p0, ref ds0, v);
-            pdp1 += Probability(s1, dp1, rowMax[1], rowInv[1], keys, ref p1, ref ds1, v);
-            pdp2 += Probability(s2, dp2, rowMax[2], rowInv[2], keys, ref p2, ref ds2, v);
-            pdp3 += Probability(s3, dp3, rowMax[3], rowInv[3], keys, ref p3, ref ds3, v);
+            pdp0 += Probability(s0, dp0, rowMax[0], rowInv[0], ref p0, ref ds0, v, l);
+            pdp1 += Probability(s1, dp1, rowMax[1], rowInv[1], ref p1, ref ds1, v, l);
+            pdp2 += Probability(s2, dp2, rowMax[2], rowInv[2], ref p2, ref ds2, v, l);
+            pdp3 += Probability(s3, dp3, rowMax[3], rowInv[3], ref p3, ref ds3, v, l);
         }
         // ds_ij = p_ij (g_i·v_j − Σ_j' p_ij' g_i·v_j')
-        var (sum0, sum1, sum2, sum3) = (Vector512.Create(Vector512.Sum(pdp0)), Vector512.Create(Vector512.Sum(pdp1)), Vector512.Create(Vector512.Sum(pdp2)), Vector512.Create(Vector512.Sum(pdp3)));
-        for (int v = 0; v < lp; v += W)
+        var (sum0, sum1, sum2, sum3) = (V.Of(V.Sum(pdp0)), V.Of(V.Sum(pdp1)), V.Of(V.Sum(pdp2)), V.Of(V.Sum(pdp3)));
+        for (int v = 0; v < lp; v += V.Count)
         {
-            (Vector512.LoadUnsafe(ref p0, (nuint)v) * (Vector512.LoadUnsafe(ref ds0, (nuint)v) - sum0)).StoreUnsafe(ref ds0, (nuint)v);
-            (Vector512.LoadUnsafe(ref p1, (nuint)v) * (Vector512.LoadUnsafe(ref ds1, (nuint)v) - sum1)).StoreUnsafe(ref ds1, (nuint)v);
-            (Vector512.LoadUnsafe(ref p2, (nuint)v) * (Vector512.LoadUnsafe(ref ds2, (nuint)v) - sum2)).StoreUnsafe(ref ds2, (nuint)v);
-            (Vector512.LoadUnsafe(ref p3, (nuint)v) * (Vector512.LoadUnsafe(ref ds3, (nuint)v) - sum3)).StoreUnsafe(ref ds3, (nuint)v);
+            (V.Load(ref p0, (nuint)v) * (V.Load(ref ds0, (nuint)v) - sum0)).Store(ref ds0, (nuint)v);
+            (V.Load(ref p1, (nuint)v) * (V.Load(ref ds1, (nuint)v) - sum1)).Store(ref ds1, (nuint)v);
+            (V.Load(ref p2, (nuint)v) * (V.Load(ref ds2, (nuint)v) - sum2)).Store(ref ds2, (nuint)v);
+            (V.Load(ref p3, (nuint)v) * (V.Load(ref ds3, (nuint)v) - sum3)).Store(ref ds3, (nuint)v);
         }
-        // dq_i = Σ_j ds_ij k_j, dk_j += Σ_i ds_ij (scale·q_i), dv_j += Σ_i p_ij g_i
+        BackwardGradients<V>(ref kt, ref dkt, ref dvt, ref block, ref q, ref g, dq, lp, d);
+    }
+
+    // The rest of BackwardRows, a method of its own for the same reason (its own inlining budget):
+    // dq_i = Σ_j ds_ij k_j, dk_j += Σ_i ds_ij (scale·q_i), dv_j += Σ_i p_ij g_i for the block's four rows.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BackwardGradients<V>(ref float kt, ref float dkt, ref float dvt, ref float block, ref float q, ref float g, Span<float> dq, int lp, int d)
+        where V : struct, IFloatLanes<V>
+    {
+        ref float p0 = ref block;
+        ref float p1 = ref Unsafe.Add(ref block, lp);
+        ref float p2 = ref Unsafe.Add(ref block, 2 * lp);
+        ref float p3 = ref Unsafe.Add(ref block, 3 * lp);
+        ref float ds0 = ref Unsafe.Add(ref block, 4 * lp);
+        ref float ds1 = ref Unsafe.Add(ref block, 5 * lp);
+        ref float ds2 = ref Unsafe.Add(ref block, 6 * lp);
+        ref float ds3 = ref Unsafe.Add(ref block, 7 * lp);
+        ref float q1 = ref Unsafe.Add(ref q, d);
+        ref float q2 = ref Unsafe.Add(ref q, 2 * d);
+        ref float q3 = ref Unsafe.Add(ref q, 3 * d);
+        ref float g1 = ref Unsafe.Add(ref g, d);
+        ref float g2 = ref Unsafe.Add(ref g, 2 * d);
+        ref float g3 = ref Unsafe.Add(ref g, 3 * d);
         for (int c = 0; c < d; c++)
         {
-            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            var (qc0, qc1, qc2, qc3) = (Vector512.Create(Unsafe.Add(ref q, c)), Vector512.Create(Unsafe.Add(ref q1, c)), Vector512.Create(Unsafe.Add(ref q2, c)), Vector512.Create(Unsafe.Add(ref q3, c)));
-            var (gc0, gc1, gc2, gc3) = (Vector512.Create(Unsafe.Add(ref g, c)), Vector512.Create(Unsafe.Add(ref g1, c)), Vector512.Create(Unsafe.Add(ref g2, c)), Vector512.Create(Unsafe.Add(ref g3, c)));
+            V a0 = V.Zero, a1 = a0, a2 = a0, a3 = a0;
+            var (qc0, qc1, qc2, qc3) = (V.Of(Unsafe.Add(ref q, c)), V.Of(Unsafe.Add(ref q1, c)), V.Of(Unsafe.Add(ref q2, c)), V.Of(Unsafe.Add(ref q3, c)));
+            var (gc0, gc1, gc2, gc3) = (V.Of(Unsafe.Add(ref g, c)), V.Of(Unsafe.Add(ref g1, c)), V.Of(Unsafe.Add(ref g2, c)), V.Of(Unsafe.Add(ref g3, c)));
             ref float kc = ref Unsafe.Add(ref kt, c * lp);
             ref float dkc = ref Unsafe.Add(ref dkt, c * lp);
             ref float dvc = ref Unsafe.Add(ref dvt, c * lp);
-            for (int v = 0; v < lp; v += W)
+            for (int v = 0; v < lp; v += V.Count)
             {
-                var k = Vector512.LoadUnsafe(ref kc, (nuint)v);
-                var (d0, d1, d2, d3) = (Vector512.LoadUnsafe(ref ds0, (nuint)v), Vector512.LoadUnsafe(ref ds1, (nuint)v), Vector512.LoadUnsafe(ref ds2, (nuint)v), Vector512.LoadUnsafe(ref ds3, (nuint)v));
-                a0 = Vector512.FusedMultiplyAdd(d0, k, a0);
-                a1 = Vector512.FusedMultiplyAdd(d1, k, a1);
-                a2 = Vector512.FusedMultiplyAdd(d2, k, a2);
-                a3 = Vector512.FusedMultiplyAdd(d3, k, a3);
-                var dk = Vector512.FusedMultiplyAdd(qc0, d0, Vector512.LoadUnsafe(ref dkc, (nuint)v));
-                dk = Vector512.FusedMultiplyAdd(qc1, d1, dk);
-                dk = Vector512.FusedMultiplyAdd(qc2, d2, dk);
-                Vector512.FusedMultiplyAdd(qc3, d3, dk).StoreUnsafe(ref dkc, (nuint)v);
-                var dv = Vector512.FusedMultiplyAdd(gc0, Vector512.LoadUnsafe(ref p0, (nuint)v), Vector512.LoadUnsafe(ref dvc, (nuint)v));
-                dv = Vector512.FusedMultiplyAdd(gc1, Vector512.LoadUnsafe(ref p1, (nuint)v), dv);
-                dv = Vector512.FusedMultiplyAdd(gc2, Vector512.LoadUnsafe(ref p2, (nuint)v), dv);
-                Vector512.FusedMultiplyAdd(gc3, Vector512.LoadUnsafe(ref p3, (nuint)v), dv).StoreUnsafe(ref dvc, (nuint)v);
+                var k = V.Load(ref kc, (nuint)v);
+                var (d0, d1, d2, d3) = (V.Load(ref ds0, (nuint)v), V.Load(ref ds1, (nuint)v), V.Load(ref ds2, (nuint)v), V.Load(ref ds3, (nuint)v));
+                a0 = V.Fma(d0, k, a0);
+                a1 = V.Fma(d1, k, a1);
+                a2 = V.Fma(d2, k, a2);
+                a3 = V.Fma(d3, k, a3);
+                var dk = V.Fma(qc0, d0, V.Load(ref dkc, (nuint)v));
+                dk = V.Fma(qc1, d1, dk);
+                dk = V.Fma(qc2, d2, dk);
+                V.Fma(qc3, d3, dk).Store(ref dkc, (nuint)v);
+                var dv = V.Fma(gc0, V.Load(ref p0, (nuint)v), V.Load(ref dvc, (nuint)v));
+                dv = V.Fma(gc1, V.Load(ref p1, (nuint)v), dv);
+                dv = V.Fma(gc2, V.Load(ref p2, (nuint)v), dv);
+                V.Fma(gc3, V.Load(ref p3, (nuint)v), dv).Store(ref dvc, (nuint)v);
             }
-            (dq[c], dq[d + c], dq[2 * d + c], dq[3 * d + c]) = (Vector512.Sum(a0), Vector512.Sum(a1), Vector512.Sum(a2), Vector512.Sum(a3));
+            (dq[c], dq[d + c], dq[2 * d + c], dq[3 * d + c]) = (V.Sum(a0), V.Sum(a1), V.Sum(a2), V.Sum(a3));
         }
     }
 
-    // One row's probabilities p = exp(s − max)/Σ on sixteen keys (0 where a lane holds no key), stored with g·v; returns
-    // p·(g·v), the row sum's share.
+    // One row's probabilities p = exp(s − max)/Σ on a vector of keys from v (0 in lanes past the L keys), stored with g·v;
+    // returns p·(g·v), the row sum's share.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Probability(Vector512<float> s, Vector512<float> dp, float max, float inv, Vector512<float> keys, ref float p, ref float ds, int v)
+    static V Probability<V>(V s, V dp, float max, float inv, ref float p, ref float ds, int v, int l) where V : struct, IFloatLanes<V>
     {
-        var prob = (Transcendental.ExpVector(s - Vector512.Create(max)) * Vector512.Create(inv)) & keys;
-        prob.StoreUnsafe(ref p, (nuint)v);
-        dp.StoreUnsafe(ref ds, (nuint)v);
+        var prob = Masked(Transcendental.Exp(s - V.Of(max)) * V.Of(inv), v, l);
+        prob.Store(ref p, (nuint)v);
+        dp.Store(ref ds, (nuint)v);
         return prob * dp;
     }
+
+    // x with the lanes past the L keys zeroed, for the vector of keys from v.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static V Masked<V>(V x, int v, int l) where V : struct, IFloatLanes<V> =>
+        v + V.Count <= l ? x : x & V.LessThan(V.Indices + V.Of(v), V.Of(l));
 
     // The derivatives of Backward's dqkv = B(qkv, g) against a cotangent u of it (packed like qkv: uq | uk | uv), for a
     // gradient penalty's second backward. Per pair, with P the probabilities, dP = g vᵀ, D = rowsum(P∘dP), dS = P∘(dP − D):
     //   W = scale·(uq kᵀ + q ukᵀ), r = rowsum(W∘P), Y = P∘(W − r), P̄ = g uvᵀ + (W − r)∘(dP − D), S̄ = P∘(P̄ − rowsum(P̄∘P)),
     //   d/dq = scale·(dS uk + S̄ k), d/dk = scale·(dSᵀ uq + S̄ᵀ q), d/dv = Yᵀ g, d/dg = P uv + Y v.
     // -> dqkv2: rows 3E wide, dg: rows E wide, every float of both written.
-    public static void SecondOrder(float[] qkv, float[] gradOut, float[] u, float[] stats, float[] dqkv2, float[] dg, AttentionLayout a, float scale)
+    public static void SecondOrder(float[] qkv, float[] gradOut, float[] u, float[] stats, float[] dqkv2, float[] dg, AttentionLayout a, float scale) =>
+        SecondOrder(qkv, gradOut, u, stats, dqkv2, dg, a, scale, HardwareWidth);
+
+    /// <summary>The same with the row kernels on vectors of <paramref name="width"/> lanes (16 or 8): tests run both.</summary>
+    internal static void SecondOrder(float[] qkv, float[] gradOut, float[] u, float[] stats, float[] dqkv2, float[] dg, AttentionLayout a, float scale, int width)
     {
         int l = a.Length, d = a.HeadDim, lp = Padded(l), e3 = 3 * a.Embed;
-        var tail = TailMask(l);
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
             // k, v, uk, uv and the gradients to k and v (each d × lp, transposed, a cache line apart past multiples of 4 kB
@@ -367,8 +402,12 @@ public static class Attention
                         }
                         else { q.Clear(); uq.Clear(); g.Clear(); (rowMax[r], rowInv[r]) = (0f, 0f); }
                     }
-                    SecondOrderRows(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride], ref work[5 * stride],
-                        ref work[6 * stride], ref MemoryMarshal.GetReference(rows), rowMax, rowInv, gq, gg, lp, d, tail);
+                    if (width == Lanes512.Count)
+                        SecondOrderRows<Lanes512>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride], ref work[5 * stride],
+                            ref work[6 * stride], ref MemoryMarshal.GetReference(rows), rowMax, rowInv, gq, gg, l, lp, d);
+                    else
+                        SecondOrderRows<Lanes256>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride], ref work[5 * stride],
+                            ref work[6 * stride], ref MemoryMarshal.GetReference(rows), rowMax, rowInv, gq, gg, l, lp, d);
                     for (int r = 0; r < count; r++)
                     {
                         int at = a.Row(b, i0 + r);
@@ -388,8 +427,9 @@ public static class Attention
     // and their terms added to gkt and gvt; rows holds each row's scale·q, scale·uq and g. Two rows at a time, every load
     // of the tables serves both. A method of its own, so that its vector operations are inlined into it.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void SecondOrderRows(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt, ref float block,
-        ref float rows, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, Span<float> gq, Span<float> gg, int lp, int d, Vector512<float> tail)
+    static void SecondOrderRows<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt, ref float block,
+        ref float rows, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, Span<float> gq, Span<float> gg, int l, int lp, int d)
+        where V : struct, IFloatLanes<V>
     {
         ref float pr0 = ref block;
         ref float ds0 = ref Unsafe.Add(ref block, lp);
@@ -405,82 +445,104 @@ public static class Attention
         ref float q1 = ref Unsafe.Add(ref rows, 3 * d);
         ref float uq1 = ref Unsafe.Add(ref rows, 4 * d);
         ref float g1 = ref Unsafe.Add(ref rows, 5 * d);
-        Vector512<float> pdp0 = Vector512<float>.Zero, wp0 = pdp0, pdp1 = pdp0, wp1 = pdp0;
-        for (int v = 0; v < lp; v += W)
+        V pdp0 = V.Zero, wp0 = pdp0, pdp1 = pdp0, wp1 = pdp0;
+        for (int v = 0; v < lp; v += V.Count)
         {
-            // s = scale·q·k, w = scale·(uq·k + q·uk), dP = g·v, z = g·uv for sixteen keys j
-            Vector512<float> s0 = Vector512<float>.Zero, w0 = s0, dp0 = s0, z0 = s0, s1 = s0, w1 = s0, dp1 = s0, z1 = s0;
+            // s = scale·q·k, w = scale·(uq·k + q·uk), dP = g·v, z = g·uv for a vector of keys j
+            V s0 = V.Zero, w0 = s0, dp0 = s0, z0 = s0, s1 = s0, w1 = s0, dp1 = s0, z1 = s0;
             for (int c = 0; c < d; c++)
             {
                 nuint at = (nuint)(c * lp + v);
-                var (kc, ukc, vc, uvc) = (Vector512.LoadUnsafe(ref kt, at), Vector512.LoadUnsafe(ref ukt, at), Vector512.LoadUnsafe(ref vt, at), Vector512.LoadUnsafe(ref uvt, at));
-                var (qc0, qc1) = (Vector512.Create(Unsafe.Add(ref q0, c)), Vector512.Create(Unsafe.Add(ref q1, c)));
-                var (gc0, gc1) = (Vector512.Create(Unsafe.Add(ref g0, c)), Vector512.Create(Unsafe.Add(ref g1, c)));
-                s0 = Vector512.FusedMultiplyAdd(qc0, kc, s0);
-                s1 = Vector512.FusedMultiplyAdd(qc1, kc, s1);
-                w0 = Vector512.FusedMultiplyAdd(qc0, ukc, Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref uq0, c)), kc, w0));
-                w1 = Vector512.FusedMultiplyAdd(qc1, ukc, Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref uq1, c)), kc, w1));
-                dp0 = Vector512.FusedMultiplyAdd(gc0, vc, dp0);
-                dp1 = Vector512.FusedMultiplyAdd(gc1, vc, dp1);
-                z0 = Vector512.FusedMultiplyAdd(gc0, uvc, z0);
-                z1 = Vector512.FusedMultiplyAdd(gc1, uvc, z1);
+                var (kc, ukc, vc, uvc) = (V.Load(ref kt, at), V.Load(ref ukt, at), V.Load(ref vt, at), V.Load(ref uvt, at));
+                var (qc0, qc1) = (V.Of(Unsafe.Add(ref q0, c)), V.Of(Unsafe.Add(ref q1, c)));
+                var (gc0, gc1) = (V.Of(Unsafe.Add(ref g0, c)), V.Of(Unsafe.Add(ref g1, c)));
+                s0 = V.Fma(qc0, kc, s0);
+                s1 = V.Fma(qc1, kc, s1);
+                w0 = V.Fma(qc0, ukc, V.Fma(V.Of(Unsafe.Add(ref uq0, c)), kc, w0));
+                w1 = V.Fma(qc1, ukc, V.Fma(V.Of(Unsafe.Add(ref uq1, c)), kc, w1));
+                dp0 = V.Fma(gc0, vc, dp0);
+                dp1 = V.Fma(gc1, vc, dp1);
+                z0 = V.Fma(gc0, uvc, z0);
+                z1 = V.Fma(gc1, uvc, z1);
             }
-            var keys = v == lp - W ? tail : Vector512<float>.AllBitsSet;
-            var prob0 = (Transcendental.ExpVector(s0 - Vector512.Create(rowMax[0])) * Vector512.Create(rowInv[0])) & keys;
-            var prob1 = (Transcendental.ExpVector(s1 - Vector512.Create(rowMax[1])) * Vector512.Create(rowInv[1])) & keys;
-            prob0.StoreUnsafe(ref pr0, (nuint)v); dp0.StoreUnsafe(ref ds0, (nuint)v); w0.StoreUnsafe(ref y0, (nuint)v); z0.StoreUnsafe(ref sb0, (nuint)v);
-            prob1.StoreUnsafe(ref pr1, (nuint)v); dp1.StoreUnsafe(ref ds1, (nuint)v); w1.StoreUnsafe(ref y1, (nuint)v); z1.StoreUnsafe(ref sb1, (nuint)v);
+            var prob0 = Masked(Transcendental.Exp(s0 - V.Of(rowMax[0])) * V.Of(rowInv[0]), v, l);
+            var prob1 = Masked(Transcendental.Exp(s1 - V.Of(rowMax[1])) * V.Of(rowInv[1]), v, l);
+            prob0.Store(ref pr0, (nuint)v); dp0.Store(ref ds0, (nuint)v); w0.Store(ref y0, (nuint)v); z0.Store(ref sb0, (nuint)v);
+            prob1.Store(ref pr1, (nuint)v); dp1.Store(ref ds1, (nuint)v); w1.Store(ref y1, (nuint)v); z1.Store(ref sb1, (nuint)v);
             pdp0 += prob0 * dp0; wp0 += w0 * prob0;
             pdp1 += prob1 * dp1; wp1 += w1 * prob1;
         }
-        SecondOrderRow(ref pr0, ref ds0, ref y0, ref sb0, Vector512.Sum(pdp0), Vector512.Sum(wp0), lp);
-        SecondOrderRow(ref pr1, ref ds1, ref y1, ref sb1, Vector512.Sum(pdp1), Vector512.Sum(wp1), lp);
+        SecondOrderRow<V>(ref pr0, ref ds0, ref y0, ref sb0, V.Sum(pdp0), V.Sum(wp0), lp);
+        SecondOrderRow<V>(ref pr1, ref ds1, ref y1, ref sb1, V.Sum(pdp1), V.Sum(wp1), lp);
+        SecondOrderGradients<V>(ref kt, ref vt, ref ukt, ref uvt, ref gkt, ref gvt, ref block, ref rows, gq, gg, lp, d);
+    }
+
+    // The rest of SecondOrderRows, a method of its own (its own inlining budget): Σ_j (dS_ij uk_j + S̄_ij k_j) into gq,
+    // Σ_j (P_ij uv_j + Y_ij v_j) into gg, and the two rows' terms added to gkt and gvt.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void SecondOrderGradients<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt, ref float block,
+        ref float rows, Span<float> gq, Span<float> gg, int lp, int d) where V : struct, IFloatLanes<V>
+    {
+        ref float pr0 = ref block;
+        ref float ds0 = ref Unsafe.Add(ref block, lp);
+        ref float y0 = ref Unsafe.Add(ref block, 2 * lp);
+        ref float sb0 = ref Unsafe.Add(ref block, 3 * lp);
+        ref float pr1 = ref Unsafe.Add(ref block, 4 * lp);
+        ref float ds1 = ref Unsafe.Add(ref block, 5 * lp);
+        ref float y1 = ref Unsafe.Add(ref block, 6 * lp);
+        ref float sb1 = ref Unsafe.Add(ref block, 7 * lp);
+        ref float q0 = ref rows;
+        ref float uq0 = ref Unsafe.Add(ref rows, d);
+        ref float g0 = ref Unsafe.Add(ref rows, 2 * d);
+        ref float q1 = ref Unsafe.Add(ref rows, 3 * d);
+        ref float uq1 = ref Unsafe.Add(ref rows, 4 * d);
+        ref float g1 = ref Unsafe.Add(ref rows, 5 * d);
         for (int c = 0; c < d; c++)
         {
-            Vector512<float> aq0 = Vector512<float>.Zero, ag0 = aq0, aq1 = aq0, ag1 = aq0;
-            var (uqc0, qc0, gc0) = (Vector512.Create(Unsafe.Add(ref uq0, c)), Vector512.Create(Unsafe.Add(ref q0, c)), Vector512.Create(Unsafe.Add(ref g0, c)));
-            var (uqc1, qc1, gc1) = (Vector512.Create(Unsafe.Add(ref uq1, c)), Vector512.Create(Unsafe.Add(ref q1, c)), Vector512.Create(Unsafe.Add(ref g1, c)));
-            for (int v = 0; v < lp; v += W)
+            V aq0 = V.Zero, ag0 = aq0, aq1 = aq0, ag1 = aq0;
+            var (uqc0, qc0, gc0) = (V.Of(Unsafe.Add(ref uq0, c)), V.Of(Unsafe.Add(ref q0, c)), V.Of(Unsafe.Add(ref g0, c)));
+            var (uqc1, qc1, gc1) = (V.Of(Unsafe.Add(ref uq1, c)), V.Of(Unsafe.Add(ref q1, c)), V.Of(Unsafe.Add(ref g1, c)));
+            for (int v = 0; v < lp; v += V.Count)
             {
                 nuint at = (nuint)(c * lp + v), j = (nuint)v;
-                var (kc, ukc, vc, uvc) = (Vector512.LoadUnsafe(ref kt, at), Vector512.LoadUnsafe(ref ukt, at), Vector512.LoadUnsafe(ref vt, at), Vector512.LoadUnsafe(ref uvt, at));
-                var (dsv0, sbv0, pv0, yv0) = (Vector512.LoadUnsafe(ref ds0, j), Vector512.LoadUnsafe(ref sb0, j), Vector512.LoadUnsafe(ref pr0, j), Vector512.LoadUnsafe(ref y0, j));
-                var (dsv1, sbv1, pv1, yv1) = (Vector512.LoadUnsafe(ref ds1, j), Vector512.LoadUnsafe(ref sb1, j), Vector512.LoadUnsafe(ref pr1, j), Vector512.LoadUnsafe(ref y1, j));
-                aq0 = Vector512.FusedMultiplyAdd(sbv0, kc, Vector512.FusedMultiplyAdd(dsv0, ukc, aq0));
-                aq1 = Vector512.FusedMultiplyAdd(sbv1, kc, Vector512.FusedMultiplyAdd(dsv1, ukc, aq1));
-                ag0 = Vector512.FusedMultiplyAdd(yv0, vc, Vector512.FusedMultiplyAdd(pv0, uvc, ag0));
-                ag1 = Vector512.FusedMultiplyAdd(yv1, vc, Vector512.FusedMultiplyAdd(pv1, uvc, ag1));
-                var gk = Vector512.FusedMultiplyAdd(uqc0, dsv0, Vector512.LoadUnsafe(ref gkt, at));   // uq holds scale·uq_i
-                gk = Vector512.FusedMultiplyAdd(qc0, sbv0, gk);                                        // q holds scale·q_i
-                gk = Vector512.FusedMultiplyAdd(uqc1, dsv1, gk);
-                Vector512.FusedMultiplyAdd(qc1, sbv1, gk).StoreUnsafe(ref gkt, at);
-                Vector512.FusedMultiplyAdd(gc1, yv1, Vector512.FusedMultiplyAdd(gc0, yv0, Vector512.LoadUnsafe(ref gvt, at))).StoreUnsafe(ref gvt, at);
+                var (kc, ukc, vc, uvc) = (V.Load(ref kt, at), V.Load(ref ukt, at), V.Load(ref vt, at), V.Load(ref uvt, at));
+                var (dsv0, sbv0, pv0, yv0) = (V.Load(ref ds0, j), V.Load(ref sb0, j), V.Load(ref pr0, j), V.Load(ref y0, j));
+                var (dsv1, sbv1, pv1, yv1) = (V.Load(ref ds1, j), V.Load(ref sb1, j), V.Load(ref pr1, j), V.Load(ref y1, j));
+                aq0 = V.Fma(sbv0, kc, V.Fma(dsv0, ukc, aq0));
+                aq1 = V.Fma(sbv1, kc, V.Fma(dsv1, ukc, aq1));
+                ag0 = V.Fma(yv0, vc, V.Fma(pv0, uvc, ag0));
+                ag1 = V.Fma(yv1, vc, V.Fma(pv1, uvc, ag1));
+                var gk = V.Fma(uqc0, dsv0, V.Load(ref gkt, at));   // uq holds scale·uq_i
+                gk = V.Fma(qc0, sbv0, gk);                                        // q holds scale·q_i
+                gk = V.Fma(uqc1, dsv1, gk);
+                V.Fma(qc1, sbv1, gk).Store(ref gkt, at);
+                V.Fma(gc1, yv1, V.Fma(gc0, yv0, V.Load(ref gvt, at))).Store(ref gvt, at);
             }
-            (gq[c], gq[d + c], gg[c], gg[d + c]) = (Vector512.Sum(aq0), Vector512.Sum(aq1), Vector512.Sum(ag0), Vector512.Sum(ag1));
+            (gq[c], gq[d + c], gg[c], gg[d + c]) = (V.Sum(aq0), V.Sum(aq1), V.Sum(ag0), V.Sum(ag1));
         }
     }
 
     // One row of SecondOrder after its sums: with D = Σ P∘dP and r = Σ W∘P, P̄ = g uvᵀ + (W − r)∘(dP − D); dP becomes
     // dS = P∘(dP − D), W becomes Y = P∘(W − r) and P̄ becomes S̄ = P∘(P̄ − Σ P̄∘P).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void SecondOrderRow(ref float pr, ref float dsr, ref float yr, ref float sr, float rowD, float rowR, int lp)
+    static void SecondOrderRow<V>(ref float pr, ref float dsr, ref float yr, ref float sr, float rowD, float rowR, int lp) where V : struct, IFloatLanes<V>
     {
-        var (d, r) = (Vector512.Create(rowD), Vector512.Create(rowR));
-        var pbp = Vector512<float>.Zero;
-        for (int v = 0; v < lp; v += W)
+        var (d, r) = (V.Of(rowD), V.Of(rowR));
+        var pbp = V.Zero;
+        for (int v = 0; v < lp; v += V.Count)
         {
-            var prob = Vector512.LoadUnsafe(ref pr, (nuint)v);
-            var dpc = Vector512.LoadUnsafe(ref dsr, (nuint)v) - d;
-            var wc = Vector512.LoadUnsafe(ref yr, (nuint)v) - r;
-            var pbar = Vector512.FusedMultiplyAdd(wc, dpc, Vector512.LoadUnsafe(ref sr, (nuint)v));
-            (prob * dpc).StoreUnsafe(ref dsr, (nuint)v);
-            (prob * wc).StoreUnsafe(ref yr, (nuint)v);
-            pbar.StoreUnsafe(ref sr, (nuint)v);
+            var prob = V.Load(ref pr, (nuint)v);
+            var dpc = V.Load(ref dsr, (nuint)v) - d;
+            var wc = V.Load(ref yr, (nuint)v) - r;
+            var pbar = V.Fma(wc, dpc, V.Load(ref sr, (nuint)v));
+            (prob * dpc).Store(ref dsr, (nuint)v);
+            (prob * wc).Store(ref yr, (nuint)v);
+            pbar.Store(ref sr, (nuint)v);
             pbp += pbar * prob;
         }
-        var rowPb = Vector512.Create(Vector512.Sum(pbp));
-        for (int v = 0; v < lp; v += W)
-            (Vector512.LoadUnsafe(ref pr, (nuint)v) * (Vector512.LoadUnsafe(ref sr, (nuint)v) - rowPb)).StoreUnsafe(ref sr, (nuint)v);
+        var rowPb = V.Of(V.Sum(pbp));
+        for (int v = 0; v < lp; v += V.Count)
+            (V.Load(ref pr, (nuint)v) * (V.Load(ref sr, (nuint)v) - rowPb)).Store(ref sr, (nuint)v);
     }
 
     // About 64k floats of scores a chunk, so a small attention stays on one thread.

@@ -17,6 +17,8 @@ internal interface IFloatLanes<V> where V : struct, IFloatLanes<V>
 {
     static abstract int Count { get; }
     static abstract V Zero { get; }
+    /// <summary>0, 1, 2, ... in the lanes.</summary>
+    static abstract V Indices { get; }
     static abstract V Of(float value);
     static abstract V Load(ref float at, nuint offset);
     void Store(ref float at, nuint offset);
@@ -45,6 +47,8 @@ internal interface IFloatLanes<V> where V : struct, IFloatLanes<V>
     static abstract V Select(V mask, V a, V b);
     /// <summary>Lanes of <paramref name="a"/> where x ≥ 0, else of <paramref name="b"/>.</summary>
     static abstract V WhereNonNegative(V x, V a, V b);
+    /// <summary>The sum of the lanes.</summary>
+    static abstract float Sum(V x);
 }
 
 /// <summary>Sixteen lanes (AVX-512).</summary>
@@ -57,6 +61,7 @@ internal readonly struct Lanes512(Vector512<float> v) : IFloatLanes<Lanes512>
 
     public static int Count => Vector512<float>.Count;
     public static Lanes512 Zero => new(Vector512<float>.Zero);
+    public static Lanes512 Indices => new(Vector512<float>.Indices);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Of(float value) => new(Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Load(ref float at, nuint offset) => new(Vector512.LoadUnsafe(ref at, offset));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(ref float at, nuint offset) => _v.StoreUnsafe(ref at, offset);
@@ -83,6 +88,7 @@ internal readonly struct Lanes512(Vector512<float> v) : IFloatLanes<Lanes512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512 WhereNonNegative(Lanes512 x, Lanes512 a, Lanes512 b) =>
         new(Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x._v, Vector512<float>.Zero), a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes512 x) => Vector512.Sum(x._v);
 
     // p·2^k as p·2^⌊k/2⌋·2^(k−⌊k/2⌋), each factor a normal float built in the exponent bits, so k from -150 to 128 stays exact.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -100,6 +106,7 @@ internal readonly struct Lanes256(Vector256<float> v) : IFloatLanes<Lanes256>
 
     public static int Count => Vector256<float>.Count;
     public static Lanes256 Zero => new(Vector256<float>.Zero);
+    public static Lanes256 Indices => new(Vector256<float>.Indices);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Of(float value) => new(Vector256.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Load(ref float at, nuint offset) => new(Vector256.LoadUnsafe(ref at, offset));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(ref float at, nuint offset) => _v.StoreUnsafe(ref at, offset);
@@ -130,4 +137,5 @@ internal readonly struct Lanes256(Vector256<float> v) : IFloatLanes<Lanes256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 WhereNonNegative(Lanes256 x, Lanes256 a, Lanes256 b) =>
         new(Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x._v, Vector256<float>.Zero), a._v, b._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256 x) => Vector256.Sum(x._v);
 }
