@@ -64,9 +64,11 @@ public static class Conv
     /// oneDNN's kernels ran at 12-40 GFLOP/s, and col2im after our GEMM 2.6-4.8x faster (`bench --kernels`, 2 threads,
     /// AVX-512: 1 -> 64 at 28 px, batch 128, 4.4 against 1.7 ms; at 64 px, batch 64, 11.5 against 2.4; cyclegan32's
     /// 3 -> 64 7 x 7 at 32 px, batch 8, 3.8 against 1.4). Its forward and weight gradient stay on oneDNN, which was
-    /// faster there (0.6 against 1.2 ms, 0.5 against 1.9 at 28 px).
+    /// faster there (0.6 against 1.2 ms, 0.5 against 1.9 at 28 px). Measured where our GEMM is the AVX-512 one; without
+    /// AVX-512 (OpenBLAS's GEMM, oneDNN's jit:avx2, not measured) these stay on oneDNN, as before.
     /// </summary>
-    static bool IsImageSide(in ConvGeometry g) => g.Ci <= 4;   // all channels, so a depthwise layer's many stay on oneDNN
+    static bool IsImageSide(in ConvGeometry g) =>
+        g.Ci <= 4 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;   // all channels: a depthwise layer's stay on oneDNN
 
     /// <summary>
     /// True for a ViT's patch embedding: non-overlapping unpadded patches (stride = kernel) of a few input channels
