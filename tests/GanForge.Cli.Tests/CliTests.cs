@@ -268,8 +268,8 @@ public class CliTests : CliTestBase
         Assert.True(code == 0, output);
         var config = GanForge.Gan.Training.TrainConfig.FromYaml(File.ReadAllText(Path.Combine(P("wgp"), "config.yaml")));
         Assert.Equal("5", config.ModelOptions["gp"]);
-        Assert.Equal(3e-4f, config.Optimizers["d"].Lr!.Value, 6);
-        Assert.Equal(1e-4f, config.Optimizers["g"].Lr!.Value, 6);
+        Assert.Equal(3e-4f, config.Optimizers["d"].Lr!.Value, 1e-6);
+        Assert.Equal(1e-4f, config.Optimizers["g"].Lr!.Value, 1e-6);
         Assert.Equal(0f, config.Optimizers["g"].Beta1!.Value);
         Assert.Equal(5, config.K);
         Assert.Equal("wasserstein", config.Loss);

@@ -49,7 +49,7 @@ public class DatasetTests
         WritePng(dir.File("c.png"), 4, 4, 3, 9);   // R = G = B: gray too
         var d = new ImageFolderDataset(dir.Path, new DataOptions { ImageSize = 4 });
         Assert.Equal(3, d.Channels);
-        Assert.All(d.Get(0).Image.ToArray(), v => Assert.Equal(77 / 255f, v, 6));
+        Assert.All(d.Get(0).Image.ToArray(), v => Assert.Equal(77 / 255f, v, 1e-6));
     }
 
     [Fact]
@@ -61,8 +61,8 @@ public class DatasetTests
         var d = new ImageFolderDataset(dir.Path, new DataOptions { Channels = 3, ImageSize = 8 });
         Assert.Empty(d.Classes);
         Assert.Equal([3, 8, 8], d.Get(1).Image.Shape);
-        Assert.All(d.Get(0).Image.ToArray(), v => Assert.Equal(200 / 255f, v, 5));
-        Assert.All(d.Get(1).Image.ToArray(), v => Assert.Equal(100 / 255f, v, 5));
+        Assert.All(d.Get(0).Image.ToArray(), v => Assert.Equal(200 / 255f, v, 1e-5));
+        Assert.All(d.Get(1).Image.ToArray(), v => Assert.Equal(100 / 255f, v, 1e-5));
     }
 
     [Fact]

@@ -78,8 +78,8 @@ public class PairedLoaderTests
         Assert.Equal([3, 1, 28, 28], all.A.Shape);
         Assert.Equal([9, 2, 1], all.Labels);   // the test split's first labels
         var b2 = r.Pairs.Get(2).B;
-        for (int k = 0; k < b2.Numel; k += 37) Assert.Equal(b2.Data[k] * 2 - 1, all.B.Data[2 * 784 + k], 5);
-        Assert.Equal(-1f, all.A.Data[14 * 28 + 14], 6);   // the blanked square is black
+        for (int k = 0; k < b2.Numel; k += 37) Assert.Equal(b2.Data[k] * 2 - 1, all.B.Data[2 * 784 + k], 1e-5);
+        Assert.Equal(-1f, all.A.Data[14 * 28 + 14], 1e-6);   // the blanked square is black
         Assert.Throws<ArgumentException>(() => new SamePairs(0).Stack());
     }
 

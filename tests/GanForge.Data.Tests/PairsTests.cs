@@ -94,7 +94,7 @@ public class PairsTests
         double sum = 0;
         for (int y = 12; y < 16; y++)
             for (int x = 20; x < 24; x++) sum += b.Data[(2 * 32 + y) * 32 + x];
-        Assert.Equal(sum / 16, a.Data[(2 * 8 + 3) * 8 + 5], 5);
+        Assert.Equal(sum / 16, a.Data[(2 * 8 + 3) * 8 + 5], 1e-5);
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public class PairsTests
         Assert.Equal((3, 0, DataSpec.AllSplit), (r.Pairs.Count, r.NumClasses, r.Split));
         Assert.Empty(r.Pairs.Classes);
         Assert.All(Enumerable.Range(0, 3), i => Assert.Equal(-1, r.Pairs.Get(i).Label));
-        Assert.Equal(100 / 255f, r.Pairs.Get(2).A.Data[5], 6);
+        Assert.Equal(100 / 255f, r.Pairs.Get(2).A.Data[5], 1e-6);
     }
 
     // --- a user's folder of pairs ---
@@ -212,8 +212,8 @@ public class PairsTests
         var r = DataSpec.ResolvePairs(dir.Path, "side-by-side", "train", 0, new DataOptions { ImageSize = 4 });
         Assert.Equal([1, 4, 4], r.Pairs.Get(1).A.Shape);
         Assert.Equal([3, 4, 4], r.Pairs.Get(1).B.Shape);
-        Assert.All(r.Pairs.Get(1).A.ToArray(), v => Assert.Equal(10 / 255f, v, 6));   // 'wide' sorts after 'tall'
-        Assert.All(r.Pairs.Get(0).A.ToArray(), v => Assert.Equal(30 / 255f, v, 6));
+        Assert.All(r.Pairs.Get(1).A.ToArray(), v => Assert.Equal(10 / 255f, v, 1e-6));   // 'wide' sorts after 'tall'
+        Assert.All(r.Pairs.Get(0).A.ToArray(), v => Assert.Equal(30 / 255f, v, 1e-6));
     }
 
     [Fact]

@@ -119,7 +119,7 @@ public class DiffAugmentTests
         var y2 = t.Apply(x2, new Generator(4));
         y2.Sum().Backward();
         float kept = y2.ToArray().Count(v => v != 0f);
-        Assert.Equal(kept, x2.Grad!.ToArray().Sum(), 3);                                  // each kept pixel feeds back 1
+        Assert.Equal(kept, x2.Grad!.ToArray().Sum(), 1e-3);                                  // each kept pixel feeds back 1
         Assert.All(x2.Grad!.ToArray(), g => Assert.True(g is 0f or 1f));
     }
 

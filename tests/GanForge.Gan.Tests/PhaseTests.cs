@@ -122,7 +122,7 @@ public class PhaseTests
         Assert.Contains(Stats.GradientPenalty.Name, stats.Keys);
         Assert.Contains(Stats.GradientNorm.Name, stats.Keys);
         Assert.DoesNotContain(Stats.AccReal.Name, stats.Keys);
-        Assert.Equal(stats[Stats.DReal.Name] - stats[Stats.DFake.Name], stats[Stats.Wasserstein.Name], 6);
+        Assert.Equal(stats[Stats.DReal.Name] - stats[Stats.DFake.Name], stats[Stats.Wasserstein.Name], 1e-6);
     }
 
     /// <summary>Counts its runs and returns a loss of 1 times a parameter's sum, so the trainer's scaling is visible in the gradient.</summary>
@@ -164,7 +164,7 @@ public class PhaseTests
         for (int i = 0; i < 9; i++) trainer.TrainStep();
         Assert.Equal([0L, 4L, 8L], phase.Steps);
         // d(4·sum(w))/dw = 4 for every element.
-        Assert.All(phase.KeptGradientCopy!, g => Assert.Equal(4f, g, 5));
+        Assert.All(phase.KeptGradientCopy!, g => Assert.Equal(4f, g, 1e-5));
     }
 
     [Fact]
@@ -175,8 +175,8 @@ public class PhaseTests
         Assert.Contains(trainer.Game.Phases, p => p is LazyR1Phase { Every: 16 });
         double c = 16.0 / 17;
         var d = trainer.Optimizers["d"];
-        Assert.Equal(2e-4 * c, d.ParamGroups[0].Lr, 9);
-        Assert.Equal(2e-4, trainer.Optimizers["g"].ParamGroups[0].Lr, 9);
+        Assert.Equal(2e-4 * c, d.ParamGroups[0].Lr, 1e-9);
+        Assert.Equal(2e-4, trainer.Optimizers["g"].ParamGroups[0].Lr, 1e-9);
     }
 
     [Fact]

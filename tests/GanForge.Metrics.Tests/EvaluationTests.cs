@@ -117,7 +117,7 @@ public class EvaluationTests(BuiltinEvaluatorFixture fixture, ITestOutputHelper 
             var options = new EvaluationOptions { Metrics = ["fid", "class_histogram"], Floor = false };
             double direct = suite.Evaluate(images, options).Scores.Single(s => s.Name == "fid").Value;
             double viaFile = suite.Evaluate(loaded, options).Scores.Single(s => s.Name == "fid").Value;
-            Assert.Equal(direct, viaFile, 6);
+            Assert.Equal(direct, viaFile, 1e-6);
         }
         finally { File.Delete(path); }
     }

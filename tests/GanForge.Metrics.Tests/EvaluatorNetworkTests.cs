@@ -45,7 +45,7 @@ public class EvaluatorNetworkTests(BuiltinEvaluatorFixture fixture) : IClassFixt
         {
             double sum = 0;
             for (int j = 0; j < 10; j++) { Assert.InRange(probs[i, j], 0, 1); sum += probs[i, j]; }
-            Assert.Equal(1.0, sum, 5);
+            Assert.Equal(1.0, sum, 1e-5);
         }
         Assert.All(features.Data, v => Assert.True(v >= 0, "features come after a ReLU"));
     }

@@ -53,7 +53,7 @@ public class FidTests
         var s1 = new double[9]; var s2 = new double[9];
         for (int i = 0; i < 3; i++) { s1[i * 4] = a[i]; s2[i * 4] = b[i]; }
         double expected = 1 + 4 + (1 - 3) * (1 - 3) + (2 - 1) * (2 - 1) + 0;
-        Assert.Equal(expected, Fid.FrechetDistance(mu1, s1, mu2, s2), 10);
+        Assert.Equal(expected, Fid.FrechetDistance(mu1, s1, mu2, s2), 1e-10);
     }
 
     [Fact]

@@ -10,8 +10,8 @@ public class InceptionScoreTests
         var p = new double[100 * 10];
         Array.Fill(p, 0.1);
         var (mean, std) = InceptionScore.Of(new FeatureMatrix(p, 100, 10));
-        Assert.Equal(1.0, mean, 12);
-        Assert.Equal(0.0, std, 12);
+        Assert.Equal(1.0, mean, 1e-12);
+        Assert.Equal(0.0, std, 1e-12);
     }
 
     [Fact]
@@ -21,7 +21,7 @@ public class InceptionScoreTests
         var p = new double[n * c];
         for (int i = 0; i < n; i++) p[i * c + i % c] = 1;
         var (mean, _) = InceptionScore.Of(new FeatureMatrix(p, n, c));
-        Assert.Equal(c, mean, 10);
+        Assert.Equal(c, mean, 1e-10);
     }
 
     [Fact]

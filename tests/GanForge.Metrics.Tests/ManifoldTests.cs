@@ -75,10 +75,10 @@ public class ManifoldTests
         var (p, r) = PrecisionRecall.Between(real, fake);
         var (d, c) = DensityCoverage.Between(real, fake);
         var expected = f["prdc"].ToArray();
-        Assert.Equal(expected[0], p, 5);
-        Assert.Equal(expected[1], r, 5);
-        Assert.Equal(expected[2], d, 5);
-        Assert.Equal(expected[3], c, 5);
+        Assert.Equal(expected[0], p, 1e-5);
+        Assert.Equal(expected[1], r, 1e-5);
+        Assert.Equal(expected[2], d, 1e-5);
+        Assert.Equal(expected[3], c, 1e-5);
     }
 
     [Fact]

@@ -16,8 +16,8 @@ public class MemorisationTests
         Assert.Equal([0, Math.Round(Math.Sqrt(18), 12), 0.5], s.FakeDistances.Select(v => Math.Round(v, 12)));
         Assert.Equal([Math.Round(Math.Sqrt(0.5), 12), 1], s.RealDistances.Select(v => Math.Round(v, 12)));
         Assert.Equal(0, s.FakeMin);
-        Assert.Equal((Math.Sqrt(18) + 0.5) / 3, s.FakeMean, 12);
-        Assert.Equal(2.0 / 3, s.FakeFractionBelow, 12);
+        Assert.Equal((Math.Sqrt(18) + 0.5) / 3, s.FakeMean, 1e-12);
+        Assert.Equal(2.0 / 3, s.FakeFractionBelow, 1e-12);
         Assert.Equal(0, s.RealFractionBelow);
     }
 

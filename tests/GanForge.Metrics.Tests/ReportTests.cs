@@ -146,7 +146,7 @@ public class ReportTests
     {
         var t = SvgLineChart.Ticks(lo, hi, 5);
         Assert.Equal(expected.Length, t.Length);
-        for (int i = 0; i < t.Length; i++) Assert.Equal(expected[i], t[i], 9);
+        for (int i = 0; i < t.Length; i++) Assert.Equal(expected[i], t[i], 1e-9);
     }
 
     // A grayscale 8-bit PNG of an n x n grid of cell x cell blobs, whose look changes with the epoch.

@@ -85,10 +85,10 @@ public class ActivationTests
     public void Softmax_HugeLogits_StayFinite()
     {
         var y = Tensor.FromArray([1000f, 0f, -1000f], 1, 3).Softmax(1);
-        Assert.Equal(1f, y[0, 0], 6);
+        Assert.Equal(1f, y[0, 0], 1e-6);
         Assert.All(y.ToArray(), v => Assert.True(float.IsFinite(v)));
         var ly = Tensor.FromArray([1000f, 0f], 1, 2).LogSoftmax(-1);
-        Assert.Equal(-1000f, ly[0, 1], 3);
+        Assert.Equal(-1000f, ly[0, 1], 1e-3);
     }
 
     // Along the last dim (softmax) rows run as vector passes and the backward without a graph in one pass; along

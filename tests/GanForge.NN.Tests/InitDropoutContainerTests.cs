@@ -49,7 +49,7 @@ public class InitTests
     [InlineData("leaky_relu", 0.2f, 1.38675049f)]
     [InlineData("selu", null, 0.75f)]
     public void CalculateGain_MatchesPyTorch(string nonlinearity, float? param, float expected) =>
-        Assert.Equal(expected, Init.CalculateGain(nonlinearity, param), 5);
+        Assert.Equal(expected, Init.CalculateGain(nonlinearity, param), 1e-5);
 
     [Fact]
     public void XavierUniform_BoundAndStd()
@@ -98,7 +98,7 @@ public class InitTests
         int n = Math.Min(rows, cols);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
-                Assert.Equal(i == j ? 1f : 0f, gram[i, j], 5);
+                Assert.Equal(i == j ? 1f : 0f, gram[i, j], 1e-5);
     }
 
     [Fact]
@@ -106,8 +106,8 @@ public class InitTests
     {
         var w = Init.Orthogonal(new Tensor(4, 2, 3), 2f, new Generator(8)).Reshape(4, 6);
         var gram = w.MatMul(w, transposeOther: true);
-        Assert.Equal(4f, gram[2, 2], 4);
-        Assert.Equal(0f, gram[0, 3], 4);
+        Assert.Equal(4f, gram[2, 2], 1e-4);
+        Assert.Equal(0f, gram[0, 3], 1e-4);
     }
 }
 
@@ -121,7 +121,7 @@ public class DropoutTests
         var y = new Dropout(p, new Generator(1)).Forward(Tensor.Ones(100, 100)).ToArray();
         double zeroed = y.Count(v => v == 0f) / (double)y.Length;
         Assert.InRange(zeroed, p - 0.02, p + 0.02);
-        Assert.All(y.Where(v => v != 0f), v => Assert.Equal(1f / (1f - p), v, 5));
+        Assert.All(y.Where(v => v != 0f), v => Assert.Equal(1f / (1f - p), v, 1e-5));
     }
 
     [Fact]

@@ -86,7 +86,7 @@ public class OpBehaviourTests
     public void LogSumExp_HugeInputs_StaysFinite()
     {
         var x = Tensor.FromArray([1000f, 1000f]);
-        Assert.Equal(1000f + MathF.Log(2f), x.LogSumExp().Item(), 3);
+        Assert.Equal(1000f + MathF.Log(2f), x.LogSumExp().Item(), 1e-3);
         var neg = Tensor.FromArray([float.NegativeInfinity, float.NegativeInfinity]);
         Assert.Equal(float.NegativeInfinity, neg.LogSumExp().Item());
     }
