@@ -94,6 +94,17 @@ public abstract class Module
     }
 
     /// <summary>
+    /// Marks a tensor a built-in layer's Forward made and uses only inside itself (a new one, no view): its buffer goes
+    /// back to the pool once the node that made it has run its backward, every user of it having run before (as
+    /// <see cref="Sequential"/> does between pure layers). Without a graph it is left to the GC.
+    /// </summary>
+    private protected static Tensor Intermediate(Tensor t)
+    {
+        if (t.GradFn != null) t.RecycleAfterBackward = true;
+        return t;
+    }
+
+    /// <summary>
     /// The tensor this module's Forward uses for parameter <paramref name="name"/> (null if absent): the
     /// reparameterised value where one is installed (spectral norm's weight_orig / sigma), else the parameter.
     /// For exporters and inspection; in training mode a reparameterisation may advance its state, as Forward does.

@@ -37,21 +37,11 @@ public sealed class TransformerEncoderLayer : Module
     {
         if (input.Rank != 3 || input.Size(2) != DModel)
             throw new ArgumentException($"TransformerEncoderLayer: input {Shapes.Format(input.ShapeSpan)} should be (N, L, {DModel})");
+        // Every intermediate is this block's own (Intermediate): the block's steps allocate about half of a TransGAN step's memory.
         var h = Intermediate(Norm1.Forward(input));
         var x = Intermediate(input + Intermediate(SelfAttn.Forward(h, h, h, needWeights: false).Output));
         var hidden = Intermediate(F.Gelu(Intermediate(Linear1.Forward(Intermediate(Norm2.Forward(x))))));
         return x + Intermediate(Linear2.Forward(hidden));
-    }
-
-    /// <summary>
-    /// A tensor made and used only inside this block (a new one, no view): its buffer goes back to the pool once the
-    /// node that made it has run its backward, every user of it having run before (as <see cref="Sequential"/> does
-    /// between pure layers). The block's steps allocate about half of a TransGAN step's memory.
-    /// </summary>
-    internal static Tensor Intermediate(Tensor t)
-    {
-        if (t.GradFn != null) t.RecycleAfterBackward = true;
-        return t;
     }
 
     protected override string ExtraRepr() => $"d_model={DModel}, nhead={SelfAttn.NumHeads}, dim_feedforward={Linear1.OutFeatures}, norm_first=True";

@@ -49,9 +49,6 @@ public static class Attention
     // Keys per row rounded up to whole vectors; the lanes past L hold zeros in the transposed keys and values.
     static int Padded(int l) => (l + W - 1) / W * W;
 
-    // The row kernels' lanes: sixteen where AVX-512 is accelerated, else eight (see IFloatLanes: Vector512 in software
-    // overran the JIT's inlining budget in these kernels and ran them 7-8x slower on an AVX2 processor).
-    static int HardwareWidth => Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count;
 
     /// <summary>Floats of the row statistics forward saves for backward: per pair, each query's max score and 1/Σ exp.</summary>
     public static int StatsLength(AttentionLayout a) => a.Pairs * 2 * Padded(a.Length);
@@ -175,7 +172,7 @@ public static class Attention
     // dq_i = scale·Σ_j ds_ij k_j, dk_j = scale·Σ_i ds_ij q_i, dv_j = Σ_i p_ij g_i, with p_ij = exp(scale·q_i·k_j − max_i)/Σ_i
     // and ds_ij = p_ij (g_i·v_j − Σ_j' p_ij' g_i·v_j'). gradOut: rows E wide -> dqkv: rows 3E wide, every float written.
     public static void Backward(float[] qkv, float[] gradOut, float[] stats, float[] dqkv, AttentionLayout a, float scale) =>
-        Backward(qkv, gradOut, stats, dqkv, a, scale, HardwareWidth);
+        Backward(qkv, gradOut, stats, dqkv, a, scale, FloatLanes.Widest);
 
     /// <summary>The same with the row kernels on vectors of <paramref name="width"/> lanes (16 or 8): tests run both.</summary>
     internal static void Backward(float[] qkv, float[] gradOut, float[] stats, float[] dqkv, AttentionLayout a, float scale, int width)
@@ -360,7 +357,7 @@ public static class Attention
     //   d/dq = scale·(dS uk + S̄ k), d/dk = scale·(dSᵀ uq + S̄ᵀ q), d/dv = Yᵀ g, d/dg = P uv + Y v.
     // -> dqkv2: rows 3E wide, dg: rows E wide, every float of both written.
     public static void SecondOrder(float[] qkv, float[] gradOut, float[] u, float[] stats, float[] dqkv2, float[] dg, AttentionLayout a, float scale) =>
-        SecondOrder(qkv, gradOut, u, stats, dqkv2, dg, a, scale, HardwareWidth);
+        SecondOrder(qkv, gradOut, u, stats, dqkv2, dg, a, scale, FloatLanes.Widest);
 
     /// <summary>The same with the row kernels on vectors of <paramref name="width"/> lanes (16 or 8): tests run both.</summary>
     internal static void SecondOrder(float[] qkv, float[] gradOut, float[] u, float[] stats, float[] dqkv2, float[] dg, AttentionLayout a, float scale, int width)

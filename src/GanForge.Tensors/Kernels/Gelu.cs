@@ -43,7 +43,7 @@ public static class GeluKernel
     /// f the GELU, its derivative or its second derivative.
     /// </summary>
     public static void Run(Of f, float[] x, float[]? g, float[] y, int count) =>
-        Run(f, x, g, y, count, Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count);
+        Run(f, x, g, y, count, FloatLanes.Widest);
 
     /// <summary>The same on vectors of <paramref name="width"/> lanes (16 or 8): tests run the width the processor does not pick.</summary>
     internal static void Run(Of f, float[] x, float[]? g, float[] y, int count, int width)

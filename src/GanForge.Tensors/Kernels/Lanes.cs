@@ -51,6 +51,13 @@ internal interface IFloatLanes<V> where V : struct, IFloatLanes<V>
     static abstract float Sum(V x);
 }
 
+/// <summary>Which lanes a kernel runs on.</summary>
+internal static class FloatLanes
+{
+    /// <summary>The widest accelerated lanes: sixteen (<see cref="Lanes512"/>) where AVX-512 is, else eight (<see cref="Lanes256"/>).</summary>
+    public static int Widest => Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count;
+}
+
 /// <summary>Sixteen lanes (AVX-512).</summary>
 internal readonly struct Lanes512(Vector512<float> v) : IFloatLanes<Lanes512>
 {

@@ -43,7 +43,7 @@ public static class Transcendental
         for (; i < count; i++) { float v = Unsafe.Add(ref yr, i); Unsafe.Add(ref dr, i) = Unsafe.Add(ref gr, i) * (1f - v * v); }
     }
 
-    static void TanhRange(ReadOnlySpan<float> x, Span<float> y) => TanhRange(x, y, Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count);
+    static void TanhRange(ReadOnlySpan<float> x, Span<float> y) => TanhRange(x, y, FloatLanes.Widest);
 
     /// <summary>The same on vectors of <paramref name="width"/> lanes (16 or 8): tests run the width the processor does not pick.</summary>
     internal static void TanhRange(ReadOnlySpan<float> x, Span<float> y, int width)
@@ -104,7 +104,7 @@ public static class Transcendental
     internal static Vector512<float> ExpVector(Vector512<float> x) => Exp(new Lanes512(x)).Vector;
 
     /// <summary>y = e^x element by element over x's length; x and y may be the same span (see <see cref="Exp{V}(V)"/>).</summary>
-    public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Exp(x, y, Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count);
+    public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Exp(x, y, FloatLanes.Widest);
 
     /// <summary>The same on vectors of <paramref name="width"/> lanes (16 or 8): tests run the width the processor does not pick.</summary>
     internal static void Exp(ReadOnlySpan<float> x, Span<float> y, int width)
