@@ -43,7 +43,7 @@ internal interface IFloatLanes<V> where V : struct, IFloatLanes<V>
     static abstract V LessThan(V a, V b);
     static abstract V GreaterThan(V a, V b);
     static abstract V Equals(V a, V b);
-    /// <summary>Lanes of <paramref name="a"/> where <paramref name="mask"/> is set, else of <paramref name="b"/>.</summary>
+    /// <summary>Lanes of <paramref name="a"/> where <paramref name="mask"/> (a comparison's: all bits of a lane or none) is set, else of <paramref name="b"/>.</summary>
     static abstract V Select(V mask, V a, V b);
     /// <summary>Lanes of <paramref name="a"/> where x ≥ 0, else of <paramref name="b"/>.</summary>
     static abstract V WhereNonNegative(V x, V a, V b);
@@ -140,7 +140,10 @@ internal readonly struct Lanes256(Vector256<float> v) : IFloatLanes<Lanes256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 LessThan(Lanes256 a, Lanes256 b) => new(Vector256.LessThan(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 GreaterThan(Lanes256 a, Lanes256 b) => new(Vector256.GreaterThan(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Equals(Lanes256 a, Lanes256 b) => new(Vector256.Equals(a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Select(Lanes256 mask, Lanes256 a, Lanes256 b) => new(Vector256.ConditionalSelect(mask._v, a._v, b._v));
+    // Masks come from comparisons (all bits or none), so one blend on the sign bit does what and, andnot and or did.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes256 Select(Lanes256 mask, Lanes256 a, Lanes256 b) =>
+        new(Avx.IsSupported ? Avx.BlendVariable(b._v, a._v, mask._v) : Vector256.ConditionalSelect(mask._v, a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 WhereNonNegative(Lanes256 x, Lanes256 a, Lanes256 b) =>
         new(Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x._v, Vector256<float>.Zero), a._v, b._v));
