@@ -14,6 +14,9 @@ namespace GanForge.Functions;
 internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool hasBias) : Function
 {
     float[]? _mean, _invstd;
+    int _rows;
+
+    protected internal override string ProfileName => $"LayerNorm {_rows}x{len}";
 
     public static Tensor Apply(Tensor x, Tensor? weight, Tensor? bias, int len, float eps)
     {
@@ -25,7 +28,7 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
         var y = Tensor.Uninitialized(x.ShapeSpan);
         Kernels.LayerNorm.Forward(x.Storage, y.Storage, rows, len, weight?.Storage, bias?.Storage, eps, mean, invstd);
         Tensor[] inputs = weight != null && bias != null ? [x, weight, bias] : weight != null ? [x, weight] : bias != null ? [x, bias] : [x];
-        return Record(new LayerNormFunction(len, eps, weight != null, bias != null) { _mean = mean, _invstd = invstd }, y, inputs);
+        return Record(new LayerNormFunction(len, eps, weight != null, bias != null) { _mean = mean, _invstd = invstd, _rows = rows }, y, inputs);
     }
 
     protected internal override Tensor?[] Backward(Tensor g)

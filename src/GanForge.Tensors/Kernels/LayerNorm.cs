@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace GanForge.Kernels;
 
 /// <summary>
@@ -9,7 +13,11 @@ namespace GanForge.Kernels;
 /// <remarks>
 /// As a one-sample batch norm (each row a channel) followed by a broadcast multiply and add, a transformer's layer
 /// norm cost three ops and their graph each way, and its rows are short (4 to 64 floats in TransGAN): plain loops over
-/// a row, whose rows the processor overlaps, beat a vector call per row here.
+/// a row, whose rows the processor overlaps, beat a vector call per row here. Rows of whole vectors (16 or 8 floats and
+/// their multiples: TransGAN's 64) run on lanes inside the loop (<see cref="IFloatLanes{V}"/>), the row's sums in lanes
+/// and then across them, everything else the same operations in the same order; the backward's per-column sums are
+/// the scalar path's float products added in double, four columns at a time, so dw and db are its to the bit for the same
+/// statistics.
 /// </remarks>
 public static class LayerNorm
 {
@@ -19,11 +27,21 @@ public static class LayerNorm
     static float[] Ones(int len) { var w = new float[len]; Array.Fill(w, 1f); return w; }
 
     // x: (rows, len) -> y: (rows, len); mean, invstd: (rows). weight, bias: (len) or null (1, 0).
-    public static void Forward(float[] x, float[] y, int rows, int len, float[]? weight, float[]? bias, float eps, float[] mean, float[] invstd)
+    public static void Forward(float[] x, float[] y, int rows, int len, float[]? weight, float[]? bias, float eps, float[] mean, float[] invstd) =>
+        Forward(x, y, rows, len, weight, bias, eps, mean, invstd, LanesFor(len));
+
+    // The widest lanes whose count divides the row, or 1 (scalar).
+    static int LanesFor(int len) =>
+        FloatLanes.Widest == Lanes512.Count && len % Lanes512.Count == 0 ? Lanes512.Count : len % Lanes256.Count == 0 ? Lanes256.Count : 1;
+
+    /// <summary>The same with rows on <paramref name="width"/> lanes (16, 8, or 1 for the scalar loops): tests run each.</summary>
+    internal static void Forward(float[] x, float[] y, int rows, int len, float[]? weight, float[]? bias, float eps, float[] mean, float[] invstd, int width)
     {
         var (w, b) = (weight ?? Ones(len), bias ?? new float[len]);
         Threading.ForRanges(rows, (_, r0, r1) =>
         {
+            if (width == Lanes512.Count) { ForwardRows<Lanes512>(x, y, r0, r1, len, w, b, eps, mean, invstd); return; }
+            if (width == Lanes256.Count) { ForwardRows<Lanes256>(x, y, r0, r1, len, w, b, eps, mean, invstd); return; }
             for (int r = r0; r < r1; r++)
             {
                 var xs = x.AsSpan(r * len, len);
@@ -45,7 +63,11 @@ public static class LayerNorm
     /// dx, dw, db may each be null when not wanted.
     /// </summary>
     public static void Backward(float[] x, float[] g, int rows, int len, float[]? weight, float[] mean, float[] invstd,
-        float[]? dx, float[]? dw, float[]? db)
+        float[]? dx, float[]? dw, float[]? db) => Backward(x, g, rows, len, weight, mean, invstd, dx, dw, db, LanesFor(len));
+
+    /// <summary>The same with rows on <paramref name="width"/> lanes (16, 8, or 1 for the scalar loops): tests run each.</summary>
+    internal static void Backward(float[] x, float[] g, int rows, int len, float[]? weight, float[] mean, float[] invstd,
+        float[]? dx, float[]? dw, float[]? db, int width)
     {
         var w = weight ?? Ones(len);
         int runs = Threading.ChunkCount(rows, MinRows(len));
@@ -55,6 +77,13 @@ public static class LayerNorm
         {
             // each run sums into its own arrays (adjacent runs' sums in one array shared cache lines between the threads)
             var (sumW, sumB) = (new double[len], new double[len]);
+            if (width != 1)
+            {
+                if (width == Lanes512.Count) BackwardRows<Lanes512>(x, g, r0, r1, len, w, mean, invstd, dx, sumW, sumB);
+                else BackwardRows<Lanes256>(x, g, r0, r1, len, w, mean, invstd, dx, sumW, sumB);
+                (partW[run], partB[run]) = (sumW, sumB);
+                return;
+            }
             Span<float> gw = len <= 1024 ? stackalloc float[len] : new float[len];
             for (int r = r0; r < r1; r++)
             {
@@ -80,6 +109,79 @@ public static class LayerNorm
         if (dw != null) SumRuns(partW, dw);
         if (db != null) SumRuns(partB, db);
     }
+
+    // Rows r0..r1 of Forward on lanes (len a multiple of V.Count). Never inlined, so that the lane operations are (see
+    // GeluKernel.Lanes).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ForwardRows<V>(float[] x, float[] y, int r0, int r1, int len, float[] w, float[] b, float eps, float[] mean, float[] invstd)
+        where V : struct, IFloatLanes<V>
+    {
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
+        ref float yr = ref MemoryMarshal.GetArrayDataReference(y);
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(w);
+        ref float br = ref MemoryMarshal.GetArrayDataReference(b);
+        for (int r = r0; r < r1; r++)
+        {
+            nuint row = (nuint)r * (nuint)len;
+            var sum = V.Zero;
+            for (int j = 0; j < len; j += V.Count) sum += V.Load(ref xr, row + (nuint)j);
+            float m = V.Sum(sum) / len;
+            var (vm, squares) = (V.Of(m), V.Zero);
+            for (int j = 0; j < len; j += V.Count) { var dv = V.Load(ref xr, row + (nuint)j) - vm; squares += dv * dv; }
+            float istd = 1f / MathF.Sqrt(V.Sum(squares) / len + eps);
+            (mean[r], invstd[r]) = (m, istd);
+            var vi = V.Of(istd);
+            for (int j = 0; j < len; j += V.Count)
+                ((V.Load(ref xr, row + (nuint)j) - vm) * vi * V.Load(ref wr, (nuint)j) + V.Load(ref br, (nuint)j)).Store(ref yr, row + (nuint)j);
+        }
+    }
+
+    // Rows r0..r1 of Backward on lanes: the row's two sums and dx on lanes, the per-column sums into sumW, sumB in double.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BackwardRows<V>(float[] x, float[] g, int r0, int r1, int len, float[] w, float[] mean, float[] invstd,
+        float[]? dx, double[] sumW, double[] sumB) where V : struct, IFloatLanes<V>
+    {
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
+        ref float gr = ref MemoryMarshal.GetArrayDataReference(g);
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(w);
+        ref double sw = ref MemoryMarshal.GetArrayDataReference(sumW);
+        ref double sb = ref MemoryMarshal.GetArrayDataReference(sumB);
+        for (int r = r0; r < r1; r++)
+        {
+            nuint row = (nuint)r * (nuint)len;
+            float m = mean[r], istd = invstd[r];
+            if (dx != null)
+            {
+                var (vm, vi, sumG, sumGx) = (V.Of(m), V.Of(istd), V.Zero, V.Zero);
+                for (int j = 0; j < len; j += V.Count)
+                {
+                    var xh = (V.Load(ref xr, row + (nuint)j) - vm) * vi;
+                    var gw = V.Load(ref gr, row + (nuint)j) * V.Load(ref wr, (nuint)j);
+                    sumG += gw;
+                    sumGx += gw * xh;
+                }
+                var (meanG, meanGx) = (V.Of(V.Sum(sumG) / len), V.Of(V.Sum(sumGx) / len));
+                ref float dr = ref MemoryMarshal.GetArrayDataReference(dx);
+                for (int j = 0; j < len; j += V.Count)
+                {
+                    var gw = V.Load(ref gr, row + (nuint)j) * V.Load(ref wr, (nuint)j);
+                    (vi * (gw - meanG - (V.Load(ref xr, row + (nuint)j) - vm) * vi * meanGx)).Store(ref dr, row + (nuint)j);
+                }
+            }
+            // Four columns at a time: the float product g·x̂ and g widened exactly to double and added, as the scalar loop does.
+            var (vm4, vi4) = (Vector128.Create(m), Vector128.Create(istd));
+            for (int j = 0; j < len; j += 4)
+            {
+                var g4 = Vector128.LoadUnsafe(ref gr, row + (nuint)j);
+                var gx = g4 * ((Vector128.LoadUnsafe(ref xr, row + (nuint)j) - vm4) * vi4);
+                (Vector256.LoadUnsafe(ref sw, (nuint)j) + Widen(gx)).StoreUnsafe(ref sw, (nuint)j);
+                (Vector256.LoadUnsafe(ref sb, (nuint)j) + Widen(g4)).StoreUnsafe(ref sb, (nuint)j);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<double> Widen(Vector128<float> v) => Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v));
 
     // total[j] = Σ over the runs, in run order, of each run's sum for column j.
     static void SumRuns(double[][] parts, float[] total)

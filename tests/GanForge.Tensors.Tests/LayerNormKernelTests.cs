@@ -1,0 +1,94 @@
+using GanForge.Kernels;
+
+namespace GanForge.Tests;
+
+/// <summary>
+/// The layer norm kernels with rows on lanes (16 and 8 floats, on any processor) and on the scalar loops, against a
+/// double-precision reference, and the lanes' per-column sums against the scalar path's bits.
+/// </summary>
+[Collection("Threading")]
+public class LayerNormKernelTests
+{
+    const float Eps = 1e-5f;
+
+    static float[] Random(int count, ulong seed, float scale = 1f, float shift = 0f) =>
+        Tensor.Randn([count], new Generator(seed)).ToArray().Select(v => v * scale + shift).ToArray();
+
+    [Theory]
+    [InlineData(64, 16, 1)]
+    [InlineData(64, 8, 2)]     // 1000 rows of 64: the rows split in two runs
+    [InlineData(16, 16, 2)]
+    [InlineData(8, 8, 1)]
+    [InlineData(24, 8, 2)]
+    [InlineData(64, 1, 2)]     // the scalar loops
+    [InlineData(12, 1, 1)]
+    public void Rows_OnLanesAndScalar_MatchTheDoubleFormulas(int len, int width, int threads)
+    {
+        int rows = 1000;
+        // an offset mean per row, so the two-pass variance matters
+        var x = Random(rows * len, 1, 2f, 3f);
+        var g = Random(rows * len, 2);
+        var (w, b) = (Random(len, 3), Random(len, 4));
+        var (y, mean, invstd) = (new float[rows * len], new float[rows], new float[rows]);
+        var (dx, dw, db) = (new float[rows * len], new float[len], new float[len]);
+        ThreadingTests.WithThreads(threads, () =>
+        {
+            LayerNorm.Forward(x, y, rows, len, w, b, Eps, mean, invstd, width);
+            LayerNorm.Backward(x, g, rows, len, w, mean, invstd, dx, dw, db, width);
+        });
+
+        var (dwRef, dbRef) = (new double[len], new double[len]);
+        for (int r = 0; r < rows; r++)
+        {
+            double m = 0, v = 0;
+            for (int j = 0; j < len; j++) m += x[r * len + j];
+            m /= len;
+            for (int j = 0; j < len; j++) v += (x[r * len + j] - m) * (x[r * len + j] - m);
+            double istd = 1 / Math.Sqrt(v / len + Eps), meanG = 0, meanGx = 0;
+            Assert.True(Math.Abs(mean[r] - m) <= 1e-6 * (Math.Abs(m) + 1), $"row {r}: mean {mean[r]}, expected {m}");
+            Assert.True(Math.Abs(invstd[r] - istd) <= 1e-6 * istd, $"row {r}: invstd {invstd[r]}, expected {istd}");
+            for (int j = 0; j < len; j++)
+            {
+                double xh = (x[r * len + j] - m) * istd, gw = g[r * len + j] * w[j];
+                double expected = xh * w[j] + b[j];
+                Assert.True(Math.Abs(y[r * len + j] - expected) <= 1e-5 * (Math.Abs(expected) + 1), $"y[{r}, {j}] = {y[r * len + j]}, expected {expected}");
+                (meanG, meanGx) = (meanG + gw / len, meanGx + gw * xh / len);
+                dwRef[j] += g[r * len + j] * xh;
+                dbRef[j] += g[r * len + j];
+            }
+            for (int j = 0; j < len; j++)
+            {
+                double xh = (x[r * len + j] - m) * istd, expected = istd * (g[r * len + j] * w[j] - meanG - xh * meanGx);
+                Assert.True(Math.Abs(dx[r * len + j] - expected) <= 1e-5 * (Math.Abs(expected) + 1), $"dx[{r}, {j}] = {dx[r * len + j]}, expected {expected}");
+            }
+        }
+        for (int j = 0; j < len; j++)
+        {
+            Assert.True(Math.Abs(dw[j] - dwRef[j]) <= 1e-5 * (Math.Abs(dwRef[j]) + 1), $"dw[{j}] = {dw[j]}, expected {dwRef[j]}");
+            Assert.True(Math.Abs(db[j] - dbRef[j]) <= 1e-5 * (Math.Abs(dbRef[j]) + 1), $"db[{j}] = {db[j]}, expected {dbRef[j]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 16)]
+    [InlineData(64, 8)]
+    [InlineData(16, 8)]
+    public void ColumnSums_OnLanes_AreTheScalarPathsBits(int len, int width)
+    {
+        // Same process, same statistics: the lanes add the scalar loop's float products in double in the same order.
+        int rows = 700;
+        var x = Random(rows * len, 5, 1.5f, -1f);
+        var g = Random(rows * len, 6);
+        var w = Random(len, 7);
+        var (y, mean, invstd) = (new float[rows * len], new float[rows], new float[rows]);
+        LayerNorm.Forward(x, y, rows, len, w, null, Eps, mean, invstd, 1);
+        var (dwScalar, dbScalar, dwLanes, dbLanes) = (new float[len], new float[len], new float[len], new float[len]);
+        ThreadingTests.WithThreads(2, () =>
+        {
+            LayerNorm.Backward(x, g, rows, len, w, mean, invstd, null, dwScalar, dbScalar, 1);
+            LayerNorm.Backward(x, g, rows, len, w, mean, invstd, null, dwLanes, dbLanes, width);
+        });
+        Assert.Equal(dwScalar, dwLanes);
+        Assert.Equal(dbScalar, dbLanes);
+    }
+}
