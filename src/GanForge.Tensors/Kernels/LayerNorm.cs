@@ -110,8 +110,8 @@ public static class LayerNorm
         if (db != null) SumRuns(partB, db);
     }
 
-    // Rows r0..r1 of Forward on lanes (len a multiple of V.Count). Never inlined, so that the lane operations are (see
-    // GeluKernel.Lanes).
+    // Rows r0..r1 of Forward on lanes (len a multiple of V.Count). Never inlined: compiled on its own, it inlines every
+    // lane operation (see GeluKernel.Lanes); the same holds for BackwardRows.
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void ForwardRows<V>(float[] x, float[] y, int r0, int r1, int len, float[] w, float[] b, float eps, float[] mean, float[] invstd)
         where V : struct, IFloatLanes<V>

@@ -81,8 +81,8 @@ public static class Transcendental
     /// </summary>
     /// <remarks>
     /// The kernels that call it (GELU, softmax) are bound by the latency of one vector's chain of operations, not by the
-    /// arithmetic units: the reorder buffer holds a few vectors' worth of instructions, so eight lanes ran at half the
-    /// speed of sixteen, cycle for cycle per vector. Hence the polynomial's terms from r² on in Estrin's form (r², r⁴ and
+    /// arithmetic units: the reorder buffer holds a few vectors' worth of instructions, so a vector of eight lanes took
+    /// as many cycles as one of sixteen (the GELU on AVX2 ran at half its AVX-512 speed). Hence the polynomial's terms from r² on in Estrin's form (r², r⁴ and
     /// three independent pairs), with Horner's last two steps kept for their accuracy (the whole polynomial in Estrin's
     /// form doubled the largest error, to 1.7e-7), five multiply-adds deep where it was seven, and no selects beyond the
     /// NaN one.
