@@ -91,4 +91,27 @@ public class LayerNormKernelTests
         Assert.Equal(dwScalar, dwLanes);
         Assert.Equal(dbScalar, dbLanes);
     }
+
+    [Theory]
+    [InlineData(64, 16)]
+    [InlineData(64, 8)]
+    [InlineData(16, 8)]
+    [InlineData(24, 8)]
+    public void SecondOrder_OnLanes_MatchesTheScalarLoops(int len, int width)
+    {
+        // A gradient penalty's second backward through the norm: dx, dg and dw from lanes against the scalar loops (the
+        // rows' sums are added in another order, so within rounding, not to the bit).
+        int rows = 900;
+        var x = Random(rows * len, 8, 2f, 1f);
+        var (g, u, w) = (Random(rows * len, 9), Random(rows * len, 10), Random(len, 11));
+        var (y, mean, invstd) = (new float[rows * len], new float[rows], new float[rows]);
+        LayerNorm.Forward(x, y, rows, len, w, null, Eps, mean, invstd, 1);
+        var (dx1, dg1, dw1) = (new float[rows * len], new float[rows * len], new float[len]);
+        var (dx2, dg2, dw2) = (new float[rows * len], new float[rows * len], new float[len]);
+        LayerNorm.SecondOrder(x, g, u, rows, len, w, mean, invstd, dx1, dg1, dw1, 1);
+        ThreadingTests.WithThreads(2, () => LayerNorm.SecondOrder(x, g, u, rows, len, w, mean, invstd, dx2, dg2, dw2, width));
+        Fixtures.AssertClose(Tensor.Wrap(dx1, [rows, len]), Tensor.Wrap(dx2, [rows, len]), 1e-4, 1e-5, "d/dx");
+        Fixtures.AssertClose(Tensor.Wrap(dg1, [rows, len]), Tensor.Wrap(dg2, [rows, len]), 1e-4, 1e-5, "d/dg");
+        Fixtures.AssertClose(Tensor.Wrap(dw1, [len]), Tensor.Wrap(dw2, [len]), 1e-4, 1e-4, "d/dw");
+    }
 }

@@ -14,10 +14,10 @@ namespace GanForge.Kernels;
 /// As a one-sample batch norm (each row a channel) followed by a broadcast multiply and add, a transformer's layer
 /// norm cost three ops and their graph each way, and its rows are short (4 to 64 floats in TransGAN): plain loops over
 /// a row, whose rows the processor overlaps, beat a vector call per row here. Rows of whole vectors (16 or 8 floats and
-/// their multiples: TransGAN's 64) run on lanes inside the loop (<see cref="IFloatLanes{V}"/>), the row's sums in lanes
-/// and then across them, everything else the same operations in the same order; the backward's per-column sums are
-/// the scalar path's float products added in double, four columns at a time, so dw and db are its to the bit for the same
-/// statistics.
+/// their multiples: TransGAN's 64) run on lanes inside the loop (<see cref="IFloatLanes{V}"/>) in all three passes (forward,
+/// backward, second order), the row's sums in lanes and then across them, everything else the same operations in the
+/// same order; the per-column sums of the backward and the second order are the scalar path's float products added in
+/// double, four columns at a time, so the backward's dw and db are its to the bit for the same statistics.
 /// </remarks>
 public static class LayerNorm
 {
@@ -180,6 +180,53 @@ public static class LayerNorm
         }
     }
 
+    // Rows r0..r1 of SecondOrder on lanes: the row's five sums, t, dx and dg on lanes; the column sums of dh·g into sumW in
+    // double, four columns at a time.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void SecondOrderRows<V>(float[] x, float[] g, float[] u, int r0, int r1, int len, float[] w, float[] mean, float[] invstd,
+        float[] dx, float[] dg, double[] sumW) where V : struct, IFloatLanes<V>
+    {
+        ref float xr = ref MemoryMarshal.GetArrayDataReference(x);
+        ref float gr = ref MemoryMarshal.GetArrayDataReference(g);
+        ref float ur = ref MemoryMarshal.GetArrayDataReference(u);
+        ref float wr = ref MemoryMarshal.GetArrayDataReference(w);
+        ref float dxr = ref MemoryMarshal.GetArrayDataReference(dx);
+        ref float dgr = ref MemoryMarshal.GetArrayDataReference(dg);
+        ref double sw = ref MemoryMarshal.GetArrayDataReference(sumW);
+        for (int r = r0; r < r1; r++)
+        {
+            nuint row = (nuint)r * (nuint)len;
+            float m = mean[r], a = invstd[r];
+            var vm = V.Of(m);
+            V sumU = V.Zero, sumH = V.Zero, sumUH = V.Zero, sumUY = V.Zero, sumHY = V.Zero;
+            for (int j = 0; j < len; j += V.Count)
+            {
+                var (y, h, uj) = (V.Load(ref xr, row + (nuint)j) - vm, V.Load(ref gr, row + (nuint)j) * V.Load(ref wr, (nuint)j), V.Load(ref ur, row + (nuint)j));
+                sumU += uj; sumH += h; sumUH += uj * h; sumUY += uj * y; sumHY += h * y;
+            }
+            float n = len, meanU = V.Sum(sumU) / n, a3n = a * a * a / n, q = V.Sum(sumUY), sy = V.Sum(sumHY);
+            float p = V.Sum(sumUH) - V.Sum(sumH) * meanU;
+            var (coefY, coefU, coefH) = (V.Of(-a3n * (p - 3f * a * a * q * sy / n)), V.Of(-a3n * sy), V.Of(-a3n * q));
+            var (va, vMeanU, a3nq, sumT) = (V.Of(a), V.Of(meanU), V.Of(a3n * q), V.Zero);
+            for (int j = 0; j < len; j += V.Count)
+            {
+                var (y, uj, wj) = (V.Load(ref xr, row + (nuint)j) - vm, V.Load(ref ur, row + (nuint)j), V.Load(ref wr, (nuint)j));
+                var t = coefY * y + coefU * uj + coefH * (V.Load(ref gr, row + (nuint)j) * wj);
+                t.Store(ref dxr, row + (nuint)j);
+                sumT += t;
+                ((va * (uj - vMeanU) - a3nq * y) * wj).Store(ref dgr, row + (nuint)j);
+            }
+            var meanT = V.Of(V.Sum(sumT) / n);
+            for (int j = 0; j < len; j += V.Count) (V.Load(ref dxr, row + (nuint)j) - meanT).Store(ref dxr, row + (nuint)j);
+            var (vm4, va4, vMeanU4, a3nq4) = (Vector128.Create(m), Vector128.Create(a), Vector128.Create(meanU), Vector128.Create(a3n * q));
+            for (int j = 0; j < len; j += 4)
+            {
+                var dh = va4 * (Vector128.LoadUnsafe(ref ur, row + (nuint)j) - vMeanU4) - a3nq4 * (Vector128.LoadUnsafe(ref xr, row + (nuint)j) - vm4);
+                (Vector256.LoadUnsafe(ref sw, (nuint)j) + Widen(dh * Vector128.LoadUnsafe(ref gr, row + (nuint)j))).StoreUnsafe(ref sw, (nuint)j);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<double> Widen(Vector128<float> v) => Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v));
 
@@ -201,7 +248,11 @@ public static class LayerNorm
     /// d/dh = a·(u − U) − (a³/n)·Q·y, so d/dg = d/dh·w and d/dw = Σ_rows d/dh·g. dw may be null.
     /// </summary>
     public static void SecondOrder(float[] x, float[] g, float[] u, int rows, int len, float[]? weight, float[] mean, float[] invstd,
-        float[] dx, float[] dg, float[]? dw)
+        float[] dx, float[] dg, float[]? dw) => SecondOrder(x, g, u, rows, len, weight, mean, invstd, dx, dg, dw, LanesFor(len));
+
+    /// <summary>The same with rows on <paramref name="width"/> lanes (16, 8, or 1 for the scalar loops): tests run each.</summary>
+    internal static void SecondOrder(float[] x, float[] g, float[] u, int rows, int len, float[]? weight, float[] mean, float[] invstd,
+        float[] dx, float[] dg, float[]? dw, int width)
     {
         var w = weight ?? Ones(len);
         int runs = Threading.ChunkCount(rows, MinRows(len));
@@ -209,6 +260,13 @@ public static class LayerNorm
         Threading.ForRanges(rows, (run, r0, r1) =>
         {
             var sumW = new double[len];
+            if (width != 1)
+            {
+                if (width == Lanes512.Count) SecondOrderRows<Lanes512>(x, g, u, r0, r1, len, w, mean, invstd, dx, dg, sumW);
+                else SecondOrderRows<Lanes256>(x, g, u, r0, r1, len, w, mean, invstd, dx, dg, sumW);
+                partW[run] = sumW;
+                return;
+            }
             for (int r = r0; r < r1; r++)
             {
                 Span<float> xs = x.AsSpan(r * len, len), gs = g.AsSpan(r * len, len), us = u.AsSpan(r * len, len);
