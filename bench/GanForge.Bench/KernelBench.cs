@@ -149,8 +149,9 @@ static class KernelBench
     ];
 
     /// <summary>
-    /// `--kernels --winograd`: oneDNN's direct and Winograd algorithms on every 3x3 stride-1 conv kernel of stylegan32 and
-    /// cyclegan32, timed in alternation, with Winograd's largest difference from direct relative to the output's scale.
+    /// `--kernels --winograd`: oneDNN's direct and Winograd algorithms and our own F(2x2, 3x3) (<see cref="Winograd"/>) on
+    /// every 3x3 stride-1 conv kernel of stylegan32 and cyclegan32, timed in alternation, with each Winograd's largest
+    /// difference from direct relative to the output's scale. Where oneDNN has no Winograd (AVX2), its column is direct again.
     /// </summary>
     public static void RunWinograd(int iters)
     {
@@ -158,26 +159,57 @@ static class KernelBench
         var saved = ConvDnnl.ConvAlgorithm;
         try
         {
-            Console.WriteLine($"{"layer",-20} {"kernel",-15} {"direct ms",9} {"wino ms",8} {"speed-up",8} {"max err/scale",13}  [direct impl | winograd impl]");
+            Console.WriteLine($"{"layer",-20} {"kernel",-15} {"direct ms",9} {"wino ms",8} {"own ms",8} {"wino x",7} {"own x",7} {"wino err",9} {"own err",9}  [direct impl | winograd impl]");
             foreach (var l in Winograd3x3)
             {
                 var (g, x, w, y) = Buffers(l, rng);
                 foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
                 {
                     var (outLen, run) = Kernel(kind, x, w, y, l.N, g);
-                    var direct = new float[outLen]; var wino = new float[outLen];
-                    var (td, tw) = Alternate(() => run(direct), () => run(wino), iters, second => ConvDnnl.ConvAlgorithm = second ? ConvDnnl.Algorithm.Winograd : ConvDnnl.Algorithm.Direct);
+                    var direct = new float[outLen]; var wino = new float[outLen]; var own = new float[outLen];
+                    Action runOwn = kind switch
+                    {
+                        ConvDnnl.Kind.Forward => () => Winograd.Forward(x, w, own, l.N, g),
+                        ConvDnnl.Kind.BackwardData => () => Winograd.BackwardData(y, w, own, l.N, g),
+                        _ => () => Winograd.WeightGrad(x, y, own, l.N, g),
+                    };
+                    var times = AlternateAll([() => run(direct), () => run(wino), runOwn], iters, i =>
+                    {
+                        Conv.OwnWinograd = false;
+                        ConvDnnl.ConvAlgorithm = i == 1 ? ConvDnnl.Algorithm.Winograd : ConvDnnl.Algorithm.Direct;
+                    });
+                    Conv.OwnWinograd = null;
                     ConvDnnl.ConvAlgorithm = ConvDnnl.Algorithm.Direct;
                     string implDirect = ConvDnnl.Implementation(kind, l.N, g) ?? "managed";
                     ConvDnnl.ConvAlgorithm = ConvDnnl.Algorithm.Winograd;
                     string implWino = ConvDnnl.Implementation(kind, l.N, g) ?? "managed";
-                    double scale = 0, err = 0;
-                    for (int i = 0; i < outLen; i++) { scale = Math.Max(scale, Math.Abs(direct[i])); err = Math.Max(err, Math.Abs(direct[i] - wino[i])); }
-                    Console.WriteLine($"{l.Name,-20} {kind,-15} {td * 1e3,9:F2} {tw * 1e3,8:F2} {td / tw,8:F2} {err / Math.Max(scale, 1e-30),13:E1}  [{implDirect} | {implWino}]");
+                    Console.WriteLine($"{l.Name,-20} {kind,-15} {times[0] * 1e3,9:F2} {times[1] * 1e3,8:F2} {times[2] * 1e3,8:F2} {times[0] / times[1],7:F2} {times[0] / times[2],7:F2} " +
+                        $"{RelativeError(direct, wino),9:E1} {RelativeError(direct, own),9:E1}  [{implDirect} | {implWino}]");
                 }
             }
         }
-        finally { ConvDnnl.ConvAlgorithm = saved; }
+        finally { ConvDnnl.ConvAlgorithm = saved; Conv.OwnWinograd = null; }
+    }
+
+    // Largest |a - b| over the largest |a|.
+    static double RelativeError(float[] a, float[] b)
+    {
+        double scale = 0, err = 0;
+        for (int i = 0; i < a.Length; i++) { scale = Math.Max(scale, Math.Abs(a[i])); err = Math.Max(err, Math.Abs(a[i] - b[i])); }
+        return err / Math.Max(scale, 1e-30);
+    }
+
+    // Median seconds of each way of running the same thing, all run once in each trial; select(i) switches to the i-th.
+    static double[] AlternateAll(Action[] ways, int iters, Action<int> select)
+    {
+        var t = ways.Select(_ => new List<double>()).ToArray();
+        for (int i = -1; i < iters; i++)
+            for (int j = 0; j < ways.Length; j++)
+            {
+                select(j);
+                var sw = Stopwatch.StartNew(); ways[j](); if (i >= 0) t[j].Add(sw.Elapsed.TotalSeconds);
+            }
+        return t.Select(l => { l.Sort(); return l[l.Count / 2]; }).ToArray();
     }
 
     static void Print(string layer, string kernel, double flop, double t32, double t16, float[] c32, float[] c16, string impl)

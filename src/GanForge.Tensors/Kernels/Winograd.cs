@@ -1,0 +1,422 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace GanForge.Kernels;
+
+/// <summary>
+/// 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms for
+/// Convolutional Neural Networks", 2016): each 2x2 block of outputs from a 4x4 patch of input, with the sum over input
+/// channels taken in the transformed domain as 16 GEMMs (one per element of the 4x4 tile): 16 multiply-adds for four
+/// outputs where the direct convolution takes 36. The three kernels of a layer run on the same machinery.
+/// x: (N,Ci,H,W), w: (Co,Ci,3,3) -> y: (N,Co,OH,OW), padding P of 0, 1 or 2 (zeros), OH = H + 2P - 2.
+/// </summary>
+/// <remarks>
+/// Forward: U = G g Gᵀ per filter, V = Bᵀ d B per input patch, M = U·V (Co x Ci by Ci x tiles, for each of the 16
+/// elements), y = Aᵀ M A. Backward-data: the forward of the output gradient, padded by 2 - P, with each filter turned
+/// 180° and its two channel axes swapped. Weight gradient, the adjoint of the forward in g: Z = A dy Aᵀ per output-gradient block,
+/// dU = Z·Vᵀ summed over the tiles, dw = Gᵀ dU G. With
+/// Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 -1 -1].
+/// The tiles of the batch are taken in blocks sized so that a block's transformed inputs and products stay near the
+/// core (a few hundred KB); each thread runs whole blocks with single-threaded GEMMs, so no thread waits on another
+/// within a convolution. Odd sizes: a last tile's missing outputs are not written (forward) or read as zeros.
+/// These kernels run where oneDNN has no Winograd of its own (its kernels are AVX-512 only; see <see cref="Conv"/>).
+/// </remarks>
+public static class Winograd
+{
+    const int Elements = 16; // of a transformed 4x4 tile
+
+    /// <summary>True where the kernels run: their transforms are written on AVX2.</summary>
+    public static bool IsSupported => Avx2.IsSupported;
+
+    /// <summary>True for the convolutions these kernels compute: 3x3, stride 1, the same padding of 0, 1 or 2 on both axes, no dilation, one group.</summary>
+    public static bool Suits(in ConvGeometry g) =>
+        g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.PH == g.PW && g.PH is >= 0 and <= 2 && g.DH == 1 && g.DW == 1 && g.Groups == 1
+        && g.OH == g.H + 2 * g.PH - 2 && g.OW == g.W + 2 * g.PW - 2 && g.OH > 0 && g.OW > 0;
+
+    // The 2x2 tiles of a batch of OutH x OutW output maps, numbered image by image, row by row; tile (r, c) reads the 4x4
+    // patch of the InH x InW input from (2r - Pad, 2c - Pad).
+    readonly record struct Tiling(int InH, int InW, int OutH, int OutW, int Pad, int Rows, int Columns, int Count)
+    {
+        public static Tiling Of(int n, int inH, int inW, int outH, int outW, int pad) =>
+            new(inH, inW, outH, outW, pad, (outH + 1) / 2, (outW + 1) / 2, n * ((outH + 1) / 2) * ((outW + 1) / 2));
+        public int PerImage => Rows * Columns;
+
+        /// <summary>Tile p's image, tile row and column.</summary>
+        public (int Image, int Row, int Column) Locate(int p) => (p / PerImage, p % PerImage / Columns, p % Columns);
+    }
+
+    /// <summary>Floats of transformed inputs and products a block of tiles may take (tests make blocks small).</summary>
+    internal static int BlockBudget { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("GANFORGE_WINOGRAD_BLOCK"), out var b) ? b : 1 << 18;
+
+    // Tiles per block: the block's transformed inputs and products (16 x (cin + cout) floats a tile) within about 1 MB.
+    static int BlockTiles(int cin, int cout) => Math.Clamp(BlockBudget / (Elements * (cin + cout)) / 8 * 8, 16, 1024);
+
+    /// <summary>y = conv(x, w). x: (N,Ci,H,W), w: (Co,Ci,3,3) -> y: (N,Co,OH,OW).</summary>
+    public static void Forward(float[] x, float[] w, float[] y, int n, in ConvGeometry g)
+    {
+        Check(g, "Forward");
+        var u = ArrayPool<float>.Shared.Rent(Elements * g.Co * g.Ci);
+        TransformFilters(w, g.Co, g.Ci, turned: false, u);
+        Convolve(x, g.Ci, u, y, g.Co, Tiling.Of(n, g.H, g.W, g.OH, g.OW, g.PH));
+        ArrayPool<float>.Shared.Return(u);
+    }
+
+    /// <summary>dx = convT(gy, w), the adjoint of <see cref="Forward"/> in x. gy: (N,Co,OH,OW), w: (Co,Ci,3,3) -> dx: (N,Ci,H,W).</summary>
+    public static void BackwardData(float[] gy, float[] w, float[] dx, int n, in ConvGeometry g)
+    {
+        Check(g, "BackwardData");
+        // dx[c] = Σ_k gy[k] ⋆ w'[c][k], w'[c][k] = w[k][c] turned 180°: a forward from Co channels to Ci, padding 2 - P.
+        var u = ArrayPool<float>.Shared.Rent(Elements * g.Co * g.Ci);
+        TransformFilters(w, g.Co, g.Ci, turned: true, u);
+        Convolve(gy, g.Co, u, dx, g.Ci, Tiling.Of(n, g.OH, g.OW, g.H, g.W, 2 - g.PH));
+        ArrayPool<float>.Shared.Return(u);
+    }
+
+    /// <summary>dw = the adjoint of <see cref="Forward"/> in w. x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> dw: (Co,Ci,3,3).</summary>
+    public static void WeightGrad(float[] x, float[] gy, float[] dw, int n, in ConvGeometry g)
+    {
+        Check(g, "WeightGrad");
+        int cin = g.Ci, cout = g.Co, size = Elements * cout * cin;
+        var tiles = Tiling.Of(n, g.H, g.W, g.OH, g.OW, g.PH);
+        int perBlock = BlockTiles(cin, cout), blocks = (tiles.Count + perBlock - 1) / perBlock, ld = perBlock + Lanes;
+        // Each thread sums its blocks' products into its own dU; the sums are added once at the end.
+        int parts = Threading.ChunkCount(blocks);
+        var du = new float[parts][];
+        for (int t = 0; t < parts; t++) { du[t] = ArrayPool<float>.Shared.Rent(size); Array.Clear(du[t], 0, size); }
+        Threading.ForRanges(blocks, (part, b0, b1) =>
+        {
+            var v = ArrayPool<float>.Shared.Rent(Elements * cin * ld);
+            var z = ArrayPool<float>.Shared.Rent(Elements * cout * ld);
+            var (inputPlane, gradientPlane) = (PaddedInputs.Rent(tiles), PaddedGradients.Rent(tiles));
+            for (int blk = b0; blk < b1; blk++)
+            {
+                int p0 = blk * perBlock, count = Math.Min(perBlock, tiles.Count - p0);
+                TransformInputs(x, cin, tiles, p0, count, v, ld, inputPlane);
+                TransformGradients(gy, cout, tiles, p0, count, z, ld, gradientPlane);
+                for (int e = 0; e < Elements; e++)
+                    Gemm.SgemmSerial(false, true, cout, cin, count, 1f, z.AsSpan(e * cout * ld, cout * ld), ld,
+                        v.AsSpan(e * cin * ld, cin * ld), ld, 1f, du[part].AsSpan(e * cout * cin, cout * cin), cin);
+            }
+            ArrayPool<float>.Shared.Return(v);
+            ArrayPool<float>.Shared.Return(z);
+            ArrayPool<float>.Shared.Return(inputPlane);
+            ArrayPool<float>.Shared.Return(gradientPlane);
+        });
+        for (int t = 1; t < parts; t++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(du[0].AsSpan(0, size), du[t].AsSpan(0, size), du[0].AsSpan(0, size));
+            ArrayPool<float>.Shared.Return(du[t]);
+        }
+        FilterGradients(du[0], cout, cin, dw);
+        ArrayPool<float>.Shared.Return(du[0]);
+    }
+
+    static void Check(in ConvGeometry g, string kernel)
+    {
+        if (!IsSupported) throw new PlatformNotSupportedException($"Winograd.{kernel}: needs AVX2");
+        if (!Suits(g)) throw new ArgumentException($"Winograd.{kernel}: computes 3x3 stride-1 convolutions with padding 0-2 and one group, got {g}");
+    }
+
+    // output (N,cout,OutH,OutW) = conv(input (N,cin,InH,InW)) for filters already transformed, u: (16, cout, cin).
+    static void Convolve(float[] input, int cin, float[] u, float[] output, int cout, Tiling tiles)
+    {
+        int perBlock = BlockTiles(cin, cout), blocks = (tiles.Count + perBlock - 1) / perBlock, ld = perBlock + Lanes;
+        Threading.ForRanges(blocks, (_, b0, b1) =>
+        {
+            var v = ArrayPool<float>.Shared.Rent(Elements * cin * ld);
+            var m = ArrayPool<float>.Shared.Rent(Elements * cout * ld);
+            var inputPlane = PaddedInputs.Rent(tiles);
+            for (int blk = b0; blk < b1; blk++)
+            {
+                int p0 = blk * perBlock, count = Math.Min(perBlock, tiles.Count - p0);
+                TransformInputs(input, cin, tiles, p0, count, v, ld, inputPlane);
+                for (int e = 0; e < Elements; e++)
+                    Gemm.SgemmSerial(false, false, cout, count, cin, 1f, u.AsSpan(e * cout * cin, cout * cin), cin,
+                        v.AsSpan(e * cin * ld, cin * ld), ld, 0f, m.AsSpan(e * cout * ld, cout * ld), ld);
+                TransformOutputs(m, cout, tiles, p0, count, ld, output);
+            }
+            ArrayPool<float>.Shared.Return(v);
+            ArrayPool<float>.Shared.Return(m);
+            ArrayPool<float>.Shared.Return(inputPlane);
+        });
+    }
+
+    // Tiles transformed at once: the lanes of a Vector256.
+    const int Lanes = 8;
+
+    // u[e][k][c] = (G g Gᵀ)[e] for g = w[k][c] (turned: u[e][c][k] for g = w[k][c] turned 180°), eight filters at a time
+    // along u's contiguous axis. w: (cout,cin,3,3).
+    static unsafe void TransformFilters(float[] w, int cout, int cin, bool turned, float[] u)
+    {
+        int plane = cout * cin, outer = turned ? cin : cout, inner = turned ? cout : cin;
+        // filter (k, c) starts at w[(k·cin + c)·9]; along the inner axis filters are 9 floats apart (c) or cin·9 (k)
+        int step = turned ? cin * 9 : 9, outerStep = turned ? 9 : cin * 9;
+        var offsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * step;
+        Span<Vector256<float>> g = stackalloc Vector256<float>[9];
+        Span<Vector256<float>> t = stackalloc Vector256<float>[Elements];
+        fixed (float* pw = w, pu = u)
+            for (int o = 0; o < outer; o++)
+                for (int i = 0; i < inner; i += Lanes)
+                {
+                    float* f = pw + o * outerStep + i * step;
+                    int lanes = Math.Min(Lanes, inner - i);
+                    for (int tap = 0; tap < 9; tap++)
+                    {
+                        int from = turned ? 8 - tap : tap;
+                        g[tap] = lanes == Lanes ? Avx2.GatherVector256(f + from, offsets, 4) : Vector256.Create(f[from]);
+                    }
+                    FilterTiles(g, t);
+                    float* dst = pu + o * inner + i;
+                    for (int e = 0; e < Elements; e++)
+                        if (lanes == Lanes) t[e].Store(dst + e * plane);
+                        else dst[e * plane] = t[e][0];
+                    // a tail of fewer than eight filters: one at a time (broadcast into every lane)
+                    if (lanes < Lanes) i -= Lanes - 1;
+                }
+    }
+
+    // t = G g Gᵀ (4x4 from 3x3), each lane a filter.
+    static void FilterTiles(ReadOnlySpan<Vector256<float>> g, Span<Vector256<float>> t)
+    {
+        var half = Vector256.Create(0.5f);
+        Span<Vector256<float>> a = stackalloc Vector256<float>[12]; // G g: 4 x 3
+        for (int j = 0; j < 3; j++)
+        {
+            var (g0, g1, g2) = (g[j], g[3 + j], g[6 + j]);
+            a[j] = g0; a[3 + j] = half * (g0 + g1 + g2); a[6 + j] = half * (g0 - g1 + g2); a[9 + j] = g2;
+        }
+        for (int i = 0; i < 4; i++)
+        {
+            var (a0, a1, a2) = (a[3 * i], a[3 * i + 1], a[3 * i + 2]);
+            t[4 * i] = a0; t[4 * i + 1] = half * (a0 + a1 + a2); t[4 * i + 2] = half * (a0 - a1 + a2); t[4 * i + 3] = a2;
+        }
+    }
+
+    // dw[k][c] = Gᵀ dU[k][c] G (3x3 from 4x4), du: (16, cout, cin), eight filters at a time.
+    static unsafe void FilterGradients(float[] du, int cout, int cin, float[] dw)
+    {
+        int plane = cout * cin;
+        var half = Vector256.Create(0.5f);
+        Span<Vector256<float>> a = stackalloc Vector256<float>[12]; // Gᵀ s: 3 x 4
+        Span<Vector256<float>> taps = stackalloc Vector256<float>[9];
+        fixed (float* pd = du, pw = dw)
+            for (int kc = 0; kc < plane; kc += Lanes)
+            {
+                int lanes = Math.Min(Lanes, plane - kc);
+                float* at = pd + kc;
+                for (int j = 0; j < 4; j++)
+                {
+                    var (u0, u1, u2, u3) = (Lane(at, j * plane, lanes), Lane(at, (4 + j) * plane, lanes), Lane(at, (8 + j) * plane, lanes), Lane(at, (12 + j) * plane, lanes));
+                    a[j] = u0 + half * (u1 + u2); a[4 + j] = half * (u1 - u2); a[8 + j] = half * (u1 + u2) + u3;
+                }
+                for (int i = 0; i < 3; i++)
+                {
+                    var (a0, a1, a2, a3) = (a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]);
+                    taps[3 * i] = a0 + half * (a1 + a2); taps[3 * i + 1] = half * (a1 - a2); taps[3 * i + 2] = half * (a1 + a2) + a3;
+                }
+                // taps (9 of eight filters) -> eight filters of 9 taps
+                for (int f = 0; f < (lanes == Lanes ? Lanes : 1); f++)
+                    for (int tap = 0; tap < 9; tap++) pw[(kc + f) * 9 + tap] = taps[tap][f];
+                if (lanes < Lanes) kc -= Lanes - 1;
+            }
+    }
+
+    // Eight floats from at + offset, or (a tail) the one there in every lane.
+    static unsafe Vector256<float> Lane(float* at, int offset, int lanes) =>
+        lanes == Lanes ? Vector256.Load(at + offset) : Vector256.Create(at[offset]);
+
+    /// <summary>
+    /// A map with the zeros around it that its tiles read: the input's padding (Pad rows and columns before it, the rest
+    /// after), or past an output gradient's last row and column; and room for whole vectors past the last tile. Zeroed
+    /// once a call: each map copied in writes only its own place, so the zeros stay.
+    /// </summary>
+    readonly record struct PaddedMaps(bool Inputs)
+    {
+        public int Stride(Tiling t) => 2 * t.Columns + 2 + 2 * Lanes;
+        public int Offset(Tiling t) => Inputs ? t.Pad : 0;
+        public float[] Rent(Tiling t)
+        {
+            int length = (2 * t.Rows + 2) * Stride(t);
+            var plane = ArrayPool<float>.Shared.Rent(length);
+            Array.Clear(plane, 0, length);
+            return plane;
+        }
+
+        /// <summary>The height x width map into its place in the plane.</summary>
+        public void Fill(ReadOnlySpan<float> map, int height, int width, Tiling t, float[] plane)
+        {
+            int stride = Stride(t), offset = Offset(t);
+            ref float from = ref MemoryMarshal.GetReference(map);
+            for (int r = 0; r < height; r++) CopyRow(ref Unsafe.Add(ref from, r * width), ref plane[(r + offset) * stride + offset], width);
+        }
+
+        // A row of a few dozen floats: Span.CopyTo's call cost more than the copy.
+        static void CopyRow(ref float from, ref float to, int width)
+        {
+            int i = 0;
+            for (; i <= width - Lanes; i += Lanes) Vector256.LoadUnsafe(ref from, (nuint)i).StoreUnsafe(ref to, (nuint)i);
+            for (; i < width; i++) Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
+        }
+    }
+
+    static readonly PaddedMaps PaddedInputs = new(Inputs: true), PaddedGradients = new(Inputs: false);
+
+    static readonly Vector256<int> EvensThenOdds = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+
+    // The even- and the odd-indexed of the 16 floats from `at`: x0, x2, .., x14 and x1, x3, .., x15.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(ref float at)
+    {
+        var lo = Avx2.PermuteVar8x32(Vector256.LoadUnsafe(ref at), EvensThenOdds);
+        var hi = Avx2.PermuteVar8x32(Vector256.LoadUnsafe(ref at, 8), EvensThenOdds);
+        return (Avx.Permute2x128(lo, hi, 0x20), Avx.Permute2x128(lo, hi, 0x31));
+    }
+
+    // a0, b0, a1, b1, .. into the 16 floats from `at`.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Interleave(Vector256<float> a, Vector256<float> b, ref float at)
+    {
+        var lo = Avx.UnpackLow(a, b);
+        var hi = Avx.UnpackHigh(a, b);
+        Avx.Permute2x128(lo, hi, 0x20).StoreUnsafe(ref at);
+        Avx.Permute2x128(lo, hi, 0x31).StoreUnsafe(ref at, 8);
+    }
+
+    // v[e][c][q] = (Bᵀ d B)[e] for the 4x4 input patch d of tile p0 + q, q < count (zeros outside the map), taken run by
+    // run along the tile rows, eight tiles at a time. v's rows (ld) have room for a vector past the block's last tile.
+    static void TransformInputs(float[] x, int cin, Tiling tiles, int p0, int count, float[] v, int ld, float[] padded)
+    {
+        int hw = tiles.InH * tiles.InW, plane = cin * ld, stride = PaddedInputs.Stride(tiles);
+        for (int c = 0; c < cin; c++)
+            for (int q = 0, filled = -1; q < count;)
+            {
+                var (img, row, col0) = tiles.Locate(p0 + q);
+                int run = Math.Min(tiles.Columns - col0, count - q);
+                if (img != filled) { PaddedInputs.Fill(x.AsSpan((img * cin + c) * hw, hw), tiles.InH, tiles.InW, tiles, padded); filled = img; }
+                InputTiles(ref padded[2 * row * stride + 2 * col0], stride, run, ref v[c * ld + q], plane);
+                q += run;
+            }
+    }
+
+    // Tile j's patch: columns 2j .. 2j+3 of the four rows from `band` (each `stride` after the last).
+    static void InputTiles(ref float band, int stride, int run, ref float v, int plane)
+    {
+        for (int j = 0; j < run; j += Lanes)
+        {
+            ref float r0 = ref Unsafe.Add(ref band, 2 * j);
+            var (d00, d01) = Deinterleave(ref r0); var (d02, d03) = Deinterleave(ref Unsafe.Add(ref r0, 2));
+            ref float r1 = ref Unsafe.Add(ref r0, stride);
+            var (d10, d11) = Deinterleave(ref r1); var (d12, d13) = Deinterleave(ref Unsafe.Add(ref r1, 2));
+            ref float r2 = ref Unsafe.Add(ref r1, stride);
+            var (d20, d21) = Deinterleave(ref r2); var (d22, d23) = Deinterleave(ref Unsafe.Add(ref r2, 2));
+            ref float r3 = ref Unsafe.Add(ref r2, stride);
+            var (d30, d31) = Deinterleave(ref r3); var (d32, d33) = Deinterleave(ref Unsafe.Add(ref r3, 2));
+            // Bᵀ d: rows 0-2, 1+2, 2-1, 1-3
+            var (a00, a01, a02, a03) = (d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+            var (a10, a11, a12, a13) = (d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+            var (a20, a21, a22, a23) = (d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+            var (a30, a31, a32, a33) = (d10 - d30, d11 - d31, d12 - d32, d13 - d33);
+            // (Bᵀ d) B: the same on the columns
+            ref float o = ref Unsafe.Add(ref v, j);
+            Store4(a00 - a02, a01 + a02, a02 - a01, a01 - a03, ref o, plane, 0);
+            Store4(a10 - a12, a11 + a12, a12 - a11, a11 - a13, ref o, plane, 4);
+            Store4(a20 - a22, a21 + a22, a22 - a21, a21 - a23, ref o, plane, 8);
+            Store4(a30 - a32, a31 + a32, a32 - a31, a31 - a33, ref o, plane, 12);
+        }
+    }
+
+    // Elements e .. e+3 of eight tiles, each element's plane `plane` floats after the last.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d, ref float at, int plane, int e)
+    {
+        a.StoreUnsafe(ref at, (nuint)(e * plane));
+        b.StoreUnsafe(ref at, (nuint)((e + 1) * plane));
+        c.StoreUnsafe(ref at, (nuint)((e + 2) * plane));
+        d.StoreUnsafe(ref at, (nuint)((e + 3) * plane));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Load4(ref float at, int plane, int e) =>
+        (Vector256.LoadUnsafe(ref at, (nuint)(e * plane)), Vector256.LoadUnsafe(ref at, (nuint)((e + 1) * plane)),
+         Vector256.LoadUnsafe(ref at, (nuint)((e + 2) * plane)), Vector256.LoadUnsafe(ref at, (nuint)((e + 3) * plane)));
+
+    // y (N,cout,OutH,OutW) at the 2x2 blocks of tiles p0 .. p0+count = Aᵀ m A, m[e][k][q] (ld: m's row length, with
+    // room for a vector past the block's last tile), run by run along the tile rows.
+    static void TransformOutputs(float[] m, int cout, Tiling tiles, int p0, int count, int ld, float[] y)
+    {
+        int hw = tiles.OutH * tiles.OutW, plane = cout * ld;
+        for (int k = 0; k < cout; k++)
+            for (int q = 0; q < count;)
+            {
+                var (img, row, col0) = tiles.Locate(p0 + q);
+                int run = Math.Min(tiles.Columns - col0, count - q);
+                int r0 = 2 * row, c0 = 2 * col0;
+                var map = y.AsSpan((img * cout + k) * hw, hw);
+                OutputTiles(ref m[k * ld + q], plane, run, map.Slice(r0 * tiles.OutW + c0), r0 + 1 < tiles.OutH ? tiles.OutW : -1,
+                    Math.Min(2 * run, tiles.OutW - c0));
+                q += run;
+            }
+    }
+
+    // Tiles 0 .. run's two output rows into `out` (tile j's at columns 2j, 2j+1; `width` of them in the map), the second
+    // row `below` after the first (none where below < 0).
+    static void OutputTiles(ref float m, int plane, int run, Span<float> output, int below, int width)
+    {
+        Span<float> tail = stackalloc float[2 * Lanes];
+        for (int j = 0; j < run; j += Lanes)
+        {
+            ref float at = ref Unsafe.Add(ref m, j);
+            var (m0, m1, m2, m3) = Load4(ref at, plane, 0);
+            var (m4, m5, m6, m7) = Load4(ref at, plane, 4);
+            var (m8, m9, m10, m11) = Load4(ref at, plane, 8);
+            var (m12, m13, m14, m15) = Load4(ref at, plane, 12);
+            // Aᵀ m: rows 0+1+2, 1-2-3
+            var (s0, s1, s2, s3) = (m0 + m4 + m8, m1 + m5 + m9, m2 + m6 + m10, m3 + m7 + m11);
+            var (t0, t1, t2, t3) = (m4 - m8 - m12, m5 - m9 - m13, m6 - m10 - m14, m7 - m11 - m15);
+            // (Aᵀ m) A: the same on the columns; a last part vector's row through `tail`
+            int n = Math.Min(2 * Lanes, width - 2 * j);
+            if (n == 2 * Lanes) Interleave(s0 + s1 + s2, s1 - s2 - s3, ref output[2 * j]);
+            else { Interleave(s0 + s1 + s2, s1 - s2 - s3, ref tail[0]); tail[..n].CopyTo(output.Slice(2 * j)); }
+            if (below < 0) continue;
+            if (n == 2 * Lanes) Interleave(t0 + t1 + t2, t1 - t2 - t3, ref output[below + 2 * j]);
+            else { Interleave(t0 + t1 + t2, t1 - t2 - t3, ref tail[0]); tail[..n].CopyTo(output.Slice(below + 2 * j)); }
+        }
+    }
+
+    // z[e][k][q] = (A dy Aᵀ)[e] for the 2x2 output-gradient block of tile p0 + q (zeros past the map's edge).
+    static void TransformGradients(float[] gy, int cout, Tiling tiles, int p0, int count, float[] z, int ld, float[] padded)
+    {
+        int hw = tiles.OutH * tiles.OutW, plane = cout * ld, stride = PaddedGradients.Stride(tiles);
+        for (int k = 0; k < cout; k++)
+            for (int q = 0, filled = -1; q < count;)
+            {
+                var (img, row, col0) = tiles.Locate(p0 + q);
+                int run = Math.Min(tiles.Columns - col0, count - q);
+                if (img != filled) { PaddedGradients.Fill(gy.AsSpan((img * cout + k) * hw, hw), tiles.OutH, tiles.OutW, tiles, padded); filled = img; }
+                GradientTiles(ref padded[2 * row * stride + 2 * col0], stride, run, ref z[k * ld + q], plane);
+                q += run;
+            }
+    }
+
+    // Tile j's block: columns 2j, 2j+1 of the two rows from `band` (`stride` apart).
+    static void GradientTiles(ref float band, int stride, int run, ref float z, int plane)
+    {
+        for (int j = 0; j < run; j += Lanes)
+        {
+            var (y00, y01) = Deinterleave(ref Unsafe.Add(ref band, 2 * j));
+            var (y10, y11) = Deinterleave(ref Unsafe.Add(ref band, stride + 2 * j));
+            // A dy: rows y0, y0+y1, y0-y1, -y1 (each of two columns)
+            var (b00, b01, b10, b11) = (y00, y01, y00 + y10, y01 + y11);
+            var (b20, b21, b30, b31) = (y00 - y10, y01 - y11, -y10, -y11);
+            // (A dy) Aᵀ: the same on the columns
+            ref float o = ref Unsafe.Add(ref z, j);
+            Store4(b00, b00 + b01, b00 - b01, -b01, ref o, plane, 0);
+            Store4(b10, b10 + b11, b10 - b11, -b11, ref o, plane, 4);
+            Store4(b20, b20 + b21, b20 - b21, -b21, ref o, plane, 8);
+            Store4(b30, b30 + b31, b30 - b31, -b31, ref o, plane, 12);
+        }
+    }
+}
