@@ -98,8 +98,8 @@ public static class Winograd
             for (int blk = b0; blk < b1; blk++)
             {
                 int p0 = blk * perBlock, count = Math.Min(perBlock, tiles.Count - p0);
-                TransformInputs(x, cin, tiles, p0, count, v, ld, inputPlane);
-                TransformGradients(gy, cout, tiles, p0, count, z, ld, gradientPlane);
+                TransformMaps<InputTransform>(x, cin, tiles.InH, tiles.InW, PaddedInputs, tiles, p0, count, v, ld, inputPlane);
+                TransformMaps<GradientTransform>(gy, cout, tiles.OutH, tiles.OutW, PaddedGradients, tiles, p0, count, z, ld, gradientPlane);
                 for (int e = 0; e < Elements; e++)
                     Gemm.SgemmSerial(false, true, cout, cin, count, 1f, z.AsSpan(e * cout * ld, cout * ld), ld,
                         v.AsSpan(e * cin * ld, cin * ld), ld, 1f, du[part].AsSpan(e * cout * cin, cout * cin), cin);
@@ -136,7 +136,7 @@ public static class Winograd
             for (int blk = b0; blk < b1; blk++)
             {
                 int p0 = blk * perBlock, count = Math.Min(perBlock, tiles.Count - p0);
-                TransformInputs(input, cin, tiles, p0, count, v, ld, inputPlane);
+                TransformMaps<InputTransform>(input, cin, tiles.InH, tiles.InW, PaddedInputs, tiles, p0, count, v, ld, inputPlane);
                 for (int e = 0; e < Elements; e++)
                     Gemm.SgemmSerial(false, false, cout, count, cin, 1f, u.AsSpan(e * cout * cin, cout * cin), cin,
                         v.AsSpan(e * cin * ld, cin * ld), ld, 0f, m.AsSpan(e * cout * ld, cout * ld), ld);
@@ -294,18 +294,38 @@ public static class Winograd
         Avx.Permute2x128(lo, hi, 0x31).StoreUnsafe(ref at, 8);
     }
 
-    // v[e][c][q] = (Bᵀ d B)[e] for the 4x4 input patch d of tile p0 + q, q < count (zeros outside the map), taken run by
-    // run along the tile rows, eight tiles at a time. v's rows (ld) have room for a vector past the block's last tile.
-    static void TransformInputs(float[] x, int cin, Tiling tiles, int p0, int count, float[] v, int ld, float[] padded)
+    // The per-run kernels of the two transforms that read maps through a zero-bordered plane.
+    interface ITileTransform
     {
-        int hw = tiles.InH * tiles.InW, plane = cin * ld, stride = PaddedInputs.Stride(tiles);
-        for (int c = 0; c < cin; c++)
+        static abstract void Tiles(ref float band, int stride, int run, ref float dst, int plane);
+    }
+
+    // v[e][c][q] = (Bᵀ d B)[e] for the 4x4 input patch d of tile p0 + q (zeros outside the map).
+    readonly struct InputTransform : ITileTransform
+    {
+        public static void Tiles(ref float band, int stride, int run, ref float dst, int plane) => InputTiles(ref band, stride, run, ref dst, plane);
+    }
+
+    // z[e][k][q] = (A dy Aᵀ)[e] for the 2x2 output-gradient block of tile p0 + q (zeros past the map's edge).
+    readonly struct GradientTransform : ITileTransform
+    {
+        public static void Tiles(ref float band, int stride, int run, ref float dst, int plane) => GradientTiles(ref band, stride, run, ref dst, plane);
+    }
+
+    // dst[e][ch][q] by T for the tiles p0 + q, q < count, of every map (N, channels, height, width), run by run along the
+    // tile rows, eight tiles at a time, each map copied into the plane once; dst's rows (ld) have room for a vector past
+    // the block's last tile.
+    static void TransformMaps<T>(float[] maps, int channels, int height, int width, PaddedMaps padding, Tiling tiles, int p0, int count,
+        float[] dst, int ld, float[] padded) where T : ITileTransform
+    {
+        int hw = height * width, plane = channels * ld, stride = padding.Stride(tiles);
+        for (int ch = 0; ch < channels; ch++)
             for (int q = 0, filled = -1; q < count;)
             {
                 var (img, row, col0) = tiles.Locate(p0 + q);
                 int run = Math.Min(tiles.Columns - col0, count - q);
-                if (img != filled) { PaddedInputs.Fill(x.AsSpan((img * cin + c) * hw, hw), tiles.InH, tiles.InW, tiles, padded); filled = img; }
-                InputTiles(ref padded[2 * row * stride + 2 * col0], stride, run, ref v[c * ld + q], plane);
+                if (img != filled) { padding.Fill(maps.AsSpan((img * channels + ch) * hw, hw), height, width, tiles, padded); filled = img; }
+                T.Tiles(ref padded[2 * row * stride + 2 * col0], stride, run, ref dst[ch * ld + q], plane);
                 q += run;
             }
     }
@@ -409,21 +429,6 @@ public static class Winograd
             if (n == 2 * Lanes) Interleave(t0 + t1 + t2, t1 - t2 - t3, ref output[below + 2 * j]);
             else { Interleave(t0 + t1 + t2, t1 - t2 - t3, ref tail[0]); tail[..n].CopyTo(output.Slice(below + 2 * j)); }
         }
-    }
-
-    // z[e][k][q] = (A dy Aᵀ)[e] for the 2x2 output-gradient block of tile p0 + q (zeros past the map's edge).
-    static void TransformGradients(float[] gy, int cout, Tiling tiles, int p0, int count, float[] z, int ld, float[] padded)
-    {
-        int hw = tiles.OutH * tiles.OutW, plane = cout * ld, stride = PaddedGradients.Stride(tiles);
-        for (int k = 0; k < cout; k++)
-            for (int q = 0, filled = -1; q < count;)
-            {
-                var (img, row, col0) = tiles.Locate(p0 + q);
-                int run = Math.Min(tiles.Columns - col0, count - q);
-                if (img != filled) { PaddedGradients.Fill(gy.AsSpan((img * cout + k) * hw, hw), tiles.OutH, tiles.OutW, tiles, padded); filled = img; }
-                GradientTiles(ref padded[2 * row * stride + 2 * col0], stride, run, ref z[k * ld + q], plane);
-                q += run;
-            }
     }
 
     // Tile j's block: columns 2j, 2j+1 of the two rows from `band` (`stride` apart).
