@@ -20,8 +20,8 @@ namespace GanForge.Kernels;
 /// dU = Z·Vᵀ summed over the tiles, dw = Gᵀ dU G. With
 /// Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 -1 -1].
 /// The tiles of the batch are taken in blocks sized so that a block's transformed inputs and products stay near the
-/// core (a few hundred KB); each thread runs whole blocks with single-threaded GEMMs, so no thread waits on another
-/// within a convolution. Odd sizes: a last tile's missing outputs are not written (forward) or read as zeros.
+/// core (about 2 MB, <see cref="BlockBudget"/>); each thread runs whole blocks with single-threaded GEMMs, so no thread
+/// waits on another within a convolution. Odd sizes: a last tile's missing outputs are not written (forward) or read as zeros.
 /// These kernels run where oneDNN has no Winograd of its own (its kernels are AVX-512 only; see <see cref="Conv"/>).
 /// </remarks>
 public static class Winograd
