@@ -120,16 +120,8 @@ static class KernelBench
     // Median seconds of two ways of running the same thing, alternating in each trial; select(false/true) switches to the first/second.
     static (double First, double Second) Alternate(Action first, Action second, int iters, Action<bool> select)
     {
-        var t1 = new List<double>(); var t2 = new List<double>();
-        for (int i = -1; i < iters; i++)
-        {
-            select(false);
-            var sw = Stopwatch.StartNew(); first(); if (i >= 0) t1.Add(sw.Elapsed.TotalSeconds);
-            select(true);
-            sw.Restart(); second(); if (i >= 0) t2.Add(sw.Elapsed.TotalSeconds);
-        }
-        t1.Sort(); t2.Sort();
-        return (t1[t1.Count / 2], t2[t2.Count / 2]);
+        var t = AlternateAll([first, second], iters, i => select(i == 1));
+        return (t[0], t[1]);
     }
 
     // The 3x3 stride-1 convolutions of stylegan32 (batch 32; G's 128 channels at 4-16 px and 64 at 32 px, D's residual
@@ -214,9 +206,7 @@ static class KernelBench
 
     static void Print(string layer, string kernel, double flop, double t32, double t16, float[] c32, float[] c16, string impl)
     {
-        double scale = 0, err = 0;
-        for (int i = 0; i < c32.Length; i++) { scale = Math.Max(scale, Math.Abs(c32[i])); err = Math.Max(err, Math.Abs(c32[i] - c16[i])); }
-        Console.WriteLine($"{layer,-24} {kernel,-11} {t32 * 1e3,8:F2} {t16 * 1e3,8:F2} {t32 / t16,8:F2} {flop / t32 / 1e9,9:F1} {flop / t16 / 1e9,9:F1} {err / Math.Max(scale, 1e-30),13:E1}  [{impl}]");
+        Console.WriteLine($"{layer,-24} {kernel,-11} {t32 * 1e3,8:F2} {t16 * 1e3,8:F2} {t32 / t16,8:F2} {flop / t32 / 1e9,9:F1} {flop / t16 / 1e9,9:F1} {RelativeError(c32, c16),13:E1}  [{impl}]");
     }
 
     /// <summary>

@@ -174,8 +174,8 @@ public static class LayerNorm
             {
                 var g4 = Vector128.LoadUnsafe(ref gr, row + (nuint)j);
                 var gx = g4 * ((Vector128.LoadUnsafe(ref xr, row + (nuint)j) - vm4) * vi4);
-                (Vector256.LoadUnsafe(ref sw, (nuint)j) + Widen(gx)).StoreUnsafe(ref sw, (nuint)j);
-                (Vector256.LoadUnsafe(ref sb, (nuint)j) + Widen(g4)).StoreUnsafe(ref sb, (nuint)j);
+                AddWidened(ref sw, (nuint)j, gx);
+                AddWidened(ref sb, (nuint)j, g4);
             }
         }
     }
@@ -222,13 +222,15 @@ public static class LayerNorm
             for (int j = 0; j < len; j += 4)
             {
                 var dh = va4 * (Vector128.LoadUnsafe(ref ur, row + (nuint)j) - vMeanU4) - a3nq4 * (Vector128.LoadUnsafe(ref xr, row + (nuint)j) - vm4);
-                (Vector256.LoadUnsafe(ref sw, (nuint)j) + Widen(dh * Vector128.LoadUnsafe(ref gr, row + (nuint)j))).StoreUnsafe(ref sw, (nuint)j);
+                AddWidened(ref sw, (nuint)j, dh * Vector128.LoadUnsafe(ref gr, row + (nuint)j));
             }
         }
     }
 
+    // sum[j .. j+3] += v, each float widened exactly to double: the column sums of four columns at a time.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<double> Widen(Vector128<float> v) => Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v));
+    static void AddWidened(ref double sum, nuint j, Vector128<float> v) =>
+        (Vector256.LoadUnsafe(ref sum, j) + Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v))).StoreUnsafe(ref sum, j);
 
     // total[j] = Σ over the runs, in run order, of each run's sum for column j.
     static void SumRuns(double[][] parts, float[] total)
