@@ -159,27 +159,31 @@ public static class Winograd
         // filter (k, c) starts at w[(k·cin + c)·9]; along the inner axis filters are 9 floats apart (c) or cin·9 (k)
         int step = turned ? cin * 9 : 9, outerStep = turned ? 9 : cin * 9;
         var offsets = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * step;
-        Span<Vector256<float>> g = stackalloc Vector256<float>[9];
-        Span<Vector256<float>> t = stackalloc Vector256<float>[Elements];
+        Span<Vector256<float>> g = stackalloc Vector256<float>[9 + Elements]; // a group's taps, then its transformed tiles
         fixed (float* pw = w, pu = u)
             for (int o = 0; o < outer; o++)
-                for (int i = 0; i < inner; i += Lanes)
-                {
-                    float* f = pw + o * outerStep + i * step;
-                    int lanes = Math.Min(Lanes, inner - i);
-                    for (int tap = 0; tap < 9; tap++)
-                    {
-                        int from = turned ? 8 - tap : tap;
-                        g[tap] = lanes == Lanes ? Avx2.GatherVector256(f + from, offsets, 4) : Vector256.Create(f[from]);
-                    }
-                    FilterTiles(g, t);
-                    float* dst = pu + o * inner + i;
-                    for (int e = 0; e < Elements; e++)
-                        if (lanes == Lanes) t[e].Store(dst + e * plane);
-                        else dst[e * plane] = t[e][0];
-                    // a tail of fewer than eight filters: one at a time (broadcast into every lane)
-                    if (lanes < Lanes) i -= Lanes - 1;
-                }
+            {
+                int i = 0;
+                for (; i + Lanes <= inner; i += Lanes) FilterGroup(pw + o * outerStep + i * step, offsets, turned, pu + o * inner + i, plane, whole: true, g);
+                // a tail of fewer than eight filters: one at a time (broadcast into every lane)
+                for (; i < inner; i++) FilterGroup(pw + o * outerStep + i * step, offsets, turned, pu + o * inner + i, plane, whole: false, g);
+            }
+    }
+
+    // Eight filters from f (`offsets` apart) into u at dst, each element `plane` after the last; or (not whole) the one at f.
+    // scratch: 9 + 16 vectors.
+    static unsafe void FilterGroup(float* f, Vector256<int> offsets, bool turned, float* dst, int plane, bool whole, Span<Vector256<float>> scratch)
+    {
+        Span<Vector256<float>> g = scratch[..9], t = scratch[9..];
+        for (int tap = 0; tap < 9; tap++)
+        {
+            int from = turned ? 8 - tap : tap;
+            g[tap] = whole ? Avx2.GatherVector256(f + from, offsets, 4) : Vector256.Create(f[from]);
+        }
+        FilterTiles(g, t);
+        for (int e = 0; e < Elements; e++)
+            if (whole) t[e].Store(dst + e * plane);
+            else dst[e * plane] = t[e][0];
     }
 
     // t = G g Gᵀ (4x4 from 3x3), each lane a filter.
@@ -202,35 +206,40 @@ public static class Winograd
     // dw[k][c] = Gᵀ dU[k][c] G (3x3 from 4x4), du: (16, cout, cin), eight filters at a time.
     static unsafe void FilterGradients(float[] du, int cout, int cin, float[] dw)
     {
-        int plane = cout * cin;
-        var half = Vector256.Create(0.5f);
-        Span<Vector256<float>> a = stackalloc Vector256<float>[12]; // Gᵀ s: 3 x 4
-        Span<Vector256<float>> taps = stackalloc Vector256<float>[9];
+        int plane = cout * cin, kc = 0;
         fixed (float* pd = du, pw = dw)
-            for (int kc = 0; kc < plane; kc += Lanes)
-            {
-                int lanes = Math.Min(Lanes, plane - kc);
-                float* at = pd + kc;
-                for (int j = 0; j < 4; j++)
-                {
-                    var (u0, u1, u2, u3) = (Lane(at, j * plane, lanes), Lane(at, (4 + j) * plane, lanes), Lane(at, (8 + j) * plane, lanes), Lane(at, (12 + j) * plane, lanes));
-                    a[j] = u0 + half * (u1 + u2); a[4 + j] = half * (u1 - u2); a[8 + j] = half * (u1 + u2) + u3;
-                }
-                for (int i = 0; i < 3; i++)
-                {
-                    var (a0, a1, a2, a3) = (a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]);
-                    taps[3 * i] = a0 + half * (a1 + a2); taps[3 * i + 1] = half * (a1 - a2); taps[3 * i + 2] = half * (a1 + a2) + a3;
-                }
-                // taps (9 of eight filters) -> eight filters of 9 taps
-                for (int f = 0; f < (lanes == Lanes ? Lanes : 1); f++)
-                    for (int tap = 0; tap < 9; tap++) pw[(kc + f) * 9 + tap] = taps[tap][f];
-                if (lanes < Lanes) kc -= Lanes - 1;
-            }
+        {
+            Span<Vector256<float>> scratch = stackalloc Vector256<float>[12 + 9]; // Gᵀ s (3 x 4), then the taps
+            for (; kc + Lanes <= plane; kc += Lanes) FilterGradientGroup(pd + kc, plane, pw + kc * 9, whole: true, scratch);
+            // a tail of fewer than eight filters: one at a time (broadcast into every lane)
+            for (; kc < plane; kc++) FilterGradientGroup(pd + kc, plane, pw + kc * 9, whole: false, scratch);
+        }
     }
 
-    // Eight floats from at + offset, or (a tail) the one there in every lane.
-    static unsafe Vector256<float> Lane(float* at, int offset, int lanes) =>
-        lanes == Lanes ? Vector256.Load(at + offset) : Vector256.Create(at[offset]);
+    // Eight filters' 3x3 gradients (or, not whole, the one) from the 16 elements at `at` (each `plane` after the last).
+    // scratch: 12 + 9 vectors.
+    static unsafe void FilterGradientGroup(float* at, int plane, float* dst, bool whole, Span<Vector256<float>> scratch)
+    {
+        var half = Vector256.Create(0.5f);
+        Span<Vector256<float>> a = scratch[..12], taps = scratch[12..];
+        for (int j = 0; j < 4; j++)
+        {
+            var (u0, u1, u2, u3) = (Lane(at, j * plane, whole), Lane(at, (4 + j) * plane, whole), Lane(at, (8 + j) * plane, whole), Lane(at, (12 + j) * plane, whole));
+            a[j] = u0 + half * (u1 + u2); a[4 + j] = half * (u1 - u2); a[8 + j] = half * (u1 + u2) + u3;
+        }
+        for (int i = 0; i < 3; i++)
+        {
+            var (a0, a1, a2, a3) = (a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]);
+            taps[3 * i] = a0 + half * (a1 + a2); taps[3 * i + 1] = half * (a1 - a2); taps[3 * i + 2] = half * (a1 + a2) + a3;
+        }
+        // taps (9 of eight filters) -> eight filters of 9 taps
+        for (int f = 0; f < (whole ? Lanes : 1); f++)
+            for (int tap = 0; tap < 9; tap++) dst[f * 9 + tap] = taps[tap][f];
+    }
+
+    // Eight floats from at + offset, or (not whole) the one there in every lane.
+    static unsafe Vector256<float> Lane(float* at, int offset, bool whole) =>
+        whole ? Vector256.Load(at + offset) : Vector256.Create(at[offset]);
 
     /// <summary>
     /// A map with the zeros around it that its tiles read: the input's padding (Pad rows and columns before it, the rest
