@@ -141,46 +141,50 @@ static class KernelBench
     ];
 
     /// <summary>
-    /// `--kernels --winograd`: oneDNN's direct and Winograd algorithms and our own F(2x2, 3x3) (<see cref="Winograd"/>) on
-    /// every 3x3 stride-1 conv kernel of stylegan32 and cyclegan32, timed in alternation, with each Winograd's largest
-    /// difference from direct relative to the output's scale. Where oneDNN has no Winograd (AVX2), its column is direct again.
+    /// `--kernels --winograd`: oneDNN's direct and Winograd algorithms and our own F(2x2, 3x3) and F(4x4, 3x3)
+    /// (<see cref="Winograd"/>; F(4x4) where the output's width is a multiple of 8, else F(2x2) again) on every 3x3
+    /// stride-1 conv kernel of stylegan32 and cyclegan32, timed in alternation, with each Winograd's largest difference
+    /// from direct relative to the output's scale. Where oneDNN has no Winograd (AVX2), its column is direct again.
     /// </summary>
     public static void RunWinograd(int iters)
     {
         var rng = new Generator(0);
-        var saved = ConvDnnl.ConvAlgorithm;
+        var (saved, savedTile) = (ConvDnnl.ConvAlgorithm, Winograd.TileSize);
         try
         {
-            Console.WriteLine($"{"layer",-20} {"kernel",-15} {"direct ms",9} {"wino ms",8} {"own ms",8} {"wino x",7} {"own x",7} {"wino err",9} {"own err",9}  [direct impl | winograd impl]");
+            Console.WriteLine($"{"layer",-20} {"kernel",-15} {"direct ms",9} {"wino ms",8} {"own2 ms",8} {"own4 ms",8} {"wino x",7} {"own2 x",7} {"own4 x",7} " +
+                $"{"wino err",9} {"own2 err",9} {"own4 err",9}  [direct impl | winograd impl]");
             foreach (var l in Winograd3x3)
             {
                 var (g, x, w, y) = Buffers(l, rng);
                 foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
                 {
                     var (outLen, run) = Kernel(kind, x, w, y, l.N, g);
-                    var direct = new float[outLen]; var wino = new float[outLen]; var own = new float[outLen];
-                    Action runOwn = kind switch
+                    var (direct, wino, own2, own4) = (new float[outLen], new float[outLen], new float[outLen], new float[outLen]);
+                    Action RunOwn(float[] o) => kind switch
                     {
-                        ConvDnnl.Kind.Forward => () => Winograd.Forward(x, w, own, l.N, g),
-                        ConvDnnl.Kind.BackwardData => () => Winograd.BackwardData(y, w, own, l.N, g),
-                        _ => () => Winograd.WeightGrad(x, y, own, l.N, g),
+                        ConvDnnl.Kind.Forward => () => Winograd.Forward(x, w, o, l.N, g),
+                        ConvDnnl.Kind.BackwardData => () => Winograd.BackwardData(y, w, o, l.N, g),
+                        _ => () => Winograd.WeightGrad(x, y, o, l.N, g),
                     };
-                    var times = AlternateAll([() => run(direct), () => run(wino), runOwn], iters, i =>
+                    var times = AlternateAll([() => run(direct), () => run(wino), RunOwn(own2), RunOwn(own4)], iters, i =>
                     {
                         Conv.OwnWinograd = false;
                         ConvDnnl.ConvAlgorithm = i == 1 ? ConvDnnl.Algorithm.Winograd : ConvDnnl.Algorithm.Direct;
+                        Winograd.TileSize = i == 3 ? 4 : 2;
                     });
                     Conv.OwnWinograd = null;
                     ConvDnnl.ConvAlgorithm = ConvDnnl.Algorithm.Direct;
                     string implDirect = ConvDnnl.Implementation(kind, l.N, g) ?? "managed";
                     ConvDnnl.ConvAlgorithm = ConvDnnl.Algorithm.Winograd;
                     string implWino = ConvDnnl.Implementation(kind, l.N, g) ?? "managed";
-                    Console.WriteLine($"{l.Name,-20} {kind,-15} {times[0] * 1e3,9:F2} {times[1] * 1e3,8:F2} {times[2] * 1e3,8:F2} {times[0] / times[1],7:F2} {times[0] / times[2],7:F2} " +
-                        $"{RelativeError(direct, wino),9:E1} {RelativeError(direct, own),9:E1}  [{implDirect} | {implWino}]");
+                    Console.WriteLine($"{l.Name,-20} {kind,-15} {times[0] * 1e3,9:F2} {times[1] * 1e3,8:F2} {times[2] * 1e3,8:F2} {times[3] * 1e3,8:F2} " +
+                        $"{times[0] / times[1],7:F2} {times[0] / times[2],7:F2} {times[0] / times[3],7:F2} " +
+                        $"{RelativeError(direct, wino),9:E1} {RelativeError(direct, own2),9:E1} {RelativeError(direct, own4),9:E1}  [{implDirect} | {implWino}]");
                 }
             }
         }
-        finally { ConvDnnl.ConvAlgorithm = saved; Conv.OwnWinograd = null; }
+        finally { (ConvDnnl.ConvAlgorithm, Winograd.TileSize) = (saved, savedTile); Conv.OwnWinograd = null; }
     }
 
     // Largest |a - b| over the largest |a|.

@@ -44,7 +44,7 @@ public static class Conv
     }
 
     /// <summary>
-    /// Our own Winograd F(2x2, 3x3) (<see cref="Winograd"/>) for the 3x3 stride-1 convolutions it suits: true always,
+    /// Our own Winograd, F(4x4, 3x3) or F(2x2, 3x3) (<see cref="Winograd"/>), for the 3x3 stride-1 convolutions it suits: true always,
     /// false never, null (the default; GANFORGE_WINOGRAD=own|off sets it) by <see cref="UsesOwnWinograd"/>'s rule.
     /// </summary>
     public static bool? OwnWinograd { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_WINOGRAD")?.Trim().ToLowerInvariant() switch
