@@ -199,13 +199,17 @@ public class StyleSamplingTests(TinyStyleRun run) : IClassFixture<TinyStyleRun>
         var colWs = g.MapToWs(Tensor.Randn([columns, sampler.Model.LatentDim], rng), 1f);
         Tensor Cell(int r, int c) => images.Select(0, r * cols + c);
         Tensor Image(Tensor ws) => sampler.FromStyles(ws).Select(0, 0);
-        for (int c = 0; c < columns; c++) Fixtures.AssertClose(Image(colWs.Narrow(0, c, 1)), Cell(0, c + 1), 1e-5, 1e-6, $"column source {c}");
-        for (int r = 0; r < rows; r++) Fixtures.AssertClose(Image(rowWs.Narrow(0, r, 1)), Cell(r + 1, 0), 1e-5, 1e-6, $"row source {r}");
+        // One image against a grid of twelve: the convolutions may take different kernels at the two batch sizes (on
+        // AVX2 the grid's 3x3 layers run our Winograd, one image oneDNN's direct: 2e-6 apart on pixels in [-1, 1]), so
+        // 1e-4, far below what a wrong source would differ by.
+        const double tol = 1e-4;
+        for (int c = 0; c < columns; c++) Fixtures.AssertClose(Image(colWs.Narrow(0, c, 1)), Cell(0, c + 1), tol, tol, $"column source {c}");
+        for (int r = 0; r < rows; r++) Fixtures.AssertClose(Image(rowWs.Narrow(0, r, 1)), Cell(r + 1, 0), tol, tol, $"row source {r}");
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < columns; c++)
             {
                 var mixed = Tensor.Cat([rowWs.Narrow(0, r, 1).Narrow(1, 0, k), colWs.Narrow(0, c, 1).Narrow(1, k, g.NumWs - k)], 1);
-                Fixtures.AssertClose(Image(mixed), Cell(r + 1, c + 1), 1e-5, 1e-6, $"cell {r},{c}");
+                Fixtures.AssertClose(Image(mixed), Cell(r + 1, c + 1), tol, tol, $"cell {r},{c}");
             }
         var e = Assert.Throws<ArgumentException>(() => sampler.MixGrid(1, crossover: g.NumWs));
         Assert.Equal($"mix: --crossover must be in [1, {g.NumWs - 1}] (the model reads {g.NumWs} styles), got {g.NumWs}", e.Message);

@@ -28,6 +28,8 @@ public class WinogradTests
         { 16, 16, 34, 34, 0, 1, 1, 0 },      // unpadded 32 x 32 out; backward-data padded by 2 (F(2x2): width 34)
         { 4, 3, 4, 14, 2, 3, 2, 0 },         // padding 2: 6 x 16 out
         { 3, 2, 3, 8, 1, 1, 1, 0 },          // one tile row: a last vector of zero tiles
+        { 5, 7, 11, 16, 1, 3, 1, 36 * 12 },  // one thread, blocks of 16 tiles inside images of 12
+        // (with the default budget the shapes above take all their tiles as one block, steps shared out over the threads)
     };
 
     [Theory, MemberData(nameof(Shapes))]
@@ -45,8 +47,8 @@ public class WinogradTests
         var x = Tensor.Randn([n, ci, h, w], gen);
         var wt = Tensor.Randn([co, ci, 3, 3], gen);
         var gy = Tensor.Randn([n, co, oh, ow], gen);
-        int before = Threading.Threads, budgetBefore = Winograd.BlockBudget, tileBefore = Winograd.TileSize;
-        (Threading.Threads, Winograd.TileSize) = (threads, tile);
+        int before = Threading.Threads, budgetBefore = Winograd.BlockBudget, tileBefore = Winograd.TileSize, f4Before = Winograd.F4FromOutputs;
+        (Threading.Threads, Winograd.TileSize, Winograd.F4FromOutputs) = (threads, tile, 0);
         if (budget > 0) Winograd.BlockBudget = budget;
         try
         {
@@ -66,7 +68,7 @@ public class WinogradTests
             Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
             Fixtures.AssertClose(dwRef, dw, 1e-4, Tolerance(dwRef, tile), $"winograd weight gradient, tile {tile}");
         }
-        finally { (Threading.Threads, Winograd.BlockBudget, Winograd.TileSize) = (before, budgetBefore, tileBefore); }
+        finally { (Threading.Threads, Winograd.BlockBudget, Winograd.TileSize, Winograd.F4FromOutputs) = (before, budgetBefore, tileBefore, f4Before); }
     }
 
     // F(4x4)'s rounding error is about ten times F(2x2)'s, 4e-6 to 1.3e-5 of the output's largest value on 64-128
@@ -92,8 +94,8 @@ public class WinogradTests
         // 3x3 kernel on our Winograd, against the same with it off (oneDNN or im2col + GEMM).
         (Tensor Y, Tensor Dx, Tensor Dw, Tensor Dw2) Run(bool own)
         {
-            var before = Conv.OwnWinograd;
-            Conv.OwnWinograd = own;
+            var (before, f4Before) = (Conv.OwnWinograd, Winograd.F4FromOutputs);
+            (Conv.OwnWinograd, Winograd.F4FromOutputs) = (own, 0);
             try
             {
                 var gen = new Generator(5);
@@ -106,7 +108,7 @@ public class WinogradTests
                 var dw2 = Autograd.Grad(dx.Square().Sum(), w);
                 return (y.Detach(), dx.Detach(), dw, dw2);
             }
-            finally { Conv.OwnWinograd = before; }
+            finally { (Conv.OwnWinograd, Winograd.F4FromOutputs) = (before, f4Before); }
         }
         var (ours, other) = (Run(own: true), Run(own: false));
         // F(2x2) throughout only for padding 1 at width 10; unpadded, the forward and weight gradient (8 wide) run F(4x4)

@@ -55,15 +55,16 @@ public static class Conv
     };
 
     // The rule, from kernel timings on an AVX2 processor (2 threads, each kernel warm, ours and oneDNN's direct one
-    // alternating): stylegan32's layers at batch 32 ran 1.32-1.83x as fast on ours at 16 and 32 px (the three kinds of
-    // every layer) and 1.25-1.68x at 8 px (2,048 output positions); at 4 px (512) the forward ran 0.54x, and cyclegan32's
-    // 8 px residual blocks at batch 4-12 (256-768 positions, 256 channels) 0.74-1.34x. So ours from 2,048 positions on
-    // maps of 8 px or more. On AVX-512 oneDNN's own Winograd runs (ConvDnnl); GANFORGE_CONV_ALGO=direct turns both off,
-    // and neither runs under bf16 products or where im2col + GEMM is asked for (GANFORGE_CONV=managed).
+    // alternating, `bench --kernels --winograd`): stylegan32's layers at batch 32 ran 1.7-2.6x as fast on ours at 8, 16
+    // and 32 px (F(4x4); the three kinds of every layer), cyclegan32's 8 px residual blocks at batch 4-12 (256-768
+    // positions, 256 channels) 0.9-1.7x (F(2x2) at batch 4, F(4x4) at 8 and 12); at 4 px (512 positions) the forward
+    // ran 0.7-0.9x. So ours from 256 positions on maps of 8 px or more. On AVX-512 oneDNN's own Winograd runs
+    // (ConvDnnl); GANFORGE_CONV_ALGO=direct turns both off, and neither runs under bf16 products or where im2col + GEMM
+    // is asked for (GANFORGE_CONV=managed).
     static bool UsesOwnWinograd(int n, in ConvGeometry g) =>
         Winograd.Suits(g) && (OwnWinograd ?? (Winograd.IsSupported && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated
             && ConvDnnl.ConvAlgorithm != ConvDnnl.Algorithm.Direct && _forceManaged != true && !Precision.Bf16Active
-            && (long)n * g.OH * g.OW >= 2048 && g.OH >= 8 && g.OW >= 8));
+            && (long)n * g.OH * g.OW >= 256 && g.OH >= 8 && g.OW >= 8));
 
     /// <summary>Which implementation runs the convolutions: "dnnl" or "managed" (im2col + GEMM).</summary>
     public static string Backend => UseDnnl ? "dnnl" : "managed";

@@ -17,10 +17,10 @@ public static partial class Winograd
         public static int Size => 2;
         public static int Elements => 16;
         public static float[] RentPlane(Tiling t, bool inputs, int perBlock) => (inputs ? PaddedInputs : PaddedGradients).Rent(t);
-        public static void TransformInputs(float[] x, int cin, Tiling t, int p0, int count, float[] v, int ld, float[] plane) =>
-            TransformMaps<InputTransform>(x, cin, t.InH, t.InW, PaddedInputs, t, p0, count, v, ld, plane);
-        public static void TransformGradients(float[] gy, int cout, Tiling t, int p0, int count, float[] z, int ld, float[] plane) =>
-            TransformMaps<GradientTransform>(gy, cout, t.OutH, t.OutW, PaddedGradients, t, p0, count, z, ld, plane);
+        public static void TransformInputs(float[] x, int cin, int c0, int c1, Tiling t, int p0, int count, float[] v, int ld, float[] plane) =>
+            TransformMaps<InputTransform>(x, cin, c0, c1, t.InH, t.InW, PaddedInputs, t, p0, count, v, ld, plane);
+        public static void TransformGradients(float[] gy, int cout, int k0, int k1, Tiling t, int p0, int count, float[] z, int ld, float[] plane) =>
+            TransformMaps<GradientTransform>(gy, cout, k0, k1, t.OutH, t.OutW, PaddedGradients, t, p0, count, z, ld, plane);
         // The transforms' vectors past a run read the plane's next columns: the GEMMs take only the block's tiles.
         public static int Columns(int count) => count;
 
@@ -127,11 +127,11 @@ public static partial class Winograd
         // dst[e][ch][q] by T for the tiles p0 + q, q < count, of every map (N, channels, height, width), run by run along the
         // tile rows, eight tiles at a time, each map copied into the plane once; dst's rows (ld) have room for a vector past
         // the block's last tile.
-        static void TransformMaps<T>(float[] maps, int channels, int height, int width, PaddedMaps padding, Tiling tiles, int p0, int count,
+        static void TransformMaps<T>(float[] maps, int channels, int c0, int c1, int height, int width, PaddedMaps padding, Tiling tiles, int p0, int count,
             float[] dst, int ld, float[] padded) where T : ITileTransform
         {
             int hw = height * width, plane = channels * ld, stride = padding.Stride(tiles);
-            for (int ch = 0; ch < channels; ch++)
+            for (int ch = c0; ch < c1; ch++)
                 for (int q = 0, filled = -1; q < count;)
                 {
                     var (img, row, col0) = tiles.Locate(p0 + q);
@@ -187,10 +187,10 @@ public static partial class Winograd
 
         // y (N,cout,OutH,OutW) at the 2x2 blocks of tiles p0 .. p0+count = Aᵀ m A, m[e][k][q] (ld: m's row length, with
         // room for a vector past the block's last tile), run by run along the tile rows.
-        public static void TransformOutputs(float[] m, int cout, Tiling tiles, int p0, int count, int ld, float[] y)
+        public static void TransformOutputs(float[] m, int cout, int k0, int k1, Tiling tiles, int p0, int count, int ld, float[] y)
         {
             int hw = tiles.OutH * tiles.OutW, plane = cout * ld;
-            for (int k = 0; k < cout; k++)
+            for (int k = k0; k < k1; k++)
                 for (int q = 0; q < count;)
                 {
                     var (img, row, col0) = tiles.Locate(p0 + q);

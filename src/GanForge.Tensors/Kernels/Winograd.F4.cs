@@ -73,21 +73,21 @@ public static partial class Winograd
             for (int img = image0; img <= image1; img++) slots.Fill(maps, (img * channels + channel) * hw, height, width, img - image0, plane);
         }
 
-        public static void TransformInputs(float[] x, int cin, Tiling t, int p0, int count, float[] v, int ld, float[] plane) =>
-            TransformMaps<InputGroup>(x, cin, t.InH, t.InW, Slots.Of(t, inputs: true), t, p0, count, v, ld, plane);
+        public static void TransformInputs(float[] x, int cin, int c0, int c1, Tiling t, int p0, int count, float[] v, int ld, float[] plane) =>
+            TransformMaps<InputGroup>(x, cin, c0, c1, t.InH, t.InW, Slots.Of(t, inputs: true), t, p0, count, v, ld, plane);
 
-        public static void TransformGradients(float[] gy, int cout, Tiling t, int p0, int count, float[] z, int ld, float[] plane) =>
-            TransformMaps<GradientGroup>(gy, cout, t.OutH, t.OutW, Slots.Of(t, inputs: false), t, p0, count, z, ld, plane);
+        public static void TransformGradients(float[] gy, int cout, int k0, int k1, Tiling t, int p0, int count, float[] z, int ld, float[] plane) =>
+            TransformMaps<GradientGroup>(gy, cout, k0, k1, t.OutH, t.OutW, Slots.Of(t, inputs: false), t, p0, count, z, ld, plane);
 
         // dst[e][ch][q] by T for the block's tiles of every map (N, channels, height, width), eight tiles at a time, the
         // block's maps of a channel copied into their slots first.
         [SkipLocalsInit]
-        static void TransformMaps<TGroup>(float[] maps, int channels, int height, int width, Slots slots, Tiling t, int p0, int count,
+        static void TransformMaps<TGroup>(float[] maps, int channels, int c0, int c1, int height, int width, Slots slots, Tiling t, int p0, int count,
             float[] dst, int ld, float[] plane) where TGroup : IGroupTransform
         {
             Span<int> origins = stackalloc int[Columns(count) / 2];
             PairOrigins(t, slots, p0, count, origins);
-            for (int ch = 0; ch < channels; ch++)
+            for (int ch = c0; ch < c1; ch++)
             {
                 FillSlots(maps, ch, channels, height, width, t, p0, count, slots, plane);
                 for (int q = 0; q < count; q += Lanes) TGroup.Group(ref plane[0], origins.Slice(q / 2, 4), slots.Stride, ref dst[ch * ld + q], channels * ld);
@@ -102,7 +102,7 @@ public static partial class Winograd
         }
 
         [SkipLocalsInit]
-        public static void TransformOutputs(float[] m, int cout, Tiling t, int p0, int count, int ld, float[] y)
+        public static void TransformOutputs(float[] m, int cout, int k0, int k1, Tiling t, int p0, int count, int ld, float[] y)
         {
             int hw = t.OutH * t.OutW, pairs = Columns(count) / 2;
             // each pair's top-left output in its image's channel 0, and how many of its four rows the map has
@@ -113,7 +113,7 @@ public static partial class Winograd
                 var (img, row, col) = t.Locate(p0 + 2 * k);
                 (targets[k], rows[k]) = (img * cout * hw + 4 * row * t.OutW + 4 * col, Math.Min(4, t.OutH - 4 * row));
             }
-            for (int c = 0; c < cout; c++)
+            for (int c = k0; c < k1; c++)
                 for (int q = 0; q < count; q += Lanes)
                     OutputGroup(ref m[c * ld + q], cout * ld, targets.Slice(q / 2, 4), rows.Slice(q / 2, 4), ref y[c * hw], t.OutW);
         }

@@ -36,7 +36,7 @@ public static partial class Winograd
         && g.OH == g.H + 2 * g.PH - 2 && g.OW == g.W + 2 * g.PW - 2 && g.OH > 0 && g.OW > 0;
 
     /// <summary>
-    /// The output tile's side: 4 (F(4x4, 3x3) where it fits, F(2x2, 3x3) elsewhere; the default), or 2 (F(2x2, 3x3)
+    /// The output tile's side: 4 (F(4x4, 3x3) where it fits and pays, F(2x2, 3x3) elsewhere; the default), or 2 (F(2x2, 3x3)
     /// always: about a tenth of F(4x4)'s rounding error, 1.2-1.4x its time). GANFORGE_WINOGRAD_TILE=2|4 sets it.
     /// </summary>
     public static int TileSize
@@ -47,8 +47,12 @@ public static partial class Winograd
 
     static int _tileSize = Environment.GetEnvironmentVariable("GANFORGE_WINOGRAD_TILE")?.Trim() == "2" ? 2 : 4;
 
-    // F(4x4)'s transforms take the two tiles of a row-pair to a vector's halves: whole pairs in every row.
-    static bool UsesF4(int outW) => TileSize == 4 && outW % 8 == 0;
+    // F(4x4)'s transforms take the two tiles of a row-pair to a vector's halves: whole pairs in every row. Below 512
+    // outputs a channel F(2x2) was faster (cyclegan's 8 px blocks at batch 4: 16 tiles of F(4x4), 64 of F(2x2)).
+    static bool UsesF4(int n, int outH, int outW) => TileSize == 4 && outW % 8 == 0 && (long)n * outH * outW >= F4FromOutputs;
+
+    /// <summary>The outputs a channel from which F(4x4) runs (tests lower it).</summary>
+    internal static int F4FromOutputs { get; set; } = 512;
 
     // The SizexSize tiles of a batch of OutH x OutW output maps, numbered image by image, row by row; tile (r, c) reads
     // the (Size+2)x(Size+2) patch of the InH x InW input from (Size·r - Pad, Size·c - Pad).
@@ -72,15 +76,27 @@ public static partial class Winograd
     /// </summary>
     internal static int BlockBudget { get; set; } = 1 << 19;
 
-    // Tiles per block, a multiple of 8: the block's transformed inputs and products (`elements` x (cin + cout) floats a
-    // tile) within the budget, and the blocks a multiple of the threads, so that they share the `count` tiles evenly
-    // (stylegan32's 8 px layers, 128 tiles of F(4x4) in blocks of at most 56, had run as 112 on one thread, 16 on the other).
+    // Tiles a block may hold: its transformed inputs and products (`elements` x (cin + cout) floats a tile) within the
+    // budget, a multiple of 8.
+    static int MostTiles(int elements, int cin, int cout) => Math.Clamp(BlockBudget / (elements * (cin + cout)) / 8 * 8, 16, 1024);
+
+    // Tiles per block, a multiple of 8: within the budget, and the blocks a multiple of the threads, so that they share
+    // the `count` tiles evenly (stylegan32's 8 px layers, 128 tiles of F(4x4) in blocks of at most 56, had run as 112 on
+    // one thread, 16 on the other).
     static int BlockTiles(int elements, int cin, int cout, int count)
     {
-        int most = Math.Clamp(BlockBudget / (elements * (cin + cout)) / 8 * 8, 16, 1024), threads = Threading.Threads;
+        int most = MostTiles(elements, cin, cout), threads = Threading.Threads;
         int blocks = ((count + most - 1) / most + threads - 1) / threads * threads;
         return Math.Max(8, ((count + blocks - 1) / blocks + 7) / 8 * 8);
     }
+
+    // Few tiles, no more than two full blocks for each thread (cyclegan's 8 px residual blocks at batch 4-12: 16-48
+    // tiles of F(4x4) on 256 channels; stylegan32's 8 px layers, 128): blocks a thread would leave GEMMs over a handful
+    // of tiles, and for the weight gradient a 36 x Co x Ci sum per thread to read and write for each. Then all the tiles
+    // make one block, each step of it shared out over the threads by channel or by element. Timed on AVX2: cyclegan's
+    // blocks 1.2-1.6x faster (forward and weight gradient), stylegan32's 8 px weight gradient 10-30% (the limit at one
+    // block a thread left it to blocks), its forward the same.
+    static bool OneBlock(int elements, int cin, int cout, int count) => count <= 2 * Threading.Threads * MostTiles(elements, cin, cout);
 
     /// <summary>One tile size's transforms; the blocks, GEMMs and threads around them are shared.</summary>
     interface IVariant
@@ -100,14 +116,14 @@ public static partial class Winograd
         /// <summary>A thread's zero-bordered room for the maps a block's transforms read.</summary>
         static abstract float[] RentPlane(Tiling t, bool inputs, int perBlock);
 
-        /// <summary>v[e][c][q] = (Bᵀ d B)[e] for the input patches of the block's tiles p0 + q, q &lt; count.</summary>
-        static abstract void TransformInputs(float[] x, int cin, Tiling t, int p0, int count, float[] v, int ld, float[] plane);
+        /// <summary>v[e][c][q] = (Bᵀ d B)[e] for the input patches of the block's tiles p0 + q, q &lt; count, channels c0 .. c1.</summary>
+        static abstract void TransformInputs(float[] x, int cin, int c0, int c1, Tiling t, int p0, int count, float[] v, int ld, float[] plane);
 
-        /// <summary>z[e][k][q] = (A dy Aᵀ)[e] for the output-gradient blocks of the block's tiles.</summary>
-        static abstract void TransformGradients(float[] gy, int cout, Tiling t, int p0, int count, float[] z, int ld, float[] plane);
+        /// <summary>z[e][k][q] = (A dy Aᵀ)[e] for the output-gradient blocks of the block's tiles, channels k0 .. k1.</summary>
+        static abstract void TransformGradients(float[] gy, int cout, int k0, int k1, Tiling t, int p0, int count, float[] z, int ld, float[] plane);
 
-        /// <summary>y's blocks of the block's tiles = Aᵀ m A.</summary>
-        static abstract void TransformOutputs(float[] m, int cout, Tiling t, int p0, int count, int ld, float[] y);
+        /// <summary>y's blocks of the block's tiles = Aᵀ m A, channels k0 .. k1.</summary>
+        static abstract void TransformOutputs(float[] m, int cout, int k0, int k1, Tiling t, int p0, int count, int ld, float[] y);
 
         /// <summary>The GEMMs' columns for a block of `count` tiles (the transforms may fill whole vectors of zero tiles past them).</summary>
         static abstract int Columns(int count);
@@ -117,7 +133,7 @@ public static partial class Winograd
     public static void Forward(float[] x, float[] w, float[] y, int n, in ConvGeometry g)
     {
         Check(g, "Forward");
-        if (UsesF4(g.OW)) Convolve<F4>(x, w, turned: false, y, n, g);
+        if (UsesF4(n, g.OH, g.OW)) Convolve<F4>(x, w, turned: false, y, n, g);
         else Convolve<F2>(x, w, turned: false, y, n, g);
     }
 
@@ -125,7 +141,7 @@ public static partial class Winograd
     public static void BackwardData(float[] gy, float[] w, float[] dx, int n, in ConvGeometry g)
     {
         Check(g, "BackwardData");
-        if (UsesF4(g.W)) Convolve<F4>(gy, w, turned: true, dx, n, g);
+        if (UsesF4(n, g.H, g.W)) Convolve<F4>(gy, w, turned: true, dx, n, g);
         else Convolve<F2>(gy, w, turned: true, dx, n, g);
     }
 
@@ -133,7 +149,7 @@ public static partial class Winograd
     public static void WeightGrad(float[] x, float[] gy, float[] dw, int n, in ConvGeometry g)
     {
         Check(g, "WeightGrad");
-        if (UsesF4(g.OW)) WeightGrad<F4>(x, gy, dw, n, g);
+        if (UsesF4(n, g.OH, g.OW)) WeightGrad<F4>(x, gy, dw, n, g);
         else WeightGrad<F2>(x, gy, dw, n, g);
     }
 
@@ -141,6 +157,7 @@ public static partial class Winograd
     {
         int cin = g.Ci, cout = g.Co, elements = T.Elements, size = elements * cout * cin;
         var tiles = Tiling.Of(n, g.H, g.W, g.OH, g.OW, g.PH, T.Size);
+        if (OneBlock(elements, cin, cout, tiles.Count)) { WeightGradOneBlock<T>(x, gy, dw, cin, cout, tiles); return; }
         int perBlock = BlockTiles(elements, cin, cout, tiles.Count), blocks = (tiles.Count + perBlock - 1) / perBlock, ld = perBlock + Lanes;
         // Each thread sums its blocks' products into its own dU; the sums are added once at the end.
         int parts = Threading.ChunkCount(blocks);
@@ -153,12 +170,10 @@ public static partial class Winograd
             var (inputPlane, gradientPlane) = (T.RentPlane(tiles, inputs: true, perBlock), T.RentPlane(tiles, inputs: false, perBlock));
             for (int blk = b0; blk < b1; blk++)
             {
-                int p0 = blk * perBlock, count = Math.Min(perBlock, tiles.Count - p0), columns = T.Columns(count);
-                T.TransformInputs(x, cin, tiles, p0, count, v, ld, inputPlane);
-                T.TransformGradients(gy, cout, tiles, p0, count, z, ld, gradientPlane);
-                for (int e = 0; e < elements; e++)
-                    Gemm.SgemmSerial(false, true, cout, cin, columns, 1f, z.AsSpan(e * cout * ld, cout * ld), ld,
-                        v.AsSpan(e * cin * ld, cin * ld), ld, 1f, du[part].AsSpan(e * cout * cin, cout * cin), cin);
+                int p0 = blk * perBlock, count = Math.Min(perBlock, tiles.Count - p0);
+                T.TransformInputs(x, cin, 0, cin, tiles, p0, count, v, ld, inputPlane);
+                T.TransformGradients(gy, cout, 0, cout, tiles, p0, count, z, ld, gradientPlane);
+                WeightGemms(z, v, du[part], cin, cout, T.Columns(count), ld, 0, elements, beta: 1f);
             }
             ArrayPool<float>.Shared.Return(v);
             ArrayPool<float>.Shared.Return(z);
@@ -172,6 +187,44 @@ public static partial class Winograd
         }
         FilterGradients<T>(du[0], cout, cin, dw);
         ArrayPool<float>.Shared.Return(du[0]);
+    }
+
+    // All the tiles in one block: the input's channels and then the output gradient's transformed on all threads,
+    // then the elements' GEMMs shared out, each over all the tiles, into one dU.
+    static void WeightGradOneBlock<T>(float[] x, float[] gy, float[] dw, int cin, int cout, Tiling tiles) where T : IVariant
+    {
+        int elements = T.Elements, count = tiles.Count, columns = T.Columns(count), ld = columns + Lanes;
+        var v = ArrayPool<float>.Shared.Rent(elements * cin * ld);
+        var z = ArrayPool<float>.Shared.Rent(elements * cout * ld);
+        var du = ArrayPool<float>.Shared.Rent(elements * cout * cin);
+        Threading.ForRanges(cin + cout, (_, a0, a1) =>
+        {
+            if (a0 < cin)
+            {
+                var plane = T.RentPlane(tiles, inputs: true, count);
+                T.TransformInputs(x, cin, a0, Math.Min(a1, cin), tiles, 0, count, v, ld, plane);
+                ArrayPool<float>.Shared.Return(plane);
+            }
+            if (a1 > cin)
+            {
+                var plane = T.RentPlane(tiles, inputs: false, count);
+                T.TransformGradients(gy, cout, Math.Max(a0, cin) - cin, a1 - cin, tiles, 0, count, z, ld, plane);
+                ArrayPool<float>.Shared.Return(plane);
+            }
+        });
+        Threading.ForRanges(elements, (_, e0, e1) => WeightGemms(z, v, du, cin, cout, columns, ld, e0, e1, beta: 0f));
+        FilterGradients<T>(du, cout, cin, dw);
+        ArrayPool<float>.Shared.Return(v);
+        ArrayPool<float>.Shared.Return(z);
+        ArrayPool<float>.Shared.Return(du);
+    }
+
+    // du[e] = beta·du[e] + z[e]·v[e]ᵀ for the elements e0 .. e1 (cout x cin from cout x columns by cin x columns).
+    static void WeightGemms(float[] z, float[] v, float[] du, int cin, int cout, int columns, int ld, int e0, int e1, float beta)
+    {
+        for (int e = e0; e < e1; e++)
+            Gemm.SgemmSerial(false, true, cout, cin, columns, 1f, z.AsSpan(e * cout * ld, cout * ld), ld,
+                v.AsSpan(e * cin * ld, cin * ld), ld, beta, du.AsSpan(e * cout * cin, cout * cin), cin);
     }
 
     static void Check(in ConvGeometry g, string kernel)
@@ -188,6 +241,14 @@ public static partial class Winograd
         TransformFilters<T>(w, g.Co, g.Ci, turned, u);
         var (cin, cout) = turned ? (g.Co, g.Ci) : (g.Ci, g.Co);
         var tiles = turned ? Tiling.Of(n, g.OH, g.OW, g.H, g.W, 2 - g.PH, T.Size) : Tiling.Of(n, g.H, g.W, g.OH, g.OW, g.PH, T.Size);
+        if (OneBlock(T.Elements, cin, cout, tiles.Count)) ConvolveOneBlock<T>(input, cin, u, output, cout, tiles);
+        else ConvolveBlocks<T>(input, cin, u, output, cout, tiles);
+        ArrayPool<float>.Shared.Return(u);
+    }
+
+    // Blocks of tiles shared out over the threads, each run whole by one. u: the filters transformed, (elements, cout, cin).
+    static void ConvolveBlocks<T>(float[] input, int cin, float[] u, float[] output, int cout, Tiling tiles) where T : IVariant
+    {
         int elements = T.Elements, perBlock = BlockTiles(elements, cin, cout, tiles.Count), blocks = (tiles.Count + perBlock - 1) / perBlock;
         int ld = perBlock + Lanes;
         Threading.ForRanges(blocks, (_, b0, b1) =>
@@ -197,18 +258,42 @@ public static partial class Winograd
             var inputPlane = T.RentPlane(tiles, inputs: true, perBlock);
             for (int blk = b0; blk < b1; blk++)
             {
-                int p0 = blk * perBlock, count = Math.Min(perBlock, tiles.Count - p0), columns = T.Columns(count);
-                T.TransformInputs(input, cin, tiles, p0, count, v, ld, inputPlane);
-                for (int e = 0; e < elements; e++)
-                    Gemm.SgemmSerial(false, false, cout, columns, cin, 1f, u.AsSpan(e * cout * cin, cout * cin), cin,
-                        v.AsSpan(e * cin * ld, cin * ld), ld, 0f, m.AsSpan(e * cout * ld, cout * ld), ld);
-                T.TransformOutputs(m, cout, tiles, p0, count, ld, output);
+                int p0 = blk * perBlock, count = Math.Min(perBlock, tiles.Count - p0);
+                T.TransformInputs(input, cin, 0, cin, tiles, p0, count, v, ld, inputPlane);
+                ForwardGemms(u, v, m, cin, cout, T.Columns(count), ld, 0, elements);
+                T.TransformOutputs(m, cout, 0, cout, tiles, p0, count, ld, output);
             }
             ArrayPool<float>.Shared.Return(v);
             ArrayPool<float>.Shared.Return(m);
             ArrayPool<float>.Shared.Return(inputPlane);
         });
-        ArrayPool<float>.Shared.Return(u);
+    }
+
+    // All the tiles in one block, each of its three steps shared out over the threads: by input channel, element and
+    // output channel.
+    static void ConvolveOneBlock<T>(float[] input, int cin, float[] u, float[] output, int cout, Tiling tiles) where T : IVariant
+    {
+        int elements = T.Elements, count = tiles.Count, columns = T.Columns(count), ld = columns + Lanes;
+        var v = ArrayPool<float>.Shared.Rent(elements * cin * ld);
+        var m = ArrayPool<float>.Shared.Rent(elements * cout * ld);
+        Threading.ForRanges(cin, (_, c0, c1) =>
+        {
+            var plane = T.RentPlane(tiles, inputs: true, count);
+            T.TransformInputs(input, cin, c0, c1, tiles, 0, count, v, ld, plane);
+            ArrayPool<float>.Shared.Return(plane);
+        });
+        Threading.ForRanges(elements, (_, e0, e1) => ForwardGemms(u, v, m, cin, cout, columns, ld, e0, e1));
+        Threading.ForRanges(cout, (_, k0, k1) => T.TransformOutputs(m, cout, k0, k1, tiles, 0, count, ld, output));
+        ArrayPool<float>.Shared.Return(v);
+        ArrayPool<float>.Shared.Return(m);
+    }
+
+    // m[e] = u[e]·v[e] for the elements e0 .. e1 (cout x columns from cout x cin by cin x columns).
+    static void ForwardGemms(float[] u, float[] v, float[] m, int cin, int cout, int columns, int ld, int e0, int e1)
+    {
+        for (int e = e0; e < e1; e++)
+            Gemm.SgemmSerial(false, false, cout, columns, cin, 1f, u.AsSpan(e * cout * cin, cout * cin), cin,
+                v.AsSpan(e * cin * ld, cin * ld), ld, 0f, m.AsSpan(e * cout * ld, cout * ld), ld);
     }
 
     // Tiles transformed at once: the lanes of a Vector256.
