@@ -19,10 +19,12 @@ namespace GanForge.Kernels;
 /// two channel axes swapped. Weight gradient, the adjoint of the forward in g: Z = A dy Aᵀ per output-gradient block,
 /// dU = Z·Vᵀ summed over the tiles, dw = Gᵀ dU G. The matrices of each size are in <see cref="F2"/> and <see cref="F4"/>.
 /// F(4x4) runs where the output maps' width is a multiple of 8 (its transforms take two tiles of a row to a vector's
-/// halves), F(2x2) everywhere else.
+/// halves) and from 512 outputs a channel, F(2x2) everywhere else.
 /// The tiles of the batch are taken in blocks sized so that a block's transformed inputs and products stay near the
 /// core (about 2 MB, <see cref="BlockBudget"/>); each thread runs whole blocks with single-threaded GEMMs, so no thread
-/// waits on another within a convolution. Odd sizes: a last tile's missing outputs are not written (forward) or read as zeros.
+/// waits on another within a convolution. Where there are too few tiles for that (two blocks a thread or fewer), they
+/// make one block whose steps are shared out over the threads (<see cref="OneBlock"/>). Odd sizes: a last tile's
+/// missing outputs are not written (forward) or read as zeros.
 /// These kernels run where oneDNN has no Winograd of its own (its kernels are AVX-512 only; see <see cref="Conv"/>).
 /// </remarks>
 public static partial class Winograd
