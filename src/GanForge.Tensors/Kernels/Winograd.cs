@@ -56,14 +56,14 @@ public static partial class Winograd
     /// <summary>The outputs a channel from which F(4x4) runs (tests lower it).</summary>
     internal static int F4FromOutputs { get; set; } = 512;
 
-    // The SizexSize tiles of a batch of OutH x OutW output maps, numbered image by image, row by row; tile (r, c) reads
-    // the (Size+2)x(Size+2) patch of the InH x InW input from (Size·r - Pad, Size·c - Pad).
-    readonly record struct Tiling(int InH, int InW, int OutH, int OutW, int Pad, int Size, int Rows, int Columns, int Count)
+    // The size x size tiles of a batch of OutH x OutW output maps, numbered image by image, row by row; tile (r, c) reads
+    // the (size+2) x (size+2) patch of the InH x InW input from (size·r - Pad, size·c - Pad).
+    readonly record struct Tiling(int InH, int InW, int OutH, int OutW, int Pad, int Rows, int Columns, int Count)
     {
         public static Tiling Of(int n, int inH, int inW, int outH, int outW, int pad, int size)
         {
             int rows = (outH + size - 1) / size, columns = (outW + size - 1) / size;
-            return new(inH, inW, outH, outW, pad, size, rows, columns, n * rows * columns);
+            return new(inH, inW, outH, outW, pad, rows, columns, n * rows * columns);
         }
         public int PerImage => Rows * Columns;
 
@@ -95,9 +95,10 @@ public static partial class Winograd
     // Few tiles, no more than two full blocks for each thread (cyclegan's 8 px residual blocks at batch 4-12: 16-48
     // tiles of F(4x4) on 256 channels; stylegan32's 8 px layers, 128): blocks a thread would leave GEMMs over a handful
     // of tiles, and for the weight gradient a 36 x Co x Ci sum per thread to read and write for each. Then all the tiles
-    // make one block, each step of it shared out over the threads by channel or by element. Timed on AVX2: cyclegan's
-    // blocks 1.2-1.6x faster (forward and weight gradient), stylegan32's 8 px weight gradient 10-30% (the limit at one
-    // block a thread left it to blocks), its forward the same.
+    // make one block, each step of it shared out over the threads by channel or by element. Timed on AVX2 against
+    // oneDNN's direct: cyclegan's blocks at batch 8 and 12 on F(4x4) from 0.79-0.93x to 1.42-1.66x in the weight
+    // gradient and from 1.31-1.54x to 1.46-1.73x in the forward; stylegan32's 8 px weight gradient 11-32% faster (at one
+    // block a thread it had stayed in blocks), its forward the same.
     static bool OneBlock(int elements, int cin, int cout, int count) => count <= 2 * Threading.Threads * MostTiles(elements, cin, cout);
 
     /// <summary>One tile size's transforms; the blocks, GEMMs and threads around them are shared.</summary>
