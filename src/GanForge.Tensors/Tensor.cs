@@ -89,6 +89,9 @@ public sealed partial class Tensor
     /// </summary>
     internal bool RecycleAfterBackward { get; set; }
 
+    /// <summary>The optimizer's step armed on this leaf for the running backward (<see cref="FusedStep"/>), or null.</summary>
+    internal FusedStep? PendingStep { get; set; }
+
     /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (fluent).</summary>
     public Tensor RequiresGrad_(bool requiresGrad = true) { RequiresGrad = requiresGrad; return this; }
 

@@ -139,6 +139,53 @@ public class GemmSplitTests
 /// <summary>The fused Adam step against the multi-pass form it replaced.</summary>
 public class AdamStepTests
 {
+    // The step in the product (GemmAvx512.SgemmAdam through Gemm.TrySgemmAdam) against the product into a gradient and
+    // then the step: the same float operations, so equal but for nothing; a strip's rows or columns misplaced, a moment
+    // read from the wrong place or the gradient's alpha lost are all far outside the tolerance.
+    [GemmTests.Avx512Theory]
+    [InlineData(true, false, 784, 1024, 64, 2, 0f)]     // a Linear's weight gradient gᵀ·x at batch 64, rows split over two threads
+    [InlineData(true, false, 37, 1100, 100, 1, 0.01f)]  // edge rows and columns, two column panels (NC 1024), weight decay
+    [InlineData(false, true, 70, 45, 256, 2, 0f)]       // A read in place with an edge strip, B transposed, a whole K block
+    [InlineData(true, true, 300, 8, 128, 2, 0.1f)]      // the narrowest side the kernel takes
+    [InlineData(false, false, 9, 33, 1, 1, 0f)]
+    public void SgemmAdam_InTheProduct_MatchesProductThenStep(bool ta, bool tb, int m, int n, int k, int threads, float wd)
+    {
+        var gen = new Generator(21);
+        var a = Tensor.Randn([m * k], gen).ToArray(); var b = Tensor.Randn([k * n], gen).ToArray();
+        var p1 = Tensor.Randn([m * n], gen).ToArray(); var m1 = Tensor.Randn([m * n], gen).ToArray();
+        var v1 = Tensor.Rand([m * n], gen).ToArray();
+        var (p2, m2, v2) = ((float[])p1.Clone(), (float[])m1.Clone(), (float[])v1.Clone());
+        var step = new AdamStep.Scalars(0.5f, 0.999f, 0.5f, 0.001f, wd, 2e-4f, 0.03f, 1e-8f);
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        var grad = new float[m * n];
+        int before = Threading.Threads;
+        try
+        {
+            Threading.Threads = threads;
+            GemmAvx512.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0f, grad, n);
+            AdamStep.Update(p1, grad, m1, v1, step.Beta1, step.Beta2, step.C1, step.C2, step.WeightDecay, step.StepSize,
+                step.BiasCorrection2Sqrt, step.Eps);
+            Assert.True(Gemm.TrySgemmAdam(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, p2, m2, v2, step));
+        }
+        finally { Threading.Threads = before; }
+        Fixtures.AssertClose(Tensor.Wrap(m1, [m, n]), Tensor.Wrap(m2, [m, n]), 1e-6, 1e-7, "m");
+        Fixtures.AssertClose(Tensor.Wrap(v1, [m, n]), Tensor.Wrap(v2, [m, n]), 1e-6, 1e-7, "v");
+        Fixtures.AssertClose(Tensor.Wrap(p1, [m, n]), Tensor.Wrap(p2, [m, n]), 1e-6, 1e-7, "p");
+    }
+
+    [Fact]
+    public void SgemmAdam_DeeperThanOneBlock_DeclinesAndChangesNothing()
+    {
+        // Past one K block a tile is not final when stored: the caller makes the gradient instead.
+        int m = 16, n = 32, k = 300;
+        var gen = new Generator(22);
+        var a = Tensor.Randn([m * k], gen).ToArray(); var b = Tensor.Randn([k * n], gen).ToArray();
+        var p = Tensor.Randn([m * n], gen).ToArray(); var before = (float[])p.Clone();
+        var step = new AdamStep.Scalars(0.5f, 0.999f, 0.5f, 0.001f, 0f, 2e-4f, 0.03f, 1e-8f);
+        Assert.False(Gemm.TrySgemmAdam(false, false, m, n, k, 1f, a, k, b, n, p, new float[m * n], new float[m * n], step));
+        Assert.Equal(before, p);
+    }
+
     [Theory]
     [InlineData(1001, 0f)]
     [InlineData(100_003, 0.01f)] // split across threads

@@ -320,15 +320,20 @@ public sealed class Trainer : IDisposable
                 float value = loss.Item();
                 if (reducer == null) Monitors.CheckFinite($"{phase.Name} loss", value, _ctx.Step);
                 optimizer.ZeroGradAndRecycle(); // the trainer owns the gradients: their buffers are reused
-                loss.Backward();
-                if (reducer != null)
+                if (reducer == null && !phase.KeepsGradients)
+                    optimizer.BackwardAndStep(loss);   // nothing reads the gradients between: steps may run inside the backward
+                else
                 {
-                    // The loss travels with the gradients, so every rank checks the same mean and all stop together.
-                    Span<float> mean = [value];
-                    reducer.Average(mean);
-                    Monitors.CheckFinite($"{phase.Name} loss", mean[0], _ctx.Step);
+                    loss.Backward();
+                    if (reducer != null)
+                    {
+                        // The loss travels with the gradients, so every rank checks the same mean and all stop together.
+                        Span<float> mean = [value];
+                        reducer.Average(mean);
+                        Monitors.CheckFinite($"{phase.Name} loss", mean[0], _ctx.Step);
+                    }
+                    optimizer.Step();
                 }
-                optimizer.Step();
                 phase.AfterStep(_ctx);
                 // Gradients a phase keeps are let go of here, so no later recycling can reach them.
                 if (phase.KeepsGradients) optimizer.ZeroGrad();

@@ -8,8 +8,9 @@ namespace GanForge.Functions;
 /// <remarks>
 /// The forward hands b to the GEMM, which adds it as it stores y (or writes it into y first where the product runs
 /// elsewhere), so the bias costs no broadcast op, no extra graph node and no pass of its own. Without a graph the
-/// backward is three kernels: dx = g W, dW = gᵀ x, db = Σ_rows g. With a graph (gradients of gradients) it is
-/// written with differentiable ops instead.
+/// backward is three kernels: dx = g W, dW = gᵀ x, db = Σ_rows g; where the backward fuses optimizer steps
+/// (<see cref="FusedStep"/>), W takes its step inside the product that would make dW. With a graph (gradients of
+/// gradients) it is written with differentiable ops instead.
 /// </remarks>
 internal sealed class LinearFunction : Function
 {
@@ -53,7 +54,8 @@ internal sealed class LinearFunction : Function
             dx = Tensor.Uninitialized(x.ShapeSpan);
             Gemm.Sgemm(false, false, rows, inF, outF, 1f, g.Data, outF, w.Data, inF, 0f, dx.Data, inF);
         }
-        if (NeedsGrad(1))
+        // dx above read W: now the weight may take its optimizer's step in the product that would make dw (never made then).
+        if (NeedsGrad(1) && FusedStepOf(1)?.TryStepWithProduct(true, false, outF, inF, rows, 1f, g.Data, outF, x.Data, inF) != true)
         {
             dw = Tensor.Uninitialized(w.ShapeSpan);
             Gemm.Sgemm(true, false, outF, inF, rows, 1f, g.Data, outF, x.Data, inF, 0f, dw.Data, inF);

@@ -26,17 +26,47 @@ public class Adam : Optimizer
         if (!(o.WeightDecay >= 0)) throw new ArgumentException($"{TypeName}: invalid weight_decay {o.WeightDecay} (expected >= 0)");
     }
 
+    // Whether a step is the one-pass kernel's (AdamStep): everything but AMSGrad, maximize and AdamW's decay.
+    bool OnePass(AdamOptions o) => !o.Amsgrad && !o.Maximize && !DecoupledWeightDecay;
+
+    // Step t's scalars as the kernels take them: the hyperparameters' arithmetic in double, each cast to float once.
+    static Kernels.AdamStep.Scalars Scalars(AdamOptions o, double lr, long t) => new(
+        (float)o.Beta1, (float)o.Beta2, (float)(1 - o.Beta1), (float)(1 - o.Beta2), (float)o.WeightDecay,
+        (float)(lr / (1 - Math.Pow(o.Beta1, t))), (float)Math.Sqrt(1 - Math.Pow(o.Beta2, t)), (float)o.Eps);
+
+    /// <summary>The one-pass step, applied in the product that makes a 2-D parameter's gradient where the kernel can.</summary>
+    protected override FusedStep? FusedStepFor(ParamGroup group, Tensor param) =>
+        param.Rank == 2 && OnePass((AdamOptions)group.Options) ? (_fused.TryGetValue(param, out var f) ? f : _fused[param] = new InProduct(this, group, param)) : null;
+
+    readonly Dictionary<Tensor, InProduct> _fused = new(ReferenceEqualityComparer.Instance);
+
+    sealed class InProduct(Adam adam, ParamGroup group, Tensor param) : FusedStep
+    {
+        public override bool TryStepWithProduct(bool transA, bool transB, int m, int n, int k, float alpha,
+            ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb)
+        {
+            if (m != param.Size(0) || n != param.Size(1))
+                throw new ArgumentException($"Adam: a gradient of {m} x {n} for parameter {param.Name ?? ""}{Shapes.Format(param.ShapeSpan)}");
+            var state = adam.StateOf(param);
+            var s = Scalars((AdamOptions)group.Options, group.Lr, state.Step + 1);
+            if (!Kernels.Gemm.TrySgemmAdam(transA, transB, m, n, k, alpha, a, lda, b, ldb, param.Data,
+                    state.Buffer("exp_avg", param), state.Buffer("exp_avg_sq", param), s))
+                return false;
+            state.Step++;
+            return true;
+        }
+    }
+
     protected override void Update(ParamGroup group, Tensor param, ReadOnlySpan<float> grad, ParamState state)
     {
         var o = (AdamOptions)group.Options;
         double lr = group.Lr;
-        if (!o.Amsgrad && !o.Maximize && !DecoupledWeightDecay)
+        if (OnePass(o))
         {
             // One fused pass over p, grad, m and v instead of a dozen.
-            long t = ++state.Step;
+            var s = Scalars(o, lr, ++state.Step);
             Kernels.AdamStep.Update(param.Data, grad, state.Buffer("exp_avg", param), state.Buffer("exp_avg_sq", param),
-                (float)o.Beta1, (float)o.Beta2, (float)(1 - o.Beta1), (float)(1 - o.Beta2), (float)o.WeightDecay,
-                (float)(lr / (1 - Math.Pow(o.Beta1, t))), (float)Math.Sqrt(1 - Math.Pow(o.Beta2, t)), (float)o.Eps);
+                s.Beta1, s.Beta2, s.C1, s.C2, s.WeightDecay, s.StepSize, s.BiasCorrection2Sqrt, s.Eps);
             return;
         }
         var p = param.Data;

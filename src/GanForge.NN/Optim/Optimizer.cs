@@ -121,11 +121,46 @@ public abstract class Optimizer
                 if (p.Grad is not { } grad) continue;
                 if (!grad.ShapeSpan.SequenceEqual(p.ShapeSpan))
                     throw new InvalidOperationException($"{TypeName}: gradient of shape {Shapes.Format(grad.ShapeSpan)} for parameter {p.Name ?? ""}{Shapes.Format(p.ShapeSpan)}");
-                if (!_state.TryGetValue(p, out var state)) _state[p] = state = new ParamState();
-                Update(group, p, grad.Data, state);
+                Update(group, p, grad.Data, StateOf(p));
             }
         }
         if (Profiler.Enabled) Profiler.Mark("optimizer step (" + TypeName + ")");
+    }
+
+    /// <summary>
+    /// <paramref name="loss"/>.Backward() and then <see cref="Step"/>, with the step of each parameter that allows it applied
+    /// inside the backward where its gradient is made (<see cref="FusedStep"/>): Adam's step on a Linear layer's weight
+    /// runs in the product that makes the weight's gradient, 8 rows at a time, so the gradient never goes to memory as
+    /// a whole. The same result as Backward then Step, bit for bit; the parameters stepped inside have no
+    /// <see cref="Tensor.Grad"/> afterwards. For callers that do nothing between the two (no clipping, no all-reduce, no
+    /// reading of gradients), with no gradients left from before (<see cref="ZeroGrad"/>).
+    /// </summary>
+    public void BackwardAndStep(Tensor loss)
+    {
+        if (!FusesSteps) { loss.Backward(); Step(); return; }
+        foreach (var group in _groups)
+            foreach (var p in group.Params)
+                if (p.Grad == null) p.PendingStep = FusedStepFor(group, p);
+        try { Autograd.BackwardFusingSteps(loss); }
+        finally
+        {
+            foreach (var group in _groups)
+                foreach (var p in group.Params) p.PendingStep = null;
+        }
+        Step();
+    }
+
+    /// <summary>Whether <see cref="BackwardAndStep"/> fuses steps into the backward (GANFORGE_FUSED_STEPS=off: never, for comparisons).</summary>
+    public static bool FusesSteps { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_FUSED_STEPS")?.Trim().ToLowerInvariant() != "off";
+
+    /// <summary>The step of <paramref name="param"/> that a backward may apply where it makes the gradient, or null (the default: none).</summary>
+    protected virtual FusedStep? FusedStepFor(ParamGroup group, Tensor param) => null;
+
+    /// <summary>The state of <paramref name="param"/>, created empty before its first update.</summary>
+    protected ParamState StateOf(Tensor param)
+    {
+        if (!_state.TryGetValue(param, out var state)) _state[param] = state = new ParamState();
+        return state;
     }
 
     /// <summary>Applies one update to a parameter; <paramref name="grad"/> must not be modified.</summary>

@@ -44,14 +44,25 @@ public static class Autograd
         Run([root], [gradient], retainGraph, createGraph, targets: null, accumulateLeaves: true);
     }
 
+    /// <summary>
+    /// <paramref name="root"/>.Backward() where nodes may apply the <see cref="FusedStep"/>s armed on leaves they alone use,
+    /// instead of making those leaves' gradients (which then stay null).
+    /// </summary>
+    internal static void BackwardFusingSteps(Tensor root)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException($"Backward: tensor of shape {Shapes.Format(root.ShapeSpan)} does not require grad and has no grad_fn");
+        Run([root], null, retainGraph: false, createGraph: false, targets: null, accumulateLeaves: true, fuseSteps: true);
+    }
+
     static void Run(Tensor[] outputs, Tensor?[]? gradOutputs, bool retainGraph, bool createGraph,
-        Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves)
+        Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves, bool fuseSteps = false)
     {
         if (gradOutputs != null && gradOutputs.Length != outputs.Length)
             throw new ArgumentException($"Backward: {gradOutputs.Length} gradients given for {outputs.Length} outputs");
 
         if (Profiler.Enabled) Profiler.EnterEngine();
-        try { RunGraph(outputs, gradOutputs, retainGraph, createGraph, targets, accumulateLeaves); }
+        try { RunGraph(outputs, gradOutputs, retainGraph, createGraph, targets, accumulateLeaves, fuseSteps); }
         finally { if (Profiler.Enabled) Profiler.ExitEngine(); }
     }
 
@@ -64,7 +75,7 @@ public static class Autograd
     record struct Flowing(Tensor Grad, bool Owned);
 
     static void RunGraph(Tensor[] outputs, Tensor?[]? gradOutputs, bool retainGraph, bool createGraph,
-        Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves)
+        Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves, bool fuseSteps)
     {
         // Gradients flowing into each tensor, keyed by identity.
         var grads = new Dictionary<Tensor, Flowing>(ReferenceEqualityComparer.Instance);
@@ -87,14 +98,15 @@ public static class Autograd
             Accumulate(grads, y, g, owned: false, createGraph);
         }
 
-        var order = TopologicalOrder(outputs);
+        var stepUses = fuseSteps ? new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance) : null;
+        var order = TopologicalOrder(outputs, stepUses);
         // For Grad, only the tensors on a path to its inputs: nodes elsewhere are not run, and the
         // functions skip the gradients of their other inputs (Function.NeedsGrad).
         var needed = targets == null ? null : OnPathTo(order, targets);
-        var outer = Function.Needed;
-        Function.Needed = needed;
+        var (outer, outerUses) = (Function.Needed, Function.StepUses);
+        (Function.Needed, Function.StepUses) = (needed, stepUses);
         try { Propagate(order, grads, needed, retainGraph, createGraph, targets, accumulateLeaves); }
-        finally { Function.Needed = outer; }
+        finally { (Function.Needed, Function.StepUses) = (outer, outerUses); }
     }
 
     static void Propagate(List<Tensor> order, Dictionary<Tensor, Flowing> grads, HashSet<Tensor>? needed, bool retainGraph,
@@ -208,7 +220,8 @@ public static class Autograd
     }
 
     /// <summary>Tensors reachable from the outputs, each after every tensor that depends on it.</summary>
-    static List<Tensor> TopologicalOrder(Tensor[] outputs)
+    // stepUses, when given, counts the uses (node inputs) of each leaf with a step armed.
+    static List<Tensor> TopologicalOrder(Tensor[] outputs, Dictionary<Tensor, int>? stepUses)
     {
         var order = new List<Tensor>();
         var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
@@ -226,6 +239,7 @@ public static class Autograd
                 {
                     stack.Push((node, next + 1));
                     var child = inputs[next];
+                    if (stepUses != null && child.PendingStep != null) stepUses[child] = stepUses.GetValueOrDefault(child) + 1;
                     if (child.RequiresGrad && visited.Add(child)) stack.Push((child, 0));
                 }
                 else order.Add(node);

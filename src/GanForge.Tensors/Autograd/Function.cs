@@ -39,6 +39,25 @@ public abstract class Function
     protected bool NeedsGrad(int i) => _inputs[i].RequiresGrad && (Needed == null || Needed.Contains(_inputs[i]));
 
     /// <summary>
+    /// Uses in the running backward's graph of each leaf with a <see cref="FusedStep"/> armed, when that backward takes
+    /// fused steps (<see cref="Autograd.BackwardFusingSteps"/>); null otherwise.
+    /// </summary>
+    [ThreadStatic] internal static Dictionary<Tensor, int>? StepUses;
+
+    /// <summary>
+    /// The step armed on leaf input <paramref name="i"/>, when this node may apply it in place of making its gradient: the
+    /// backward takes fused steps, the input needs a gradient, has none yet and has no other use in the graph (so nothing
+    /// else reads it while the step changes it, and its gradient is this node's alone). This node must have made every
+    /// gradient that reads the input's values first.
+    /// </summary>
+    protected FusedStep? FusedStepOf(int i)
+    {
+        var t = _inputs[i];
+        return StepUses != null && t.PendingStep is { } step && t.Grad == null && NeedsGrad(i)
+            && StepUses.TryGetValue(t, out int uses) && uses == 1 ? step : null;
+    }
+
+    /// <summary>
     /// Gradients w.r.t. each input given <paramref name="grad"/>, the gradient w.r.t. the output;
     /// null where an input needs none. Runs with grad mode on exactly when the engine creates a graph.
     /// </summary>

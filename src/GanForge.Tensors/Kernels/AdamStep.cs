@@ -60,6 +60,14 @@ public static class AdamStep
         System.Numerics.Tensors.TensorPrimitives.Add(p, tmp, p);
     }
 
+    /// <summary>One step's scalars, as <see cref="Update"/> takes them, for kernels that apply the step where they make the gradient.</summary>
+    public readonly record struct Scalars(float Beta1, float Beta2, float C1, float C2, float WeightDecay, float StepSize,
+        float BiasCorrection2Sqrt, float Eps);
+
+    /// <summary>The step on a run of weights, given their gradient, on the calling thread.</summary>
+    internal static void Range(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in Scalars s) =>
+        Range(p, g, m, v, s.Beta1, s.Beta2, s.C1, s.C2, s.WeightDecay, s.StepSize, s.BiasCorrection2Sqrt, s.Eps);
+
     static void Range(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float beta1, float beta2,
         float cm, float cv, float wd, float stepSize, float bc2, float eps)
     {

@@ -106,6 +106,69 @@ public static unsafe class GemmAvx512
         }
     }
 
+    // Rows of a strip's gradient in SgemmAdam: NC plus a line, so that its 8 rows do not fall 4 KB apart (one cache set).
+    const int StripStride = NC + 16;
+    [ThreadStatic] static float[]? _strip;
+
+    /// <summary>True when <see cref="SgemmAdam"/> takes a product of this depth: one K block, so each tile is final when stored.</summary>
+    public static bool FusesAdam(int k) => IsSupported && k > 0 && k <= KC;
+
+    /// <summary>
+    /// The weights p (m × n, row stride ldp) take one Adam step with the gradient alpha·op(A)·op(B): the product is made
+    /// 8 rows at a time into a strip that stays in cache, and each strip's rows step p and its moments (mMoment and vMoment,
+    /// laid out as p) as soon as they are made. The gradient never goes to memory as a whole, which the usual order (the
+    /// product into a gradient of m × n, then the step reading it back) pays for twice. The same float operations as
+    /// that order: the same tiles, then <see cref="AdamStep.Update"/>'s. Needs <see cref="FusesAdam"/>(k).
+    /// </summary>
+    public static void SgemmAdam(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb, Span<float> p, Span<float> mMoment, Span<float> vMoment, int ldp, in AdamStep.Scalars step)
+    {
+        if (!FusesAdam(k)) throw new ArgumentException($"GemmAvx512.SgemmAdam: a product of depth {k} is not one block of at most {KC}");
+        if (m <= 0 || n <= 0) return;
+        long need = (long)(m - 1) * ldp + n;
+        if (p.Length < need || mMoment.Length < need || vMoment.Length < need)
+            throw new ArgumentException($"GemmAvx512.SgemmAdam: weights {p.Length}, moments {mMoment.Length} and {vMoment.Length} for a {m} x {n} product (row stride {ldp})");
+        var packA = _packA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
+        var packB = _packB ??= GC.AllocateUninitializedArray<float>(NC * KC, pinned: true);
+        var strip = _strip ??= GC.AllocateUninitializedArray<float>(MR * StripStride, pinned: true);
+        fixed (float* pa = a, pb = b, ap = packA, bp = packB, g = strip)
+        {
+            float* tile = stackalloc float[MR * NR];
+            for (int jc = 0; jc < n; jc += NC)
+            {
+                int nc = Math.Min(NC, n - jc), nStrips = (nc + NR - 1) / NR;
+                for (int s = 0; s < nStrips; s++)
+                    PackB(pb, ldb, transB, n, 0, k, jc + s * NR, bp + s * NR * k);
+                for (int i0 = 0; i0 < m; i0 += MR)
+                {
+                    int mr = Math.Min(MR, m - i0);
+                    bool inPlace = !transA && mr == MR;
+                    if (!inPlace) PackA(pa, lda, transA, m, 0, k, i0, ap);
+                    // the strip's gradient, 8 rows by nc, tile by tile
+                    for (int r = 0; r < nStrips; r++)
+                    {
+                        int j0 = r * NR, nr = Math.Min(NR, nc - j0);
+                        float* bStrip = bp + r * NR * k, gTile = g + j0;
+                        if (nr == NR && inPlace) KernelRows(k, alpha, pa + (long)i0 * lda, lda, bStrip, gTile, StripStride, overwrite: true, null);
+                        else if (nr == NR) Kernel(k, alpha, ap, bStrip, gTile, StripStride, overwrite: true, null);
+                        else
+                        {
+                            if (inPlace) KernelRows(k, alpha, pa + (long)i0 * lda, lda, bStrip, tile, NR, overwrite: true, null);
+                            else Kernel(k, alpha, ap, bStrip, tile, NR, overwrite: true, null);
+                            AddTile(tile, gTile, StripStride, MR, nr, overwrite: true, null);
+                        }
+                    }
+                    for (int i = 0; i < mr; i++)
+                    {
+                        int row = (i0 + i) * ldp + jc;
+                        AdamStep.Range(p.Slice(row, nc), new ReadOnlySpan<float>(g + i * StripStride, nc), mMoment.Slice(row, nc),
+                            vMoment.Slice(row, nc), step);
+                    }
+                }
+            }
+        }
+    }
+
     // Rows of C at most this many for SwappedProduct.
     const int SwapRows = 128;
 
