@@ -68,6 +68,36 @@ public sealed class Generator
         return r * Math.Cos(2 * Math.PI * u2);
     }
 
+    /// <summary>
+    /// Fills <paramref name="destination"/> with standard normals, the stream of <see cref="NextNormal"/> cast to float
+    /// (the same uniforms drawn in the same order, the spare kept the same way), its Box–Muller on lanes
+    /// (<see cref="Kernels.BoxMuller"/>).
+    /// </summary>
+    public void FillNormal(Span<float> destination)
+    {
+        int i = 0;
+        if (destination.Length > 0 && _spareNormal is double s) { destination[i++] = (float)s; _spareNormal = null; }
+        const int Chunk = 128;
+        Span<double> u1 = stackalloc double[Chunk], u2 = stackalloc double[Chunk], cos = stackalloc double[Chunk], sin = stackalloc double[Chunk];
+        while (i < destination.Length)
+        {
+            // pairs for the rest, the last one half used when an odd count is left (its second normal becomes the spare)
+            int pairs = Math.Min(Chunk, (destination.Length - i + 1) / 2);
+            for (int j = 0; j < pairs; j++)
+            {
+                do u1[j] = NextDouble(); while (u1[j] <= double.Epsilon);
+                u2[j] = NextDouble();
+            }
+            Kernels.BoxMuller.Normals(u1[..pairs], u2[..pairs], cos, sin);
+            for (int j = 0; j < pairs; j++)
+            {
+                destination[i++] = (float)cos[j];
+                if (i < destination.Length) destination[i++] = (float)sin[j];
+                else _spareNormal = sin[j];
+            }
+        }
+    }
+
     /// <summary>The full state, for checkpoints.</summary>
     public ulong[] GetState() => [_s0, _s1, _s2, _s3, _spareNormal is double d ? 1UL : 0UL, BitConverter.DoubleToUInt64Bits(_spareNormal ?? 0)];
 

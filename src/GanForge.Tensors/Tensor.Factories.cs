@@ -78,8 +78,7 @@ public sealed partial class Tensor
     {
         var g = generator ?? Generator.Default;
         var t = new Tensor(shape);
-        var d = t.Data;
-        for (int i = 0; i < d.Length; i++) d[i] = (float)g.NextNormal();
+        g.FillNormal(t.Data);
         return t;
     }
 
