@@ -9,10 +9,10 @@ namespace GanForge.Kernels;
 /// A: (M,K) or (K,M) if transA; B: (K,N) or (N,K) if transB; C: (M,N).
 /// </summary>
 /// <remarks>
-/// For each NC×KC panel of op(B) (packed into 32-column strips) and each MC×KC block of op(A) (packed into
-/// 8-row strips), an 8×32 register tile (16 zmm accumulators, two 16-lane B vectors and a broadcast per row
-/// of A per step of k) is accumulated over KC and added into C. 16 independent FMA chains cover the FMA
-/// latency on two ports. The B strip (KC·32 floats, 32 KB) stays in L1 while the A strips stream from L2.
+/// For each NC×KC panel of op(B) (packed into 32-column strips; a row-major B under at most 128 rows of A is read
+/// in place) and each MC×KC block of op(A) (packed into 8-row strips), an 8×32 register tile (16 zmm
+/// accumulators, two 16-lane B vectors and a broadcast per row of A per step of k) is accumulated over KC and
+/// added into C. 16 independent FMA chains cover the FMA latency on two ports. The B strip (KC·32 floats, 32 KB) stays in L1 while the A strips stream from L2.
 /// OpenBLAS on this machine runs AVX2 (or, unpinned on a processor it does not know, SSE3) kernels, at
 /// half the AVX-512 rate or less; this kernel exists for the GAN shapes (64-1024 rows, transposed weights).
 /// A transposed B (a Linear's weight, y = x Wᵀ) is packed with 16×16 in-register transposes: at 64 rows of
@@ -63,8 +63,12 @@ public static unsafe class GemmAvx512
                     int kc = Math.Min(KC, k - p0);
                     // The first K block overwrites C when beta = 0; later blocks add into it.
                     bool overwrite = p0 == 0 && beta == 0f;
+                    // B row-major under few rows of A: whole strips are read in place (two vectors from one row of B per
+                    // step of k), the edge strip packed. Packing all of a Linear's weight for its input gradient at a batch
+                    // of 64 rows cost more than reading it where it lies: in place, those products ran 2-10% faster.
+                    bool bInPlace = !transB && m <= BInPlaceRows;
                     for (int s = 0; s < nStrips; s++)
-                        PackB(pb, ldb, transB, n, p0, kc, jc + s * NR, bp + s * NR * kc);
+                        if (!bInPlace || jc + s * NR + NR > n) PackB(pb, ldb, transB, n, p0, kc, jc + s * NR, bp + s * NR * kc);
                     for (int ic = 0; ic < m; ic += MC)
                     {
                         int mc = Math.Min(MC, m - ic), mStrips = (mc + MR - 1) / MR;
@@ -76,7 +80,9 @@ public static unsafe class GemmAvx512
                         for (int r = 0; r < nStrips; r++)
                         {
                             int j0 = jc + r * NR, nr = Math.Min(NR, n - j0);
-                            float* bStrip = bp + r * NR * kc;
+                            bool stripInPlace = bInPlace && nr == NR;
+                            float* bStrip = stripInPlace ? pb + (long)p0 * ldb + j0 : bp + r * NR * kc;
+                            nint bStride = stripInPlace ? ldb : NR;
                             for (int s = 0; s < mStrips; s++)
                             {
                                 int i0 = ic + s * MR, mr = Math.Min(MR, m - i0);
@@ -84,18 +90,18 @@ public static unsafe class GemmAvx512
                                 // the bias goes in with the first K block, which overwrites C
                                 float* tileBias = overwrite && pbias != null ? pbias + j0 : null;
                                 if (mr == MR && nr == NR && inPlace)
-                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, cTile, ldc, overwrite, tileBias);
+                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, bStride, cTile, ldc, overwrite, tileBias);
                                 else if (mr == MR && nr == NR)
-                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, cTile, ldc, overwrite, tileBias);
+                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, bStride, cTile, ldc, overwrite, tileBias);
                                 else if (mr == MR && inPlace)
                                 {
-                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, tile, NR, overwrite: true, null);
+                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, bStride, tile, NR, overwrite: true, null);
                                     AddTile(tile, cTile, ldc, mr, nr, overwrite, tileBias);
                                 }
                                 else
                                 {
                                     // Edge tile: the whole tile into scratch (padding rows/columns are zeros), the valid part into C.
-                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, tile, NR, overwrite: true, null);
+                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, bStride, tile, NR, overwrite: true, null);
                                     AddTile(tile, cTile, ldc, mr, nr, overwrite, tileBias);
                                 }
                             }
@@ -149,12 +155,12 @@ public static unsafe class GemmAvx512
                     {
                         int j0 = r * NR, nr = Math.Min(NR, nc - j0);
                         float* bStrip = bp + r * NR * k, gTile = g + j0;
-                        if (nr == NR && inPlace) KernelRows(k, alpha, pa + (long)i0 * lda, lda, bStrip, gTile, StripStride, overwrite: true, null);
-                        else if (nr == NR) Kernel(k, alpha, ap, bStrip, gTile, StripStride, overwrite: true, null);
+                        if (nr == NR && inPlace) KernelRows(k, alpha, pa + (long)i0 * lda, lda, bStrip, NR, gTile, StripStride, overwrite: true, null);
+                        else if (nr == NR) Kernel(k, alpha, ap, bStrip, NR, gTile, StripStride, overwrite: true, null);
                         else
                         {
-                            if (inPlace) KernelRows(k, alpha, pa + (long)i0 * lda, lda, bStrip, tile, NR, overwrite: true, null);
-                            else Kernel(k, alpha, ap, bStrip, tile, NR, overwrite: true, null);
+                            if (inPlace) KernelRows(k, alpha, pa + (long)i0 * lda, lda, bStrip, NR, tile, NR, overwrite: true, null);
+                            else Kernel(k, alpha, ap, bStrip, NR, tile, NR, overwrite: true, null);
                             AddTile(tile, gTile, StripStride, MR, nr, overwrite: true, null);
                         }
                     }
@@ -168,6 +174,9 @@ public static unsafe class GemmAvx512
             }
         }
     }
+
+    // Rows of A at most this many for B read in place.
+    const int BInPlaceRows = 128;
 
     // Rows of C at most this many for SwappedProduct.
     const int SwapRows = 128;
@@ -202,14 +211,14 @@ public static unsafe class GemmAvx512
         }
     }
 
-    // C[0..8, 0..32] (+)= alpha · Σ_p a[p*8 + i] · b[p*32 + j].
+    // C[0..8, 0..32] (+)= alpha · Σ_p a[p*8 + i] · b[p*ldb + j] (ldb 32 for a packed strip, B's row stride in place).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Kernel(int kc, float alpha, float* a, float* b, float* c, int ldc, bool overwrite, float* bias)
+    static void Kernel(int kc, float alpha, float* a, float* b, nint ldb, float* c, int ldc, bool overwrite, float* bias)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        for (int p = 0; p < kc; p++, a += MR, b += ldb)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
@@ -244,14 +253,14 @@ public static unsafe class GemmAvx512
 
     // As Kernel, with A read in place: rows a, a + lda, ..., a + 7·lda of a row-major A, column p at a[r·lda + p].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void KernelRows(int kc, float alpha, float* a, int lda, float* b, float* c, int ldc, bool overwrite, float* bias)
+    static void KernelRows(int kc, float alpha, float* a, int lda, float* b, nint ldb, float* c, int ldc, bool overwrite, float* bias)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default;
         nint l1 = lda, l2 = 2 * (nint)lda, l3 = 3 * (nint)lda;
         float* a0 = a, a4 = a + 4 * (nint)lda;
-        for (int p = 0; p < kc; p++, a0++, a4++, b += NR)
+        for (int p = 0; p < kc; p++, a0++, a4++, b += ldb)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
