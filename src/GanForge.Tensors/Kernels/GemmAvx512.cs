@@ -12,7 +12,8 @@ namespace GanForge.Kernels;
 /// For each NC×KC panel of op(B) (packed into 32-column strips; a row-major B under at most 128 rows of A is read
 /// in place) and each MC×KC block of op(A) (packed into 8-row strips), an 8×32 register tile (16 zmm
 /// accumulators, two 16-lane B vectors and a broadcast per row of A per step of k) is accumulated over KC and
-/// added into C. 16 independent FMA chains cover the FMA latency on two ports. The B strip (KC·32 floats, 32 KB) stays in L1 while the A strips stream from L2.
+/// added into C. 16 independent FMA chains cover the FMA latency on two ports. The B strip (KC·32 floats, 32 KB)
+/// stays in L1 while the A strips stream from L2.
 /// OpenBLAS on this machine runs AVX2 (or, unpinned on a processor it does not know, SSE3) kernels, at
 /// half the AVX-512 rate or less; this kernel exists for the GAN shapes (64-1024 rows, transposed weights).
 /// A transposed B (a Linear's weight, y = x Wᵀ) is packed with 16×16 in-register transposes: at 64 rows of
@@ -137,7 +138,7 @@ public static unsafe class GemmAvx512
         var packA = _packA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
         var packB = _packB ??= GC.AllocateUninitializedArray<float>(NC * KC, pinned: true);
         var strip = _strip ??= GC.AllocateUninitializedArray<float>(MR * StripStride, pinned: true);
-        fixed (float* pa = a, pb = b, ap = packA, bp = packB, g = strip)
+        fixed (float* pa = a, pb = b, ap = packA, bp = packB, g = strip, pp = p, pm = mMoment, pv = vMoment)
         {
             float* tile = stackalloc float[MR * NR];
             for (int jc = 0; jc < n; jc += NC)
@@ -154,6 +155,7 @@ public static unsafe class GemmAvx512
                     for (int r = 0; r < nStrips; r++)
                     {
                         int j0 = r * NR, nr = Math.Min(NR, nc - j0);
+                        if (i0 + 2 * MR <= m) PrefetchRows(pp + (long)(i0 + MR) * ldp + jc + j0, ldp, pm - pp, pv - pp);
                         float* bStrip = bp + r * NR * k, gTile = g + j0;
                         if (nr == NR && inPlace) KernelRows(k, alpha, pa + (long)i0 * lda, lda, bStrip, NR, gTile, StripStride, overwrite: true, null);
                         else if (nr == NR) Kernel(k, alpha, ap, bStrip, NR, gTile, StripStride, overwrite: true, null);
@@ -172,6 +174,18 @@ public static unsafe class GemmAvx512
                     }
                 }
             }
+        }
+    }
+
+    // 32 columns of the next strip's 8 rows of weights and moments towards L2 while this strip's tile is made, so that
+    // the step finds them there (2-4% off the fused products of an mlpgan step, alternating in one process).
+    static void PrefetchRows(float* w, int ldp, long toM, long toV)
+    {
+        for (int i = 0; i < MR; i++, w += ldp)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch1(w); System.Runtime.Intrinsics.X86.Sse.Prefetch1(w + 16);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch1(w + toM); System.Runtime.Intrinsics.X86.Sse.Prefetch1(w + toM + 16);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch1(w + toV); System.Runtime.Intrinsics.X86.Sse.Prefetch1(w + toV + 16);
         }
     }
 
