@@ -73,6 +73,7 @@ public sealed class Generator
     /// (the same uniforms drawn in the same order, the spare kept the same way), its Box–Muller on lanes
     /// (<see cref="Kernels.BoxMuller"/>).
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void FillNormal(Span<float> destination)
     {
         int i = 0;

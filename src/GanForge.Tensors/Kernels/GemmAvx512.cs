@@ -127,6 +127,7 @@ public static unsafe class GemmAvx512
     /// product into a gradient of m × n, then the step reading it back) pays for twice. The same float operations as
     /// that order: the same tiles, then <see cref="AdamStep.Update"/>'s. Needs <see cref="FusesAdam"/>(k).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SgemmAdam(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
         ReadOnlySpan<float> b, int ldb, Span<float> p, Span<float> mMoment, Span<float> vMoment, int ldp, in AdamStep.Scalars step)
     {
