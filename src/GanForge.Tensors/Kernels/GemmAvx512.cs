@@ -184,9 +184,9 @@ public static unsafe class GemmAvx512
     {
         for (int i = 0; i < MR; i++, w += ldp)
         {
-            System.Runtime.Intrinsics.X86.Sse.Prefetch1(w); System.Runtime.Intrinsics.X86.Sse.Prefetch1(w + 16);
-            System.Runtime.Intrinsics.X86.Sse.Prefetch1(w + toM); System.Runtime.Intrinsics.X86.Sse.Prefetch1(w + toM + 16);
-            System.Runtime.Intrinsics.X86.Sse.Prefetch1(w + toV); System.Runtime.Intrinsics.X86.Sse.Prefetch1(w + toV + 16);
+            Sse.Prefetch1(w); Sse.Prefetch1(w + 16);
+            Sse.Prefetch1(w + toM); Sse.Prefetch1(w + toM + 16);
+            Sse.Prefetch1(w + toV); Sse.Prefetch1(w + toV + 16);
         }
     }
 
