@@ -23,6 +23,28 @@ public static class Reduce
         return true;
     }
 
+    /// <summary>
+    /// Splits a shape whose kept dims are adjacent (reduced dims before and after them, in ascending order) into
+    /// (before, kept, after); false otherwise.
+    /// </summary>
+    static bool TryKeptBlock(ReadOnlySpan<int> shape, ReadOnlySpan<int> dims, out int before, out int kept, out int after)
+    {
+        before = kept = after = 1;
+        int firstKept = -1, lastKept = -1;
+        for (int d = 0; d < shape.Length; d++)
+            if (!dims.Contains(d)) { if (firstKept < 0) firstKept = d; lastKept = d; }
+        if (firstKept < 0) return false;
+        for (int i = 1; i < dims.Length; i++) if (dims[i] <= dims[i - 1]) return false;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (d < firstKept) before *= shape[d];
+            else if (d > lastKept) after *= shape[d];
+            else if (dims.Contains(d)) return false;   // a reduced dim between kept ones
+            else kept *= shape[d];
+        }
+        return true;
+    }
+
     /// <summary>x: shape -> y: shape with dims set to 1 (y.Length = product of kept dims); y = sum over dims.</summary>
     public static void Sum(ReadOnlySpan<float> x, ReadOnlySpan<int> shape, ReadOnlySpan<int> dims, Span<float> y)
     {
@@ -41,9 +63,18 @@ public static class Reduce
             }
             return;
         }
-        // General case: reduce one dim at a time, last first.
+        if (TryKeptBlock(shape, dims, out int before, out int kept, out int after))
+        {
+            // Reduced dims around one block of kept ones (a bias gradient's sum of NCHW over N, H and W): each kept
+            // index sums its contiguous runs of `after`, read where they lie.
+            y.Clear();
+            for (int o = 0; o < before; o++)
+                for (int k = 0; k < kept; k++) y[k] += TensorPrimitives.Sum(x.Slice((o * kept + k) * after, after));
+            return;
+        }
+        // General case: reduce one dim at a time, last first (the first from x itself).
         var curShape = shape.ToArray();
-        float[] cur = x.ToArray();
+        ReadOnlySpan<float> cur = x;
         for (int k = dims.Length - 1; k >= 0; k--)
         {
             int d = dims[k];
@@ -52,6 +83,6 @@ public static class Reduce
             Sum(cur, curShape, [d], next);
             cur = next; curShape[d] = 1;
         }
-        cur.AsSpan(0, y.Length).CopyTo(y);
+        cur[..y.Length].CopyTo(y);
     }
 }
