@@ -2,7 +2,8 @@ using GanForge;
 
 namespace GanForge.Bench;
 
-sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer, bool Profile = false, int Rounds = 1, string[]? PeerCoreTypesOrNull = null, ComputePrecision Precision = ComputePrecision.Fp32)
+sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer, bool Profile = false, int Rounds = 1, string[]? PeerCoreTypesOrNull = null, ComputePrecision Precision = ComputePrecision.Fp32,
+    bool PeerMallocKeeps = true)
 {
     /// <summary>OpenBLAS kernel families (OPENBLAS_CORETYPE) the peer also runs with, in its command alone.</summary>
     public string[] PeerCoreTypes => PeerCoreTypesOrNull ?? [];
@@ -26,9 +27,14 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--profile" => o with { Profile = true },
                 "--peer-coretype" => o with { PeerCoreTypesOrNull = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
                 "--precision" => o with { Precision = GanForge.Precision.Parse(Next()) },
+                "--peer-malloc" => o with { PeerMallocKeeps = Next() switch
+                {
+                    "keep" => true, "default" => false,
+                    var v => throw new ArgumentException($"--peer-malloc {v}: expected keep (the peer's glibc malloc keeps freed memory) or default"),
+                } },
                 "--rounds" => o with { Rounds = Math.Max(1, int.Parse(Next())) },
                 "--kernels" or "--gemm" or "--curve" or "--winograd" => o,
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32,transgan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--precision fp32|bf16] [--curve] [--kernels [--winograd]] [--gemm]"),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32,transgan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--peer-malloc keep|default] [--precision fp32|bf16] [--curve] [--kernels [--winograd]] [--gemm]"),
             };
         }
         return o;

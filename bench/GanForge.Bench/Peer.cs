@@ -6,7 +6,8 @@ namespace GanForge.Bench;
 
 /// <summary>
 /// Runs the PyTorch peers (Debian's python3-torch) in BENCHMARKS.md's four configurations (1 and 2 threads,
-/// OpenBLAS pinned by the environment and unpinned) and prints GanForge ÷ the fastest. The workloads of
+/// OpenBLAS pinned by the environment and unpinned; glibc malloc keeping freed memory unless --peer-malloc default)
+/// and prints GanForge ÷ the fastest. The workloads of
 /// BENCHMARKS.md go to the shared pytorch_peer.py (--peer), the others to bench/peer_zoo.py.
 /// </summary>
 static class Peer
@@ -16,6 +17,16 @@ static class Peer
 
     /// <summary>Variables that pin OpenBLAS to one kernel family; the unpinned configurations run without them.</summary>
     static readonly string[] OpenBlasPins = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
+
+    /// <summary>
+    /// glibc malloc's settings for the peer (--peer-malloc keep, the default): freed memory stays in the heap, never given
+    /// back to the kernel. With glibc's defaults each tensor of 128 KB or more is mmapped when made and unmapped when freed,
+    /// so every one is written into fresh pages; where a page fault is dear (12 us for each 4 KB on the Zen 5 host of the
+    /// fourteenth pass, a virtual machine) the peer ran at a third of its speed: mlpgan 1,310-1,550 -> 3,990-4,190 img/s on
+    /// one thread, dcgan28 221 -> 493. PyTorch's own guides give the same advice (jemalloc or tcmalloc, which did as well
+    /// on mlpgan; jemalloc was slower on dcgan28).
+    /// </summary>
+    const string KeepFreedMemory = "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295";
 
     /// <summary>
     /// One way of running the peer: its thread count, and what its command changes in OpenBLAS's environment:
@@ -72,7 +83,7 @@ static class Peer
             if (!File.Exists(script)) { Console.Error.WriteLine($"compare: peer script for {string.Join(",", group)} not found at {script}"); continue; }
             foreach (var config in Configurations(opts))
             {
-                var lines = RunPython($"\"{script}\" --threads {config.Threads} --iters {opts.Iters} --warmup {opts.Warmup} --workloads {string.Join(",", group)}", config);
+                var lines = RunPython($"\"{script}\" --threads {config.Threads} --iters {opts.Iters} --warmup {opts.Warmup} --workloads {string.Join(",", group)}", config, opts.PeerMallocKeeps);
                 if (lines == null) break;
                 foreach (var line in lines)
                 {
@@ -106,7 +117,7 @@ static class Peer
         var script = Path.Combine(AppContext.BaseDirectory, "peer_generate.py");
         if (!File.Exists(script)) { Console.Error.WriteLine($"compare: {script} not found"); return; }
         foreach (var config in Configurations(opts))
-            if (RunPython($"\"{script}\" --peer \"{opts.Peer}\" --threads {config.Threads} --iters {opts.Iters} --warmup {opts.Warmup} --mode generate", config) == null) return;
+            if (RunPython($"\"{script}\" --peer \"{opts.Peer}\" --threads {config.Threads} --iters {opts.Iters} --warmup {opts.Warmup} --mode generate", config, opts.PeerMallocKeeps) == null) return;
     }
 
     /// <summary>bench/peer_zoo.py of the repository this bench was built from (or is run in).</summary>
@@ -123,25 +134,29 @@ static class Peer
 
     /// <summary>
     /// Runs Debian's python3 (the one with torch) on <paramref name="arguments"/> in OpenBLAS's environment of
-    /// <paramref name="config"/> (changed for this command alone); echoes each JSON line it prints as "peer ..."
+    /// <paramref name="config"/> and with malloc keeping freed memory where <paramref name="mallocKeeps"/> (both changed for
+    /// this command alone); echoes each JSON line it prints as "peer ..."
     /// (with the "openblas" setting added) and returns them; null, with the error on stderr, when it fails.
     /// </summary>
-    static string[]? RunPython(string arguments, Config config)
+    static string[]? RunPython(string arguments, Config config, bool mallocKeeps)
     {
         var psi = new ProcessStartInfo("/usr/bin/python3", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
         if (config.Unpin) foreach (var v in OpenBlasPins) psi.Environment.Remove(v);
         if (config.CoreType != null) psi.Environment["OPENBLAS_CORETYPE"] = config.CoreType;
+        if (mallocKeeps) psi.Environment["GLIBC_TUNABLES"] = KeepFreedMemory;
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        string env = (config.Unpin ? $"env -u {string.Join(" -u ", OpenBlasPins)} " : "") + (config.CoreType != null ? $"OPENBLAS_CORETYPE={config.CoreType} " : "");
+        string env = (config.Unpin ? $"env -u {string.Join(" -u ", OpenBlasPins)} " : "") + (config.CoreType != null ? $"OPENBLAS_CORETYPE={config.CoreType} " : "")
+            + (mallocKeeps ? $"GLIBC_TUNABLES={KeepFreedMemory} " : "");
         if (p.ExitCode != 0) { Console.Error.WriteLine($"compare: {env}python3 {arguments} failed ({p.ExitCode}): {stderr.Result.Trim()}"); return null; }
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         foreach (var line in lines)
         {
             var echo = JsonNode.Parse(line)!.AsObject();
             echo["openblas"] = config.OpenBlas;
+            echo["malloc"] = mallocKeeps ? "keeps freed memory" : "glibc default";
             Console.WriteLine("peer " + echo.ToJsonString());
         }
         return lines;
