@@ -30,6 +30,19 @@ public class FusedStepTests
         }
     }
 
+    // Steps of the loss on Input: Backward then Step for plain, BackwardAndStep for fused.
+    static void StepBoth(Module plain, Module fused, Optimizer plainOpt, Optimizer fusedOpt, int steps)
+    {
+        for (int step = 0; step < steps; step++)
+        {
+            plainOpt.ZeroGrad();
+            Loss(plain.Forward(Input)).Backward();
+            plainOpt.Step();
+            fusedOpt.ZeroGrad();
+            fusedOpt.BackwardAndStep(Loss(fused.Forward(Input)));
+        }
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(0.01)]
@@ -38,14 +51,7 @@ public class FusedStepTests
         var (plain, fused) = (Net(7), Net(7));
         var plainOpt = new Adam(plain.Parameters(), lr: 1e-2, beta1: 0.5, weightDecay: weightDecay);
         var fusedOpt = new Adam(fused.Parameters(), lr: 1e-2, beta1: 0.5, weightDecay: weightDecay);
-        for (int step = 0; step < 3; step++)
-        {
-            plainOpt.ZeroGrad();
-            Loss(plain.Forward(Input)).Backward();
-            plainOpt.Step();
-            fusedOpt.ZeroGrad();
-            fusedOpt.BackwardAndStep(Loss(fused.Forward(Input)));
-        }
+        StepBoth(plain, fused, plainOpt, fusedOpt, steps: 3);
         AssertSame(plain, fused, plainOpt, fusedOpt);
         // Where the AVX-512 kernel runs, the weights took their steps in the product (no gradient made); the biases after.
         var p = fused.Parameters().ToList();
@@ -98,14 +104,7 @@ public class FusedStepTests
         var (plain, fused) = (Net(11), Net(11));
         var plainOpt = new AdamW(plain.Parameters(), lr: 1e-2);
         var fusedOpt = new AdamW(fused.Parameters(), lr: 1e-2);
-        for (int step = 0; step < 2; step++)
-        {
-            plainOpt.ZeroGrad();
-            Loss(plain.Forward(Input)).Backward();
-            plainOpt.Step();
-            fusedOpt.ZeroGrad();
-            fusedOpt.BackwardAndStep(Loss(fused.Forward(Input)));
-        }
+        StepBoth(plain, fused, plainOpt, fusedOpt, steps: 2);
         AssertSame(plain, fused, plainOpt, fusedOpt);
         Assert.All(fused.Parameters(), p => Assert.NotNull(p.Grad));
     }
