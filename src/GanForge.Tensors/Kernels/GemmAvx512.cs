@@ -90,21 +90,8 @@ public static unsafe class GemmAvx512
                                 float* cTile = pc + (long)i0 * ldc + j0;
                                 // the bias goes in with the first K block, which overwrites C
                                 float* tileBias = overwrite && pbias != null ? pbias + j0 : null;
-                                if (mr == MR && nr == NR && inPlace)
-                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, bStride, cTile, ldc, overwrite, tileBias);
-                                else if (mr == MR && nr == NR)
-                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, bStride, cTile, ldc, overwrite, tileBias);
-                                else if (mr == MR && inPlace)
-                                {
-                                    KernelRows(kc, alpha, pa + (long)i0 * lda + p0, lda, bStrip, bStride, tile, NR, overwrite: true, null);
-                                    AddTile(tile, cTile, ldc, mr, nr, overwrite, tileBias);
-                                }
-                                else
-                                {
-                                    // Edge tile: the whole tile into scratch (padding rows/columns are zeros), the valid part into C.
-                                    Kernel(kc, alpha, ap + s * MR * kc, bStrip, bStride, tile, NR, overwrite: true, null);
-                                    AddTile(tile, cTile, ldc, mr, nr, overwrite, tileBias);
-                                }
+                                float* aRows = inPlace && mr == MR ? pa + (long)i0 * lda + p0 : null;
+                                Tile(kc, alpha, aRows, lda, ap + s * MR * kc, bStrip, bStride, mr, nr, cTile, ldc, overwrite, tileBias, tile);
                             }
                         }
                     }
@@ -157,15 +144,9 @@ public static unsafe class GemmAvx512
                     {
                         int j0 = r * NR, nr = Math.Min(NR, nc - j0);
                         if (i0 + 2 * MR <= m) PrefetchRows(pp + (long)(i0 + MR) * ldp + jc + j0, ldp, pm - pp, pv - pp);
-                        float* bStrip = bp + r * NR * k, gTile = g + j0;
-                        if (nr == NR && inPlace) KernelRows(k, alpha, pa + (long)i0 * lda, lda, bStrip, NR, gTile, StripStride, overwrite: true, null);
-                        else if (nr == NR) Kernel(k, alpha, ap, bStrip, NR, gTile, StripStride, overwrite: true, null);
-                        else
-                        {
-                            if (inPlace) KernelRows(k, alpha, pa + (long)i0 * lda, lda, bStrip, NR, tile, NR, overwrite: true, null);
-                            else Kernel(k, alpha, ap, bStrip, NR, tile, NR, overwrite: true, null);
-                            AddTile(tile, gTile, StripStride, MR, nr, overwrite: true, null);
-                        }
+                        // all 8 rows of the strip are written (rows past m from A's zero padding), only mr of them read
+                        Tile(k, alpha, inPlace ? pa + (long)i0 * lda : null, lda, ap, bp + r * NR * k, NR, MR, nr, g + j0, StripStride,
+                            overwrite: true, null, tile);
                     }
                     for (int i = 0; i < mr; i++)
                     {
@@ -224,6 +205,21 @@ public static unsafe class GemmAvx512
                 for (int j = i < m16 ? n16 : 0; j < n; j++)
                     pc[(long)i * ldc + j] = pt[(long)j * m + i] + (pb != null ? pb[j] : 0f);
         }
+    }
+
+    // One mr x nr tile of C (+)= alpha · op(A) · op(B) over kc: from A's rows in place (aRows, row stride lda) or its packed
+    // strip, a whole tile straight into C, an edge tile through scratch (its padding rows and columns are zeros) and then
+    // its valid part into C.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Tile(int kc, float alpha, float* aRows, int lda, float* aPacked, float* b, nint ldb, int mr, int nr,
+        float* c, int ldc, bool overwrite, float* bias, float* scratch)
+    {
+        bool whole = mr == MR && nr == NR;
+        float* dst = whole ? c : scratch;
+        int ldd = whole ? ldc : NR;
+        if (aRows != null) KernelRows(kc, alpha, aRows, lda, b, ldb, dst, ldd, overwrite || !whole, whole ? bias : null);
+        else Kernel(kc, alpha, aPacked, b, ldb, dst, ldd, overwrite || !whole, whole ? bias : null);
+        if (!whole) AddTile(scratch, c, ldc, mr, nr, overwrite, bias);
     }
 
     // C[0..8, 0..32] (+)= alpha · Σ_p a[p*8 + i] · b[p*ldb + j] (ldb 32 for a packed strip, B's row stride in place).
