@@ -94,14 +94,18 @@ public abstract class Module
     }
 
     /// <summary>
-    /// Marks a tensor a built-in layer's Forward made and uses only inside itself (a new one, no view): its buffer goes
-    /// back to the pool once the node that made it has run its backward, every user of it having run before (as
-    /// <see cref="Sequential"/> does between pure layers). Without a graph it is left to the GC.
+    /// Says that <paramref name="t"/>, a new tensor (no view) that a built-in layer's or a zoo network's Forward made and
+    /// keeps to itself, has had its last reader. With a graph its buffer goes back to the pool once the node that made it has run its backward (every
+    /// reader's backward runs before); without one, as in a sampling or no-grad pass, it goes back now.
     /// </summary>
-    private protected static Tensor Intermediate(Tensor t)
+    /// <remarks>
+    /// When gradients are on but <paramref name="t"/> has no node (made from frozen inputs), a reader may have saved it
+    /// for its backward and nothing marks when that has run: its buffer is left to the GC.
+    /// </remarks>
+    private protected static void Release(Tensor t)
     {
         if (t.GradFn != null) t.RecycleAfterBackward = true;
-        return t;
+        else if (!GradMode.IsEnabled && !t.RequiresGrad) StoragePool.Return(t.Storage);
     }
 
     /// <summary>

@@ -83,11 +83,20 @@ public sealed partial class Tensor
     internal void MarkRequiresGrad() => _requiresGrad = true;
 
     /// <summary>
-    /// Set by a container for an intermediate result nothing outside the graph can reach: once the
-    /// engine has run the backward of the node that made it (without retaining the graph), its buffer
-    /// goes back to <see cref="StoragePool"/>.
+    /// Set for an intermediate result nothing outside the graph can reach (by <c>Sequential</c> between pure layers,
+    /// by a network's <c>Module.Release</c>, by the engine for the gradients a backward with a graph made): once the
+    /// engine has run the backward of the node that made it (without retaining the graph), its buffer goes back to
+    /// <see cref="StoragePool"/>. Cleared when it has.
     /// </summary>
     internal bool RecycleAfterBackward { get; set; }
+
+    /// <summary>
+    /// Set when a backward with a graph ran the node that made this tensor or a node it feeds: the nodes that backward
+    /// recorded may read it without an edge (LeakyReLU's gradient keeps its input for its mask), so no later backward
+    /// orders them before the tensor's buffer would be recycled. The engine then leaves it;
+    /// <see cref="Autograd.ReleaseGraph"/> may give it back once those nodes are done.
+    /// </summary>
+    internal bool ReadByGradientGraph { get; set; }
 
     /// <summary>The optimizer's step armed on this leaf for the running backward (<see cref="FusedStep"/>), or null.</summary>
     internal FusedStep? PendingStep { get; set; }

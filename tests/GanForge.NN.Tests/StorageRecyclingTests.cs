@@ -366,6 +366,36 @@ public class StorageRecyclingTests
         AssertBitIdentical(off.Grads, on.Grads, "critic gradients with gradient penalty");
     }
 
+    /// <summary>
+    /// R1 as a user writes it: one forward of D on real images, its output in the loss and its input gradient in the
+    /// penalty, so the final backward runs through D's forward nodes and through the gradient's nodes, which read D's
+    /// activations (LeakyReLU's gradient keeps its input to make its mask).
+    /// </summary>
+    static (float[][] Grads, float Penalty) SharedForwardR1Step(bool churn)
+    {
+        var gen = new Generator(29);
+        var critic = Discriminator(gen, batchNorm: false);
+        var real = Tensor.Randn([Batch, 3, 16, 16], gen).RequiresGrad_();
+        var score = critic.Forward(real);
+        var dx = Autograd.Grad(score.Sum(), real, createGraph: true);
+        var penalty = dx.Square().Sum() * 0.5f;
+        var loss = penalty + (-score).Softplus().Mean();   // this order ran D's first conv before the gradient's LeakyReLU
+        if (churn) Churn(ConvSizes);
+        loss.Backward();
+        if (churn) Churn(ConvSizes);
+        return (Grads(critic), penalty.Item());
+    }
+
+    [Fact]
+    public void R1_OneForwardForLossAndPenalty_MatchesPoolOff()
+    {
+        var off = PoolHarness.WithPool(false, () => SharedForwardR1Step(churn: false));
+        var on = PoolHarness.WithPool(true, () => SharedForwardR1Step(churn: true));
+        Assert.True(off.Penalty > 0f);
+        Assert.Equal(off.Penalty, on.Penalty);
+        AssertBitIdentical(off.Grads, on.Grads, "critic gradients with R1 on the same forward");
+    }
+
     [Fact]
     public void GradientPenalty_EqualizedLayers_RecycledAndMatchPoolOff()
     {

@@ -217,7 +217,87 @@ public class StoragePoolTests
         Assert.Equal(off.Length, on.Length);
         for (int i = 0; i < off.Length; i++) Assert.Equal(off[i], on[i]);
     }
-    public static TheoryData<string> UncleanedOutputs => ["conv3x3", "conv1x1", "conv-stride2", "conv-transpose", "reflect-pad", "avg-pool", "bilinear", "max-pool", "broadcast-mul"];
+    /// <summary>
+    /// Gradients an op hands to several inputs at once (a sum's backward gives both terms its gradient). Each case runs
+    /// with the pool off, and on with churn after the backward; returns the gradients.
+    /// </summary>
+    static float[][] SharedGradientScenario(string shape, bool churn)
+    {
+        var gen = new Generator(31);
+        var x = Tensor.Randn([N], gen).RequiresGrad_();
+        var w = Tensor.Randn([N], gen).RequiresGrad_();
+        Tensor?[] handed = [];
+        switch (shape)
+        {
+            case "sum":          // Exp and Sin each read the shared gradient, then it is free
+                ((x.Exp() + (x * w).Sin()) * 3f).Sum().Backward();
+                break;
+            case "same-term":    // y + y: both halves reach y, whose gradient is their sum
+                { var y = (x * w).Exp(); ((y + y) * 3f).Sum().Backward(); }
+                break;
+            case "nested-sum":   // the outer sum's shared gradient passes through the inner sum to three terms
+                (((x.Exp() + x.Sin()) + w.Tanh()) * 3f).Sum().Backward();
+                break;
+            case "leaf-term":    // a leaf takes a copy of the shared gradient for its .Grad
+                ((x + (x * w).Exp()) * 3f).Sum().Backward();
+                break;
+            case "handed-out":   // Grad returns a non-leaf that holds the shared gradient: it must stay intact
+                {
+                    var h = x.Exp();
+                    handed = Autograd.Grad([((h + x.Sin()) * 3f).Sum()], [h, x]);
+                }
+                break;
+            default: throw new ArgumentException(shape);
+        }
+        var held = churn ? Churn() : null;
+        float[][] grads = [.. new[] { x.Grad, w.Grad }.Concat(handed).Select(t => t?.ToArray() ?? [])];
+        GC.KeepAlive(held);
+        return grads;
+    }
+
+    // The buffers of N floats in the pool after the backward: the engine's returns less what later nodes took back.
+    // Measured: with shared gradients counted, sum, nested-sum and leaf-term end with 2; before, with the shared
+    // buffer left to the GC, with 1. same-term ends with 1 either way (the sum of the two halves is returned in both).
+    [Theory]
+    [InlineData("sum", 2)]
+    [InlineData("same-term", 1)]
+    [InlineData("nested-sum", 2)]
+    [InlineData("leaf-term", 2)]
+    [InlineData("handed-out", 1)]
+    public void Backward_GradientSharedByInputs_BackToThePoolAfterTheLast(string shape, int pooledAfter)
+    {
+        var off = WithPool(0, () => SharedGradientScenario(shape, churn: false));
+        var on = WithPool(1L << 30, () => SharedGradientScenario(shape, churn: true));
+        Assert.Equal(off.Length, on.Length);
+        for (int i = 0; i < off.Length; i++) Assert.Equal(off[i], on[i]);
+        int pooled = WithPool(1L << 30, () =>
+        {
+            SharedGradientScenario(shape, churn: false);
+            int count = 0;
+            StoragePool.ForEachPooled(b => count += b.Length == N ? 1 : 0);
+            return count;
+        });
+        Assert.Equal(pooledAfter, pooled);
+    }
+
+    [Fact]
+    public void ReleaseGraph_GraphEnded_BackwardThroughItThrowsAndLeavesAreIntact()
+    {
+        WithPool(1L << 30, () =>
+        {
+            var x = Tensor.Randn([N], new Generator(2)).RequiresGrad_();
+            var before = x.ToArray();
+            var y = (x * 2f).Exp();
+            var output = y.Sum();
+            Autograd.ReleaseGraph(output);
+            var e = Assert.Throws<InvalidOperationException>(() => output.Backward());
+            Assert.Contains("already freed", e.Message);
+            Assert.Equal(before, x.ToArray());                      // nothing a layer did not mark is given back
+            Assert.Equal(0, StoragePool.Bytes);
+        });
+    }
+
+    public static TheoryData<string> UncleanedOutputs => ["conv3x3", "conv1x1", "conv-stride2", "conv-transpose", "reflect-pad", "avg-pool", "bilinear", "max-pool", "broadcast-mul", "elementwise", "elementwise2"];
 
     [Theory, MemberData(nameof(UncleanedOutputs))]
     public void UncleanedOutputs_FromPoisonedBuffers_MatchPoolOff(string op)
@@ -241,6 +321,10 @@ public class StoragePoolTests
                 "avg-pool" => Tensor.AvgPool2d(x, 2),
                 "bilinear" => Tensor.Interpolate(x, 2.0, "bilinear", alignCorners: false),
                 "max-pool" => Tensor.MaxPool2d(x, 2),
+                // Scalar and unary ops: each output, and each of their backward's, a buffer of x's size.
+                "elementwise" => (x * 1.5f).Square() + (-x).Abs().Clamp(0.1f, 1f).Rsqrt() + (x.Abs() + 1f).Sqrt().Log() + x.Sigmoid() + x.Tanh(),
+                "elementwise2" => x.Silu() + x.Softplus() + x.Flip(3) + x.Sin() + x.Cos() + (x.Abs() + 1f).Reciprocal() + x.Abs().Log1p()
+                    + x.LogSumExp(1, keepDim: true),
                 _ => x * s,
             };
             var probe = Tensor.Randn(y.Shape, gen);
@@ -251,7 +335,7 @@ public class StoragePoolTests
         var on = WithPool(1L << 30, () =>
         {
             foreach (int length in off.Select(t => t.Numel).Append(4 * 16 * 22 * 22).Append(4 * 16 * 40 * 40).Distinct())
-                for (int i = 0; i < 3; i++) StoragePool.Return(Enumerable.Repeat(float.NaN, length).ToArray());
+                for (int i = 0; i < 16; i++) StoragePool.Return(Enumerable.Repeat(float.NaN, length).ToArray());
             return Run();
         });
         for (int i = 0; i < off.Length; i++) Fixtures.AssertClose(off[i], on[i], 1e-6, 1e-6, $"{op}: result {i} from poisoned buffers");

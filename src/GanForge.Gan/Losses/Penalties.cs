@@ -49,10 +49,25 @@ public sealed class GradientPenalty(float lambda = 10f)
         using (GradMode.NoGrad()) xHat = eps * real.Detach() + (1f - eps) * fake.Detach();
         xHat.RequiresGrad_();
 
-        var norm = PenaltyChecks.InputGradient(critic, xHat, "GradientPenalty").Flatten(1).Norm(2f, [1]); // (N)
+        var (gradient, pass) = PenaltyChecks.InputGradient(critic, xHat, "GradientPenalty");
+        _pass = pass;
+        var norm = gradient.Flatten(1).Norm(2f, [1]);                                                     // (N)
         LastGradientNorm = PenaltyChecks.MeanOf(norm);
         // λ·mean((‖∇_x̂ D(x̂)‖₂ - 1)²)
         return Lambda * (norm - 1f).Square().Mean();
+    }
+
+    Tensor? _pass;
+
+    /// <summary>
+    /// Gives the buffers of the last <see cref="Compute(Module, Tensor, Tensor, Tensor)"/>'s pass of the critic back to
+    /// the engine's pool. Call it once the penalty's backward has run (the trainer does, after each critic step): no
+    /// backward frees that pass, whose layer outputs the gradient's graph reads, so without it the GC reclaims them.
+    /// </summary>
+    public void ReleasePass()
+    {
+        if (_pass is { } pass) Autograd.ReleaseGraph(pass);
+        _pass = null;
     }
 
     /// <summary>ε as (N,1,...,1), or as given when it already broadcasts with N rows.</summary>
@@ -101,10 +116,25 @@ public sealed class R1Penalty(float gamma)
         ArgumentNullException.ThrowIfNull(discriminator);
         PenaltyChecks.Batch(real, "R1Penalty", "real");
         var x = real.Detach().RequiresGrad_();
-        var squared = PenaltyChecks.InputGradient(discriminator, x, "R1Penalty").Flatten(1).Square().Sum(1); // (N)
+        var (gradient, pass) = PenaltyChecks.InputGradient(discriminator, x, "R1Penalty");
+        _pass = pass;
+        var squared = gradient.Flatten(1).Square().Sum(1);                                                // (N)
         using (GradMode.NoGrad()) LastGradientNorm = PenaltyChecks.MeanOf(squared.Sqrt());
         // γ/2 · mean(‖∇_x D(x)‖²)
         return 0.5f * Gamma * squared.Mean();
+    }
+
+    Tensor? _pass;
+
+    /// <summary>
+    /// Gives the buffers of the last <see cref="Compute"/>'s pass of D back to the engine's pool. Call it once the
+    /// penalty's backward has run (the trainer does, after each step that adds R1): no backward frees that pass, whose
+    /// layer outputs the gradient's graph reads, so without it the GC reclaims them.
+    /// </summary>
+    public void ReleasePass()
+    {
+        if (_pass is { } pass) Autograd.ReleaseGraph(pass);
+        _pass = null;
     }
 }
 
@@ -178,8 +208,9 @@ static class PenaltyChecks
     /// <summary>
     /// ∇_x D(x) as the gradient of D(x).sum(): per sample, since each sample's score depends on that
     /// sample alone. Recorded (createGraph) when gradients are enabled, so the penalty can be backpropagated.
+    /// Returns the gradient and the pass of D that made it (D(x).sum()).
     /// </summary>
-    public static Tensor InputGradient(Module d, Tensor x, string who)
+    public static (Tensor Gradient, Tensor Pass) InputGradient(Module d, Tensor x, string who)
     {
         bool record = GradMode.IsEnabled;
         Tensor total;
@@ -191,7 +222,7 @@ static class PenaltyChecks
                     $"{who}: {d.TypeName} maps the samples {Shapes.Format(x.ShapeSpan)} to {Shapes.Format(output.ShapeSpan)}, not to one row per sample");
             total = output.Sum();
         }
-        return Autograd.Grad(total, x, createGraph: record);
+        return (Autograd.Grad(total, x, createGraph: record), total);
     }
 
     /// <summary>The mean of a tensor's values, in double, outside the graph.</summary>

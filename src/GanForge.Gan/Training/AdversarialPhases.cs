@@ -79,6 +79,9 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
     public override void AfterStep(StepContext ctx)
     {
         clipping?.Apply(ctx.Model.Discriminator);
+        // The penalties' passes of D, whose layer outputs only their gradients' graphs read: those have run.
+        gradientPenalty?.ReleasePass();
+        r1?.ReleasePass();
         // D's graph, the only holder of the real+fake batch, has run its backward: its buffer is free.
         if (_together is { } both) { _together = null; both.ReturnToPool(); }
     }
@@ -128,6 +131,9 @@ public sealed class LazyR1Phase(R1Penalty r1, int every) : Phase
         ctx.Stats.Add(Stats.R1, penalty.Item());
         return penalty;
     }
+
+    /// <summary>The penalty's pass of D, whose layer outputs only its gradient's graph read: that has run.</summary>
+    public override void AfterStep(StepContext ctx) => r1.ReleasePass();
 }
 
 /// <summary>

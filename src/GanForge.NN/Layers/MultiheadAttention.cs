@@ -48,8 +48,12 @@ public sealed class MultiheadAttention : Module
         {
             // Self-attention, the transformer block's case: one projection to q | k | v per token, and the fused op
             // (no transposes of the tokens, no (L, L) scores kept).
-            var qkv = Intermediate(F.Linear(query, weight, bias));
-            return (OutProj.Forward(Intermediate(Tensor.SelfAttention(qkv, NumHeads, BatchFirst))), null);
+            var qkv = F.Linear(query, weight, bias);
+            var attended = Tensor.SelfAttention(qkv, NumHeads, BatchFirst);
+            Release(qkv);
+            var projected = OutProj.Forward(attended);
+            Release(attended);
+            return (projected, null);
         }
         if (BatchFirst) { query = query.Transpose(0, 1); key = key.Transpose(0, 1); value = value.Transpose(0, 1); }
         int l = query.Size(0), n = query.Size(1), s = key.Size(0), h = NumHeads, d = EmbedDim / NumHeads;

@@ -100,7 +100,10 @@ public sealed class EqualConv2d : Module, IPureLayer
     {
         if (input.Rank != 4 || input.Size(1) != InChannels)
             throw new ArgumentException($"EqualConv2d: input {Shapes.Format(input.ShapeSpan)} should be (N,{InChannels},H,W)");
-        return Tensor.Conv2d(input, ForwardParameter("weight")! * WeightGain, ForwardParameter("bias"), Stride, Padding);
+        var weight = ForwardParameter("weight")! * WeightGain;
+        var y = Tensor.Conv2d(input, weight, ForwardParameter("bias"), Stride, Padding);
+        Release(weight);
+        return y;
     }
 
     protected override string ExtraRepr() => $"{InChannels}, {OutChannels}, kernel_size={KernelSize}, stride={Stride}, padding={Padding}, bias={Bias != null}";
@@ -152,7 +155,10 @@ public sealed class ModulatedConv2d : Module
     public Tensor Forward(Tensor x, Tensor w)
     {
         var (y, demod) = ForwardParts(x, w);
-        return demod is null ? y : y * demod.Reshape(x.Size(0), OutChannels, 1, 1);
+        if (demod is null) return y;
+        var demodulated = y * demod.Reshape(x.Size(0), OutChannels, 1, 1);
+        Release(y);
+        return demodulated;
     }
 
     /// <summary>
@@ -168,10 +174,15 @@ public sealed class ModulatedConv2d : Module
         int n = x.Size(0);
         var s = Styles(w);                                                              // (N,in)
         var weight = ForwardParameter("weight")!;
-        var y = Tensor.Conv2d(x * s.Reshape(n, InChannels, 1, 1), weight, padding: KernelSize / 2); // (N,out,H,W)
+        var modulated = x * s.Reshape(n, InChannels, 1, 1);
+        var y = Tensor.Conv2d(modulated, weight, padding: KernelSize / 2);                // (N,out,H,W)
+        Release(modulated);
         if (!Demodulate) return (y, null);
         // d_o = rsqrt(Σ_i s_i² Σ_kl W_oikl² + ε): (N,in) x (in,out) -> (N,out)
-        return (y, (s.Square().MatMul(weight.Square().Sum([2, 3]).T) + DemodEps).Rsqrt());
+        var squared = weight.Square();
+        var energy = squared.Sum([2, 3]);                                                 // (out,in)
+        Release(squared);
+        return (y, (s.Square().MatMul(energy.T) + DemodEps).Rsqrt());
     }
 
     /// <summary>

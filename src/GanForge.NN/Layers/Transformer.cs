@@ -37,11 +37,24 @@ public sealed class TransformerEncoderLayer : Module
     {
         if (input.Rank != 3 || input.Size(2) != DModel)
             throw new ArgumentException($"TransformerEncoderLayer: input {Shapes.Format(input.ShapeSpan)} should be (N, L, {DModel})");
-        // Every intermediate is this block's own (Intermediate): the block's steps allocate about half of a TransGAN step's memory.
-        var h = Intermediate(Norm1.Forward(input));
-        var x = Intermediate(input + Intermediate(SelfAttn.Forward(h, h, h, needWeights: false).Output));
-        var hidden = Intermediate(F.Gelu(Intermediate(Linear1.Forward(Intermediate(Norm2.Forward(x))))));
-        return x + Intermediate(Linear2.Forward(hidden));
+        // Every intermediate is this block's own and goes back to the pool after its last reader (Release): the block's
+        // steps allocate about half of a TransGAN step's memory, with a graph or without (a generator's sampling pass).
+        var h = Norm1.Forward(input);
+        var attention = SelfAttn.Forward(h, h, h, needWeights: false).Output;
+        Release(h);
+        var x = input + attention;
+        Release(attention);
+        var normed = Norm2.Forward(x);
+        var projected = Linear1.Forward(normed);
+        Release(normed);
+        var hidden = F.Gelu(projected);
+        Release(projected);
+        var output = Linear2.Forward(hidden);
+        Release(hidden);
+        var y = x + output;
+        Release(x);
+        Release(output);
+        return y;
     }
 
     protected override string ExtraRepr() => $"d_model={DModel}, nhead={SelfAttn.NumHeads}, dim_feedforward={Linear1.OutFeatures}, norm_first=True";

@@ -71,8 +71,24 @@ public static class Autograd
     /// fresh kernel result, not the user's gradient, not a pass-through of another gradient), so the
     /// engine may add into it in place or hand it to a leaf as its .Grad without a copy, as PyTorch's
     /// AccumulateGrad steals a gradient nobody else references. Never owned while a graph is built.
+    /// Shared: the engine's buffer passed on to several inputs at once (a sum's backward hands its
+    /// gradient to both terms); read-only, and back to the pool when the last of them is done with it.
     /// </summary>
-    record struct Flowing(Tensor Grad, bool Owned);
+    record struct Flowing(Tensor Grad, bool Owned, Share? Shared = null);
+
+    /// <summary>How many flowing gradients still read a shared buffer; pinned once the caller holds one of them.</summary>
+    sealed class Share(int holders)
+    {
+        public int Holders = holders;
+        public bool Pinned;
+    }
+
+    /// <summary>A flowing gradient is done with: its buffer goes back to the pool if it was the engine's alone, or its last reader.</summary>
+    static void End(Flowing f)
+    {
+        if (f.Owned) StoragePool.Return(f.Grad.Storage);
+        else if (f.Shared is { Pinned: false } share && --share.Holders == 0) StoragePool.Return(f.Grad.Storage);
+    }
 
     static void RunGraph(Tensor[] outputs, Tensor?[]? gradOutputs, bool retainGraph, bool createGraph,
         Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves, bool fuseSteps)
@@ -95,7 +111,7 @@ public static class Autograd
             }
             else if (!g.ShapeSpan.SequenceEqual(y.ShapeSpan))
                 throw new ArgumentException($"Backward: gradient of shape {Shapes.Format(g.ShapeSpan)} does not match output of shape {Shapes.Format(y.ShapeSpan)}");
-            Accumulate(grads, y, g, owned: false, createGraph);
+            Accumulate(grads, y, new Flowing(g, false), createGraph);
         }
 
         var stepUses = fuseSteps ? new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance) : null;
@@ -105,12 +121,73 @@ public static class Autograd
         var needed = targets == null ? null : OnPathTo(order, targets);
         var (outer, outerUses) = (Function.Needed, Function.StepUses);
         (Function.Needed, Function.StepUses) = (needed, stepUses);
-        try { Propagate(order, grads, needed, retainGraph, createGraph, targets, accumulateLeaves); }
+        var made = createGraph ? new List<Tensor>() : null;
+        try { Propagate(order, grads, needed, retainGraph, createGraph, targets, accumulateLeaves, made); }
         finally { (Function.Needed, Function.StepUses) = (outer, outerUses); }
+        if (made != null) MarkGradientIntermediates(made, targets, order);
+    }
+
+    /// <summary>
+    /// After a backward with a graph: the gradients its nodes made (<paramref name="made"/>) are intermediates of the new
+    /// graph that only its nodes read, unless handed to the caller (a result of <see cref="Grad(Tensor[], Tensor[], Tensor?[], bool, bool?, bool)"/>
+    /// or a leaf's .Grad, or a view of one). The others go back to the pool once a later backward has run the node that
+    /// made them, as a layer's intermediates do (<see cref="Tensor.RecycleAfterBackward"/>): a gradient penalty's
+    /// gradient graph then allocates nothing new from one step to the next.
+    /// </summary>
+    static void MarkGradientIntermediates(List<Tensor> made, Dictionary<Tensor, Tensor?>? targets, List<Tensor> order)
+    {
+        var handedOut = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
+        if (targets != null)
+            foreach (var result in targets.Values)
+                if (result != null) handedOut.Add(result.Storage);
+        foreach (var t in order)
+            if (t.IsLeaf && t.Grad != null) handedOut.Add(t.Grad.Storage);
+        foreach (var g in made)
+            if (!handedOut.Contains(g.Storage)) Owner(g).RecycleAfterBackward = true;
+    }
+
+    /// <summary>The tensor whose node made <paramref name="t"/>'s buffer: t itself, or for a view the tensor it views.</summary>
+    static Tensor Owner(Tensor t)
+    {
+        while (t.GradFn is { } fn && Array.Find(fn.InputArray, x => ReferenceEquals(x.Storage, t.Storage)) is { } viewed) t = viewed;
+        return t;
+    }
+
+    /// <summary>
+    /// Ends the graph that made <paramref name="output"/>: its nodes are freed (a backward through them later throws) and
+    /// the buffers of the intermediates built-in layers made in it go back to the pool. For a caller done with a pass whose
+    /// intermediates no backward frees, such as a gradient penalty's pass of D, whose layer outputs the gradient's graph
+    /// reads: call it once the penalty's backward has run. Leaves, <paramref name="output"/> itself and tensors a user's
+    /// code made are left alone.
+    /// </summary>
+    public static void ReleaseGraph(Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var returned = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var pending = new Stack<Tensor>();
+        pending.Push(output);
+        while (pending.Count > 0)
+        {
+            var t = pending.Pop();
+            if (t.GradFn is not { } fn || !seen.Add(t)) continue;
+            // A view's buffer is its base's, given back (once) with the base.
+            if (t.RecycleAfterBackward && !SharesStorage(t, fn.InputArray) && returned.Add(t.Storage))
+            {
+                t.RecycleAfterBackward = false;
+                StoragePool.Return(t.Storage);
+            }
+            if (!fn.Released)
+            {
+                fn.Released = true;
+                fn.ReleaseSaved();
+            }
+            foreach (var x in fn.InputArray) pending.Push(x);
+        }
     }
 
     static void Propagate(List<Tensor> order, Dictionary<Tensor, Flowing> grads, HashSet<Tensor>? needed, bool retainGraph,
-        bool createGraph, Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves)
+        bool createGraph, Dictionary<Tensor, Tensor?>? targets, bool accumulateLeaves, List<Tensor>? made)
     {
         foreach (var t in order)
         {
@@ -120,6 +197,7 @@ public static class Autograd
             if (targets != null && targets.ContainsKey(t))
             {
                 targets[t] = targets[t] is { } prev ? prev + g : g;
+                if (flowing.Shared is { } share) share.Pinned = true;
                 flowing = flowing with { Owned = false }; // handed to the caller
                 if (t.IsLeaf) continue;
             }
@@ -136,39 +214,72 @@ public static class Autograd
             var inputGrads = fn.Backward(g);
             if (Profiler.Enabled) Profiler.EndBackward(fn);
             var inputs = fn.InputArray;
+            if (createGraph)
+            {
+                // The nodes just recorded may keep any of this node's tensors without an edge (see ReadByGradientGraph).
+                t.ReadByGradientGraph = true;
+                foreach (var x in inputs) x.ReadByGradientGraph = true;
+            }
+            // The gradients that flow on: to inputs that take one.
+            var onward = new Tensor?[inputs.Length];
             for (int i = 0; i < inputs.Length; i++)
             {
                 var gi = inputGrads[i];
-                if (gi == null || !inputs[i].RequiresGrad || (needed != null && !needed.Contains(inputs[i]))) continue;
-                if (!gi.ShapeSpan.SequenceEqual(inputs[i].ShapeSpan))
+                if (!Flows(gi, inputs[i], needed)) continue;
+                onward[i] = gi;
+                if (!gi!.ShapeSpan.SequenceEqual(inputs[i].ShapeSpan))
                     throw new InvalidOperationException(
                         $"{fn.Name}: gradient for input {i} has shape {Shapes.Format(gi.ShapeSpan)}, expected {Shapes.Format(inputs[i].ShapeSpan)}");
-                Accumulate(grads, inputs[i], gi, !createGraph && IsExclusive(gi, flowing, inputGrads, i), createGraph);
+                // A new tensor of the gradient graph, neither the incoming gradient nor one of the node's own tensors.
+                if (made != null && gi.GradFn != null && !ReferenceEquals(gi.Storage, g.Storage) && !SharesStorage(gi, inputs) && !ReferenceEquals(gi.Storage, t.Storage))
+                    made.Add(gi);
             }
-            // The node has consumed its gradient; unless it passed it on (a view or the tensor itself), it is dead.
-            if (flowing.Owned && !SharesStorage(g, inputGrads)) StoragePool.Return(g.Storage);
+            var shares = createGraph ? null : new Dictionary<float[], Share>(ReferenceEqualityComparer.Instance);
+            for (int i = 0; i < inputs.Length; i++)
+                if (onward[i] is { } gi)
+                    Accumulate(grads, inputs[i], createGraph ? new Flowing(gi, false) : Ownership(gi, flowing, onward, shares!), createGraph);
+            // The node has consumed its gradient; unless it passed it on (a view or the tensor itself), it is done with it.
+            if (!SharesStorage(g, onward)) End(flowing);
             if (!retainGraph)
             {
                 fn.Released = true;
                 fn.ReleaseSaved();
                 // Every consumer of t ran before t (topological order) and t's own node just ran.
-                if (t.RecycleAfterBackward && !createGraph && !SharesStorage(t, fn.InputArray)) StoragePool.Return(t.Storage);
+                if (t.RecycleAfterBackward && !t.ReadByGradientGraph && !createGraph && !SharesStorage(t, fn.InputArray))
+                {
+                    t.RecycleAfterBackward = false;
+                    StoragePool.Return(t.Storage);
+                }
             }
             if (AnomalyMode.Enabled) AnomalyMode.CheckGradients(fn, inputGrads);
         }
     }
 
+    static bool Flows(Tensor? gi, Tensor input, HashSet<Tensor>? needed) =>
+        gi != null && input.RequiresGrad && (needed == null || needed.Contains(input));
+
     /// <summary>
-    /// True when nothing but <paramref name="gi"/> will hold its buffer: it shares storage with no other input
-    /// gradient of the node, and with the node's incoming gradient only when that one was owned (a pass-through
-    /// or a view, such as Reshape's backward, inherits ownership: the incoming gradient is dead after the node).
+    /// Who holds the buffer of <paramref name="gi"/>, one of the gradients a node passes on (<paramref name="onward"/>).
+    /// A buffer no other of them shares is owned, unless it is the incoming gradient's and that one was not the engine's
+    /// (a pass-through or a view, such as Reshape's backward, inherits what the incoming gradient had: it is done with
+    /// after the node). A buffer k of them share is shared by k holders: a new share, or the incoming gradient's share
+    /// with k - 1 more.
     /// </summary>
-    static bool IsExclusive(Tensor gi, Flowing incoming, Tensor?[] inputGrads, int i)
+    static Flowing Ownership(Tensor gi, Flowing incoming, Tensor?[] onward, Dictionary<float[], Share> shares)
     {
-        if (ReferenceEquals(gi.Storage, incoming.Grad.Storage) && !incoming.Owned) return false;
-        for (int j = 0; j < inputGrads.Length; j++)
-            if (j != i && inputGrads[j] is { } other && ReferenceEquals(other.Storage, gi.Storage)) return false;
-        return true;
+        bool passedOn = ReferenceEquals(gi.Storage, incoming.Grad.Storage);
+        if (passedOn && !incoming.Owned && incoming.Shared == null) return new Flowing(gi, false);
+        int k = 0;
+        foreach (var other in onward)
+            if (other != null && ReferenceEquals(other.Storage, gi.Storage)) k++;
+        if (passedOn && incoming.Shared is { } inherited)
+        {
+            if (shares.TryAdd(gi.Storage, inherited)) inherited.Holders += k - 1;
+            return new Flowing(gi, false, inherited);
+        }
+        if (k == 1) return new Flowing(gi, true);
+        if (!shares.TryGetValue(gi.Storage, out var share)) shares[gi.Storage] = share = new Share(k);
+        return new Flowing(gi, false, share);
     }
 
     static bool SharesStorage(Tensor g, Tensor?[] others)
@@ -178,12 +289,25 @@ public static class Autograd
         return false;
     }
 
-    static void Accumulate(Dictionary<Tensor, Flowing> grads, Tensor t, Tensor g, bool owned, bool createGraph)
+    static void Accumulate(Dictionary<Tensor, Flowing> grads, Tensor t, Flowing next, bool createGraph)
     {
-        if (!grads.TryGetValue(t, out var prev)) { grads[t] = new Flowing(g, owned); return; }
+        if (!grads.TryGetValue(t, out var prev)) { grads[t] = next; return; }
+        var g = next.Grad;
         if (prev.Owned) System.Numerics.Tensors.TensorPrimitives.Add(prev.Grad.Data, g.Data, prev.Grad.Data);
-        else grads[t] = new Flowing(prev.Grad + g, Owned: !createGraph);
-        if (owned) StoragePool.Return(g.Storage);
+        else if (next.Owned)
+        {
+            // The sum goes into the new gradient's buffer, as it would into the first's (a + b is b + a, bit for bit).
+            System.Numerics.Tensors.TensorPrimitives.Add(g.Data, prev.Grad.Data, g.Data);
+            grads[t] = next;
+            End(prev);
+            return;
+        }
+        else
+        {
+            grads[t] = new Flowing(prev.Grad + g, Owned: !createGraph);
+            End(prev);
+        }
+        End(next);
     }
 
     /// <summary>
@@ -194,14 +318,19 @@ public static class Autograd
     {
         var g = flowing.Grad;
         if (createGraph) { t.Grad = t.Grad == null ? g : t.Grad + g; return; }
-        if (t.Grad == null) { t.Grad = flowing.Owned && g.GradFn == null ? g : g.Detach().Clone(); return; }
-        if (t.Grad.GradFn == null && t.Grad.ShapeSpan.SequenceEqual(g.ShapeSpan))
+        if (t.Grad == null)
+        {
+            if (flowing.Owned && g.GradFn == null) { t.Grad = g; return; }
+            t.Grad = g.Detach().Clone();
+        }
+        else if (t.Grad.GradFn == null && t.Grad.ShapeSpan.SequenceEqual(g.ShapeSpan))
         {
             System.Numerics.Tensors.TensorPrimitives.Add(t.Grad.Data, g.Data, t.Grad.Data);
-            if (flowing.Owned && !ReferenceEquals(t.Grad.Storage, g.Storage)) StoragePool.Return(g.Storage);
+            if (ReferenceEquals(t.Grad.Storage, g.Storage)) return;   // the gradient is the leaf's .Grad itself
         }
         else
             t.Grad = t.Grad + g.Detach();
+        End(flowing);
     }
 
     /// <summary>The tensors of <paramref name="order"/> that are targets or lead to one (inputs before outputs, in reverse order).</summary>

@@ -91,7 +91,7 @@ internal sealed class Silu : Function
 {
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Sigmoid(x.Data, y.Data);
         TensorPrimitives.Multiply(x.Data, y.Data, y.Data);
         return Record(new Silu(), y, x);
@@ -110,7 +110,7 @@ internal sealed class Softplus(float beta, float threshold) : Function
 {
     public static Tensor Apply(Tensor x, float beta, float threshold)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         var xs = x.Data; var ys = y.Data;
         for (int i = 0; i < xs.Length; i++)
         {
@@ -125,7 +125,7 @@ internal sealed class Softplus(float beta, float threshold) : Function
     {
         var x = Inputs[0];
         // The branch mask is a constant of x; the linear branch has slope 1 and curvature 0.
-        var linear = new Tensor(x.Shape);
+        var linear = Tensor.Uninitialized(x.ShapeSpan);
         var xs = x.Data; var m = linear.Data;
         for (int i = 0; i < xs.Length; i++) m[i] = beta * xs[i] > threshold ? 1f : 0f;
         return [g * (linear + (1f - linear) * (x * beta).Sigmoid())];

@@ -60,7 +60,7 @@ internal sealed class Flip(int[] dims) : Function
         foreach (int d in nd)
         {
             var (outer, size, inner) = Indexing.Split(x.ShapeSpan, d);
-            var next = new Tensor(x.Shape);
+            var next = Tensor.Uninitialized(x.ShapeSpan);
             Indexing.Flip(y.Data, outer, size, inner, next.Data);
             y = next;
         }

@@ -46,7 +46,7 @@ internal sealed class LogSumExp(int[] kept) : Function
         // An all -inf (or inf) slice keeps its value instead of producing NaN from inf - inf.
         var ms = m.Data;
         for (int i = 0; i < ms.Length; i++) if (!float.IsFinite(ms[i])) ms[i] = 0f;
-        var shifted = new Tensor(x.Shape);
+        var shifted = Tensor.Uninitialized(x.ShapeSpan);
         Elementwise.Binary<SubOp>(x.Data, x.ShapeSpan, ms, kept, shifted.Data, x.ShapeSpan);
         Kernels.Transcendental.Exp(shifted.Data, shifted.Data);
         var y = new Tensor(kept);

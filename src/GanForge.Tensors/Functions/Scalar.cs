@@ -7,7 +7,7 @@ internal sealed class AddScalar : Function
 {
     public static Tensor Apply(Tensor x, float s)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Add(x.Data, s, y.Data);
         return Record(new AddScalar(), y, x);
     }
@@ -20,7 +20,7 @@ internal sealed class MulScalar(float s) : Function
 {
     public static Tensor Apply(Tensor x, float s)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Multiply(x.Data, s, y.Data);
         return Record(new MulScalar(s), y, x);
     }
@@ -33,7 +33,7 @@ internal sealed class PowScalar(float p) : Function
 {
     public static Tensor Apply(Tensor x, float p)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         if (p == 2f) TensorPrimitives.Multiply(x.Data, x.Data, y.Data);
         else TensorPrimitives.Pow(x.Data, p, y.Data);
         return Record(new PowScalar(p), y, x);
@@ -51,7 +51,7 @@ internal sealed class Neg : Function
 {
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Negate(x.Data, y.Data);
         return Record(new Neg(), y, x);
     }

@@ -36,7 +36,7 @@ internal sealed class Clamp(float lo, float hi) : Function
     {
         if (min == null && max == null) throw new ArgumentException($"Clamp: at least one of min and max is required (input {Shapes.Format(x.ShapeSpan)})");
         float lo = min ?? float.NegativeInfinity, hi = max ?? float.PositiveInfinity;
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         var xs = x.Data; var ys = y.Data;
         for (int i = 0; i < xs.Length; i++) ys[i] = float.IsNaN(xs[i]) ? xs[i] : MathF.Min(MathF.Max(xs[i], lo), hi);
         return Record(new Clamp(lo, hi), y, x);

@@ -24,7 +24,7 @@ internal sealed class Log : Function
 {
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Log(x.Data, y.Data);
         return Record(new Log(), y, x);
     }
@@ -37,7 +37,7 @@ internal sealed class Sqrt : Function
     Tensor? _y;
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Sqrt(x.Data, y.Data);
         var fn = new Sqrt();
         Record(fn, y, x);
@@ -77,7 +77,7 @@ internal sealed class Sigmoid : Function
     Tensor? _y;
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Sigmoid(x.Data, y.Data);
         var fn = new Sigmoid();
         Record(fn, y, x);
@@ -116,7 +116,7 @@ internal sealed class LeakyRelu(float slope, float gain) : Function
     /// </summary>
     internal static Tensor Mask(Tensor x, float slope, float gain)
     {
-        var mask = new Tensor(x.Shape);
+        var mask = Tensor.Uninitialized(x.ShapeSpan);
         var xs = x.Data; var m = mask.Data;
         float pos = gain, neg = slope * gain;
         for (int i = 0; i < m.Length; i++) m[i] = xs[i] > 0f ? pos : neg;
@@ -144,7 +144,7 @@ internal sealed class Abs : Function
 {
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Abs(x.Data, y.Data);
         return Record(new Abs(), y, x);
     }

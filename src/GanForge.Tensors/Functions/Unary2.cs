@@ -8,7 +8,7 @@ internal sealed class Sin : Function
 {
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Sin(x.Data, y.Data);
         return Record(new Sin(), y, x);
     }
@@ -20,7 +20,7 @@ internal sealed class Cos : Function
 {
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Cos(x.Data, y.Data);
         return Record(new Cos(), y, x);
     }
@@ -33,7 +33,7 @@ internal sealed class Rsqrt : Function
     Tensor? _y;
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.ReciprocalSqrt(x.Data, y.Data);
         var fn = new Rsqrt();
         Record(fn, y, x);
@@ -50,7 +50,7 @@ internal sealed class Reciprocal : Function
     Tensor? _y;
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.Reciprocal(x.Data, y.Data);
         var fn = new Reciprocal();
         Record(fn, y, x);
@@ -66,7 +66,7 @@ internal sealed class Log1p : Function
 {
     public static Tensor Apply(Tensor x)
     {
-        var y = new Tensor(x.Shape);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
         TensorPrimitives.LogP1(x.Data, y.Data);
         return Record(new Log1p(), y, x);
     }

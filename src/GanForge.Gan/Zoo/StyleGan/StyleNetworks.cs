@@ -88,7 +88,9 @@ public sealed class StyleLayer : Module
     public Tensor Forward(Tensor x, Tensor w, Tensor? noise)
     {
         var (y, demod) = Conv.ForwardParts(x, w);
-        return Tensor.StyleEpilogue(y, demod!, Noise.ForwardStrength, Noise.NoiseFor(y, noise), _bias, ScaledLeakyReLU.Slope, ScaledLeakyReLU.Gain);
+        var output = Tensor.StyleEpilogue(y, demod!, Noise.ForwardStrength, Noise.NoiseFor(y, noise), _bias, ScaledLeakyReLU.Slope, ScaledLeakyReLU.Gain);
+        Release(y);
+        return output;
     }
 }
 
@@ -109,7 +111,13 @@ public sealed class ToRgb : Module
         _bias = RegisterParameter("bias", Tensor.Zeros(channels));
     }
 
-    public Tensor Forward(Tensor x, Tensor w) => _conv.Forward(x, w) + _bias.Reshape(1, _bias.Size(0), 1, 1);
+    public Tensor Forward(Tensor x, Tensor w)
+    {
+        var y = _conv.Forward(x, w);
+        var rgb = y + _bias.Reshape(1, _bias.Size(0), 1, 1);
+        Release(y);
+        return rgb;
+    }
 }
 
 /// <summary>
@@ -172,19 +180,32 @@ public sealed class SynthesisNetwork : Module
         int n = ws.Size(0), wi = 0, ni = 0;
         Tensor W(int i) => ws.Select(1, i);                                                    // (N, w_dim)
         Tensor? Noise() => noise?[ni++];
-        var x = _const.Unsqueeze(0).Expand(n, _const.Size(0), 4, 4);
+        var constant = _const.Unsqueeze(0).Expand(n, _const.Size(0), 4, 4);
+        var x = constant;
         Tensor? img = null;
+        // Each step's input goes back to the pool after its last reader (Release), except the constant's view.
+        Tensor Then(Tensor input, Tensor output)
+        {
+            if (!ReferenceEquals(input, constant)) Release(input);
+            return output;
+        }
         foreach (var (conv0, conv1, toRgb, r) in _blocks)
         {
             if (conv0 != null)
             {
-                x = Tensor.Interpolate(x, 2.0, mode: "bilinear", alignCorners: false);          // state: ch x r x r
-                x = conv0.Forward(x, W(wi++), Noise());
+                x = Then(x, Tensor.Interpolate(x, 2.0, mode: "bilinear", alignCorners: false));  // state: ch x r x r
+                x = Then(x, conv0.Forward(x, W(wi++), Noise()));
             }
-            x = conv1.Forward(x, W(wi++), Noise());
+            x = Then(x, conv1.Forward(x, W(wi++), Noise()));
             var rgb = toRgb.Forward(x, W(wi));                                                 // (N, C, r, r)
-            img = img == null ? rgb : Tensor.Interpolate(img, 2.0, mode: "bilinear", alignCorners: false) + rgb;
+            if (img == null) img = rgb;
+            else
+            {
+                var upsampled = Then(img, Tensor.Interpolate(img, 2.0, mode: "bilinear", alignCorners: false));
+                img = Then(upsampled, Then(rgb, upsampled + rgb));
+            }
         }
+        Release(x);
         return img!;
     }
 }
@@ -344,8 +365,21 @@ public sealed class StyleDiscriminator : Module
     public override Tensor Forward(Tensor input)
     {
         var x = _fromRgb.Forward(input);
+        // Every tensor made here but x's first goes back to the pool after its last reader (Release).
         foreach (var (main, skip) in _blocks)
-            x = (main.Forward(x) + skip.Forward(Tensor.AvgPool2d(x, 2))) * Half;
-        return _epilogue.Forward(x);
+        {
+            var pooled = Tensor.AvgPool2d(x, 2);
+            var (residual, shortcut) = (main.Forward(x), skip.Forward(pooled));
+            Release(pooled);
+            Release(x);
+            var sum = residual + shortcut;
+            Release(residual);
+            Release(shortcut);
+            x = sum * Half;
+            Release(sum);
+        }
+        var logits = _epilogue.Forward(x);
+        Release(x);
+        return logits;
     }
 }
