@@ -109,6 +109,16 @@ public abstract class Module
     }
 
     /// <summary>
+    /// <see cref="Release"/>s <paramref name="input"/>, whose last reader made <paramref name="output"/>, and returns
+    /// <paramref name="output"/>: a chain of steps reads x = Then(x, Step(x)).
+    /// </summary>
+    private protected static Tensor Then(Tensor input, Tensor output)
+    {
+        Release(input);
+        return output;
+    }
+
+    /// <summary>
     /// The tensor this module's Forward uses for parameter <paramref name="name"/> (null if absent): the
     /// reparameterised value where one is installed (spectral norm's weight_orig / sigma), else the parameter.
     /// For exporters and inspection; in training mode a reparameterisation may advance its state, as Forward does.

@@ -171,12 +171,8 @@ public static class Autograd
         {
             var t = pending.Pop();
             if (t.GradFn is not { } fn || !seen.Add(t)) continue;
-            // A view's buffer is its base's, given back (once) with the base.
-            if (t.RecycleAfterBackward && !SharesStorage(t, fn.InputArray) && returned.Add(t.Storage))
-            {
-                t.RecycleAfterBackward = false;
-                StoragePool.Return(t.Storage);
-            }
+            // Inputs are walked after their outputs, so a view marks its base before the base is reached.
+            if (t.RecycleAfterBackward && (SharesStorage(t, fn.InputArray) || returned.Add(t.Storage))) Recycle(t, fn);
             if (!fn.Released)
             {
                 fn.Released = true;
@@ -245,14 +241,25 @@ public static class Autograd
                 fn.Released = true;
                 fn.ReleaseSaved();
                 // Every consumer of t ran before t (topological order) and t's own node just ran.
-                if (t.RecycleAfterBackward && !t.ReadByGradientGraph && !createGraph && !SharesStorage(t, fn.InputArray))
-                {
-                    t.RecycleAfterBackward = false;
-                    StoragePool.Return(t.Storage);
-                }
+                if (t.RecycleAfterBackward && !t.ReadByGradientGraph && !createGraph) Recycle(t, fn);
             }
             if (AnomalyMode.Enabled) AnomalyMode.CheckGradients(fn, inputGrads);
         }
+    }
+
+    /// <summary>
+    /// Gives back the buffer of <paramref name="t"/>, marked for recycling, whose node <paramref name="fn"/> has run. A view's
+    /// buffer is the tensor's it views (InstanceNorm's output is a reshape of its kernel's): that one is marked in its
+    /// place, to go back after its own node, which runs later.
+    /// </summary>
+    static void Recycle(Tensor t, Function fn)
+    {
+        t.RecycleAfterBackward = false;
+        if (Array.Find(fn.InputArray, x => ReferenceEquals(x.Storage, t.Storage)) is { } viewed)
+        {
+            if (viewed.GradFn != null) viewed.RecycleAfterBackward = true;
+        }
+        else StoragePool.Return(t.Storage);
     }
 
     static bool Flows(Tensor? gi, Tensor input, HashSet<Tensor>? needed) =>

@@ -47,7 +47,9 @@ public sealed class ResnetGenerator : Module
     protected override bool ForwardIsSampleWise => true;
 
     /// <summary>x + IN(conv(pad(ReLU(IN(conv(pad(x))))))), the padding by reflection.</summary>
-    sealed class ResidualBlock : Module
+    /// <remarks>Pure (a new tensor from its input and weights, nothing kept): between blocks, the generator's
+    /// Sequential recycles each block's output; the block recycles its branch's.</remarks>
+    sealed class ResidualBlock : Module, IPureLayer
     {
         readonly Sequential _f;
 
@@ -55,7 +57,13 @@ public sealed class ResnetGenerator : Module
             new ReflectionPad2d(1), new Conv2d(width, width, 3, generator: g), new InstanceNorm2d(width), new ReLU(),
             new ReflectionPad2d(1), new Conv2d(width, width, 3, generator: g), new InstanceNorm2d(width)));
 
-        public override Tensor Forward(Tensor input) => input + _f.Forward(input);
+        public override Tensor Forward(Tensor input)
+        {
+            var branch = _f.Forward(input);
+            var output = input + branch;
+            Release(branch);
+            return output;
+        }
 
         protected override bool ForwardIsSampleWise => true;
     }

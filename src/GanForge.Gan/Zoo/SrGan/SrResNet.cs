@@ -50,7 +50,7 @@ public sealed class SrResNet : Module
     }
 
     /// <summary>x + BN(conv(PReLU(BN(conv(x))))).</summary>
-    sealed class ResidualBlock : Module
+    sealed class ResidualBlock : Module, IPureLayer
     {
         readonly Sequential _f;
 
@@ -58,7 +58,13 @@ public sealed class SrResNet : Module
             new Conv2d(width, width, 3, padding: 1, bias: false, generator: g), new BatchNorm2d(width), new PReLU(),
             new Conv2d(width, width, 3, padding: 1, bias: false, generator: g), new BatchNorm2d(width)));
 
-        public override Tensor Forward(Tensor input) => input + _f.Forward(input);
+        public override Tensor Forward(Tensor input)
+        {
+            var branch = _f.Forward(input);
+            var output = input + branch;
+            Release(branch);
+            return output;
+        }
     }
 }
 

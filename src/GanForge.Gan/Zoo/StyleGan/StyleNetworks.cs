@@ -184,19 +184,15 @@ public sealed class SynthesisNetwork : Module
         var x = constant;
         Tensor? img = null;
         // Each step's input goes back to the pool after its last reader (Release), except the constant's view.
-        Tensor Then(Tensor input, Tensor output)
-        {
-            if (!ReferenceEquals(input, constant)) Release(input);
-            return output;
-        }
+        Tensor Step(Tensor input, Tensor output) => ReferenceEquals(input, constant) ? output : Then(input, output);
         foreach (var (conv0, conv1, toRgb, r) in _blocks)
         {
             if (conv0 != null)
             {
-                x = Then(x, Tensor.Interpolate(x, 2.0, mode: "bilinear", alignCorners: false));  // state: ch x r x r
-                x = Then(x, conv0.Forward(x, W(wi++), Noise()));
+                x = Step(x, Tensor.Interpolate(x, 2.0, mode: "bilinear", alignCorners: false));  // state: ch x r x r
+                x = Step(x, conv0.Forward(x, W(wi++), Noise()));
             }
-            x = Then(x, conv1.Forward(x, W(wi++), Noise()));
+            x = Step(x, conv1.Forward(x, W(wi++), Noise()));
             var rgb = toRgb.Forward(x, W(wi));                                                 // (N, C, r, r)
             if (img == null) img = rgb;
             else

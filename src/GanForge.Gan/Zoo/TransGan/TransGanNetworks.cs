@@ -46,16 +46,19 @@ public sealed class TransGenerator : Module
         int n = z.Size(0);
         if (z.Rank != 2 || z.Size(1) != _nz)
             throw new ArgumentException($"TransGenerator: latents {Shapes.Format(z.ShapeSpan)} should be (N, {_nz})");
+        // Each step's input goes back to the pool after its last reader (Release).
         var x = _input.Forward(z).Reshape(n, Bottom * Bottom, _width);                    // tokens: (N, 64, E)
         for (int s = 0; s < _stages.Length; s++)
         {
-            if (s > 0) x = TransGanShapes.PixelUpsample(x, _stages[s - 1].Grid);          // (N, 4HW, C/4)
-            x = _stages[s].Forward(x);
+            if (s > 0) x = Then(x, TransGanShapes.PixelUpsample(x, _stages[s - 1].Grid)); // (N, 4HW, C/4)
+            x = Then(x, _stages[s].Forward(x));
         }
         int g = _stages[^1].Grid;
-        var pixels = _toImage.Forward(x).Tanh();                                          // (N, HW, C) in [-1, 1]
-        return pixels.Transpose(1, 2).Reshape(n, _nc, g, g);                              // image: (N, C, H, W)
+        var linear = Then(x, _toImage.Forward(x));
+        var pixels = Then(linear, linear.Tanh());                                         // (N, HW, C) in [-1, 1]
+        return Then(pixels, pixels.Transpose(1, 2).Reshape(n, _nc, g, g));               // image: (N, C, H, W)
     }
+
 }
 
 /// <summary>
@@ -88,10 +91,12 @@ public sealed class TransStage : Module
         var x = input + _pos;
         if (_blocks.Length == 0) return x;
         bool cells = _window < Grid;
-        if (cells) x = TransGanShapes.ToWindows(x, Grid, _window);                        // (N·cells, w², dim)
-        foreach (var block in _blocks) x = block.Forward(x);
-        return cells ? TransGanShapes.FromWindows(x, Grid, _window) : x;
+        // Every tensor made here but the result goes back to the pool after its last reader (Release).
+        if (cells) x = Then(x, TransGanShapes.ToWindows(x, Grid, _window));               // (N·cells, w², dim)
+        foreach (var block in _blocks) x = Then(x, block.Forward(x));
+        return cells ? Then(x, TransGanShapes.FromWindows(x, Grid, _window)) : x;
     }
+
 }
 
 /// <summary>
@@ -129,13 +134,16 @@ public sealed class TransDiscriminator : Module
         int n = images.Size(0);
         if (images.Rank != 4 || images.Size(1) != _nc || images.Size(2) != _size || images.Size(3) != _size)
             throw new ArgumentException($"TransDiscriminator: images {Shapes.Format(images.ShapeSpan)} should be (N, {_nc}, {_size}, {_size})");
+        // Every tensor made here but the scores goes back to the pool after its last reader (Release).
         var p = _patches.Forward(images);
-        var tokens = p.Reshape(n, _width, -1).Transpose(1, 2);                            // (N, L, E)
-        var x = Tensor.Cat([_cls.Expand(n, 1, _width), tokens], 1) + _pos;               // (N, 1 + L, E)
-        foreach (var block in _blocks) x = block.Forward(x);
-        var cls = _norm.Forward(x.Narrow(1, 0, 1)).Reshape(n, _width);                   // the class token: (N, E)
-        return _head.Forward(cls);                                                       // (N, 1)
+        var tokens = Then(p, p.Reshape(n, _width, -1).Transpose(1, 2));                 // (N, L, E)
+        var joined = Then(tokens, Tensor.Cat([_cls.Expand(n, 1, _width), tokens], 1));
+        var x = Then(joined, joined + _pos);                                             // (N, 1 + L, E)
+        foreach (var block in _blocks) x = Then(x, block.Forward(x));
+        var cls = Then(x, _norm.Forward(x.Narrow(1, 0, 1))).Reshape(n, _width);         // the class token: (N, E)
+        return Then(cls, _head.Forward(cls));                                            // (N, 1)
     }
+
 }
 
 /// <summary>The token-grid reshapes TransGAN is built from, and its size rules.</summary>
