@@ -128,6 +128,12 @@ public static class Gemm
         (extent * t / parts / 16 * 16, t == parts - 1 ? extent : extent * (t + 1) / parts / 16 * 16);
 
     /// <summary>
+    /// Whether <see cref="TrySgemmAdam"/> runs at all on this process: the AVX-512 GEMM in use and fp32 products. A product
+    /// may still decline by its shape.
+    /// </summary>
+    public static bool FusesAdam => UseAvx512 && !Precision.Bf16Active;
+
+    /// <summary>
     /// The weights p (m × n, contiguous) take one Adam step with the gradient alpha·op(A)·op(B), made and applied 8 rows at
     /// a time (<see cref="GemmAvx512.SgemmAdam"/>), the rows split over the threads (each thread's weights and moments one
     /// contiguous run: split by columns, the same step ran 20% slower). False, with nothing done, where that kernel does
@@ -137,7 +143,7 @@ public static class Gemm
     public static unsafe bool TrySgemmAdam(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
         ReadOnlySpan<float> b, int ldb, Span<float> p, Span<float> mMoment, Span<float> vMoment, AdamStep.Scalars step)
     {
-        if (!UseAvx512 || Precision.Bf16Active || !GemmAvx512.FusesAdam(k) || Math.Min(m, n) < Avx512MinSide) return false;
+        if (!FusesAdam || !GemmAvx512.FusesAdam(k) || Math.Min(m, n) < Avx512MinSide) return false;
         if (p.Length < m * n || mMoment.Length < m * n || vMoment.Length < m * n)
             throw new ArgumentException($"Gemm.TrySgemmAdam: weights {p.Length}, moments {mMoment.Length} and {vMoment.Length} for a {m} x {n} product");
         int parts = Math.Min(Threading.Threads, Math.Max(1, m / 16));
