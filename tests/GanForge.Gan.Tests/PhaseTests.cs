@@ -258,24 +258,17 @@ public class PhaseTests
         // buffer back to the pool after the step. Poisoning the pool after every step shows that no live tensor
         // was handed back.
         Assert.True(Mlp().Discriminator.IsSampleWise());
-        float[] Train(bool pool)
+        float[] Train(bool pool) => NN.Tests.PoolHarness.WithPool(pool, () =>
         {
-            long saved = StoragePool.MaxBytes;
-            StoragePool.Clear();
-            StoragePool.MaxBytes = pool ? 1L << 30 : 0;
-            try
+            var model = Mlp();
+            var trainer = Trainer(model, new ScriptedBatches(RealBatch(64), 4));
+            for (int i = 0; i < 3; i++)
             {
-                var model = Mlp();
-                var trainer = Trainer(model, new ScriptedBatches(RealBatch(64), 4));
-                for (int i = 0; i < 3; i++)
-                {
-                    trainer.TrainStep();
-                    StoragePool.ForEachPooled(buffer => buffer.AsSpan().Fill(float.NaN));
-                }
-                return TestRuns.Flatten(model.Generator.Parameters().Concat(model.Discriminator.Parameters()));
+                trainer.TrainStep();
+                NN.Tests.PoolHarness.PoisonPool();
             }
-            finally { StoragePool.MaxBytes = saved; StoragePool.Clear(); }
-        }
+            return TestRuns.Flatten(model.Generator.Parameters().Concat(model.Discriminator.Parameters()));
+        });
         var off = Train(pool: false);
         var on = Train(pool: true);
         Assert.All(on, v => Assert.True(float.IsFinite(v)));

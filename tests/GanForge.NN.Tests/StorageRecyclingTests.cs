@@ -392,8 +392,10 @@ public class StorageRecyclingTests
         var off = PoolHarness.WithPool(false, () => SharedForwardR1Step(churn: false));
         var on = PoolHarness.WithPool(true, () => SharedForwardR1Step(churn: true));
         Assert.True(off.Penalty > 0f);
-        Assert.Equal(off.Penalty, on.Penalty);
-        AssertBitIdentical(off.Grads, on.Grads, "critic gradients with R1 on the same forward");
+        // To 1e-6 (a recycled buffer may be aligned otherwise); the wrongly recycled buffer was off by 6% (-0.00275 against -0.00293).
+        Assert.Equal(off.Penalty, on.Penalty, 1e-6f * off.Penalty);
+        for (int i = 0; i < off.Grads.Length; i++)
+            Fixtures.AssertClose(Tensor.FromArray(off.Grads[i]), Tensor.FromArray(on.Grads[i]), 1e-6, 1e-6, $"critic gradient {i} with R1 on the same forward");
     }
 
     [Fact]

@@ -149,9 +149,12 @@ public static class Autograd
     /// <summary>The tensor whose node made <paramref name="t"/>'s buffer: t itself, or for a view the tensor it views.</summary>
     static Tensor Owner(Tensor t)
     {
-        while (t.GradFn is { } fn && Array.Find(fn.InputArray, x => ReferenceEquals(x.Storage, t.Storage)) is { } viewed) t = viewed;
+        while (t.GradFn is { } fn && Viewed(t, fn) is { } viewed) t = viewed;
         return t;
     }
+
+    /// <summary>The input of <paramref name="t"/>'s node <paramref name="fn"/> whose buffer t shares (t is a view of it), or null.</summary>
+    static Tensor? Viewed(Tensor t, Function fn) => Array.Find(fn.InputArray, x => ReferenceEquals(x.Storage, t.Storage));
 
     /// <summary>
     /// Ends the graph that made <paramref name="output"/>: its nodes are freed (a backward through them later throws) and
@@ -172,7 +175,7 @@ public static class Autograd
             var t = pending.Pop();
             if (t.GradFn is not { } fn || !seen.Add(t)) continue;
             // Inputs are walked after their outputs, so a view marks its base before the base is reached.
-            if (t.RecycleAfterBackward && (SharesStorage(t, fn.InputArray) || returned.Add(t.Storage))) Recycle(t, fn);
+            if (t.RecycleAfterBackward && (Viewed(t, fn) != null || returned.Add(t.Storage))) Recycle(t, fn);
             if (!fn.Released)
             {
                 fn.Released = true;
@@ -255,7 +258,7 @@ public static class Autograd
     static void Recycle(Tensor t, Function fn)
     {
         t.RecycleAfterBackward = false;
-        if (Array.Find(fn.InputArray, x => ReferenceEquals(x.Storage, t.Storage)) is { } viewed)
+        if (Viewed(t, fn) is { } viewed)
         {
             if (viewed.GradFn != null) viewed.RecycleAfterBackward = true;
         }
