@@ -18,6 +18,7 @@ static class KernelBench
         ("g64.convT1 100->512 1", 64, 512, 4, 100, 1, 4, 1, 0),
         ("cg.in 3->64 32", 8, 3, 38, 64, 32, 7, 1, 0),      // cyclegan32's c7s1-64 on the reflection-padded image, batch 8
         ("cg.out 64->3 32", 8, 64, 38, 3, 32, 7, 1, 0),     // and its last layer, 64 -> 3
+        ("cg.res 256->256 8", 4, 256, 10, 256, 8, 3, 1, 0), // a residual block's 3 x 3 on the reflection-padded 8 px maps, batch 4
     ];
 
     public static void Run(int iters, bool bf16 = false)
@@ -185,6 +186,64 @@ static class KernelBench
             }
         }
         finally { (ConvDnnl.ConvAlgorithm, Winograd.TileSize) = (saved, savedTile); Conv.OwnWinograd = null; }
+    }
+
+    // The layers of the workloads whose convolutions run furthest below the FMA peak: wgangp28 (dcgan28's D and G at
+    // batch 64, the critic's passes) and cyclegan32 (batch 4; its three-pass phases call the same layers at 8 and 12).
+    static readonly (string Name, int N, int Ci, int H, int Co, int OH, int K, int S, int P)[] BackendLayers =
+    [
+        ("w28 1->64 28", 64, 1, 28, 64, 14, 4, 2, 1),
+        ("w28 64->128 14", 64, 64, 14, 128, 7, 4, 2, 1),
+        ("d28 64->128 14", 128, 64, 14, 128, 7, 4, 2, 1),
+        ("cg res 256->256 8", 4, 256, 10, 256, 8, 3, 1, 0),
+        ("cg res x2 256->256 8", 8, 256, 10, 256, 8, 3, 1, 0),
+        ("cg res x3 256->256 8", 12, 256, 10, 256, 8, 3, 1, 0),
+        ("cg down1 64->128 32", 4, 64, 32, 128, 16, 3, 2, 1),
+        ("cg down2 128->256 16", 4, 128, 16, 256, 8, 3, 2, 1),
+        ("cg D 64->128 16", 4, 64, 16, 128, 15, 4, 1, 1),
+        ("cg out 64->3 32", 4, 64, 38, 3, 32, 7, 1, 0),
+        ("d64 conv3 128->256 16", 64, 128, 16, 256, 8, 4, 2, 1),
+        ("d64 conv4 256->512 8", 64, 256, 8, 512, 4, 4, 2, 1),
+    ];
+
+    /// <summary>
+    /// `--kernels --backends`: each conv kernel of <see cref="BackendLayers"/> on oneDNN (its default algorithm), on
+    /// im2col + our GEMM, and (3x3 stride 1) on our Winograd, timed in alternation; ms and GFLOP/s of each, and which the
+    /// library's rule picks now.
+    /// </summary>
+    public static void RunBackends(int iters)
+    {
+        var rng = new Generator(0);
+        Console.WriteLine($"{"layer",-22} {"kernel",-15} {"dnnl ms",8} {"gemm ms",8} {"wino ms",8} {"dnnl GF",8} {"gemm GF",8} {"wino GF",8}  rule");
+        try
+        {
+            foreach (var l in BackendLayers)
+            {
+                var (g, x, w, y) = Buffers(l, rng);
+                double flop = 2.0 * l.N * g.Co * g.K * g.P;
+                foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
+                {
+                    var (outLen, run) = Kernel(kind, x, w, y, l.N, g);
+                    var o = new float[outLen];
+                    bool wino = Winograd.Suits(g);
+                    var ways = new List<Action> { () => run(o), () => run(o) };
+                    if (wino) ways.Add(() => run(o));
+                    var t = AlternateAll([.. ways], iters, i =>
+                    {
+                        Conv.ForceManaged = i == 1;
+                        if (i == 0) Conv.ForceManaged = false;
+                        Conv.OwnWinograd = i == 2;
+                    });
+                    (Conv.ForceManaged, Conv.OwnWinograd) = (null, null);
+                    var rule = Conv.Picks(kind, l.N, g);
+                    string Gf(int i) => i < t.Length ? $"{flop / t[i] / 1e9,8:F1}" : $"{"",8}";
+                    string Ms(int i) => i < t.Length ? $"{t[i] * 1e3,8:F2}" : $"{"",8}";
+                    Console.WriteLine($"{l.Name,-22} {kind,-15} {Ms(0)} {Ms(1)} {Ms(2)} {Gf(0)} {Gf(1)} {Gf(2)}  {rule}");
+                }
+            }
+        }
+        finally { (Conv.ForceManaged, Conv.OwnWinograd) = (null, null); }
+        Console.WriteLine($"fp32 FMA peak: {FmaPeak.Measure(Threading.Threads):F1} GFLOP/s on {Threading.Threads} threads; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
     }
 
     // Largest |a - b| over the largest |a|.

@@ -93,20 +93,11 @@ public abstract class Module
         return null;
     }
 
-    /// <summary>
-    /// Says that <paramref name="t"/>, a new tensor (no view) that a built-in layer's or a zoo network's Forward made and
-    /// keeps to itself, has had its last reader. With a graph its buffer goes back to the pool once the node that made it has run its backward (every
-    /// reader's backward runs before); without one, as in a sampling or no-grad pass, it goes back now.
-    /// </summary>
-    /// <remarks>
-    /// When gradients are on but <paramref name="t"/> has no node (made from frozen inputs), a reader may have saved it
-    /// for its backward and nothing marks when that has run: its buffer is left to the GC.
-    /// </remarks>
-    private protected static void Release(Tensor t)
-    {
-        if (t.GradFn != null) t.RecycleAfterBackward = true;
-        else if (!GradMode.IsEnabled && !t.RequiresGrad) StoragePool.Return(t.Storage);
-    }
+    /// <summary>Says that <paramref name="t"/>, an intermediate this module made, has had its last reader (<see cref="Intermediates.Release(Tensor)"/>).</summary>
+    private protected static void Release(Tensor t) => Intermediates.Release(t);
+
+    /// <summary>Says that <paramref name="t"/>, an intermediate this module made, has one reader, the op that made <paramref name="reader"/> (<see cref="Intermediates.Release(Tensor, Tensor)"/>).</summary>
+    private protected static void Release(Tensor t, Tensor reader) => Intermediates.Release(t, reader);
 
     /// <summary>
     /// <see cref="Release"/>s <paramref name="input"/>, whose last reader made <paramref name="output"/>, and returns
@@ -147,6 +138,18 @@ public abstract class Module
             };
             if (!perSample) return false;
         }
+        return true;
+    }
+
+    /// <summary>
+    /// True when this module and every descendant are <see cref="Sequential"/> chains or pure layers (<see cref="IPureLayer"/>):
+    /// its output is then its input, a view of it, or a tensor that nothing outside the graph holds, so a caller done
+    /// with the output may give its buffer back (the discriminator update does with G's batch).
+    /// </summary>
+    internal bool KeepsNoOutputs()
+    {
+        foreach (var (_, m) in NamedModules())
+            if (m is not (Sequential or IPureLayer)) return false;
         return true;
     }
 

@@ -8,12 +8,13 @@ namespace GanForge;
 /// It keeps one clock mark: every forward op (at its <c>Record</c>), every backward node (after its
 /// <c>Backward</c> returns) and every explicit <see cref="Mark"/> charges the time since the previous
 /// mark to its own name. Forward code between ops is thus charged to the op that ends it, and the
-/// ops a backward node runs internally are charged to that node ("bwd Conv2d").
+/// ops a backward node runs internally are charged to that node ("bwd Conv2d"). The bytes the process allocated from
+/// the GC since the previous mark are charged the same way: an op whose buffers do not come from the pool shows there.
 /// </summary>
 public static class Profiler
 {
-    static readonly Dictionary<string, (long Ticks, long Calls)> Table = [];
-    static long _last;
+    static readonly Dictionary<string, (long Ticks, long Calls, long Bytes)> Table = [];
+    static long _last, _lastBytes;
     static int _backwardDepth;
 
     /// <summary>Whether ops report to the profiler.</summary>
@@ -30,16 +31,17 @@ public static class Profiler
     {
         Table.Clear();
         _last = Stopwatch.GetTimestamp();
+        _lastBytes = GC.GetTotalAllocatedBytes();
     }
 
     /// <summary>Charges the time since the previous mark to <paramref name="name"/>.</summary>
     public static void Mark(string name)
     {
         if (!Enabled) return;
-        long now = Stopwatch.GetTimestamp();
+        long now = Stopwatch.GetTimestamp(), bytes = GC.GetTotalAllocatedBytes();
         Table.TryGetValue(name, out var e);
-        Table[name] = (e.Ticks + now - _last, e.Calls + 1);
-        _last = now;
+        Table[name] = (e.Ticks + now - _last, e.Calls + 1, e.Bytes + bytes - _lastBytes);
+        (_last, _lastBytes) = (now, bytes);
     }
 
     /// <summary>Called by Function.Record: charges a forward op unless it runs inside a backward node.</summary>
@@ -69,17 +71,17 @@ public static class Profiler
     static string Label(Function fn) => ByShape ? fn.ProfileName : fn.GetType().Name;
 
     /// <summary>
-    /// The entries as a table sorted by time, per <paramref name="iterations"/>: name, ms, calls, share.
+    /// The entries as a table sorted by time, per <paramref name="iterations"/>: name, ms, calls, share, KB allocated.
     /// </summary>
     public static string Report(int iterations = 1)
     {
         long total = Table.Values.Sum(e => e.Ticks);
         var sb = new StringBuilder();
-        sb.AppendLine($"| op | ms/iter | calls/iter | share |");
-        sb.AppendLine($"|---|---:|---:|---:|");
+        sb.AppendLine($"| op | ms/iter | calls/iter | share | KB allocated/iter |");
+        sb.AppendLine($"|---|---:|---:|---:|---:|");
         foreach (var (name, e) in Table.OrderByDescending(kv => kv.Value.Ticks))
-            sb.AppendLine($"| {name} | {e.Ticks * 1000.0 / Stopwatch.Frequency / iterations:F1} | {e.Calls / (double)iterations:G3} | {100.0 * e.Ticks / Math.Max(total, 1):F1}% |");
-        sb.AppendLine($"| total | {total * 1000.0 / Stopwatch.Frequency / iterations:F1} | | 100% |");
+            sb.AppendLine($"| {name} | {e.Ticks * 1000.0 / Stopwatch.Frequency / iterations:F1} | {e.Calls / (double)iterations:G3} | {100.0 * e.Ticks / Math.Max(total, 1):F1}% | {e.Bytes / 1024.0 / iterations:F0} |");
+        sb.AppendLine($"| total | {total * 1000.0 / Stopwatch.Frequency / iterations:F1} | | 100% | {Table.Values.Sum(e => e.Bytes) / 1024.0 / iterations:F0} |");
         return sb.ToString();
     }
 }

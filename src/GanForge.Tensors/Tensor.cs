@@ -111,6 +111,9 @@ public sealed partial class Tensor
     /// </summary>
     public void ReturnToPool() => StoragePool.Return(Storage);
 
+    /// <summary>True when this tensor and <paramref name="other"/> read and write the same buffer (one is a view or detached copy of the other).</summary>
+    public bool SharesBufferWith(Tensor other) => ReferenceEquals(Storage, other.Storage);
+
     /// <summary>A tensor sharing storage with this one, outside the graph.</summary>
     public Tensor Detach() => new(Storage, _shape);
 

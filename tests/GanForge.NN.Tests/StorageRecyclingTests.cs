@@ -589,4 +589,43 @@ public class StorageRecyclingTests
         AssertBitIdentical(off.State, on.State, "block state");
         AssertBitIdentical([off.NoGrad], [on.NoGrad], "no-grad output");
     }
+
+    /// <summary>
+    /// Equalised layers with frozen weights, as D's are in G's update: the scaled weight has no node of its own, and the
+    /// convolution's and the linear layer's nodes keep it for the input gradient. It must come back once their backward
+    /// has run, not before (the pool churned in between), and at once without a graph.
+    /// </summary>
+    [Fact]
+    public void EqualLayers_FrozenWeights_ScaledWeightBackAfterItsReadersBackward_MatchesPoolOff()
+    {
+        const int convWeight = 64 * 64 * 3 * 3, linearWeight = 128 * 256;           // 36,864 and 32,768 floats: pooled
+        (float[][] Results, long AfterForward, long AfterBackward, long NoGrad) Run() 
+        {
+            var gen = new Generator(9);
+            var conv = new EqualConv2d(64, 64, 3, padding: 1, generator: gen);
+            var linear = new EqualLinear(256, 128, generator: gen);
+            conv.RequiresGrad(false);
+            linear.RequiresGrad(false);
+            var x = Tensor.Randn([Batch, 64, 2, 2], gen).RequiresGrad_();
+            long before = StoragePool.Bytes;
+            var y = linear.Forward(conv.Forward(x).Flatten(1));
+            long afterForward = StoragePool.Bytes - before;
+            Churn(convWeight, linearWeight);
+            before = StoragePool.Bytes;
+            (y * Tensor.Randn(y.Shape, gen)).Sum().Backward();
+            long afterBackward = StoragePool.Bytes - before;
+            StoragePool.Clear();
+            before = StoragePool.Bytes;
+            using (GradMode.NoGrad()) linear.Forward(conv.Forward(Tensor.Randn([Batch, 64, 2, 2], gen)).Flatten(1));
+            long noGrad = StoragePool.Bytes - before;
+            return ([y.ToArray(), x.Grad!.ToArray()], afterForward, afterBackward, noGrad);
+        }
+        var off = PoolHarness.WithPool(false, Run);
+        var on = PoolHarness.WithPool(true, Run);
+        AssertBitIdentical(off.Results, on.Results, "frozen equalised layers");
+        long weights = (long)(convWeight + linearWeight) * sizeof(float);
+        Assert.True(on.AfterForward < convWeight * sizeof(float), $"the forward gave back {on.AfterForward} bytes: a scaled weight its node still reads");
+        Assert.True(on.AfterBackward >= weights, $"the backward gave back {on.AfterBackward} bytes, not both scaled weights ({weights})");
+        Assert.True(on.NoGrad >= weights, $"the pass without a graph gave back {on.NoGrad} bytes, not both scaled weights ({weights})");
+    }
 }

@@ -38,4 +38,26 @@ public class ProfilerTests
         Assert.Contains("| bwd Conv2d |", report);
         Assert.DoesNotContain("k3x3", report);
     }
+
+    [Fact]
+    public void Report_ChargesEachOpTheBytesItAllocated()
+    {
+        // A length no pool holds: the tanh's output is a new 1 MB array. (The count is the process's, so tests running
+        // beside this one may add to it, never take from it.)
+        const int length = 262_147;
+        var x = Tensor.Randn([length], new Generator(4));
+        bool saved = Profiler.Enabled;
+        Profiler.Enabled = true;
+        try
+        {
+            Profiler.Reset();
+            _ = x.Tanh();
+            string report = Profiler.Report();
+            var row = report.Split('\n').Single(l => l.StartsWith("| fwd Tanh |", StringComparison.Ordinal));
+            double kb = double.Parse(row.Split('|', StringSplitOptions.TrimEntries)[5], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(kb >= Math.Floor(length * 4.0 / 1024), $"fwd Tanh was charged {kb} KB for a {length * 4.0 / 1024:F0} KB output");
+            Assert.Contains("KB allocated/iter", report);
+        }
+        finally { Profiler.Enabled = saved; }
+    }
 }

@@ -299,6 +299,36 @@ public class StoragePoolTests
         });
     }
 
+    [Fact]
+    public void BackwardWithoutGraph_PowAndBroadcastSub_OneNewBufferEach_SameGradientsAsWithAGraph()
+    {
+        // x^3 - b with b broadcast: the power's gradient 3·x²·g is made in one buffer (was three), and b's is -Σg
+        // (was Σ(-g) over a negated copy of g). Pool off, so every new buffer is an allocation on this thread.
+        WithPool(0, () =>
+        {
+            var rng = new Generator(6);
+            var x = Tensor.Randn([Big], rng).RequiresGrad_();
+            var b = Tensor.Randn([1], rng).RequiresGrad_();
+            var (gx, gb) = Gradients(graph: true);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var (nx, nb) = Gradients(graph: false);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Fixtures.AssertClose(gx, nx, 1e-6, 1e-6, "x's gradient without a graph");
+            Fixtures.AssertClose(gb, nb, 1e-6, 1e-6, "b's gradient without a graph");
+            // the forward's two results, the sum's expanded gradient and the power's: four buffers of x's size (was seven)
+            Assert.True(allocated < 5L * Big * sizeof(float), $"forward and backward allocated {allocated} bytes");
+
+            (Tensor, Tensor) Gradients(bool graph)
+            {
+                var loss = (x.Pow(3f) - b).Sum();
+                if (graph) { var g = Autograd.Grad([loss], [x, b], createGraph: true); return (g[0]!.Detach(), g[1]!.Detach()); }
+                (x.Grad, b.Grad) = (null, null);
+                loss.Backward();
+                return (x.Grad!, b.Grad!);
+            }
+        });
+    }
+
     public static TheoryData<string> UncleanedOutputs => ["conv3x3", "conv1x1", "conv-stride2", "conv-transpose", "reflect-pad", "avg-pool", "bilinear", "max-pool", "broadcast-mul", "elementwise", "elementwise2"];
 
     [Theory, MemberData(nameof(UncleanedOutputs))]

@@ -1,3 +1,5 @@
+using GanForge.NN;
+
 namespace GanForge.Gan.Augment;
 
 /// <summary>
@@ -61,14 +63,22 @@ public sealed class DiffAugment
         int n = images.Size(0), total = n * shard.Count, first = shard.IsWhole ? 0 : shard.Start(total);
         var x = images;
         foreach (var t in Policy)
-            x = t switch
+        {
+            var y = t switch
             {
                 "color" => Color(x, Draw(rng, total, 3, first, n)),
                 "translation" => Translate(x, Draw(rng, total, 2, first, n)),
                 _ => Cutout(x, Draw(rng, total, 2, first, n)),
             };
+            if (!ReferenceEquals(x, images)) Intermediates.Release(x, y);
+            x = y;
+        }
         return x;
     }
+
+    // Every intermediate below is released to the engine's pool after its last reader (Intermediates.Release). The
+    // chain is either all graph (images that need a gradient: G's batch in its update) or all constants (a real batch,
+    // G's batch in D's update, where no op makes a node), so a tensor read twice is done with after its second reader.
 
     // k uniforms per sample for the global batch, this shard's rows: (n, k).
     static float[] Draw(Generator rng, int total, int k, int first, int n)
@@ -88,11 +98,22 @@ public sealed class DiffAugment
             for (int i = 0; i < n; i++) t.Data[i] = u[i * 3 + column] * scale + offset;
             return t;
         }
-        x = x + PerImage(0, 1f, -0.5f);                                      // brightness: x + (u - 0.5)
-        var mean = x.Mean(1, keepDim: true);
-        x = (x - mean) * PerImage(1, 2f, 0f) + mean;                        // saturation: (x - mean_c)·2u + mean_c
-        mean = x.Mean([1, 2, 3], keepDim: true);
-        return (x - mean) * PerImage(2, 1f, 0.5f) + mean;                   // contrast: (x - mean)·(u + 0.5) + mean
+        var bright = x + PerImage(0, 1f, -0.5f);                             // brightness: x + (u - 0.5)
+        var saturated = Spread(bright, bright.Mean(1, keepDim: true), PerImage(1, 2f, 0f));          // (x - mean_c)·2u + mean_c
+        return Spread(saturated, saturated.Mean([1, 2, 3], keepDim: true), PerImage(2, 1f, 0.5f));  // (x - mean)·(u + 0.5) + mean
+    }
+
+    // (x - mean)·factor + mean, releasing its own intermediates and x (which Color made), read last by the centring.
+    static Tensor Spread(Tensor x, Tensor mean, Tensor factor)
+    {
+        var centred = x - mean;
+        Intermediates.Release(x, centred);
+        var scaled = centred * factor;
+        Intermediates.Release(centred, scaled);
+        var spread = scaled + mean;
+        Intermediates.Release(scaled, spread);
+        Intermediates.Release(mean, spread);
+        return spread;
     }
 
     /// <summary>
@@ -118,7 +139,12 @@ public sealed class DiffAugment
                     for (int ch = 0; ch < c; ch++) index.Data[(i * c + ch) * h * w + p] = source;
                 }
         }
-        return (x.Reshape(n, c, h * w).Gather(2, index) * mask).Reshape(n, c, h, w);
+        var gathered = x.Reshape(n, c, h * w).Gather(2, index);
+        Intermediates.ReleaseAfterReader(index, gathered);                             // the gather keeps its index
+        var shifted = gathered * mask;
+        Intermediates.Release(gathered, shifted);
+        Intermediates.Release(mask, shifted);
+        return shifted.Reshape(n, c, h, w);
     }
 
     /// <summary>Zeroes a square of side round(size·ratio) per image, centred at a pixel drawn from <paramref name="u"/> (n, 2), clipped at the edges.</summary>
@@ -136,6 +162,8 @@ public sealed class DiffAugment
                 for (int xx = Math.Max(cx - cw / 2, 0); xx < Math.Min(cx - cw / 2 + cw, w); xx++)
                     mask.Data[(i * h + y) * w + xx] = 0f;
         }
-        return x * mask;
+        var cut = x * mask;
+        Intermediates.Release(mask, cut);
+        return cut;
     }
 }

@@ -46,29 +46,34 @@ public sealed class GradientPenalty(float lambda = 10f)
         PenaltyChecks.SamePair(real, fake);
         var eps = EpsilonFor(epsilon, real);
         Tensor xHat;
-        using (GradMode.NoGrad()) xHat = eps * real.Detach() + (1f - eps) * fake.Detach();
+        using (GradMode.NoGrad())
+        {
+            Tensor mixedReal = eps * real.Detach(), mixedFake = (1f - eps) * fake.Detach();
+            xHat = mixedReal + mixedFake;
+            // made here and read by nothing else: their buffers serve the next tensors of their size
+            mixedReal.ReturnToPool();
+            mixedFake.ReturnToPool();
+        }
         xHat.RequiresGrad_();
 
         var (gradient, pass) = PenaltyChecks.InputGradient(critic, xHat, "GradientPenalty");
-        _pass = pass;
         var norm = gradient.Flatten(1).Norm(2f, [1]);                                                     // (N)
         LastGradientNorm = PenaltyChecks.MeanOf(norm);
         // λ·mean((‖∇_x̂ D(x̂)‖₂ - 1)²)
-        return Lambda * (norm - 1f).Square().Mean();
+        var penalty = Lambda * (norm - 1f).Square().Mean();
+        _buffers.Keep(pass, penalty, xHat, gradient);
+        return penalty;
     }
 
-    Tensor? _pass;
+    readonly PenaltyBuffers _buffers = new();
 
     /// <summary>
-    /// Gives the buffers of the last <see cref="Compute(Module, Tensor, Tensor, Tensor)"/>'s pass of the critic back to
-    /// the engine's pool. Call it once the penalty's backward has run (the trainer does, after each critic step): no
-    /// backward frees that pass, whose layer outputs the gradient's graph reads, so without it the GC reclaims them.
+    /// Gives the buffers of the last <see cref="Compute(Module, Tensor, Tensor, Tensor)"/> back to the engine's pool:
+    /// its pass of the critic, whose layer outputs the gradient's graph reads, the interpolates and the gradient. Call
+    /// it once the penalty's backward has run (the trainer does, after each critic step); no backward frees these, so
+    /// without it the GC reclaims them, and a backward through that penalty afterwards throws.
     /// </summary>
-    public void ReleasePass()
-    {
-        if (_pass is { } pass) Autograd.ReleaseGraph(pass);
-        _pass = null;
-    }
+    public void ReleasePass() => _buffers.Release();
 
     /// <summary>ε as (N,1,...,1), or as given when it already broadcasts with N rows.</summary>
     static Tensor EpsilonFor(Tensor epsilon, Tensor real)
@@ -117,25 +122,23 @@ public sealed class R1Penalty(float gamma)
         PenaltyChecks.Batch(real, "R1Penalty", "real");
         var x = real.Detach().RequiresGrad_();
         var (gradient, pass) = PenaltyChecks.InputGradient(discriminator, x, "R1Penalty");
-        _pass = pass;
         var squared = gradient.Flatten(1).Square().Sum(1);                                                // (N)
         using (GradMode.NoGrad()) LastGradientNorm = PenaltyChecks.MeanOf(squared.Sqrt());
         // γ/2 · mean(‖∇_x D(x)‖²)
-        return 0.5f * Gamma * squared.Mean();
+        var penalty = 0.5f * Gamma * squared.Mean();
+        _buffers.Keep(pass, penalty, gradient);   // x shares the caller's batch: not ours to give back
+        return penalty;
     }
 
-    Tensor? _pass;
+    readonly PenaltyBuffers _buffers = new();
 
     /// <summary>
-    /// Gives the buffers of the last <see cref="Compute"/>'s pass of D back to the engine's pool. Call it once the
-    /// penalty's backward has run (the trainer does, after each step that adds R1): no backward frees that pass, whose
-    /// layer outputs the gradient's graph reads, so without it the GC reclaims them.
+    /// Gives the buffers of the last <see cref="Compute"/> back to the engine's pool: its pass of D, whose layer outputs
+    /// the gradient's graph reads, and the gradient. Call it once the penalty's backward has run (the trainer does, after
+    /// each step that adds R1); no backward frees these, so without it the GC reclaims them, and a backward through that
+    /// penalty afterwards throws.
     /// </summary>
-    public void ReleasePass()
-    {
-        if (_pass is { } pass) Autograd.ReleaseGraph(pass);
-        _pass = null;
-    }
+    public void ReleasePass() => _buffers.Release();
 }
 
 /// <summary>
@@ -231,5 +234,33 @@ static class PenaltyChecks
         double s = 0;
         foreach (float v in t.Data) s += v;
         return s / t.Numel;
+    }
+}
+
+/// <summary>
+/// What one evaluation of a gradient penalty leaves that no backward frees: the pass of D that its gradient's graph
+/// reads, and tensors the penalty made itself (interpolates, the gradient) that nothing outside it holds.
+/// </summary>
+sealed class PenaltyBuffers
+{
+    Tensor? _pass, _penalty;
+    Tensor[] _made = [];
+
+    /// <summary>
+    /// Holds the pass, the penalty and the tensors it made (each its own buffer) until <see cref="Release"/>; an earlier
+    /// evaluation's are left to the GC.
+    /// </summary>
+    public void Keep(Tensor pass, Tensor penalty, params Tensor[] made) => (_pass, _penalty, _made) = (pass, penalty, made);
+
+    /// <summary>
+    /// Frees the pass's graph (its layers' intermediates go back to the pool) and the penalty's (a backward through it
+    /// from now on throws instead of reading buffers that serve other tensors), then gives back the tensors it made.
+    /// </summary>
+    public void Release()
+    {
+        if (_pass is { } pass) Autograd.ReleaseGraph(pass);
+        if (_penalty is { } penalty) Autograd.ReleaseGraph(penalty);
+        foreach (var t in _made) t.ReturnToPool();
+        (_pass, _penalty, _made) = (null, null, []);
     }
 }

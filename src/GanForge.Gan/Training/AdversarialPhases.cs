@@ -24,6 +24,9 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         var latents = ctx.Latents(m);
         Tensor fake;
         using (GradMode.NoGrad()) fake = model.Generate(latents);
+        // G's batch is read by this step alone; its buffer goes back in AfterStep where G is built from layers that keep
+        // nothing (a user's G may keep what it returns).
+        _generated = KeepsNoOutputs(model.Generator) && !fake.SharesBufferWith(latents.Z) ? fake : null;
         // DiffAugment: D sees T(x) and T(G(z)); every term below (penalties included) is on what D sees.
         (real, fake) = (ctx.Augmented(real), ctx.Augmented(fake));
         var realClasses = model.Classes > 0 ? batch.ClassTensor(model.Name) : null;
@@ -84,10 +87,23 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         r1?.ReleasePass();
         // D's graph, the only holder of the real+fake batch, has run its backward: its buffer is free.
         if (_together is { } both) { _together = null; both.ReturnToPool(); }
+        if (_generated is { } fake) { _generated = null; fake.ReturnToPool(); }
     }
 
     // The real+fake batch of the current step, when D ran once over both.
     Tensor? _together;
+
+    // G's batch of the current step, when G keeps nothing of it.
+    Tensor? _generated;
+
+    // The last generator checked and the answer (its layers do not change during training).
+    (NN.Module? Module, bool KeepsNoOutputs) _pureGenerator;
+
+    bool KeepsNoOutputs(NN.Module g)
+    {
+        if (!ReferenceEquals(_pureGenerator.Module, g)) _pureGenerator = (g, g.KeepsNoOutputs());
+        return _pureGenerator.KeepsNoOutputs;
+    }
 
     // The last discriminator checked and the answer (its layers do not change during training).
     (NN.Module? Module, bool SampleWise) _sampleWise;

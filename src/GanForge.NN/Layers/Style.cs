@@ -62,7 +62,10 @@ public sealed class EqualLinear : Module, IPureLayer
         if (input.Rank != 2 || input.Size(1) != InFeatures)
             throw new ArgumentException($"EqualLinear: expected input (N,{InFeatures}), got {Shapes.Format(input.ShapeSpan)}");
         var b = ForwardParameter("bias");
-        return F.Linear(input, ForwardParameter("weight")! * WeightGain, b is null ? null : b * LrMultiplier);
+        var weight = ForwardParameter("weight")! * WeightGain;
+        var y = F.Linear(input, weight, b is null ? null : b * LrMultiplier);
+        Release(weight, y);
+        return y;
     }
 
     protected override string ExtraRepr() => $"in_features={InFeatures}, out_features={OutFeatures}, bias={Bias != null}, lr_mul={LrMultiplier}";
@@ -102,7 +105,7 @@ public sealed class EqualConv2d : Module, IPureLayer
             throw new ArgumentException($"EqualConv2d: input {Shapes.Format(input.ShapeSpan)} should be (N,{InChannels},H,W)");
         var weight = ForwardParameter("weight")! * WeightGain;
         var y = Tensor.Conv2d(input, weight, ForwardParameter("bias"), Stride, Padding);
-        Release(weight);
+        Release(weight, y);
         return y;
     }
 
@@ -182,7 +185,11 @@ public sealed class ModulatedConv2d : Module
         var squared = weight.Square();
         var energy = squared.Sum([2, 3]);                                                 // (out,in)
         Release(squared);
-        return (y, (s.Square().MatMul(energy.T) + DemodEps).Rsqrt());
+        var energyT = energy.T;
+        var product = s.Square().MatMul(energyT);                                         // (N,out)
+        Release(energy, energyT);
+        Release(energyT, product);
+        return (y, (product + DemodEps).Rsqrt());
     }
 
     /// <summary>

@@ -181,6 +181,7 @@ public static class Autograd
                 fn.Released = true;
                 fn.ReleaseSaved();
             }
+            fn.ReturnHeld();
             foreach (var x in fn.InputArray) pending.Push(x);
         }
     }
@@ -236,7 +237,7 @@ public static class Autograd
             var shares = createGraph ? null : new Dictionary<float[], Share>(ReferenceEqualityComparer.Instance);
             for (int i = 0; i < inputs.Length; i++)
                 if (onward[i] is { } gi)
-                    Accumulate(grads, inputs[i], createGraph ? new Flowing(gi, false) : Ownership(gi, flowing, onward, shares!), createGraph);
+                    Accumulate(grads, inputs[i], createGraph ? new Flowing(gi, false) : Ownership(gi, flowing, onward, shares!), createGraph, made);
             // The node has consumed its gradient; unless it passed it on (a view or the tensor itself), it is done with it.
             if (!SharesStorage(g, onward)) End(flowing);
             if (!retainGraph)
@@ -245,6 +246,8 @@ public static class Autograd
                 fn.ReleaseSaved();
                 // Every consumer of t ran before t (topological order) and t's own node just ran.
                 if (t.RecycleAfterBackward && !t.ReadByGradientGraph && !createGraph) Recycle(t, fn);
+                // The node's held inputs, unless a gradient graph's nodes may read them too (then ReleaseGraph gives them back).
+                if (!t.ReadByGradientGraph && !createGraph) fn.ReturnHeld();
             }
             if (AnomalyMode.Enabled) AnomalyMode.CheckGradients(fn, inputGrads);
         }
@@ -299,7 +302,7 @@ public static class Autograd
         return false;
     }
 
-    static void Accumulate(Dictionary<Tensor, Flowing> grads, Tensor t, Flowing next, bool createGraph)
+    static void Accumulate(Dictionary<Tensor, Flowing> grads, Tensor t, Flowing next, bool createGraph, List<Tensor>? made = null)
     {
         if (!grads.TryGetValue(t, out var prev)) { grads[t] = next; return; }
         var g = next.Grad;
@@ -314,7 +317,10 @@ public static class Autograd
         }
         else
         {
-            grads[t] = new Flowing(prev.Grad + g, Owned: !createGraph);
+            var sum = prev.Grad + g;
+            grads[t] = new Flowing(sum, Owned: !createGraph);
+            // With a graph the sum is one more intermediate of the gradient's graph (see MarkGradientIntermediates).
+            if (createGraph && sum.GradFn != null) made?.Add(sum);
             End(prev);
         }
         End(next);

@@ -24,6 +24,43 @@ public abstract class Function
     /// <summary>Set once the graph has been freed by a Backward without retainGraph.</summary>
     internal bool Released { get; set; }
 
+    // Buffers of inputs without a node of their own that this node alone reads (a frozen layer's scaled weight).
+    List<float[]>? _held;
+
+    /// <summary>
+    /// Takes over the buffer of <paramref name="input"/>, one of this node's inputs that has no node of its own and that
+    /// nothing but this node reads: it goes back to the pool once the node's backward has run (<see cref="ReturnHeld"/>).
+    /// </summary>
+    internal void HoldUntilReleased(Tensor input) => (_held ??= []).Add(input.Storage);
+
+    /// <summary>Gives back the buffers held by <see cref="HoldUntilReleased"/>.</summary>
+    internal void ReturnHeld()
+    {
+        if (_held is not { } held) return;
+        _held = null;
+        foreach (var buffer in held) StoragePool.Return(buffer);
+    }
+
+    /// <summary>
+    /// The node of <paramref name="output"/>'s graph, within <paramref name="depth"/> nodes of it, that has a tensor
+    /// sharing <paramref name="input"/>'s buffer among its inputs; null if none.
+    /// </summary>
+    internal static Function? ReaderOf(Tensor input, Tensor output, int depth = 3)
+    {
+        var fn = output.GradFn;
+        for (int level = 0; fn != null && level < depth; level++)
+        {
+            Function? next = null;
+            foreach (var x in fn._inputs)
+            {
+                if (ReferenceEquals(x.Storage, input.Storage)) return fn;
+                next ??= x.GradFn;
+            }
+            fn = next;
+        }
+        return null;
+    }
+
     /// <summary>
     /// The tensors whose gradient the running <see cref="Autograd.Grad(Tensor[], Tensor[], Tensor?[], bool, bool?, bool)"/>
     /// needs (those on a path to its inputs); null during a plain Backward, where every input that

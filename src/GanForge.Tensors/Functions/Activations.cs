@@ -51,7 +51,14 @@ internal sealed class Gelu(bool tanhApproximation) : Function
     {
         var x = Inputs[0];
         if (!tanhApproximation && !GradMode.IsEnabled) return [GeluDerivative.Times(x, g, Kernels.GeluKernel.Of.Derivative)];
-        if (!tanhApproximation) return [g * GeluDerivative.Apply(x)];
+        if (!tanhApproximation)
+        {
+            // The derivative is read by the product alone: its buffer goes back after its own node's backward.
+            var derivative = GeluDerivative.Apply(x);
+            var dx = g * derivative;
+            if (derivative.GradFn != null) derivative.RecycleAfterBackward = true;
+            return [dx];
+        }
         var t = ((x + x * x * x * ActivationMath.TanhK) * ActivationMath.TanhC).Tanh();
         var du = (x * x * (3f * ActivationMath.TanhK) + 1f) * ActivationMath.TanhC;
         return [g * ((t + 1f) * 0.5f + x * 0.5f * (1f - t * t) * du)];

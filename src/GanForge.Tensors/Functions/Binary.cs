@@ -29,7 +29,8 @@ internal sealed class Sub : Function
     public static Tensor Apply(Tensor a, Tensor b) => Record(new Sub(), Binary.Forward<SubOp>(a, b, "Sub"), a, b);
 
     protected internal override Tensor?[] Backward(Tensor g) =>
-        [NeedsGrad(0) ? g.SumTo(Inputs[0].ShapeSpan) : null, NeedsGrad(1) ? (-g).SumTo(Inputs[1].ShapeSpan) : null];
+        // -(Σg) is Σ(-g) bit for bit, without a negated copy of g where b was broadcast
+        [NeedsGrad(0) ? g.SumTo(Inputs[0].ShapeSpan) : null, NeedsGrad(1) ? -g.SumTo(Inputs[1].ShapeSpan) : null];
 }
 
 // y = a * b; da = g * b, db = g * a

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using GanForge.Kernels;
 
 namespace GanForge.Functions;
@@ -99,15 +100,15 @@ internal sealed class Norm(float p, int[] kept) : Function
         var nd = Shapes.NormalizeDims(dims, x.Rank, "Norm");
         var kept = x.Shape;
         foreach (int d in nd) kept[d] = 1;
-        var powered = new float[x.Numel];
+        // |x|^p into scratch from the pool (a gradient penalty's norm runs over a whole batch of images every step)
+        var powered = StoragePool.Rent(x.Numel);
         var xs = x.Data;
-        for (int i = 0; i < xs.Length; i++)
-        {
-            float a = MathF.Abs(xs[i]);
-            powered[i] = p == 1f ? a : p == 2f ? a * a : MathF.Pow(a, p);
-        }
+        if (p == 2f) TensorPrimitives.Multiply(xs, xs, powered);
+        else if (p == 1f) TensorPrimitives.Abs(xs, powered);
+        else for (int i = 0; i < xs.Length; i++) powered[i] = MathF.Pow(MathF.Abs(xs[i]), p);
         var y = new Tensor(kept);
         Reduce.Sum(powered, x.ShapeSpan, nd, y.Data);
+        StoragePool.Return(powered);
         var ys = y.Data;
         for (int i = 0; i < ys.Length; i++) ys[i] = p == 1f ? ys[i] : p == 2f ? MathF.Sqrt(ys[i]) : MathF.Pow(ys[i], 1f / p);
         if (!keepDim) y = new Tensor(y.Storage, kept.Where((_, i) => !nd.Contains(i)).ToArray());
@@ -127,7 +128,14 @@ internal sealed class Norm(float p, int[] kept) : Function
         // without a 0/0 that would poison higher derivatives.
         var zero = y.Detach().Eq(0f);
         var safeY = y + zero;
-        if (p == 2f) return [gk * x / safeY];
+        if (p == 2f)
+        {
+            var scaled = gk * x;
+            var dx = scaled / safeY;
+            // Without a graph the product is read by nothing but the division.
+            if (!GradMode.IsEnabled) StoragePool.Return(scaled.Storage);
+            return [dx];
+        }
         return [gk * x.Sign() * x.Abs().Pow(p - 1f) / safeY.Pow(p - 1f)];
     }
 

@@ -42,7 +42,16 @@ internal sealed class PowScalar(float p) : Function
     protected internal override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        return [p == 2f ? g * x * 2f : g * x.Pow(p - 1f) * p];
+        if (GradMode.IsEnabled) return [p == 2f ? g * x * 2f : g * x.Pow(p - 1f) * p];
+        // Without a graph: the same products in the same order, in one new buffer instead of three.
+        var dx = p == 2f ? g * x : x.Pow(p - 1f);
+        if (p == 2f) TensorPrimitives.Multiply(dx.Data, 2f, dx.Data);
+        else
+        {
+            TensorPrimitives.Multiply(g.Data, dx.Data, dx.Data);
+            TensorPrimitives.Multiply(dx.Data, p, dx.Data);
+        }
+        return [dx];
     }
 }
 

@@ -66,6 +66,10 @@ public static class Conv
             && ConvDnnl.ConvAlgorithm != ConvDnnl.Algorithm.Direct && _forceManaged != true && !Precision.Bf16Active
             && (long)n * g.OH * g.OW >= 256 && g.OH >= 8 && g.OW >= 8));
 
+    /// <summary>Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "dnnl" or "gemm" (im2col + GEMM, or one GEMM).</summary>
+    internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
+        UsesOwnWinograd(n, g) ? "winograd" : DnnlRuns(kind, g) ? "dnnl" : "gemm";
+
     /// <summary>Which implementation runs the convolutions: "dnnl" or "managed" (im2col + GEMM).</summary>
     public static string Backend => UseDnnl ? "dnnl" : "managed";
 

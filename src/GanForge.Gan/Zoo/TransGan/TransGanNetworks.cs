@@ -50,7 +50,7 @@ public sealed class TransGenerator : Module
         var x = _input.Forward(z).Reshape(n, Bottom * Bottom, _width);                    // tokens: (N, 64, E)
         for (int s = 0; s < _stages.Length; s++)
         {
-            if (s > 0) x = Then(x, TransGanShapes.PixelUpsample(x, _stages[s - 1].Grid)); // (N, 4HW, C/4)
+            if (s > 0) x = Then(x, TransGanShapes.PixelUpsample(x, _stages[s - 1].Grid, Then)); // (N, 4HW, C/4)
             x = Then(x, _stages[s].Forward(x));
         }
         int g = _stages[^1].Grid;
@@ -174,13 +174,17 @@ public static class TransGanShapes
         return h;
     }
 
-    /// <summary>Pixel-shuffle upsampling of a token grid: (N, H·W, C) -> (N, 2H·2W, C/4), as torch.nn.PixelShuffle(2) on (N, C, H, W).</summary>
-    public static Tensor PixelUpsample(Tensor tokens, int grid)
+    /// <summary>
+    /// Pixel-shuffle upsampling of a token grid: (N, H·W, C) -> (N, 2H·2W, C/4), as torch.nn.PixelShuffle(2) on (N, C, H, W).
+    /// A network passes its <c>Then</c> as <paramref name="then"/> to give back the two copies made on the way.
+    /// </summary>
+    public static Tensor PixelUpsample(Tensor tokens, int grid, Func<Tensor, Tensor, Tensor>? then = null)
     {
+        then ??= (_, output) => output;
         int n = tokens.Size(0), c = tokens.Size(2);
         var image = tokens.Transpose(1, 2).Reshape(n, c, grid, grid);                     // (N, C, H, W)
-        var up = Tensor.PixelShuffle(image, 2);                                           // (N, C/4, 2H, 2W)
-        return up.Reshape(n, c / 4, 4 * grid * grid).Transpose(1, 2);
+        var up = then(image, Tensor.PixelShuffle(image, 2));                              // (N, C/4, 2H, 2W)
+        return then(up, up.Reshape(n, c / 4, 4 * grid * grid).Transpose(1, 2));
     }
 
     /// <summary>Raster tokens (N, G·G, C) -> (N·(G/w)², w·w, C), each row one w × w cell in raster order.</summary>
