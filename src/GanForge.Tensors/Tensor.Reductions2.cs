@@ -68,8 +68,14 @@ public sealed partial class Tensor
         var nd = Shapes.NormalizeDims(dims ?? [], Rank, "Var");
         int n = 1;
         foreach (int d in nd) n *= _shape[d];
-        var centered = this - Mean(nd, keepDim: true);
-        return (centered * centered).Sum(nd, keepDim) * (1f / Math.Max(unbiased ? n - 1 : n, 0));
+        var mean = Mean(nd, keepDim: true);
+        var centered = this - mean;
+        Intermediates.Release(mean, centered);
+        var squared = centered * centered;
+        Intermediates.Release(centered, squared);
+        var sum = squared.Sum(nd, keepDim);
+        Intermediates.Release(squared, sum);
+        return sum * (1f / Math.Max(unbiased ? n - 1 : n, 0));
     }
 
     public Tensor Var(int dim, bool unbiased = true, bool keepDim = false) => Var([dim], unbiased, keepDim);

@@ -24,11 +24,28 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
             if (p != null && p.Numel != len)
                 throw new ArgumentException($"LayerNorm: {name} {Shapes.Format(p.ShapeSpan)} does not match rows of {len} in input {Shapes.Format(x.ShapeSpan)}");
         int rows = x.Numel / len;
-        var (mean, invstd) = (new float[rows], new float[rows]);
+        // Per-row statistics from the pool (a transformer's rows run to tens of thousands), back when the node is done.
+        var (mean, invstd) = (StoragePool.Rent(rows), StoragePool.Rent(rows));
         var y = Tensor.Uninitialized(x.ShapeSpan);
         Kernels.LayerNorm.Forward(x.Storage, y.Storage, rows, len, weight?.Storage, bias?.Storage, eps, mean, invstd);
         Tensor[] inputs = weight != null && bias != null ? [x, weight, bias] : weight != null ? [x, weight] : bias != null ? [x, bias] : [x];
-        return Record(new LayerNormFunction(len, eps, weight != null, bias != null) { _mean = mean, _invstd = invstd, _rows = rows }, y, inputs);
+        var fn = new LayerNormFunction(len, eps, weight != null, bias != null) { _mean = mean, _invstd = invstd, _rows = rows };
+        Record(fn, y, inputs);
+        if (!ReferenceEquals(y.GradFn, fn)) fn.ReturnStatistics();   // not recorded: nothing will read them
+        return y;
+    }
+
+    // Set once a backward with a graph has handed the statistics to a LayerNormInputGrad node, which keeps them.
+    bool _shared;
+
+    void ReturnStatistics()
+    {
+        if (!_shared && _mean is { } mean && _invstd is { } invstd)
+        {
+            StoragePool.Return(mean);
+            StoragePool.Return(invstd);
+        }
+        (_mean, _invstd) = (null, null);
     }
 
     protected internal override Tensor?[] Backward(Tensor g)
@@ -50,6 +67,7 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
         {
             // dx as the fused LayerNormInputGrad (a gradient penalty differentiates it again); dw and db composed
             dx = wantX ? LayerNormInputGrad.Apply(x, weight, g, len, eps, _mean!, _invstd!) : null;
+            _shared |= wantX;
             var g2 = g.Reshape(-1, len);
             dw = wantW ? (g2 * Xhat(x.Reshape(-1, len), eps)).Sum(0).Reshape(weight!.ShapeSpan) : null;
             db = wantB ? g2.Sum(0).Reshape(Inputs[biasAt].ShapeSpan) : null;
@@ -60,7 +78,7 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
         return [.. grads];
     }
 
-    protected internal override void ReleaseSaved() => (_mean, _invstd) = (null, null);
+    protected internal override void ReleaseSaved() => ReturnStatistics();
 
     /// <summary>(x − mean)·invstd per row of (rows, len), with differentiable ops.</summary>
     internal static Tensor Xhat(Tensor x2, float eps)

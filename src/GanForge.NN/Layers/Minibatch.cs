@@ -98,11 +98,18 @@ public sealed class MinibatchStdDev : Module, IPureLayer
             throw new ArgumentException(
                 $"MinibatchStdDev: batch of {batch} in input {Shapes.Format(input.ShapeSpan)} cannot be split into groups of {g} (group_size={GroupSize})");
         int n = batch / g;
-        var std = (input.Reshape(g, n, c, h, w).Var(0, unbiased: false) + 1e-8f).Sqrt();
+        var variance = input.Reshape(g, n, c, h, w).Var(0, unbiased: false);
+        var shifted = variance + 1e-8f;
+        Release(variance, shifted);
+        var std = shifted.Sqrt();
+        Release(shifted, std);
         var s = std.Mean([1, 2, 3]);                                  // one value per group: (n)
+        Release(std, s);
         // Row-major (G,n) flattens to sample i = gi*n + k, so group k lands on samples k, k+n, ...
         var channel = s.Reshape(1, n, 1, 1, 1).Expand(g, n, 1, h, w).Reshape(batch, 1, h, w);
-        return Tensor.Cat([input, channel], 1);
+        var output = Tensor.Cat([input, channel], 1);
+        Release(channel, output);
+        return output;
     }
 
     protected override string ExtraRepr() => $"group_size={GroupSize}";

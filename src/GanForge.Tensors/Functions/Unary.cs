@@ -44,7 +44,14 @@ internal sealed class Sqrt : Function
         fn._y = y;
         return y;
     }
-    protected internal override Tensor?[] Backward(Tensor g) => [g / (_y! * 2f)];
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        if (GradMode.IsEnabled) return [g / (_y! * 2f)];
+        // Without a graph: the same operations into one new buffer instead of two.
+        var dx = _y! * 2f;
+        TensorPrimitives.Divide(g.Data, dx.Data, dx.Data);
+        return [dx];
+    }
     protected internal override void ReleaseSaved() => _y = null;
 }
 

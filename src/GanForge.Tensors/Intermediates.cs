@@ -1,4 +1,4 @@
-namespace GanForge.NN;
+namespace GanForge;
 
 /// <summary>
 /// How code that makes intermediate tensors (layers, zoo networks, augmentations) gives their buffers back to the
