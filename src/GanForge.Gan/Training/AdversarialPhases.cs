@@ -96,23 +96,11 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
     // G's batch of the current step, when G keeps nothing of it.
     Tensor? _generated;
 
-    // The last generator checked and the answer (its layers do not change during training).
-    (NN.Module? Module, bool KeepsNoOutputs) _pureGenerator;
+    readonly ModuleProperty _sampleWise = new(d => d.IsSampleWise()), _keepsNoOutputs = new(g => g.KeepsNoOutputs());
 
-    bool KeepsNoOutputs(NN.Module g)
-    {
-        if (!ReferenceEquals(_pureGenerator.Module, g)) _pureGenerator = (g, g.KeepsNoOutputs());
-        return _pureGenerator.KeepsNoOutputs;
-    }
+    bool SampleWise(NN.Module d) => _sampleWise.Of(d);
 
-    // The last discriminator checked and the answer (its layers do not change during training).
-    (NN.Module? Module, bool SampleWise) _sampleWise;
-
-    bool SampleWise(NN.Module d)
-    {
-        if (!ReferenceEquals(_sampleWise.Module, d)) _sampleWise = (d, d.IsSampleWise());
-        return _sampleWise.SampleWise;
-    }
+    bool KeepsNoOutputs(NN.Module g) => _keepsNoOutputs.Of(g);
 
     /// <summary>D(x), D(G(z)), and accuracy for a discriminator or the Wasserstein estimate for a critic.</summary>
     static void RecordOutputs(StepContext ctx, GanLoss loss, Tensor realOut, Tensor fakeOut)
@@ -172,5 +160,20 @@ public sealed class GeneratorPhase : Phase
         ctx.Stats.Add(Stats.LossG, loss.Item());
         ctx.LastFake = fake.Detach();
         return loss;
+    }
+}
+
+/// <summary>
+/// A property of a network that its layers decide and that training does not change, asked of the last network
+/// checked once (each step would otherwise walk its modules).
+/// </summary>
+sealed class ModuleProperty(Func<NN.Module, bool> ask)
+{
+    (NN.Module? Module, bool Answer) _last;
+
+    public bool Of(NN.Module module)
+    {
+        if (!ReferenceEquals(_last.Module, module)) _last = (module, ask(module));
+        return _last.Answer;
     }
 }
