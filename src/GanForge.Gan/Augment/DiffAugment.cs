@@ -1,5 +1,3 @@
-using GanForge.NN;
-
 namespace GanForge.Gan.Augment;
 
 /// <summary>

@@ -26,7 +26,7 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         using (GradMode.NoGrad()) fake = model.Generate(latents);
         // G's batch is read by this step alone; its buffer goes back in AfterStep where G is built from layers that keep
         // nothing (a user's G may keep what it returns).
-        _generated = KeepsNoOutputs(model.Generator) && !fake.SharesBufferWith(latents.Z) ? fake : null;
+        if (KeepsNoOutputs(model.Generator) && !fake.SharesBufferWith(latents.Z)) _doneAfterStep.Add(fake);
         // DiffAugment: D sees T(x) and T(G(z)); every term below (penalties included) is on what D sees.
         (real, fake) = (ctx.Augmented(real), ctx.Augmented(fake));
         var realClasses = model.Classes > 0 ? batch.ClassTensor(model.Name) : null;
@@ -46,8 +46,8 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
             var both = Tensor.Cat([real, fake], 0);
             // The concatenation's buffer goes back to the pool once the step is done (AfterStep), so the fused
             // pass allocates no more per step than two passes did; only when D is built from layers that keep
-            // nothing outside the graph. (The generated batch is left to the GC: a user's generator may keep it.)
-            _together = SampleWise(model.Discriminator) ? both : null;
+            // nothing outside the graph.
+            if (SampleWise(model.Discriminator)) _doneAfterStep.Add(both);
             var outputs = model.Discriminate(both, classes);
             (realOut, fakeOut) = (outputs.Narrow(0, 0, m), outputs.Narrow(0, m, m));
         }
@@ -85,16 +85,13 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         // The penalties' passes of D, whose layer outputs only their gradients' graphs read: those have run.
         gradientPenalty?.ReleasePass();
         r1?.ReleasePass();
-        // D's graph, the only holder of the real+fake batch, has run its backward: its buffer is free.
-        if (_together is { } both) { _together = null; both.ReturnToPool(); }
-        if (_generated is { } fake) { _generated = null; fake.ReturnToPool(); }
+        // D's graph, the only holder of these batches, has run its backward: their buffers are free.
+        foreach (var t in _doneAfterStep) t.ReturnToPool();
+        _doneAfterStep.Clear();
     }
 
-    // The real+fake batch of the current step, when D ran once over both.
-    Tensor? _together;
-
-    // G's batch of the current step, when G keeps nothing of it.
-    Tensor? _generated;
+    // Batches this step made that only its graph reads: G's, when G keeps nothing of it, and real+fake when D ran once over both.
+    readonly List<Tensor> _doneAfterStep = [];
 
     readonly ModuleProperty _sampleWise = new(d => d.IsSampleWise()), _keepsNoOutputs = new(g => g.KeepsNoOutputs());
 
