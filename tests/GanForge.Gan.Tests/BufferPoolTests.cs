@@ -150,6 +150,32 @@ public class BufferPoolTests
         AssertSame([off], [on], "wgan-gp weights after three steps");
     }
 
+    /// <summary>
+    /// The G step leaves its batch as <see cref="StepContext.LastFake"/>; the next G step gives its buffer back to the
+    /// pool unless someone read it (the trainer does to log the batch's diversity), so a batch no one read is
+    /// overwritten by the next step's tensors of its size and a batch read stays as it was.
+    /// </summary>
+    [Fact]
+    public void GeneratorPhase_BatchNoOneRead_IsReusedNextStep_ABatchReadIsNot() => PoolHarness.WithPool(on: true, () =>
+    {
+        // The MLP GAN's G is a chain of pure layers: nothing keeps its batch (64 x 784 floats, above the pool's threshold).
+        var model = ModelZoo.Create("gan", new ModelSpec(1, 28, 16, Seed: 4));
+        var trainer = TestRuns.Trainer(new TrainConfig { Model = "gan", Out = TestRuns.NewDir() }, model,
+            new ScriptedBatches(Tensor.Uniform([64, 1, 28, 28], -1f, 1f, new Generator(9)), 8));
+        var ctx = PhaseTests.StepContextOf(trainer);
+        trainer.TrainStep();
+        var unread = ctx.UnreadLastFake!;
+        var unreadCopy = unread.ToArray();
+        trainer.TrainStep();
+        Assert.NotEqual(unreadCopy, unread.ToArray());
+        var read = ctx.LastFake!;
+        var readCopy = read.ToArray();
+        Assert.Null(ctx.UnreadLastFake);
+        for (int i = 0; i < 2; i++) trainer.TrainStep();
+        Assert.Equal(readCopy, read.ToArray());
+        return 0;
+    });
+
     [Fact]
     public void GradientPenalty_ReleasePass_GivesTheCriticsActivationsBack()
     {

@@ -248,7 +248,7 @@ public class PhaseTests
         Assert.Contains(model.Generator.Parameters(), p => p.ToArray().Any(v => Math.Abs(v) > 0.01f));
     }
 
-    static StepContext StepContextOf(Trainer trainer) =>
+    internal static StepContext StepContextOf(Trainer trainer) =>
         (StepContext)typeof(Trainer).GetField("_ctx", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(trainer)!;
 
     [Fact]

@@ -329,6 +329,48 @@ public class StoragePoolTests
         });
     }
 
+    [Theory, InlineData(false), InlineData(true)]
+    public void SelfAttention_StatisticsFromPoisonedPool_MatchPoolOff_AndGoBackAfterTheBackward(bool graph)
+    {
+        // 65 tokens (padded to 80 in the statistics, every entry written by the forward), 64 sequences of 2
+        // heads: 128 pairs x 2 x 80 = 20,480 floats of statistics, above the pool's threshold. With a graph (a gradient
+        // penalty's), the gradient's node keeps the statistics for the second backward: they must not come back even
+        // when the forward's graph is ended first.
+        var layout = new Kernels.AttentionLayout(64, 65, 2, 4, true);
+        int statsLength = Kernels.Attention.StatsLength(layout);
+        Assert.True(statsLength >= StoragePool.MinLength);
+        Tensor[] Run()
+        {
+            var gen = new Generator(8);
+            var qkv = Tensor.Randn([64, 65, 24], gen).RequiresGrad_();
+            var probe = Tensor.Randn([64, 65, 8], gen);
+            var y = Tensor.SelfAttention(qkv, heads: 2);
+            if (!graph)
+            {
+                (y * probe).Sum().Backward();
+                return [y.Detach(), qkv.Grad!];
+            }
+            var g = Autograd.Grad([(y * probe).Sum()], [qkv], createGraph: true)[0]!;
+            // The forward's graph ended before the gradient's backward (which reads the statistics), the pool poisoned.
+            Autograd.ReleaseGraph(y);
+            StoragePool.ForEachPooled(b => b.AsSpan().Fill(float.NaN));
+            g.Square().Sum().Backward();
+            return [y.Detach(), g.Detach(), qkv.Grad!];
+        }
+        var off = WithPool(0, Run);
+        var (on, pooledStats) = WithPool(1L << 30, () =>
+        {
+            for (int i = 0; i < 4; i++) StoragePool.Return(Enumerable.Repeat(float.NaN, statsLength).ToArray());
+            var results = Run();
+            int pooled = 0;
+            StoragePool.ForEachPooled(b => pooled += b.Length == statsLength ? 1 : 0);
+            return (results, pooled);
+        });
+        for (int i = 0; i < off.Length; i++) Fixtures.AssertClose(off[i], on[i], 1e-6, 1e-6, $"result {i} from a poisoned pool");
+        // Without a graph the forward's statistics are back after the backward; with one its gradient node keeps them.
+        Assert.Equal(graph ? 3 : 4, pooledStats);
+    }
+
     public static TheoryData<string> UncleanedOutputs => ["conv3x3", "conv1x1", "conv-stride2", "conv-transpose", "reflect-pad", "avg-pool", "bilinear", "max-pool", "broadcast-mul", "elementwise", "elementwise2"];
 
     [Theory, MemberData(nameof(UncleanedOutputs))]

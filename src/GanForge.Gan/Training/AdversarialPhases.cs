@@ -149,14 +149,34 @@ public sealed class GeneratorPhase : Phase
     public override Tensor Loss(StepContext ctx)
     {
         var model = ctx.Model;
+        ReturnLastFake(ctx);
         var latents = ctx.Latents(ctx.BatchSize());
         var fake = model.Generate(latents);
         var outputs = model.Discriminate(ctx.Augmented(fake), latents.Classes);   // G is trained through T
         var loss = ctx.Game.Loss.Generator(model.Adversarial(outputs));
         if (ctx.Game.Head is { } head) loss = loss + head.Generator(model.Head(outputs), latents);
         ctx.Stats.Add(Stats.LossG, loss.Item());
-        ctx.LastFake = fake.Detach();
+        var kept = fake.Detach();
+        ctx.LastFake = kept;
+        if (_keepsNoOutputs.Of(model.Generator) && !fake.SharesBufferWith(latents.Z)) _lent = kept;
         return loss;
+    }
+
+    // The batch this phase last left as ctx.LastFake, when G keeps nothing of it: if no one has read or replaced it by
+    // the next step (the trainer reads it only to log), its buffer goes back to the pool, where the new batch takes it
+    // instead of a fresh allocation. A batch someone read is never reused.
+    Tensor? _lent;
+
+    readonly ModuleProperty _keepsNoOutputs = new(g => g.KeepsNoOutputs());
+
+    void ReturnLastFake(StepContext ctx)
+    {
+        if (_lent != null && ReferenceEquals(ctx.UnreadLastFake, _lent))
+        {
+            ctx.LastFake = null;
+            _lent.ReturnToPool();
+        }
+        _lent = null;
     }
 }
 

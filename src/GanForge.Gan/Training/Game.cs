@@ -151,7 +151,17 @@ public sealed class StepContext
     /// <summary>Last real batch taken (also reused by regulariser phases, so they draw no data of their own).</summary>
     public GanBatch? LastReal { get; private set; }
     /// <summary>Last generated batch (for diversity measurements).</summary>
-    public Tensor? LastFake { get; set; }
+    public Tensor? LastFake
+    {
+        get { _lastFakeRead = true; return _lastFake; }
+        set { (_lastFake, _lastFakeRead) = (value, false); }
+    }
+
+    Tensor? _lastFake;
+    bool _lastFakeRead;
+
+    /// <summary>The last generated batch if no one has read <see cref="LastFake"/> since it was set (its buffer is then free to reuse), else null.</summary>
+    internal Tensor? UnreadLastFake => _lastFakeRead ? null : _lastFake;
 
     public GanModel Model => Game.Model;
 

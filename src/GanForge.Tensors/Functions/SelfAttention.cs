@@ -16,9 +16,13 @@ internal sealed class SelfAttention(AttentionLayout layout, float scale) : Funct
     {
         var layout = Check(qkv, heads, batchFirst);
         var output = Tensor.Uninitialized([qkv.Size(0), qkv.Size(1), layout.Embed]);
-        var stats = new float[Attention.StatsLength(layout)];
+        // From the pool, back when the node is done (the forward writes every entry, the padded queries' too).
+        var stats = StoragePool.Rent(Attention.StatsLength(layout));
         Attention.Forward(qkv.Storage, output.Storage, stats, layout, scale);
-        return Record(new SelfAttention(layout, scale) { _stats = stats }, output, qkv);
+        var fn = new SelfAttention(layout, scale) { _stats = stats };
+        Record(fn, output, qkv);
+        if (!ReferenceEquals(output.GradFn, fn)) fn.ReleaseSaved();   // not recorded: nothing will read them
+        return output;
     }
 
     static AttentionLayout Check(Tensor qkv, int heads, bool batchFirst)
@@ -30,9 +34,21 @@ internal sealed class SelfAttention(AttentionLayout layout, float scale) : Funct
         return new AttentionLayout(n, l, heads, qkv.Size(2) / (3 * heads), batchFirst);
     }
 
-    protected internal override Tensor?[] Backward(Tensor g) => [SelfAttentionGrad.Apply(Inputs[0], g, _stats!, layout, scale)];
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        // With a graph the SelfAttentionGrad node keeps the statistics for the gradient's own backward.
+        _shared |= GradMode.IsEnabled;
+        return [SelfAttentionGrad.Apply(Inputs[0], g, _stats!, layout, scale)];
+    }
 
-    protected internal override void ReleaseSaved() => _stats = null;
+    // Set once a backward with a graph has handed the statistics to a SelfAttentionGrad node.
+    bool _shared;
+
+    protected internal override void ReleaseSaved()
+    {
+        if (!_shared && _stats != null) StoragePool.Return(_stats);
+        _stats = null;
+    }
 }
 
 // dqkv = the gradient of SelfAttention given qkv and its output's gradient g, as an op of both (a gradient penalty
