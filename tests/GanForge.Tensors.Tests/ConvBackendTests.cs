@@ -199,6 +199,35 @@ public class ConvBackendTests
         finally { ConvDnnl.ConvAlgorithm = previous; }
     }
 
+    // Every plan's blocked buffers lie in one arena, reused by the next plan and moved when a larger plan grows it: a
+    // small layer, then one 16x larger (its first run grows the arena), then the small one again, each kind of each,
+    // must match the naive kernels every time (a plan keeping anything in its buffers between runs would not).
+    [DnnlFact]
+    public void BlockedBuffers_SharedByPlans_ArenaGrownBetweenRuns_MatchNaive()
+    {
+        var gen = new Generator(13);
+        ConvGeometry Geometry(int c, int size) => new(c, size, size, c, size / 2, size / 2, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+        var layers = new[] { (G: Geometry(32, 8), N: 2), (G: Geometry(64, 32), N: 4), (G: Geometry(32, 8), N: 2) }
+            .Select(l => (l.G, l.N, X: Tensor.Randn([l.N, l.G.Ci, l.G.H, l.G.W], gen), W: Tensor.Randn([l.G.Co, l.G.Ci, 4, 4], gen),
+                Gy: Tensor.Randn([l.N, l.G.Co, l.G.OH, l.G.OW], gen)))
+            .ToArray();
+        foreach (var (g, n, x, w, gy) in layers)
+        {
+            var (y, yRef) = (new Tensor(gy.Shape), new Tensor(gy.Shape));
+            Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x.Storage, w.Storage, y.Storage, n, g));
+            Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
+            Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, $"forward, {g.Ci} channels at {g.H}");
+            var (dx, dxRef) = (new Tensor(x.Shape), new Tensor(x.Shape));
+            Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, gy.Storage, w.Storage, dx.Storage, n, g));
+            Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
+            Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, $"backward data, {g.Ci} channels at {g.H}");
+            var (dw, dwRef) = (new Tensor(w.Shape), new Tensor(w.Shape));
+            Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.BackwardWeights, x.Storage, gy.Storage, dw.Storage, n, g));
+            Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
+            Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-4, $"backward weights, {g.Ci} channels at {g.H}");
+        }
+    }
+
     // Winograd's transforms round differently from a direct sum: its error is a fraction of the output's scale (1e-5
     // measured on stylegan32's layers), not of each element, so the bound is 2e-5 of the largest |value|.
     static double ScaleTolerance(Tensor reference) => 2e-5 * reference.Data.ToArray().Max(MathF.Abs);

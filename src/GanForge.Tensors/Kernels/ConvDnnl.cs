@@ -13,7 +13,10 @@ namespace GanForge.Kernels;
 /// remembered as missing, so the caller falls back to im2col + GEMM. Every primitive (reorders too) takes its
 /// scratchpad from one buffer this wrapper owns (oneDNN's user scratchpad mode): in the library's default mode the
 /// scratchpad is thread-local to the thread that created the primitive, and a primitive run from another thread
-/// (xUnit's, a training's) read and wrote past it: Winograd's large scratchpads crashed the process.
+/// (xUnit's, a training's) read and wrote past it: Winograd's large scratchpads crashed the process. The blocked
+/// buffers the reorders fill and empty are likewise one arena for every plan (they run one at a time and keep nothing
+/// between runs), so a step's convolutions reorder through the same few megabytes, warm in cache, instead of a buffer
+/// set of their own per layer, kind and batch size.
 /// </summary>
 internal static unsafe class ConvDnnl
 {
@@ -26,12 +29,14 @@ internal static unsafe class ConvDnnl
     // A primitive with the memory object for its scratchpad (no buffer of its own: the shared one is set before each run).
     readonly record struct Runnable(IntPtr Primitive, IntPtr Scratchpad);
 
-    // One argument of a plan: the user's plain memory, and when the primitive wants another layout,
-    // its own buffer plus the reorder between the two (user -> inner for inputs, inner -> user for the output).
+    // One argument of a plan: the user's plain memory, and when the primitive wants another layout, its own memory
+    // (InnerBytes at InnerOffset in the shared arena) plus the reorder between the two (user -> inner for inputs,
+    // inner -> user for the output).
     sealed class Arg
     {
         public int Id;
         public IntPtr User, Inner;
+        public nuint InnerBytes, InnerOffset;
         public Runnable Reorder;
         public bool IsOutput;
     }
@@ -46,6 +51,10 @@ internal static unsafe class ConvDnnl
     // The scratchpad every primitive shares: they run one at a time, under Gate. Grown to the largest one asks for.
     static void* _scratchpad;
     static nuint _scratchpadBytes;
+
+    // The arena of the blocked buffers (Arg.Inner): each plan's at offsets from its start, grown to the largest plan's.
+    static byte* _arena;
+    static nuint _arenaBytes;
 
     /// <summary>Which oneDNN algorithm a 3x3 stride-1 convolution asks for (GANFORGE_CONV_ALGO=auto|direct|winograd).</summary>
     internal enum Algorithm { Auto, Direct, Winograd }
@@ -131,6 +140,7 @@ internal static unsafe class ConvDnnl
                 {
                     var arg = plan.Args[i];
                     DnnlMemorySetDataHandle(arg.User, (void*)data[i]);
+                    if (arg.Inner != IntPtr.Zero) DnnlMemorySetDataHandle(arg.Inner, _arena + arg.InnerOffset);
                     if (!arg.IsOutput && arg.Reorder.Primitive != IntPtr.Zero && !Reorder(arg.Reorder, arg.User, arg.Inner)) return false;
                     args[i] = new DnnlExecArg { Arg = arg.Id, Memory = arg.Reorder.Primitive != IntPtr.Zero ? arg.Inner : arg.User };
                 }
@@ -278,7 +288,9 @@ internal static unsafe class ConvDnnl
                 _ => [MakeArg(pd, ArgSrc, QuerySrcMd, &src, false), MakeArg(pd, ArgDiffDst, QueryDiffDstMd, &dst, false),
                       MakeArg(pd, ArgDiffWeights, QueryDiffWeightsMd, &wei, true)],
             };
-            return plan.Args.All(a => a != null) ? plan : null;
+            if (!plan.Args.All(a => a != null)) return null;
+            PlaceInArena(plan.Args);
+            return plan;
         }
         catch (InvalidOperationException) { return null; }
         finally
@@ -288,7 +300,21 @@ internal static unsafe class ConvDnnl
         }
     }
 
-    static readonly void* LibraryAllocates = (void*)(nint)(-1);
+    // Lays a plan's blocked buffers out one after another (each on a 4 KB boundary) and grows the arena to hold them.
+    static void PlaceInArena(Arg[] args)
+    {
+        nuint end = 0;
+        foreach (var arg in args)
+        {
+            if (arg.Inner == IntPtr.Zero) continue;
+            arg.InnerOffset = end;
+            end += (arg.InnerBytes + 4095) & ~(nuint)4095;
+        }
+        if (end <= _arenaBytes) return;
+        NativeMemory.AlignedFree(_arena);
+        _arena = (byte*)NativeMemory.AlignedAlloc(end, 4096);
+        _arenaBytes = end;
+    }
 
     // The user's plain memory for one argument, and the primitive's own buffer + reorder when its layout differs.
     static Arg MakeArg(IntPtr pd, int id, int query, DnnlMemoryDesc* userMd, bool isOutput)
@@ -297,7 +323,9 @@ internal static unsafe class ConvDnnl
         if (DnnlMemoryCreate(out arg.User, userMd, _engine, null) != DnnlSuccess) throw new InvalidOperationException("dnnl_memory_create");
         var inner = DnnlPrimitiveDescQueryMd(pd, query, 0);
         if (inner == null || DnnlMemoryDescEqual(inner, userMd) != 0) return arg;
-        if (DnnlMemoryCreate(out arg.Inner, inner, _engine, LibraryAllocates) != DnnlSuccess) throw new InvalidOperationException("dnnl_memory_create");
+        // No buffer of its own: the arena's place is set before each run.
+        if (DnnlMemoryCreate(out arg.Inner, inner, _engine, null) != DnnlSuccess) throw new InvalidOperationException("dnnl_memory_create");
+        arg.InnerBytes = DnnlMemoryDescGetSize(inner);
         int status = isOutput
             ? DnnlReorderPrimitiveDescCreate(out var rpd, inner, _engine, userMd, _engine, UserScratchpad)
             : DnnlReorderPrimitiveDescCreate(out rpd, userMd, _engine, inner, _engine, UserScratchpad);
