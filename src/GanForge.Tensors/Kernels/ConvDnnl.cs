@@ -15,8 +15,8 @@ namespace GanForge.Kernels;
 /// scratchpad is thread-local to the thread that created the primitive, and a primitive run from another thread
 /// (xUnit's, a training's) read and wrote past it: Winograd's large scratchpads crashed the process. The blocked
 /// buffers the reorders fill and empty are likewise one arena for every plan (they run one at a time and keep nothing
-/// between runs), so a step's convolutions reorder through the same few megabytes, warm in cache, instead of a buffer
-/// set of their own per layer, kind and batch size.
+/// between runs): the process holds the largest plan's once instead of a set per layer, kind and batch size (dcgan64's
+/// peak working set 630 -> 457 MB; the reorders ran no faster for it).
 /// </summary>
 internal static unsafe class ConvDnnl
 {
