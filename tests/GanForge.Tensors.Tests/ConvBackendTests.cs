@@ -36,18 +36,24 @@ public class ConvBackendTests
     public void DnnlKernels_VariousGeometries_MatchNaive(int s, int p, int d, int groups, int k, int size, int n)
     {
         var (g, x, w, gy) = Case(s, p, d, groups, k, size, n);
+        AssertDnnlKindsMatchNaive(g, n, x, w, gy, "dnnl");
+    }
+
+    // oneDNN's forward, backward-data and backward-weights on one layer, each against the naive kernel.
+    static void AssertDnnlKindsMatchNaive(ConvGeometry g, int n, Tensor x, Tensor w, Tensor gy, string label)
+    {
         var (y, yRef) = (new Tensor(gy.Shape), new Tensor(gy.Shape));
-        Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x.Storage, w.Storage, y.Storage, n, g), "oneDNN forward could not run");
+        Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x.Storage, w.Storage, y.Storage, n, g), $"{label}: oneDNN forward could not run");
         Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
-        Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, "dnnl forward");
+        Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, $"{label} forward");
         var (dx, dxRef) = (new Tensor(x.Shape), new Tensor(x.Shape));
-        Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, gy.Storage, w.Storage, dx.Storage, n, g), "oneDNN backward-data could not run");
+        Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, gy.Storage, w.Storage, dx.Storage, n, g), $"{label}: oneDNN backward-data could not run");
         Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
-        Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, "dnnl backward data");
+        Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, $"{label} backward data");
         var (dw, dwRef) = (new Tensor(w.Shape), new Tensor(w.Shape));
-        Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.BackwardWeights, x.Storage, gy.Storage, dw.Storage, n, g), "oneDNN backward-weights could not run");
+        Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.BackwardWeights, x.Storage, gy.Storage, dw.Storage, n, g), $"{label}: oneDNN backward-weights could not run");
         Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
-        Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-4, "dnnl backward weights");
+        Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-4, $"{label} backward weights");
     }
 
     [Theory]
@@ -211,21 +217,7 @@ public class ConvBackendTests
             .Select(l => (l.G, l.N, X: Tensor.Randn([l.N, l.G.Ci, l.G.H, l.G.W], gen), W: Tensor.Randn([l.G.Co, l.G.Ci, 4, 4], gen),
                 Gy: Tensor.Randn([l.N, l.G.Co, l.G.OH, l.G.OW], gen)))
             .ToArray();
-        foreach (var (g, n, x, w, gy) in layers)
-        {
-            var (y, yRef) = (new Tensor(gy.Shape), new Tensor(gy.Shape));
-            Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x.Storage, w.Storage, y.Storage, n, g));
-            Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
-            Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, $"forward, {g.Ci} channels at {g.H}");
-            var (dx, dxRef) = (new Tensor(x.Shape), new Tensor(x.Shape));
-            Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, gy.Storage, w.Storage, dx.Storage, n, g));
-            Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
-            Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, $"backward data, {g.Ci} channels at {g.H}");
-            var (dw, dwRef) = (new Tensor(w.Shape), new Tensor(w.Shape));
-            Assert.True(ConvDnnl.TryRun(ConvDnnl.Kind.BackwardWeights, x.Storage, gy.Storage, dw.Storage, n, g));
-            Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
-            Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-4, $"backward weights, {g.Ci} channels at {g.H}");
-        }
+        foreach (var (g, n, x, w, gy) in layers) AssertDnnlKindsMatchNaive(g, n, x, w, gy, $"{g.Ci} channels at {g.H}");
     }
 
     // Winograd's transforms round differently from a direct sum: its error is a fraction of the output's scale (1e-5
