@@ -13,7 +13,7 @@ namespace GanForge.Functions;
 /// </remarks>
 internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool hasBias) : Function
 {
-    float[]? _mean, _invstd;
+    SavedStatistics? _stats;   // each row's mean and 1/std
     int _rows;
 
     protected internal override string ProfileName => $"LayerNorm {_rows}x{len}";
@@ -25,27 +25,14 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
                 throw new ArgumentException($"LayerNorm: {name} {Shapes.Format(p.ShapeSpan)} does not match rows of {len} in input {Shapes.Format(x.ShapeSpan)}");
         int rows = x.Numel / len;
         // Per-row statistics from the pool (a transformer's rows run to tens of thousands), back when the node is done.
-        var (mean, invstd) = (StoragePool.Rent(rows), StoragePool.Rent(rows));
+        var stats = new SavedStatistics(rows, rows);
         var y = Tensor.Uninitialized(x.ShapeSpan);
-        Kernels.LayerNorm.Forward(x.Storage, y.Storage, rows, len, weight?.Storage, bias?.Storage, eps, mean, invstd);
+        Kernels.LayerNorm.Forward(x.Storage, y.Storage, rows, len, weight?.Storage, bias?.Storage, eps, stats[0], stats[1]);
         Tensor[] inputs = weight != null && bias != null ? [x, weight, bias] : weight != null ? [x, weight] : bias != null ? [x, bias] : [x];
-        var fn = new LayerNormFunction(len, eps, weight != null, bias != null) { _mean = mean, _invstd = invstd, _rows = rows };
+        var fn = new LayerNormFunction(len, eps, weight != null, bias != null) { _stats = stats, _rows = rows };
         Record(fn, y, inputs);
-        if (!ReferenceEquals(y.GradFn, fn)) fn.ReturnStatistics();   // not recorded: nothing will read them
+        if (!ReferenceEquals(y.GradFn, fn)) fn.ReleaseSaved();   // not recorded: nothing will read them
         return y;
-    }
-
-    // Set once a backward with a graph has handed the statistics to a LayerNormInputGrad node, which keeps them.
-    bool _shared;
-
-    void ReturnStatistics()
-    {
-        if (!_shared && _mean is { } mean && _invstd is { } invstd)
-        {
-            StoragePool.Return(mean);
-            StoragePool.Return(invstd);
-        }
-        (_mean, _invstd) = (null, null);
     }
 
     protected internal override Tensor?[] Backward(Tensor g)
@@ -61,13 +48,14 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
             dx = wantX ? Tensor.Uninitialized(x.ShapeSpan) : null;
             dw = wantW ? Tensor.Uninitialized(weight!.ShapeSpan) : null;
             db = wantB ? Tensor.Uninitialized(Inputs[biasAt].ShapeSpan) : null;
-            Kernels.LayerNorm.Backward(x.Storage, g.Storage, rows, len, weight?.Storage, _mean!, _invstd!, dx?.Storage, dw?.Storage, db?.Storage);
+            Kernels.LayerNorm.Backward(x.Storage, g.Storage, rows, len, weight?.Storage, _stats![0], _stats[1], dx?.Storage, dw?.Storage, db?.Storage);
         }
         else
         {
-            // dx as the fused LayerNormInputGrad (a gradient penalty differentiates it again); dw and db composed
-            dx = wantX ? LayerNormInputGrad.Apply(x, weight, g, len, eps, _mean!, _invstd!) : null;
-            _shared |= wantX;
+            // dx as the fused LayerNormInputGrad (a gradient penalty differentiates it again; it keeps the statistics
+            // for that backward); dw and db composed
+            dx = wantX ? LayerNormInputGrad.Apply(x, weight, g, len, eps, _stats![0], _stats[1]) : null;
+            if (wantX) _stats!.HandOn();
             var g2 = g.Reshape(-1, len);
             dw = wantW ? (g2 * Xhat(x.Reshape(-1, len), eps)).Sum(0).Reshape(weight!.ShapeSpan) : null;
             db = wantB ? g2.Sum(0).Reshape(Inputs[biasAt].ShapeSpan) : null;
@@ -78,7 +66,11 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
         return [.. grads];
     }
 
-    protected internal override void ReleaseSaved() => ReturnStatistics();
+    protected internal override void ReleaseSaved()
+    {
+        _stats?.Release();
+        _stats = null;
+    }
 
     /// <summary>(x − mean)·invstd per row of (rows, len), with differentiable ops.</summary>
     internal static Tensor Xhat(Tensor x2, float eps)

@@ -8,7 +8,7 @@ namespace GanForge.Functions;
 // gradient), the fused SelfAttentionGrad below, itself differentiable.
 internal sealed class SelfAttention(AttentionLayout layout, float scale) : Function
 {
-    float[]? _stats;   // each query's max score and 1/Σ exp, for backward
+    SavedStatistics? _stats;   // each query's max score and 1/Σ exp, for backward
 
     protected internal override string ProfileName => $"SelfAttention {layout.Batch}x{layout.Length} {layout.Heads}x{layout.HeadDim}";
 
@@ -17,8 +17,8 @@ internal sealed class SelfAttention(AttentionLayout layout, float scale) : Funct
         var layout = Check(qkv, heads, batchFirst);
         var output = Tensor.Uninitialized([qkv.Size(0), qkv.Size(1), layout.Embed]);
         // From the pool, back when the node is done (the forward writes every entry, the padded queries' too).
-        var stats = StoragePool.Rent(Attention.StatsLength(layout));
-        Attention.Forward(qkv.Storage, output.Storage, stats, layout, scale);
+        var stats = new SavedStatistics(Attention.StatsLength(layout));
+        Attention.Forward(qkv.Storage, output.Storage, stats[0], layout, scale);
         var fn = new SelfAttention(layout, scale) { _stats = stats };
         Record(fn, output, qkv);
         if (!ReferenceEquals(output.GradFn, fn)) fn.ReleaseSaved();   // not recorded: nothing will read them
@@ -37,16 +37,13 @@ internal sealed class SelfAttention(AttentionLayout layout, float scale) : Funct
     protected internal override Tensor?[] Backward(Tensor g)
     {
         // With a graph the SelfAttentionGrad node keeps the statistics for the gradient's own backward.
-        _shared |= GradMode.IsEnabled;
-        return [SelfAttentionGrad.Apply(Inputs[0], g, _stats!, layout, scale)];
+        if (GradMode.IsEnabled) _stats!.HandOn();
+        return [SelfAttentionGrad.Apply(Inputs[0], g, _stats![0], layout, scale)];
     }
-
-    // Set once a backward with a graph has handed the statistics to a SelfAttentionGrad node.
-    bool _shared;
 
     protected internal override void ReleaseSaved()
     {
-        if (!_shared && _stats != null) StoragePool.Return(_stats);
+        _stats?.Release();
         _stats = null;
     }
 }
