@@ -1,4 +1,5 @@
 using GanForge.Gan.Losses;
+using GanForge.Gan.Zoo;
 
 namespace GanForge.Gan.Training;
 
@@ -24,9 +25,8 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         var latents = ctx.Latents(m);
         Tensor fake;
         using (GradMode.NoGrad()) fake = model.Generate(latents);
-        // G's batch is read by this step alone; its buffer goes back in AfterStep where G is built from layers that keep
-        // nothing (a user's G may keep what it returns).
-        if (KeepsNoOutputs(model.Generator) && !fake.SharesBufferWith(latents.Z)) _doneAfterStep.Add(fake);
+        // G's batch is read by this step alone; its buffer goes back in AfterStep where nothing else can hold it.
+        if (_ownBatch.Of(model, fake, latents)) _doneAfterStep.Add(fake);
         // DiffAugment: D sees T(x) and T(G(z)); every term below (penalties included) is on what D sees.
         (real, fake) = (ctx.Augmented(real), ctx.Augmented(fake));
         var realClasses = model.Classes > 0 ? batch.ClassTensor(model.Name) : null;
@@ -39,7 +39,7 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         // generator step carry that rounding far enough to leave the ranks-against-one-process check
         // (DataParallelTests, rtol 1e-3) on wgan-gp, so those games keep two passes.
         bool together = mixedBatch || (gradientPenalty is null && r1 is null && realClasses is null && latents.Classes is null
-            && SampleWise(model.Discriminator));
+            && _sampleWise.Of(model.Discriminator));
         if (together)
         {
             var classes = realClasses is null ? null : Tensor.Cat([realClasses, latents.Classes!], 0);
@@ -47,7 +47,7 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
             // The concatenation's buffer goes back to the pool once the step is done (AfterStep), so the fused
             // pass allocates no more per step than two passes did; only when D is built from layers that keep
             // nothing outside the graph.
-            if (SampleWise(model.Discriminator)) _doneAfterStep.Add(both);
+            if (_sampleWise.Of(model.Discriminator)) _doneAfterStep.Add(both);
             var outputs = model.Discriminate(both, classes);
             (realOut, fakeOut) = (outputs.Narrow(0, 0, m), outputs.Narrow(0, m, m));
         }
@@ -93,11 +93,9 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
     // Batches this step made that only its graph reads: G's, when G keeps nothing of it, and real+fake when D ran once over both.
     readonly List<Tensor> _doneAfterStep = [];
 
-    readonly ModuleProperty _sampleWise = new(d => d.IsSampleWise()), _keepsNoOutputs = new(g => g.KeepsNoOutputs());
+    readonly ModuleProperty _sampleWise = new(d => d.IsSampleWise());
 
-    bool SampleWise(NN.Module d) => _sampleWise.Of(d);
-
-    bool KeepsNoOutputs(NN.Module g) => _keepsNoOutputs.Of(g);
+    readonly GeneratedBatchOwner _ownBatch = new();
 
     /// <summary>D(x), D(G(z)), and accuracy for a discriminator or the Wasserstein estimate for a critic.</summary>
     static void RecordOutputs(StepContext ctx, GanLoss loss, Tensor realOut, Tensor fakeOut)
@@ -158,7 +156,7 @@ public sealed class GeneratorPhase : Phase
         ctx.Stats.Add(Stats.LossG, loss.Item());
         var kept = fake.Detach();
         ctx.LastFake = kept;
-        if (_keepsNoOutputs.Of(model.Generator) && !fake.SharesBufferWith(latents.Z)) _lent = kept;
+        if (_ownBatch.Of(model, fake, latents)) _lent = kept;
         return loss;
     }
 
@@ -167,7 +165,7 @@ public sealed class GeneratorPhase : Phase
     // instead of a fresh allocation. A batch someone read is never reused.
     Tensor? _lent;
 
-    readonly ModuleProperty _keepsNoOutputs = new(g => g.KeepsNoOutputs());
+    readonly GeneratedBatchOwner _ownBatch = new();
 
     void ReturnLastFake(StepContext ctx)
     {
@@ -178,6 +176,19 @@ public sealed class GeneratorPhase : Phase
         }
         _lent = null;
     }
+}
+
+/// <summary>
+/// Whether a phase that made G's batch is its only holder, free to give its buffer back once done with it: G is built
+/// from layers that keep nothing (<see cref="NN.Module.KeepsNoOutputs"/>; a user's G may keep what it returns) and the
+/// batch is not z itself.
+/// </summary>
+sealed class GeneratedBatchOwner
+{
+    readonly ModuleProperty _keepsNoOutputs = new(g => g.KeepsNoOutputs());
+
+    public bool Of(GanModel model, Tensor fake, Latents latents) =>
+        _keepsNoOutputs.Of(model.Generator) && !fake.SharesBufferWith(latents.Z);
 }
 
 /// <summary>
