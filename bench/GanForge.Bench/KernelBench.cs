@@ -189,6 +189,42 @@ static class KernelBench
         finally { (ConvDnnl.ConvAlgorithm, Winograd.TileSize) = (saved, savedTile); Conv.OwnWinograd = null; }
     }
 
+    /// <summary>
+    /// `--kernels --layouts`: each conv kernel of every layer above on oneDNN with its activations in the layout the
+    /// primitive picks (blocked, nChw16c here) and in channels-last (NHWC, where oneDNN 2.6 has brgemm convolutions),
+    /// both through the wrapper's reorders from and to NCHW, timed in alternation; and the layout the rule picks.
+    /// </summary>
+    public static void RunLayouts(int iters)
+    {
+        var rng = new Generator(0);
+        var saved = ConvDnnl.ForcedLayout;
+        Console.WriteLine($"{"layer",-24} {"kernel",-15} {"blocked ms",10} {"nhwc ms",8} {"nhwc x",7} {"blocked GF",10} {"nhwc GF",8}  [blocked impl | nhwc impl] rule");
+        try
+        {
+            foreach (var l in Layers.Concat(BackendLayers).Concat(Winograd3x3).DistinctBy(l => l.Name))
+            {
+                var (g, x, w, y) = Buffers(l, rng);
+                double flop = 2.0 * l.N * g.Co * g.K * g.P;
+                foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
+                {
+                    var (outLen, run) = Kernel(kind, x, w, y, l.N, g);
+                    var o = new float[outLen];
+                    var t = AlternateAll([() => run(o), () => run(o)], iters,
+                        i => ConvDnnl.ForcedLayout = i == 0 ? ConvDnnl.Layout.Blocked : ConvDnnl.Layout.ChannelsLast);
+                    ConvDnnl.ForcedLayout = ConvDnnl.Layout.Blocked;
+                    string implBlocked = ConvDnnl.Implementation(kind, l.N, g) ?? "managed";
+                    ConvDnnl.ForcedLayout = ConvDnnl.Layout.ChannelsLast;
+                    string implLast = ConvDnnl.Implementation(kind, l.N, g) ?? "managed";
+                    ConvDnnl.ForcedLayout = saved;
+                    Console.WriteLine($"{l.Name,-24} {kind,-15} {t[0] * 1e3,10:F2} {t[1] * 1e3,8:F2} {t[0] / t[1],7:F2} {flop / t[0] / 1e9,10:F1} {flop / t[1] / 1e9,8:F1}  " +
+                        $"[{implBlocked} | {implLast}] {Conv.Picks(kind, l.N, g)}{(Conv.Picks(kind, l.N, g) == "dnnl" ? " " + ConvDnnl.RuleLayout(kind, g, ConvDnnl.UsesWinograd(kind, l.N, g)) : "")}");
+                }
+            }
+        }
+        finally { ConvDnnl.ForcedLayout = saved; }
+        Console.WriteLine($"fp32 FMA peak: {FmaPeak.Measure(Threading.Threads):F1} GFLOP/s on {Threading.Threads} threads; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+    }
+
     // The layers of the workloads whose convolutions run furthest below the FMA peak: wgangp28 (dcgan28's D and G at
     // batch 64, the critic's passes) and cyclegan32 (batch 4; its three-pass phases call the same layers at 8 and 12).
     static readonly ConvLayer[] BackendLayers =

@@ -16,6 +16,7 @@ catch (Exception e) when (e is ArgumentException or FormatException or IndexOutO
 Threading.Threads = opts.Threads;
 // --kernels with --precision bf16 times both precisions side by side; the workloads run in the one asked for.
 if (args.Contains("--kernels") && args.Contains("--backends")) { KernelBench.RunBackends(opts.Iters); return 0; }
+if (args.Contains("--kernels") && args.Contains("--layouts")) { KernelBench.RunLayouts(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--winograd")) { KernelBench.RunWinograd(opts.Iters); return 0; }
 if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters, opts.Precision == ComputePrecision.Bf16); return 0; }
 Precision.EnsureSupported(opts.Precision);

@@ -178,6 +178,52 @@ public class ConvBackendTests
         finally { ConvDnnl.ConvAlgorithm = previous; }
     }
 
+    [DnnlTheory, MemberData(nameof(ConvTests.Geometries), MemberType = typeof(ConvTests))]
+    public void DnnlKernels_ChannelsLast_VariousGeometries_MatchNaive(int s, int p, int d, int groups, int k, int size, int n)
+    {
+        var (g, x, w, gy) = Case(s, p, d, groups, k, size, n);
+        WithLayout(ConvDnnl.Layout.ChannelsLast, () => AssertDnnlKindsMatchNaive(g, n, x, w, gy, "dnnl channels-last"));
+    }
+
+    // The layers the layout rule sends to channels-last (dcgan28's 64 -> 128 forward, cyclegan32's 64 -> 3 output layer)
+    // and one it keeps blocked (a 4 x 4 output map), each in both layouts against the naive kernels; where AVX-512 runs, the
+    // forward the rule picks for the first is oneDNN's brgemm kernel (what the rule is for), and the one it picks for a
+    // 4 x 4 output map the blocked jit kernel.
+    [DnnlFact]
+    public void LayoutRule_ChannelsLastWhereItsKernelsWin_BothLayoutsMatchNaive()
+    {
+        var gen = new Generator(14);
+        var dcgan = new ConvGeometry(64, 14, 14, 128, 7, 7, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+        var small = new ConvGeometry(64, 8, 8, 64, 4, 4, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+        var output = new ConvGeometry(64, 14, 14, 3, 8, 8, 7, 7, 1, 1, 0, 0, 1, 1, 1);
+        Assert.Equal(ConvDnnl.Layout.ChannelsLast, ConvDnnl.RuleLayout(ConvDnnl.Kind.Forward, dcgan, winograd: false));
+        Assert.Equal(ConvDnnl.Layout.Blocked, ConvDnnl.RuleLayout(ConvDnnl.Kind.BackwardWeights, dcgan, winograd: false));
+        Assert.Equal(ConvDnnl.Layout.Blocked, ConvDnnl.RuleLayout(ConvDnnl.Kind.Forward, small, winograd: false));
+        Assert.Equal(ConvDnnl.Layout.Blocked, ConvDnnl.RuleLayout(ConvDnnl.Kind.BackwardData, dcgan, winograd: false));
+        Assert.Equal(ConvDnnl.Layout.ChannelsLast, ConvDnnl.RuleLayout(ConvDnnl.Kind.BackwardData, output, winograd: false));
+        Assert.Equal(ConvDnnl.Layout.ChannelsLast, ConvDnnl.RuleLayout(ConvDnnl.Kind.BackwardWeights, output, winograd: false));
+        Assert.Equal(ConvDnnl.Layout.Blocked, ConvDnnl.RuleLayout(ConvDnnl.Kind.Forward, output, winograd: true));
+        foreach (var (g, n) in new[] { (dcgan, 4), (small, 3), (output, 2) })
+        {
+            var (x, w, gy) = (Tensor.Randn([n, g.Ci, g.H, g.W], gen), Tensor.Randn([g.Co, g.Ci, g.KH, g.KW], gen), Tensor.Randn([n, g.Co, g.OH, g.OW], gen));
+            foreach (var layout in new[] { ConvDnnl.Layout.Blocked, ConvDnnl.Layout.ChannelsLast })
+                WithLayout(layout, () => AssertDnnlKindsMatchNaive(g, n, x, w, gy, $"{g.Ci} -> {g.Co} at {g.H} {layout}"));
+        }
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
+        WithLayout(null, () =>
+        {
+            Assert.StartsWith("brgconv", ConvDnnl.Implementation(ConvDnnl.Kind.Forward, 4, dcgan));
+            Assert.StartsWith("jit:", ConvDnnl.Implementation(ConvDnnl.Kind.Forward, 3, small));
+        });
+    }
+
+    static void WithLayout(ConvDnnl.Layout? layout, Action body)
+    {
+        var previous = ConvDnnl.ForcedLayout;
+        try { ConvDnnl.ForcedLayout = layout; body(); }
+        finally { ConvDnnl.ForcedLayout = previous; }
+    }
+
     // A plan built on one thread and run on others (xUnit's threads, a trainer's): with oneDNN's library-mode scratchpad,
     // thread-local to the creating thread, the Winograd kernels wrote past it and the process crashed.
     [DnnlFact]

@@ -22,9 +22,41 @@ internal static unsafe class ConvDnnl
 {
     internal enum Kind { Forward, BackwardData, BackwardWeights }
 
-    /// <summary>Whether primitives may pick blocked layouts (reordered around them) or must use the plain ones.</summary>
-    internal static bool AllowBlocked { get; set; } =
-        Environment.GetEnvironmentVariable("GANFORGE_DNNL_LAYOUT")?.Trim().ToLowerInvariant() != "plain";
+    /// <summary>The activations' layout a primitive is asked for: its own choice (blocked), channels last, or the users' plain NCHW.</summary>
+    internal enum Layout { Blocked, ChannelsLast, Plain }
+
+    /// <summary>The layout every primitive is asked for (GANFORGE_DNNL_LAYOUT=blocked|nhwc|plain), or null for <see cref="RuleLayout"/>'s.</summary>
+    internal static Layout? ForcedLayout { get; set; } =
+        Environment.GetEnvironmentVariable("GANFORGE_DNNL_LAYOUT")?.Trim().ToLowerInvariant() switch
+        {
+            "plain" => Layout.Plain,
+            "nhwc" => Layout.ChannelsLast,
+            "blocked" => Layout.Blocked,
+            _ => null,
+        };
+
+    // The rule, from `bench --kernels --layouts` (both layouts through the wrapper's reorders, alternated; docs/performance.md,
+    // eighteenth pass). oneDNN 2.6 has brgemm forward convolutions (brgconv:avx512_core) only for channels-last
+    // activations: they ran the forward 1.06-1.26x faster than the blocked jit kernel where the input has 16 channels or
+    // more and the output map 7 x 7 or more (dcgan28's 64 -> 128, dcgan64's 128 -> 256, cyclegan32's downsamplings), and
+    // 0.85-0.96x on 4 x 4 maps and on one-channel images. Its backward kinds are the jit kernels in either layout;
+    // channels-last ran both 1.1-2.9x faster on a layer with fewer than 16 output channels (cyclegan32's 64 -> 3 output
+    // layer: blocked pads 3 channels to 16) and the weight gradient 0.6-0.9x elsewhere. It also ran the backward-data of
+    // the stride-2 layers 1.06-1.18x faster, within 1e-6 of the naive kernel on every call of a dcgan28 run, but that
+    // run's 2-iteration parity with PyTorch (whose blocked kernel it no longer shares) and the data-parallel ranks'
+    // agreement parted by an Adam step on near-zero gradients, so those stay blocked. Winograd plans stay blocked. The
+    // choice depends on the geometry alone, so a run and its resume make the same one.
+    internal static Layout RuleLayout(Kind kind, in ConvGeometry g, bool winograd)
+    {
+        if (winograd) return Layout.Blocked;
+        bool fewOutputs = g.Co < 16;
+        return kind switch
+        {
+            Kind.Forward => g.Ci >= 16 && g.OH * g.OW >= 49 ? Layout.ChannelsLast : Layout.Blocked,
+            Kind.BackwardData => fewOutputs ? Layout.ChannelsLast : Layout.Blocked,
+            _ => fewOutputs ? Layout.ChannelsLast : Layout.Blocked,
+        };
+    }
 
     // A primitive with the memory object for its scratchpad (no buffer of its own: the shared one is set before each run).
     readonly record struct Runnable(IntPtr Primitive, IntPtr Scratchpad);
@@ -78,7 +110,7 @@ internal static unsafe class ConvDnnl
     // of the output's scale. The choice depends on the geometry alone, so a run and its resume make the same one.
     static int WinogradMinPositions(Kind kind) => kind == Kind.BackwardData ? 2048 : 512;
 
-    static bool UsesWinograd(Kind kind, int n, in ConvGeometry g) =>
+    internal static bool UsesWinograd(Kind kind, int n, in ConvGeometry g) =>
         g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1 && ConvAlgorithm switch
         {
             Algorithm.Winograd => true,
@@ -87,7 +119,7 @@ internal static unsafe class ConvDnnl
         };
 
     static readonly object Gate = new();
-    static readonly Dictionary<(Kind, int, ConvGeometry, int, bool, bool, bool), Plan?> Plans = new();
+    static readonly Dictionary<(Kind, int, ConvGeometry, int, Layout?, bool, bool), Plan?> Plans = new();
     static IntPtr _engine, _stream;
     static bool _initFailed;
 
@@ -205,22 +237,28 @@ internal static unsafe class ConvDnnl
     static Plan? GetPlan(Kind kind, int n, in ConvGeometry g)
     {
         bool bf16 = Precision.Bf16Active, winograd = !bf16 && UsesWinograd(kind, n, g);
-        var key = (kind, n, g, Threading.Threads, AllowBlocked, bf16, winograd);
+        var key = (kind, n, g, Threading.Threads, ForcedLayout, bf16, winograd);
         if (Plans.TryGetValue(key, out var plan)) return plan;
-        // A geometry the Winograd kernels refuse (channels not a multiple of 16, say) runs direct.
-        plan = !EnsureEngine() ? null : (winograd ? Build(kind, n, g, false, DnnlConvolutionWinograd) : null) ?? Build(kind, n, g, bf16, DnnlConvolutionDirect);
+        // A geometry the Winograd kernels refuse (channels not a multiple of 16, say) runs direct, and one the rule's
+        // channels-last layout cannot build runs blocked.
+        var layout = ForcedLayout ?? RuleLayout(kind, g, false);
+        plan = !EnsureEngine() ? null
+            : (winograd ? Build(kind, n, g, false, DnnlConvolutionWinograd, ForcedLayout ?? RuleLayout(kind, g, true)) : null)
+              ?? Build(kind, n, g, bf16, DnnlConvolutionDirect, layout)
+              ?? (ForcedLayout == null && layout != Layout.Blocked ? Build(kind, n, g, bf16, DnnlConvolutionDirect, Layout.Blocked) : null);
         Plans[key] = plan;
         return plan;
     }
 
-    static Plan? Build(Kind kind, int n, in ConvGeometry g, bool bf16, int algorithm)
+    static Plan? Build(Kind kind, int n, in ConvGeometry g, bool bf16, int algorithm, Layout layout)
     {
         // oneDNN sizes its per-thread work and scratchpad from the team size at creation time.
         OmpSetNumThreads(Threading.Threads);
         // The user's tensors are always plain float32 (src, wei, dst); the primitive's (srcAny, weiAny, dstAny) may be
         // blocked and, in bf16, read its two inputs in bf16 while it writes its output in float32: the reorders
         // MakeArg adds convert (oneDNN rounds to nearest even). Outputs: dst (forward), src (backward-data), wei (weights).
-        bool blocked = AllowBlocked;
+        bool blocked = layout != Layout.Plain;
+        int act = layout switch { Layout.Blocked => DnnlTagAny, Layout.ChannelsLast => DnnlNhwc, _ => DnnlNchw };
         int tSrc = bf16 && kind != Kind.BackwardData ? DnnlBf16 : DnnlF32, tWei = bf16 && kind != Kind.BackwardWeights ? DnnlBf16 : DnnlF32,
             tDst = bf16 && kind != Kind.Forward ? DnnlBf16 : DnnlF32;
         DnnlMemoryDesc src, wei, dst, srcAny, weiAny, dstAny, srcHint, weiHint, dstHint;
@@ -228,13 +266,13 @@ internal static unsafe class ConvDnnl
         long* dims = stackalloc long[5];
         dims[0] = n; dims[1] = g.Ci; dims[2] = g.H; dims[3] = g.W;
         if (DnnlMemoryDescInitByTag(&src, 4, dims, DnnlF32, DnnlNchw) != DnnlSuccess) return null;
-        if (DnnlMemoryDescInitByTag(&srcAny, 4, dims, tSrc, blocked ? DnnlTagAny : DnnlNchw) != DnnlSuccess) return null;
-        if (DnnlMemoryDescInitByTag(&srcHint, 4, dims, tHint, blocked ? DnnlTagAny : DnnlNchw) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&srcAny, 4, dims, tSrc, act) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&srcHint, 4, dims, tHint, act) != DnnlSuccess) return null;
         dims[1] = g.Co; dims[2] = g.OH; dims[3] = g.OW;
         if (DnnlMemoryDescInitByTag(&dst, 4, dims, DnnlF32, DnnlNchw) != DnnlSuccess) return null;
-        if (DnnlMemoryDescInitByTag(&dstAny, 4, dims, tDst, blocked ? DnnlTagAny : DnnlNchw) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&dstAny, 4, dims, tDst, act) != DnnlSuccess) return null;
         // The forward hint of a bf16 backward kind is the bf16 training forward (bf16 src, weights and dst).
-        if (DnnlMemoryDescInitByTag(&dstHint, 4, dims, tHint, blocked ? DnnlTagAny : DnnlNchw) != DnnlSuccess) return null;
+        if (DnnlMemoryDescInitByTag(&dstHint, 4, dims, tHint, act) != DnnlSuccess) return null;
         int wRank = g.Groups == 1 ? 4 : 5;
         if (g.Groups == 1) { dims[0] = g.Co; dims[1] = g.CiG; dims[2] = g.KH; dims[3] = g.KW; }
         else { dims[0] = g.Groups; dims[1] = g.CoG; dims[2] = g.CiG; dims[3] = g.KH; dims[4] = g.KW; }

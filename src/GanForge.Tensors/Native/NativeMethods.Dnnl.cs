@@ -20,7 +20,7 @@ internal static unsafe partial class NativeMethods
     internal static bool DnnlAvailable => DnnlHandle.Value != IntPtr.Zero;
 
     internal const int DnnlSuccess = 0, DnnlBf16 = 2, DnnlF32 = 3, DnnlCpu = 1, DnnlStreamDefault = 1;
-    internal const int DnnlTagAny = 1, DnnlNchw = 5, DnnlOihw = 5, DnnlGoihw = 7;
+    internal const int DnnlTagAny = 1, DnnlNchw = 5, DnnlOihw = 5, DnnlGoihw = 7, DnnlNhwc = 20;
     internal const int DnnlForwardTraining = 64, DnnlForwardInference = 96, DnnlBackwardData = 160, DnnlBackwardWeights = 192;
     internal const int DnnlConvolutionDirect = 1, DnnlConvolutionWinograd = 2;
     internal const int ArgSrc = 1, ArgDst = 17, ArgWeights = 33, ArgDiffSrc = 129, ArgDiffDst = 145, ArgDiffWeights = 161;
