@@ -3,7 +3,8 @@
 // through GanForge's wrapper (`bench --kernels`) and inside a training step (`--profile`). Issue 17, docs/performance.md.
 // Needs libdnnl-dev (oneDNN 2.x C API).  Build and run, e.g. dcgan28's 64 -> 128 4 x 4 stride-2 layer at batch 128:
 //   gcc -O2 -o dnnl_impls dnnl_impls.c -ldnnl && OMP_NUM_THREADS=2 ./dnnl_impls 128 64 14 128 7 4 2 1
-// Arguments: batch, input channels, input size, output channels, output size, kernel, stride, padding.
+// Arguments: batch, input channels, input size, output channels, output size, kernel, stride, padding, and optionally
+// nhwc: the activations in channels-last instead of the library's choice (oneDNN 2.6's brgemm convolutions need it).
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -22,7 +23,7 @@ static dnnl_memory_t allocate(const_dnnl_primitive_desc_t pd, dnnl_query_t what,
 
 int main(int argc, char **argv)
 {
-    if (argc != 9) { fprintf(stderr, "usage: %s N Ci H Co OH K S P\n", argv[0]); return 2; }
+    if (argc != 9 && argc != 10) { fprintf(stderr, "usage: %s N Ci H Co OH K S P [nhwc]\n", argv[0]); return 2; }
     long n = atol(argv[1]), ci = atol(argv[2]), h = atol(argv[3]), co = atol(argv[4]), oh = atol(argv[5]),
          k = atol(argv[6]), s = atol(argv[7]), p = atol(argv[8]);
     dnnl_engine_t engine;
@@ -30,12 +31,13 @@ int main(int argc, char **argv)
     CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0));
     CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
 
-    // Layouts left to the library (any), as GanForge's wrapper asks.
+    // Layouts left to the library (any), as GanForge's wrapper asks by default, or channels-last activations.
+    dnnl_format_tag_t activations = argc == 10 && argv[9][0] == 'n' ? dnnl_nhwc : dnnl_format_tag_any;
     dnnl_memory_desc_t src, wei, dst;
     dnnl_dims_t srcDims = { n, ci, h, h }, weiDims = { co, ci, k, k }, dstDims = { n, co, oh, oh };
-    CHECK(dnnl_memory_desc_init_by_tag(&src, 4, srcDims, dnnl_f32, dnnl_format_tag_any));
+    CHECK(dnnl_memory_desc_init_by_tag(&src, 4, srcDims, dnnl_f32, activations));
     CHECK(dnnl_memory_desc_init_by_tag(&wei, 4, weiDims, dnnl_f32, dnnl_format_tag_any));
-    CHECK(dnnl_memory_desc_init_by_tag(&dst, 4, dstDims, dnnl_f32, dnnl_format_tag_any));
+    CHECK(dnnl_memory_desc_init_by_tag(&dst, 4, dstDims, dnnl_f32, activations));
     long right = (oh - 1) * s + k - h - p;
     dnnl_dims_t strides = { s, s }, dilates = { 0, 0 }, padL = { p, p }, padR = { right, right };
     dnnl_convolution_desc_t conv;
