@@ -216,8 +216,10 @@ static class KernelBench
                     ConvDnnl.ForcedLayout = ConvDnnl.Layout.ChannelsLast;
                     string implLast = ConvDnnl.Implementation(kind, l.N, g) ?? "managed";
                     ConvDnnl.ForcedLayout = saved;
+                    string rule = Conv.Picks(kind, l.N, g);
+                    if (rule == "dnnl") rule += " " + ConvDnnl.RuleLayout(kind, g, ConvDnnl.UsesWinograd(kind, l.N, g));
                     Console.WriteLine($"{l.Name,-24} {kind,-15} {t[0] * 1e3,10:F2} {t[1] * 1e3,8:F2} {t[0] / t[1],7:F2} {flop / t[0] / 1e9,10:F1} {flop / t[1] / 1e9,8:F1}  " +
-                        $"[{implBlocked} | {implLast}] {Conv.Picks(kind, l.N, g)}{(Conv.Picks(kind, l.N, g) == "dnnl" ? " " + ConvDnnl.RuleLayout(kind, g, ConvDnnl.UsesWinograd(kind, l.N, g)) : "")}");
+                        $"[{implBlocked} | {implLast}] {rule}");
                 }
             }
         }

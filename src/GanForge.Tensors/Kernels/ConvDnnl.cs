@@ -7,8 +7,8 @@ namespace GanForge.Kernels;
 /// <summary>
 /// The three convolution kernels of <see cref="Conv"/> run by oneDNN: forward, backward-data (our
 /// transpose) and backward-weights. Users' tensors stay NCHW / (Co,Ci/groups,KH,KW); a primitive may
-/// choose its own blocked layout, and then this wrapper reorders into and out of library-owned
-/// buffers around it. One plan (primitive, memory objects, reorders) is built per kind, batch size,
+/// choose its own blocked layout, or be asked for channels-last (<see cref="RuleLayout"/>), and then this wrapper
+/// reorders into and out of library-owned buffers around it. One plan (primitive, memory objects, reorders) is built per kind, batch size,
 /// geometry and thread count and kept for the life of the process; a plan oneDNN cannot build is
 /// remembered as missing, so the caller falls back to im2col + GEMM. Every primitive (reorders too) takes its
 /// scratchpad from one buffer this wrapper owns (oneDNN's user scratchpad mode): in the library's default mode the
@@ -51,13 +51,8 @@ internal static unsafe class ConvDnnl
     internal static Layout RuleLayout(Kind kind, in ConvGeometry g, bool winograd)
     {
         if (winograd) return Layout.Blocked;
-        bool fewOutputs = g.Co < 16;
-        return kind switch
-        {
-            Kind.Forward => g.Ci >= 16 && g.OH * g.OW >= 49 ? Layout.ChannelsLast : Layout.Blocked,
-            Kind.BackwardData => fewOutputs ? Layout.ChannelsLast : Layout.Blocked,
-            _ => fewOutputs ? Layout.ChannelsLast : Layout.Blocked,
-        };
+        bool channelsLast = kind == Kind.Forward ? g.Ci >= 16 && g.OH * g.OW >= 49 : g.Co < 16;
+        return channelsLast ? Layout.ChannelsLast : Layout.Blocked;
     }
 
     // A primitive with the memory object for its scratchpad (no buffer of its own: the shared one is set before each run).
