@@ -98,30 +98,18 @@ public sealed class DataParallelTests : IDisposable
         Assert.Contains("ranks: " + ranks, File.ReadAllText(Path.Combine(parallel.Out, "config.yaml")));
     }
 
-    /// <summary>
-    /// A theory skipped, with the reason, where oneDNN runs the convolutions on its AVX2 kernels. There the two thread
-    /// ranks end 2e-3 (one SGD step) to 5e-2 (one Adam step) of the distance trained away from one process, while the
-    /// same ranks on the im2col kernels end 7e-7 away and every oneDNN call of the run, checked against the naive
-    /// kernel in place, was within 2e-6 of it: the cause is not found (docs/distributed.md). On AVX-512 processors,
-    /// and over MPI processes (DistributedCliTests), the ranks agree.
-    /// </summary>
-    public sealed class SyncBatchNormTheoryAttribute : TheoryAttribute
+    [Theory]
+    [InlineData("sgd", 4, 2e-2, 0.08)]
+    [InlineData("adam", 1, 0.15, 0.5)]
+    public void Train_DcganWithSyncBatchNorm_EndsWhereOneProcessEnds_AndWithoutItDoesNot(string optimizer, int steps, double synchronised, double perRank)
     {
-        public SyncBatchNormTheoryAttribute()
-        {
-            if (Kernels.Conv.DnnlAvailable && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-                Skip = "oneDNN's AVX2 convolutions: thread ranks and one process part by 2e-3 after one step, cause not found (docs/distributed.md)";
-        }
-    }
-
-    [SyncBatchNormTheory]
-    [InlineData("sgd", 4)]
-    [InlineData("adam", 1)]
-    public void Train_DcganWithSyncBatchNorm_EndsWhereOneProcessEnds_AndWithoutItDoesNot(string optimizer, int steps)
-    {
-        // A GAN with batch norm amplifies float differences step by step, Adam most (it moves every weight by about
-        // ±lr whatever its gradient's size): 2 and 4 synchronised ranks then differ from each other as much as from one
-        // process (docs/distributed.md). So the distance is taken relative to how far training moved the weights.
+        // A GAN with batch norm turns float differences into large ones: an untrained G's fakes are nearly alike, D's
+        // batch norm over them divides by their small spread, and a value next to a (Leaky)ReLU's kink or an Adam step
+        // on a gradient within rounding of zero goes one way or the other. So the ranks (their per-channel sums added in
+        // another order than one process's) end 1e-6 of the distance trained from one process in about half the seeds,
+        // and 4e-3 to 8e-3 (4 SGD steps) or 2e-2 to 5e-2 (one Adam step) in the others, on oneDNN's blocked and
+        // channels-last kernels alike (seeds 1-8; docs/distributed.md), where per-rank statistics end 0.13-0.23 and
+        // 0.85-0.90 away. The bounds sit between the two, with room for other kernels' rounding.
         TrainConfig DcGan(bool sync)
         {
             var c = Config("dcgan", TestRuns.NewDir());
@@ -129,10 +117,10 @@ public sealed class DataParallelTests : IDisposable
             return c;
         }
         var (initial, one) = TrainFrom(DcGan(false), 1);
-        Assert.InRange(RelativeDistance(Train(DcGan(true), 2), one, initial), 0, 1e-3);
+        Assert.InRange(RelativeDistance(Train(DcGan(true), 2), one, initial), 0, synchronised);
 
         // Per-rank statistics (the default, as DDP) normalise each half by its own mean: a different training.
-        Assert.InRange(RelativeDistance(Train(DcGan(false), 2), one, initial), 0.05, double.MaxValue);
+        Assert.InRange(RelativeDistance(Train(DcGan(false), 2), one, initial), perRank, double.MaxValue);
     }
 
     [Fact]

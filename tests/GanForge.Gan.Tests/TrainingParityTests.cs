@@ -53,16 +53,29 @@ public class TrainingParityTests
     }
 
     /// <summary>
-    /// Adam moves each weight by about lr·m/sqrt(v): for a gradient near zero, float summation order
-    /// (OpenBLAS, managed GEMM, oneDNN) can change that step by a fraction of lr. So the worst element
-    /// may differ by up to lr/2 = 1e-4, while the mean difference must stay below 1e-6 (lr/200), which
-    /// a wrong gradient anywhere would exceed.
+    /// Adam moves each weight by about lr·m/sqrt(v), whatever the gradient's size: for a gradient near zero, float
+    /// summation order (OpenBLAS, managed GEMM, oneDNN's kernels and layouts) can change that step by a fraction of lr,
+    /// and where the gradient is within rounding of zero, turn its sign (on the first step m/sqrt(v) is ±1: the weight
+    /// moves lr one way or the other). Of dcgan28's 131,072 weights of D's second layer, one did so against PyTorch when
+    /// the backward-data ran in channels-last (-0.008522 against -0.008709). So each value must be within 1e-4 (lr/2),
+    /// except at most one in 10,000, which may be one flipped step away (2·lr), while the mean difference must stay below
+    /// 1e-6 (lr/200), which a wrong gradient anywhere would exceed (running statistics: see below).
     /// </summary>
     static void AssertWeightsClose(Tensor expected, Tensor actual, string what)
     {
-        Fixtures.AssertClose(expected, actual, 1e-4, 1e-4, what);
-        double meanDiff = expected.ToArray().Zip(actual.ToArray(), (e, a) => Math.Abs(e - a)).Average();
-        Assert.True(meanDiff < 1e-6, $"{what}: mean |difference| {meanDiff:G3} exceeds 1e-6");
+        const double lr = 2e-4;
+        var (e, a) = (expected.ToArray(), actual.ToArray());
+        Assert.Equal(e.Length, a.Length);
+        var outside = Enumerable.Range(0, e.Length).Where(i => Math.Abs(a[i] - e[i]) > 1e-4 + 1e-4 * Math.Abs(e[i])).ToList();
+        Assert.True(outside.Count <= Math.Max(1, e.Length / 10_000),
+            $"{what}: {outside.Count} of {e.Length} values differ by more than 1e-4, the first [{outside.FirstOrDefault()}]: {a[outside.FirstOrDefault()]} against {e[outside.FirstOrDefault()]}");
+        foreach (int i in outside)
+            Assert.True(Math.Abs(a[i] - e[i]) <= 2 * lr + 1e-4 * Math.Abs(e[i]), $"{what}[{i}]: {a[i]} against {e[i]}, more than one flipped Adam step (2·lr) apart");
+        // A running statistic follows the activations, which such a weight moves too (D's running means, about 0.05, by
+        // 1.2e-6 on average after it): for those the bound is relative, 1e-4 of their mean size.
+        double meanDiff = e.Zip(a, (x, y) => Math.Abs(x - y)).Average();
+        double bound = what.Contains("running_") ? 1e-4 * e.Average(v => Math.Abs(v)) : 1e-6;
+        Assert.True(meanDiff < bound, $"{what}: mean |difference| {meanDiff:G3} exceeds {bound:G3}");
     }
 
     static Dictionary<string, Tensor> Checkpointless(Dictionary<string, Tensor> f, string prefix) =>

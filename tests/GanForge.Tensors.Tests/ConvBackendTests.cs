@@ -185,7 +185,7 @@ public class ConvBackendTests
         WithLayout(ConvDnnl.Layout.ChannelsLast, () => AssertDnnlKindsMatchNaive(g, n, x, w, gy, "dnnl channels-last"));
     }
 
-    // The layers the layout rule sends to channels-last (dcgan28's 64 -> 128 forward, cyclegan32's 64 -> 3 output layer)
+    // The layers the layout rule sends to channels-last (dcgan28's 64 -> 128 forward and backward-data, cyclegan32's 64 -> 3 output layer)
     // and one it keeps blocked (a 4 x 4 output map), each in both layouts against the naive kernels; where AVX-512 runs, the
     // forward the rule picks for the first is oneDNN's brgemm kernel (what the rule is for), and the one it picks for a
     // 4 x 4 output map the blocked jit kernel.
@@ -199,7 +199,9 @@ public class ConvBackendTests
         Assert.Equal(ConvDnnl.Layout.ChannelsLast, ConvDnnl.RuleLayout(ConvDnnl.Kind.Forward, dcgan, winograd: false));
         Assert.Equal(ConvDnnl.Layout.Blocked, ConvDnnl.RuleLayout(ConvDnnl.Kind.BackwardWeights, dcgan, winograd: false));
         Assert.Equal(ConvDnnl.Layout.Blocked, ConvDnnl.RuleLayout(ConvDnnl.Kind.Forward, small, winograd: false));
-        Assert.Equal(ConvDnnl.Layout.Blocked, ConvDnnl.RuleLayout(ConvDnnl.Kind.BackwardData, dcgan, winograd: false));
+        Assert.Equal(ConvDnnl.Layout.ChannelsLast, ConvDnnl.RuleLayout(ConvDnnl.Kind.BackwardData, dcgan, winograd: false));   // stride 2
+        Assert.Equal(ConvDnnl.Layout.Blocked, ConvDnnl.RuleLayout(ConvDnnl.Kind.BackwardData,
+            new ConvGeometry(64, 16, 16, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1), winograd: false));
         Assert.Equal(ConvDnnl.Layout.ChannelsLast, ConvDnnl.RuleLayout(ConvDnnl.Kind.BackwardData, output, winograd: false));
         Assert.Equal(ConvDnnl.Layout.ChannelsLast, ConvDnnl.RuleLayout(ConvDnnl.Kind.BackwardWeights, output, winograd: false));
         Assert.Equal(ConvDnnl.Layout.Blocked, ConvDnnl.RuleLayout(ConvDnnl.Kind.Forward, output, winograd: true));

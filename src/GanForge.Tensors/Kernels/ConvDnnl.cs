@@ -36,22 +36,24 @@ internal static unsafe class ConvDnnl
         };
 
     // The rule, from `bench --kernels --layouts` (both layouts through the wrapper's reorders, alternated; docs/performance.md,
-    // eighteenth pass). oneDNN 2.6 has brgemm forward convolutions (brgconv:avx512_core) only for channels-last
-    // activations: they ran the forward 1.06-1.26x faster than the blocked jit kernel where the input has 16 channels or
-    // more and the output map 7 x 7 or more (dcgan28's 64 -> 128, dcgan64's 128 -> 256, cyclegan32's downsamplings), and
-    // 0.85-0.96x on 4 x 4 maps and on one-channel images. Its backward kinds are the jit kernels in either layout;
-    // channels-last ran both 1.1-2.9x faster on a layer with fewer than 16 output channels (cyclegan32's 64 -> 3 output
-    // layer: blocked pads 3 channels to 16) and the weight gradient 0.6-0.9x elsewhere. It also ran the backward-data of
-    // the stride-2 layers 1.06-1.18x faster, and every call of a dcgan28 run was within 1e-6 of the naive kernel (its
-    // results the same bits whatever the batch and thread count), yet with it dcgan28's 2-iteration parity with PyTorch
-    // (1e-4; PyTorch runs the blocked kernel) and two data-parallel ranks' agreement with one process (1e-3 of the
-    // distance trained: 8e-3 after 4 SGD steps, 5e-2 after one Adam step) both failed; not understood, so it stays
-    // blocked. Winograd plans stay blocked. The choice depends on the geometry alone, so a run and its resume make the
+    // eighteenth and nineteenth passes). oneDNN 2.6 has brgemm forward convolutions (brgconv:avx512_core) only for
+    // channels-last activations: they ran the forward 1.06-1.26x faster than the blocked jit kernel where the input has 16
+    // channels or more and the output map 7 x 7 or more (dcgan28's 64 -> 128, dcgan64's 128 -> 256, cyclegan32's
+    // downsamplings), and 0.85-0.96x on 4 x 4 maps and on one-channel images. Its backward kinds are the jit kernels in
+    // either layout; channels-last ran the backward-data of the stride-2 layers whose input gradient is 16 x 16 or smaller
+    // 1.05-1.17x faster (0.92-0.95x at 32 x 32), both backward kinds 1.1-2.9x faster on a layer with fewer than 16 output
+    // channels (cyclegan32's 64 -> 3 output layer: blocked pads 3 channels to 16), and the weight gradient 0.6-0.9x
+    // elsewhere. Winograd plans stay blocked. The choice depends on the geometry alone, so a run and its resume make the
     // same one.
     internal static Layout RuleLayout(Kind kind, in ConvGeometry g, bool winograd)
     {
         if (winograd) return Layout.Blocked;
-        bool channelsLast = kind == Kind.Forward ? g.Ci >= 16 && g.OH * g.OW >= 49 : g.Co < 16;
+        bool channelsLast = kind switch
+        {
+            Kind.Forward => g.Ci >= 16 && g.OH * g.OW >= 49,
+            Kind.BackwardData => g.Co < 16 || (g.SH == 2 && g.SW == 2 && g.H * g.W <= 256),
+            _ => g.Co < 16,
+        };
         return channelsLast ? Layout.ChannelsLast : Layout.Blocked;
     }
 
