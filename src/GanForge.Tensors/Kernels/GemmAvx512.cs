@@ -360,22 +360,28 @@ public static unsafe class GemmAvx512
         var t13 = Avx512F.UnpackHigh(Vector512.Load(src + 12 * lds), Vector512.Load(src + 13 * lds));
         var t14 = Avx512F.UnpackLow(Vector512.Load(src + 14 * lds), Vector512.Load(src + 15 * lds));
         var t15 = Avx512F.UnpackHigh(Vector512.Load(src + 14 * lds), Vector512.Load(src + 15 * lds));
-        // Stage 2: 64-bit interleave; u[4g + e] holds, in lane l, element 4l+e of rows 4g..4g+3.
-        Span<Vector512<float>> u = stackalloc Vector512<float>[16];
-        Lo64Hi64(t0, t2, out u[0], out u[1]); Lo64Hi64(t1, t3, out u[2], out u[3]);
-        Lo64Hi64(t4, t6, out u[4], out u[5]); Lo64Hi64(t5, t7, out u[6], out u[7]);
-        Lo64Hi64(t8, t10, out u[8], out u[9]); Lo64Hi64(t9, t11, out u[10], out u[11]);
-        Lo64Hi64(t12, t14, out u[12], out u[13]); Lo64Hi64(t13, t15, out u[14], out u[15]);
+        // Stage 2: 64-bit interleave; u{4g + e} holds, in lane l, element 4l+e of rows 4g..4g+3.
+        Lo64Hi64(t0, t2, out var u0, out var u1); Lo64Hi64(t1, t3, out var u2, out var u3);
+        Lo64Hi64(t4, t6, out var u4, out var u5); Lo64Hi64(t5, t7, out var u6, out var u7);
+        Lo64Hi64(t8, t10, out var u8, out var u9); Lo64Hi64(t9, t11, out var u10, out var u11);
+        Lo64Hi64(t12, t14, out var u12, out var u13); Lo64Hi64(t13, t15, out var u14, out var u15);
         // Stages 3-4: gather lane l of the four row groups into output row 4l+e.
-        for (int e = 0; e < 4; e++)
-        {
-            var v = Avx512F.Shuffle4x128(u[e], u[4 + e], 0x88); var w = Avx512F.Shuffle4x128(u[e], u[4 + e], 0xDD);
-            var v2 = Avx512F.Shuffle4x128(u[8 + e], u[12 + e], 0x88); var w2 = Avx512F.Shuffle4x128(u[8 + e], u[12 + e], 0xDD);
-            Vector512.Store(Avx512F.Shuffle4x128(v, v2, 0x88), dst + e * ldd);
-            Vector512.Store(Avx512F.Shuffle4x128(w, w2, 0x88), dst + (4 + e) * ldd);
-            Vector512.Store(Avx512F.Shuffle4x128(v, v2, 0xDD), dst + (8 + e) * ldd);
-            Vector512.Store(Avx512F.Shuffle4x128(w, w2, 0xDD), dst + (12 + e) * ldd);
-        }
+        Gather(u0, u4, u8, u12, dst, ldd);
+        Gather(u1, u5, u9, u13, dst + ldd, ldd);
+        Gather(u2, u6, u10, u14, dst + 2 * ldd, ldd);
+        Gather(u3, u7, u11, u15, dst + 3 * ldd, ldd);
+    }
+
+    // Rows e, 4 + e, 8 + e and 12 + e of the transpose, from the four row groups' element e.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Gather(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, Vector512<float> g3, float* dst, int ldd)
+    {
+        var v = Avx512F.Shuffle4x128(g0, g1, 0x88); var w = Avx512F.Shuffle4x128(g0, g1, 0xDD);
+        var v2 = Avx512F.Shuffle4x128(g2, g3, 0x88); var w2 = Avx512F.Shuffle4x128(g2, g3, 0xDD);
+        Vector512.Store(Avx512F.Shuffle4x128(v, v2, 0x88), dst);
+        Vector512.Store(Avx512F.Shuffle4x128(w, w2, 0x88), dst + 4 * ldd);
+        Vector512.Store(Avx512F.Shuffle4x128(v, v2, 0xDD), dst + 8 * ldd);
+        Vector512.Store(Avx512F.Shuffle4x128(w, w2, 0xDD), dst + 12 * ldd);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 namespace GanForge.Kernels;
 
 /// <summary>
@@ -90,6 +92,44 @@ public static class Im2Col
                             else for (int i = owStart; i < owEnd; i++) d[i * sw] += s[i];
                         }
                     }
+    }
+
+    /// <summary>
+    /// Channel c of a batch whose output map has at most 16 positions, x: (N,Ci,H,W) -> that channel's KH·KW rows of the
+    /// batch's col (Ci·KH·KW, N·OH·OW), sample s at columns [s·OH·OW, (s+1)·OH·OW). Each (row, sample) is one gather of
+    /// the map's positions (two 8-lane AVX2 gathers, padding masked to 0): the row-by-row copy of <see cref="Forward"/>
+    /// moves 1-4 values a step on such maps and ran the batch's 16 MB im2col of dcgan64's 4 x 4 layer in 4 ms.
+    /// </summary>
+    public static unsafe void ForwardChannelSmallMap(float* x, int n, int c, float* col, in ConvGeometry g)
+    {
+        int plane = g.H * g.W, image = g.Ci * plane, p = g.P;
+        long l = (long)n * p;
+        int* index = stackalloc int[16];
+        float* mask = stackalloc float[16], rest = stackalloc float[16];
+        for (int kh = 0; kh < g.KH; kh++)
+            for (int kw = 0; kw < g.KW; kw++)
+            {
+                // Where each output position of this tap reads the plane, and whether it lies inside it.
+                for (int q = 0; q < 16; q++)
+                {
+                    int ih = q / g.OW * g.SH - g.PH + kh * g.DH, iw = q % g.OW * g.SW - g.PW + kw * g.DW;
+                    bool inside = q < p && (uint)ih < (uint)g.H && (uint)iw < (uint)g.W;
+                    index[q] = inside ? ih * g.W + iw : 0;
+                    mask[q] = inside ? BitConverter.Int32BitsToSingle(-1) : 0f;
+                }
+                var (indexLo, indexHi) = (Vector256.Load(index), Vector256.Load(index + 8));
+                var (maskLo, maskHi) = (Vector256.Load(mask), Vector256.Load(mask + 8));
+                float* dst = col + ((c * g.KH + kh) * g.KW + kw) * l;
+                for (int s = 0; s < n; s++, dst += p)
+                {
+                    float* xs = x + (long)s * image + c * plane;
+                    var lo = Avx2.GatherMaskVector256(Vector256<float>.Zero, xs, indexLo, maskLo, 4);
+                    var hi = Avx2.GatherMaskVector256(Vector256<float>.Zero, xs, indexHi, maskHi, 4);
+                    if (p == 16) { lo.Store(dst); hi.Store(dst + 8); continue; }
+                    lo.Store(rest); hi.Store(rest + 8);
+                    new ReadOnlySpan<float>(rest, p).CopyTo(new Span<float>(dst, p));
+                }
+            }
     }
 
     // Output columns ow with 0 <= ow*stride + offset < size, as the half-open range [start, end).

@@ -1,0 +1,94 @@
+using System.Runtime.Intrinsics.X86;
+using GanForge.Kernels;
+
+namespace GanForge.Tensors.Tests;
+
+/// <summary>
+/// Convolutions with tiny output maps (at most 16 positions a sample, dcgan64's 4 x 4 layer) run their forward and
+/// weight gradient as one GEMM over the batch, after a gathered im2col: each against the naive kernels, the gathered
+/// im2col against the row-by-row one, and the rule's reach. Shares the backend collection: it switches
+/// <see cref="Conv.SmallMapGemms"/>, a process-wide setting.
+/// </summary>
+[Collection("ConvBackend")]
+public unsafe class SmallMapConvTests
+{
+    // (Ci, H, Co, K, stride, pad, dilation, n): output maps of 16 and of 9 positions (a partial gather).
+    public static TheoryData<int, int, int, int, int, int, int, int> Layers => new()
+    {
+        { 64, 8, 64, 4, 2, 1, 1, 32 },    // dcgan64's last 4 x 4 layer, narrower: 4 x 4 from 8 px, padding masked
+        { 64, 8, 80, 4, 2, 0, 1, 64 },    // 3 x 3 maps: 9 of the 16 lanes stored
+        { 128, 5, 64, 3, 2, 1, 1, 128 },  // 3 x 3 maps from 5 px, stride 2
+        { 128, 8, 64, 3, 2, 1, 2, 64 },   // dilated taps: 3 x 3 maps, dilation 2
+    };
+
+    [Theory, MemberData(nameof(Layers))]
+    public void SmallMapLayer_ForwardAndWeightGradient_MatchNaive(int ci, int h, int co, int k, int stride, int pad, int dilation, int n)
+    {
+        int o = (h + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
+        var g = new ConvGeometry(ci, h, h, co, o, o, k, k, stride, stride, pad, pad, dilation, dilation, 1);
+        var gen = new Generator(31);
+        var (x, w, gy) = (Tensor.Randn([n, ci, h, h], gen), Tensor.Randn([co, ci, k, k], gen), Tensor.Randn([n, co, o, o], gen));
+        if (Gemm.Backend == "avx512" && Avx2.IsSupported)
+        {
+            Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.Forward, n, g));
+            Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.BackwardWeights, n, g));
+        }
+        if (Conv.DnnlAvailable) Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.BackwardData, n, g));
+
+        var y = Tensor.Full(gy.Shape, float.NaN);
+        Conv.Forward(x.Storage, w.Storage, y.Storage, n, g);
+        var yRef = new Tensor(gy.Shape);
+        Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
+        Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, $"{ci} -> {co} to {o} x {o} forward");
+
+        var dw = Tensor.Full(w.Shape, float.NaN);
+        Conv.WeightGrad(x.Storage, gy.Storage, dw.Storage, n, g);
+        var dwRef = new Tensor(w.Shape);
+        Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
+        Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-3, $"{ci} -> {co} to {o} x {o} weight gradient");
+    }
+
+    // The gathered im2col of every channel against the row-by-row im2col of each sample into the same (K, N·P) layout,
+    // on a buffer poisoned with NaN (a value it does not write fails).
+    [Theory, MemberData(nameof(Layers))]
+    public void GatheredIm2Col_EveryChannel_MatchesRowByRowIm2Col(int ci, int h, int co, int k, int stride, int pad, int dilation, int n)
+    {
+        if (!Avx2.IsSupported) return;
+        int o = (h + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
+        var g = new ConvGeometry(ci, h, h, co, o, o, k, k, stride, stride, pad, pad, dilation, dilation, 1);
+        n = Math.Min(n, 5);
+        var x = Tensor.Randn([n, ci, h, h], new Generator(32)).ToArray();
+        int l = n * g.P, image = ci * h * h;
+        var expected = new float[g.K * l];
+        for (int s = 0; s < n; s++) Im2Col.Forward(x.AsSpan(s * image, image), expected, l, s * g.P, g);
+        var gathered = Enumerable.Repeat(float.NaN, g.K * l).ToArray();
+        fixed (float* px = x, pcol = gathered)
+            for (int c = 0; c < ci; c++) Im2Col.ForwardChannelSmallMap(px, n, c, pcol, g);
+        Assert.Equal(expected, gathered);
+    }
+
+    // Where the rule does not reach: the backward-data (oneDNN's kernel was as fast), batches of under 512 positions,
+    // maps of more than 16, Winograd's 3 x 3 stride-1 layers, and the setting off.
+    [Fact]
+    public void SmallMapRule_OutsideItsReach_LeavesTheOtherBackends()
+    {
+        if (Gemm.Backend != "avx512" || !Avx2.IsSupported) return;
+        var dcgan64 = new ConvGeometry(256, 8, 8, 512, 4, 4, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+        Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.Forward, 64, dcgan64));
+        Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.BackwardWeights, 64, dcgan64));
+        if (!Conv.DnnlAvailable) return;
+        Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.BackwardData, 64, dcgan64));
+        Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 16, dcgan64));   // 256 positions
+        Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 64, new ConvGeometry(128, 16, 16, 256, 8, 8, 4, 4, 2, 2, 1, 1, 1, 1, 1)));
+        var winograd = new ConvGeometry(256, 4, 4, 256, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        Assert.True(ConvDnnl.UsesWinograd(ConvDnnl.Kind.Forward, 64, winograd));
+        Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 64, winograd));
+        var previous = Conv.SmallMapGemms;
+        try
+        {
+            Conv.SmallMapGemms = false;
+            Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 64, dcgan64));
+        }
+        finally { Conv.SmallMapGemms = previous; }
+    }
+}
