@@ -28,7 +28,7 @@ public unsafe class SmallMapConvTests
         var g = new ConvGeometry(ci, h, h, co, o, o, k, k, stride, stride, pad, pad, dilation, dilation, 1);
         var gen = new Generator(31);
         var (x, w, gy) = (Tensor.Randn([n, ci, h, h], gen), Tensor.Randn([co, ci, k, k], gen), Tensor.Randn([n, co, o, o], gen));
-        if (Gemm.Backend == "avx512" && Avx2.IsSupported)
+        if (Gemm.RunsAvx512 && Avx2.IsSupported)
         {
             Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.Forward, n, g));
             Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.BackwardWeights, n, g));
@@ -40,6 +40,12 @@ public unsafe class SmallMapConvTests
         var yRef = new Tensor(gy.Shape);
         Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
         Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, $"{ci} -> {co} to {o} x {o} forward");
+
+        var dx = Tensor.Full(x.Shape, float.NaN);
+        Conv.Transpose(gy.Storage, w.Storage, dx.Storage, n, g);
+        var dxRef = new Tensor(x.Shape);
+        Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
+        Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, $"{ci} -> {co} to {o} x {o} backward-data");
 
         var dw = Tensor.Full(w.Shape, float.NaN);
         Conv.WeightGrad(x.Storage, gy.Storage, dw.Storage, n, g);
@@ -67,18 +73,19 @@ public unsafe class SmallMapConvTests
         Assert.Equal(expected, gathered);
     }
 
-    // Where the rule does not reach: the backward-data (oneDNN's kernel was as fast), batches of under 512 positions,
-    // maps of more than 16, Winograd's 3 x 3 stride-1 layers, and the setting off.
+    // Where the rule does not reach: the backward-data (oneDNN's kernel was as fast), batches of under 512 positions or
+    // of an im2col over 128 MB, maps of more than 16, Winograd's 3 x 3 stride-1 layers, and the setting off.
     [Fact]
     public void SmallMapRule_OutsideItsReach_LeavesTheOtherBackends()
     {
-        if (Gemm.Backend != "avx512" || !Avx2.IsSupported) return;
+        if (!Gemm.RunsAvx512 || !Avx2.IsSupported) return;
         var dcgan64 = new ConvGeometry(256, 8, 8, 512, 4, 4, 4, 4, 2, 2, 1, 1, 1, 1, 1);
         Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.Forward, 64, dcgan64));
         Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.BackwardWeights, 64, dcgan64));
         if (!Conv.DnnlAvailable) return;
         Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.BackwardData, 64, dcgan64));
         Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 16, dcgan64));   // 256 positions
+        Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 1024, dcgan64));   // a 256 MB im2col
         Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 64, new ConvGeometry(128, 16, 16, 256, 8, 8, 4, 4, 2, 2, 1, 1, 1, 1, 1)));
         var winograd = new ConvGeometry(256, 4, 4, 256, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
         Assert.True(ConvDnnl.UsesWinograd(ConvDnnl.Kind.Forward, 64, winograd));

@@ -125,12 +125,17 @@ public static class Conv
     /// batch 64: K = 4,096, N·P = 1,024). oneDNN's direct kernels, which block over the output map, ran it at 210-250
     /// GFLOP/s; as one product over the batch, (Co x K) by (K x N·P), it is a large square-ish GEMM the AVX-512 kernel
     /// runs at 350+, after a gathered im2col of the batch (16 MB, 1.7 ms). `bench --kernels`, 2 threads: forward 20.6 ->
-    /// 15.8-16.8 ms, weight gradient 18.1-18.4 -> 16.1-17.2. The backward-data stays on oneDNN (its col2im made it
-    /// slower: 15.7 -> 18.4-20.0), and so do Winograd's 3 x 3 layers. Only where the AVX-512 GEMM runs, in fp32.
+    /// 15.8-16.8 ms, weight gradient 18.1-18.4 -> 16.1-17.2. The backward-data stays on oneDNN (GEMM + col2im ran
+    /// 18.4-20.0 ms against 15.7 with a row-by-row col2im, 14.3-14.4 against 14.2 with a gathered one), and so do
+    /// Winograd's 3 x 3 layers. Only where the AVX-512 GEMM runs, in fp32.
     /// </summary>
+    // The batch's im2col these layers take, at most 128 MB (dcgan64's at batch 64: 16 MB); a larger batch runs on oneDNN.
+    const long ColumnsBudget = 1L << 25;
+
     static bool IsSmallMap(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
         SmallMapGemms && kind != ConvDnnl.Kind.BackwardData && g.P <= 16 && (long)n * g.P >= 512 && g.K >= 1024 && g.Co >= 64
-        && g.Groups == 1 && !IsDense(g) && !ConvDnnl.UsesWinograd(kind, n, g) && Gemm.Backend == "avx512" && !Precision.Bf16Active
+        && (long)n * g.P * g.K <= ColumnsBudget
+        && g.Groups == 1 && !IsDense(g) && !ConvDnnl.UsesWinograd(kind, n, g) && Gemm.RunsAvx512 && !Precision.Bf16Active
         && Avx2.IsSupported;
 
     /// <summary>
@@ -295,7 +300,7 @@ public static class Conv
 
     // The batch's im2col: x (N,Ci,H,W) -> col (K, N·P), sample s in columns [s·P, (s+1)·P). The channels over the
     // threads, each filling its KH·KW rows front to back with one gather per sample: a sample at a time through
-    // Im2Col.Forward wrote P floats into each of K rows a page apart and took 8 ms, the rows' copies of 1-4 values 4 ms.
+    // Im2Col.Forward wrote P floats into each of K rows a page apart and took 6-9 ms, the rows' copies of 1-4 values 4 ms.
     static unsafe float[] BatchColumns(float[] x, int n, in ConvGeometry g)
     {
         var col = ArrayPool<float>.Shared.Rent(g.K * n * g.P);

@@ -44,6 +44,9 @@ public static class Gemm
 
     static bool UseAvx512 => _forceManaged == null && PreferAvx512 && GemmAvx512.IsSupported;
 
+    /// <summary>True when products run on the AVX-512 kernel (the convolution rules that count on its speed ask).</summary>
+    internal static bool RunsAvx512 => UseAvx512;
+
     /// <summary>True when oneDNN could be loaded (it runs the bf16 products of <see cref="Precision"/>).</summary>
     public static bool DnnlAvailable => NativeMethods.DnnlAvailable;
 

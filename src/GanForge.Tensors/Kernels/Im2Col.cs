@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+
 namespace GanForge.Kernels;
 
 /// <summary>
@@ -100,8 +102,9 @@ public static class Im2Col
     /// the map's positions (two 8-lane AVX2 gathers, padding masked to 0): the row-by-row copy of <see cref="Forward"/>
     /// moves 1-4 values a step on such maps and ran the batch's 16 MB im2col of dcgan64's 4 x 4 layer in 4 ms.
     /// </summary>
-    public static unsafe void ForwardChannelSmallMap(float* x, int n, int c, float* col, in ConvGeometry g)
+    internal static unsafe void ForwardChannelSmallMap(float* x, int n, int c, float* col, in ConvGeometry g)
     {
+        Debug.Assert(g.P <= 16 && g.Groups == 1 && Avx2.IsSupported);
         int plane = g.H * g.W, image = g.Ci * plane, p = g.P;
         long l = (long)n * p;
         int* index = stackalloc int[16];
