@@ -119,6 +119,9 @@ public static class Conv
     /// <summary>Whether small output maps run as one GEMM over the batch (<see cref="IsSmallMap"/>; GANFORGE_SMALL_MAPS=dnnl turns it off).</summary>
     internal static bool SmallMapGemms { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_SMALL_MAPS")?.Trim().ToLowerInvariant() != "dnnl";
 
+    // The batch's im2col these layers take, at most 128 MB (dcgan64's at batch 64: 16 MB); a larger batch runs on oneDNN.
+    const long ColumnsBudget = 1L << 25;
+
     /// <summary>
     /// True for the forward and weight gradient of a layer whose output map has at most 16 positions while each output
     /// sums 1,024 products or more and the batch holds 512 positions or more (dcgan64's 256 -> 512 4 x 4 layer at 8 px,
@@ -129,9 +132,6 @@ public static class Conv
     /// 18.4-20.0 ms against 15.7 with a row-by-row col2im, 14.3-14.4 against 14.2 with a gathered one), and so do
     /// Winograd's 3 x 3 layers. Only where the AVX-512 GEMM runs, in fp32.
     /// </summary>
-    // The batch's im2col these layers take, at most 128 MB (dcgan64's at batch 64: 16 MB); a larger batch runs on oneDNN.
-    const long ColumnsBudget = 1L << 25;
-
     static bool IsSmallMap(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
         SmallMapGemms && kind != ConvDnnl.Kind.BackwardData && g.P <= 16 && (long)n * g.P >= 512 && g.K >= 1024 && g.Co >= 64
         && (long)n * g.P * g.K <= ColumnsBudget
@@ -199,10 +199,7 @@ public static class Conv
                     col.AsSpan(gi * k * l, k * l), l, 0f, outBuf.AsSpan(outOff + gi * g.CoG * l, g.CoG * l), l);
             if (cnt > 1)
             {
-                // (Co, cnt, P) -> (cnt, Co, P)
-                for (int s = 0; s < cnt; s++)
-                    for (int o = 0; o < g.Co; o++)
-                        outBuf.AsSpan(o * l + s * p, p).CopyTo(y.AsSpan(((n0 + s) * g.Co + o) * p, p));
+                for (int s = 0; s < cnt; s++) ScatterFeatures(outBuf, y, n0, cnt, s, g);
                 ArrayPool<float>.Shared.Return(outBuf);
             }
             ArrayPool<float>.Shared.Return(col);
@@ -305,9 +302,9 @@ public static class Conv
     {
         var col = ArrayPool<float>.Shared.Rent(g.K * n * g.P);
         var geometry = g;
-        Threading.For(g.Ci, c =>
+        Threading.ForRanges(g.Ci, (_, c0, c1) =>
         {
-            fixed (float* px = x, pcol = col) Im2Col.ForwardChannelSmallMap(px, n, c, pcol, geometry);
+            fixed (float* px = x, pcol = col) Im2Col.ForwardChannelsSmallMap(px, n, c0, c1, pcol, geometry);
         });
         return col;
     }
@@ -319,10 +316,8 @@ public static class Conv
         var col = BatchColumns(x, n, g);
         var yT = ArrayPool<float>.Shared.Rent(co * l);
         Gemm.Sgemm(false, false, co, l, k, 1f, w, k, col, l, 0f, yT, l);
-        Threading.For(n, s =>
-        {
-            for (int o = 0; o < co; o++) yT.AsSpan(o * l + s * p, p).CopyTo(y.AsSpan((s * co + o) * p, p));
-        });
+        var geometry = g;
+        Threading.For(n, s => ScatterFeatures(yT, y, 0, n, s, geometry));
         ArrayPool<float>.Shared.Return(yT);
         ArrayPool<float>.Shared.Return(col);
     }
@@ -337,6 +332,13 @@ public static class Conv
         Gemm.Sgemm(false, true, co, k, l, 1f, gT, l, col, l, 0f, dw, k);
         ArrayPool<float>.Shared.Return(gT);
         ArrayPool<float>.Shared.Return(col);
+    }
+
+    // The inverse of GatherFeatures for sample s of the chunk: (Co, cnt*P) -> its (Co, P) in y at sample n0 + s.
+    static void ScatterFeatures(float[] yT, float[] y, int n0, int cnt, int s, in ConvGeometry g)
+    {
+        int p = g.P, l = cnt * p;
+        for (int o = 0; o < g.Co; o++) yT.AsSpan(o * l + s * p, p).CopyTo(y.AsSpan(((n0 + s) * g.Co + o) * p, p));
     }
 
     // (cnt, Co, P) slice of y starting at sample n0 -> (Co, cnt*P)
