@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""Extra PyTorch peer figures beside /work/shared/bench/pytorch_peer.py (which it imports, unchanged):
-generation alone (G forward, eval mode, torch.no_grad(), batch 256) and the peak resident memory
-(VmHWM) of a training run. Prints JSON lines like the GanForge bench.
-Usage: /usr/bin/python3 bench/peer_generate.py --peer PATH [--threads N] [--iters N] [--mode generate|memory] [--workloads ...]
+"""Extra PyTorch peer figures beside /work/shared/bench/pytorch_peer.py and bench/peer_zoo.py (which it imports,
+unchanged): generation alone (G forward, eval mode, torch.no_grad(), batch 256) and the peak resident memory (VmHWM) of a
+training run, for every bench workload. Prints JSON lines like the GanForge bench. Run one workload a process for memory.
+Usage: /usr/bin/python3 bench/peer_generate.py --peer PATH [--zoo PATH] [--threads N] [--iters N] [--mode generate|memory]
+       [--workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32,transgan32]
 """
-import argparse, importlib.util, json, time
+import argparse, importlib.util, json, os, time
 import torch
 
 
-def load_peer(path):
-    spec = importlib.util.spec_from_file_location("pytorch_peer", path)
+def load_peer(path, name="pytorch_peer"):
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -23,8 +24,18 @@ def vm_hwm_mb():
     return -1
 
 
-def generate(peer, name, iters, warmup):
-    g, _, nz, _, _, noise = peer.WORKLOADS[name]()
+def generator(peer, zoo, name):
+    """The workload's generator and its input for n samples, from the shared peer or the zoo's."""
+    if name in peer.WORKLOADS:
+        g, _, _, _, _, noise = peer.WORKLOADS[name]()
+        return g, noise
+    if name in zoo.GENERATORS:
+        return zoo.GENERATORS[name]()
+    raise SystemExit(f"peer_generate: unknown workload '{name}'; known: {', '.join([*peer.WORKLOADS, *zoo.GENERATORS])}")
+
+
+def generate(peer, zoo, name, iters, warmup):
+    g, noise = generator(peer, zoo, name)
     g.eval()
     times = []
     with torch.no_grad():
@@ -42,6 +53,7 @@ def generate(peer, name, iters, warmup):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--peer", default="/work/shared/bench/pytorch_peer.py")
+    ap.add_argument("--zoo", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_zoo.py"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
@@ -50,12 +62,12 @@ if __name__ == "__main__":
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    peer = load_peer(a.peer)
+    peer, zoo = load_peer(a.peer), load_peer(a.zoo, "peer_zoo")
     if a.mode == "generate":
         for w in (a.workloads or "dcgan28,dcgan64").split(","):
-            print(json.dumps(generate(peer, w, a.iters, a.warmup)), flush=True)
+            print(json.dumps(generate(peer, zoo, w, a.iters, a.warmup)), flush=True)
     else:
         for w in (a.workloads or "dcgan64").split(","):
-            r = peer.bench(w, a.iters, a.warmup)
+            r = (peer if w in peer.WORKLOADS else zoo).bench(w, a.iters, a.warmup)
             r["peak_working_set_mb"] = round(vm_hwm_mb())
             print(json.dumps(r), flush=True)

@@ -480,6 +480,15 @@ def transgan32(gp=10.0, drift=0.001):
 
 WORKLOADS = {"wgangp28": wgangp28, "cyclegan32": cyclegan32, "stylegan32": stylegan32, "transgan32": transgan32}
 
+# For generation alone (bench/peer_generate.py): each workload's generator and what it is fed for n samples. StyleGAN
+# generates without style mixing, CycleGAN translates images of domain A (uniform in [-1, 1]), as GanForge's bench does.
+GENERATORS = {
+    "wgangp28": lambda: (generator28(100), lambda n: torch.randn(n, 100)),
+    "cyclegan32": lambda: (resnet_generator(3, 3), lambda n: torch.rand(n, 3, 32, 32) * 2 - 1),
+    "stylegan32": lambda: (StyleG(100, mixing=0.0), lambda n: torch.randn(n, 100)),
+    "transgan32": lambda: (TransG(100), lambda n: torch.randn(n, 100)),
+}
+
 
 def bench(name, iters, warmup):
     if name not in WORKLOADS:

@@ -140,6 +140,7 @@ static class KernelBench
         new("cg res 256->256 8", 4, 256, 10, 256, 8, 3, 1, 0),
         new("cg res x2 256->256 8", 8, 256, 10, 256, 8, 3, 1, 0),   // the three-pass phase: G over (a, b)
         new("cg res x3 256->256 8", 12, 256, 10, 256, 8, 3, 1, 0),  // F over (b, a, G(a))
+        new("cg res x4 256->256 8", 16, 256, 10, 256, 8, 3, 1, 0),  // a batch of 16: the rule's edge
     ];
 
     /// <summary>
@@ -250,6 +251,7 @@ static class KernelBench
     {
         var rng = new Generator(0);
         Console.WriteLine($"{"layer",-22} {"kernel",-15} {"dnnl ms",8} {"gemm ms",8} {"wino ms",8} {"dnnl GF",8} {"gemm GF",8} {"wino GF",8}  rule");
+        bool smallMaps = Conv.SmallMapGemms;
         try
         {
             foreach (var l in BackendLayers)
@@ -268,8 +270,9 @@ static class KernelBench
                         Conv.ForceManaged = i == 1;
                         if (i == 0) Conv.ForceManaged = false;
                         Conv.OwnWinograd = i == 2;
+                        Conv.SmallMapGemms = i == 1 && smallMaps;   // the gemm column: one GEMM over the batch where that rule reaches
                     });
-                    (Conv.ForceManaged, Conv.OwnWinograd) = (null, null);
+                    (Conv.ForceManaged, Conv.OwnWinograd, Conv.SmallMapGemms) = (null, null, smallMaps);
                     var rule = Conv.Picks(kind, l.N, g);
                     string Gf(int i) => i < t.Length ? $"{flop / t[i] / 1e9,8:F1}" : $"{"",8}";
                     string Ms(int i) => i < t.Length ? $"{t[i] * 1e3,8:F2}" : $"{"",8}";
@@ -277,7 +280,7 @@ static class KernelBench
                 }
             }
         }
-        finally { (Conv.ForceManaged, Conv.OwnWinograd) = (null, null); }
+        finally { (Conv.ForceManaged, Conv.OwnWinograd, Conv.SmallMapGemms) = (null, null, smallMaps); }
         Console.WriteLine($"fp32 FMA peak: {FmaPeak.Measure(Threading.Threads):F1} GFLOP/s on {Threading.Threads} threads; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
     }
 

@@ -63,7 +63,8 @@ static class Peer
         System.Runtime.Intrinsics.X86.Avx512F.IsSupported || !Avx512CoreTypes.Contains(coreType, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Runs the peers, prints one ratio line per workload and returns the ratios.</summary>
-    public static Dictionary<string, double> Compare(List<Dictionary<string, object>> ours, BenchOptions opts, bool generate)
+    public static Dictionary<string, double> Compare(List<Dictionary<string, object>> ours, BenchOptions opts,
+        List<Dictionary<string, object>> generated)
     {
         var ratios = new Dictionary<string, double>();
         var best = new Dictionary<string, (double Ips, string Config)>();
@@ -107,17 +108,43 @@ static class Peer
                 ["share_of_fma_peak"] = r["share_of_fma_peak"],
             }));
         }
-        if (generate) CompareGeneration(opts);
+        if (generated.Count > 0) CompareGeneration(generated, opts);
         return ratios;
     }
 
-    /// <summary>Generation alone: bench/peer_generate.py (beside this project) in each configuration against our figures.</summary>
-    static void CompareGeneration(BenchOptions opts)
+    /// <summary>
+    /// Generation alone: bench/peer_generate.py (beside this project) on the same workloads in each configuration; one
+    /// ratio line per workload against the peer's fastest configuration.
+    /// </summary>
+    static void CompareGeneration(List<Dictionary<string, object>> generated, BenchOptions opts)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "peer_generate.py");
         if (!File.Exists(script)) { Console.Error.WriteLine($"compare: {script} not found"); return; }
+        var names = generated.Select(r => ((string)r["workload"]).Replace("-generate", "")).ToList();
+        var best = new Dictionary<string, (double Ips, string Config)>();
         foreach (var config in Configurations(opts))
-            if (RunPython($"\"{script}\" --peer \"{opts.Peer}\" --threads {config.Threads} --iters {opts.Iters} --warmup {opts.Warmup} --mode generate", config, opts.PeerMallocKeeps) == null) return;
+        {
+            var lines = RunPython($"\"{script}\" --peer \"{opts.Peer}\" --zoo \"{FindZooPeer()}\" --threads {config.Threads} --iters {opts.Iters} " +
+                                  $"--warmup {opts.Warmup} --mode generate --workloads {string.Join(",", names)}", config, opts.PeerMallocKeeps);
+            if (lines == null) return;
+            foreach (var line in lines)
+            {
+                var doc = JsonDocument.Parse(line).RootElement;
+                string w = doc.GetProperty("workload").GetString()!;
+                double ips = doc.GetProperty("images_per_s").GetDouble();
+                if (ips > best.GetValueOrDefault(w).Ips) best[w] = (ips, config.ToString());
+            }
+        }
+        foreach (var r in generated)
+        {
+            string w = (string)r["workload"];
+            if (!best.TryGetValue(w, out var peer)) continue;
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer.Ips,
+                ["pytorch_best_config"] = peer.Config, ["ratio"] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer.Ips, 3),
+            }));
+        }
     }
 
     /// <summary>bench/peer_zoo.py of the repository this bench was built from (or is run in).</summary>

@@ -4,8 +4,9 @@ using GanForge.Kernels;
 namespace GanForge.Tensors.Tests;
 
 /// <summary>
-/// Convolutions with tiny output maps (at most 16 positions a sample, dcgan64's 4 x 4 layer) run their forward and
-/// weight gradient as one GEMM over the batch, after a gathered im2col: each against the naive kernels, the gathered
+/// Convolutions with tiny output maps (at most 16 positions a sample, dcgan64's 4 x 4 layer), or small ones (up to 64) in
+/// a small batch (cyclegan32's 8 x 8 residual blocks at batch 4), run their forward and weight gradient as one GEMM over
+/// the batch, after a gathered im2col: each against the naive kernels, the gathered
 /// im2col against the row-by-row one, and the rule's reach. Shares the backend collection: it switches
 /// <see cref="Conv.SmallMapGemms"/>, a process-wide setting.
 /// </summary>
@@ -19,6 +20,9 @@ public unsafe class SmallMapConvTests
         { 64, 8, 80, 4, 2, 0, 1, 64 },    // 3 x 3 maps: 9 of the 16 lanes stored
         { 128, 5, 64, 3, 2, 1, 1, 128 },  // 3 x 3 maps from 5 px, stride 2
         { 128, 8, 64, 3, 2, 1, 2, 64 },   // dilated taps: 3 x 3 maps, dilation 2
+        { 128, 10, 64, 3, 1, 0, 1, 4 },   // cyclegan32's residual block, narrower: 8 x 8 maps at batch 4 (256 positions)
+        { 128, 9, 64, 3, 1, 0, 1, 5 },    // 7 x 7 maps: 49 positions, the last gather of one lane
+        { 128, 16, 64, 3, 2, 1, 1, 4 },   // cyclegan32's downsampling: 8 x 8 from 16 px, stride 2, padding masked
     };
 
     [Theory, MemberData(nameof(Layers))]
@@ -77,7 +81,8 @@ public unsafe class SmallMapConvTests
     }
 
     // Where the rule does not reach: the backward-data (oneDNN's kernel was as fast), batches of under 512 positions or
-    // of an im2col over 128 MB, maps of more than 16, Winograd's 3 x 3 stride-1 layers, and the setting off.
+    // of an im2col over 128 MB, maps of more than 16 unless the batch has at most 256 positions, maps of more than 64,
+    // Winograd's 3 x 3 stride-1 layers, and the setting off.
     [Fact]
     public void SmallMapRule_OutsideItsReach_LeavesTheOtherBackends()
     {
@@ -90,6 +95,12 @@ public unsafe class SmallMapConvTests
         Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 16, dcgan64));   // 256 positions
         Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 1024, dcgan64));   // a 256 MB im2col
         Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 64, new ConvGeometry(128, 16, 16, 256, 8, 8, 4, 4, 2, 2, 1, 1, 1, 1, 1)));
+        var residual = new ConvGeometry(256, 10, 10, 256, 8, 8, 3, 3, 1, 1, 0, 0, 1, 1, 1);
+        Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.Forward, 4, residual));
+        Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.BackwardWeights, 4, residual));
+        Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.BackwardData, 4, residual));
+        Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.BackwardWeights, 8, residual));   // 512 positions
+        Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 3, new ConvGeometry(256, 11, 11, 256, 9, 9, 3, 3, 1, 1, 0, 0, 1, 1, 1)));   // 81 a map
         var winograd = new ConvGeometry(256, 4, 4, 256, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
         Assert.True(ConvDnnl.UsesWinograd(ConvDnnl.Kind.Forward, 64, winograd));
         Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 64, winograd));

@@ -122,18 +122,27 @@ public static class Conv
     // The batch's im2col these layers take, at most 128 MB (dcgan64's at batch 64: 16 MB); a larger batch runs on oneDNN.
     const long ColumnsBudget = 1L << 25;
 
+    // Maps of 17-64 positions take the one GEMM only in batches of at most this many positions (cyclegan32's residual
+    // blocks at batch 4: 256); from 512 on oneDNN's kernels ran them faster.
+    const int SmallBatchPositions = 256;
+
     /// <summary>
     /// True for the forward and weight gradient of a layer whose output map has at most 16 positions while each output
     /// sums 1,024 products or more and the batch holds 512 positions or more (dcgan64's 256 -> 512 4 x 4 layer at 8 px,
     /// batch 64: K = 4,096, N·P = 1,024). oneDNN's direct kernels, which block over the output map, ran it at 210-250
     /// GFLOP/s; as one product over the batch, (Co x K) by (K x N·P), it is a large square-ish GEMM the AVX-512 kernel
     /// runs at 350+, after a gathered im2col of the batch (16 MB, 1.7 ms). `bench --kernels`, 2 threads: forward 20.6 ->
-    /// 15.8-16.8 ms, weight gradient 18.1-18.4 -> 16.1-17.2. The backward-data stays on oneDNN (GEMM + col2im ran
-    /// 18.4-20.0 ms against 15.7 with a row-by-row col2im, 14.3-14.4 against 14.2 with a gathered one), and so do
+    /// 15.8-16.8 ms, weight gradient 18.1-18.4 -> 16.1-17.2. Also for maps of up to 64 positions in a batch of at most
+    /// <see cref="SmallBatchPositions"/> (cyclegan32's 256 -> 256 residual blocks, 8 x 8 at batch 4: 256 x 2,304 by
+    /// 2,304 x 256), where oneDNN's kernels have too few rows and samples to share out: `bench --kernels --backends`,
+    /// forward 1.44 -> 1.11 ms, weight gradient 1.54 -> 1.20; at batch 8 and more oneDNN was faster (2.15 against 2.54
+    /// ms). The backward-data stays on oneDNN (GEMM + col2im ran 18.4-20.0 ms against 15.7 on dcgan64's layer with a
+    /// row-by-row col2im, 14.3-14.4 against 14.2 with a gathered one; 1.36 against 1.30 on cyclegan32's), and so do
     /// Winograd's 3 x 3 layers. Only where the AVX-512 GEMM runs, in fp32.
     /// </summary>
     static bool IsSmallMap(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        SmallMapGemms && kind != ConvDnnl.Kind.BackwardData && g.P <= 16 && (long)n * g.P >= 512 && g.K >= 1024 && g.Co >= 64
+        SmallMapGemms && kind != ConvDnnl.Kind.BackwardData && g.K >= 1024 && g.Co >= 64
+        && (g.P <= 16 ? (long)n * g.P >= 512 : g.P <= 64 && (long)n * g.P <= SmallBatchPositions)
         && (long)n * g.P * g.K <= ColumnsBudget
         && g.Groups == 1 && !IsDense(g) && !ConvDnnl.UsesWinograd(kind, n, g) && Gemm.RunsAvx512 && !Precision.Bf16Active
         && Avx2.IsSupported;

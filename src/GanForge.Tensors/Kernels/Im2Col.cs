@@ -97,27 +97,28 @@ public static class Im2Col
     }
 
     /// <summary>
-    /// Channels [c0, c1) of a batch whose output map has at most 16 positions, x: (N,Ci,H,W) -> those channels' KH·KW
+    /// Channels [c0, c1) of a batch whose output map has at most 64 positions, x: (N,Ci,H,W) -> those channels' KH·KW
     /// rows of the batch's col (Ci·KH·KW, N·OH·OW), sample s at columns [s·OH·OW, (s+1)·OH·OW). Each (row, sample) is one
-    /// gather of the map's positions (two 8-lane AVX2 gathers, padding masked to 0), from a table of where each tap reads
-    /// the plane, the same for every channel: the row-by-row copy of <see cref="Forward"/> moves 1-4 values a step on
-    /// such maps and ran the batch's 16 MB im2col of dcgan64's 4 x 4 layer in 4 ms.
+    /// gather per 16 of the map's positions (two 8-lane AVX2 gathers, padding masked to 0), from a table of where each tap
+    /// reads the plane, the same for every channel: the row-by-row copy of <see cref="Forward"/> moves 1-8 values a step
+    /// on such maps and ran the batch's 16 MB im2col of dcgan64's 4 x 4 layer in 4 ms.
     /// </summary>
     internal static unsafe void ForwardChannelsSmallMap(float* x, int n, int c0, int c1, float* col, in ConvGeometry g)
     {
-        Debug.Assert(g.P <= 16 && g.Groups == 1 && Avx2.IsSupported);
+        Debug.Assert(g.P <= 64 && g.Groups == 1 && Avx2.IsSupported);
         int plane = g.H * g.W, image = g.Ci * plane, p = g.P, taps = g.KH * g.KW;
+        int blocks = (p + 15) / 16, lanes = blocks * 16;
         long l = (long)n * p;
         // Per tap (kh·KW + kw), per output position q: where it reads the plane, and whether that lies inside it.
-        var index = taps <= 64 ? stackalloc int[taps * 16] : new int[taps * 16];
-        var mask = taps <= 64 ? stackalloc float[taps * 16] : new float[taps * 16];
+        var index = taps * lanes <= 1024 ? stackalloc int[taps * lanes] : new int[taps * lanes];
+        var mask = taps * lanes <= 1024 ? stackalloc float[taps * lanes] : new float[taps * lanes];
         for (int t = 0; t < taps; t++)
-            for (int q = 0; q < 16; q++)
+            for (int q = 0; q < lanes; q++)
             {
                 int ih = q / g.OW * g.SH - g.PH + t / g.KW * g.DH, iw = q % g.OW * g.SW - g.PW + t % g.KW * g.DW;
                 bool inside = q < p && (uint)ih < (uint)g.H && (uint)iw < (uint)g.W;
-                index[t * 16 + q] = inside ? ih * g.W + iw : 0;
-                mask[t * 16 + q] = inside ? BitConverter.Int32BitsToSingle(-1) : 0f;
+                index[t * lanes + q] = inside ? ih * g.W + iw : 0;
+                mask[t * lanes + q] = inside ? BitConverter.Int32BitsToSingle(-1) : 0f;
             }
         float* rest = stackalloc float[16];
         fixed (int* pIndex = index)
@@ -125,17 +126,19 @@ public static class Im2Col
             for (int c = c0; c < c1; c++)
                 for (int t = 0; t < taps; t++)
                 {
-                    var (indexLo, indexHi) = (Vector256.Load(pIndex + t * 16), Vector256.Load(pIndex + t * 16 + 8));
-                    var (maskLo, maskHi) = (Vector256.Load(pMask + t * 16), Vector256.Load(pMask + t * 16 + 8));
                     float* dst = col + (c * taps + t) * l;
                     for (int s = 0; s < n; s++, dst += p)
                     {
                         float* xs = x + (long)s * image + c * plane;
-                        var lo = Avx2.GatherMaskVector256(Vector256<float>.Zero, xs, indexLo, maskLo, 4);
-                        var hi = Avx2.GatherMaskVector256(Vector256<float>.Zero, xs, indexHi, maskHi, 4);
-                        if (p == 16) { lo.Store(dst); hi.Store(dst + 8); continue; }
-                        lo.Store(rest); hi.Store(rest + 8);
-                        new ReadOnlySpan<float>(rest, p).CopyTo(new Span<float>(dst, p));
+                        for (int b = 0; b < blocks; b++)
+                        {
+                            int at = t * lanes + b * 16, count = Math.Min(16, p - b * 16);
+                            var lo = Avx2.GatherMaskVector256(Vector256<float>.Zero, xs, Vector256.Load(pIndex + at), Vector256.Load(pMask + at), 4);
+                            var hi = Avx2.GatherMaskVector256(Vector256<float>.Zero, xs, Vector256.Load(pIndex + at + 8), Vector256.Load(pMask + at + 8), 4);
+                            if (count == 16) { lo.Store(dst + b * 16); hi.Store(dst + b * 16 + 8); continue; }
+                            lo.Store(rest); hi.Store(rest + 8);
+                            new ReadOnlySpan<float>(rest, count).CopyTo(new Span<float>(dst + b * 16, count));
+                        }
                     }
                 }
     }
