@@ -30,6 +30,8 @@ public class PerfKernelTests
         { "bilinear x2", 16 }, { "bilinear x2", 32 }, { "bilinear x2", 24 }, { "bilinear 13->32", 13 }, { "avgpool 2", 16 },
         { "avgpool 2", 32 }, { "avgpool 2", 48 }, { "adaptive to 6", 16 }, { "adaptive to 6", 64 }, { "reflect pad 3", 16 },
         { "reflect pad 3", 32 }, { "nearest x2", 16 }, { "nearest x2", 8 },
+        // padding as one index map (a gather, its adjoint a scatter-add): cyclegan32's 8 -> 10, odd sizes, empty and cropped edges
+        { "reflect pad 1", 8 }, { "replicate pad 2", 7 }, { "zero pad 2-1", 5 }, { "crop and pad", 9 },
     };
 
     [Theory, MemberData(nameof(SeparableMaps))]
@@ -42,6 +44,10 @@ public class PerfKernelTests
             "avgpool 2" => (AxisMap.AvgPool(h, h / 2, 2, 2, 0, true), AxisMap.AvgPool(h, h / 2, 2, 2, 0, true)),
             "adaptive to 6" => (AxisMap.AdaptiveAvg(h, 6), AxisMap.AdaptiveAvg(h, 6)),
             "reflect pad 3" => (AxisMap.Pad(h, 3, 3, PadMode.Reflect), AxisMap.Pad(h, 3, 3, PadMode.Reflect)),
+            "reflect pad 1" => (AxisMap.Pad(h, 1, 1, PadMode.Reflect), AxisMap.Pad(h, 1, 1, PadMode.Reflect)),
+            "replicate pad 2" => (AxisMap.Pad(h, 2, 2, PadMode.Replicate), AxisMap.Pad(h, 2, 2, PadMode.Replicate)),
+            "zero pad 2-1" => (AxisMap.Pad(h, 2, 1, PadMode.Constant), AxisMap.Pad(h, 1, 2, PadMode.Constant)),
+            "crop and pad" => (AxisMap.Pad(h, -1, 2, PadMode.Constant), AxisMap.Pad(h, 3, -2, PadMode.Reflect)),
             _ => (AxisMap.Nearest(h, 2 * h, 0.5), AxisMap.Nearest(h, 2 * h, 0.5)),
         };
         int planes = 6, oh = rows.OutSize, ow = cols.OutSize;

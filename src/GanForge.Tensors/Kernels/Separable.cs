@@ -153,8 +153,21 @@ public sealed class AxisMap
             else { r.Add((i0, l0)); r.Add((i1, l1)); }
         });
 
+    /// <summary>
+    /// True for a map made by <see cref="Pad"/>: every output reads at most one input, with weight 1, so a plane padded
+    /// along both axes is an index map (<see cref="Separable"/> moves it as one gather, its adjoint as one scatter-add).
+    /// </summary>
+    internal bool IsPadding { get; private set; }
+
     /// <summary>Padding (negative values crop): 'constant' leaves new positions empty, 'reflect' mirrors without the edge, 'replicate' repeats it.</summary>
-    public static AxisMap Pad(int inSize, int before, int after, PadMode mode) =>
+    public static AxisMap Pad(int inSize, int before, int after, PadMode mode)
+    {
+        var map = PadRows(inSize, before, after, mode);
+        map.IsPadding = true;
+        return map;
+    }
+
+    static AxisMap PadRows(int inSize, int before, int after, PadMode mode) =>
         Build(inSize, inSize + before + after, (o, r) =>
         {
             int i = o - before;
@@ -179,6 +192,7 @@ public static class Separable
     /// <summary>x: (planes,H,W) -> y: (planes,OH,OW); y = Rh x Rwᵀ per plane.</summary>
     public static void Forward(float[] x, float[] y, int planes, AxisMap rows, AxisMap cols)
     {
+        if (rows.IsPadding && cols.IsPadding) { PadForward(x, y, planes, rows, cols); return; }
         int h = rows.InSize, w = cols.InSize, oh = rows.OutSize, ow = cols.OutSize;
         bool permute = cols.EnsureBlocks(), gather = !permute && Avx2.IsSupported && ow >= Vector256<float>.Count && cols.EnsureTaps();
         Threading.ForRanges(planes, (_, from, to) =>
@@ -283,8 +297,67 @@ public static class Separable
     /// g: (planes,OH,OW) -> dx: (planes,H,W); dx = Rhᵀ g Rw per plane (the adjoint of <see cref="Forward"/>): the
     /// forward pass of the transposed maps.
     /// </summary>
-    public static void Adjoint(float[] g, float[] dx, int planes, AxisMap rows, AxisMap cols) =>
-        Forward(g, dx, planes, rows.Transposed, cols.Transposed);
+    public static void Adjoint(float[] g, float[] dx, int planes, AxisMap rows, AxisMap cols)
+    {
+        if (rows.IsPadding && cols.IsPadding) PadAdjoint(g, dx, planes, rows, cols);
+        else Forward(g, dx, planes, rows.Transposed, cols.Transposed);
+    }
+
+    // Padding along both axes as one index per output position: where in the input plane it reads, or -1 (a constant
+    // position). The two sparse products ran cyclegan32's 8 x 8 -> 10 x 10 reflection of 4 x 256 planes in 0.33 ms
+    // (0.45 its adjoint), a few floats a call at a time.
+    static int[] PadIndex(AxisMap rows, AxisMap cols)
+    {
+        int oh = rows.OutSize, ow = cols.OutSize, w = cols.InSize;
+        var index = new int[oh * ow];
+        for (int o = 0; o < oh; o++)
+            for (int j = 0; j < ow; j++)
+                index[o * ow + j] = rows.IsEmpty(o) || cols.IsEmpty(j) ? -1 : rows.Src[rows.Ptr[o]] * w + cols.Src[cols.Ptr[j]];
+        return index;
+    }
+
+    // y[q] = x[index[q]] (0 where index[q] is -1) per plane: AVX2 masked gathers of 8 positions, the rest one by one.
+    static unsafe void PadForward(float[] x, float[] y, int planes, AxisMap rows, AxisMap cols)
+    {
+        var index = PadIndex(rows, cols);
+        int inPlane = rows.InSize * cols.InSize, outPlane = index.Length, lanes = Vector256<int>.Count;
+        int vectorEnd = Avx2.IsSupported ? outPlane / lanes * lanes : 0;
+        Threading.ForRanges(planes, (_, from, to) =>
+        {
+            fixed (float* px = x, py = y)
+            fixed (int* pi = index)
+                for (int pl = from; pl < to; pl++)
+                {
+                    float* xp = px + (long)pl * inPlane, yp = py + (long)pl * outPlane;
+                    for (int q = 0; q < vectorEnd; q += lanes)
+                    {
+                        var idx = Vector256.Load(pi + q);
+                        var inside = Vector256.GreaterThanOrEqual(idx, Vector256<int>.Zero).AsSingle();
+                        Avx2.GatherMaskVector256(Vector256<float>.Zero, xp, idx, inside, 4).Store(yp + q);
+                    }
+                    for (int q = vectorEnd; q < outPlane; q++) yp[q] = pi[q] >= 0 ? xp[pi[q]] : 0f;
+                }
+        });
+    }
+
+    // dx[index[q]] += g[q] per plane, the adjoint of PadForward (dx overwritten).
+    static unsafe void PadAdjoint(float[] g, float[] dx, int planes, AxisMap rows, AxisMap cols)
+    {
+        var index = PadIndex(rows, cols);
+        int inPlane = rows.InSize * cols.InSize, outPlane = index.Length;
+        Threading.ForRanges(planes, (_, from, to) =>
+        {
+            dx.AsSpan(from * inPlane, (to - from) * inPlane).Clear();
+            fixed (float* pg = g, pd = dx)
+            fixed (int* pi = index)
+                for (int pl = from; pl < to; pl++)
+                {
+                    float* gp = pg + (long)pl * outPlane, dp = pd + (long)pl * inPlane;
+                    for (int q = 0; q < outPlane; q++)
+                        if (pi[q] >= 0) dp[pi[q]] += gp[q];
+                }
+        });
+    }
 }
 
 /// <summary>Max pooling's argmax and the gather/scatter it reduces to once the indices are fixed.</summary>
