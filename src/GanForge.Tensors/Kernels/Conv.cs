@@ -69,7 +69,15 @@ public static class Conv
 
     /// <summary>Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "dnnl" or "gemm" (im2col + GEMM, or one GEMM).</summary>
     internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        UsesOwnWinograd(n, g) ? "winograd" : IsSmallMap(kind, n, g) ? "gemm" : DnnlRuns(kind, g) ? "dnnl" : "gemm";
+        UsesOwnWinograd(n, g) ? "winograd" : IsNarrow(kind, g) ? "narrow" : IsSmallMap(kind, n, g) ? "gemm" : DnnlRuns(kind, g) ? "dnnl" : "gemm";
+
+    /// <summary>Whether layers of at most four output channels run <see cref="NarrowConv"/>'s kernels (tests and the bench switch it).</summary>
+    internal static bool NarrowKernels { get; set; } = true;
+
+    // The forward and weight gradient of layers with one to four output channels, stride 1 (NarrowConv): where neither
+    // backend is forced, in fp32. Their backward-data stays with the other backends.
+    static bool IsNarrow(ConvDnnl.Kind kind, in ConvGeometry g) =>
+        NarrowKernels && kind != ConvDnnl.Kind.BackwardData && _forceManaged == null && !Precision.Bf16Active && NarrowConv.Suits(g);
 
     /// <summary>Which implementation runs the convolutions: "dnnl" or "managed" (im2col + GEMM).</summary>
     public static string Backend => UseDnnl ? "dnnl" : "managed";
@@ -183,6 +191,7 @@ public static class Conv
     public static void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.Forward(x, w, y, n, g); return; }
+        if (IsNarrow(ConvDnnl.Kind.Forward, g)) { NarrowConv.Forward(x, w, y, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.Forward, n, g)) { SmallMapForward(x, w, y, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.Forward, g) && ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x, w, y, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, true, n, g.Co, g.K, 1f, x, g.K, w, g.K, 0f, y, g.Co); return; }
@@ -254,6 +263,7 @@ public static class Conv
     public static void WeightGrad(float[] x, float[] gy, float[] dw, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.WeightGrad(x, gy, dw, n, g); return; }
+        if (IsNarrow(ConvDnnl.Kind.BackwardWeights, g)) { NarrowConv.WeightGrad(x, gy, dw, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.BackwardWeights, n, g)) { SmallMapWeightGrad(x, gy, dw, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.BackwardWeights, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardWeights, x, gy, dw, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(true, false, g.Co, g.K, n, 1f, gy, g.Co, x, g.K, 0f, dw, g.K); return; }
