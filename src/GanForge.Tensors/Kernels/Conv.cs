@@ -69,15 +69,19 @@ public static class Conv
 
     /// <summary>Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "dnnl" or "gemm" (im2col + GEMM, or one GEMM).</summary>
     internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        UsesOwnWinograd(n, g) ? "winograd" : IsNarrow(kind, g) ? "narrow" : IsSmallMap(kind, n, g) ? "gemm" : DnnlRuns(kind, g) ? "dnnl" : "gemm";
+        UsesOwnWinograd(n, g) ? "winograd" : IsDirect(kind, g) ? "direct" : IsSmallMap(kind, n, g) ? "gemm" : DnnlRuns(kind, g) ? "dnnl" : "gemm";
 
-    /// <summary>Whether layers of at most four output channels run <see cref="NarrowConv"/>'s kernels (tests and the bench switch it).</summary>
-    internal static bool NarrowKernels { get; set; } = true;
+    /// <summary>Whether layers of at most four output channels run <see cref="DirectConv"/>'s kernels (tests switch it).</summary>
+    internal static bool DirectKernels { get; set; } = true;
 
-    // The forward and weight gradient of layers with one to four output channels, stride 1 (NarrowConv): where neither
-    // backend is forced, in fp32. Their backward-data stays with the other backends.
-    static bool IsNarrow(ConvDnnl.Kind kind, in ConvGeometry g) =>
-        NarrowKernels && kind != ConvDnnl.Kind.BackwardData && _forceManaged == null && !Precision.Bf16Active && NarrowConv.Suits(g);
+    // The forward and weight gradient of layers with at most four output channels (DirectConv): where neither backend is
+    // forced, in fp32. The kernels also take layers of few input channels, but in the step they did not pay there: dcgan28's
+    // 1 -> 64 forward ran 0.50 against 0.64-0.76 ms alone, yet in the step 1.1-1.2 ms a call either way, and oneDNN's
+    // weight gradient after it slowed (4.3-5.0 -> 5.6-6.0 ms an iteration); cyclegan32's 3 -> 64 layers gained 2.4 ms of
+    // 455. Those stay with oneDNN, and every backward-data with the other backends.
+    static bool IsDirect(ConvDnnl.Kind kind, in ConvGeometry g) =>
+        DirectKernels && kind != ConvDnnl.Kind.BackwardData && g.Co <= 4
+        && _forceManaged == null && !Precision.Bf16Active && DirectConv.Suits(g);
 
     /// <summary>Which implementation runs the convolutions: "dnnl" or "managed" (im2col + GEMM).</summary>
     public static string Backend => UseDnnl ? "dnnl" : "managed";
@@ -191,7 +195,7 @@ public static class Conv
     public static void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.Forward(x, w, y, n, g); return; }
-        if (IsNarrow(ConvDnnl.Kind.Forward, g)) { NarrowConv.Forward(x, w, y, n, g); return; }
+        if (IsDirect(ConvDnnl.Kind.Forward, g)) { DirectConv.Forward(x, w, y, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.Forward, n, g)) { SmallMapForward(x, w, y, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.Forward, g) && ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x, w, y, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, true, n, g.Co, g.K, 1f, x, g.K, w, g.K, 0f, y, g.Co); return; }
@@ -263,7 +267,7 @@ public static class Conv
     public static void WeightGrad(float[] x, float[] gy, float[] dw, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.WeightGrad(x, gy, dw, n, g); return; }
-        if (IsNarrow(ConvDnnl.Kind.BackwardWeights, g)) { NarrowConv.WeightGrad(x, gy, dw, n, g); return; }
+        if (IsDirect(ConvDnnl.Kind.BackwardWeights, g)) { DirectConv.WeightGrad(x, gy, dw, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.BackwardWeights, n, g)) { SmallMapWeightGrad(x, gy, dw, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.BackwardWeights, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardWeights, x, gy, dw, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(true, false, g.Co, g.K, n, 1f, gy, g.Co, x, g.K, 0f, dw, g.K); return; }

@@ -1,0 +1,82 @@
+using System.Runtime.Intrinsics.X86;
+using GanForge.Kernels;
+
+namespace GanForge.Tensors.Tests;
+
+/// <summary>
+/// Convolutions with at most four channels on one side (a discriminator's first layer, a generator's RGB layer, a
+/// PatchGAN's head): the direct kernels of <see cref="DirectConv"/> against the naive ones on outputs poisoned with NaN,
+/// and the rule's reach (layers of at most four output channels run them). Shares the backend collection: it
+/// switches process-wide settings.
+/// </summary>
+[Collection("ConvBackend")]
+public class DirectConvTests
+{
+    // (Ci, H, W, Co, K, stride, pad, n)
+    public static TheoryData<int, int, int, int, int, int, int, int> Layers => new()
+    {
+        { 64, 38, 38, 3, 7, 1, 0, 2 },    // cyclegan32's output layer after its reflection padding: 32 x 32, two vectors a row
+        { 128, 15, 15, 1, 4, 1, 1, 3 },   // a PatchGAN's 1-channel head: 14 x 14, one partial vector, zero padding
+        { 16, 20, 20, 3, 9, 1, 4, 2 },    // SRGAN's 9 x 9 output layer, narrower: 20 x 20, the kernel's reach past a vector
+        { 8, 9, 17, 4, 3, 1, 1, 2 },      // four channels, a 9 x 17 map: a last row block of one row, a second vector of one lane
+        { 5, 6, 33, 2, 5, 1, 2, 1 },      // two channels, 6 x 33: three vectors, rows fewer than a block
+        { 1, 28, 28, 64, 4, 2, 1, 3 },    // dcgan28's first layer: stride 2 (two column phases), 16 channel blocks, 14 x 14
+        { 3, 32, 32, 64, 7, 1, 3, 2 },    // cyclegan32's RGB input layer (its padding here zeros), 7 taps: a block of 3 spare
+        { 3, 35, 37, 6, 5, 3, 2, 2 },     // stride 3, a channel block of two, odd sizes: 12 x 13
+    };
+
+    [Theory, MemberData(nameof(Layers))]
+    public void DirectLayer_ForwardAndWeightGradient_MatchNaive(int ci, int h, int w, int co, int k, int stride, int pad, int n)
+    {
+        if (!Avx512F.IsSupported) return;
+        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+        var g = new ConvGeometry(ci, h, w, co, oh, ow, k, k, stride, stride, pad, pad, 1, 1, 1);
+        // Few input channels and many output channels stay with oneDNN (the direct kernels did not pay in the step); the
+        // kernels are checked on them too, called directly.
+        foreach (var kind in new[] { ConvDnnl.Kind.Forward, ConvDnnl.Kind.BackwardWeights })
+            if (co <= 4) Assert.Equal("direct", Conv.Picks(kind, n, g));
+            else Assert.NotEqual("direct", Conv.Picks(kind, n, g));
+        var gen = new Generator(41);
+        var (x, wt, gy) = (Tensor.Randn([n, ci, h, w], gen), Tensor.Randn([co, ci, k, k], gen), Tensor.Randn([n, co, oh, ow], gen));
+
+        var y = Tensor.Full(gy.Shape, float.NaN);
+        DirectConv.Forward(x.Storage, wt.Storage, y.Storage, n, g);
+        var yRef = new Tensor(gy.Shape);
+        Conv.ForwardNaive(x.Data, wt.Data, yRef.Data, n, g);
+        Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, $"{ci} -> {co} k{k} s{stride} p{pad} forward");
+
+        var dw = Tensor.Full(wt.Shape, float.NaN);
+        DirectConv.WeightGrad(x.Storage, gy.Storage, dw.Storage, n, g);
+        var dwRef = new Tensor(wt.Shape);
+        Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
+        Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-3, $"{ci} -> {co} k{k} s{stride} p{pad} weight gradient");
+    }
+
+    // Not reached: five output channels (also with four input channels), dilation, maps under 4 x 8 (DCGAN's 1 x 1 head), 1 x 1 kernels (StyleGAN's
+    // toRGB), patch embeddings, the backward-data, a forced backend, and the switch off.
+    [Fact]
+    public void DirectRule_OutsideItsReach_LeavesTheOtherBackends()
+    {
+        if (!Avx512F.IsSupported) return;
+        var rgb = new ConvGeometry(64, 38, 38, 3, 32, 32, 7, 7, 1, 1, 0, 0, 1, 1, 1);
+        Assert.Equal("direct", Conv.Picks(ConvDnnl.Kind.Forward, 4, rgb));
+        Assert.NotEqual("direct", Conv.Picks(ConvDnnl.Kind.BackwardData, 4, rgb));
+        Assert.NotEqual("direct", Conv.Picks(ConvDnnl.Kind.Forward, 4, rgb with { Co = 5 }));
+        Assert.NotEqual("direct", Conv.Picks(ConvDnnl.Kind.Forward, 4, rgb with { Co = 5, Ci = 4 }));
+        Assert.NotEqual("direct", Conv.Picks(ConvDnnl.Kind.Forward, 4, new ConvGeometry(64, 38, 38, 3, 26, 26, 7, 7, 1, 1, 0, 0, 2, 2, 1)));
+        Assert.NotEqual("direct", Conv.Picks(ConvDnnl.Kind.Forward, 64, new ConvGeometry(512, 4, 4, 1, 1, 1, 4, 4, 1, 1, 0, 0, 1, 1, 1)));
+        Assert.NotEqual("direct", Conv.Picks(ConvDnnl.Kind.Forward, 64, new ConvGeometry(512, 10, 10, 1, 7, 7, 4, 4, 1, 1, 0, 0, 1, 1, 1)));
+        Assert.NotEqual("direct", Conv.Picks(ConvDnnl.Kind.Forward, 32, new ConvGeometry(64, 32, 32, 1, 32, 32, 1, 1, 1, 1, 0, 0, 1, 1, 1)));
+        Assert.NotEqual("direct", Conv.Picks(ConvDnnl.Kind.Forward, 32, new ConvGeometry(1, 32, 32, 64, 8, 8, 4, 4, 4, 4, 0, 0, 1, 1, 1)));
+        var (forced, direct) = (Conv.ForceManaged, Conv.DirectKernels);
+        try
+        {
+            Conv.ForceManaged = true;
+            Assert.NotEqual("direct", Conv.Picks(ConvDnnl.Kind.Forward, 4, rgb));
+            Conv.ForceManaged = forced;
+            Conv.DirectKernels = false;
+            Assert.NotEqual("direct", Conv.Picks(ConvDnnl.Kind.Forward, 4, rgb));
+        }
+        finally { (Conv.ForceManaged, Conv.DirectKernels) = (forced, direct); }
+    }
+}
