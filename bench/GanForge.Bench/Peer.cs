@@ -86,13 +86,7 @@ static class Peer
             {
                 var lines = RunPython($"\"{script}\" --threads {config.Threads} --iters {opts.Iters} --warmup {opts.Warmup} --workloads {string.Join(",", group)}", config, opts.PeerMallocKeeps);
                 if (lines == null) break;
-                foreach (var line in lines)
-                {
-                    var doc = JsonDocument.Parse(line).RootElement;
-                    string w = doc.GetProperty("workload").GetString()!;
-                    double ips = doc.GetProperty("images_per_s").GetDouble();
-                    if (ips > best.GetValueOrDefault(w).Ips) best[w] = (ips, config.ToString());
-                }
+                KeepFastest(lines, config.ToString(), best);
             }
         }
         foreach (var r in ours)
@@ -127,13 +121,7 @@ static class Peer
             var lines = RunPython($"\"{script}\" --peer \"{opts.Peer}\" --zoo \"{FindZooPeer()}\" --threads {config.Threads} --iters {opts.Iters} " +
                                   $"--warmup {opts.Warmup} --mode generate --workloads {string.Join(",", names)}", config, opts.PeerMallocKeeps);
             if (lines == null) return;
-            foreach (var line in lines)
-            {
-                var doc = JsonDocument.Parse(line).RootElement;
-                string w = doc.GetProperty("workload").GetString()!;
-                double ips = doc.GetProperty("images_per_s").GetDouble();
-                if (ips > best.GetValueOrDefault(w).Ips) best[w] = (ips, config.ToString());
-            }
+            KeepFastest(lines, config.ToString(), best);
         }
         foreach (var r in generated)
         {
@@ -144,6 +132,18 @@ static class Peer
                 ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer.Ips,
                 ["pytorch_best_config"] = peer.Config, ["ratio"] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer.Ips, 3),
             }));
+        }
+    }
+
+    // Each workload's fastest peer figure so far, with the configuration that gave it, updated by one run's JSON lines.
+    static void KeepFastest(IEnumerable<string> lines, string config, Dictionary<string, (double Ips, string Config)> best)
+    {
+        foreach (var line in lines)
+        {
+            var doc = JsonDocument.Parse(line).RootElement;
+            string w = doc.GetProperty("workload").GetString()!;
+            double ips = doc.GetProperty("images_per_s").GetDouble();
+            if (ips > best.GetValueOrDefault(w).Ips) best[w] = (ips, config);
         }
     }
 

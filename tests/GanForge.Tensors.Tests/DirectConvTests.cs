@@ -39,17 +39,8 @@ public class DirectConvTests
         var gen = new Generator(41);
         var (x, wt, gy) = (Tensor.Randn([n, ci, h, w], gen), Tensor.Randn([co, ci, k, k], gen), Tensor.Randn([n, co, oh, ow], gen));
 
-        var y = Tensor.Full(gy.Shape, float.NaN);
-        DirectConv.Forward(x.Storage, wt.Storage, y.Storage, n, g);
-        var yRef = new Tensor(gy.Shape);
-        Conv.ForwardNaive(x.Data, wt.Data, yRef.Data, n, g);
-        Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, $"{ci} -> {co} k{k} s{stride} p{pad} forward");
-
-        var dw = Tensor.Full(wt.Shape, float.NaN);
-        DirectConv.WeightGrad(x.Storage, gy.Storage, dw.Storage, n, g);
-        var dwRef = new Tensor(wt.Shape);
-        Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
-        Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-3, $"{ci} -> {co} k{k} s{stride} p{pad} weight gradient");
+        ConvKernelChecks.ForwardAndWeightGradientMatchNaive(x, wt, gy, n, g, DirectConv.Forward, DirectConv.WeightGrad,
+            $"{ci} -> {co} k{k} s{stride} p{pad}");
     }
 
     // Not reached: five output channels (also with four input channels), dilation, maps under 4 x 8 (DCGAN's 1 x 1 head), 1 x 1 kernels (StyleGAN's

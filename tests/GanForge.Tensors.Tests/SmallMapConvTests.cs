@@ -39,23 +39,13 @@ public unsafe class SmallMapConvTests
         }
         if (Conv.DnnlAvailable) Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.BackwardData, n, g));
 
-        var y = Tensor.Full(gy.Shape, float.NaN);
-        Conv.Forward(x.Storage, w.Storage, y.Storage, n, g);
-        var yRef = new Tensor(gy.Shape);
-        Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
-        Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, $"{ci} -> {co} to {o} x {o} forward");
+        ConvKernelChecks.ForwardAndWeightGradientMatchNaive(x, w, gy, n, g, Conv.Forward, Conv.WeightGrad, $"{ci} -> {co} to {o} x {o}");
 
         var dx = Tensor.Full(x.Shape, float.NaN);
         Conv.Transpose(gy.Storage, w.Storage, dx.Storage, n, g);
         var dxRef = new Tensor(x.Shape);
         Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
         Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, $"{ci} -> {co} to {o} x {o} backward-data");
-
-        var dw = Tensor.Full(w.Shape, float.NaN);
-        Conv.WeightGrad(x.Storage, gy.Storage, dw.Storage, n, g);
-        var dwRef = new Tensor(w.Shape);
-        Conv.WeightGradNaive(x.Data, gy.Data, dwRef.Data, n, g);
-        Fixtures.AssertClose(dwRef, dw, 1e-4, 1e-3, $"{ci} -> {co} to {o} x {o} weight gradient");
     }
 
     // The gathered im2col of every channel (in two channel ranges) against the row-by-row im2col of each sample into the same (K, N·P) layout,
