@@ -12,7 +12,8 @@ namespace GanForge.Kernels;
 /// read NCHW as it lies. oneDNN's kernels block over 16 channels and reorder the maps to and from that layout: dcgan28's
 /// 1 -> 64 layer took 0.65 ms a forward plus 0.67 for its output's reorder and 1.1 ms a weight gradient, cyclegan32's
 /// 64 -> 3 7 x 7 layer ran at 34-40 GFLOP/s, im2col + GEMM at 7-8 (three channels fill three of a tile's rows).
-/// The backward-data stays with the other backends.
+/// <see cref="Conv"/> runs them for layers of at most four output channels (for few input channels they did not pay in
+/// the step); the backward-data stays with the other backends.
 /// </summary>
 /// <remarks>
 /// The input is first copied into a zero-padded scratch in which each padded row is split into its S column phases
@@ -29,13 +30,13 @@ public static class DirectConv
     const int Lanes = 16, Rows = 4, Channels = 4, Taps = 4;
 
     /// <summary>
-    /// True for the convolutions these kernels compute, on a processor with AVX-512: at most four channels on one side,
-    /// kernels wider than 1 x 1 (StyleGAN's toRGB is a GEMM on the maps as they lie, without the padded copy), maps of at
-    /// least 4 rows of 8 (a tile's 16 lanes half used or more; a 1 x 1 output, such as DCGAN's last layer, is one GEMM).
+    /// True for the convolutions these kernels compute, on a processor with AVX-512: kernels wider than 1 x 1 (StyleGAN's
+    /// toRGB is a GEMM on the maps as they lie, without the padded copy), maps of at least 4 rows of 8 (a tile's 16 lanes
+    /// half used or more; a 1 x 1 output, such as DCGAN's last layer, is one GEMM), no dilation, one group. Any channel
+    /// counts (in blocks of four output channels); which layers run them is <see cref="Conv"/>'s rule.
     /// </summary>
     public static bool Suits(in ConvGeometry g) =>
-        (g.Co <= Channels || g.Ci <= Channels) && g.KH * g.KW > 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1
-        && g.OH >= Rows && g.OW >= 8 && Avx512F.IsSupported;
+        g.KH * g.KW > 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1 && g.OH >= Rows && g.OW >= 8 && Avx512F.IsSupported;
 
     // The padded, phase-split input: per sample and channel Hp padded rows, each S phase rows of Wq floats; a tap (i, j)
     // of output (r, c) reads padded row S·r + i, phase j mod S, position c + j div S.

@@ -162,13 +162,7 @@ public sealed class AxisMap
     /// <summary>Padding (negative values crop): 'constant' leaves new positions empty, 'reflect' mirrors without the edge, 'replicate' repeats it.</summary>
     public static AxisMap Pad(int inSize, int before, int after, PadMode mode)
     {
-        var map = PadRows(inSize, before, after, mode);
-        map.IsPadding = true;
-        return map;
-    }
-
-    static AxisMap PadRows(int inSize, int before, int after, PadMode mode) =>
-        Build(inSize, inSize + before + after, (o, r) =>
+        var map = Build(inSize, inSize + before + after, (o, r) =>
         {
             int i = o - before;
             if (mode == PadMode.Reflect)
@@ -179,6 +173,9 @@ public sealed class AxisMap
             else if (mode == PadMode.Replicate) i = Math.Clamp(i, 0, inSize - 1);
             if ((uint)i < (uint)inSize) r.Add((i, 1f));
         });
+        map.IsPadding = true;
+        return map;
+    }
 }
 
 /// <summary>How <see cref="AxisMap.Pad"/> fills new positions (as torch.nn.functional.pad's mode).</summary>
