@@ -34,20 +34,29 @@ def generator(peer, zoo, name):
     raise SystemExit(f"peer_generate: unknown workload '{name}'; known: {', '.join([*peer.WORKLOADS, *zoo.GENERATORS])}")
 
 
+GENERATION_SECONDS = 0.5
+
+
 def generate(peer, zoo, name, iters, warmup):
     g, noise = generator(peer, zoo, name)
     g.eval()
     times = []
     with torch.no_grad():
-        for i in range(warmup + iters):
+        # as the GanForge bench: warm-up and timing each at least GENERATION_SECONDS as well as their counts
+        start, i = time.perf_counter(), 0
+        while i < warmup or time.perf_counter() - start < GENERATION_SECONDS:
+            g(noise(256))
+            i += 1
+        start = time.perf_counter()
+        while len(times) < iters or time.perf_counter() - start < GENERATION_SECONDS:
             z = noise(256)
             t = time.perf_counter()
             g(z)
-            if i >= warmup:
-                times.append(time.perf_counter() - t)
+            times.append(time.perf_counter() - t)
     times.sort()
     med = times[len(times) // 2]
-    return {"workload": name + "-generate", "threads": torch.get_num_threads(), "batch": 256, "images_per_s": round(256 / med, 1)}
+    return {"workload": name + "-generate", "threads": torch.get_num_threads(), "batch": 256, "images_per_s": round(256 / med, 1),
+            "timed_calls": len(times)}
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 // register-only loops of independent accumulator chains, one thread, best of 5 trials each.
 //   vfmadd231ps zmm: 16 lanes x 2 flops;  vdpbf16ps zmm (AVX512-BF16): 16 lanes x 2 bf16 pairs x 2 flops.
 // .NET 10 exposes no AVX512-BF16 intrinsics, hence C.  Build and run:  gcc -O2 -o bf16_peak bf16_peak.c && ./bf16_peak
-// Each chain starts from a different value, or the compiler merges identical chains into one.
+// Each of the 24 chains starts from a different value, or the compiler merges identical chains into one (a first
+// version started the two sets of 12 at the same values: gcc ran 12 chains and both rates read twice the truth).
 #include <immintrin.h>
 #include <stdio.h>
 #include <time.h>
@@ -13,9 +14,10 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 #define SUM12(a) _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a##0, a##1), _mm512_add_ps(a##2, a##3)), \
     _mm512_add_ps(_mm512_add_ps(a##4, a##5), _mm512_add_ps(a##6, a##7))), \
     _mm512_add_ps(_mm512_add_ps(a##8, a##9), _mm512_add_ps(a##10, a##11)))
-#define INIT12(a) __m512 a##0 = _mm512_set1_ps(0), a##1 = _mm512_set1_ps(1), a##2 = _mm512_set1_ps(2), a##3 = _mm512_set1_ps(3), \
-    a##4 = _mm512_set1_ps(4), a##5 = _mm512_set1_ps(5), a##6 = _mm512_set1_ps(6), a##7 = _mm512_set1_ps(7), \
-    a##8 = _mm512_set1_ps(8), a##9 = _mm512_set1_ps(9), a##10 = _mm512_set1_ps(10), a##11 = _mm512_set1_ps(11)
+#define INIT12(a, o) __m512 a##0 = _mm512_set1_ps(o + 0), a##1 = _mm512_set1_ps(o + 1), a##2 = _mm512_set1_ps(o + 2), \
+    a##3 = _mm512_set1_ps(o + 3), a##4 = _mm512_set1_ps(o + 4), a##5 = _mm512_set1_ps(o + 5), a##6 = _mm512_set1_ps(o + 6), \
+    a##7 = _mm512_set1_ps(o + 7), a##8 = _mm512_set1_ps(o + 8), a##9 = _mm512_set1_ps(o + 9), a##10 = _mm512_set1_ps(o + 10), \
+    a##11 = _mm512_set1_ps(o + 11)
 #define REP12(OP, a) OP(a##0) OP(a##1) OP(a##2) OP(a##3) OP(a##4) OP(a##5) OP(a##6) OP(a##7) OP(a##8) OP(a##9) OP(a##10) OP(a##11)
 
 static volatile float sink;
@@ -23,7 +25,7 @@ static volatile float sink;
 __attribute__((target("avx512f"))) static double fp32_gflops(void)
 {
     __m512 x = _mm512_set1_ps(1.0001f), y = _mm512_set1_ps(0.9999f);
-    INIT12(a); INIT12(b);
+    INIT12(a, 0); INIT12(b, 12);
     double t = now();
     for (long i = 0; i < ITER; i++)
     {
@@ -38,7 +40,7 @@ __attribute__((target("avx512f"))) static double fp32_gflops(void)
 __attribute__((target("avx512f,avx512bf16"))) static double bf16_gflops(void)
 {
     __m512bh x = (__m512bh)_mm512_set1_epi16(0x3F80), y = (__m512bh)_mm512_set1_epi16(0x3F7F);   // 1.0, ~0.996
-    INIT12(a); INIT12(b);
+    INIT12(a, 0); INIT12(b, 12);
     double t = now();
     for (long i = 0; i < ITER; i++)
     {
