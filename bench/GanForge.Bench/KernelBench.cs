@@ -59,7 +59,8 @@ static class KernelBench
     static void RunPrecision(int iters)
     {
         var rng = new Generator(0);
-        var saved = Precision.Current;
+        var (saved, savedProducts) = (Precision.Current, Gemm.Bf16Products);
+        Gemm.Bf16Products = true;   // the GEMM rows (and the dense layer, one GEMM) measure the bf16 GEMM, off in training
         try
         {
             Console.WriteLine($"{"layer",-24} {"kernel",-11} {"fp32 ms",8} {"bf16 ms",8} {"speed-up",8} {"fp32 GF/s",9} {"bf16 GF/s",9} {"max err/scale",13}  [bf16 impl]");
@@ -90,7 +91,7 @@ static class KernelBench
                     Print(name, kname, 2.0 * m * n * k, t32, t16, c32, c16, "dnnl_gemm_bf16bf16f32");
                 }
         }
-        finally { Precision.Current = saved; }
+        finally { (Precision.Current, Gemm.Bf16Products) = (saved, savedProducts); }
         var src = Tensor.Randn([1 << 20], rng).Storage; var dst = new ushort[src.Length];
         double conv = Time(() => BFloat16.FromFloat(src, dst), iters);
         Console.WriteLine($"float32 -> bf16 rounding (managed, Vector512): {src.Length / conv / 1e9:F2} G values/s on one thread ({conv * 1e3:F2} ms per 1M)");
@@ -326,17 +327,17 @@ static class KernelBench
                     var line = $"{name,-9} {rows,3} rows {inF,5}->{outF,-5} ({m}x{n}x{k})";
                     foreach (var backend in new[] { "avx512", "openblas", "managed", "bf16" })
                     {
-                        var (force, prefer, precision) = (Gemm.ForceManaged, Gemm.PreferAvx512, Precision.Current);
+                        var (force, prefer, precision, products) = (Gemm.ForceManaged, Gemm.PreferAvx512, Precision.Current, Gemm.Bf16Products);
                         try
                         {
                             (Gemm.ForceManaged, Gemm.PreferAvx512) = backend switch { "avx512" or "bf16" => ((bool?)null, true), "openblas" => (false, false), _ => (true, false) };
                             // bf16: oneDNN's dnnl_gemm_bf16bf16f32, the rounding of A and B to bf16 included.
-                            if (backend == "bf16") { if (!Precision.Bf16Supported) continue; Precision.Current = ComputePrecision.Bf16; }
+                            if (backend == "bf16") { if (!Precision.Bf16Supported) continue; (Precision.Current, Gemm.Bf16Products) = (ComputePrecision.Bf16, true); }
                             else if (Gemm.Backend != backend) continue;
                             double t = Time(() => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n), iters);
                             line += $" | {backend} {2.0 * m * n * k / t / 1e9,6:F1}";
                         }
-                        finally { (Gemm.ForceManaged, Gemm.PreferAvx512, Precision.Current) = (force, prefer, precision); }
+                        finally { (Gemm.ForceManaged, Gemm.PreferAvx512, Precision.Current, Gemm.Bf16Products) = (force, prefer, precision, products); }
                     }
                     Console.WriteLine(line);
                 }

@@ -65,6 +65,11 @@ static class TrainCommand
         var checkpointMinutes = NumberOptions.Optional<double>("--checkpoint-minutes",
             $"Also save a checkpoint after this many minutes of training since the last (default {TrainConfig.DefaultCheckpointMinutes:0} without --checkpoint-every, else 0 = off)");
         var threads = NumberOptions.Optional<int>("--threads", "Worker threads (default: all cores)");
+        var precision = new Option<string?>("--precision")
+        {
+            Description = "fp32 (default) or bf16: convolutions read bfloat16 inputs and accumulate in fp32 (oneDNN; needs AVX512-BF16). " +
+                          "Fully connected layers, weights, optimizer state and losses stay fp32. A resumed run keeps its own unless given",
+        };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint" };
         var config = new Option<string?>("--config") { Description = "YAML file of settings (same keys as the run's config.yaml)" };
         var distributed = new Option<string?>("--distributed")
@@ -81,7 +86,7 @@ static class TrainCommand
         {
             model, data, split, pairs, domainA, domainB, scale, epochs, batch, lr, seed, outDir, k, loss, optimizer, smoothing, flip, dBatch,
             pretrain, size, channels, skipBad, latentDim, ema, maxSteps, limit, logEvery, evalEvery, evalSamples, sampleEvery, checkpointEvery, checkpointMinutes, threads,
-            resume, config, set, distributed, syncBn,
+            precision, resume, config, set, distributed, syncBn,
         };
         cmd.SetAction(r => Errors.Guard(() =>
         {
@@ -113,7 +118,7 @@ static class TrainCommand
             SetV(pretrain, v => c.PretrainAe = v); SetV(size, v => c.ImageSize = v); SetV(channels, v => c.Channels = v);
             if (r.GetValue(skipBad)) c.SkipBad = true; SetV(latentDim, v => c.LatentDim = v); SetV(ema, v => c.Ema = v);
             SetV(maxSteps, v => c.MaxSteps = v); SetV(limit, v => c.Limit = v); SetV(logEvery, v => c.LogEvery = v);
-            SetV(threads, v => c.Threads = v);
+            SetV(threads, v => c.Threads = v); Set(precision, v => c.Precision = v);
             SetV(evalEvery, v => c.EvalEvery = v); SetV(evalSamples, v => c.EvalSamples = v);
             SetV(sampleEvery, v => c.SampleEvery = v); SetV(checkpointEvery, v => c.CheckpointEvery = v); SetV(checkpointMinutes, v => c.CheckpointMinutes = v);
             if (r.GetValue(syncBn)) c.SyncBatchnorm = true;

@@ -10,7 +10,8 @@ namespace GanForge.Gan;
 public static class TrainingSetup
 {
     /// <summary>Which kernels run, for the console header.</summary>
-    public static string EngineDescription => $"GEMM {Kernels.Gemm.Backend}, conv {Kernels.Conv.Backend}, {Threading.Threads} threads";
+    public static string EngineDescription =>
+        $"GEMM {Kernels.Gemm.Backend}, conv {Kernels.Conv.Backend}, {Threading.Threads} threads{(Precision.Current == ComputePrecision.Bf16 ? ", bf16 convolutions" : "")}";
 
     /// <summary>
     /// Creates the trainer for <paramref name="config"/>: locks the output folder (<see cref="RunLock"/>, held by the
@@ -47,7 +48,8 @@ public static class TrainingSetup
         }
         catch (Exception e) when (group != null) { runLock?.Dispose(); runLock = null; failure = e; }
         group?.ThrowIfAnyFailed(failure, "checking the settings and the output folder");
-        if (resolved!.Threads > 0) Threading.Threads = resolved.Threads;
+        Precision.Current = resolved!.ParsedPrecision();
+        if (resolved.Threads > 0) Threading.Threads = resolved.Threads;
         else if (group != null && MpiLauncher.Detect() is { LocalSize: > 1 } launcher)
             Threading.Threads = launcher.ThreadsPerProcess(Environment.ProcessorCount);   // the machine's cores shared by its ranks
         if (resume && group != null) checkpoint = group.BroadcastBytes(checkpoint);

@@ -16,11 +16,13 @@ public enum ComputePrecision
 }
 
 /// <summary>
-/// The process-wide precision of GEMMs and convolutions (read by <see cref="Kernels.Gemm"/> and
-/// <see cref="Kernels.Conv"/>), like <see cref="Threading"/>. Always fp32 unless code sets it (the bench's
-/// --precision): no environment variable changes a training run's numerics behind its configuration, and bf16
-/// lost to fp32 on every product that takes time here (docs/performance.md, "bf16 (issue 17): explored"). Master weights, optimizer state, losses and normalisation
-/// are single precision whatever it says; only the operands of the products are rounded.
+/// The process-wide precision of convolutions (read by <see cref="Kernels.Conv"/>; matrix products follow it only with
+/// <see cref="Kernels.Gemm.Bf16Products"/>), like <see cref="Threading"/>. fp32 unless code sets it: `ganforge train
+/// --precision bf16` (recorded in config.yaml) or the bench's --precision; no environment variable changes a training
+/// run's numerics behind its configuration. On a processor whose bf16 dot product runs at the FMA's instruction rate
+/// (the Zen 5) bf16 convolutions win; on the Xeon of the first exploration they lost (docs/performance.md, "bf16 on the
+/// Zen 5" and "bf16 (issue 17): explored"). Master weights, optimizer state, losses and normalisation are single
+/// precision whatever it says; only the operands of the products are rounded.
 /// </summary>
 public static class Precision
 {

@@ -18,6 +18,14 @@ public class InputErrorTests : CliTestBase
         return error;
     }
 
+    [Fact]
+    public void Train_UnknownPrecision_IsAnErrorNamingTheOptionAndTheChoices()
+    {
+        AssertOneLineError(Run(["train", "--model", "gan", "--limit", "64", "--batch-size", "32", "--precision", "fp16", "--out", P("p")]),
+            "--precision", "fp32 or bf16", "'fp16'");
+        Assert.False(Directory.Exists(P("p")) && Directory.EnumerateFileSystemEntries(P("p")).Any(), "nothing written for a refused run");
+    }
+
     [Theory]
     [InlineData("--max-steps", "-3")]
     [InlineData("--limit", "-5")]

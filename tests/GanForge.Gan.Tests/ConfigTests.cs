@@ -9,12 +9,36 @@ public class ConfigTests
     [InlineData("Loss", "hinge2", "Unknown loss 'hinge2'")]
     [InlineData("Optimizer", "lion", "Unknown optimizer 'lion'")]
     [InlineData("DBatch", "halves", "Unknown --d-batch 'halves'")]
+    [InlineData("Precision", "fp16", "--precision must be fp32 or bf16, got 'fp16'")]
     public void Validate_UnknownName_SaysWhatIsKnown(string property, string value, string expected)
     {
         var c = new TrainConfig();
         typeof(TrainConfig).GetProperty(property)!.SetValue(c, value);
         var e = Assert.Throws<ArgumentException>(c.Validate);
         Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("fp32", "fp32")]
+    [InlineData("Float32", "fp32")]
+    [InlineData("BF16", "bf16")]
+    [InlineData(" bfloat16 ", "bf16")]
+    public void Resolve_Precision_IsItsCanonicalName_AndAnOldConfigWithoutOneIsFp32(string given, string resolved)
+    {
+        Assert.Equal(resolved, new TrainConfig { Precision = given }.Resolve().Precision);
+        Assert.Equal("fp32", TrainConfig.FromYaml("model: gan\n").Resolve().Precision);
+        Assert.Contains("precision: fp32", new TrainConfig().Resolve().ToYaml());
+        var e = Assert.Throws<ArgumentException>(() => TrainConfig.FromYaml("precision:\n", "run.yaml"));
+        Assert.Contains("'precision' needs a value", e.Message);
+    }
+
+    [Fact]
+    public void Validate_Bf16WhereItCannotRun_SaysWhatIsMissing()
+    {
+        var c = new TrainConfig { Precision = "bf16" };
+        if (Precision.Bf16Supported) { c.Validate(); return; }   // nothing to refuse on a processor with AVX512-BF16 and oneDNN
+        var e = Assert.Throws<ArgumentException>(c.Validate);
+        Assert.Matches("^--precision bf16: bf16 needs (oneDNN|a processor with AVX512-BF16).*; use --precision fp32$", e.Message);
     }
 
     [Fact]

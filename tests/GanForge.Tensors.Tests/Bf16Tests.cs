@@ -16,14 +16,51 @@ public sealed class ProcessWidePrecision
 /// The bf16 products (issue 17): rounding of float32 to bf16, and GEMMs and the three convolution kernels with bf16
 /// inputs against (a) the float32 result, within a bf16 tolerance, and (b) the double-precision product of the inputs
 /// rounded to bf16, within a float32 tolerance — which shows that the inputs, and only they, were rounded.
-/// Each test restores the precision it found (<see cref="Dispose"/>).
+/// The GEMMs are tested with <see cref="Gemm.Bf16Products"/> on (the bench's per-shape bf16 figures use them; training
+/// leaves them fp32), and <see cref="Sgemm_Bf16WithoutBf16Products_StaysFp32WhileConvolutionsDoNot"/> checks the default.
+/// Each test restores the precision and that setting as it found them (<see cref="Dispose"/>).
 /// </summary>
 [Collection(ProcessWidePrecision.Name)]
 public sealed class Bf16Tests : IDisposable
 {
     readonly ComputePrecision _saved = Precision.Current;
+    readonly bool _savedProducts = Gemm.Bf16Products;
 
-    public void Dispose() => Precision.Current = _saved;
+    public Bf16Tests() => Gemm.Bf16Products = true;
+
+    public void Dispose() => (Precision.Current, Gemm.Bf16Products) = (_saved, _savedProducts);
+
+    /// <summary>
+    /// What `--precision bf16` trains with: the matrix products stay fp32 (the same result, to the last bits the thread
+    /// split may move) while a convolution turns bf16 (more than 1e-4 of its scale away from fp32).
+    /// </summary>
+    [Bf16Theory, InlineData(false), InlineData(true)]
+    public void Sgemm_Bf16WithoutBf16Products_StaysFp32WhileConvolutionsDoNot(bool transB)
+    {
+        Gemm.Bf16Products = false;
+        var g = new Generator(5);
+        int m = 64, n = 96, k = 80;
+        var a = Tensor.Randn([m * k], g).ToArray(); var b = Tensor.Randn([k * n], g).ToArray();
+        float[] Product(ComputePrecision p)
+        {
+            Precision.Current = p;
+            var c = new float[m * n];
+            Gemm.Sgemm(false, transB, m, n, k, 1f, a, k, b, transB ? k : n, 0f, c, n);
+            return c;
+        }
+        Assert.InRange(ScaledError(Product(ComputePrecision.Fp32), Product(ComputePrecision.Bf16)), 0, 1e-6);
+
+        var geometry = new ConvGeometry(4, 16, 16, 8, 8, 8, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+        var x = Tensor.Randn([4 * 4 * 16 * 16], g).ToArray(); var w = Tensor.Randn([8 * 4 * 4 * 4], g).ToArray();
+        float[] Convolved(ComputePrecision p)
+        {
+            Precision.Current = p;
+            var y = new float[4 * 8 * 8 * 8];
+            Conv.Forward(x, w, y, 4, geometry);
+            return y;
+        }
+        Assert.True(ScaledError(Convolved(ComputePrecision.Fp32), Convolved(ComputePrecision.Bf16)) > 1e-4, "the convolution stayed fp32 under bf16");
+    }
 
     /// <summary>
     /// A theory skipped, with the reason, where the bf16 products cannot run: oneDNN (which runs them) cannot be

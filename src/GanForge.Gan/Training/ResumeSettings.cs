@@ -17,8 +17,9 @@ public sealed class ConfigChange
 }
 
 /// <summary>
-/// What a resumed run may change. It continues the same training, so only how long it runs and how it is
-/// watched may differ from the checkpoint's settings: <see cref="Allowed"/>, each recorded as a
+/// What a resumed run may change. It continues the same training, so only how long it runs, how it is watched and
+/// how its arithmetic runs (threads; the convolutions' precision, the weights being fp32 either way, so that a bf16 run
+/// can go on where bf16 cannot run) may differ from the checkpoint's settings: <see cref="Allowed"/>, each recorded as a
 /// <see cref="ConfigChange"/>. Any other difference (data, batch size, model and its options, image size,
 /// seed, latent size, losses and optimizers, ...) would make a different run, and is refused.
 /// </summary>
@@ -26,7 +27,7 @@ public static class ResumeSettings
 {
     /// <summary>Settings (config.yaml keys) a resumed run may change.</summary>
     public static IReadOnlyList<string> Allowed { get; } =
-        ["epochs", "max-steps", "log-every", "eval-every", "eval-samples", "sample-every", "checkpoint-every", "checkpoint-minutes", "threads"];
+        ["epochs", "max-steps", "log-every", "eval-every", "eval-samples", "sample-every", "checkpoint-every", "checkpoint-minutes", "threads", "precision"];
 
     /// <summary>Not settings of the training: where the run is, and the history itself.</summary>
     static readonly string[] Ignored = ["out", "changes"];

@@ -89,6 +89,13 @@ public sealed class TrainConfig
     public int Limit { get; set; }
     public int Threads { get; set; }
     /// <summary>
+    /// Number format of the convolutions: fp32 (the default) or bf16, their inputs rounded to bfloat16 and accumulated in
+    /// fp32 by oneDNN's kernels (needs AVX512-BF16). The matrix products of fully connected layers (faster in fp32 here),
+    /// weights, gradients, optimizer state, losses and normalisation stay fp32 either way. docs/performance.md, "bf16 on
+    /// the Zen 5", measures its speed and its samples' quality.
+    /// </summary>
+    public string Precision { get; set; } = "fp32";
+    /// <summary>
     /// Processes training together (mpirun -np N with --distributed mpi), each on an equal share of every batch of
     /// <see cref="BatchSize"/>; filled in by the run from the launcher, 1 without MPI.
     /// </summary>
@@ -170,6 +177,7 @@ public sealed class TrainConfig
             kv => (Optimizers.TryGetValue(kv.Key, out var own) ? own : new OptimizerSettings()).Over(everyGroup.Over(kv.Value)));
         (r.Lr, r.Optimizer, r.Beta1, r.Beta2, r.Momentum) = (null, null, null, null, null);
         r.CheckpointMinutes = CheckpointMinutes ?? (CheckpointEvery > 0 ? 0 : DefaultCheckpointMinutes);
+        r.Precision = GanForge.Precision.Name(ParsedPrecision());
         variant.ResolveData(r);
         return r;
     }
@@ -198,6 +206,8 @@ public sealed class TrainConfig
         if (MaxSteps < 0) throw new ArgumentException($"--max-steps must be non-negative, got {MaxSteps}");
         if (Limit < 0) throw new ArgumentException($"--limit must be non-negative, got {Limit}");
         if (Threads < 0) throw new ArgumentException($"--threads must be non-negative, got {Threads}");
+        try { GanForge.Precision.EnsureSupported(ParsedPrecision()); }
+        catch (InvalidOperationException e) { throw new ArgumentException($"--precision {Precision}: {e.Message["Precision: ".Length..]}; use --precision fp32"); }
         if (Ranks < 1) throw new ArgumentException($"ranks must be at least 1, got {Ranks}");
         if (BatchSize % Ranks != 0)
             throw new ArgumentException($"--batch-size {BatchSize} does not split evenly over {Ranks} MPI ranks: each rank takes an equal share of the global batch (use a multiple of {Ranks})");
@@ -212,6 +222,13 @@ public sealed class TrainConfig
         var variant = ModelZoo.Get(Model);
         if (ImageSize > 0 && !variant.SupportsImageSize(ImageSize))
             throw new ArgumentException($"{variant.Name}: image size {ImageSize} is not supported ({variant.ImageSizes})");
+    }
+
+    /// <summary><see cref="Precision"/> parsed; an unknown name is an error naming the option.</summary>
+    public ComputePrecision ParsedPrecision()
+    {
+        try { return GanForge.Precision.Parse(Precision); }
+        catch (ArgumentException) { throw new ArgumentException($"--precision must be fp32 or bf16, got '{MessageText.Quote(Precision)}'"); }
     }
 
     static ISerializer Serializer => new SerializerBuilder().WithNamingConvention(HyphenatedNamingConvention.Instance)
@@ -238,7 +255,7 @@ public sealed class TrainConfig
     /// </summary>
     TrainConfig NoBlanks(string source)
     {
-        foreach (var (key, value) in new[] { ("model", Model), ("data", Data), ("split", Split), ("d-batch", DBatch), ("out", Out) })
+        foreach (var (key, value) in new[] { ("model", Model), ("data", Data), ("split", Split), ("d-batch", DBatch), ("out", Out), ("precision", Precision) })
             if (value == null) throw new ArgumentException($"{source}: '{key}' needs a value");
         Optimizers ??= [];
         ModelOptions ??= [];
