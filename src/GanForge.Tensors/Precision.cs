@@ -43,7 +43,7 @@ public static class Precision
     /// Without that instruction set oneDNN falls back to kernels that do not keep the contract above (on an AVX2
     /// processor its bf16 convolutions were 2-4e-3 of the scale away from the product of the rounded inputs).
     /// </summary>
-    public static bool Bf16Supported => Native.NativeMethods.DnnlAvailable && ProcessorHasAvx512Bf16;
+    public static bool Bf16Supported => Bf16Unavailable == null;
 
     /// <summary>CPUID leaf 7, sub-leaf 1, EAX bit 5 (AVX512_BF16), where AVX-512 itself is usable.</summary>
     static readonly bool ProcessorHasAvx512Bf16 =
@@ -65,10 +65,12 @@ public static class Precision
     /// </summary>
     public static void EnsureSupported(ComputePrecision p)
     {
-        if (p != ComputePrecision.Bf16) return;
-        if (!Native.NativeMethods.DnnlAvailable)
-            throw new InvalidOperationException("Precision: bf16 needs oneDNN (libdnnl.so.2), which could not be loaded");
-        if (!ProcessorHasAvx512Bf16)
-            throw new InvalidOperationException("Precision: bf16 needs a processor with AVX512-BF16, which this one lacks");
+        if (p == ComputePrecision.Bf16 && Bf16Unavailable is { } why) throw new InvalidOperationException($"Precision: {why}");
     }
+
+    /// <summary>Why bf16 products cannot run here, or null where they can (<see cref="Bf16Supported"/>).</summary>
+    public static string? Bf16Unavailable =>
+        !Native.NativeMethods.DnnlAvailable ? "bf16 needs oneDNN (libdnnl.so.2), which could not be loaded"
+        : !ProcessorHasAvx512Bf16 ? "bf16 needs a processor with AVX512-BF16, which this one lacks"
+        : null;
 }

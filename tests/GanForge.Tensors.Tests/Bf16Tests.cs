@@ -1,3 +1,4 @@
+using GanForge.Tests;
 using GanForge.Kernels;
 
 namespace GanForge.Tensors.Tests;
@@ -60,19 +61,6 @@ public sealed class Bf16Tests : IDisposable
             return y;
         }
         Assert.True(ScaledError(Convolved(ComputePrecision.Fp32), Convolved(ComputePrecision.Bf16)) > 1e-4, "the convolution stayed fp32 under bf16");
-    }
-
-    /// <summary>
-    /// A theory skipped, with the reason, where the bf16 products cannot run: oneDNN (which runs them) cannot be
-    /// loaded, or the processor lacks AVX512-BF16.
-    /// </summary>
-    public sealed class Bf16TheoryAttribute : TheoryAttribute
-    {
-        public Bf16TheoryAttribute()
-        {
-            if (!Gemm.DnnlAvailable) Skip = "oneDNN (libdnnl.so.2, Debian package libdnnl2) is not installed; the bf16 products are untested here";
-            else if (!Precision.Bf16Supported) Skip = "this processor lacks AVX512-BF16; the bf16 products are untested here";
-        }
     }
 
     [Fact]

@@ -206,8 +206,8 @@ public sealed class TrainConfig
         if (MaxSteps < 0) throw new ArgumentException($"--max-steps must be non-negative, got {MaxSteps}");
         if (Limit < 0) throw new ArgumentException($"--limit must be non-negative, got {Limit}");
         if (Threads < 0) throw new ArgumentException($"--threads must be non-negative, got {Threads}");
-        try { GanForge.Precision.EnsureSupported(ParsedPrecision()); }
-        catch (InvalidOperationException e) { throw new ArgumentException($"--precision {Precision}: {e.Message["Precision: ".Length..]}; use --precision fp32"); }
+        if (ParsedPrecision() == ComputePrecision.Bf16 && GanForge.Precision.Bf16Unavailable is { } why)
+            throw new ArgumentException($"--precision {Precision}: {why}; use --precision fp32");
         if (Ranks < 1) throw new ArgumentException($"ranks must be at least 1, got {Ranks}");
         if (BatchSize % Ranks != 0)
             throw new ArgumentException($"--batch-size {BatchSize} does not split evenly over {Ranks} MPI ranks: each rank takes an equal share of the global batch (use a multiple of {Ranks})");

@@ -88,9 +88,9 @@ public static class Gemm
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, ReadOnlySpan<float> bias = default)
     {
-        if (!bias.IsEmpty && !BiasInKernel(m, n, k, beta, bias)) { AddBiasRows(m, n, beta, bias, c, ldc); beta = 1f; bias = default; }
+        if (!bias.IsEmpty && !BiasInKernel(m, n, beta, bias)) { AddBiasRows(m, n, beta, bias, c, ldc); beta = 1f; bias = default; }
         int parts = Threading.Threads;
-        if (InBf16(m, n, k) && alpha != 0f && !WorkerPool.InParallelRegion
+        if (Bf16Gemms && m > 0 && n > 0 && k > 0 && alpha != 0f && !WorkerPool.InParallelRegion
             && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parts)) return;
         if (parts == 1 || (long)m * n * k < ParallelWork || !(UseBlas || UseAvx512) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
         unsafe
@@ -134,7 +134,7 @@ public static class Gemm
     /// Whether <see cref="TrySgemmAdam"/> runs at all on this process: the AVX-512 GEMM in use and fp32 products. A product
     /// may still decline by its shape.
     /// </summary>
-    public static bool FusesAdam => UseAvx512;
+    public static bool FusesAdam => UseAvx512 && !Bf16Gemms;
 
     /// <summary>
     /// The weights p (m × n, contiguous) take one Adam step with the gradient alpha·op(A)·op(B), made and applied 8 rows at
@@ -146,7 +146,7 @@ public static class Gemm
     public static unsafe bool TrySgemmAdam(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
         ReadOnlySpan<float> b, int ldb, Span<float> p, Span<float> mMoment, Span<float> vMoment, AdamStep.Scalars step)
     {
-        if (!FusesAdam || InBf16(m, n, k) || !GemmAvx512.FusesAdam(k) || Math.Min(m, n) < Avx512MinSide) return false;
+        if (!FusesAdam || !GemmAvx512.FusesAdam(k) || Math.Min(m, n) < Avx512MinSide) return false;
         if (p.Length < m * n || mMoment.Length < m * n || vMoment.Length < m * n)
             throw new ArgumentException($"Gemm.TrySgemmAdam: weights {p.Length}, moments {mMoment.Length} and {vMoment.Length} for a {m} x {n} product");
         int parts = Math.Min(Threading.Threads, Math.Max(1, m / 16));
@@ -182,17 +182,17 @@ public static class Gemm
     /// </summary>
     public static bool Bf16Products { get; set; }
 
-    // Whether this product runs in bf16 (GemmBf16).
-    static bool InBf16(int m, int n, int k) => Bf16Products && Precision.Bf16Active && m > 0 && n > 0 && k > 0;
+    // Whether products run in bf16 now (GemmBf16).
+    static bool Bf16Gemms => Bf16Products && Precision.Bf16Active;
 
     /// <summary>The same product on the calling thread only (for callers that are already parallel).</summary>
     public static unsafe void SgemmSerial(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, ReadOnlySpan<float> bias = default)
     {
-        if (!bias.IsEmpty && !BiasInKernel(m, n, k, beta, bias)) { AddBiasRows(m, n, beta, bias, c, ldc); beta = 1f; bias = default; }
+        if (!bias.IsEmpty && !BiasInKernel(m, n, beta, bias)) { AddBiasRows(m, n, beta, bias, c, ldc); beta = 1f; bias = default; }
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) { ScaleC(m, n, beta, c, ldc); return; }
-        if (InBf16(m, n, k) && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)) return;
+        if (Bf16Gemms && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)) return;
         if (UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
         if (UseBlas)
         {
@@ -208,8 +208,8 @@ public static class Gemm
 
     // Whether the AVX-512 kernel will add a row bias as it stores C (beta = 0, its path for these sides); else callers
     // write the bias into C first and accumulate onto it.
-    static bool BiasInKernel(int m, int n, int k, float beta, ReadOnlySpan<float> bias) =>
-        beta == 0f && bias.Length >= n && UseAvx512 && !InBf16(m, n, k) && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable);
+    static bool BiasInKernel(int m, int n, float beta, ReadOnlySpan<float> bias) =>
+        beta == 0f && bias.Length >= n && UseAvx512 && !Bf16Gemms && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable);
 
     // C[i, :] = bias (beta·C + bias with beta = 0: the products are then added with beta = 1).
     static void AddBiasRows(int m, int n, float beta, ReadOnlySpan<float> bias, Span<float> c, int ldc)
