@@ -34,7 +34,11 @@ public static class Profiler
         _lastBytes = GC.GetTotalAllocatedBytes();
     }
 
-    /// <summary>Charges the time since the previous mark to <paramref name="name"/>.</summary>
+    /// <summary>
+    /// Charges the time and the bytes allocated since the previous mark to <paramref name="name"/>. The bytes come from
+    /// the runtime's cheap counter, which moves an allocation context (8 KB) at a time: exact for large outputs, within a
+    /// few KB per op for small ones (the precise counter suspends every thread, which would distort the times).
+    /// </summary>
     public static void Mark(string name)
     {
         if (!Enabled) return;
