@@ -53,18 +53,21 @@ static class KernelBench
     ];
 
     /// <summary>
-    /// `--kernels --precision bf16`: every conv kernel of the dcgan layers and the dcgan GEMMs, fp32 and bf16 timed in
-    /// alternation (the bf16 time includes the rounding of the inputs to bf16), with bf16's relative error against fp32.
+    /// `--kernels --precision bf16`: every conv kernel of the dcgan and cyclegan32 layers, the 3 x 3 layers of stylegan32
+    /// and cyclegan32, and the dcgan GEMMs, fp32 and bf16 timed in alternation (the bf16 time includes the rounding of the
+    /// inputs to bf16), with bf16's relative error against fp32, the implementation each precision runs, and "training:
+    /// fp32" where `--precision bf16` keeps the kernel fp32 (<see cref="Conv.RunsBf16"/>; the bf16 column times it in bf16).
     /// </summary>
     static void RunPrecision(int iters)
     {
         var rng = new Generator(0);
-        var (saved, savedProducts) = (Precision.Current, Gemm.Bf16Products);
+        var (saved, savedProducts, savedEverywhere) = (Precision.Current, Gemm.Bf16Products, Conv.Bf16Everywhere);
         Gemm.Bf16Products = true;   // the GEMM rows (and the dense layer, one GEMM) measure the bf16 GEMM, off in training
+        Conv.Bf16Everywhere = true; // and every conv kernel in bf16, the ones training keeps fp32 too ("training: fp32")
         try
         {
             Console.WriteLine($"{"layer",-24} {"kernel",-11} {"fp32 ms",8} {"bf16 ms",8} {"speed-up",8} {"fp32 GF/s",9} {"bf16 GF/s",9} {"max err/scale",13}  [bf16 impl]");
-            foreach (var l in Layers)
+            foreach (var l in Layers.Concat(Winograd3x3))
             {
                 var (g, x, w, y) = Buffers(l, rng);
                 double flop = 2.0 * l.N * g.Co * g.K * g.P;
@@ -77,8 +80,11 @@ static class KernelBench
                     // A dense layer (1x1 output, the kernel covering the image) runs as one GEMM, not through a conv primitive.
                     bool dense = l.OH == 1 && l.P == 0 && l.H == l.K;
                     string impl = dense ? "GEMM: dnnl_gemm_bf16bf16f32" : Conv.Backend == "dnnl" ? ConvDnnl.Implementation(kind, l.N, g) ?? "managed" : "managed";
+                    Conv.Bf16Everywhere = false;
+                    string training = Conv.RunsBf16(kind, l.N, g) ? "" : "; training: fp32";
+                    Conv.Bf16Everywhere = true;
                     Precision.Current = saved;
-                    Print(l.Name, kind.ToString(), flop, t32, t16, c32, c16, impl);
+                    Print(l.Name, kind.ToString(), flop, t32, t16, c32, c16, $"{impl}; fp32 {Conv.Picks(kind, l.N, g)}{training}");
                 }
             }
             foreach (var (name, rows, inF, outF) in DcganGemms)
@@ -91,7 +97,7 @@ static class KernelBench
                     Print(name, kname, 2.0 * m * n * k, t32, t16, c32, c16, "dnnl_gemm_bf16bf16f32");
                 }
         }
-        finally { (Precision.Current, Gemm.Bf16Products) = (saved, savedProducts); }
+        finally { (Precision.Current, Gemm.Bf16Products, Conv.Bf16Everywhere) = (saved, savedProducts, savedEverywhere); }
         var src = Tensor.Randn([1 << 20], rng).Storage; var dst = new ushort[src.Length];
         double conv = Time(() => BFloat16.FromFloat(src, dst), iters);
         Console.WriteLine($"float32 -> bf16 rounding (managed, Vector512): {src.Length / conv / 1e9:F2} G values/s on one thread ({conv * 1e3:F2} ms per 1M)");

@@ -21,6 +21,8 @@ if (args.Contains("--kernels") && args.Contains("--winograd")) { KernelBench.Run
 if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters, opts.Precision == ComputePrecision.Bf16); return 0; }
 Precision.EnsureSupported(opts.Precision);
 Precision.Current = opts.Precision;
+// Under bf16, the kernels training keeps fp32 (Conv.RunsBf16) run bf16 too: the rule's whole-step effect.
+GanForge.Kernels.Conv.Bf16Everywhere = args.Contains("--bf16-every-kernel");
 if (args.Contains("--gemm")) { KernelBench.RunGemm(opts.Iters); return 0; }
 if (args.Contains("--curve"))
 {

@@ -110,7 +110,7 @@ static class Workloads
             ["workload"] = name, ["threads"] = Threading.Threads, ["batch"] = batch,
             ["iters_per_s"] = Math.Round(1 / median, 3), ["images_per_s"] = Math.Round(batch / median, 1),
             ["gflop_per_s"] = Math.Round(Gflop(name) / median, 1),
-            ["gemm"] = GanForge.Kernels.Gemm.Backend, ["conv"] = GanForge.Kernels.Conv.Backend, ["precision"] = Precision.Name(Precision.Current),
+            ["gemm"] = GanForge.Kernels.Gemm.Backend, ["conv"] = GanForge.Kernels.Conv.Backend, ["precision"] = Precision.Name(Precision.Current) + (GanForge.Kernels.Conv.Bf16Everywhere && Precision.Current == ComputePrecision.Bf16 ? " (every kernel)" : ""),
             // CPU seconds (all threads) per iteration: a measure of work that the machine's other load disturbs less than wall time.
             ["cpu_s_per_iter"] = Math.Round(cpu[cpu.Count / 2], 3),
             ["alloc_mb_per_iter"] = Math.Round((GC.GetTotalAllocatedBytes() - allocatedBefore) / 1e6 / iters, 1),

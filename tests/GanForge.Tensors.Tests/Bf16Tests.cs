@@ -25,11 +25,11 @@ public sealed class ProcessWidePrecision
 public sealed class Bf16Tests : IDisposable
 {
     readonly ComputePrecision _saved = Precision.Current;
-    readonly bool _savedProducts = Gemm.Bf16Products;
+    readonly bool _savedProducts = Gemm.Bf16Products, _savedEverywhere = Conv.Bf16Everywhere;
 
     public Bf16Tests() => Gemm.Bf16Products = true;
 
-    public void Dispose() => (Precision.Current, Gemm.Bf16Products) = (_saved, _savedProducts);
+    public void Dispose() => (Precision.Current, Gemm.Bf16Products, Conv.Bf16Everywhere) = (_saved, _savedProducts, _savedEverywhere);
 
     /// <summary>
     /// What `--precision bf16` trains with: the matrix products stay fp32 (the same result, to the last bits the thread
@@ -236,6 +236,7 @@ public sealed class Bf16Tests : IDisposable
             ("backward data", gy, w, x.Length, (a, b, c) => Conv.Transpose(a, b, c, n, geom), (a, b, c) => Conv.TransposeNaive(a, b, c, n, geom)),
             ("backward weights", x, gy, w.Length, (a, b, c) => Conv.WeightGrad(a, b, c, n, geom), (a, b, c) => Conv.WeightGradNaive(a, b, c, n, geom)),
         };
+        Conv.Bf16Everywhere = true;   // the kernels training keeps fp32 (RunsBf16) are tested in bf16 too
         foreach (var kernel in kernels)
         {
             var (fp32, fromRounded, bf16) = (new float[kernel.Len], new float[kernel.Len], new float[kernel.Len]);
@@ -248,5 +249,44 @@ public sealed class Bf16Tests : IDisposable
             Assert.True(ScaledError(fromRounded, bf16) <= Fp32Tolerance, $"{kernel.Name}: {ScaledError(fromRounded, bf16):E1} of the scale from the rounded inputs' product");
             Assert.True(ScaledError(fp32, bf16) > 1e-4, $"{kernel.Name}: the bf16 result equals the float32 one");
         }
+    }
+
+    // (Ci, Co, kernel, stride, padding, size, batch) and the kernels `--precision bf16` keeps fp32 there (Conv.Fp32Faster):
+    // an image-side layer's weight gradient (a 16-long reduction), a 3 x 3 layer's over 256 positions, and a 3 x 3 layer's
+    // forward over 12,288 positions; and kernels of the same layers that turn bf16.
+    public static TheoryData<int, int, int, int, int, int, int, string, string> RuleCases() => new()
+    {
+        { 1, 16, 4, 2, 1, 16, 4, "backward weights", "forward" },
+        { 16, 16, 3, 1, 1, 8, 4, "backward weights", "backward data" },
+        { 8, 8, 3, 1, 1, 64, 3, "forward", "backward weights" },
+    };
+
+    /// <summary>
+    /// Under bf16 the rule's kernels give the fp32 result (the same path: within 1e-6 of the scale, where bf16 moves a
+    /// result by 2-4e-3) while another kernel of the same layer does turn bf16.
+    /// </summary>
+    [Bf16Theory, MemberData(nameof(RuleCases))]
+    public void ConvKernels_Bf16_KeepTheKernelsFp32RunsFasterInFp32(int ci, int co, int k, int s, int p, int size, int n, string keptFp32, string turnsBf16)
+    {
+        int o = (size + 2 * p - k) / s + 1;
+        var geom = new ConvGeometry(ci, size, size, co, o, o, k, k, s, s, p, p, 1, 1, 1);
+        var gen = new Generator(7);
+        var x = Tensor.Randn([n * ci * size * size], gen).ToArray();
+        var w = Tensor.Randn([co * ci * k * k], gen).ToArray();
+        var gy = Tensor.Randn([n * co * o * o], gen).ToArray();
+        float[] Run(string kernel, ComputePrecision precision)
+        {
+            Precision.Current = precision;
+            switch (kernel)
+            {
+                case "forward": { var y = new float[gy.Length]; Conv.Forward(x, w, y, n, geom); return y; }
+                case "backward data": { var dx = new float[x.Length]; Conv.Transpose(gy, w, dx, n, geom); return dx; }
+                default: { var dw = new float[w.Length]; Conv.WeightGrad(x, gy, dw, n, geom); return dw; }
+            }
+        }
+        double kept = ScaledError(Run(keptFp32, ComputePrecision.Fp32), Run(keptFp32, ComputePrecision.Bf16));
+        double turned = ScaledError(Run(turnsBf16, ComputePrecision.Fp32), Run(turnsBf16, ComputePrecision.Bf16));
+        Assert.True(kept <= 1e-6, $"{keptFp32} ran in bf16 under bf16 ({kept:E1} of the scale from fp32)");
+        Assert.True(turned > 1e-4, $"{turnsBf16} stayed fp32 under bf16 ({turned:E1} of the scale from fp32)");
     }
 }

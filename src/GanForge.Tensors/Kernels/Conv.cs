@@ -69,7 +69,46 @@ public static class Conv
 
     /// <summary>Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "dnnl" or "gemm" (im2col + GEMM, or one GEMM).</summary>
     internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        UsesOwnWinograd(n, g) ? "winograd" : IsDirect(kind, g) ? "direct" : IsSmallMap(kind, n, g) ? "gemm" : DnnlRuns(kind, g) ? "dnnl" : "gemm";
+        UsesOwnWinograd(n, g) ? "winograd" : IsDirect(kind, n, g) ? "direct" : IsSmallMap(kind, n, g) ? "gemm" : DnnlRuns(kind, g) ? "dnnl" : "gemm";
+
+    /// <summary>
+    /// Whether this kernel of this layer reads its inputs in bf16: <see cref="Precision.Current"/> is bf16 (and can run
+    /// here), and the kernel is not one whose fp32 path ran faster than oneDNN's bf16 one (<see cref="Fp32Faster"/>).
+    /// </summary>
+    internal static bool RunsBf16(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
+        Precision.Bf16Active && (Bf16Everywhere || !Fp32Faster(kind, n, g));
+
+    /// <summary>Every kernel in bf16 under bf16, the rule's fp32 ones too (the bench's per-kernel comparison and the bf16 kernel tests).</summary>
+    internal static bool Bf16Everywhere { get; set; }
+
+    /// <summary>
+    /// The kernels that stay fp32 under bf16. On the Zen 5 (`bench --kernels --precision bf16`, 2 threads, fp32 and bf16
+    /// alternated, two runs in the twenty-third pass) oneDNN's bf16 kernel took longer than the fp32 path on
+    /// <list type="bullet">
+    /// <item>the weight gradient of a layer whose outputs sum fewer than 64 products (dcgan's 1 -> 64 4 x 4 on the
+    /// image, a 16-long reduction: 1.25-1.97x fp32's time at 28 px, 1.45-1.47x at 64 px);</item>
+    /// <item>the 3 x 3 stride-1 layers, which fp32 runs by Winograd or as one GEMM over the batch: their weight gradient
+    /// over at most 8,192 output positions in the batch (cyclegan32's residual blocks at batch 4-16: 1.41-1.82x;
+    /// stylegan32's 4-16 px maps: 1.03-4.2x) and their forward over more (stylegan32's 32 px maps: 0.95-1.12x, five
+    /// readings of six above 1). Their larger weight gradients (stylegan32's 32 px: 0.75-0.95x) and their
+    /// backward-data (0.47-0.98x, but stylegan32's 128 -> 64 at 32 px: 0.91-1.10x) gain from bf16.</item>
+    /// </list>
+    /// Whole steps under bf16, the rule against every kernel in bf16 (`bench --bf16-every-kernel`, alternated):
+    /// stylegan32 +9% (three rounds, 65-75 -> 75-82 images/s), cyclegan32 +6% (12.8-13.2 -> 13.5-14.1), dcgan28 +5%
+    /// (median of five), dcgan64 +1-3%. (The image-side backward-data runs im2col + GEMM, fp32 like every product,
+    /// whatever the precision.)
+    /// </summary>
+    static bool Fp32Faster(ConvDnnl.Kind kind, int n, in ConvGeometry g)
+    {
+        bool winogradShape = g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1;
+        long positions = (long)n * g.OH * g.OW;
+        return kind switch
+        {
+            ConvDnnl.Kind.BackwardWeights => g.K < 64 || winogradShape && positions <= 8192,
+            ConvDnnl.Kind.Forward => winogradShape && positions > 8192,
+            _ => false,
+        };
+    }
 
     /// <summary>Whether layers of at most four output channels run <see cref="DirectConv"/>'s kernels (tests switch it).</summary>
     internal static bool DirectKernels { get; set; } = true;
@@ -79,9 +118,9 @@ public static class Conv
     // 1 -> 64 forward ran 0.50 against 0.64-0.76 ms alone, yet in the step 1.1-1.2 ms a call either way, and oneDNN's
     // weight gradient after it slowed (4.3-5.0 -> 5.6-6.0 ms an iteration); cyclegan32's 3 -> 64 layers gained 2.4 ms of
     // 455. Those stay with oneDNN, and every backward-data with the other backends.
-    static bool IsDirect(ConvDnnl.Kind kind, in ConvGeometry g) =>
+    static bool IsDirect(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
         DirectKernels && kind != ConvDnnl.Kind.BackwardData && g.Co <= 4
-        && _forceManaged == null && !Precision.Bf16Active && DirectConv.Suits(g);
+        && _forceManaged == null && !RunsBf16(kind, n, g) && DirectConv.Suits(g);
 
     /// <summary>Which implementation runs the convolutions: "dnnl" or "managed" (im2col + GEMM).</summary>
     public static string Backend => UseDnnl ? "dnnl" : "managed";
@@ -156,7 +195,7 @@ public static class Conv
         SmallMapGemms && kind != ConvDnnl.Kind.BackwardData && g.K >= 1024 && g.Co >= 64
         && (g.P <= 16 ? (long)n * g.P >= 512 : g.P <= 64 && (long)n * g.P <= SmallBatchPositions)
         && (long)n * g.P * g.K <= ColumnsBudget
-        && g.Groups == 1 && !IsDense(g) && !ConvDnnl.UsesWinograd(kind, n, g) && Gemm.RunsAvx512 && !Precision.Bf16Active
+        && g.Groups == 1 && !IsDense(g) && !ConvDnnl.UsesWinograd(kind, n, g) && Gemm.RunsAvx512 && !RunsBf16(kind, n, g)
         && Avx2.IsSupported;
 
     /// <summary>
@@ -195,7 +234,7 @@ public static class Conv
     public static void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.Forward(x, w, y, n, g); return; }
-        if (IsDirect(ConvDnnl.Kind.Forward, g)) { DirectConv.Forward(x, w, y, n, g); return; }
+        if (IsDirect(ConvDnnl.Kind.Forward, n, g)) { DirectConv.Forward(x, w, y, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.Forward, n, g)) { SmallMapForward(x, w, y, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.Forward, g) && ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x, w, y, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, true, n, g.Co, g.K, 1f, x, g.K, w, g.K, 0f, y, g.Co); return; }
@@ -267,7 +306,7 @@ public static class Conv
     public static void WeightGrad(float[] x, float[] gy, float[] dw, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.WeightGrad(x, gy, dw, n, g); return; }
-        if (IsDirect(ConvDnnl.Kind.BackwardWeights, g)) { DirectConv.WeightGrad(x, gy, dw, n, g); return; }
+        if (IsDirect(ConvDnnl.Kind.BackwardWeights, n, g)) { DirectConv.WeightGrad(x, gy, dw, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.BackwardWeights, n, g)) { SmallMapWeightGrad(x, gy, dw, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.BackwardWeights, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardWeights, x, gy, dw, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(true, false, g.Co, g.K, n, 1f, gy, g.Co, x, g.K, 0f, dw, g.K); return; }

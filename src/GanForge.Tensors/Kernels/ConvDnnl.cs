@@ -235,7 +235,7 @@ internal static unsafe class ConvDnnl
 
     static Plan? GetPlan(Kind kind, int n, in ConvGeometry g)
     {
-        bool bf16 = Precision.Bf16Active, winograd = !bf16 && UsesWinograd(kind, n, g);
+        bool bf16 = Conv.RunsBf16(kind, n, g), winograd = !bf16 && UsesWinograd(kind, n, g);
         var key = (kind, n, g, Threading.Threads, ForcedLayout, bf16, winograd);
         if (Plans.TryGetValue(key, out var plan)) return plan;
         // A geometry the Winograd kernels refuse (channels not a multiple of 16, say) runs direct, and one the rule's
