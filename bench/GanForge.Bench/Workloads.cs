@@ -65,6 +65,14 @@ static class Workloads
         return new Trainer(config, TrainingSetup.CreateGame(config, model), new FixedBatch(real, domainB));
     }
 
+    /// <summary>
+    /// The least a training workload warms up, whatever its count: the JIT's tier-up of a step's code (call counting
+    /// starts after 100 ms without new methods, then 30 calls each, then a background compile) took mlpgan's first
+    /// 100-200 steps on the twenty-third pass's host (1.1-1.4 s of excess over its steady 4.2 ms a step), so 20 warm-up
+    /// steps and 50 timed ones read 4,400-5,800 images/s where its steady speed is 12,000-15,900.
+    /// </summary>
+    const double WarmupSeconds = 3;
+
     /// <summary>Median seconds per full D + G iteration after warm-up; reports images/s = batch / median.</summary>
     public static Dictionary<string, object> Run(string name, int iters, int warmup, bool profile = false)
     {
@@ -72,29 +80,25 @@ static class Workloads
         var real = Tensor.Uniform([batch, Channels(name), Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
         var trainer = CreateTrainer(name, real);
         var times = new List<double>();
-        long allocatedBefore = 0; int gcBefore = 0, gen2Before = 0;
-        TimeSpan pauseBefore = default;
         var cpu = new List<double>();
         var proc = Process.GetCurrentProcess();
-        for (int i = 0; i < warmup + iters; i++)
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < warmup || warm.Elapsed.TotalSeconds < WarmupSeconds; i++) trainer.TrainStep();
+        Thread.Sleep(100);   // the JIT's background compilation of the last tier-ups
+        long allocatedBefore = GC.GetTotalAllocatedBytes();
+        int gcBefore = GC.CollectionCount(0), gen2Before = GC.CollectionCount(2);
+        var pauseBefore = GC.GetTotalPauseDuration();
+        Profiler.Enabled = profile;
+        Profiler.Reset();
+        for (int i = 0; i < iters; i++)
         {
-            if (i == warmup)
-            {
-                allocatedBefore = GC.GetTotalAllocatedBytes(); gcBefore = GC.CollectionCount(0); gen2Before = GC.CollectionCount(2);
-                pauseBefore = GC.GetTotalPauseDuration();
-                Profiler.Enabled = profile;
-                Profiler.Reset();
-            }
             var cpu0 = proc.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             trainer.TrainStep();
             Profiler.Mark("(rest of the step)");
-            if (i >= warmup)
-            {
-                times.Add(sw.Elapsed.TotalSeconds);
-                proc.Refresh();
-                cpu.Add((proc.TotalProcessorTime - cpu0).TotalSeconds);
-            }
+            times.Add(sw.Elapsed.TotalSeconds);
+            proc.Refresh();
+            cpu.Add((proc.TotalProcessorTime - cpu0).TotalSeconds);
         }
         cpu.Sort();
         if (profile)
