@@ -173,7 +173,7 @@ static class Workloads
         using var _ = GradMode.NoGrad();
         Tensor Input() => name == "cyclegan32" ? Tensor.Rand([256, .. model.ImageShape], rng) * 2f - 1f : model.SampleLatent(256, rng);
         var warm = Stopwatch.StartNew();
-        for (int i = 0; i < warmup || warm.Elapsed.TotalSeconds < GenerationSeconds; i++) model.Generator.Forward(Input());
+        for (int i = 0; i < warmup || warm.Elapsed.TotalSeconds < WarmupSeconds; i++) model.Generator.Forward(Input());
         Thread.Sleep(100);   // the JIT's background compilation of the last tier-ups
         var timing = Stopwatch.StartNew();
         while (times.Count < iters || timing.Elapsed.TotalSeconds < GenerationSeconds)
