@@ -211,6 +211,15 @@ public sealed class Bf16Tests : IDisposable
         Assert.True(ScaledError(fp32, bf16) > 1e-4, $"bf16 product equals the float32 one ({ScaledError(fp32, bf16):E1})");
     }
 
+    // A square layer's geometry and random input, weight and output-gradient buffers.
+    static (ConvGeometry Geometry, float[] X, float[] W, float[] Gy) Layer(int ci, int co, int k, int s, int p, int size, int n, ulong seed)
+    {
+        int o = (size + 2 * p - k) / s + 1;
+        var gen = new Generator(seed);
+        return (new ConvGeometry(ci, size, size, co, o, o, k, k, s, s, p, p, 1, 1, 1), Tensor.Randn([n * ci * size * size], gen).ToArray(),
+            Tensor.Randn([co * ci * k * k], gen).ToArray(), Tensor.Randn([n * co * o * o], gen).ToArray());
+    }
+
     // (stride, padding, Ci, Co, size, batch): DCGAN's stride-2 4x4 layers, a padded stride-1 3x3, and a dense
     // 1x1-output layer (which runs as a GEMM).
     public static TheoryData<int, int, int, int, int, int, int> ConvCases() => new()
@@ -223,12 +232,7 @@ public sealed class Bf16Tests : IDisposable
     [Bf16Theory, MemberData(nameof(ConvCases))]
     public void ConvKernels_Bf16_MatchFp32WithinBf16ToleranceAndRoundedInputsExactly(int s, int p, int k, int ci, int co, int size, int n)
     {
-        int o = (size + 2 * p - k) / s + 1;
-        var geom = new ConvGeometry(ci, size, size, co, o, o, k, k, s, s, p, p, 1, 1, 1);
-        var gen = new Generator(5);
-        var x = Tensor.Randn([n * ci * size * size], gen).ToArray();
-        var w = Tensor.Randn([co * ci * k * k], gen).ToArray();
-        var gy = Tensor.Randn([n * co * o * o], gen).ToArray();
+        var (geom, x, w, gy) = Layer(ci, co, k, s, p, size, n, seed: 5);
         // Each kernel: its two inputs, its output length, the engine's kernel and the naive one.
         var kernels = new (string Name, float[] A, float[] B, int Len, Action<float[], float[], float[]> Run, Action<float[], float[], float[]> Naive)[]
         {
@@ -268,12 +272,7 @@ public sealed class Bf16Tests : IDisposable
     [Bf16Theory, MemberData(nameof(RuleCases))]
     public void ConvKernels_Bf16_KeepTheKernelsFp32RunsFasterInFp32(int ci, int co, int k, int s, int p, int size, int n, string keptFp32, string turnsBf16)
     {
-        int o = (size + 2 * p - k) / s + 1;
-        var geom = new ConvGeometry(ci, size, size, co, o, o, k, k, s, s, p, p, 1, 1, 1);
-        var gen = new Generator(7);
-        var x = Tensor.Randn([n * ci * size * size], gen).ToArray();
-        var w = Tensor.Randn([co * ci * k * k], gen).ToArray();
-        var gy = Tensor.Randn([n * co * o * o], gen).ToArray();
+        var (geom, x, w, gy) = Layer(ci, co, k, s, p, size, n, seed: 7);
         float[] Run(string kernel, ComputePrecision precision)
         {
             Precision.Current = precision;
