@@ -223,4 +223,27 @@ public class ZooTests
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
+
+    /// <summary>
+    /// Sampling in batches gives each batch's buffer back to the pool once copied out (Sampler.ReturnBatch): the images
+    /// must be those of one batch of all the samples (a buffer handed on while still read would change them).
+    /// </summary>
+    [Fact]
+    public void Sampler_BatchesReturnedToThePool_GiveTheImagesOfOneBatch()
+    {
+        var dir = TestRuns.NewDir();
+        try
+        {
+            var config = TestRuns.Mlp(dir, limit: 320, batch: 32, epochs: 1);
+            config.ImageSize = 16;
+            config.MaxSteps = 1;
+            TrainingSetup.Create(config, resume: false).Run();
+            var sampler = Sampler.Load(dir);
+            // 64 images of 16 x 16 are 16,384 floats, the pool's smallest buffer.
+            var batched = sampler.Sample(256, seed: 3, batchSize: 64).ToArray();
+            var whole = sampler.Sample(256, seed: 3, batchSize: 256).ToArray();
+            for (int i = 0; i < whole.Length; i++) Assert.True(Math.Abs(batched[i] - whole[i]) <= 1e-5f, $"value {i}: {batched[i]} against {whole[i]}");
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
 }

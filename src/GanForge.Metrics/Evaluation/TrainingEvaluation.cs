@@ -90,7 +90,10 @@ public sealed class TrainingEvaluation : IEvaluationHook
         {
             int b = Math.Min(batchSize, count - start);
             var classes = model.BalancedClasses(start + b)?.Narrow(0, start, b);
-            model.Generate(model.SampleLatents(b, rng, classes), generator).Data.CopyTo(output.Data.Slice(start * per, b * per));
+            var batch = model.SampleLatents(b, rng, classes);
+            var images = model.Generate(batch, generator);
+            images.Data.CopyTo(output.Data.Slice(start * per, b * per));
+            GanForge.Gan.Sampler.ReturnBatch(images, batch);
         }
         return output;
     }
