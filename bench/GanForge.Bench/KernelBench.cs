@@ -56,7 +56,7 @@ static class KernelBench
     /// `--kernels --precision bf16`: every conv kernel of the dcgan and cyclegan32 layers, the 3 x 3 layers of stylegan32
     /// and cyclegan32, and the dcgan GEMMs, fp32 and bf16 timed in alternation (the bf16 time includes the rounding of the
     /// inputs to bf16), with bf16's relative error against fp32, the implementation each precision runs, and "training:
-    /// fp32" where `--precision bf16` keeps the kernel fp32 (<see cref="Conv.RunsBf16"/>; the bf16 column times it in bf16).
+    /// fp32" where `--precision bf16` keeps the kernel fp32 (<see cref="Conv.Fp32Faster"/>; the bf16 column times it in bf16).
     /// </summary>
     static void RunPrecision(int iters)
     {
@@ -80,9 +80,7 @@ static class KernelBench
                     // A dense layer (1x1 output, the kernel covering the image) runs as one GEMM, not through a conv primitive.
                     bool dense = l.OH == 1 && l.P == 0 && l.H == l.K;
                     string impl = dense ? "GEMM: dnnl_gemm_bf16bf16f32" : Conv.Backend == "dnnl" ? ConvDnnl.Implementation(kind, l.N, g) ?? "managed" : "managed";
-                    Conv.Bf16Everywhere = false;
-                    string training = Conv.RunsBf16(kind, l.N, g) ? "" : "; training: fp32";
-                    Conv.Bf16Everywhere = true;
+                    string training = Conv.Fp32Faster(kind, l.N, g) ? "; training: fp32" : "";
                     Precision.Current = saved;
                     Print(l.Name, kind.ToString(), flop, t32, t16, c32, c16, $"{impl}; fp32 {Conv.Picks(kind, l.N, g)}{training}");
                 }

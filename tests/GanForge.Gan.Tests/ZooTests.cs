@@ -208,14 +208,12 @@ public class ZooTests
         var dir = TestRuns.NewDir();
         try
         {
-            var config = TestRuns.Mlp(dir, limit: 320, batch: 32, epochs: 1);
-            config.Model = name;
-            config.ImageSize = 16;
-            config.MaxSteps = 1;
-            if (name != "gan") config.Set("width=8");
-            if (option.Length > 0) config.Set(option);
-            TrainingSetup.Create(config, resume: false).Run();
-            var sampler = Sampler.Load(dir);
+            var sampler = SamplerAfterOneStep(dir, config =>
+            {
+                config.Model = name;
+                if (name != "gan") config.Set("width=8");
+                if (option.Length > 0) config.Set(option);
+            });
             var images = sampler.Sample(5, seed: 3);
             Assert.Equal([5, 1, 16, 16], images.Shape);
             Assert.All(images.ToArray(), v => Assert.InRange(v, -1f, 1f));
@@ -225,8 +223,8 @@ public class ZooTests
     }
 
     /// <summary>
-    /// Sampling in batches gives each batch's buffer back to the pool once copied out (Sampler.ReturnBatch): the images
-    /// must be those of one batch of all the samples (a buffer handed on while still read would change them).
+    /// Sampling in batches gives each batch's buffer back to the pool once copied out (GanModel.GenerateInto): the
+    /// images must be those of one batch of all the samples (a buffer handed on while still read would change them).
     /// </summary>
     [Fact]
     public void Sampler_BatchesReturnedToThePool_GiveTheImagesOfOneBatch()
@@ -234,16 +232,23 @@ public class ZooTests
         var dir = TestRuns.NewDir();
         try
         {
-            var config = TestRuns.Mlp(dir, limit: 320, batch: 32, epochs: 1);
-            config.ImageSize = 16;
-            config.MaxSteps = 1;
-            TrainingSetup.Create(config, resume: false).Run();
-            var sampler = Sampler.Load(dir);
+            var sampler = SamplerAfterOneStep(dir, _ => { });
             // 64 images of 16 x 16 are 16,384 floats, the pool's smallest buffer.
             var batched = sampler.Sample(256, seed: 3, batchSize: 64).ToArray();
             var whole = sampler.Sample(256, seed: 3, batchSize: 256).ToArray();
             for (int i = 0; i < whole.Length; i++) Assert.True(Math.Abs(batched[i] - whole[i]) <= 1e-5f, $"value {i}: {batched[i]} against {whole[i]}");
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    // The sampler of a run in dir trained one step at 16 x 16 on 320 images, the config set by configure first.
+    static Sampler SamplerAfterOneStep(string dir, Action<GanForge.Gan.Training.TrainConfig> configure)
+    {
+        var config = TestRuns.Mlp(dir, limit: 320, batch: 32, epochs: 1);
+        config.ImageSize = 16;
+        config.MaxSteps = 1;
+        configure(config);
+        TrainingSetup.Create(config, resume: false).Run();
+        return Sampler.Load(dir);
     }
 }

@@ -90,10 +90,7 @@ public sealed class TrainingEvaluation : IEvaluationHook
         {
             int b = Math.Min(batchSize, count - start);
             var classes = model.BalancedClasses(start + b)?.Narrow(0, start, b);
-            var batch = model.SampleLatents(b, rng, classes);
-            var images = model.Generate(batch, generator);
-            images.Data.CopyTo(output.Data.Slice(start * per, b * per));
-            GanForge.Gan.Sampler.ReturnBatch(images, batch);
+            model.GenerateInto(model.SampleLatents(b, rng, classes), output.Data.Slice(start * per, b * per), generator);
         }
         return output;
     }

@@ -98,7 +98,7 @@ public static class Conv
     /// (median of five), dcgan64 +1-3%. (The image-side backward-data runs im2col + GEMM, fp32 like every product,
     /// whatever the precision.)
     /// </summary>
-    static bool Fp32Faster(ConvDnnl.Kind kind, int n, in ConvGeometry g)
+    internal static bool Fp32Faster(ConvDnnl.Kind kind, int n, in ConvGeometry g)
     {
         bool winogradShape = g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1;
         long positions = (long)n * g.OH * g.OW;
