@@ -256,4 +256,57 @@ public class ThreadingTests
             Assert.Equal(2, Threading.Threads);
         });
     }
+
+    [Fact]
+    public void Park_WorkersSpinningAfterALoop_GoToSleepAtOnceAndStillRunTheNextLoop()
+    {
+        long spin = WorkerPool.SpinTicks;
+        WithThreads(2, () =>
+        {
+            try
+            {
+                // A spin of a minute: without Park the workers would still be spinning when the test looks.
+                WorkerPool.SpinTicks = System.Diagnostics.Stopwatch.Frequency * 60;
+                Assert.All(CountRuns(8), hits => Assert.Equal(1, hits));
+                Thread.Sleep(100);
+                var before = WorkerPool.Census;
+                Assert.True(before.Workers >= 1, "the loop started no worker");
+                Assert.True(before.Sleeping < before.Workers, $"{before.Sleeping} of {before.Workers} workers slept during a minute's spin");
+
+                WorkerPool.Park();
+                var deadline = DateTime.UtcNow + Patience;
+                while (WorkerPool.Census.Sleeping < WorkerPool.Census.Workers && DateTime.UtcNow < deadline) Thread.Sleep(5);
+                var after = WorkerPool.Census;
+                Assert.True(after.Sleeping == after.Workers, $"after Park {after.Sleeping} of {after.Workers} workers sleep");
+
+                WorkerPool.SpinTicks = spin;
+                Assert.All(CountRuns(100), hits => Assert.Equal(1, hits));
+            }
+            finally { WorkerPool.SpinTicks = spin; WorkerPool.Park(); }
+        });
+    }
+
+    [GanForge.Tensors.Tests.ConvBackendTests.DnnlFact]
+    public void OneDnnConvolution_SendsSpinningWorkersToSleepBeforeItsTeamRuns()
+    {
+        long spin = WorkerPool.SpinTicks;
+        var forced = Kernels.Conv.ForceManaged;
+        WithThreads(2, () =>
+        {
+            try
+            {
+                WorkerPool.SpinTicks = System.Diagnostics.Stopwatch.Frequency * 60;
+                Kernels.Conv.ForceManaged = false;
+                var g = new Kernels.ConvGeometry(1, 28, 28, 64, 14, 14, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+                var (x, w, y) = (new float[8 * 28 * 28], new float[64 * 16], new float[8 * 64 * 14 * 14]);
+                Assert.All(CountRuns(8), hits => Assert.Equal(1, hits));
+                Kernels.Conv.Forward(x, w, y, 8, g);
+                var deadline = DateTime.UtcNow + Patience;
+                while (WorkerPool.Census.Sleeping < WorkerPool.Census.Workers && DateTime.UtcNow < deadline) Thread.Sleep(5);
+                var after = WorkerPool.Census;
+                Assert.True(after.Sleeping == after.Workers, $"after a oneDNN convolution {after.Sleeping} of {after.Workers} workers sleep");
+            }
+            finally { (WorkerPool.SpinTicks, Kernels.Conv.ForceManaged) = (spin, forced); WorkerPool.Park(); }
+        });
+    }
 }

@@ -75,6 +75,7 @@ internal static unsafe partial class NativeMethods
     /// <summary>Sets the OpenMP team size for parallel regions started by the calling thread (no-op without OpenMP).</summary>
     internal static void OmpSetNumThreads(int n)
     {
+        if (n > 1) WorkerPool.Park();   // the team is about to run: the engine's idle workers leave it the cores
         if (_ompSetNumThreads != null) _ompSetNumThreads(n);
     }
 
