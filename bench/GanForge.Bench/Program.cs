@@ -24,6 +24,12 @@ Precision.Current = opts.Precision;
 // Under bf16, the kernels training keeps fp32 (Conv.RunsBf16) run bf16 too: the rule's whole-step effect.
 GanForge.Kernels.Conv.Bf16Everywhere = args.Contains("--bf16-every-kernel");
 if (args.Contains("--gemm")) { KernelBench.RunGemm(opts.Iters); return 0; }
+if (opts.Alternate != null)
+{
+    // One process, the switch off and on in turn every few steps: a lever's whole-step effect without the drift between processes.
+    foreach (var name in opts.Workloads) Console.WriteLine(JsonSerializer.Serialize(Workloads.Alternate(name, opts.Alternate, opts.Rounds, opts.Iters, opts.Warmup)));
+    return 0;
+}
 if (args.Contains("--curve"))
 {
     // Run it in a fresh process per setting (DOTNET_TieredCompilation, DOTNET_TieredPGO, ReadyToRun): see docs/performance.md.

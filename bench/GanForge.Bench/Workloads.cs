@@ -126,6 +126,59 @@ static class Workloads
         };
     }
 
+    /// <summary>The library switches `--alternate` turns off and on: their names and setters.</summary>
+    static readonly Dictionary<string, Action<bool>> Switches = new()
+    {
+        ["park"] = on => WorkerPool.Parks = on,
+        ["bf16-every-kernel"] = on => GanForge.Kernels.Conv.Bf16Everywhere = on,
+    };
+
+    public static string CheckSwitch(string name) => Switches.ContainsKey(name) ? name
+        : throw new ArgumentException($"--alternate {name}: expected one of {string.Join(", ", Switches.Keys)}");
+
+    /// <summary>
+    /// A switch's whole-step effect in one process: after the warm-up (both settings), <paramref name="rounds"/> rounds
+    /// each run one untimed and <paramref name="steps"/> timed steps with the switch off, then on (the order reversed every
+    /// other round); images/s of the median step and the quartiles of each setting, and their ratio.
+    /// </summary>
+    public static Dictionary<string, object> Alternate(string name, string switchName, int rounds, int steps, int warmup)
+    {
+        int batch = Batch(name);
+        var real = Tensor.Uniform([batch, Channels(name), Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
+        var trainer = CreateTrainer(name, real);
+        var set = Switches[switchName];
+        var times = new[] { new List<double>(), new List<double>() };
+        var warm = Stopwatch.StartNew();
+        try
+        {
+            foreach (bool on in new[] { false, true }) { set(on); for (int i = 0; i < Math.Max(warmup, 3); i++) trainer.TrainStep(); }
+            while (warm.Elapsed.TotalSeconds < WarmupSeconds) trainer.TrainStep();
+            Thread.Sleep(100);
+            for (int r = 0; r < rounds; r++)
+                foreach (bool on in r % 2 == 0 ? new[] { false, true } : [true, false])
+                {
+                    set(on);
+                    trainer.TrainStep();
+                    for (int i = 0; i < steps; i++)
+                    {
+                        var sw = Stopwatch.StartNew();
+                        trainer.TrainStep();
+                        times[on ? 1 : 0].Add(sw.Elapsed.TotalSeconds);
+                    }
+                }
+        }
+        finally { set(switchName == "park"); }   // the library's defaults: Park on, bf16 rule on
+        double Rate(List<double> t, double q) { t.Sort(); return Math.Round(batch / t[(int)((t.Count - 1) * q)], 1); }
+        double off = Rate(times[0], 0.5), on_ = Rate(times[1], 0.5);
+        return new Dictionary<string, object>
+        {
+            ["workload"] = name, ["alternate"] = switchName, ["rounds"] = rounds, ["steps_per_turn"] = steps,
+            ["images_per_s_off"] = off, ["images_per_s_on"] = on_,
+            ["off_q1_q3"] = new[] { Rate(times[0], 0.75), Rate(times[0], 0.25) }, ["on_q1_q3"] = new[] { Rate(times[1], 0.75), Rate(times[1], 0.25) },
+            ["on_over_off"] = Math.Round(on_ / off, 3), ["loadavg"] = File.ReadAllText("/proc/loadavg").Split(' ')[0],
+        };
+    }
+
     /// <summary>
     /// The warm-up curve of a fresh process: seconds of each of the first <paramref name="iters"/> iterations (no
     /// warm-up skipped), how long the process took from its start to its first step, and what the slow first

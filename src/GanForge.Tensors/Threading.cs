@@ -152,7 +152,10 @@ static class WorkerPool
     /// it. On 2 cores a worker still spinning from the loop before slowed the oneDNN convolution after it: dcgan28's
     /// 1 -> 64 layer plus its bias took 0.53-0.75 ms with the 200 us spin against 0.41-0.48 without (batch 64).
     /// </summary>
-    public static void Park() => _parkRequested = true;
+    public static void Park() { if (Parks) _parkRequested = true; }
+
+    /// <summary>Whether <see cref="Park"/> does anything (the bench's `--alternate park` turns it off and on to measure it).</summary>
+    internal static bool Parks { get; set; } = true;
 
     static void EnsureWorkers(int wanted)
     {
