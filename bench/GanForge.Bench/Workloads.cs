@@ -126,11 +126,11 @@ static class Workloads
         };
     }
 
-    /// <summary>The library switches `--alternate` turns off and on: their names and setters.</summary>
-    static readonly Dictionary<string, Action<bool>> Switches = new()
+    /// <summary>The library switches `--alternate` turns off and on: their names, setters and the library's settings.</summary>
+    static readonly Dictionary<string, (Action<bool> Set, bool Default)> Switches = new()
     {
-        ["park"] = on => WorkerPool.Parks = on,
-        ["bf16-every-kernel"] = on => GanForge.Kernels.Conv.Bf16Everywhere = on,
+        ["park"] = (on => WorkerPool.Parks = on, true),
+        ["bf16-every-kernel"] = (on => GanForge.Kernels.Conv.Bf16Everywhere = on, false),
     };
 
     public static string CheckSwitch(string name) => Switches.ContainsKey(name) ? name
@@ -146,7 +146,7 @@ static class Workloads
         int batch = Batch(name);
         var real = Tensor.Uniform([batch, Channels(name), Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
         var trainer = CreateTrainer(name, real);
-        var set = Switches[switchName];
+        var (set, library) = Switches[switchName];
         var times = new[] { new List<double>(), new List<double>() };
         var warm = Stopwatch.StartNew();
         try
@@ -167,7 +167,7 @@ static class Workloads
                     }
                 }
         }
-        finally { set(switchName == "park"); }   // the library's defaults: Park on, bf16 rule on
+        finally { set(library); }
         double Rate(List<double> t, double q) { t.Sort(); return Math.Round(batch / t[(int)((t.Count - 1) * q)], 1); }
         double off = Rate(times[0], 0.5), on_ = Rate(times[1], 0.5);
         return new Dictionary<string, object>
