@@ -268,7 +268,9 @@ public class ThreadingTests
                 // A spin of a minute: without Park the workers would still be spinning when the test looks.
                 WorkerPool.SpinTicks = System.Diagnostics.Stopwatch.Frequency * 60;
                 Assert.All(CountRuns(8), hits => Assert.Equal(1, hits));
-                Thread.Sleep(100);
+                var awake = DateTime.UtcNow + Patience;   // the loop's wake-up reaches a sleeping worker in microseconds, on a loaded host later
+                while (WorkerPool.Census.Sleeping == WorkerPool.Census.Workers && DateTime.UtcNow < awake) Thread.Sleep(5);
+                Thread.Sleep(50);
                 var before = WorkerPool.Census;
                 Assert.True(before.Workers >= 1, "the loop started no worker");
                 Assert.True(before.Sleeping < before.Workers, $"{before.Sleeping} of {before.Workers} workers slept during a minute's spin");
