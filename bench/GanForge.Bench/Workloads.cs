@@ -49,10 +49,12 @@ static class Workloads
 
     /// <summary>
     /// The trainer of a workload: the variant's own game (its loss, critic steps, penalties and optimizers;
-    /// the classic workloads use Adam 2e-4 (0.5, 0.999) and the non-saturating loss, as BENCHMARKS.md says).
+    /// the classic workloads use Adam 2e-4 (0.5, 0.999) and the non-saturating loss, as BENCHMARKS.md says), trained on
+    /// one fixed real batch of uniform noise in [-1, 1] (seed 0), as the peer's.
     /// </summary>
-    static Trainer CreateTrainer(string name, Tensor real)
+    static Trainer CreateTrainer(string name)
     {
+        var real = Tensor.Uniform([Batch(name), Channels(name), Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
         var (modelName, _) = Spec(name);
         // cyclegan32's domains are given as data; the workload's batches are fixed noise, so the specs are never read.
         // No generator EMA: BENCHMARKS.md's iteration is the D and G updates alone, as the peer runs them
@@ -77,8 +79,7 @@ static class Workloads
     public static Dictionary<string, object> Run(string name, int iters, int warmup, bool profile = false)
     {
         int batch = Batch(name);
-        var real = Tensor.Uniform([batch, Channels(name), Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
-        var trainer = CreateTrainer(name, real);
+        var trainer = CreateTrainer(name);
         var times = new List<double>();
         var cpu = new List<double>();
         var proc = Process.GetCurrentProcess();
@@ -144,8 +145,7 @@ static class Workloads
     public static Dictionary<string, object> Alternate(string name, string switchName, int rounds, int steps, int warmup)
     {
         int batch = Batch(name);
-        var real = Tensor.Uniform([batch, Channels(name), Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
-        var trainer = CreateTrainer(name, real);
+        var trainer = CreateTrainer(name);
         var (set, library) = Switches[switchName];
         var times = new[] { new List<double>(), new List<double>() };
         var warm = Stopwatch.StartNew();
@@ -187,8 +187,7 @@ static class Workloads
     public static Dictionary<string, object> Curve(string name, int iters)
     {
         int batch = Batch(name);
-        var real = Tensor.Uniform([batch, Channels(name), Spec(name).Size, Spec(name).Size], -1f, 1f, new Generator(0));
-        var trainer = CreateTrainer(name, real);
+        var trainer = CreateTrainer(name);
         double startToFirstStep = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalSeconds;
         var times = new List<double>();
         for (int i = 0; i < iters; i++)
