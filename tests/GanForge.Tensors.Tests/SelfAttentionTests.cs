@@ -164,4 +164,20 @@ public class SelfAttentionTests
         Assert.Contains("SelfAttention", ex.Message);
         Assert.Contains("(2,5,10)", ex.Message);
     }
+
+    // The kernels' work tables start on cache lines (whole-vector loads then never straddle two), whatever length is
+    // asked for and however often the thread's buffer grows.
+    [Fact]
+    public void Scratch_StartsOnA64ByteBoundary()
+    {
+        foreach (int length in new[] { 1, 100, 5_000, 40_000, 16 })
+        {
+            var work = Attention.Scratch(length);
+            Assert.Equal(length, work.Length);
+            unsafe
+            {
+                fixed (float* at = work) Assert.Equal(0u, (nuint)at % 64);
+            }
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -17,6 +16,9 @@ public readonly record struct AttentionLayout(int Batch, int Length, int Heads, 
 
     /// <summary>The row of token <paramref name="t"/> of sequence <paramref name="b"/>.</summary>
     public int Row(int b, int t) => BatchFirst ? b * Length + t : t * Batch + b;
+
+    /// <summary>Rows from one token of a sequence to the next: 1 batch first, N sequence first.</summary>
+    public int TokenStride => BatchFirst ? 1 : Batch;
 
     /// <summary>(sequence, head) pairs, each attended independently.</summary>
     public int Pairs => Batch * Heads;
@@ -61,11 +63,10 @@ public static class Attention
         int l = a.Length, d = a.HeadDim, lp = Padded(l), e3 = 3 * a.Embed;
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
-            var qt = ArrayPool<float>.Shared.Rent(d * lp);
-            var st = ArrayPool<float>.Shared.Rent(l * W);
-            var ot = ArrayPool<float>.Shared.Rent(d * W);
-            ref float qtr = ref MemoryMarshal.GetArrayDataReference(qt);
-            ref float str = ref MemoryMarshal.GetArrayDataReference(st);
+            var scratch = Scratch(d * lp + l * W + d * W);
+            Span<float> qt = scratch[..(d * lp)], st = scratch.Slice(d * lp, l * W), ot = scratch.Slice(d * lp + l * W, d * W);
+            ref float qtr = ref MemoryMarshal.GetReference(qt);
+            ref float str = ref MemoryMarshal.GetReference(st);
             ref float kvr = ref MemoryMarshal.GetArrayDataReference(qkv);
             for (int p = p0; p < p1; p++)
             {
@@ -117,7 +118,7 @@ public static class Attention
                     max.StoreUnsafe(ref stats[p * 2 * lp], (nuint)v);
                     inv.StoreUnsafe(ref stats[p * 2 * lp + lp], (nuint)v);
                     // o_ic = Σ_j p_ij v_jc, eight floats c at a time (eight independent sums share each load of p), then one
-                    ref float otr = ref MemoryMarshal.GetArrayDataReference(ot);
+                    ref float otr = ref MemoryMarshal.GetReference(ot);
                     int c8 = 0;
                     for (; c8 + 8 <= d; c8 += 8)
                     {
@@ -165,7 +166,6 @@ public static class Attention
                     }
                 }
             }
-            ArrayPool<float>.Shared.Return(qt); ArrayPool<float>.Shared.Return(st); ArrayPool<float>.Shared.Return(ot);
         }, MinPairsPerChunk(a));
     }
 
@@ -180,53 +180,38 @@ public static class Attention
         int l = a.Length, d = a.HeadDim, lp = Padded(l);
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
-            // k, v, their gradients (each d × lp, transposed), then a block of four rows: p and ds (4 × lp each), scale·q and
-            // g (4 × d each). The tables lie a cache line apart past multiples of 4 kB (at 64 keys and d = 16 each is
-            // exactly 4 kB; read at equal offsets, tables 4 kB apart share L1 sets).
-            int stride = d * lp + 16;
-            var work = ArrayPool<float>.Shared.Rent(4 * stride + 8 * lp + 8 * d);
-            Span<float> kt = work.AsSpan(0, d * lp), vt = work.AsSpan(stride, d * lp), dkt = work.AsSpan(2 * stride, d * lp), dvt = work.AsSpan(3 * stride, d * lp);
-            Span<float> qs = work.AsSpan(4 * stride + 8 * lp, 4 * d), gs = work.AsSpan(4 * stride + 8 * lp + 4 * d, 4 * d);
-            Span<float> rowMax = stackalloc float[4], rowInv = stackalloc float[4], dq = stackalloc float[4 * d];
+            // k, v, their gradients (each d × lp, transposed), then a block of four rows: p and ds (4 × lp each), then the
+            // pair's rows of scale·q, g and dq (lq × d each, lq = L rounded up to whole blocks, zeros past L). The tables lie
+            // a cache line apart past multiples of 4 kB (at 64 keys and d = 16 each is exactly 4 kB; read at equal offsets,
+            // tables 4 kB apart share L1 sets).
+            int stride = d * lp + 16, lq = (l + 3) / 4 * 4, rowTables = 4 * stride + 8 * lp;
+            var work = Scratch(rowTables + 3 * lq * d);
+            Span<float> kt = work.Slice(0, d * lp), vt = work.Slice(stride, d * lp), dkt = work.Slice(2 * stride, d * lp), dvt = work.Slice(3 * stride, d * lp);
+            Span<float> qs = work.Slice(rowTables, lq * d), gs = work.Slice(rowTables + lq * d, lq * d), dq = work.Slice(rowTables + 2 * lq * d, lq * d);
             for (int p = p0; p < p1; p++)
             {
                 int b = p / a.Heads, head = p % a.Heads;
                 Gather(qkv, kt, a, b, head, part: 1, lp);
                 Gather(qkv, vt, a, b, head, part: 2, lp);
+                // Rows past L (the last block's) hold q = g = 0: their ds and their terms in dk and dv are 0.
+                GatherRows(qkv, 3 * a.Embed, head * d, qs, a, b, scale);
+                GatherRows(gradOut, a.Embed, head * d, gs, a, b);
                 dkt.Clear();
                 dvt.Clear();
                 for (int i0 = 0; i0 < l; i0 += 4)
                 {
-                    // Rows past L (the last block's) hold q = g = 0 and 1/Σ = 0: their p and ds are 0 and add nothing.
-                    int rows = Math.Min(4, l - i0);
-                    for (int r = 0; r < 4; r++)
-                    {
-                        Span<float> qr = qs.Slice(r * d, d), gr = gs.Slice(r * d, d);
-                        if (r < rows)
-                        {
-                            int row = a.Row(b, i0 + r);
-                            LoadScaled(qkv.AsSpan(row * 3 * a.Embed + head * d, d), scale, qr);
-                            gradOut.AsSpan(row * a.Embed + head * d, d).CopyTo(gr);
-                            (rowMax[r], rowInv[r]) = (stats[p * 2 * lp + i0 + r], stats[p * 2 * lp + lp + i0 + r]);
-                        }
-                        else { qr.Clear(); gr.Clear(); (rowMax[r], rowInv[r]) = (0f, 0f); }
-                    }
+                    ReadOnlySpan<float> rowMax = stats.AsSpan(p * 2 * lp + i0, 4), rowInv = stats.AsSpan(p * 2 * lp + lp + i0, 4);
                     if (width == Lanes512.Count)
                         BackwardRows<Lanes512>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride],
-                            ref MemoryMarshal.GetReference(qs), ref MemoryMarshal.GetReference(gs), rowMax, rowInv, dq, l, lp, d);
+                            ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d);
                     else
                         BackwardRows<Lanes256>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride],
-                            ref MemoryMarshal.GetReference(qs), ref MemoryMarshal.GetReference(gs), rowMax, rowInv, dq, l, lp, d);
-                    for (int r = 0; r < rows; r++)
-                    {
-                        var dqRow = dqkv.AsSpan(a.Row(b, i0 + r) * 3 * a.Embed + head * d, d);
-                        for (int c = 0; c < d; c++) dqRow[c] = scale * dq[r * d + c];
-                    }
+                            ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d);
                 }
+                ScatterRows(dq, dqkv, 3 * a.Embed, head * d, a, b, scale);
                 Scatter(dkt, dqkv, a, b, head, part: 1, lp);
                 Scatter(dvt, dqkv, a, b, head, part: 2, lp);
             }
-            ArrayPool<float>.Shared.Return(work);
         }, MinPairsPerChunk(a));
     }
 
@@ -235,7 +220,7 @@ public static class Attention
     // sums. A method of its own, so that its vector operations are inlined into it (see GeluKernel.Lanes).
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void BackwardRows<V>(ref float kt, ref float vt, ref float dkt, ref float dvt, ref float block, ref float q, ref float g,
-        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, Span<float> dq, int l, int lp, int d) where V : struct, IFloatLanes<V>
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, ref float dq, int l, int lp, int d) where V : struct, IFloatLanes<V>
     {
         ref float p0 = ref block;
         ref float p1 = ref Unsafe.Add(ref block, lp);
@@ -245,34 +230,16 @@ public static class Attention
         ref float ds1 = ref Unsafe.Add(ref block, 5 * lp);
         ref float ds2 = ref Unsafe.Add(ref block, 6 * lp);
         ref float ds3 = ref Unsafe.Add(ref block, 7 * lp);
-        ref float q1 = ref Unsafe.Add(ref q, d);
-        ref float q2 = ref Unsafe.Add(ref q, 2 * d);
-        ref float q3 = ref Unsafe.Add(ref q, 3 * d);
-        ref float g1 = ref Unsafe.Add(ref g, d);
-        ref float g2 = ref Unsafe.Add(ref g, 2 * d);
-        ref float g3 = ref Unsafe.Add(ref g, 3 * d);
+        // s_ij = scale·q_i·k_j into the p rows and g_i·v_j into the ds rows, then p_ij = exp(s_ij − max_i)/Σ_i in place.
+        RowProducts<V>(ref q, ref kt, ref p0, d, lp);
+        RowProducts<V>(ref g, ref vt, ref ds0, d, lp);
         V pdp0 = V.Zero, pdp1 = pdp0, pdp2 = pdp0, pdp3 = pdp0;
         for (int v = 0; v < lp; v += V.Count)
         {
-            // s_ij = scale·q_i·k_j and g_i·v_j for the four rows and a vector of keys j
-            V s0 = V.Zero, s1 = s0, s2 = s0, s3 = s0, dp0 = s0, dp1 = s0, dp2 = s0, dp3 = s0;
-            for (int c = 0; c < d; c++)
-            {
-                var kc = V.Load(ref kt, (nuint)(c * lp + v));
-                var vc = V.Load(ref vt, (nuint)(c * lp + v));
-                s0 = V.Fma(V.Of(Unsafe.Add(ref q, c)), kc, s0);
-                s1 = V.Fma(V.Of(Unsafe.Add(ref q1, c)), kc, s1);
-                s2 = V.Fma(V.Of(Unsafe.Add(ref q2, c)), kc, s2);
-                s3 = V.Fma(V.Of(Unsafe.Add(ref q3, c)), kc, s3);
-                dp0 = V.Fma(V.Of(Unsafe.Add(ref g, c)), vc, dp0);
-                dp1 = V.Fma(V.Of(Unsafe.Add(ref g1, c)), vc, dp1);
-                dp2 = V.Fma(V.Of(Unsafe.Add(ref g2, c)), vc, dp2);
-                dp3 = V.Fma(V.Of(Unsafe.Add(ref g3, c)), vc, dp3);
-            }
-            pdp0 += Probability(s0, dp0, rowMax[0], rowInv[0], ref p0, ref ds0, v, l);
-            pdp1 += Probability(s1, dp1, rowMax[1], rowInv[1], ref p1, ref ds1, v, l);
-            pdp2 += Probability(s2, dp2, rowMax[2], rowInv[2], ref p2, ref ds2, v, l);
-            pdp3 += Probability(s3, dp3, rowMax[3], rowInv[3], ref p3, ref ds3, v, l);
+            pdp0 += Probability<V>(rowMax[0], rowInv[0], ref p0, ref ds0, v, l);
+            pdp1 += Probability<V>(rowMax[1], rowInv[1], ref p1, ref ds1, v, l);
+            pdp2 += Probability<V>(rowMax[2], rowInv[2], ref p2, ref ds2, v, l);
+            pdp3 += Probability<V>(rowMax[3], rowInv[3], ref p3, ref ds3, v, l);
         }
         // ds_ij = p_ij (g_i·v_j − Σ_j' p_ij' g_i·v_j')
         var (sum0, sum1, sum2, sum3) = (V.Of(V.Sum(pdp0)), V.Of(V.Sum(pdp1)), V.Of(V.Sum(pdp2)), V.Of(V.Sum(pdp3)));
@@ -283,13 +250,13 @@ public static class Attention
             (V.Load(ref p2, (nuint)v) * (V.Load(ref ds2, (nuint)v) - sum2)).Store(ref ds2, (nuint)v);
             (V.Load(ref p3, (nuint)v) * (V.Load(ref ds3, (nuint)v) - sum3)).Store(ref ds3, (nuint)v);
         }
-        BackwardGradients<V>(ref kt, ref dkt, ref dvt, ref block, ref q, ref g, dq, lp, d);
+        BackwardGradients<V>(ref kt, ref dkt, ref dvt, ref block, ref q, ref g, ref dq, lp, d);
     }
 
     // The rest of BackwardRows, a method of its own for the same reason (its own inlining budget):
     // dq_i = Σ_j ds_ij k_j, dk_j += Σ_i ds_ij (scale·q_i), dv_j += Σ_i p_ij g_i for the block's four rows.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void BackwardGradients<V>(ref float kt, ref float dkt, ref float dvt, ref float block, ref float q, ref float g, Span<float> dq, int lp, int d)
+    static void BackwardGradients<V>(ref float kt, ref float dkt, ref float dvt, ref float block, ref float q, ref float g, ref float dq, int lp, int d)
         where V : struct, IFloatLanes<V>
     {
         ref float p0 = ref block;
@@ -331,19 +298,70 @@ public static class Attention
                 dv = V.Fma(gc2, V.Load(ref p2, (nuint)v), dv);
                 V.Fma(gc3, V.Load(ref p3, (nuint)v), dv).Store(ref dvc, (nuint)v);
             }
-            (dq[c], dq[d + c], dq[2 * d + c], dq[3 * d + c]) = (V.Sum(a0), V.Sum(a1), V.Sum(a2), V.Sum(a3));
+            (Unsafe.Add(ref dq, c), Unsafe.Add(ref dq, d + c), Unsafe.Add(ref dq, 2 * d + c), Unsafe.Add(ref dq, 3 * d + c)) = (V.Sum(a0), V.Sum(a1), V.Sum(a2), V.Sum(a3));
         }
     }
 
-    // One row's probabilities p = exp(s − max)/Σ on a vector of keys from v (0 in lanes past the L keys), stored with g·v;
-    // returns p·(g·v), the row sum's share.
+    // One row's probabilities p = exp(s − max)/Σ on a vector of keys from v (0 in lanes past the L keys), in place of its
+    // scores s; returns p·(g·v) (its g·v read from ds), the row sum's share.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static V Probability<V>(V s, V dp, float max, float inv, ref float p, ref float ds, int v, int l) where V : struct, IFloatLanes<V>
+    static V Probability<V>(float max, float inv, ref float p, ref float ds, int v, int l) where V : struct, IFloatLanes<V>
     {
-        var prob = Masked(Transcendental.Exp(s - V.Of(max)) * V.Of(inv), v, l);
+        var prob = Masked(Transcendental.Exp(V.Load(ref p, (nuint)v) - V.Of(max)) * V.Of(inv), v, l);
         prob.Store(ref p, (nuint)v);
-        dp.Store(ref ds, (nuint)v);
-        return prob * dp;
+        return prob * V.Load(ref ds, (nuint)v);
+    }
+
+    // out_r = Σ_c rows_rc t_c for four rows (rows: 4 × d, row-major) against the transposed table t (d × lp): lp floats
+    // each into out (4 × lp, row-major). Four vectors of keys at a time: sixteen independent sums, each load of t serving
+    // four rows and each broadcast of a row's float four vectors; then single vectors for the rest.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void RowProducts<V>(ref float rows, ref float t, ref float output, int d, int lp) where V : struct, IFloatLanes<V>
+    {
+        ref float r1 = ref Unsafe.Add(ref rows, d);
+        ref float r2 = ref Unsafe.Add(ref rows, 2 * d);
+        ref float r3 = ref Unsafe.Add(ref rows, 3 * d);
+        ref float o1 = ref Unsafe.Add(ref output, lp);
+        ref float o2 = ref Unsafe.Add(ref output, 2 * lp);
+        ref float o3 = ref Unsafe.Add(ref output, 3 * lp);
+        nuint w = (nuint)V.Count;
+        int v = 0;
+        for (; v + 4 * V.Count <= lp; v += 4 * V.Count)
+        {
+            V a00 = V.Zero, a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            V a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int c = 0; c < d; c++)
+            {
+                ref float tc = ref Unsafe.Add(ref t, c * lp + v);
+                var (t0, t1, t2, t3) = (V.Load(ref tc, 0), V.Load(ref tc, w), V.Load(ref tc, 2 * w), V.Load(ref tc, 3 * w));
+                var x = V.Of(Unsafe.Add(ref rows, c));
+                (a00, a01, a02, a03) = (V.Fma(x, t0, a00), V.Fma(x, t1, a01), V.Fma(x, t2, a02), V.Fma(x, t3, a03));
+                x = V.Of(Unsafe.Add(ref r1, c));
+                (a10, a11, a12, a13) = (V.Fma(x, t0, a10), V.Fma(x, t1, a11), V.Fma(x, t2, a12), V.Fma(x, t3, a13));
+                x = V.Of(Unsafe.Add(ref r2, c));
+                (a20, a21, a22, a23) = (V.Fma(x, t0, a20), V.Fma(x, t1, a21), V.Fma(x, t2, a22), V.Fma(x, t3, a23));
+                x = V.Of(Unsafe.Add(ref r3, c));
+                (a30, a31, a32, a33) = (V.Fma(x, t0, a30), V.Fma(x, t1, a31), V.Fma(x, t2, a32), V.Fma(x, t3, a33));
+            }
+            nuint at = (nuint)v;
+            a00.Store(ref output, at); a01.Store(ref output, at + w); a02.Store(ref output, at + 2 * w); a03.Store(ref output, at + 3 * w);
+            a10.Store(ref o1, at); a11.Store(ref o1, at + w); a12.Store(ref o1, at + 2 * w); a13.Store(ref o1, at + 3 * w);
+            a20.Store(ref o2, at); a21.Store(ref o2, at + w); a22.Store(ref o2, at + 2 * w); a23.Store(ref o2, at + 3 * w);
+            a30.Store(ref o3, at); a31.Store(ref o3, at + w); a32.Store(ref o3, at + 2 * w); a33.Store(ref o3, at + 3 * w);
+        }
+        for (; v < lp; v += V.Count)
+        {
+            V a0 = V.Zero, a1 = a0, a2 = a0, a3 = a0;
+            for (int c = 0; c < d; c++)
+            {
+                var tc = V.Load(ref t, (nuint)(c * lp + v));
+                a0 = V.Fma(V.Of(Unsafe.Add(ref rows, c)), tc, a0);
+                a1 = V.Fma(V.Of(Unsafe.Add(ref r1, c)), tc, a1);
+                a2 = V.Fma(V.Of(Unsafe.Add(ref r2, c)), tc, a2);
+                a3 = V.Fma(V.Of(Unsafe.Add(ref r3, c)), tc, a3);
+            }
+            a0.Store(ref output, (nuint)v); a1.Store(ref o1, (nuint)v); a2.Store(ref o2, (nuint)v); a3.Store(ref o3, (nuint)v);
+        }
     }
 
     // x with the lanes past the L keys zeroed, for the vector of keys from v.
@@ -368,10 +386,10 @@ public static class Attention
             // k, v, uk, uv and the gradients to k and v (each d × lp, transposed, a cache line apart past multiples of 4 kB
             // as in Backward), then a block of two rows: P, dP/dS, W/Y, P̄/S̄ (lp each per row), scale·q, scale·uq, g (d each).
             int stride = d * lp + 16;
-            var work = ArrayPool<float>.Shared.Rent(6 * stride + 8 * lp + 6 * d);
-            Span<float> kt = work.AsSpan(0, d * lp), vt = work.AsSpan(stride, d * lp), ukt = work.AsSpan(2 * stride, d * lp),
-                uvt = work.AsSpan(3 * stride, d * lp), gkt = work.AsSpan(4 * stride, d * lp), gvt = work.AsSpan(5 * stride, d * lp);
-            Span<float> rows = work.AsSpan(6 * stride + 8 * lp, 6 * d);   // per row r: q at 3rd, uq at 3rd + d, g at 3rd + 2d
+            var work = Scratch(6 * stride + 8 * lp + 6 * d);
+            Span<float> kt = work.Slice(0, d * lp), vt = work.Slice(stride, d * lp), ukt = work.Slice(2 * stride, d * lp),
+                uvt = work.Slice(3 * stride, d * lp), gkt = work.Slice(4 * stride, d * lp), gvt = work.Slice(5 * stride, d * lp);
+            Span<float> rows = work.Slice(6 * stride + 8 * lp, 6 * d);   // per row r: q at 3rd, uq at 3rd + d, g at 3rd + 2d
             Span<float> rowMax = stackalloc float[2], rowInv = stackalloc float[2], gq = stackalloc float[2 * d], gg = stackalloc float[2 * d];
             for (int p = p0; p < p1; p++)
             {
@@ -415,7 +433,6 @@ public static class Attention
                 Scatter(gkt, dqkv2, a, b, head, part: 1, lp);
                 Scatter(gvt, dqkv2, a, b, head, part: 2, lp);
             }
-            ArrayPool<float>.Shared.Return(work);
         }, MinPairsPerChunk(a));
     }
 
@@ -542,34 +559,93 @@ public static class Attention
             (V.Load(ref pr, (nuint)v) * (V.Load(ref sr, (nuint)v) - rowPb)).Store(ref sr, (nuint)v);
     }
 
+    // A thread's work floats for the kernels above, the first on a 64-byte boundary: pinned, so it stays there, and every
+    // table the kernels keep in it starts a whole number of vectors in, so no vector load straddles two cache lines. (In a
+    // pooled array the boundary fell where the allocation put it, and the same kernel ran at different speeds from one
+    // process to the next.) The kernels run one at a time on a thread and do not call one another.
+    [ThreadStatic] static float[]? t_scratch;
+
+    internal static unsafe Span<float> Scratch(int length)
+    {
+        var array = t_scratch;
+        if (array == null || array.Length < length + W)
+            t_scratch = array = GC.AllocateUninitializedArray<float>(Math.Max(length + W, 1 << 14), pinned: true);
+        int past = (int)((nuint)Unsafe.AsPointer(ref array[0]) % 64) / sizeof(float);
+        return array.AsSpan((W - past) % W, length);
+    }
+
     // About 64k floats of scores a chunk, so a small attention stays on one thread.
     static int MinPairsPerChunk(AttentionLayout a) => Math.Max(1, 65536 / Math.Max(1, a.Length * a.Length));
 
     static void LoadScaled(ReadOnlySpan<float> x, float scale, Span<float> q)
     {
-        for (int c = 0; c < q.Length; c++) q[c] = scale * x[c];
+        ref float from = ref MemoryMarshal.GetReference(x);
+        ref float to = ref MemoryMarshal.GetReference(q);
+        for (int c = 0; c < q.Length; c++) Unsafe.Add(ref to, c) = scale * Unsafe.Add(ref from, c);
     }
 
     // t[c, j] = scale × part (0 q, 1 k, 2 v) of token j of sequence b, head `head`, float c: (L, d) strided -> (d, lp), zeros past L.
+    // Indexed through references from bounds checked once: per float, a load, a multiply and a store.
     static void Gather(float[] qkv, Span<float> t, AttentionLayout a, int b, int head, int part, int lp, float scale = 1f)
     {
-        int l = a.Length, d = a.HeadDim, offset = part * a.Embed + head * d;
+        int l = a.Length, d = a.HeadDim, step = a.TokenStride * 3 * a.Embed;
+        ref float src = ref qkv[a.Row(b, 0) * 3 * a.Embed + part * a.Embed + head * d];
+        _ = qkv[a.Row(b, l - 1) * 3 * a.Embed + part * a.Embed + head * d + d - 1];
+        _ = t[d * lp - 1];
+        ref float dst = ref MemoryMarshal.GetReference(t);
         for (int j = 0; j < l; j++)
         {
-            int src = a.Row(b, j) * 3 * a.Embed + offset;
-            for (int c = 0; c < d; c++) t[c * lp + j] = scale * qkv[src + c];
+            for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c * lp + j) = scale * Unsafe.Add(ref src, c);
+            src = ref Unsafe.Add(ref src, step);
         }
         for (int c = 0; c < d; c++) t.Slice(c * lp + l, lp - l).Clear();
+    }
+
+    // rows[j, c] = scale × float c of head `head`'s d floats at `offset` in row j of sequence b of `from` (rows `width`
+    // floats wide), for its L tokens; zeros after them to the end of rows.
+    static void GatherRows(float[] from, int width, int offset, Span<float> rows, AttentionLayout a, int b, float scale = 1f)
+    {
+        int l = a.Length, d = a.HeadDim, step = a.TokenStride * width;
+        ref float src = ref from[a.Row(b, 0) * width + offset];
+        _ = from[a.Row(b, l - 1) * width + offset + d - 1];
+        _ = rows[l * d - 1];
+        ref float dst = ref MemoryMarshal.GetReference(rows);
+        for (int j = 0; j < l; j++)
+        {
+            for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c) = scale * Unsafe.Add(ref src, c);
+            src = ref Unsafe.Add(ref src, step);
+            dst = ref Unsafe.Add(ref dst, d);
+        }
+        rows[(l * d)..].Clear();
+    }
+
+    // The inverse of GatherRows for the L tokens' rows.
+    static void ScatterRows(ReadOnlySpan<float> rows, float[] to, int width, int offset, AttentionLayout a, int b, float scale = 1f)
+    {
+        int l = a.Length, d = a.HeadDim, step = a.TokenStride * width;
+        ref float dst = ref to[a.Row(b, 0) * width + offset];
+        _ = to[a.Row(b, l - 1) * width + offset + d - 1];
+        ref float src = ref MemoryMarshal.GetReference(rows[..(l * d)]);
+        for (int j = 0; j < l; j++)
+        {
+            for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c) = scale * Unsafe.Add(ref src, c);
+            src = ref Unsafe.Add(ref src, d);
+            dst = ref Unsafe.Add(ref dst, step);
+        }
     }
 
     // The inverse of Gather, into the packed gradient.
     static void Scatter(ReadOnlySpan<float> t, float[] dqkv, AttentionLayout a, int b, int head, int part, int lp)
     {
-        int l = a.Length, d = a.HeadDim, offset = part * a.Embed + head * d;
+        int l = a.Length, d = a.HeadDim, step = a.TokenStride * 3 * a.Embed;
+        ref float dst = ref dqkv[a.Row(b, 0) * 3 * a.Embed + part * a.Embed + head * d];
+        _ = dqkv[a.Row(b, l - 1) * 3 * a.Embed + part * a.Embed + head * d + d - 1];
+        _ = t[d * lp - 1];
+        ref float src = ref MemoryMarshal.GetReference(t);
         for (int j = 0; j < l; j++)
         {
-            int dst = a.Row(b, j) * 3 * a.Embed + offset;
-            for (int c = 0; c < d; c++) dqkv[dst + c] = t[c * lp + j];
+            for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c) = Unsafe.Add(ref src, c * lp + j);
+            dst = ref Unsafe.Add(ref dst, step);
         }
     }
 

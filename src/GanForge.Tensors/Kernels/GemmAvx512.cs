@@ -27,6 +27,10 @@ public static unsafe class GemmAvx512
 
     [ThreadStatic] static float[]? _packA, _packB, _swap;
 
+    // The first 64-byte boundary at or after p (the pinned buffers hold 16 floats more than they use): the packed panels
+    // then start on cache lines, and no vector load of them straddles two.
+    static float* Aligned(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
+
     /// <summary>True when the JIT accelerates 512-bit vectors (AVX-512F).</summary>
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
@@ -51,10 +55,11 @@ public static unsafe class GemmAvx512
         }
         if (beta != 0f && beta != 1f) { Gemm.ScaleC(m, n, beta, c, ldc); beta = 1f; }
         if (!transA && transB && beta == 0f && m <= SwapRows && n >= 2 * m && k >= 2 * m) { SwappedProduct(m, n, k, alpha, a, lda, b, ldb, c, ldc, bias); return; }
-        var packA = _packA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
-        var packB = _packB ??= GC.AllocateUninitializedArray<float>(NC * KC, pinned: true);
-        fixed (float* pa = a, pb = b, pc = c, ap = packA, bp = packB, pbias = bias)
+        var packA = _packA ??= GC.AllocateUninitializedArray<float>(MC * KC + 16, pinned: true);
+        var packB = _packB ??= GC.AllocateUninitializedArray<float>(NC * KC + 16, pinned: true);
+        fixed (float* pa = a, pb = b, pc = c, packedA = packA, packedB = packB, pbias = bias)
         {
+            float* ap = Aligned(packedA), bp = Aligned(packedB);
             float* tile = stackalloc float[MR * NR];
             for (int jc = 0; jc < n; jc += NC)
             {
@@ -123,11 +128,12 @@ public static unsafe class GemmAvx512
         long need = (long)(m - 1) * ldp + n;
         if (p.Length < need || mMoment.Length < need || vMoment.Length < need)
             throw new ArgumentException($"GemmAvx512.SgemmAdam: weights {p.Length}, moments {mMoment.Length} and {vMoment.Length} for a {m} x {n} product (row stride {ldp})");
-        var packA = _packA ??= GC.AllocateUninitializedArray<float>(MC * KC, pinned: true);
-        var packB = _packB ??= GC.AllocateUninitializedArray<float>(NC * KC, pinned: true);
-        var strip = _strip ??= GC.AllocateUninitializedArray<float>(MR * StripStride, pinned: true);
-        fixed (float* pa = a, pb = b, ap = packA, bp = packB, g = strip, pp = p, pm = mMoment, pv = vMoment)
+        var packA = _packA ??= GC.AllocateUninitializedArray<float>(MC * KC + 16, pinned: true);
+        var packB = _packB ??= GC.AllocateUninitializedArray<float>(NC * KC + 16, pinned: true);
+        var strip = _strip ??= GC.AllocateUninitializedArray<float>(MR * StripStride + 16, pinned: true);
+        fixed (float* pa = a, pb = b, packedA = packA, packedB = packB, gradients = strip, pp = p, pm = mMoment, pv = vMoment)
         {
+            float* ap = Aligned(packedA), bp = Aligned(packedB), g = Aligned(gradients);
             float* tile = stackalloc float[MR * NR];
             for (int jc = 0; jc < n; jc += NC)
             {

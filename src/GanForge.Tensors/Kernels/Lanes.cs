@@ -95,7 +95,13 @@ internal readonly struct Lanes512(Vector512<float> v) : IFloatLanes<Lanes512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512 WhereNonNegative(Lanes512 x, Lanes512 a, Lanes512 b) =>
         new(Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x._v, Vector512<float>.Zero), a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes512 x) => Vector512.Sum(x._v);
+    // Halves added down to four lanes, then two shuffles: eight instructions where Vector512.Sum's expansion took 25.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Lanes512 x)
+    {
+        var half = x._v.GetLower() + x._v.GetUpper();
+        return Lanes256.SumOfFour(half.GetLower() + half.GetUpper());
+    }
 
     // p·2^k as p·2^⌊k/2⌋·2^(k−⌊k/2⌋), each factor a normal float built in the exponent bits, so k from -150 to 128 stays exact.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -147,5 +153,13 @@ internal readonly struct Lanes256(Vector256<float> v) : IFloatLanes<Lanes256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 WhereNonNegative(Lanes256 x, Lanes256 a, Lanes256 b) =>
         new(Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x._v, Vector256<float>.Zero), a._v, b._v));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256 x) => Vector256.Sum(x._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256 x) => SumOfFour(x._v.GetLower() + x._v.GetUpper());
+
+    /// <summary>The sum of four lanes: the 64-bit halves swapped and added, then neighbours.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float SumOfFour(Vector128<float> q)
+    {
+        q += Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1));
+        return (q + Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2))).ToScalar();
+    }
 }
