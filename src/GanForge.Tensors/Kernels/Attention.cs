@@ -159,11 +159,12 @@ public static class Attention
                             o0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), o0);
                         ((o0 + o1 + (o2 + o3)) * inv).StoreUnsafe(ref otr, (nuint)(c * W));
                     }
-                    for (int i = v; i < Math.Min(v + W, l); i++)
-                    {
-                        int o = a.Row(b, i) * a.Embed + head * d;
-                        for (int c = 0; c < d; c++) output[o + c] = ot[c * W + i - v];
-                    }
+                    // the vector's queries back into their rows, through references from bounds checked once
+                    int last = Math.Min(v + W, l) - 1, step = a.TokenStride * a.Embed;
+                    output.AsSpan(a.Row(b, last) * a.Embed + head * d, d);   // the last row in bounds
+                    ref float row = ref output[a.Row(b, v) * a.Embed + head * d];
+                    for (int i = 0; i <= last - v; i++, row = ref Unsafe.Add(ref row, step))
+                        for (int c = 0; c < d; c++) Unsafe.Add(ref row, c) = Unsafe.Add(ref otr, c * W + i);
                 }
             }
         }, MinPairsPerChunk(a));
@@ -194,8 +195,8 @@ public static class Attention
                 Gather(qkv, kt, a, b, head, part: 1, lp);
                 Gather(qkv, vt, a, b, head, part: 2, lp);
                 // Rows past L (the last block's) hold q = g = 0: their ds and their terms in dk and dv are 0.
-                GatherRows(qkv, 3 * a.Embed, head * d, qs, a, b, scale);
-                GatherRows(gradOut, a.Embed, head * d, gs, a, b);
+                GatherRows(qkv, 3 * a.Embed, head * d, qs, d, a, b, scale);
+                GatherRows(gradOut, a.Embed, head * d, gs, d, a, b);
                 dkt.Clear();
                 dvt.Clear();
                 for (int i0 = 0; i0 < l; i0 += 4)
@@ -384,13 +385,14 @@ public static class Attention
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
             // k, v, uk, uv and the gradients to k and v (each d × lp, transposed, a cache line apart past multiples of 4 kB
-            // as in Backward), then a block of two rows: P, dP/dS, W/Y, P̄/S̄ (lp each per row), scale·q, scale·uq, g (d each).
-            int stride = d * lp + 16;
-            var work = Scratch(6 * stride + 8 * lp + 6 * d);
+            // as in Backward), then a block of two rows: P, dP/dS, W/Y, P̄/S̄ (lp each per row); then the pair's rows (lq of
+            // them, L rounded up to whole blocks, zeros past L): scale·q, scale·uq and g side by side (3d each), and the
+            // gradients to q and g (d each).
+            int stride = d * lp + 16, lq = (l + 1) / 2 * 2, rowTables = 6 * stride + 8 * lp;
+            var work = Scratch(rowTables + 5 * lq * d);
             Span<float> kt = work.Slice(0, d * lp), vt = work.Slice(stride, d * lp), ukt = work.Slice(2 * stride, d * lp),
                 uvt = work.Slice(3 * stride, d * lp), gkt = work.Slice(4 * stride, d * lp), gvt = work.Slice(5 * stride, d * lp);
-            Span<float> rows = work.Slice(6 * stride + 8 * lp, 6 * d);   // per row r: q at 3rd, uq at 3rd + d, g at 3rd + 2d
-            Span<float> rowMax = stackalloc float[2], rowInv = stackalloc float[2], gq = stackalloc float[2 * d], gg = stackalloc float[2 * d];
+            Span<float> rows = work.Slice(rowTables, 3 * lq * d), gq = work.Slice(rowTables + 3 * lq * d, lq * d), gg = work.Slice(rowTables + 4 * lq * d, lq * d);
             for (int p = p0; p < p1; p++)
             {
                 int b = p / a.Heads, head = p % a.Heads;
@@ -398,38 +400,24 @@ public static class Attention
                 Gather(qkv, vt, a, b, head, part: 2, lp);
                 Gather(u, ukt, a, b, head, part: 1, lp);
                 Gather(u, uvt, a, b, head, part: 2, lp);
+                // A row past L (the last block's, for odd L) holds q = uq = g = 0, so it adds nothing.
+                GatherRows(qkv, e3, head * d, rows, 3 * d, a, b, scale);
+                GatherRows(u, e3, head * d, rows[d..], 3 * d, a, b, scale);
+                GatherRows(gradOut, a.Embed, head * d, rows[(2 * d)..], 3 * d, a, b);
                 gkt.Clear();
                 gvt.Clear();
                 for (int i0 = 0; i0 < l; i0 += 2)
                 {
-                    // A row past L (the last block's, for odd L) holds q = uq = g = 0 and 1/Σ = 0, so it adds nothing.
-                    int count = Math.Min(2, l - i0);
-                    for (int r = 0; r < 2; r++)
-                    {
-                        Span<float> q = rows.Slice(3 * r * d, d), uq = rows.Slice((3 * r + 1) * d, d), g = rows.Slice((3 * r + 2) * d, d);
-                        if (r < count)
-                        {
-                            int at = a.Row(b, i0 + r);
-                            LoadScaled(qkv.AsSpan(at * e3 + head * d, d), scale, q);
-                            LoadScaled(u.AsSpan(at * e3 + head * d, d), scale, uq);
-                            gradOut.AsSpan(at * a.Embed + head * d, d).CopyTo(g);
-                            (rowMax[r], rowInv[r]) = (stats[p * 2 * lp + i0 + r], stats[p * 2 * lp + lp + i0 + r]);
-                        }
-                        else { q.Clear(); uq.Clear(); g.Clear(); (rowMax[r], rowInv[r]) = (0f, 0f); }
-                    }
+                    ReadOnlySpan<float> rowMax = stats.AsSpan(p * 2 * lp + i0, 2), rowInv = stats.AsSpan(p * 2 * lp + lp + i0, 2);
                     if (width == Lanes512.Count)
                         SecondOrderRows<Lanes512>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride], ref work[5 * stride],
-                            ref work[6 * stride], ref MemoryMarshal.GetReference(rows), rowMax, rowInv, gq, gg, l, lp, d);
+                            ref work[6 * stride], ref rows[3 * i0 * d], rowMax, rowInv, ref gq[i0 * d], ref gg[i0 * d], l, lp, d);
                     else
                         SecondOrderRows<Lanes256>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride], ref work[5 * stride],
-                            ref work[6 * stride], ref MemoryMarshal.GetReference(rows), rowMax, rowInv, gq, gg, l, lp, d);
-                    for (int r = 0; r < count; r++)
-                    {
-                        int at = a.Row(b, i0 + r);
-                        Span<float> gqRow = dqkv2.AsSpan(at * e3 + head * d, d), ggRow = dg.AsSpan(at * a.Embed + head * d, d);
-                        for (int c = 0; c < d; c++) (gqRow[c], ggRow[c]) = (scale * gq[r * d + c], gg[r * d + c]);
-                    }
+                            ref work[6 * stride], ref rows[3 * i0 * d], rowMax, rowInv, ref gq[i0 * d], ref gg[i0 * d], l, lp, d);
                 }
+                ScatterRows(gq, dqkv2, e3, head * d, a, b, scale);
+                ScatterRows(gg, dg, a.Embed, head * d, a, b);
                 Scatter(gkt, dqkv2, a, b, head, part: 1, lp);
                 Scatter(gvt, dqkv2, a, b, head, part: 2, lp);
             }
@@ -442,7 +430,7 @@ public static class Attention
     // of the tables serves both. A method of its own, so that its vector operations are inlined into it.
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void SecondOrderRows<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt, ref float block,
-        ref float rows, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, Span<float> gq, Span<float> gg, int l, int lp, int d)
+        ref float rows, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, ref float gq, ref float gg, int l, int lp, int d)
         where V : struct, IFloatLanes<V>
     {
         ref float pr0 = ref block;
@@ -488,14 +476,14 @@ public static class Attention
         }
         SecondOrderRow<V>(ref pr0, ref ds0, ref y0, ref sb0, V.Sum(pdp0), V.Sum(wp0), lp);
         SecondOrderRow<V>(ref pr1, ref ds1, ref y1, ref sb1, V.Sum(pdp1), V.Sum(wp1), lp);
-        SecondOrderGradients<V>(ref kt, ref vt, ref ukt, ref uvt, ref gkt, ref gvt, ref block, ref rows, gq, gg, lp, d);
+        SecondOrderGradients<V>(ref kt, ref vt, ref ukt, ref uvt, ref gkt, ref gvt, ref block, ref rows, ref gq, ref gg, lp, d);
     }
 
     // The rest of SecondOrderRows, a method of its own (its own inlining budget): Σ_j (dS_ij uk_j + S̄_ij k_j) into gq,
     // Σ_j (P_ij uv_j + Y_ij v_j) into gg, and the two rows' terms added to gkt and gvt.
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void SecondOrderGradients<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt, ref float block,
-        ref float rows, Span<float> gq, Span<float> gg, int lp, int d) where V : struct, IFloatLanes<V>
+        ref float rows, ref float gq, ref float gg, int lp, int d) where V : struct, IFloatLanes<V>
     {
         ref float pr0 = ref block;
         ref float ds0 = ref Unsafe.Add(ref block, lp);
@@ -532,7 +520,7 @@ public static class Attention
                 V.Fma(qc1, sbv1, gk).Store(ref gkt, at);
                 V.Fma(gc1, yv1, V.Fma(gc0, yv0, V.Load(ref gvt, at))).Store(ref gvt, at);
             }
-            (gq[c], gq[d + c], gg[c], gg[d + c]) = (V.Sum(aq0), V.Sum(aq1), V.Sum(ag0), V.Sum(ag1));
+            (Unsafe.Add(ref gq, c), Unsafe.Add(ref gq, d + c), Unsafe.Add(ref gg, c), Unsafe.Add(ref gg, d + c)) = (V.Sum(aq0), V.Sum(aq1), V.Sum(ag0), V.Sum(ag1));
         }
     }
 
@@ -577,13 +565,6 @@ public static class Attention
     // About 64k floats of scores a chunk, so a small attention stays on one thread.
     static int MinPairsPerChunk(AttentionLayout a) => Math.Max(1, 65536 / Math.Max(1, a.Length * a.Length));
 
-    static void LoadScaled(ReadOnlySpan<float> x, float scale, Span<float> q)
-    {
-        ref float from = ref MemoryMarshal.GetReference(x);
-        ref float to = ref MemoryMarshal.GetReference(q);
-        for (int c = 0; c < q.Length; c++) Unsafe.Add(ref to, c) = scale * Unsafe.Add(ref from, c);
-    }
-
     // t[c, j] = scale × part (0 q, 1 k, 2 v) of token j of sequence b, head `head`, float c: (L, d) strided -> (d, lp), zeros past L.
     // Indexed through references from bounds checked once: per float, a load, a multiply and a store.
     static void Gather(float[] qkv, Span<float> t, AttentionLayout a, int b, int head, int part, int lp, float scale = 1f)
@@ -601,22 +582,22 @@ public static class Attention
         for (int c = 0; c < d; c++) t.Slice(c * lp + l, lp - l).Clear();
     }
 
-    // rows[j, c] = scale × float c of head `head`'s d floats at `offset` in row j of sequence b of `from` (rows `width`
-    // floats wide), for its L tokens; zeros after them to the end of rows.
-    static void GatherRows(float[] from, int width, int offset, Span<float> rows, AttentionLayout a, int b, float scale = 1f)
+    // rows[j·stride + c] = scale × float c of head `head`'s d floats at `offset` in row j of sequence b of `from` (rows
+    // `width` floats wide), for its L tokens; zeros in the rows after them to the end of the table.
+    static void GatherRows(float[] from, int width, int offset, Span<float> rows, int stride, AttentionLayout a, int b, float scale = 1f)
     {
         int l = a.Length, d = a.HeadDim, step = a.TokenStride * width;
         ref float src = ref from[a.Row(b, 0) * width + offset];
         _ = from[a.Row(b, l - 1) * width + offset + d - 1];
-        _ = rows[l * d - 1];
+        _ = rows[(l - 1) * stride + d - 1];
         ref float dst = ref MemoryMarshal.GetReference(rows);
         for (int j = 0; j < l; j++)
         {
             for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c) = scale * Unsafe.Add(ref src, c);
             src = ref Unsafe.Add(ref src, step);
-            dst = ref Unsafe.Add(ref dst, d);
+            dst = ref Unsafe.Add(ref dst, stride);
         }
-        rows[(l * d)..].Clear();
+        for (int j = l; j * stride + d <= rows.Length; j++) rows.Slice(j * stride, d).Clear();
     }
 
     // The inverse of GatherRows for the L tokens' rows.
