@@ -44,6 +44,38 @@ static class KernelBench
         Console.WriteLine($"fp32 FMA peak ({FmaPeak.Lanes} lanes): {FmaPeak.Measure(1):F1} GFLOP/s on 1 thread, {FmaPeak.Measure(2):F1} on 2");
     }
 
+    // transgan32's attention layouts: its discriminator's 64 patches and class token (4 heads of 16), and the generator's
+    // three stages (8 x 8 grid, 4 heads of 16; 16 x 16 in 8 x 8 windows, 4 heads of 4; 32 x 32 in windows, 2 heads of 2).
+    static readonly AttentionLayout[] TransGanAttention =
+    [
+        new(32, 65, 4, 16, true), new(32, 64, 4, 16, true), new(128, 64, 4, 4, true), new(512, 64, 2, 2, true),
+    ];
+
+    /// <summary>
+    /// `--kernels --attention`: the fused attention kernels (<see cref="Attention"/>) on each of transgan32's layouts:
+    /// forward, backward and the second-order pass of a gradient penalty, ms and GFLOP/s (the products only: 2, 5 and
+    /// 12 of L x L x d multiply-adds each).
+    /// </summary>
+    public static void RunAttention(int iters)
+    {
+        var rng = new Generator(0);
+        foreach (var a in TransGanAttention)
+        {
+            int rows = a.Batch * a.Length, e = a.Embed;
+            var qkv = Tensor.Randn([rows * 3 * e], rng).Storage;
+            var u = Tensor.Randn([rows * 3 * e], rng).Storage;
+            var g = Tensor.Randn([rows * e], rng).Storage;
+            var (output, stats, dqkv, dg) = (new float[rows * e], new float[Attention.StatsLength(a)], new float[rows * 3 * e], new float[rows * e]);
+            float scale = 1f / MathF.Sqrt(a.HeadDim);
+            double product = 2.0 * a.Pairs * a.Length * a.Length * a.HeadDim;
+            double f = Time(() => Attention.Forward(qkv, output, stats, a, scale), iters);
+            double b = Time(() => Attention.Backward(qkv, g, stats, dqkv, a, scale), iters);
+            double s = Time(() => Attention.SecondOrder(qkv, g, u, stats, dqkv, dg, a, scale), iters);
+            Console.WriteLine($"attention {a.Batch}x{a.Length} {a.Heads}x{a.HeadDim,-3} forward {f * 1e3,6:F3} ms {2 * product / f / 1e9,6:F1} GFLOP/s | " +
+                $"backward {b * 1e3,6:F3} ms {5 * product / b / 1e9,6:F1} | second order {s * 1e3,6:F3} ms {12 * product / s / 1e9,6:F1}");
+        }
+    }
+
     // The GEMMs of the dcgan steps (rows = batch): dcgan28's G input Linear 100 -> 128·7·7 and D's head 6272 -> 1 (128 rows);
     // dcgan64's dense first convT (100 -> 512·4·4) and dense last conv (512·4·4 -> 1) at 64 rows.
     static readonly (string Name, int Rows, int In, int Out)[] DcganGemms =
