@@ -66,7 +66,7 @@ for (int round = 1; round <= opts.Rounds; round++)
     if (opts.Generate && last)
         foreach (var name in opts.Workloads)
         {
-            generated.Add(Workloads.Generation(name, opts.Iters, opts.Warmup));
+            generated.Add(Workloads.Generation(name, opts.Iters, opts.Warmup, opts.Profile));
             Console.WriteLine(JsonSerializer.Serialize(generated[^1]));
         }
     if (!opts.Compare) continue;

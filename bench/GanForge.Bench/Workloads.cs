@@ -216,7 +216,7 @@ static class Workloads
     /// ones (the full runs' counts) read 88,000 images/s where 100 and 100 read 109,000-112,000 (its first calls run
     /// unoptimised code), i.e. 1.23x the peer where it is 1.5x. The peer's script times the same way.
     /// </summary>
-    public static Dictionary<string, object> Generation(string name, int iters, int warmup)
+    public static Dictionary<string, object> Generation(string name, int iters, int warmup, bool profile = false)
     {
         var model = Build(name);
         model.Generator.Eval();
@@ -232,6 +232,8 @@ static class Workloads
             z.ReturnToPool();
         }
         Thread.Sleep(100);   // the JIT's background compilation of the last tier-ups
+        Profiler.Enabled = profile;
+        Profiler.Reset();
         var timing = Stopwatch.StartNew();
         while (times.Count < iters || timing.Elapsed.TotalSeconds < GenerationSeconds)
         {
@@ -241,6 +243,12 @@ static class Workloads
             times.Add(sw.Elapsed.TotalSeconds);
             // Done with the batch, as the peer's Python is when it rebinds y: its buffers go back for the next call.
             images.ReturnToPool(); z.ReturnToPool();
+        }
+        if (profile)
+        {
+            Profiler.Enabled = false;
+            Console.Error.WriteLine($"per-op profile of {name}'s generation ({times.Count} calls of 256):");
+            Console.Error.WriteLine(Profiler.Report(times.Count));
         }
         times.Sort();
         double median = times[times.Count / 2];

@@ -42,8 +42,12 @@ public readonly record struct AttentionLayout(int Batch, int Length, int Heads, 
 /// (transgan32's attention on one thread of an AVX2 processor 103-117 ms an iteration against 108-112). The backward's
 /// and second order's row kernels are larger: on <see cref="Vector512{T}"/> in software they overran the JIT's inlining
 /// budget (calls to Vector512's own methods left in them, 7-15x slower with AVX-512 switched off), so they are written
-/// once over <see cref="IFloatLanes{V}"/> and run on the widest accelerated lanes, each a method of its own.
-/// /// </remarks>
+/// once over <see cref="IFloatLanes{V}"/> and run on the widest accelerated lanes, each a method of its own. Every
+/// table a kernel keeps (a pair's transposed keys and values, its rows of q and g, a block's probabilities) lies in one
+/// per-thread buffer that starts on a cache line (<see cref="Scratch"/>), and each pair's rows are gathered and written
+/// back once, not per block: with pooled arrays at whatever offset the allocation gave and per-block copies of each row,
+/// the backward ran 1.45x as long (docs/performance.md, twenty-fifth pass).
+/// </remarks>
 public static class Attention
 {
     const int W = 16;   // Vector512<float> lanes
