@@ -43,6 +43,21 @@ public class OpErrorTests
         AssertMessage(e, "Gather", "3", "(2,3)");
     }
 
+    // Every value that is not a whole number in [0, size) is refused, whatever the float-to-int conversion makes of it.
+    [Theory]
+    [InlineData(-1f)]
+    [InlineData(-0.5f)]
+    [InlineData(1.5f)]
+    [InlineData(float.NaN)]
+    [InlineData(3e9f)]
+    public void GatherAndScatterAdd_IndexNotAWholeNumberInRange_Throw(float value)
+    {
+        var index = Tensor.FromArray([0f, 2f, value, 1f], 2, 2);
+        var e = Assert.Throws<IndexOutOfRangeException>(() => Tensor.Zeros(2, 3).Gather(1, index));
+        AssertMessage(e, "Gather", "(2,3)");
+        Assert.Throws<IndexOutOfRangeException>(() => Tensor.Zeros(2, 3).ScatterAdd(1, index, Tensor.Ones(2, 2)));
+    }
+
     [Fact]
     public void Gather_RankMismatch_NamesOpAndShapes()
     {

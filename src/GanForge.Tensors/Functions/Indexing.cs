@@ -1,3 +1,4 @@
+using System.Buffers;
 using GanForge.Kernels;
 
 namespace GanForge.Functions;
@@ -80,10 +81,14 @@ internal sealed class Gather(int dim, Tensor index) : Function
         var y = new Tensor(index.Shape);
         var xs = x.Data; var ys = y.Data;
         for (int p = 0; p < ys.Length; p++) ys[p] = xs[offsets[p]];
+        ArrayPool<int>.Shared.Return(offsets);
         return Record(new Gather(dim, index), y, x);
     }
 
-    /// <summary>Validates a gather/scatter index against the target and returns flat target offsets.</summary>
+    /// <summary>
+    /// Validates a gather/scatter index against the target and returns flat target offsets, the first index.Numel of a
+    /// pooled array: the caller returns it to <see cref="ArrayPool{T}.Shared"/>.
+    /// </summary>
     internal static int[] Offsets(string op, Tensor target, int dim, Tensor index)
     {
         if (index.Rank != target.Rank)
@@ -91,13 +96,11 @@ internal sealed class Gather(int dim, Tensor index) : Function
         for (int d = 0; d < target.Rank; d++)
             if (d != dim && index.ShapeSpan[d] > target.ShapeSpan[d])
                 throw new ArgumentException($"{op}: index {Shapes.Format(index.ShapeSpan)} is larger than input {Shapes.Format(target.ShapeSpan)} in dim {d}");
-        int size = target.Size(dim);
-        foreach (float v in index.Data)
-            if (v < 0 || v >= size || v != MathF.Floor(v))
-                throw new IndexOutOfRangeException($"{op}: index value {v} is out of range for dim {dim} of size {size} in {Shapes.Format(target.ShapeSpan)}");
-        var offsets = new int[index.Numel];
-        Indexing.GatherOffsets(index.Data, index.ShapeSpan, target.ShapeSpan, dim, offsets);
-        return offsets;
+        var offsets = ArrayPool<int>.Shared.Rent(index.Numel);
+        int bad = Indexing.GatherOffsets(index.Data, index.ShapeSpan, target.ShapeSpan, dim, offsets);
+        if (bad < 0) return offsets;
+        ArrayPool<int>.Shared.Return(offsets);
+        throw new IndexOutOfRangeException($"{op}: index value {index.Data[bad]} is out of range for dim {dim} of size {target.Size(dim)} in {Shapes.Format(target.ShapeSpan)}");
     }
 
     protected internal override Tensor?[] Backward(Tensor g) => [ScatterAdd.Apply(Tensor.ZerosLike(Inputs[0]), dim, index, g)];
@@ -114,6 +117,7 @@ internal sealed class ScatterAdd(int dim, Tensor index) : Function
         var y = self.Clone();
         var ys = y.Data; var ss = src.Data;
         for (int p = 0; p < ss.Length; p++) ys[offsets[p]] += ss[p];
+        ArrayPool<int>.Shared.Return(offsets);
         return Record(new ScatterAdd(dim, index), y, self, src);
     }
 

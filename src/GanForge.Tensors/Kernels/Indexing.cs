@@ -55,18 +55,26 @@ public static class Indexing
     /// <summary>
     /// Visits every element of an index tensor of shape <paramref name="indexShape"/> and returns, per element,
     /// the flat offset into a tensor of shape <paramref name="targetShape"/> with dim <paramref name="dim"/>
-    /// replaced by the index value: target[i0.., index[i0..], ..]. Shared by gather and scatter-add.
+    /// replaced by the index value: target[i0.., index[i0..], ..]. Shared by gather and scatter-add. Returns -1, or the
+    /// position of the first index value that is not a whole number in [0, targetShape[dim]) (the offsets before it written).
     /// </summary>
-    /// <remarks>index: indexShape (values in [0, targetShape[dim])), targetShape[d] &gt;= indexShape[d] for d != dim.</remarks>
-    public static void GatherOffsets(ReadOnlySpan<float> index, ReadOnlySpan<int> indexShape, ReadOnlySpan<int> targetShape, int dim, Span<int> offsets)
+    /// <remarks>targetShape[d] &gt;= indexShape[d] for d != dim. One pass checks and places each value (a check over all
+    /// values first, with <see cref="MathF.Floor"/>, took three times as long as the gather it guarded).</remarks>
+    public static int GatherOffsets(ReadOnlySpan<float> index, ReadOnlySpan<int> indexShape, ReadOnlySpan<int> targetShape, int dim, Span<int> offsets)
     {
-        int rank = indexShape.Length;
+        int rank = indexShape.Length, size = targetShape[dim];
         var ts = Shapes.Strides(targetShape);
-        var idx = new int[rank];
+        int step = ts[dim];
+        Span<int> idx = stackalloc int[rank];
+        idx.Clear();
         int baseOff = 0;
         for (int p = 0; p < index.Length; p++)
         {
-            offsets[p] = baseOff + (int)index[p] * ts[dim];
+            // (int) saturates (NaN to 0), so a value that is not a whole number in [0, size) differs from it or falls outside.
+            float v = index[p];
+            int i = (int)v;
+            if ((uint)i >= (uint)size || i != v) return p;
+            offsets[p] = baseOff + i * step;
             for (int d = rank - 1; d >= 0; d--)
             {
                 idx[d]++;
@@ -76,6 +84,7 @@ public static class Indexing
                 idx[d] = 0;
             }
         }
+        return -1;
     }
 
     /// <summary>x: (outer, size, inner) -> y reversed along the dim.</summary>
