@@ -59,7 +59,7 @@ public static class Indexing
     /// position of the first index value that is not a whole number in [0, targetShape[dim]) (the offsets before it written).
     /// </summary>
     /// <remarks>targetShape[d] &gt;= indexShape[d] for d != dim. One pass checks and places each value (a check over all
-    /// values first, with <see cref="MathF.Floor"/>, took three times as long as the gather it guarded).</remarks>
+    /// values first, with <see cref="MathF.Floor"/>, took three times as long as placing them).</remarks>
     public static int GatherOffsets(ReadOnlySpan<float> index, ReadOnlySpan<int> indexShape, ReadOnlySpan<int> targetShape, int dim, Span<int> offsets)
     {
         int rank = indexShape.Length, size = targetShape[dim];
