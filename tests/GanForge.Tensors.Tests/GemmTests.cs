@@ -140,6 +140,28 @@ public class GemmTests
         Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(c), 1e-4, 1e-4 * Math.Sqrt(k), $"avx512 beta={beta}");
     }
 
+    [Theory]
+    [InlineData(64, 16, 300)]    // transgan32's 16 -> 64 weight gradient, shorter
+    [InlineData(16, 4, 1030)]    // its 4 -> 16
+    [InlineData(70, 31, 65)]     // the widest narrow product, odd sizes
+    [InlineData(48, 3, 200)]     // three columns: not swapped
+    public void Sgemm_NarrowWeightGradient_MatchesNaive(int m, int n, int k)
+    {
+        // Aᵀ·B of few columns runs as (Bᵀ·A)ᵀ: alpha kept, C never read with beta = 0, leading dims past the widths.
+        var g = new Generator(9);
+        int lda = m + 3, ldb = n + 1, ldc = n + 2;
+        var a = Tensor.Randn([k * lda], g).ToArray();
+        var b = Tensor.Randn([k * ldb], g).ToArray();
+        var expected = Naive(true, false, m, n, k, 0.75f, a, lda, b, ldb, 0f, new float[m * ldc], ldc);
+        var c = Enumerable.Repeat(float.NaN, m * ldc).ToArray();
+        Gemm.Sgemm(true, false, m, n, k, 0.75f, a, lda, b, ldb, 0f, c, ldc);
+        for (int i = 0; i < m; i++)
+            Fixtures.AssertClose(Tensor.FromArray(expected.AsSpan(i * ldc, n).ToArray()), Tensor.FromArray(c.AsSpan(i * ldc, n).ToArray()),
+                1e-4, 1e-4 * Math.Sqrt(k), $"row {i} of {m}x{n}x{k}");
+        for (int i = 0; i < m; i++)
+            for (int j = n; j < ldc; j++) Assert.True(float.IsNaN(c[i * ldc + j]), $"C[{i},{j}] past the width was written");
+    }
+
     [Avx512Theory]
     [InlineData(64, 1024, 512)]
     [InlineData(17, 50, 77)]
