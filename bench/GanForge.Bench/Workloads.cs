@@ -102,12 +102,7 @@ static class Workloads
             cpu.Add((proc.TotalProcessorTime - cpu0).TotalSeconds);
         }
         cpu.Sort();
-        if (profile)
-        {
-            Profiler.Enabled = false;
-            Console.Error.WriteLine($"per-op profile of {name} ({iters} iterations):");
-            Console.Error.WriteLine(Profiler.Report(iters));
-        }
+        if (profile) ReportProfile($"{name} ({iters} iterations)", iters);
         times.Sort();
         double median = times[times.Count / 2];
         return new Dictionary<string, object>
@@ -125,6 +120,14 @@ static class Workloads
             ["gc_pause_ms_per_iter"] = Math.Round((GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds / iters, 1),
             ["peak_working_set_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6, 0),
         };
+    }
+
+    /// <summary>Stops the profiler and prints its per-op table, per <paramref name="count"/> (iterations or calls), to stderr.</summary>
+    static void ReportProfile(string what, int count)
+    {
+        Profiler.Enabled = false;
+        Console.Error.WriteLine($"per-op profile of {what}:");
+        Console.Error.WriteLine(Profiler.Report(count));
     }
 
     /// <summary>The library switches `--alternate` turns off and on: their names, setters and the library's settings.</summary>
@@ -244,12 +247,7 @@ static class Workloads
             // Done with the batch, as the peer's Python is when it rebinds y: its buffers go back for the next call.
             images.ReturnToPool(); z.ReturnToPool();
         }
-        if (profile)
-        {
-            Profiler.Enabled = false;
-            Console.Error.WriteLine($"per-op profile of {name}'s generation ({times.Count} calls of 256):");
-            Console.Error.WriteLine(Profiler.Report(times.Count));
-        }
+        if (profile) ReportProfile($"{name}'s generation ({times.Count} calls of 256)", times.Count);
         times.Sort();
         double median = times[times.Count / 2];
         return new Dictionary<string, object>

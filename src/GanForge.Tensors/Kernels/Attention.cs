@@ -75,6 +75,7 @@ public static class Attention
             for (int p = p0; p < p1; p++)
             {
                 int b = p / a.Heads, head = p % a.Heads, kOffset = a.Embed + head * d, vOffset = 2 * a.Embed + head * d;
+                ref float outputRows = ref FirstToken(output, a.Embed, head * d, a, b);
                 Gather(qkv, qt, a, b, head, part: 0, lp, scale);
                 for (int v = 0; v < lp; v += W)
                 {
@@ -163,11 +164,10 @@ public static class Attention
                             o0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), o0);
                         ((o0 + o1 + (o2 + o3)) * inv).StoreUnsafe(ref otr, (nuint)(c * W));
                     }
-                    // the vector's queries back into their rows, through references from bounds checked once
-                    int last = Math.Min(v + W, l) - 1, step = a.TokenStride * a.Embed;
-                    output.AsSpan(a.Row(b, last) * a.Embed + head * d, d);   // the last row in bounds
-                    ref float row = ref output[a.Row(b, v) * a.Embed + head * d];
-                    for (int i = 0; i <= last - v; i++, row = ref Unsafe.Add(ref row, step))
+                    // the vector's queries back into their rows
+                    int step = a.TokenStride * a.Embed;
+                    ref float row = ref Unsafe.Add(ref outputRows, v * step);
+                    for (int i = 0; i < Math.Min(W, l - v); i++, row = ref Unsafe.Add(ref row, step))
                         for (int c = 0; c < d; c++) Unsafe.Add(ref row, c) = Unsafe.Add(ref otr, c * W + i);
                 }
             }
@@ -569,13 +569,20 @@ public static class Attention
     // About 64k floats of scores a chunk, so a small attention stays on one thread.
     static int MinPairsPerChunk(AttentionLayout a) => Math.Max(1, 65536 / Math.Max(1, a.Length * a.Length));
 
+    // Token 0 of sequence b's rows in `packed` (rows `width` floats wide), at float `offset` of its row, the last token's d
+    // floats there checked in bounds: the copies below step a.TokenStride · width floats from one token to the next through
+    // references, per float a load, a multiply and a store.
+    static ref float FirstToken(float[] packed, int width, int offset, AttentionLayout a, int b)
+    {
+        _ = packed[a.Row(b, a.Length - 1) * width + offset + a.HeadDim - 1];
+        return ref packed[a.Row(b, 0) * width + offset];
+    }
+
     // t[c, j] = scale × part (0 q, 1 k, 2 v) of token j of sequence b, head `head`, float c: (L, d) strided -> (d, lp), zeros past L.
-    // Indexed through references from bounds checked once: per float, a load, a multiply and a store.
     static void Gather(float[] qkv, Span<float> t, AttentionLayout a, int b, int head, int part, int lp, float scale = 1f)
     {
         int l = a.Length, d = a.HeadDim, step = a.TokenStride * 3 * a.Embed;
-        ref float src = ref qkv[a.Row(b, 0) * 3 * a.Embed + part * a.Embed + head * d];
-        _ = qkv[a.Row(b, l - 1) * 3 * a.Embed + part * a.Embed + head * d + d - 1];
+        ref float src = ref FirstToken(qkv, 3 * a.Embed, part * a.Embed + head * d, a, b);
         _ = t[d * lp - 1];
         ref float dst = ref MemoryMarshal.GetReference(t);
         for (int j = 0; j < l; j++)
@@ -591,8 +598,7 @@ public static class Attention
     static void GatherRows(float[] from, int width, int offset, Span<float> rows, int stride, AttentionLayout a, int b, float scale = 1f)
     {
         int l = a.Length, d = a.HeadDim, step = a.TokenStride * width;
-        ref float src = ref from[a.Row(b, 0) * width + offset];
-        _ = from[a.Row(b, l - 1) * width + offset + d - 1];
+        ref float src = ref FirstToken(from, width, offset, a, b);
         _ = rows[(l - 1) * stride + d - 1];
         ref float dst = ref MemoryMarshal.GetReference(rows);
         for (int j = 0; j < l; j++)
@@ -608,8 +614,7 @@ public static class Attention
     static void ScatterRows(ReadOnlySpan<float> rows, float[] to, int width, int offset, AttentionLayout a, int b, float scale = 1f)
     {
         int l = a.Length, d = a.HeadDim, step = a.TokenStride * width;
-        ref float dst = ref to[a.Row(b, 0) * width + offset];
-        _ = to[a.Row(b, l - 1) * width + offset + d - 1];
+        ref float dst = ref FirstToken(to, width, offset, a, b);
         ref float src = ref MemoryMarshal.GetReference(rows[..(l * d)]);
         for (int j = 0; j < l; j++)
         {
@@ -623,8 +628,7 @@ public static class Attention
     static void Scatter(ReadOnlySpan<float> t, float[] dqkv, AttentionLayout a, int b, int head, int part, int lp)
     {
         int l = a.Length, d = a.HeadDim, step = a.TokenStride * 3 * a.Embed;
-        ref float dst = ref dqkv[a.Row(b, 0) * 3 * a.Embed + part * a.Embed + head * d];
-        _ = dqkv[a.Row(b, l - 1) * 3 * a.Embed + part * a.Embed + head * d + d - 1];
+        ref float dst = ref FirstToken(dqkv, 3 * a.Embed, part * a.Embed + head * d, a, b);
         _ = t[d * lp - 1];
         ref float src = ref MemoryMarshal.GetReference(t);
         for (int j = 0; j < l; j++)

@@ -65,8 +65,7 @@ public static class Indexing
         int rank = indexShape.Length, size = targetShape[dim];
         var ts = Shapes.Strides(targetShape);
         int step = ts[dim];
-        Span<int> idx = stackalloc int[rank];
-        idx.Clear();
+        Span<int> idx = stackalloc int[rank];   // zeroed
         int baseOff = 0;
         for (int p = 0; p < index.Length; p++)
         {
