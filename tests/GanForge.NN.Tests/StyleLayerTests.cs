@@ -111,24 +111,36 @@ public class StyleLayerTests
             ("w", w), ("weight", m.Weight), ("affine.weight", m.Affine.Weight), ("affine.bias", m.Affine.Bias));
     }
 
+    // The fast paths (scale, convolve, scale; upsampling the scaled input at its own size; a 1 x 1 layer as per-sample
+    // products) against the paper's grouped convolution with one weight per sample (upsampling the input first).
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void ModulatedConv2d_ScaledPath_EqualsGroupedConvolutionWithPerSampleWeights(bool demodulate)
+    [InlineData(true, 3, false)]
+    [InlineData(false, 3, false)]
+    [InlineData(true, 3, true)]
+    [InlineData(false, 1, false)]
+    [InlineData(true, 1, false)]
+    [InlineData(true, 1, true)]
+    public void ModulatedConv2d_ScaledPath_EqualsGroupedConvolutionWithPerSampleWeights(bool demodulate, int kernel, bool upsample)
     {
-        var m = new ModulatedConv2d(4, 5, 3, wDim: 6, demodulate: demodulate, generator: new Generator(4));
-        var x = Tensor.Randn([3, 4, 6, 6], new Generator(5));
+        var m = new ModulatedConv2d(4, 5, kernel, wDim: 6, demodulate: demodulate, generator: new Generator(4), upsample: upsample);
+        var x = Tensor.Randn([3, 4, 8, 8], new Generator(5));
         var w = Tensor.Randn([3, 6], new Generator(6));
-        Fixtures.AssertClose(m.GroupedReference(x, w), m.Forward(x, w), 1e-4, 1e-5, "scale/conv/scale vs grouped");
+        var y = m.Forward(x, w);
+        Assert.Equal(upsample ? [3, 5, 16, 16] : new[] { 3, 5, 8, 8 }, y.Shape);
+        Fixtures.AssertClose(m.GroupedReference(x, w), y, 1e-4, 1e-5, "scale/conv/scale vs grouped");
     }
 
-    [Fact]
-    public void ModulatedConv2d_GradCheck_FirstAndSecondOrder()
+    [Theory]
+    [InlineData(3, false)]
+    [InlineData(3, true)]
+    [InlineData(1, false)]
+    public void ModulatedConv2d_GradCheck_FirstAndSecondOrder(int kernel, bool upsample)
     {
-        var m = new ModulatedConv2d(2, 3, 3, wDim: 3, generator: new Generator(7));
+        var m = new ModulatedConv2d(2, 3, kernel, wDim: 3, demodulate: kernel == 3, generator: new Generator(7), upsample: upsample);
         var x = Tensor.Randn([2, 2, 4, 4], new Generator(8));
         var w = Tensor.Randn([2, 3], new Generator(9));
-        Tensor F(Tensor[] xs) => m.Forward(xs[0], xs[1]).LeakyRelu(0.2f);
+        // a smooth objective: a leaky ReLU's kink within the finite difference's step spoils the second order
+        Tensor F(Tensor[] xs) => m.Forward(xs[0], xs[1]).Tanh();
         GradCheck.First("ModulatedConv2d", F, [x, w, m.Weight]);
         GradCheck.Second("ModulatedConv2d", F, [x, w, m.Weight]);
     }

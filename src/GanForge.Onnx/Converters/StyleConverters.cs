@@ -7,8 +7,10 @@ namespace GanForge.Onnx;
 /// <summary>
 /// The style-based generator (stylegan) as one ONNX graph, in eval mode: z -> mapping -> truncation by the ψ set at
 /// export -> the synthesis with the fixed noise maps -> clamp to [-1, 1]. Every layer reads the same w (z is the only
-/// input). The modulated convolutions are written as the engine runs them: scale the input, Conv with the shared
-/// weight, divide by the demodulation coefficients; run-time weight scales are folded into the stored weights.
+/// input). The 3 x 3 modulated convolutions are written as the engine runs them: scale the input (and upsample it, in a
+/// block's first layer), Conv with the shared weight, divide by the demodulation coefficients; run-time weight scales
+/// are folded into the stored weights. The toRGB layers scale their input too (the engine folds the style into a
+/// per-sample 1 x 1 weight instead; the same map).
 /// </summary>
 static class StyleConverters
 {
@@ -50,6 +52,9 @@ static class StyleConverters
             w = Node("Add", [avg, Node("Mul", [Node("Sub", [w, avg]), Const("psi", Tensor.Scalar(g.Truncation))])]);
         }
 
+        string scales = Const("scales_x2", Tensor.FromArray([1f, 1f, 2f, 2f]));
+        string Up(string x) => Node("Resize", [x, "", scales], String("mode", "linear"), String("coordinate_transformation_mode", "half_pixel"));
+
         int k = 0;
         string ModConv(string x, ModulatedConv2d m)
         {
@@ -59,7 +64,8 @@ static class StyleConverters
             string s = Node("Gemm", [w, Const(p + ".affine.weight", m.Affine.Weight.Detach() * (m.Affine.WeightGain * extra)),
                 Const(p + ".affine.bias", m.Affine.Bias!.Detach() * (m.Affine.LrMultiplier * extra))], Int("transB", 1));
             var weight = m.Weight.Detach();
-            string y = Node("Conv", [Node("Mul", [x, Unsqueeze23(s)]), Const(p + ".weight", weight)],
+            string modulated = Node("Mul", [x, Unsqueeze23(s)]);
+            string y = Node("Conv", [m.Upsample ? Up(modulated) : modulated, Const(p + ".weight", weight)],
                 Ints("kernel_shape", m.KernelSize, m.KernelSize), Ints("pads", m.KernelSize / 2, m.KernelSize / 2, m.KernelSize / 2, m.KernelSize / 2));
             if (!m.Demodulate) return y;
             // d_o = sqrt(Σ_i s_i² Σ_kl W_oikl² + ε); y / d
@@ -75,14 +81,12 @@ static class StyleConverters
             y = Node("Add", [Node("Add", [y, Const($"noise{k}", noise)]), Channelwise($"bias{k}", l.Bias)]);
             return Act(y);
         }
-        string scales = Const("scales_x2", Tensor.FromArray([1f, 1f, 2f, 2f]));
-        string Up(string x) => Node("Resize", [x, "", scales], String("mode", "linear"), String("coordinate_transformation_mode", "half_pixel"));
 
         string h = Const("const", g.Synthesis.Const.Detach().Unsqueeze(0));          // (1,C,4,4): broadcast by the first modulation
         string? image = null;
         foreach (var (conv0, conv1, toRgb, _) in g.Synthesis.Blocks)
         {
-            if (conv0 != null) h = Layer(Up(h), conv0);
+            if (conv0 != null) h = Layer(h, conv0);   // upsamples inside
             h = Layer(h, conv1);
             string rgb = Node("Add", [ModConv(h, toRgb.Conv), Channelwise($"rgb_bias{k}", toRgb.Bias)]);
             image = image == null ? rgb : Node("Add", [Up(image), rgb]);

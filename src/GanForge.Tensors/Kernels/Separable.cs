@@ -140,8 +140,9 @@ public sealed class AxisMap
 
     /// <summary>Linear interpolation as PyTorch's 'bilinear' along one axis (area_pixel_compute_source_index).</summary>
     /// <param name="scale">in/out, or 1/scale_factor when a scale factor was given; ignored with alignCorners.</param>
-    public static AxisMap Linear(int inSize, int outSize, bool alignCorners, double scale) =>
-        Build(inSize, outSize, (o, r) =>
+    public static AxisMap Linear(int inSize, int outSize, bool alignCorners, double scale)
+    {
+        var map = Build(inSize, outSize, (o, r) =>
         {
             float src;
             if (alignCorners) src = outSize > 1 ? (float)(inSize - 1) / (outSize - 1) * o : 0f;
@@ -152,6 +153,12 @@ public sealed class AxisMap
             if (i1 == i0) r.Add((i0, l0 + l1));
             else { r.Add((i0, l0)); r.Add((i1, l1)); }
         });
+        map.IsDoubling = !alignCorners && outSize == 2 * inSize && (float)scale == 0.5f;
+        return map;
+    }
+
+    /// <summary>True for a map made by <see cref="Linear"/> that doubles its axis with half-pixel centres (<see cref="Bilinear2x"/>'s case).</summary>
+    internal bool IsDoubling { get; private set; }
 
     /// <summary>
     /// True for a map made by <see cref="Pad"/>: every output reads at most one input, with weight 1, so a plane padded
@@ -190,6 +197,7 @@ public static class Separable
     public static void Forward(float[] x, float[] y, int planes, AxisMap rows, AxisMap cols)
     {
         if (rows.IsPadding && cols.IsPadding) { PadForward(x, y, planes, rows, cols); return; }
+        if (rows.IsDoubling && cols.IsDoubling && Bilinear2x.Suits(cols.InSize)) { Bilinear2x.Forward(x, y, planes, rows.InSize, cols.InSize); return; }
         int h = rows.InSize, w = cols.InSize, oh = rows.OutSize, ow = cols.OutSize;
         bool permute = cols.EnsureBlocks(), gather = !permute && Avx2.IsSupported && ow >= Vector256<float>.Count && cols.EnsureTaps();
         Threading.ForRanges(planes, (_, from, to) =>
@@ -297,6 +305,7 @@ public static class Separable
     public static void Adjoint(float[] g, float[] dx, int planes, AxisMap rows, AxisMap cols)
     {
         if (rows.IsPadding && cols.IsPadding) PadAdjoint(g, dx, planes, rows, cols);
+        else if (rows.IsDoubling && cols.IsDoubling && Bilinear2x.Suits(cols.InSize)) Bilinear2x.Adjoint(g, dx, planes, rows.InSize, cols.InSize);
         else Forward(g, dx, planes, rows.Transposed, cols.Transposed);
     }
 

@@ -76,14 +76,15 @@ public sealed class StyleLayer : Module
     public Tensor Bias => _bias;
     readonly Tensor _bias;
 
-    public StyleLayer(int inChannels, int outChannels, int resolution, int wDim, Generator rng)
+    /// <param name="upsample">Double the input bilinearly inside the modulated convolution (a block's first layer).</param>
+    public StyleLayer(int inChannels, int outChannels, int resolution, int wDim, Generator rng, bool upsample = false)
     {
-        Conv = RegisterModule("conv", new ModulatedConv2d(inChannels, outChannels, 3, wDim, generator: rng));
+        Conv = RegisterModule("conv", new ModulatedConv2d(inChannels, outChannels, 3, wDim, generator: rng, upsample: upsample));
         Noise = RegisterModule("noise", new NoiseInjection(outChannels, resolution, rng));
         _bias = RegisterParameter("bias", Tensor.Zeros(outChannels));
     }
 
-    /// <summary>x: (N,in,r,r), w: (N,w_dim), noise (N,1,r,r) or null for the fixed map -> (N,out,r,r).</summary>
+    /// <summary>x: (N,in,r,r) ((N,in,r/2,r/2) where the layer upsamples), w: (N,w_dim), noise (N,1,r,r) or null for the fixed map -> (N,out,r,r).</summary>
     /// <remarks>The demodulation, the noise, the bias and the activation run as one op (<see cref="Tensor.StyleEpilogue"/>).</remarks>
     public Tensor Forward(Tensor x, Tensor w, Tensor? noise)
     {
@@ -159,7 +160,7 @@ public sealed class SynthesisNetwork : Module
         for (int r = 4; r <= resolution; r *= 2)
         {
             int ch = width(r);
-            StyleLayer? conv0 = r == 4 ? null : RegisterModule($"b{r}_conv0", new StyleLayer(width(r / 2), ch, r, wDim, rng));
+            StyleLayer? conv0 = r == 4 ? null : RegisterModule($"b{r}_conv0", new StyleLayer(width(r / 2), ch, r, wDim, rng, upsample: true));
             var conv1 = RegisterModule($"b{r}_conv1", new StyleLayer(ch, ch, r, wDim, rng));
             var toRgb = RegisterModule($"b{r}_torgb", new ToRgb(ch, channels, wDim, rng));
             _blocks.Add((conv0, conv1, toRgb, r));
@@ -187,11 +188,7 @@ public sealed class SynthesisNetwork : Module
         Tensor Step(Tensor input, Tensor output) => ReferenceEquals(input, constant) ? output : Then(input, output);
         foreach (var (conv0, conv1, toRgb, r) in _blocks)
         {
-            if (conv0 != null)
-            {
-                x = Step(x, Tensor.Interpolate(x, 2.0, mode: "bilinear", alignCorners: false));  // state: ch x r x r
-                x = Step(x, conv0.Forward(x, W(wi++), Noise()));
-            }
+            if (conv0 != null) x = Step(x, conv0.Forward(x, W(wi++), Noise()));                // upsampled: state ch x r x r
             x = Step(x, conv1.Forward(x, W(wi++), Noise()));
             var rgb = toRgb.Forward(x, W(wi));                                                 // (N, C, r, r)
             if (img == null) img = rgb;
