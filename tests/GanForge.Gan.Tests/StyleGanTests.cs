@@ -89,6 +89,22 @@ public class StyleGanTests
         Assert.Equal("StyleGenerator: truncation ψ must be in [0, 1], got 1.5", e.Message);
     }
 
+    // The synthesis hands its intermediates back to the buffer pool once read, the expanded constant among them; for a
+    // batch of one, Expand returns a view of the parameter itself, which must stay out of the pool. The pool takes
+    // buffers of 16k floats and up: a constant of 1,024 channels at 4 x 4 is one.
+    [Fact]
+    public void SynthesisForward_OneSample_KeepsTheConstantOutOfTheBufferPool()
+    {
+        var synthesis = new SynthesisNetwork(4, 1, 8, _ => 1024, new Generator(8));
+        using var _ = GradMode.NoGrad();
+        var constant = synthesis.Const.ToArray();
+        var ws = Tensor.Randn([1, synthesis.NumWs, 8], new Generator(9));
+        var first = synthesis.Forward(ws, null);
+        for (int i = 0; i < 8; i++) Tensor.Uninitialized([1, 1024, 4, 4]).Data.Fill(7f);   // what the pool holds of that size, rewritten
+        Assert.Equal(constant, synthesis.Const.ToArray());
+        Fixtures.AssertClose(first, synthesis.Forward(ws, null), 1e-6, 1e-7, "the same w again");
+    }
+
     [Fact]
     public void Truncation_PsiHalf_IsHalfwayBetweenWAvgAndW()
     {

@@ -158,7 +158,7 @@ public sealed class ModulatedConv2d : Module
     public Tensor Styles(Tensor w)
     {
         var s = Affine.Forward(w);
-        return Demodulate ? s : s * (1f / MathF.Sqrt(InChannels * KernelSize * KernelSize));
+        return Demodulate ? s : Then(s, s * (1f / MathF.Sqrt(InChannels * KernelSize * KernelSize)));
     }
 
     /// <summary>x: (N,in,H,W), w: (N,w_dim) -> (N,out,H,W), or (N,out,2H,2W) with <see cref="Upsample"/>.</summary>
@@ -168,13 +168,14 @@ public sealed class ModulatedConv2d : Module
         if (demod is null) return y;
         var demodulated = y * demod.Reshape(x.Size(0), OutChannels, 1, 1);
         Release(y);
+        Release(demod);
         return demodulated;
     }
 
     /// <summary>
     /// The convolution of the modulated input, y = conv(x ⊙ s, W) (N,out,H,W; conv(up(x ⊙ s), W) with <see cref="Upsample"/>),
     /// and the demodulation d (N,out) that <see cref="Forward"/> multiplies it by (null without demodulation): for a caller
-    /// that fuses d into what follows.
+    /// that fuses d into what follows. Both are the caller's to release once read.
     /// </summary>
     public (Tensor Y, Tensor? Demodulation) ForwardParts(Tensor x, Tensor w)
     {
@@ -186,16 +187,20 @@ public sealed class ModulatedConv2d : Module
         var s = Styles(w);                                                              // (N,in)
         var weight = ForwardParameter("weight")!;
         var y = KernelSize == 1 && !Upsample ? PerSampleProduct(x, s, weight) : ScaledConvolution(x, s, weight);
-        if (!Demodulate) return (y, null);
+        if (!Demodulate) return (Then(s, y), null);
         // d_o = rsqrt(Σ_i s_i² Σ_kl W_oikl² + ε): (N,in) x (in,out) -> (N,out)
         var squared = weight.Square();
         var energy = squared.Sum([2, 3]);                                                 // (out,in)
         Release(squared);
         var energyT = energy.T;
-        var product = s.Square().MatMul(energyT);                                         // (N,out)
+        var squaredStyles = s.Square();
+        Release(s);
+        var product = squaredStyles.MatMul(energyT);                                      // (N,out)
+        Release(squaredStyles);
         Release(energy, energyT);
         Release(energyT, product);
-        return (y, (product + DemodEps).Rsqrt());
+        var shifted = Then(product, product + DemodEps);
+        return (y, Then(shifted, shifted.Rsqrt()));
     }
 
     // conv(x ⊙ s, W), or conv(up(x ⊙ s), W): the input scaled at its own size

@@ -11,7 +11,7 @@ internal sealed class Slice(int dim, int start, int step) : Function
         var shape = x.Shape;
         var (outer, size, inner) = Indexing.Split(shape, dim);
         shape[dim] = count;
-        var y = new Tensor(shape);
+        var y = Tensor.Uninitialized(shape);   // every value written below
         Indexing.Strided(x.Data, outer, size, inner, start, step, count, y.Data, scatter: false);
         return Record(new Slice(dim, start, step), y, x);
     }

@@ -91,6 +91,7 @@ public sealed class StyleLayer : Module
         var (y, demod) = Conv.ForwardParts(x, w);
         var output = Tensor.StyleEpilogue(y, demod!, Noise.ForwardStrength, Noise.NoiseFor(y, noise), _bias, ScaledLeakyReLU.Slope, ScaledLeakyReLU.Gain);
         Release(y);
+        Release(demod!);
         return output;
     }
 }
@@ -179,18 +180,25 @@ public sealed class SynthesisNetwork : Module
         if (noise != null && noise.Count != NoiseResolutions.Count)
             throw new ArgumentException($"SynthesisNetwork: {noise.Count} noise maps given, the network has {NoiseResolutions.Count} noise inputs");
         int n = ws.Size(0), wi = 0, ni = 0;
-        Tensor W(int i) => ws.Select(1, i);                                                    // (N, w_dim)
         Tensor? Noise() => noise?[ni++];
+        // a style layer or toRGB on w index i, (N, w_dim), a copy released once the layer has read it
+        Tensor Styled(int i, Func<Tensor, Tensor> layer)
+        {
+            var w = ws.Select(1, i);
+            return Then(w, layer(w));
+        }
         var constant = _const.Unsqueeze(0).Expand(n, _const.Size(0), 4, 4);
         var x = constant;
         Tensor? img = null;
-        // Each step's input goes back to the pool after its last reader (Release), except the constant's view.
-        Tensor Step(Tensor input, Tensor output) => ReferenceEquals(input, constant) ? output : Then(input, output);
+        // Each step's input goes back to the pool after its last reader (Release), the constant too where Expand made a
+        // copy of it; for one sample it is a view of the parameter itself, which must stay.
+        bool constantIsCopy = !ReferenceEquals(constant.Storage, _const.Storage);
+        Tensor Step(Tensor input, Tensor output) => ReferenceEquals(input, constant) && !constantIsCopy ? output : Then(input, output);
         foreach (var (conv0, conv1, toRgb, r) in _blocks)
         {
-            if (conv0 != null) x = Step(x, conv0.Forward(x, W(wi++), Noise()));                // upsampled: state ch x r x r
-            x = Step(x, conv1.Forward(x, W(wi++), Noise()));
-            var rgb = toRgb.Forward(x, W(wi));                                                 // (N, C, r, r)
+            if (conv0 != null) x = Step(x, Styled(wi++, w => conv0.Forward(x, w, Noise())));  // upsampled: state ch x r x r
+            x = Step(x, Styled(wi++, w => conv1.Forward(x, w, Noise())));
+            var rgb = Styled(wi, w => toRgb.Forward(x, w));                                    // (N, C, r, r)
             if (img == null) img = rgb;
             else
             {
