@@ -3,7 +3,7 @@ using GanForge;
 namespace GanForge.Bench;
 
 sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmup, bool Compare, bool Generate, string Peer, bool Profile = false, int Rounds = 1, string[]? PeerCoreTypesOrNull = null, ComputePrecision Precision = ComputePrecision.Fp32,
-    bool PeerMallocKeeps = true, string? Alternate = null)
+    bool PeerMallocKeeps = true, string? Alternate = null, bool GenerateOnly = false)
 {
     /// <summary>OpenBLAS kernel families (OPENBLAS_CORETYPE) the peer also runs with, in its command alone.</summary>
     public string[] PeerCoreTypes => PeerCoreTypesOrNull ?? [];
@@ -23,6 +23,7 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--warmup" => o with { Warmup = int.Parse(Next()) },
                 "--compare" => o with { Compare = true },
                 "--generate" => o with { Generate = true },
+                "--generate-only" => o with { Generate = true, GenerateOnly = true },
                 "--peer" => o with { Peer = Next() },
                 "--profile" => o with { Profile = true },
                 "--peer-coretype" => o with { PeerCoreTypesOrNull = Next().Split(',', StringSplitOptions.RemoveEmptyEntries) },
@@ -35,7 +36,7 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 "--alternate" => o with { Alternate = GanForge.Bench.Workloads.CheckSwitch(Next()) },
                 "--rounds" => o with { Rounds = Math.Max(1, int.Parse(Next())) },
                 "--kernels" or "--gemm" or "--curve" or "--winograd" or "--backends" or "--layouts" or "--attention" or "--bf16-every-kernel" => o,
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32,transgan32 --threads N --iters N --warmup N [--generate] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--peer-malloc keep|default] [--precision fp32|bf16 [--bf16-every-kernel]] [--curve] [--alternate park|bf16-every-kernel] [--kernels [--winograd|--backends|--layouts|--attention]] [--gemm]"),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32,transgan32 --threads N --iters N --warmup N [--generate | --generate-only] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--peer-malloc keep|default] [--precision fp32|bf16 [--bf16-every-kernel]] [--curve] [--alternate park|bf16-every-kernel] [--kernels [--winograd|--backends|--layouts|--attention]] [--gemm]"),
             };
         }
         return o;

@@ -78,7 +78,7 @@ static class Peer
             {
                 ["peer_note"] = $"OPENBLAS_CORETYPE={skipped} left out: its kernels need AVX-512, which this processor lacks",
             }));
-        foreach (var group in opts.Workloads.GroupBy(w => SharedWorkloads.Contains(w)))
+        foreach (var group in opts.GenerateOnly ? [] : opts.Workloads.GroupBy(w => SharedWorkloads.Contains(w)))
         {
             string script = group.Key ? opts.Peer : FindZooPeer();
             if (!File.Exists(script)) { Console.Error.WriteLine($"compare: peer script for {string.Join(",", group)} not found at {script}"); continue; }
@@ -102,7 +102,8 @@ static class Peer
                 ["share_of_fma_peak"] = r["share_of_fma_peak"],
             }));
         }
-        if (generated.Count > 0) CompareGeneration(generated, opts);
+        if (generated.Count > 0)
+            foreach (var (w, ratio) in CompareGeneration(generated, opts)) ratios[w] = ratio;
         return ratios;
     }
 
@@ -110,29 +111,33 @@ static class Peer
     /// Generation alone: bench/peer_generate.py (beside this project) on the same workloads in each configuration; one
     /// ratio line per workload against the peer's fastest configuration.
     /// </summary>
-    static void CompareGeneration(List<Dictionary<string, object>> generated, BenchOptions opts)
+    // Generation's ratios ("<workload>-generate") against the peer's best configuration, one line each.
+    static Dictionary<string, double> CompareGeneration(List<Dictionary<string, object>> generated, BenchOptions opts)
     {
+        var ratios = new Dictionary<string, double>();
         var script = Path.Combine(AppContext.BaseDirectory, "peer_generate.py");
-        if (!File.Exists(script)) { Console.Error.WriteLine($"compare: {script} not found"); return; }
+        if (!File.Exists(script)) { Console.Error.WriteLine($"compare: {script} not found"); return ratios; }
         var names = generated.Select(r => ((string)r["workload"]).Replace("-generate", "")).ToList();
         var best = new Dictionary<string, (double Ips, string Config)>();
         foreach (var config in Configurations(opts))
         {
             var lines = RunPython($"\"{script}\" --peer \"{opts.Peer}\" --zoo \"{FindZooPeer()}\" --threads {config.Threads} --iters {opts.Iters} " +
                                   $"--warmup {opts.Warmup} --mode generate --workloads {string.Join(",", names)}", config, opts.PeerMallocKeeps);
-            if (lines == null) return;
+            if (lines == null) return ratios;
             KeepFastest(lines, config.ToString(), best);
         }
         foreach (var r in generated)
         {
             string w = (string)r["workload"];
             if (!best.TryGetValue(w, out var peer)) continue;
+            ratios[w] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer.Ips, 3);
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
                 ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer.Ips,
-                ["pytorch_best_config"] = peer.Config, ["ratio"] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer.Ips, 3),
+                ["pytorch_best_config"] = peer.Config, ["ratio"] = ratios[w],
             }));
         }
+        return ratios;
     }
 
     // Each workload's fastest peer figure so far, with the configuration that gave it, updated by one run's JSON lines.

@@ -39,7 +39,8 @@ if (args.Contains("--curve"))
 }
 // --rounds N alternates our run and the peer's N times and ends with the median ratio per workload:
 // on a shared machine whose speed drifts from minute to minute one pair of runs can land either way.
-var ratios = opts.Workloads.ToDictionary(w => w, _ => new List<double>());
+// --generate times generation after the last round's training; --generate-only times generation alone, every round.
+var ratios = new Dictionary<string, List<double>>();
 for (int round = 1; round <= opts.Rounds; round++)
 {
     if (opts.Rounds > 1) Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["round"] = round }));
@@ -52,7 +53,7 @@ for (int round = 1; round <= opts.Rounds; round++)
         ["fma_lanes"] = FmaPeak.Lanes, ["loadavg"] = LoadAverage(),
     }));
     var results = new List<Dictionary<string, object>>();
-    foreach (var name in opts.Workloads)
+    foreach (var name in opts.GenerateOnly ? [] : opts.Workloads)
     {
         var r = Workloads.Run(name, opts.Iters, opts.Warmup, opts.Profile);
         r["fma_peak_gflop_per_s"] = Math.Round(peakN, 1);
@@ -63,17 +64,24 @@ for (int round = 1; round <= opts.Rounds; round++)
     }
     bool last = round == opts.Rounds;
     var generated = new List<Dictionary<string, object>>();
-    if (opts.Generate && last)
+    if (opts.GenerateOnly || opts.Generate && last)
         foreach (var name in opts.Workloads)
         {
             generated.Add(Workloads.Generation(name, opts.Iters, opts.Warmup, opts.Profile));
             Console.WriteLine(JsonSerializer.Serialize(generated[^1]));
         }
     if (!opts.Compare) continue;
-    double peak = KernelBench.SgemmPeak(opts.Iters);
-    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["sgemm_1024_gflop_per_s"] = Math.Round(peak, 1), ["threads"] = Threading.Threads }));
-    foreach (var r in results) r["share_of_sgemm_peak"] = Math.Round(Convert.ToDouble(r["gflop_per_s"]) / peak, 3);
-    foreach (var (w, ratio) in Peer.Compare(results, opts, generated)) ratios[w].Add(ratio);
+    if (!opts.GenerateOnly)
+    {
+        double peak = KernelBench.SgemmPeak(opts.Iters);
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["sgemm_1024_gflop_per_s"] = Math.Round(peak, 1), ["threads"] = Threading.Threads }));
+        foreach (var r in results) r["share_of_sgemm_peak"] = Math.Round(Convert.ToDouble(r["gflop_per_s"]) / peak, 3);
+    }
+    foreach (var (w, ratio) in Peer.Compare(results, opts, generated))
+    {
+        if (!ratios.TryGetValue(w, out var list)) ratios[w] = list = [];
+        list.Add(ratio);
+    }
 }
 if (opts.Compare && opts.Rounds > 1)
     foreach (var (w, list) in ratios.Where(kv => kv.Value.Count > 0))
