@@ -109,9 +109,8 @@ static class Peer
 
     /// <summary>
     /// Generation alone: bench/peer_generate.py (beside this project) on the same workloads in each configuration; one
-    /// ratio line per workload against the peer's fastest configuration.
+    /// ratio line per workload against the peer's fastest configuration. Returns the ratios ("&lt;workload&gt;-generate").
     /// </summary>
-    // Generation's ratios ("<workload>-generate") against the peer's best configuration, one line each.
     static Dictionary<string, double> CompareGeneration(List<Dictionary<string, object>> generated, BenchOptions opts)
     {
         var ratios = new Dictionary<string, double>();

@@ -44,23 +44,26 @@ var ratios = new Dictionary<string, List<double>>();
 for (int round = 1; round <= opts.Rounds; round++)
 {
     if (opts.Rounds > 1) Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["round"] = round }));
-    // The fp32 FMA ceiling of this round (the machine's speed drifts): each workload's GFLOP/s is shown as a share of it.
-    var peak1 = FmaPeak.Measure(1);
-    var peakN = Threading.Threads == 1 ? peak1 : FmaPeak.Measure(Threading.Threads);
-    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
-    {
-        ["fma_peak_gflop_per_s_1_thread"] = Math.Round(peak1, 1), [$"fma_peak_gflop_per_s_{Threading.Threads}_threads"] = Math.Round(peakN, 1),
-        ["fma_lanes"] = FmaPeak.Lanes, ["loadavg"] = LoadAverage(),
-    }));
     var results = new List<Dictionary<string, object>>();
-    foreach (var name in opts.GenerateOnly ? [] : opts.Workloads)
+    if (!opts.GenerateOnly)
     {
-        var r = Workloads.Run(name, opts.Iters, opts.Warmup, opts.Profile);
-        r["fma_peak_gflop_per_s"] = Math.Round(peakN, 1);
-        r["share_of_fma_peak"] = Math.Round(Convert.ToDouble(r["gflop_per_s"]) / peakN, 3);
-        r["loadavg"] = LoadAverage();
-        results.Add(r);
-        Console.WriteLine(JsonSerializer.Serialize(r));
+        // The fp32 FMA ceiling of this round (the machine's speed drifts): each workload's GFLOP/s is shown as a share of it.
+        var peak1 = FmaPeak.Measure(1);
+        var peakN = Threading.Threads == 1 ? peak1 : FmaPeak.Measure(Threading.Threads);
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["fma_peak_gflop_per_s_1_thread"] = Math.Round(peak1, 1), [$"fma_peak_gflop_per_s_{Threading.Threads}_threads"] = Math.Round(peakN, 1),
+            ["fma_lanes"] = FmaPeak.Lanes, ["loadavg"] = LoadAverage(),
+        }));
+        foreach (var name in opts.Workloads)
+        {
+            var r = Workloads.Run(name, opts.Iters, opts.Warmup, opts.Profile);
+            r["fma_peak_gflop_per_s"] = Math.Round(peakN, 1);
+            r["share_of_fma_peak"] = Math.Round(Convert.ToDouble(r["gflop_per_s"]) / peakN, 3);
+            r["loadavg"] = LoadAverage();
+            results.Add(r);
+            Console.WriteLine(JsonSerializer.Serialize(r));
+        }
     }
     bool last = round == opts.Rounds;
     var generated = new List<Dictionary<string, object>>();

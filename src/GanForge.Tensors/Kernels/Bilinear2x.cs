@@ -70,8 +70,7 @@ public static class Bilinear2x
                         // rows 2i-1 .. 2i+2 of g, clamped, with weights ¼ ¾ ¾ ¼; then the same along x
                         GatherRows(plane + Math.Max(2 * i - 1, 0) * width, plane + 2 * i * width, plane + (2 * i + 1) * width,
                             plane + Math.Min(2 * i + 2, 2 * h - 1) * width, pr + 1, width);
-                        pr[0] = pr[1];
-                        pr[width + 1] = pr[width];
+                        RepeatEdges(pr, width);
                         HalveRow(pr, pdx + ((long)p * h + i) * w, w);
                     }
                 }
@@ -86,8 +85,15 @@ public static class Bilinear2x
         if (Avx512F.IsSupported)
             for (; j + 16 <= w; j += 16) Vector512.Load(x + j).Store(row + 1 + j);
         for (; j + 8 <= w; j += 8) Vector256.Load(x + j).Store(row + 1 + j);
-        row[0] = x[0];
-        row[w + 1] = x[w - 1];
+        RepeatEdges(row, w);
+    }
+
+    // row[0] = row[1], row[n + 1] = row[n]: the n values in row[1 .. n] with their edges repeated on both sides
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void RepeatEdges(float* row, int n)
+    {
+        row[0] = row[1];
+        row[n + 1] = row[n];
     }
 
     static readonly Vector256<float> Quarter256 = Vector256.Create(0.25f), ThreeQuarters256 = Vector256.Create(0.75f);
