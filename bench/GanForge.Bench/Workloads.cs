@@ -135,6 +135,7 @@ static class Workloads
     {
         ["park"] = (on => WorkerPool.Parks = on, true),
         ["bf16-every-kernel"] = (on => GanForge.Kernels.Conv.Bf16Everywhere = on, false),
+        ["small-maps"] = (on => GanForge.Kernels.Conv.SmallMapGemms = on, GanForge.Kernels.Conv.SmallMapGemms),
     };
 
     public static string CheckSwitch(string name) => Switches.ContainsKey(name) ? name

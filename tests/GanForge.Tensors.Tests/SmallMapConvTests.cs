@@ -23,6 +23,8 @@ public unsafe class SmallMapConvTests
         { 128, 10, 64, 3, 1, 0, 1, 4 },   // cyclegan32's residual block, narrower: 8 x 8 maps at batch 4 (256 positions)
         { 128, 9, 64, 3, 1, 0, 1, 5 },    // 7 x 7 maps: 49 positions, the last gather of one lane
         { 128, 16, 64, 3, 2, 1, 1, 4 },   // cyclegan32's downsampling: 8 x 8 from 16 px, stride 2, padding masked
+        { 128, 8, 64, 4, 2, 1, 1, 32 },   // 2,048 products an output: the forward's one GEMM without AVX-512 too
+        { 64, 14, 64, 4, 2, 1, 1, 12 },   // dcgan28's 7 x 7 maps, 588 positions: the weight gradient's without AVX-512
     };
 
     [Theory, MemberData(nameof(Layers))]
@@ -32,12 +34,13 @@ public unsafe class SmallMapConvTests
         var g = new ConvGeometry(ci, h, h, co, o, o, k, k, stride, stride, pad, pad, dilation, dilation, 1);
         var gen = new Generator(31);
         var (x, w, gy) = (Tensor.Randn([n, ci, h, h], gen), Tensor.Randn([co, ci, k, k], gen), Tensor.Randn([n, co, o, o], gen));
-        if (Gemm.RunsAvx512 && Avx2.IsSupported)
-        {
-            Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.Forward, n, g));
-            Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.BackwardWeights, n, g));
-        }
-        if (Conv.DnnlAvailable) Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.BackwardData, n, g));
+        // Every row takes the one GEMM for both kernels with the AVX-512 GEMM but the last (49 a map in 588 positions);
+        // without it, the weight gradients of 512 positions or more and the 2,048-product forward.
+        if (Avx2.IsSupported)
+            foreach (var kind in new[] { ConvDnnl.Kind.Forward, ConvDnnl.Kind.BackwardWeights })
+                if (Conv.SmallMapShape(kind, n, g, Gemm.RunsAvx512)) Assert.Equal("gemm", Conv.Picks(kind, n, g));
+        // The backward-data stays on oneDNN (or, 3 x 3 stride 1 without AVX-512, on our Winograd).
+        if (Conv.DnnlAvailable) Assert.Contains(Conv.Picks(ConvDnnl.Kind.BackwardData, n, g), new[] { "dnnl", "winograd" });
 
         ConvKernelChecks.ForwardAndWeightGradientMatchNaive(x, w, gy, n, g, Conv.Forward, Conv.WeightGrad, $"{ci} -> {co} to {o} x {o}");
 
@@ -46,6 +49,37 @@ public unsafe class SmallMapConvTests
         var dxRef = new Tensor(x.Shape);
         Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
         Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, $"{ci} -> {co} to {o} x {o} backward-data");
+    }
+
+    // Without AVX-512 (OpenBLAS's GEMM against oneDNN's jit:avx2 kernels) the one GEMM takes every weight gradient of maps
+    // of at most 64 positions in batches of 512 positions or more, and the forward where an output sums 2,048 products or
+    // more; with it, the shapes measured there. The shape rule on both sides, whichever this processor runs.
+    [Fact]
+    public void SmallMapShape_WithAndWithoutAvx512_ReachesTheLayersMeasuredOnEach()
+    {
+        var (forward, weights, data) = (ConvDnnl.Kind.Forward, ConvDnnl.Kind.BackwardWeights, ConvDnnl.Kind.BackwardData);
+        var dcgan28 = new ConvGeometry(64, 14, 14, 128, 7, 7, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+        var dcgan64Conv3 = new ConvGeometry(128, 16, 16, 256, 8, 8, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+        var dcgan64Conv4 = new ConvGeometry(256, 8, 8, 512, 4, 4, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+        var cycleganDown2 = new ConvGeometry(128, 16, 16, 256, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1);
+        var dcgan64Conv2 = new ConvGeometry(64, 32, 32, 128, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+
+        Assert.True(Conv.SmallMapShape(weights, 128, dcgan28, avx512Gemm: false));
+        Assert.False(Conv.SmallMapShape(forward, 128, dcgan28, avx512Gemm: false));     // 1,024 products an output
+        Assert.False(Conv.SmallMapShape(data, 128, dcgan28, avx512Gemm: false));
+        Assert.False(Conv.SmallMapShape(weights, 128, dcgan28, avx512Gemm: true));      // 49 a map, 6,272 positions
+        foreach (var g in new[] { dcgan64Conv3, dcgan64Conv4 })
+        {
+            Assert.True(Conv.SmallMapShape(forward, 64, g, avx512Gemm: false));
+            Assert.True(Conv.SmallMapShape(weights, 64, g, avx512Gemm: false));
+            Assert.False(Conv.SmallMapShape(data, 64, g, avx512Gemm: false));
+        }
+        Assert.False(Conv.SmallMapShape(forward, 64, dcgan64Conv3, avx512Gemm: true));
+        Assert.True(Conv.SmallMapShape(forward, 64, dcgan64Conv4, avx512Gemm: true));
+        Assert.False(Conv.SmallMapShape(weights, 4, cycleganDown2, avx512Gemm: false));  // 256 positions
+        Assert.True(Conv.SmallMapShape(weights, 4, cycleganDown2, avx512Gemm: true));
+        Assert.False(Conv.SmallMapShape(weights, 64, dcgan64Conv2, avx512Gemm: false));  // 256 a map
+        Assert.False(Conv.SmallMapShape(forward, 1024, dcgan64Conv4, avx512Gemm: false)); // a 256 MB im2col
     }
 
     // The gathered im2col of every channel (in two channel ranges) against the row-by-row im2col of each sample into the same (K, N·P) layout,

@@ -189,14 +189,30 @@ public static class Conv
     /// forward 1.44 -> 1.11 ms, weight gradient 1.54 -> 1.20; at batch 8 and more oneDNN was faster (2.15 against 2.54
     /// ms). The backward-data stays on oneDNN (GEMM + col2im ran 18.4-20.0 ms against 15.7 on dcgan64's layer with a
     /// row-by-row col2im, 14.3-14.4 against 14.2 with a gathered one; 1.36 against 1.30 on cyclegan32's), and so do
-    /// Winograd's 3 x 3 layers. Only where the AVX-512 GEMM runs, in fp32.
+    /// Winograd's 3 x 3 layers. In fp32, where the AVX-512 GEMM runs, and on AVX2 by <see cref="SmallMapOnAvx2"/>.
     /// </summary>
     static bool IsSmallMap(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        SmallMapGemms && kind != ConvDnnl.Kind.BackwardData && g.K >= 1024 && g.Co >= 64
-        && (g.P <= 16 ? (long)n * g.P >= 512 : g.P <= 64 && (long)n * g.P <= SmallBatchPositions)
-        && (long)n * g.P * g.K <= ColumnsBudget
-        && g.Groups == 1 && !IsDense(g) && !ConvDnnl.UsesWinograd(kind, n, g) && Gemm.RunsAvx512 && !RunsBf16(kind, n, g)
-        && Avx2.IsSupported;
+        SmallMapGemms && SmallMapShape(kind, n, g, Gemm.RunsAvx512)
+        && !ConvDnnl.UsesWinograd(kind, n, g) && !RunsBf16(kind, n, g) && Avx2.IsSupported;
+
+    /// <summary>The shapes <see cref="IsSmallMap"/> takes, with the AVX-512 GEMM (<paramref name="avx512Gemm"/>) or without it.</summary>
+    internal static bool SmallMapShape(ConvDnnl.Kind kind, int n, in ConvGeometry g, bool avx512Gemm) =>
+        kind != ConvDnnl.Kind.BackwardData && g.K >= 1024 && g.Co >= 64
+        && (avx512Gemm ? g.P <= 16 ? (long)n * g.P >= 512 : g.P <= 64 && (long)n * g.P <= SmallBatchPositions : SmallMapOnAvx2(kind, n, g))
+        && (long)n * g.P * g.K <= ColumnsBudget && g.Groups == 1 && !IsDense(g);
+
+    /// <summary>
+    /// Without AVX-512 (OpenBLAS's GEMM against oneDNN's jit:avx2 kernels, which reach 35-45% of the FMA peak on maps of
+    /// at most 64 positions): the one GEMM over the batch for every weight gradient of such maps, where the per-sample
+    /// chunks of im2col + GEMM ran before (dcgan28's 64 -> 128 at 14 px, batch 128, 26.4 -> 22.5 ms; dcgan64's 256 -> 512
+    /// at 8 px 48.3 -> 39.4), and for the forward where each output sums 2,048 products or more (dcgan64's 128 -> 256 at
+    /// 16 px 51.8 -> 43.2 ms, 256 -> 512 at 8 px 50.8 -> 40.0; with 1,024, dcgan28's layer, oneDNN's was as fast or
+    /// faster: 21.0 against 21.3 ms, 11.3 against 12.4 at batch 64). `bench --kernels --backends`, a Zen 3, 2 threads.
+    /// From 512 positions in the batch: cyclegan32's 128 -> 256 at 16 px, batch 4 (256 positions), ran its weight
+    /// gradient in 2.48 ms against oneDNN's 2.77 where the per-sample chunks had taken 1.88 against 2.43.
+    /// </summary>
+    static bool SmallMapOnAvx2(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
+        g.P <= 64 && (long)n * g.P >= 512 && (kind == ConvDnnl.Kind.BackwardWeights || g.K >= 2048);
 
     /// <summary>
     /// Runs product(s) for every sample: samples shared out over the threads when there are enough of them, else one
