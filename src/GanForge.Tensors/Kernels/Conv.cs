@@ -198,8 +198,13 @@ public static class Conv
     /// <summary>The shapes <see cref="IsSmallMap"/> takes, with the AVX-512 GEMM (<paramref name="avx512Gemm"/>) or without it.</summary>
     internal static bool SmallMapShape(ConvDnnl.Kind kind, int n, in ConvGeometry g, bool avx512Gemm) =>
         kind != ConvDnnl.Kind.BackwardData && g.K >= 1024 && g.Co >= 64
-        && (avx512Gemm ? g.P <= 16 ? (long)n * g.P >= 512 : g.P <= 64 && (long)n * g.P <= SmallBatchPositions : SmallMapOnAvx2(kind, n, g))
+        && (avx512Gemm ? SmallMapOnAvx512(n, g) : SmallMapOnAvx2(kind, n, g))
         && (long)n * g.P * g.K <= ColumnsBudget && g.Groups == 1 && !IsDense(g);
+
+    // With the AVX-512 GEMM: maps of at most 16 positions in batches of 512 or more, or of up to 64 in batches of at most
+    // SmallBatchPositions (the measurements above).
+    static bool SmallMapOnAvx512(int n, in ConvGeometry g) =>
+        g.P <= 16 ? (long)n * g.P >= 512 : g.P <= 64 && (long)n * g.P <= SmallBatchPositions;
 
     /// <summary>
     /// Without AVX-512 (OpenBLAS's GEMM against oneDNN's jit:avx2 kernels, which reach 35-45% of the FMA peak on maps of
