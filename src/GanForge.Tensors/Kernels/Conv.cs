@@ -189,10 +189,13 @@ public static class Conv
     /// forward 1.44 -> 1.11 ms, weight gradient 1.54 -> 1.20; at batch 8 and more oneDNN was faster (2.15 against 2.54
     /// ms). The backward-data stays on oneDNN (GEMM + col2im ran 18.4-20.0 ms against 15.7 on dcgan64's layer with a
     /// row-by-row col2im, 14.3-14.4 against 14.2 with a gathered one; 1.36 against 1.30 on cyclegan32's), and so do
-    /// Winograd's 3 x 3 layers. In fp32, where the AVX-512 GEMM runs, and on AVX2 by <see cref="SmallMapOnAvx2"/>.
+    /// Winograd's 3 x 3 layers. In fp32, where the AVX-512 GEMM runs, and on a processor without AVX-512 by
+    /// <see cref="SmallMapOnAvx2"/> (an AVX-512 processor with the AVX-512 GEMM switched off keeps oneDNN's kernels, as
+    /// before: the AVX2 rule was measured against oneDNN's jit:avx2 ones).
     /// </summary>
     static bool IsSmallMap(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        SmallMapGemms && SmallMapShape(kind, n, g, Gemm.RunsAvx512)
+        SmallMapGemms && (Gemm.RunsAvx512 || !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        && SmallMapShape(kind, n, g, Gemm.RunsAvx512)
         && !ConvDnnl.UsesWinograd(kind, n, g) && !RunsBf16(kind, n, g) && Avx2.IsSupported;
 
     /// <summary>The shapes <see cref="IsSmallMap"/> takes, with the AVX-512 GEMM (<paramref name="avx512Gemm"/>) or without it.</summary>
