@@ -6,8 +6,9 @@ namespace GanForge.Tensors.Tests;
 /// <summary>
 /// Convolutions with tiny output maps (at most 16 positions a sample, dcgan64's 4 x 4 layer), or small ones (up to 64) in
 /// a small batch (cyclegan32's 8 x 8 residual blocks at batch 4), run their forward and weight gradient as one GEMM over
-/// the batch, after a gathered im2col: each against the naive kernels, the gathered
-/// im2col against the row-by-row one, and the rule's reach. Shares the backend collection: it switches
+/// the batch, after a gathered im2col (without AVX-512 their backward-data too, before a gathered col2im): each against
+/// the naive kernels, the gathered im2col and col2im against the row-by-row ones, and the rule's reach. Shares the
+/// backend collection: it switches
 /// <see cref="Conv.SmallMapGemms"/>, a process-wide setting.
 /// </summary>
 [Collection("ConvBackend")]
@@ -37,10 +38,11 @@ public unsafe class SmallMapConvTests
         // Every row takes the one GEMM for both kernels with the AVX-512 GEMM but the last (49 a map in 588 positions);
         // without it, the weight gradients of 512 positions or more and the 2,048-product forward.
         if (Avx2.IsSupported)
-            foreach (var kind in new[] { ConvDnnl.Kind.Forward, ConvDnnl.Kind.BackwardWeights })
+            foreach (var kind in new[] { ConvDnnl.Kind.Forward, ConvDnnl.Kind.BackwardWeights, ConvDnnl.Kind.BackwardData })
                 if (Conv.SmallMapShape(kind, n, g, Gemm.RunsAvx512)) Assert.Equal("gemm", Conv.Picks(kind, n, g));
-        // The backward-data stays on oneDNN (or, 3 x 3 stride 1 without AVX-512, on our Winograd).
-        if (Conv.DnnlAvailable) Assert.Contains(Conv.Picks(ConvDnnl.Kind.BackwardData, n, g), new[] { "dnnl", "winograd" });
+        // Elsewhere the backward-data stays on oneDNN (or, 3 x 3 stride 1 without AVX-512, on our Winograd).
+        if (Conv.DnnlAvailable && !(Avx2.IsSupported && Conv.SmallMapShape(ConvDnnl.Kind.BackwardData, n, g, Gemm.RunsAvx512)))
+            Assert.Contains(Conv.Picks(ConvDnnl.Kind.BackwardData, n, g), new[] { "dnnl", "winograd" });
 
         ConvKernelChecks.ForwardAndWeightGradientMatchNaive(x, w, gy, n, g, Conv.Forward, Conv.WeightGrad, $"{ci} -> {co} to {o} x {o}");
 
@@ -52,8 +54,9 @@ public unsafe class SmallMapConvTests
     }
 
     // Without AVX-512 (OpenBLAS's GEMM against oneDNN's jit:avx2 kernels) the one GEMM takes every weight gradient of maps
-    // of at most 64 positions in batches of 512 positions or more, and the forward where an output sums 2,048 products or
-    // more; with it, the shapes measured there. The shape rule on both sides, whichever this processor runs.
+    // of at most 64 positions in batches of 512 positions or more, and the forward and backward-data where an output sums
+    // 2,048 products or more; with it, the shapes measured there (never the backward-data). The shape rule on both sides,
+    // whichever this processor runs.
     [Fact]
     public void SmallMapShape_WithAndWithoutAvx512_ReachesTheLayersMeasuredOnEach()
     {
@@ -66,14 +69,18 @@ public unsafe class SmallMapConvTests
 
         Assert.True(Conv.SmallMapShape(weights, 128, dcgan28, avx512Gemm: false));
         Assert.False(Conv.SmallMapShape(forward, 128, dcgan28, avx512Gemm: false));     // 1,024 products an output
-        Assert.False(Conv.SmallMapShape(data, 128, dcgan28, avx512Gemm: false));
+        Assert.False(Conv.SmallMapShape(data, 128, dcgan28, avx512Gemm: false));         // 1,024: oneDNN's was faster
         Assert.False(Conv.SmallMapShape(weights, 128, dcgan28, avx512Gemm: true));      // 49 a map, 6,272 positions
         foreach (var g in new[] { dcgan64Conv3, dcgan64Conv4 })
         {
             Assert.True(Conv.SmallMapShape(forward, 64, g, avx512Gemm: false));
             Assert.True(Conv.SmallMapShape(weights, 64, g, avx512Gemm: false));
-            Assert.False(Conv.SmallMapShape(data, 64, g, avx512Gemm: false));
+            Assert.True(Conv.SmallMapShape(data, 64, g, avx512Gemm: false));
+            Assert.False(Conv.SmallMapShape(data, 64, g, avx512Gemm: true));
         }
+        Assert.True(Conv.SmallMapShape(data, 256, dcgan64Conv4, avx512Gemm: false));      // generation's batch
+        Assert.False(Conv.SmallMapShape(data, 31, dcgan64Conv4, avx512Gemm: false));      // 496 positions
+
         Assert.False(Conv.SmallMapShape(forward, 64, dcgan64Conv3, avx512Gemm: true));
         Assert.True(Conv.SmallMapShape(forward, 64, dcgan64Conv4, avx512Gemm: true));
         Assert.False(Conv.SmallMapShape(weights, 4, cycleganDown2, avx512Gemm: false));  // 256 positions
@@ -102,6 +109,29 @@ public unsafe class SmallMapConvTests
             Im2Col.ForwardChannelsSmallMap(px, n, ci / 3, ci, pcol, g);
         }
         Assert.Equal(expected, gathered);
+    }
+
+    // The gathered col2im of every channel (in two channel ranges) against the row-by-row col2im of each sample from the
+    // same (K, N·P) col, into a buffer poisoned with NaN (a position it does not write fails); the sums of the taps that
+    // read a position are taken in another order, so they agree to rounding.
+    [Theory, MemberData(nameof(Layers))]
+    public void GatheredCol2Im_EveryChannel_MatchesRowByRowCol2Im(int ci, int h, int co, int k, int stride, int pad, int dilation, int n)
+    {
+        if (!Avx2.IsSupported) return;
+        int o = (h + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
+        var g = new ConvGeometry(ci, h, h, co, o, o, k, k, stride, stride, pad, pad, dilation, dilation, 1);
+        n = Math.Min(n, 5);
+        int l = n * g.P, image = ci * h * h;
+        var col = Tensor.Randn([g.K * l], new Generator(33)).ToArray();
+        var expected = new float[n * image];
+        for (int s = 0; s < n; s++) Im2Col.Backward(col, l, s * g.P, expected.AsSpan(s * image, image), g);
+        var gathered = Enumerable.Repeat(float.NaN, n * image).ToArray();
+        fixed (float* pcol = col, px = gathered)
+        {
+            Im2Col.BackwardChannelsSmallMap(pcol, n, 0, ci / 3, px, g);     // in two ranges, as the threads split them
+            Im2Col.BackwardChannelsSmallMap(pcol, n, ci / 3, ci, px, g);
+        }
+        Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(gathered), 1e-5, 1e-5, $"{ci} -> {co} to {o} x {o} col2im");
     }
 
     // Where the rule does not reach: the backward-data (oneDNN's kernel was as fast), batches of under 512 positions or

@@ -187,9 +187,10 @@ public static class Conv
     /// <see cref="SmallBatchPositions"/> (cyclegan32's 256 -> 256 residual blocks, 8 x 8 at batch 4: 256 x 2,304 by
     /// 2,304 x 256), where oneDNN's kernels have too few rows and samples to share out: `bench --kernels --backends`,
     /// forward 1.44 -> 1.11 ms, weight gradient 1.54 -> 1.20; at batch 8 and more oneDNN was faster (2.15 against 2.54
-    /// ms). The backward-data stays on oneDNN (GEMM + col2im ran 18.4-20.0 ms against 15.7 on dcgan64's layer with a
-    /// row-by-row col2im, 14.3-14.4 against 14.2 with a gathered one; 1.36 against 1.30 on cyclegan32's), and so do
-    /// Winograd's 3 x 3 layers. In fp32, where the AVX-512 GEMM runs, and on a processor without AVX-512 by
+    /// ms). With the AVX-512 GEMM the backward-data stays on oneDNN (GEMM + col2im ran 18.4-20.0 ms against 15.7 on
+    /// dcgan64's layer with a row-by-row col2im, 14.3-14.4 against 14.2 with a gathered one; 1.36 against 1.30 on
+    /// cyclegan32's); without AVX-512 it takes the one GEMM too (<see cref="SmallMapOnAvx2"/>). Winograd's 3 x 3 layers
+    /// stay with Winograd. In fp32, where the AVX-512 GEMM runs, and on a processor without AVX-512 by
     /// <see cref="SmallMapOnAvx2"/> (an AVX-512 processor with the AVX-512 GEMM switched off keeps oneDNN's kernels, as
     /// before: the AVX2 rule was measured against oneDNN's jit:avx2 ones).
     /// </summary>
@@ -200,7 +201,7 @@ public static class Conv
 
     /// <summary>The shapes <see cref="IsSmallMap"/> takes, with the AVX-512 GEMM (<paramref name="avx512Gemm"/>) or without it.</summary>
     internal static bool SmallMapShape(ConvDnnl.Kind kind, int n, in ConvGeometry g, bool avx512Gemm) =>
-        kind != ConvDnnl.Kind.BackwardData && g.K >= 1024 && g.Co >= 64
+        (kind != ConvDnnl.Kind.BackwardData || !avx512Gemm) && g.K >= 1024 && g.Co >= 64
         && (avx512Gemm ? SmallMapOnAvx512(n, g) : SmallMapOnAvx2(kind, n, g))
         && (long)n * g.P * g.K <= ColumnsBudget && g.Groups == 1 && !IsDense(g);
 
@@ -218,6 +219,13 @@ public static class Conv
     /// faster: 21.0 against 21.3 ms, 11.3 against 12.4 at batch 64). `bench --kernels --backends`, a Zen 3, 2 threads.
     /// From 512 positions in the batch: cyclegan32's 128 -> 256 at 16 px, batch 4 (256 positions), ran its weight
     /// gradient in 2.48 ms against oneDNN's 2.77 where the per-sample chunks had taken 1.88 against 2.43.
+    /// The backward-data under the same shape rule as the forward: the product wᵀ·gy' over the batch, then a gathered col2im
+    /// (<see cref="Im2Col.BackwardChannelsSmallMap"/>). oneDNN's jit:avx2 backward-data ran dcgan64's 256 -> 512 layer at
+    /// 8 px, batch 64, at 56-63 GFLOP/s where its forward ran at 80-110: 77.1 and 68.6 ms against 41.4 and 43.0 in one
+    /// product; 128 -> 256 at 16 px 55.7 and 51.7 against 48.7 and 44.5; at batch 256 (generation) 256 -> 512 199-299
+    /// against 171-179 ms, 128 -> 256 even (182-223 against 187-202). With 1,024 products (dcgan28's 64 -> 128 at 14 px)
+    /// oneDNN's was faster: 24.3 against 27.5 ms at batch 128, 42.0 against 49.5 at 256. Whole dcgan64 steps, alternated in
+    /// one process: 1.064 and 1.091; its generation (batch 256, separate processes alternated) 1.15-1.17.
     /// </summary>
     static bool SmallMapOnAvx2(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
         g.P <= 64 && (long)n * g.P >= 512 && (kind == ConvDnnl.Kind.BackwardWeights || g.K >= 2048);
@@ -295,6 +303,7 @@ public static class Conv
     public static void Transpose(float[] y, float[] w, float[] x, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.BackwardData(y, w, x, n, g); return; }
+        if (IsSmallMap(ConvDnnl.Kind.BackwardData, n, g)) { SmallMapBackwardData(y, w, x, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.BackwardData, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, y, w, x, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, false, n, g.K, g.Co, 1f, y, g.Co, w, g.K, 0f, x, g.K); return; }
         if (IsPointwise(g))
@@ -405,6 +414,24 @@ public static class Conv
         var geometry = g;
         Threading.For(n, s => ScatterFeatures(yT, y, 0, n, s, geometry));
         ArrayPool<float>.Shared.Return(yT);
+        ArrayPool<float>.Shared.Return(col);
+    }
+
+    // gy: (N,Co,OH,OW), w: (Co,K) -> x: (N,Ci,H,W): the batch's col = wᵀ·gy' (K, N·P) in one product, then each input
+    // position the sum of the taps that read it.
+    static unsafe void SmallMapBackwardData(float[] gy, float[] w, float[] x, int n, in ConvGeometry g)
+    {
+        int k = g.K, l = n * g.P, co = g.Co;
+        var gT = ArrayPool<float>.Shared.Rent(co * l);
+        GatherFeatures(gy, gT, 0, n, g);
+        var col = ArrayPool<float>.Shared.Rent(k * l);
+        Gemm.Sgemm(true, false, k, l, co, 1f, w, k, gT, l, 0f, col, l);
+        ArrayPool<float>.Shared.Return(gT);
+        var geometry = g;
+        Threading.ForRanges(g.Ci, (_, c0, c1) =>
+        {
+            fixed (float* pcol = col, px = x) Im2Col.BackwardChannelsSmallMap(pcol, n, c0, c1, px, geometry);
+        });
         ArrayPool<float>.Shared.Return(col);
     }
 

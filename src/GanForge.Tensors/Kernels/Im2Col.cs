@@ -143,6 +143,70 @@ public static class Im2Col
                 }
     }
 
+    /// <summary>
+    /// The adjoint of <see cref="ForwardChannelsSmallMap"/> for channels [c0, c1): the batch's col (Ci·KH·KW, N·OH·OW)
+    /// -> x (N,Ci,H,W), each input position written once with the sum of the taps that read it (at most
+    /// ceil(KH/SH)·ceil(KW/SW) of them without dilation: four for DCGAN's 4 x 4 stride-2 layers), eight positions at a time by masked
+    /// AVX2 gathers from a table of (tap row, output position) per position, the same for every channel and sample. The
+    /// row-by-row scatter of <see cref="Backward"/> adds 1-8 values a step on such maps.
+    /// </summary>
+    internal static unsafe void BackwardChannelsSmallMap(float* col, int n, int c0, int c1, float* x, in ConvGeometry g)
+    {
+        Debug.Assert(g.P <= 64 && g.Groups == 1 && Avx2.IsSupported);
+        int plane = g.H * g.W, taps = g.KH * g.KW, p = g.P;
+        int lanes = (plane + 7) / 8 * 8;
+        long l = (long)n * p;
+        // Per input position q, slot j: the j-th (tap, output position) that reads it, as the offset tap·L + o into a
+        // sample's col; the slots past a position's count masked off.
+        int slots = TapsPerPosition(g.KH, g.SH, g.DH) * TapsPerPosition(g.KW, g.SW, g.DW);
+        var index = slots * lanes <= 1024 ? stackalloc int[slots * lanes] : new int[slots * lanes];
+        var mask = slots * lanes <= 1024 ? stackalloc float[slots * lanes] : new float[slots * lanes];
+        index.Clear();
+        mask.Clear();
+        for (int q = 0; q < plane; q++)
+        {
+            int ih = q / g.W, iw = q % g.W, j = 0;
+            for (int kh = 0; kh < g.KH; kh++)
+                for (int kw = 0; kw < g.KW; kw++)
+                {
+                    int hNum = ih + g.PH - kh * g.DH, wNum = iw + g.PW - kw * g.DW;
+                    if (hNum < 0 || wNum < 0 || hNum % g.SH != 0 || wNum % g.SW != 0) continue;
+                    int oh = hNum / g.SH, ow = wNum / g.SW;
+                    if (oh >= g.OH || ow >= g.OW) continue;
+                    Debug.Assert(j < slots);
+                    index[j * lanes + q] = (int)((kh * g.KW + kw) * l) + oh * g.OW + ow;
+                    mask[j * lanes + q] = BitConverter.Int32BitsToSingle(-1);
+                    j++;
+                }
+        }
+        float* rest = stackalloc float[8];
+        fixed (int* pIndex = index)
+        fixed (float* pMask = mask)
+            for (int c = c0; c < c1; c++)
+                for (int s = 0; s < n; s++)
+                {
+                    float* from = col + c * taps * l + (long)s * p, to = x + ((long)s * g.Ci + c) * plane;
+                    for (int q0 = 0; q0 < plane; q0 += 8)
+                    {
+                        var sum = Vector256<float>.Zero;
+                        for (int j = 0; j < slots; j++)
+                            sum += Avx2.GatherMaskVector256(Vector256<float>.Zero, from, Vector256.Load(pIndex + j * lanes + q0), Vector256.Load(pMask + j * lanes + q0), 4);
+                        if (q0 + 8 <= plane) { sum.Store(to + q0); continue; }
+                        sum.Store(rest);
+                        new ReadOnlySpan<float>(rest, plane - q0).CopyTo(new Span<float>(to + q0, plane - q0));
+                    }
+                }
+    }
+
+    // The most taps of k (stride s, dilation d) that read one input position along a dimension: those whose k·d meet the
+    // position's residue mod s, one in every s / gcd(d, s) of them.
+    static int TapsPerPosition(int k, int s, int d)
+    {
+        int a = d, b = s;
+        while (b != 0) (a, b) = (b, a % b);
+        return (k * a + s - 1) / s;
+    }
+
     // Output columns ow with 0 <= ow*stride + offset < size, as the half-open range [start, end).
     static void ValidRange(int offset, int stride, int size, int outSize, out int start, out int end)
     {
