@@ -111,6 +111,31 @@ public unsafe class SmallMapConvTests
         Assert.Equal(expected, gathered);
     }
 
+    // Without AVX-512, a backward-data whose col exceeds its budget runs in chunks of samples, each its own product and
+    // col2im: with the budget at three samples' col, dcgan64-like 2,048-product maps at batch 32 take 11 chunks (the last
+    // of 2), against the naive kernel.
+    [Fact]
+    public void SmallMapBackwardData_InChunks_MatchesNaive()
+    {
+        var g = new ConvGeometry(128, 8, 8, 64, 4, 4, 4, 4, 2, 2, 1, 1, 1, 1, 1);
+        int n = 32;
+        if (!Avx2.IsSupported || !Conv.SmallMapShape(ConvDnnl.Kind.BackwardData, n, g, Gemm.RunsAvx512)) return;
+        var gen = new Generator(34);
+        var (w, gy) = (Tensor.Randn([64, 128, 4, 4], gen), Tensor.Randn([n, 64, 4, 4], gen));
+        var previous = Conv.BackwardColumnsBudget;
+        var dx = Tensor.Full([n, 128, 8, 8], float.NaN);
+        try
+        {
+            Conv.BackwardColumnsBudget = 3 * g.K * g.P;
+            Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.BackwardData, n, g));
+            Conv.Transpose(gy.Storage, w.Storage, dx.Storage, n, g);
+        }
+        finally { Conv.BackwardColumnsBudget = previous; }
+        var dxRef = new Tensor(n, 128, 8, 8);
+        Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
+        Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, "backward-data in chunks of 3 samples");
+    }
+
     // The gathered col2im of every channel (in two channel ranges) against the row-by-row col2im of each sample from the
     // same (K, N·P) col, into a buffer poisoned with NaN (a position it does not write fails); the sums of the taps that
     // read a position are taken in another order, so they agree to rounding.
