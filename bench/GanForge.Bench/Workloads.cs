@@ -136,7 +136,7 @@ static class Workloads
         ["park"] = (on => WorkerPool.Parks = on, true),
         ["bf16-every-kernel"] = (on => GanForge.Kernels.Conv.Bf16Everywhere = on, false),
         ["small-maps"] = (on => GanForge.Kernels.Conv.SmallMapGemms = on, GanForge.Kernels.Conv.SmallMapGemms),
-        // our GEMM (AVX-512, or AVX2 without it) against OpenBLAS's
+        // the AVX-512 GEMM against OpenBLAS's (without AVX-512 both settings run OpenBLAS)
         ["own-gemm"] = (on => GanForge.Kernels.Gemm.PreferAvx512 = on, GanForge.Kernels.Gemm.PreferAvx512),
     };
 

@@ -28,15 +28,22 @@ public unsafe class SmallMapConvTests
         { 64, 14, 64, 4, 2, 1, 1, 12 },   // dcgan28's 7 x 7 maps, 588 positions: the weight gradient's without AVX-512
     };
 
+    // A Layers row's geometry: square maps and kernel, one group.
+    static ConvGeometry Square(int ci, int h, int co, int k, int stride, int pad, int dilation)
+    {
+        int o = (h + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
+        return new ConvGeometry(ci, h, h, co, o, o, k, k, stride, stride, pad, pad, dilation, dilation, 1);
+    }
+
     [Theory, MemberData(nameof(Layers))]
     public void SmallMapLayer_ForwardAndWeightGradient_MatchNaive(int ci, int h, int co, int k, int stride, int pad, int dilation, int n)
     {
-        int o = (h + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
-        var g = new ConvGeometry(ci, h, h, co, o, o, k, k, stride, stride, pad, pad, dilation, dilation, 1);
+        var g = Square(ci, h, co, k, stride, pad, dilation);
+        int o = g.OH;
         var gen = new Generator(31);
         var (x, w, gy) = (Tensor.Randn([n, ci, h, h], gen), Tensor.Randn([co, ci, k, k], gen), Tensor.Randn([n, co, o, o], gen));
         // Every row takes the one GEMM for both kernels with the AVX-512 GEMM but the last (49 a map in 588 positions);
-        // without it, the weight gradients of 512 positions or more and the 2,048-product forward.
+        // without it, the weight gradients of 512 positions or more and the 2,048-product forward and backward-data.
         if (Avx2.IsSupported)
             foreach (var kind in new[] { ConvDnnl.Kind.Forward, ConvDnnl.Kind.BackwardWeights, ConvDnnl.Kind.BackwardData })
                 if (Conv.SmallMapShape(kind, n, g, Gemm.RunsAvx512)) Assert.Equal("gemm", Conv.Picks(kind, n, g));
@@ -95,8 +102,7 @@ public unsafe class SmallMapConvTests
     public void GatheredIm2Col_EveryChannel_MatchesRowByRowIm2Col(int ci, int h, int co, int k, int stride, int pad, int dilation, int n)
     {
         if (!Avx2.IsSupported) return;
-        int o = (h + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
-        var g = new ConvGeometry(ci, h, h, co, o, o, k, k, stride, stride, pad, pad, dilation, dilation, 1);
+        var g = Square(ci, h, co, k, stride, pad, dilation);
         n = Math.Min(n, 5);
         var x = Tensor.Randn([n, ci, h, h], new Generator(32)).ToArray();
         int l = n * g.P, image = ci * h * h;
@@ -143,8 +149,8 @@ public unsafe class SmallMapConvTests
     public void GatheredCol2Im_EveryChannel_MatchesRowByRowCol2Im(int ci, int h, int co, int k, int stride, int pad, int dilation, int n)
     {
         if (!Avx2.IsSupported) return;
-        int o = (h + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
-        var g = new ConvGeometry(ci, h, h, co, o, o, k, k, stride, stride, pad, pad, dilation, dilation, 1);
+        var g = Square(ci, h, co, k, stride, pad, dilation);
+        int o = g.OH;
         n = Math.Min(n, 5);
         int l = n * g.P, image = ci * h * h;
         var col = Tensor.Randn([g.K * l], new Generator(33)).ToArray();
@@ -159,7 +165,7 @@ public unsafe class SmallMapConvTests
         Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(gathered), 1e-5, 1e-5, $"{ci} -> {co} to {o} x {o} col2im");
     }
 
-    // Where the rule does not reach: the backward-data (oneDNN's kernel was as fast), batches of under 512 positions or
+    // Where the rule does not reach with the AVX-512 GEMM: the backward-data (oneDNN's kernel was as fast), batches of under 512 positions or
     // of an im2col over 128 MB, maps of more than 16 unless the batch has at most 256 positions, maps of more than 64,
     // Winograd's 3 x 3 stride-1 layers, and the setting off.
     [Fact]
