@@ -27,8 +27,9 @@ GanForge.Kernels.Conv.Bf16Everywhere = args.Contains("--bf16-every-kernel");
 if (args.Contains("--gemm")) { KernelBench.RunGemm(opts.Iters); return 0; }
 if (opts.Alternate != null)
 {
-    // One process, the switch off and on in turn every few steps: a lever's whole-step effect without the drift between processes.
-    foreach (var name in opts.Workloads) Console.WriteLine(JsonSerializer.Serialize(Workloads.Alternate(name, opts.Alternate, opts.Rounds, opts.Iters, opts.Warmup)));
+    // One process, the switch off and on in turn every few steps (with --generate-only, generation calls): a lever's
+    // whole-step effect without the drift between processes.
+    foreach (var name in opts.Workloads) Console.WriteLine(JsonSerializer.Serialize(Workloads.Alternate(name, opts.Alternate, opts.Rounds, opts.Iters, opts.Warmup, opts.GenerateOnly)));
     return 0;
 }
 if (args.Contains("--curve"))

@@ -136,6 +136,8 @@ static class Workloads
         ["park"] = (on => WorkerPool.Parks = on, true),
         ["bf16-every-kernel"] = (on => GanForge.Kernels.Conv.Bf16Everywhere = on, false),
         ["small-maps"] = (on => GanForge.Kernels.Conv.SmallMapGemms = on, GanForge.Kernels.Conv.SmallMapGemms),
+        // without AVX-512, the small maps whose weights fit L2 in per-thread chunks against the one GEMM's rule (oneDNN's forward and backward-data)
+        ["cached-chunks"] = (on => GanForge.Kernels.Conv.CachedChunks = on, GanForge.Kernels.Conv.CachedChunks),
         // the AVX-512 GEMM against OpenBLAS's (without AVX-512 both settings run OpenBLAS)
         ["own-gemm"] = (on => GanForge.Kernels.Gemm.PreferAvx512 = on, GanForge.Kernels.Gemm.PreferAvx512),
     };
@@ -146,29 +148,40 @@ static class Workloads
     /// <summary>
     /// A switch's whole-step effect in one process: after the warm-up (both settings), <paramref name="rounds"/> rounds
     /// each run one untimed and <paramref name="steps"/> timed steps with the switch off, then on (the order reversed every
-    /// other round); images/s of the median step and the quartiles of each setting, and their ratio.
+    /// other round); images/s of the median step and the quartiles of each setting, and their ratio. With
+    /// <paramref name="generate"/> a step is one generation call of 256 (as <see cref="Generation"/> times it).
     /// </summary>
-    public static Dictionary<string, object> Alternate(string name, string switchName, int rounds, int steps, int warmup)
+    public static Dictionary<string, object> Alternate(string name, string switchName, int rounds, int steps, int warmup, bool generate = false)
     {
-        int batch = Batch(name);
-        var trainer = CreateTrainer(name);
+        int batch = generate ? 256 : Batch(name);
+        Action step;
+        if (generate)
+        {
+            var (input, run) = GenerationCall(name);
+            step = () => run(input());
+        }
+        else
+        {
+            var trainer = CreateTrainer(name);
+            step = () => trainer.TrainStep();
+        }
         var (set, library) = Switches[switchName];
         var times = new[] { new List<double>(), new List<double>() };
         var warm = Stopwatch.StartNew();
         try
         {
-            foreach (bool on in new[] { false, true }) { set(on); for (int i = 0; i < Math.Max(warmup, 3); i++) trainer.TrainStep(); }
-            while (warm.Elapsed.TotalSeconds < WarmupSeconds) trainer.TrainStep();
+            foreach (bool on in new[] { false, true }) { set(on); for (int i = 0; i < Math.Max(warmup, 3); i++) step(); }
+            while (warm.Elapsed.TotalSeconds < WarmupSeconds) step();
             Thread.Sleep(100);
             for (int r = 0; r < rounds; r++)
                 foreach (bool on in r % 2 == 0 ? new[] { false, true } : [true, false])
                 {
                     set(on);
-                    trainer.TrainStep();
+                    step();
                     for (int i = 0; i < steps; i++)
                     {
                         var sw = Stopwatch.StartNew();
-                        trainer.TrainStep();
+                        step();
                         times[on ? 1 : 0].Add(sw.Elapsed.TotalSeconds);
                     }
                 }
@@ -178,7 +191,7 @@ static class Workloads
         double off = Rate(times[0], 0.5), on_ = Rate(times[1], 0.5);
         return new Dictionary<string, object>
         {
-            ["workload"] = name, ["alternate"] = switchName, ["rounds"] = rounds, ["steps_per_turn"] = steps,
+            ["workload"] = generate ? name + "-generate" : name, ["alternate"] = switchName, ["rounds"] = rounds, ["steps_per_turn"] = steps,
             ["images_per_s_off"] = off, ["images_per_s_on"] = on_,
             ["off_q1_q3"] = new[] { Rate(times[0], 0.75), Rate(times[0], 0.25) }, ["on_q1_q3"] = new[] { Rate(times[1], 0.75), Rate(times[1], 0.25) },
             ["on_over_off"] = Math.Round(on_ / off, 3), ["loadavg"] = File.ReadAllText("/proc/loadavg").Split(' ')[0],
@@ -224,31 +237,20 @@ static class Workloads
     /// </summary>
     public static Dictionary<string, object> Generation(string name, int iters, int warmup, bool profile = false)
     {
-        var model = Build(name);
-        model.Generator.Eval();
-        var rng = new Generator(3);
+        var (input, run) = GenerationCall(name);
         var times = new List<double>();
-        using var _ = GradMode.NoGrad();
-        Tensor Input() => name == "cyclegan32" ? Tensor.Rand([256, .. model.ImageShape], rng) * 2f - 1f : model.SampleLatent(256, rng);
         var warm = Stopwatch.StartNew();
-        for (int i = 0; i < warmup || warm.Elapsed.TotalSeconds < WarmupSeconds; i++)
-        {
-            var z = Input();
-            model.Generator.Forward(z).ReturnToPool();
-            z.ReturnToPool();
-        }
+        for (int i = 0; i < warmup || warm.Elapsed.TotalSeconds < WarmupSeconds; i++) run(input());
         Thread.Sleep(100);   // the JIT's background compilation of the last tier-ups
         Profiler.Enabled = profile;
         Profiler.Reset();
         var timing = Stopwatch.StartNew();
         while (times.Count < iters || timing.Elapsed.TotalSeconds < GenerationSeconds)
         {
-            var z = Input();
+            var z = input();
             var sw = Stopwatch.StartNew();
-            var images = model.Generator.Forward(z);
+            run(z);
             times.Add(sw.Elapsed.TotalSeconds);
-            // Done with the batch, as the peer's Python is when it rebinds y: its buffers go back for the next call.
-            images.ReturnToPool(); z.ReturnToPool();
         }
         if (profile) ReportProfile($"{name}'s generation ({times.Count} calls of 256)", times.Count);
         times.Sort();
@@ -258,6 +260,24 @@ static class Workloads
             ["workload"] = name + "-generate", ["threads"] = Threading.Threads, ["batch"] = 256,
             ["images_per_s"] = Math.Round(256 / median, 1), ["timed_calls"] = times.Count,
         };
+    }
+
+    /// <summary>
+    /// A generation call of the workload's G in eval mode without gradients: Input draws a batch of 256 latents (cyclegan32:
+    /// images), Run maps them to images and, like the peer's Python when it rebinds y, gives the buffers of both back for
+    /// the next call.
+    /// </summary>
+    static (Func<Tensor> Input, Action<Tensor> Run) GenerationCall(string name)
+    {
+        var model = Build(name);
+        model.Generator.Eval();
+        var rng = new Generator(3);
+        Tensor Input() => name == "cyclegan32" ? Tensor.Rand([256, .. model.ImageShape], rng) * 2f - 1f : model.SampleLatent(256, rng);
+        return (Input, z =>
+        {
+            using (GradMode.NoGrad()) model.Generator.Forward(z).ReturnToPool();
+            z.ReturnToPool();
+        });
     }
 
     sealed class FixedBatch(Tensor batch, Tensor? domainB = null) : IBatchSource

@@ -6,10 +6,10 @@ namespace GanForge.Tensors.Tests;
 /// <summary>
 /// Convolutions with tiny output maps (at most 16 positions a sample, dcgan64's 4 x 4 layer), or small ones (up to 64) in
 /// a small batch (cyclegan32's 8 x 8 residual blocks at batch 4), run their forward and weight gradient as one GEMM over
-/// the batch, after a gathered im2col (without AVX-512 their backward-data too, before a gathered col2im): each against
-/// the naive kernels, the gathered im2col and col2im against the row-by-row ones, and the rule's reach. Shares the
-/// backend collection: it switches
-/// <see cref="Conv.SmallMapGemms"/>, a process-wide setting.
+/// the batch, after a gathered im2col (without AVX-512 their backward-data too, before a gathered col2im; and where the
+/// weights fit L2, the forward and weight gradient in per-thread chunks that stay in cache): each against the naive kernels, the gathered
+/// im2col and col2im against the row-by-row ones, and the rule's reach. Shares the backend collection: it switches
+/// <see cref="Conv.SmallMapGemms"/> and <see cref="Conv.CachedChunks"/>, process-wide settings.
 /// </summary>
 [Collection("ConvBackend")]
 public unsafe class SmallMapConvTests
@@ -42,22 +42,36 @@ public unsafe class SmallMapConvTests
         int o = g.OH;
         var gen = new Generator(31);
         var (x, w, gy) = (Tensor.Randn([n, ci, h, h], gen), Tensor.Randn([co, ci, k, k], gen), Tensor.Randn([n, co, o, o], gen));
-        // Every row takes the one GEMM for both kernels with the AVX-512 GEMM but the last (49 a map in 588 positions);
-        // without it, the weight gradients of 512 positions or more and the 2,048-product forward and backward-data.
-        if (Avx2.IsSupported)
-            foreach (var kind in new[] { ConvDnnl.Kind.Forward, ConvDnnl.Kind.BackwardWeights, ConvDnnl.Kind.BackwardData })
-                if (Conv.SmallMapShape(kind, n, g, Gemm.RunsAvx512)) Assert.Equal("gemm", Conv.Picks(kind, n, g));
-        // Elsewhere the backward-data stays on oneDNN (or, 3 x 3 stride 1 without AVX-512, on our Winograd).
-        if (Conv.DnnlAvailable && !(Avx2.IsSupported && Conv.SmallMapShape(ConvDnnl.Kind.BackwardData, n, g, Gemm.RunsAvx512)))
-            Assert.Contains(Conv.Picks(ConvDnnl.Kind.BackwardData, n, g), new[] { "dnnl", "winograd" });
-
-        ConvKernelChecks.ForwardAndWeightGradientMatchNaive(x, w, gy, n, g, Conv.Forward, Conv.WeightGrad, $"{ci} -> {co} to {o} x {o}");
-
-        var dx = Tensor.Full(x.Shape, float.NaN);
-        Conv.Transpose(gy.Storage, w.Storage, dx.Storage, n, g);
         var dxRef = new Tensor(x.Shape);
         Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
-        Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, $"{ci} -> {co} to {o} x {o} backward-data");
+        // Without AVX-512 every row's weights fit L2 (at most 128 x 1,024 floats): the forward and weight gradient in
+        // per-thread chunks, and with the chunks off as the one GEMM's rule takes them.
+        var previous = Conv.CachedChunks;
+        try
+        {
+            foreach (bool chunks in new[] { true, false })
+            {
+                Conv.CachedChunks = chunks;
+                // Every row takes the one GEMM for both kernels with the AVX-512 GEMM but the last (49 a map in 588
+                // positions); without it, the weight gradients of 512 positions or more and the 2,048-product forward and
+                // backward-data, and in chunks every forward and weight gradient.
+                string path = chunks && !Gemm.RunsAvx512 ? "chunks" : "gemm";
+                if (Avx2.IsSupported)
+                    foreach (var kind in new[] { ConvDnnl.Kind.Forward, ConvDnnl.Kind.BackwardWeights, ConvDnnl.Kind.BackwardData })
+                        if (Conv.SmallMapShape(kind, n, g, Gemm.RunsAvx512))
+                            Assert.Equal(kind == ConvDnnl.Kind.BackwardData ? "gemm" : path, Conv.Picks(kind, n, g));
+                // Elsewhere the backward-data stays on oneDNN (or, 3 x 3 stride 1 without AVX-512, on our Winograd).
+                if (Conv.DnnlAvailable && !(Avx2.IsSupported && Conv.SmallMapShape(ConvDnnl.Kind.BackwardData, n, g, Gemm.RunsAvx512)))
+                    Assert.Contains(Conv.Picks(ConvDnnl.Kind.BackwardData, n, g), new[] { "dnnl", "winograd" });
+
+                ConvKernelChecks.ForwardAndWeightGradientMatchNaive(x, w, gy, n, g, Conv.Forward, Conv.WeightGrad, $"{ci} -> {co} to {o} x {o}, {path}");
+
+                var dx = Tensor.Full(x.Shape, float.NaN);
+                Conv.Transpose(gy.Storage, w.Storage, dx.Storage, n, g);
+                Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, $"{ci} -> {co} to {o} x {o} backward-data, {path}");
+            }
+        }
+        finally { Conv.CachedChunks = previous; }
     }
 
     // Without AVX-512 (OpenBLAS's GEMM against oneDNN's jit:avx2 kernels) the one GEMM takes every weight gradient of maps
@@ -74,10 +88,28 @@ public unsafe class SmallMapConvTests
         var cycleganDown2 = new ConvGeometry(128, 16, 16, 256, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1);
         var dcgan64Conv2 = new ConvGeometry(64, 32, 32, 128, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1, 1);
 
-        Assert.True(Conv.SmallMapShape(weights, 128, dcgan28, avx512Gemm: false));
-        Assert.False(Conv.SmallMapShape(forward, 128, dcgan28, avx512Gemm: false));     // 1,024 products an output
-        Assert.False(Conv.SmallMapShape(data, 128, dcgan28, avx512Gemm: false));         // 1,024: oneDNN's was faster
+        // dcgan28's weights fit L2: its forward and weight gradient in chunks, at any batch (no col of the whole batch);
+        // its backward-data (1,024 products an output) stays on oneDNN, faster than one GEMM and, in a step, than chunks. With the
+        // chunks off the forward (1,024 products) stays on oneDNN too.
+        Assert.True(Conv.InCachedChunks(dcgan28));
+        foreach (var kind in new[] { forward, weights })
+        {
+            Assert.True(Conv.SmallMapShape(kind, 128, dcgan28, avx512Gemm: false));
+            Assert.True(Conv.SmallMapShape(kind, 1024, dcgan28, avx512Gemm: false));   // a 205 MB col in one GEMM
+            Assert.False(Conv.SmallMapShape(kind, 10, dcgan28, avx512Gemm: false));    // 490 positions
+        }
+        Assert.False(Conv.SmallMapShape(data, 128, dcgan28, avx512Gemm: false));
+        var previous = Conv.CachedChunks;
+        try
+        {
+            Conv.CachedChunks = false;
+            Assert.True(Conv.SmallMapShape(weights, 128, dcgan28, avx512Gemm: false));
+            Assert.False(Conv.SmallMapShape(weights, 1024, dcgan28, avx512Gemm: false));  // the 205 MB col
+            Assert.False(Conv.SmallMapShape(forward, 128, dcgan28, avx512Gemm: false));
+        }
+        finally { Conv.CachedChunks = previous; }
         Assert.False(Conv.SmallMapShape(weights, 128, dcgan28, avx512Gemm: true));      // 49 a map, 6,272 positions
+        Assert.False(Conv.InCachedChunks(dcgan64Conv3));                                 // 256 x 2,048 weights
         foreach (var g in new[] { dcgan64Conv3, dcgan64Conv4 })
         {
             Assert.True(Conv.SmallMapShape(forward, 64, g, avx512Gemm: false));
@@ -119,7 +151,7 @@ public unsafe class SmallMapConvTests
 
     // Without AVX-512, a backward-data whose col exceeds its budget runs in chunks of samples, each its own product and
     // col2im: with the budget at three samples' col, dcgan64-like 2,048-product maps at batch 32 take 11 chunks (the last
-    // of 2), against the naive kernel.
+    // of 2), against the naive kernel. (The per-thread cached chunks off: these weights would fit L2.)
     [Fact]
     public void SmallMapBackwardData_InChunks_MatchesNaive()
     {
@@ -128,15 +160,15 @@ public unsafe class SmallMapConvTests
         if (!Avx2.IsSupported || !Conv.SmallMapShape(ConvDnnl.Kind.BackwardData, n, g, Gemm.RunsAvx512)) return;
         var gen = new Generator(34);
         var (w, gy) = (Tensor.Randn([64, 128, 4, 4], gen), Tensor.Randn([n, 64, 4, 4], gen));
-        var previous = Conv.BackwardColumnsBudget;
+        var (previous, chunks) = (Conv.BackwardColumnsBudget, Conv.CachedChunks);
         var dx = Tensor.Full([n, 128, 8, 8], float.NaN);
         try
         {
-            Conv.BackwardColumnsBudget = 3 * g.K * g.P;
+            (Conv.BackwardColumnsBudget, Conv.CachedChunks) = (3 * g.K * g.P, false);
             Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.BackwardData, n, g));
             Conv.Transpose(gy.Storage, w.Storage, dx.Storage, n, g);
         }
-        finally { Conv.BackwardColumnsBudget = previous; }
+        finally { (Conv.BackwardColumnsBudget, Conv.CachedChunks) = (previous, chunks); }
         var dxRef = new Tensor(n, 128, 8, 8);
         Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
         Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, "backward-data in chunks of 3 samples");

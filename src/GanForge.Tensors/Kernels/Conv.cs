@@ -67,9 +67,14 @@ public static class Conv
             && ConvDnnl.ConvAlgorithm != ConvDnnl.Algorithm.Direct && _forceManaged != true && !Precision.Bf16Active
             && (long)n * g.OH * g.OW >= 256 && g.OH >= 8 && g.OW >= 8));
 
-    /// <summary>Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "dnnl" or "gemm" (im2col + GEMM, or one GEMM).</summary>
+    /// <summary>
+    /// Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "dnnl", "gemm" (im2col + GEMM,
+    /// or one GEMM over the batch) or "chunks" (small maps in per-thread chunks that stay in cache, <see cref="InCachedChunks"/>).
+    /// </summary>
     internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        UsesOwnWinograd(n, g) ? "winograd" : IsDirect(kind, n, g) ? "direct" : IsSmallMap(kind, n, g) ? "gemm" : DnnlRuns(kind, g) ? "dnnl" : "gemm";
+        UsesOwnWinograd(n, g) ? "winograd" : IsDirect(kind, n, g) ? "direct"
+        : IsSmallMap(kind, n, g) ? (kind != ConvDnnl.Kind.BackwardData && !Gemm.RunsAvx512 && InCachedChunks(g) ? "chunks" : "gemm")
+        : DnnlRuns(kind, g) ? "dnnl" : "gemm";
 
     /// <summary>
     /// Whether this kernel of this layer reads its inputs in bf16: <see cref="Precision.Current"/> is bf16 (and can run
@@ -203,7 +208,7 @@ public static class Conv
     internal static bool SmallMapShape(ConvDnnl.Kind kind, int n, in ConvGeometry g, bool avx512Gemm) =>
         (kind != ConvDnnl.Kind.BackwardData || !avx512Gemm) && g.K >= 1024 && g.Co >= 64
         && (avx512Gemm ? SmallMapOnAvx512(n, g) : SmallMapOnAvx2(kind, n, g))
-        && (long)n * g.P * g.K <= ColumnsBudget && g.Groups == 1 && !IsDense(g);
+        && ((long)n * g.P * g.K <= ColumnsBudget || !avx512Gemm && kind != ConvDnnl.Kind.BackwardData && InCachedChunks(g)) && g.Groups == 1 && !IsDense(g);
 
     // With the AVX-512 GEMM: maps of at most 16 positions in batches of 512 or more, or of up to 64 in batches of at most
     // SmallBatchPositions (the measurements above).
@@ -226,9 +231,42 @@ public static class Conv
     /// against 171-179 ms, 128 -> 256 even (182-223 against 187-202). With 1,024 products (dcgan28's 64 -> 128 at 14 px)
     /// oneDNN's was faster: 24.3 against 27.5 ms at batch 128, 42.0 against 49.5 at 256. Whole dcgan64 steps, alternated in
     /// one process: 1.064 and 1.091; its generation (batch 256, separate processes alternated) 1.15-1.17.
+    /// The forward and weight gradient of a layer whose weights fit a core's L2 (dcgan28's) run in per-thread chunks instead (<see cref="InCachedChunks"/>).
     /// </summary>
     static bool SmallMapOnAvx2(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        g.P <= 64 && (long)n * g.P >= 512 && (kind == ConvDnnl.Kind.BackwardWeights || g.K >= 2048);
+        g.P <= 64 && (long)n * g.P >= 512 && (kind == ConvDnnl.Kind.BackwardWeights || g.K >= 2048 || kind == ConvDnnl.Kind.Forward && InCachedChunks(g));
+
+    /// <summary>
+    /// Without AVX-512, the forward and weight gradient of small maps whose weights fit a core's L2 cache (at most 128K
+    /// floats, 512 kB: dcgan28's 64 -> 128 layer at 14 px, 128 x 1,024) run each thread's samples in chunks of at most
+    /// <see cref="CachedColumns"/> floats of col (<see cref="CachedChunksForward"/>, <see cref="CachedChunksWeightGrad"/>):
+    /// the chunk's gathered im2col, one single-threaded product and the scatter stay in cache, where the one GEMM over
+    /// the batch wrote and read back a col of 25 MB (dcgan28's layer at batch 128: the gathered im2col alone 6.4-7.5 ms,
+    /// the product 13.7-14.2, oneDNN's whole forward 21.6-23.3). A Zen 3, 2 threads, alternated, against the rule before
+    /// (oneDNN's forward, the one GEMM's weight gradient), batch 128: forward 21.8 -> 19.0 and 14.1 -> 13.5 ms (the host
+    /// busy, then quiet), weight gradient 22.9 -> 19.3 and 17.0 -> 15.3; batch 64 11.1 -> 9.6 and 6.3 -> 6.6, 11.0 ->
+    /// 9.7 and 7.2 -> 6.6; batch 256 42.7 -> 37.4 and 29.2 -> 27.2, 45.2 -> 35.2 and 34.3 -> 29.9. Whole steps (`bench
+    /// --alternate cached-chunks`): dcgan28 1.133, 1.015, 1.030, on one thread 1.015; wgangp28 1.016, 1.063, 1.000.
+    /// The backward-data in chunks ran as fast as oneDNN's on a busy host and slower on a quiet one (25.4 against 29.7 ms
+    /// at batch 256, 6.1 against 6.8 at 64), and took whole steps with it to 0.976 and 0.949: it stays on oneDNN.
+    /// Larger weights are read once a chunk: dcgan64's 256 -> 512 at 8 px (8 MB) ran all three kinds slower in chunks;
+    /// its 128 -> 256 at 16 px (2 MB) ran the forward 0-10% and the weight gradient 6-9% faster (chunks of 2 and 4
+    /// samples, a quiet host), a few per cent of 7 of a step's 21 convolutions: not taken, they keep the one GEMM.
+    /// </summary>
+    internal static bool InCachedChunks(in ConvGeometry g) => CachedChunks && (long)g.Co * g.K <= 1 << 17;
+
+    /// <summary>Whether <see cref="InCachedChunks"/> layers run in chunks (else the one GEMM's rule; GANFORGE_SMALL_MAPS=batch turns it off).</summary>
+    internal static bool CachedChunks { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_SMALL_MAPS")?.Trim().ToLowerInvariant() != "batch";
+
+    /// <summary>The col of a chunk of <see cref="InCachedChunks"/>, in floats (1 MB; chunks of 0.5 and 2 MB ran slower).</summary>
+    const int CachedColumns = 1 << 18;
+
+    // Samples a chunk: as many as CachedColumns holds, at most a thread's share of the batch.
+    static int CachedChunk(int n, in ConvGeometry g)
+    {
+        int share = (n + Threading.ChunkCount(n) - 1) / Threading.ChunkCount(n);
+        return Math.Clamp(CachedColumns / (g.K * g.P), 1, share);
+    }
 
     /// <summary>
     /// Runs product(s) for every sample: samples shared out over the threads when there are enough of them, else one
@@ -407,6 +445,7 @@ public static class Conv
     // x: (N,Ci,H,W), w: (Co,K) -> y: (N,Co,OH,OW) as y' = w·col, (Co, N·P), then (Co, N, P) -> (N, Co, P).
     static void SmallMapForward(float[] x, float[] w, float[] y, int n, in ConvGeometry g)
     {
+        if (!Gemm.RunsAvx512 && InCachedChunks(g)) { CachedChunksForward(x, w, y, n, g); return; }
         int k = g.K, p = g.P, l = n * p, co = g.Co;
         var col = BatchColumns(x, n, g);
         var yT = ArrayPool<float>.Shared.Rent(co * l);
@@ -451,6 +490,7 @@ public static class Conv
     // x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> dw: (Co,K) = gy'·colᵀ, the sum over the batch's positions in one product.
     static void SmallMapWeightGrad(float[] x, float[] gy, float[] dw, int n, in ConvGeometry g)
     {
+        if (!Gemm.RunsAvx512 && InCachedChunks(g)) { CachedChunksWeightGrad(x, gy, dw, n, g); return; }
         int k = g.K, p = g.P, l = n * p, co = g.Co;
         var col = BatchColumns(x, n, g);
         var gT = ArrayPool<float>.Shared.Rent(co * l);
@@ -458,6 +498,56 @@ public static class Conv
         Gemm.Sgemm(false, true, co, k, l, 1f, gT, l, col, l, 0f, dw, k);
         ArrayPool<float>.Shared.Return(gT);
         ArrayPool<float>.Shared.Return(col);
+    }
+
+    // x -> y, each thread its own samples in chunks: the chunk's gathered im2col, y' = w·col (Co, cnt·P), then to y.
+    static unsafe void CachedChunksForward(float[] x, float[] w, float[] y, int n, in ConvGeometry g)
+    {
+        int k = g.K, co = g.Co, image = g.Ci * g.H * g.W, chunk = CachedChunk(n, g);
+        var geometry = g;
+        Threading.ForRanges(n, (_, s0, s1) =>
+        {
+            var col = ArrayPool<float>.Shared.Rent(k * chunk * geometry.P);
+            var yT = ArrayPool<float>.Shared.Rent(co * chunk * geometry.P);
+            for (int s = s0; s < s1; s += chunk)
+            {
+                int cnt = Math.Min(chunk, s1 - s), l = cnt * geometry.P;
+                fixed (float* px = x, pcol = col) Im2Col.ForwardChannelsSmallMap(px + (long)s * image, cnt, 0, geometry.Ci, pcol, geometry);
+                Gemm.SgemmSerial(false, false, co, l, k, 1f, w, k, col, l, 0f, yT, l);
+                for (int j = 0; j < cnt; j++) ScatterFeatures(yT, y, s, cnt, j, geometry);
+            }
+            ArrayPool<float>.Shared.Return(yT);
+            ArrayPool<float>.Shared.Return(col);
+        });
+    }
+
+    // x, gy -> dw, each thread summing its chunks' gy'·colᵀ into its own buffer (thread 0 into dw), the buffers added at the end.
+    static unsafe void CachedChunksWeightGrad(float[] x, float[] gy, float[] dw, int n, in ConvGeometry g)
+    {
+        int k = g.K, co = g.Co, image = g.Ci * g.H * g.W, chunk = CachedChunk(n, g), size = co * k;
+        var partial = new float[Threading.ChunkCount(n)][];
+        partial[0] = dw;
+        for (int t = 1; t < partial.Length; t++) partial[t] = ArrayPool<float>.Shared.Rent(size);
+        var geometry = g;
+        Threading.ForRanges(n, (t, s0, s1) =>
+        {
+            var col = ArrayPool<float>.Shared.Rent(k * chunk * geometry.P);
+            var gT = ArrayPool<float>.Shared.Rent(co * chunk * geometry.P);
+            for (int s = s0; s < s1; s += chunk)
+            {
+                int cnt = Math.Min(chunk, s1 - s), l = cnt * geometry.P;
+                fixed (float* px = x, pcol = col) Im2Col.ForwardChannelsSmallMap(px + (long)s * image, cnt, 0, geometry.Ci, pcol, geometry);
+                GatherFeatures(gy, gT, s, cnt, geometry);
+                Gemm.SgemmSerial(false, true, co, k, l, 1f, gT, l, col, l, s == s0 ? 0f : 1f, partial[t].AsSpan(0, size), k);
+            }
+            ArrayPool<float>.Shared.Return(gT);
+            ArrayPool<float>.Shared.Return(col);
+        });
+        for (int t = 1; t < partial.Length; t++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(dw.AsSpan(0, size), partial[t].AsSpan(0, size), dw.AsSpan(0, size));
+            ArrayPool<float>.Shared.Return(partial[t]);
+        }
     }
 
     // The inverse of GatherFeatures for sample s of the chunk: (Co, cnt*P) -> its (Co, P) in y at sample n0 + s.
