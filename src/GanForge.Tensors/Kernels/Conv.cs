@@ -500,48 +500,53 @@ public static class Conv
         ArrayPool<float>.Shared.Return(col);
     }
 
-    // x -> y, each thread its own samples in chunks: the chunk's gathered im2col, y' = w·col (Co, cnt·P), then to y.
-    static unsafe void CachedChunksForward(float[] x, float[] w, float[] y, int n, in ConvGeometry g)
+    // Runs body(thread, first sample, count, col, features) over each thread's samples in chunks of CachedChunk(n, g),
+    // col holding the chunk's gathered im2col (K, count·P) and features a scratch of (Co, count·P) floats.
+    static unsafe void ForCachedChunks(float[] x, int n, ConvGeometry g, Action<int, int, int, float[], float[]> body)
     {
-        int k = g.K, co = g.Co, image = g.Ci * g.H * g.W, chunk = CachedChunk(n, g);
-        var geometry = g;
-        Threading.ForRanges(n, (_, s0, s1) =>
+        int image = g.Ci * g.H * g.W, chunk = CachedChunk(n, g);
+        Threading.ForRanges(n, (t, s0, s1) =>
         {
-            var col = ArrayPool<float>.Shared.Rent(k * chunk * geometry.P);
-            var yT = ArrayPool<float>.Shared.Rent(co * chunk * geometry.P);
+            var col = ArrayPool<float>.Shared.Rent(g.K * chunk * g.P);
+            var features = ArrayPool<float>.Shared.Rent(g.Co * chunk * g.P);
             for (int s = s0; s < s1; s += chunk)
             {
-                int cnt = Math.Min(chunk, s1 - s), l = cnt * geometry.P;
-                fixed (float* px = x, pcol = col) Im2Col.ForwardChannelsSmallMap(px + (long)s * image, cnt, 0, geometry.Ci, pcol, geometry);
-                Gemm.SgemmSerial(false, false, co, l, k, 1f, w, k, col, l, 0f, yT, l);
-                for (int j = 0; j < cnt; j++) ScatterFeatures(yT, y, s, cnt, j, geometry);
+                int cnt = Math.Min(chunk, s1 - s);
+                fixed (float* px = x, pcol = col) Im2Col.ForwardChannelsSmallMap(px + (long)s * image, cnt, 0, g.Ci, pcol, g);
+                body(t, s, cnt, col, features);
             }
-            ArrayPool<float>.Shared.Return(yT);
+            ArrayPool<float>.Shared.Return(features);
             ArrayPool<float>.Shared.Return(col);
         });
     }
 
-    // x, gy -> dw, each thread summing its chunks' gy'·colᵀ into its own buffer (thread 0 into dw), the buffers added at the end.
-    static unsafe void CachedChunksWeightGrad(float[] x, float[] gy, float[] dw, int n, in ConvGeometry g)
+    // x -> y in cached chunks: y' = w·col (Co, cnt·P), then each sample's (Co, P) to y.
+    static void CachedChunksForward(float[] x, float[] w, float[] y, int n, in ConvGeometry g)
     {
-        int k = g.K, co = g.Co, image = g.Ci * g.H * g.W, chunk = CachedChunk(n, g), size = co * k;
+        var geometry = g;
+        ForCachedChunks(x, n, g, (_, s, cnt, col, yT) =>
+        {
+            int l = cnt * geometry.P;
+            Gemm.SgemmSerial(false, false, geometry.Co, l, geometry.K, 1f, w, geometry.K, col, l, 0f, yT, l);
+            for (int j = 0; j < cnt; j++) ScatterFeatures(yT, y, s, cnt, j, geometry);
+        });
+    }
+
+    // x, gy -> dw in cached chunks, each thread summing its chunks' gy'·colᵀ into its own buffer (thread 0 into dw), the
+    // buffers added at the end.
+    static void CachedChunksWeightGrad(float[] x, float[] gy, float[] dw, int n, in ConvGeometry g)
+    {
+        int size = g.Co * g.K;
         var partial = new float[Threading.ChunkCount(n)][];
         partial[0] = dw;
         for (int t = 1; t < partial.Length; t++) partial[t] = ArrayPool<float>.Shared.Rent(size);
+        foreach (var buffer in partial) Array.Clear(buffer, 0, size);
         var geometry = g;
-        Threading.ForRanges(n, (t, s0, s1) =>
+        ForCachedChunks(x, n, g, (t, s, cnt, col, gT) =>
         {
-            var col = ArrayPool<float>.Shared.Rent(k * chunk * geometry.P);
-            var gT = ArrayPool<float>.Shared.Rent(co * chunk * geometry.P);
-            for (int s = s0; s < s1; s += chunk)
-            {
-                int cnt = Math.Min(chunk, s1 - s), l = cnt * geometry.P;
-                fixed (float* px = x, pcol = col) Im2Col.ForwardChannelsSmallMap(px + (long)s * image, cnt, 0, geometry.Ci, pcol, geometry);
-                GatherFeatures(gy, gT, s, cnt, geometry);
-                Gemm.SgemmSerial(false, true, co, k, l, 1f, gT, l, col, l, s == s0 ? 0f : 1f, partial[t].AsSpan(0, size), k);
-            }
-            ArrayPool<float>.Shared.Return(gT);
-            ArrayPool<float>.Shared.Return(col);
+            int l = cnt * geometry.P;
+            GatherFeatures(gy, gT, s, cnt, geometry);
+            Gemm.SgemmSerial(false, true, geometry.Co, geometry.K, l, 1f, gT, l, col, l, 1f, partial[t].AsSpan(0, size), geometry.K);
         });
         for (int t = 1; t < partial.Length; t++)
         {
