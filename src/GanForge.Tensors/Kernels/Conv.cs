@@ -73,7 +73,7 @@ public static class Conv
     /// </summary>
     internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
         UsesOwnWinograd(n, g) ? "winograd" : IsDirect(kind, n, g) ? "direct"
-        : IsSmallMap(kind, n, g) ? (kind != ConvDnnl.Kind.BackwardData && !Gemm.RunsAvx512 && InCachedChunks(g) ? "chunks" : "gemm")
+        : IsSmallMap(kind, n, g) ? (RunsInCachedChunks(kind, g) ? "chunks" : "gemm")
         : DnnlRuns(kind, g) ? "dnnl" : "gemm";
 
     /// <summary>
@@ -254,6 +254,11 @@ public static class Conv
     /// samples, a quiet host), a few per cent of 7 of a step's 21 convolutions: not taken, they keep the one GEMM.
     /// </summary>
     internal static bool InCachedChunks(in ConvGeometry g) => CachedChunks && (long)g.Co * g.K <= 1 << 17;
+
+    // Whether a small-map kernel of this layer runs in cached chunks (else as one GEMM over the batch): its forward and
+    // weight gradient, without the AVX-512 GEMM.
+    static bool RunsInCachedChunks(ConvDnnl.Kind kind, in ConvGeometry g) =>
+        kind != ConvDnnl.Kind.BackwardData && !Gemm.RunsAvx512 && InCachedChunks(g);
 
     /// <summary>Whether <see cref="InCachedChunks"/> layers run in chunks (else the one GEMM's rule; GANFORGE_SMALL_MAPS=batch turns it off).</summary>
     internal static bool CachedChunks { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_SMALL_MAPS")?.Trim().ToLowerInvariant() != "batch";
@@ -445,7 +450,7 @@ public static class Conv
     // x: (N,Ci,H,W), w: (Co,K) -> y: (N,Co,OH,OW) as y' = w·col, (Co, N·P), then (Co, N, P) -> (N, Co, P).
     static void SmallMapForward(float[] x, float[] w, float[] y, int n, in ConvGeometry g)
     {
-        if (!Gemm.RunsAvx512 && InCachedChunks(g)) { CachedChunksForward(x, w, y, n, g); return; }
+        if (RunsInCachedChunks(ConvDnnl.Kind.Forward, g)) { CachedChunksForward(x, w, y, n, g); return; }
         int k = g.K, p = g.P, l = n * p, co = g.Co;
         var col = BatchColumns(x, n, g);
         var yT = ArrayPool<float>.Shared.Rent(co * l);
@@ -490,7 +495,7 @@ public static class Conv
     // x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> dw: (Co,K) = gy'·colᵀ, the sum over the batch's positions in one product.
     static void SmallMapWeightGrad(float[] x, float[] gy, float[] dw, int n, in ConvGeometry g)
     {
-        if (!Gemm.RunsAvx512 && InCachedChunks(g)) { CachedChunksWeightGrad(x, gy, dw, n, g); return; }
+        if (RunsInCachedChunks(ConvDnnl.Kind.BackwardWeights, g)) { CachedChunksWeightGrad(x, gy, dw, n, g); return; }
         int k = g.K, p = g.P, l = n * p, co = g.Co;
         var col = BatchColumns(x, n, g);
         var gT = ArrayPool<float>.Shared.Rent(co * l);
@@ -500,21 +505,17 @@ public static class Conv
         ArrayPool<float>.Shared.Return(col);
     }
 
-    // Runs body(thread, first sample, count, col, features) over each thread's samples in chunks of CachedChunk(n, g),
-    // col holding the chunk's gathered im2col (K, count·P) and features a scratch of (Co, count·P) floats.
+    // Runs body(thread, first sample, count, col, features) over each thread's samples in chunks of CachedChunk(n, g)
+    // (ForSampleChunks), col holding the chunk's gathered im2col (K, count·P) and features a scratch of (Co, count·P) floats.
     static unsafe void ForCachedChunks(float[] x, int n, ConvGeometry g, Action<int, int, int, float[], float[]> body)
     {
-        int image = g.Ci * g.H * g.W, chunk = CachedChunk(n, g);
-        Threading.ForRanges(n, (t, s0, s1) =>
+        int image = g.Ci * g.H * g.W;
+        ForSampleChunks(n, CachedChunk(n, g), (t, s, cnt) =>
         {
-            var col = ArrayPool<float>.Shared.Rent(g.K * chunk * g.P);
-            var features = ArrayPool<float>.Shared.Rent(g.Co * chunk * g.P);
-            for (int s = s0; s < s1; s += chunk)
-            {
-                int cnt = Math.Min(chunk, s1 - s);
-                fixed (float* px = x, pcol = col) Im2Col.ForwardChannelsSmallMap(px + (long)s * image, cnt, 0, g.Ci, pcol, g);
-                body(t, s, cnt, col, features);
-            }
+            var col = ArrayPool<float>.Shared.Rent(g.K * cnt * g.P);
+            var features = ArrayPool<float>.Shared.Rent(g.Co * cnt * g.P);
+            fixed (float* px = x, pcol = col) Im2Col.ForwardChannelsSmallMap(px + (long)s * image, cnt, 0, g.Ci, pcol, g);
+            body(t, s, cnt, col, features);
             ArrayPool<float>.Shared.Return(features);
             ArrayPool<float>.Shared.Return(col);
         });
