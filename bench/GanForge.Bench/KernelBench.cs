@@ -370,19 +370,28 @@ static class KernelBench
                 // the differences between them from one minute to the next.
                 var rates = new Dictionary<string, List<double>>();
                 for (int round = 0; round < 3; round++)
-                    foreach (var backend in new[] { "avx512", "openblas", "managed", "bf16" })
+                    foreach (var backend in new[] { "avx512", "openblas", "dnnl", "dnnl/threaded", "managed", "bf16" })
                     {
-                        var (force, prefer, precision, products) = (Gemm.ForceManaged, Gemm.PreferAvx512, Precision.Current, Gemm.Bf16Products);
+                        var saved = (Gemm.ForceManaged, Gemm.PreferAvx512, Precision.Current, Gemm.Bf16Products, Gemm.PreferDnnl, Gemm.PreferDnnlProducts);
                         try
                         {
-                            (Gemm.ForceManaged, Gemm.PreferAvx512) = backend switch { "avx512" or "bf16" => ((bool?)null, true), "openblas" => (false, false), _ => (true, false) };
+                            // dnnl: oneDNN's sgemm on each of the engine's threads (its threads for a small batch's weight
+                            // gradients); dnnl/threaded: every split product on oneDNN's threads (GANFORGE_GEMM=dnnl)
+                            (Gemm.ForceManaged, Gemm.PreferAvx512, Gemm.PreferDnnl, Gemm.PreferDnnlProducts) = backend switch
+                            {
+                                "avx512" or "bf16" => ((bool?)null, true, false, true),
+                                "openblas" => (false, false, false, false),
+                                "dnnl" => (null, false, false, true),
+                                "dnnl/threaded" => (null, false, true, true),
+                                _ => (true, false, false, false),
+                            };
                             // bf16: oneDNN's dnnl_gemm_bf16bf16f32, the rounding of A and B to bf16 included.
                             if (backend == "bf16") { if (!Precision.Bf16Supported) continue; (Precision.Current, Gemm.Bf16Products) = (ComputePrecision.Bf16, true); }
                             else if (Gemm.Backend != backend) continue;
                             double t = Time(() => Gemm.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c, n), iters);
                             (rates.TryGetValue(backend, out var list) ? list : rates[backend] = []).Add(2.0 * m * n * k / t / 1e9);
                         }
-                        finally { (Gemm.ForceManaged, Gemm.PreferAvx512, Precision.Current, Gemm.Bf16Products) = (force, prefer, precision, products); }
+                        finally { (Gemm.ForceManaged, Gemm.PreferAvx512, Precision.Current, Gemm.Bf16Products, Gemm.PreferDnnl, Gemm.PreferDnnlProducts) = saved; }
                     }
                 foreach (var (backend, list) in rates) { list.Sort(); line += $" | {backend} {list[list.Count / 2],6:F1}"; }
                 Console.WriteLine(line);

@@ -140,6 +140,10 @@ static class Workloads
         ["cached-chunks"] = (on => GanForge.Kernels.Conv.CachedChunks = on, GanForge.Kernels.Conv.CachedChunks),
         // the AVX-512 GEMM against OpenBLAS's (without AVX-512 both settings run OpenBLAS)
         ["own-gemm"] = (on => GanForge.Kernels.Gemm.PreferAvx512 = on, GanForge.Kernels.Gemm.PreferAvx512),
+        // oneDNN's threaded sgemm for the products split over the threads, against the engine's split of OpenBLAS's
+        // without AVX-512, oneDNN's sgemm (the default) against OpenBLAS's for every product
+        ["dnnl-products"] = (on => GanForge.Kernels.Gemm.PreferDnnlProducts = on, GanForge.Kernels.Gemm.PreferDnnlProducts),
+        ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),
     };
 
     public static string CheckSwitch(string name) => Switches.ContainsKey(name) ? name

@@ -74,6 +74,52 @@ public class GemmTests
         finally { Gemm.ForceManaged = previous; }
     }
 
+    /// <summary>A theory skipped, with the reason, where oneDNN cannot be loaded (CI installs libdnnl2).</summary>
+    public sealed class DnnlGemmTheoryAttribute : TheoryAttribute
+    {
+        public DnnlGemmTheoryAttribute()
+        {
+            if (!Gemm.DnnlAvailable) Skip = "oneDNN (libdnnl.so.2/3) is not installed; its sgemm path is untested here";
+        }
+    }
+
+    // Runs body with the products on oneDNN's sgemm (the default without AVX-512), on this many threads.
+    static void OnDnnl(int threads, Action body)
+    {
+        var saved = (Gemm.ForceManaged, Gemm.PreferAvx512, Gemm.PreferDnnl, Gemm.PreferDnnlProducts, Threading.Threads);
+        try
+        {
+            (Gemm.ForceManaged, Gemm.PreferAvx512, Gemm.PreferDnnl, Gemm.PreferDnnlProducts, Threading.Threads) = (null, false, false, true, threads);
+            Assert.Equal("dnnl", Gemm.Backend);
+            body();
+        }
+        finally { (Gemm.ForceManaged, Gemm.PreferAvx512, Gemm.PreferDnnl, Gemm.PreferDnnlProducts, Threading.Threads) = saved; }
+    }
+
+    [DnnlGemmTheory, MemberData(nameof(Cases))]
+    public void Dnnl_AllTransposesOddSizes_MatchesNaive(bool ta, bool tb, int m, int n, int k) =>
+        OnDnnl(1, () => Check((a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) => Gemm.Sgemm(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13), ta, tb, m, n, k, "dnnl"));
+
+    [DnnlGemmTheory]
+    [InlineData(false, false, 70, 300, 130)]   // split by columns into one oneDNN call a thread
+    [InlineData(false, true, 300, 70, 130)]    // split by rows
+    [InlineData(true, false, 300, 70, 130)]
+    [InlineData(true, false, 512, 512, 64)]    // a small batch's weight gradient of a wide layer: oneDNN's own threads
+    [InlineData(true, false, 1000, 100, 64)]   // a narrow one: split
+    public void Dnnl_TwoThreads_MatchesNaive(bool ta, bool tb, int m, int n, int k) =>
+        OnDnnl(2, () => Check((a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) => Gemm.Sgemm(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13), ta, tb, m, n, k, "dnnl, 2 threads"));
+
+    [DnnlGemmTheory]
+    [InlineData(true, false, 512, 512, 64, true)]
+    [InlineData(true, false, 784, 1024, 128, true)]
+    [InlineData(true, false, 784, 1024, 129, false)]   // more than a small batch summed
+    [InlineData(true, false, 512, 256, 64, false)]     // under 256K weights
+    [InlineData(true, false, 6272, 100, 64, false)]    // narrow
+    [InlineData(false, false, 64, 1024, 784, false)]   // not a weight gradient
+    [InlineData(false, true, 1024, 1024, 64, false)]
+    public void Dnnl_ThreadsOnlyForASmallBatchsWideWeightGradient(bool ta, bool tb, int m, int n, int k, bool threaded) =>
+        OnDnnl(2, () => Assert.Equal(threaded, Gemm.ThreadedOnDnnl(ta, tb, m, n, k)));
+
     [Theory]
     [InlineData(false, false, false)]
     [InlineData(false, true, false)]

@@ -7,9 +7,9 @@ namespace GanForge.Kernels;
 /// <summary>
 /// Single-precision GEMM on row-major buffers: C = alpha * op(A) * op(B) + beta * C.
 /// A: (M,K) or (K,M) if transA; B: (K,N) or (N,K) if transB; C: (M,N).
-/// Runs the AVX-512 kernel (<see cref="GemmAvx512"/>) where the JIT accelerates Vector512, else OpenBLAS when
-/// it can be loaded, otherwise the blocked managed kernel (<see cref="GemmManaged"/>);
-/// GANFORGE_GEMM=avx512|openblas|managed forces one. With <see cref="Precision.Current"/> bf16 (and oneDNN
+/// Runs the AVX-512 kernel (<see cref="GemmAvx512"/>) where the JIT accelerates Vector512, else oneDNN's sgemm when
+/// it can be loaded (<see cref="PreferDnnlProducts"/>), else OpenBLAS, otherwise the blocked managed kernel
+/// (<see cref="GemmManaged"/>); GANFORGE_GEMM=avx512|dnnl|openblas|managed forces one. With <see cref="Precision.Current"/> bf16 (and oneDNN
 /// loaded) and <see cref="Bf16Products"/>, every product reads its operands rounded to bf16 instead (<see cref="GemmBf16"/>).
 /// </summary>
 public static class Gemm
@@ -65,21 +65,50 @@ public static class Gemm
         }
     }
 
-    /// <summary>Which implementation runs: "openblas", "openblas/dnnl" (GANFORGE_GEMM=dnnl) or "managed" (reported by the bench and the CLI).</summary>
-    public static string Backend => UseAvx512 ? "avx512" : UseBlas ? (UseDnnl ? "openblas/dnnl" : "openblas") : "managed";
+    /// <summary>
+    /// Which implementation runs: "avx512", "dnnl" (oneDNN's sgemm, the default without AVX-512), "dnnl/threaded"
+    /// (GANFORGE_GEMM=dnnl: every split product on oneDNN's own threads), "openblas" or "managed" (reported by the
+    /// bench and the CLI).
+    /// </summary>
+    public static string Backend => UseAvx512 ? "avx512" : DnnlProducts ? (UseDnnl ? "dnnl/threaded" : "dnnl")
+        : UseBlas ? (UseDnnl ? "openblas/dnnl" : "openblas") : "managed";
 
     // oneDNN's threaded sgemm for large products from outside the engine's loops: only when asked for.
     internal static bool PreferDnnl { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_GEMM")?.Trim().ToLowerInvariant() == "dnnl";
 
     static bool UseDnnl => PreferDnnl && _forceManaged == null && NativeMethods.DnnlAvailable;
 
+    /// <summary>
+    /// Whether products run on oneDNN's sgemm instead of OpenBLAS's where the AVX-512 kernel does not (true by default;
+    /// GANFORGE_GEMM=openblas or <see cref="ForceManaged"/> turn it off).
+    /// </summary>
+    /// <remarks>
+    /// On the Zen 3 (AVX2) host of the thirtieth pass oneDNN's single-threaded sgemm ran 5-25% faster than OpenBLAS's
+    /// Haswell kernels on most GAN shapes (mlpgan's 64- and 128-row layers, transgan32's 64-wide ones, a 1024³
+    /// product at par): OpenBLAS clears C in a pass of its own before it accumulates when beta = 0, which costs a
+    /// fifth of a product whose inner dimension is a batch of 64 (784 x 1,024 x 64: 72 GFLOP/s with beta = 0, 88 with
+    /// beta = 1); oneDNN writes C once. Whole steps alternated in one process: 1.0-1.06 on every workload.
+    /// </remarks>
+    internal static bool PreferDnnlProducts { get; set; } = true;
+
+    static bool DnnlProducts => PreferDnnlProducts && _forceManaged == null && !UseAvx512 && NativeMethods.DnnlAvailable;
+
+    // A weight gradient over a small batch (Aᵀ·B, at most 128 rows summed) of a layer 256 wide or more each way with
+    // 256K weights or more (mlpgan's): oneDNN's threaded sgemm ran these 10-20% faster than two single-threaded halves
+    // (it splits the rows and columns of C together); whole mlpgan steps 1.04-1.07. Smaller ones (512 x 256), narrow
+    // ones (dcgan28's 6,272 x 100) and other shapes lost on its threads, and transgan32's many small products lost 4-6%
+    // a step to its team's wake-ups.
+    internal static bool ThreadedOnDnnl(bool transA, bool transB, int m, int n, int k) =>
+        DnnlProducts && transA && !transB && k <= 128 && m >= 256 && n >= 256 && (long)m * n >= 1 << 18;
+
     // Below this many multiply-adds a split across threads costs more than it saves.
     internal const long ParallelWork = 1 << 21;
 
     /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C on <see cref="Threading.Threads"/> threads: C is split by rows or
-    /// columns into single-threaded OpenBLAS calls on the engine's workers. OpenBLAS itself always runs
-    /// single-threaded, so its threads never spin against the engine's own loops. With GANFORGE_GEMM=dnnl a
+    /// columns into single-threaded calls (the AVX-512 kernel, oneDNN's or OpenBLAS's sgemm) on the engine's workers,
+    /// so no library's threads spin against the engine's own loops; without AVX-512 a small batch's weight gradient
+    /// of a wide layer runs on oneDNN's threads instead (<see cref="ThreadedOnDnnl"/>). With GANFORGE_GEMM=dnnl a
     /// large product outside those loops goes to oneDNN's sgemm on that many OpenMP threads instead: in
     /// isolation it was faster on the skinny products of a GAN at batch 64 (6.2 vs 7.1 ms over the mlpgan
     /// shapes on 2 threads), inside a training step 12% slower (its OpenMP workers sleep between calls).
@@ -94,12 +123,12 @@ public static class Gemm
         int parts = Threading.Threads;
         if (Bf16Gemms && m > 0 && n > 0 && k > 0 && alpha != 0f && !WorkerPool.InParallelRegion
             && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parts)) return;
-        if (parts == 1 || (long)m * n * k < ParallelWork || !(UseBlas || UseAvx512) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
+        if (parts == 1 || (long)m * n * k < ParallelWork || !(UseBlas || UseAvx512 || DnnlProducts) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
             {
-                if (UseDnnl && m > 0 && n > 0 && k > 0 && bias.IsEmpty)
+                if ((UseDnnl || ThreadedOnDnnl(transA, transB, m, n, k)) && m > 0 && n > 0 && k > 0 && bias.IsEmpty)
                 {
                     NativeMethods.OmpSetNumThreads(parts);
                     int status = NativeMethods.DnnlSgemm(transA ? (sbyte)'T' : (sbyte)'N', transB ? (sbyte)'T' : (sbyte)'N',
@@ -216,6 +245,13 @@ public static class Gemm
         if (k == 0 || alpha == 0f) { ScaleC(m, n, beta, c, ldc); return; }
         if (Bf16Gemms && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)) return;
         if (UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
+        if (DnnlProducts)
+        {
+            NativeMethods.OmpSetNumThreads(1);   // this thread's calls only: oneDNN's primitives set their team's size before they run
+            fixed (float* pa = a, pb = b, pc = c)
+                if (NativeMethods.DnnlSgemm(transA ? (sbyte)'T' : (sbyte)'N', transB ? (sbyte)'T' : (sbyte)'N',
+                        m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc) == NativeMethods.DnnlSuccess) return;
+        }
         if (UseBlas)
         {
             fixed (float* pa = a, pb = b, pc = c)
