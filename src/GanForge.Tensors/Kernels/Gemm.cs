@@ -91,6 +91,11 @@ public static class Gemm
     /// </remarks>
     internal static bool PreferDnnlProducts { get; set; } = true;
 
+    // Products summing more than this many terms stay on OpenBLAS (where it loads): the C pass it adds is then a small
+    // part of the product, and its kernel tied or beat oneDNN's (mlpgan's generation at 256 rows, 256 x 392 x 1,024 a
+    // thread: 76 against 66 GFLOP/s; 64 and 128 rows at 784 and 1,024 deep: within 5% either way).
+    const int DnnlMaxDepth = 512;
+
     static bool DnnlProducts => PreferDnnlProducts && _forceManaged == null && !UseAvx512 && NativeMethods.DnnlAvailable;
 
     // A weight gradient over a small batch (Aᵀ·B, at most 128 rows summed) of a layer 256 wide or more each way with
@@ -245,7 +250,7 @@ public static class Gemm
         if (k == 0 || alpha == 0f) { ScaleC(m, n, beta, c, ldc); return; }
         if (Bf16Gemms && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)) return;
         if (UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
-        if (DnnlProducts)
+        if (DnnlProducts && k <= DnnlMaxDepth)
         {
             NativeMethods.OmpSetNumThreads(1);   // this thread's calls only: oneDNN's primitives set their team's size before they run
             fixed (float* pa = a, pb = b, pc = c)
