@@ -140,9 +140,9 @@ static class Workloads
         ["cached-chunks"] = (on => GanForge.Kernels.Conv.CachedChunks = on, GanForge.Kernels.Conv.CachedChunks),
         // the AVX-512 GEMM against OpenBLAS's (without AVX-512 both settings run OpenBLAS)
         ["own-gemm"] = (on => GanForge.Kernels.Gemm.PreferAvx512 = on, GanForge.Kernels.Gemm.PreferAvx512),
-        // oneDNN's threaded sgemm for the products split over the threads, against the engine's split of OpenBLAS's
-        // without AVX-512, oneDNN's sgemm (the default) against OpenBLAS's for every product
+        // without AVX-512, oneDNN's sgemm (the default rule) against OpenBLAS's for every product
         ["dnnl-products"] = (on => GanForge.Kernels.Gemm.PreferDnnlProducts = on, GanForge.Kernels.Gemm.PreferDnnlProducts),
+        // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),
     };
 

@@ -66,7 +66,8 @@ public static class Gemm
     }
 
     /// <summary>
-    /// Which implementation runs: "avx512", "dnnl" (oneDNN's sgemm, the default without AVX-512), "dnnl/threaded"
+    /// Which implementation runs: "avx512", "dnnl" (oneDNN's sgemm, the default without AVX-512; products deeper than
+    /// <see cref="DnnlMaxDepth"/> on OpenBLAS where it loads), "dnnl/threaded"
     /// (GANFORGE_GEMM=dnnl: every split product on oneDNN's own threads), "openblas" or "managed" (reported by the
     /// bench and the CLI).
     /// </summary>
@@ -87,7 +88,8 @@ public static class Gemm
     /// Haswell kernels on most GAN shapes (mlpgan's 64- and 128-row layers, transgan32's 64-wide ones, a 1024³
     /// product at par): OpenBLAS clears C in a pass of its own before it accumulates when beta = 0, which costs a
     /// fifth of a product whose inner dimension is a batch of 64 (784 x 1,024 x 64: 72 GFLOP/s with beta = 0, 88 with
-    /// beta = 1); oneDNN writes C once. Whole steps alternated in one process: 1.0-1.06 on every workload.
+    /// beta = 1); oneDNN writes C once. Whole steps alternated in one process: 0.99-1.13 (mlpgan 1.10-1.13, transgan32
+    /// 0.994); mlpgan's generation 0.973.
     /// </remarks>
     internal static bool PreferDnnlProducts { get; set; } = true;
 
@@ -133,13 +135,8 @@ public static class Gemm
         {
             fixed (float* pa = a, pb = b, pc = c)
             {
-                if ((UseDnnl || ThreadedOnDnnl(transA, transB, m, n, k)) && m > 0 && n > 0 && k > 0 && bias.IsEmpty)
-                {
-                    NativeMethods.OmpSetNumThreads(parts);
-                    int status = NativeMethods.DnnlSgemm(transA ? (sbyte)'T' : (sbyte)'N', transB ? (sbyte)'T' : (sbyte)'N',
-                        m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
-                    if (status == NativeMethods.DnnlSuccess) return;
-                }
+                if ((UseDnnl || ThreadedOnDnnl(transA, transB, m, n, k)) && m > 0 && n > 0 && k > 0 && bias.IsEmpty
+                    && TryDnnl(parts, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)) return;
                 nint A = (nint)pa, B = (nint)pb, C = (nint)pc;
                 int la = a.Length, lb = b.Length, lc = c.Length;
                 var biasCopy = bias.IsEmpty ? null : bias[..n].ToArray();
@@ -251,12 +248,8 @@ public static class Gemm
         if (Bf16Gemms && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)) return;
         if (UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
         if (DnnlProducts && k <= DnnlMaxDepth)
-        {
-            NativeMethods.OmpSetNumThreads(1);   // this thread's calls only: oneDNN's primitives set their team's size before they run
             fixed (float* pa = a, pb = b, pc = c)
-                if (NativeMethods.DnnlSgemm(transA ? (sbyte)'T' : (sbyte)'N', transB ? (sbyte)'T' : (sbyte)'N',
-                        m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc) == NativeMethods.DnnlSuccess) return;
-        }
+                if (TryDnnl(1, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)) return;
         if (UseBlas)
         {
             fixed (float* pa = a, pb = b, pc = c)
@@ -267,6 +260,16 @@ public static class Gemm
             return;
         }
         GemmManaged.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    // oneDNN's sgemm on a team of this many OpenMP threads (the calling thread's setting only: oneDNN's primitives set
+    // their team's size before they run); false where oneDNN refuses the call.
+    static unsafe bool TryDnnl(int threads, bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        NativeMethods.OmpSetNumThreads(threads);
+        return NativeMethods.DnnlSgemm(transA ? (sbyte)'T' : (sbyte)'N', transB ? (sbyte)'T' : (sbyte)'N',
+            m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == NativeMethods.DnnlSuccess;
     }
 
     // Whether the AVX-512 kernel will add a row bias as it stores C (beta = 0, its path for these sides); else callers
