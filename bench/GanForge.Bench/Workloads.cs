@@ -144,6 +144,8 @@ static class Workloads
         ["dnnl-products"] = (on => GanForge.Kernels.Gemm.PreferDnnlProducts = on, GanForge.Kernels.Gemm.PreferDnnlProducts),
         // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),
+        // eval-mode batch norm and the ReLU after it as one pass in place (generation's G) against the two layers
+        ["norm-act"] = (on => GanForge.NN.Sequential.FuseNormActivation = on, GanForge.NN.Sequential.FuseNormActivation),
     };
 
     public static string CheckSwitch(string name) => Switches.ContainsKey(name) ? name

@@ -52,6 +52,32 @@ public static partial class F
     // The same without a graph: one kernel pass.
     static Tensor NormalizeRaw(Tensor input, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float eps)
     {
+        var (n, c, inner, scale, shift) = ScaleShift(input, mean, variance, weight, bias, eps);
+        var y = Tensor.Uninitialized(input.ShapeSpan);
+        Kernels.BatchNorm.Affine(input.Storage, y.Storage, n, c, inner, scale, shift);
+        return y;
+    }
+
+    /// <summary>
+    /// Eval-mode batch normalisation by fixed statistics followed by LeakyReLU(<paramref name="slope"/>) (0: ReLU), as
+    /// one kernel pass without a graph: the values of <see cref="BatchNorm"/> then <see cref="LeakyRelu"/>, bit for
+    /// bit. With <paramref name="inPlace"/> the result overwrites the input's buffer (the caller owns it).
+    /// </summary>
+    internal static Tensor BatchNormLeakyRelu(Tensor input, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float eps,
+        float slope, bool inPlace)
+    {
+        if (input.Rank < 2 || mean.Numel != input.Size(1) || variance.Numel != input.Size(1))
+            throw new ArgumentException($"BatchNorm: input {Shapes.Format(input.ShapeSpan)} does not match running statistics {Shapes.Format(mean.ShapeSpan)}");
+        var (n, c, inner, scale, shift) = ScaleShift(input, mean, variance, weight, bias, eps);
+        var y = inPlace ? input : Tensor.Uninitialized(input.ShapeSpan);
+        Kernels.BatchNorm.AffineLeakyRelu(input.Storage, y.Storage, n, c, inner, scale, shift, slope);
+        return y;
+    }
+
+    // y = x·scale + shift per channel for fixed statistics: scale = w / sqrt(var + eps), shift = b - mean·scale.
+    static (int N, int C, int Inner, float[] Scale, float[] Shift) ScaleShift(Tensor input, Tensor mean, Tensor variance,
+        Tensor? weight, Tensor? bias, float eps)
+    {
         int n = input.Size(0), c = input.Size(1), inner = input.Numel / Math.Max(n * c, 1);
         var scale = new float[c]; var shift = new float[c];
         Span<float> m = mean.Data, v = variance.Data;
@@ -60,9 +86,7 @@ public static partial class F
             scale[ch] = (float)(1.0 / Math.Sqrt(v[ch] + (double)eps)) * (weight?.Data[ch] ?? 1f);
             shift[ch] = (bias?.Data[ch] ?? 0f) - m[ch] * scale[ch];
         }
-        var y = Tensor.Uninitialized(input.ShapeSpan);
-        Kernels.BatchNorm.Affine(input.Storage, y.Storage, n, c, inner, scale, shift);
-        return y;
+        return (n, c, inner, scale, shift);
     }
 
     /// <summary>Normalises over the trailing dims given by <paramref name="normalizedShape"/> (as torch's layer_norm).</summary>

@@ -84,6 +84,22 @@ public abstract class BatchNormBase : Module, IPureLayer
             ForwardParameter("weight"), ForwardParameter("bias"), useBatchStats, factor, Eps);
     }
 
+    /// <summary>
+    /// This layer in eval mode and LeakyReLU(<paramref name="slope"/>) after it (0: ReLU) as one pass without a graph,
+    /// into the input's own buffer when <paramref name="inPlace"/> (the caller owns it): the pair's values bit for bit.
+    /// Null, with nothing done, where the pair must run as two layers: training, no running statistics, or a graph to record.
+    /// </summary>
+    internal Tensor? TryForwardActivated(Tensor input, float slope, bool inPlace)
+    {
+        if (Training || RunningMean == null || RunningVar == null) return null;
+        var (weight, bias) = (ForwardParameter("weight"), ForwardParameter("bias"));
+        if (GradMode.IsEnabled && (input.RequiresGrad || (weight?.RequiresGrad ?? false) || (bias?.RequiresGrad ?? false))) return null;
+        CheckInput(input);
+        if (input.Size(1) != NumFeatures)
+            throw new ArgumentException($"{TypeName}: input {Shapes.Format(input.ShapeSpan)} has {input.Size(1)} channels, expected {NumFeatures}");
+        return F.BatchNormLeakyRelu(input, RunningMean, RunningVar, weight, bias, Eps, slope, inPlace);
+    }
+
     protected override string ExtraRepr() =>
         $"{NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString() ?? "None")}, affine={Affine}, track_running_stats={TrackRunningStats}";
 }

@@ -54,16 +54,28 @@ public sealed class Sequential : Module, IEnumerable<Module>
 
     public Module this[int index] => _modules[index < 0 ? index + _modules.Count : index];
 
+    /// <summary>
+    /// Whether eval-mode batch norm and the ReLU or LeakyReLU after it run as one pass without a graph, in place where
+    /// the input is an intermediate of this container (true; the bench switches it to measure).
+    /// </summary>
+    internal static bool FuseNormActivation { get; set; } = true;
+
     public override Tensor Forward(Tensor input)
     {
         var x = input;
         Tensor? viewed = null; // the intermediate whose buffer x shares, when x is a view of it
         for (int i = 0; i < _modules.Count; i++)
         {
-            var y = _modules[i].Forward(x);
+            // x was made by a built-in layer, so nothing outside the graph holds it.
+            bool owned = i > 0 && _modules[i - 1] is IPureLayer && !ReferenceEquals(x.Storage, input.Storage);
+            bool consumedByLayer = _modules[i] is IPureLayer;
+            Tensor? y = null;
+            if (FuseNormActivation && _modules[i] is BatchNormBase norm && i + 1 < _modules.Count && ActivationSlope(_modules[i + 1]) is float slope
+                && (y = norm.TryForwardActivated(x, slope, inPlace: owned)) != null)
+                i++;   // the activation ran in the same pass
+            y ??= _modules[i].Forward(x);
             Tensor? nextViewed = null;
-            // x was made by a built-in layer and consumed by another, so nothing outside the graph holds it.
-            if (i > 0 && _modules[i - 1] is IPureLayer && _modules[i] is IPureLayer && !ReferenceEquals(x.Storage, input.Storage))
+            if (owned && consumedByLayer)
             {
                 if (ReferenceEquals(x.Storage, y.Storage)) nextViewed = viewed ?? x; // y is a view: its buffer lives on
                 else Recycle(x, viewed, y);
@@ -73,6 +85,8 @@ public sealed class Sequential : Module, IEnumerable<Module>
         }
         return x;
     }
+
+    static float? ActivationSlope(Module m) => m switch { ReLU => 0f, LeakyReLU l => l.NegativeSlope, _ => null };
 
     /// <summary>
     /// Without a graph the buffer of x is free now; with one, the engine frees it once the node that made

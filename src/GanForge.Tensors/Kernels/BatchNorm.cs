@@ -154,6 +154,54 @@ public static class BatchNorm
         });
     }
 
+    /// <summary>
+    /// y = LeakyReLU(x·scale[ch] + shift[ch]) with <paramref name="slope"/> (0: ReLU) in one pass: eval-mode normalisation
+    /// and the activation after it, bit for bit the values of <see cref="Affine"/> followed by <see cref="Activation.LeakyRelu"/>.
+    /// y may be x (in place).
+    /// </summary>
+    public static void AffineLeakyRelu(float[] x, float[] y, int n, int c, int inner, float[] scale, float[] shift, float slope)
+    {
+        if (inner == 1)
+        {
+            Threading.ForRanges(n, (_, b0, b1) =>
+            {
+                for (int b = b0; b < b1; b++)
+                {
+                    var row = y.AsSpan(b * c, c);
+                    TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c, c), scale, shift, row);
+                    ScaleShiftLeakyRelu(row, 1f, 0f, slope, row);
+                }
+            });
+            return;
+        }
+        Threading.ForRanges(n * c, (_, r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+                ScaleShiftLeakyRelu(x.AsSpan(r * inner, inner), scale[r % c], shift[r % c], slope, y.AsSpan(r * inner, inner));
+        });
+    }
+
+    // v = x·a + b, y = v·(v > 0 ? 1 : slope): ScaleShift's arithmetic, then the activation's (a = 1, b = 0 leave v = x).
+    static void ScaleShiftLeakyRelu(ReadOnlySpan<float> x, float a, float b, float slope, Span<float> y)
+    {
+        int i = 0, w = Vector<float>.Count;
+        Vector<float> va = new(a), vb = new(b), vn = new(slope);
+        bool identity = a == 1f && b == 0f;
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        for (; i <= x.Length - w; i += w)
+        {
+            var v = Vector.LoadUnsafe(ref xr, (nuint)i);
+            if (!identity) v = v * va + vb;
+            (v * Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), Vector<float>.One, vn)).StoreUnsafe(ref yr, (nuint)i);
+        }
+        for (; i < x.Length; i++)
+        {
+            float v = identity ? x[i] : x[i] * a + b;
+            y[i] = v * (v > 0f ? 1f : slope);
+        }
+    }
+
     // (N,C) inputs: each channel is a column, so work row by row, vectorised across a range of channels.
     static void ForwardRows(float[] x, float[] y, int n, int c, float[]? weight, float[]? bias, float eps,
         float[] mean, float[] variance, float[] invstd)

@@ -1,0 +1,131 @@
+using GanForge.NN;
+
+namespace GanForge.NN.Tests;
+
+/// <summary>
+/// <see cref="Sequential"/> runs eval-mode batch norm and the ReLU or LeakyReLU after it as one pass without a graph
+/// (<see cref="Sequential.FuseNormActivation"/>), in place on an intermediate it made: the same values as the two layers
+/// one after the other, nothing the caller holds overwritten, and the two layers as before wherever a graph is recorded
+/// or the layer trains. The switch is process-wide, so these run apart from the pool's tests' neighbours.
+/// </summary>
+[Collection("StoragePool")]
+public class EvalNormActivationTests
+{
+    // A batch norm with statistics and affine parameters far from the defaults, so a slip in either shows.
+    static T Trained<T>(T norm, int features, ulong seed) where T : BatchNormBase
+    {
+        var rng = new Generator(seed);
+        var values = Tensor.Randn([4, features], rng).Data;
+        for (int c = 0; c < features; c++)
+        {
+            norm.RunningMean!.Data[c] = values[c];
+            norm.RunningVar!.Data[c] = 0.2f + MathF.Abs(values[features + c]);
+            norm.Weight!.Data[c] = 1f + 0.5f * values[2 * features + c];
+            norm.Bias!.Data[c] = values[3 * features + c];
+        }
+        return norm;
+    }
+
+    // The layers of m applied one by one, as the container did before the fusion.
+    static Tensor OneByOne(Sequential m, Tensor x)
+    {
+        foreach (var layer in m) x = layer.Forward(x);
+        return x;
+    }
+
+    static Tensor Run(Sequential m, Tensor x, bool fuse)
+    {
+        bool saved = Sequential.FuseNormActivation;
+        Sequential.FuseNormActivation = fuse;
+        try { return m.Forward(x); }
+        finally { Sequential.FuseNormActivation = saved; }
+    }
+
+    static void AssertSame(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.Shape, actual.Shape);
+        var (e, a) = (expected.ToArray(), actual.ToArray());
+        for (int i = 0; i < e.Length; i++)
+            Assert.True(MathF.Abs(e[i] - a[i]) <= 1e-6f * (1f + MathF.Abs(e[i])), $"{what}: element {i} is {a[i]}, the layers one by one give {e[i]}");
+    }
+
+    public static TheoryData<string> Networks => ["linear-bn1d-relu", "linear-bn1d-leaky", "conv-bn2d-relu", "convT-bn2d-leaky"];
+
+    // Odd widths and maps, so the kernel's vector loops and their tails both run; negative and positive values alike.
+    static (Sequential Net, Tensor Input) Build(string name)
+    {
+        var rng = new Generator(7);
+        return name switch
+        {
+            "linear-bn1d-relu" => (new Sequential(new Linear(9, 37, generator: rng), Trained(new BatchNorm1d(37), 37, 1), new ReLU()), Tensor.Randn([5, 9], rng)),
+            "linear-bn1d-leaky" => (new Sequential(new Linear(9, 37, generator: rng), Trained(new BatchNorm1d(37), 37, 2), new LeakyReLU(0.2f)), Tensor.Randn([5, 9], rng)),
+            "conv-bn2d-relu" => (new Sequential(new Conv2d(3, 6, 3, padding: 1, generator: rng), Trained(new BatchNorm2d(6), 6, 3), new ReLU(),
+                new Conv2d(6, 4, 3, generator: rng)), Tensor.Randn([3, 3, 7, 5], rng)),
+            _ => (new Sequential(new ConvTranspose2d(5, 4, 4, stride: 2, padding: 1, generator: rng), Trained(new BatchNorm2d(4), 4, 4), new LeakyReLU(0.2f),
+                new ConvTranspose2d(4, 1, 4, stride: 2, padding: 1, generator: rng), new Tanh()), Tensor.Randn([3, 5, 3, 3], rng)),
+        };
+    }
+
+    [Theory, MemberData(nameof(Networks))]
+    public void Eval_NoGrad_Fused_MatchesTheLayersOneByOne(string name)
+    {
+        var (net, x) = Build(name);
+        net.Eval();
+        using var _ = GradMode.NoGrad();
+        var expected = OneByOne(net, x);
+        var fused = Run(net, x, fuse: true);
+        AssertSame(expected, fused, name);
+        AssertSame(expected, Run(net, x, fuse: false), name + " unfused");
+    }
+
+    [Fact]
+    public void Eval_NoGrad_NormFirst_LeavesTheCallersInputAlone()
+    {
+        var rng = new Generator(11);
+        var net = new Sequential(Trained(new BatchNorm1d(13), 13, 5), new LeakyReLU(0.2f));
+        var flat = new Sequential(new Flatten(), Trained(new BatchNorm1d(12), 12, 6), new ReLU());
+        net.Eval(); flat.Eval();
+        var x = Tensor.Randn([6, 13], rng);
+        var image = Tensor.Randn([6, 3, 2, 2], rng);
+        var (xBefore, imageBefore) = (x.ToArray(), image.ToArray());
+        using var _ = GradMode.NoGrad();
+        var y = Run(net, x, fuse: true);
+        var z = Run(flat, image, fuse: true);   // Flatten's output is a view of the caller's tensor
+        Assert.Equal(xBefore, x.ToArray());
+        Assert.Equal(imageBefore, image.ToArray());
+        AssertSame(OneByOne(net, x), y, "norm first");
+        AssertSame(OneByOne(flat, image), z, "after a view of the input");
+    }
+
+    [Fact]
+    public void Training_KeepsBatchStatisticsAndUpdatesTheRunningOnes()
+    {
+        var (net, x) = Build("conv-bn2d-relu");
+        var (twin, _) = Build("conv-bn2d-relu");
+        using var _ = GradMode.NoGrad();
+        var fused = Run(net, x, fuse: true);     // training mode: the pair must run as two layers
+        var unfused = Run(twin, x, fuse: false);
+        AssertSame(unfused, fused, "training");
+        var norm = (BatchNorm2d)net[1];
+        AssertSame(((BatchNorm2d)twin[1]).RunningMean!, norm.RunningMean!, "running mean");
+        Assert.Equal(1f, norm.NumBatchesTracked!.Item());
+    }
+
+    [Fact]
+    public void Eval_WithAGraph_RunsTheTwoLayersAndBackpropagates()
+    {
+        var (net, x) = Build("linear-bn1d-leaky");
+        net.Eval();
+        var norm = (BatchNorm1d)net[1];
+        Assert.Null(norm.TryForwardActivated(Tensor.Randn(5, 37).RequiresGrad_(), 0.2f, inPlace: false));
+        var y = Run(net, x, fuse: true);
+        Assert.NotNull(y.GradFn);
+        y.Sum().Backward();
+        var linear = (Linear)net[0];
+        var grad = linear.Weight.Grad!.Clone();
+        linear.ZeroGrad();
+        Run(net, x, fuse: false).Sum().Backward();
+        AssertSame(grad, linear.Weight.Grad!, "weight gradient");
+        Assert.Contains(grad.ToArray(), v => v != 0f);
+    }
+}
