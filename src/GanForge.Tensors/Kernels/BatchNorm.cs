@@ -169,7 +169,7 @@ public static class BatchNorm
                 {
                     var row = y.AsSpan(b * c, c);
                     TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c, c), scale, shift, row);
-                    ScaleShiftLeakyRelu(row, 1f, 0f, slope, row);
+                    ScaleShiftLeakyRelu(row, 1f, 0f, slope, row, affine: false);
                 }
             });
             return;
@@ -177,16 +177,16 @@ public static class BatchNorm
         Threading.ForRanges(n * c, (_, r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
-                ScaleShiftLeakyRelu(x.AsSpan(r * inner, inner), scale[r % c], shift[r % c], slope, y.AsSpan(r * inner, inner));
+                ScaleShiftLeakyRelu(x.AsSpan(r * inner, inner), scale[r % c], shift[r % c], slope, y.AsSpan(r * inner, inner), affine: true);
         });
     }
 
-    // v = x·a + b, y = v·(v > 0 ? 1 : slope): ScaleShift's arithmetic, then the activation's (a = 1, b = 0 leave v = x).
-    static void ScaleShiftLeakyRelu(ReadOnlySpan<float> x, float a, float b, float slope, Span<float> y)
+    // v = x·a + b (ScaleShift's arithmetic; v = x without affine), then y = v·(v > 0 ? 1 : slope) (the activation's).
+    static void ScaleShiftLeakyRelu(ReadOnlySpan<float> x, float a, float b, float slope, Span<float> y, bool affine)
     {
         int i = 0, w = Vector<float>.Count;
         Vector<float> va = new(a), vb = new(b), vn = new(slope);
-        bool identity = a == 1f && b == 0f;
+        bool identity = !affine;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
         for (; i <= x.Length - w; i += w)
