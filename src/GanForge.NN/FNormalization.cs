@@ -74,6 +74,22 @@ public static partial class F
         return y;
     }
 
+    /// <summary>
+    /// Instance normalisation of x (N,C,*) without affine parameters or running statistics, followed by
+    /// LeakyReLU(<paramref name="slope"/>) (0: ReLU), as one kernel pass after the statistics, without a graph: the values
+    /// of <see cref="InstanceNorm"/> then <see cref="LeakyRelu"/>, bit for bit. With <paramref name="inPlace"/> the
+    /// result overwrites the input's buffer (the caller owns it).
+    /// </summary>
+    internal static Tensor InstanceNormLeakyRelu(Tensor input, float eps, float slope, bool inPlace)
+    {
+        int rows = input.Size(0) * input.Size(1), inner = input.Numel / Math.Max(rows, 1);
+        if (input.Rank < 3 || inner < 2)
+            throw new ArgumentException($"InstanceNorm: expected input (N,C,*) with maps of more than one position, got {Shapes.Format(input.ShapeSpan)}");
+        var y = inPlace ? input : Tensor.Uninitialized(input.ShapeSpan);
+        Kernels.BatchNorm.Forward(input.Storage, y.Storage, 1, rows, inner, null, null, eps, new float[rows], new float[rows], new float[rows], slope);
+        return y;
+    }
+
     // y = x·scale + shift per channel for fixed statistics: scale = w / sqrt(var + eps), shift = b - mean·scale.
     static (int N, int C, int Inner, float[] Scale, float[] Shift) ScaleShift(Tensor input, Tensor mean, Tensor variance,
         Tensor? weight, Tensor? bias, float eps)

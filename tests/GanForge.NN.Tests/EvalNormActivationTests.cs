@@ -26,6 +26,13 @@ public class EvalNormActivationTests
         return norm;
     }
 
+    // Affine parameters away from 1 and 0, so leaving them out shows.
+    static Module Shifted(Module norm, Generator rng)
+    {
+        foreach (var p in norm.Parameters()) Tensor.Randn(p.Shape, rng).Data.CopyTo(p.Data);
+        return norm;
+    }
+
     // The layers of m applied one by one, as the container did before the fusion.
     static Tensor OneByOne(Sequential m, Tensor x)
     {
@@ -49,7 +56,8 @@ public class EvalNormActivationTests
             Assert.True(MathF.Abs(e[i] - a[i]) <= 1e-6f * (1f + MathF.Abs(e[i])), $"{what}: element {i} is {a[i]}, the layers one by one give {e[i]}");
     }
 
-    public static TheoryData<string> Networks => ["linear-bn1d-relu", "linear-bn1d-leaky", "conv-bn2d-relu", "convT-bn2d-leaky"];
+    public static TheoryData<string> Networks => ["linear-bn1d-relu", "linear-bn1d-leaky", "conv-bn2d-relu", "convT-bn2d-leaky",
+        "conv-in-relu", "conv-in-leaky", "conv-in-affine-relu"];
 
     // Odd widths and maps, so the kernel's vector loops and their tails both run; negative and positive values alike.
     static (Sequential Net, Tensor Input) Build(string name)
@@ -61,8 +69,13 @@ public class EvalNormActivationTests
             "linear-bn1d-leaky" => (new Sequential(new Linear(9, 37, generator: rng), Trained(new BatchNorm1d(37), 37, 2), new LeakyReLU(0.2f)), Tensor.Randn([5, 9], rng)),
             "conv-bn2d-relu" => (new Sequential(new Conv2d(3, 6, 3, padding: 1, generator: rng), Trained(new BatchNorm2d(6), 6, 3), new ReLU(),
                 new Conv2d(6, 4, 3, generator: rng)), Tensor.Randn([3, 3, 7, 5], rng)),
-            _ => (new Sequential(new ConvTranspose2d(5, 4, 4, stride: 2, padding: 1, generator: rng), Trained(new BatchNorm2d(4), 4, 4), new LeakyReLU(0.2f),
+            "convT-bn2d-leaky" => (new Sequential(new ConvTranspose2d(5, 4, 4, stride: 2, padding: 1, generator: rng), Trained(new BatchNorm2d(4), 4, 4), new LeakyReLU(0.2f),
                 new ConvTranspose2d(4, 1, 4, stride: 2, padding: 1, generator: rng), new Tanh()), Tensor.Randn([3, 5, 3, 3], rng)),
+            // CycleGAN's generator: instance norm without affine parameters (fused in either mode), and with them (never fused)
+            "conv-in-relu" => (new Sequential(new ReflectionPad2d((1, 1, 1, 1)), new Conv2d(3, 6, 3, generator: rng), new InstanceNorm2d(6), new ReLU(),
+                new Conv2d(6, 5, 3, stride: 2, padding: 1, generator: rng), new InstanceNorm2d(5), new ReLU()), Tensor.Randn([2, 3, 9, 7], rng)),
+            "conv-in-leaky" => (new Sequential(new Conv2d(3, 6, 3, padding: 1, generator: rng), new InstanceNorm2d(6), new LeakyReLU(0.2f)), Tensor.Randn([2, 3, 5, 7], rng)),
+            _ => (new Sequential(new Conv2d(3, 6, 3, padding: 1, generator: rng), Shifted(new InstanceNorm2d(6, affine: true), rng), new ReLU()), Tensor.Randn([2, 3, 5, 7], rng)),
         };
     }
 
@@ -78,23 +91,37 @@ public class EvalNormActivationTests
         AssertSame(expected, Run(net, x, fuse: false), name + " unfused");
     }
 
+    [Theory, InlineData("conv-in-relu"), InlineData("conv-in-leaky")]
+    public void InstanceNorm_TrainingMode_NoGrad_Fused_MatchesTheLayersOneByOne(string name)
+    {
+        var (net, x) = Build(name);   // training mode: instance norm without running statistics computes the same
+        using var _ = GradMode.NoGrad();
+        AssertSame(OneByOne(net, x), Run(net, x, fuse: true), name);
+        var norm = (INormThenActivation)net.First(m => m is InstanceNorm2d);
+        var image = Tensor.Randn(2, 6, 1, 1);   // maps of one position: the layers run apart
+        Assert.Null(norm.TryForwardActivated(image, 0f, inPlace: false));
+    }
+
     [Fact]
     public void Eval_NoGrad_NormFirst_LeavesTheCallersInputAlone()
     {
         var rng = new Generator(11);
         var net = new Sequential(Trained(new BatchNorm1d(13), 13, 5), new LeakyReLU(0.2f));
         var flat = new Sequential(new Flatten(), Trained(new BatchNorm1d(12), 12, 6), new ReLU());
-        net.Eval(); flat.Eval();
+        var instance = new Sequential(new InstanceNorm2d(3), new ReLU());
+        net.Eval(); flat.Eval(); instance.Eval();
         var x = Tensor.Randn([6, 13], rng);
         var image = Tensor.Randn([6, 3, 2, 2], rng);
         var (xBefore, imageBefore) = (x.ToArray(), image.ToArray());
         using var _ = GradMode.NoGrad();
         var y = Run(net, x, fuse: true);
         var z = Run(flat, image, fuse: true);   // Flatten's output is a view of the caller's tensor
+        var w = Run(instance, image, fuse: true);
         Assert.Equal(xBefore, x.ToArray());
         Assert.Equal(imageBefore, image.ToArray());
         AssertSame(OneByOne(net, x), y, "norm first");
         AssertSame(OneByOne(flat, image), z, "after a view of the input");
+        AssertSame(OneByOne(instance, image), w, "instance norm first");
     }
 
     [Fact]
@@ -111,21 +138,24 @@ public class EvalNormActivationTests
         Assert.Equal(1f, norm.NumBatchesTracked!.Item());
     }
 
-    [Fact]
-    public void Eval_WithAGraph_RunsTheTwoLayersAndBackpropagates()
+    [Theory, InlineData("linear-bn1d-leaky"), InlineData("conv-in-leaky")]
+    public void Eval_WithAGraph_RunsTheTwoLayersAndBackpropagates(string name)
     {
-        var (net, x) = Build("linear-bn1d-leaky");
+        var (net, x) = Build(name);
         net.Eval();
-        var norm = (BatchNorm1d)net[1];
-        Assert.Null(norm.TryForwardActivated(Tensor.Randn(5, 37).RequiresGrad_(), 0.2f, inPlace: false));
+        var norm = (INormThenActivation)net[1];
+        var probe = Tensor.Randn(net[0].Forward(x).Shape).RequiresGrad_();
+        Assert.Null(norm.TryForwardActivated(probe, 0.2f, inPlace: false));
         var y = Run(net, x, fuse: true);
         Assert.NotNull(y.GradFn);
-        y.Sum().Backward();
-        var linear = (Linear)net[0];
-        var grad = linear.Weight.Grad!.Clone();
-        linear.ZeroGrad();
-        Run(net, x, fuse: false).Sum().Backward();
-        AssertSame(grad, linear.Weight.Grad!, "weight gradient");
+        (y * y).Sum().Backward();   // y², so instance norm's gradient is not zero (it is for a plain sum of its output)
+        var first = net[0];
+        var weight = first.Parameters().First();
+        var grad = weight.Grad!.Clone();
+        first.ZeroGrad();
+        var again = Run(net, x, fuse: false);
+        (again * again).Sum().Backward();
+        AssertSame(grad, weight.Grad!, "weight gradient");
         Assert.Contains(grad.ToArray(), v => v != 0f);
     }
 }

@@ -7,7 +7,7 @@ namespace GanForge.NN;
 /// running_mean (0), running_var (1) and num_batches_tracked buffers. With momentum null the running
 /// statistics are a cumulative average.
 /// </summary>
-public abstract class BatchNormBase : Module, IPureLayer
+public abstract class BatchNormBase : Module, IPureLayer, INormThenActivation
 {
     public int NumFeatures { get; }
     public float Eps { get; }
@@ -99,6 +99,8 @@ public abstract class BatchNormBase : Module, IPureLayer
             throw new ArgumentException($"{TypeName}: input {Shapes.Format(input.ShapeSpan)} has {input.Size(1)} channels, expected {NumFeatures}");
         return F.BatchNormLeakyRelu(input, RunningMean, RunningVar, weight, bias, Eps, slope, inPlace);
     }
+
+    Tensor? INormThenActivation.TryForwardActivated(Tensor input, float slope, bool inPlace) => TryForwardActivated(input, slope, inPlace);
 
     protected override string ExtraRepr() =>
         $"{NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString() ?? "None")}, affine={Affine}, track_running_stats={TrackRunningStats}";

@@ -55,8 +55,9 @@ public sealed class Sequential : Module, IEnumerable<Module>
     public Module this[int index] => _modules[index < 0 ? index + _modules.Count : index];
 
     /// <summary>
-    /// Whether eval-mode batch norm and the ReLU or LeakyReLU after it run as one pass without a graph, in place where
-    /// the input is an intermediate of this container (true; the bench switches it to measure).
+    /// Whether a normalisation and the ReLU or LeakyReLU after it run as one pass where no graph is recorded (eval-mode
+    /// batch norm, instance norm without affine parameters or running statistics), in place where the input is an
+    /// intermediate of this container (true; the bench switches it to measure).
     /// </summary>
     internal static bool FuseNormActivation { get; set; } = true;
 
@@ -70,7 +71,7 @@ public sealed class Sequential : Module, IEnumerable<Module>
             bool owned = i > 0 && _modules[i - 1] is IPureLayer && !ReferenceEquals(x.Storage, input.Storage);
             bool consumedByLayer = _modules[i] is IPureLayer;
             Tensor? y = null;
-            if (FuseNormActivation && _modules[i] is BatchNormBase norm && i + 1 < _modules.Count && ActivationSlope(_modules[i + 1]) is float slope
+            if (FuseNormActivation && _modules[i] is INormThenActivation norm && i + 1 < _modules.Count && ActivationSlope(_modules[i + 1]) is float slope
                 && (y = norm.TryForwardActivated(x, slope, inPlace: owned)) != null)
                 i++;   // the activation ran in the same pass
             y ??= _modules[i].Forward(x);

@@ -4,7 +4,7 @@ namespace GanForge.NN;
 /// Per-sample, per-channel normalisation of (N,C,H,W) or (C,H,W) inputs over H,W (as torch.nn.InstanceNorm2d;
 /// by default no affine parameters and no running statistics).
 /// </summary>
-public sealed class InstanceNorm2d : Module, IPureLayer
+public sealed class InstanceNorm2d : Module, IPureLayer, INormThenActivation
 {
     public int NumFeatures { get; }
     public float Eps { get; }
@@ -40,7 +40,29 @@ public sealed class InstanceNorm2d : Module, IPureLayer
             useInputStats: Training || !TrackRunningStats, Momentum, Eps);
     }
 
+    /// <summary>
+    /// This layer and LeakyReLU(<paramref name="slope"/>) after it (0: ReLU) as one pass after the statistics, without a
+    /// graph, into the input's own buffer when <paramref name="inPlace"/>: the pair's values bit for bit. Null, with
+    /// nothing done, for affine parameters, running statistics, maps of one position, or a graph to record.
+    /// </summary>
+    Tensor? INormThenActivation.TryForwardActivated(Tensor input, float slope, bool inPlace)
+    {
+        if (Affine || TrackRunningStats || input.Rank != 4 || input.Size(1) != NumFeatures || input.Size(2) * input.Size(3) < 2) return null;
+        if (GradMode.IsEnabled && input.RequiresGrad) return null;
+        return F.InstanceNormLeakyRelu(input, Eps, slope, inPlace);
+    }
+
     protected override string ExtraRepr() => $"{NumFeatures}, eps={Eps}, momentum={Momentum}, affine={Affine}, track_running_stats={TrackRunningStats}";
+}
+
+/// <summary>
+/// A normalisation layer that can run the ReLU or LeakyReLU after it in its own pass where no graph is recorded
+/// (<see cref="Sequential"/> asks it).
+/// </summary>
+internal interface INormThenActivation
+{
+    /// <summary>The layer, then LeakyReLU(<paramref name="slope"/>) (0: ReLU), in one pass; null where they must run apart.</summary>
+    Tensor? TryForwardActivated(Tensor input, float slope, bool inPlace);
 }
 
 /// <summary>Normalises over the trailing <see cref="NormalizedShape"/> dims, with elementwise weight (1) and bias (0).</summary>

@@ -14,9 +14,16 @@ public static class BatchNorm
     /// Batch mean and biased variance of each channel (two passes, accumulated in double across rows),
     /// then y = (x - mean)·invstd·w + b with invstd = 1/sqrt(var + eps). weight/bias null mean 1/0.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="activationSlope"/> y is LeakyReLU of that slope (0: ReLU) of the normalised value, in the
+    /// same pass (the values of the normalisation then <see cref="Activation.LeakyRelu"/>, bit for bit); y may then be x.
+    /// Maps of one position (inner = 1) take no activation.
+    /// </remarks>
     public static void Forward(float[] x, float[] y, int n, int c, int inner, float[]? weight, float[]? bias, float eps,
-        float[] mean, float[] variance, float[] invstd)
+        float[] mean, float[] variance, float[] invstd, float? activationSlope = null)
     {
+        if (inner == 1 && activationSlope != null)
+            throw new ArgumentException("BatchNorm.Forward: an activation in the same pass needs maps of more than one position");
         if (inner == 1) { ForwardRows(x, y, n, c, weight, bias, eps, mean, variance, invstd); return; }
         int count = n * inner;
         Threading.For(c, ch =>
@@ -35,7 +42,8 @@ public static class BatchNorm
             for (int b = 0; b < n; b++)
             {
                 int off = (b * c + ch) * inner;
-                ScaleShift(x.AsSpan(off, inner), scale, shift, y.AsSpan(off, inner));
+                if (activationSlope is float slope) ScaleShiftLeakyRelu(x.AsSpan(off, inner), scale, shift, slope, y.AsSpan(off, inner), affine: true);
+                else ScaleShift(x.AsSpan(off, inner), scale, shift, y.AsSpan(off, inner));
             }
         });
     }
