@@ -89,7 +89,7 @@ public abstract class BatchNormBase : Module, IPureLayer, INormThenActivation
     /// into the input's own buffer when <paramref name="inPlace"/> (the caller owns it): the pair's values bit for bit.
     /// Null, with nothing done, where the pair must run as two layers: training, no running statistics, or a graph to record.
     /// </summary>
-    internal Tensor? TryForwardActivated(Tensor input, float slope, bool inPlace)
+    Tensor? INormThenActivation.TryForwardActivated(Tensor input, float slope, bool inPlace)
     {
         if (Training || RunningMean == null || RunningVar == null) return null;
         var (weight, bias) = (ForwardParameter("weight"), ForwardParameter("bias"));
@@ -99,8 +99,6 @@ public abstract class BatchNormBase : Module, IPureLayer, INormThenActivation
             throw new ArgumentException($"{TypeName}: input {Shapes.Format(input.ShapeSpan)} has {input.Size(1)} channels, expected {NumFeatures}");
         return F.BatchNormLeakyRelu(input, RunningMean, RunningVar, weight, bias, Eps, slope, inPlace);
     }
-
-    Tensor? INormThenActivation.TryForwardActivated(Tensor input, float slope, bool inPlace) => TryForwardActivated(input, slope, inPlace);
 
     protected override string ExtraRepr() =>
         $"{NumFeatures}, eps={Eps}, momentum={(Momentum?.ToString() ?? "None")}, affine={Affine}, track_running_stats={TrackRunningStats}";
