@@ -38,8 +38,7 @@ public static partial class F
     // y = (x - mean) / sqrt(var + eps) * w + b with fixed per-channel statistics (eval mode)
     static Tensor NormalizeWithStatistics(Tensor input, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float eps)
     {
-        if (input.Rank < 2 || mean.Numel != input.Size(1) || variance.Numel != input.Size(1))
-            throw new ArgumentException($"BatchNorm: input {Shapes.Format(input.ShapeSpan)} does not match running statistics {Shapes.Format(mean.ShapeSpan)}");
+        CheckStatistics(input, mean, variance);
         if (!GradMode.IsEnabled || !(input.RequiresGrad || (weight?.RequiresGrad ?? false) || (bias?.RequiresGrad ?? false)))
             return NormalizeRaw(input, mean, variance, weight, bias, eps);
         var channelShape = BatchNormFunction.ChannelShape(input);
@@ -49,12 +48,27 @@ public static partial class F
         return bias == null ? y : y + bias.Reshape(channelShape);
     }
 
-    // The same without a graph: one kernel pass.
-    static Tensor NormalizeRaw(Tensor input, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float eps)
+    static void CheckStatistics(Tensor input, Tensor mean, Tensor variance)
     {
-        var (n, c, inner, scale, shift) = ScaleShift(input, mean, variance, weight, bias, eps);
-        var y = Tensor.Uninitialized(input.ShapeSpan);
-        Kernels.BatchNorm.Affine(input.Storage, y.Storage, n, c, inner, scale, shift);
+        if (input.Rank < 2 || mean.Numel != input.Size(1) || variance.Numel != input.Size(1))
+            throw new ArgumentException($"BatchNorm: input {Shapes.Format(input.ShapeSpan)} does not match running statistics {Shapes.Format(mean.ShapeSpan)}");
+    }
+
+    // The same without a graph: one kernel pass, with LeakyReLU(slope) in it when a slope is given, into the input's own
+    // buffer when inPlace.
+    static Tensor NormalizeRaw(Tensor input, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float eps,
+        float? slope = null, bool inPlace = false)
+    {
+        int n = input.Size(0), c = input.Size(1), inner = input.Numel / Math.Max(n * c, 1);
+        var scale = new float[c]; var shift = new float[c];
+        Span<float> m = mean.Data, v = variance.Data;
+        for (int ch = 0; ch < c; ch++)
+        {
+            scale[ch] = (float)(1.0 / Math.Sqrt(v[ch] + (double)eps)) * (weight?.Data[ch] ?? 1f);
+            shift[ch] = (bias?.Data[ch] ?? 0f) - m[ch] * scale[ch];
+        }
+        var y = inPlace ? input : Tensor.Uninitialized(input.ShapeSpan);
+        Kernels.BatchNorm.Affine(input.Storage, y.Storage, n, c, inner, scale, shift, slope);
         return y;
     }
 
@@ -66,12 +80,8 @@ public static partial class F
     internal static Tensor BatchNormLeakyRelu(Tensor input, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float eps,
         float slope, bool inPlace)
     {
-        if (input.Rank < 2 || mean.Numel != input.Size(1) || variance.Numel != input.Size(1))
-            throw new ArgumentException($"BatchNorm: input {Shapes.Format(input.ShapeSpan)} does not match running statistics {Shapes.Format(mean.ShapeSpan)}");
-        var (n, c, inner, scale, shift) = ScaleShift(input, mean, variance, weight, bias, eps);
-        var y = inPlace ? input : Tensor.Uninitialized(input.ShapeSpan);
-        Kernels.BatchNorm.AffineLeakyRelu(input.Storage, y.Storage, n, c, inner, scale, shift, slope);
-        return y;
+        CheckStatistics(input, mean, variance);
+        return NormalizeRaw(input, mean, variance, weight, bias, eps, slope, inPlace);
     }
 
     /// <summary>
@@ -88,21 +98,6 @@ public static partial class F
         var y = inPlace ? input : Tensor.Uninitialized(input.ShapeSpan);
         Kernels.BatchNorm.Forward(input.Storage, y.Storage, 1, rows, inner, null, null, eps, new float[rows], new float[rows], new float[rows], slope);
         return y;
-    }
-
-    // y = x·scale + shift per channel for fixed statistics: scale = w / sqrt(var + eps), shift = b - mean·scale.
-    static (int N, int C, int Inner, float[] Scale, float[] Shift) ScaleShift(Tensor input, Tensor mean, Tensor variance,
-        Tensor? weight, Tensor? bias, float eps)
-    {
-        int n = input.Size(0), c = input.Size(1), inner = input.Numel / Math.Max(n * c, 1);
-        var scale = new float[c]; var shift = new float[c];
-        Span<float> m = mean.Data, v = variance.Data;
-        for (int ch = 0; ch < c; ch++)
-        {
-            scale[ch] = (float)(1.0 / Math.Sqrt(v[ch] + (double)eps)) * (weight?.Data[ch] ?? 1f);
-            shift[ch] = (bias?.Data[ch] ?? 0f) - m[ch] * scale[ch];
-        }
-        return (n, c, inner, scale, shift);
     }
 
     /// <summary>Normalises over the trailing dims given by <paramref name="normalizedShape"/> (as torch's layer_norm).</summary>

@@ -63,9 +63,7 @@ public abstract class BatchNormBase : Module, IPureLayer, INormThenActivation
 
     public override Tensor Forward(Tensor input)
     {
-        CheckInput(input);
-        if (input.Size(1) != NumFeatures)
-            throw new ArgumentException($"{TypeName}: input {Shapes.Format(input.ShapeSpan)} has {input.Size(1)} channels, expected {NumFeatures}");
+        CheckShape(input);
         float factor = Momentum ?? 0f;
         if (Training && TrackRunningStats)
         {
@@ -84,6 +82,14 @@ public abstract class BatchNormBase : Module, IPureLayer, INormThenActivation
             ForwardParameter("weight"), ForwardParameter("bias"), useBatchStats, factor, Eps);
     }
 
+    // The rank this layer accepts and its channel count.
+    void CheckShape(Tensor input)
+    {
+        CheckInput(input);
+        if (input.Size(1) != NumFeatures)
+            throw new ArgumentException($"{TypeName}: input {Shapes.Format(input.ShapeSpan)} has {input.Size(1)} channels, expected {NumFeatures}");
+    }
+
     /// <summary>
     /// This layer in eval mode and LeakyReLU(<paramref name="slope"/>) after it (0: ReLU) as one pass without a graph,
     /// into the input's own buffer when <paramref name="inPlace"/> (the caller owns it): the pair's values bit for bit.
@@ -94,9 +100,7 @@ public abstract class BatchNormBase : Module, IPureLayer, INormThenActivation
         if (Training || RunningMean == null || RunningVar == null) return null;
         var (weight, bias) = (ForwardParameter("weight"), ForwardParameter("bias"));
         if (GradMode.IsEnabled && (input.RequiresGrad || (weight?.RequiresGrad ?? false) || (bias?.RequiresGrad ?? false))) return null;
-        CheckInput(input);
-        if (input.Size(1) != NumFeatures)
-            throw new ArgumentException($"{TypeName}: input {Shapes.Format(input.ShapeSpan)} has {input.Size(1)} channels, expected {NumFeatures}");
+        CheckShape(input);
         return F.BatchNormLeakyRelu(input, RunningMean, RunningVar, weight, bias, Eps, slope, inPlace);
     }
 

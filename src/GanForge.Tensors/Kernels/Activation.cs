@@ -27,8 +27,8 @@ public static class Activation
         Threading.ForRanges(count, (_, s, e) => body(s, e), ParallelThreshold / 2);
     }
 
-    // y = x·(x > 0 ? pos : neg); with pos = 1 the positive side is x itself, bit for bit.
-    static void LeakyReluRange(ReadOnlySpan<float> x, Span<float> y, float pos, float neg)
+    // y = x·(x > 0 ? pos : neg); with pos = 1 the positive side is x itself, bit for bit. y may be x.
+    internal static void LeakyReluRange(ReadOnlySpan<float> x, Span<float> y, float pos, float neg)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);

@@ -42,7 +42,7 @@ public static class BatchNorm
             for (int b = 0; b < n; b++)
             {
                 int off = (b * c + ch) * inner;
-                if (activationSlope is float slope) ScaleShiftLeakyRelu(x.AsSpan(off, inner), scale, shift, slope, y.AsSpan(off, inner), affine: true);
+                if (activationSlope is float slope) ScaleShiftLeakyRelu(x.AsSpan(off, inner), scale, shift, slope, y.AsSpan(off, inner));
                 else ScaleShift(x.AsSpan(off, inner), scale, shift, y.AsSpan(off, inner));
             }
         });
@@ -144,30 +144,12 @@ public static class BatchNorm
         });
     }
 
-    /// <summary>y = x·scale[ch] + shift[ch] (eval-mode normalisation with fixed statistics).</summary>
-    public static void Affine(float[] x, float[] y, int n, int c, int inner, float[] scale, float[] shift)
-    {
-        if (inner == 1)
-        {
-            Threading.ForRanges(n, (_, b0, b1) =>
-            {
-                for (int b = b0; b < b1; b++) TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c, c), scale, shift, y.AsSpan(b * c, c));
-            });
-            return;
-        }
-        Threading.ForRanges(n * c, (_, r0, r1) =>
-        {
-            for (int r = r0; r < r1; r++)
-                ScaleShift(x.AsSpan(r * inner, inner), scale[r % c], shift[r % c], y.AsSpan(r * inner, inner));
-        });
-    }
-
     /// <summary>
-    /// y = LeakyReLU(x·scale[ch] + shift[ch]) with <paramref name="slope"/> (0: ReLU) in one pass: eval-mode normalisation
-    /// and the activation after it, bit for bit the values of <see cref="Affine"/> followed by <see cref="Activation.LeakyRelu"/>.
-    /// y may be x (in place).
+    /// y = x·scale[ch] + shift[ch] (eval-mode normalisation with fixed statistics). With <paramref name="activationSlope"/>
+    /// y is LeakyReLU of that slope (0: ReLU) of it, in the same pass: the values of the normalisation then
+    /// <see cref="Activation.LeakyRelu"/>, bit for bit; y may then be x (in place).
     /// </summary>
-    public static void AffineLeakyRelu(float[] x, float[] y, int n, int c, int inner, float[] scale, float[] shift, float slope)
+    public static void Affine(float[] x, float[] y, int n, int c, int inner, float[] scale, float[] shift, float? activationSlope = null)
     {
         if (inner == 1)
         {
@@ -177,7 +159,7 @@ public static class BatchNorm
                 {
                     var row = y.AsSpan(b * c, c);
                     TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c, c), scale, shift, row);
-                    ScaleShiftLeakyRelu(row, 1f, 0f, slope, row, affine: false);
+                    if (activationSlope is float slope) Activation.LeakyReluRange(row, row, 1f, slope);
                 }
             });
             return;
@@ -185,27 +167,30 @@ public static class BatchNorm
         Threading.ForRanges(n * c, (_, r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
-                ScaleShiftLeakyRelu(x.AsSpan(r * inner, inner), scale[r % c], shift[r % c], slope, y.AsSpan(r * inner, inner), affine: true);
+            {
+                var xr = x.AsSpan(r * inner, inner);
+                var yr = y.AsSpan(r * inner, inner);
+                if (activationSlope is float slope) ScaleShiftLeakyRelu(xr, scale[r % c], shift[r % c], slope, yr);
+                else ScaleShift(xr, scale[r % c], shift[r % c], yr);
+            }
         });
     }
 
-    // v = x·a + b (ScaleShift's arithmetic; v = x without affine), then y = v·(v > 0 ? 1 : slope) (the activation's).
-    static void ScaleShiftLeakyRelu(ReadOnlySpan<float> x, float a, float b, float slope, Span<float> y, bool affine)
+    // v = x·a + b (ScaleShift's arithmetic), then y = v·(v > 0 ? 1 : slope) (LeakyRelu's), in one pass.
+    static void ScaleShiftLeakyRelu(ReadOnlySpan<float> x, float a, float b, float slope, Span<float> y)
     {
         int i = 0, w = Vector<float>.Count;
         Vector<float> va = new(a), vb = new(b), vn = new(slope);
-        bool identity = !affine;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
         for (; i <= x.Length - w; i += w)
         {
-            var v = Vector.LoadUnsafe(ref xr, (nuint)i);
-            if (!identity) v = v * va + vb;
+            var v = Vector.LoadUnsafe(ref xr, (nuint)i) * va + vb;
             (v * Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), Vector<float>.One, vn)).StoreUnsafe(ref yr, (nuint)i);
         }
         for (; i < x.Length; i++)
         {
-            float v = identity ? x[i] : x[i] * a + b;
+            float v = x[i] * a + b;
             y[i] = v * (v > 0f ? 1f : slope);
         }
     }
