@@ -175,18 +175,18 @@ public sealed partial class Sampler
     }
 
     /// <summary>Checks <paramref name="conditions"/> against the model: a class only for a conditional model, codes only for InfoGAN, each in range.</summary>
-    void CheckConditions(SampleConditions c)
+    void CheckConditions(SampleConditions conditions)
     {
-        if (c.Class is int k && (Model.Classes == 0 || k < 0 || k >= Model.Classes))
+        if (conditions.Class is int k && (Model.Classes == 0 || k < 0 || k >= Model.Classes))
             throw new ArgumentException(Model.Classes == 0
                 ? $"--class: model '{Model.Name}' is not class-conditional (cgan and acgan are)"
                 : $"--class {k}: model '{Model.Name}' has classes 0 to {Model.Classes - 1}");
         var codes = Model.Codes;
-        if (c.Category is int cat && (codes is not { Categories: > 0 } || cat < 0 || cat >= codes.Categories))
+        if (conditions.Category is int cat && (codes is not { Categories: > 0 } || cat < 0 || cat >= codes.Categories))
             throw new ArgumentException(codes is not { Categories: > 0 }
                 ? $"--code cat={cat}: model '{Model.Name}' has no categorical code (infogan has)"
                 : $"--code cat={cat}: the categorical code takes 0 to {codes.Categories - 1}");
-        foreach (var (j, value) in c.Continuous ?? new Dictionary<int, float>())
+        foreach (var (j, value) in conditions.Continuous ?? new Dictionary<int, float>())
             if (codes is null || j < 0 || j >= codes.Continuous || !float.IsFinite(value))
                 throw new ArgumentException(codes is null || codes.Continuous == 0
                     ? $"--code c{j + 1}={value}: model '{Model.Name}' has no continuous codes (infogan has)"

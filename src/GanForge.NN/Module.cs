@@ -100,7 +100,7 @@ public abstract class Module
     private protected static void Release(Tensor t, Tensor reader) => Intermediates.Release(t, reader);
 
     /// <summary>
-    /// <see cref="Release"/>s <paramref name="input"/>, whose last reader made <paramref name="output"/>, and returns
+    /// <see cref="Release(Tensor)"/>s <paramref name="input"/>, whose last reader made <paramref name="output"/>, and returns
     /// <paramref name="output"/>: a chain of steps reads x = Then(x, Step(x)).
     /// </summary>
     private protected static Tensor Then(Tensor input, Tensor output)

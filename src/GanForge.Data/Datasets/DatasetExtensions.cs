@@ -10,7 +10,6 @@ public static class DatasetExtensions
         return count >= dataset.Count ? dataset : new SubsetDataset(dataset, Enumerable.Range(0, count).ToArray());
     }
 
-    /// <summary>The samples whose label passes <paramref name="keep"/>, in their order; labels are kept as they are.</summary>
     /// <summary>
     /// <paramref name="perClass"/> samples of every class, drawn without replacement with <paramref name="seed"/>
     /// (the labelled part of a semi-supervised run, the training set of a probe); indices in class order. A class

@@ -29,7 +29,7 @@ static class BatchSchedule
         return batches;
     }
 
-    /// <summary>A checked <see cref="DataLoader.Seek"/> target: the next epoch's start when <paramref name="position"/> is just past an epoch's last batch.</summary>
+    /// <summary>A checked <see cref="BatchLoader{TBatch}.Seek"/> target: the next epoch's start when <paramref name="position"/> is just past an epoch's last batch.</summary>
     internal static DataLoaderPosition SeekTarget(DataLoaderPosition position, int batchesPerEpoch, string who)
     {
         if (position.Epoch < 0 || position.Batch < 0 || position.Batch > batchesPerEpoch)

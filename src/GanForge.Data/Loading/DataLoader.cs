@@ -47,7 +47,7 @@ public sealed record DataLoaderOptions
 /// <summary>
 /// Batches a dataset, shuffled per epoch, with seeded transforms and background prefetch (as
 /// torch.utils.data.DataLoader). Every batch is a pure function of (seed, epoch, batch index), so a run
-/// resumed with <see cref="Seek"/> from a saved <see cref="Position"/> sees exactly the batches it would have seen.
+/// resumed with <see cref="BatchLoader{TBatch}.Seek"/> from a saved <see cref="BatchLoader{TBatch}.Position"/> sees exactly the batches it would have seen.
 /// </summary>
 public sealed class DataLoader : BatchLoader<Batch>
 {

@@ -13,7 +13,7 @@ public sealed record PairedBatch(Tensor A, Tensor B, int[] Labels)
 /// <summary>
 /// Batches a paired dataset (pix2pix, super-resolution) as <see cref="DataLoader"/> batches a dataset: shuffled per
 /// epoch, seeded, prefetched, every batch a pure function of (seed, epoch, batch index), resumable with
-/// <see cref="Seek"/>. Each transform is applied to A and to B of a pair with the same random draws, so a
+/// <see cref="BatchLoader{TBatch}.Seek"/>. Each transform is applied to A and to B of a pair with the same random draws, so a
 /// <see cref="RandomHorizontalFlip"/> mirrors both or neither.
 /// </summary>
 public sealed class PairedDataLoader : BatchLoader<PairedBatch>

@@ -100,6 +100,10 @@ public sealed class EvaluationSuite
         return new EvaluationResult(protocol, scores, floor, floorDescription);
     }
 
+    /// <param name="images">The images to score (N, C, H, W) in [-1, 1].</param>
+    /// <param name="names">The metrics, by registry name.</param>
+    /// <param name="protocol">Sample counts and splits the scores are computed under.</param>
+    /// <param name="options">The run's evaluation options.</param>
     /// <param name="generated">The images are the generated ones, of which the options may say what each was made for.</param>
     List<MetricResult> Score(Tensor images, IReadOnlyList<string> names, Protocol protocol, EvaluationOptions options, bool generated = false)
     {

@@ -17,6 +17,8 @@ public static class DiscriminatorProbe
     /// <param name="checkpoint">The run whose D is probed.</param>
     /// <param name="data">Data spec; its train split gives the labelled images, its test split the score. Data with one
     /// split only (embedded) is cut in two halves: labelled images from the first, the score on the second.</param>
+    /// <param name="perClass">Labelled training images per class the probe is trained on.</param>
+    /// <param name="seed">Draws the labelled images, the random D's initialisation and the probe's training.</param>
     /// <param name="testLimit">Score on the first N test images only (0 = all).</param>
     public static (IReadOnlyList<ProbeResult> Rows, string Protocol) Run(string checkpoint, string data, int perClass, ulong seed = 0, int testLimit = 0)
     {

@@ -85,7 +85,7 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
 /// gradient penalty through a transformer critic differentiates again.
 /// </summary>
 /// <remarks>
-/// Without a graph its backward is <see cref="Kernels.LayerNorm.SecondOrder"/>, one pass; with one (a third
+/// Without a graph its backward is <see cref="Kernels.LayerNorm.SecondOrder(float[], float[], float[], int, int, float[], float[], float[], float[], float[], float[])"/>, one pass; with one (a third
 /// derivative) the same formulas with differentiable ops. Composed of ops instead, the penalty's path through one
 /// norm cost about twenty times the norm's own backward.
 /// </remarks>

@@ -17,6 +17,16 @@ public abstract class ConvNd : Module, IPureLayer
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
 
+    /// <param name="name">The layer's type name in messages (Conv2d, ConvTranspose2d).</param>
+    /// <param name="inChannels">Channels of the input.</param>
+    /// <param name="outChannels">Channels of the output.</param>
+    /// <param name="kernelSize">The kernel's height and width.</param>
+    /// <param name="stride">Step between the kernel's positions (1 when null).</param>
+    /// <param name="padding">Zeros added on each side (0 when null).</param>
+    /// <param name="dilation">Spacing between the kernel's taps (1 when null).</param>
+    /// <param name="groups">Channel groups, each convolved apart.</param>
+    /// <param name="bias">Whether the layer adds a learnable bias per output channel.</param>
+    /// <param name="generator">Initialisation randomness.</param>
     /// <param name="weightShape">(out, in/groups, KH, KW) for a convolution, (in, out/groups, KH, KW) for a transposed one.</param>
     private protected ConvNd(string name, int inChannels, int outChannels, Size2 kernelSize, Size2? stride, Size2? padding,
         Size2? dilation, int groups, bool bias, Generator? generator, Func<int, int, int, int[]> weightShape)

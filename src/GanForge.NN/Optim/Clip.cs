@@ -13,6 +13,8 @@ public static class Clip
     /// total = ‖(‖g₁‖ₚ, …, ‖gₙ‖ₚ)‖ₚ (max |g| for p = ∞); every gradient is multiplied by
     /// min(1, maxNorm / (total + 1e-6)) in float32, as PyTorch does (including the multiply by 1).
     /// </remarks>
+    /// <param name="parameters">The tensors whose gradients are clipped.</param>
+    /// <param name="maxNorm">The most the joint norm may be after clipping.</param>
     /// <param name="normType">p of the norm: any p &gt; 0, or <see cref="double.PositiveInfinity"/>.</param>
     /// <param name="errorIfNonfinite">Throw instead of clipping when the total norm is NaN or infinite.</param>
     public static float GradNorm(IEnumerable<Tensor> parameters, double maxNorm, double normType = 2.0, bool errorIfNonfinite = false)

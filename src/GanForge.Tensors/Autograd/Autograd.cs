@@ -10,6 +10,8 @@ public static class Autograd
     /// Gradients of <paramref name="outputs"/> w.r.t. <paramref name="inputs"/> (torch.autograd.grad).
     /// Leaves' <see cref="Tensor.Grad"/> are not touched.
     /// </summary>
+    /// <param name="outputs">The tensors differentiated.</param>
+    /// <param name="inputs">The tensors they are differentiated with respect to.</param>
     /// <param name="gradOutputs">Gradient w.r.t. each output; may be omitted for scalar outputs.</param>
     /// <param name="createGraph">Record the backward pass, so the result can itself be backpropagated.</param>
     /// <param name="retainGraph">Keep the graph for another backward; defaults to <paramref name="createGraph"/>.</param>

@@ -134,11 +134,16 @@ public sealed class AxisMap
         });
 
     /// <summary>Nearest neighbour as PyTorch's 'nearest': src = min(floor(o * scale), in - 1).</summary>
+    /// <param name="inSize">Length of the input axis.</param>
+    /// <param name="outSize">Length of the output axis.</param>
     /// <param name="scale">in/out, or 1/scale_factor when a scale factor was given.</param>
     public static AxisMap Nearest(int inSize, int outSize, double scale) =>
         Build(inSize, outSize, (o, r) => r.Add((Math.Min((int)Math.Floor((float)(o * (float)scale)), inSize - 1), 1f)));
 
     /// <summary>Linear interpolation as PyTorch's 'bilinear' along one axis (area_pixel_compute_source_index).</summary>
+    /// <param name="inSize">Length of the input axis.</param>
+    /// <param name="outSize">Length of the output axis.</param>
+    /// <param name="alignCorners">Map the end pixels' centres onto each other (PyTorch's align_corners=True).</param>
     /// <param name="scale">in/out, or 1/scale_factor when a scale factor was given; ignored with alignCorners.</param>
     public static AxisMap Linear(int inSize, int outSize, bool alignCorners, double scale)
     {

@@ -13,6 +13,7 @@ public sealed class ConditionalGenerator : ConditionalModule
     readonly int[] _inputShape;
 
     /// <param name="body">The generator proper, taking (N, <paramref name="inputShape"/>...).</param>
+    /// <param name="classes">C, the number of classes; each sample's class is joined to its latent as a one-hot vector.</param>
     /// <param name="inputShape">The body's input shape per sample, nz + C first: (nz + C) or (nz + C, 1, 1).</param>
     public ConditionalGenerator(Module body, int classes, int[] inputShape)
     {
@@ -48,6 +49,7 @@ public sealed class ConcatDiscriminator : ConditionalModule
     readonly int _classes;
 
     /// <param name="body">The discriminator proper, taking nc + C input channels.</param>
+    /// <param name="classes">C, the number of classes; each image gets its class as C one-hot channels.</param>
     public ConcatDiscriminator(Module body, int classes)
     {
         _body = RegisterModule("body", body);
@@ -78,6 +80,9 @@ public sealed class ProjectionDiscriminator : ConditionalModule
     readonly Embedding _embed;
 
     /// <param name="features">φ: images -> (N, F) features (an activation last).</param>
+    /// <param name="featureDim">F, the features' width.</param>
+    /// <param name="classes">The number of classes (rows of V).</param>
+    /// <param name="rng">Initialisation randomness of ψ and V.</param>
     public ProjectionDiscriminator(Module features, int featureDim, int classes, Generator rng)
     {
         _features = RegisterModule("features", features);

@@ -71,8 +71,9 @@ public sealed class SemiSupervisedDiscriminatorPhase(int labelsPerClass, ulong s
         var real = ctx.NextBatch().Images;
         int m = real.Size(0);
         var picks = new int[m];
-        for (int i = 0; i < m; i++) picks[i] = ctx.LabelNoise.NextInt(_labelled!.Size);
-        var labelled = _labelled.Images.IndexSelect(0, picks);
+        var labelledSet = _labelled!;
+        for (int i = 0; i < m; i++) picks[i] = ctx.LabelNoise.NextInt(labelledSet.Size);
+        var labelled = labelledSet.Images.IndexSelect(0, picks);
         var classes = _labelledClasses!.IndexSelect(0, picks);
         var labelledOut = d.Forward(labelled);
         var supervised = SemiSupervisedLoss.Supervised(labelledOut, classes);

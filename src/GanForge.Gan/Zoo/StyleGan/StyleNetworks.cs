@@ -76,6 +76,11 @@ public sealed class StyleLayer : Module
     public Tensor Bias => _bias;
     readonly Tensor _bias;
 
+    /// <param name="inChannels">Channels of the input maps.</param>
+    /// <param name="outChannels">Channels of the output maps.</param>
+    /// <param name="resolution">Side of the output maps (the noise's size).</param>
+    /// <param name="wDim">Width of the style vector w that modulates the convolution.</param>
+    /// <param name="rng">Initialisation randomness.</param>
     /// <param name="upsample">Double the input bilinearly inside the modulated convolution (a block's first layer).</param>
     public StyleLayer(int inChannels, int outChannels, int resolution, int wDim, Generator rng, bool upsample = false)
     {
