@@ -19,7 +19,23 @@ public static partial class F
                 throw new ArgumentException("BatchNorm: running_mean and running_var are required when not training");
             return NormalizeWithStatistics(input, runningMean, runningVar, weight, bias, eps);
         }
-        var (y, mean, variance) = BatchNormFunction.Apply(input, weight, bias, eps);
+        return TrainingBatchNorm(input, runningMean, runningVar, weight, bias, momentum, eps, slope: null);
+    }
+
+    /// <summary>
+    /// Training-mode batch normalisation by the batch's statistics followed by LeakyReLU(<paramref name="slope"/>) (0:
+    /// ReLU; at least 0) as one function: the values and gradients of <see cref="BatchNorm"/> with training set, then
+    /// <see cref="LeakyRelu"/>, bit for bit, without the normalised map written or kept for the backward. The running
+    /// statistics are updated as <see cref="BatchNorm"/> updates them.
+    /// </summary>
+    internal static Tensor BatchNormLeakyReluTraining(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        float momentum, float eps, float slope) =>
+        TrainingBatchNorm(input, runningMean, runningVar, weight, bias, momentum, eps, slope);
+
+    static Tensor TrainingBatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight, Tensor? bias,
+        float momentum, float eps, float? slope)
+    {
+        var (y, mean, variance) = BatchNormFunction.Apply(input, weight, bias, eps, slope);
         if (runningMean != null && runningVar != null)
         {
             int count = input.Numel / input.Size(1);

@@ -130,7 +130,7 @@ public class EvalNormActivationTests
         var (net, x) = Build("conv-bn2d-relu");
         var (twin, _) = Build("conv-bn2d-relu");
         using var _ = GradMode.NoGrad();
-        var fused = Run(net, x, fuse: true);     // training mode: the pair must run as two layers
+        var fused = Run(net, x, fuse: true);     // training mode: the batch's statistics, as the two layers use them
         var unfused = Run(twin, x, fuse: false);
         AssertSame(unfused, fused, "training");
         var norm = (BatchNorm2d)net[1];

@@ -9,19 +9,29 @@ namespace GanForge.Functions;
 /// dx = invstd * (gw - mean(gw) - xhat * mean(gw * xhat)) with gw = g * w; dw = sum(g * xhat); db = sum(g).
 /// The forward is one pass over the data; the backward is written with tensor ops and recomputes
 /// the statistics differentiably when a graph is being built, so double backward works.
+/// With an activation slope the output is LeakyReLU of that slope (0: ReLU) of y, made in the same pass, and the
+/// backward takes the gradient at that output through the activation's derivative as it reads it: the pair's values
+/// and gradients without the normalised map ever written (a training step's batch norm and the ReLU after it).
 /// </remarks>
 internal sealed class BatchNormFunction : Function
 {
     readonly float _eps;
     readonly bool _hasWeight, _hasBias;
+    readonly float? _slope;
     Tensor? _mean, _invstd; // (1,C,1,..) constants for the no-graph backward
     float[]? _meanRaw, _invstdRaw;
+    Tensor? _activated;     // the output, with an activation: positive exactly where y is (the backward with a graph reads it)
 
-    BatchNormFunction(float eps, bool hasWeight, bool hasBias) { _eps = eps; _hasWeight = hasWeight; _hasBias = hasBias; }
+    BatchNormFunction(float eps, bool hasWeight, bool hasBias, float? slope) { _eps = eps; _hasWeight = hasWeight; _hasBias = hasBias; _slope = slope; }
 
-    /// <summary>Normalises <paramref name="x"/>; also returns the batch mean and biased variance per channel (C).</summary>
-    public static (Tensor Y, float[] Mean, float[] Var) Apply(Tensor x, Tensor? weight, Tensor? bias, float eps)
+    /// <summary>
+    /// Normalises <paramref name="x"/>, then applies LeakyReLU(<paramref name="slope"/>) (0: ReLU; at least 0) when
+    /// given; also returns the batch mean and biased variance per channel (C).
+    /// </summary>
+    public static (Tensor Y, float[] Mean, float[] Var) Apply(Tensor x, Tensor? weight, Tensor? bias, float eps, float? slope = null)
     {
+        if (slope < 0f)
+            throw new ArgumentException($"BatchNorm: an activation in the same pass needs a slope of at least 0, got {slope}");
         if (x.Rank < 2)
             throw new ArgumentException($"BatchNorm: expected input (N,C,*), got {Shapes.Format(x.ShapeSpan)}");
         int n = x.Size(0), c = x.Size(1), inner = x.Numel / Math.Max(n * c, 1);
@@ -34,18 +44,19 @@ internal sealed class BatchNormFunction : Function
 
         var mean = new float[c]; var variance = new float[c]; var invstd = new float[c];
         var y = Tensor.Uninitialized(x.ShapeSpan);
-        Kernels.BatchNorm.Forward(x.Storage, y.Storage, n, c, inner, weight?.Storage, bias?.Storage, eps, mean, variance, invstd);
+        Kernels.BatchNorm.Forward(x.Storage, y.Storage, n, c, inner, weight?.Storage, bias?.Storage, eps, mean, variance, invstd, slope);
 
         var inputs = new List<Tensor> { x };
         if (weight != null) inputs.Add(weight);
         if (bias != null) inputs.Add(bias);
-        var fn = new BatchNormFunction(eps, weight != null, bias != null);
+        var fn = new BatchNormFunction(eps, weight != null, bias != null, slope);
         if (WillRecord([.. inputs]))
         {
             var channelShape = ChannelShape(x);
             fn._mean = Tensor.Wrap(mean, channelShape);
             fn._invstd = Tensor.Wrap(invstd, channelShape);
             (fn._meanRaw, fn._invstdRaw) = (mean, invstd);
+            if (slope != null) fn._activated = y;
         }
         Record(fn, y, [.. inputs]);
         return (y, mean, variance);
@@ -66,6 +77,8 @@ internal sealed class BatchNormFunction : Function
     {
         var x = Inputs[0];
         if (!GradMode.IsEnabled) return RawBackward(x, g);
+        // The gradient at y: through the activation's derivative, a constant almost everywhere (LeakyReLU's own backward).
+        if (_slope is float slope) g = LeakyReluGrad.Apply(_activated!, g, slope, 1f);
         var dims = ReducedDims(x);
         var channelShape = ChannelShape(x);
         Tensor invstd, xhat;
@@ -106,8 +119,9 @@ internal sealed class BatchNormFunction : Function
         var dx = NeedsGrad(0) ? Tensor.Uninitialized(x.ShapeSpan) : null;
         var dw = _hasWeight && NeedsGrad(1) ? new Tensor(c) : null;
         var db = _hasBias && NeedsGrad(bi) ? new Tensor(c) : null;
+        var activation = _slope is float slope ? (slope, _hasBias ? Inputs[bi].Storage : null) : ((float, float[]?)?)null;
         Kernels.BatchNorm.Backward(x.Storage, g.Storage, n, c, inner, _meanRaw!, _invstdRaw!, w?.Storage,
-            dx?.Storage, dw?.Storage, db?.Storage);
+            dx?.Storage, dw?.Storage, db?.Storage, activation);
         return (_hasWeight, _hasBias) switch
         {
             (true, true) => [dx, dw, db],
@@ -117,5 +131,5 @@ internal sealed class BatchNormFunction : Function
         };
     }
 
-    protected internal override void ReleaseSaved() { _mean = null; _invstd = null; _meanRaw = null; _invstdRaw = null; }
+    protected internal override void ReleaseSaved() { _mean = null; _invstd = null; _meanRaw = null; _invstdRaw = null; _activated = null; }
 }

@@ -64,12 +64,7 @@ public abstract class BatchNormBase : Module, IPureLayer, INormThenActivation
     public override Tensor Forward(Tensor input)
     {
         CheckShape(input);
-        float factor = Momentum ?? 0f;
-        if (Training && TrackRunningStats)
-        {
-            NumBatchesTracked!.Data[0] += 1f;
-            if (Momentum == null) factor = 1f / NumBatchesTracked.Data[0];
-        }
+        float factor = RunningFactor();
         bool useBatchStats = Training || RunningMean == null;
         // Only training synchronises: eval mode may run on one rank alone (rank 0's sample grids), so it makes no collective call.
         if (Training && ProcessGroup is { Size: > 1 } group)
@@ -82,6 +77,18 @@ public abstract class BatchNormBase : Module, IPureLayer, INormThenActivation
             ForwardParameter("weight"), ForwardParameter("bias"), useBatchStats, factor, Eps);
     }
 
+    // Counts a training forward where the running statistics are tracked; the weight the batch's statistics get in them.
+    float RunningFactor()
+    {
+        float factor = Momentum ?? 0f;
+        if (Training && TrackRunningStats)
+        {
+            NumBatchesTracked!.Data[0] += 1f;
+            if (Momentum == null) factor = 1f / NumBatchesTracked.Data[0];
+        }
+        return factor;
+    }
+
     // The rank this layer accepts and its channel count.
     void CheckShape(Tensor input)
     {
@@ -91,13 +98,24 @@ public abstract class BatchNormBase : Module, IPureLayer, INormThenActivation
     }
 
     /// <summary>
-    /// This layer in eval mode and LeakyReLU(<paramref name="slope"/>) after it (0: ReLU) as one pass without a graph,
-    /// into the input's own buffer when <paramref name="inPlace"/> (the caller owns it): the pair's values bit for bit.
-    /// Null, with nothing done, where the pair must run as two layers: training, no running statistics, or a graph to record.
+    /// This layer and LeakyReLU(<paramref name="slope"/>) after it (0: ReLU) as one function: the pair's values, and
+    /// gradients, bit for bit. Training: the batch's statistics, the running ones updated, the normalised map neither
+    /// written nor kept for the backward. Eval: one pass by the running statistics without a graph, into the input's own
+    /// buffer when <paramref name="inPlace"/> (the caller owns it). Null, with nothing done, where the pair must run as
+    /// two layers: statistics synchronised over ranks, a negative slope, or in eval mode no running statistics or a
+    /// graph to record.
     /// </summary>
     Tensor? INormThenActivation.TryForwardActivated(Tensor input, float slope, bool inPlace)
     {
-        if (Training || RunningMean == null || RunningVar == null) return null;
+        if (Training)
+        {
+            if (ProcessGroup is { Size: > 1 } || slope < 0f) return null;
+            CheckShape(input);
+            float factor = RunningFactor();
+            return F.BatchNormLeakyReluTraining(input, TrackRunningStats ? RunningMean : null, TrackRunningStats ? RunningVar : null,
+                ForwardParameter("weight"), ForwardParameter("bias"), factor, Eps, slope);
+        }
+        if (RunningMean == null || RunningVar == null) return null;
         var (weight, bias) = (ForwardParameter("weight"), ForwardParameter("bias"));
         if (GradMode.IsEnabled && (input.RequiresGrad || (weight?.RequiresGrad ?? false) || (bias?.RequiresGrad ?? false))) return null;
         CheckShape(input);

@@ -17,14 +17,11 @@ public static class BatchNorm
     /// <remarks>
     /// With <paramref name="activationSlope"/> y is LeakyReLU of that slope (0: ReLU) of the normalised value, in the
     /// same pass (the values of the normalisation then <see cref="Activation.LeakyRelu"/>, bit for bit); y may then be x.
-    /// Maps of one position (inner = 1) take no activation.
     /// </remarks>
     public static void Forward(float[] x, float[] y, int n, int c, int inner, float[]? weight, float[]? bias, float eps,
         float[] mean, float[] variance, float[] invstd, float? activationSlope = null)
     {
-        if (inner == 1 && activationSlope != null)
-            throw new ArgumentException("BatchNorm.Forward: an activation in the same pass needs maps of more than one position");
-        if (inner == 1) { ForwardRows(x, y, n, c, weight, bias, eps, mean, variance, invstd); return; }
+        if (inner == 1) { ForwardRows(x, y, n, c, weight, bias, eps, mean, variance, invstd, activationSlope); return; }
         int count = n * inner;
         Threading.For(c, ch =>
         {
@@ -53,19 +50,31 @@ public static class BatchNorm
     /// dx = A·g + B·x + C with A = invstd·w, B = -w·invstd³·sgx/count, C = -A·sg/count - B·mean;
     /// dw = sgx·invstd, db = sg. dx, dw, db may each be null when not wanted.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="activation"/>, the forward's activation (<see cref="Forward"/> with activationSlope: its
+    /// slope and the bias it was given, null for 0), g is the gradient at the activation's output and each value is first
+    /// multiplied by the activation's derivative, 1 where the normalised value is positive and the slope elsewhere, that
+    /// value made again from x as the forward made it: the values of <see cref="Activation.LeakyReluBackward"/> then
+    /// this, bit for bit, with no map read but x and g.
+    /// </remarks>
     public static void Backward(float[] x, float[] g, int n, int c, int inner, float[] mean, float[] invstd, float[]? weight,
-        float[]? dx, float[]? dw, float[]? db)
+        float[]? dx, float[]? dw, float[]? db, (float Slope, float[]? Bias)? activation = null)
     {
-        if (inner == 1) { BackwardRows(x, g, n, c, mean, invstd, weight, dx, dw, db); return; }
+        if (inner == 1) { BackwardRows(x, g, n, c, mean, invstd, weight, dx, dw, db, activation); return; }
         int count = n * inner;
         Threading.For(c, ch =>
         {
             float m = mean[ch];
+            // The forward's normalisation of this channel, x·scale + shift, whose sign picks the activation's derivative.
+            float scale = invstd[ch] * (weight?[ch] ?? 1f);
+            float shift = (activation?.Bias?[ch] ?? 0f) - m * scale;
             double sg = 0, sgx = 0;
             for (int b = 0; b < n; b++)
             {
                 int off = (b * c + ch) * inner;
-                SumAndDot(g.AsSpan(off, inner), x.AsSpan(off, inner), m, out float s1, out float s2);
+                float s1, s2;
+                if (activation is not { Slope: var slope }) SumAndDot(g.AsSpan(off, inner), x.AsSpan(off, inner), m, out s1, out s2);
+                else SumAndDotMasked(g.AsSpan(off, inner), x.AsSpan(off, inner), scale, shift, slope, m, out s1, out s2);
                 sg += s1; sgx += s2;
             }
             float istd = invstd[ch], w = weight?[ch] ?? 1f;
@@ -79,7 +88,8 @@ public static class BatchNorm
             {
                 int off = (b * c + ch) * inner;
                 var gs = g.AsSpan(off, inner); var xs = x.AsSpan(off, inner); var ds = dx.AsSpan(off, inner);
-                Axpby(gs, a, xs, bcoef, ccoef, ds);
+                if (activation is not { Slope: var slope }) Axpby(gs, a, xs, bcoef, ccoef, ds);
+                else AxpbyMasked(gs, xs, scale, shift, slope, a, bcoef, ccoef, ds);
             }
         });
     }
@@ -197,7 +207,7 @@ public static class BatchNorm
 
     // (N,C) inputs: each channel is a column, so work row by row, vectorised across a range of channels.
     static void ForwardRows(float[] x, float[] y, int n, int c, float[]? weight, float[]? bias, float eps,
-        float[] mean, float[] variance, float[] invstd)
+        float[] mean, float[] variance, float[] invstd, float? activationSlope)
     {
         Threading.ForRanges(c, (_, c0, c1) =>
         {
@@ -224,21 +234,44 @@ public static class BatchNorm
                 shift[i] = (bias?[ch] ?? 0f) - mean[ch] * scale[i];
             }
             for (int b = 0; b < n; b++)
-                TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), scale, shift, y.AsSpan(b * c + c0, len));
+            {
+                var row = y.AsSpan(b * c + c0, len);
+                TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), scale, shift, row);
+                if (activationSlope is float slope) Activation.LeakyReluRange(row, row, 1f, slope);
+            }
         }, 256);
     }
 
     static void BackwardRows(float[] x, float[] g, int n, int c, float[] mean, float[] invstd, float[]? weight,
-        float[]? dx, float[]? dw, float[]? db)
+        float[]? dx, float[]? dw, float[]? db, (float Slope, float[]? Bias)? activation)
     {
         Threading.ForRanges(c, (_, c0, c1) =>
         {
             int len = c1 - c0;
             var sg = new float[len]; var sgx = new float[len]; var d = new float[len];
             var mr = mean.AsSpan(c0, len);
+            float[]? masked = null, scale = null, shift = null;
+            if (activation is { } act)
+            {
+                // ForwardRows' normalisation of these channels, x·scale + shift by one FMA, whose sign picks the derivative.
+                (masked, scale, shift) = (new float[len], new float[len], new float[len]);
+                for (int i = 0; i < len; i++)
+                {
+                    int ch = c0 + i;
+                    scale[i] = invstd[ch] * (weight?[ch] ?? 1f);
+                    shift[i] = (act.Bias?[ch] ?? 0f) - mean[ch] * scale[i];
+                }
+            }
+            // The gradient at the normalised values of row b: g itself, or g through the activation's derivative.
+            ReadOnlySpan<float> Row(int b)
+            {
+                if (masked == null) return g.AsSpan(b * c + c0, len);
+                TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), scale, shift, masked);
+                return MaskInto(g.AsSpan(b * c + c0, len), masked, activation!.Value.Slope, masked);
+            }
             for (int b = 0; b < n; b++)
             {
-                var gr = g.AsSpan(b * c + c0, len);
+                var gr = Row(b);
                 TensorPrimitives.Add(sg, gr, sg);
                 TensorPrimitives.Subtract(x.AsSpan(b * c + c0, len), mr, d);
                 TensorPrimitives.FusedMultiplyAdd(gr, d, sgx, sgx);
@@ -258,7 +291,7 @@ public static class BatchNorm
             for (int b = 0; b < n; b++)
             {
                 var dr = dx.AsSpan(b * c + c0, len);
-                TensorPrimitives.FusedMultiplyAdd(g.AsSpan(b * c + c0, len), a, cc, dr);
+                TensorPrimitives.FusedMultiplyAdd(Row(b), a, cc, dr);
                 TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), bc, dr, dr);
             }
         }, 256);
@@ -291,6 +324,71 @@ public static class BatchNorm
         }
         sum = Vector.Sum(a1); dot = Vector.Sum(a2);
         for (; i < g.Length; i++) { sum += g[i]; dot += g[i] * (x[i] - m); }
+    }
+
+    // SumAndDot of g·(v > 0 ? 1 : slope) with v = x·scale + shift made as ScaleShiftLeakyRelu makes it, the product
+    // formed as LeakyReluBackward forms it.
+    static void SumAndDotMasked(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float scale, float shift, float slope, float m,
+        out float sum, out float dot)
+    {
+        int i = 0, w = Vector<float>.Count;
+        Vector<float> a1 = Vector<float>.Zero, a2 = Vector<float>.Zero, vm = new(m), va = new(scale), vb = new(shift), vn = new(slope);
+        ref float gr = ref MemoryMarshal.GetReference(g);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        for (; i <= g.Length - w; i += w)
+        {
+            var xv = Vector.LoadUnsafe(ref xr, (nuint)i);
+            var v = xv * va + vb;
+            var gv = Vector.LoadUnsafe(ref gr, (nuint)i) * Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), Vector<float>.One, vn);
+            a1 += gv;
+            a2 += gv * (xv - vm);
+        }
+        sum = Vector.Sum(a1); dot = Vector.Sum(a2);
+        for (; i < g.Length; i++)
+        {
+            float v = x[i] * scale + shift;
+            float gv = g[i] * (v > 0f ? 1f : slope);
+            sum += gv; dot += gv * (x[i] - m);
+        }
+    }
+
+    // Axpby of g·(v > 0 ? 1 : slope), v as in SumAndDotMasked.
+    static void AxpbyMasked(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float scale, float shift, float slope, float a, float b,
+        float c, Span<float> d)
+    {
+        int i = 0, w = Vector<float>.Count;
+        Vector<float> va = new(a), vb = new(b), vc = new(c), vs = new(scale), vt = new(shift), vn = new(slope);
+        ref float gr = ref MemoryMarshal.GetReference(g);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        for (; i <= g.Length - w; i += w)
+        {
+            var xv = Vector.LoadUnsafe(ref xr, (nuint)i);
+            var v = xv * vs + vt;
+            var gv = Vector.LoadUnsafe(ref gr, (nuint)i) * Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), Vector<float>.One, vn);
+            (gv * va + xv * vb + vc).StoreUnsafe(ref dr, (nuint)i);
+        }
+        for (; i < g.Length; i++)
+        {
+            float v = x[i] * scale + shift;
+            d[i] = a * (g[i] * (v > 0f ? 1f : slope)) + b * x[i] + c;
+        }
+    }
+
+    // into = g·(v > 0 ? 1 : slope); returns into (which may be v).
+    static Span<float> MaskInto(ReadOnlySpan<float> g, ReadOnlySpan<float> v, float slope, Span<float> into)
+    {
+        int i = 0, w = Vector<float>.Count;
+        var vn = new Vector<float>(slope);
+        ref float gr = ref MemoryMarshal.GetReference(g);
+        ref float zr = ref MemoryMarshal.GetReference(v);
+        ref float ir = ref MemoryMarshal.GetReference(into);
+        for (; i <= g.Length - w; i += w)
+            (Vector.LoadUnsafe(ref gr, (nuint)i)
+                * Vector.ConditionalSelect(Vector.GreaterThan(Vector.LoadUnsafe(ref zr, (nuint)i), Vector<float>.Zero), Vector<float>.One, vn))
+                .StoreUnsafe(ref ir, (nuint)i);
+        for (; i < g.Length; i++) into[i] = g[i] * (v[i] > 0f ? 1f : slope);
+        return into;
     }
 
     // y = x·a + b
