@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace GanForge.Kernels;
@@ -326,33 +327,42 @@ public static class BatchNorm
         for (; i < g.Length; i++) { sum += g[i]; dot += g[i] * (x[i] - m); }
     }
 
-    // SumAndDot of g·(v > 0 ? 1 : slope) with v = x·scale + shift made as ScaleShiftLeakyRelu makes it, the product
-    // formed as LeakyReluBackward forms it.
+    // g·(v > 0 ? 1 : slope) with v = x·scale + shift made as ScaleShiftLeakyRelu makes it: the gradient at the normalised
+    // value, the product formed as LeakyReluBackward forms it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector<float> Masked(Vector<float> g, Vector<float> x, Vector<float> scale, Vector<float> shift, Vector<float> slope) =>
+        g * Vector.ConditionalSelect(Vector.GreaterThan(x * scale + shift, Vector<float>.Zero), Vector<float>.One, slope);
+
+    static float Masked(float g, float x, float scale, float shift, float slope)
+    {
+        float v = x * scale + shift;
+        return g * (v > 0f ? 1f : slope);
+    }
+
+    // SumAndDot of Masked(g).
     static void SumAndDotMasked(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float scale, float shift, float slope, float m,
         out float sum, out float dot)
     {
         int i = 0, w = Vector<float>.Count;
-        Vector<float> a1 = Vector<float>.Zero, a2 = Vector<float>.Zero, vm = new(m), va = new(scale), vb = new(shift), vn = new(slope);
+        Vector<float> a1 = Vector<float>.Zero, a2 = Vector<float>.Zero, vm = new(m), vs = new(scale), vt = new(shift), vn = new(slope);
         ref float gr = ref MemoryMarshal.GetReference(g);
         ref float xr = ref MemoryMarshal.GetReference(x);
         for (; i <= g.Length - w; i += w)
         {
             var xv = Vector.LoadUnsafe(ref xr, (nuint)i);
-            var v = xv * va + vb;
-            var gv = Vector.LoadUnsafe(ref gr, (nuint)i) * Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), Vector<float>.One, vn);
+            var gv = Masked(Vector.LoadUnsafe(ref gr, (nuint)i), xv, vs, vt, vn);
             a1 += gv;
             a2 += gv * (xv - vm);
         }
         sum = Vector.Sum(a1); dot = Vector.Sum(a2);
         for (; i < g.Length; i++)
         {
-            float v = x[i] * scale + shift;
-            float gv = g[i] * (v > 0f ? 1f : slope);
+            float gv = Masked(g[i], x[i], scale, shift, slope);
             sum += gv; dot += gv * (x[i] - m);
         }
     }
 
-    // Axpby of g·(v > 0 ? 1 : slope), v as in SumAndDotMasked.
+    // Axpby of Masked(g).
     static void AxpbyMasked(ReadOnlySpan<float> g, ReadOnlySpan<float> x, float scale, float shift, float slope, float a, float b,
         float c, Span<float> d)
     {
@@ -364,15 +374,9 @@ public static class BatchNorm
         for (; i <= g.Length - w; i += w)
         {
             var xv = Vector.LoadUnsafe(ref xr, (nuint)i);
-            var v = xv * vs + vt;
-            var gv = Vector.LoadUnsafe(ref gr, (nuint)i) * Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), Vector<float>.One, vn);
-            (gv * va + xv * vb + vc).StoreUnsafe(ref dr, (nuint)i);
+            (Masked(Vector.LoadUnsafe(ref gr, (nuint)i), xv, vs, vt, vn) * va + xv * vb + vc).StoreUnsafe(ref dr, (nuint)i);
         }
-        for (; i < g.Length; i++)
-        {
-            float v = x[i] * scale + shift;
-            d[i] = a * (g[i] * (v > 0f ? 1f : slope)) + b * x[i] + c;
-        }
+        for (; i < g.Length; i++) d[i] = a * Masked(g[i], x[i], scale, shift, slope) + b * x[i] + c;
     }
 
     // into = g·(v > 0 ? 1 : slope); returns into (which may be v).
