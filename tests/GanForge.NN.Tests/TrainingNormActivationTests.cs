@@ -1,4 +1,5 @@
 using GanForge.NN;
+using static GanForge.NN.Tests.NormActivationRuns;
 
 namespace GanForge.NN.Tests;
 
@@ -36,22 +37,6 @@ public class TrainingNormActivationTests
                 Tensor.Randn(bn.Bias!.Shape, rng).Data.CopyTo(bn.Bias.Data);
             }
         return (net, input);
-    }
-
-    static Tensor Run(Sequential m, Tensor x, bool fuse)
-    {
-        bool saved = Sequential.FuseNormActivation;
-        Sequential.FuseNormActivation = fuse;
-        try { return m.Forward(x); }
-        finally { Sequential.FuseNormActivation = saved; }
-    }
-
-    static void AssertClose(Tensor expected, Tensor actual, string what)
-    {
-        Assert.Equal(expected.Shape, actual.Shape);
-        var (e, a) = (expected.ToArray(), actual.ToArray());
-        for (int i = 0; i < e.Length; i++)
-            Assert.True(MathF.Abs(e[i] - a[i]) <= 1e-6f * (1f + MathF.Abs(e[i])), $"{what}: element {i} is {a[i]}, the two layers give {e[i]}");
     }
 
     // One training forward and backward of a loss that weighs each output differently; the input's gradient is returned.

@@ -42,7 +42,8 @@ public static class Activation
         for (; i < x.Length; i++) { float v = Unsafe.Add(ref xr, i); Unsafe.Add(ref yr, i) = v * (v > 0f ? pos : neg); }
     }
 
-    static void LeakyReluBackwardRange(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx, float pos, float neg)
+    // dx = g·(x > 0 ? pos : neg); dx may be x.
+    internal static void LeakyReluBackwardRange(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx, float pos, float neg)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float gr = ref MemoryMarshal.GetReference(g);

@@ -268,7 +268,8 @@ public static class BatchNorm
             {
                 if (masked == null) return g.AsSpan(b * c + c0, len);
                 TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), scale, shift, masked);
-                return MaskInto(g.AsSpan(b * c + c0, len), masked, activation!.Value.Slope, masked);
+                Activation.LeakyReluBackwardRange(masked, g.AsSpan(b * c + c0, len), masked, 1f, activation!.Value.Slope);
+                return masked;
             }
             for (int b = 0; b < n; b++)
             {
@@ -377,22 +378,6 @@ public static class BatchNorm
             (Masked(Vector.LoadUnsafe(ref gr, (nuint)i), xv, vs, vt, vn) * va + xv * vb + vc).StoreUnsafe(ref dr, (nuint)i);
         }
         for (; i < g.Length; i++) d[i] = a * Masked(g[i], x[i], scale, shift, slope) + b * x[i] + c;
-    }
-
-    // into = g·(v > 0 ? 1 : slope); returns into (which may be v).
-    static Span<float> MaskInto(ReadOnlySpan<float> g, ReadOnlySpan<float> v, float slope, Span<float> into)
-    {
-        int i = 0, w = Vector<float>.Count;
-        var vn = new Vector<float>(slope);
-        ref float gr = ref MemoryMarshal.GetReference(g);
-        ref float zr = ref MemoryMarshal.GetReference(v);
-        ref float ir = ref MemoryMarshal.GetReference(into);
-        for (; i <= g.Length - w; i += w)
-            (Vector.LoadUnsafe(ref gr, (nuint)i)
-                * Vector.ConditionalSelect(Vector.GreaterThan(Vector.LoadUnsafe(ref zr, (nuint)i), Vector<float>.Zero), Vector<float>.One, vn))
-                .StoreUnsafe(ref ir, (nuint)i);
-        for (; i < g.Length; i++) into[i] = g[i] * (v[i] > 0f ? 1f : slope);
-        return into;
     }
 
     // y = x·a + b
