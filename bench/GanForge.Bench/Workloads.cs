@@ -145,6 +145,9 @@ static class Workloads
         // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),
         // eval-mode batch norm and the ReLU after it as one pass in place (generation's G) against the two layers
+        ["gemm-parts"] = (on => GanForge.Kernels.Gemm.PartsPerThread = on ? 4 : 1, GanForge.Kernels.Gemm.PartsPerThread > 1),
+        // without AVX-512, e^x, tanh and the GELU on two interleaved eight-lane vectors against one
+        ["paired-lanes"] = (on => GanForge.Kernels.FloatLanes.Paired = on, GanForge.Kernels.FloatLanes.Paired),
         ["norm-act"] = (on => GanForge.NN.Sequential.FuseNormActivation = on, GanForge.NN.Sequential.FuseNormActivation),
     };
 

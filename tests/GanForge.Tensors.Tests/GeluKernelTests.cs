@@ -86,19 +86,21 @@ public class GeluKernelTests
     }
 
     [Theory]
-    [InlineData(8)]
-    [InlineData(16)]
-    public void EveryFunction_OnEitherLaneWidth_MatchesTheScalarFormulas(int width)
+    [InlineData((int)LaneKind.Eight)]
+    [InlineData((int)LaneKind.EightTwice)]
+    [InlineData((int)LaneKind.Sixteen)]
+    public void EveryFunction_OnEveryLaneKind_MatchesTheScalarFormulas(int kind)
     {
-        // The processor picks one width (sixteen lanes with AVX-512); the other runs here too, in software where the
-        // processor lacks it.
-        const int length = 1_005;   // a tail after the vectors of either width
+        // The processor picks one kind (sixteen lanes with AVX-512, two vectors of eight without); the others run here
+        // too, sixteen lanes in software where the processor lacks them.
+        var lanes = (LaneKind)kind;
+        const int length = 1_005;   // a tail after the vectors of every kind
         var x = Inputs(length);
         var g = Tensor.Randn([length], new Generator(9)).Data.ToArray();
         var (y, dx, ddx) = (new float[length], new float[length], new float[length]);
-        GeluKernel.Run(GeluKernel.Of.Value, x, null, y, length, width);
-        GeluKernel.Run(GeluKernel.Of.Derivative, x, g, dx, length, width);
-        GeluKernel.Run(GeluKernel.Of.Curvature, x, g, ddx, length, width);
+        GeluKernel.Run(GeluKernel.Of.Value, x, null, y, length, lanes);
+        GeluKernel.Run(GeluKernel.Of.Derivative, x, g, dx, length, lanes);
+        GeluKernel.Run(GeluKernel.Of.Curvature, x, g, ddx, length, lanes);
         for (int i = 0; i < length; i++)
         {
             double v = x[i], curvature = ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v) * (2 - v * v);

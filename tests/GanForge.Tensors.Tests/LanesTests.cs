@@ -3,7 +3,10 @@ using GanForge.Kernels;
 
 namespace GanForge.Tests;
 
-/// <summary>The lane sums the kernels reduce with (their own shuffles, not the vector types' Sum).</summary>
+/// <summary>
+/// The lane sums the kernels reduce with (their own shuffles, not the vector types' Sum), and every operation of the
+/// paired eight-lane vectors against the same on sixteen lanes.
+/// </summary>
 public class LanesTests
 {
     // Lane i holds 2^i: every lane counted once and no other gives 2^count − 1 exactly, whatever the order of the adds
@@ -27,5 +30,48 @@ public class LanesTests
         Assert.InRange(Lanes512.Sum(Lanes512.Load(ref x[0], 0)), expected - 1e-5, expected + 1e-5);
         double half = x.Take(8).Sum(v => (double)v);
         Assert.InRange(Lanes256.Sum(Lanes256.Load(ref x[0], 0)), half - 1e-5, half + 1e-5);
+    }
+
+    // Every member of the lanes on 16 floats (a vector of sixteen, or two of eight): the results in order, as floats.
+    static List<float[]> EveryOperation<V>(float[] a, float[] b, float[] c) where V : struct, IFloatLanes<V>
+    {
+        var results = new List<float[]>();
+        for (int at = 0; at < 16; at += V.Count)
+        {
+            V x = V.Load(ref a[at], 0), y = V.Load(ref b[at], 0), z = V.Load(ref c[at], 0);
+            V n = V.Round(z * V.Of(40f));
+            V[] outs = [x + y, x - y, x * y, x / y, -x, x & y, x | y, V.Fma(x, y, z), V.Abs(x), V.Min(x, y), V.Max(x, y),
+                V.Round(x * V.Of(10f)), V.ScaleByPowerOf2(x, n), V.LessThan(x, y), V.GreaterThan(x, y), V.Equals(x, x),
+                V.Select(V.LessThan(x, y), x, y), V.WhereNonNegative(x, y, z), V.Zero, V.Of(0.75f), V.Indices + V.Of(at)];
+            for (int i = 0; i < outs.Length; i++)
+            {
+                if (results.Count <= i) results.Add(new float[17]);
+                outs[i].Store(ref results[i][at], 0);
+            }
+            var sums = results.Count > outs.Length ? results[outs.Length] : new float[17];
+            if (results.Count == outs.Length) results.Add(sums);
+            sums[16] += V.Sum(y);
+        }
+        return results;
+    }
+
+    [Fact]
+    public void PairedEights_EveryOperation_MatchesSixteenLanes()
+    {
+        var rng = new Random(5);
+        float[] Random16() => Enumerable.Range(0, 16).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var (a, b, c) = (Random16(), Random16(), Random16());
+        a[3] = b[3]; a[12] = b[12];   // equal lanes in both halves, for the comparisons
+        a[13] = float.NaN;            // NaN in the upper half: Equals(x, x) is false there only
+        var paired = EveryOperation<Lanes256x2>(a, b, c);
+        var sixteen = EveryOperation<Lanes512>(a, b, c);
+        Assert.Equal(sixteen.Count, paired.Count);
+        for (int op = 0; op < sixteen.Count; op++)
+            for (int i = 0; i < 17; i++)
+            {
+                float want = sixteen[op][i], got = paired[op][i];
+                bool close = float.IsNaN(want) ? float.IsNaN(got) : Math.Abs(got - want) <= 1e-6f * Math.Max(1f, Math.Abs(want));
+                Assert.True(close, $"operation {op}, lane {i}: paired eights {got:R}, sixteen lanes {want:R}");
+            }
     }
 }

@@ -43,18 +43,23 @@ public static class GeluKernel
     /// f the GELU, its derivative or its second derivative.
     /// </summary>
     public static void Run(Of f, float[] x, float[]? g, float[] y, int count) =>
-        Run(f, x, g, y, count, FloatLanes.Widest);
+        Run(f, x, g, y, count, FloatLanes.ForChains);
 
-    /// <summary>The same on vectors of <paramref name="width"/> lanes (16 or 8): tests run the width the processor does not pick.</summary>
-    internal static void Run(Of f, float[] x, float[]? g, float[] y, int count, int width)
+    /// <summary>The same on the given lanes: tests run the kinds the processor does not pick.</summary>
+    internal static void Run(Of f, float[] x, float[]? g, float[] y, int count, LaneKind lanes)
     {
-        if (count < ParallelThreshold || Threading.Threads == 1) { Range(f, x, g, y, 0, count, width); return; }
-        Threading.ForRanges(count, (_, s, e) => Range(f, x, g, y, s, e, width), ParallelThreshold / 2);
+        if (count < ParallelThreshold || Threading.Threads == 1) { Range(f, x, g, y, 0, count, lanes); return; }
+        Threading.ForRanges(count, (_, s, e) => Range(f, x, g, y, s, e, lanes), ParallelThreshold / 2);
     }
 
-    static void Range(Of f, float[] x, float[]? g, float[] y, int start, int end, int width)
+    static void Range(Of f, float[] x, float[]? g, float[] y, int start, int end, LaneKind lanes)
     {
-        int i = width == Lanes512.Count ? Lanes<Lanes512>(f, x, g, y, start, end) : Lanes<Lanes256>(f, x, g, y, start, end);
+        int i = lanes switch
+        {
+            LaneKind.Sixteen => Lanes<Lanes512>(f, x, g, y, start, end),
+            LaneKind.EightTwice => Lanes<Lanes256x2>(f, x, g, y, start, end),
+            _ => Lanes<Lanes256>(f, x, g, y, start, end),
+        };
         for (; i < end; i++)
         {
             double v = x[i], pdf = ActivationMath.InvSqrt2Pi * Math.Exp(-0.5 * v * v);

@@ -111,6 +111,9 @@ public static class Gemm
     // Below this many multiply-adds a split across threads costs more than it saves.
     internal const long ParallelWork = 1 << 21;
 
+    /// <summary>Parts a split product is cut into per thread, claimed from the pool's shared counter.</summary>
+    internal static int PartsPerThread { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("GANFORGE_GEMM_PARTS"), out var p) && p >= 1 ? p : 1;
+
     /// <summary>
     /// C = alpha·op(A)·op(B) + beta·C on <see cref="Threading.Threads"/> threads: C is split by rows or
     /// columns into single-threaded calls (the AVX-512 kernel, oneDNN's or OpenBLAS's sgemm) on the engine's workers,
@@ -142,7 +145,7 @@ public static class Gemm
                 var biasCopy = bias.IsEmpty ? null : bias[..n].ToArray();
                 bool byColumns = n >= m;
                 int extent = byColumns ? n : m;
-                parts = Math.Min(parts, Math.Max(1, extent / 16));
+                parts = Math.Min(parts * PartsPerThread, Math.Max(1, extent / 16));
                 Threading.For(parts, t =>
                 {
                     var (s, e) = Part(extent, t, parts);

@@ -56,6 +56,26 @@ internal static class FloatLanes
 {
     /// <summary>The widest accelerated lanes: sixteen (<see cref="Lanes512"/>) where AVX-512 is, else eight (<see cref="Lanes256"/>).</summary>
     public static int Widest => Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count;
+
+    /// <summary>
+    /// The lanes for a kernel bound by one vector's chain of dependent operations (e^x, tanh, the GELU): sixteen where
+    /// AVX-512 is, else two vectors of eight interleaved (<see cref="Lanes256x2"/>).
+    /// </summary>
+    public static LaneKind ForChains => Vector512.IsHardwareAccelerated ? LaneKind.Sixteen : Paired ? LaneKind.EightTwice : LaneKind.Eight;
+
+    /// <summary>Without AVX-512, chain-bound kernels on two interleaved vectors of eight (the default) or on one (the bench's switch).</summary>
+    internal static bool Paired { get; set; } = true;
+}
+
+/// <summary>The lanes a kernel generic over <see cref="IFloatLanes{V}"/> is run on; tests run every kind on any processor.</summary>
+internal enum LaneKind
+{
+    /// <summary><see cref="Lanes256"/>.</summary>
+    Eight,
+    /// <summary><see cref="Lanes256x2"/>.</summary>
+    EightTwice,
+    /// <summary><see cref="Lanes512"/> (in software without AVX-512).</summary>
+    Sixteen,
 }
 
 /// <summary>Sixteen lanes (AVX-512).</summary>
@@ -117,6 +137,9 @@ internal readonly struct Lanes256(Vector256<float> v) : IFloatLanes<Lanes256>
 {
     readonly Vector256<float> _v = v;
 
+    /// <summary>The lanes as the vector type.</summary>
+    public Vector256<float> Vector => _v;
+
     public static int Count => Vector256<float>.Count;
     public static Lanes256 Zero => new(Vector256<float>.Zero);
     public static Lanes256 Indices => new(Vector256<float>.Indices);
@@ -162,4 +185,52 @@ internal readonly struct Lanes256(Vector256<float> v) : IFloatLanes<Lanes256>
         q += Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1));
         return (q + Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2))).ToScalar();
     }
+}
+
+/// <summary>
+/// Sixteen lanes as two eight-lane vectors (AVX2), every operation on both halves one after the other: a kernel bound
+/// by one vector's chain of dependent operations (e^x, the GELU) gets two independent chains in its instruction stream.
+/// </summary>
+internal readonly struct Lanes256x2(Vector256<float> lo, Vector256<float> hi) : IFloatLanes<Lanes256x2>
+{
+    readonly Vector256<float> _lo = lo, _hi = hi;
+
+    static Lanes256 L(Vector256<float> v) => new(v);
+
+    public static int Count => 2 * Vector256<float>.Count;
+    public static Lanes256x2 Zero => new(Vector256<float>.Zero, Vector256<float>.Zero);
+    public static Lanes256x2 Indices => new(Vector256<float>.Indices, Vector256<float>.Indices + Vector256.Create(8f));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Of(float value) { var v = Vector256.Create(value); return new(v, v); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Load(ref float at, nuint offset) =>
+        new(Vector256.LoadUnsafe(ref at, offset), Vector256.LoadUnsafe(ref at, offset + 8));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(ref float at, nuint offset) { _lo.StoreUnsafe(ref at, offset); _hi.StoreUnsafe(ref at, offset + 8); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 operator +(Lanes256x2 a, Lanes256x2 b) => new(a._lo + b._lo, a._hi + b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 operator -(Lanes256x2 a, Lanes256x2 b) => new(a._lo - b._lo, a._hi - b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 operator *(Lanes256x2 a, Lanes256x2 b) => new(a._lo * b._lo, a._hi * b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 operator /(Lanes256x2 a, Lanes256x2 b) => new(a._lo / b._lo, a._hi / b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 operator -(Lanes256x2 a) => new(-a._lo, -a._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 operator &(Lanes256x2 a, Lanes256x2 b) => new(a._lo & b._lo, a._hi & b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 operator |(Lanes256x2 a, Lanes256x2 b) => new(a._lo | b._lo, a._hi | b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Fma(Lanes256x2 a, Lanes256x2 b, Lanes256x2 c) =>
+        new(Vector256.FusedMultiplyAdd(a._lo, b._lo, c._lo), Vector256.FusedMultiplyAdd(a._hi, b._hi, c._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Abs(Lanes256x2 x) => new(Vector256.Abs(x._lo), Vector256.Abs(x._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Min(Lanes256x2 a, Lanes256x2 b) => new(Vector256.MinNative(a._lo, b._lo), Vector256.MinNative(a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Max(Lanes256x2 a, Lanes256x2 b) => new(Vector256.MaxNative(a._lo, b._lo), Vector256.MaxNative(a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Round(Lanes256x2 x) => new(Vector256.Round(x._lo), Vector256.Round(x._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes256x2 ScaleByPowerOf2(Lanes256x2 p, Lanes256x2 n)
+    {
+        Lanes256 lo = Lanes256.ScaleByPowerOf2(L(p._lo), L(n._lo)), hi = Lanes256.ScaleByPowerOf2(L(p._hi), L(n._hi));
+        return new(lo.Vector, hi.Vector);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 LessThan(Lanes256x2 a, Lanes256x2 b) => new(Vector256.LessThan(a._lo, b._lo), Vector256.LessThan(a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 GreaterThan(Lanes256x2 a, Lanes256x2 b) => new(Vector256.GreaterThan(a._lo, b._lo), Vector256.GreaterThan(a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Equals(Lanes256x2 a, Lanes256x2 b) => new(Vector256.Equals(a._lo, b._lo), Vector256.Equals(a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes256x2 Select(Lanes256x2 mask, Lanes256x2 a, Lanes256x2 b) =>
+        new(Lanes256.Select(L(mask._lo), L(a._lo), L(b._lo)).Vector, Lanes256.Select(L(mask._hi), L(a._hi), L(b._hi)).Vector);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes256x2 WhereNonNegative(Lanes256x2 x, Lanes256x2 a, Lanes256x2 b) =>
+        new(Lanes256.WhereNonNegative(L(x._lo), L(a._lo), L(b._lo)).Vector, Lanes256.WhereNonNegative(L(x._hi), L(a._hi), L(b._hi)).Vector);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256x2 x) => Lanes256.Sum(L(x._lo + x._hi));
 }

@@ -43,14 +43,19 @@ public static class Transcendental
         for (; i < count; i++) { float v = Unsafe.Add(ref yr, i); Unsafe.Add(ref dr, i) = Unsafe.Add(ref gr, i) * (1f - v * v); }
     }
 
-    static void TanhRange(ReadOnlySpan<float> x, Span<float> y) => TanhRange(x, y, FloatLanes.Widest);
+    static void TanhRange(ReadOnlySpan<float> x, Span<float> y) => TanhRange(x, y, FloatLanes.ForChains);
 
-    /// <summary>The same on vectors of <paramref name="width"/> lanes (16 or 8): tests run the width the processor does not pick.</summary>
-    internal static void TanhRange(ReadOnlySpan<float> x, Span<float> y, int width)
+    /// <summary>The same on the given lanes: tests run the kinds the processor does not pick.</summary>
+    internal static void TanhRange(ReadOnlySpan<float> x, Span<float> y, LaneKind lanes)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
-        int i = width == Lanes512.Count ? TanhLanes<Lanes512>(ref xr, ref yr, x.Length) : TanhLanes<Lanes256>(ref xr, ref yr, x.Length);
+        int i = lanes switch
+        {
+            LaneKind.Sixteen => TanhLanes<Lanes512>(ref xr, ref yr, x.Length),
+            LaneKind.EightTwice => TanhLanes<Lanes256x2>(ref xr, ref yr, x.Length),
+            _ => TanhLanes<Lanes256>(ref xr, ref yr, x.Length),
+        };
         for (; i < x.Length; i++) Unsafe.Add(ref yr, i) = TanhScalar(Unsafe.Add(ref xr, i));
     }
 
@@ -107,14 +112,19 @@ public static class Transcendental
     internal static Vector512<float> ExpVector(Vector512<float> x) => Exp(new Lanes512(x)).Vector;
 
     /// <summary>y = e^x element by element over x's length; x and y may be the same span (see <see cref="Exp{V}(V)"/>).</summary>
-    public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Exp(x, y, FloatLanes.Widest);
+    public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Exp(x, y, FloatLanes.ForChains);
 
-    /// <summary>The same on vectors of <paramref name="width"/> lanes (16 or 8): tests run the width the processor does not pick.</summary>
-    internal static void Exp(ReadOnlySpan<float> x, Span<float> y, int width)
+    /// <summary>The same on the given lanes: tests run the kinds the processor does not pick.</summary>
+    internal static void Exp(ReadOnlySpan<float> x, Span<float> y, LaneKind lanes)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
-        int i = width == Lanes512.Count ? ExpLanes<Lanes512>(ref xr, ref yr, x.Length) : ExpLanes<Lanes256>(ref xr, ref yr, x.Length);
+        int i = lanes switch
+        {
+            LaneKind.Sixteen => ExpLanes<Lanes512>(ref xr, ref yr, x.Length),
+            LaneKind.EightTwice => ExpLanes<Lanes256x2>(ref xr, ref yr, x.Length),
+            _ => ExpLanes<Lanes256>(ref xr, ref yr, x.Length),
+        };
         for (; i < x.Length; i++) Unsafe.Add(ref yr, i) = MathF.Exp(Unsafe.Add(ref xr, i));
     }
 
