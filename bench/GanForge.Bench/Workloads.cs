@@ -145,7 +145,7 @@ static class Workloads
         // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),
         // eval-mode batch norm and the ReLU after it as one pass in place (generation's G) against the two layers
-        ["gemm-parts"] = (on => GanForge.Kernels.Gemm.PartsPerThread = on ? 4 : 1, GanForge.Kernels.Gemm.PartsPerThread > 1),
+        ["gemm-parts"] = (on => GanForge.Kernels.Gemm.PartsPerThread = on ? (int.TryParse(Environment.GetEnvironmentVariable("BENCH_GEMM_PARTS"), out var k) ? k : 2) : 1, GanForge.Kernels.Gemm.PartsPerThread > 1),
         // without AVX-512, e^x, tanh and the GELU on two interleaved eight-lane vectors against one
         ["paired-lanes"] = (on => GanForge.Kernels.FloatLanes.Paired = on, GanForge.Kernels.FloatLanes.Paired),
         ["norm-act"] = (on => GanForge.NN.Sequential.FuseNormActivation = on, GanForge.NN.Sequential.FuseNormActivation),
@@ -176,6 +176,7 @@ static class Workloads
         }
         var (set, library) = Switches[switchName];
         var times = new[] { new List<double>(), new List<double>() };
+        var turnMedians = new[] { new List<double>(), new List<double>() };   // each turn's median step, for the paired ratios
         var warm = Stopwatch.StartNew();
         try
         {
@@ -187,23 +188,30 @@ static class Workloads
                 {
                     set(on);
                     step();
+                    var turn = new List<double>();
                     for (int i = 0; i < steps; i++)
                     {
                         var sw = Stopwatch.StartNew();
                         step();
-                        times[on ? 1 : 0].Add(sw.Elapsed.TotalSeconds);
+                        turn.Add(sw.Elapsed.TotalSeconds);
                     }
+                    times[on ? 1 : 0].AddRange(turn);
+                    turnMedians[on ? 1 : 0].Add(turn.Order().ElementAt(turn.Count / 2));
                 }
         }
         finally { set(library); }
         double Rate(List<double> t, double q) { t.Sort(); return Math.Round(batch / t[(int)((t.Count - 1) * q)], 1); }
         double off = Rate(times[0], 0.5), on_ = Rate(times[1], 0.5);
+        var roundRatios = turnMedians[0].Zip(turnMedians[1], (tOff, tOn) => tOff / tOn).ToList();
         return new Dictionary<string, object>
         {
             ["workload"] = generate ? name + "-generate" : name, ["alternate"] = switchName, ["rounds"] = rounds, ["steps_per_turn"] = steps,
             ["images_per_s_off"] = off, ["images_per_s_on"] = on_,
             ["off_q1_q3"] = new[] { Rate(times[0], 0.75), Rate(times[0], 0.25) }, ["on_q1_q3"] = new[] { Rate(times[1], 0.75), Rate(times[1], 0.25) },
-            ["on_over_off"] = Math.Round(on_ / off, 3), ["loadavg"] = File.ReadAllText("/proc/loadavg").Split(' ')[0],
+            ["on_over_off"] = Math.Round(on_ / off, 3),
+            // each round's on turn against its off turn (the two run back to back, so they share the host's minute)
+            ["round_ratios"] = roundRatios.Select(r => Math.Round(r, 3)).ToList(),
+            ["median_round_ratio"] = Math.Round(roundRatios.Order().ElementAt(roundRatios.Count / 2), 3), ["loadavg"] = File.ReadAllText("/proc/loadavg").Split(' ')[0],
         };
     }
 

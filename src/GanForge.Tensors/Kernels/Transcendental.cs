@@ -90,7 +90,7 @@ public static class Transcendental
     /// as many cycles as one of sixteen (the GELU on AVX2 ran at half its AVX-512 speed). Hence the polynomial's terms from r² on in Estrin's form (r², r⁴ and
     /// three independent pairs), with Horner's last two steps kept for their accuracy (the whole polynomial in Estrin's
     /// form doubled the largest error, to 1.7e-7), five multiply-adds deep where it was seven, and no selects beyond the
-    /// NaN one.
+    /// NaN one. Without AVX-512 the callers run it on <see cref="Lanes256x2"/>: two vectors' chains interleaved.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static V Exp<V>(V x) where V : struct, IFloatLanes<V>
