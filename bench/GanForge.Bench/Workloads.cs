@@ -144,12 +144,23 @@ static class Workloads
         ["dnnl-products"] = (on => GanForge.Kernels.Gemm.PreferDnnlProducts = on, GanForge.Kernels.Gemm.PreferDnnlProducts),
         // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),
-        // eval-mode batch norm and the ReLU after it as one pass in place (generation's G) against the two layers
-        ["gemm-parts"] = (on => GanForge.Kernels.Gemm.PartsPerThread = on ? (int.TryParse(Environment.GetEnvironmentVariable("BENCH_GEMM_PARTS"), out var k) ? k : 2) : 1, GanForge.Kernels.Gemm.PartsPerThread > 1),
+        // products split over the threads in 2 parts a thread (BENCH_GEMM_PARTS=N: N), claimed from the pool's counter, against one
+        ["gemm-parts"] = (on => GanForge.Kernels.Gemm.PartsPerThread = on ? PartsWhenOn() : 1, GanForge.Kernels.Gemm.PartsPerThread > 1),
         // without AVX-512, e^x, tanh and the GELU on two interleaved eight-lane vectors against one
         ["paired-lanes"] = (on => GanForge.Kernels.FloatLanes.Paired = on, GanForge.Kernels.FloatLanes.Paired),
+        // eval-mode batch norm and the ReLU after it as one pass in place (generation's G) against the two layers
         ["norm-act"] = (on => GanForge.NN.Sequential.FuseNormActivation = on, GanForge.NN.Sequential.FuseNormActivation),
     };
+
+    // The middle value, or the mean of the two middle ones.
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int mid = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    static int PartsWhenOn() => int.TryParse(Environment.GetEnvironmentVariable("BENCH_GEMM_PARTS"), out var k) && k >= 1 ? k : 2;
 
     public static string CheckSwitch(string name) => Switches.ContainsKey(name) ? name
         : throw new ArgumentException($"--alternate {name}: expected one of {string.Join(", ", Switches.Keys)}");
@@ -196,7 +207,7 @@ static class Workloads
                         turn.Add(sw.Elapsed.TotalSeconds);
                     }
                     times[on ? 1 : 0].AddRange(turn);
-                    turnMedians[on ? 1 : 0].Add(turn.Order().ElementAt(turn.Count / 2));
+                    turnMedians[on ? 1 : 0].Add(Median(turn));
                 }
         }
         finally { set(library); }
@@ -211,7 +222,7 @@ static class Workloads
             ["on_over_off"] = Math.Round(on_ / off, 3),
             // each round's on turn against its off turn (the two run back to back, so they share the host's minute)
             ["round_ratios"] = roundRatios.Select(r => Math.Round(r, 3)).ToList(),
-            ["median_round_ratio"] = Math.Round(roundRatios.Order().ElementAt(roundRatios.Count / 2), 3), ["loadavg"] = File.ReadAllText("/proc/loadavg").Split(' ')[0],
+            ["median_round_ratio"] = Math.Round(Median(roundRatios), 3), ["loadavg"] = File.ReadAllText("/proc/loadavg").Split(' ')[0],
         };
     }
 

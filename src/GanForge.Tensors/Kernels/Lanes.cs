@@ -195,7 +195,7 @@ internal readonly struct Lanes256x2(Vector256<float> lo, Vector256<float> hi) : 
 {
     readonly Vector256<float> _lo = lo, _hi = hi;
 
-    static Lanes256 L(Vector256<float> v) => new(v);
+    static Lanes256 Eight(Vector256<float> v) => new(v);
 
     public static int Count => 2 * Vector256<float>.Count;
     public static Lanes256x2 Zero => new(Vector256<float>.Zero, Vector256<float>.Zero);
@@ -220,7 +220,7 @@ internal readonly struct Lanes256x2(Vector256<float> lo, Vector256<float> hi) : 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256x2 ScaleByPowerOf2(Lanes256x2 p, Lanes256x2 n)
     {
-        Lanes256 lo = Lanes256.ScaleByPowerOf2(L(p._lo), L(n._lo)), hi = Lanes256.ScaleByPowerOf2(L(p._hi), L(n._hi));
+        Lanes256 lo = Lanes256.ScaleByPowerOf2(Eight(p._lo), Eight(n._lo)), hi = Lanes256.ScaleByPowerOf2(Eight(p._hi), Eight(n._hi));
         return new(lo.Vector, hi.Vector);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 LessThan(Lanes256x2 a, Lanes256x2 b) => new(Vector256.LessThan(a._lo, b._lo), Vector256.LessThan(a._hi, b._hi));
@@ -228,9 +228,9 @@ internal readonly struct Lanes256x2(Vector256<float> lo, Vector256<float> hi) : 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Equals(Lanes256x2 a, Lanes256x2 b) => new(Vector256.Equals(a._lo, b._lo), Vector256.Equals(a._hi, b._hi));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256x2 Select(Lanes256x2 mask, Lanes256x2 a, Lanes256x2 b) =>
-        new(Lanes256.Select(L(mask._lo), L(a._lo), L(b._lo)).Vector, Lanes256.Select(L(mask._hi), L(a._hi), L(b._hi)).Vector);
+        new(Lanes256.Select(Eight(mask._lo), Eight(a._lo), Eight(b._lo)).Vector, Lanes256.Select(Eight(mask._hi), Eight(a._hi), Eight(b._hi)).Vector);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256x2 WhereNonNegative(Lanes256x2 x, Lanes256x2 a, Lanes256x2 b) =>
-        new(Lanes256.WhereNonNegative(L(x._lo), L(a._lo), L(b._lo)).Vector, Lanes256.WhereNonNegative(L(x._hi), L(a._hi), L(b._hi)).Vector);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256x2 x) => Lanes256.Sum(L(x._lo + x._hi));
+        new(Lanes256.WhereNonNegative(Eight(x._lo), Eight(a._lo), Eight(b._lo)).Vector, Lanes256.WhereNonNegative(Eight(x._hi), Eight(a._hi), Eight(b._hi)).Vector);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256x2 x) => Lanes256.Sum(Eight(x._lo + x._hi));
 }
