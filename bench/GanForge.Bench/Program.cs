@@ -89,14 +89,10 @@ for (int round = 1; round <= opts.Rounds; round++)
 }
 if (opts.Compare && opts.Rounds > 1)
     foreach (var (w, list) in ratios.Where(kv => kv.Value.Count > 0))
-    {
-        var sorted = list.Order().ToList();
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["workload"] = w, ["rounds"] = list.Count, ["ratios"] = list,
-            ["median_ratio"] = Math.Round(sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2, 3),
+            ["workload"] = w, ["rounds"] = list.Count, ["ratios"] = list, ["median_ratio"] = Math.Round(Workloads.Median(list), 3),
         }));
-    }
 return 0;
 
 // The 1-minute load average (Linux), printed beside the figures: on a shared machine it says how much they can be trusted.

@@ -152,8 +152,8 @@ static class Workloads
         ["norm-act"] = (on => GanForge.NN.Sequential.FuseNormActivation = on, GanForge.NN.Sequential.FuseNormActivation),
     };
 
-    // The middle value, or the mean of the two middle ones.
-    static double Median(List<double> values)
+    /// <summary>The middle value, or the mean of the two middle ones.</summary>
+    public static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         int mid = sorted.Count / 2;
