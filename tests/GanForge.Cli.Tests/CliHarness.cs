@@ -27,7 +27,10 @@ static class CliHarness
     }
 
     /// <summary>Starts the ganforge executable built beside the tests, its output collected line by line.</summary>
-    public static ChildRun Start(params string[] args) => new(args);
+    public static ChildRun Start(params string[] args) => new(args, new Dictionary<string, string>());
+
+    /// <summary>The same with <paramref name="environment"/> added to the child's.</summary>
+    public static ChildRun Start(IReadOnlyDictionary<string, string> environment, params string[] args) => new(args, environment);
 
     /// <summary>A ganforge child process.</summary>
     public sealed class ChildRun : IDisposable
@@ -35,7 +38,7 @@ static class CliHarness
         readonly Process _process;
         readonly List<string> _lines = [];
 
-        public ChildRun(string[] args)
+        public ChildRun(string[] args, IReadOnlyDictionary<string, string> environment)
         {
             var exe = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "ganforge.exe" : "ganforge");
             // A child inherits ignored signals, and a suite started in the background by a non-interactive shell
@@ -49,6 +52,7 @@ static class CliHarness
             if (resetInt) { info.ArgumentList.Add("--default-signal=INT"); info.ArgumentList.Add(exe); }
             foreach (var a in args) info.ArgumentList.Add(a);
             info.Environment["COLUMNS"] = "10000";
+            foreach (var (name, value) in environment) info.Environment[name] = value;
             _process = new Process { StartInfo = info };
             _process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_lines) _lines.Add(e.Data); };
             _process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_lines) _lines.Add(e.Data); };
@@ -74,6 +78,9 @@ static class CliHarness
             }
             return false;
         }
+
+        /// <summary>Whether the process has ended.</summary>
+        public bool HasExited => _process.HasExited;
 
         /// <summary>Sends a POSIX signal (INT, TERM, KILL) with kill(1).</summary>
         public void Signal(string name)

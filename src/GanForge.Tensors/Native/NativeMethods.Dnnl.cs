@@ -79,14 +79,31 @@ internal static unsafe partial class NativeMethods
         if (_ompSetNumThreads != null) _ompSetNumThreads(n);
     }
 
+    // The calls that run oneDNN's kernels hold asynchronous signals off the thread meanwhile (SignalsHeld: its
+    // generated GEMM kernels keep the stack pointer in the heap).
+
     /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C (oneDNN's sgemm; threads: the caller's OpenMP team size).</summary>
+    internal static int DnnlSgemm(sbyte transA, sbyte transB, long m, long n, long k, float alpha,
+        float* a, long lda, float* b, long ldb, float beta, float* c, long ldc)
+    {
+        using var held = SignalsHeld.Begin();
+        return DnnlSgemmCall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
     [LibraryImport(Dnnl, EntryPoint = "dnnl_sgemm")]
-    internal static partial int DnnlSgemm(sbyte transA, sbyte transB, long m, long n, long k, float alpha,
+    private static partial int DnnlSgemmCall(sbyte transA, sbyte transB, long m, long n, long k, float alpha,
         float* a, long lda, float* b, long ldb, float beta, float* c, long ldc);
 
     /// <summary>Row-major C = alpha·op(A)·op(B) + beta·C with bf16 A and B (bit patterns) and float32 C, accumulated in float32.</summary>
+    internal static int DnnlGemmBf16(sbyte transA, sbyte transB, long m, long n, long k, float alpha,
+        ushort* a, long lda, ushort* b, long ldb, float beta, float* c, long ldc)
+    {
+        using var held = SignalsHeld.Begin();
+        return DnnlGemmBf16Call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
     [LibraryImport(Dnnl, EntryPoint = "dnnl_gemm_bf16bf16f32")]
-    internal static partial int DnnlGemmBf16(sbyte transA, sbyte transB, long m, long n, long k, float alpha,
+    private static partial int DnnlGemmBf16Call(sbyte transA, sbyte transB, long m, long n, long k, float alpha,
         ushort* a, long lda, ushort* b, long ldb, float beta, float* c, long ldc);
 
     [LibraryImport(Dnnl, EntryPoint = "dnnl_engine_create")]
@@ -95,8 +112,14 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Dnnl, EntryPoint = "dnnl_stream_create")]
     internal static partial int DnnlStreamCreate(out IntPtr stream, IntPtr engine, uint flags);
 
+    internal static int DnnlStreamWait(IntPtr stream)
+    {
+        using var held = SignalsHeld.Begin();
+        return DnnlStreamWaitCall(stream);
+    }
+
     [LibraryImport(Dnnl, EntryPoint = "dnnl_stream_wait")]
-    internal static partial int DnnlStreamWait(IntPtr stream);
+    private static partial int DnnlStreamWaitCall(IntPtr stream);
 
     [LibraryImport(Dnnl, EntryPoint = "dnnl_memory_desc_init_by_tag")]
     internal static partial int DnnlMemoryDescInitByTag(DnnlMemoryDesc* md, int ndims, long* dims, int dataType, int tag);
@@ -153,8 +176,14 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Dnnl, EntryPoint = "dnnl_primitive_destroy")]
     internal static partial int DnnlPrimitiveDestroy(IntPtr primitive);
 
+    internal static int DnnlPrimitiveExecute(IntPtr primitive, IntPtr stream, int nargs, DnnlExecArg* args)
+    {
+        using var held = SignalsHeld.Begin();
+        return DnnlPrimitiveExecuteCall(primitive, stream, nargs, args);
+    }
+
     [LibraryImport(Dnnl, EntryPoint = "dnnl_primitive_execute")]
-    internal static partial int DnnlPrimitiveExecute(IntPtr primitive, IntPtr stream, int nargs, DnnlExecArg* args);
+    private static partial int DnnlPrimitiveExecuteCall(IntPtr primitive, IntPtr stream, int nargs, DnnlExecArg* args);
 
     [LibraryImport(Dnnl, EntryPoint = "dnnl_memory_create")]
     internal static partial int DnnlMemoryCreate(out IntPtr memory, DnnlMemoryDesc* md, IntPtr engine, void* handle);
