@@ -105,7 +105,7 @@ public class RunFolderTests : CliTestBase
             }
             int code = run.WaitForExit();
             Assert.True(code == 0, $"run {r}: exit code {code} after {sent} signals:\n{run.Output}");
-            Assert.True(sent > 1_000, $"run {r}: only {sent} signals sent");
+            Assert.True(sent > 300, $"run {r}: only {sent} signals sent");
             Assert.Equal(Enumerable.Range(1, Steps).Select(s => (long)s), LoggedSteps(dir));
         }
     }
