@@ -4,17 +4,21 @@ namespace GanForge.Native;
 
 /// <summary>
 /// The C library's open/fsync/close, for flushing a folder after a rename (<see cref="Serialization.AtomicFile"/>):
-/// .NET cannot open a folder as a file on Unix. Found lazily; on Windows, or when no C library loads, nothing is done.
+/// .NET cannot open a folder as a file on Unix; and on Linux its pthread_sigmask (<see cref="SignalsHeld"/>). Found
+/// lazily; on Windows, or when no C library loads, nothing is done.
 /// </summary>
 internal static unsafe partial class NativeMethods
 {
     static readonly string[] LibcCandidates = ["libc.so.6", "libc.so", "libSystem.dylib"];
 
-    sealed class Libc(delegate* unmanaged<byte*, int, int> open, delegate* unmanaged<int, int> fsync, delegate* unmanaged<int, int> close)
+    sealed class Libc(delegate* unmanaged<byte*, int, int> open, delegate* unmanaged<int, int> fsync, delegate* unmanaged<int, int> close,
+        delegate* unmanaged<int, SignalSet*, SignalSet*, int> sigmask)
     {
         public readonly delegate* unmanaged<byte*, int, int> Open = open;
         public readonly delegate* unmanaged<int, int> Fsync = fsync;
         public readonly delegate* unmanaged<int, int> Close = close;
+        /// <summary>pthread_sigmask on Linux (its SIG_BLOCK and sigset_t layout); null elsewhere.</summary>
+        public readonly delegate* unmanaged<int, SignalSet*, SignalSet*, int> Sigmask = sigmask;
     }
 
     static readonly Lazy<Libc?> LibcFunctions = new(LoadLibc);
@@ -27,7 +31,11 @@ internal static unsafe partial class NativeMethods
             if (!NativeLibrary.TryLoad(name, out var handle)) continue;
             if (NativeLibrary.TryGetExport(handle, "open", out var open) && NativeLibrary.TryGetExport(handle, "fsync", out var fsync)
                 && NativeLibrary.TryGetExport(handle, "close", out var close))
-                return new Libc((delegate* unmanaged<byte*, int, int>)open, (delegate* unmanaged<int, int>)fsync, (delegate* unmanaged<int, int>)close);
+            {
+                var sigmask = OperatingSystem.IsLinux() && NativeLibrary.TryGetExport(handle, "pthread_sigmask", out var f)
+                    ? (delegate* unmanaged<int, SignalSet*, SignalSet*, int>)f : null;
+                return new Libc((delegate* unmanaged<byte*, int, int>)open, (delegate* unmanaged<int, int>)fsync, (delegate* unmanaged<int, int>)close, sigmask);
+            }
             NativeLibrary.Free(handle);
         }
         return null;

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace GanForge.Native;
 
@@ -24,22 +23,13 @@ internal static unsafe partial class NativeMethods
     // Signal numbers (Linux) that must reach the thread at once: the runtime turns SIGSEGV and SIGFPE into exceptions.
     static readonly int[] SynchronousSignals = [4, 5, 6, 7, 8, 11, 31];
 
-    static readonly delegate* unmanaged<int, SignalSet*, SignalSet*, int> PthreadSigmask = LoadPthreadSigmask();
-
     static readonly SignalSet Asynchronous = AsynchronousSignals();
 
     /// <summary>A sigset_t: glibc's 1,024 bits (the kernel reads the first 64).</summary>
     [InlineArray(16)]
     internal struct SignalSet { ulong _word; }
 
-    static delegate* unmanaged<int, SignalSet*, SignalSet*, int> LoadPthreadSigmask()
-    {
-        if (!OperatingSystem.IsLinux()) return null;
-        foreach (var name in (string[])["libc.so.6", "libc.so"])
-            if (NativeLibrary.TryLoad(name, out var libc) && NativeLibrary.TryGetExport(libc, "pthread_sigmask", out var f))
-                return (delegate* unmanaged<int, SignalSet*, SignalSet*, int>)f;
-        return null;
-    }
+    static delegate* unmanaged<int, SignalSet*, SignalSet*, int> Sigmask => LibcFunctions.Value is { } libc ? libc.Sigmask : null;
 
     // Signals 1 to 64 but the synchronous ones (signal s is bit s - 1 of the first word).
     static SignalSet AsynchronousSignals()
@@ -51,12 +41,10 @@ internal static unsafe partial class NativeMethods
         return set;
     }
 
-    /// <summary>Whether <see cref="SignalsHeld"/> blocks anything on this system (Linux with pthread_sigmask).</summary>
-    internal static bool HoldsSignals => PthreadSigmask != null;
-
     /// <summary>
     /// Asynchronous signals blocked on the calling thread until <see cref="Dispose"/> puts its mask back (see the
-    /// remarks on <see cref="NativeMethods"/>'s signal mask); nothing happens where <see cref="HoldsSignals"/> is false.
+    /// remarks on <see cref="NativeMethods"/>'s signal mask); nothing happens where the C library has no pthread_sigmask
+    /// (<see cref="LibcFunctions"/>: Linux only).
     /// </summary>
     internal readonly ref struct SignalsHeld
     {
@@ -68,9 +56,10 @@ internal static unsafe partial class NativeMethods
         /// <summary>Blocks the asynchronous signals on this thread.</summary>
         public static SignalsHeld Begin()
         {
-            if (PthreadSigmask == null) return default;
+            var sigmask = Sigmask;
+            if (sigmask == null) return default;
             SignalSet block = Asynchronous, previous = default;
-            return PthreadSigmask(SigBlock, &block, &previous) == 0 ? new SignalsHeld(previous) : default;
+            return sigmask(SigBlock, &block, &previous) == 0 ? new SignalsHeld(previous) : default;
         }
 
         /// <summary>Restores the thread's mask as it was: a signal that arrived meanwhile is handled now.</summary>
@@ -78,7 +67,7 @@ internal static unsafe partial class NativeMethods
         {
             if (!_held) return;
             SignalSet previous = _previous;
-            PthreadSigmask(SigSetMask, &previous, null);
+            Sigmask(SigSetMask, &previous, null);
         }
     }
 }
