@@ -143,6 +143,8 @@ static class Workloads
         // without AVX-512, oneDNN's sgemm (the default rule) against OpenBLAS's for every product
         ["dnnl-products"] = (on => GanForge.Kernels.Gemm.PreferDnnlProducts = on, GanForge.Kernels.Gemm.PreferDnnlProducts),
         // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
+        // without AVX-512, every product on oneDNN's sgemm (the default since the thirty-sixth pass) against products of over 512 terms on OpenBLAS's
+        ["deep-dnnl"] = (on => GanForge.Kernels.Gemm.DnnlMaxDepth = on ? int.MaxValue : 512, GanForge.Kernels.Gemm.DnnlMaxDepth > 512),
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),
         // products split over the threads in 2 parts a thread (BENCH_GEMM_PARTS=N: N), claimed from the pool's counter, against one
         ["gemm-parts"] = (on => GanForge.Kernels.Gemm.PartsPerThread = on ? PartsWhenOn() : 1, GanForge.Kernels.Gemm.PartsPerThread > 1),

@@ -106,6 +106,8 @@ public class GemmTests
     [InlineData(true, false, 300, 70, 130)]
     [InlineData(true, false, 512, 512, 64)]    // a small batch's weight gradient of a wide layer: oneDNN's own threads
     [InlineData(true, false, 1000, 100, 64)]   // a narrow one: split
+    [InlineData(false, false, 128, 245, 1024)] // deeper than 512 terms (dcgan28's 64 -> 128 layer, a chunk of 5 samples)
+    [InlineData(true, true, 96, 300, 1100)]
     public void Dnnl_TwoThreads_MatchesNaive(bool ta, bool tb, int m, int n, int k) =>
         OnDnnl(2, () => Check((a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) => Gemm.Sgemm(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13), ta, tb, m, n, k, "dnnl, 2 threads"));
 
@@ -119,6 +121,14 @@ public class GemmTests
     [InlineData(false, true, 1024, 1024, 64, false)]
     public void Dnnl_ThreadsOnlyForASmallBatchsWideWeightGradient(bool ta, bool tb, int m, int n, int k, bool threaded) =>
         OnDnnl(2, () => Assert.Equal(threaded, Gemm.ThreadedOnDnnl(ta, tb, m, n, k)));
+
+    // Every product goes to oneDNN, the deep ones too: OpenBLAS's concurrent callers wait for each other (the thirty-sixth pass).
+    [DnnlGemmTheory]
+    [InlineData(64)]
+    [InlineData(512)]
+    [InlineData(1024)]
+    [InlineData(6272)]
+    public void Dnnl_TakesProductsOfEveryDepth(int k) => OnDnnl(2, () => Assert.True(Gemm.SerialOnDnnl(k), $"a product of {k} terms is not on oneDNN"));
 
     [Theory]
     [InlineData(false, false, false)]

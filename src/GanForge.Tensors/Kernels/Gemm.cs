@@ -66,8 +66,7 @@ public static class Gemm
     }
 
     /// <summary>
-    /// Which implementation runs: "avx512", "dnnl" (oneDNN's sgemm, the default without AVX-512; products deeper than
-    /// <see cref="DnnlMaxDepth"/> on OpenBLAS where it loads), "dnnl/threaded"
+    /// Which implementation runs: "avx512", "dnnl" (oneDNN's sgemm, the default without AVX-512), "dnnl/threaded"
     /// (GANFORGE_GEMM=dnnl: every split product on oneDNN's own threads), "openblas" or "managed" (reported by the
     /// bench and the CLI).
     /// </summary>
@@ -93,10 +92,21 @@ public static class Gemm
     /// </remarks>
     internal static bool PreferDnnlProducts { get; set; } = true;
 
-    // Products summing more than this many terms stay on OpenBLAS (where it loads): the C pass it adds is then a small
-    // part of the product, and its kernel tied or beat oneDNN's (mlpgan's generation at 256 rows, 256 x 392 x 1,024 a
-    // thread: 76 against 66 GFLOP/s; 64 and 128 rows at 784 and 1,024 deep: within 5% either way).
-    const int DnnlMaxDepth = 512;
+    /// <summary>
+    /// Products summing more than this many terms go to OpenBLAS instead (where it loads); none by default. The thirtieth
+    /// pass kept them on OpenBLAS from 513 terms (its kernel tied or beat oneDNN's on a Zen 3: 256 x 392 x 1,024, 76 against
+    /// 66 GFLOP/s, measured one thread at a time). On the Zen 1 host of the thirty-sixth pass, two threads calling OpenBLAS
+    /// at once made 44.5-47.0 GFLOP/s between them on dcgan28's 128 x 1,024 by 1,024 x 245 against 34 for one (each
+    /// caller single-threaded, the library primed as it loads: NativeMethods.Blas.cs); oneDNN's 62-65 against 33-34:
+    /// OpenBLAS's concurrent callers wait for each other, and the engine's threads are such callers. Whole steps with
+    /// every product on oneDNN, against the 512-term limit, alternated in one process (`--alternate deep-dnnl`): dcgan28
+    /// 1.146 and 1.155, wgangp28 1.175, transgan32 1.147, mlpgan 1.047 and 1.102, cyclegan32 1.054, dcgan64 1.013,
+    /// stylegan32 1.018; generation 0.966-1.011 (dcgan28 0.980, dcgan64 0.966, mlpgan 1.011, wgangp28 0.983).
+    /// </summary>
+    internal static int DnnlMaxDepth { get; set; } = int.MaxValue;
+
+    /// <summary>Whether a single-threaded product summing <paramref name="k"/> terms runs on oneDNN's sgemm.</summary>
+    internal static bool SerialOnDnnl(int k) => DnnlProducts && k <= DnnlMaxDepth;
 
     static bool DnnlProducts => PreferDnnlProducts && _forceManaged == null && !UseAvx512 && NativeMethods.DnnlAvailable;
 
@@ -250,7 +260,7 @@ public static class Gemm
         if (k == 0 || alpha == 0f) { ScaleC(m, n, beta, c, ldc); return; }
         if (Bf16Gemms && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)) return;
         if (UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
-        if (DnnlProducts && k <= DnnlMaxDepth)
+        if (SerialOnDnnl(k))
             fixed (float* pa = a, pb = b, pc = c)
                 if (TryDnnl(1, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)) return;
         if (UseBlas)

@@ -41,10 +41,30 @@ internal static unsafe partial class NativeMethods
                 _setNumThreads = (delegate* unmanaged<int, void>)setThreads;
                 _setNumThreads(1);
             }
+            if (NativeLibrary.TryGetExport(handle, "cblas_sgemm", out var sgemm)) Prime((delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm);
             EnsureResolver();
             return handle;
         }
         return IntPtr.Zero;
+    }
+
+    /// <summary>
+    /// One product (256 x 384 by 384 x 768, about 5 ms) as the library loads. OpenBLAS 0.3.21 (Debian 12's) ran small
+    /// products up to 2.7x slower in a process that had not yet made a wide one: on the Zen 1 host of the thirty-sixth pass,
+    /// row-major 128 x 1,024 by 1,024 x 245 (dcgan28's 64 -> 128 layer, a chunk of 5 samples) took 5.1-6.0 ms a call
+    /// (12 GFLOP/s) for as long as the process ran (8 s), and 1.9-2.4 ms (33 GFLOP/s), on every thread, once one product
+    /// of 128 rows and 336 columns or more had run (128 x 64 by 64 x 336 did it; 8 x 8 by 8 x 352, 16 x 16 by 16 x 1,024,
+    /// 64 x 64 by 64 x 4,096 and 352 x 8 by 8 x 8 did not), with the same bits either way. oneDNN's sgemm, which runs
+    /// the products by default without AVX-512, has no such state; this is for GANFORGE_GEMM=openblas and hosts without oneDNN.
+    /// </summary>
+    static void Prime(delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> sgemm)
+    {
+        const int m = 256, n = 768, k = 384;
+        var a = new float[m * k];
+        var b = new float[k * n];
+        var c = new float[m * n];
+        fixed (float* pa = a, pb = b, pc = c)
+            sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1f, pa, k, pb, n, 0f, pc, n);
     }
 
     static int _resolverSet;
