@@ -44,14 +44,14 @@ public unsafe class SmallMapConvTests
         var (x, w, gy) = (Tensor.Randn([n, ci, h, h], gen), Tensor.Randn([co, ci, k, k], gen), Tensor.Randn([n, co, o, o], gen));
         var dxRef = new Tensor(x.Shape);
         Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
-        // Without AVX-512 every row's weights fit L2 (at most 128 x 1,024 floats): the forward and weight gradient in
-        // per-thread chunks, and with the chunks off as the one GEMM's rule takes them.
-        var previous = Conv.CachedChunks;
+        // Without AVX-512 every row's weights fit L2 (at most 128 x 1,024 floats): the forward (where asked for) and weight
+        // gradient in per-thread chunks, and with the chunks off as the one GEMM's rule takes them.
+        var previous = (Conv.CachedChunks, Conv.CachedChunkForwards);
         try
         {
             foreach (bool chunks in new[] { true, false })
             {
-                Conv.CachedChunks = chunks;
+                (Conv.CachedChunks, Conv.CachedChunkForwards) = (chunks, chunks);
                 // Every row takes the one GEMM for both kernels with the AVX-512 GEMM but the last (49 a map in 588
                 // positions); without it, the weight gradients of 512 positions or more and the 2,048-product forward and
                 // backward-data, and in chunks every forward and weight gradient.
@@ -71,7 +71,7 @@ public unsafe class SmallMapConvTests
                 Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, $"{ci} -> {co} to {o} x {o} backward-data, {path}");
             }
         }
-        finally { Conv.CachedChunks = previous; }
+        finally { (Conv.CachedChunks, Conv.CachedChunkForwards) = previous; }
     }
 
     // Without AVX-512 (OpenBLAS's GEMM against oneDNN's jit:avx2 kernels) the one GEMM takes every weight gradient of maps
@@ -88,26 +88,29 @@ public unsafe class SmallMapConvTests
         var cycleganDown2 = new ConvGeometry(128, 16, 16, 256, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1);
         var dcgan64Conv2 = new ConvGeometry(64, 32, 32, 128, 16, 16, 4, 4, 2, 2, 1, 1, 1, 1, 1);
 
-        // dcgan28's weights fit L2: its forward and weight gradient in chunks, at any batch (no col of the whole batch);
-        // its backward-data (1,024 products an output) stays on oneDNN, faster than one GEMM and, in a step, than chunks. With the
-        // chunks off the forward (1,024 products) stays on oneDNN too.
+        // dcgan28's weights fit L2: its weight gradient in chunks, at any batch (no col of the whole batch), and its forward
+        // too where asked for (by default on oneDNN, the thirty-sixth pass); its backward-data (1,024 products an output)
+        // stays on oneDNN, faster than one GEMM and, in a step, than chunks. With the chunks off the forward (1,024
+        // products) stays on oneDNN too.
         Assert.True(Conv.InCachedChunks(dcgan28));
-        foreach (var kind in new[] { forward, weights })
-        {
-            Assert.True(Conv.SmallMapShape(kind, 128, dcgan28, avx512Gemm: false));
-            Assert.True(Conv.SmallMapShape(kind, 1024, dcgan28, avx512Gemm: false));   // a 205 MB col in one GEMM
-            Assert.False(Conv.SmallMapShape(kind, 10, dcgan28, avx512Gemm: false));    // 490 positions
-        }
-        Assert.False(Conv.SmallMapShape(data, 128, dcgan28, avx512Gemm: false));
-        var previous = Conv.CachedChunks;
+        Assert.False(Conv.SmallMapShape(forward, 128, dcgan28, avx512Gemm: false));
+        var previous = (Conv.CachedChunks, Conv.CachedChunkForwards);
         try
         {
+            Conv.CachedChunkForwards = true;
+            foreach (var kind in new[] { forward, weights })
+            {
+                Assert.True(Conv.SmallMapShape(kind, 128, dcgan28, avx512Gemm: false));
+                Assert.True(Conv.SmallMapShape(kind, 1024, dcgan28, avx512Gemm: false));   // a 205 MB col in one GEMM
+                Assert.False(Conv.SmallMapShape(kind, 10, dcgan28, avx512Gemm: false));    // 490 positions
+            }
+            Assert.False(Conv.SmallMapShape(data, 128, dcgan28, avx512Gemm: false));
             Conv.CachedChunks = false;
             Assert.True(Conv.SmallMapShape(weights, 128, dcgan28, avx512Gemm: false));
             Assert.False(Conv.SmallMapShape(weights, 1024, dcgan28, avx512Gemm: false));  // the 205 MB col
             Assert.False(Conv.SmallMapShape(forward, 128, dcgan28, avx512Gemm: false));
         }
-        finally { Conv.CachedChunks = previous; }
+        finally { (Conv.CachedChunks, Conv.CachedChunkForwards) = previous; }
         Assert.False(Conv.SmallMapShape(weights, 128, dcgan28, avx512Gemm: true));      // 49 a map, 6,272 positions
         Assert.False(Conv.InCachedChunks(dcgan64Conv3));                                 // 256 x 2,048 weights
         foreach (var g in new[] { dcgan64Conv3, dcgan64Conv4 })

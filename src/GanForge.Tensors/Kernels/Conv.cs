@@ -231,10 +231,11 @@ public static class Conv
     /// against 171-179 ms, 128 -> 256 even (182-223 against 187-202). With 1,024 products (dcgan28's 64 -> 128 at 14 px)
     /// oneDNN's was faster: 24.3 against 27.5 ms at batch 128, 42.0 against 49.5 at 256. Whole dcgan64 steps, alternated in
     /// one process: 1.064 and 1.091; its generation (batch 256, separate processes alternated) 1.15-1.17.
-    /// The forward and weight gradient of a layer whose weights fit a core's L2 (dcgan28's) run in per-thread chunks instead (<see cref="InCachedChunks"/>).
+    /// The weight gradient of a layer whose weights fit a core's L2 (dcgan28's) runs in per-thread chunks instead (<see cref="InCachedChunks"/>),
+    /// and its forward on oneDNN (<see cref="CachedChunkForwards"/>).
     /// </summary>
     static bool SmallMapOnAvx2(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        g.P <= 64 && (long)n * g.P >= 512 && (kind == ConvDnnl.Kind.BackwardWeights || g.K >= 2048 || kind == ConvDnnl.Kind.Forward && InCachedChunks(g));
+        g.P <= 64 && (long)n * g.P >= 512 && (kind == ConvDnnl.Kind.BackwardWeights || g.K >= 2048 || kind == ConvDnnl.Kind.Forward && InCachedChunks(g) && CachedChunkForwards);
 
     /// <summary>
     /// Without AVX-512, the forward and weight gradient of small maps whose weights fit a core's L2 cache (at most 128K
@@ -258,7 +259,16 @@ public static class Conv
     // Whether a small-map kernel of this layer runs in cached chunks (else as one GEMM over the batch): its forward and
     // weight gradient, without the AVX-512 GEMM.
     static bool RunsInCachedChunks(ConvDnnl.Kind kind, in ConvGeometry g) =>
-        kind != ConvDnnl.Kind.BackwardData && !Gemm.RunsAvx512 && InCachedChunks(g);
+        kind != ConvDnnl.Kind.BackwardData && (kind != ConvDnnl.Kind.Forward || CachedChunkForwards) && !Gemm.RunsAvx512 && InCachedChunks(g);
+
+    /// <summary>
+    /// Whether the forward of <see cref="InCachedChunks"/> layers runs in chunks too (off: on oneDNN, since the thirty-sixth
+    /// pass). The twenty-ninth pass measured the chunks 4-13% faster than oneDNN's forward on dcgan28's layer (a Zen 3); on
+    /// the Zen 1 host of the thirty-sixth pass, with every product on oneDNN's sgemm, whole dcgan28 steps ran 0.821 as fast
+    /// with the forward in chunks as with oneDNN's (`--alternate chunk-forwards`, 10 rounds, 9 of them under 0.94; the
+    /// whole chunk rule against the one GEMM's 0.872 and 0.880), wgangp28's 0.991 (rounds 0.74-1.86).
+    /// </summary>
+    internal static bool CachedChunkForwards { get; set; }
 
     /// <summary>Whether <see cref="InCachedChunks"/> layers run in chunks (else the one GEMM's rule; GANFORGE_SMALL_MAPS=batch turns it off).</summary>
     internal static bool CachedChunks { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_SMALL_MAPS")?.Trim().ToLowerInvariant() != "batch";
