@@ -142,11 +142,12 @@ static class Workloads
         ["own-gemm"] = (on => GanForge.Kernels.Gemm.PreferAvx512 = on, GanForge.Kernels.Gemm.PreferAvx512),
         // without AVX-512, oneDNN's sgemm (the default rule) against OpenBLAS's for every product
         ["dnnl-products"] = (on => GanForge.Kernels.Gemm.PreferDnnlProducts = on, GanForge.Kernels.Gemm.PreferDnnlProducts),
-        // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         // without AVX-512, every product on oneDNN's sgemm (the default since the thirty-sixth pass) against products of over 512 terms on OpenBLAS's
-        // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the weight gradient in chunks either way)
-        ["chunk-forwards"] = (on => GanForge.Kernels.Conv.CachedChunkForwards = on, GanForge.Kernels.Conv.CachedChunkForwards),
         ["deep-dnnl"] = (on => GanForge.Kernels.Gemm.DnnlMaxDepth = on ? int.MaxValue : 512, GanForge.Kernels.Gemm.DnnlMaxDepth > 512),
+        // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the
+        // thirty-sixth pass; the weight gradient in chunks either way)
+        ["chunk-forwards"] = (on => GanForge.Kernels.Conv.CachedChunkForwards = on, GanForge.Kernels.Conv.CachedChunkForwards),
+        // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),
         // products split over the threads in 2 parts a thread (BENCH_GEMM_PARTS=N: N), claimed from the pool's counter, against one
         ["gemm-parts"] = (on => GanForge.Kernels.Gemm.PartsPerThread = on ? PartsWhenOn() : 1, GanForge.Kernels.Gemm.PartsPerThread > 1),

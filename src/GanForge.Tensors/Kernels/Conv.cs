@@ -238,8 +238,9 @@ public static class Conv
         g.P <= 64 && (long)n * g.P >= 512 && (kind == ConvDnnl.Kind.BackwardWeights || g.K >= 2048 || kind == ConvDnnl.Kind.Forward && InCachedChunks(g) && CachedChunkForwards);
 
     /// <summary>
-    /// Without AVX-512, the forward and weight gradient of small maps whose weights fit a core's L2 cache (at most 128K
-    /// floats, 512 kB: dcgan28's 64 -> 128 layer at 14 px, 128 x 1,024) run each thread's samples in chunks of at most
+    /// Without AVX-512, the weight gradient (and the forward, where <see cref="CachedChunkForwards"/> asks for it; by default not
+    /// since the thirty-sixth pass) of small maps whose weights fit a core's L2 cache (at most 128K
+    /// floats, 512 kB: dcgan28's 64 -> 128 layer at 14 px, 128 x 1,024) runs each thread's samples in chunks of at most
     /// <see cref="CachedColumns"/> floats of col (<see cref="CachedChunksForward"/>, <see cref="CachedChunksWeightGrad"/>):
     /// the chunk's gathered im2col, one single-threaded product and the scatter stay in cache, where the one GEMM over
     /// the batch wrote and read back a col of 25 MB (dcgan28's layer at batch 128: the gathered im2col alone 6.4-7.5 ms,
@@ -256,8 +257,8 @@ public static class Conv
     /// </summary>
     internal static bool InCachedChunks(in ConvGeometry g) => CachedChunks && (long)g.Co * g.K <= 1 << 17;
 
-    // Whether a small-map kernel of this layer runs in cached chunks (else as one GEMM over the batch): its forward and
-    // weight gradient, without the AVX-512 GEMM.
+    // Whether a small-map kernel of this layer runs in cached chunks (else as one GEMM over the batch): its weight gradient,
+    // and its forward where CachedChunkForwards asks for it, without the AVX-512 GEMM.
     static bool RunsInCachedChunks(ConvDnnl.Kind kind, in ConvGeometry g) =>
         kind != ConvDnnl.Kind.BackwardData && (kind != ConvDnnl.Kind.Forward || CachedChunkForwards) && !Gemm.RunsAvx512 && InCachedChunks(g);
 
