@@ -235,7 +235,7 @@ public static class Conv
     /// and its forward on oneDNN (<see cref="CachedChunkForwards"/>).
     /// </summary>
     static bool SmallMapOnAvx2(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        g.P <= 64 && (long)n * g.P >= 512 && (kind == ConvDnnl.Kind.BackwardWeights || g.K >= 2048 || kind == ConvDnnl.Kind.Forward && InCachedChunks(g) && CachedChunkForwards);
+        g.P <= 64 && (long)n * g.P >= 512 && (kind == ConvDnnl.Kind.BackwardWeights || g.K >= 2048 || kind == ConvDnnl.Kind.Forward && ChunksTake(kind, g));
 
     /// <summary>
     /// Without AVX-512, the weight gradient (and the forward, where <see cref="CachedChunkForwards"/> asks for it; by default not
@@ -260,7 +260,11 @@ public static class Conv
     // Whether a small-map kernel of this layer runs in cached chunks (else as one GEMM over the batch): its weight gradient,
     // and its forward where CachedChunkForwards asks for it, without the AVX-512 GEMM.
     static bool RunsInCachedChunks(ConvDnnl.Kind kind, in ConvGeometry g) =>
-        kind != ConvDnnl.Kind.BackwardData && (kind != ConvDnnl.Kind.Forward || CachedChunkForwards) && !Gemm.RunsAvx512 && InCachedChunks(g);
+        kind != ConvDnnl.Kind.BackwardData && !Gemm.RunsAvx512 && ChunksTake(kind, g);
+
+    // Whether the chunks take this kind of kernel of this layer: its weights fit L2, and a forward only where asked for.
+    static bool ChunksTake(ConvDnnl.Kind kind, in ConvGeometry g) =>
+        InCachedChunks(g) && (kind != ConvDnnl.Kind.Forward || CachedChunkForwards);
 
     /// <summary>
     /// Whether the forward of <see cref="InCachedChunks"/> layers runs in chunks too (off: on oneDNN, since the thirty-sixth

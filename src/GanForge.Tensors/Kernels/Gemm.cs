@@ -141,9 +141,10 @@ public static class Gemm
         if (!bias.IsEmpty && !BiasInKernel(m, n, beta, bias)) { AddBiasRows(m, n, beta, bias, c, ldc); beta = 1f; bias = default; }
         if (NarrowWeightGradient(transA, transB, m, n, k, beta, bias)) { SwappedNarrow(m, n, k, alpha, a, lda, b, ldb, c, ldc); return; }
         int parts = Threading.Threads;
+        // oneDNN asked first: where it takes the products, OpenBLAS is never loaded (nor primed).
         if (Bf16Gemms && m > 0 && n > 0 && k > 0 && alpha != 0f && !WorkerPool.InParallelRegion
             && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parts)) return;
-        if (parts == 1 || (long)m * n * k < ParallelWork || !(UseBlas || UseAvx512 || DnnlProducts) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
+        if (parts == 1 || (long)m * n * k < ParallelWork || !(DnnlProducts || UseAvx512 || UseBlas) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
