@@ -146,6 +146,10 @@ static class Workloads
         ["deep-dnnl"] = (on => GanForge.Kernels.Gemm.DnnlMaxDepth = on ? int.MaxValue : 512, GanForge.Kernels.Gemm.DnnlMaxDepth > 512),
         // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the
         // thirty-sixth pass; the weight gradient in chunks either way)
+        // without AVX-512, the forward (backward-data) of maps of 17-64 positions and 2,048+ products an output as one GEMM over
+        // the batch against oneDNN's (the default where AVX2 runs in 128-bit halves, the thirty-seventh pass)
+        ["deep-gemm-forwards"] = (on => GanForge.Kernels.Conv.DeepGemmForwards = on, GanForge.Kernels.Conv.DeepGemmForwards),
+        ["deep-gemm-backdata"] = (on => GanForge.Kernels.Conv.DeepGemmBackwardData = on, GanForge.Kernels.Conv.DeepGemmBackwardData),
         ["chunk-forwards"] = (on => GanForge.Kernels.Conv.CachedChunkForwards = on, GanForge.Kernels.Conv.CachedChunkForwards),
         // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),

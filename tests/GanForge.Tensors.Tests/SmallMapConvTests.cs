@@ -25,6 +25,7 @@ public unsafe class SmallMapConvTests
         { 128, 9, 64, 3, 1, 0, 1, 5 },    // 7 x 7 maps: 49 positions, the last gather of one lane
         { 128, 16, 64, 3, 2, 1, 1, 4 },   // cyclegan32's downsampling: 8 x 8 from 16 px, stride 2, padding masked
         { 128, 8, 64, 4, 2, 1, 1, 32 },   // 2,048 products an output: the forward's one GEMM without AVX-512 too
+        { 128, 16, 64, 4, 2, 1, 1, 8 },   // the same on 8 x 8 maps (dcgan64's 128 -> 256, narrower): on oneDNN where AVX2 runs in halves
         { 64, 14, 64, 4, 2, 1, 1, 12 },   // dcgan28's 7 x 7 maps, 588 positions: the weight gradient's without AVX-512
     };
 
@@ -113,15 +114,29 @@ public unsafe class SmallMapConvTests
         finally { (Conv.CachedChunks, Conv.CachedChunkForwards) = previous; }
         Assert.False(Conv.SmallMapShape(weights, 128, dcgan28, avx512Gemm: true));      // 49 a map, 6,272 positions
         Assert.False(Conv.InCachedChunks(dcgan64Conv3));                                 // 256 x 2,048 weights
-        foreach (var g in new[] { dcgan64Conv3, dcgan64Conv4 })
+        // Where the AVX2 units are full width, the 2,048-product forward and backward-data of maps up to 64 positions take
+        // the one GEMM; where AVX2 runs in halves (Zen 1) only those of maps of at most 16 positions, the rest on oneDNN.
+        var deep = (Conv.DeepGemmForwards, Conv.DeepGemmBackwardData);
+        try
         {
-            Assert.True(Conv.SmallMapShape(forward, 64, g, avx512Gemm: false));
-            Assert.True(Conv.SmallMapShape(weights, 64, g, avx512Gemm: false));
-            Assert.True(Conv.SmallMapShape(data, 64, g, avx512Gemm: false));
-            Assert.False(Conv.SmallMapShape(data, 64, g, avx512Gemm: true));
+            foreach (bool fullWidth in new[] { true, false })
+            {
+                (Conv.DeepGemmForwards, Conv.DeepGemmBackwardData) = (fullWidth, fullWidth);
+                foreach (var g in new[] { dcgan64Conv3, dcgan64Conv4 })
+                {
+                    bool takes = fullWidth || g.P <= 16;
+                    Assert.Equal(takes, Conv.SmallMapShape(forward, 64, g, avx512Gemm: false));
+                    Assert.True(Conv.SmallMapShape(weights, 64, g, avx512Gemm: false));
+                    Assert.Equal(takes, Conv.SmallMapShape(data, 64, g, avx512Gemm: false));
+                    Assert.Equal(takes, Conv.SmallMapShape(data, 256, g, avx512Gemm: false));   // generation's batch
+                    Assert.False(Conv.SmallMapShape(data, 64, g, avx512Gemm: true));
+                }
+                Assert.False(Conv.SmallMapShape(data, 31, dcgan64Conv4, avx512Gemm: false));      // 496 positions
+            }
+            Conv.DeepGemmForwards = false;   // the AVX-512 GEMM's rule does not read it
+            Assert.True(Conv.SmallMapShape(forward, 64, dcgan64Conv4, avx512Gemm: true));
         }
-        Assert.True(Conv.SmallMapShape(data, 256, dcgan64Conv4, avx512Gemm: false));      // generation's batch
-        Assert.False(Conv.SmallMapShape(data, 31, dcgan64Conv4, avx512Gemm: false));      // 496 positions
+        finally { (Conv.DeepGemmForwards, Conv.DeepGemmBackwardData) = deep; }
 
         Assert.False(Conv.SmallMapShape(forward, 64, dcgan64Conv3, avx512Gemm: true));
         Assert.True(Conv.SmallMapShape(forward, 64, dcgan64Conv4, avx512Gemm: true));

@@ -232,10 +232,37 @@ public static class Conv
     /// oneDNN's was faster: 24.3 against 27.5 ms at batch 128, 42.0 against 49.5 at 256. Whole dcgan64 steps, alternated in
     /// one process: 1.064 and 1.091; its generation (batch 256, separate processes alternated) 1.15-1.17.
     /// The weight gradient of a layer whose weights fit a core's L2 (dcgan28's) runs in per-thread chunks instead (<see cref="InCachedChunks"/>),
-    /// and its forward on oneDNN (<see cref="CachedChunkForwards"/>).
+    /// and its forward on oneDNN (<see cref="CachedChunkForwards"/>). On a processor that runs AVX2 in 128-bit halves the
+    /// forward and backward-data of maps of 17-64 positions stay on oneDNN (<see cref="DeepGemmForwards"/>).
     /// </summary>
     static bool SmallMapOnAvx2(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        g.P <= 64 && (long)n * g.P >= 512 && (kind == ConvDnnl.Kind.BackwardWeights || g.K >= 2048 || kind == ConvDnnl.Kind.Forward && ChunksTake(kind, g));
+        g.P <= 64 && (long)n * g.P >= 512 && kind switch
+        {
+            ConvDnnl.Kind.BackwardWeights => true,
+            ConvDnnl.Kind.Forward => g.K >= 2048 && (g.P <= 16 || DeepGemmForwards) || ChunksTake(kind, g),
+            _ => g.K >= 2048 && (g.P <= 16 || DeepGemmBackwardData),
+        };
+
+    /// <summary>
+    /// Whether, without AVX-512, the forward of a map of 17-64 positions whose outputs sum 2,048 products or more takes
+    /// the one GEMM over the batch (else oneDNN's direct kernel); maps of at most 16 positions take it either way. Not on a
+    /// processor that runs AVX2 in 128-bit halves (<see cref="Processor.SplitsAvx2"/>), where oneDNN's kernel runs near
+    /// the FMA peak: on the Zen 1 of the thirty-seventh pass dcgan64's 128 -> 256 layer at 16 px, batch 64, 2 threads,
+    /// ran its forward in 59.3-62.2 ms on oneDNN against 71.1-88.9 as one GEMM (`bench --kernels --backends`, four runs,
+    /// two of them with OpenBLAS's or oneDNN's threaded GEMM), and whole dcgan64 steps ran 0.975 as fast with the GEMM
+    /// (`bench --alternate deep-gemm-forwards`, 16 rounds, 13 under 1). Where the AVX2 units are full width (the Zen 3
+    /// of the twenty-seventh pass) the GEMM was the faster (see <see cref="SmallMapOnAvx2"/>). Stylegan32's 4 x 4 layers
+    /// (3 x 3, 16 positions) ran whole steps 1.026 as fast with the GEMM on the Zen 1: the 16-position maps keep it.
+    /// </summary>
+    internal static bool DeepGemmForwards { get; set; } = !Processor.SplitsAvx2;
+
+    /// <summary>
+    /// The same for the backward-data (a transposed convolution's forward). On the Zen 1, dcgan64's 128 -> 256 layer at
+    /// 16 px ran it in 62.3-77.3 ms on oneDNN against 75.1-85.3 as one GEMM at batch 64 and 242.7-284.9 against 295.0-299.3 at
+    /// batch 256; whole generation calls of dcgan64 (G's 256 -> 128 layer, batch 256) ran 0.974 as fast with the GEMM
+    /// (`bench --alternate deep-gemm-backdata --generate-only`, 12 rounds, every one under 1); training steps 0.998.
+    /// </summary>
+    internal static bool DeepGemmBackwardData { get; set; } = !Processor.SplitsAvx2;
 
     /// <summary>
     /// Without AVX-512, the weight gradient (and the forward, where <see cref="CachedChunkForwards"/> asks for it; by default not

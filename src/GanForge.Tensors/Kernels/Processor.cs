@@ -1,0 +1,32 @@
+using System.Runtime.Intrinsics.X86;
+
+namespace GanForge.Kernels;
+
+/// <summary>Facts about the processor that the kernel rules read, from CPUID.</summary>
+internal static class Processor
+{
+    /// <summary>
+    /// True on AMD's Zen and Zen+ (family 17h, models below 30h), which run each 256-bit AVX2 operation as two halves on
+    /// 128-bit units: their FMA peak a clock is half a Zen 2's or a Haswell's. There oneDNN's direct jit:avx2
+    /// convolutions run near that peak (dcgan64's 128 -> 256 layer at 16 px, batch 64: 38.2 GFLOP/s on one thread
+    /// against a peak of 38.4), and beat im2col and one GEMM on maps where a full-width AVX2 processor ran the GEMM faster
+    /// (<see cref="Conv"/>'s small-map rule, <see cref="Conv.DeepGemmForwards"/>).
+    /// </summary>
+    internal static readonly bool SplitsAvx2 = X86Base.IsSupported && SplitsAvx2For(IsAmd(), X86Base.CpuId(1, 0).Eax);
+
+    /// <summary>Whether a processor with this vendor and CPUID leaf 1 EAX (its signature) is a Zen or Zen+.</summary>
+    internal static bool SplitsAvx2For(bool amd, int signature)
+    {
+        int baseFamily = (signature >> 8) & 0xF;
+        int family = baseFamily == 0xF ? baseFamily + ((signature >> 20) & 0xFF) : baseFamily;
+        int model = (signature >> 4) & 0xF | (baseFamily == 0xF ? ((signature >> 16) & 0xF) << 4 : 0);
+        return amd && family == 0x17 && model < 0x30;
+    }
+
+    // CPUID leaf 0 spells the vendor in EBX, EDX, ECX: "Auth" "enti" "cAMD".
+    static bool IsAmd()
+    {
+        var (_, b, c, d) = X86Base.CpuId(0, 0);
+        return b == 0x68747541 && d == 0x69746E65 && c == 0x444D4163;
+    }
+}
