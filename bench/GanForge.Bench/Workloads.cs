@@ -150,6 +150,9 @@ static class Workloads
         // the batch against oneDNN's (the default where AVX2 runs in 128-bit halves, the thirty-seventh pass)
         ["deep-gemm-forwards"] = (on => GanForge.Kernels.Conv.DeepGemmForwards = on, GanForge.Kernels.Conv.DeepGemmForwards),
         ["deep-gemm-backdata"] = (on => GanForge.Kernels.Conv.DeepGemmBackwardData = on, GanForge.Kernels.Conv.DeepGemmBackwardData),
+        // without AVX-512, the backward-data of layers of at most four input channels (G's last transposed layer) in our
+        // kernel against oneDNN's (the thirty-seventh pass)
+        ["few-channel-data"] = (on => GanForge.Kernels.Conv.FewChannelKernels = on, GanForge.Kernels.Conv.FewChannelKernels),
         ["chunk-forwards"] = (on => GanForge.Kernels.Conv.CachedChunkForwards = on, GanForge.Kernels.Conv.CachedChunkForwards),
         // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),

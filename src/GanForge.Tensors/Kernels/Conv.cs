@@ -72,7 +72,7 @@ public static class Conv
     /// or one GEMM over the batch) or "chunks" (small maps in per-thread chunks that stay in cache, <see cref="InCachedChunks"/>).
     /// </summary>
     internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        UsesOwnWinograd(n, g) ? "winograd" : IsDirect(kind, n, g) ? "direct"
+        UsesOwnWinograd(n, g) ? "winograd" : IsDirect(kind, n, g) || kind == ConvDnnl.Kind.BackwardData && IsFewChannelData(n, g) ? "direct"
         : IsSmallMap(kind, n, g) ? (RunsInCachedChunks(kind, g) ? "chunks" : "gemm")
         : DnnlRuns(kind, g) ? "dnnl" : "gemm";
 
@@ -126,6 +126,18 @@ public static class Conv
     static bool IsDirect(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
         DirectKernels && kind != ConvDnnl.Kind.BackwardData && g.Co <= 4
         && _forceManaged == null && !RunsBf16(kind, n, g) && DirectConv.Suits(g);
+
+    /// <summary>
+    /// Whether, without AVX-512, the backward-data of a layer whose input has at most four channels runs
+    /// <see cref="FewChannelBackwardData"/> (where neither backend is forced, in fp32); with AVX-512 such layers take
+    /// im2col + the AVX-512 GEMM (<see cref="IsImageSide"/>). On the Zen 1 of the thirty-seventh pass: see that kernel.
+    /// </summary>
+    static bool IsFewChannelData(int n, in ConvGeometry g) =>
+        FewChannelKernels && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && _forceManaged == null
+        && !RunsBf16(ConvDnnl.Kind.BackwardData, n, g) && FewChannelBackwardData.Suits(g);
+
+    /// <summary>Whether <see cref="FewChannelBackwardData"/> runs where its rule says (tests and the bench switch it).</summary>
+    internal static bool FewChannelKernels { get; set; } = true;
 
     /// <summary>Which implementation runs the convolutions: "dnnl" or "managed" (im2col + GEMM).</summary>
     public static string Backend => UseDnnl ? "dnnl" : "managed";
@@ -389,6 +401,7 @@ public static class Conv
     {
         if (UsesOwnWinograd(n, g)) { Winograd.BackwardData(y, w, x, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.BackwardData, n, g)) { SmallMapBackwardData(y, w, x, n, g); return; }
+        if (IsFewChannelData(n, g)) { FewChannelBackwardData.Run(y, w, x, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.BackwardData, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, y, w, x, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, false, n, g.K, g.Co, 1f, y, g.Co, w, g.K, 0f, x, g.K); return; }
         if (IsPointwise(g))
