@@ -81,8 +81,10 @@ public static unsafe class GemmAvx512
                         // A row-major: whole 8-row strips are read in place (eight broadcasts from eight rows per
                         // step of k); packing them cost as much as a third of the product at 100 columns.
                         bool inPlace = !transA;
-                        for (int s = 0; s < mStrips; s++)
-                            if (!inPlace || ic + s * MR + MR > m) PackA(pa, lda, transA, m, p0, kc, ic + s * MR, ap + s * MR * kc);
+                        if (transA) PackTransposedStrips(pa, lda, m, p0, kc, ic, mStrips, ap);
+                        else
+                            for (int s = 0; s < mStrips; s++)
+                                if (ic + s * MR + MR > m) PackA(pa, lda, transA, m, p0, kc, ic + s * MR, ap + s * MR * kc);
                         for (int r = 0; r < nStrips; r++)
                         {
                             int j0 = jc + r * NR, nr = Math.Min(NR, n - j0);
@@ -320,6 +322,25 @@ public static unsafe class GemmAvx512
         if (!transA || m - i0 < MR) { GemmPacking.PackA(a, lda, transA, m, p0, kc, i0, MR, dst); return; }
         // op(A)[i, p] = a[p, i]: eight contiguous floats per p, one 256-bit copy each.
         for (int p = 0; p < kc; p++) Vector256.Store(Vector256.Load(a + (long)(p0 + p) * lda + i0), dst + p * MR);
+    }
+
+    // The strips of a block of a transposed A (a weight gradient's output gradient, gᵀ), two at a time: for each p, the
+    // sixteen contiguous floats of both strips in one 512-bit load, its halves to the two strips. One strip at a time, each
+    // of its kc rows of A was visited twice, half a cache line each time, a block of rows apart.
+    static void PackTransposedStrips(float* a, int lda, int m, int p0, int kc, int ic, int mStrips, float* ap)
+    {
+        int s = 0;
+        for (; s + 1 < mStrips && ic + (s + 2) * MR <= m; s += 2)
+        {
+            float* src = a + (long)p0 * lda + ic + s * MR, first = ap + s * MR * kc, second = first + MR * kc;
+            for (int p = 0; p < kc; p++, src += lda)
+            {
+                var v = Vector512.Load(src);
+                v.GetLower().Store(first + p * MR);
+                v.GetUpper().Store(second + p * MR);
+            }
+        }
+        for (; s < mStrips; s++) PackA(a, lda, true, m, p0, kc, ic + s * MR, ap + s * MR * kc);
     }
 
     // B strip: rows p0..p0+kc of op(B), columns j0..j0+32 -> dst[p*32 + j], zero columns past N.
