@@ -158,7 +158,7 @@ static class Workloads
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),
         // products split over the threads in 2 parts a thread (BENCH_GEMM_PARTS=N: N), claimed from the pool's counter, against one
         ["gemm-parts"] = (on => GanForge.Kernels.Gemm.PartsPerThread = on ? PartsWhenOn() : 1, GanForge.Kernels.Gemm.PartsPerThread > 1),
-        // without AVX-512, e^x, tanh and the GELU on two interleaved eight-lane vectors against one
+        // e^x, tanh and the GELU on two interleaved vectors (of sixteen lanes with AVX-512, of eight without) against one
         ["paired-lanes"] = (on => GanForge.Kernels.FloatLanes.Paired = on, GanForge.Kernels.FloatLanes.Paired),
         // eval-mode batch norm and the ReLU after it as one pass in place (generation's G) against the two layers
         ["norm-act"] = (on => GanForge.NN.Sequential.FuseNormActivation = on, GanForge.NN.Sequential.FuseNormActivation),

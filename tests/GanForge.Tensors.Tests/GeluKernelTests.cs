@@ -89,10 +89,11 @@ public class GeluKernelTests
     [InlineData((int)LaneKind.Eight)]
     [InlineData((int)LaneKind.EightTwice)]
     [InlineData((int)LaneKind.Sixteen)]
+    [InlineData((int)LaneKind.SixteenTwice)]
     public void EveryFunction_OnEveryLaneKind_MatchesTheScalarFormulas(int kind)
     {
         // The processor picks one kind (sixteen lanes with AVX-512, two vectors of eight without); the others run here
-        // too, sixteen lanes in software where the processor lacks them.
+        // too, sixteen lanes (and two vectors of sixteen) in software where the processor lacks them.
         var lanes = (LaneKind)kind;
         const int length = 1_005;   // a tail after the vectors of every kind
         var x = Inputs(length);

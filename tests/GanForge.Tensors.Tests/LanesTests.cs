@@ -5,7 +5,7 @@ namespace GanForge.Tests;
 
 /// <summary>
 /// The lane sums the kernels reduce with (their own shuffles, not the vector types' Sum), and every operation of the
-/// paired eight-lane vectors against the same on sixteen lanes.
+/// paired vectors (of eight and of sixteen lanes) against the same on sixteen lanes.
 /// </summary>
 public class LanesTests
 {
@@ -32,11 +32,13 @@ public class LanesTests
         Assert.InRange(Lanes256.Sum(Lanes256.Load(ref x[0], 0)), half - 1e-5, half + 1e-5);
     }
 
-    // Every member of the lanes on 16 floats (a vector of sixteen, or two of eight): the results in order, as floats.
+    // Every member of the lanes on a.Length floats (16: a vector of sixteen, or two of eight; 32: two vectors of sixteen,
+    // or two pairs of sixteen): the results in order, as floats, each lane sum added into the last element.
     static List<float[]> EveryOperation<V>(float[] a, float[] b, float[] c) where V : struct, IFloatLanes<V>
     {
+        int length = a.Length;
         var results = new List<float[]>();
-        for (int at = 0; at < 16; at += V.Count)
+        for (int at = 0; at < length; at += V.Count)
         {
             V x = V.Load(ref a[at], 0), y = V.Load(ref b[at], 0), z = V.Load(ref c[at], 0);
             V n = V.Round(z * V.Of(40f));
@@ -45,33 +47,40 @@ public class LanesTests
                 V.Select(V.LessThan(x, y), x, y), V.WhereNonNegative(x, y, z), V.Zero, V.Of(0.75f), V.Indices + V.Of(at)];
             for (int i = 0; i < outs.Length; i++)
             {
-                if (results.Count <= i) results.Add(new float[17]);
+                if (results.Count <= i) results.Add(new float[length + 1]);
                 outs[i].Store(ref results[i][at], 0);
             }
-            var sums = results.Count > outs.Length ? results[outs.Length] : new float[17];
+            var sums = results.Count > outs.Length ? results[outs.Length] : new float[length + 1];
             if (results.Count == outs.Length) results.Add(sums);
-            sums[16] += V.Sum(y);
+            sums[length] += V.Sum(y);
         }
         return results;
     }
 
     [Fact]
-    public void PairedEights_EveryOperation_MatchesSixteenLanes()
+    public void PairedEights_EveryOperation_MatchesSixteenLanes() => AssertSameOperations<Lanes256x2>(16, "paired eights");
+
+    [Fact]
+    public void PairedSixteens_EveryOperation_MatchesSixteenLanes() => AssertSameOperations<Lanes512x2>(32, "paired sixteens");
+
+    // Every operation of the paired lanes V against the same on vectors of sixteen, over `length` random floats with equal
+    // lanes in both halves of a vector (for the comparisons) and a NaN in an upper half (Equals(x, x) false there only).
+    static void AssertSameOperations<V>(int length, string name) where V : struct, IFloatLanes<V>
     {
         var rng = new Random(5);
-        float[] Random16() => Enumerable.Range(0, 16).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
-        var (a, b, c) = (Random16(), Random16(), Random16());
-        a[3] = b[3]; a[12] = b[12];   // equal lanes in both halves, for the comparisons
-        a[13] = float.NaN;            // NaN in the upper half: Equals(x, x) is false there only
-        var paired = EveryOperation<Lanes256x2>(a, b, c);
+        float[] Random() => Enumerable.Range(0, length).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var (a, b, c) = (Random(), Random(), Random());
+        a[3] = b[3]; a[length - 4] = b[length - 4];
+        a[length - 3] = float.NaN;
+        var paired = EveryOperation<V>(a, b, c);
         var sixteen = EveryOperation<Lanes512>(a, b, c);
         Assert.Equal(sixteen.Count, paired.Count);
         for (int op = 0; op < sixteen.Count; op++)
-            for (int i = 0; i < 17; i++)
+            for (int i = 0; i <= length; i++)
             {
                 float want = sixteen[op][i], got = paired[op][i];
                 bool close = float.IsNaN(want) ? float.IsNaN(got) : Math.Abs(got - want) <= 1e-6f * Math.Max(1f, Math.Abs(want));
-                Assert.True(close, $"operation {op}, lane {i}: paired eights {got:R}, sixteen lanes {want:R}");
+                Assert.True(close, $"operation {op}, lane {i}: {name} {got:R}, sixteen lanes {want:R}");
             }
     }
 }

@@ -41,7 +41,7 @@ public class TranscendentalTests
     }
 
     /// <summary>How many floats one vector of the given lanes holds.</summary>
-    internal static int Count(LaneKind lanes) => lanes == LaneKind.Eight ? 8 : 16;
+    internal static int Count(LaneKind lanes) => lanes switch { LaneKind.Eight => 8, LaneKind.SixteenTwice => 32, _ => 16 };
 
     static void AssertCloseToDouble(float[] x, float[] y, string path)
     {
@@ -60,6 +60,7 @@ public class TranscendentalTests
     // e^x over its whole float range: a dense sweep of [-110, 95], the ends and the special values, vector body and
     // scalar tail (37 elements), relative to double Math.Exp; denormal results within 1e-45 absolute.
     [Theory]
+    [InlineData((int)LaneKind.SixteenTwice)]
     [InlineData((int)LaneKind.Sixteen)]
     [InlineData((int)LaneKind.EightTwice)]
     [InlineData((int)LaneKind.Eight)]
@@ -85,9 +86,10 @@ public class TranscendentalTests
         }
         // Both ends come from the clamp to [-104, 89] alone: below it 0 (e^x there is under half the smallest denormal, so
         // the result may be no larger than e^x itself: 0, not the 1.4e-45 the old clamp gave), above it +Inf, in the
-        // vector body too.
-        float[] ends = [-103.99f, -104f, -104.5f, -150f, float.NegativeInfinity, float.MinValue, 88.8f, 89f, 89.5f, 1000f, float.PositiveInfinity,
+        // vector body too (twice over: one vector of 32 lanes).
+        float[] ends16 = [-103.99f, -104f, -104.5f, -150f, float.NegativeInfinity, float.MinValue, 88.8f, 89f, 89.5f, 1000f, float.PositiveInfinity,
             float.MaxValue, -104f, -1000f, 88.73f, 89f];
+        float[] ends = [.. ends16, .. ends16];
         var endsOut = new float[ends.Length];
         Transcendental.Exp(ends, endsOut, width);
         for (int i = 0; i < ends.Length; i++)
@@ -103,6 +105,7 @@ public class TranscendentalTests
     }
 
     [Theory]
+    [InlineData((int)LaneKind.SixteenTwice)]
     [InlineData((int)LaneKind.Sixteen)]
     [InlineData((int)LaneKind.EightTwice)]
     [InlineData((int)LaneKind.Eight)]

@@ -58,6 +58,7 @@ public static class GeluKernel
         {
             LaneKind.Sixteen => Lanes<Lanes512>(f, x, g, y, start, end),
             LaneKind.EightTwice => Lanes<Lanes256x2>(f, x, g, y, start, end),
+            LaneKind.SixteenTwice => Lanes<Lanes512x2>(f, x, g, y, start, end),
             _ => Lanes<Lanes256>(f, x, g, y, start, end),
         };
         for (; i < end; i++)

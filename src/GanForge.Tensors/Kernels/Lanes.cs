@@ -58,12 +58,14 @@ internal static class FloatLanes
     public static int Widest => Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count;
 
     /// <summary>
-    /// The lanes for a kernel bound by one vector's chain of dependent operations (e^x, tanh, the GELU): sixteen where
-    /// AVX-512 is, else two vectors of eight interleaved (<see cref="Lanes256x2"/>).
+    /// The lanes for a kernel bound by one vector's chain of dependent operations (e^x, tanh, the GELU): two vectors
+    /// interleaved, of sixteen where AVX-512 is (<see cref="Lanes512x2"/>), else of eight (<see cref="Lanes256x2"/>).
     /// </summary>
-    public static LaneKind ForChains => Vector512.IsHardwareAccelerated ? LaneKind.Sixteen : Paired ? LaneKind.EightTwice : LaneKind.Eight;
+    public static LaneKind ForChains => Vector512.IsHardwareAccelerated
+        ? Paired ? LaneKind.SixteenTwice : LaneKind.Sixteen
+        : Paired ? LaneKind.EightTwice : LaneKind.Eight;
 
-    /// <summary>Without AVX-512, chain-bound kernels on two interleaved vectors of eight (the default) or on one (the bench's switch).</summary>
+    /// <summary>Chain-bound kernels on two interleaved vectors (the default) or on one (the bench's switch paired-lanes).</summary>
     internal static bool Paired { get; set; } = true;
 }
 
@@ -76,6 +78,8 @@ internal enum LaneKind
     EightTwice,
     /// <summary><see cref="Lanes512"/> (in software without AVX-512).</summary>
     Sixteen,
+    /// <summary><see cref="Lanes512x2"/> (in software without AVX-512).</summary>
+    SixteenTwice,
 }
 
 /// <summary>Sixteen lanes (AVX-512).</summary>
@@ -233,4 +237,52 @@ internal readonly struct Lanes256x2(Vector256<float> lo, Vector256<float> hi) : 
     public static Lanes256x2 WhereNonNegative(Lanes256x2 x, Lanes256x2 a, Lanes256x2 b) =>
         new(Lanes256.WhereNonNegative(Eight(x._lo), Eight(a._lo), Eight(b._lo)).Vector, Lanes256.WhereNonNegative(Eight(x._hi), Eight(a._hi), Eight(b._hi)).Vector);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256x2 x) => Lanes256.Sum(Eight(x._lo + x._hi));
+}
+
+/// <summary>
+/// Thirty-two lanes as two sixteen-lane vectors (AVX-512), every operation on both one after the other: a kernel bound
+/// by one vector's chain of dependent operations (e^x, the GELU) has two independent chains in flight.
+/// </summary>
+internal readonly struct Lanes512x2(Vector512<float> lo, Vector512<float> hi) : IFloatLanes<Lanes512x2>
+{
+    readonly Vector512<float> _lo = lo, _hi = hi;
+
+    static Lanes512 Sixteen(Vector512<float> v) => new(v);
+
+    public static int Count => 2 * Vector512<float>.Count;
+    public static Lanes512x2 Zero => new(Vector512<float>.Zero, Vector512<float>.Zero);
+    public static Lanes512x2 Indices => new(Vector512<float>.Indices, Vector512<float>.Indices + Vector512.Create(16f));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Of(float value) { var v = Vector512.Create(value); return new(v, v); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Load(ref float at, nuint offset) =>
+        new(Vector512.LoadUnsafe(ref at, offset), Vector512.LoadUnsafe(ref at, offset + 16));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(ref float at, nuint offset) { _lo.StoreUnsafe(ref at, offset); _hi.StoreUnsafe(ref at, offset + 16); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 operator +(Lanes512x2 a, Lanes512x2 b) => new(a._lo + b._lo, a._hi + b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 operator -(Lanes512x2 a, Lanes512x2 b) => new(a._lo - b._lo, a._hi - b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 operator *(Lanes512x2 a, Lanes512x2 b) => new(a._lo * b._lo, a._hi * b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 operator /(Lanes512x2 a, Lanes512x2 b) => new(a._lo / b._lo, a._hi / b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 operator -(Lanes512x2 a) => new(-a._lo, -a._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 operator &(Lanes512x2 a, Lanes512x2 b) => new(a._lo & b._lo, a._hi & b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 operator |(Lanes512x2 a, Lanes512x2 b) => new(a._lo | b._lo, a._hi | b._hi);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Fma(Lanes512x2 a, Lanes512x2 b, Lanes512x2 c) =>
+        new(Vector512.FusedMultiplyAdd(a._lo, b._lo, c._lo), Vector512.FusedMultiplyAdd(a._hi, b._hi, c._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Abs(Lanes512x2 x) => new(Vector512.Abs(x._lo), Vector512.Abs(x._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Min(Lanes512x2 a, Lanes512x2 b) => new(Vector512.MinNative(a._lo, b._lo), Vector512.MinNative(a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Max(Lanes512x2 a, Lanes512x2 b) => new(Vector512.MaxNative(a._lo, b._lo), Vector512.MaxNative(a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Round(Lanes512x2 x) => new(Vector512.Round(x._lo), Vector512.Round(x._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes512x2 ScaleByPowerOf2(Lanes512x2 p, Lanes512x2 n)
+    {
+        Lanes512 lo = Lanes512.ScaleByPowerOf2(Sixteen(p._lo), Sixteen(n._lo)), hi = Lanes512.ScaleByPowerOf2(Sixteen(p._hi), Sixteen(n._hi));
+        return new(lo.Vector, hi.Vector);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 LessThan(Lanes512x2 a, Lanes512x2 b) => new(Vector512.LessThan(a._lo, b._lo), Vector512.LessThan(a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 GreaterThan(Lanes512x2 a, Lanes512x2 b) => new(Vector512.GreaterThan(a._lo, b._lo), Vector512.GreaterThan(a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Equals(Lanes512x2 a, Lanes512x2 b) => new(Vector512.Equals(a._lo, b._lo), Vector512.Equals(a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes512x2 Select(Lanes512x2 mask, Lanes512x2 a, Lanes512x2 b) =>
+        new(Vector512.ConditionalSelect(mask._lo, a._lo, b._lo), Vector512.ConditionalSelect(mask._hi, a._hi, b._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes512x2 WhereNonNegative(Lanes512x2 x, Lanes512x2 a, Lanes512x2 b) =>
+        new(Lanes512.WhereNonNegative(Sixteen(x._lo), Sixteen(a._lo), Sixteen(b._lo)).Vector, Lanes512.WhereNonNegative(Sixteen(x._hi), Sixteen(a._hi), Sixteen(b._hi)).Vector);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes512x2 x) => Lanes512.Sum(Sixteen(x._lo + x._hi));
 }

@@ -54,6 +54,7 @@ public static class Transcendental
         {
             LaneKind.Sixteen => TanhLanes<Lanes512>(ref xr, ref yr, x.Length),
             LaneKind.EightTwice => TanhLanes<Lanes256x2>(ref xr, ref yr, x.Length),
+            LaneKind.SixteenTwice => TanhLanes<Lanes512x2>(ref xr, ref yr, x.Length),
             _ => TanhLanes<Lanes256>(ref xr, ref yr, x.Length),
         };
         for (; i < x.Length; i++) Unsafe.Add(ref yr, i) = TanhScalar(Unsafe.Add(ref xr, i));
@@ -123,6 +124,7 @@ public static class Transcendental
         {
             LaneKind.Sixteen => ExpLanes<Lanes512>(ref xr, ref yr, x.Length),
             LaneKind.EightTwice => ExpLanes<Lanes256x2>(ref xr, ref yr, x.Length),
+            LaneKind.SixteenTwice => ExpLanes<Lanes512x2>(ref xr, ref yr, x.Length),
             _ => ExpLanes<Lanes256>(ref xr, ref yr, x.Length),
         };
         for (; i < x.Length; i++) Unsafe.Add(ref yr, i) = MathF.Exp(Unsafe.Add(ref xr, i));
