@@ -113,7 +113,19 @@ public static class Attention
                         max = Vector512.MaxNative(max, acc);
                     }
                     var sum = Vector512<float>.Zero;
-                    for (j = 0; j < l; j++)
+                    j = 0;
+                    // With AVX-512, two keys' e^x at a time, their operations interleaved (FloatLanes.Paired): one thread,
+                    // forward 4-7% faster at 64 keys (G's layouts), the same at 65 (thirty-seventh pass).
+                    if (Vector512.IsHardwareAccelerated && FloatLanes.Paired)
+                        for (; j + 2 <= l; j += 2)
+                        {
+                            var (e0, e1) = Transcendental.ExpVectors(Vector512.LoadUnsafe(ref str, (nuint)(j * W)) - max,
+                                Vector512.LoadUnsafe(ref str, (nuint)((j + 1) * W)) - max);
+                            e0.StoreUnsafe(ref str, (nuint)(j * W));
+                            e1.StoreUnsafe(ref str, (nuint)((j + 1) * W));
+                            sum += e0 + e1;
+                        }
+                    for (; j < l; j++)
                     {
                         var ej = Transcendental.ExpVector(Vector512.LoadUnsafe(ref str, (nuint)(j * W)) - max);
                         ej.StoreUnsafe(ref str, (nuint)(j * W));

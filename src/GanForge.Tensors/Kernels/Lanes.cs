@@ -247,6 +247,11 @@ internal readonly struct Lanes512x2(Vector512<float> lo, Vector512<float> hi) : 
 {
     readonly Vector512<float> _lo = lo, _hi = hi;
 
+    /// <summary>The first sixteen lanes.</summary>
+    public Vector512<float> Lower => _lo;
+    /// <summary>The last sixteen lanes.</summary>
+    public Vector512<float> Upper => _hi;
+
     static Lanes512 Sixteen(Vector512<float> v) => new(v);
 
     public static int Count => 2 * Vector512<float>.Count;
