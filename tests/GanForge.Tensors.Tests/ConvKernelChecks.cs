@@ -15,7 +15,11 @@ static class ConvKernelChecks
         forward(x.Storage, w.Storage, y.Storage, n, g);
         var yRef = new Tensor(gy.Shape);
         Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
-        Fixtures.AssertClose(yRef, y, 1e-4, 1e-4, $"{layer} forward");
+        // An output sums K = Ci·KH·KW products in float, in each kernel's own order, against the naive kernel's double
+        // sums: the rounding grows with √K (dcgan64's 128 -> 256 layer, 2,048 terms, came within 0.66 of a flat 1e-4 and
+        // once past it), an indexing error gives O(1).
+        double atol = 1e-4 * Math.Max(1, Math.Sqrt(g.K / 256.0));
+        Fixtures.AssertClose(yRef, y, 1e-4, atol, $"{layer} forward");
 
         var dw = Tensor.Full(w.Shape, float.NaN);
         weightGradient(x.Storage, gy.Storage, dw.Storage, n, g);

@@ -2,6 +2,10 @@ using GanForge.Kernels;
 
 namespace GanForge.Tensors.Tests;
 
+// Shares the backend collection: some of its tests switch Gemm.ForceManaged and Gemm.PreferDnnl, process-wide settings that
+// the convolution tests' path checks read (a small-map test running beside them once saw no AVX-512 GEMM and expected
+// another path).
+[Collection("ConvBackend")]
 public class GemmTests
 {
     public static TheoryData<bool, bool, int, int, int> Cases()
