@@ -243,6 +243,12 @@ internal readonly struct Lanes256x2(Vector256<float> lo, Vector256<float> hi) : 
 /// Thirty-two lanes as two sixteen-lane vectors (AVX-512), every operation on both one after the other: a kernel bound
 /// by one vector's chain of dependent operations (e^x, the GELU) has two independent chains in flight.
 /// </summary>
+/// <remarks>
+/// Written out as <see cref="Lanes256x2"/> is, on the vector type, not as one pair generic over its half's
+/// <see cref="IFloatLanes{V}"/>: such a Paired&lt;V&gt; (every member forwarding to V's) left e^x and tanh as fast, but
+/// the GELU, one inlining level deeper, overran the JIT's budget and ran 10-16x slower on both widths (thirty-seventh
+/// pass).
+/// </remarks>
 internal readonly struct Lanes512x2(Vector512<float> lo, Vector512<float> hi) : IFloatLanes<Lanes512x2>
 {
     readonly Vector512<float> _lo = lo, _hi = hi;
