@@ -144,8 +144,6 @@ static class Workloads
         ["dnnl-products"] = (on => GanForge.Kernels.Gemm.PreferDnnlProducts = on, GanForge.Kernels.Gemm.PreferDnnlProducts),
         // without AVX-512, every product on oneDNN's sgemm (the default since the thirty-sixth pass) against products of over 512 terms on OpenBLAS's
         ["deep-dnnl"] = (on => GanForge.Kernels.Gemm.DnnlMaxDepth = on ? int.MaxValue : 512, GanForge.Kernels.Gemm.DnnlMaxDepth > 512),
-        // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the
-        // thirty-sixth pass; the weight gradient in chunks either way)
         // without AVX-512, the forward (backward-data) of maps of 17-64 positions and 2,048+ products an output as one GEMM over
         // the batch against oneDNN's (the default where AVX2 runs in 128-bit halves, the thirty-seventh pass)
         ["deep-gemm-forwards"] = (on => GanForge.Kernels.Conv.DeepGemmForwards = on, GanForge.Kernels.Conv.DeepGemmForwards),
@@ -153,6 +151,8 @@ static class Workloads
         // without AVX-512, the backward-data of layers of at most four input channels (G's last transposed layer) in our
         // kernel against oneDNN's (the thirty-seventh pass)
         ["few-channel-data"] = (on => GanForge.Kernels.Conv.FewChannelKernels = on, GanForge.Kernels.Conv.FewChannelKernels),
+        // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the
+        // thirty-sixth pass; the weight gradient in chunks either way)
         ["chunk-forwards"] = (on => GanForge.Kernels.Conv.CachedChunkForwards = on, GanForge.Kernels.Conv.CachedChunkForwards),
         // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),

@@ -114,9 +114,9 @@ public static class Attention
                     }
                     var sum = Vector512<float>.Zero;
                     j = 0;
-                    // With AVX-512, two keys' e^x at a time, their operations interleaved (FloatLanes.Paired): one thread,
-                    // forward 4-7% faster at 64 keys (G's layouts), the same at 65 (thirty-seventh pass).
-                    if (Vector512.IsHardwareAccelerated && FloatLanes.Paired)
+                    // Where chain-bound kernels run on paired sixteen-lane vectors, two keys' e^x at a time, their operations
+                    // interleaved: one thread, forward 4-7% faster at 64 keys (G's layouts), the same at 65 (thirty-seventh pass).
+                    if (FloatLanes.ForChains == LaneKind.SixteenTwice)
                         for (; j + 2 <= l; j += 2)
                         {
                             var (e0, e1) = Transcendental.ExpVectors(Vector512.LoadUnsafe(ref str, (nuint)(j * W)) - max,

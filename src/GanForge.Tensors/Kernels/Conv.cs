@@ -128,12 +128,12 @@ public static class Conv
         && _forceManaged == null && !RunsBf16(kind, n, g) && DirectConv.Suits(g);
 
     /// <summary>
-    /// Whether, without AVX-512, the backward-data of a layer whose input has at most four channels runs
-    /// <see cref="FewChannelBackwardData"/> (where neither backend is forced, in fp32); with AVX-512 such layers take
-    /// im2col + the AVX-512 GEMM (<see cref="IsImageSide"/>). On the Zen 1 of the thirty-seventh pass: see that kernel.
+    /// Whether the backward-data of a layer whose input has at most four channels runs <see cref="FewChannelBackwardData"/>
+    /// (where neither backend is forced, in fp32): those that do not take im2col + the AVX-512 GEMM (<see cref="IsImageSide"/>,
+    /// with AVX-512). On the Zen 1 of the thirty-seventh pass: see that kernel.
     /// </summary>
     static bool IsFewChannelData(int n, in ConvGeometry g) =>
-        FewChannelKernels && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && _forceManaged == null
+        FewChannelKernels && !IsImageSide(g) && _forceManaged == null
         && !RunsBf16(ConvDnnl.Kind.BackwardData, n, g) && FewChannelBackwardData.Suits(g);
 
     /// <summary>Whether <see cref="FewChannelBackwardData"/> runs where its rule says (tests and the bench switch it).</summary>

@@ -84,7 +84,7 @@ public static unsafe class GemmAvx512
                         if (transA) PackTransposedStrips(pa, lda, m, p0, kc, ic, mStrips, ap);
                         else
                             for (int s = 0; s < mStrips; s++)
-                                if (ic + s * MR + MR > m) PackA(pa, lda, transA, m, p0, kc, ic + s * MR, ap + s * MR * kc);
+                                if (ic + s * MR + MR > m) PackA(pa, lda, false, m, p0, kc, ic + s * MR, ap + s * MR * kc);
                         for (int r = 0; r < nStrips; r++)
                         {
                             int j0 = jc + r * NR, nr = Math.Min(NR, n - j0);
