@@ -153,6 +153,8 @@ static class Workloads
         ["few-channel-data"] = (on => GanForge.Kernels.Conv.FewChannelKernels = on, GanForge.Kernels.Conv.FewChannelKernels),
         // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the
         // thirty-sixth pass; the weight gradient in chunks either way)
+        // a pair's rows of 16-float heads copied to and from its transposed tables 16 x 16 in registers against a float at a time
+        ["attention-blocks"] = (on => GanForge.Kernels.Attention.BlockTransposes = on, GanForge.Kernels.Attention.BlockTransposes),
         ["chunk-forwards"] = (on => GanForge.Kernels.Conv.CachedChunkForwards = on, GanForge.Kernels.Conv.CachedChunkForwards),
         // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),

@@ -27,6 +27,7 @@ public class SelfAttentionTests
     [InlineData(4, 1, 1, 3, true)]      // one token: the output is v
     [InlineData(1, 17, 3, 7, true)]     // odd widths leave tails after the vector loops
     [InlineData(2, 30, 2, 12, true)]    // eight floats of each head's width at a time, then four one by one
+    [InlineData(2, 33, 2, 32, true)]    // two 16 x 16 blocks of a head's floats, two of tokens, one token after them
     public void Forward_AgainstNaiveDoubleKernel(int n, int l, int heads, int d, bool batchFirst)
     {
         var layout = new AttentionLayout(n, l, heads, d, batchFirst);
@@ -83,6 +84,7 @@ public class SelfAttentionTests
     [InlineData(2, 9, 3, 4)]
     [InlineData(2, 66, 4, 16)]   // a ViT's width; rows in blocks of four leave two, keys two vectors' tail
     [InlineData(1, 7, 2, 8)]     // a block of four rows and three
+    [InlineData(2, 33, 2, 32)]   // two 16 x 16 blocks of a head's floats, two of tokens, one token after them
     public void GraphFreeBackward_MatchesComposedOps_OnAnyThreads(int threads, int l, int heads, int d)
     {
         // The kernel's own backward (no graph): a training step's path; the test above runs the graph-mode one.
@@ -145,6 +147,41 @@ public class SelfAttentionTests
         Fixtures.AssertClose(Tensor.FromArray(wide.Dqkv), Tensor.FromArray(narrow.Dqkv), 1e-5, 1e-5, "backward, 8 against 16 lanes");
         Fixtures.AssertClose(Tensor.FromArray(wide.Second), Tensor.FromArray(narrow.Second), 1e-5, 1e-5, "second order to qkv, 8 against 16 lanes");
         Fixtures.AssertClose(Tensor.FromArray(wide.Dg), Tensor.FromArray(narrow.Dg), 1e-5, 1e-5, "second order to g, 8 against 16 lanes");
+    }
+
+    [Theory]
+    [InlineData(2, 65, 4, 16, true)]    // D's layout: four blocks of 16 tokens, then the class token alone
+    [InlineData(3, 33, 2, 32, false)]   // two blocks of a head's floats, sequence first
+    [InlineData(2, 16, 1, 16, true)]    // one block, no token after it
+    public void BlockTransposes_MatchFloatByFloatCopies(int n, int l, int heads, int d, bool batchFirst)
+    {
+        // With AVX-512, heads of whole vectors move between the packed rows and a pair's transposed tables 16 x 16 in
+        // registers; every kernel must give what the float-by-float copies give (elsewhere both runs take those copies).
+        var layout = new AttentionLayout(n, l, heads, d, batchFirst);
+        int rows = n * l, e = heads * d;
+        var gen = new Generator(70);
+        float[] qkv = Tensor.Randn([rows * 3 * e], gen).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
+        float[] g = Tensor.Randn([rows * e], gen).Data.ToArray();
+        float scale = 1f / MathF.Sqrt(d);
+        float[][] Run(bool blocks)
+        {
+            var saved = Attention.BlockTransposes;
+            Attention.BlockTransposes = blocks;
+            try
+            {
+                var (output, stats) = (new float[rows * e], new float[Attention.StatsLength(layout)]);
+                var (dqkv, second, dg) = (new float[rows * 3 * e], new float[rows * 3 * e], new float[rows * e]);
+                Attention.Forward(qkv, output, stats, layout, scale);
+                Attention.Backward(qkv, g, stats, dqkv, layout, scale);
+                Attention.SecondOrder(qkv, g, u, stats, second, dg, layout, scale);
+                return [output, stats, dqkv, second, dg];
+            }
+            finally { Attention.BlockTransposes = saved; }
+        }
+        var (blocked, single) = (Run(true), Run(false));
+        string[] names = ["output", "row statistics", "backward", "second order to qkv", "second order to g"];
+        for (int i = 0; i < names.Length; i++)
+            Fixtures.AssertClose(Tensor.FromArray(single[i]), Tensor.FromArray(blocked[i]), 1e-6, 1e-6, names[i]);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace GanForge.Kernels;
 
@@ -179,8 +180,11 @@ public static class Attention
                     // the vector's queries back into their rows
                     int step = a.TokenStride * a.Embed;
                     ref float row = ref Unsafe.Add(ref outputRows, v * step);
-                    for (int i = 0; i < Math.Min(W, l - v); i++, row = ref Unsafe.Add(ref row, step))
-                        for (int c = 0; c < d; c++) Unsafe.Add(ref row, c) = Unsafe.Add(ref otr, c * W + i);
+                    if (v + W <= l && TransposesBlocks(d))
+                        for (int c0 = 0; c0 < d; c0 += W) Transpose.Sixteen(ref Unsafe.Add(ref otr, c0 * W), W, ref Unsafe.Add(ref row, c0), step);
+                    else
+                        for (int i = 0; i < Math.Min(W, l - v); i++, row = ref Unsafe.Add(ref row, step))
+                            for (int c = 0; c < d; c++) Unsafe.Add(ref row, c) = Unsafe.Add(ref otr, c * W + i);
                 }
             }
         }, MinPairsPerChunk(a));
@@ -590,14 +594,32 @@ public static class Attention
         return ref packed[a.Row(b, 0) * width + offset];
     }
 
+    // Whether a head's floats move between the packed rows and a pair's transposed tables sixteen tokens by sixteen floats
+    // at a time, in registers (AVX-512, heads of whole vectors): a float at a time, those copies were a third of the
+    // backward at D's 65 tokens of 16-float heads (thirty-eighth pass).
+    static bool TransposesBlocks(int d) => BlockTransposes && Avx512F.IsSupported && d % W == 0;
+
+    /// <summary>Heads of whole vectors copied in transposed blocks (the default) or a float at a time (the bench's switch attention-blocks).</summary>
+    internal static bool BlockTransposes { get; set; } = true;
+
     // t[c, j] = scale × part (0 q, 1 k, 2 v) of token j of sequence b, head `head`, float c: (L, d) strided -> (d, lp), zeros past L.
     static void Gather(float[] qkv, Span<float> t, AttentionLayout a, int b, int head, int part, int lp, float scale = 1f)
     {
-        int l = a.Length, d = a.HeadDim, step = a.TokenStride * 3 * a.Embed;
+        int l = a.Length, d = a.HeadDim, step = a.TokenStride * 3 * a.Embed, j = 0;
         ref float src = ref FirstToken(qkv, 3 * a.Embed, part * a.Embed + head * d, a, b);
         _ = t[d * lp - 1];
         ref float dst = ref MemoryMarshal.GetReference(t);
-        for (int j = 0; j < l; j++)
+        if (TransposesBlocks(d))
+        {
+            for (; j + W <= l; j += W, src = ref Unsafe.Add(ref src, W * step))
+                for (int c0 = 0; c0 < d; c0 += W)
+                    Transpose.Sixteen(ref Unsafe.Add(ref src, c0), step, ref Unsafe.Add(ref dst, c0 * lp + j), lp);
+            if (scale != 1f)
+                for (int c = 0; c < d; c++)
+                    for (int v = 0; v < j; v += W)
+                        (Vector512.LoadUnsafe(ref dst, (nuint)(c * lp + v)) * scale).StoreUnsafe(ref dst, (nuint)(c * lp + v));
+        }
+        for (; j < l; j++)
         {
             for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c * lp + j) = scale * Unsafe.Add(ref src, c);
             src = ref Unsafe.Add(ref src, step);
@@ -615,7 +637,7 @@ public static class Attention
         ref float dst = ref MemoryMarshal.GetReference(rows);
         for (int j = 0; j < l; j++)
         {
-            for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c) = scale * Unsafe.Add(ref src, c);
+            CopyHead(ref src, ref dst, d, scale);
             src = ref Unsafe.Add(ref src, step);
             dst = ref Unsafe.Add(ref dst, stride);
         }
@@ -630,20 +652,34 @@ public static class Attention
         ref float src = ref MemoryMarshal.GetReference(rows[..(l * d)]);
         for (int j = 0; j < l; j++)
         {
-            for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c) = scale * Unsafe.Add(ref src, c);
+            CopyHead(ref src, ref dst, d, scale);
             src = ref Unsafe.Add(ref src, d);
             dst = ref Unsafe.Add(ref dst, step);
         }
     }
 
+    // dst[c] = scale × src[c] for one token's d floats of a head: whole vectors where they fit.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void CopyHead(ref float src, ref float dst, int d, float scale)
+    {
+        int c = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; c + W <= d; c += W) (Vector512.LoadUnsafe(ref src, (nuint)c) * scale).StoreUnsafe(ref dst, (nuint)c);
+        for (; c < d; c++) Unsafe.Add(ref dst, c) = scale * Unsafe.Add(ref src, c);
+    }
+
     // The inverse of Gather, into the packed gradient.
     static void Scatter(ReadOnlySpan<float> t, float[] dqkv, AttentionLayout a, int b, int head, int part, int lp)
     {
-        int l = a.Length, d = a.HeadDim, step = a.TokenStride * 3 * a.Embed;
+        int l = a.Length, d = a.HeadDim, step = a.TokenStride * 3 * a.Embed, j = 0;
         ref float dst = ref FirstToken(dqkv, 3 * a.Embed, part * a.Embed + head * d, a, b);
         _ = t[d * lp - 1];
         ref float src = ref MemoryMarshal.GetReference(t);
-        for (int j = 0; j < l; j++)
+        if (TransposesBlocks(d))
+            for (; j + W <= l; j += W, dst = ref Unsafe.Add(ref dst, W * step))
+                for (int c0 = 0; c0 < d; c0 += W)
+                    Transpose.Sixteen(ref Unsafe.Add(ref src, c0 * lp + j), lp, ref Unsafe.Add(ref dst, c0), step);
+        for (; j < l; j++)
         {
             for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c) = Unsafe.Add(ref src, c * lp + j);
             dst = ref Unsafe.Add(ref dst, step);
