@@ -54,44 +54,9 @@ internal sealed class Permute(int[] perm) : Function
         var outShape = new int[rank];
         for (int i = 0; i < rank; i++) outShape[i] = x.ShapeSpan[perm[i]];
         var y = Tensor.Uninitialized(outShape);
-        PermuteKernel(x.Storage, x.ShapeSpan, perm, y.Storage, outShape, x.Numel);
+        if (rank == 0) y.Storage[0] = x.Storage[0];
+        else PermuteCopy.Run(x.Storage, x.ShapeSpan, perm, y.Storage, x.Numel);
         return Record(new Permute(perm), y, x);
-    }
-
-    // x: shape -> y: shape[perm]; y[i0..] = x[index with dim perm[k] = ik]. The output's rows (its last dim) are
-    // shared out over threads; each range starts its odometer at its first row.
-    static void PermuteKernel(float[] x, ReadOnlySpan<int> shape, int[] perm, float[] y, int[] outShape, int count)
-    {
-        int rank = shape.Length;
-        if (rank == 0) { y[0] = x[0]; return; }
-        var xs = Shapes.Strides(shape);
-        var src = new int[rank];
-        for (int k = 0; k < rank; k++) src[k] = xs[perm[k]];
-        int inner = outShape[rank - 1], innerStride = src[rank - 1];
-        int rows = inner == 0 ? 0 : count / inner;
-        Threading.ForRanges(rows, (_, r0, r1) =>
-        {
-            var idx = new int[rank];
-            int off = 0;
-            for (int d = rank - 2, rest = r0; d >= 0; d--)
-            {
-                idx[d] = rest % outShape[d];
-                rest /= outShape[d];
-                off += idx[d] * src[d];
-            }
-            for (int r = r0; r < r1; r++)
-            {
-                var yr = y.AsSpan(r * inner, inner);
-                if (innerStride == 1) x.AsSpan(off, inner).CopyTo(yr);
-                else for (int j = 0, o = off; j < inner; j++, o += innerStride) yr[j] = x[o];
-                for (int d = rank - 2; d >= 0; d--)
-                {
-                    idx[d]++; off += src[d];
-                    if (idx[d] < outShape[d]) break;
-                    off -= src[d] * outShape[d]; idx[d] = 0;
-                }
-            }
-        }, Math.Max(1, 16384 / Math.Max(inner, 1)));
     }
 
     protected internal override Tensor?[] Backward(Tensor g)
