@@ -68,16 +68,23 @@ public static class Attention
         int l = a.Length, d = a.HeadDim, lp = Padded(l), e3 = 3 * a.Embed;
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
-            var scratch = Scratch(d * lp + l * W + d * W);
+            // q transposed (d × lp), the scores of a vector of queries (L × 16), their outputs (d × 16), then the pair's k
+            // and v rows (L × d each): read from the packed rows in the loops below, each key cost its row's offset
+            // (Row: a multiply and a layout test) and the heads of 2 and 4 floats ran at half speed or less.
+            var scratch = Scratch(d * lp + l * W + d * W + 2 * l * d);
             Span<float> qt = scratch[..(d * lp)], st = scratch.Slice(d * lp, l * W), ot = scratch.Slice(d * lp + l * W, d * W);
+            Span<float> keys = scratch.Slice(d * lp + l * W + d * W, l * d), values = scratch.Slice(d * lp + l * W + d * W + l * d, l * d);
             ref float qtr = ref MemoryMarshal.GetReference(qt);
             ref float str = ref MemoryMarshal.GetReference(st);
-            ref float kvr = ref MemoryMarshal.GetArrayDataReference(qkv);
+            ref float kr = ref MemoryMarshal.GetReference(keys);
+            ref float vr = ref MemoryMarshal.GetReference(values);
             for (int p = p0; p < p1; p++)
             {
-                int b = p / a.Heads, head = p % a.Heads, kOffset = a.Embed + head * d, vOffset = 2 * a.Embed + head * d;
+                int b = p / a.Heads, head = p % a.Heads;
                 ref float outputRows = ref FirstToken(output, a.Embed, head * d, a, b);
                 Gather(qkv, qt, a, b, head, part: 0, lp, scale);
+                GatherRows(qkv, e3, a.Embed + head * d, keys, d, a, b);
+                GatherRows(qkv, e3, 2 * a.Embed + head * d, values, d, a, b);
                 for (int v = 0; v < lp; v += W)
                 {
                     // s_ij = Σ_c (scale·q_ic) k_jc for the 16 queries i of this vector
@@ -85,10 +92,10 @@ public static class Attention
                     int j = 0;
                     for (; j + 4 <= l; j += 4)   // four keys at a time: four independent sums share each load of q
                     {
-                        ref float k0 = ref Unsafe.Add(ref kvr, a.Row(b, j) * e3 + kOffset);
-                        ref float k1 = ref Unsafe.Add(ref kvr, a.Row(b, j + 1) * e3 + kOffset);
-                        ref float k2 = ref Unsafe.Add(ref kvr, a.Row(b, j + 2) * e3 + kOffset);
-                        ref float k3 = ref Unsafe.Add(ref kvr, a.Row(b, j + 3) * e3 + kOffset);
+                        ref float k0 = ref Unsafe.Add(ref kr, j * d);
+                        ref float k1 = ref Unsafe.Add(ref k0, d);
+                        ref float k2 = ref Unsafe.Add(ref k0, 2 * d);
+                        ref float k3 = ref Unsafe.Add(ref k0, 3 * d);
                         Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
                         for (int c = 0; c < d; c++)
                         {
@@ -106,7 +113,7 @@ public static class Attention
                     }
                     for (; j < l; j++)
                     {
-                        ref float k = ref Unsafe.Add(ref kvr, a.Row(b, j) * e3 + kOffset);
+                        ref float k = ref Unsafe.Add(ref kr, j * d);
                         var acc = Vector512<float>.Zero;
                         for (int c = 0; c < d; c++)
                             acc = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k, c)), Vector512.LoadUnsafe(ref qtr, (nuint)(c * lp + v)), acc);
@@ -144,7 +151,7 @@ public static class Attention
                         for (j = 0; j < l; j++)
                         {
                             var pj = Vector512.LoadUnsafe(ref str, (nuint)(j * W));
-                            ref float vj = ref Unsafe.Add(ref kvr, a.Row(b, j) * e3 + vOffset + c8);
+                            ref float vj = ref Unsafe.Add(ref vr, j * d + c8);
                             o0 = Vector512.FusedMultiplyAdd(Vector512.Create(vj), pj, o0);
                             o1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 1)), pj, o1);
                             o2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 2)), pj, o2);
@@ -168,13 +175,14 @@ public static class Attention
                         Vector512<float> o0 = Vector512<float>.Zero, o1 = o0, o2 = o0, o3 = o0;
                         for (j = 0; j + 4 <= l; j += 4)
                         {
-                            o0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), o0);
-                            o1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j + 1) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)((j + 1) * W)), o1);
-                            o2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j + 2) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)((j + 2) * W)), o2);
-                            o3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j + 3) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)((j + 3) * W)), o3);
+                            ref float vj = ref Unsafe.Add(ref vr, j * d + c);
+                            o0 = Vector512.FusedMultiplyAdd(Vector512.Create(vj), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), o0);
+                            o1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, d)), Vector512.LoadUnsafe(ref str, (nuint)((j + 1) * W)), o1);
+                            o2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 2 * d)), Vector512.LoadUnsafe(ref str, (nuint)((j + 2) * W)), o2);
+                            o3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 3 * d)), Vector512.LoadUnsafe(ref str, (nuint)((j + 3) * W)), o3);
                         }
                         for (; j < l; j++)
-                            o0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref kvr, a.Row(b, j) * e3 + vOffset + c)), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), o0);
+                            o0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vr, j * d + c)), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), o0);
                         ((o0 + o1 + (o2 + o3)) * inv).StoreUnsafe(ref otr, (nuint)(c * W));
                     }
                     // the vector's queries back into their rows
