@@ -259,10 +259,9 @@ public static unsafe class GemmAvx512
     }
 
     // C[0..mr, 0..nr] (+)= tile[i*32 + j], the valid part of an edge tile; bias[j] added when given (with overwrite).
-    // The tile is read in whole vectors, as the kernel stored it, and C written through lane masks: read a float at a
-    // time, each load waited on the wider store it overlapped (no store-to-load forwarding from a 64-byte store to a
-    // 4-byte load at an offset), and an edge tile took as long as 16 whole ones (8,192 x 16 -> 48 on two threads, 306 us
-    // against 50 for -> 64).
+    // The tile is read in whole vectors, as the kernel stored it, and C written through lane masks: a float at a time,
+    // the copy was most of an edge tile's cost where the products are short (one thread, 8,192 x 16 -> 16: 96 -> 47 us,
+    // as fast as -> 32 of whole tiles; -> 48 138 -> 89; thirty-eighth pass).
     static void AddTile(float* tile, float* c, int ldc, int mr, int nr, bool overwrite, float* bias)
     {
         for (int j0 = 0; j0 < nr; j0 += 16)
