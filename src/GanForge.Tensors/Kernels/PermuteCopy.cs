@@ -7,8 +7,8 @@ namespace GanForge.Kernels;
 /// <summary>
 /// A permutation of a tensor's dims copied out (<see cref="Tensor.Permute"/>). Dims that stay side by side are merged
 /// and dims of size 1 dropped first; what is then a batch of 2-D transposes of chunks (B, M, N, C) -> (B, N, M, C), as
-/// every Transpose is and TransGAN's token grids and windows are, runs in 16 x 16 tiles (in registers with AVX-512 for
-/// single floats), anything else along the output's rows. Copied an element at a time along the output's last dim,
+/// every Transpose is and TransGAN's token grids and windows are, runs in 16 x 16 tiles (<see cref="InTiles"/>: chunks of
+/// several floats, or single floats in registers with AVX-512), anything else along the output's rows. Copied an element at a time along the output's last dim,
 /// transgan32's token-grid transposes ran at 4-15 GB/s on two threads (thirty-eighth pass).
 /// </summary>
 internal static class PermuteCopy
@@ -23,7 +23,7 @@ internal static class PermuteCopy
     {
         if (count == 0) return;
         var (dims, order) = Reduce(shape, perm);
-        if (Tiles && AsBatchedTranspose(dims, order) is (int b, int m, int n, int c) && (c > 1 || Math.Min(m, n) >= Tile)) Transposes(x, y, b, m, n, c);
+        if (Tiles && AsBatchedTranspose(dims, order) is (int b, int m, int n, int c) && InTiles(m, n, c)) Transposes(x, y, b, m, n, c);
         else Rows(x, dims, order, y, count);
     }
 
@@ -62,6 +62,10 @@ internal static class PermuteCopy
         for (int e = d + 1; e < shape.Length; e++) if (shape[e] != 1) return e;
         return -1;
     }
+
+    // Chunks of several floats in tiles anywhere; single floats only where whole tiles transpose in registers: a tile
+    // of floats copied one by one ran no faster than the rows on two threads and 1.6-1.8x as long on one (AVX-512 off).
+    static bool InTiles(int m, int n, int c) => c > 1 || (Math.Min(m, n) >= Tile && Avx512F.IsSupported);
 
     // (B, M, N, C) with y = (B, N, M, C) where the reduced permutation swaps two dims, an outer and an inner one at most
     // beside them; null for anything else.
