@@ -151,12 +151,12 @@ static class Workloads
         // without AVX-512, the backward-data of layers of at most four input channels (G's last transposed layer) in our
         // kernel against oneDNN's (the thirty-seventh pass)
         ["few-channel-data"] = (on => GanForge.Kernels.Conv.FewChannelKernels = on, GanForge.Kernels.Conv.FewChannelKernels),
-        // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the
-        // thirty-sixth pass; the weight gradient in chunks either way)
         // a pair's rows of 16-float heads copied to and from its transposed tables 16 x 16 in registers against a float at a time
         ["attention-blocks"] = (on => GanForge.Kernels.Attention.BlockTransposes = on, GanForge.Kernels.Attention.BlockTransposes),
         // batched transposes (Permute, Transpose) in 16 x 16 tiles against a copy along the output's rows
         ["permute-tiles"] = (on => GanForge.Kernels.PermuteCopy.Tiles = on, GanForge.Kernels.PermuteCopy.Tiles),
+        // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the
+        // thirty-sixth pass; the weight gradient in chunks either way)
         ["chunk-forwards"] = (on => GanForge.Kernels.Conv.CachedChunkForwards = on, GanForge.Kernels.Conv.CachedChunkForwards),
         // oneDNN's threaded sgemm for every product split over the threads (GANFORGE_GEMM=dnnl), against the default rule
         ["dnnl-gemm"] = (on => GanForge.Kernels.Gemm.PreferDnnl = on, GanForge.Kernels.Gemm.PreferDnnl),

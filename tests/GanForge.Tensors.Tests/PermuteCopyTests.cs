@@ -48,12 +48,21 @@ public class PermuteCopyTests
         }
     }
 
+    [Fact]
+    public void Scalar_CopiesItsValue()
+    {
+        var y = new float[1];
+        PermuteCopy.Run([7.5f], [], [], y, 1);
+        Assert.Equal(7.5f, y[0]);   // a copy, not a computed value
+    }
+
     [Theory]
     [InlineData(new[] { 32, 4, 8, 4, 8, 4 }, new[] { 0, 1, 3, 2, 4, 5 }, new[] { 128, 8, 4, 32 }, new[] { 0, 2, 1, 3 })]   // TransGAN's windows
     [InlineData(new[] { 32, 1024, 4 }, new[] { 0, 2, 1 }, new[] { 32, 1024, 4 }, new[] { 0, 2, 1 })]                      // a token grid to an image
     [InlineData(new[] { 5, 1, 7 }, new[] { 1, 2, 0 }, new[] { 5, 7 }, new[] { 1, 0 })]                                     // a size-1 dim dropped
     [InlineData(new[] { 2, 3, 4 }, new[] { 0, 1, 2 }, new[] { 24 }, new[] { 0 })]                                          // no permutation: one run
     [InlineData(new[] { 1, 1 }, new[] { 1, 0 }, new[] { 1 }, new[] { 0 })]
+    [InlineData(new int[0], new int[0], new[] { 1 }, new[] { 0 })]                                                        // a scalar
     public void Reduce_MergesRunsAndDropsOnes(int[] shape, int[] perm, int[] dims, int[] order)
     {
         var reduced = PermuteCopy.Reduce(shape, perm);

@@ -54,8 +54,7 @@ internal sealed class Permute(int[] perm) : Function
         var outShape = new int[rank];
         for (int i = 0; i < rank; i++) outShape[i] = x.ShapeSpan[perm[i]];
         var y = Tensor.Uninitialized(outShape);
-        if (rank == 0) y.Storage[0] = x.Storage[0];
-        else PermuteCopy.Run(x.Storage, x.ShapeSpan, perm, y.Storage, x.Numel);
+        PermuteCopy.Run(x.Storage, x.ShapeSpan, perm, y.Storage, x.Numel);
         return Record(new Permute(perm), y, x);
     }
 
