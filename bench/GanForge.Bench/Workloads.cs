@@ -153,6 +153,8 @@ static class Workloads
         ["few-channel-data"] = (on => GanForge.Kernels.Conv.FewChannelKernels = on, GanForge.Kernels.Conv.FewChannelKernels),
         // a pair's rows of 16-float heads copied to and from its transposed tables 16 x 16 in registers against a float at a time
         ["attention-blocks"] = (on => GanForge.Kernels.Attention.BlockTransposes = on, GanForge.Kernels.Attention.BlockTransposes),
+        // the attention's gradients to k and v as products over a pair's rows, and to q from the keys' rows, against per block of rows
+        ["attention-tiles"] = (on => GanForge.Kernels.Attention.TiledGradients = GanForge.Kernels.Attention.KeyRowQueries = on, GanForge.Kernels.Attention.TiledGradients),
         // batched transposes (Permute, Transpose) in 16 x 16 tiles against a copy along the output's rows
         ["permute-tiles"] = (on => GanForge.Kernels.PermuteCopy.Tiles = on, GanForge.Kernels.PermuteCopy.Tiles),
         // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the

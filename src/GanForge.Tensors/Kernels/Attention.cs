@@ -209,14 +209,18 @@ public static class Attention
         int l = a.Length, d = a.HeadDim, lp = Padded(l);
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
-            // k, v, their gradients (each d × lp, transposed), then a block of four rows: p and ds (4 × lp each), then the
-            // pair's rows of scale·q, g and dq (lq × d each, lq = L rounded up to whole blocks, zeros past L). The tables lie
-            // a cache line apart past multiples of 4 kB (at 64 keys and d = 16 each is exactly 4 kB; read at equal offsets,
-            // tables 4 kB apart share L1 sets).
-            int stride = d * lp + 16, lq = (l + 3) / 4 * 4, rowTables = 4 * stride + 8 * lp;
-            var work = Scratch(rowTables + 3 * lq * d);
+            // k, v, their gradients (each d × lp, transposed), then the pair's probabilities and ds (lq × lp each, lq = L
+            // rounded up to whole blocks of four rows), then its rows of scale·q, g and dq (lq × d each, zeros past L). The
+            // tables lie a cache line apart past multiples of 4 kB (at 64 keys and d = 16 each is exactly 4 kB; read at
+            // equal offsets, tables 4 kB apart share L1 sets).
+            int stride = d * lp + 16, lq = (l + 3) / 4 * 4, square = lq * lp + 16, rowTables = 4 * stride + 2 * square;
+            var work = Scratch(rowTables + 4 * lq * d);
             Span<float> kt = work.Slice(0, d * lp), vt = work.Slice(stride, d * lp), dkt = work.Slice(2 * stride, d * lp), dvt = work.Slice(3 * stride, d * lp);
             Span<float> qs = work.Slice(rowTables, lq * d), gs = work.Slice(rowTables + lq * d, lq * d), dq = work.Slice(rowTables + 2 * lq * d, lq * d);
+            Span<float> keys = work.Slice(rowTables + 3 * lq * d, lq * d);
+            bool keyRows = KeyRowQueries && TiledGradients && d % width == 0;
+            ref float probs = ref work[4 * stride];
+            ref float ds = ref work[4 * stride + square];
             for (int p = p0; p < p1; p++)
             {
                 int b = p / a.Heads, head = p % a.Heads;
@@ -225,17 +229,37 @@ public static class Attention
                 // Rows past L (the last block's) hold q = g = 0: their ds and their terms in dk and dv are 0.
                 GatherRows(qkv, 3 * a.Embed, head * d, qs, d, a, b, scale);
                 GatherRows(gradOut, a.Embed, head * d, gs, d, a, b);
-                dkt.Clear();
-                dvt.Clear();
+                if (keyRows) GatherRows(qkv, 3 * a.Embed, a.Embed + head * d, keys, d, a, b);
+                if (!TiledGradients)
+                {
+                    dkt.Clear();
+                    dvt.Clear();
+                }
                 for (int i0 = 0; i0 < l; i0 += 4)
                 {
                     ReadOnlySpan<float> rowMax = stats.AsSpan(p * 2 * lp + i0, 4), rowInv = stats.AsSpan(p * 2 * lp + lp + i0, 4);
+                    ref float pi = ref Unsafe.Add(ref probs, i0 * lp);
+                    ref float dsi = ref Unsafe.Add(ref ds, i0 * lp);
                     if (width == Lanes512.Count)
-                        BackwardRows<Lanes512>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride],
-                            ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d);
+                        BackwardRows<Lanes512>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref pi, ref dsi,
+                            ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d, ref keyRows ? ref keys[0] : ref Unsafe.NullRef<float>());
                     else
-                        BackwardRows<Lanes256>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride],
-                            ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d);
+                        BackwardRows<Lanes256>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref pi, ref dsi,
+                            ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d, ref keyRows ? ref keys[0] : ref Unsafe.NullRef<float>());
+                }
+                if (TiledGradients)
+                {
+                    // dk_j = Σ_i ds_ij (scale·q_i), dv_j = Σ_i p_ij g_i over the pair's rows, transposed.
+                    if (width == Lanes512.Count)
+                    {
+                        TransposedProduct<Lanes512>(ref qs[0], ref ds, ref work[2 * stride], l, lp, d, d);
+                        TransposedProduct<Lanes512>(ref gs[0], ref probs, ref work[3 * stride], l, lp, d, d);
+                    }
+                    else
+                    {
+                        TransposedProduct<Lanes256>(ref qs[0], ref ds, ref work[2 * stride], l, lp, d, d);
+                        TransposedProduct<Lanes256>(ref gs[0], ref probs, ref work[3 * stride], l, lp, d, d);
+                    }
                 }
                 ScatterRows(dq, dqkv, 3 * a.Embed, head * d, a, b, scale);
                 Scatter(dkt, dqkv, a, b, head, part: 1, lp);
@@ -244,21 +268,26 @@ public static class Attention
         }, MinPairsPerChunk(a));
     }
 
-    // Backward for four query rows of a pair: their p and ds rows into block (4 × lp each), Σ_j ds_ij k_j into dq (4 × d),
-    // and their terms added to dkt and dvt. Four rows at a time, every load of k, v, dk and dv serves four independent
-    // sums. A method of its own, so that its vector operations are inlined into it (see GeluKernel.Lanes).
+    /// <summary>dk and dv as products over a pair's rows after its blocks (the default), or added to per block (the bench's switch).</summary>
+    internal static bool TiledGradients { get; set; } = true;
+    internal static bool KeyRowQueries { get; set; } = true;
+
+    // Backward for four query rows of a pair: their p and ds rows into probs and ds (4 × lp each, rows lp apart), Σ_j
+    // ds_ij k_j into dq (4 × d), and, unless TiledGradients, their terms added to dkt and dvt. Four rows at a time, every
+    // load of k, v, dk and dv serves four independent sums. A method of its own, so that its vector operations are inlined
+    // into it (see GeluKernel.Lanes).
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void BackwardRows<V>(ref float kt, ref float vt, ref float dkt, ref float dvt, ref float block, ref float q, ref float g,
-        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, ref float dq, int l, int lp, int d) where V : struct, IFloatLanes<V>
+    static void BackwardRows<V>(ref float kt, ref float vt, ref float dkt, ref float dvt, ref float probs, ref float ds, ref float q, ref float g,
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, ref float dq, int l, int lp, int d, ref float keys) where V : struct, IFloatLanes<V>
     {
-        ref float p0 = ref block;
-        ref float p1 = ref Unsafe.Add(ref block, lp);
-        ref float p2 = ref Unsafe.Add(ref block, 2 * lp);
-        ref float p3 = ref Unsafe.Add(ref block, 3 * lp);
-        ref float ds0 = ref Unsafe.Add(ref block, 4 * lp);
-        ref float ds1 = ref Unsafe.Add(ref block, 5 * lp);
-        ref float ds2 = ref Unsafe.Add(ref block, 6 * lp);
-        ref float ds3 = ref Unsafe.Add(ref block, 7 * lp);
+        ref float p0 = ref probs;
+        ref float p1 = ref Unsafe.Add(ref probs, lp);
+        ref float p2 = ref Unsafe.Add(ref probs, 2 * lp);
+        ref float p3 = ref Unsafe.Add(ref probs, 3 * lp);
+        ref float ds0 = ref ds;
+        ref float ds1 = ref Unsafe.Add(ref ds, lp);
+        ref float ds2 = ref Unsafe.Add(ref ds, 2 * lp);
+        ref float ds3 = ref Unsafe.Add(ref ds, 3 * lp);
         // s_ij = scale·q_i·k_j into the p rows and g_i·v_j into the ds rows, then p_ij = exp(s_ij − max_i)/Σ_i in place.
         RowProducts<V>(ref q, ref kt, ref p0, d, lp);
         RowProducts<V>(ref g, ref vt, ref ds0, d, lp);
@@ -279,23 +308,197 @@ public static class Attention
             (V.Load(ref p2, (nuint)v) * (V.Load(ref ds2, (nuint)v) - sum2)).Store(ref ds2, (nuint)v);
             (V.Load(ref p3, (nuint)v) * (V.Load(ref ds3, (nuint)v) - sum3)).Store(ref ds3, (nuint)v);
         }
-        BackwardGradients<V>(ref kt, ref dkt, ref dvt, ref block, ref q, ref g, ref dq, lp, d);
+        if (!Unsafe.IsNullRef(ref keys)) QueryGradientsFromRows<V>(ref keys, ref ds, ref dq, l, lp, d);
+        else if (TiledGradients) QueryGradients<V>(ref kt, ref ds, ref dq, lp, d);
+        else BackwardGradients<V>(ref kt, ref dkt, ref dvt, ref probs, ref ds, ref q, ref g, ref dq, lp, d);
     }
 
-    // The rest of BackwardRows, a method of its own for the same reason (its own inlining budget):
+    // dq_i = Σ_j ds_ij k_j for four rows of ds (lp apart) against the transposed keys: four independent sums share each
+    // load of k, each summed across its lanes at the end.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void QueryGradients<V>(ref float kt, ref float ds, ref float dq, int lp, int d, bool add = false) where V : struct, IFloatLanes<V>
+    {
+        ref float ds1 = ref Unsafe.Add(ref ds, lp);
+        ref float ds2 = ref Unsafe.Add(ref ds, 2 * lp);
+        ref float ds3 = ref Unsafe.Add(ref ds, 3 * lp);
+        for (int c = 0; c < d; c++)
+        {
+            V a0 = V.Zero, a1 = a0, a2 = a0, a3 = a0;
+            ref float kc = ref Unsafe.Add(ref kt, c * lp);
+            for (int v = 0; v < lp; v += V.Count)
+            {
+                var k = V.Load(ref kc, (nuint)v);
+                a0 = V.Fma(V.Load(ref ds, (nuint)v), k, a0);
+                a1 = V.Fma(V.Load(ref ds1, (nuint)v), k, a1);
+                a2 = V.Fma(V.Load(ref ds2, (nuint)v), k, a2);
+                a3 = V.Fma(V.Load(ref ds3, (nuint)v), k, a3);
+            }
+            var (s0, s1, s2, s3) = (V.Sum(a0), V.Sum(a1), V.Sum(a2), V.Sum(a3));
+            if (add) (s0, s1, s2, s3) = (s0 + Unsafe.Add(ref dq, c), s1 + Unsafe.Add(ref dq, d + c), s2 + Unsafe.Add(ref dq, 2 * d + c), s3 + Unsafe.Add(ref dq, 3 * d + c));
+            (Unsafe.Add(ref dq, c), Unsafe.Add(ref dq, d + c), Unsafe.Add(ref dq, 2 * d + c), Unsafe.Add(ref dq, 3 * d + c)) = (s0, s1, s2, s3);
+        }
+    }
+
+    // dq_i = Σ_j ds_ij k_j for four rows of ds (lp apart) against the keys' rows (l × d, d whole vectors): per key one
+    // load of its row serves the four rows' sums, each fed by a broadcast of its ds_ij; two sums a row (even and odd keys),
+    // so that the FMAs do not wait on one another.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void QueryGradientsFromRows<V>(ref float keys, ref float ds, ref float dq, int l, int lp, int d, bool add = false) where V : struct, IFloatLanes<V>
+    {
+        ref float ds1 = ref Unsafe.Add(ref ds, lp);
+        ref float ds2 = ref Unsafe.Add(ref ds, 2 * lp);
+        ref float ds3 = ref Unsafe.Add(ref ds, 3 * lp);
+        for (int c = 0; c < d; c += V.Count)
+        {
+            V a0 = V.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            if (add) (a0, a1, a2, a3) = (V.Load(ref dq, (nuint)c), V.Load(ref dq, (nuint)(d + c)), V.Load(ref dq, (nuint)(2 * d + c)), V.Load(ref dq, (nuint)(3 * d + c)));
+            ref float kj = ref Unsafe.Add(ref keys, c);
+            int j = 0;
+            for (; j + 2 <= l; j += 2, kj = ref Unsafe.Add(ref kj, 2 * d))
+            {
+                var (k, k1) = (V.Load(ref kj, 0), V.Load(ref kj, (nuint)d));
+                a0 = V.Fma(V.Of(Unsafe.Add(ref ds, j)), k, a0);
+                a1 = V.Fma(V.Of(Unsafe.Add(ref ds1, j)), k, a1);
+                a2 = V.Fma(V.Of(Unsafe.Add(ref ds2, j)), k, a2);
+                a3 = V.Fma(V.Of(Unsafe.Add(ref ds3, j)), k, a3);
+                b0 = V.Fma(V.Of(Unsafe.Add(ref ds, j + 1)), k1, b0);
+                b1 = V.Fma(V.Of(Unsafe.Add(ref ds1, j + 1)), k1, b1);
+                b2 = V.Fma(V.Of(Unsafe.Add(ref ds2, j + 1)), k1, b2);
+                b3 = V.Fma(V.Of(Unsafe.Add(ref ds3, j + 1)), k1, b3);
+            }
+            if (j < l)
+            {
+                var k = V.Load(ref kj, 0);
+                a0 = V.Fma(V.Of(Unsafe.Add(ref ds, j)), k, a0);
+                a1 = V.Fma(V.Of(Unsafe.Add(ref ds1, j)), k, a1);
+                a2 = V.Fma(V.Of(Unsafe.Add(ref ds2, j)), k, a2);
+                a3 = V.Fma(V.Of(Unsafe.Add(ref ds3, j)), k, a3);
+            }
+            (a0 + b0).Store(ref dq, (nuint)c);
+            (a1 + b1).Store(ref dq, (nuint)(d + c));
+            (a2 + b2).Store(ref dq, (nuint)(2 * d + c));
+            (a3 + b3).Store(ref dq, (nuint)(3 * d + c));
+        }
+    }
+
+    // t[c, j] = Σ_{i<l} rows[i·d + c] m[i·lp + j] for c < d and j < lp, written over t (d × lp): the transposed product
+    // rowsᵀ m of a pair's rows (l × d) and a table of its rows (l × lp), the keys' gradients from ds and the values' from p.
+    // Tiles of four floats c by four vectors of j keep sixteen sums in registers through all l rows, each row's four
+    // broadcasts and four loads serving sixteen FMAs (where the per-block form loaded and stored dk and dv for every four
+    // rows); the vectors past the last four take tiles of eight floats by one vector.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void TransposedProduct<V>(ref float rows, ref float m, ref float t, int l, int lp, int d, int stride, bool add = false) where V : struct, IFloatLanes<V>
+    {
+        nuint w = (nuint)V.Count;
+        int v = 0;
+        for (; v + 4 * V.Count <= lp; v += 4 * V.Count)
+        {
+            int c = 0;
+            for (; c + 4 <= d; c += 4)
+            {
+                ref float t0 = ref Unsafe.Add(ref t, c * lp + v);
+                ref float t1 = ref Unsafe.Add(ref t0, lp);
+                ref float t2 = ref Unsafe.Add(ref t0, 2 * lp);
+                ref float t3 = ref Unsafe.Add(ref t0, 3 * lp);
+                V a00 = V.Zero, a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+                V a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+                if (add)
+                {
+                    (a00, a01, a02, a03) = (V.Load(ref t0, 0), V.Load(ref t0, w), V.Load(ref t0, 2 * w), V.Load(ref t0, 3 * w));
+                    (a10, a11, a12, a13) = (V.Load(ref t1, 0), V.Load(ref t1, w), V.Load(ref t1, 2 * w), V.Load(ref t1, 3 * w));
+                    (a20, a21, a22, a23) = (V.Load(ref t2, 0), V.Load(ref t2, w), V.Load(ref t2, 2 * w), V.Load(ref t2, 3 * w));
+                    (a30, a31, a32, a33) = (V.Load(ref t3, 0), V.Load(ref t3, w), V.Load(ref t3, 2 * w), V.Load(ref t3, 3 * w));
+                }
+                ref float mi = ref Unsafe.Add(ref m, v);
+                ref float ri = ref Unsafe.Add(ref rows, c);
+                for (int i = 0; i < l; i++)
+                {
+                    var (m0, m1, m2, m3) = (V.Load(ref mi, 0), V.Load(ref mi, w), V.Load(ref mi, 2 * w), V.Load(ref mi, 3 * w));
+                    var x = V.Of(ri);
+                    (a00, a01, a02, a03) = (V.Fma(x, m0, a00), V.Fma(x, m1, a01), V.Fma(x, m2, a02), V.Fma(x, m3, a03));
+                    x = V.Of(Unsafe.Add(ref ri, 1));
+                    (a10, a11, a12, a13) = (V.Fma(x, m0, a10), V.Fma(x, m1, a11), V.Fma(x, m2, a12), V.Fma(x, m3, a13));
+                    x = V.Of(Unsafe.Add(ref ri, 2));
+                    (a20, a21, a22, a23) = (V.Fma(x, m0, a20), V.Fma(x, m1, a21), V.Fma(x, m2, a22), V.Fma(x, m3, a23));
+                    x = V.Of(Unsafe.Add(ref ri, 3));
+                    (a30, a31, a32, a33) = (V.Fma(x, m0, a30), V.Fma(x, m1, a31), V.Fma(x, m2, a32), V.Fma(x, m3, a33));
+                    mi = ref Unsafe.Add(ref mi, lp);
+                    ri = ref Unsafe.Add(ref ri, stride);
+                }
+                a00.Store(ref t0, 0); a01.Store(ref t0, w); a02.Store(ref t0, 2 * w); a03.Store(ref t0, 3 * w);
+                a10.Store(ref t1, 0); a11.Store(ref t1, w); a12.Store(ref t1, 2 * w); a13.Store(ref t1, 3 * w);
+                a20.Store(ref t2, 0); a21.Store(ref t2, w); a22.Store(ref t2, 2 * w); a23.Store(ref t2, 3 * w);
+                a30.Store(ref t3, 0); a31.Store(ref t3, w); a32.Store(ref t3, 2 * w); a33.Store(ref t3, 3 * w);
+            }
+            for (; c < d; c++)
+            {
+                ref float tc = ref Unsafe.Add(ref t, c * lp + v);
+                V a0 = V.Zero, a1 = a0, a2 = a0, a3 = a0;
+                if (add) (a0, a1, a2, a3) = (V.Load(ref tc, 0), V.Load(ref tc, w), V.Load(ref tc, 2 * w), V.Load(ref tc, 3 * w));
+                ref float mi = ref Unsafe.Add(ref m, v);
+                for (int i = 0; i < l; i++, mi = ref Unsafe.Add(ref mi, lp))
+                {
+                    var x = V.Of(Unsafe.Add(ref rows, i * stride + c));
+                    (a0, a1, a2, a3) = (V.Fma(x, V.Load(ref mi, 0), a0), V.Fma(x, V.Load(ref mi, w), a1), V.Fma(x, V.Load(ref mi, 2 * w), a2), V.Fma(x, V.Load(ref mi, 3 * w), a3));
+                }
+                a0.Store(ref tc, 0); a1.Store(ref tc, w); a2.Store(ref tc, 2 * w); a3.Store(ref tc, 3 * w);
+            }
+        }
+        for (; v < lp; v += V.Count)
+        {
+            int c = 0;
+            for (; c + 8 <= d; c += 8)
+            {
+                ref float tc = ref Unsafe.Add(ref t, c * lp + v);
+                V a0 = V.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                if (add)
+                {
+                    (a0, a1, a2, a3) = (V.Load(ref tc, 0), V.Load(ref tc, (nuint)lp), V.Load(ref tc, (nuint)(2 * lp)), V.Load(ref tc, (nuint)(3 * lp)));
+                    (a4, a5, a6, a7) = (V.Load(ref tc, (nuint)(4 * lp)), V.Load(ref tc, (nuint)(5 * lp)), V.Load(ref tc, (nuint)(6 * lp)), V.Load(ref tc, (nuint)(7 * lp)));
+                }
+                ref float mi = ref Unsafe.Add(ref m, v);
+                ref float ri = ref Unsafe.Add(ref rows, c);
+                for (int i = 0; i < l; i++)
+                {
+                    var mv = V.Load(ref mi, 0);
+                    (a0, a1, a2, a3) = (V.Fma(V.Of(ri), mv, a0), V.Fma(V.Of(Unsafe.Add(ref ri, 1)), mv, a1), V.Fma(V.Of(Unsafe.Add(ref ri, 2)), mv, a2), V.Fma(V.Of(Unsafe.Add(ref ri, 3)), mv, a3));
+                    (a4, a5, a6, a7) = (V.Fma(V.Of(Unsafe.Add(ref ri, 4)), mv, a4), V.Fma(V.Of(Unsafe.Add(ref ri, 5)), mv, a5), V.Fma(V.Of(Unsafe.Add(ref ri, 6)), mv, a6), V.Fma(V.Of(Unsafe.Add(ref ri, 7)), mv, a7));
+                    mi = ref Unsafe.Add(ref mi, lp);
+                    ri = ref Unsafe.Add(ref ri, stride);
+                }
+                a0.Store(ref tc, 0); a1.Store(ref tc, (nuint)lp); a2.Store(ref tc, (nuint)(2 * lp)); a3.Store(ref tc, (nuint)(3 * lp));
+                a4.Store(ref tc, (nuint)(4 * lp)); a5.Store(ref tc, (nuint)(5 * lp)); a6.Store(ref tc, (nuint)(6 * lp)); a7.Store(ref tc, (nuint)(7 * lp));
+            }
+            for (; c < d; c++)
+            {
+                V a0 = add ? V.Load(ref t, (nuint)(c * lp + v)) : V.Zero, a1 = V.Zero;
+                ref float mi = ref Unsafe.Add(ref m, v);
+                int i = 0;
+                for (; i + 2 <= l; i += 2, mi = ref Unsafe.Add(ref mi, 2 * lp))
+                {
+                    a0 = V.Fma(V.Of(Unsafe.Add(ref rows, i * stride + c)), V.Load(ref mi, 0), a0);
+                    a1 = V.Fma(V.Of(Unsafe.Add(ref rows, (i + 1) * stride + c)), V.Load(ref mi, (nuint)lp), a1);
+                }
+                if (i < l) a0 = V.Fma(V.Of(Unsafe.Add(ref rows, i * stride + c)), V.Load(ref mi, 0), a0);
+                (a0 + a1).Store(ref t, (nuint)(c * lp + v));
+            }
+        }
+    }
+
+    // The per-block form of the gradients (TiledGradients off):
     // dq_i = Σ_j ds_ij k_j, dk_j += Σ_i ds_ij (scale·q_i), dv_j += Σ_i p_ij g_i for the block's four rows.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void BackwardGradients<V>(ref float kt, ref float dkt, ref float dvt, ref float block, ref float q, ref float g, ref float dq, int lp, int d)
+    static void BackwardGradients<V>(ref float kt, ref float dkt, ref float dvt, ref float probs, ref float ds, ref float q, ref float g, ref float dq, int lp, int d)
         where V : struct, IFloatLanes<V>
     {
-        ref float p0 = ref block;
-        ref float p1 = ref Unsafe.Add(ref block, lp);
-        ref float p2 = ref Unsafe.Add(ref block, 2 * lp);
-        ref float p3 = ref Unsafe.Add(ref block, 3 * lp);
-        ref float ds0 = ref Unsafe.Add(ref block, 4 * lp);
-        ref float ds1 = ref Unsafe.Add(ref block, 5 * lp);
-        ref float ds2 = ref Unsafe.Add(ref block, 6 * lp);
-        ref float ds3 = ref Unsafe.Add(ref block, 7 * lp);
+        ref float p0 = ref probs;
+        ref float p1 = ref Unsafe.Add(ref probs, lp);
+        ref float p2 = ref Unsafe.Add(ref probs, 2 * lp);
+        ref float p3 = ref Unsafe.Add(ref probs, 3 * lp);
+        ref float ds0 = ref ds;
+        ref float ds1 = ref Unsafe.Add(ref ds, lp);
+        ref float ds2 = ref Unsafe.Add(ref ds, 2 * lp);
+        ref float ds3 = ref Unsafe.Add(ref ds, 3 * lp);
         ref float q1 = ref Unsafe.Add(ref q, d);
         ref float q2 = ref Unsafe.Add(ref q, 2 * d);
         ref float q3 = ref Unsafe.Add(ref q, 3 * d);
@@ -413,14 +616,21 @@ public static class Attention
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
             // k, v, uk, uv and the gradients to k and v (each d × lp, transposed, a cache line apart past multiples of 4 kB
-            // as in Backward), then a block of two rows: P, dP/dS, W/Y, P̄/S̄ (lp each per row); then the pair's rows (lq of
-            // them, L rounded up to whole blocks, zeros past L): scale·q, scale·uq and g side by side (3d each), and the
-            // gradients to q and g (d each).
-            int stride = d * lp + 16, lq = (l + 1) / 2 * 2, rowTables = 6 * stride + 8 * lp;
-            var work = Scratch(rowTables + 5 * lq * d);
+            // as in Backward), then the pair's P, dP/dS, W/Y and P̄/S̄ (lq × lp each, lq = L rounded up to whole blocks of
+            // four rows); then its rows (zeros past L): scale·q, scale·uq and g side by side (3d each), the gradients to q
+            // and g (d each), and k, uk, v and uv in rows (d each) where the rows' gradients are taken from them.
+            int stride = d * lp + 16, lq = (l + 3) / 4 * 4, square = lq * lp + 16, rowTables = 6 * stride + 4 * square;
+            bool keyRows = KeyRowQueries && TiledGradients && d % width == 0;
+            var work = Scratch(rowTables + 9 * lq * d);
             Span<float> kt = work.Slice(0, d * lp), vt = work.Slice(stride, d * lp), ukt = work.Slice(2 * stride, d * lp),
                 uvt = work.Slice(3 * stride, d * lp), gkt = work.Slice(4 * stride, d * lp), gvt = work.Slice(5 * stride, d * lp);
             Span<float> rows = work.Slice(rowTables, 3 * lq * d), gq = work.Slice(rowTables + 3 * lq * d, lq * d), gg = work.Slice(rowTables + 4 * lq * d, lq * d);
+            Span<float> keys = work.Slice(rowTables + 5 * lq * d, lq * d), ukeys = work.Slice(rowTables + 6 * lq * d, lq * d);
+            Span<float> values = work.Slice(rowTables + 7 * lq * d, lq * d), uvalues = work.Slice(rowTables + 8 * lq * d, lq * d);
+            ref float probs = ref work[6 * stride];
+            ref float ds = ref work[6 * stride + square];
+            ref float y = ref work[6 * stride + 2 * square];
+            ref float sbar = ref work[6 * stride + 3 * square];
             for (int p = p0; p < p1; p++)
             {
                 int b = p / a.Heads, head = p % a.Heads;
@@ -432,17 +642,37 @@ public static class Attention
                 GatherRows(qkv, e3, head * d, rows, 3 * d, a, b, scale);
                 GatherRows(u, e3, head * d, rows[d..], 3 * d, a, b, scale);
                 GatherRows(gradOut, a.Embed, head * d, rows[(2 * d)..], 3 * d, a, b);
-                gkt.Clear();
-                gvt.Clear();
+                if (keyRows)
+                {
+                    GatherRows(qkv, e3, a.Embed + head * d, keys, d, a, b);
+                    GatherRows(u, e3, a.Embed + head * d, ukeys, d, a, b);
+                    GatherRows(qkv, e3, 2 * a.Embed + head * d, values, d, a, b);
+                    GatherRows(u, e3, 2 * a.Embed + head * d, uvalues, d, a, b);
+                }
+                if (!TiledGradients)
+                {
+                    gkt.Clear();
+                    gvt.Clear();
+                }
                 for (int i0 = 0; i0 < l; i0 += 2)
                 {
                     ReadOnlySpan<float> rowMax = stats.AsSpan(p * 2 * lp + i0, 2), rowInv = stats.AsSpan(p * 2 * lp + lp + i0, 2);
+                    int at = i0 * lp;
                     if (width == Lanes512.Count)
                         SecondOrderRows<Lanes512>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride], ref work[5 * stride],
-                            ref work[6 * stride], ref rows[3 * i0 * d], rowMax, rowInv, ref gq[i0 * d], ref gg[i0 * d], l, lp, d);
+                            ref Unsafe.Add(ref probs, at), ref Unsafe.Add(ref ds, at), ref Unsafe.Add(ref y, at), ref Unsafe.Add(ref sbar, at),
+                            ref rows[3 * i0 * d], rowMax, rowInv, ref gq[i0 * d], ref gg[i0 * d], l, lp, d);
                     else
                         SecondOrderRows<Lanes256>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride], ref work[5 * stride],
-                            ref work[6 * stride], ref rows[3 * i0 * d], rowMax, rowInv, ref gq[i0 * d], ref gg[i0 * d], l, lp, d);
+                            ref Unsafe.Add(ref probs, at), ref Unsafe.Add(ref ds, at), ref Unsafe.Add(ref y, at), ref Unsafe.Add(ref sbar, at),
+                            ref rows[3 * i0 * d], rowMax, rowInv, ref gq[i0 * d], ref gg[i0 * d], l, lp, d);
+                }
+                if (TiledGradients)
+                {
+                    if (width == Lanes512.Count)
+                        SecondOrderProducts<Lanes512>(work, stride, ref probs, ref ds, ref y, ref sbar, rows, gq, gg, keyRows, keys, ukeys, values, uvalues, l, lp, d);
+                    else
+                        SecondOrderProducts<Lanes256>(work, stride, ref probs, ref ds, ref y, ref sbar, rows, gq, gg, keyRows, keys, ukeys, values, uvalues, l, lp, d);
                 }
                 ScatterRows(gq, dqkv2, e3, head * d, a, b, scale);
                 ScatterRows(gg, dg, a.Embed, head * d, a, b);
@@ -452,23 +682,53 @@ public static class Attention
         }, MinPairsPerChunk(a));
     }
 
+    // SecondOrder's gradients from a pair's whole P, dS, Y and S̄ (lq × lp each, lp apart): to k and v, transposed,
+    // Σ_i (scale·uq_i dS_ij + scale·q_i S̄_ij) and Σ_i g_i Y_ij; to q and g, for four rows at a time, Σ_j (dS_ij uk_j +
+    // S̄_ij k_j) and Σ_j (P_ij uv_j + Y_ij v_j), from the keys' and values' rows where they are whole vectors, else from
+    // their transposed tables.
+    static void SecondOrderProducts<V>(Span<float> work, int stride, ref float probs, ref float ds, ref float y, ref float sbar, Span<float> rows,
+        Span<float> gq, Span<float> gg, bool keyRows, Span<float> keys, Span<float> ukeys, Span<float> values, Span<float> uvalues, int l, int lp, int d)
+        where V : struct, IFloatLanes<V>
+    {
+        TransposedProduct<V>(ref rows[d], ref ds, ref work[4 * stride], l, lp, d, 3 * d);
+        TransposedProduct<V>(ref rows[0], ref sbar, ref work[4 * stride], l, lp, d, 3 * d, add: true);
+        TransposedProduct<V>(ref rows[2 * d], ref y, ref work[5 * stride], l, lp, d, 3 * d);
+        for (int i0 = 0; i0 < l; i0 += 4)
+        {
+            int at = i0 * lp;
+            ref float q = ref gq[i0 * d];
+            ref float g = ref gg[i0 * d];
+            if (keyRows)
+            {
+                QueryGradientsFromRows<V>(ref ukeys[0], ref Unsafe.Add(ref ds, at), ref q, l, lp, d);
+                QueryGradientsFromRows<V>(ref keys[0], ref Unsafe.Add(ref sbar, at), ref q, l, lp, d, add: true);
+                QueryGradientsFromRows<V>(ref uvalues[0], ref Unsafe.Add(ref probs, at), ref g, l, lp, d);
+                QueryGradientsFromRows<V>(ref values[0], ref Unsafe.Add(ref y, at), ref g, l, lp, d, add: true);
+            }
+            else
+            {
+                QueryGradients<V>(ref work[2 * stride], ref Unsafe.Add(ref ds, at), ref q, lp, d);
+                QueryGradients<V>(ref work[0], ref Unsafe.Add(ref sbar, at), ref q, lp, d, add: true);
+                QueryGradients<V>(ref work[3 * stride], ref Unsafe.Add(ref probs, at), ref g, lp, d);
+                QueryGradients<V>(ref work[stride], ref Unsafe.Add(ref y, at), ref g, lp, d, add: true);
+            }
+        }
+    }
+
     // SecondOrder for two query rows of a pair (the formulas above): their P, dS, Y and S̄ rows into block (lp each, row
     // 0's four then row 1's), Σ_j (dS_ij uk_j + S̄_ij k_j) into gq and Σ_j (P_ij uv_j + Y_ij v_j) into gg (2 × d each),
     // and their terms added to gkt and gvt; rows holds each row's scale·q, scale·uq and g. Two rows at a time, every load
     // of the tables serves both. A method of its own, so that its vector operations are inlined into it.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void SecondOrderRows<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt, ref float block,
+    static void SecondOrderRows<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt,
+        ref float pr0, ref float ds0, ref float y0, ref float sb0,
         ref float rows, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, ref float gq, ref float gg, int l, int lp, int d)
         where V : struct, IFloatLanes<V>
     {
-        ref float pr0 = ref block;
-        ref float ds0 = ref Unsafe.Add(ref block, lp);
-        ref float y0 = ref Unsafe.Add(ref block, 2 * lp);
-        ref float sb0 = ref Unsafe.Add(ref block, 3 * lp);
-        ref float pr1 = ref Unsafe.Add(ref block, 4 * lp);
-        ref float ds1 = ref Unsafe.Add(ref block, 5 * lp);
-        ref float y1 = ref Unsafe.Add(ref block, 6 * lp);
-        ref float sb1 = ref Unsafe.Add(ref block, 7 * lp);
+        ref float pr1 = ref Unsafe.Add(ref pr0, lp);
+        ref float ds1 = ref Unsafe.Add(ref ds0, lp);
+        ref float y1 = ref Unsafe.Add(ref y0, lp);
+        ref float sb1 = ref Unsafe.Add(ref sb0, lp);
         ref float q0 = ref rows;
         ref float uq0 = ref Unsafe.Add(ref rows, d);
         ref float g0 = ref Unsafe.Add(ref rows, 2 * d);
@@ -504,23 +764,19 @@ public static class Attention
         }
         SecondOrderRow<V>(ref pr0, ref ds0, ref y0, ref sb0, V.Sum(pdp0), V.Sum(wp0), lp);
         SecondOrderRow<V>(ref pr1, ref ds1, ref y1, ref sb1, V.Sum(pdp1), V.Sum(wp1), lp);
-        SecondOrderGradients<V>(ref kt, ref vt, ref ukt, ref uvt, ref gkt, ref gvt, ref block, ref rows, ref gq, ref gg, lp, d);
+        if (!TiledGradients) SecondOrderGradients<V>(ref kt, ref vt, ref ukt, ref uvt, ref gkt, ref gvt, ref pr0, ref ds0, ref y0, ref sb0, ref rows, ref gq, ref gg, lp, d);
     }
 
     // The rest of SecondOrderRows, a method of its own (its own inlining budget): Σ_j (dS_ij uk_j + S̄_ij k_j) into gq,
     // Σ_j (P_ij uv_j + Y_ij v_j) into gg, and the two rows' terms added to gkt and gvt.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void SecondOrderGradients<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt, ref float block,
-        ref float rows, ref float gq, ref float gg, int lp, int d) where V : struct, IFloatLanes<V>
+    static void SecondOrderGradients<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt,
+        ref float pr0, ref float ds0, ref float y0, ref float sb0, ref float rows, ref float gq, ref float gg, int lp, int d) where V : struct, IFloatLanes<V>
     {
-        ref float pr0 = ref block;
-        ref float ds0 = ref Unsafe.Add(ref block, lp);
-        ref float y0 = ref Unsafe.Add(ref block, 2 * lp);
-        ref float sb0 = ref Unsafe.Add(ref block, 3 * lp);
-        ref float pr1 = ref Unsafe.Add(ref block, 4 * lp);
-        ref float ds1 = ref Unsafe.Add(ref block, 5 * lp);
-        ref float y1 = ref Unsafe.Add(ref block, 6 * lp);
-        ref float sb1 = ref Unsafe.Add(ref block, 7 * lp);
+        ref float pr1 = ref Unsafe.Add(ref pr0, lp);
+        ref float ds1 = ref Unsafe.Add(ref ds0, lp);
+        ref float y1 = ref Unsafe.Add(ref y0, lp);
+        ref float sb1 = ref Unsafe.Add(ref sb0, lp);
         ref float q0 = ref rows;
         ref float uq0 = ref Unsafe.Add(ref rows, d);
         ref float g0 = ref Unsafe.Add(ref rows, 2 * d);
