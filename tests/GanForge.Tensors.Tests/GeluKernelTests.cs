@@ -111,6 +111,27 @@ public class GeluKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 37, (int)LaneKind.Sixteen)]
+    [InlineData(1, 1_005, (int)LaneKind.SixteenTwice)]
+    [InlineData(1, 1_005, (int)LaneKind.Eight)]
+    [InlineData(1, 1_005, (int)LaneKind.EightTwice)]
+    [InlineData(2, 70_001, (int)LaneKind.Sixteen)]   // split over threads
+    public void BackwardFromOutput_MatchesTheScalarDerivative(int threads, int length, int kind)
+    {
+        // The training step's backward reads Φ(x) from the forward's output as y/x: g·GELU'(x) as from x alone, at 0 and
+        // ±1e-30 (Φ = 1/2 there, where y/x would be 0/0 or lose y), in both tails and at the special values.
+        var x = Inputs(length);
+        var g = Tensor.Randn([length], new Generator(10)).Data.ToArray();
+        var (y, dx) = (new float[length], new float[length]);
+        ThreadingTests.WithThreads(threads, () =>
+        {
+            GeluKernel.Forward(x, y, length);
+            GeluKernel.BackwardFromOutput(x, y, g, dx, length, (LaneKind)kind);
+        });
+        for (int i = 0; i < length; i++) AssertClose(ScalarDerivative(x[i]) * g[i], dx[i], x[i], "g·gelu' from y");
+    }
+
     [Fact]
     public void Forward_KnownValues_MatchTheDefinition()
     {

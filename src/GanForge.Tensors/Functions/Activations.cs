@@ -44,13 +44,26 @@ internal sealed class Gelu(bool tanhApproximation) : Function
             }
         else
             Kernels.GeluKernel.Forward(x.Storage, y.Storage, x.Numel);
-        return Record(new Gelu(tanhApproximation), y, x);
+        var fn = new Gelu(tanhApproximation);
+        Record(fn, y, x);
+        if (!tanhApproximation) fn._y = y;
+        return y;
     }
+
+    // The exact form's output, from which the backward outside a graph reads Φ(x) = y/x.
+    Tensor? _y;
 
     protected internal override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        if (!tanhApproximation && !GradMode.IsEnabled) return [GeluDerivative.Times(x, g, Kernels.GeluKernel.Of.Derivative)];
+        if (!tanhApproximation && !GradMode.IsEnabled && !Kernels.GeluKernel.BackwardReadsOutput)
+            return [GeluDerivative.Times(x, g, Kernels.GeluKernel.Of.Derivative)];
+        if (!tanhApproximation && !GradMode.IsEnabled)
+        {
+            var dx = Tensor.Uninitialized(x.ShapeSpan);
+            Kernels.GeluKernel.BackwardFromOutput(x.Storage, _y!.Storage, g.Storage, dx.Storage, x.Numel);
+            return [dx];
+        }
         if (!tanhApproximation)
         {
             // The derivative is read by the product alone: its buffer goes back after its own node's backward.
@@ -63,6 +76,8 @@ internal sealed class Gelu(bool tanhApproximation) : Function
         var du = (x * x * (3f * ActivationMath.TanhK) + 1f) * ActivationMath.TanhC;
         return [g * ((t + 1f) * 0.5f + x * 0.5f * (1f - t * t) * du)];
     }
+
+    protected internal override void ReleaseSaved() => _y = null;
 }
 
 // y = Phi(x) + x phi(x) (the exact GELU's derivative); dx = g * phi(x) * (2 - x^2)
