@@ -153,8 +153,6 @@ static class Workloads
         ["few-channel-data"] = (on => GanForge.Kernels.Conv.FewChannelKernels = on, GanForge.Kernels.Conv.FewChannelKernels),
         // a pair's rows of 16-float heads copied to and from its transposed tables 16 x 16 in registers against a float at a time
         ["attention-blocks"] = (on => GanForge.Kernels.Attention.BlockTransposes = on, GanForge.Kernels.Attention.BlockTransposes),
-        // the attention's gradients to k and v as products over a pair's rows, and to q from the keys' rows, against per block of rows
-        ["attention-tiles"] = (on => GanForge.Kernels.Attention.TiledGradients = GanForge.Kernels.Attention.KeyRowQueries = on, GanForge.Kernels.Attention.TiledGradients),
         // the GELU's backward with Φ read from the forward's output (y/x) against Φ's erfc fit from x
         ["gelu-from-output"] = (on => GanForge.Kernels.GeluKernel.BackwardReadsOutput = on, GanForge.Kernels.GeluKernel.BackwardReadsOutput),
         // batched transposes (Permute, Transpose) in 16 x 16 tiles against a copy along the output's rows

@@ -80,6 +80,33 @@ public class SelfAttentionTests
     }
 
     [Theory]
+    [InlineData(2, 65, 4, 16, true)]    // D's layout: dq from the keys' rows; dk and dv in tiles of four vectors, then one
+    [InlineData(2, 64, 2, 4, false)]    // narrow heads: dq from the transposed keys; whole tiles only
+    [InlineData(1, 70, 2, 12, true)]    // 12 floats: tiles of four of them, then eight and four single ones in the last vector
+    public void BackwardAndSecondOrder_AgainstComposedOps_AtWideLayouts(int n, int l, int heads, int d, bool batchFirst)
+    {
+        // The kernels' products over a pair's whole rows (keys of several vectors, heads of several floats), the
+        // gradient and a penalty's second order, against the composed ops' graph.
+        int e = heads * d;
+        int[] shape = batchFirst ? [n, l, 3 * e] : [l, n, 3 * e], outShape = batchFirst ? [n, l, e] : [l, n, e];
+        var v = Tensor.Randn(shape, new Generator(34));
+        (Tensor Grad, Tensor[] Second) Run(bool fused)
+        {
+            var qkv = Tensor.Randn(shape, new Generator(35)).RequiresGrad_();
+            var gy = Tensor.Randn(outShape, new Generator(36)).RequiresGrad_();
+            var y = fused ? Tensor.SelfAttention(qkv, heads, batchFirst) : Composed(qkv, heads, batchFirst);
+            var grad = Autograd.Grad([y], [qkv], [gy], createGraph: true)[0]!;
+            var second = Autograd.Grad([(grad * v).Sum()], [qkv, gy]).Select(t => t!).ToArray();
+            return (grad.Detach(), second);
+        }
+        var (f, c) = (Run(fused: true), Run(fused: false));
+        string[] names = ["gradient", "second order to qkv", "second order to the output gradient"];
+        Tensor[] expected = [c.Grad, c.Second[0], c.Second[1]], actual = [f.Grad, f.Second[0], f.Second[1]];
+        for (int i = 0; i < 3; i++)
+            Fixtures.AssertClose(expected[i], actual[i], 1e-4, 1e-5 * expected[i].Abs().Max().Item(), names[i]);
+    }
+
+    [Theory]
     [InlineData(1, 9, 3, 4)]
     [InlineData(2, 9, 3, 4)]
     [InlineData(2, 66, 4, 16)]   // a ViT's width; rows in blocks of four leave two, keys two vectors' tail

@@ -26,11 +26,12 @@ public readonly record struct AttentionLayout(int Batch, int Length, int Heads, 
 }
 
 /// <summary>
-/// Multi-head self-attention from packed projections, one (sequence, head) pair at a time: the (L, L) score and
+/// Multi-head self-attention from packed projections, one (sequence, head) pair at a time: the (N·H, L, L) score and
 /// probability matrices are never written out. Forward computes a pair sixteen queries at a time and keeps each
 /// query's max score and 1/Σ exp, from which backward (four rows of scores at a time) and the second-order pass (two)
 /// recompute the probabilities (as FlashAttention does, without its tiling: a pair's keys and values, transposed and
-/// padded to whole vectors, are a few kB here). Every loop keeps several independent sums (four keys, eight of a head's
+/// padded to whole vectors, are a few kB here) into tables of the pair's own in the thread's scratch (L × 80 floats,
+/// 21 kB each at 65 tokens), over which the gradients to the keys and values are then register-tiled products. Every loop keeps several independent sums (four keys, eight of a head's
 /// floats, four or two rows), so that the FMAs do not wait on one another: with one sum through all 65 keys of a ViT's
 /// sequence the kernels ran at half their speed or less (docs/performance.md, tenth pass).
 /// </summary>
@@ -218,7 +219,7 @@ public static class Attention
             Span<float> kt = work.Slice(0, d * lp), vt = work.Slice(stride, d * lp), dkt = work.Slice(2 * stride, d * lp), dvt = work.Slice(3 * stride, d * lp);
             Span<float> qs = work.Slice(rowTables, lq * d), gs = work.Slice(rowTables + lq * d, lq * d), dq = work.Slice(rowTables + 2 * lq * d, lq * d);
             Span<float> keys = work.Slice(rowTables + 3 * lq * d, lq * d);
-            bool keyRows = KeyRowQueries && TiledGradients && d % width == 0;
+            bool keyRows = d % width == 0;
             ref float probs = ref work[4 * stride];
             ref float ds = ref work[4 * stride + square];
             for (int p = p0; p < p1; p++)
@@ -230,36 +231,28 @@ public static class Attention
                 GatherRows(qkv, 3 * a.Embed, head * d, qs, d, a, b, scale);
                 GatherRows(gradOut, a.Embed, head * d, gs, d, a, b);
                 if (keyRows) GatherRows(qkv, 3 * a.Embed, a.Embed + head * d, keys, d, a, b);
-                if (!TiledGradients)
-                {
-                    dkt.Clear();
-                    dvt.Clear();
-                }
                 for (int i0 = 0; i0 < l; i0 += 4)
                 {
                     ReadOnlySpan<float> rowMax = stats.AsSpan(p * 2 * lp + i0, 4), rowInv = stats.AsSpan(p * 2 * lp + lp + i0, 4);
                     ref float pi = ref Unsafe.Add(ref probs, i0 * lp);
                     ref float dsi = ref Unsafe.Add(ref ds, i0 * lp);
                     if (width == Lanes512.Count)
-                        BackwardRows<Lanes512>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref pi, ref dsi,
+                        BackwardRows<Lanes512>(ref work[0], ref work[stride], ref pi, ref dsi,
                             ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d, ref keyRows ? ref keys[0] : ref Unsafe.NullRef<float>());
                     else
-                        BackwardRows<Lanes256>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref pi, ref dsi,
+                        BackwardRows<Lanes256>(ref work[0], ref work[stride], ref pi, ref dsi,
                             ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d, ref keyRows ? ref keys[0] : ref Unsafe.NullRef<float>());
                 }
-                if (TiledGradients)
+                // dk_j = Σ_i ds_ij (scale·q_i), dv_j = Σ_i p_ij g_i over the pair's rows, transposed.
+                if (width == Lanes512.Count)
                 {
-                    // dk_j = Σ_i ds_ij (scale·q_i), dv_j = Σ_i p_ij g_i over the pair's rows, transposed.
-                    if (width == Lanes512.Count)
-                    {
-                        TransposedProduct<Lanes512>(ref qs[0], ref ds, ref work[2 * stride], l, lp, d, d);
-                        TransposedProduct<Lanes512>(ref gs[0], ref probs, ref work[3 * stride], l, lp, d, d);
-                    }
-                    else
-                    {
-                        TransposedProduct<Lanes256>(ref qs[0], ref ds, ref work[2 * stride], l, lp, d, d);
-                        TransposedProduct<Lanes256>(ref gs[0], ref probs, ref work[3 * stride], l, lp, d, d);
-                    }
+                    TransposedProduct<Lanes512>(ref qs[0], ref ds, ref work[2 * stride], l, lp, d, d);
+                    TransposedProduct<Lanes512>(ref gs[0], ref probs, ref work[3 * stride], l, lp, d, d);
+                }
+                else
+                {
+                    TransposedProduct<Lanes256>(ref qs[0], ref ds, ref work[2 * stride], l, lp, d, d);
+                    TransposedProduct<Lanes256>(ref gs[0], ref probs, ref work[3 * stride], l, lp, d, d);
                 }
                 ScatterRows(dq, dqkv, 3 * a.Embed, head * d, a, b, scale);
                 Scatter(dkt, dqkv, a, b, head, part: 1, lp);
@@ -268,16 +261,12 @@ public static class Attention
         }, MinPairsPerChunk(a));
     }
 
-    /// <summary>dk and dv as products over a pair's rows after its blocks (the default), or added to per block (the bench's switch).</summary>
-    internal static bool TiledGradients { get; set; } = true;
-    internal static bool KeyRowQueries { get; set; } = true;
-
-    // Backward for four query rows of a pair: their p and ds rows into probs and ds (4 × lp each, rows lp apart), Σ_j
-    // ds_ij k_j into dq (4 × d), and, unless TiledGradients, their terms added to dkt and dvt. Four rows at a time, every
-    // load of k, v, dk and dv serves four independent sums. A method of its own, so that its vector operations are inlined
-    // into it (see GeluKernel.Lanes).
+    // Backward for four query rows of a pair: their p and ds rows into probs and ds (4 × lp each, rows lp apart), and
+    // Σ_j ds_ij k_j into dq (4 × d), from the keys' rows where given (heads of whole vectors), else from kt. Four rows at
+    // a time, every load of k and v serves four independent sums. A method of its own, so that its vector operations are
+    // inlined into it (see GeluKernel.Lanes).
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void BackwardRows<V>(ref float kt, ref float vt, ref float dkt, ref float dvt, ref float probs, ref float ds, ref float q, ref float g,
+    static void BackwardRows<V>(ref float kt, ref float vt, ref float probs, ref float ds, ref float q, ref float g,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, ref float dq, int l, int lp, int d, ref float keys) where V : struct, IFloatLanes<V>
     {
         ref float p0 = ref probs;
@@ -309,8 +298,7 @@ public static class Attention
             (V.Load(ref p3, (nuint)v) * (V.Load(ref ds3, (nuint)v) - sum3)).Store(ref ds3, (nuint)v);
         }
         if (!Unsafe.IsNullRef(ref keys)) QueryGradientsFromRows<V>(ref keys, ref ds, ref dq, l, lp, d);
-        else if (TiledGradients) QueryGradients<V>(ref kt, ref ds, ref dq, lp, d);
-        else BackwardGradients<V>(ref kt, ref dkt, ref dvt, ref probs, ref ds, ref q, ref g, ref dq, lp, d);
+        else QueryGradients<V>(ref kt, ref ds, ref dq, lp, d);
     }
 
     // dq_i = Σ_j ds_ij k_j for four rows of ds (lp apart) against the transposed keys: four independent sums share each
@@ -485,55 +473,6 @@ public static class Attention
         }
     }
 
-    // The per-block form of the gradients (TiledGradients off):
-    // dq_i = Σ_j ds_ij k_j, dk_j += Σ_i ds_ij (scale·q_i), dv_j += Σ_i p_ij g_i for the block's four rows.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    static void BackwardGradients<V>(ref float kt, ref float dkt, ref float dvt, ref float probs, ref float ds, ref float q, ref float g, ref float dq, int lp, int d)
-        where V : struct, IFloatLanes<V>
-    {
-        ref float p0 = ref probs;
-        ref float p1 = ref Unsafe.Add(ref probs, lp);
-        ref float p2 = ref Unsafe.Add(ref probs, 2 * lp);
-        ref float p3 = ref Unsafe.Add(ref probs, 3 * lp);
-        ref float ds0 = ref ds;
-        ref float ds1 = ref Unsafe.Add(ref ds, lp);
-        ref float ds2 = ref Unsafe.Add(ref ds, 2 * lp);
-        ref float ds3 = ref Unsafe.Add(ref ds, 3 * lp);
-        ref float q1 = ref Unsafe.Add(ref q, d);
-        ref float q2 = ref Unsafe.Add(ref q, 2 * d);
-        ref float q3 = ref Unsafe.Add(ref q, 3 * d);
-        ref float g1 = ref Unsafe.Add(ref g, d);
-        ref float g2 = ref Unsafe.Add(ref g, 2 * d);
-        ref float g3 = ref Unsafe.Add(ref g, 3 * d);
-        for (int c = 0; c < d; c++)
-        {
-            V a0 = V.Zero, a1 = a0, a2 = a0, a3 = a0;
-            var (qc0, qc1, qc2, qc3) = (V.Of(Unsafe.Add(ref q, c)), V.Of(Unsafe.Add(ref q1, c)), V.Of(Unsafe.Add(ref q2, c)), V.Of(Unsafe.Add(ref q3, c)));
-            var (gc0, gc1, gc2, gc3) = (V.Of(Unsafe.Add(ref g, c)), V.Of(Unsafe.Add(ref g1, c)), V.Of(Unsafe.Add(ref g2, c)), V.Of(Unsafe.Add(ref g3, c)));
-            ref float kc = ref Unsafe.Add(ref kt, c * lp);
-            ref float dkc = ref Unsafe.Add(ref dkt, c * lp);
-            ref float dvc = ref Unsafe.Add(ref dvt, c * lp);
-            for (int v = 0; v < lp; v += V.Count)
-            {
-                var k = V.Load(ref kc, (nuint)v);
-                var (d0, d1, d2, d3) = (V.Load(ref ds0, (nuint)v), V.Load(ref ds1, (nuint)v), V.Load(ref ds2, (nuint)v), V.Load(ref ds3, (nuint)v));
-                a0 = V.Fma(d0, k, a0);
-                a1 = V.Fma(d1, k, a1);
-                a2 = V.Fma(d2, k, a2);
-                a3 = V.Fma(d3, k, a3);
-                var dk = V.Fma(qc0, d0, V.Load(ref dkc, (nuint)v));
-                dk = V.Fma(qc1, d1, dk);
-                dk = V.Fma(qc2, d2, dk);
-                V.Fma(qc3, d3, dk).Store(ref dkc, (nuint)v);
-                var dv = V.Fma(gc0, V.Load(ref p0, (nuint)v), V.Load(ref dvc, (nuint)v));
-                dv = V.Fma(gc1, V.Load(ref p1, (nuint)v), dv);
-                dv = V.Fma(gc2, V.Load(ref p2, (nuint)v), dv);
-                V.Fma(gc3, V.Load(ref p3, (nuint)v), dv).Store(ref dvc, (nuint)v);
-            }
-            (Unsafe.Add(ref dq, c), Unsafe.Add(ref dq, d + c), Unsafe.Add(ref dq, 2 * d + c), Unsafe.Add(ref dq, 3 * d + c)) = (V.Sum(a0), V.Sum(a1), V.Sum(a2), V.Sum(a3));
-        }
-    }
-
     // One row's probabilities p = exp(s − max)/Σ on a vector of keys from v (0 in lanes past the L keys), in place of its
     // scores s; returns p·(g·v) (its g·v read from ds), the row sum's share.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -620,7 +559,7 @@ public static class Attention
             // four rows); then its rows (zeros past L): scale·q, scale·uq and g side by side (3d each), the gradients to q
             // and g (d each), and k, uk, v and uv in rows (d each) where the rows' gradients are taken from them.
             int stride = d * lp + 16, lq = (l + 3) / 4 * 4, square = lq * lp + 16, rowTables = 6 * stride + 4 * square;
-            bool keyRows = KeyRowQueries && TiledGradients && d % width == 0;
+            bool keyRows = d % width == 0;
             var work = Scratch(rowTables + 9 * lq * d);
             Span<float> kt = work.Slice(0, d * lp), vt = work.Slice(stride, d * lp), ukt = work.Slice(2 * stride, d * lp),
                 uvt = work.Slice(3 * stride, d * lp), gkt = work.Slice(4 * stride, d * lp), gvt = work.Slice(5 * stride, d * lp);
@@ -649,31 +588,23 @@ public static class Attention
                     GatherRows(qkv, e3, 2 * a.Embed + head * d, values, d, a, b);
                     GatherRows(u, e3, 2 * a.Embed + head * d, uvalues, d, a, b);
                 }
-                if (!TiledGradients)
-                {
-                    gkt.Clear();
-                    gvt.Clear();
-                }
                 for (int i0 = 0; i0 < l; i0 += 2)
                 {
                     ReadOnlySpan<float> rowMax = stats.AsSpan(p * 2 * lp + i0, 2), rowInv = stats.AsSpan(p * 2 * lp + lp + i0, 2);
                     int at = i0 * lp;
                     if (width == Lanes512.Count)
-                        SecondOrderRows<Lanes512>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride], ref work[5 * stride],
+                        SecondOrderRows<Lanes512>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride],
                             ref Unsafe.Add(ref probs, at), ref Unsafe.Add(ref ds, at), ref Unsafe.Add(ref y, at), ref Unsafe.Add(ref sbar, at),
-                            ref rows[3 * i0 * d], rowMax, rowInv, ref gq[i0 * d], ref gg[i0 * d], l, lp, d);
+                            ref rows[3 * i0 * d], rowMax, rowInv, l, lp, d);
                     else
-                        SecondOrderRows<Lanes256>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride], ref work[4 * stride], ref work[5 * stride],
+                        SecondOrderRows<Lanes256>(ref work[0], ref work[stride], ref work[2 * stride], ref work[3 * stride],
                             ref Unsafe.Add(ref probs, at), ref Unsafe.Add(ref ds, at), ref Unsafe.Add(ref y, at), ref Unsafe.Add(ref sbar, at),
-                            ref rows[3 * i0 * d], rowMax, rowInv, ref gq[i0 * d], ref gg[i0 * d], l, lp, d);
+                            ref rows[3 * i0 * d], rowMax, rowInv, l, lp, d);
                 }
-                if (TiledGradients)
-                {
-                    if (width == Lanes512.Count)
-                        SecondOrderProducts<Lanes512>(work, stride, ref probs, ref ds, ref y, ref sbar, rows, gq, gg, keyRows, keys, ukeys, values, uvalues, l, lp, d);
-                    else
-                        SecondOrderProducts<Lanes256>(work, stride, ref probs, ref ds, ref y, ref sbar, rows, gq, gg, keyRows, keys, ukeys, values, uvalues, l, lp, d);
-                }
+                if (width == Lanes512.Count)
+                    SecondOrderProducts<Lanes512>(work, stride, ref probs, ref ds, ref y, ref sbar, rows, gq, gg, keyRows, keys, ukeys, values, uvalues, l, lp, d);
+                else
+                    SecondOrderProducts<Lanes256>(work, stride, ref probs, ref ds, ref y, ref sbar, rows, gq, gg, keyRows, keys, ukeys, values, uvalues, l, lp, d);
                 ScatterRows(gq, dqkv2, e3, head * d, a, b, scale);
                 ScatterRows(gg, dg, a.Embed, head * d, a, b);
                 Scatter(gkt, dqkv2, a, b, head, part: 1, lp);
@@ -715,14 +646,13 @@ public static class Attention
         }
     }
 
-    // SecondOrder for two query rows of a pair (the formulas above): their P, dS, Y and S̄ rows into block (lp each, row
-    // 0's four then row 1's), Σ_j (dS_ij uk_j + S̄_ij k_j) into gq and Σ_j (P_ij uv_j + Y_ij v_j) into gg (2 × d each),
-    // and their terms added to gkt and gvt; rows holds each row's scale·q, scale·uq and g. Two rows at a time, every load
-    // of the tables serves both. A method of its own, so that its vector operations are inlined into it.
+    // SecondOrder for two query rows of a pair (the formulas above): their P, dS, Y and S̄ rows into the pair's tables
+    // (pr0, ds0, y0, sb0; row 1 lp floats after row 0); rows holds each row's scale·q, scale·uq and g. Two rows at a
+    // time, every load of the transposed tables serves both. A method of its own, so that its vector operations are
+    // inlined into it.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void SecondOrderRows<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt,
-        ref float pr0, ref float ds0, ref float y0, ref float sb0,
-        ref float rows, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, ref float gq, ref float gg, int l, int lp, int d)
+    static void SecondOrderRows<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float pr0, ref float ds0, ref float y0, ref float sb0,
+        ref float rows, ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, int l, int lp, int d)
         where V : struct, IFloatLanes<V>
     {
         ref float pr1 = ref Unsafe.Add(ref pr0, lp);
@@ -764,48 +694,6 @@ public static class Attention
         }
         SecondOrderRow<V>(ref pr0, ref ds0, ref y0, ref sb0, V.Sum(pdp0), V.Sum(wp0), lp);
         SecondOrderRow<V>(ref pr1, ref ds1, ref y1, ref sb1, V.Sum(pdp1), V.Sum(wp1), lp);
-        if (!TiledGradients) SecondOrderGradients<V>(ref kt, ref vt, ref ukt, ref uvt, ref gkt, ref gvt, ref pr0, ref ds0, ref y0, ref sb0, ref rows, ref gq, ref gg, lp, d);
-    }
-
-    // The rest of SecondOrderRows, a method of its own (its own inlining budget): Σ_j (dS_ij uk_j + S̄_ij k_j) into gq,
-    // Σ_j (P_ij uv_j + Y_ij v_j) into gg, and the two rows' terms added to gkt and gvt.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    static void SecondOrderGradients<V>(ref float kt, ref float vt, ref float ukt, ref float uvt, ref float gkt, ref float gvt,
-        ref float pr0, ref float ds0, ref float y0, ref float sb0, ref float rows, ref float gq, ref float gg, int lp, int d) where V : struct, IFloatLanes<V>
-    {
-        ref float pr1 = ref Unsafe.Add(ref pr0, lp);
-        ref float ds1 = ref Unsafe.Add(ref ds0, lp);
-        ref float y1 = ref Unsafe.Add(ref y0, lp);
-        ref float sb1 = ref Unsafe.Add(ref sb0, lp);
-        ref float q0 = ref rows;
-        ref float uq0 = ref Unsafe.Add(ref rows, d);
-        ref float g0 = ref Unsafe.Add(ref rows, 2 * d);
-        ref float q1 = ref Unsafe.Add(ref rows, 3 * d);
-        ref float uq1 = ref Unsafe.Add(ref rows, 4 * d);
-        ref float g1 = ref Unsafe.Add(ref rows, 5 * d);
-        for (int c = 0; c < d; c++)
-        {
-            V aq0 = V.Zero, ag0 = aq0, aq1 = aq0, ag1 = aq0;
-            var (uqc0, qc0, gc0) = (V.Of(Unsafe.Add(ref uq0, c)), V.Of(Unsafe.Add(ref q0, c)), V.Of(Unsafe.Add(ref g0, c)));
-            var (uqc1, qc1, gc1) = (V.Of(Unsafe.Add(ref uq1, c)), V.Of(Unsafe.Add(ref q1, c)), V.Of(Unsafe.Add(ref g1, c)));
-            for (int v = 0; v < lp; v += V.Count)
-            {
-                nuint at = (nuint)(c * lp + v), j = (nuint)v;
-                var (kc, ukc, vc, uvc) = (V.Load(ref kt, at), V.Load(ref ukt, at), V.Load(ref vt, at), V.Load(ref uvt, at));
-                var (dsv0, sbv0, pv0, yv0) = (V.Load(ref ds0, j), V.Load(ref sb0, j), V.Load(ref pr0, j), V.Load(ref y0, j));
-                var (dsv1, sbv1, pv1, yv1) = (V.Load(ref ds1, j), V.Load(ref sb1, j), V.Load(ref pr1, j), V.Load(ref y1, j));
-                aq0 = V.Fma(sbv0, kc, V.Fma(dsv0, ukc, aq0));
-                aq1 = V.Fma(sbv1, kc, V.Fma(dsv1, ukc, aq1));
-                ag0 = V.Fma(yv0, vc, V.Fma(pv0, uvc, ag0));
-                ag1 = V.Fma(yv1, vc, V.Fma(pv1, uvc, ag1));
-                var gk = V.Fma(uqc0, dsv0, V.Load(ref gkt, at));   // uq holds scale·uq_i
-                gk = V.Fma(qc0, sbv0, gk);                                        // q holds scale·q_i
-                gk = V.Fma(uqc1, dsv1, gk);
-                V.Fma(qc1, sbv1, gk).Store(ref gkt, at);
-                V.Fma(gc1, yv1, V.Fma(gc0, yv0, V.Load(ref gvt, at))).Store(ref gvt, at);
-            }
-            (Unsafe.Add(ref gq, c), Unsafe.Add(ref gq, d + c), Unsafe.Add(ref gg, c), Unsafe.Add(ref gg, d + c)) = (V.Sum(aq0), V.Sum(aq1), V.Sum(ag0), V.Sum(ag1));
-        }
     }
 
     // One row of SecondOrder after its sums: with D = Σ P∘dP and r = Σ W∘P, P̄ = g uvᵀ + (W − r)∘(dP − D); dP becomes
