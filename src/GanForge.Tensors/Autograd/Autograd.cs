@@ -308,11 +308,11 @@ public static class Autograd
     {
         if (!grads.TryGetValue(t, out var prev)) { grads[t] = next; return; }
         var g = next.Grad;
-        if (prev.Owned) System.Numerics.Tensors.TensorPrimitives.Add(prev.Grad.Data, g.Data, prev.Grad.Data);
+        if (prev.Owned) Kernels.Elementwise.Add(prev.Grad.Data, g.Data, prev.Grad.Data);
         else if (next.Owned)
         {
             // The sum goes into the new gradient's buffer, as it would into the first's (a + b is b + a, bit for bit).
-            System.Numerics.Tensors.TensorPrimitives.Add(g.Data, prev.Grad.Data, g.Data);
+            Kernels.Elementwise.Add(g.Data, prev.Grad.Data, g.Data);
             grads[t] = next;
             End(prev);
             return;
@@ -343,7 +343,7 @@ public static class Autograd
         }
         else if (t.Grad.GradFn == null && t.Grad.ShapeSpan.SequenceEqual(g.ShapeSpan))
         {
-            System.Numerics.Tensors.TensorPrimitives.Add(t.Grad.Data, g.Data, t.Grad.Data);
+            Kernels.Elementwise.Add(t.Grad.Data, g.Data, t.Grad.Data);
             if (ReferenceEquals(t.Grad.Storage, g.Storage)) return;   // the gradient is the leaf's .Grad itself
         }
         else

@@ -161,6 +161,16 @@ public static class Elementwise
         }
     }
 
+    /// <summary>
+    /// y = a + b on equal lengths (y may be a or b), split over the threads from <see cref="ParallelElements"/> on as the
+    /// same-shape ops are: the autograd engine's sums of the gradients that meet at a tensor read by several ops.
+    /// </summary>
+    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        if (y.Length < ParallelElements || Threading.Threads == 1) AddOp.Apply(a, b, y);
+        else SameShapeInParallel<AddOp>(a, b, y);
+    }
+
     // Elements from which a same-shape op is split over threads (PyTorch's grain is 32k too).
     const int ParallelElements = 1 << 15;
 
