@@ -16,15 +16,17 @@ public class LayerNormKernelTests
 
     [Theory]
     [InlineData(64, 16, 1)]
-    [InlineData(64, 8, 2)]     // 1000 rows of 64: the rows split in two runs
+    [InlineData(64, 8, 2)]     // 1001 rows of 64: the rows split in two runs
     [InlineData(16, 16, 2)]
     [InlineData(8, 8, 1)]
     [InlineData(24, 8, 2)]
     [InlineData(64, 1, 2)]     // the scalar loops
     [InlineData(12, 1, 1)]
+    [InlineData(4, LayerNorm.FourFloatRows, 1)]   // four rows to a vector with AVX-512 (the scalar loops without), the last row on the scalar loop
+    [InlineData(4, 1, 2)]
     public void Rows_OnLanesAndScalar_MatchTheDoubleFormulas(int len, int width, int threads)
     {
-        int rows = 1000;
+        int rows = 1001;
         // an offset mean per row, so the two-pass variance matters
         var x = Random(rows * len, 1, 2f, 3f);
         var g = Random(rows * len, 2);
@@ -73,6 +75,7 @@ public class LayerNormKernelTests
     [InlineData(64, 16)]
     [InlineData(64, 8)]
     [InlineData(16, 8)]
+    [InlineData(4, LayerNorm.FourFloatRows)]
     public void ColumnSums_OnLanes_MatchTheScalarPath(int len, int width)
     {
         // Same statistics: the lanes add the scalar loop's float products in double in the same order, so the sums agree
