@@ -58,10 +58,15 @@ public static class Attention
     static int Padded(int l) => (l + W - 1) / W * W;
 
 
-    /// <summary>Floats of the row statistics forward saves for backward: per pair, each query's max score and 1/Σ exp.</summary>
+    /// <summary>
+    /// Floats of the row statistics forward saves for backward: per pair, each query's max score times log2(e) and 1/Σ exp.
+    /// </summary>
     public static int StatsLength(AttentionLayout a) => a.Pairs * 2 * Padded(a.Length);
 
-    // qkv: rows of (q | k | v), 3E wide -> output: rows E wide; stats: per pair (max_i, 1/Σ_j exp(s_ij − max_i)), lp each.
+    // qkv: rows of (q | k | v), 3E wide -> output: rows E wide; stats: per pair (m_i, 1/Σ_j exp(s_ij − max_i)), lp each,
+    // m_i = log2(e)·max_i rounded to float; every pass takes e^(s − max) as 2^(log2(e)·s − m) from the same float s, so
+    // forward's probabilities and the recomputed ones agree to the bit (Transcendental.Exp2: four instructions fewer than
+    // e^x's reduction).
     // Each pair is computed transposed, a vector of 16 queries at a time: row j of st holds s_ij for those queries, so the
     // softmax over keys runs down the rows (no sums across lanes) and the keys and values are read as broadcasts.
     public static void Forward(float[] qkv, float[] output, float[] stats, AttentionLayout a, float scale)
@@ -121,6 +126,9 @@ public static class Attention
                         acc.StoreUnsafe(ref str, (nuint)(j * W));
                         max = Vector512.MaxNative(max, acc);
                     }
+                    // e^(s − max) as 2^(log2(e)·s − m), m = log2(e)·max: the product exact in the multiply-add, m's rounding the
+                    // same for the whole row (it cancels in the normalisation), the rest as e^x's argument (see Transcendental.Exp2).
+                    var (log2e, m) = (Vector512.Create(Transcendental.Log2E), max * Transcendental.Log2E);
                     var sum = Vector512<float>.Zero;
                     j = 0;
                     // Where chain-bound kernels run on paired sixteen-lane vectors, two keys' e^x at a time, their operations
@@ -128,20 +136,20 @@ public static class Attention
                     if (FloatLanes.ForChains == LaneKind.SixteenTwice)
                         for (; j + 2 <= l; j += 2)
                         {
-                            var (e0, e1) = Transcendental.ExpVectors(Vector512.LoadUnsafe(ref str, (nuint)(j * W)) - max,
-                                Vector512.LoadUnsafe(ref str, (nuint)((j + 1) * W)) - max);
+                            var (e0, e1) = Transcendental.Exp2Vectors(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref str, (nuint)(j * W)), log2e, -m),
+                                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref str, (nuint)((j + 1) * W)), log2e, -m));
                             e0.StoreUnsafe(ref str, (nuint)(j * W));
                             e1.StoreUnsafe(ref str, (nuint)((j + 1) * W));
                             sum += e0 + e1;
                         }
                     for (; j < l; j++)
                     {
-                        var ej = Transcendental.ExpVector(Vector512.LoadUnsafe(ref str, (nuint)(j * W)) - max);
+                        var ej = Transcendental.Exp2Vector(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref str, (nuint)(j * W)), log2e, -m));
                         ej.StoreUnsafe(ref str, (nuint)(j * W));
                         sum += ej;
                     }
                     var inv = Vector512<float>.One / sum;
-                    max.StoreUnsafe(ref stats[p * 2 * lp], (nuint)v);
+                    m.StoreUnsafe(ref stats[p * 2 * lp], (nuint)v);
                     inv.StoreUnsafe(ref stats[p * 2 * lp + lp], (nuint)v);
                     // o_ic = Σ_j p_ij v_jc, eight floats c at a time (eight independent sums share each load of p), then one
                     ref float otr = ref MemoryMarshal.GetReference(ot);
@@ -478,7 +486,7 @@ public static class Attention
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static V Probability<V>(float max, float inv, ref float p, ref float ds, int v, int l) where V : struct, IFloatLanes<V>
     {
-        var prob = Masked(Transcendental.Exp(V.Load(ref p, (nuint)v) - V.Of(max)) * V.Of(inv), v, l);
+        var prob = Masked(Transcendental.Exp2(V.Fma(V.Load(ref p, (nuint)v), V.Of(Transcendental.Log2E), V.Of(-max))) * V.Of(inv), v, l);
         prob.Store(ref p, (nuint)v);
         return prob * V.Load(ref ds, (nuint)v);
     }
@@ -685,8 +693,8 @@ public static class Attention
                 z0 = V.Fma(gc0, uvc, z0);
                 z1 = V.Fma(gc1, uvc, z1);
             }
-            var prob0 = Masked(Transcendental.Exp(s0 - V.Of(rowMax[0])) * V.Of(rowInv[0]), v, l);
-            var prob1 = Masked(Transcendental.Exp(s1 - V.Of(rowMax[1])) * V.Of(rowInv[1]), v, l);
+            var prob0 = Masked(Transcendental.Exp2(V.Fma(s0, V.Of(Transcendental.Log2E), V.Of(-rowMax[0]))) * V.Of(rowInv[0]), v, l);
+            var prob1 = Masked(Transcendental.Exp2(V.Fma(s1, V.Of(Transcendental.Log2E), V.Of(-rowMax[1]))) * V.Of(rowInv[1]), v, l);
             prob0.Store(ref pr0, (nuint)v); dp0.Store(ref ds0, (nuint)v); w0.Store(ref y0, (nuint)v); z0.Store(ref sb0, (nuint)v);
             prob1.Store(ref pr1, (nuint)v); dp1.Store(ref ds1, (nuint)v); w1.Store(ref y1, (nuint)v); z1.Store(ref sb1, (nuint)v);
             pdp0 += prob0 * dp0; wp0 += w0 * prob0;

@@ -72,7 +72,7 @@ public static class Transcendental
 
     // Taylor coefficients of tanh: x - x³/3 + 2x⁵/15 - 17x⁷/315 + 62x⁹/2835 - 1382x¹¹/155925.
     const float T3 = -1f / 3f, T5 = 2f / 15f, T7 = -17f / 315f, T9 = 62f / 2835f, T11 = -1382f / 155925f;
-    const float Log2E = 1.44269504088896341f;
+    internal const float Log2E = 1.44269504088896341f;
     const float Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f; // ln 2 split so n·Ln2Hi is exact
     const float MaxTwiceAbs = 40f; // tanh is 1 in float beyond |x| = 9.01; e^40 is finite
 
@@ -109,6 +109,45 @@ public static class Transcendental
         var e = V.ScaleByPowerOf2(V.Fma(r, V.Fma(r, q, V.Of(1f)), V.Of(1f)), n);
         return e;
     }
+
+    /// <summary>
+    /// 2^x in every lane, relative error about 1e-7: x = n + r, |r| ≤ 1/2, exactly (no split constant: n is whole), the
+    /// degree-7 Taylor polynomial of 2^r = e^(r ln 2) (the terms (r ln 2)^k/k!, as accurate on this range as
+    /// <see cref="Exp{V}(V)"/>'s on its), and 2^n by <see cref="IFloatLanes{V}.ScaleByPowerOf2"/>. For a caller whose
+    /// exponent is a product it can scale by log2(e) at no cost (attention's scores, from q scaled once): the reduction's
+    /// multiply and its two-constant subtraction go, four of about twenty instructions of e^x (e^x beyond its range is
+    /// 2^x beyond [-150, 128]: 0 or +Inf; NaN stays NaN).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static V Exp2<V>(V x) where V : struct, IFloatLanes<V>
+    {
+        // NaN comes through the clamp as in Exp.
+        var t = V.Min(V.Of(Exp2High), V.Max(V.Of(Exp2Low), x));
+        var n = V.Round(t);
+        var r = t - n;
+        var r2 = r * r;
+        var q = V.Fma(r2 * r2, V.Fma(r, V.Of(Ln2Pow7 / 5040f), V.Of(Ln2Pow6 / 720f)),
+            V.Fma(r2, V.Fma(r, V.Of(Ln2Pow5 / 120f), V.Of(Ln2Pow4 / 24f)), V.Fma(r, V.Of(Ln2Pow3 / 6f), V.Of(Ln2Pow2 / 2f))));
+        return V.ScaleByPowerOf2(V.Fma(r, V.Fma(r, q, V.Of(Ln2)), V.Of(1f)), n);
+    }
+
+    // 2^x's clamp (e^x's in base 2) and the powers of ln 2 in its polynomial.
+    const float Exp2Low = -150f, Exp2High = 128f;
+    const float Ln2 = 0.693147180559945309f;
+    const float Ln2Pow2 = 0.480453013918201400f, Ln2Pow3 = 0.333024651988929440f, Ln2Pow4 = 0.230835098583083430f;
+    const float Ln2Pow5 = 0.160002697757141300f, Ln2Pow6 = 0.110905418832347570f, Ln2Pow7 = 0.076873778372461580f;
+
+    /// <summary>2^x of two vectors of sixteen lanes, their operations interleaved (<see cref="Lanes512x2"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static (Vector512<float> A, Vector512<float> B) Exp2Vectors(Vector512<float> a, Vector512<float> b)
+    {
+        var e = Exp2(new Lanes512x2(a, b));
+        return (e.Lower, e.Upper);
+    }
+
+    /// <summary>2^x on sixteen lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Exp2Vector(Vector512<float> x) => Exp2(new Lanes512(x)).Vector;
 
     /// <summary>The same e^x on sixteen lanes, for kernels written on <see cref="Vector512{T}"/> (attention).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
