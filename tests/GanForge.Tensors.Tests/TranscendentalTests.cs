@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Numerics;
 using GanForge.Kernels;
 
@@ -102,6 +103,37 @@ public class TranscendentalTests
         lanes[0] = lanes[^1] = float.NaN;
         Transcendental.Exp(lanes, lanes, width);
         Assert.True(float.IsNaN(lanes[0]) && float.IsNaN(lanes[^1]), "NaN through the vector body, first and last lane");
+    }
+
+    [Fact]
+    public void Exp2_OnSixteenLanesAndTheirPairs_MatchesDoubleWithin1e7Relative()
+    {
+        // 2^x for attention's base-2 exponents: every x from -149 to 127 in steps of 1/64 and 20,000 random ones (n + r
+        // split exactly, the polynomial on |r| ≤ 1/2), on sixteen lanes and on two vectors interleaved, within 1e-7
+        // relative (or a denormal's step); then both ends (0 below -150, +Inf from 128) and NaN.
+        var rng = new Random(11);
+        var x = Enumerable.Range(0, 276 * 64 + 1).Select(i => -149f + i / 64f).Concat(Enumerable.Range(0, 20_000).Select(_ => (float)(rng.NextDouble() * 276 - 149))).ToArray();
+        x = [.. x, .. new float[32 - x.Length % 32]];
+        for (int i = 0; i < x.Length; i += 32)
+        {
+            var (a, b) = (Vector512.LoadUnsafe(ref x[i]), Vector512.LoadUnsafe(ref x[i + 16]));
+            var (pa, pb) = Transcendental.Exp2Vectors(a, b);
+            var single = Transcendental.Exp2Vector(a);
+            for (int k = 0; k < 32; k++)
+            {
+                double expected = Math.Pow(2, x[i + k]);
+                float actual = k < 16 ? pa.GetElement(k) : pb.GetElement(k - 16);
+                // relative below 2^-126 too, but for the one denormal step (2^-149) those results are rounded to
+                Assert.True(Math.Abs(actual - expected) <= Math.Max(1e-7 * expected, 1.5e-45), $"2^{x[i + k]:R} = {actual:R}, expected {expected:R}");
+                if (k < 16) Assert.Equal(actual, single.GetElement(k));   // the same operations on one vector
+            }
+        }
+        var ends = Transcendental.Exp2Vector(Vector512.Create([-150.5f, -1000f, float.NegativeInfinity, float.MinValue, 128f, 1000f,
+            float.PositiveInfinity, float.MaxValue, float.NaN, 0f, 1f, -1f, 10f, -10f, 127.5f, -149f]));
+        for (int k = 0; k < 4; k++) Assert.Equal(0f, ends.GetElement(k));
+        for (int k = 4; k < 8; k++) Assert.True(float.IsPositiveInfinity(ends.GetElement(k)), $"lane {k}: {ends.GetElement(k)}");
+        Assert.True(float.IsNaN(ends.GetElement(8)));
+        Assert.Equal([1f, 2f, 0.5f, 1024f, 1f / 1024f], Enumerable.Range(9, 5).Select(k => ends.GetElement(k)).ToArray());
     }
 
     [Theory]
