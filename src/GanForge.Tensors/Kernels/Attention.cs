@@ -31,9 +31,10 @@ public readonly record struct AttentionLayout(int Batch, int Length, int Heads, 
 /// query's max score and 1/Σ exp, from which backward (four rows of scores at a time) and the second-order pass (two)
 /// recompute the probabilities (as FlashAttention does, without its tiling: a pair's keys and values, transposed and
 /// padded to whole vectors, are a few kB here) into tables of the pair's own in the thread's scratch (L × 80 floats,
-/// 21 kB each at 65 tokens), over which the gradients to the keys and values are then register-tiled products. Every loop keeps several independent sums (four keys, eight of a head's
-/// floats, four or two rows), so that the FMAs do not wait on one another: with one sum through all 65 keys of a ViT's
-/// sequence the kernels ran at half their speed or less (docs/performance.md, tenth pass).
+/// 21 kB each at 65 tokens), over which the gradients to the keys and values are then register-tiled products. Every
+/// loop keeps several independent sums (four keys, eight of a head's floats, four or two rows), so that the FMAs do not
+/// wait on one another: with one sum through all 65 keys of a ViT's sequence the kernels ran at half their speed or less
+/// (docs/performance.md, tenth pass).
 /// </summary>
 /// <remarks>
 /// Composed of batched products, a softmax and the permutes around them, the same attention wrote and read the
@@ -309,8 +310,8 @@ public static class Attention
         else QueryGradients<V>(ref kt, ref ds, ref dq, lp, d);
     }
 
-    // dq_i = Σ_j ds_ij k_j for four rows of ds (lp apart) against the transposed keys: four independent sums share each
-    // load of k, each summed across its lanes at the end.
+    // dq_i = Σ_j ds_ij k_j (added to dq with add) for four rows of ds (lp apart) against the transposed keys: four
+    // independent sums share each load of k, each summed across its lanes at the end.
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void QueryGradients<V>(ref float kt, ref float ds, ref float dq, int lp, int d, bool add = false) where V : struct, IFloatLanes<V>
     {
@@ -335,9 +336,10 @@ public static class Attention
         }
     }
 
-    // dq_i = Σ_j ds_ij k_j for four rows of ds (lp apart) against the keys' rows (l × d, d whole vectors): per key one
-    // load of its row serves the four rows' sums, each fed by a broadcast of its ds_ij; two sums a row (even and odd keys),
-    // so that the FMAs do not wait on one another.
+    // dq_i = Σ_j ds_ij k_j (added to dq with add) for four rows of ds (lp apart) against the keys' rows (l × d, d whole
+    // vectors): per key one load of its row serves the four rows' sums, each fed by a broadcast of its ds_ij; two sums a
+    // row (even and odd keys), so that the FMAs do not wait on one another. It has none of the form above's sums across
+    // lanes (four a head float): in D's backward on one thread, 10.7k -> 3.9k cycles a pair (parts switched off in turn).
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void QueryGradientsFromRows<V>(ref float keys, ref float ds, ref float dq, int l, int lp, int d, bool add = false) where V : struct, IFloatLanes<V>
     {
@@ -377,8 +379,9 @@ public static class Attention
         }
     }
 
-    // t[c, j] = Σ_{i<l} rows[i·d + c] m[i·lp + j] for c < d and j < lp, written over t (d × lp): the transposed product
-    // rowsᵀ m of a pair's rows (l × d) and a table of its rows (l × lp), the keys' gradients from ds and the values' from p.
+    // t[c, j] = Σ_{i<l} rows[i·stride + c] m[i·lp + j] for c < d and j < lp, written over t (d × lp), or added to it with
+    // add: the transposed product rowsᵀ m of a pair's rows (l of d floats, stride apart) and a table of its rows (l × lp),
+    // the keys' gradients from ds and the values' from p.
     // Tiles of four floats c by four vectors of j keep sixteen sums in registers through all l rows, each row's four
     // broadcasts and four loads serving sixteen FMAs (where the per-block form loaded and stored dk and dv for every four
     // rows); the vectors past the last four take tiles of eight floats by one vector.
