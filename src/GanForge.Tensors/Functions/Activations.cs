@@ -56,10 +56,9 @@ internal sealed class Gelu(bool tanhApproximation) : Function
     protected internal override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        if (!tanhApproximation && !GradMode.IsEnabled && !Kernels.GeluKernel.BackwardReadsOutput)
-            return [GeluDerivative.Times(x, g, Kernels.GeluKernel.Of.Derivative)];
         if (!tanhApproximation && !GradMode.IsEnabled)
         {
+            if (!Kernels.GeluKernel.BackwardReadsOutput) return [GeluDerivative.Times(x, g, Kernels.GeluKernel.Of.Derivative)];
             var dx = Tensor.Uninitialized(x.ShapeSpan);
             Kernels.GeluKernel.BackwardFromOutput(x.Storage, _y!.Storage, g.Storage, dx.Storage, x.Numel);
             return [dx];

@@ -53,12 +53,7 @@ public static class Elementwise
     public static void Binary<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<int> aShape, ReadOnlySpan<float> b, ReadOnlySpan<int> bShape,
         Span<float> y, ReadOnlySpan<int> outShape) where TOp : struct, IBinaryOp
     {
-        if (aShape.SequenceEqual(outShape) && bShape.SequenceEqual(outShape))
-        {
-            if (y.Length < ParallelElements || Threading.Threads == 1) TOp.Apply(a, b, y);
-            else SameShapeInParallel<TOp>(a, b, y);
-            return;
-        }
+        if (aShape.SequenceEqual(outShape) && bShape.SequenceEqual(outShape)) { SameShape<TOp>(a, b, y); return; }
         if (b.Length == 1 && aShape.SequenceEqual(outShape)) { TOp.Apply(a, b[0], y); return; }
         if (a.Length == 1 && bShape.SequenceEqual(outShape)) { TOp.Apply(a[0], b, y); return; }
 
@@ -165,10 +160,13 @@ public static class Elementwise
     /// y = a + b on equal lengths (y may be a or b), split over the threads from <see cref="ParallelElements"/> on as the
     /// same-shape ops are: the autograd engine's sums of the gradients that meet at a tensor read by several ops.
     /// </summary>
-    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => SameShape<AddOp>(a, b, y);
+
+    // y = op(a, b) on equal lengths: on the calling thread below ParallelElements, else in ranges over the threads.
+    static void SameShape<TOp>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IBinaryOp
     {
-        if (y.Length < ParallelElements || Threading.Threads == 1) AddOp.Apply(a, b, y);
-        else SameShapeInParallel<AddOp>(a, b, y);
+        if (y.Length < ParallelElements || Threading.Threads == 1) TOp.Apply(a, b, y);
+        else SameShapeInParallel<TOp>(a, b, y);
     }
 
     // Elements from which a same-shape op is split over threads (PyTorch's grain is 32k too).

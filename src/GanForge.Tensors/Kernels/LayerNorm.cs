@@ -169,7 +169,7 @@ public static class LayerNorm
             {
                 var gw = gv * w4;
                 var (meanG, meanGx) = (RowSums(gw) * quarter, RowSums(gw * xh) * quarter);
-                (a * (gw - meanG - (v - m) * a * meanGx)).StoreUnsafe(ref dx[0], (nuint)(4 * r));
+                (a * (gw - meanG - xh * meanGx)).StoreUnsafe(ref dx[0], (nuint)(4 * r));
             }
             (accW, accB) = (AddRows(accW, gv * xh), AddRows(accB, gv));
         }

@@ -113,10 +113,10 @@ public static class Transcendental
     /// <summary>
     /// 2^x in every lane, relative error about 1e-7: x = n + r, |r| ≤ 1/2, exactly (no split constant: n is whole), the
     /// degree-7 Taylor polynomial of 2^r = e^(r ln 2) (the terms (r ln 2)^k/k!, as accurate on this range as
-    /// <see cref="Exp{V}(V)"/>'s on its), and 2^n by <see cref="IFloatLanes{V}.ScaleByPowerOf2"/>. For a caller whose
-    /// exponent is a product it can scale by log2(e) at no cost (attention's scores, from q scaled once): the reduction's
-    /// multiply and its two-constant subtraction go, four of about twenty instructions of e^x (e^x beyond its range is
-    /// 2^x beyond [-150, 128]: 0 or +Inf; NaN stays NaN).
+    /// <see cref="Exp{V}(V)"/>'s on its), and 2^n by <see cref="IFloatLanes{V}.ScaleByPowerOf2"/>. For a caller that can
+    /// fold the multiply by log2(e) into an operation it does anyway (attention: 2^(log2(e)·s − m) is one multiply-add,
+    /// where e^(s − max) was one subtraction): the reduction's multiply and its two-constant subtraction go, four
+    /// instructions fewer than e^x (e^x beyond its range is 2^x beyond [-150, 128]: 0 or +Inf; NaN stays NaN).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static V Exp2<V>(V x) where V : struct, IFloatLanes<V>
