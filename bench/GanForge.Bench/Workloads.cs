@@ -155,6 +155,8 @@ static class Workloads
         ["attention-blocks"] = (on => GanForge.Kernels.Attention.BlockTransposes = on, GanForge.Kernels.Attention.BlockTransposes),
         // the GELU's backward with Φ read from the forward's output (y/x) against Φ's erfc fit from x
         ["gelu-from-output"] = (on => GanForge.Kernels.GeluKernel.BackwardReadsOutput = on, GanForge.Kernels.GeluKernel.BackwardReadsOutput),
+        // a transposed A (weight gradients' gᵀ) read in place by the AVX-512 GEMM, rows not 4 kB apart, against its strips packed first
+        ["transposed-a-in-place"] = (on => GanForge.Kernels.GemmAvx512.TransposedInPlace = on, GanForge.Kernels.GemmAvx512.TransposedInPlace),
         // batched transposes (Permute, Transpose) in 16 x 16 tiles against a copy along the output's rows
         ["permute-tiles"] = (on => GanForge.Kernels.PermuteCopy.Tiles = on, GanForge.Kernels.PermuteCopy.Tiles),
         // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the

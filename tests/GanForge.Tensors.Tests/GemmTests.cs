@@ -223,6 +223,27 @@ public class GemmTests
     }
 
     [Avx512Theory]
+    [InlineData(192, 64, 600, 192, 0f)]    // a weight gradient's gᵀ read in place: whole strips, three K blocks
+    [InlineData(70, 45, 300, 73, 0f)]      // in place with an edge strip (packed) and edge columns
+    [InlineData(70, 45, 300, 73, 1f)]      // added into C
+    [InlineData(64, 64, 520, 1024, 0f)]    // rows 4 kB apart: packed
+    [InlineData(100, 40, 300, 2048, 1f)]   // the same, edge strip, added into C
+    public void Avx512_TransposedA_InPlaceOrPacked_MatchesNaive(int m, int n, int k, int lda, float beta)
+    {
+        var g = new Generator(10);
+        int ldb = n + 1, ldc = n + 2;
+        var a = Tensor.Randn([k * lda], g).ToArray();
+        var b = Tensor.Randn([k * ldb], g).ToArray();
+        var c = Tensor.Randn([m * ldc], g).ToArray();
+        var expected = Naive(true, false, m, n, k, 0.75f, a, lda, b, ldb, beta, beta == 0f ? new float[m * ldc] : c, ldc);
+        if (beta == 0f) Array.Fill(c, float.NaN);   // never read
+        GemmAvx512.Sgemm(true, false, m, n, k, 0.75f, a, lda, b, ldb, beta, c, ldc);
+        for (int i = 0; i < m; i++)
+            Fixtures.AssertClose(Tensor.FromArray(expected.AsSpan(i * ldc, n).ToArray()), Tensor.FromArray(c.AsSpan(i * ldc, n).ToArray()),
+                1e-4, 1e-4 * Math.Sqrt(k), $"row {i} of {m}x{n}x{k}, A's rows {lda} apart");
+    }
+
+    [Avx512Theory]
     [InlineData(64, 1024, 512)]
     [InlineData(17, 50, 77)]
     public void Avx512_FewRowsWideDeep_SwappedProductMatchesNaive(int m, int n, int k)

@@ -79,12 +79,14 @@ public static unsafe class GemmAvx512
                     {
                         int mc = Math.Min(MC, m - ic), mStrips = (mc + MR - 1) / MR;
                         // A row-major: whole 8-row strips are read in place (eight broadcasts from eight rows per
-                        // step of k); packing them cost as much as a third of the product at 100 columns.
-                        bool inPlace = !transA;
-                        if (transA) PackTransposedStrips(pa, lda, m, p0, kc, ic, mStrips, ap);
+                        // step of k); packing them cost as much as a third of the product at 100 columns. A transposed A
+                        // too, eight contiguous floats per step of k, unless its rows lie a multiple of 4 kB apart
+                        // (ReadsTransposedInPlace).
+                        bool inPlace = !transA || ReadsTransposedInPlace(lda);
+                        if (!inPlace) PackTransposedStrips(pa, lda, m, p0, kc, ic, mStrips, ap);
                         else
                             for (int s = 0; s < mStrips; s++)
-                                if (ic + s * MR + MR > m) PackA(pa, lda, false, m, p0, kc, ic + s * MR, ap + s * MR * kc);
+                                if (ic + s * MR + MR > m) PackA(pa, lda, transA, m, p0, kc, ic + s * MR, ap + s * MR * kc);
                         for (int r = 0; r < nStrips; r++)
                         {
                             int j0 = jc + r * NR, nr = Math.Min(NR, n - j0);
@@ -97,8 +99,8 @@ public static unsafe class GemmAvx512
                                 float* cTile = pc + (long)i0 * ldc + j0;
                                 // the bias goes in with the first K block, which overwrites C
                                 float* tileBias = overwrite && pbias != null ? pbias + j0 : null;
-                                float* aRows = inPlace && mr == MR ? pa + (long)i0 * lda + p0 : null;
-                                Tile(kc, alpha, aRows, lda, ap + s * MR * kc, bStrip, bStride, mr, nr, cTile, ldc, overwrite, tileBias, tile);
+                                float* aRows = inPlace && mr == MR ? (transA ? pa + (long)p0 * lda + i0 : pa + (long)i0 * lda + p0) : null;
+                                Tile(kc, alpha, aRows, lda, transA, ap + s * MR * kc, bStrip, bStride, mr, nr, cTile, ldc, overwrite, tileBias, tile);
                             }
                         }
                     }
@@ -153,7 +155,7 @@ public static unsafe class GemmAvx512
                         int j0 = r * NR, nr = Math.Min(NR, nc - j0);
                         if (i0 + 2 * MR <= m) PrefetchRows(pp + (long)(i0 + MR) * ldp + jc + j0, ldp, pm - pp, pv - pp);
                         // all 8 rows of the strip are written (rows past m from A's zero padding), only mr of them read
-                        Tile(k, alpha, inPlace ? pa + (long)i0 * lda : null, lda, ap, bp + r * NR * k, NR, MR, nr, g + j0, StripStride,
+                        Tile(k, alpha, inPlace ? pa + (long)i0 * lda : null, lda, false, ap, bp + r * NR * k, NR, MR, nr, g + j0, StripStride,
                             overwrite: true, null, tile);
                     }
                     for (int i = 0; i < mr; i++)
@@ -178,6 +180,18 @@ public static unsafe class GemmAvx512
             Sse.Prefetch1(w + toV); Sse.Prefetch1(w + toV + 16);
         }
     }
+
+    /// <summary>
+    /// Whether the product reads a transposed A (a weight gradient's gᵀ, a convolution's transposed weights) where it lies, a
+    /// strip's eight floats at each step of k from one of A's rows, rather than packing its strips first. One thread, in
+    /// one process alternating with the packed strips (fortieth pass): transgan32's weight gradients 0.71-0.97 of the time
+    /// (its 64 -> 192 layer over 2,080 rows 362 -> 256 us), 2,080 rows of 64 -> 128 0.57, 64 -> 1,024 0.77; at rows 4 kB
+    /// apart (1,024 outputs: mlpgan's 1,024-wide layers) each strip's rows fall in one cache set, and in place ran 8-13%
+    /// longer, so those are packed (the bench's switch transposed-a-in-place turns this off).
+    /// </summary>
+    internal static bool TransposedInPlace { get; set; } = true;
+
+    static bool ReadsTransposedInPlace(int lda) => TransposedInPlace && lda % 1024 != 0;
 
     // Rows of A at most this many for B read in place.
     const int BInPlaceRows = 128;
@@ -215,17 +229,18 @@ public static unsafe class GemmAvx512
         }
     }
 
-    // One mr x nr tile of C (+)= alpha · op(A) · op(B) over kc: from A's rows in place (aRows, row stride lda) or its packed
-    // strip, a whole tile straight into C, an edge tile through scratch (its padding rows and columns are zeros) and then
-    // its valid part into C.
+    // One mr x nr tile of C (+)= alpha · op(A) · op(B) over kc: from op(A) in place (aRows: A's rows, lda apart, or with
+    // transA A's columns) or its packed strip, a whole tile straight into C, an edge tile through scratch (its padding
+    // rows and columns are zeros) and then its valid part into C.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Tile(int kc, float alpha, float* aRows, int lda, float* aPacked, float* b, nint ldb, int mr, int nr,
+    static void Tile(int kc, float alpha, float* aRows, int lda, bool transA, float* aPacked, float* b, nint ldb, int mr, int nr,
         float* c, int ldc, bool overwrite, float* bias, float* scratch)
     {
         bool whole = mr == MR && nr == NR;
         float* dst = whole ? c : scratch;
         int ldd = whole ? ldc : NR;
-        if (aRows != null) KernelRows(kc, alpha, aRows, lda, b, ldb, dst, ldd, overwrite || !whole, whole ? bias : null);
+        if (aRows != null && transA) KernelRows<ColumnsOfA>(kc, alpha, aRows, lda, b, ldb, dst, ldd, overwrite || !whole, whole ? bias : null);
+        else if (aRows != null) KernelRows<RowsOfA>(kc, alpha, aRows, lda, b, ldb, dst, ldd, overwrite || !whole, whole ? bias : null);
         else Kernel(kc, alpha, aPacked, b, ldb, dst, ldd, overwrite || !whole, whole ? bias : null);
         if (!whole) AddTile(scratch, c, ldc, mr, nr, overwrite, bias);
     }
@@ -277,16 +292,38 @@ public static unsafe class GemmAvx512
         }
     }
 
-    // As Kernel, with A read in place: rows a, a + lda, ..., a + 7·lda of a row-major A, column p at a[r·lda + p].
+    // Where op(A)[r, p] lies in place: a[r·lda + p] (A's rows) or a[p·lda + r] (a transposed A's columns). A type
+    // argument rather than a stride argument, so that each kernel's strides are constants where they are 1: with the
+    // stride a variable, three of five transgan32 forwards ran 1-2% longer (one thread, alternating processes).
+    interface IInPlaceA
+    {
+        static abstract nint RowStride(nint lda);
+        static abstract nint Step(nint lda);
+    }
+
+    readonly struct RowsOfA : IInPlaceA
+    {
+        public static nint RowStride(nint lda) => lda;
+        public static nint Step(nint lda) => 1;
+    }
+
+    readonly struct ColumnsOfA : IInPlaceA
+    {
+        public static nint RowStride(nint lda) => 1;
+        public static nint Step(nint lda) => lda;
+    }
+
+    // As Kernel, with op(A) read in place (see IInPlaceA).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void KernelRows(int kc, float alpha, float* a, int lda, float* b, nint ldb, float* c, int ldc, bool overwrite, float* bias)
+    static void KernelRows<TA>(int kc, float alpha, float* a, int lda, float* b, nint ldb, float* c, int ldc, bool overwrite, float* bias)
+        where TA : struct, IInPlaceA
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default;
-        nint l1 = lda, l2 = 2 * (nint)lda, l3 = 3 * (nint)lda;
-        float* a0 = a, a4 = a + 4 * (nint)lda;
-        for (int p = 0; p < kc; p++, a0++, a4++, b += ldb)
+        nint l1 = TA.RowStride(lda), l2 = 2 * l1, l3 = 3 * l1, step = TA.Step(lda);
+        float* a0 = a, a4 = a + 4 * l1;
+        for (int p = 0; p < kc; p++, a0 += step, a4 += step, b += ldb)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
