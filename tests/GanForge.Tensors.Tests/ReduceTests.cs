@@ -32,4 +32,32 @@ public class ReduceTests
         Reduce.Sum(x, shape, dims, y);
         for (int i = 0; i < y.Length; i++) Assert.True(Math.Abs(y[i] - expected[i]) < 1e-4, $"y[{i}] = {y[i]}, expected {expected[i]}");
     }
+
+    [Theory]
+    [InlineData(300, 181)]   // eight, two and one vectors of columns, then five columns alone; split over the threads
+    [InlineData(2080, 64)]   // a transformer's bias gradient: two vectors a thread
+    [InlineData(40, 33)]     // one thread's worth
+    [InlineData(500, 12)]    // fewer columns than a vector: a row at a time
+    [InlineData(20, 300)]    // fewer rows than columns: a row at a time
+    public void ColumnSums_MatchSumsInDouble_OnAnyThreads(int rows, int cols)
+    {
+        var rng = new Random(5);
+        var x = Enumerable.Range(0, rows * cols).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var expected = new double[cols];
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++) expected[j] += x[r * cols + j];
+        float[] Sums(int threads)
+        {
+            var y = Enumerable.Repeat(float.NaN, cols + 1).ToArray();   // every sum written, nothing past them
+            ThreadingTests.WithThreads(threads, () => Reduce.ColumnSums(x, rows, cols, y));
+            Assert.True(float.IsNaN(y[cols]), "ColumnSums wrote past its columns");
+            return y;
+        }
+        var (one, two) = (Sums(1), Sums(2));
+        for (int j = 0; j < cols; j++)
+        {
+            Assert.True(Math.Abs(two[j] - expected[j]) < 1e-4 * Math.Sqrt(rows), $"column {j}: {two[j]}, expected {expected[j]}");
+            Assert.True(one[j] == two[j], $"column {j}: {one[j]} on one thread, {two[j]} on two");   // each column summed in row order on either
+        }
+    }
 }
