@@ -157,6 +157,8 @@ static class Workloads
         ["gelu-from-output"] = (on => GanForge.Kernels.GeluKernel.BackwardReadsOutput = on, GanForge.Kernels.GeluKernel.BackwardReadsOutput),
         // a transposed A (weight gradients' gᵀ) read in place by the AVX-512 GEMM, rows not 4 kB apart, against its strips packed first
         ["transposed-a-in-place"] = (on => GanForge.Kernels.GemmAvx512.TransposedInPlace = on, GanForge.Kernels.GemmAvx512.TransposedInPlace),
+        // deep weight gradients (Aᵀ·B over 1,024+ rows into at most 64k floats) split over their depth in parts fixed by the shape, against over C
+        ["depth-split"] = (on => GanForge.Kernels.Gemm.SplitsDepth = on, GanForge.Kernels.Gemm.SplitsDepth),
         // batched transposes (Permute, Transpose) in 16 x 16 tiles against a copy along the output's rows
         ["permute-tiles"] = (on => GanForge.Kernels.PermuteCopy.Tiles = on, GanForge.Kernels.PermuteCopy.Tiles),
         // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the

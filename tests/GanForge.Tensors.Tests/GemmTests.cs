@@ -158,6 +158,35 @@ public class GemmTests
         finally { Threading.Threads = previous; Gemm.PreferDnnl = previousDnnl; }
     }
 
+    [Theory]
+    [InlineData(70, 45, 2500)]    // a deep weight gradient: two parts of its depth
+    [InlineData(33, 40, 4500)]    // four parts, boundaries inside the kernels' blocks
+    [InlineData(64, 16, 8200)]    // a narrow one (swapped), then split
+    [InlineData(300, 300, 2500)]  // C over 64k floats: split over C instead
+    public void Sgemm_DeepWeightGradient_MatchesNaive_SameOnAnyThreads(int m, int n, int k)
+    {
+        var g = new Generator(11);
+        int lda = m + 3, ldb = n + 1, ldc = n + 2;
+        var a = Tensor.Randn([k * lda], g).ToArray();
+        var b = Tensor.Randn([k * ldb], g).ToArray();
+        var expected = Naive(true, false, m, n, k, 0.75f, a, lda, b, ldb, 0f, new float[m * ldc], ldc);
+        float[] Product(int threads)
+        {
+            var c = Enumerable.Repeat(float.NaN, m * ldc).ToArray();   // never read with beta = 0
+            ThreadingTests.WithThreads(threads, () => Gemm.Sgemm(true, false, m, n, k, 0.75f, a, lda, b, ldb, 0f, c, ldc));
+            return c;
+        }
+        var (one, two) = (Product(1), Product(2));
+        for (int i = 0; i < m; i++)
+        {
+            Fixtures.AssertClose(Tensor.FromArray(expected.AsSpan(i * ldc, n).ToArray()), Tensor.FromArray(two.AsSpan(i * ldc, n).ToArray()),
+                1e-4, 1e-4 * Math.Sqrt(k), $"row {i} of {m}x{n}x{k}");
+            // split over its depth in parts fixed by the shape: the same sums on any number of threads
+            for (int j = 0; j < n && (long)m * n <= 1 << 16; j++)
+                Assert.True(one[i * ldc + j] == two[i * ldc + j], $"C[{i},{j}] of {m}x{n}x{k}: {one[i * ldc + j]} on one thread, {two[i * ldc + j]} on two");
+        }
+    }
+
     /// <summary>A theory skipped, with the reason, where the JIT does not accelerate Vector512 (no AVX-512).</summary>
     public sealed class Avx512TheoryAttribute : TheoryAttribute
     {
