@@ -88,6 +88,37 @@ public class ConvLayerTests
         Assert.Equal(["weight"], conv.StateDict().Keys);
     }
 
+    [Theory]
+    [InlineData(1, 4, 4, 32)]   // transgan32's discriminator: 64 tokens of 16 floats
+    [InlineData(3, 2, 3, 12)]   // RGB, non-square patches
+    public void Conv2d_ForwardTokens_MatchesForwardTransposed_AndItsGradients(int ci, int ph, int pw, int size)
+    {
+        var rng = new Generator(12);
+        var layer = new Conv2d(ci, 5, (ph, pw), stride: (ph, pw), generator: rng);
+        int h = size / ph * ph, w = size / pw * pw;
+        var x = Tensor.Randn([3, ci, h, w], rng).RequiresGrad_();
+        var g = Tensor.Randn([3, h / ph * (w / pw), 5], rng);
+        var expected = layer.Forward(x).Flatten(2).Transpose(1, 2);
+        var tokens = layer.ForwardTokens(x);
+        Fixtures.AssertClose(expected.Clone(), tokens, Rtol, Atol, "tokens");
+        var parameters = new[] { x, layer.Weight, layer.Bias! };
+        var want = Autograd.Grad([(expected * g).Sum()], parameters);
+        var got = Autograd.Grad([(tokens * g).Sum()], parameters, createGraph: true);
+        for (int i = 0; i < 3; i++) Fixtures.AssertClose(want[i]!, got[i]!, Rtol, Atol, $"gradient {i}");
+        // the second order a gradient penalty takes: d/dw of |dx|²
+        var penaltyWant = Autograd.Grad([Autograd.Grad([(layer.Forward(x).Flatten(2).Transpose(1, 2) * g).Sum()], [x], createGraph: true)[0]!.Square().Sum()], [layer.Weight]);
+        var penaltyGot = Autograd.Grad([got[0]!.Square().Sum()], [layer.Weight]);
+        Fixtures.AssertClose(penaltyWant[0]!, penaltyGot[0]!, Rtol, Atol, "second order");
+    }
+
+    [Fact]
+    public void Conv2d_ForwardTokens_NotAPatchEmbedding_Throws()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => new Conv2d(1, 4, 4, stride: 2).ForwardTokens(Tensor.Randn(1, 1, 8, 8)));
+        Assert.Contains("Conv2d.ForwardTokens", e.Message);
+        Assert.Throws<ArgumentException>(() => new Conv2d(1, 4, 4, stride: 4).ForwardTokens(Tensor.Randn(1, 1, 10, 8)));
+    }
+
     [Fact]
     public void Conv2d_ChannelMismatch_ErrorNamesLayerAndShapes()
     {

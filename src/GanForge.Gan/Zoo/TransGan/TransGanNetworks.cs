@@ -101,7 +101,8 @@ public sealed class TransStage : Module
 
 /// <summary>
 /// TransGAN's discriminator (a ViT, Dosovitskiy et al. 2021): the image cut into patch × patch patches, each linearly
-/// embedded (a strided convolution), a learned class token prepended, learned positional embeddings, pre-norm
+/// embedded (a strided convolution's weights, applied as one Linear over the patches: Conv2d.ForwardTokens), a learned
+/// class token prepended, learned positional embeddings, pre-norm
 /// transformer blocks, a final LayerNorm, and a linear head on the class token: one score per image.
 /// </summary>
 public sealed class TransDiscriminator : Module
@@ -135,8 +136,7 @@ public sealed class TransDiscriminator : Module
         if (images.Rank != 4 || images.Size(1) != _nc || images.Size(2) != _size || images.Size(3) != _size)
             throw new ArgumentException($"TransDiscriminator: images {Shapes.Format(images.ShapeSpan)} should be (N, {_nc}, {_size}, {_size})");
         // Every tensor made here but the scores goes back to the pool after its last reader (Release).
-        var p = _patches.Forward(images);
-        var tokens = Then(p, p.Reshape(n, _width, -1).Transpose(1, 2));                 // (N, L, E)
+        var tokens = _patches.ForwardTokens(images);                                     // (N, L, E)
         var joined = Then(tokens, Tensor.Cat([_cls.Expand(n, 1, _width), tokens], 1));
         var x = Then(joined, joined + _pos);                                             // (N, 1 + L, E)
         foreach (var block in _blocks) x = Then(x, block.Forward(x));
