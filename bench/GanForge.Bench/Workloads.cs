@@ -159,6 +159,12 @@ static class Workloads
         ["transposed-a-in-place"] = (on => GanForge.Kernels.GemmAvx512.TransposedInPlace = on, GanForge.Kernels.GemmAvx512.TransposedInPlace),
         // deep weight gradients (Aᵀ·B over 1,024+ rows into at most 64k floats) split over their depth in parts fixed by the shape, against over C
         ["depth-split"] = (on => GanForge.Kernels.Gemm.SplitsDepth = on, GanForge.Kernels.Gemm.SplitsDepth),
+        // products writing 256k floats or more split over the threads however few their multiply-adds, against serial under 2M multiply-adds
+        ["wide-outputs"] = (on => GanForge.Kernels.Gemm.SplitsWideOutputs = on, GanForge.Kernels.Gemm.SplitsWideOutputs),
+        // a bias written into many contiguous rows by copying the rows filled so far after themselves, against a copy a row
+        ["fill-by-doubling"] = (on => GanForge.Kernels.Gemm.FillsByDoubling = on, GanForge.Kernels.Gemm.FillsByDoubling),
+        // a patch embedding's tokens (transgan32's D) as one Linear over the patches, against the strided convolution then a transpose
+        ["patch-tokens"] = (on => GanForge.NN.Conv2d.TokensAsLinear = on, GanForge.NN.Conv2d.TokensAsLinear),
         // batched transposes (Permute, Transpose) in 16 x 16 tiles against a copy along the output's rows
         ["permute-tiles"] = (on => GanForge.Kernels.PermuteCopy.Tiles = on, GanForge.Kernels.PermuteCopy.Tiles),
         // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the

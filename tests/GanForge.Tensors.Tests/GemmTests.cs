@@ -187,6 +187,28 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(1000, 4, 5, 4)]      // few columns: the bias written into contiguous rows first, by doubling copies
+    [InlineData(1001, 1, 4, 1)]      // one column, a row count off the powers of two
+    [InlineData(300, 3, 7, 5)]       // rows not contiguous (ldc past n): a row at a time
+    [InlineData(70000, 4, 4, 4)]     // over 256k floats of C in few multiply-adds: split over the threads
+    public void Sgemm_FewColumnsWithBias_MatchesNaive(int m, int n, int k, int ldc)
+    {
+        var g = new Generator(13);
+        var a = Tensor.Randn([m * k], g).ToArray();
+        var b = Tensor.Randn([n * k], g).ToArray();
+        var bias = Tensor.Randn([n], g).ToArray();
+        var expected = Naive(false, true, m, n, k, 1f, a, k, b, k, 1f, Enumerable.Range(0, m * ldc).Select(i => i % ldc < n ? bias[i % ldc] : 0f).ToArray(), ldc);
+        var c = Enumerable.Repeat(float.NaN, m * ldc).ToArray();   // never read
+        ThreadingTests.WithThreads(2, () => Gemm.Sgemm(false, true, m, n, k, 1f, a, k, b, k, 0f, c, ldc, bias));
+        for (int i = 0; i < m; i++)
+        {
+            Fixtures.AssertClose(Tensor.FromArray(expected.AsSpan(i * ldc, n).ToArray()), Tensor.FromArray(c.AsSpan(i * ldc, n).ToArray()),
+                1e-4, 1e-4 * Math.Sqrt(k), $"row {i} of {m}x{n}x{k}");
+            for (int j = n; j < ldc; j++) Assert.True(float.IsNaN(c[i * ldc + j]), $"C[{i},{j}] past the width was written");
+        }
+    }
+
     /// <summary>A theory skipped, with the reason, where the JIT does not accelerate Vector512 (no AVX-512).</summary>
     public sealed class Avx512TheoryAttribute : TheoryAttribute
     {

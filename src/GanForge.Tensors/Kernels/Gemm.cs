@@ -118,8 +118,15 @@ public static class Gemm
     internal static bool ThreadedOnDnnl(bool transA, bool transB, int m, int n, int k) =>
         DnnlProducts && transA && !transB && k <= 128 && m >= 256 && n >= 256 && (long)m * n >= 1 << 18;
 
-    // Below this many multiply-adds a split across threads costs more than it saves.
+    // Below this many multiply-adds a split across threads costs more than it saves,
     internal const long ParallelWork = 1 << 21;
+
+    // unless the product writes at least this many floats (1 MB): then the writes are its cost, however few its multiply-adds.
+    // Two threads, alternating in one process (fortieth pass): transgan32's last 4 -> 12 layer over 32,768 rows 113 -> 70 us.
+    const long ParallelOutput = 1 << 18;
+
+    /// <summary>Whether products of at least <see cref="ParallelOutput"/> floats split over the threads however shallow (the bench's switch wide-outputs).</summary>
+    internal static bool SplitsWideOutputs { get; set; } = true;
 
     /// <summary>Parts a split product is cut into per thread, claimed from the pool's shared counter.</summary>
     internal static int PartsPerThread { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("GANFORGE_GEMM_PARTS"), out var p) && p >= 1 ? p : 1;
@@ -145,7 +152,7 @@ public static class Gemm
         if (Bf16Gemms && m > 0 && n > 0 && k > 0 && alpha != 0f && !WorkerPool.InParallelRegion
             && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parts)) return;
         if (DepthParts(transA, transB, m, n, k, beta, bias) is int depthParts and > 1) { SplitDepth(depthParts, m, n, k, alpha, a, lda, b, ldb, c, ldc); return; }
-        if (parts == 1 || (long)m * n * k < ParallelWork || !(DnnlProducts || UseAvx512 || UseBlas) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
+        if (parts == 1 || (long)m * n * k < ParallelWork && (!SplitsWideOutputs || (long)m * n < ParallelOutput) || !(DnnlProducts || UseAvx512 || UseBlas) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
@@ -349,8 +356,19 @@ public static class Gemm
     /// <summary>C[i, 0..n) = values[0..n) for every row i.</summary>
     internal static void FillRows(int m, int n, ReadOnlySpan<float> values, Span<float> c, int ldc)
     {
-        for (int i = 0; i < m; i++) values[..n].CopyTo(c.Slice(i * ldc, n));
+        if (ldc != n || m < 2 || !FillsByDoubling)
+        {
+            for (int i = 0; i < m; i++) values[..n].CopyTo(c.Slice(i * ldc, n));
+            return;
+        }
+        // Contiguous rows: the first row, then the rows filled so far copied after themselves. A copy a row cost as
+        // much as the product where the rows are a few floats (32,768 rows of 4: 95 of 453 us, fortieth pass).
+        values[..n].CopyTo(c);
+        for (long filled = n, total = (long)m * n; filled < total; filled *= 2)
+            c[..(int)Math.Min(filled, total - filled)].CopyTo(c[(int)filled..]);
     }
+
+    internal static bool FillsByDoubling { get; set; } = true;
 
     internal static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)
     {
