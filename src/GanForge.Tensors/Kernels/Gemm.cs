@@ -202,7 +202,7 @@ public static class Gemm
     }
 
     /// <summary>
-    /// Whether a deep weight gradient (Aᵀ·B over 1,024 rows or more into at most 64k floats) is split over its depth (the
+    /// Whether a deep weight gradient (Aᵀ·B over 2,048 rows or more into at most 64k floats) is split over its depth (the
     /// default) rather than over C's rows or columns (the bench's switch depth-split).
     /// </summary>
     internal static bool SplitsDepth { get; set; } = true;
@@ -368,6 +368,7 @@ public static class Gemm
             c[..(int)Math.Min(filled, total - filled)].CopyTo(c[(int)filled..]);
     }
 
+    /// <summary>Whether <see cref="FillRows"/> fills contiguous rows by doubling copies (the default) or a row at a time (the bench's switch fill-by-doubling).</summary>
     internal static bool FillsByDoubling { get; set; } = true;
 
     internal static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)

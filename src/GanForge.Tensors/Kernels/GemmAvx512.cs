@@ -184,8 +184,8 @@ public static unsafe class GemmAvx512
     /// <summary>
     /// Whether the product reads a transposed A (a weight gradient's gᵀ, a convolution's transposed weights) where it lies, a
     /// strip's eight floats at each step of k from one of A's rows, rather than packing its strips first. One thread, in
-    /// one process alternating with the packed strips (fortieth pass): transgan32's weight gradients 0.71-0.97 of the time
-    /// (its 64 -> 192 layer over 2,080 rows 362 -> 256 us), 2,080 rows of 64 -> 128 0.57, 64 -> 1,024 0.77; at rows 4 kB
+    /// one process alternating with the packed strips (fortieth pass): transgan32's weight gradients 0.72-1.01 of the time
+    /// (its 64 -> 192 layer over 2,080 rows 343 -> 248 us), 2,080 rows of 64 -> 128 0.57, 64 -> 1,024 0.77; at rows 4 kB
     /// apart (1,024 outputs: mlpgan's 1,024-wide layers) each strip's rows fall in one cache set, and in place ran 8-13%
     /// longer, so those are packed (the bench's switch transposed-a-in-place turns this off).
     /// </summary>

@@ -103,7 +103,7 @@ public static class Reduce
         }
     }
 
-    // Whole vectors of columns from c0 towards c1, eight, four, two or one at a time; returns where the scalar rest begins.
+    // Whole vectors of columns from c0 towards c1, eight, two or one at a time; returns where the scalar rest begins.
     // A method of its own, so that its lane operations are inlined into it (see GeluKernel.Lanes).
     [MethodImpl(MethodImplOptions.NoInlining)]
     static int ColumnVectors<V>(ref float x, int rows, int cols, int c0, int c1, ref float y) where V : struct, IFloatLanes<V>
