@@ -362,7 +362,8 @@ public static class Gemm
             return;
         }
         // Contiguous rows: the first row, then the rows filled so far copied after themselves. A copy a row cost as
-        // much as the product where the rows are a few floats (32,768 rows of 4: 95 of 453 us, fortieth pass).
+        // much as the product where the rows are a few floats (one thread, 32,768 rows of 4 -> 4: 118 -> 60 us with the
+        // product, fortieth pass).
         values[..n].CopyTo(c);
         for (long filled = n, total = (long)m * n; filled < total; filled *= 2)
             c[..(int)Math.Min(filled, total - filled)].CopyTo(c[(int)filled..]);
