@@ -149,18 +149,6 @@ public static class Transcendental
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Exp2Vector(Vector512<float> x) => Exp2(new Lanes512(x)).Vector;
 
-    /// <summary>The same e^x on sixteen lanes, for kernels written on <see cref="Vector512{T}"/> (attention).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> ExpVector(Vector512<float> x) => Exp(new Lanes512(x)).Vector;
-
-    /// <summary>e^x of two vectors of sixteen lanes, their operations interleaved (<see cref="Lanes512x2"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static (Vector512<float> A, Vector512<float> B) ExpVectors(Vector512<float> a, Vector512<float> b)
-    {
-        var e = Exp(new Lanes512x2(a, b));
-        return (e.Lower, e.Upper);
-    }
-
     /// <summary>y = e^x element by element over x's length; x and y may be the same span (see <see cref="Exp{V}(V)"/>).</summary>
     public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Exp(x, y, FloatLanes.ForChains);
 
