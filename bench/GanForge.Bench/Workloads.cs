@@ -178,6 +178,8 @@ static class Workloads
         ["paired-lanes"] = (on => GanForge.Kernels.FloatLanes.Paired = on, GanForge.Kernels.FloatLanes.Paired),
         // eval-mode batch norm and the ReLU after it as one pass in place (generation's G) against the two layers
         ["norm-act"] = (on => GanForge.NN.Sequential.FuseNormActivation = on, GanForge.NN.Sequential.FuseNormActivation),
+        // Adam's step inside the weight gradient's product (Optimizer.BackwardAndStep; GANFORGE_FUSED_STEPS=off) against backward then step
+        ["fused-steps"] = (on => GanForge.Optim.Optimizer.FusesSteps = on, GanForge.Optim.Optimizer.FusesSteps),
     };
 
     /// <summary>The middle value, or the mean of the two middle ones.</summary>

@@ -19,7 +19,12 @@ public sealed partial class Tensor
         var nd = Shapes.NormalizeDims(dims, Rank, "Mean");
         int count = 1;
         foreach (int d in nd) count *= _shape[d];
-        return Functions.Sum.Apply(this, nd, keepDim) * (1f / Math.Max(count, 1));
+        var sum = Functions.Sum.Apply(this, nd, keepDim);
+        var mean = sum * (1f / Math.Max(count, 1));
+        // The sum is the mean's own intermediate: its buffer goes back once the scaling has read it (with a graph,
+        // once the sum's node has run its backward).
+        if (!sum.SharesBufferWith(this)) Intermediates.Release(sum, mean);
+        return mean;
     }
 
     public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);

@@ -61,7 +61,7 @@ public sealed class GradientPenalty(float lambda = 10f)
         LastGradientNorm = PenaltyChecks.MeanOf(norm);
         // λ·mean((‖∇_x̂ D(x̂)‖₂ - 1)²)
         var penalty = Lambda * (norm - 1f).Square().Mean();
-        _buffers.Keep(pass, penalty, xHat, gradient);
+        _buffers.Keep(pass, penalty, xHat, xHat, gradient);
         return penalty;
     }
 
@@ -126,7 +126,7 @@ public sealed class R1Penalty(float gamma)
         using (GradMode.NoGrad()) LastGradientNorm = PenaltyChecks.MeanOf(squared.Sqrt());
         // γ/2 · mean(‖∇_x D(x)‖²)
         var penalty = 0.5f * Gamma * squared.Mean();
-        _buffers.Keep(pass, penalty, gradient);   // x shares the caller's batch: not ours to give back
+        _buffers.Keep(pass, penalty, x, gradient);   // x shares the caller's batch: not ours to give back
         return penalty;
     }
 
@@ -243,24 +243,31 @@ static class PenaltyChecks
 /// </summary>
 sealed class PenaltyBuffers
 {
-    Tensor? _pass, _penalty;
+    Tensor? _pass, _penalty, _input;
     Tensor[] _made = [];
 
     /// <summary>
-    /// Holds the pass, the penalty and the tensors it made (each its own buffer) until <see cref="Release"/>; an earlier
-    /// evaluation's are left to the GC.
+    /// Holds the pass, the penalty, the leaf D was differentiated at and the tensors it made (each its own buffer) until
+    /// <see cref="Release"/>; an earlier evaluation's are left to the GC.
     /// </summary>
-    public void Keep(Tensor pass, Tensor penalty, params Tensor[] made) => (_pass, _penalty, _made) = (pass, penalty, made);
+    public void Keep(Tensor pass, Tensor penalty, Tensor input, params Tensor[] made) =>
+        (_pass, _penalty, _input, _made) = (pass, penalty, input, made);
 
     /// <summary>
     /// Frees the pass's graph (its layers' intermediates go back to the pool) and the penalty's (a backward through it
-    /// from now on throws instead of reading buffers that serve other tensors), then gives back the tensors it made.
+    /// from now on throws instead of reading buffers that serve other tensors), gives back the gradient the loss's
+    /// backward left on the input leaf (nothing reads it), then the tensors it made.
     /// </summary>
     public void Release()
     {
         if (_pass is { } pass) Autograd.ReleaseGraph(pass);
         if (_penalty is { } penalty) Autograd.ReleaseGraph(penalty);
+        if (_input is { IsLeaf: true, Grad: { GradFn: null } grad } input)
+        {
+            input.Grad = null;
+            grad.ReturnToPool();
+        }
         foreach (var t in _made) t.ReturnToPool();
-        (_pass, _penalty, _made) = (null, null, []);
+        (_pass, _penalty, _input, _made) = (null, null, null, []);
     }
 }

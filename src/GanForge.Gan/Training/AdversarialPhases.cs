@@ -27,8 +27,9 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         using (GradMode.NoGrad()) fake = model.Generate(latents);
         // G's batch is read by this step alone; its buffer goes back in AfterStep where nothing else can hold it.
         if (_ownBatch.Of(model, fake, latents)) _doneAfterStep.Add(fake);
-        // DiffAugment: D sees T(x) and T(G(z)); every term below (penalties included) is on what D sees.
-        (real, fake) = (ctx.Augmented(real), ctx.Augmented(fake));
+        // DiffAugment: D sees T(x) and T(G(z)); every term below (penalties included) is on what D sees. What the
+        // augmentation made is this step's alone: its buffers go back once the step is done (AfterStep).
+        (real, fake) = (Seen(ctx, real), Seen(ctx, fake));
         var realClasses = model.Classes > 0 ? batch.ClassTensor(model.Name) : null;
 
         Tensor realOut, fakeOut;
@@ -90,8 +91,17 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         _doneAfterStep.Clear();
     }
 
-    // Batches this step made that only its graph reads: G's, when G keeps nothing of it, and real+fake when D ran once over both.
+    // Batches this step made that only its graph reads: G's, when G keeps nothing of it, the augmented batches, and
+    // real+fake when D ran once over both.
     readonly List<Tensor> _doneAfterStep = [];
+
+    // The batch as D sees it (DiffAugment's T(x), made without a graph here); a new batch is returned after the step.
+    Tensor Seen(StepContext ctx, Tensor images)
+    {
+        var seen = ctx.Augmented(images);
+        if (!ReferenceEquals(seen, images) && seen.GradFn is null && !seen.SharesBufferWith(images)) _doneAfterStep.Add(seen);
+        return seen;
+    }
 
     readonly ModuleProperty _sampleWise = new(d => d.IsSampleWise());
 
@@ -150,7 +160,10 @@ public sealed class GeneratorPhase : Phase
         ReturnLastFake(ctx);
         var latents = ctx.Latents(ctx.BatchSize());
         var fake = model.Generate(latents);
-        var outputs = model.Discriminate(ctx.Augmented(fake), latents.Classes);   // G is trained through T
+        var seen = ctx.Augmented(fake);
+        var outputs = model.Discriminate(seen, latents.Classes);   // G is trained through T
+        // T(G(z)) is this phase's own: its buffer goes back once its node has run its backward.
+        if (!ReferenceEquals(seen, fake)) Intermediates.Release(seen);
         var loss = ctx.Game.Loss.Generator(model.Adversarial(outputs));
         if (ctx.Game.Head is { } head) loss = loss + head.Generator(model.Head(outputs), latents);
         ctx.Stats.Add(Stats.LossG, loss.Item());

@@ -54,8 +54,7 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
         {
             // dx as the fused LayerNormInputGrad (a gradient penalty differentiates it again; it keeps the statistics
             // for that backward); dw and db composed
-            dx = wantX ? LayerNormInputGrad.Apply(x, weight, g, len, eps, _stats![0], _stats[1]) : null;
-            if (wantX) _stats!.HandOn();
+            dx = wantX ? LayerNormInputGrad.Apply(x, weight, g, len, eps, _stats!) : null;
             var g2 = g.Reshape(-1, len);
             dw = wantW ? (g2 * Xhat(x.Reshape(-1, len), eps)).Sum(0).Reshape(weight!.ShapeSpan) : null;
             db = wantB ? g2.Sum(0).Reshape(Inputs[biasAt].ShapeSpan) : null;
@@ -91,12 +90,25 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
 /// </remarks>
 internal sealed class LayerNormInputGrad(int len, float eps, float[] mean, float[] invstd, bool hasWeight) : Function
 {
-    public static Tensor Apply(Tensor x, Tensor? weight, Tensor g, int len, float eps, float[] mean, float[] invstd)
+    // The forward's statistics, held (and released) by this node where it was recorded.
+    SavedStatistics? _held;
+
+    public static Tensor Apply(Tensor x, Tensor? weight, Tensor g, int len, float eps, SavedStatistics saved)
     {
+        var (mean, invstd) = (saved[0], saved[1]);
         var dx = Tensor.Uninitialized(x.ShapeSpan);
         Kernels.LayerNorm.Backward(x.Storage, g.Storage, x.Numel / len, len, weight?.Storage, mean, invstd, dx.Storage, null, null);
         var fn = new LayerNormInputGrad(len, eps, mean, invstd, weight != null);
-        return weight != null ? Record(fn, dx, x, weight, g) : Record(fn, dx, x, g);
+        if (weight != null) Record(fn, dx, x, weight, g); else Record(fn, dx, x, g);
+        // Recorded (a backward with a graph): this node keeps the statistics for the gradient's own backward.
+        if (ReferenceEquals(dx.GradFn, fn)) fn._held = saved.HandOn();
+        return dx;
+    }
+
+    protected internal override void ReleaseSaved()
+    {
+        _held?.Release();
+        _held = null;
     }
 
     protected internal override Tensor?[] Backward(Tensor u)

@@ -6,7 +6,7 @@ namespace GanForge.NN;
 /// bias zero). Inputs are (L,N,E), or (N,L,E) with batchFirst.
 /// </summary>
 /// <remarks>attention = softmax(q k^T / sqrt(E/H) + mask) v per head; heads are concatenated and projected.</remarks>
-public sealed class MultiheadAttention : Module
+public sealed class MultiheadAttention : Module, IPureLayer
 {
     public int EmbedDim { get; }
     public int NumHeads { get; }

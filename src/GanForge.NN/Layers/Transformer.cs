@@ -11,7 +11,7 @@ namespace GanForge.NN;
 /// stack trains without a learning-rate warm-up; ViT and TransGAN use it. No dropout: GANs at this scale do
 /// not use it and it would make the block stateful across a forward.
 /// </remarks>
-public sealed class TransformerEncoderLayer : Module
+public sealed class TransformerEncoderLayer : Module, IPureLayer
 {
     public int DModel { get; }
     public MultiheadAttention SelfAttn { get; }

@@ -103,7 +103,22 @@ internal sealed class Gather(int dim, Tensor index) : Function
         throw new IndexOutOfRangeException($"{op}: index value {index.Data[bad]} is out of range for dim {dim} of size {target.Size(dim)} in {Shapes.Format(target.ShapeSpan)}");
     }
 
-    protected internal override Tensor?[] Backward(Tensor g) => [ScatterAdd.Apply(Tensor.ZerosLike(Inputs[0]), dim, index, g)];
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        var zeros = Tensor.ZerosLike(Inputs[0]);
+        if (!GradMode.IsEnabled)
+        {
+            // The gradient is the zeros scattered into in place (no copy of them): the engine owns it from here.
+            var offsets = Offsets("Gather", zeros, dim, index);
+            var dx = zeros.Data; var gs = g.Data;
+            for (int p = 0; p < gs.Length; p++) dx[offsets[p]] += gs[p];
+            ArrayPool<int>.Shared.Return(offsets);
+            return [zeros];
+        }
+        var grad = ScatterAdd.Apply(zeros, dim, index, g);
+        Intermediates.Release(zeros, grad);   // the scatter's copy of them was its only reader
+        return [grad];
+    }
 }
 
 // y = self; y[i.. with dim replaced by index[i..]] += src[i..] (torch.scatter_add); dself = g, dsrc = gather(g, dim, index)

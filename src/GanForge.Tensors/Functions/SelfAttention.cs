@@ -36,9 +36,8 @@ internal sealed class SelfAttention(AttentionLayout layout, float scale) : Funct
 
     protected internal override Tensor?[] Backward(Tensor g)
     {
-        // With a graph the SelfAttentionGrad node keeps the statistics for the gradient's own backward.
-        if (GradMode.IsEnabled) _stats!.HandOn();
-        return [SelfAttentionGrad.Apply(Inputs[0], g, _stats![0], layout, scale)];
+        var dqkv = SelfAttentionGrad.Apply(Inputs[0], g, _stats!, layout, scale);
+        return [dqkv];
     }
 
     protected internal override void ReleaseSaved()
@@ -53,11 +52,24 @@ internal sealed class SelfAttention(AttentionLayout layout, float scale) : Funct
 // formulas (Attention.SecondOrder's) written with differentiable ops.
 internal sealed class SelfAttentionGrad(AttentionLayout layout, float scale, float[] stats) : Function
 {
-    public static Tensor Apply(Tensor qkv, Tensor g, float[] stats, AttentionLayout layout, float scale)
+    // The forward's statistics, held (and released) by this node where it was recorded.
+    SavedStatistics? _held;
+
+    public static Tensor Apply(Tensor qkv, Tensor g, SavedStatistics saved, AttentionLayout layout, float scale)
     {
         var dqkv = Tensor.Uninitialized(qkv.ShapeSpan);
-        Attention.Backward(qkv.Storage, g.Storage, stats, dqkv.Storage, layout, scale);
-        return Record(new SelfAttentionGrad(layout, scale, stats), dqkv, qkv, g);
+        Attention.Backward(qkv.Storage, g.Storage, saved[0], dqkv.Storage, layout, scale);
+        var fn = new SelfAttentionGrad(layout, scale, saved[0]);
+        Record(fn, dqkv, qkv, g);
+        // Recorded (a backward with a graph): this node keeps the statistics for the gradient's own backward.
+        if (ReferenceEquals(dqkv.GradFn, fn)) fn._held = saved.HandOn();
+        return dqkv;
+    }
+
+    protected internal override void ReleaseSaved()
+    {
+        _held?.Release();
+        _held = null;
     }
 
     protected internal override Tensor?[] Backward(Tensor u)

@@ -15,7 +15,7 @@ namespace GanForge.Gan.Zoo;
 /// cells' and is what made TransGAN's high-resolution stages affordable. The grids before it are global, so the
 /// cells are coherent.
 /// </remarks>
-public sealed class TransGenerator : Module
+public sealed class TransGenerator : Module, IPureLayer
 {
     const int Bottom = 8;
     readonly int _nz, _nc, _width;
@@ -65,7 +65,7 @@ public sealed class TransGenerator : Module
 /// One resolution of TransGAN's generator: a learned positional embedding (1, grid², dim) added to the tokens, then
 /// <c>depth</c> pre-norm transformer blocks, attending within window × window cells when window &lt; grid.
 /// </summary>
-public sealed class TransStage : Module
+public sealed class TransStage : Module, IPureLayer
 {
     readonly Tensor _pos;
     readonly TransformerEncoderLayer[] _blocks;
@@ -105,7 +105,7 @@ public sealed class TransStage : Module
 /// class token prepended, learned positional embeddings, pre-norm
 /// transformer blocks, a final LayerNorm, and a linear head on the class token: one score per image.
 /// </summary>
-public sealed class TransDiscriminator : Module
+public sealed class TransDiscriminator : Module, IPureLayer
 {
     readonly int _nc, _size, _width;
     readonly Conv2d _patches;
