@@ -34,11 +34,8 @@ internal sealed class SelfAttention(AttentionLayout layout, float scale) : Funct
         return new AttentionLayout(n, l, heads, qkv.Size(2) / (3 * heads), batchFirst);
     }
 
-    protected internal override Tensor?[] Backward(Tensor g)
-    {
-        var dqkv = SelfAttentionGrad.Apply(Inputs[0], g, _stats!, layout, scale);
-        return [dqkv];
-    }
+    // With a graph the SelfAttentionGrad node holds the statistics too, for the gradient's own backward.
+    protected internal override Tensor?[] Backward(Tensor g) => [SelfAttentionGrad.Apply(Inputs[0], g, _stats!, layout, scale)];
 
     protected internal override void ReleaseSaved()
     {
