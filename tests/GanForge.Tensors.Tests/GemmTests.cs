@@ -165,11 +165,7 @@ public class GemmTests
     [InlineData(300, 300, 2500)]  // C over 64k floats: split over C instead
     public void Sgemm_DeepWeightGradient_MatchesNaive_SameOnAnyThreads(int m, int n, int k)
     {
-        var g = new Generator(11);
-        int lda = m + 3, ldb = n + 1, ldc = n + 2;
-        var a = Tensor.Randn([k * lda], g).ToArray();
-        var b = Tensor.Randn([k * ldb], g).ToArray();
-        var expected = Naive(true, false, m, n, k, 0.75f, a, lda, b, ldb, 0f, new float[m * ldc], ldc);
+        var (a, b, lda, ldb, ldc, expected) = WeightGradient(11, m, n, k);
         float[] Product(int threads)
         {
             var c = Enumerable.Repeat(float.NaN, m * ldc).ToArray();   // never read with beta = 0
@@ -177,14 +173,29 @@ public class GemmTests
             return c;
         }
         var (one, two) = (Product(1), Product(2));
+        AssertRowsClose(expected, two, m, n, k, ldc);
+        // split over its depth in parts fixed by the shape: the same sums on any number of threads
         for (int i = 0; i < m; i++)
-        {
-            Fixtures.AssertClose(Tensor.FromArray(expected.AsSpan(i * ldc, n).ToArray()), Tensor.FromArray(two.AsSpan(i * ldc, n).ToArray()),
-                1e-4, 1e-4 * Math.Sqrt(k), $"row {i} of {m}x{n}x{k}");
-            // split over its depth in parts fixed by the shape: the same sums on any number of threads
             for (int j = 0; j < n && (long)m * n <= 1 << 16; j++)
                 Assert.True(one[i * ldc + j] == two[i * ldc + j], $"C[{i},{j}] of {m}x{n}x{k}: {one[i * ldc + j]} on one thread, {two[i * ldc + j]} on two");
-        }
+    }
+
+    // A weight gradient's operands, Aᵀ·B with leading dims past the widths, and the naive C = 0.75·Aᵀ·B (row stride ldc).
+    static (float[] A, float[] B, int Lda, int Ldb, int Ldc, float[] Expected) WeightGradient(ulong seed, int m, int n, int k)
+    {
+        var g = new Generator(seed);
+        int lda = m + 3, ldb = n + 1, ldc = n + 2;
+        var a = Tensor.Randn([k * lda], g).ToArray();
+        var b = Tensor.Randn([k * ldb], g).ToArray();
+        return (a, b, lda, ldb, ldc, Naive(true, false, m, n, k, 0.75f, a, lda, b, ldb, 0f, new float[m * ldc], ldc));
+    }
+
+    // C's m rows of n against the expected ones, each to 1e-4 relative and 1e-4·√k absolute.
+    static void AssertRowsClose(float[] expected, float[] c, int m, int n, int k, int ldc)
+    {
+        for (int i = 0; i < m; i++)
+            Fixtures.AssertClose(Tensor.FromArray(expected.AsSpan(i * ldc, n).ToArray()), Tensor.FromArray(c.AsSpan(i * ldc, n).ToArray()),
+                1e-4, 1e-4 * Math.Sqrt(k), $"row {i} of {m}x{n}x{k}");
     }
 
     [Theory]
@@ -259,16 +270,10 @@ public class GemmTests
     public void Sgemm_NarrowWeightGradient_MatchesNaive(int m, int n, int k)
     {
         // Aᵀ·B of few columns runs as (Bᵀ·A)ᵀ: alpha kept, C never read with beta = 0, leading dims past the widths.
-        var g = new Generator(9);
-        int lda = m + 3, ldb = n + 1, ldc = n + 2;
-        var a = Tensor.Randn([k * lda], g).ToArray();
-        var b = Tensor.Randn([k * ldb], g).ToArray();
-        var expected = Naive(true, false, m, n, k, 0.75f, a, lda, b, ldb, 0f, new float[m * ldc], ldc);
+        var (a, b, lda, ldb, ldc, expected) = WeightGradient(9, m, n, k);
         var c = Enumerable.Repeat(float.NaN, m * ldc).ToArray();
         Gemm.Sgemm(true, false, m, n, k, 0.75f, a, lda, b, ldb, 0f, c, ldc);
-        for (int i = 0; i < m; i++)
-            Fixtures.AssertClose(Tensor.FromArray(expected.AsSpan(i * ldc, n).ToArray()), Tensor.FromArray(c.AsSpan(i * ldc, n).ToArray()),
-                1e-4, 1e-4 * Math.Sqrt(k), $"row {i} of {m}x{n}x{k}");
+        AssertRowsClose(expected, c, m, n, k, ldc);
         for (int i = 0; i < m; i++)
             for (int j = n; j < ldc; j++) Assert.True(float.IsNaN(c[i * ldc + j]), $"C[{i},{j}] past the width was written");
     }

@@ -35,7 +35,7 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
         if (!TokensAsLinear)
         {
             var maps = Forward(input);
-            return maps.Reshape(n, OutChannels, oh * ow).Transpose(1, 2);
+            return Then(maps, maps.Reshape(n, OutChannels, oh * ow).Transpose(1, 2));   // the transpose's copy was their last reader
         }
         var patches = input.Reshape(n, InChannels, oh, ph, ow, pw).Permute(0, 2, 4, 1, 3, 5).Reshape(n * oh * ow, k);
         var tokens = F.Linear(patches, ForwardParameter("weight")!.Reshape(OutChannels, k), ForwardParameter("bias"));

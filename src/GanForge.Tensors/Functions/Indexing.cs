@@ -109,10 +109,7 @@ internal sealed class Gather(int dim, Tensor index) : Function
         if (!GradMode.IsEnabled)
         {
             // The gradient is the zeros scattered into in place (no copy of them): the engine owns it from here.
-            var offsets = Offsets("Gather", zeros, dim, index);
-            var dx = zeros.Data; var gs = g.Data;
-            for (int p = 0; p < gs.Length; p++) dx[offsets[p]] += gs[p];
-            ArrayPool<int>.Shared.Return(offsets);
+            ScatterAdd.Into(zeros, dim, index, g, "Gather");
             return [zeros];
         }
         var grad = ScatterAdd.Apply(zeros, dim, index, g);
@@ -128,12 +125,18 @@ internal sealed class ScatterAdd(int dim, Tensor index) : Function
     {
         if (!index.ShapeSpan.SequenceEqual(src.ShapeSpan))
             throw new ArgumentException($"ScatterAdd: index {Shapes.Format(index.ShapeSpan)} and src {Shapes.Format(src.ShapeSpan)} must have the same shape");
-        var offsets = Gather.Offsets("ScatterAdd", self, dim, index);
         var y = self.Clone();
-        var ys = y.Data; var ss = src.Data;
-        for (int p = 0; p < ss.Length; p++) ys[offsets[p]] += ss[p];
-        ArrayPool<int>.Shared.Return(offsets);
+        Into(y, dim, index, src, "ScatterAdd");
         return Record(new ScatterAdd(dim, index), y, self, src);
+    }
+
+    /// <summary>target[i.. with dim replaced by index[i..]] += src[i..] in place, in src's order (no graph); <paramref name="op"/> names the caller in errors.</summary>
+    internal static void Into(Tensor target, int dim, Tensor index, Tensor src, string op)
+    {
+        var offsets = Gather.Offsets(op, target, dim, index);
+        var ts = target.Data; var ss = src.Data;
+        for (int p = 0; p < ss.Length; p++) ts[offsets[p]] += ss[p];
+        ArrayPool<int>.Shared.Return(offsets);
     }
 
     protected internal override Tensor?[] Backward(Tensor g) =>

@@ -118,12 +118,17 @@ public static class Gemm
     internal static bool ThreadedOnDnnl(bool transA, bool transB, int m, int n, int k) =>
         DnnlProducts && transA && !transB && k <= 128 && m >= 256 && n >= 256 && (long)m * n >= 1 << 18;
 
-    // Below this many multiply-adds a split across threads costs more than it saves,
+    // Below this many multiply-adds a split across threads costs more than it saves...
     internal const long ParallelWork = 1 << 21;
 
-    // unless the product writes at least this many floats (1 MB): then the writes are its cost, however few its multiply-adds.
-    // Two threads, alternating in one process (fortieth pass): transgan32's last 4 -> 12 layer over 32,768 rows 113 -> 70 us.
+    // ...unless the product writes at least this many floats (1 MB): then the writes are its cost, however few its
+    // multiply-adds. Two threads, alternating in one process (fortieth pass): transgan32's last 4 -> 12 layer over 32,768
+    // rows 113 -> 70 us.
     const long ParallelOutput = 1 << 18;
+
+    // Whether a product is too small to split over the threads (above).
+    static bool TooSmallToSplit(int m, int n, int k) =>
+        (long)m * n * k < ParallelWork && (!SplitsWideOutputs || (long)m * n < ParallelOutput);
 
     /// <summary>Whether products of at least <see cref="ParallelOutput"/> floats split over the threads however shallow (the bench's switch wide-outputs).</summary>
     internal static bool SplitsWideOutputs { get; set; } = true;
@@ -152,7 +157,7 @@ public static class Gemm
         if (Bf16Gemms && m > 0 && n > 0 && k > 0 && alpha != 0f && !WorkerPool.InParallelRegion
             && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parts)) return;
         if (DepthParts(transA, transB, m, n, k, beta, bias) is int depthParts and > 1) { SplitDepth(depthParts, m, n, k, alpha, a, lda, b, ldb, c, ldc); return; }
-        if (parts == 1 || (long)m * n * k < ParallelWork && (!SplitsWideOutputs || (long)m * n < ParallelOutput) || !(DnnlProducts || UseAvx512 || UseBlas) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
+        if (parts == 1 || TooSmallToSplit(m, n, k) || !(DnnlProducts || UseAvx512 || UseBlas) || WorkerPool.InParallelRegion) { SgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
