@@ -153,6 +153,8 @@ static class Workloads
         ["few-channel-data"] = (on => GanForge.Kernels.Conv.FewChannelKernels = on, GanForge.Kernels.Conv.FewChannelKernels),
         // a pair's rows of 16-float heads copied to and from its transposed tables 16 x 16 in registers against a float at a time
         ["attention-blocks"] = (on => GanForge.Kernels.Attention.BlockTransposes = on, GanForge.Kernels.Attention.BlockTransposes),
+        // one or two queries past the last whole vector (D's class token) a row at a time against as one lane of a vector
+        ["query-rows"] = (on => GanForge.Kernels.Attention.LeftoverQueriesInRows = on, GanForge.Kernels.Attention.LeftoverQueriesInRows),
         // the GELU's backward with Φ read from the forward's output (y/x) against Φ's erfc fit from x
         ["gelu-from-output"] = (on => GanForge.Kernels.GeluKernel.BackwardReadsOutput = on, GanForge.Kernels.GeluKernel.BackwardReadsOutput),
         // a transposed A (weight gradients' gᵀ) read in place by the AVX-512 GEMM, rows not 4 kB apart, against its strips packed first

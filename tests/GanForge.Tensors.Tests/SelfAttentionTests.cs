@@ -211,6 +211,48 @@ public class SelfAttentionTests
             Fixtures.AssertClose(Tensor.FromArray(single[i]), Tensor.FromArray(blocked[i]), 1e-6, 1e-6, names[i]);
     }
 
+    [Theory]
+    [InlineData(2, 65, 4, 16, true)]    // D's layout: the class token after four vectors of 16 queries
+    [InlineData(2, 66, 2, 16, false)]   // two queries past the last vector, sequence first
+    [InlineData(2, 33, 2, 32, true)]    // heads of two vectors of floats, one query past two vectors
+    public void LeftoverQueries_InRows_MatchTheVectorLanes(int n, int l, int heads, int d, bool batchFirst)
+    {
+        // The forward computes the one or two queries past the last whole vector a row at a time; everything downstream
+        // (its row statistics, backward and the second order from them) must match the vector lanes' forward. The
+        // statistics start as NaN, as a pooled buffer may hold anything: the lanes past L must be written too. The row's
+        // Σ exp is summed in another order, so 1/Σ may differ in its last bits, which backward's cancellations
+        // (dP − Σ P∘dP at a peaked softmax) carry to a few 1e-6 of these gradients' size.
+        var layout = new AttentionLayout(n, l, heads, d, batchFirst);
+        int rows = n * l, e = heads * d;
+        var gen = new Generator(71);
+        float[] qkv = (Tensor.Randn([rows * 3 * e], gen) * 2f).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
+        float[] g = Tensor.Randn([rows * e], gen).Data.ToArray();
+        float scale = 1f / MathF.Sqrt(d);
+        float[][] Run(bool inRows)
+        {
+            var saved = Attention.LeftoverQueriesInRows;
+            Attention.LeftoverQueriesInRows = inRows;
+            try
+            {
+                var (output, stats) = (new float[rows * e], new float[Attention.StatsLength(layout)]);
+                Array.Fill(stats, float.NaN);
+                var (dqkv, second, dg) = (new float[rows * 3 * e], new float[rows * 3 * e], new float[rows * e]);
+                Attention.Forward(qkv, output, stats, layout, scale);
+                Attention.Backward(qkv, g, stats, dqkv, layout, scale);
+                Attention.SecondOrder(qkv, g, u, stats, second, dg, layout, scale);
+                return [output, dqkv, second, dg];
+            }
+            finally { Attention.LeftoverQueriesInRows = saved; }
+        }
+        var (inRows, inLanes) = (Run(true), Run(false));
+        string[] names = ["output", "backward", "second order to qkv", "second order to g"];
+        for (int i = 0; i < names.Length; i++)
+        {
+            Assert.All(inRows[i], x => Assert.True(float.IsFinite(x), $"{names[i]}: {x}"));
+            Fixtures.AssertClose(Tensor.FromArray(inLanes[i]), Tensor.FromArray(inRows[i]), 1e-5, 1e-5, names[i]);
+        }
+    }
+
     [Fact]
     public void LargeScores_StayFinite()
     {

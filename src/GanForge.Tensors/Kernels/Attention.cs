@@ -78,7 +78,8 @@ public static class Attention
             // q transposed (d × lp), the scores of a vector of queries (L × 16), their outputs (d × 16), then the pair's k
             // and v rows (L × d each): read from the packed rows in the loops below, each key cost its row's offset (a
             // multiply and a layout test), and the forward ran 8-13% longer on transgan32's layouts (thirty-eighth pass).
-            var scratch = Scratch(d * lp + l * W + d * W + 2 * l * d);
+            int rowQueries = QueriesInRows(l, d), vectorEnd = l - rowQueries, tables = d * lp + l * W + d * W + 2 * l * d;
+            var scratch = Scratch(tables + (rowQueries > 0 ? d * lp + lp : 0));
             Span<float> qt = scratch[..(d * lp)], st = scratch.Slice(d * lp, l * W), ot = scratch.Slice(d * lp + l * W, d * W);
             Span<float> keys = scratch.Slice(d * lp + l * W + d * W, l * d), values = scratch.Slice(d * lp + l * W + d * W + l * d, l * d);
             ref float qtr = ref MemoryMarshal.GetReference(qt);
@@ -92,7 +93,7 @@ public static class Attention
                 Gather(qkv, qt, a, b, head, part: 0, lp, scale);
                 GatherRows(qkv, e3, a.Embed + head * d, keys, d, a, b);
                 GatherRows(qkv, e3, 2 * a.Embed + head * d, values, d, a, b);
-                for (int v = 0; v < lp; v += W)
+                for (int v = 0; v < vectorEnd; v += W)
                 {
                     // s_ij = Σ_c (scale·q_ic) k_jc for the 16 queries i of this vector
                     var max = Vector512.Create(float.NegativeInfinity);
@@ -204,8 +205,108 @@ public static class Attention
                         for (int i = 0; i < Math.Min(W, l - v); i++, row = ref Unsafe.Add(ref row, step))
                             for (int c = 0; c < d; c++) Unsafe.Add(ref row, c) = Unsafe.Add(ref otr, c * W + i);
                 }
+                if (rowQueries > 0)
+                {
+                    Span<float> kt = scratch.Slice(tables, d * lp), e = scratch.Slice(tables + d * lp, lp);
+                    Gather(qkv, kt, a, b, head, part: 1, lp);
+                    int step = a.TokenStride * a.Embed;
+                    for (int i = vectorEnd; i < l; i++)
+                        ForwardRow(ref qtr, ref MemoryMarshal.GetReference(kt), ref vr, e, ref Unsafe.Add(ref outputRows, i * step),
+                            stats.AsSpan(p * 2 * lp), i, l, lp, d);
+                    // The lanes past L as a vector's lanes would leave them, finite: backward and the second order compute rows
+                    // past L (their blocks' spare rows) but leave them out of every sum.
+                    stats.AsSpan(p * 2 * lp + l, lp - l).Clear();
+                    stats.AsSpan(p * 2 * lp + lp + l, lp - l).Clear();
+                }
             }
         }, MinPairsPerChunk(a));
+    }
+
+    /// <summary>Whether one or two queries past the last whole vector are computed a row at a time (the default; the bench's switch query-rows).</summary>
+    internal static bool LeftoverQueriesInRows { get; set; } = true;
+
+    // Queries past the last whole vector of sixteen that the forward computes one at a time (ForwardRow) rather than as a
+    // vector of sixteen lanes: one or two of them (D's class token after 64 patches), with heads of whole vectors; at three
+    // a row at a time cost as much as the vector (one thread, 32 sequences of 67 tokens, four heads of 16 floats).
+    static int QueriesInRows(int l, int d) =>
+        LeftoverQueriesInRows && l > W && l % W is >= 1 and <= 2 && d % W == 0 ? l % W : 0;
+
+    // One query i of a pair against all its keys, the keys along the lanes (kt: the keys transposed, d × lp, zeros past L),
+    // for the queries past the last whole vector: as one lane of a vector of queries (sixteen lanes run for one), D's class
+    // token took a tenth of the forward (one thread, 32 sequences of 65 tokens, four heads of 16 floats: 0.51 ms against
+    // 0.46 with it in a row; 64 tokens 0.41-0.44). The scores are the same sums in the same order as the vector's (and
+    // backward's), so the row's max and m are the same to the bit; Σ exp and the output's sums over the keys are taken in
+    // another order (across lanes, and four keys' partial sums). Writes the query's output row (d floats) and its m and
+    // 1/Σ exp at i and lp + i of its pair's stats.
+    static void ForwardRow(ref float qtr, ref float kt, ref float values, Span<float> e, ref float outputRow, Span<float> stats,
+        int i, int l, int lp, int d)
+    {
+        ref float er = ref MemoryMarshal.GetReference(e);
+        var negative = Vector512.Create(float.NegativeInfinity);
+        var max = negative;
+        int v = 0;
+        for (; v + 2 * W <= lp; v += 2 * W)   // two vectors of keys at a time: two independent sums share each broadcast of q
+        {
+            Vector512<float> s0 = Vector512<float>.Zero, s1 = s0;
+            for (int c = 0; c < d; c++)
+            {
+                var qc = Vector512.Create(Unsafe.Add(ref qtr, c * lp + i));
+                s0 = Vector512.FusedMultiplyAdd(qc, Vector512.LoadUnsafe(ref kt, (nuint)(c * lp + v)), s0);
+                s1 = Vector512.FusedMultiplyAdd(qc, Vector512.LoadUnsafe(ref kt, (nuint)(c * lp + v + W)), s1);
+            }
+            s0.StoreUnsafe(ref er, (nuint)v);
+            s1.StoreUnsafe(ref er, (nuint)(v + W));
+            max = Vector512.MaxNative(max, Vector512.MaxNative(WithKeys(s0, v, l, negative), WithKeys(s1, v + W, l, negative)));
+        }
+        for (; v < lp; v += W)
+        {
+            var s0 = Vector512<float>.Zero;
+            for (int c = 0; c < d; c++)
+                s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref qtr, c * lp + i)), Vector512.LoadUnsafe(ref kt, (nuint)(c * lp + v)), s0);
+            s0.StoreUnsafe(ref er, (nuint)v);
+            max = Vector512.MaxNative(max, WithKeys(s0, v, l, negative));
+        }
+        var m = Vector512.Create(HorizontalMax(max)) * Transcendental.Log2E;
+        var (log2e, sum) = (Vector512.Create(Transcendental.Log2E), Vector512<float>.Zero);
+        for (v = 0; v < lp; v += W)
+        {
+            var ev = WithKeys(Transcendental.Exp2Vector(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref er, (nuint)v), log2e, -m)), v, l, Vector512<float>.Zero);
+            ev.StoreUnsafe(ref er, (nuint)v);
+            sum += ev;
+        }
+        float inv = 1f / Vector512.Sum(sum);
+        stats[i] = m.ToScalar();
+        stats[lp + i] = inv;
+        // o_c = Σ_j e_j v_jc over four keys' partial sums, then times 1/Σ exp
+        for (int c0 = 0; c0 < d; c0 += W)
+        {
+            Vector512<float> o0 = Vector512<float>.Zero, o1 = o0, o2 = o0, o3 = o0;
+            ref float vj = ref Unsafe.Add(ref values, c0);
+            int j = 0;
+            for (; j + 4 <= l; j += 4, vj = ref Unsafe.Add(ref vj, 4 * d))
+            {
+                o0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vj), Vector512.Create(Unsafe.Add(ref er, j)), o0);
+                o1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vj, (nuint)d), Vector512.Create(Unsafe.Add(ref er, j + 1)), o1);
+                o2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vj, (nuint)(2 * d)), Vector512.Create(Unsafe.Add(ref er, j + 2)), o2);
+                o3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vj, (nuint)(3 * d)), Vector512.Create(Unsafe.Add(ref er, j + 3)), o3);
+            }
+            for (; j < l; j++, vj = ref Unsafe.Add(ref vj, d))
+                o0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vj), Vector512.Create(Unsafe.Add(ref er, j)), o0);
+            ((o0 + o1 + (o2 + o3)) * inv).StoreUnsafe(ref outputRow, (nuint)c0);
+        }
+    }
+
+    // x in the lanes of keys v + lane below l, else the lanes of otherwise.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> WithKeys(Vector512<float> x, int v, int l, Vector512<float> otherwise) =>
+        v + W <= l ? x : Vector512.ConditionalSelect(Vector512.LessThan(Vector512<int>.Indices + Vector512.Create(v), Vector512.Create(l)).AsSingle(), x, otherwise);
+
+    static float HorizontalMax(Vector512<float> x)
+    {
+        var half = Vector256.MaxNative(x.GetLower(), x.GetUpper());
+        var quarter = Vector128.MaxNative(half.GetLower(), half.GetUpper());
+        quarter = Vector128.MaxNative(quarter, Vector128.Shuffle(quarter, Vector128.Create(2, 3, 0, 1)));
+        return Vector128.MaxNative(quarter, Vector128.Shuffle(quarter, Vector128.Create(1, 0, 3, 2))).ToScalar();
     }
 
     // dq_i = scale·Σ_j ds_ij k_j, dk_j = scale·Σ_i ds_ij q_i, dv_j = Σ_i p_ij g_i, with p_ij = exp(scale·q_i·k_j − max_i)/Σ_i
