@@ -67,8 +67,7 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
 
     protected internal override void ReleaseSaved()
     {
-        _stats?.Release();
-        _stats = null;
+        SavedStatistics.Release(ref _stats);
     }
 
     /// <summary>(x − mean)·invstd per row of (rows, len), with differentiable ops.</summary>
@@ -101,14 +100,13 @@ internal sealed class LayerNormInputGrad(int len, float eps, float[] mean, float
         var fn = new LayerNormInputGrad(len, eps, mean, invstd, weight != null);
         if (weight != null) Record(fn, dx, x, weight, g); else Record(fn, dx, x, g);
         // Recorded (a backward with a graph): this node keeps the statistics for the gradient's own backward.
-        if (ReferenceEquals(dx.GradFn, fn)) fn._held = saved.HandOn();
+        fn._held = saved.HandOnIfRecorded(dx, fn);
         return dx;
     }
 
     protected internal override void ReleaseSaved()
     {
-        _held?.Release();
-        _held = null;
+        SavedStatistics.Release(ref _held);
     }
 
     protected internal override Tensor?[] Backward(Tensor u)

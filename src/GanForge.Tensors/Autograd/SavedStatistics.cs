@@ -25,10 +25,23 @@ internal sealed class SavedStatistics(params int[] lengths)
         return this;
     }
 
+    /// <summary>
+    /// These buffers handed on to <paramref name="node"/> where the op recorded it as <paramref name="output"/>'s gradient
+    /// function (a backward with a graph: the node reads them in the gradient's own backward), else null.
+    /// </summary>
+    public SavedStatistics? HandOnIfRecorded(Tensor output, Function node) => ReferenceEquals(output.GradFn, node) ? HandOn() : null;
+
     /// <summary>A holder is done with the buffers; the last one gives them back to the pool. The caller drops this object.</summary>
     public void Release()
     {
         if (--_holders == 0)
             foreach (var buffer in _buffers) StoragePool.Return(buffer);
+    }
+
+    /// <summary>A node's release of the statistics it holds, if any (<see cref="Function.ReleaseSaved"/>): released, and dropped.</summary>
+    public static void Release(ref SavedStatistics? held)
+    {
+        held?.Release();
+        held = null;
     }
 }

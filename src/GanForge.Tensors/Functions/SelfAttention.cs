@@ -39,8 +39,7 @@ internal sealed class SelfAttention(AttentionLayout layout, float scale) : Funct
 
     protected internal override void ReleaseSaved()
     {
-        _stats?.Release();
-        _stats = null;
+        SavedStatistics.Release(ref _stats);
     }
 }
 
@@ -59,14 +58,13 @@ internal sealed class SelfAttentionGrad(AttentionLayout layout, float scale, flo
         var fn = new SelfAttentionGrad(layout, scale, saved[0]);
         Record(fn, dqkv, qkv, g);
         // Recorded (a backward with a graph): this node keeps the statistics for the gradient's own backward.
-        if (ReferenceEquals(dqkv.GradFn, fn)) fn._held = saved.HandOn();
+        fn._held = saved.HandOnIfRecorded(dqkv, fn);
         return dqkv;
     }
 
     protected internal override void ReleaseSaved()
     {
-        _held?.Release();
-        _held = null;
+        SavedStatistics.Release(ref _held);
     }
 
     protected internal override Tensor?[] Backward(Tensor u)
