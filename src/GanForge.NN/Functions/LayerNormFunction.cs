@@ -65,10 +65,7 @@ internal sealed class LayerNormFunction(int len, float eps, bool hasWeight, bool
         return [.. grads];
     }
 
-    protected internal override void ReleaseSaved()
-    {
-        SavedStatistics.Release(ref _stats);
-    }
+    protected internal override void ReleaseSaved() => SavedStatistics.Release(ref _stats);
 
     /// <summary>(x − mean)·invstd per row of (rows, len), with differentiable ops.</summary>
     internal static Tensor Xhat(Tensor x2, float eps)
@@ -104,10 +101,7 @@ internal sealed class LayerNormInputGrad(int len, float eps, float[] mean, float
         return dx;
     }
 
-    protected internal override void ReleaseSaved()
-    {
-        SavedStatistics.Release(ref _held);
-    }
+    protected internal override void ReleaseSaved() => SavedStatistics.Release(ref _held);
 
     protected internal override Tensor?[] Backward(Tensor u)
     {

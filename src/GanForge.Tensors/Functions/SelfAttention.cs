@@ -37,10 +37,7 @@ internal sealed class SelfAttention(AttentionLayout layout, float scale) : Funct
     // With a graph the SelfAttentionGrad node holds the statistics too, for the gradient's own backward.
     protected internal override Tensor?[] Backward(Tensor g) => [SelfAttentionGrad.Apply(Inputs[0], g, _stats!, layout, scale)];
 
-    protected internal override void ReleaseSaved()
-    {
-        SavedStatistics.Release(ref _stats);
-    }
+    protected internal override void ReleaseSaved() => SavedStatistics.Release(ref _stats);
 }
 
 // dqkv = the gradient of SelfAttention given qkv and its output's gradient g, as an op of both (a gradient penalty
@@ -62,10 +59,7 @@ internal sealed class SelfAttentionGrad(AttentionLayout layout, float scale, flo
         return dqkv;
     }
 
-    protected internal override void ReleaseSaved()
-    {
-        SavedStatistics.Release(ref _held);
-    }
+    protected internal override void ReleaseSaved() => SavedStatistics.Release(ref _held);
 
     protected internal override Tensor?[] Backward(Tensor u)
     {
