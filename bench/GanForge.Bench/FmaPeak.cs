@@ -24,7 +24,7 @@ static class FmaPeak
     /// <remarks>
     /// Until the forty-second pass the caller timed the trial from its own wake-up after the barrier that starts the
     /// workers, so it started the clock late: by about 9 ms of a 0.1 s loop on the Zen 5, and the ceiling read 250-258
-    /// GFLOP/s on one thread and 480-530 on two, against 227-230 and 446-458 timed in the workers, 229 and 453-457 with
+    /// GFLOP/s on one thread and 468-530 on two, against 227-230 and 444-458 timed in the workers, 229 and 453-457 with
     /// the old timing over a loop ten times as long, and 227 and 452-455 from the same loop written in C
     /// (docs/performance.md, forty-second pass). Every share of the peak before then is a tenth or so too low.
     /// </remarks>
