@@ -99,7 +99,7 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
     Tensor Seen(StepContext ctx, Tensor images)
     {
         var seen = ctx.Augmented(images);
-        if (!ReferenceEquals(seen, images) && seen.GradFn is null && !seen.SharesBufferWith(images)) _doneAfterStep.Add(seen);
+        if (seen.GradFn is null && !seen.SharesBufferWith(images)) _doneAfterStep.Add(seen);
         return seen;
     }
 
@@ -163,7 +163,7 @@ public sealed class GeneratorPhase : Phase
         var seen = ctx.Augmented(fake);
         var outputs = model.Discriminate(seen, latents.Classes);   // G is trained through T
         // T(G(z)) is this phase's own: its buffer goes back once its node has run its backward.
-        if (!ReferenceEquals(seen, fake)) Intermediates.Release(seen);
+        if (!seen.SharesBufferWith(fake)) Intermediates.Release(seen);
         var loss = ctx.Game.Loss.Generator(model.Adversarial(outputs));
         if (ctx.Game.Head is { } head) loss = loss + head.Generator(model.Head(outputs), latents);
         ctx.Stats.Add(Stats.LossG, loss.Item());

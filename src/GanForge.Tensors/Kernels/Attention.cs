@@ -72,7 +72,7 @@ public static class Attention
     // softmax over keys runs down the rows (no sums across lanes) and the keys and values are read as broadcasts.
     public static void Forward(float[] qkv, float[] output, float[] stats, AttentionLayout a, float scale)
     {
-        int l = a.Length, d = a.HeadDim, lp = Padded(l), e3 = 3 * a.Embed;
+        int l = a.Length, d = a.HeadDim, lp = Padded(l), e3 = 3 * a.Embed, step = a.TokenStride * a.Embed;
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
             // q transposed (d × lp), the scores of a vector of queries (L × 16), their outputs (d × 16), then the pair's k
@@ -197,7 +197,6 @@ public static class Attention
                         ((o0 + o1 + (o2 + o3)) * inv).StoreUnsafe(ref otr, (nuint)(c * W));
                     }
                     // the vector's queries back into their rows
-                    int step = a.TokenStride * a.Embed;
                     ref float row = ref Unsafe.Add(ref outputRows, v * step);
                     if (v + W <= l && TransposesBlocks(d))
                         for (int c0 = 0; c0 < d; c0 += W) Transpose.Sixteen(ref Unsafe.Add(ref otr, c0 * W), W, ref Unsafe.Add(ref row, c0), step);
@@ -209,7 +208,6 @@ public static class Attention
                 {
                     Span<float> kt = scratch.Slice(tables, d * lp), e = scratch.Slice(tables + d * lp, lp);
                     Gather(qkv, kt, a, b, head, part: 1, lp);
-                    int step = a.TokenStride * a.Embed;
                     for (int i = vectorEnd; i < l; i++)
                         ForwardRow(ref qtr, ref MemoryMarshal.GetReference(kt), ref vr, e, ref Unsafe.Add(ref outputRows, i * step),
                             stats.AsSpan(p * 2 * lp), i, l, lp, d);
@@ -242,8 +240,7 @@ public static class Attention
         int i, int l, int lp, int d)
     {
         ref float er = ref MemoryMarshal.GetReference(e);
-        var negative = Vector512.Create(float.NegativeInfinity);
-        var max = negative;
+        var max = Vector512.Create(float.NegativeInfinity);
         int v = 0;
         for (; v + 2 * W <= lp; v += 2 * W)   // two vectors of keys at a time: two independent sums share each broadcast of q
         {
@@ -256,7 +253,7 @@ public static class Attention
             }
             s0.StoreUnsafe(ref er, (nuint)v);
             s1.StoreUnsafe(ref er, (nuint)(v + W));
-            max = Vector512.MaxNative(max, Vector512.MaxNative(WithKeys(s0, v, l, negative), WithKeys(s1, v + W, l, negative)));
+            max = Vector512.MaxNative(max, Vector512.MaxNative(Masked(s0, v, l, float.NegativeInfinity), Masked(s1, v + W, l, float.NegativeInfinity)));
         }
         for (; v < lp; v += W)
         {
@@ -264,13 +261,13 @@ public static class Attention
             for (int c = 0; c < d; c++)
                 s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref qtr, c * lp + i)), Vector512.LoadUnsafe(ref kt, (nuint)(c * lp + v)), s0);
             s0.StoreUnsafe(ref er, (nuint)v);
-            max = Vector512.MaxNative(max, WithKeys(s0, v, l, negative));
+            max = Vector512.MaxNative(max, Masked(s0, v, l, float.NegativeInfinity));
         }
         var m = Vector512.Create(HorizontalMax(max)) * Transcendental.Log2E;
         var (log2e, sum) = (Vector512.Create(Transcendental.Log2E), Vector512<float>.Zero);
         for (v = 0; v < lp; v += W)
         {
-            var ev = WithKeys(Transcendental.Exp2Vector(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref er, (nuint)v), log2e, -m)), v, l, Vector512<float>.Zero);
+            var ev = Masked(Transcendental.Exp2Vector(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref er, (nuint)v), log2e, -m)), v, l, 0f);
             ev.StoreUnsafe(ref er, (nuint)v);
             sum += ev;
         }
@@ -295,11 +292,6 @@ public static class Attention
             ((o0 + o1 + (o2 + o3)) * inv).StoreUnsafe(ref outputRow, (nuint)c0);
         }
     }
-
-    // x in the lanes of keys v + lane below l, else the lanes of otherwise.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> WithKeys(Vector512<float> x, int v, int l, Vector512<float> otherwise) =>
-        v + W <= l ? x : Vector512.ConditionalSelect(Vector512.LessThan(Vector512<int>.Indices + Vector512.Create(v), Vector512.Create(l)).AsSingle(), x, otherwise);
 
     static float HorizontalMax(Vector512<float> x)
     {
@@ -650,7 +642,16 @@ public static class Attention
     // x with the lanes past the L keys zeroed, for the vector of keys from v.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static V Masked<V>(V x, int v, int l) where V : struct, IFloatLanes<V> =>
-        v + V.Count <= l ? x : x & V.LessThan(V.Indices + V.Of(v), V.Of(l));
+        v + V.Count <= l ? x : x & KeysBelow<V>(v, l);
+
+    // The same on sixteen lanes with the lanes past the L keys set to `past` (ForwardRow's max takes -∞ there).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Masked(Vector512<float> x, int v, int l, float past) =>
+        v + W <= l ? x : Lanes512.Select(KeysBelow<Lanes512>(v, l), new Lanes512(x), Lanes512.Of(past)).Vector;
+
+    // All bits set in the lanes of keys v + lane below l.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static V KeysBelow<V>(int v, int l) where V : struct, IFloatLanes<V> => V.LessThan(V.Indices + V.Of(v), V.Of(l));
 
     // The derivatives of Backward's dqkv = B(qkv, g) against a cotangent u of it (packed like qkv: uq | uk | uv), for a
     // gradient penalty's second backward. Per pair, with P the probabilities, dP = g vᵀ, D = rowsum(P∘dP), dS = P∘(dP − D):
