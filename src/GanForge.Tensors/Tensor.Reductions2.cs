@@ -75,7 +75,9 @@ public sealed partial class Tensor
         Intermediates.Release(centered, squared);
         var sum = squared.Sum(nd, keepDim);
         Intermediates.Release(squared, sum);
-        return sum * (1f / Math.Max(unbiased ? n - 1 : n, 0));
+        var variance = sum * (1f / Math.Max(unbiased ? n - 1 : n, 0));
+        if (!sum.SharesBufferWith(squared)) Intermediates.Release(sum, variance);
+        return variance;
     }
 
     public Tensor Var(int dim, bool unbiased = true, bool keepDim = false) => Var([dim], unbiased, keepDim);

@@ -130,7 +130,7 @@ public sealed class EqualConv2d : Module, IPureLayer
 /// y_n = (W ⊙ s_n)·x_n, instead of scaling the whole input first: half the time of scale-then-convolve at stylegan32's
 /// 32 × 32 toRGB.</para>
 /// </remarks>
-public sealed class ModulatedConv2d : Module
+public sealed class ModulatedConv2d : Module, IPureLayer
 {
     public int InChannels { get; }
     public int OutChannels { get; }
@@ -247,7 +247,7 @@ public sealed class ModulatedConv2d : Module
 /// the layer adds its fixed map "noise_const" (1,1,H,W), drawn once, so eval-mode samples are deterministic
 /// (stylegan2-ada's noise_mode='const').
 /// </summary>
-public sealed class NoiseInjection : Module
+public sealed class NoiseInjection : Module, IPureLayer
 {
     public int Channels { get; }
     public int Resolution { get; }

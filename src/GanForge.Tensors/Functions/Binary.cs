@@ -29,8 +29,17 @@ internal sealed class Sub : Function
     public static Tensor Apply(Tensor a, Tensor b) => Record(new Sub(), Binary.Forward<SubOp>(a, b, "Sub"), a, b);
 
     protected internal override Tensor?[] Backward(Tensor g) =>
-        // -(Σg) is Σ(-g) bit for bit, without a negated copy of g where b was broadcast
-        [NeedsGrad(0) ? g.SumTo(Inputs[0].ShapeSpan) : null, NeedsGrad(1) ? -g.SumTo(Inputs[1].ShapeSpan) : null];
+        [NeedsGrad(0) ? g.SumTo(Inputs[0].ShapeSpan) : null, NeedsGrad(1) ? NegatedSum(g, Inputs[1].ShapeSpan) : null];
+
+    // -(Σg) is Σ(-g) bit for bit, without a negated copy of g where b was broadcast; the sum, where it is a new tensor,
+    // goes back to the pool once negated (or, in a gradient's graph, once its node has run its backward)
+    static Tensor NegatedSum(Tensor g, ReadOnlySpan<int> shape)
+    {
+        var sum = g.SumTo(shape);
+        var negated = -sum;
+        if (!sum.SharesBufferWith(g)) Intermediates.Release(sum, negated);
+        return negated;
+    }
 }
 
 // y = a * b; da = g * b, db = g * a

@@ -20,7 +20,7 @@ public sealed class ScaledLeakyReLU : Module, IPureLayer
 /// fully connected layers with equalised learning rate at lr × 0.01, so w moves slowly against the synthesis network.
 /// Holds "w_avg", the moving average of w seen in training (β = 0.995, as stylegan2-ada), the centre of truncation.
 /// </summary>
-public sealed class MappingNetwork : Module
+public sealed class MappingNetwork : Module, IPureLayer
 {
     public int ZDim { get; }
     public int WDim { get; }
@@ -68,7 +68,7 @@ public sealed class MappingNetwork : Module
 /// One style layer of the synthesis network: modulated 3×3 convolution (with demodulation), the noise input with its
 /// per-channel strength, a bias and the scaled leaky ReLU (stylegan2-ada's SynthesisLayer).
 /// </summary>
-public sealed class StyleLayer : Module
+public sealed class StyleLayer : Module, IPureLayer
 {
     public ModulatedConv2d Conv { get; }
     public NoiseInjection Noise { get; }
@@ -102,7 +102,7 @@ public sealed class StyleLayer : Module
 }
 
 /// <summary>StyleGAN2's toRGB: a modulated 1×1 convolution without demodulation, plus a bias, no activation.</summary>
-public sealed class ToRgb : Module
+public sealed class ToRgb : Module, IPureLayer
 {
     readonly ModulatedConv2d _conv;
     readonly Tensor _bias;
@@ -140,7 +140,7 @@ public sealed class ToRgb : Module
 /// <para>Upsampling is bilinear ×2, which is StyleGAN2's [1,3,3,1] FIR filter away from the borders. The output is
 /// linear (no tanh), as in StyleGAN2; images are clamped to [-1, 1] where they are written.</para>
 /// </remarks>
-public sealed class SynthesisNetwork : Module
+public sealed class SynthesisNetwork : Module, IPureLayer
 {
     public int Resolution { get; }
     public int Channels { get; }
@@ -178,14 +178,28 @@ public sealed class SynthesisNetwork : Module
     }
 
     /// <summary>ws: (N, NumWs, w_dim); noise: one (N,1,r,r) per entry of <see cref="NoiseResolutions"/>, or null for the fixed maps -> (N, C, S, S).</summary>
-    public Tensor Forward(Tensor ws, IReadOnlyList<Tensor>? noise)
+    public Tensor Forward(Tensor ws, IReadOnlyList<Tensor>? noise) => Forward(ws, noise, ownsNoise: false);
+
+    /// <summary>
+    /// As <see cref="Forward(Tensor, IReadOnlyList{Tensor}?)"/>; with <paramref name="ownsNoise"/> the maps are the caller's
+    /// own, drawn for this pass, and each goes back to the pool once the layer that adds it is done with it (after that
+    /// layer's backward, or at once without a graph).
+    /// </summary>
+    internal Tensor Forward(Tensor ws, IReadOnlyList<Tensor>? noise, bool ownsNoise)
     {
         if (ws.Rank != 3 || ws.Size(1) != NumWs || ws.Size(2) != WDim)
             throw new ArgumentException($"SynthesisNetwork: ws {Shapes.Format(ws.ShapeSpan)} should be (N,{NumWs},{WDim})");
         if (noise != null && noise.Count != NoiseResolutions.Count)
             throw new ArgumentException($"SynthesisNetwork: {noise.Count} noise maps given, the network has {NoiseResolutions.Count} noise inputs");
         int n = ws.Size(0), wi = 0, ni = 0;
-        Tensor? Noise() => noise?[ni++];
+        // a style layer on the next noise map, which goes back with the layer's node where this pass drew it
+        Tensor Layer(StyleLayer layer, Tensor input, Tensor w)
+        {
+            var map = noise?[ni++];
+            var output = layer.Forward(input, w, map);
+            if (ownsNoise && map != null) Intermediates.ReleaseAfterReader(map, output);
+            return output;
+        }
         // a style layer or toRGB on w index i, (N, w_dim), a copy released once the layer has read it
         Tensor Styled(int i, Func<Tensor, Tensor> layer)
         {
@@ -201,8 +215,8 @@ public sealed class SynthesisNetwork : Module
         Tensor Step(Tensor input, Tensor output) => ReferenceEquals(input, constant) && !constantIsCopy ? output : Then(input, output);
         foreach (var (conv0, conv1, toRgb, r) in _blocks)
         {
-            if (conv0 != null) x = Step(x, Styled(wi++, w => conv0.Forward(x, w, Noise())));  // upsampled: state ch x r x r
-            x = Step(x, Styled(wi++, w => conv1.Forward(x, w, Noise())));
+            if (conv0 != null) x = Step(x, Styled(wi++, w => Layer(conv0, x, w)));  // upsampled: state ch x r x r
+            x = Step(x, Styled(wi++, w => Layer(conv1, x, w)));
             var rgb = Styled(wi, w => toRgb.Forward(x, w));                                    // (N, C, r, r)
             if (img == null) img = rgb;
             else
@@ -229,7 +243,7 @@ public sealed class SynthesisNetwork : Module
 /// stream drew: a resume continues it exactly without any state of its own, and in data-parallel training each
 /// rank draws for its rows what one process would have.
 /// </remarks>
-public sealed class StyleGenerator : Module
+public sealed class StyleGenerator : Module, IPureLayer
 {
     public MappingNetwork Mapping { get; }
     public SynthesisNetwork Synthesis { get; }
@@ -263,12 +277,17 @@ public sealed class StyleGenerator : Module
         if (!Training) return Synthesis.Forward(Broadcast(Mapping.Truncate(w, Truncation)), null).Clamp(-1f, 1f);
         Mapping.TrackAverage(w);
         var streams = Streams(input);
+        // What this pass makes goes back to the pool after its last reader: w once broadcast (a copy), ws once the
+        // synthesis has read it (each layer reads a copy of its row), the noise maps with the layers that add them.
         var ws = Broadcast(w);
+        Release(w);
         if (MixingProbability > 0) ws = Mix(ws, streams);
-        return Synthesis.Forward(ws, DrawNoise(streams));
+        var images = Synthesis.Forward(ws, DrawNoise(streams), ownsNoise: true);
+        Release(ws);
+        return images;
     }
 
-    /// <summary>w: (N, w_dim) -> ws: (N, NumWs, w_dim), the same w for every layer.</summary>
+    /// <summary>w: (N, w_dim) -> ws: (N, NumWs, w_dim), the same w for every layer (a new tensor: NumWs is at least 2).</summary>
     public Tensor Broadcast(Tensor w) => w.Unsqueeze(1).Expand(w.Size(0), NumWs, w.Size(1));
 
     /// <summary>ws (N, NumWs, w_dim) truncated toward w_avg by ψ, as eval-mode sampling does.</summary>
@@ -276,7 +295,8 @@ public sealed class StyleGenerator : Module
 
     /// <summary>
     /// Style mixing: for each sample whose coin falls below p, a second z from its stream and a crossover layer k
-    /// uniform in [1, NumWs); layers k.. read the second w.
+    /// uniform in [1, NumWs); layers k.. read the second w. Takes <paramref name="ws"/> over: where it mixes, ws and
+    /// what the mix makes on the way go back to the pool after their last reader.
     /// </summary>
     Tensor Mix(Tensor ws, Generator[] streams)
     {
@@ -293,8 +313,16 @@ public sealed class StyleGenerator : Module
             any |= cutoff < L;
         }
         if (!any) return ws;
-        var w2 = Broadcast(Mapping.Forward(z2));
-        return ws * keep + w2 * (1f - keep);
+        var second = Mapping.Forward(z2);
+        var ws2 = Broadcast(second);
+        Release(second);
+        var dropped = 1f - keep;
+        var (kept, taken) = (ws * keep, ws2 * dropped);
+        var mixed = kept + taken;
+        Release(keep, kept);
+        Release(dropped, taken);
+        foreach (var t in (Tensor[])[ws, ws2, kept, taken]) Release(t);
+        return mixed;
     }
 
     /// <summary>Fresh noise maps (N,1,r,r), one per noise input, from each sample's stream.</summary>
