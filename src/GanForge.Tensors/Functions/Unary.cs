@@ -155,5 +155,11 @@ internal sealed class Abs : Function
         TensorPrimitives.Abs(x.Data, y.Data);
         return Record(new Abs(), y, x);
     }
-    protected internal override Tensor?[] Backward(Tensor g) => [g * Inputs[0].Sign()];
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        var sign = Inputs[0].Sign();
+        var dx = g * sign;
+        Intermediates.Release(sign, dx);   // read by the product alone: back after its node's backward, or at once
+        return [dx];
+    }
 }

@@ -154,12 +154,19 @@ public sealed class CycleGeneratorPhase(CycleState state, float cycle, float ide
             // translations: G over a and b, F over b, a and G(a), then G over F(b). The same outputs as six passes
             // (only the summation order of the weight gradients changes), with per-layer calls two and three times
             // as tall: cyclegan32's 8 x 8 residual convolutions took 391 ms an iteration instead of 551 (profiles).
+            // What these passes make goes back to the pool: the images' concatenation after the step (G's first layer
+            // may keep it for its backward), the generators' outputs and the second concatenation after their nodes'
+            // backward, the cycle and identity images after the loss's (fakeA and fakeB are kept for D's update).
             int n = a.Size(0);
-            var gab = g.Forward(Tensor.Cat([a, b], 0));
+            var ab = Tensor.Cat([a, b], 0);
+            _doneAfterStep.Add(ab);
+            var gab = g.Forward(ab);
             (fakeB, idtB) = (gab.Narrow(0, 0, n), gab.Narrow(0, n, n));
-            var fba = f.Forward(Tensor.Cat([b, a, fakeB], 0));
+            var bafb = Tensor.Cat([b, a, fakeB], 0);
+            var fba = f.Forward(bafb);
             (fakeA, idtA, recA) = (fba.Narrow(0, 0, n), fba.Narrow(0, n, n), fba.Narrow(0, 2 * n, n));
             recB = g.Forward(fakeA);
+            ReleaseOwn([bafb, gab, fba, recA, recB, idtA, idtB], kept: [fakeA, fakeB]);
         }
         else
         {
@@ -169,12 +176,12 @@ public sealed class CycleGeneratorPhase(CycleState state, float cycle, float ide
         }
         var loss = adversarial * (ctx.Game.Loss.Generator(model.Discriminator.Forward(fakeB))
                                   + ctx.Game.Loss.Generator(model[CycleGan.DiscriminatorAName].Forward(fakeA)));
-        var cyc = (recA - a).Abs().Mean() + (recB - b).Abs().Mean();               // ‖F(G(a)) - a‖₁ + ‖G(F(b)) - b‖₁
+        var cyc = L1(recA, a) + L1(recB, b);                                         // ‖F(G(a)) - a‖₁ + ‖G(F(b)) - b‖₁
         ctx.Stats.Add(Stats.Cycle, cyc.Item());
         loss = loss + cycle * cyc;
         if (identity > 0)
         {
-            var idt = (idtB - b).Abs().Mean() + (idtA - a).Abs().Mean();           // ‖G(b) - b‖₁ + ‖F(a) - a‖₁
+            var idt = L1(idtB, b) + L1(idtA, a);                                   // ‖G(b) - b‖₁ + ‖F(a) - a‖₁
             ctx.Stats.Add(Stats.Identity, idt.Item());
             loss = loss + identity * idt;
         }
@@ -183,6 +190,37 @@ public sealed class CycleGeneratorPhase(CycleState state, float cycle, float ide
         state.FakeB = fakeB.Detach();
         ctx.LastFake = state.FakeB;
         return loss;
+    }
+
+    public override void AfterStep(StepContext ctx)
+    {
+        // The generators' graph, the only reader of these batches, has run its backward.
+        foreach (var t in _doneAfterStep) t.ReturnToPool();
+        _doneAfterStep.Clear();
+    }
+
+    readonly List<Tensor> _doneAfterStep = [];
+
+    /// <summary>
+    /// Gives back each of <paramref name="done"/>, made by this step's graph and read only there, once its node has run
+    /// its backward (or at once without a graph); not one whose buffer another of them or one of <paramref name="kept"/>
+    /// shares (a view).
+    /// </summary>
+    internal static void ReleaseOwn(Tensor[] done, Tensor[] kept)
+    {
+        foreach (var t in done)
+            if (!done.Concat(kept).Any(other => !ReferenceEquals(other, t) && other.SharesBufferWith(t))) Intermediates.Release(t);
+    }
+
+    /// <summary>mean |x - y|, its difference and absolute values given back after the loss's backward.</summary>
+    static Tensor L1(Tensor x, Tensor y)
+    {
+        var difference = x - y;
+        var absolute = difference.Abs();
+        Intermediates.Release(difference);
+        var mean = absolute.Mean();
+        Intermediates.Release(absolute);
+        return mean;
     }
 }
 
@@ -212,12 +250,26 @@ public sealed class CycleDiscriminatorPhase(CycleState state) : Phase
     }
 
     /// <summary>D(real) and D(fake): one pass over both where D treats each sample on its own (instance norm).</summary>
-    static (Tensor Real, Tensor Fake) RealAndFake(Module d, Tensor real, Tensor fake)
+    (Tensor Real, Tensor Fake) RealAndFake(Module d, Tensor real, Tensor fake)
     {
         if (!d.IsSampleWise() || !real.ShapeSpan[1..].SequenceEqual(fake.ShapeSpan[1..])) return (d.Forward(real), d.Forward(fake));
-        var both = d.Forward(Tensor.Cat([real, fake], 0));
-        return (both.Narrow(0, 0, real.Size(0)), both.Narrow(0, real.Size(0), fake.Size(0)));
+        // The concatenation goes back after the step (D's first layer may keep it), D's output after its node's backward.
+        var images = Tensor.Cat([real, fake], 0);
+        _doneAfterStep.Add(images);
+        var both = d.Forward(images);
+        var outputs = (both.Narrow(0, 0, real.Size(0)), both.Narrow(0, real.Size(0), fake.Size(0)));
+        CycleGeneratorPhase.ReleaseOwn([both], kept: [outputs.Item1, outputs.Item2]);
+        return outputs;
     }
+
+    public override void AfterStep(StepContext ctx)
+    {
+        // The discriminators' graph, the only reader of the concatenated batches, has run its backward.
+        foreach (var t in _doneAfterStep) t.ReturnToPool();
+        _doneAfterStep.Clear();
+    }
+
+    readonly List<Tensor> _doneAfterStep = [];
 }
 
 /// <summary>CycleGAN's sample grid: per row a, G(a), F(G(a)), then b, F(b), G(F(b)) (domain A shown in B's channels).</summary>
