@@ -2,7 +2,7 @@ namespace GanForge;
 
 /// <summary>
 /// Per-row statistics a node's forward saves for its backward (layer norm's mean and 1/std, attention's max and 1/Σ),
-/// in buffers from the pool. The node gives them back when it is released (<see cref="Release"/>); a backward with a
+/// in buffers from the pool. The node gives them back when it is released (<see cref="Release()"/>); a backward with a
 /// graph may hand them to a node of the gradient graph (<see cref="HandOn"/>), which reads them in the gradient's own
 /// backward and releases them in its turn: the buffers go back when the last of their holders is released.
 /// </summary>
@@ -18,7 +18,7 @@ internal sealed class SavedStatistics(params int[] lengths)
     /// <summary>Buffer <paramref name="i"/>, of the i-th length given (uninitialised until the forward writes it).</summary>
     public float[] this[int i] => _buffers[i];
 
-    /// <summary>One more node reads these buffers (a node of the gradient graph): it calls <see cref="Release"/> when released.</summary>
+    /// <summary>One more node reads these buffers (a node of the gradient graph): it calls <see cref="Release()"/> when released.</summary>
     public SavedStatistics HandOn()
     {
         _holders++;
