@@ -87,13 +87,12 @@ public sealed class DiscriminatorPhase(int repeats = 1, bool mixedBatch = false,
         gradientPenalty?.ReleasePass();
         r1?.ReleasePass();
         // D's graph, the only holder of these batches, has run its backward: their buffers are free.
-        foreach (var t in _doneAfterStep) t.ReturnToPool();
-        _doneAfterStep.Clear();
+        _doneAfterStep.Return();
     }
 
     // Batches this step made that only its graph reads: G's, when G keeps nothing of it, the augmented batches, and
     // real+fake when D ran once over both.
-    readonly List<Tensor> _doneAfterStep = [];
+    readonly StepBuffers _doneAfterStep = new();
 
     // The batch as D sees it (DiffAugment's T(x), made without a graph here); a new batch is returned after the step.
     Tensor Seen(StepContext ctx, Tensor images)

@@ -195,11 +195,10 @@ public sealed class CycleGeneratorPhase(CycleState state, float cycle, float ide
     public override void AfterStep(StepContext ctx)
     {
         // The generators' graph, the only reader of these batches, has run its backward.
-        foreach (var t in _doneAfterStep) t.ReturnToPool();
-        _doneAfterStep.Clear();
+        _doneAfterStep.Return();
     }
 
-    readonly List<Tensor> _doneAfterStep = [];
+    readonly StepBuffers _doneAfterStep = new();
 
     /// <summary>
     /// Gives back each of <paramref name="done"/>, made by this step's graph and read only there, once its node has run
@@ -265,11 +264,10 @@ public sealed class CycleDiscriminatorPhase(CycleState state) : Phase
     public override void AfterStep(StepContext ctx)
     {
         // The discriminators' graph, the only reader of the concatenated batches, has run its backward.
-        foreach (var t in _doneAfterStep) t.ReturnToPool();
-        _doneAfterStep.Clear();
+        _doneAfterStep.Return();
     }
 
-    readonly List<Tensor> _doneAfterStep = [];
+    readonly StepBuffers _doneAfterStep = new();
 }
 
 /// <summary>CycleGAN's sample grid: per row a, G(a), F(G(a)), then b, F(b), G(F(b)) (domain A shown in B's channels).</summary>
