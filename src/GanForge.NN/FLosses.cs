@@ -21,14 +21,28 @@ public static partial class F
     public static Tensor MseLoss(Tensor input, Tensor target, string reduction = "mean")
     {
         CheckSameShape(input, target, "MseLoss");
-        return Reduce((input - target).Square(), reduction, "MseLoss");
+        var difference = input - target;
+        return ReduceOfDifference(difference, difference.Square(), reduction, "MseLoss");
     }
 
     /// <summary>|x - y|.</summary>
     public static Tensor L1Loss(Tensor input, Tensor target, string reduction = "mean")
     {
         CheckSameShape(input, target, "L1Loss");
-        return Reduce((input - target).Abs(), reduction, "L1Loss");
+        var difference = input - target;
+        return ReduceOfDifference(difference, difference.Abs(), reduction, "L1Loss");
+    }
+
+    /// <summary>
+    /// <see cref="Reduce"/> of an elementwise loss made from <paramref name="difference"/> alone: the difference, and the
+    /// elementwise loss where the reduction made a new tensor, go back to the pool after their last reader.
+    /// </summary>
+    static Tensor ReduceOfDifference(Tensor difference, Tensor loss, string reduction, string op)
+    {
+        var reduced = Reduce(loss, reduction, op);
+        Intermediates.Release(difference);
+        if (!reduced.SharesBufferWith(loss)) Intermediates.Release(loss);
+        return reduced;
     }
 
     /// <summary>0.5 d^2 / beta where |d| &lt; beta, else |d| - 0.5 beta (d = x - y); L1 when beta is 0.</summary>

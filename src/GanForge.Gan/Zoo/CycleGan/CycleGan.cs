@@ -176,12 +176,12 @@ public sealed class CycleGeneratorPhase(CycleState state, float cycle, float ide
         }
         var loss = adversarial * (ctx.Game.Loss.Generator(model.Discriminator.Forward(fakeB))
                                   + ctx.Game.Loss.Generator(model[CycleGan.DiscriminatorAName].Forward(fakeA)));
-        var cyc = L1(recA, a) + L1(recB, b);                                         // ‖F(G(a)) - a‖₁ + ‖G(F(b)) - b‖₁
+        var cyc = F.L1Loss(recA, a) + F.L1Loss(recB, b);                             // ‖F(G(a)) - a‖₁ + ‖G(F(b)) - b‖₁
         ctx.Stats.Add(Stats.Cycle, cyc.Item());
         loss = loss + cycle * cyc;
         if (identity > 0)
         {
-            var idt = L1(idtB, b) + L1(idtA, a);                                   // ‖G(b) - b‖₁ + ‖F(a) - a‖₁
+            var idt = F.L1Loss(idtB, b) + F.L1Loss(idtA, a);                       // ‖G(b) - b‖₁ + ‖F(a) - a‖₁
             ctx.Stats.Add(Stats.Identity, idt.Item());
             loss = loss + identity * idt;
         }
@@ -209,17 +209,6 @@ public sealed class CycleGeneratorPhase(CycleState state, float cycle, float ide
     {
         foreach (var t in done)
             if (!done.Concat(kept).Any(other => !ReferenceEquals(other, t) && other.SharesBufferWith(t))) Intermediates.Release(t);
-    }
-
-    /// <summary>mean |x - y|, its difference and absolute values given back after the loss's backward.</summary>
-    static Tensor L1(Tensor x, Tensor y)
-    {
-        var difference = x - y;
-        var absolute = difference.Abs();
-        Intermediates.Release(difference);
-        var mean = absolute.Mean();
-        Intermediates.Release(absolute);
-        return mean;
     }
 }
 

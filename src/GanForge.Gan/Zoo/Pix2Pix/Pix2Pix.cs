@@ -138,7 +138,7 @@ public sealed class Pix2PixGeneratorPhase(float l1Weight, float adversarial, boo
         var batch = drawsBatch ? ctx.NextBatch() : ctx.LastReal ?? ctx.NextBatch();
         var (a, b) = (batch.Images, PairedDiscriminatorPhase.Target(batch, model.Name));
         var fake = model.Generator.Forward(a);
-        var l1 = (fake - b).Abs().Mean();                                  // E‖B - G(A)‖₁
+        var l1 = F.L1Loss(fake, b);                                        // E‖B - G(A)‖₁
         ctx.Stats.Add(Stats.L1, l1.Item());
         var loss = l1Weight * l1;
         if (adversarial > 0)
