@@ -163,21 +163,8 @@ public class BufferPoolTests
     [Fact]
     public void TransGan_TrainingSteps_TakeTheirBatchSizedBuffersFromThePool_SameWeightsAsPoolOff()
     {
-        (float[] Weights, long Allocated) Train(bool pool) => PoolHarness.WithPool(pool, () =>
-        {
-            var model = TransGan();
-            var config = new TrainConfig { Model = "transgan", BatchSize = 16, Ema = 0, Out = TestRuns.NewDir() };
-            var trainer = TestRuns.Trainer(config, model, new ScriptedBatches(Tensor.Uniform([16, 1, 32, 32], -1f, 1f, new Generator(9)), 8));
-            long allocated = 0;
-            for (int i = 0; i < 5; i++)
-            {
-                long before = GC.GetTotalAllocatedBytes(precise: true);
-                trainer.TrainStep();
-                allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-                PoolHarness.PoisonPool();
-            }
-            return (TestRuns.Flatten(model.Generator.Parameters().Concat(model.Discriminator.Parameters())), allocated);
-        });
+        (float[] Weights, long Allocated) Train(bool pool) =>
+            TrainSteps(pool, TransGan, "transgan", 16, new ScriptedBatches(Tensor.Uniform([16, 1, 32, 32], -1f, 1f, new Generator(9)), 8));
         var off = Train(pool: false);
         var on = Train(pool: true);
         Assert.All(on.Weights, v => Assert.True(float.IsFinite(v)));
