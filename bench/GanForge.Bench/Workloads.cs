@@ -169,6 +169,14 @@ static class Workloads
         // the batch against oneDNN's (the default where AVX2 runs in 128-bit halves, the thirty-seventh pass)
         ["deep-gemm-forwards"] = (on => GanForge.Kernels.Conv.DeepGemmForwards = on, GanForge.Kernels.Conv.DeepGemmForwards),
         ["deep-gemm-backdata"] = (on => GanForge.Kernels.Conv.DeepGemmBackwardData = on, GanForge.Kernels.Conv.DeepGemmBackwardData),
+        // with AVX-512, the forward, weight gradient and backward-data of layers on an image (at most four input channels,
+        // D's first layer, G's last) in our kernels against oneDNN's (forward, weight gradient) and im2col + GEMM's
+        // (backward-data), the forty-fourth pass
+        ["image-layers"] = (on => GanForge.Kernels.Conv.ImageForwards = GanForge.Kernels.Conv.ImageWeightGrads = GanForge.Kernels.Conv.ImageBackwardData = on,
+            GanForge.Kernels.Conv.ImageForwards),
+        ["image-forwards"] = (on => GanForge.Kernels.Conv.ImageForwards = on, GanForge.Kernels.Conv.ImageForwards),
+        ["image-weight-grads"] = (on => GanForge.Kernels.Conv.ImageWeightGrads = on, GanForge.Kernels.Conv.ImageWeightGrads),
+        ["image-backward-data"] = (on => GanForge.Kernels.Conv.ImageBackwardData = on, GanForge.Kernels.Conv.ImageBackwardData),
         // without AVX-512, the backward-data of layers of at most four input channels (G's last transposed layer) in our
         // kernel against oneDNN's (the thirty-seventh pass)
         ["few-channel-data"] = (on => GanForge.Kernels.Conv.FewChannelKernels = on, GanForge.Kernels.Conv.FewChannelKernels),

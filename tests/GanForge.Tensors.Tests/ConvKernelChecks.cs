@@ -5,7 +5,7 @@ namespace GanForge.Tensors.Tests;
 /// <summary>A convolution kernel's forward and weight gradient against the naive kernels, on outputs poisoned with NaN.</summary>
 static class ConvKernelChecks
 {
-    /// <summary>(input, weight or output gradient, output, n, geometry), as <see cref="Conv.Forward"/> and <see cref="Conv.WeightGrad"/>.</summary>
+    /// <summary>(input, weight or output gradient, output, n, geometry), as <see cref="Conv.Forward(float[], float[], float[], int, ConvGeometry)"/> and <see cref="Conv.WeightGrad"/>.</summary>
     public delegate void Kernel(float[] a, float[] b, float[] output, int n, ConvGeometry g);
 
     public static void ForwardAndWeightGradientMatchNaive(Tensor x, Tensor w, Tensor gy, int n, ConvGeometry g,

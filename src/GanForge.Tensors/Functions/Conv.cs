@@ -38,13 +38,7 @@ internal static class ConvShape
 
     public static Tensor AddBias(Tensor y, Tensor bias)
     {
-        int n = y.Size(0), c = y.Size(1), hw = y.Size(2) * y.Size(3);
-        var ys = y.Storage; var bs = bias.Storage;
-        Threading.For(n, b =>
-        {
-            for (int o = 0; o < c; o++)
-                System.Numerics.Tensors.TensorPrimitives.Add(ys.AsSpan((b * c + o) * hw, hw), bs[o], ys.AsSpan((b * c + o) * hw, hw));
-        });
+        Conv.AddBias(y.Storage, bias.Storage, y.Size(0), y.Size(1), y.Size(2) * y.Size(3));
         return y;
     }
 }
@@ -59,8 +53,7 @@ internal sealed class Conv2d(ConvGeometry geom) : Function
     {
         int n = x.Size(0);
         var y = Tensor.Uninitialized([n, geom.Co, geom.OH, geom.OW]);   // the three kernels overwrite their output
-        Conv.Forward(x.Storage, w.Storage, y.Storage, n, geom);
-        if (b != null) ConvShape.AddBias(y, b);
+        Conv.Forward(x.Storage, w.Storage, b?.Storage, y.Storage, n, geom);
         var fn = new Conv2d(geom);
         return b == null ? Record(fn, y, x, w) : Record(fn, y, x, w, b);
     }

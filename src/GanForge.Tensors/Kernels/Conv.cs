@@ -68,11 +68,13 @@ public static class Conv
             && (long)n * g.OH * g.OW >= 256 && g.OH >= 8 && g.OW >= 8));
 
     /// <summary>
-    /// Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "dnnl", "gemm" (im2col + GEMM,
-    /// or one GEMM over the batch) or "chunks" (small maps in per-thread chunks that stay in cache, <see cref="InCachedChunks"/>).
+    /// Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "direct" (<see cref="DirectConv"/>,
+    /// <see cref="FewChannelBackwardData"/>), "image" (<see cref="ImageConv"/>), "dnnl", "gemm" (im2col + GEMM, or one GEMM
+    /// over the batch) or "chunks" (small maps in per-thread chunks that stay in cache, <see cref="InCachedChunks"/>).
     /// </summary>
     internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
         UsesOwnWinograd(n, g) ? "winograd" : IsDirect(kind, n, g) || kind == ConvDnnl.Kind.BackwardData && IsFewChannelData(n, g) ? "direct"
+        : IsImageLayer(kind, n, g) ? "image"
         : IsSmallMap(kind, n, g) ? (RunsInCachedChunks(kind, g) ? "chunks" : "gemm")
         : DnnlRuns(kind, g) ? "dnnl" : "gemm";
 
@@ -120,12 +122,31 @@ public static class Conv
 
     // The forward and weight gradient of layers with at most four output channels (DirectConv): where neither backend is
     // forced, in fp32. The kernels also take layers of few input channels, but in the step they did not pay there: dcgan28's
-    // 1 -> 64 forward ran 0.50 against 0.64-0.76 ms alone, yet in the step 1.1-1.2 ms a call either way, and oneDNN's
-    // weight gradient after it slowed (4.3-5.0 -> 5.6-6.0 ms an iteration); cyclegan32's 3 -> 64 layers gained 2.4 ms of
-    // 455. Those stay with oneDNN, and every backward-data with the other backends.
+    // 1 -> 64 forward ran 0.50 against 0.64-0.76 ms alone, yet in the step 1.1-1.2 ms a call either way. The step's output
+    // buffer is out of cache, and a 4-channel tile's stores scatter over 64 planes; ImageConv, which writes a block of
+    // four whole planes at a time through non-temporal stores, takes those layers (IsImageLayer).
     static bool IsDirect(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
         DirectKernels && kind != ConvDnnl.Kind.BackwardData && g.Co <= 4
         && _forceManaged == null && !RunsBf16(kind, n, g) && DirectConv.Suits(g);
+
+    // The three kernels of layers on an image into more than four channels (ImageConv; four or fewer are DirectConv's),
+    // with AVX-512, where neither backend is forced, in fp32. dcgan28's and wgangp28's 1 -> 64 layers (D's first, G's
+    // last): whole steps alternated against oneDNN's forward and weight gradient and im2col + GEMM's backward-data
+    // (`bench --alternate image-layers`, 16 rounds) ran 1.027x and 1.029x (medians of the rounds); the forward alone
+    // 1.1-1.2 -> about 0.7 ms a call in dcgan28's step profile, 0.22-0.27 ms alone with its output in cache.
+
+    /// <summary>Whether <see cref="ImageConv"/> runs the forward where its rule says (tests and the bench switch it).</summary>
+    internal static bool ImageForwards { get; set; } = true;
+
+    /// <summary>Whether <see cref="ImageConv"/> runs the weight gradient where its rule says (tests and the bench switch it).</summary>
+    internal static bool ImageWeightGrads { get; set; } = true;
+
+    /// <summary>Whether <see cref="ImageConv"/> runs the backward-data where its rule says (tests and the bench switch it).</summary>
+    internal static bool ImageBackwardData { get; set; } = true;
+
+    static bool IsImageLayer(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
+        kind switch { ConvDnnl.Kind.Forward => ImageForwards, ConvDnnl.Kind.BackwardWeights => ImageWeightGrads, _ => ImageBackwardData }
+        && IsImageSide(g) && g.Co > 4 && _forceManaged == null && !RunsBf16(kind, n, g) && ImageConv.Suits(g);
 
     /// <summary>
     /// Whether the backward-data of a layer whose input has at most four channels runs <see cref="FewChannelBackwardData"/>
@@ -159,9 +180,11 @@ public static class Conv
     /// (a discriminator's input gradient, a generator's last transposed convolution) writes so few channels that
     /// oneDNN's kernels ran at 12-40 GFLOP/s, and col2im after our GEMM 2.6-4.8x faster (`bench --kernels`, 2 threads,
     /// AVX-512: 1 -> 64 at 28 px, batch 128, 4.4 against 1.7 ms; at 64 px, batch 64, 11.5 against 2.4; cyclegan32's
-    /// 3 -> 64 7 x 7 at 32 px, batch 8, 3.8 against 1.4). Its forward and weight gradient stay on oneDNN, which was
-    /// faster there (0.6 against 1.2 ms, 0.5 against 1.9 at 28 px). Measured where our GEMM is the AVX-512 one; without
-    /// AVX-512 (OpenBLAS's GEMM, oneDNN's jit:avx2, not measured) these stay on oneDNN, as before.
+    /// 3 -> 64 7 x 7 at 32 px, batch 8, 3.8 against 1.4). Its forward and weight gradient stayed on oneDNN, which was
+    /// faster there than im2col + GEMM (0.6 against 1.2 ms, 0.5 against 1.9 at 28 px). Since the forty-fourth pass the
+    /// three kernels of such layers into more than four channels run <see cref="ImageConv"/> (<see cref="IsImageLayer"/>),
+    /// and this rule's im2col + GEMM the backward-data of those into four or fewer. Measured where our GEMM is the AVX-512
+    /// one; without AVX-512 (OpenBLAS's GEMM, oneDNN's jit:avx2, not measured) these stay on oneDNN, as before.
     /// </summary>
     static bool IsImageSide(in ConvGeometry g) =>
         g.Ci <= 4 && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;   // all channels: a depthwise layer's stay on oneDNN
@@ -359,11 +382,31 @@ public static class Conv
     static bool IsDense(in ConvGeometry g) =>
         g.OH == 1 && g.OW == 1 && g.PH == 0 && g.PW == 0 && g.H == g.KH && g.W == g.KW && g.DH == 1 && g.DW == 1 && g.Groups == 1;
 
+    /// <summary>
+    /// y = conv(x, w) + bias. x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW), bias: (Co) -> y: (N,Co,OH,OW). A layer on an image
+    /// (<see cref="ImageConv"/>) starts its sums from the bias; the others add it in a pass of their own.
+    /// </summary>
+    public static void Forward(float[] x, float[] w, float[]? bias, float[] y, int n, ConvGeometry g)
+    {
+        if (bias != null && IsImageLayer(ConvDnnl.Kind.Forward, n, g)) { ImageConv.Forward(x, w, bias, y, n, g); return; }
+        Forward(x, w, y, n, g);
+        if (bias != null) AddBias(y, bias, n, g.Co, g.OH * g.OW);
+    }
+
+    /// <summary>y[s][c] += bias[c] over each of the n samples' c maps of hw positions.</summary>
+    public static void AddBias(float[] y, float[] bias, int n, int c, int hw) =>
+        Threading.For(n, s =>
+        {
+            for (int o = 0; o < c; o++)
+                System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan((s * c + o) * hw, hw), bias[o], y.AsSpan((s * c + o) * hw, hw));
+        });
+
     /// <summary>y = conv(x, w) (no bias). x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW) -> y: (N,Co,OH,OW).</summary>
     public static void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.Forward(x, w, y, n, g); return; }
         if (IsDirect(ConvDnnl.Kind.Forward, n, g)) { DirectConv.Forward(x, w, y, n, g); return; }
+        if (IsImageLayer(ConvDnnl.Kind.Forward, n, g)) { ImageConv.Forward(x, w, null, y, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.Forward, n, g)) { SmallMapForward(x, w, y, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.Forward, g) && ConvDnnl.TryRun(ConvDnnl.Kind.Forward, x, w, y, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, true, n, g.Co, g.K, 1f, x, g.K, w, g.K, 0f, y, g.Co); return; }
@@ -396,12 +439,13 @@ public static class Conv
         });
     }
 
-    /// <summary>x = convT(y, w), the adjoint of <see cref="Forward"/> in x. y: (N,Co,OH,OW), w: (Co,Ci/groups,KH,KW) -> x: (N,Ci,H,W).</summary>
+    /// <summary>x = convT(y, w), the adjoint of <see cref="Forward(float[], float[], float[], int, ConvGeometry)"/> in x. y: (N,Co,OH,OW), w: (Co,Ci/groups,KH,KW) -> x: (N,Ci,H,W).</summary>
     public static void Transpose(float[] y, float[] w, float[] x, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.BackwardData(y, w, x, n, g); return; }
-        if (IsSmallMap(ConvDnnl.Kind.BackwardData, n, g)) { SmallMapBackwardData(y, w, x, n, g); return; }
         if (IsFewChannelData(n, g)) { FewChannelBackwardData.Run(y, w, x, n, g); return; }
+        if (IsImageLayer(ConvDnnl.Kind.BackwardData, n, g)) { ImageConv.BackwardData(y, w, x, n, g); return; }
+        if (IsSmallMap(ConvDnnl.Kind.BackwardData, n, g)) { SmallMapBackwardData(y, w, x, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.BackwardData, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, y, w, x, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, false, n, g.K, g.Co, 1f, y, g.Co, w, g.K, 0f, x, g.K); return; }
         if (IsPointwise(g))
@@ -433,11 +477,12 @@ public static class Conv
         });
     }
 
-    /// <summary>dw = convW(x, gy), the adjoint of <see cref="Forward"/> in w. x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> dw: (Co,Ci/groups,KH,KW).</summary>
+    /// <summary>dw = convW(x, gy), the adjoint of <see cref="Forward(float[], float[], float[], int, ConvGeometry)"/> in w. x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> dw: (Co,Ci/groups,KH,KW).</summary>
     public static void WeightGrad(float[] x, float[] gy, float[] dw, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.WeightGrad(x, gy, dw, n, g); return; }
         if (IsDirect(ConvDnnl.Kind.BackwardWeights, n, g)) { DirectConv.WeightGrad(x, gy, dw, n, g); return; }
+        if (IsImageLayer(ConvDnnl.Kind.BackwardWeights, n, g)) { ImageConv.WeightGrad(x, gy, dw, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.BackwardWeights, n, g)) { SmallMapWeightGrad(x, gy, dw, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.BackwardWeights, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardWeights, x, gy, dw, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(true, false, g.Co, g.K, n, 1f, gy, g.Co, x, g.K, 0f, dw, g.K); return; }
@@ -627,7 +672,7 @@ public static class Conv
                 y.AsSpan(((n0 + s) * g.Co + o) * p, p).CopyTo(yT.AsSpan(o * l + s * p, p));
     }
 
-    /// <summary>Direct 7-loop convolution, the reference for tests. Shapes as <see cref="Forward"/>.</summary>
+    /// <summary>Direct 7-loop convolution, the reference for tests. Shapes as <see cref="Forward(float[], float[], float[], int, ConvGeometry)"/>.</summary>
     public static void ForwardNaive(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, int n, in ConvGeometry g)
     {
         for (int b = 0; b < n; b++)
