@@ -408,9 +408,10 @@ static class KernelBench
         return 2.0 * n * n * n / s / 1e9;
     }
 
-    // oneDNN's implementation names for the three kinds, when it runs them.
+    // What runs each of the three kinds: oneDNN's implementation name where the rule gives it to oneDNN, else the rule's
+    // pick ("image", "direct", "gemm", ...).
     static string Implementations(int n, ConvGeometry g) => Conv.Backend != "dnnl" ? "" :
-        $"  [{string.Join(", ", Enum.GetValues<ConvDnnl.Kind>().Select(k => ConvDnnl.Implementation(k, n, g) ?? "managed"))}]";
+        $"  [{string.Join(", ", Enum.GetValues<ConvDnnl.Kind>().Select(k => Conv.Picks(k, n, g) is var pick && pick != "dnnl" ? pick : ConvDnnl.Implementation(k, n, g) ?? "managed"))}]";
 
     static double Time(Action a, int iters)
     {
