@@ -203,33 +203,16 @@ internal static class ImageConv
     {
         float* r0 = rows + l.Reads[u], r1 = rows + l.Reads[u + 1], r2 = rows + l.Reads[u + 2], r3 = rows + l.Reads[u + 3];
         int plane = g.OH * g.OW, taps = g.K;
-        Vector512<float> a00 = Vector512.Create(bias[0]), a01 = Vector512.Create(bias[1]);
-        Vector512<float> a02 = Vector512.Create(bias[2]), a03 = Vector512.Create(bias[3]);
-        Vector512<float> a10 = a00, a11 = a01, a12 = a02, a13 = a03;
-        Vector512<float> a20 = a00, a21 = a01, a22 = a02, a23 = a03;
-        Vector512<float> a30 = a00, a31 = a01, a32 = a02, a33 = a03;
+        var a = Tile.Of(Vector512.Create(bias[0]), Vector512.Create(bias[1]), Vector512.Create(bias[2]), Vector512.Create(bias[3]));
         for (int t = 0; t < taps; t++, w += Channels)
         {
             int o = tapOffsets[t];
-            var x0 = Vector512.Load(r0 + o); var x1 = Vector512.Load(r1 + o);
-            var x2 = Vector512.Load(r2 + o); var x3 = Vector512.Load(r3 + o);
-            var k = Vector512.Create(w[0]);
-            a00 = Vector512.FusedMultiplyAdd(x0, k, a00); a10 = Vector512.FusedMultiplyAdd(x1, k, a10);
-            a20 = Vector512.FusedMultiplyAdd(x2, k, a20); a30 = Vector512.FusedMultiplyAdd(x3, k, a30);
-            k = Vector512.Create(w[1]);
-            a01 = Vector512.FusedMultiplyAdd(x0, k, a01); a11 = Vector512.FusedMultiplyAdd(x1, k, a11);
-            a21 = Vector512.FusedMultiplyAdd(x2, k, a21); a31 = Vector512.FusedMultiplyAdd(x3, k, a31);
-            k = Vector512.Create(w[2]);
-            a02 = Vector512.FusedMultiplyAdd(x0, k, a02); a12 = Vector512.FusedMultiplyAdd(x1, k, a12);
-            a22 = Vector512.FusedMultiplyAdd(x2, k, a22); a32 = Vector512.FusedMultiplyAdd(x3, k, a32);
-            k = Vector512.Create(w[3]);
-            a03 = Vector512.FusedMultiplyAdd(x0, k, a03); a13 = Vector512.FusedMultiplyAdd(x1, k, a13);
-            a23 = Vector512.FusedMultiplyAdd(x2, k, a23); a33 = Vector512.FusedMultiplyAdd(x3, k, a33);
+            a.Add(Vector512.Load(r0 + o), Vector512.Load(r1 + o), Vector512.Load(r2 + o), Vector512.Load(r3 + o), w);
         }
-        Store(y + l.Writes[u], plane, l.Cols[u], a00, a01, a02, a03);
-        Store(y + l.Writes[u + 1], plane, l.Cols[u + 1], a10, a11, a12, a13);
-        Store(y + l.Writes[u + 2], plane, l.Cols[u + 2], a20, a21, a22, a23);
-        Store(y + l.Writes[u + 3], plane, l.Cols[u + 3], a30, a31, a32, a33);
+        Store(y + l.Writes[u], plane, l.Cols[u], a.A00, a.A01, a.A02, a.A03);
+        Store(y + l.Writes[u + 1], plane, l.Cols[u + 1], a.A10, a.A11, a.A12, a.A13);
+        Store(y + l.Writes[u + 2], plane, l.Cols[u + 2], a.A20, a.A21, a.A22, a.A23);
+        Store(y + l.Writes[u + 3], plane, l.Cols[u + 3], a.A30, a.A31, a.A32, a.A33);
     }
 
     // One output vector of four consecutive channel planes, masked to its row's width.
@@ -279,33 +262,48 @@ internal static class ImageConv
     {
         int plane = g.OH * g.OW, taps = g.K;
         float* y0 = gy + l.Writes[u], y1 = gy + l.Writes[u + 1], y2 = gy + l.Writes[u + 2], y3 = gy + l.Writes[u + 3];
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        var a = default(Tile);
         float* wc = w + t;
         for (int c = 0; c < g.Co; c++, y0 += plane, y1 += plane, y2 += plane, y3 += plane, wc += taps)
-        {
-            var x0 = Load(y0, end); var x1 = Load(y1, end); var x2 = Load(y2, end); var x3 = Load(y3, end);
-            var k = Vector512.Create(wc[0]);
-            a00 = Vector512.FusedMultiplyAdd(x0, k, a00); a10 = Vector512.FusedMultiplyAdd(x1, k, a10);
-            a20 = Vector512.FusedMultiplyAdd(x2, k, a20); a30 = Vector512.FusedMultiplyAdd(x3, k, a30);
-            k = Vector512.Create(wc[1]);
-            a01 = Vector512.FusedMultiplyAdd(x0, k, a01); a11 = Vector512.FusedMultiplyAdd(x1, k, a11);
-            a21 = Vector512.FusedMultiplyAdd(x2, k, a21); a31 = Vector512.FusedMultiplyAdd(x3, k, a31);
-            k = Vector512.Create(wc[2]);
-            a02 = Vector512.FusedMultiplyAdd(x0, k, a02); a12 = Vector512.FusedMultiplyAdd(x1, k, a12);
-            a22 = Vector512.FusedMultiplyAdd(x2, k, a22); a32 = Vector512.FusedMultiplyAdd(x3, k, a32);
-            k = Vector512.Create(wc[3]);
-            a03 = Vector512.FusedMultiplyAdd(x0, k, a03); a13 = Vector512.FusedMultiplyAdd(x1, k, a13);
-            a23 = Vector512.FusedMultiplyAdd(x2, k, a23); a33 = Vector512.FusedMultiplyAdd(x3, k, a33);
-        }
+            a.Add(Load(y0, end), Load(y1, end), Load(y2, end), Load(y3, end), wc);
         int row = l.Units * Lanes;
         float* d = cols + (long)t * row + u * Lanes;
-        a00.Store(d); a10.Store(d + Lanes); a20.Store(d + 2 * Lanes); a30.Store(d + 3 * Lanes); d += row;
-        a01.Store(d); a11.Store(d + Lanes); a21.Store(d + 2 * Lanes); a31.Store(d + 3 * Lanes); d += row;
-        a02.Store(d); a12.Store(d + Lanes); a22.Store(d + 2 * Lanes); a32.Store(d + 3 * Lanes); d += row;
-        a03.Store(d); a13.Store(d + Lanes); a23.Store(d + 2 * Lanes); a33.Store(d + 3 * Lanes);
+        a.A00.Store(d); a.A10.Store(d + Lanes); a.A20.Store(d + 2 * Lanes); a.A30.Store(d + 3 * Lanes); d += row;
+        a.A01.Store(d); a.A11.Store(d + Lanes); a.A21.Store(d + 2 * Lanes); a.A31.Store(d + 3 * Lanes); d += row;
+        a.A02.Store(d); a.A12.Store(d + Lanes); a.A22.Store(d + 2 * Lanes); a.A32.Store(d + 3 * Lanes); d += row;
+        a.A03.Store(d); a.A13.Store(d + Lanes); a.A23.Store(d + 2 * Lanes); a.A33.Store(d + 3 * Lanes);
+    }
+
+    // Sixteen sums in registers, Aij for vector i and scalar j: the forward's four output vectors by four channels, the
+    // backward-data's four vectors by four taps.
+    struct Tile
+    {
+        public Vector512<float> A00, A01, A02, A03, A10, A11, A12, A13, A20, A21, A22, A23, A30, A31, A32, A33;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Tile Of(Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3) => new()
+        {
+            A00 = c0, A01 = c1, A02 = c2, A03 = c3, A10 = c0, A11 = c1, A12 = c2, A13 = c3,
+            A20 = c0, A21 = c1, A22 = c2, A23 = c3, A30 = c0, A31 = c1, A32 = c2, A33 = c3,
+        };
+
+        // Aij += xi · k[j]: four vectors by four scalars.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public unsafe void Add(Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3, float* k)
+        {
+            var s = Vector512.Create(k[0]);
+            A00 = Vector512.FusedMultiplyAdd(x0, s, A00); A10 = Vector512.FusedMultiplyAdd(x1, s, A10);
+            A20 = Vector512.FusedMultiplyAdd(x2, s, A20); A30 = Vector512.FusedMultiplyAdd(x3, s, A30);
+            s = Vector512.Create(k[1]);
+            A01 = Vector512.FusedMultiplyAdd(x0, s, A01); A11 = Vector512.FusedMultiplyAdd(x1, s, A11);
+            A21 = Vector512.FusedMultiplyAdd(x2, s, A21); A31 = Vector512.FusedMultiplyAdd(x3, s, A31);
+            s = Vector512.Create(k[2]);
+            A02 = Vector512.FusedMultiplyAdd(x0, s, A02); A12 = Vector512.FusedMultiplyAdd(x1, s, A12);
+            A22 = Vector512.FusedMultiplyAdd(x2, s, A22); A32 = Vector512.FusedMultiplyAdd(x3, s, A32);
+            s = Vector512.Create(k[3]);
+            A03 = Vector512.FusedMultiplyAdd(x0, s, A03); A13 = Vector512.FusedMultiplyAdd(x1, s, A13);
+            A23 = Vector512.FusedMultiplyAdd(x2, s, A23); A33 = Vector512.FusedMultiplyAdd(x3, s, A33);
+        }
     }
 
     // 16 floats from p, those past the end of the array zero.
