@@ -132,8 +132,8 @@ public static class Conv
     // The three kernels of layers on an image into more than four channels (ImageConv; four or fewer are DirectConv's),
     // with AVX-512, where neither backend is forced, in fp32. dcgan28's and wgangp28's 1 -> 64 layers (D's first, G's
     // last): whole steps alternated against oneDNN's forward and weight gradient and im2col + GEMM's backward-data
-    // (`bench --alternate image-layers`, 16 rounds) ran 1.027x and 1.029x (medians of the rounds); the forward alone
-    // 1.1-1.2 -> about 0.7 ms a call in dcgan28's step profile, 0.22-0.27 ms alone with its output in cache.
+    // (`bench --alternate image-layers`, 16 rounds) ran 1.027x and 1.029x (medians of the rounds); the forward 1.1-1.3
+    // -> 0.5-0.6 ms a call in dcgan28's step profile, 0.22-0.27 ms alone with its output in cache.
 
     /// <summary>Whether <see cref="ImageConv"/> runs the forward where its rule says (tests and the bench switch it).</summary>
     internal static bool ImageForwards { get; set; } = true;

@@ -23,8 +23,8 @@ namespace GanForge.Kernels;
 /// </list>
 /// In dcgan28's step, oneDNN's forward of the 1 -> 64 layer took 1.1-1.2 ms a call, against 0.27 for its own kernel
 /// alone: it writes a blocked output and reorders it to NCHW, and the step's output buffer is out of cache. The forward
-/// here took 0.22-0.27 ms alone and about 0.7 in the step; its first version, which stored a tile's four channels into
-/// four planes at a time, ran 0.24 ms with its output in cache and 0.64-0.71 with it out.
+/// here takes 0.27 ms alone with its output in cache, 0.42-0.52 with it out, and 0.5-0.6 in the step's profile; its first
+/// version, which stored a tile's four channels into four planes at a time, ran 0.24 ms in cache and 0.62-0.71 out.
 /// </summary>
 internal static class ImageConv
 {
