@@ -91,7 +91,7 @@ public class ImageConvTests
     }
 
     // Not reached: four output channels or fewer (DirectConv's), five input channels, dilation, groups, a forced backend,
-    // and the switches off. Refused by name and shape where it cannot compute a layer.
+    // and the switches off. Refused by name and shape where it cannot compute a layer or its buffers are too small.
     [Fact]
     public void ImageRule_OutsideItsReach_LeavesTheOtherBackends()
     {
@@ -125,6 +125,14 @@ public class ImageConvTests
         var e = Assert.Throws<ArgumentException>(() => ImageConv.Forward(new float[5 * 64], new float[16 * 5 * 16], null, new float[16 * 16], 1, five));
         Assert.Contains("ImageConv.Forward", e.Message);
         Assert.Contains("5->16", e.Message);
+
+        // Buffers too small for the batch are refused before any pointer reads them: one sample short of output.
+        var d4 = Geometry(1, 28, 28, 64, 4, 4, 2, 1);
+        var shortOut = Assert.Throws<ArgumentException>(() => ImageConv.Forward(new float[2 * 784], new float[64 * 16], null, new float[64 * 196], 2, d4));
+        Assert.Contains("ImageConv.Forward", shortOut.Message);
+        Assert.Contains("maps 25088", shortOut.Message);
+        Assert.Throws<ArgumentException>(() => ImageConv.WeightGrad(new float[784], new float[2 * 64 * 196], new float[64 * 16], 2, d4));
+        Assert.Throws<ArgumentException>(() => ImageConv.BackwardData(new float[2 * 64 * 196], new float[63 * 16], new float[2 * 784], 2, d4));
     }
 
     static ConvGeometry Geometry(int ci, int h, int w, int co, int kh, int kw, int stride, int pad) =>

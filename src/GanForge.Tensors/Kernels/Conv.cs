@@ -443,9 +443,9 @@ public static class Conv
     public static void Transpose(float[] y, float[] w, float[] x, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.BackwardData(y, w, x, n, g); return; }
+        if (IsSmallMap(ConvDnnl.Kind.BackwardData, n, g)) { SmallMapBackwardData(y, w, x, n, g); return; }
         if (IsFewChannelData(n, g)) { FewChannelBackwardData.Run(y, w, x, n, g); return; }
         if (IsImageLayer(ConvDnnl.Kind.BackwardData, n, g)) { ImageConv.BackwardData(y, w, x, n, g); return; }
-        if (IsSmallMap(ConvDnnl.Kind.BackwardData, n, g)) { SmallMapBackwardData(y, w, x, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.BackwardData, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, y, w, x, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, false, n, g.K, g.Co, 1f, y, g.Co, w, g.K, 0f, x, g.K); return; }
         if (IsPointwise(g))

@@ -132,12 +132,24 @@ internal static class ImageConv
         return Vector512.BitwiseAnd(Vector512.GreaterThanOrEqual(iw, Vector512<int>.Zero), Vector512.LessThan(iw, Vector512.Create(w))).AsSingle();
     }
 
+    // A layer these kernels compute, and buffers that hold n images (N,Ci,H,W), the weights (Co,Ci,KH,KW) and n maps
+    // (N,Co,OH,OW): the kernels read and write through pointers.
+    static void CheckLayer(string op, in ConvGeometry g, int n, float[] images, float[] weights, float[] maps)
+    {
+        if (!Suits(g)) throw new ArgumentException($"{op}: computes layers of at most 4 input channels into 4 or more, one group, no dilation, on AVX-512, got {g}");
+        long needImages = (long)n * g.Ci * g.H * g.W, needWeights = (long)g.Co * g.K, needMaps = (long)n * g.Co * g.OH * g.OW;
+        if (n < 0 || images.Length < needImages || weights.Length < needWeights || maps.Length < needMaps)
+            throw new ArgumentException($"{op}: buffers of {images.Length}, {weights.Length} and {maps.Length} floats for {n} samples of {g} " +
+                $"(images {needImages}, weights {needWeights}, maps {needMaps})");
+    }
+
     static readonly ConcurrentDictionary<ConvGeometry, Layout> Layouts = new();
 
     /// <summary>y = conv(x, w) + bias (bias may be null). x: (N,Ci,H,W), w: (Co,Ci,KH,KW), bias: (Co) -> y: (N,Co,OH,OW).</summary>
     public static unsafe void Forward(float[] x, float[] w, float[]? bias, float[] y, int n, ConvGeometry g)
     {
-        if (!Suits(g)) throw new ArgumentException($"ImageConv.Forward: computes layers of at most 4 input channels into 4 or more, one group, no dilation, on AVX-512, got {g}");
+        CheckLayer("ImageConv.Forward", g, n, x, w, y);
+        if (bias != null && bias.Length < g.Co) throw new ArgumentException($"ImageConv.Forward: bias of {bias.Length} floats for {g.Co} channels ({g})");
         var l = Layouts.GetOrAdd(g, static g => new Layout(g));
         int image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW;
         var wt = Interleave(w, g.Co, g.K);
@@ -233,7 +245,7 @@ internal static class ImageConv
     /// <summary>dx = convT(gy, w), the adjoint of the forward in x. gy: (N,Co,OH,OW), w: (Co,Ci,KH,KW) -> dx: (N,Ci,H,W).</summary>
     public static unsafe void BackwardData(float[] gy, float[] w, float[] dx, int n, ConvGeometry g)
     {
-        if (!Suits(g)) throw new ArgumentException($"ImageConv.BackwardData: computes layers of at most 4 input channels into 4 or more, one group, no dilation, on AVX-512, got {g}");
+        CheckLayer("ImageConv.BackwardData", g, n, dx, w, gy);
         var l = Layouts.GetOrAdd(g, static g => new Layout(g));
         int taps = g.K, image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW, columns = taps * l.Units * Lanes;
         Threading.ForRanges(n, (_, s0, s1) =>
@@ -336,7 +348,7 @@ internal static class ImageConv
     /// <summary>dw = convW(x, gy). x: (N,Ci,H,W), gy: (N,Co,OH,OW) -> dw: (Co,Ci,KH,KW).</summary>
     public static unsafe void WeightGrad(float[] x, float[] gy, float[] dw, int n, ConvGeometry g)
     {
-        if (!Suits(g)) throw new ArgumentException($"ImageConv.WeightGrad: computes layers of at most 4 input channels into 4 or more, one group, no dilation, on AVX-512, got {g}");
+        CheckLayer("ImageConv.WeightGrad", g, n, x, dw, gy);
         var l = Layouts.GetOrAdd(g, static g => new Layout(g));
         int taps = g.K, image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW, sums = g.Co * taps * Lanes;
         // Each chunk of samples sums into its own vectors, one of 16 lanes a weight; lanes and chunks are added at the end.
