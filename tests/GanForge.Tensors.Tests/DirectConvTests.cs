@@ -31,8 +31,8 @@ public class DirectConvTests
         if (!Avx512F.IsSupported) return;
         int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
         var g = new ConvGeometry(ci, h, w, co, oh, ow, k, k, stride, stride, pad, pad, 1, 1, 1);
-        // Few input channels and many output channels stay with oneDNN (the direct kernels did not pay in the step); the
-        // kernels are checked on them too, called directly.
+        // Few input channels into many output channels go to ImageConv (the direct kernels did not pay there in the step);
+        // the direct kernels are checked on them too, called directly.
         foreach (var kind in new[] { ConvDnnl.Kind.Forward, ConvDnnl.Kind.BackwardWeights })
             if (co <= 4) Assert.Equal("direct", Conv.Picks(kind, n, g));
             else Assert.NotEqual("direct", Conv.Picks(kind, n, g));
