@@ -59,7 +59,7 @@ internal static class ImageConv
             Taps = new int[g.K];
             for (int t = 0; t < g.K; t++)
             {
-                int kw = t % g.KW, kh = t / g.KW % g.KH, ci = t / (g.KW * g.KH);
+                var (ci, kh, kw) = Tap(g, t);
                 Taps[t] = ((ci * Padded + kh) * g.KW + kw) * Stride;
             }
             (Reads, Writes, Cols) = (new int[Units], new int[Units], new int[Units]);
@@ -72,6 +72,9 @@ internal static class ImageConv
             }
         }
     }
+
+    // Tap t of a weight row (Ci, KH, KW) as its input channel, kernel row and kernel column.
+    static (int Ci, int Kh, int Kw) Tap(in ConvGeometry g, int t) => (t / (g.KW * g.KH), t / g.KW % g.KH, t % g.KW);
 
     // The first cache line at or after p (the rows' vectors then never straddle two).
     static unsafe float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
@@ -286,8 +289,8 @@ internal static class ImageConv
         a.A03.Store(d); a.A13.Store(d + Lanes); a.A23.Store(d + 2 * Lanes); a.A33.Store(d + 3 * Lanes);
     }
 
-    // Sixteen sums in registers, Aij for vector i and scalar j: the forward's four output vectors by four channels, the
-    // backward-data's four vectors by four taps.
+    // Sixteen sums in registers: the forward's four output vectors by four channels, the backward-data's four vectors by
+    // four taps, the weight gradient's four channels by four taps.
     struct Tile
     {
         public Vector512<float> A00, A01, A02, A03, A10, A11, A12, A13, A20, A21, A22, A23, A30, A31, A32, A33;
@@ -298,6 +301,21 @@ internal static class ImageConv
             A00 = c0, A01 = c1, A02 = c2, A03 = c3, A10 = c0, A11 = c1, A12 = c2, A13 = c3,
             A20 = c0, A21 = c1, A22 = c2, A23 = c3, A30 = c0, A31 = c1, A32 = c2, A33 = c3,
         };
+
+        // Aij += yi · xj: four vectors by four vectors, lane by lane.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AddLanes(Vector512<float> y0, Vector512<float> y1, Vector512<float> y2, Vector512<float> y3,
+            Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
+        {
+            A00 = Vector512.FusedMultiplyAdd(y0, x0, A00); A01 = Vector512.FusedMultiplyAdd(y0, x1, A01);
+            A02 = Vector512.FusedMultiplyAdd(y0, x2, A02); A03 = Vector512.FusedMultiplyAdd(y0, x3, A03);
+            A10 = Vector512.FusedMultiplyAdd(y1, x0, A10); A11 = Vector512.FusedMultiplyAdd(y1, x1, A11);
+            A12 = Vector512.FusedMultiplyAdd(y1, x2, A12); A13 = Vector512.FusedMultiplyAdd(y1, x3, A13);
+            A20 = Vector512.FusedMultiplyAdd(y2, x0, A20); A21 = Vector512.FusedMultiplyAdd(y2, x1, A21);
+            A22 = Vector512.FusedMultiplyAdd(y2, x2, A22); A23 = Vector512.FusedMultiplyAdd(y2, x3, A23);
+            A30 = Vector512.FusedMultiplyAdd(y3, x0, A30); A31 = Vector512.FusedMultiplyAdd(y3, x1, A31);
+            A32 = Vector512.FusedMultiplyAdd(y3, x2, A32); A33 = Vector512.FusedMultiplyAdd(y3, x3, A33);
+        }
 
         // Aij += xi · k[j]: four vectors by four scalars.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -330,7 +348,7 @@ internal static class ImageConv
         int row = l.Units * Lanes;
         for (int t = 0; t < g.K; t++)
         {
-            int kw = t % g.KW, kh = t / g.KW % g.KH, ci = t / (g.KW * g.KH);
+            var (ci, kh, kw) = Tap(g, t);
             float* plane = dx + (long)ci * g.H * g.W;
             for (int oh = 0; oh < g.OH; oh++)
             {
@@ -415,31 +433,18 @@ internal static class ImageConv
     static unsafe void WeightBlock(float* rows, int* tapOffsets, float* staged, float* acc, int taps, int skipC, int skipT, Layout l)
     {
         int o0 = tapOffsets[0], o1 = tapOffsets[1], o2 = tapOffsets[2], o3 = tapOffsets[3];
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        var a = default(Tile);
         fixed (int* reads = l.Reads)
             for (int u = 0; u < l.Units; u++, staged += Channels * Lanes)
             {
-                var y0 = Vector512.Load(staged); var y1 = Vector512.Load(staged + Lanes);
-                var y2 = Vector512.Load(staged + 2 * Lanes); var y3 = Vector512.Load(staged + 3 * Lanes);
                 float* ru = rows + reads[u];
-                var x0 = Vector512.Load(ru + o0); var x1 = Vector512.Load(ru + o1);
-                var x2 = Vector512.Load(ru + o2); var x3 = Vector512.Load(ru + o3);
-                a00 = Vector512.FusedMultiplyAdd(y0, x0, a00); a01 = Vector512.FusedMultiplyAdd(y0, x1, a01);
-                a02 = Vector512.FusedMultiplyAdd(y0, x2, a02); a03 = Vector512.FusedMultiplyAdd(y0, x3, a03);
-                a10 = Vector512.FusedMultiplyAdd(y1, x0, a10); a11 = Vector512.FusedMultiplyAdd(y1, x1, a11);
-                a12 = Vector512.FusedMultiplyAdd(y1, x2, a12); a13 = Vector512.FusedMultiplyAdd(y1, x3, a13);
-                a20 = Vector512.FusedMultiplyAdd(y2, x0, a20); a21 = Vector512.FusedMultiplyAdd(y2, x1, a21);
-                a22 = Vector512.FusedMultiplyAdd(y2, x2, a22); a23 = Vector512.FusedMultiplyAdd(y2, x3, a23);
-                a30 = Vector512.FusedMultiplyAdd(y3, x0, a30); a31 = Vector512.FusedMultiplyAdd(y3, x1, a31);
-                a32 = Vector512.FusedMultiplyAdd(y3, x2, a32); a33 = Vector512.FusedMultiplyAdd(y3, x3, a33);
+                a.AddLanes(Vector512.Load(staged), Vector512.Load(staged + Lanes), Vector512.Load(staged + 2 * Lanes), Vector512.Load(staged + 3 * Lanes),
+                    Vector512.Load(ru + o0), Vector512.Load(ru + o1), Vector512.Load(ru + o2), Vector512.Load(ru + o3));
             }
-        Add(acc, 0, skipC, skipT, a00, a01, a02, a03);
-        Add(acc + taps * Lanes, 1, skipC, skipT, a10, a11, a12, a13);
-        Add(acc + 2 * taps * Lanes, 2, skipC, skipT, a20, a21, a22, a23);
-        Add(acc + 3 * taps * Lanes, 3, skipC, skipT, a30, a31, a32, a33);
+        Add(acc, 0, skipC, skipT, a.A00, a.A01, a.A02, a.A03);
+        Add(acc + taps * Lanes, 1, skipC, skipT, a.A10, a.A11, a.A12, a.A13);
+        Add(acc + 2 * taps * Lanes, 2, skipC, skipT, a.A20, a.A21, a.A22, a.A23);
+        Add(acc + 3 * taps * Lanes, 3, skipC, skipT, a.A30, a.A31, a.A32, a.A33);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
