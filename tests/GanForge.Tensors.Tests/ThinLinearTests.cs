@@ -4,7 +4,7 @@ using GanForge.Kernels;
 namespace GanForge.Tensors.Tests;
 
 /// <summary>
-/// The kernels of Linear layers of at most sixteen inputs and outputs over many rows (<see cref="ThinLinear"/>), with
+/// The kernels of Linear layers of at most sixteen inputs and sixty-four outputs over many rows (<see cref="ThinLinear"/>), with
 /// AVX-512: the forward and the one-pass backward against sums in double on outputs poisoned with NaN, each gradient
 /// alone, the same sums on one thread and two, the rule's reach and the refusals. Changes the thread count: runs in the
 /// threading collection.
@@ -22,6 +22,9 @@ public class ThinLinearTests
         { 1029, 4, 1 },                                // one output
         { 5, 1, 1 },                                   // one input, one output, one block and a row
         { 2051, 13, 3 },                               // odd widths
+        { 1029, 16, 48 },                              // three vectors of outputs
+        { 2053, 5, 64 },                               // four, and a group of inputs past the last (5 = 4 + 1)
+        { 9, 3, 33 },                                  // a partial third vector
     };
 
     static float[] Random(int n, Generator gen) => Tensor.Randn([n], gen).ToArray();
@@ -117,23 +120,26 @@ public class ThinLinearTests
     }
 
     [Fact]
-    public void Rule_TakesThinLayersOverManyRowsOnly()
+    public void Rules_TakeThinLayersOverManyRowsOnly()
     {
         if (!Avx512F.IsSupported || !Gemm.RunsAvx512) return;
-        Assert.True(ThinLinear.Suits(32768, 4, 12));
-        Assert.True(ThinLinear.Suits(ThinLinear.MinRows, 16, 16));
-        Assert.False(ThinLinear.Suits(ThinLinear.MinRows - 1, 4, 12));   // too few rows to matter
-        Assert.False(ThinLinear.Suits(32768, 17, 4));                    // a row of x past one vector
-        Assert.False(ThinLinear.Suits(32768, 16, 48));                   // a row of y past one vector
+        Assert.True(ThinLinear.SuitsForward(32768, 4, 12));
+        Assert.True(ThinLinear.SuitsForward(ThinLinear.MinRows, 16, 16));
+        Assert.False(ThinLinear.SuitsForward(32768, 16, 48));            // the GEMM's full tiles are as fast
+        Assert.True(ThinLinear.SuitsBackward(8192, 16, 64));
+        Assert.False(ThinLinear.SuitsBackward(8192, 16, 65));            // a row of g past four vectors
+        Assert.False(ThinLinear.SuitsBackward(ThinLinear.MinRows - 1, 4, 12));   // too few rows to matter
+        Assert.False(ThinLinear.SuitsBackward(32768, 17, 4));            // a row of x past one vector
     }
 
     [Theory]
     [InlineData(8, 17, 4, "17 -> 4")]
     [InlineData(8, 4, 0, "4 -> 0")]
+    [InlineData(8, 4, 65, "4 -> 65")]
     public void Kernels_RefuseWideLayers_NamingTheShape(int rows, int inF, int outF, string shape)
     {
         if (!Avx512F.IsSupported) return;
-        var e = Assert.Throws<ArgumentException>(() => ThinLinear.Forward(new float[rows * inF], new float[inF * Math.Max(outF, 1)], null, new float[rows * 16], rows, inF, outF));
+        var e = Assert.Throws<ArgumentException>(() => ThinLinear.Forward(new float[rows * inF], new float[inF * Math.Max(outF, 1)], null, new float[rows * 80], rows, inF, outF));
         Assert.Contains("ThinLinear.Forward", e.Message);
         Assert.Contains(shape, e.Message);
     }

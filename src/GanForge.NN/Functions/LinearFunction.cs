@@ -9,7 +9,7 @@ namespace GanForge.Functions;
 /// The forward hands b to the GEMM, which adds it as it stores y (or writes it into y first where the product runs
 /// elsewhere), so the bias costs no broadcast op, no extra graph node and no pass of its own. Without a graph the
 /// backward is three kernels: dx = g W, dW = gᵀ x, db = Σ_rows g (one pass over g and x for a layer of at most sixteen
-/// inputs and outputs over many rows, <see cref="ThinLinear"/>); where the backward fuses optimizer steps
+/// inputs and sixty-four outputs over many rows, <see cref="ThinLinear"/>); where the backward fuses optimizer steps
 /// (<see cref="FusedStep"/>), W takes its step inside the product that would make dW. With a graph (gradients of
 /// gradients) it is written with differentiable ops instead.
 /// </remarks>
@@ -31,7 +31,7 @@ internal sealed class LinearFunction : Function
         var shape = x.Shape;
         shape[^1] = outF;
         var y = Tensor.Uninitialized(shape);
-        if (ThinLinear.Suits(rows, inF, outF)) ThinLinear.Forward(x.Storage, weight.Storage, bias?.Storage, y.Storage, rows, inF, outF);
+        if (ThinLinear.SuitsForward(rows, inF, outF)) ThinLinear.Forward(x.Storage, weight.Storage, bias?.Storage, y.Storage, rows, inF, outF);
         else Gemm.Sgemm(false, true, rows, outF, inF, 1f, x.Data, inF, weight.Data, inF, 0f, y.Data, outF, bias != null ? bias.Data : default);
         return bias == null ? Record(new LinearFunction(false, rows, inF, outF), y, x, weight) : Record(new LinearFunction(true, rows, inF, outF), y, x, weight, bias);
     }
@@ -51,7 +51,7 @@ internal sealed class LinearFunction : Function
         }
 
         Tensor? dx = null, dw = null, db = null;
-        if (ThinLinear.Suits(rows, inF, outF))
+        if (ThinLinear.SuitsBackward(rows, inF, outF))
         {
             // One pass over g and x for all three (the optimizer's fused step, for a weight this small, is not worth a pass of its own).
             dx = NeedsGrad(0) ? Tensor.Uninitialized(x.ShapeSpan) : null;
