@@ -87,45 +87,12 @@ internal static class ThinLinear
         {
             fixed (float* px = x, py = y, pc = columns)
                 for (int v = 0; v < vectors; v++)
-                    ForwardVector(px, pc + v * (inF + 1) * Lanes, py + v * Lanes, c0 * RowsPerChunk, Math.Min(rows, c1 * RowsPerChunk), inF, outF,
-                        Mask(Math.Min(Lanes, outF - v * Lanes)));
+                {
+                    float* table = pc + v * (inF + 1) * Lanes;
+                    RowsByTable(px, inF, table, Vector512.Load(table + inF * Lanes), py + v * Lanes, outF, Mask(Math.Min(Lanes, outF - v * Lanes)),
+                        c0 * RowsPerChunk, Math.Min(rows, c1 * RowsPerChunk));
+                }
         });
-    }
-
-    // One vector of y's rows [r0, r1) (at y, row stride out) from its columns (and bias after them), eight rows at a time
-    // (eight independent sums keep both FMA units busy).
-    static unsafe void ForwardVector(float* x, float* columns, float* y, int r0, int r1, int inF, int outF, Vector512<float> store)
-    {
-        var b = Vector512.Load(columns + inF * Lanes);
-        int r = r0;
-        for (; r + Rows <= r1; r += Rows)
-        {
-            float* x0 = x + (long)r * inF;
-            Vector512<float> y0 = b, y1 = b, y2 = b, y3 = b, y4 = b, y5 = b, y6 = b, y7 = b;
-            for (int i = 0; i < inF; i++)
-            {
-                var column = Vector512.Load(columns + i * Lanes);
-                y0 = Avx512F.FusedMultiplyAdd(Vector512.Create(x0[i]), column, y0);
-                y1 = Avx512F.FusedMultiplyAdd(Vector512.Create(x0[inF + i]), column, y1);
-                y2 = Avx512F.FusedMultiplyAdd(Vector512.Create(x0[2 * inF + i]), column, y2);
-                y3 = Avx512F.FusedMultiplyAdd(Vector512.Create(x0[3 * inF + i]), column, y3);
-                y4 = Avx512F.FusedMultiplyAdd(Vector512.Create(x0[4 * inF + i]), column, y4);
-                y5 = Avx512F.FusedMultiplyAdd(Vector512.Create(x0[5 * inF + i]), column, y5);
-                y6 = Avx512F.FusedMultiplyAdd(Vector512.Create(x0[6 * inF + i]), column, y6);
-                y7 = Avx512F.FusedMultiplyAdd(Vector512.Create(x0[7 * inF + i]), column, y7);
-            }
-            float* y0p = y + (long)r * outF;
-            Avx512F.MaskStore(y0p, store, y0); Avx512F.MaskStore(y0p + outF, store, y1);
-            Avx512F.MaskStore(y0p + 2 * outF, store, y2); Avx512F.MaskStore(y0p + 3 * outF, store, y3);
-            Avx512F.MaskStore(y0p + 4 * outF, store, y4); Avx512F.MaskStore(y0p + 5 * outF, store, y5);
-            Avx512F.MaskStore(y0p + 6 * outF, store, y6); Avx512F.MaskStore(y0p + 7 * outF, store, y7);
-        }
-        for (; r < r1; r++)
-        {
-            var acc = b;
-            for (int i = 0; i < inF; i++) acc = Avx512F.FusedMultiplyAdd(Vector512.Create(x[(long)r * inF + i]), Vector512.Load(columns + i * Lanes), acc);
-            Avx512F.MaskStore(y + (long)r * outF, store, acc);
-        }
     }
 
     /// <summary>
@@ -158,7 +125,7 @@ internal static class ThinLinear
                     for (int r0 = c * RowsPerChunk, end = Math.Min(rows, r0 + RowsPerChunk); r0 < end; r0 += RowsPerRun)
                     {
                         int r1 = Math.Min(end, r0 + RowsPerRun);
-                        if (pdx != null) InputGradient(pg, pw, pdx, r0, r1, inF, outF);
+                        if (pdx != null) RowsByTable(pg, outF, pw, Vector512<float>.Zero, pdx, inF, Mask(inF), r0, r1);
                         if (partial != null)
                             for (int v = 0; v < outVectors; v++)
                                 AddPartialSums(pg + v * Lanes, px, partial + v * (inF + 1) * Lanes, r0, r1, inF, outF,
@@ -185,38 +152,39 @@ internal static class ThinLinear
     // Rows the backward takes at a time: 64 rows of g (up to 12 KB) stay in L1 between dx's products and the sums.
     const int RowsPerRun = 64;
 
-    // dx[r] = Σ_o g[r][o] · W[o, :] for rows [r0, r1), eight rows at a time (eight independent sums keep both FMA units busy).
-    static unsafe void InputGradient(float* g, float* weightRows, float* dx, int r0, int r1, int inF, int outF)
+    // out[r] = start + Σ_k a[r][k] · table[k] for rows [r0, r1): a's rows of `depth` floats, the table's `depth` vectors, one
+    // masked vector of out a row (at out, rows `stride` floats apart). The forward's vector of y (x by W's columns, from
+    // the bias) and dx (g by W's rows, from zero). Eight rows at a time: eight independent sums keep both FMA units busy.
+    static unsafe void RowsByTable(float* a, int depth, float* table, Vector512<float> start, float* output, int stride, Vector512<float> store, int r0, int r1)
     {
-        var store = Mask(inF);
         int r = r0;
         for (; r + Rows <= r1; r += Rows)
         {
-            float* g0 = g + (long)r * outF;
-            Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
-            for (int o = 0; o < outF; o++)
+            float* a0 = a + (long)r * depth;
+            Vector512<float> s0 = start, s1 = start, s2 = start, s3 = start, s4 = start, s5 = start, s6 = start, s7 = start;
+            for (int k = 0; k < depth; k++)
             {
-                var row = Vector512.Load(weightRows + o * Lanes);
-                d0 = Avx512F.FusedMultiplyAdd(Vector512.Create(g0[o]), row, d0);
-                d1 = Avx512F.FusedMultiplyAdd(Vector512.Create(g0[outF + o]), row, d1);
-                d2 = Avx512F.FusedMultiplyAdd(Vector512.Create(g0[2 * outF + o]), row, d2);
-                d3 = Avx512F.FusedMultiplyAdd(Vector512.Create(g0[3 * outF + o]), row, d3);
-                d4 = Avx512F.FusedMultiplyAdd(Vector512.Create(g0[4 * outF + o]), row, d4);
-                d5 = Avx512F.FusedMultiplyAdd(Vector512.Create(g0[5 * outF + o]), row, d5);
-                d6 = Avx512F.FusedMultiplyAdd(Vector512.Create(g0[6 * outF + o]), row, d6);
-                d7 = Avx512F.FusedMultiplyAdd(Vector512.Create(g0[7 * outF + o]), row, d7);
+                var t = Vector512.Load(table + k * Lanes);
+                s0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[k]), t, s0);
+                s1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[depth + k]), t, s1);
+                s2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[2 * depth + k]), t, s2);
+                s3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[3 * depth + k]), t, s3);
+                s4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[4 * depth + k]), t, s4);
+                s5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[5 * depth + k]), t, s5);
+                s6 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[6 * depth + k]), t, s6);
+                s7 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[7 * depth + k]), t, s7);
             }
-            float* dx0 = dx + (long)r * inF;
-            Avx512F.MaskStore(dx0, store, d0); Avx512F.MaskStore(dx0 + inF, store, d1);
-            Avx512F.MaskStore(dx0 + 2 * inF, store, d2); Avx512F.MaskStore(dx0 + 3 * inF, store, d3);
-            Avx512F.MaskStore(dx0 + 4 * inF, store, d4); Avx512F.MaskStore(dx0 + 5 * inF, store, d5);
-            Avx512F.MaskStore(dx0 + 6 * inF, store, d6); Avx512F.MaskStore(dx0 + 7 * inF, store, d7);
+            float* o0 = output + (long)r * stride;
+            Avx512F.MaskStore(o0, store, s0); Avx512F.MaskStore(o0 + stride, store, s1);
+            Avx512F.MaskStore(o0 + 2 * stride, store, s2); Avx512F.MaskStore(o0 + 3 * stride, store, s3);
+            Avx512F.MaskStore(o0 + 4 * stride, store, s4); Avx512F.MaskStore(o0 + 5 * stride, store, s5);
+            Avx512F.MaskStore(o0 + 6 * stride, store, s6); Avx512F.MaskStore(o0 + 7 * stride, store, s7);
         }
         for (; r < r1; r++)
         {
-            Vector512<float> d = default;
-            for (int o = 0; o < outF; o++) d = Avx512F.FusedMultiplyAdd(Vector512.Create(g[(long)r * outF + o]), Vector512.Load(weightRows + o * Lanes), d);
-            Avx512F.MaskStore(dx + (long)r * inF, store, d);
+            var sum = start;
+            for (int k = 0; k < depth; k++) sum = Avx512F.FusedMultiplyAdd(Vector512.Create(a[(long)r * depth + k]), Vector512.Load(table + k * Lanes), sum);
+            Avx512F.MaskStore(output + (long)r * stride, store, sum);
         }
     }
 
