@@ -74,25 +74,31 @@ internal static class ThinLinear
     public static unsafe void Forward(float[] x, float[] w, float[]? bias, float[] y, int rows, int inF, int outF)
     {
         Check("ThinLinear.Forward", rows, inF, outF, ("x", x, (long)rows * inF), ("W", w, outF * inF), ("b", bias, outF), ("y", y, (long)rows * outF));
-        // For each vector v of y's row: W's columns over its outputs (lanes past out zero), then the bias.
+        // For each vector v of y's row: W's columns over its outputs (lanes past out zero), then the bias; at most 4.3 KB,
+        // on the caller's stack, which waits for the workers that read it.
         int vectors = VectorsOf(outF);
-        var columns = new float[vectors * (inF + 1) * Lanes];
+        Span<float> columns = stackalloc float[vectors * (inF + 1) * Lanes];
+        columns.Clear();
         for (int o = 0; o < outF; o++)
         {
             int at = o / Lanes * (inF + 1) * Lanes + o % Lanes;
             for (int i = 0; i < inF; i++) columns[at + i * Lanes] = w[o * inF + i];
             columns[at + inF * Lanes] = bias?[o] ?? 0f;
         }
-        Threading.ForRanges((rows + RowsPerChunk - 1) / RowsPerChunk, (_, c0, c1) =>
+        fixed (float* pc = columns)
         {
-            fixed (float* px = x, py = y, pc = columns)
-                for (int v = 0; v < vectors; v++)
-                {
-                    float* table = pc + v * (inF + 1) * Lanes;
-                    RowsByTable(px, inF, table, Vector512.Load(table + inF * Lanes), py + v * Lanes, outF, Mask(Math.Min(Lanes, outF - v * Lanes)),
-                        c0 * RowsPerChunk, Math.Min(rows, c1 * RowsPerChunk));
-                }
-        });
+            nint tables = (nint)pc;
+            Threading.ForRanges((rows + RowsPerChunk - 1) / RowsPerChunk, (_, c0, c1) =>
+            {
+                fixed (float* px = x, py = y)
+                    for (int v = 0; v < vectors; v++)
+                    {
+                        float* table = (float*)tables + v * (inF + 1) * Lanes;
+                        RowsByTable(px, inF, table, Vector512.Load(table + inF * Lanes), py + v * Lanes, outF, Mask(Math.Min(Lanes, outF - v * Lanes)),
+                            c0 * RowsPerChunk, Math.Min(rows, c1 * RowsPerChunk));
+                    }
+            });
+        }
     }
 
     /// <summary>
@@ -110,32 +116,38 @@ internal static class ThinLinear
         // A cache line between chunks: two threads' chunks side by side do not write the same line.
         int partialStride = partialLength + Lanes;
         var partials = sums ? ArrayPool<float>.Shared.Rent(chunks * partialStride) : null;
-        // W's rows as vectors over the inputs (lanes past in zero).
-        var weightRows = new float[outF * Lanes];
-        for (int o = 0; o < outF; o++) Array.Copy(w, o * inF, weightRows, o * Lanes, inF);
+        // W's rows as vectors over the inputs (lanes past in zero): at most 4 KB, on the caller's stack as the forward's table.
+        Span<float> weightRows = stackalloc float[outF * Lanes];
+        weightRows.Clear();
+        for (int o = 0; o < outF; o++) w.AsSpan(o * inF, inF).CopyTo(weightRows[(o * Lanes)..]);
         try
         {
-            Threading.For(chunks, c =>
+            fixed (float* pwr = weightRows)
             {
-                fixed (float* pg = g, px = x, pdx = dx, pw = weightRows, pp = partials)
+                nint table = (nint)pwr;
+                Threading.For(chunks, c =>
                 {
-                    float* partial = pp == null ? null : pp + c * partialStride;
-                    if (partial != null) new Span<float>(partial, partialLength).Clear();
-                    // A run of rows at a time, so that the sums read g's rows from L1 after dx's products did.
-                    for (int r0 = c * RowsPerChunk, end = Math.Min(rows, r0 + RowsPerChunk); r0 < end; r0 += RowsPerRun)
+                    fixed (float* pg = g, px = x, pdx = dx, pp = partials)
                     {
-                        int r1 = Math.Min(end, r0 + RowsPerRun);
-                        if (pdx != null) RowsByTable(pg, outF, pw, Vector512<float>.Zero, pdx, inF, Mask(inF), r0, r1);
-                        if (partial != null)
-                            for (int v = 0; v < outVectors; v++)
-                                AddPartialSums(pg + v * Lanes, px, partial + v * (inF + 1) * Lanes, r0, r1, inF, outF,
-                                    Mask(Math.Min(Lanes, outF - v * Lanes)));
+                        float* partial = pp == null ? null : pp + c * partialStride;
+                        if (partial != null) new Span<float>(partial, partialLength).Clear();
+                        // A run of rows at a time, so that the sums read g's rows from L1 after dx's products did.
+                        for (int r0 = c * RowsPerChunk, end = Math.Min(rows, r0 + RowsPerChunk); r0 < end; r0 += RowsPerRun)
+                        {
+                            int r1 = Math.Min(end, r0 + RowsPerRun);
+                            if (pdx != null) RowsByTable(pg, outF, (float*)table, Vector512<float>.Zero, pdx, inF, Mask(inF), r0, r1);
+                            if (partial != null)
+                                for (int v = 0; v < outVectors; v++)
+                                    AddPartialSums(pg + v * Lanes, px, partial + v * (inF + 1) * Lanes, r0, r1, inF, outF,
+                                        Mask(Math.Min(Lanes, outF - v * Lanes)));
+                        }
                     }
-                }
-            });
+                });
+            }
             if (!sums) return;
             // The chunks' partial sums, added in chunk order.
-            var total = new float[partialLength];
+            Span<float> total = stackalloc float[partialLength];
+            total.Clear();
             for (int c = 0; c < chunks; c++)
                 for (int k = 0; k < partialLength; k++) total[k] += partials![c * partialStride + k];
             for (int o = 0; o < outF; o++)
