@@ -126,8 +126,8 @@ public class ThinLinearTests
         Assert.True(ThinLinear.SuitsForward(32768, 4, 12));
         Assert.True(ThinLinear.SuitsForward(ThinLinear.MinRows, 16, 16));
         Assert.False(ThinLinear.SuitsForward(32768, 16, 48));            // the GEMM's full tiles are as fast
-        Assert.True(ThinLinear.SuitsBackward(8192, 16, 64));
-        Assert.False(ThinLinear.SuitsBackward(8192, 16, 65));            // a row of g past four vectors
+        Assert.True(ThinLinear.SuitsBackward(8192, 16, 48));
+        Assert.False(ThinLinear.SuitsBackward(8192, 16, 64));            // the GEMM ties there
         Assert.False(ThinLinear.SuitsBackward(ThinLinear.MinRows - 1, 4, 12));   // too few rows to matter
         Assert.False(ThinLinear.SuitsBackward(32768, 17, 4));            // a row of x past one vector
     }

@@ -9,7 +9,7 @@ namespace GanForge.Functions;
 /// The forward hands b to the GEMM, which adds it as it stores y (or writes it into y first where the product runs
 /// elsewhere), so the bias costs no broadcast op, no extra graph node and no pass of its own. Without a graph the
 /// backward is three kernels: dx = g W, dW = gᵀ x, db = Σ_rows g (one pass over g and x for a layer of at most sixteen
-/// inputs and sixty-four outputs over many rows, <see cref="ThinLinear"/>); where the backward fuses optimizer steps
+/// inputs and forty-eight outputs over many rows, <see cref="ThinLinear"/>); where the backward fuses optimizer steps
 /// (<see cref="FusedStep"/>), W takes its step inside the product that would make dW. With a graph (gradients of
 /// gradients) it is written with differentiable ops instead.
 /// </remarks>

@@ -6,8 +6,8 @@ namespace GanForge.Kernels;
 
 /// <summary>
 /// A Linear layer of at most sixteen inputs over many rows, with AVX-512: transgan32's generator at 16 x 16 and 32 x 32
-/// tokens (4 -> 12, 4 -> 16, 16 -> 4 over 32,768 rows, 16 -> 48 and 16 -> 64 over 8,192 and 2,048). A row of x is then one
-/// vector, a row of y at most four, and the GEMM's tiles (8 rows by 32 columns, packed first) hold mostly padding where
+/// tokens (4 -> 12, 4 -> 16, 16 -> 4 over 32,768 rows, 16 -> 16 and 16 -> 48 over 8,192). A row of x is then one vector,
+/// a row of y at most four, and the GEMM's tiles (8 rows by 32 columns, packed first) hold mostly padding where
 /// y's row is narrow. Here:
 /// <list type="bullet">
 /// <item>forward: y[r] = b + Σ_i x[r][i] · W[:, i], a masked vector of y at a time over eight rows;</item>
@@ -16,9 +16,9 @@ namespace GanForge.Kernels;
 /// chunk's sums dWᵀ[i] += Σ_r x[r][i] · g[r] (four inputs by two rows in registers) and db += Σ_r g[r].</item>
 /// </list>
 /// The chunks of rows the sums are made in are fixed by the row count alone, and added in chunk order, so the sums are
-/// the same on any number of threads. Over 32,768 rows, 4 -> 12 alone on two threads: forward 148-332 us in the GEMM
-/// against 74-102 here, backward (dx, dW, and db's column sums, 12 floats a row added one row at a time) 424-515 against
-/// 130-195.
+/// the same on any number of threads. Over 32,768 rows, 4 -> 12 alone on two threads (docs/performance.md, forty-fifth
+/// pass): forward 142-375 us in the GEMM against 67-125 here, backward (dx, dW, and db's column sums, 12 floats a row
+/// added one row at a time) 393-639 against 152-198.
 /// </summary>
 internal static class ThinLinear
 {
@@ -35,19 +35,18 @@ internal static class ThinLinear
 
     /// <summary>
     /// The forward's rule: at most sixteen inputs and outputs over 2,048 rows or more, where products run on the AVX-512
-    /// GEMM (no other backend forced) in fp32. With more outputs the GEMM's full tiles (8 rows by 32 columns) are as fast
-    /// or faster: over 8,192 rows alone on two threads, 16 -> 48 took 48-91 us in the GEMM and 53-122 here, 16 -> 64 48-77
-    /// against 76-106.
+    /// GEMM (no other backend forced) in fp32. With more outputs the GEMM's full tiles (8 rows by 32 columns) tie or win:
+    /// alone on two threads over 8,192 rows, 16 -> 48 took 62-104 us in the GEMM and 67-92 here, 16 -> 64 60-94 against
+    /// 97-123 (docs/performance.md, forty-fifth pass).
     /// </summary>
     public static bool SuitsForward(int rows, int inF, int outF) => Suits(rows, inF, outF, Lanes);
 
     /// <summary>
-    /// The backward's rule: at most sixteen inputs and sixty-four outputs over 2,048 rows or more (on the AVX-512 GEMM's
-    /// terms, as the forward's). Over 8,192 rows alone on two threads, the GEMM's three passes took 321-484 us on 16 -> 48
-    /// against 126-181 here, 270-386 on 16 -> 64 against 172-202; over 2,048 rows 16 -> 64 111-143 against 44-53.
+    /// The backward's rule: at most sixteen inputs and forty-eight outputs over 2,048 rows or more (on the AVX-512 GEMM's
+    /// terms, as the forward's). Over 8,192 rows the GEMM's three passes took 353-702 us on 16 -> 48 against 146-179 here;
+    /// at 64 outputs the two tie (16 -> 64: 203-276 against 199-220, and 48-58 against 48-55 over 2,048 rows).
     /// </summary>
-    public static bool SuitsBackward(int rows, int inF, int outF) => Suits(rows, inF, outF, MaxOutputs);
-
+    public static bool SuitsBackward(int rows, int inF, int outF) => Suits(rows, inF, outF, 3 * Lanes);
     static bool Suits(int rows, int inF, int outF, int maxOutputs) =>
         Enabled && Fits(inF, outF) && outF <= maxOutputs && rows >= MinRows && Gemm.RunsAvx512 && !Precision.Bf16Active;
 
