@@ -12,15 +12,16 @@ namespace GanForge.Tensors.Tests;
 [Collection("Threading")]
 public class ThinLinearTests
 {
-    // (rows, in, out): whole and partial blocks of four rows, a last chunk of a few rows, one lane, whole vectors.
+    // (rows, in, out): whole and partial blocks of eight rows and runs of 64, a last chunk of a few rows, one lane, whole
+    // vectors, odd row counts for the sums' pairs of rows.
     public static TheoryData<int, int, int> Layers => new()
     {
-        { 2 * ThinLinear.RowsPerChunk + 7, 4, 12 },   // transgan32's 4 -> 12, three rows past the last block of four
+        { 2 * ThinLinear.RowsPerChunk + 7, 4, 12 },   // transgan32's 4 -> 12, a last chunk of seven rows (no whole block)
         { 2048, 16, 4 },                               // 16 -> 4, whole chunks
         { 1030, 4, 16 },                               // a whole vector of outputs, a second chunk of six rows
         { 777, 16, 16 },                               // whole vectors both ways, one partial chunk
         { 1029, 4, 1 },                                // one output
-        { 5, 1, 1 },                                   // one input, one output, one block and a row
+        { 5, 1, 1 },                                   // one input, one output, five rows
         { 2051, 13, 3 },                               // odd widths
         { 1029, 16, 48 },                              // three vectors of outputs
         { 2053, 5, 64 },                               // four, and a group of inputs past the last (5 = 4 + 1)
