@@ -196,10 +196,10 @@ static class Workloads
         ["fill-by-doubling"] = (on => GanForge.Kernels.Gemm.FillsByDoubling = on, GanForge.Kernels.Gemm.FillsByDoubling),
         // a patch embedding's tokens (transgan32's D) as one Linear over the patches, against the strided convolution then a transpose
         ["patch-tokens"] = (on => GanForge.NN.Conv2d.TokensAsLinear = on, GanForge.NN.Conv2d.TokensAsLinear),
-        // batched transposes (Permute, Transpose) in 16 x 16 tiles against a copy along the output's rows
-        // Linear layers of at most 16 inputs and outputs over 2,048+ rows (transgan32's G at 32 x 32 tokens) in our kernels, the
+        // Linear layers of at most 16 inputs over 2,048+ rows (transgan32's G at 16 x 16 and 32 x 32 tokens) in our kernels, the
         // backward in one pass, against the AVX-512 GEMM and the bias's column sums (the forty-fifth pass)
         ["thin-linear"] = (on => GanForge.Kernels.ThinLinear.Enabled = on, GanForge.Kernels.ThinLinear.Enabled),
+        // batched transposes (Permute, Transpose) in 16 x 16 tiles against a copy along the output's rows
         ["permute-tiles"] = (on => GanForge.Kernels.PermuteCopy.Tiles = on, GanForge.Kernels.PermuteCopy.Tiles),
         // without AVX-512, the forward of small maps whose weights fit L2 in per-thread chunks against oneDNN's (the default since the
         // thirty-sixth pass; the weight gradient in chunks either way)

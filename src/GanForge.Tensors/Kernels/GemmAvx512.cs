@@ -281,7 +281,7 @@ public static unsafe class GemmAvx512
     {
         for (int j0 = 0; j0 < nr; j0 += 16)
         {
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(nr - j0)).AsSingle();
+            var mask = FloatLanes.FirstLanes(nr - j0);
             var add = overwrite && bias != null ? Avx512F.MaskLoad(bias + j0, mask, Vector512<float>.Zero) : Vector512<float>.Zero;
             for (int i = 0; i < mr; i++)
             {

@@ -79,8 +79,6 @@ internal static class ImageConv
     // The first cache line at or after p (the rows' vectors then never straddle two).
     static unsafe float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
-    static Vector512<float> Mask(int lanes) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle();
-
     // rows[ci][r][kw][ow] = x[ci][r - PH][ow·SW + kw - PW], zero off the image and past the output row. Strides 1 and 2
     // read whole vectors (stride 2 two of them, then keeps the even lanes); others a float at a time.
     static unsafe void Gather(float* x, float* rows, in ConvGeometry g, Layout l)
@@ -99,7 +97,7 @@ internal static class ImageConv
                 {
                     int ow0 = v * Lanes, iw0 = ow0 * g.SW + kw - g.PW;
                     float* src = image + (long)(first - g.PH) * g.W + iw0, dst = plane + first * rowFloats + kw * l.Stride + ow0;
-                    var onRow = Mask(g.OW - ow0);
+                    var onRow = FloatLanes.FirstLanes(g.OW - ow0);
                     if (g.SW == 1)
                     {
                         var inside = Vector512.BitwiseAnd(onRow, InImage(iw0, g.W));
@@ -191,10 +189,10 @@ internal static class ImageConv
     {
         int head = (int)(((64 - ((nint)dst & 63)) & 63) / sizeof(float));
         if (head > count) head = count;
-        if (head > 0) Avx512F.MaskStore(dst, Mask(head), Avx512F.MaskLoad(src, Mask(head), Vector512<float>.Zero));
+        if (head > 0) Avx512F.MaskStore(dst, FloatLanes.FirstLanes(head), Avx512F.MaskLoad(src, FloatLanes.FirstLanes(head), Vector512<float>.Zero));
         int i = head;
         for (; i + Lanes <= count; i += Lanes) Avx512F.StoreAlignedNonTemporal(dst + i, Vector512.Load(src + i));
-        if (i < count) Avx512F.MaskStore(dst + i, Mask(count - i), Avx512F.MaskLoad(src + i, Mask(count - i), Vector512<float>.Zero));
+        if (i < count) Avx512F.MaskStore(dst + i, FloatLanes.FirstLanes(count - i), Avx512F.MaskLoad(src + i, FloatLanes.FirstLanes(count - i), Vector512<float>.Zero));
     }
 
     // w (Co, taps) -> (blocks of 4 channels, taps, 4): a tap's four channels side by side. The last block is the last
@@ -240,7 +238,7 @@ internal static class ImageConv
             c0.Store(d); c1.Store(d + plane); c2.Store(d + 2 * plane); c3.Store(d + 3 * plane);
             return;
         }
-        var mask = Mask(cols);
+        var mask = FloatLanes.FirstLanes(cols);
         Avx512F.MaskStore(d, mask, c0); Avx512F.MaskStore(d + plane, mask, c1);
         Avx512F.MaskStore(d + 2 * plane, mask, c2); Avx512F.MaskStore(d + 3 * plane, mask, c3);
     }
@@ -339,7 +337,7 @@ internal static class ImageConv
     // 16 floats from p, those past the end of the array zero.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe Vector512<float> Load(float* p, float* end) =>
-        p + Lanes <= end ? Vector512.Load(p) : Avx512F.MaskLoad(p, Mask((int)(end - p)), Vector512<float>.Zero);
+        p + Lanes <= end ? Vector512.Load(p) : Avx512F.MaskLoad(p, FloatLanes.FirstLanes((int)(end - p)), Vector512<float>.Zero);
 
     // dx = the adjoint of the gather: each column's lanes on the output row added to the input position they read.
     static unsafe void Scatter(float* cols, float* dx, in ConvGeometry g, Layout l)
@@ -418,7 +416,7 @@ internal static class ImageConv
         for (int u = 0; u < l.Units; u++, staged += Channels * Lanes)
         {
             float* d = gy + l.Writes[u];
-            var mask = Mask(l.Cols[u]);
+            var mask = FloatLanes.FirstLanes(l.Cols[u]);
             Avx512F.MaskLoad(d, mask, Vector512<float>.Zero).Store(staged);
             Avx512F.MaskLoad(d + plane, mask, Vector512<float>.Zero).Store(staged + Lanes);
             Avx512F.MaskLoad(d + 2 * plane, mask, Vector512<float>.Zero).Store(staged + 2 * Lanes);

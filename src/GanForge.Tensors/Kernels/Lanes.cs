@@ -54,6 +54,9 @@ internal interface IFloatLanes<V> where V : struct, IFloatLanes<V>
 /// <summary>Which lanes a kernel runs on.</summary>
 internal static class FloatLanes
 {
+    /// <summary>A mask of the first <paramref name="count"/> of sixteen float lanes (all bits or none), for masked loads and stores.</summary>
+    public static Vector512<float> FirstLanes(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+
     /// <summary>The widest accelerated lanes: sixteen (<see cref="Lanes512"/>) where AVX-512 is, else eight (<see cref="Lanes256"/>).</summary>
     public static int Widest => Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count;
 

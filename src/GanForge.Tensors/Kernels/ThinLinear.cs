@@ -47,6 +47,7 @@ internal static class ThinLinear
     /// at 64 outputs the two tie (16 -> 64: 203-276 against 199-220, and 48-58 against 48-55 over 2,048 rows).
     /// </summary>
     public static bool SuitsBackward(int rows, int inF, int outF) => Suits(rows, inF, outF, 3 * Lanes);
+
     static bool Suits(int rows, int inF, int outF, int maxOutputs) =>
         Enabled && Fits(inF, outF) && outF <= maxOutputs && rows >= MinRows && Gemm.RunsAvx512 && !Precision.Bf16Active;
 
@@ -58,7 +59,12 @@ internal static class ThinLinear
 
     static int VectorsOf(int width) => (width + Lanes - 1) / Lanes;
 
-    static Vector512<float> Mask(int lanes) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle();
+    // The forward's table and the backward's partial sums share one layout: for each vector v of y's (or g's) row, in + 1
+    // vectors over its outputs (W's columns or dWᵀ's rows, one for each input, then the bias or db). TableOf(v) is where
+    // vector v's table starts, Slot(o) where output o's lane lies.
+    static int TableOf(int v, int inF) => v * (inF + 1) * Lanes;
+
+    static int Slot(int o, int inF) => TableOf(o / Lanes, inF) + o % Lanes;
 
     static void Check(string op, int rows, int inF, int outF, params (string Name, float[]? Buffer, long Need)[] buffers)
     {
@@ -76,11 +82,11 @@ internal static class ThinLinear
         // For each vector v of y's row: W's columns over its outputs (lanes past out zero), then the bias; at most 4.3 KB,
         // on the caller's stack, which waits for the workers that read it.
         int vectors = VectorsOf(outF);
-        Span<float> columns = stackalloc float[vectors * (inF + 1) * Lanes];
+        Span<float> columns = stackalloc float[TableOf(vectors, inF)];
         columns.Clear();
         for (int o = 0; o < outF; o++)
         {
-            int at = o / Lanes * (inF + 1) * Lanes + o % Lanes;
+            int at = Slot(o, inF);
             for (int i = 0; i < inF; i++) columns[at + i * Lanes] = w[o * inF + i];
             columns[at + inF * Lanes] = bias?[o] ?? 0f;
         }
@@ -92,8 +98,8 @@ internal static class ThinLinear
                 fixed (float* px = x, py = y)
                     for (int v = 0; v < vectors; v++)
                     {
-                        float* table = (float*)tables + v * (inF + 1) * Lanes;
-                        RowsByTable(px, inF, table, Vector512.Load(table + inF * Lanes), py + v * Lanes, outF, Mask(Math.Min(Lanes, outF - v * Lanes)),
+                        float* table = (float*)tables + TableOf(v, inF);
+                        RowsByTable(px, inF, table, Vector512.Load(table + inF * Lanes), py + v * Lanes, outF, FloatLanes.FirstLanes(Math.Min(Lanes, outF - v * Lanes)),
                             c0 * RowsPerChunk, Math.Min(rows, c1 * RowsPerChunk));
                     }
             });
@@ -111,7 +117,7 @@ internal static class ThinLinear
         bool sums = dw != null || db != null;
         int chunks = (rows + RowsPerChunk - 1) / RowsPerChunk, outVectors = VectorsOf(outF);
         // Per chunk, for each vector v of g's row: dWᵀ's rows over its outputs (one for each input), then db's.
-        int partialLength = outVectors * (inF + 1) * Lanes;
+        int partialLength = TableOf(outVectors, inF);
         // A cache line between chunks: two threads' chunks side by side do not write the same line.
         int partialStride = partialLength + Lanes;
         var partials = sums ? ArrayPool<float>.Shared.Rent(chunks * partialStride) : null;
@@ -134,11 +140,11 @@ internal static class ThinLinear
                         for (int r0 = c * RowsPerChunk, end = Math.Min(rows, r0 + RowsPerChunk); r0 < end; r0 += RowsPerRun)
                         {
                             int r1 = Math.Min(end, r0 + RowsPerRun);
-                            if (pdx != null) RowsByTable(pg, outF, (float*)table, Vector512<float>.Zero, pdx, inF, Mask(inF), r0, r1);
+                            if (pdx != null) RowsByTable(pg, outF, (float*)table, Vector512<float>.Zero, pdx, inF, FloatLanes.FirstLanes(inF), r0, r1);
                             if (partial != null)
                                 for (int v = 0; v < outVectors; v++)
-                                    AddPartialSums(pg + v * Lanes, px, partial + v * (inF + 1) * Lanes, r0, r1, inF, outF,
-                                        Mask(Math.Min(Lanes, outF - v * Lanes)));
+                                    AddPartialSums(pg + v * Lanes, px, partial + TableOf(v, inF), r0, r1, inF, outF,
+                                        FloatLanes.FirstLanes(Math.Min(Lanes, outF - v * Lanes)));
                         }
                     }
                 });
@@ -151,7 +157,7 @@ internal static class ThinLinear
                 for (int k = 0; k < partialLength; k++) total[k] += partials![c * partialStride + k];
             for (int o = 0; o < outF; o++)
             {
-                int at = o / Lanes * (inF + 1) * Lanes + o % Lanes;
+                int at = Slot(o, inF);
                 if (dw != null)
                     for (int i = 0; i < inF; i++) dw[o * inF + i] = total[at + i * Lanes];
                 if (db != null) db[o] = total[at + inF * Lanes];
