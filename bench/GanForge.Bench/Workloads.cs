@@ -182,6 +182,8 @@ static class Workloads
         ["few-channel-data"] = (on => GanForge.Kernels.Conv.FewChannelKernels = on, GanForge.Kernels.Conv.FewChannelKernels),
         // a pair's rows of 16-float heads copied to and from its transposed tables 16 x 16 in registers against a float at a time
         ["attention-blocks"] = (on => GanForge.Kernels.Attention.BlockTransposes = on, GanForge.Kernels.Attention.BlockTransposes),
+        // the keys' and values' gradients of a last vector of a few keys (D's class token) a key at a time against as the vector (forty-sixth pass)
+        ["few-keys"] = (on => GanForge.Kernels.Attention.KeysAtATime = on, GanForge.Kernels.Attention.KeysAtATime),
         // one or two queries past the last whole vector (D's class token) a row at a time against as one lane of a vector
         ["query-rows"] = (on => GanForge.Kernels.Attention.LeftoverQueriesInRows = on, GanForge.Kernels.Attention.LeftoverQueriesInRows),
         // the GELU's backward with Φ read from the forward's output (y/x) against Φ's erfc fit from x

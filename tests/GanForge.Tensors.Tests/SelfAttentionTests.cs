@@ -123,6 +123,7 @@ public class SelfAttentionTests
     [Theory]
     [InlineData(1, 9, 3, 4)]
     [InlineData(2, 9, 3, 4)]
+    [InlineData(1, 67, 4, 16)]   // three keys past the last whole vector: their dk and dv a key at a time
     [InlineData(2, 66, 4, 16)]   // a ViT's width; rows in blocks of four leave two, keys two vectors' tail
     [InlineData(1, 7, 2, 8)]     // a block of four rows and three
     [InlineData(2, 33, 2, 32)]   // two 16 x 16 blocks of a head's floats, two of tokens, one token after them

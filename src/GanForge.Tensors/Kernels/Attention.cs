@@ -538,6 +538,11 @@ public static class Attention
         }
         for (; v < lp; v += V.Count)
         {
+            if (KeysAtATime && 4 * (l - v) <= V.Count && d % V.Count == 0)   // a vector of a few keys (D's class token): a key at a time
+            {
+                KeyColumns<V>(ref rows, ref m, ref t, v, l, lp, d, stride, add);
+                continue;
+            }
             int c = 0;
             for (; c + 8 <= d; c += 8)
             {
@@ -575,6 +580,42 @@ public static class Attention
                 (a0 + a1).Store(ref t, (nuint)(c * lp + v));
             }
         }
+    }
+
+    /// <summary>Whether a last vector of a few keys takes its keys' gradients a key at a time (the default) or as a vector (the bench's switch few-keys).</summary>
+    internal static bool KeysAtATime { get; set; } = true;
+
+    // TransposedProduct's t[c, j] for the keys v ≤ j < l of a last vector that holds at most a quarter of its lanes' keys
+    // (D's class token after 64 patches: one key in sixteen lanes), a key at a time on vectors of c: Σ_i m[i·lp + j]
+    // rows[i·stride + c] in four sums (rows i mod 4), then the lanes into t's column j. As a vector of keys, the one key
+    // took eight floats c by the whole vector over all l rows, twice for a 16-float head: D's backward on one thread
+    // 1.51-1.55 ms -> 1.40-1.46 (forty-sixth pass). Entries of t past L are left as they were (Scatter reads none).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void KeyColumns<V>(ref float rows, ref float m, ref float t, int v, int l, int lp, int d, int stride, bool add) where V : struct, IFloatLanes<V>
+    {
+        Span<float> lanes = stackalloc float[V.Count];
+        ref float sums = ref MemoryMarshal.GetReference(lanes);
+        for (int j = v; j < l; j++)
+            for (int c0 = 0; c0 < d; c0 += V.Count)
+            {
+                V a0 = V.Zero, a1 = a0, a2 = a0, a3 = a0;
+                ref float mi = ref Unsafe.Add(ref m, j);
+                ref float ri = ref Unsafe.Add(ref rows, c0);
+                int i = 0;
+                for (; i + 4 <= l; i += 4, mi = ref Unsafe.Add(ref mi, 4 * lp), ri = ref Unsafe.Add(ref ri, 4 * stride))
+                {
+                    a0 = V.Fma(V.Of(mi), V.Load(ref ri, 0), a0);
+                    a1 = V.Fma(V.Of(Unsafe.Add(ref mi, lp)), V.Load(ref ri, (nuint)stride), a1);
+                    a2 = V.Fma(V.Of(Unsafe.Add(ref mi, 2 * lp)), V.Load(ref ri, (nuint)(2 * stride)), a2);
+                    a3 = V.Fma(V.Of(Unsafe.Add(ref mi, 3 * lp)), V.Load(ref ri, (nuint)(3 * stride)), a3);
+                }
+                for (; i < l; i++, mi = ref Unsafe.Add(ref mi, lp), ri = ref Unsafe.Add(ref ri, stride))
+                    a0 = V.Fma(V.Of(mi), V.Load(ref ri, 0), a0);
+                (a0 + a1 + (a2 + a3)).Store(ref sums, 0);
+                ref float column = ref Unsafe.Add(ref t, c0 * lp + j);
+                for (int c = 0; c < V.Count; c++, column = ref Unsafe.Add(ref column, lp))
+                    column = add ? column + Unsafe.Add(ref sums, c) : Unsafe.Add(ref sums, c);
+            }
     }
 
     // One row's probabilities p = exp(s − max)/Σ on a vector of keys from v (0 in lanes past the L keys), in place of its
