@@ -589,7 +589,8 @@ public static class Attention
     // (D's class token after 64 patches: one key in sixteen lanes), a key at a time on vectors of c: Σ_i m[i·lp + j]
     // rows[i·stride + c] in four sums (rows i mod 4), then the lanes into t's column j. As a vector of keys, the one key
     // took eight floats c by the whole vector over all l rows, twice for a 16-float head: D's backward on one thread
-    // 1.51-1.55 ms -> 1.40-1.46 (forty-sixth pass). Entries of t past L are left as they were (Scatter reads none).
+    // 1.50-1.62 ms -> 1.40-1.46 on a Zen 4 (forty-sixth pass). Entries of t past L are left as they were (Scatter reads
+    // none).
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void KeyColumns<V>(ref float rows, ref float m, ref float t, int v, int l, int lp, int d, int stride, bool add) where V : struct, IFloatLanes<V>
     {
