@@ -252,6 +252,34 @@ public class SelfAttentionTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 65, 4, 16, true)]    // D's layout: one key in the last vector of sixteen
+    [InlineData(2, 68, 2, 16, false)]   // four keys there, a quarter of the lanes, sequence first
+    [InlineData(1, 33, 2, 32, true)]    // heads of two vectors of floats, one key past two vectors
+    public void FewKeys_AKeyAtATime_MatchTheVector(int n, int l, int heads, int d, bool batchFirst)
+    {
+        // The keys' and values' gradients of a last vector that holds few keys (D's class token), a key at a time, against
+        // the same gradients made over the whole vector: backward and the second order, whose values' gradient adds to
+        // the keys' table. Summed in another order, so to float rounding.
+        var layout = new AttentionLayout(n, l, heads, d, batchFirst);
+        int rows = n * l, e = heads * d;
+        var gen = new Generator(73);
+        float[] qkv = (Tensor.Randn([rows * 3 * e], gen) * 2f).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
+        float[] g = Tensor.Randn([rows * e], gen).Data.ToArray();
+        float scale = 1f / MathF.Sqrt(d);
+        float[][] Run(bool keysAtATime)
+        {
+            var saved = Attention.KeysAtATime;
+            Attention.KeysAtATime = keysAtATime;
+            try { return EveryKernel(layout, qkv, g, u, scale, statsStart: 0f); }
+            finally { Attention.KeysAtATime = saved; }
+        }
+        var (byKey, byVector) = (Run(true), Run(false));
+        string[] names = ["output", "row statistics", "backward", "second order to qkv", "second order to g"];
+        foreach (int i in new[] { 2, 3, 4 })
+            Fixtures.AssertClose(Tensor.FromArray(byVector[i]), Tensor.FromArray(byKey[i]), 1e-5, 1e-5, names[i]);
+    }
+
     [Fact]
     public void LargeScores_StayFinite()
     {

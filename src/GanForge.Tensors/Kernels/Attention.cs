@@ -477,7 +477,8 @@ public static class Attention
     // the keys' gradients from ds and the values' from p.
     // Tiles of four floats c by four vectors of j keep sixteen sums in registers through all l rows, each row's four
     // broadcasts and four loads serving sixteen FMAs (where the per-block form loaded and stored dk and dv for every four
-    // rows); the vectors past the last four take tiles of eight floats by one vector.
+    // rows); the vectors past the last four take tiles of eight floats by one vector, or a key at a time where they hold
+    // few keys (KeyColumns: there t past L is not written).
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void TransposedProduct<V>(ref float rows, ref float m, ref float t, int l, int lp, int d, int stride, bool add = false) where V : struct, IFloatLanes<V>
     {
