@@ -35,6 +35,28 @@ public class SelfAttentionTests
         return [output, stats, dqkv, second, dg];
     }
 
+    // What EveryKernel returns, in its order.
+    static readonly string[] EveryKernelNames = ["output", "row statistics", "backward", "second order to qkv", "second order to g"];
+
+    // EveryKernel on random inputs (q, k and v of twice the unit scale) with a library switch on, then off, the switch
+    // put back as it was.
+    static (float[][] On, float[][] Off) EveryKernelBothWays(AttentionLayout layout, ulong seed, Func<bool> get, Action<bool> set, float statsStart)
+    {
+        int rows = layout.Batch * layout.Length, e = layout.Embed;
+        var gen = new Generator(seed);
+        float[] qkv = (Tensor.Randn([rows * 3 * e], gen) * 2f).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
+        float[] g = Tensor.Randn([rows * e], gen).Data.ToArray();
+        float scale = 1f / MathF.Sqrt(layout.HeadDim);
+        float[][] Run(bool on)
+        {
+            var saved = get();
+            set(on);
+            try { return EveryKernel(layout, qkv, g, u, scale, statsStart); }
+            finally { set(saved); }
+        }
+        return (Run(true), Run(false));
+    }
+
     [Theory]
     [InlineData(3, 5, 2, 4, true)]      // d = 2, as TransGAN's last stage
     [InlineData(2, 65, 4, 16, false)]   // a ViT's 64 patches and class token, sequence first
@@ -213,9 +235,8 @@ public class SelfAttentionTests
             finally { Attention.BlockTransposes = saved; }
         }
         var (blocked, single) = (Run(true), Run(false));
-        string[] names = ["output", "row statistics", "backward", "second order to qkv", "second order to g"];
-        for (int i = 0; i < names.Length; i++)
-            Fixtures.AssertClose(Tensor.FromArray(single[i]), Tensor.FromArray(blocked[i]), 1e-6, 1e-6, names[i]);
+        for (int i = 0; i < EveryKernelNames.Length; i++)
+            Fixtures.AssertClose(Tensor.FromArray(single[i]), Tensor.FromArray(blocked[i]), 1e-6, 1e-6, EveryKernelNames[i]);
     }
 
     [Theory]
@@ -229,26 +250,13 @@ public class SelfAttentionTests
         // statistics start as NaN, as a pooled buffer may hold anything: the lanes past L must be written too. The row's
         // Σ exp is summed in another order, so 1/Σ may differ in its last bits, which backward's cancellations
         // (dP − Σ P∘dP at a peaked softmax) carry to a few 1e-6 of these gradients' size.
-        var layout = new AttentionLayout(n, l, heads, d, batchFirst);
-        int rows = n * l, e = heads * d;
-        var gen = new Generator(71);
-        float[] qkv = (Tensor.Randn([rows * 3 * e], gen) * 2f).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
-        float[] g = Tensor.Randn([rows * e], gen).Data.ToArray();
-        float scale = 1f / MathF.Sqrt(d);
-        float[][] Run(bool inRows)
-        {
-            var saved = Attention.LeftoverQueriesInRows;
-            Attention.LeftoverQueriesInRows = inRows;
-            try { return EveryKernel(layout, qkv, g, u, scale, statsStart: float.NaN); }
-            finally { Attention.LeftoverQueriesInRows = saved; }
-        }
-        var (inRows, inLanes) = (Run(true), Run(false));
-        string[] names = ["output", "row statistics", "backward", "second order to qkv", "second order to g"];
+        var (inRows, inLanes) = EveryKernelBothWays(new AttentionLayout(n, l, heads, d, batchFirst), 71,
+            () => Attention.LeftoverQueriesInRows, on => Attention.LeftoverQueriesInRows = on, statsStart: float.NaN);
         // Not the row statistics: their lanes past L hold zeros here and a vector's values there, read by no kernel.
         foreach (int i in new[] { 0, 2, 3, 4 })
         {
-            Assert.All(inRows[i], x => Assert.True(float.IsFinite(x), $"{names[i]}: {x}"));
-            Fixtures.AssertClose(Tensor.FromArray(inLanes[i]), Tensor.FromArray(inRows[i]), 1e-5, 1e-5, names[i]);
+            Assert.All(inRows[i], x => Assert.True(float.IsFinite(x), $"{EveryKernelNames[i]}: {x}"));
+            Fixtures.AssertClose(Tensor.FromArray(inLanes[i]), Tensor.FromArray(inRows[i]), 1e-5, 1e-5, EveryKernelNames[i]);
         }
     }
 
@@ -259,25 +267,12 @@ public class SelfAttentionTests
     public void FewKeys_AKeyAtATime_MatchTheVector(int n, int l, int heads, int d, bool batchFirst)
     {
         // The keys' and values' gradients of a last vector that holds few keys (D's class token), a key at a time, against
-        // the same gradients made over the whole vector: backward and the second order, whose values' gradient adds to
-        // the keys' table. Summed in another order, so to float rounding.
-        var layout = new AttentionLayout(n, l, heads, d, batchFirst);
-        int rows = n * l, e = heads * d;
-        var gen = new Generator(73);
-        float[] qkv = (Tensor.Randn([rows * 3 * e], gen) * 2f).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
-        float[] g = Tensor.Randn([rows * e], gen).Data.ToArray();
-        float scale = 1f / MathF.Sqrt(d);
-        float[][] Run(bool keysAtATime)
-        {
-            var saved = Attention.KeysAtATime;
-            Attention.KeysAtATime = keysAtATime;
-            try { return EveryKernel(layout, qkv, g, u, scale, statsStart: 0f); }
-            finally { Attention.KeysAtATime = saved; }
-        }
-        var (byKey, byVector) = (Run(true), Run(false));
-        string[] names = ["output", "row statistics", "backward", "second order to qkv", "second order to g"];
+        // the same gradients made over the whole vector: backward and the second order (whose keys' gradient is two such
+        // products, the second added to the first). Summed in another order, so to float rounding.
+        var (byKey, byVector) = EveryKernelBothWays(new AttentionLayout(n, l, heads, d, batchFirst), 73,
+            () => Attention.KeysAtATime, on => Attention.KeysAtATime = on, statsStart: 0f);
         foreach (int i in new[] { 2, 3, 4 })
-            Fixtures.AssertClose(Tensor.FromArray(byVector[i]), Tensor.FromArray(byKey[i]), 1e-5, 1e-5, names[i]);
+            Fixtures.AssertClose(Tensor.FromArray(byVector[i]), Tensor.FromArray(byKey[i]), 1e-5, 1e-5, EveryKernelNames[i]);
     }
 
     [Fact]
