@@ -157,6 +157,9 @@ static class Workloads
         ["park"] = (on => WorkerPool.Parks = on, true),
         ["bf16-every-kernel"] = (on => GanForge.Kernels.Conv.Bf16Everywhere = on, false),
         ["small-maps"] = (on => GanForge.Kernels.Conv.SmallMapGemms = on, GanForge.Kernels.Conv.SmallMapGemms),
+        // with the AVX-512 GEMM, maps of at most 16 positions in large batches (dcgan64's 4 x 4 layer) as one GEMM over the
+        // batch against oneDNN's kernels (off by default on a Zen 4, the forty-sixth pass)
+        ["tiny-maps"] = (on => GanForge.Kernels.Conv.TinyMapGemms = on, GanForge.Kernels.Conv.TinyMapGemms),
         // without AVX-512, the small maps whose weights fit L2 in per-thread chunks against the one GEMM's rule (oneDNN's forward and backward-data)
         ["cached-chunks"] = (on => GanForge.Kernels.Conv.CachedChunks = on, GanForge.Kernels.Conv.CachedChunks),
         // the AVX-512 GEMM against OpenBLAS's (without AVX-512 both settings run OpenBLAS)

@@ -47,9 +47,11 @@ public unsafe class SmallMapConvTests
         Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
         // Without AVX-512 every row's weights fit L2 (at most 128 x 1,024 floats): the forward (where asked for) and weight
         // gradient in per-thread chunks, and with the chunks off as the one GEMM's rule takes them.
-        var previous = (Conv.CachedChunks, Conv.CachedChunkForwards);
+        // The tiny maps' one GEMM too where this processor leaves them to oneDNN (a Zen 4: Conv.TinyMapGemms).
+        var previous = (Conv.CachedChunks, Conv.CachedChunkForwards, Conv.TinyMapGemms);
         try
         {
+            Conv.TinyMapGemms = true;
             foreach (bool chunks in new[] { true, false })
             {
                 (Conv.CachedChunks, Conv.CachedChunkForwards) = (chunks, chunks);
@@ -72,7 +74,7 @@ public unsafe class SmallMapConvTests
                 Fixtures.AssertClose(dxRef, dx, 1e-4, 1e-4, $"{ci} -> {co} to {o} x {o} backward-data, {path}");
             }
         }
-        finally { (Conv.CachedChunks, Conv.CachedChunkForwards) = previous; }
+        finally { (Conv.CachedChunks, Conv.CachedChunkForwards, Conv.TinyMapGemms) = previous; }
     }
 
     // Without AVX-512 (OpenBLAS's GEMM against oneDNN's jit:avx2 kernels) the one GEMM takes every weight gradient of maps
@@ -134,14 +136,27 @@ public unsafe class SmallMapConvTests
                 Assert.False(Conv.SmallMapShape(data, 31, dcgan64Conv4, avx512Gemm: false));      // 496 positions
             }
             Conv.DeepGemmForwards = false;   // the AVX-512 GEMM's rule does not read it
-            Assert.True(Conv.SmallMapShape(forward, 64, dcgan64Conv4, avx512Gemm: true));
+            Assert.Equal(Conv.TinyMapGemms, Conv.SmallMapShape(forward, 64, dcgan64Conv4, avx512Gemm: true));
         }
         finally { (Conv.DeepGemmForwards, Conv.DeepGemmBackwardData) = deep; }
 
         Assert.False(Conv.SmallMapShape(forward, 64, dcgan64Conv3, avx512Gemm: true));
-        Assert.True(Conv.SmallMapShape(forward, 64, dcgan64Conv4, avx512Gemm: true));
         Assert.False(Conv.SmallMapShape(weights, 4, cycleganDown2, avx512Gemm: false));  // 256 positions
-        Assert.True(Conv.SmallMapShape(weights, 4, cycleganDown2, avx512Gemm: true));
+        // With the AVX-512 GEMM the tiny maps in a large batch take it where the processor runs AVX-512 at full width (the
+        // Zen 5), not in 256-bit halves (the Zen 4, where oneDNN's kernels were faster); the small batch's 8 x 8 maps either way.
+        var tiny = Conv.TinyMapGemms;
+        try
+        {
+            foreach (bool fullWidth in new[] { true, false })
+            {
+                Conv.TinyMapGemms = fullWidth;
+                Assert.Equal(fullWidth, Conv.SmallMapShape(forward, 64, dcgan64Conv4, avx512Gemm: true));
+                Assert.Equal(fullWidth, Conv.SmallMapShape(weights, 64, dcgan64Conv4, avx512Gemm: true));
+                Assert.True(Conv.SmallMapShape(weights, 4, cycleganDown2, avx512Gemm: true));
+                Assert.True(Conv.SmallMapShape(forward, 64, dcgan64Conv4, avx512Gemm: false));   // the AVX2 rule does not read it
+            }
+        }
+        finally { Conv.TinyMapGemms = tiny; }
         Assert.False(Conv.SmallMapShape(weights, 64, dcgan64Conv2, avx512Gemm: false));  // 256 a map
         Assert.False(Conv.SmallMapShape(forward, 1024, dcgan64Conv4, avx512Gemm: false)); // a 256 MB im2col
     }
@@ -223,8 +238,19 @@ public unsafe class SmallMapConvTests
     {
         if (!Gemm.RunsAvx512 || !Avx2.IsSupported) return;
         var dcgan64 = new ConvGeometry(256, 8, 8, 512, 4, 4, 4, 4, 2, 2, 1, 1, 1, 1, 1);
-        Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.Forward, 64, dcgan64));
-        Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.BackwardWeights, 64, dcgan64));
+        // dcgan64's tiny maps: the one GEMM where AVX-512 runs at full width, oneDNN's kernels on a Zen 4 (TinyMapGemms)
+        var tiny = Conv.TinyMapGemms;
+        try
+        {
+            Conv.TinyMapGemms = true;
+            Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.Forward, 64, dcgan64));
+            Assert.Equal("gemm", Conv.Picks(ConvDnnl.Kind.BackwardWeights, 64, dcgan64));
+            Conv.TinyMapGemms = false;
+            if (Conv.DnnlAvailable)
+                foreach (var kind in new[] { ConvDnnl.Kind.Forward, ConvDnnl.Kind.BackwardWeights })
+                    Assert.Equal("dnnl", Conv.Picks(kind, 64, dcgan64));
+        }
+        finally { Conv.TinyMapGemms = tiny; }
         if (!Conv.DnnlAvailable) return;
         Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.BackwardData, 64, dcgan64));
         Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 16, dcgan64));   // 256 positions
@@ -239,12 +265,12 @@ public unsafe class SmallMapConvTests
         var winograd = new ConvGeometry(256, 4, 4, 256, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
         Assert.True(ConvDnnl.UsesWinograd(ConvDnnl.Kind.Forward, 64, winograd));
         Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 64, winograd));
-        var previous = Conv.SmallMapGemms;
+        var previous = (Conv.SmallMapGemms, Conv.TinyMapGemms);
         try
         {
-            Conv.SmallMapGemms = false;
+            (Conv.SmallMapGemms, Conv.TinyMapGemms) = (false, true);
             Assert.Equal("dnnl", Conv.Picks(ConvDnnl.Kind.Forward, 64, dcgan64));
         }
-        finally { Conv.SmallMapGemms = previous; }
+        finally { (Conv.SmallMapGemms, Conv.TinyMapGemms) = previous; }
     }
 }

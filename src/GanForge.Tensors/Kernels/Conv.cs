@@ -245,10 +245,20 @@ public static class Conv
         && (avx512Gemm ? SmallMapOnAvx512(n, g) : SmallMapOnAvx2(kind, n, g))
         && ((long)n * g.P * g.K <= ColumnsBudget || !avx512Gemm && kind != ConvDnnl.Kind.BackwardData && InCachedChunks(g)) && g.Groups == 1 && !IsDense(g);
 
-    // With the AVX-512 GEMM: maps of at most 16 positions in batches of 512 or more, or of up to 64 in batches of at most
-    // SmallBatchPositions (the measurements above).
+    // With the AVX-512 GEMM: maps of at most 16 positions in batches of 512 or more (not on a Zen 4: TinyMapGemms), or of
+    // up to 64 in batches of at most SmallBatchPositions (the measurements above).
     static bool SmallMapOnAvx512(int n, in ConvGeometry g) =>
-        g.P <= 16 ? (long)n * g.P >= 512 : g.P <= 64 && (long)n * g.P <= SmallBatchPositions;
+        g.P <= 16 ? TinyMapGemms && (long)n * g.P >= 512 : g.P <= 64 && (long)n * g.P <= SmallBatchPositions;
+
+    /// <summary>
+    /// Whether, with the AVX-512 GEMM, maps of at most 16 positions in batches of 512 positions or more (dcgan64's 256 ->
+    /// 512 layer at 8 px) take the one GEMM over the batch (else oneDNN's direct kernels). Not on a processor that runs
+    /// AVX-512 in 256-bit halves (<see cref="Processor.SplitsAvx512"/>): on the Zen 4 of the forty-sixth pass oneDNN ran
+    /// that layer's forward in 18.4 ms against 23.2 as one GEMM and its weight gradient in 21.5 against 23.6 (`bench
+    /// --kernels --backends`, 2 threads), and whole dcgan64 steps ran 0.963 and 0.964 as fast with the GEMM (`bench
+    /// --alternate small-maps`, 12 rounds, twice), where the Zen 5 of the twentieth pass ran them 1.047 as fast.
+    /// </summary>
+    internal static bool TinyMapGemms { get; set; } = !Processor.SplitsAvx512;
 
     /// <summary>
     /// Without AVX-512 (OpenBLAS's GEMM against oneDNN's jit:avx2 kernels, which reach 35-45% of the FMA peak on maps of

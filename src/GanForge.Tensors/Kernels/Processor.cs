@@ -18,9 +18,25 @@ internal static class Processor
     internal static bool SplitsAvx2For(bool amd, int signature)
     {
         int baseFamily = (signature >> 8) & 0xF;
-        int family = baseFamily == 0xF ? baseFamily + ((signature >> 20) & 0xFF) : baseFamily;
         int model = (signature >> 4) & 0xF | (baseFamily == 0xF ? ((signature >> 16) & 0xF) << 4 : 0);
-        return amd && family == 0x17 && model < 0x30;
+        return amd && Family(signature) == 0x17 && model < 0x30;
+    }
+
+    /// <summary>
+    /// True on AMD's Zen 4 (family 19h with AVX-512), which runs each 512-bit operation as two halves on 256-bit units: its
+    /// FMA peak a clock is its AVX2 peak, half a Zen 5's. There oneDNN's direct kernels ran dcgan64's 256 -> 512 layer at
+    /// 8 px (a 4 x 4 output map) at the FMA peak, faster than im2col and one GEMM over the batch, where the Zen 5 ran the
+    /// GEMM faster (<see cref="Conv"/>'s tiny-map rule, <see cref="Conv.TinyMapGemms"/>).
+    /// </summary>
+    internal static readonly bool SplitsAvx512 = X86Base.IsSupported && SplitsAvx512For(IsAmd(), X86Base.CpuId(1, 0).Eax, Avx512F.IsSupported);
+
+    /// <summary>Whether a processor with this vendor, CPUID leaf 1 EAX (its signature) and AVX-512F or not is a Zen 4.</summary>
+    internal static bool SplitsAvx512For(bool amd, int signature, bool avx512) => amd && avx512 && Family(signature) == 0x19;
+
+    static int Family(int signature)
+    {
+        int baseFamily = (signature >> 8) & 0xF;
+        return baseFamily == 0xF ? baseFamily + ((signature >> 20) & 0xFF) : baseFamily;
     }
 
     // CPUID leaf 0 spells the vendor in EBX, EDX, ECX: "Auth" "enti" "cAMD".
