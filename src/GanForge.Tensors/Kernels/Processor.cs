@@ -15,12 +15,7 @@ internal static class Processor
     internal static readonly bool SplitsAvx2 = X86Base.IsSupported && SplitsAvx2For(IsAmd(), X86Base.CpuId(1, 0).Eax);
 
     /// <summary>Whether a processor with this vendor and CPUID leaf 1 EAX (its signature) is a Zen or Zen+.</summary>
-    internal static bool SplitsAvx2For(bool amd, int signature)
-    {
-        int baseFamily = (signature >> 8) & 0xF;
-        int model = (signature >> 4) & 0xF | (baseFamily == 0xF ? ((signature >> 16) & 0xF) << 4 : 0);
-        return amd && Family(signature) == 0x17 && model < 0x30;
-    }
+    internal static bool SplitsAvx2For(bool amd, int signature) => amd && Family(signature) == 0x17 && Model(signature) < 0x30;
 
     /// <summary>
     /// True on AMD's Zen 4 (family 19h with AVX-512), which runs each 512-bit operation as two halves on 256-bit units: its
@@ -33,11 +28,12 @@ internal static class Processor
     /// <summary>Whether a processor with this vendor, CPUID leaf 1 EAX (its signature) and AVX-512F or not is a Zen 4.</summary>
     internal static bool SplitsAvx512For(bool amd, int signature, bool avx512) => amd && avx512 && Family(signature) == 0x19;
 
-    static int Family(int signature)
-    {
-        int baseFamily = (signature >> 8) & 0xF;
-        return baseFamily == 0xF ? baseFamily + ((signature >> 20) & 0xFF) : baseFamily;
-    }
+    // A signature's family and model: the extended fields count only where the base family is 0Fh.
+    static int Family(int signature) => BaseFamily(signature) + (BaseFamily(signature) == 0xF ? (signature >> 20) & 0xFF : 0);
+
+    static int Model(int signature) => (signature >> 4) & 0xF | (BaseFamily(signature) == 0xF ? ((signature >> 16) & 0xF) << 4 : 0);
+
+    static int BaseFamily(int signature) => (signature >> 8) & 0xF;
 
     // CPUID leaf 0 spells the vendor in EBX, EDX, ECX: "Auth" "enti" "cAMD".
     static bool IsAmd()
