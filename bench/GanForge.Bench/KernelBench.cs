@@ -358,6 +358,70 @@ static class KernelBench
     }
 
     /// <summary>
+    /// `--kernels --adam`: Adam's step inside the weight gradient's product (<see cref="Gemm.TrySgemmAdam"/>, the default
+    /// with the AVX-512 GEMM) against its parts, on mlpgan's weight gradients (dW = gᵀ x over 64 rows, D's over 128), each
+    /// shape with weights, moments and operands of its own as in a step (2M weights, 24 MB with their moments): the
+    /// product alone, the step alone (<see cref="AdamStep.Update"/> over that gradient) and the fused call, us on the
+    /// engine's threads, each the median of <paramref name="iters"/> passes over all shapes, the three ways in turn in every
+    /// pass. Then the step alone over 4,096 floats in L1 on one thread, ns a float: a square root and two divisions a
+    /// weight, where the product's multiply-adds cannot hide them (forty-seventh pass).
+    /// </summary>
+    public static void RunAdam(int iters)
+    {
+        (int Out, int In, int Rows)[] shapes = [(256, 100, 64), (512, 256, 64), (1024, 512, 64), (784, 1024, 64), (512, 784, 128), (256, 512, 128)];
+        var rng = new Generator(3);
+        var step = new AdamStep.Scalars(0.5f, 0.999f, 0.5f, 0.001f, 0f, 2e-4f, 0.03f, 1e-8f);
+        // The weights first, all of them, as a model makes its parameters before the optimizer its state.
+        var weights = shapes.Select(s => Tensor.Randn([s.Out * s.In], rng).Storage).ToArray();
+        var buffers = shapes.Select((s, i) => (G: Tensor.Randn([s.Rows * s.Out], rng).Storage, X: Tensor.Randn([s.Rows * s.In], rng).Storage,
+            P: weights[i], M: new float[s.Out * s.In], V: new float[s.Out * s.In], Grad: new float[s.Out * s.In])).ToArray();
+        Action<int>[] ways =
+        [
+            i => Gemm.Sgemm(true, false, shapes[i].Out, shapes[i].In, shapes[i].Rows, 1f, buffers[i].G, shapes[i].Out, buffers[i].X, shapes[i].In, 0f, buffers[i].Grad, shapes[i].In),
+            i => AdamStep.Update(buffers[i].P, buffers[i].Grad, buffers[i].M, buffers[i].V, step.Beta1, step.Beta2, step.C1, step.C2, step.WeightDecay, step.StepSize, step.BiasCorrection2Sqrt, step.Eps),
+            i =>
+            {
+                if (!Gemm.TrySgemmAdam(true, false, shapes[i].Out, shapes[i].In, shapes[i].Rows, 1f, buffers[i].G, shapes[i].Out, buffers[i].X, shapes[i].In,
+                        buffers[i].P, buffers[i].M, buffers[i].V, step))
+                    throw new InvalidOperationException("bench --adam: the fused step does not run here (it needs the AVX-512 GEMM)");
+            },
+        ];
+        var times = shapes.Select(_ => ways.Select(_ => new List<double>()).ToArray()).ToArray();
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < 1) foreach (var way in ways) for (int i = 0; i < shapes.Length; i++) way(i);
+        Thread.Sleep(100);
+        for (int pass = 0; pass < iters; pass++)
+            for (int w = 0; w < ways.Length; w++)
+                for (int i = 0; i < shapes.Length; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    ways[w](i);
+                    times[i][w].Add(sw.Elapsed.TotalSeconds * 1e6);
+                }
+        Console.WriteLine($"Adam inside mlpgan's weight gradients, {Threading.Threads} threads, us (median of {iters} passes)");
+        Console.WriteLine($"{"dW = gT x",-26} {"product",9} {"step",9} {"both",9} {"fused",9} {"fused/both",11}");
+        var sums = new double[ways.Length];
+        for (int i = 0; i < shapes.Length; i++)
+        {
+            var med = times[i].Select(Workloads.Median).ToArray();
+            for (int w = 0; w < ways.Length; w++) sums[w] += med[w];
+            var (o, n, r) = shapes[i];
+            Console.WriteLine($"{$"{n}->{o} over {r} rows",-26} {med[0],9:F1} {med[1],9:F1} {med[0] + med[1],9:F1} {med[2],9:F1} {med[2] / (med[0] + med[1]),11:F3}");
+        }
+        Console.WriteLine($"{"sum",-26} {sums[0],9:F1} {sums[1],9:F1} {sums[0] + sums[1],9:F1} {sums[2],9:F1} {sums[2] / (sums[0] + sums[1]),11:F3}");
+        int threads = Threading.Threads;
+        Threading.Threads = 1;
+        try
+        {
+            const int count = 4096;
+            float[] p = Tensor.Randn([count], rng).Storage, g = Tensor.Randn([count], rng).Storage, m = new float[count], v = new float[count];
+            double t = Time(() => AdamStep.Update(p, g, m, v, step.Beta1, step.Beta2, step.C1, step.C2, step.WeightDecay, step.StepSize, step.BiasCorrection2Sqrt, step.Eps), Math.Max(iters, 1000));
+            Console.WriteLine($"the step alone over {count} floats in L1, 1 thread: {t / count * 1e9:F3} ns a float");
+        }
+        finally { Threading.Threads = threads; }
+    }
+
+    /// <summary>
     /// `--gemm`: GFLOP/s of every GEMM shape of an mlpgan step (forward y = x Wᵀ, dx = g W, dW = gᵀ x, at 64 rows and
     /// at 128 for D over real and fake together) and of the dense dcgan layers, with each backend on the engine's threads (bf16: the same products with bf16 inputs through oneDNN).
     /// </summary>
