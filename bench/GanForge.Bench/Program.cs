@@ -59,7 +59,12 @@ for (int round = 1; round <= opts.Rounds; round++)
         }));
         foreach (var name in opts.Workloads)
         {
+            // The cores' distance just before and just after the run: a host that moves the two cores onto different dies
+            // for a spell halves mlpgan's speed then (CoreHandoff).
+            var handoffBefore = CoreHandoff.Measure();
             var r = Workloads.Run(name, opts.Iters, opts.Warmup, opts.Profile);
+            if (handoffBefore is double before && CoreHandoff.Measure() is double after)
+                (r["core_handoff_ns_before"], r["core_handoff_ns_after"]) = (before, after);
             r["fma_peak_gflop_per_s"] = Math.Round(peakN, 1);
             r["share_of_fma_peak"] = Math.Round(Convert.ToDouble(r["gflop_per_s"]) / peakN, 3);
             r["loadavg"] = LoadAverage();
