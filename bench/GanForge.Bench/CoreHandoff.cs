@@ -5,8 +5,9 @@ namespace GanForge.Bench;
 /// <summary>
 /// How far apart the two cores the bench runs on are: two threads hand one cache line back and forth, and the time of a
 /// handoff (one way) is the cores' distance. On the Zen 4 host of the forty-seventh pass it read 27-44 ns most of the time
-/// and 159-176 ns in the spells when the host ran the machine's two cores on different dies, each with its own L3; every
-/// mlpgan process of that hour that ran at about half its speed had such a reading beside it (docs/performance.md).
+/// and 159-176 ns in the spells when the host ran the machine's two cores on different dies, each with its own L3; most
+/// mlpgan processes of that hour that ran at about half their speed had such a reading just before or after them
+/// (docs/performance.md).
 /// </summary>
 static class CoreHandoff
 {
