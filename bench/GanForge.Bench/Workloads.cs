@@ -219,6 +219,8 @@ static class Workloads
         ["norm-act"] = (on => GanForge.NN.Sequential.FuseNormActivation = on, GanForge.NN.Sequential.FuseNormActivation),
         // Adam's step inside the weight gradient's product (Optimizer.BackwardAndStep; GANFORGE_FUSED_STEPS=off) against backward then step
         ["fused-steps"] = (on => GanForge.Optim.Optimizer.FusesSteps = on, GanForge.Optim.Optimizer.FusesSteps),
+        // a Linear layer's input gradient over a few rows in the two halves of its weight's rows, against split over its columns
+        ["input-grad-halves"] = (on => GanForge.Kernels.Gemm.InputGradientInHalves = on, GanForge.Kernels.Gemm.InputGradientInHalves),
     };
 
     /// <summary>The middle value, or the mean of the two middle ones.</summary>

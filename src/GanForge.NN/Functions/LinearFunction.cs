@@ -63,7 +63,7 @@ internal sealed class LinearFunction : Function
         if (NeedsGrad(0))
         {
             dx = Tensor.Uninitialized(x.ShapeSpan);
-            Gemm.Sgemm(false, false, rows, inF, outF, 1f, g.Data, outF, w.Data, inF, 0f, dx.Data, inF);
+            Gemm.InputGradient(rows, inF, outF, g.Data, w.Data, dx.Data);
         }
         // dx above read W: now the weight may take its optimizer's step in the product that would make dw (never made then).
         if (NeedsGrad(1) && FusedStepOf(1)?.TryStepWithProduct(true, false, outF, inF, rows, 1f, g.Data, outF, x.Data, inF) != true)

@@ -253,6 +253,56 @@ public static class Gemm
         ArrayPool<float>.Shared.Return(partial);
     }
 
+    /// <summary>
+    /// Whether a Linear layer's input gradient over a few rows is made in the two halves of its weight's rows
+    /// (<see cref="InputGradient"/>; true, the bench's switch input-grad-halves).
+    /// </summary>
+    internal static bool InputGradientInHalves { get; set; } = true;
+
+    /// <summary>
+    /// A Linear layer's input gradient dx = g·W (g rows × out, W out × in, dx rows × in, all contiguous). Over at most 128
+    /// rows of a weight of 256 or more outputs and inputs it is made as two products over the halves of W's rows, added
+    /// (<see cref="InputGradientInHalves"/>): the forward (x·Wᵀ, split over W's rows) and the optimizer's step in the weight
+    /// gradient's product (split over them too) then find each half of W where the same thread left it. Split over W's
+    /// columns instead, each thread read half of every row; where the host ran the two cores on different dies (each with its
+    /// own L3, a cache line 160-176 ns from one core to the other against 27-50 on one die), each step's writes of the
+    /// weights found half their lines on the other die, and mlpgan ran at 0.55 of its speed: in 25 processes each, 6 slow
+    /// (3,805-4,817 images/s) one way, none this way (forty-seventh pass). Each half is split over the columns between the
+    /// threads beyond two, and the halves are added in one order, so the sums are the same on any number of threads.
+    /// </summary>
+    public static void InputGradient(int rows, int inF, int outF, ReadOnlySpan<float> g, ReadOnlySpan<float> w, Span<float> dx)
+    {
+        if (!InputGradientInHalves || rows > 128 || outF < 256 || inF < 256 || WorkerPool.InParallelRegion)
+        {
+            Sgemm(false, false, rows, inF, outF, 1f, g, outF, w, inF, 0f, dx, inF);
+            return;
+        }
+        int slices = Math.Max(1, Threading.Threads / 2);
+        var half = ArrayPool<float>.Shared.Rent(rows * inF);
+        unsafe
+        {
+            fixed (float* pg = g, pw = w, pdx = dx, ph = half)
+            {
+                nint G = (nint)pg, W = (nint)pw, Dx = (nint)pdx, H = (nint)ph;
+                int lg = g.Length, lw = w.Length, ldx = dx.Length;
+                // item h·slices + j: half h of W's rows, slice j of the columns; the first half into dx, the second aside
+                Threading.For(2 * slices, item =>
+                {
+                    int h = item / slices;
+                    var (k0, k1) = Part(outF, h, 2);
+                    var (j0, j1) = Part(inF, item % slices, slices);
+                    if (j1 <= j0) return;
+                    var a = new ReadOnlySpan<float>((float*)G, lg)[k0..];
+                    var b = new ReadOnlySpan<float>((float*)W, lw)[(k0 * inF + j0)..];
+                    var c = h == 0 ? new Span<float>((float*)Dx, ldx)[j0..] : new Span<float>((float*)H, rows * inF)[j0..];
+                    SgemmSerial(false, false, rows, j1 - j0, k1 - k0, 1f, a, outF, b, inF, 0f, c, inF);
+                });
+            }
+        }
+        TensorPrimitives.Add(dx[..(rows * inF)], half.AsSpan(0, rows * inF), dx[..(rows * inF)]);
+        ArrayPool<float>.Shared.Return(half);
+    }
+
     // Part t of parts of an extent of C: 16-aligned boundaries keep each part's panels whole.
     static (int Start, int End) Part(int extent, int t, int parts) =>
         (extent * t / parts / 16 * 16, t == parts - 1 ? extent : extent * (t + 1) / parts / 16 * 16);
