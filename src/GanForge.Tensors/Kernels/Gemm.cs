@@ -268,11 +268,12 @@ public static class Gemm
     /// own L3, a cache line 160-176 ns from one core to the other against 27-50 on one die), each step's writes of the
     /// weights found half their lines on the other die, and mlpgan ran at 0.55 of its speed: in 25 processes each, 6 slow
     /// (3,805-4,817 images/s) one way, none this way (forty-seventh pass). Each half is split over the columns between the
-    /// threads beyond two, and the halves are added in one order, so the sums are the same on any number of threads.
+    /// threads beyond two, and the halves are added in one order, so the sums are the same on any number of threads (and
+    /// inside another loop, where the items run one after the other). bf16 products go to <see cref="Sgemm"/> whole.
     /// </summary>
     public static void InputGradient(int rows, int inF, int outF, ReadOnlySpan<float> g, ReadOnlySpan<float> w, Span<float> dx)
     {
-        if (!InputGradientInHalves || rows > 128 || outF < 256 || inF < 256 || WorkerPool.InParallelRegion)
+        if (!InputGradientInHalves || Bf16Gemms || rows > 128 || outF < 256 || inF < 256)
         {
             Sgemm(false, false, rows, inF, outF, 1f, g, outF, w, inF, 0f, dx, inF);
             return;
