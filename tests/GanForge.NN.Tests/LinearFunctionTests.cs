@@ -212,6 +212,58 @@ public class LinearFunctionTests
         Assert.True(b.Grad == null || b.Grad.ToArray().All(v => v == 0f));
     }
 
+    [Fact]
+    public void GraphBackward_WideWeight_InputGradientHasTheBitsOfTheBackwardWithoutGraph()
+    {
+        // 16 rows of a 256 -> 320 layer: Gemm.InputGradient makes dx in the two halves of W's rows with a graph as without one.
+        var x = R(1, 16, 256).RequiresGrad_();
+        var w = (R(2, 320, 256) * (1f / 16)).RequiresGrad_();
+        var b = R(3, 320).RequiresGrad_();
+        var y = F.Linear(x, w, b);
+        var g = R(4, 16, 320);
+        y.Backward(g, retainGraph: true);
+        var graph = Autograd.Grad([y], [x], [g], createGraph: true)[0]!;
+        Assert.Equal("LinearInputGradientBackward", graph.GradFn!.Name);
+        var (withGraph, without) = (graph.ToArray(), x.Grad!.ToArray());
+        for (int i = 0; i < without.Length; i++)
+            if (BitConverter.SingleToInt32Bits(withGraph[i]) != BitConverter.SingleToInt32Bits(without[i]))
+                Assert.Fail($"dx[{i}]: {withGraph[i]:G9} with a graph, {without[i]:G9} without");
+    }
+
+    [Fact]
+    public void GradientPenalty_WideWeight_SecondOrderMatchesDirectionalDifferences()
+    {
+        // p = |∇ₓ Σ u·tanh(x Wᵀ + b)|² over a 256 -> 256 layer (its input gradient in halves, its own backward through
+        // LinearInputGradient): dp/dW and dp/dx along a random direction against central differences of p, in double.
+        var x = R(1, 8, 256).RequiresGrad_();
+        var w = (R(2, 256, 256) * (1f / 16)).RequiresGrad_();
+        var b = R(3, 256);
+        var u = R(4, 8, 256);
+        Tensor InputGradient(bool createGraph) => Autograd.Grad([(F.Linear(x, w, b).Tanh() * u).Sum()], [x], createGraph: createGraph)[0]!;
+        double Penalty() { var gx = InputGradient(false).ToArray(); return gx.Sum(v => (double)v * v); }
+
+        var gradInput = InputGradient(true);
+        var analytic = Autograd.Grad([(gradInput * gradInput).Sum()], [x, w]);
+        foreach (var (t, k) in new[] { (x, 0), (w, 1) })
+        {
+            var direction = R(10 + k, t.Shape).ToArray();
+            double along = 0;
+            var a = analytic[k]!.ToArray();
+            for (int i = 0; i < a.Length; i++) along += a[i] * direction[i];
+            const float eps = 5e-4f;
+            var data = t.Data;
+            var saved = data.ToArray();
+            for (int i = 0; i < data.Length; i++) data[i] = saved[i] + eps * direction[i];
+            double plus = Penalty();
+            for (int i = 0; i < data.Length; i++) data[i] = saved[i] - eps * direction[i];
+            double minus = Penalty();
+            saved.CopyTo(data);
+            double numeric = (plus - minus) / (2 * eps);
+            Assert.True(Math.Abs(along - numeric) <= 1e-3 * Math.Abs(numeric),
+                $"dp/d{(k == 0 ? "x" : "W")} along a direction: {along:G6} analytic, {numeric:G6} by differences");
+        }
+    }
+
     [Theory]
     [InlineData(new[] { 4 })]
     [InlineData(new[] { 1, 3 })]

@@ -11,7 +11,8 @@ namespace GanForge.Functions;
 /// backward is three kernels: dx = g W, dW = gᵀ x, db = Σ_rows g (one pass over g and x for a layer of at most sixteen
 /// inputs and forty-eight outputs over many rows, <see cref="ThinLinear"/>); where the backward fuses optimizer steps
 /// (<see cref="FusedStep"/>), W takes its step inside the product that would make dW. With a graph (gradients of
-/// gradients) it is written with differentiable ops instead.
+/// gradients) it is written with differentiable ops instead, dx among them as <see cref="LinearInputGradient"/>: the
+/// product the backward without a graph makes (outside ThinLinear's layers), in the same bits.
 /// </remarks>
 internal sealed class LinearFunction : Function
 {
@@ -45,7 +46,8 @@ internal sealed class LinearFunction : Function
         {
             var g2 = g.Reshape(rows, outF);
             var x2 = x.Reshape(rows, inF);
-            var gx = NeedsGrad(0) ? g2.MatMul(w).Reshape(x.Shape) : null;
+            var gx = NeedsGrad(0) ? LinearInputGradient.Apply(g2, w) : null;
+            if (gx != null && x.Rank != 2) gx = gx.Reshape(x.Shape);
             var gw = NeedsGrad(1) ? g2.MatMul(x2, transposeThis: true) : null;
             return _hasBias ? [gx, gw, needBias ? g2.Sum(0) : null] : [gx, gw];
         }
@@ -77,5 +79,39 @@ internal sealed class LinearFunction : Function
             Reduce.Sum(g.Data, [rows, outF], [0], db.Data);
         }
         return _hasBias ? [dx, dw, db] : [dx, dw];
+    }
+}
+
+/// <summary>
+/// dx = g·W (g rows × out, W out × in) as a Function: a Linear layer's input gradient where the backward keeps a graph
+/// (a gradient penalty's ∇ₓD, R1). The product is <see cref="Gemm.InputGradient"/>'s, so dx has the same bits with a graph
+/// as without one, and over a wide weight each thread reads the half of W's rows the forward and the step give it (through
+/// a plain MatMul dx was split over its columns, summed in another order). Its own backward:
+/// ∂/∂g = gg·Wᵀ, a Linear forward of gg with W, and ∂/∂W = gᵀ·gg, both differentiable.
+/// </summary>
+internal sealed class LinearInputGradient : Function
+{
+    readonly int _rows, _in, _out;
+
+    LinearInputGradient(int rows, int inF, int outF) => (_rows, _in, _out) = (rows, inF, outF);
+
+    protected internal override string ProfileName => $"LinearInputGradient {_rows}x{_out}->{_in}";
+
+    /// <summary>g (rows, out) and W (out, in), both contiguous, to dx (rows, in).</summary>
+    public static Tensor Apply(Tensor g, Tensor weight)
+    {
+        int rows = g.Size(0), outF = weight.Size(0), inF = weight.Size(1);
+        if (g.Rank != 2 || weight.Rank != 2 || g.Size(1) != outF)
+            throw new ArgumentException($"LinearInputGradient: gradient {Shapes.Format(g.ShapeSpan)} does not match weight {Shapes.Format(weight.ShapeSpan)}");
+        var dx = Tensor.Uninitialized([rows, inF]);
+        Gemm.InputGradient(rows, inF, outF, g.Data, weight.Data, dx.Data);
+        return Record(new LinearInputGradient(rows, inF, outF), dx, g, weight);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor gg)
+    {
+        var (g, w) = (Inputs[0], Inputs[1]);
+        var gg2 = gg.Reshape(_rows, _in);
+        return [NeedsGrad(0) ? LinearFunction.Apply(gg2, w, null) : null, NeedsGrad(1) ? g.MatMul(gg2, transposeThis: true) : null];
     }
 }
