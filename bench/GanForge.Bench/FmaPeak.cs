@@ -18,8 +18,8 @@ static class FmaPeak
     public static int Lanes => Vector512.IsHardwareAccelerated ? 16 : 8;
 
     /// <summary>
-    /// GFLOP/s of the loop on <paramref name="threads"/> threads started together: the best of 5 trials, each timed by the
-    /// workers themselves (all the FMAs over the slowest thread's time).
+    /// GFLOP/s of the loop on <paramref name="threads"/> threads started together: the best of <paramref name="trials"/>
+    /// (about 0.12 s each), each timed by the workers themselves (all the FMAs over the slowest thread's time).
     /// </summary>
     /// <remarks>
     /// Until the forty-second pass the caller timed the trial from its own wake-up after the barrier that starts the
@@ -28,11 +28,11 @@ static class FmaPeak
     /// the old timing over a loop ten times as long, and 227 and 452-455 from the same loop written in C
     /// (docs/performance.md, forty-second pass). Every share of the peak before then is a tenth or so too low.
     /// </remarks>
-    public static double Measure(int threads)
+    public static double Measure(int threads, int trials = 5)
     {
         const long iterations = 20_000_000;   // 12 FMAs each: ~0.1 s per trial at the expected rate
         double best = 0;
-        for (int trial = 0; trial < 5; trial++)
+        for (int trial = 0; trial < trials; trial++)
         {
             var seconds = new double[threads];
             using var start = new Barrier(threads);
