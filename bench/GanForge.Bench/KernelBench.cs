@@ -422,6 +422,60 @@ static class KernelBench
     }
 
     /// <summary>
+    /// `--kernels --penalty`: a gradient penalty's pass over an MLP critic (784 -> 512 -> 256 -> 1, LeakyReLU 0.2, 64 rows:
+    /// the forward, ∇ₓD with a graph, then the penalty's backward into the critic's weights), the double backward through
+    /// Linear layers, ms on the engine's threads. The rounds alternate a Linear layer's input gradient in the two halves of
+    /// its weight's rows (<see cref="Gemm.InputGradientInHalves"/>, with a graph and without since the forty-eighth pass)
+    /// against one product split over its columns; each round prints the median pass of both, and the last line the median
+    /// round's ratio, on over off as speeds.
+    /// </summary>
+    public static void RunPenalty(int iters, int rounds)
+    {
+        var rng = new Generator(3);
+        var critic = new NN.Sequential(new NN.Linear(784, 512, generator: rng), new NN.LeakyReLU(0.2f),
+            new NN.Linear(512, 256, generator: rng), new NN.LeakyReLU(0.2f), new NN.Linear(256, 1, generator: rng));
+        var x = Tensor.Randn([64, 784], new Generator(4));
+        void Pass()
+        {
+            foreach (var p in critic.Parameters()) p.Grad = null;
+            var input = x.Detach().RequiresGrad_();
+            var gradient = Autograd.Grad([critic.Forward(input).Sum()], [input], createGraph: true)[0]!;
+            ((gradient.Square().Sum(1) + 1e-12f).Sqrt() - 1f).Square().Mean().Backward();
+        }
+        double Turn(bool halves)
+        {
+            Gemm.InputGradientInHalves = halves;
+            var t = new List<double>();
+            for (int i = 0; i < iters; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                Pass();
+                t.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            return Workloads.Median(t);
+        }
+        bool saved = Gemm.InputGradientInHalves;
+        try
+        {
+            var warm = Stopwatch.StartNew();
+            while (warm.Elapsed.TotalSeconds < 1) { Turn(true); Turn(false); }
+            Console.WriteLine($"A gradient penalty's pass over an MLP critic at 64 rows, {Threading.Threads} threads, ms (median of {iters} passes a turn)");
+            var ratios = new List<double>();
+            for (int round = 0; round < rounds; round++)
+            {
+                // the order alternates too, so that neither setting always runs first
+                bool first = round % 2 == 0;
+                double a = Turn(first), b = Turn(!first);
+                var (on, off) = first ? (a, b) : (b, a);
+                ratios.Add(off / on);
+                Console.WriteLine($"round {round + 1,3}: halves {on,7:F3}  columns {off,7:F3}  on/off {off / on:F3}");
+            }
+            Console.WriteLine($"halves on over off (speeds): median round {Workloads.Median(ratios):F3}");
+        }
+        finally { Gemm.InputGradientInHalves = saved; }
+    }
+
+    /// <summary>
     /// `--gemm`: GFLOP/s of every GEMM shape of an mlpgan step (forward y = x Wᵀ, dx = g W, dW = gᵀ x, at 64 rows and
     /// at 128 for D over real and fake together) and of the dense dcgan layers, with each backend on the engine's threads (bf16: the same products with bf16 inputs through oneDNN).
     /// </summary>
