@@ -60,11 +60,39 @@ public class InputGradientTests
         Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(Run(rows, inF, outF, threads: 2)), 1e-5, 1e-4, "input gradient in halves");
     }
 
-    [Fact]
-    public void TheSums_AreTheSameOnAnyNumberOfThreads()
+    [Theory]
+    [InlineData(64, 1024, 784)]   // halves deeper than one block of the kernel: in turn on one thread, each into its own buffer
+    [InlineData(128, 512, 256)]   // halves of one block each: on one thread the second is added into dx as it is stored
+    [InlineData(64, 784, 512)]
+    public void TheSums_AreTheSameOnAnyNumberOfThreads(int rows, int inF, int outF)
     {
-        var two = Run(64, 1024, 784, threads: 2);
-        foreach (int threads in new[] { 1, 3, 4 }) Assert.Equal(two, Run(64, 1024, 784, threads));
+        var two = Run(rows, inF, outF, threads: 2);
+        foreach (int threads in new[] { 1, 3, 4 }) Assert.Equal(two, Run(rows, inF, outF, threads));
+    }
+
+    [Theory]
+    [InlineData(64, 1024, 784)]
+    [InlineData(128, 512, 256)]
+    public void InsideAnotherLoop_TheSumsAreTheSame(int rows, int inF, int outF)
+    {
+        // Items of an outer loop run the halves one after the other, on the item's thread.
+        var (g, w) = Operands(rows, inF, outF);
+        var inside = new float[2][];
+        int previousThreads = Threading.Threads;
+        try
+        {
+            Threading.Threads = 2;
+            Threading.For(2, item =>
+            {
+                var dx = new float[rows * inF];
+                Gemm.InputGradient(rows, inF, outF, g, w, dx);
+                inside[item] = dx;
+            });
+        }
+        finally { Threading.Threads = previousThreads; }
+        var two = Run(rows, inF, outF, threads: 2);
+        Assert.Equal(two, inside[0]);
+        Assert.Equal(two, inside[1]);
     }
 
     [Theory]

@@ -114,7 +114,13 @@ public static unsafe class GemmAvx512
     [ThreadStatic] static float[]? _strip;
 
     /// <summary>True when <see cref="SgemmAdam"/> takes a product of this depth: one K block, so each tile is final when stored.</summary>
-    public static bool FusesAdam(int k) => IsSupported && k > 0 && k <= KC;
+    public static bool FusesAdam(int k) => IsSupported && OneDepthBlock(k);
+
+    /// <summary>
+    /// Whether a product of this depth is one K block: each tile is summed whole in registers, then stored once, over C
+    /// (beta 0) or added to it (beta 1, C + the tile's sum rounded once).
+    /// </summary>
+    internal static bool OneDepthBlock(int k) => k > 0 && k <= KC;
 
     /// <summary>
     /// The weights p (m × n, row stride ldp) take one Adam step with the gradient alpha·op(A)·op(B): the product is made
