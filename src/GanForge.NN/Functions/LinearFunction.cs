@@ -100,18 +100,18 @@ internal sealed class LinearInputGradient : Function
     /// <summary>g (rows, out) and W (out, in), both contiguous, to dx (rows, in).</summary>
     public static Tensor Apply(Tensor g, Tensor weight)
     {
-        int rows = g.Size(0), outF = weight.Size(0), inF = weight.Size(1);
-        if (g.Rank != 2 || weight.Rank != 2 || g.Size(1) != outF)
+        if (g.Rank != 2 || weight.Rank != 2 || g.Size(1) != weight.Size(0))
             throw new ArgumentException($"LinearInputGradient: gradient {Shapes.Format(g.ShapeSpan)} does not match weight {Shapes.Format(weight.ShapeSpan)}");
+        int rows = g.Size(0), outF = weight.Size(0), inF = weight.Size(1);
         var dx = Tensor.Uninitialized([rows, inF]);
         Gemm.InputGradient(rows, inF, outF, g.Data, weight.Data, dx.Data);
         return Record(new LinearInputGradient(rows, inF, outF), dx, g, weight);
     }
 
+    // gg has dx's shape, (rows, in).
     protected internal override Tensor?[] Backward(Tensor gg)
     {
         var (g, w) = (Inputs[0], Inputs[1]);
-        var gg2 = gg.Reshape(_rows, _in);
-        return [NeedsGrad(0) ? LinearFunction.Apply(gg2, w, null) : null, NeedsGrad(1) ? g.MatMul(gg2, transposeThis: true) : null];
+        return [NeedsGrad(0) ? LinearFunction.Apply(gg, w, null) : null, NeedsGrad(1) ? g.MatMul(gg, transposeThis: true) : null];
     }
 }

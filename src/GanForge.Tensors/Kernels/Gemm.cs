@@ -283,7 +283,7 @@ public static class Gemm
             return;
         }
         int split = Part(outF, 0, 2).End;
-        if ((Threading.Threads == 1 || WorkerPool.InParallelRegion) && UseAvx512 && Math.Min(rows, inF) >= Avx512MinSide
+        if ((Threading.Threads == 1 || WorkerPool.InParallelRegion) && SerialOnAvx512(rows, inF)
             && GemmAvx512.OneDepthBlock(split) && GemmAvx512.OneDepthBlock(outF - split))
         {
             // The halves in turn on this thread, each one depth block: the second is added into dx as its tiles are stored,
@@ -377,6 +377,9 @@ public static class Gemm
     // Whether products run in bf16 now (GemmBf16).
     static bool Bf16Gemms => Bf16Products && Precision.Bf16Active;
 
+    // Whether SgemmSerial runs an m × n product on the AVX-512 kernel (InputGradient's halves in turn rely on its beta 1).
+    static bool SerialOnAvx512(int m, int n) => UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable);
+
     /// <summary>The same product on the calling thread only (for callers that are already parallel).</summary>
     public static unsafe void SgemmSerial(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc, ReadOnlySpan<float> bias = default)
@@ -385,7 +388,7 @@ public static class Gemm
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == 0f) { ScaleC(m, n, beta, c, ldc); return; }
         if (Bf16Gemms && GemmBf16.TryRun(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1)) return;
-        if (UseAvx512 && (Math.Min(m, n) >= Avx512MinSide || !NativeMethods.BlasAvailable)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
+        if (SerialOnAvx512(m, n)) { GemmAvx512.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias); return; }
         if (SerialOnDnnl(k))
             fixed (float* pa = a, pb = b, pc = c)
                 if (TryDnnl(1, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)) return;
