@@ -221,6 +221,8 @@ static class Workloads
         ["fused-steps"] = (on => GanForge.Optim.Optimizer.FusesSteps = on, GanForge.Optim.Optimizer.FusesSteps),
         // a Linear layer's input gradient over a few rows in the two halves of its weight's rows, against split over its columns
         ["input-grad-halves"] = (on => GanForge.Kernels.Gemm.InputGradientInHalves = on, GanForge.Kernels.Gemm.InputGradientInHalves),
+        // products of 1-2M multiply-adds split over the threads (the default since the forty-ninth pass) against run on one
+        ["split-from-1m"] = (on => GanForge.Kernels.Gemm.ParallelWork = on ? 1 << 20 : 1 << 21, GanForge.Kernels.Gemm.ParallelWork == 1 << 20),
     };
 
     /// <summary>The middle value, or the mean of the two middle ones.</summary>

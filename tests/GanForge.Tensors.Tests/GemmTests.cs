@@ -159,6 +159,31 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(false, true, 64, 256, 100)]   // mlpgan's first layer at batch 64 (x·Wᵀ)
+    [InlineData(true, false, 256, 100, 64)]   // and its weight gradient gᵀ·x
+    public void Sgemm_OneToTwoMillionMultiplyAdds_SplitOnTwoThreads_MatchesNaive(bool ta, bool tb, int m, int n, int k)
+    {
+        // Between Gemm.ParallelWork and the 2M it was until the forty-ninth pass: split over two threads now. The split
+        // product must be the naive one, and with the AVX-512 kernel (each element's sum in the same order on either
+        // side of the split) the one-thread product bit for bit.
+        Assert.InRange((long)m * n * k, Gemm.ParallelWork, (1L << 21) - 1);
+        var g = new Generator(5);
+        int lda = ta ? m : k, ldb = tb ? k : n;
+        var a = Tensor.Randn([m * k], g).ToArray();
+        var b = Tensor.Randn([k * n], g).ToArray();
+        float[] Product(int threads)
+        {
+            var c = Enumerable.Repeat(float.NaN, m * n).ToArray();   // never read with beta = 0
+            ThreadingTests.WithThreads(threads, () => Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0f, c, n));
+            return c;
+        }
+        var (one, two) = (Product(1), Product(2));
+        var expected = Naive(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0f, new float[m * n], n);
+        Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(two), 1e-4, 1e-4 * Math.Sqrt(k), $"two threads {m}x{n}x{k}");
+        if (Gemm.Backend == "avx512") Assert.Equal(one, two);
+    }
+
+    [Theory]
     [InlineData(70, 45, 2500)]    // a deep weight gradient: two parts of its depth
     [InlineData(33, 40, 4500)]    // four parts, boundaries inside the kernels' blocks
     [InlineData(64, 16, 8200)]    // a narrow one (swapped), then split

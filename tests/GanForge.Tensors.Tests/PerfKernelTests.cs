@@ -156,6 +156,7 @@ public class AdamStepTests
     // read from the wrong place or the gradient's alpha lost are all far outside the tolerance.
     [GemmTests.Avx512Theory]
     [InlineData(true, false, 784, 1024, 64, 2, 0f)]     // a Linear's weight gradient gᵀ·x at batch 64, rows split over two threads
+    [InlineData(true, false, 256, 100, 64, 2, 0f)]      // mlpgan's first layer: 1.6M multiply-adds, split since the forty-ninth pass
     [InlineData(true, false, 37, 1100, 100, 1, 0.01f)]  // edge rows and columns, two column panels (NC 1024), weight decay
     [InlineData(false, true, 70, 45, 256, 2, 0f)]       // A read in place with an edge strip, B transposed, a whole K block
     [InlineData(true, true, 300, 8, 128, 2, 0.1f)]      // the narrowest side the kernel takes

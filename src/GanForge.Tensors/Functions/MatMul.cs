@@ -8,6 +8,9 @@ namespace GanForge.Functions;
 /// </summary>
 internal sealed class BatchMatMul(bool transA, bool transB) : Function
 {
+    // Products of fewer multiply-adds than this are shared out over the threads by batch (below).
+    const long BatchLoopWork = 1 << 21;
+
     public static Tensor Apply(Tensor a, Tensor b, bool transA, bool transB)
     {
         if (a.Rank != 3 || b.Rank != 3 || a.Size(0) != b.Size(0))
@@ -26,9 +29,10 @@ internal sealed class BatchMatMul(bool transA, bool transB) : Function
                 Gemm.Sgemm(transA, transB, m, n, ka, 1f, av.AsSpan(i * sa, sa), transA ? m : ka,
                     bv.AsSpan(i * sb, sb), transB ? ka : n, 0f, yv.AsSpan(i * sy, sy), n);
         }
-        // Products too small to split (attention's, one per head and sample) are shared out over threads by batch;
-        // larger ones split themselves.
-        if ((long)m * n * ka < Gemm.ParallelWork) Threading.ForRanges(batch, (_, first, end) => Products(first, end));
+        // Products of under 2M multiply-adds (attention's, one per head and sample) are shared out over threads by
+        // batch, each on one thread; larger ones split themselves. Many products of 1-2M, which Gemm would split one at
+        // a time, gain nothing from a wait at the end of each.
+        if ((long)m * n * ka < BatchLoopWork) Threading.ForRanges(batch, (_, first, end) => Products(first, end));
         else Products(0, batch);
         return Record(new BatchMatMul(transA, transB), y, a, b);
     }

@@ -118,8 +118,12 @@ public static class Gemm
     internal static bool ThreadedOnDnnl(bool transA, bool transB, int m, int n, int k) =>
         DnnlProducts && transA && !transB && k <= 128 && m >= 256 && n >= 256 && (long)m * n >= 1 << 18;
 
-    // Below this many multiply-adds a split across threads costs more than it saves...
-    internal const long ParallelWork = 1 << 21;
+    // Below this many multiply-adds a split across threads costs more than it saves... 1M since the forty-ninth pass;
+    // the 2M before it dates from the products on OpenBLAS, before the AVX-512 kernel and the workers' spin. The one
+    // product between the two in the workloads is mlpgan's first layer (64 x 256 over 100 inputs, twice a step, and its
+    // weight gradient with Adam's step inside, 256 x 100 over 64 rows): whole mlpgan steps split it at 1.014-1.022 of the
+    // speed of one thread (the bench's switch split-from-1m; docs/performance.md).
+    internal static long ParallelWork { get; set; } = 1 << 20;
 
     // ...unless the product writes at least this many floats (1 MB): then the writes are its cost, however few its
     // multiply-adds. Two threads, alternating in one process (fortieth pass): transgan32's last 4 -> 12 layer over 32,768
