@@ -422,9 +422,10 @@ static class KernelBench
     }
 
     /// <summary>
-    /// `--kernels --penalty`: a gradient penalty's pass over an MLP critic (784 -> 512 -> 256 -> 1, LeakyReLU 0.2, 64 rows:
-    /// the forward, ∇ₓD with a graph, then the penalty's backward into the critic's weights), the double backward through
-    /// Linear layers, ms on the engine's threads. The rounds alternate a Linear layer's input gradient in the two halves of
+    /// `--kernels --penalty`: WGAN-GP's gradient penalty (<see cref="Gan.Losses.GradientPenalty"/>, as the trainer computes
+    /// it) over an MLP critic (784 -> 512 -> 256 -> 1, LeakyReLU 0.2, 64 rows: the interpolates, the critic's forward,
+    /// ∇ₓD with a graph, then the penalty's backward into the critic's weights), the double backward through Linear
+    /// layers, ms on the engine's threads. The rounds alternate a Linear layer's input gradient in the two halves of
     /// its weight's rows (<see cref="Gemm.InputGradientInHalves"/>, with a graph and without since the forty-eighth pass)
     /// against one product split over its columns; each round prints the median pass of both, and the last line the median
     /// round's ratio, on over off as speeds.
@@ -434,13 +435,13 @@ static class KernelBench
         var rng = new Generator(3);
         var critic = new NN.Sequential(new NN.Linear(784, 512, generator: rng), new NN.LeakyReLU(0.2f),
             new NN.Linear(512, 256, generator: rng), new NN.LeakyReLU(0.2f), new NN.Linear(256, 1, generator: rng));
-        var x = Tensor.Randn([64, 784], new Generator(4));
+        var (real, fake, epsilon) = (Tensor.Randn([64, 784], new Generator(4)), Tensor.Randn([64, 784], new Generator(5)), Tensor.Rand([64], new Generator(6)));
+        var penalty = new Gan.Losses.GradientPenalty();
         void Pass()
         {
             foreach (var p in critic.Parameters()) p.Grad = null;
-            var input = x.Detach().RequiresGrad_();
-            var gradient = Autograd.Grad([critic.Forward(input).Sum()], [input], createGraph: true)[0]!;
-            ((gradient.Square().Sum(1) + 1e-12f).Sqrt() - 1f).Square().Mean().Backward();
+            penalty.Compute(critic, real, fake, epsilon).Backward();
+            penalty.ReleasePass();
         }
         double Turn(bool halves)
         {
