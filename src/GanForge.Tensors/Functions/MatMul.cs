@@ -30,8 +30,8 @@ internal sealed class BatchMatMul(bool transA, bool transB) : Function
                     bv.AsSpan(i * sb, sb), transB ? ka : n, 0f, yv.AsSpan(i * sy, sy), n);
         }
         // Products of under 2M multiply-adds (attention's, one per head and sample) are shared out over threads by
-        // batch, each on one thread; larger ones split themselves. Many products of 1-2M, which Gemm would split one at
-        // a time, gain nothing from a wait at the end of each.
+        // batch, each on one thread, the loop waiting once at its end; larger ones split themselves. Gemm splits products
+        // from 1M, but a batch of 1-2M ones split one at a time would wait at the end of each.
         if ((long)m * n * ka < BatchLoopWork) Threading.ForRanges(batch, (_, first, end) => Products(first, end));
         else Products(0, batch);
         return Record(new BatchMatMul(transA, transB), y, a, b);

@@ -121,8 +121,8 @@ public static class Gemm
     // Below this many multiply-adds a split across threads costs more than it saves... 1M since the forty-ninth pass;
     // the 2M before it dates from the products on OpenBLAS, before the AVX-512 kernel and the workers' spin. The one
     // product between the two in the workloads is mlpgan's first layer (64 x 256 over 100 inputs, twice a step, and its
-    // weight gradient with Adam's step inside, 256 x 100 over 64 rows): whole mlpgan steps split it at 1.014-1.022 of the
-    // speed of one thread (the bench's switch split-from-1m; docs/performance.md).
+    // weight gradient with Adam's step inside, 256 x 100 over 64 rows): whole mlpgan steps ran 1.002-1.034 as fast with it
+    // split as on one thread, 1.016 the median of four runs (the bench's switch split-from-1m; docs/performance.md).
     internal static long ParallelWork { get; set; } = 1 << 20;
 
     // ...unless the product writes at least this many floats (1 MB): then the writes are its cost, however few its
