@@ -171,13 +171,7 @@ public class GemmTests
         int lda = ta ? m : k, ldb = tb ? k : n;
         var a = Tensor.Randn([m * k], g).ToArray();
         var b = Tensor.Randn([k * n], g).ToArray();
-        float[] Product(int threads)
-        {
-            var c = Enumerable.Repeat(float.NaN, m * n).ToArray();   // never read with beta = 0
-            ThreadingTests.WithThreads(threads, () => Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0f, c, n));
-            return c;
-        }
-        var (one, two) = (Product(1), Product(2));
+        var (one, two) = (ProductOn(1, ta, tb, m, n, k, a, lda, b, ldb, n), ProductOn(2, ta, tb, m, n, k, a, lda, b, ldb, n));
         var expected = Naive(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0f, new float[m * n], n);
         Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(two), 1e-4, 1e-4 * Math.Sqrt(k), $"two threads {m}x{n}x{k}");
         if (Gemm.Backend == "avx512") Assert.Equal(one, two);
@@ -191,18 +185,20 @@ public class GemmTests
     public void Sgemm_DeepWeightGradient_MatchesNaive_SameOnAnyThreads(int m, int n, int k)
     {
         var (a, b, lda, ldb, ldc, expected) = WeightGradient(11, m, n, k);
-        float[] Product(int threads)
-        {
-            var c = Enumerable.Repeat(float.NaN, m * ldc).ToArray();   // never read with beta = 0
-            ThreadingTests.WithThreads(threads, () => Gemm.Sgemm(true, false, m, n, k, 0.75f, a, lda, b, ldb, 0f, c, ldc));
-            return c;
-        }
-        var (one, two) = (Product(1), Product(2));
+        var (one, two) = (ProductOn(1, true, false, m, n, k, a, lda, b, ldb, ldc), ProductOn(2, true, false, m, n, k, a, lda, b, ldb, ldc));
         AssertRowsClose(expected, two, m, n, k, ldc);
         // split over its depth in parts fixed by the shape: the same sums on any number of threads
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n && (long)m * n <= 1 << 16; j++)
                 Assert.True(one[i * ldc + j] == two[i * ldc + j], $"C[{i},{j}] of {m}x{n}x{k}: {one[i * ldc + j]} on one thread, {two[i * ldc + j]} on two");
+    }
+
+    // C = 0.75·op(A)·op(B) (beta 0, row stride ldc) by Gemm.Sgemm on that many threads; C starts as NaN, never read.
+    static float[] ProductOn(int threads, bool ta, bool tb, int m, int n, int k, float[] a, int lda, float[] b, int ldb, int ldc)
+    {
+        var c = Enumerable.Repeat(float.NaN, m * ldc).ToArray();
+        ThreadingTests.WithThreads(threads, () => Gemm.Sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0f, c, ldc));
+        return c;
     }
 
     // A weight gradient's operands, Aᵀ·B with leading dims past the widths, and the naive C = 0.75·Aᵀ·B (row stride ldc).
