@@ -13,6 +13,15 @@ static class CoreHandoff
 {
     const int Handoffs = 200_000;
 
+    /// <summary>
+    /// A reading above this is two cores on different dies: the Zen 4 host read 27-50 ns on one die and 150-181 ns across
+    /// two, nothing between (forty-seventh to fiftieth passes).
+    /// </summary>
+    public const double FarNs = 100;
+
+    /// <summary>Whether every reading was taken and near (at most <see cref="FarNs"/>).</summary>
+    public static bool AllNear(params double?[] readings) => readings.All(r => r is double ns && ns <= FarNs);
+
     // A trial stops here however few handoffs it made: on a loaded machine the two threads may share a core, and each
     // handoff then waits for the other's time slice.
     const double TrialSeconds = 0.1;

@@ -62,12 +62,15 @@ static class Peer
     static bool Runnable(string coreType) =>
         System.Runtime.Intrinsics.X86.Avx512F.IsSupported || !Avx512CoreTypes.Contains(coreType, StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>A round's ratio for one workload, and whether both sides ran with the cores near (<see cref="Line"/>).</summary>
+    public readonly record struct Round(double Ratio, bool Near);
+
     /// <summary>Runs the peers, prints one ratio line per workload and returns the ratios.</summary>
-    public static Dictionary<string, double> Compare(List<Dictionary<string, object>> ours, BenchOptions opts,
+    public static Dictionary<string, Round> Compare(List<Dictionary<string, object>> ours, BenchOptions opts,
         List<Dictionary<string, object>> generated)
     {
-        var ratios = new Dictionary<string, double>();
-        var best = new Dictionary<string, (double Ips, string Config)>();
+        var ratios = new Dictionary<string, Round>();
+        var best = new Dictionary<string, Best>();
         if (OpenBlasPins.All(v => Environment.GetEnvironmentVariable(v) == null))
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
@@ -93,14 +96,11 @@ static class Peer
         {
             string w = (string)r["workload"];
             if (!best.TryGetValue(w, out var peer)) continue;
-            ratios[w] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer.Ips, 3);
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            ratios[w] = Line(r, peer, new()
             {
-                ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer.Ips,
-                ["pytorch_best_config"] = peer.Config,
-                ["ratio"] = ratios[w], ["ganforge_gflop_per_s"] = r["gflop_per_s"], ["share_of_sgemm_peak"] = r["share_of_sgemm_peak"],
+                ["ganforge_gflop_per_s"] = r["gflop_per_s"], ["share_of_sgemm_peak"] = r["share_of_sgemm_peak"],
                 ["share_of_fma_peak"] = r["share_of_fma_peak"],
-            }));
+            });
         }
         if (generated.Count > 0)
             foreach (var (w, ratio) in CompareGeneration(generated, opts)) ratios[w] = ratio;
@@ -111,13 +111,13 @@ static class Peer
     /// Generation alone: bench/peer_generate.py (beside this project) on the same workloads in each configuration; one
     /// ratio line per workload against the peer's fastest configuration. Returns the ratios ("&lt;workload&gt;-generate").
     /// </summary>
-    static Dictionary<string, double> CompareGeneration(List<Dictionary<string, object>> generated, BenchOptions opts)
+    static Dictionary<string, Round> CompareGeneration(List<Dictionary<string, object>> generated, BenchOptions opts)
     {
-        var ratios = new Dictionary<string, double>();
+        var ratios = new Dictionary<string, Round>();
         var script = Path.Combine(AppContext.BaseDirectory, "peer_generate.py");
         if (!File.Exists(script)) { Console.Error.WriteLine($"compare: {script} not found"); return ratios; }
         var names = generated.Select(r => ((string)r["workload"]).Replace("-generate", "")).ToList();
-        var best = new Dictionary<string, (double Ips, string Config)>();
+        var best = new Dictionary<string, Best>();
         foreach (var config in Configurations(opts))
         {
             var lines = RunPython($"\"{script}\" --peer \"{opts.Peer}\" --zoo \"{FindZooPeer()}\" --threads {config.Threads} --iters {opts.Iters} " +
@@ -128,27 +128,56 @@ static class Peer
         foreach (var r in generated)
         {
             string w = (string)r["workload"];
-            if (!best.TryGetValue(w, out var peer)) continue;
-            ratios[w] = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer.Ips, 3);
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
-            {
-                ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer.Ips,
-                ["pytorch_best_config"] = peer.Config, ["ratio"] = ratios[w],
-            }));
+            if (best.TryGetValue(w, out var peer)) ratios[w] = Line(r, peer, []);
         }
         return ratios;
     }
 
+    /// <summary>A peer's figure for one workload: images/s, its configuration, and the cores' distance around its process (ns).</summary>
+    sealed record Best(double Ips, string Config, double? HandoffBefore, double? HandoffAfter);
+
     // Each workload's fastest peer figure so far, with the configuration that gave it, updated by one run's JSON lines.
-    static void KeepFastest(IEnumerable<string> lines, string config, Dictionary<string, (double Ips, string Config)> best)
+    static void KeepFastest(IEnumerable<string> lines, string config, Dictionary<string, Best> best)
     {
         foreach (var line in lines)
         {
             var doc = JsonDocument.Parse(line).RootElement;
             string w = doc.GetProperty("workload").GetString()!;
             double ips = doc.GetProperty("images_per_s").GetDouble();
-            if (ips > best.GetValueOrDefault(w).Ips) best[w] = (ips, config);
+            if (ips > (best.GetValueOrDefault(w)?.Ips ?? 0))
+                best[w] = new(ips, config, Reading(doc, "core_handoff_ns_before"), Reading(doc, "core_handoff_ns_after"));
         }
+    }
+
+    static double? Reading(JsonElement doc, string name) =>
+        doc.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+
+    static double? Reading(Dictionary<string, object> ours, string name) =>
+        ours.TryGetValue(name, out var v) ? Convert.ToDouble(v) : null;
+
+    /// <summary>
+    /// One workload's ratio line: ours against the peer's best, with the cores' distance around both runs. A round whose
+    /// four readings are all near (<see cref="CoreHandoff.FarNs"/>) ran both sides on one die; in a spell across two dies
+    /// either side can lose half its speed (mlpgan's peer read 3,090-3,180 images/s in such an hour against its usual
+    /// 4,400-4,700), which moves the ratio either way.
+    /// </summary>
+    static Round Line(Dictionary<string, object> r, Best peer, Dictionary<string, object> fields)
+    {
+        string w = (string)r["workload"];
+        double ratio = Math.Round(Convert.ToDouble(r["images_per_s"]) / peer.Ips, 3);
+        double? ourBefore = Reading(r, "core_handoff_ns_before"), ourAfter = Reading(r, "core_handoff_ns_after");
+        bool near = CoreHandoff.AllNear(ourBefore, ourAfter, peer.HandoffBefore, peer.HandoffAfter);
+        var line = new Dictionary<string, object>
+        {
+            ["workload"] = w, ["ganforge_images_per_s"] = r["images_per_s"], ["pytorch_best_images_per_s"] = peer.Ips,
+            ["pytorch_best_config"] = peer.Config, ["ratio"] = ratio,
+        };
+        foreach (var (k, v) in fields) line[k] = v;
+        line["ganforge_core_handoff_ns"] = new[] { ourBefore, ourAfter };
+        line["pytorch_core_handoff_ns"] = new[] { peer.HandoffBefore, peer.HandoffAfter };
+        line["near_both_sides"] = near;
+        Console.WriteLine(JsonSerializer.Serialize(line));
+        return new(ratio, near);
     }
 
     /// <summary>bench/peer_zoo.py of the repository this bench was built from (or is run in).</summary>
@@ -166,8 +195,8 @@ static class Peer
     /// <summary>
     /// Runs Debian's python3 (the one with torch) on <paramref name="arguments"/> in OpenBLAS's environment of
     /// <paramref name="config"/> and with malloc keeping freed memory where <paramref name="mallocKeeps"/> (both changed for
-    /// this command alone); echoes each JSON line it prints as "peer ..."
-    /// (with the "openblas" setting added) and returns them; null, with the error on stderr, when it fails.
+    /// this command alone); echoes each JSON line it prints as "peer ..." (with the "openblas" and "malloc" settings and the
+    /// cores' distance before and after the process added) and returns them so; null, with the error on stderr, when it fails.
     /// </summary>
     static string[]? RunPython(string arguments, Config config, bool mallocKeeps)
     {
@@ -175,6 +204,8 @@ static class Peer
         if (config.Unpin) foreach (var v in OpenBlasPins) psi.Environment.Remove(v);
         if (config.CoreType != null) psi.Environment["OPENBLAS_CORETYPE"] = config.CoreType;
         if (mallocKeeps) psi.Environment["GLIBC_TUNABLES"] = KeepFreedMemory;
+        // The cores' distance around the peer's process, as around ours (Program.cs): echoed on each of its lines.
+        var handoffBefore = CoreHandoff.Measure();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
@@ -182,13 +213,17 @@ static class Peer
         string env = (config.Unpin ? $"env -u {string.Join(" -u ", OpenBlasPins)} " : "") + (config.CoreType != null ? $"OPENBLAS_CORETYPE={config.CoreType} " : "")
             + (mallocKeeps ? $"GLIBC_TUNABLES={KeepFreedMemory} " : "");
         if (p.ExitCode != 0) { Console.Error.WriteLine($"compare: {env}python3 {arguments} failed ({p.ExitCode}): {stderr.Result.Trim()}"); return null; }
+        var handoffAfter = CoreHandoff.Measure();
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var line in lines)
+        for (int i = 0; i < lines.Length; i++)
         {
-            var echo = JsonNode.Parse(line)!.AsObject();
+            var echo = JsonNode.Parse(lines[i])!.AsObject();
             echo["openblas"] = config.OpenBlas;
             echo["malloc"] = mallocKeeps ? "keeps freed memory" : "glibc default";
-            Console.WriteLine("peer " + echo.ToJsonString());
+            if (handoffBefore is double before && handoffAfter is double after)
+                (echo["core_handoff_ns_before"], echo["core_handoff_ns_after"]) = (before, after);
+            lines[i] = echo.ToJsonString();
+            Console.WriteLine("peer " + lines[i]);
         }
         return lines;
     }

@@ -43,7 +43,7 @@ if (args.Contains("--curve"))
 // --rounds N alternates our run and the peer's N times and ends with the median ratio per workload:
 // on a shared machine whose speed drifts from minute to minute one pair of runs can land either way.
 // --generate times generation after the last round's training; --generate-only times generation alone, every round.
-var ratios = new Dictionary<string, List<double>>();
+var ratios = new Dictionary<string, List<Peer.Round>>();
 for (int round = 1; round <= opts.Rounds; round++)
 {
     if (opts.Rounds > 1) Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["round"] = round }));
@@ -82,8 +82,12 @@ for (int round = 1; round <= opts.Rounds; round++)
     if (opts.GenerateOnly || opts.Generate && last)
         foreach (var name in opts.Workloads)
         {
-            generated.Add(Workloads.Generation(name, opts.Iters, opts.Warmup, opts.Profile));
-            Console.WriteLine(JsonSerializer.Serialize(generated[^1]));
+            var handoffBefore = CoreHandoff.Measure();
+            var g = Workloads.Generation(name, opts.Iters, opts.Warmup, opts.Profile);
+            if (handoffBefore is double before && CoreHandoff.Measure() is double after)
+                (g["core_handoff_ns_before"], g["core_handoff_ns_after"]) = (before, after);
+            generated.Add(g);
+            Console.WriteLine(JsonSerializer.Serialize(g));
         }
     if (!opts.Compare) continue;
     if (!opts.GenerateOnly)
@@ -92,18 +96,27 @@ for (int round = 1; round <= opts.Rounds; round++)
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["sgemm_1024_gflop_per_s"] = Math.Round(peak, 1), ["threads"] = Threading.Threads }));
         foreach (var r in results) r["share_of_sgemm_peak"] = Math.Round(Convert.ToDouble(r["gflop_per_s"]) / peak, 3);
     }
-    foreach (var (w, ratio) in Peer.Compare(results, opts, generated))
+    foreach (var (w, result) in Peer.Compare(results, opts, generated))
     {
         if (!ratios.TryGetValue(w, out var list)) ratios[w] = list = [];
-        list.Add(ratio);
+        list.Add(result);
     }
 }
+// The median of every round, and beside it the median of the rounds whose four readings of the cores' distance were near
+// (both sides on one die; Peer.Line): the figure that does not depend on the host's placement in that hour.
 if (opts.Compare && opts.Rounds > 1)
     foreach (var (w, list) in ratios.Where(kv => kv.Value.Count > 0))
-        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        var near = list.Where(r => r.Near).Select(r => r.Ratio).ToList();
+        var summary = new Dictionary<string, object>
         {
-            ["workload"] = w, ["rounds"] = list.Count, ["ratios"] = list, ["median_ratio"] = Math.Round(Workloads.Median(list), 3),
-        }));
+            ["workload"] = w, ["rounds"] = list.Count, ["ratios"] = list.Select(r => r.Ratio).ToList(),
+            ["median_ratio"] = Math.Round(Workloads.Median(list.Select(r => r.Ratio).ToList()), 3),
+            ["rounds_near_both_sides"] = near.Count,
+        };
+        if (near.Count > 0) summary["median_ratio_near_both_sides"] = Math.Round(Workloads.Median(near), 3);
+        Console.WriteLine(JsonSerializer.Serialize(summary));
+    }
 return 0;
 
 // The 1-minute load average (Linux), printed beside the figures: on a shared machine it says how much they can be trusted.
