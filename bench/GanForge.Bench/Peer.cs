@@ -158,8 +158,8 @@ static class Peer
     /// <summary>
     /// One workload's ratio line: ours against the peer's best, with the cores' distance around both runs. A round whose
     /// four readings are all near (<see cref="CoreHandoff.FarNs"/>) ran both sides on one die; in a spell across two dies
-    /// either side can lose half its speed (mlpgan's peer read 3,090-3,180 images/s in such an hour against its usual
-    /// 4,400-4,700), which moves the ratio either way.
+    /// either side can lose a sixth to a third of its speed (mlpgan's peer read 3,090-3,200 images/s in such an hour
+    /// against 3,850-4,740 on one die), which moves the ratio either way.
     /// </summary>
     static Round Line(Dictionary<string, object> r, Best peer, Dictionary<string, object> fields)
     {

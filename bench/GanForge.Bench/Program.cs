@@ -60,12 +60,7 @@ for (int round = 1; round <= opts.Rounds; round++)
         }));
         foreach (var name in opts.Workloads)
         {
-            // The cores' distance just before and just after the run: a host that moves the two cores onto different dies
-            // for a spell halves mlpgan's speed then (CoreHandoff).
-            var handoffBefore = CoreHandoff.Measure();
-            var r = Workloads.Run(name, opts.Iters, opts.Warmup, opts.Profile);
-            if (handoffBefore is double before && CoreHandoff.Measure() is double after)
-                (r["core_handoff_ns_before"], r["core_handoff_ns_after"]) = (before, after);
+            var r = ReadingCores(() => Workloads.Run(name, opts.Iters, opts.Warmup, opts.Profile));
             // The FMA rate on the run's threads just after it (two trials): in the forty-eighth pass's hour the host gave two
             // threads one core's FMA units for whole rounds (117 of 233 GFLOP/s), which the reading at the round's start
             // catches only when it falls there.
@@ -82,12 +77,8 @@ for (int round = 1; round <= opts.Rounds; round++)
     if (opts.GenerateOnly || opts.Generate && last)
         foreach (var name in opts.Workloads)
         {
-            var handoffBefore = CoreHandoff.Measure();
-            var g = Workloads.Generation(name, opts.Iters, opts.Warmup, opts.Profile);
-            if (handoffBefore is double before && CoreHandoff.Measure() is double after)
-                (g["core_handoff_ns_before"], g["core_handoff_ns_after"]) = (before, after);
-            generated.Add(g);
-            Console.WriteLine(JsonSerializer.Serialize(g));
+            generated.Add(ReadingCores(() => Workloads.Generation(name, opts.Iters, opts.Warmup, opts.Profile)));
+            Console.WriteLine(JsonSerializer.Serialize(generated[^1]));
         }
     if (!opts.Compare) continue;
     if (!opts.GenerateOnly)
@@ -118,6 +109,16 @@ if (opts.Compare && opts.Rounds > 1)
         Console.WriteLine(JsonSerializer.Serialize(summary));
     }
 return 0;
+
+// A run's line with the cores' distance just before and just after it: a host that moves the two cores onto different dies
+// for a spell costs mlpgan up to a sixth of its speed then and the peer about a third (CoreHandoff).
+static Dictionary<string, object> ReadingCores(Func<Dictionary<string, object>> run)
+{
+    var before = CoreHandoff.Measure();
+    var r = run();
+    if (before is double b && CoreHandoff.Measure() is double a) (r["core_handoff_ns_before"], r["core_handoff_ns_after"]) = (b, a);
+    return r;
+}
 
 // The 1-minute load average (Linux), printed beside the figures: on a shared machine it says how much they can be trusted.
 static string LoadAverage() =>
