@@ -422,6 +422,56 @@ static class KernelBench
     }
 
     /// <summary>
+    /// `--kernels --products`: each of mlpgan's products as one thread runs it in a step, alone on one thread, against the
+    /// one-thread FMA peak. A step splits a Linear layer's forward (x·Wᵀ) over W's rows, its input gradient (g·W) over the
+    /// halves of W's rows and its weight gradient (gᵀ·x) over W's rows (<see cref="Gemm.InputGradient"/>): each row here is
+    /// the larger of the two halves, with the whole layer's strides, the median of <paramref name="iters"/> calls. The
+    /// last line sums them with a step's counts (G's forward twice, D's over 128 rows and then 64): what the products cost
+    /// a thread in a step where nothing else ran (fiftieth pass: 0.78-1.00 of the peak but the three over the fewest inputs).
+    /// </summary>
+    public static void RunProducts(int iters)
+    {
+        int threads = Threading.Threads;
+        Threading.Threads = 1;
+        try
+        {
+            double peak = FmaPeak.Measure(1);
+            var rng = new Generator(3);
+            // (rows, inputs, outputs) of each layer in the step, and how many forwards, input gradients and weight gradients it runs
+            (int Rows, int In, int Out, int Forwards, int InputGrads, int WeightGrads)[] layers =
+            [
+                (64, 100, 256, 2, 0, 1), (64, 256, 512, 2, 1, 1), (64, 512, 1024, 2, 1, 1), (64, 1024, 784, 2, 1, 1),   // G
+                (128, 784, 512, 1, 0, 1), (128, 512, 256, 1, 1, 1),                                                      // D over real and fake
+                (64, 784, 512, 1, 1, 0), (64, 512, 256, 1, 1, 0),                                                        // D in G's step
+            ];
+            Console.WriteLine($"mlpgan's products, each thread's larger half, alone on 1 thread (FMA peak {peak:F1} GFLOP/s), median of {iters} calls");
+            Console.WriteLine($"{"product",-34} {"m x n x k",-18} {"us",8} {"GFLOP/s",8} {"of peak",8}");
+            double step = 0, stepAtPeak = 0;
+            foreach (var (rows, inF, outF, forwards, inputGrads, weightGrads) in layers)
+            {
+                int start = outF / 2 / 16 * 16, half = outF - start;
+                float[] x = Tensor.Randn([rows * inF], rng).Storage, w = Tensor.Randn([outF * inF], rng).Storage, g = Tensor.Randn([rows * outF], rng).Storage;
+                float[] y = new float[rows * outF], dx = new float[rows * inF], dw = new float[outF * inF];
+                (string Kind, int Count, int M, int N, int K, Action Run)[] kinds =
+                [
+                    ("x·Wᵀ", forwards, rows, half, inF, () => Gemm.SgemmSerial(false, true, rows, half, inF, 1f, x, inF, w.AsSpan(start * inF), inF, 0f, y.AsSpan(start), outF)),
+                    ("g·W", inputGrads, rows, inF, half, () => Gemm.SgemmSerial(false, false, rows, inF, half, 1f, g.AsSpan(start), outF, w.AsSpan(start * inF), inF, 0f, dx, inF)),
+                    ("gᵀ·x", weightGrads, half, inF, rows, () => Gemm.SgemmSerial(true, false, half, inF, rows, 1f, g.AsSpan(start), outF, x, inF, 0f, dw.AsSpan(start * inF), inF)),
+                ];
+                foreach (var (kind, count, m, n, k, run) in kinds.Where(k => k.Count > 0))
+                {
+                    double seconds = Time(run, iters), flop = 2.0 * m * n * k;
+                    step += count * seconds;
+                    stepAtPeak += count * flop / (peak * 1e9);
+                    Console.WriteLine($"{$"{kind} {inF}->{outF} over {rows} rows",-34} {$"{m}x{n}x{k}",-18} {seconds * 1e6,8:F1} {flop / seconds / 1e9,8:F1} {flop / seconds / 1e9 / peak,8:F2}");
+                }
+            }
+            Console.WriteLine($"a thread's products in a step: {step * 1e3:F2} ms, {stepAtPeak * 1e3:F2} at the peak ({stepAtPeak / step:F2})");
+        }
+        finally { Threading.Threads = threads; }
+    }
+
+    /// <summary>
     /// `--kernels --penalty`: WGAN-GP's gradient penalty (<see cref="Gan.Losses.GradientPenalty"/>, as the trainer computes
     /// it) over an MLP critic (784 -> 512 -> 256 -> 1, LeakyReLU 0.2, 64 rows: the interpolates, the critic's forward,
     /// ∇ₓD with a graph, then the penalty's backward into the critic's weights), the double backward through Linear

@@ -20,6 +20,7 @@ if (args.Contains("--kernels") && args.Contains("--layouts")) { KernelBench.RunL
 if (args.Contains("--kernels") && args.Contains("--winograd")) { KernelBench.RunWinograd(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--attention")) { KernelBench.RunAttention(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--adam")) { KernelBench.RunAdam(opts.Iters); return 0; }
+if (args.Contains("--kernels") && args.Contains("--products")) { KernelBench.RunProducts(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--penalty")) { KernelBench.RunPenalty(opts.Iters, opts.Rounds); return 0; }
 if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters, opts.Precision == ComputePrecision.Bf16); return 0; }
 Precision.EnsureSupported(opts.Precision);
