@@ -427,7 +427,8 @@ static class KernelBench
     /// halves of W's rows and its weight gradient (gᵀ·x) over W's rows (<see cref="Gemm.InputGradient"/>): each row here is
     /// the larger of the two halves, with the whole layer's strides, the median of <paramref name="iters"/> calls. The
     /// last line sums them with a step's counts (G's forward twice, D's over 128 rows and then 64): what the products cost
-    /// a thread in a step where nothing else ran (fiftieth pass: 0.78-1.00 of the peak but the three over the fewest inputs).
+    /// a thread in a step where nothing else ran (fiftieth pass: 0.81-0.97 of the peak but the shallowest weight gradient,
+    /// 0.87-0.88 summed). The step's weight gradients run with Adam's step inside (`--kernels --adam`); these are plain.
     /// </summary>
     public static void RunProducts(int iters)
     {
@@ -437,7 +438,8 @@ static class KernelBench
         {
             double peak = FmaPeak.Measure(1);
             var rng = new Generator(3);
-            // (rows, inputs, outputs) of each layer in the step, and how many forwards, input gradients and weight gradients it runs
+            // (rows, inputs, outputs) of each layer in the step, and how many forwards, input gradients and weight gradients it
+            // runs; D's last layer (256 -> 1, a few thousand multiply-adds) is left out
             (int Rows, int In, int Out, int Forwards, int InputGrads, int WeightGrads)[] layers =
             [
                 (64, 100, 256, 2, 0, 1), (64, 256, 512, 2, 1, 1), (64, 512, 1024, 2, 1, 1), (64, 1024, 784, 2, 1, 1),   // G
