@@ -99,11 +99,11 @@ for (int round = 1; round <= opts.Rounds; round++)
 if (opts.Compare && opts.Rounds > 1)
     foreach (var (w, list) in ratios.Where(kv => kv.Value.Count > 0))
     {
+        var all = list.Select(r => r.Ratio).ToList();
         var near = list.Where(r => r.Near).Select(r => r.Ratio).ToList();
         var summary = new Dictionary<string, object>
         {
-            ["workload"] = w, ["rounds"] = list.Count, ["ratios"] = list.Select(r => r.Ratio).ToList(),
-            ["median_ratio"] = Math.Round(Workloads.Median(list.Select(r => r.Ratio).ToList()), 3),
+            ["workload"] = w, ["rounds"] = list.Count, ["ratios"] = all, ["median_ratio"] = Math.Round(Workloads.Median(all), 3),
             ["rounds_near_both_sides"] = near.Count,
         };
         if (near.Count > 0) summary["median_ratio_near_both_sides"] = Math.Round(Workloads.Median(near), 3);
