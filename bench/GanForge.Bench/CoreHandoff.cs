@@ -19,6 +19,14 @@ static class CoreHandoff
     /// </summary>
     public const double FarNs = 100;
 
+    /// <summary>Runs <paramref name="run"/> between two readings: the cores' distance just before and just after it.</summary>
+    public static (T Result, double? Before, double? After) Around<T>(Func<T> run)
+    {
+        var before = Measure();
+        var result = run();
+        return (result, before, Measure());
+    }
+
     /// <summary>Whether every reading was taken and near (at most <see cref="FarNs"/>).</summary>
     public static bool AllNear(params double?[] readings) => readings.All(r => r is double ns && ns <= FarNs);
 

@@ -205,15 +205,10 @@ static class Peer
         if (config.CoreType != null) psi.Environment["OPENBLAS_CORETYPE"] = config.CoreType;
         if (mallocKeeps) psi.Environment["GLIBC_TUNABLES"] = KeepFreedMemory;
         // The cores' distance around the peer's process, as around ours (Program.cs): echoed on each of its lines.
-        var handoffBefore = CoreHandoff.Measure();
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
+        var ((output, exitCode, errors), handoffBefore, handoffAfter) = CoreHandoff.Around(() => RunToEnd(psi));
         string env = (config.Unpin ? $"env -u {string.Join(" -u ", OpenBlasPins)} " : "") + (config.CoreType != null ? $"OPENBLAS_CORETYPE={config.CoreType} " : "")
             + (mallocKeeps ? $"GLIBC_TUNABLES={KeepFreedMemory} " : "");
-        if (p.ExitCode != 0) { Console.Error.WriteLine($"compare: {env}python3 {arguments} failed ({p.ExitCode}): {stderr.Result.Trim()}"); return null; }
-        var handoffAfter = CoreHandoff.Measure();
+        if (exitCode != 0) { Console.Error.WriteLine($"compare: {env}python3 {arguments} failed ({exitCode}): {errors.Trim()}"); return null; }
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         for (int i = 0; i < lines.Length; i++)
         {
@@ -226,5 +221,15 @@ static class Peer
             Console.WriteLine("peer " + lines[i]);
         }
         return lines;
+    }
+
+    // The process's standard output, exit code and standard error, once it has ended.
+    static (string Output, int ExitCode, string Errors) RunToEnd(ProcessStartInfo psi)
+    {
+        using var p = Process.Start(psi)!;
+        var errors = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (output, p.ExitCode, errors.Result);
     }
 }

@@ -115,9 +115,8 @@ return 0;
 // for a spell costs mlpgan up to a sixth of its speed then and the peer about a third (CoreHandoff).
 static Dictionary<string, object> ReadingCores(Func<Dictionary<string, object>> run)
 {
-    var before = CoreHandoff.Measure();
-    var r = run();
-    if (before is double b && CoreHandoff.Measure() is double a) (r["core_handoff_ns_before"], r["core_handoff_ns_after"]) = (b, a);
+    var (r, before, after) = CoreHandoff.Around(run);
+    if (before is double b && after is double a) (r["core_handoff_ns_before"], r["core_handoff_ns_after"]) = (b, a);
     return r;
 }
 
