@@ -449,7 +449,8 @@ static class KernelBench
             var products = new List<(string Label, string Shape, int Count, double Flop, Action Run)>();
             foreach (var (rows, inF, outF, forwards, inputGrads, weightGrads) in layers)
             {
-                int start = outF / 2 / 16 * 16, half = outF - start;
+                var (start, end) = Gemm.Part(outF, 1, 2);   // the second of two parts, the larger where they differ
+                int half = end - start;
                 float[] x = Tensor.Randn([rows * inF], rng).Storage, w = Tensor.Randn([outF * inF], rng).Storage, g = Tensor.Randn([rows * outF], rng).Storage;
                 float[] y = new float[rows * outF], dx = new float[rows * inF], dw = new float[outF * inF];
                 string layer = $"{inF}->{outF} over {rows} rows";

@@ -323,7 +323,7 @@ public static class Gemm
     }
 
     // Part t of parts of an extent of C: 16-aligned boundaries keep each part's panels whole.
-    static (int Start, int End) Part(int extent, int t, int parts) =>
+    internal static (int Start, int End) Part(int extent, int t, int parts) =>
         (extent * t / parts / 16 * 16, t == parts - 1 ? extent : extent * (t + 1) / parts / 16 * 16);
 
     /// <summary>
