@@ -446,7 +446,7 @@ static class KernelBench
                 (128, 784, 512, 1, 0, 1), (128, 512, 256, 1, 1, 1),                                                      // D over real and fake
                 (64, 784, 512, 1, 1, 0), (64, 512, 256, 1, 1, 0),                                                        // D in G's step
             ];
-            var products = new List<(string Label, string Shape, int Count, double Flop, Action Run)>();
+            var products = new List<(string Label, int Count, int M, int N, int K, Action Run)>();
             foreach (var (rows, inF, outF, forwards, inputGrads, weightGrads) in layers)
             {
                 var (start, end) = Gemm.Part(outF, 1, 2);   // the second of two parts, the larger where they differ
@@ -454,11 +454,11 @@ static class KernelBench
                 float[] x = Tensor.Randn([rows * inF], rng).Storage, w = Tensor.Randn([outF * inF], rng).Storage, g = Tensor.Randn([rows * outF], rng).Storage;
                 float[] y = new float[rows * outF], dx = new float[rows * inF], dw = new float[outF * inF];
                 string layer = $"{inF}->{outF} over {rows} rows";
-                if (forwards > 0) products.Add(($"x·Wᵀ {layer}", $"{rows}x{half}x{inF}", forwards, 2.0 * rows * half * inF,
+                if (forwards > 0) products.Add(($"x·Wᵀ {layer}", forwards, rows, half, inF,
                     () => Gemm.SgemmSerial(false, true, rows, half, inF, 1f, x, inF, w.AsSpan(start * inF), inF, 0f, y.AsSpan(start), outF)));
-                if (inputGrads > 0) products.Add(($"g·W {layer}", $"{rows}x{inF}x{half}", inputGrads, 2.0 * rows * inF * half,
+                if (inputGrads > 0) products.Add(($"g·W {layer}", inputGrads, rows, inF, half,
                     () => Gemm.SgemmSerial(false, false, rows, inF, half, 1f, g.AsSpan(start), outF, w.AsSpan(start * inF), inF, 0f, dx, inF)));
-                if (weightGrads > 0) products.Add(($"gᵀ·x {layer}", $"{half}x{inF}x{rows}", weightGrads, 2.0 * half * inF * rows,
+                if (weightGrads > 0) products.Add(($"gᵀ·x {layer}", weightGrads, half, inF, rows,
                     () => Gemm.SgemmSerial(true, false, half, inF, rows, 1f, g.AsSpan(start), outF, x, inF, 0f, dw.AsSpan(start * inF), inF)));
             }
             // Every product warm before any is timed: timed one after another from cold, the first read a third slow (the
@@ -468,12 +468,12 @@ static class KernelBench
             Console.WriteLine($"mlpgan's products, each thread's larger half, alone on 1 thread (FMA peak {peak:F1} GFLOP/s), median of {iters} calls");
             Console.WriteLine($"{"product",-34} {"m x n x k",-18} {"us",8} {"GFLOP/s",8} {"of peak",8}");
             double step = 0, stepAtPeak = 0;
-            foreach (var (label, shape, count, flop, run) in products)
+            foreach (var (label, count, m, n, k, run) in products)
             {
-                double seconds = Time(run, iters);
+                double seconds = Time(run, iters), flop = 2.0 * m * n * k;
                 step += count * seconds;
                 stepAtPeak += count * flop / (peak * 1e9);
-                Console.WriteLine($"{label,-34} {shape,-18} {seconds * 1e6,8:F1} {flop / seconds / 1e9,8:F1} {flop / seconds / 1e9 / peak,8:F2}");
+                Console.WriteLine($"{label,-34} {$"{m}x{n}x{k}",-18} {seconds * 1e6,8:F1} {flop / seconds / 1e9,8:F1} {flop / seconds / 1e9 / peak,8:F2}");
             }
             Console.WriteLine($"a thread's products in a step: {step * 1e3:F2} ms, {stepAtPeak * 1e3:F2} at the peak ({stepAtPeak / step:F2})");
         }
