@@ -356,6 +356,31 @@ public class GemmTests
         Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(c), 1e-4, 1e-4 * Math.Sqrt(k), $"avx512 with bias {m}x{n}x{k}");
     }
 
+    [Avx512Theory]
+    [InlineData(2080, 192, 64, 0f)]   // a transformer's in-projection: whole tiles, C's next tile fetched while each is made
+    [InlineData(301, 70, 65, 0f)]     // an edge strip of 5 rows (its lines past C's last row not fetched) and edge columns
+    [InlineData(301, 70, 300, 1f)]    // added into C, two K blocks
+    public void Avx512_PrefetchingC_SameBitsAsWithout(int m, int n, int k, float beta)
+    {
+        var g = new Generator(11);
+        var a = Tensor.Randn([m * k], g).ToArray();
+        var b = Tensor.Randn([n * k], g).ToArray();
+        var c0 = Tensor.Randn([m * n], g).ToArray();
+        float[] Product(bool prefetch)
+        {
+            var c = (float[])c0.Clone();
+            bool was = GemmAvx512.PrefetchesC;
+            GemmAvx512.PrefetchesC = prefetch;
+            try { GemmAvx512.Sgemm(false, true, m, n, k, 0.75f, a, k, b, k, beta, c, n); }
+            finally { GemmAvx512.PrefetchesC = was; }
+            return c;
+        }
+        var with = Product(true);
+        Assert.Equal(Product(false), with);
+        var expected = Naive(false, true, m, n, k, 0.75f, a, k, b, k, beta, beta == 0f ? new float[m * n] : c0, n);
+        Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(with), 1e-4, 1e-4 * Math.Sqrt(k), $"avx512 prefetching C {m}x{n}x{k}");
+    }
+
     [Theory]
     [InlineData(2080, 192, 64, 2)]   // split by rows over two threads
     [InlineData(40, 300, 64, 2)]     // split by columns: each part its slice of the bias
