@@ -21,6 +21,7 @@ if (args.Contains("--kernels") && args.Contains("--winograd")) { KernelBench.Run
 if (args.Contains("--kernels") && args.Contains("--attention")) { KernelBench.RunAttention(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--adam")) { KernelBench.RunAdam(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--products")) { KernelBench.RunProducts(opts.Iters); return 0; }
+if (args.Contains("--kernels") && args.Contains("--shallow")) { KernelBench.RunShallow(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--penalty")) { KernelBench.RunPenalty(opts.Iters, opts.Rounds); return 0; }
 if (args.Contains("--kernels")) { KernelBench.Run(opts.Iters, opts.Precision == ComputePrecision.Bf16); return 0; }
 Precision.EnsureSupported(opts.Precision);
