@@ -111,13 +111,14 @@ public static unsafe class GemmAvx512
     }
 
     /// <summary>
-    /// Whether each tile of C has the next tile's lines (the next 8 rows of the same 32 columns) fetched into L1 while it is
-    /// made (the default; the bench's switch prefetch-c turns it off). A tile of a shallow product stores its 16 lines after
-    /// a few hundred cycles of multiply-adds: where C is not in cache (transgan32's layers over 2,080 rows, whose outputs come
-    /// back from memory), each store can wait for its line. transgan32's step on over off: 1.013 and 1.012 in two runs of 40
-    /// rounds of 6 steps (median rounds 1.011 and 1.007), 1.008-1.063 in three shorter ones; mlpgan, stylegan32 and dcgan28
-    /// ties. Alone (`bench --kernels --shallow`, one thread), the 2,080-row products from memory read 0.98-1.04 in five runs
-    /// (1.005-1.041 in the first two, 0.983-1.014 in the last three) and in cache 0.989-0.999 (fifty-first pass).
+    /// Whether each tile of C has the next tile's lines (the next 8 rows of the same 32 columns) fetched into L1 while
+    /// it is made (the default; the bench's switch prefetch-c turns it off). A tile of a shallow product (depth 64)
+    /// stores its 16 lines after about a thousand cycles of multiply-adds: where C is not in cache (transgan32's layers
+    /// over 2,080 rows, whose outputs come back from memory), each store can wait for its line. transgan32's step on
+    /// over off: 1.013 and 1.012 in two runs of 40 rounds of 6 steps (median rounds 1.011 and 1.007), 1.008-1.063 in
+    /// three shorter ones; mlpgan, stylegan32 and dcgan28 ties. Alone (`bench --kernels --shallow`, one thread), the
+    /// 2,080-row products from memory read 0.98-1.04 in five runs (1.005-1.041 in the first two, 0.983-1.014 in the
+    /// last three) and in cache 0.989-0.999 (fifty-first pass).
     /// </summary>
     internal static bool PrefetchesC { get; set; } = true;
 
