@@ -525,8 +525,8 @@ static class KernelBench
                         double off = Calls(false, iters), on = Calls(true, iters);
                         without.Add(off); with.Add(on); speedUps.Add(off / on);
                     }
-                    double flop = 2.0 * m * n * k;
-                    Console.WriteLine($"{label,-16} {(sets == 1 ? "in cache" : "memory"),-10} {Workloads.Median(without) * 1e6,11:F1} {Workloads.Median(with) * 1e6,9:F1} {flop / Workloads.Median(with) / 1e9,13:F1} {Workloads.Median(speedUps),9:F3}");
+                    double flop = 2.0 * m * n * k, callWithout = Workloads.Median(without), callWith = Workloads.Median(with);
+                    Console.WriteLine($"{label,-16} {(sets == 1 ? "in cache" : "memory"),-10} {callWithout * 1e6,11:F1} {callWith * 1e6,9:F1} {flop / callWith / 1e9,13:F1} {Workloads.Median(speedUps),9:F3}");
                 }
         }
         finally { GemmAvx512.PrefetchesC = was; }
