@@ -49,6 +49,27 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void FillNormal_BetweenOtherDraws_SameStreamAsNextNormal()
+    {
+        // StyleGAN's per-sample streams: a uniform and an integer, then short fills (its noise maps, odd lengths leaving a
+        // spare); the state the fill draws with must be the generator's own, before and after.
+        var (lanes, scalar) = (new Generator(91), new Generator(91));
+        for (int sample = 0; sample < 20; sample++)
+        {
+            Assert.Equal(scalar.NextFloat(), lanes.NextFloat());
+            Assert.Equal(scalar.NextInt(7), lanes.NextInt(7));
+            foreach (int length in (int[])[16, 7, 1, 64])
+            {
+                var a = new float[length];
+                lanes.FillNormal(a);
+                var b = Enumerable.Range(0, length).Select(_ => (float)scalar.NextNormal()).ToArray();
+                Fixtures.AssertClose(Tensor.Wrap(b, [length]), Tensor.Wrap(a, [length]), 3e-7, 1e-7, $"sample {sample}, {length} normals");
+            }
+            Assert.Equal(scalar.NextUInt64(), lanes.NextUInt64());
+        }
+    }
+
+    [Fact]
     public void Randn_Moments_StandardNormal()
     {
         var x = Tensor.Randn([200_000], new Generator(5)).ToArray();

@@ -308,7 +308,7 @@ public sealed class StyleGenerator : Module, IPureLayer
         {
             var rng = streams[i];
             int cutoff = rng.NextFloat() < MixingProbability ? 1 + rng.NextInt(L - 1) : L;
-            for (int j = 0; j < nz; j++) z2.Data[i * nz + j] = (float)rng.NextNormal();
+            rng.FillNormal(z2.Data.Slice(i * nz, nz));
             for (int l = 0; l < L; l++) keep.Data[i * L + l] = l < cutoff ? 1f : 0f;
             any |= cutoff < L;
         }
@@ -334,8 +334,7 @@ public sealed class StyleGenerator : Module, IPureLayer
             foreach (var map in maps)
             {
                 int size = map.Size(2) * map.Size(3);
-                var row = map.Data.Slice(i * size, size);
-                for (int j = 0; j < size; j++) row[j] = (float)streams[i].NextNormal();
+                streams[i].FillNormal(map.Data.Slice(i * size, size));
             }
         return maps;
     }
