@@ -339,6 +339,22 @@ static class KernelBench
         return err / Math.Max(scale, 1e-30);
     }
 
+    // Rounds of a setting off and on, each a turn (turn(on) returns its time), both warmed for warmSeconds first; the order
+    // alternates from round to round so that neither setting always runs first. Each round's (off, on) times.
+    static List<(double Off, double On)> TurnRounds(Func<bool, double> turn, int rounds, double warmSeconds)
+    {
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < warmSeconds) { turn(true); turn(false); }
+        var times = new List<(double Off, double On)>();
+        for (int round = 0; round < rounds; round++)
+        {
+            bool onFirst = round % 2 == 0;
+            double first = turn(onFirst), second = turn(!onFirst);
+            times.Add(onFirst ? (second, first) : (first, second));
+        }
+        return times;
+    }
+
     // Median seconds of each way of running the same thing, all run once in each trial; select(i) switches to the i-th.
     static double[] AlternateAll(Action[] ways, int iters, Action<int> select)
     {
@@ -517,16 +533,10 @@ static class KernelBench
                             GemmAvx512.Sgemm(false, transB, m, n, k, 1f, a[next], k, b, transB ? k : n, 0f, c[next], n);
                         return watch.Elapsed.TotalSeconds / calls;
                     }
-                    var warm = Stopwatch.StartNew();
-                    while (warm.Elapsed.TotalSeconds < 0.5) { Calls(true, 4); Calls(false, 4); }
-                    var (without, with, speedUps) = (new List<double>(), new List<double>(), new List<double>());
-                    for (int round = 0; round < 15; round++)
-                    {
-                        double off = Calls(false, iters), on = Calls(true, iters);
-                        without.Add(off); with.Add(on); speedUps.Add(off / on);
-                    }
-                    double flop = 2.0 * m * n * k, callWithout = Workloads.Median(without), callWith = Workloads.Median(with);
-                    Console.WriteLine($"{label,-16} {(sets == 1 ? "in cache" : "memory"),-10} {callWithout * 1e6,11:F1} {callWith * 1e6,9:F1} {flop / callWith / 1e9,13:F1} {Workloads.Median(speedUps),9:F3}");
+                    var rounds = TurnRounds(prefetch => Calls(prefetch, iters), 15, warmSeconds: 0.5);
+                    double flop = 2.0 * m * n * k, callWithout = Workloads.Median([.. rounds.Select(r => r.Off)]),
+                        callWith = Workloads.Median([.. rounds.Select(r => r.On)]);
+                    Console.WriteLine($"{label,-16} {(sets == 1 ? "in cache" : "memory"),-10} {callWithout * 1e6,11:F1} {callWith * 1e6,9:F1} {flop / callWith / 1e9,13:F1} {Workloads.Median([.. rounds.Select(r => r.Off / r.On)]),9:F3}");
                 }
         }
         finally { GemmAvx512.PrefetchesC = was; }
@@ -569,20 +579,11 @@ static class KernelBench
         bool saved = Gemm.InputGradientInHalves;
         try
         {
-            var warm = Stopwatch.StartNew();
-            while (warm.Elapsed.TotalSeconds < 1) { Turn(true); Turn(false); }
+            var times = TurnRounds(Turn, rounds, warmSeconds: 1);
             Console.WriteLine($"A gradient penalty's pass over an MLP critic at 64 rows, {Threading.Threads} threads, ms (median of {iters} passes a turn)");
-            var ratios = new List<double>();
             for (int round = 0; round < rounds; round++)
-            {
-                // the order alternates too, so that neither setting always runs first
-                bool first = round % 2 == 0;
-                double a = Turn(first), b = Turn(!first);
-                var (on, off) = first ? (a, b) : (b, a);
-                ratios.Add(off / on);
-                Console.WriteLine($"round {round + 1,3}: halves {on,7:F3}  columns {off,7:F3}  on/off {off / on:F3}");
-            }
-            Console.WriteLine($"halves on over off (speeds): median round {Workloads.Median(ratios):F3}");
+                Console.WriteLine($"round {round + 1,3}: halves {times[round].On,7:F3}  columns {times[round].Off,7:F3}  on/off {times[round].Off / times[round].On:F3}");
+            Console.WriteLine($"halves on over off (speeds): median round {Workloads.Median([.. times.Select(r => r.Off / r.On)]):F3}");
         }
         finally { Gemm.InputGradientInHalves = saved; }
     }
