@@ -500,7 +500,8 @@ static class KernelBench
     /// `--kernels --shallow`: transgan32's products over 2,080 rows (D's Linear layers over 32 sequences of 65 tokens),
     /// on one thread, with each tile of C's next tile fetched while it is made (<see cref="GemmAvx512.PrefetchesC"/>) and
     /// without, in cache (one set of operands) and from memory (16 sets, A and C 34-43 MB in all, one after another), 15
-    /// rounds of <paramref name="iters"/> calls each way: the median call of each way, and the median round's speed-up
+    /// rounds of <paramref name="iters"/> calls each way, which goes first alternating: the median call of each way, and the
+    /// median round's speed-up
     /// (fifty-first pass: from memory 0.98-1.04 over five runs, in cache 0.989-0.999; the whole step gains about 1%).
     /// </summary>
     public static void RunShallow(int iters)
