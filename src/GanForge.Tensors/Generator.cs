@@ -37,7 +37,10 @@ public sealed class Generator
     public ulong NextUInt64() => Next(ref _s0, ref _s1, ref _s2, ref _s3);
 
     /// <summary>Uniform in [0, 1) with 53 bits of precision.</summary>
-    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    public double NextDouble() => Unit(NextUInt64());
+
+    // The top 53 of 64 random bits as a double in [0, 1).
+    static double Unit(ulong bits) => (bits >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>Uniform in [0, 1) as float.</summary>
     public float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
@@ -82,8 +85,8 @@ public sealed class Generator
                 int pairs = Math.Min(Chunk, (destination.Length - i + 1) / 2);
                 for (int j = 0; j < pairs; j++)
                 {
-                    do u1[j] = (Next(ref s0, ref s1, ref s2, ref s3) >> 11) * (1.0 / (1UL << 53)); while (u1[j] <= double.Epsilon);
-                    u2[j] = (Next(ref s0, ref s1, ref s2, ref s3) >> 11) * (1.0 / (1UL << 53));
+                    do u1[j] = Unit(Next(ref s0, ref s1, ref s2, ref s3)); while (u1[j] <= double.Epsilon);
+                    u2[j] = Unit(Next(ref s0, ref s1, ref s2, ref s3));
                 }
                 Kernels.BoxMuller.Normals(new ReadOnlySpan<double>(u1, pairs), new ReadOnlySpan<double>(u2, pairs),
                     new Span<double>(cos, pairs), new Span<double>(sin, pairs));
