@@ -250,6 +250,15 @@ public class GemmTests
         }
     }
 
+    /// <summary>A fact skipped, with the reason, where the JIT does not accelerate Vector512 (no AVX-512).</summary>
+    public sealed class Avx512FactAttribute : FactAttribute
+    {
+        public Avx512FactAttribute()
+        {
+            if (!GemmAvx512.IsSupported) Skip = "this processor or runtime has no accelerated Vector512; its AVX-512 kernels are untested here";
+        }
+    }
+
     public static TheoryData<bool, bool, int, int, int> Avx512Cases()
     {
         var d = Cases();

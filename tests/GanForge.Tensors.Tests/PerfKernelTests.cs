@@ -130,6 +130,107 @@ public class PerfKernelTests
 }
 
 /// <summary>The GEMM split across threads (by columns when N >= M, else by rows), against the reference.</summary>
+public class BatchNormLanesTests
+{
+    // The two ways of one pass over a channel: on sixteen lanes with rows fetched ahead, and a span call a row without.
+    // They make the same IEEE operations on each float in the same order, so the same bits on any processor.
+    static T Either<T>(bool lanes, Func<T> run)
+    {
+        var (wasLanes, wasAhead) = (BatchNorm.OnLanes, BatchNorm.RowsAhead);
+        (BatchNorm.OnLanes, BatchNorm.RowsAhead) = (lanes, lanes ? 4 : 0);
+        try { return run(); }
+        finally { (BatchNorm.OnLanes, BatchNorm.RowsAhead) = (wasLanes, wasAhead); }
+    }
+
+    [GemmTests.Avx512Theory]
+    [InlineData(6, 5, 49, 0.2f)]      // dcgan28's 7 x 7: three whole vectors and one float in a masked row end, rows fetched ahead
+    [InlineData(5, 3, 16, 0f)]        // one whole vector a row, ReLU
+    [InlineData(7, 2, 7, null)]       // a masked row end only, no activation
+    [InlineData(3, 4, 300, 0.2f)]     // rows too long to fetch ahead
+    [InlineData(2, 3, 33, -0.5f)]     // a negative slope
+    public void OnLanes_SameBitsAsSpanCalls(int n, int c, int inner, float? slope)
+    {
+        var gen = new Generator(9);
+        var x = Tensor.Randn([n * c * inner], gen).ToArray();
+        var g = Tensor.Randn([n * c * inner], gen).ToArray();
+        var w = Tensor.Randn([c], gen).ToArray(); var b = Tensor.Randn([c], gen).ToArray();
+        (float[] Y, float[] Mean, float[] InvStd, float[] Dx, float[] Dw, float[] Db, float[] DwOnly) Run()
+        {
+            var (y, mean, variance, invstd) = (new float[x.Length], new float[c], new float[c], new float[c]);
+            BatchNorm.Forward(x, y, n, c, inner, w, b, 1e-5f, mean, variance, invstd, slope);
+            var (dx, dw, db, dwOnly) = (new float[x.Length], new float[c], new float[c], new float[c]);
+            (float, float[]?)? activation = slope is float s ? (s, b) : null;
+            BatchNorm.Backward(x, g, n, c, inner, mean, invstd, w, dx, dw, db, activation);
+            BatchNorm.Backward(x, g, n, c, inner, mean, invstd, w, null, dwOnly, null, activation);
+            return (y, mean, invstd, dx, dw, db, dwOnly);
+        }
+        var (spans, lanes) = (Either(false, Run), Either(true, Run));
+        Assert.Equal(spans.Y, lanes.Y);
+        Assert.Equal(spans.Mean, lanes.Mean);
+        Assert.Equal(spans.InvStd, lanes.InvStd);
+        Assert.Equal(spans.Dx, lanes.Dx);
+        Assert.Equal(spans.Dw, lanes.Dw);
+        Assert.Equal(spans.Db, lanes.Db);
+        Assert.Equal(spans.Dw, lanes.DwOnly);
+        Assert.Contains(lanes.Y, v => v != 0f);
+        Assert.Contains(lanes.Dx, v => v != 0f);
+    }
+
+    [GemmTests.Avx512Fact]
+    public void OnLanes_InPlace_SameBitsAsIntoAnotherBuffer()
+    {
+        int n = 4, c = 3, inner = 49;
+        var x = Tensor.Randn([n * c * inner], new Generator(10)).ToArray();
+        var (y, inPlace) = (new float[x.Length], (float[])x.Clone());
+        var (m1, v1, s1, m2, v2, s2) = (new float[c], new float[c], new float[c], new float[c], new float[c], new float[c]);
+        Either(true, () => { BatchNorm.Forward(x, y, n, c, inner, null, null, 1e-5f, m1, v1, s1, 0.2f); return 0; });
+        Either(true, () => { BatchNorm.Forward(inPlace, inPlace, n, c, inner, null, null, 1e-5f, m2, v2, s2, 0.2f); return 0; });
+        Assert.Equal(y, inPlace);
+        Assert.NotEqual(x, inPlace);
+    }
+
+    [GemmTests.Avx512Fact]
+    public void OnLanes_ShortBuffer_SaysWhichAndWhatItNeeds()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Either(true, () =>
+        {
+            BatchNorm.Forward(new float[2 * 3 * 49], new float[100], 2, 3, 49, null, null, 1e-5f, new float[3], new float[3], new float[3]);
+            return 0;
+        }));
+        Assert.Equal("BatchNorm: y holds 100 floats, (2, 3, 49) needs 294", e.Message);
+    }
+
+    // The (N, C) path works in blocks of ColumnsPerBlock columns; every pass is column by column, so each column's values
+    // are those of the column alone.
+    [Theory]
+    [InlineData(8, 1100, 0f)]     // two threads' ranges of 550: a whole block and a part of one each
+    [InlineData(5, 1025, null)]
+    public void Rows_InBlocks_EachColumnAsAlone(int n, int c, float? slope)
+    {
+        var gen = new Generator(12);
+        var x = Tensor.Randn([n * c], gen).ToArray();
+        var g = Tensor.Randn([n * c], gen).ToArray();
+        var w = Tensor.Randn([c], gen).ToArray(); var b = Tensor.Randn([c], gen).ToArray();
+        var (y, mean, variance, invstd) = (new float[n * c], new float[c], new float[c], new float[c]);
+        BatchNorm.Forward(x, y, n, c, 1, w, b, 1e-5f, mean, variance, invstd, slope);
+        var (dx, dw, db) = (new float[n * c], new float[c], new float[c]);
+        (float, float[]?)? activation = slope is float s ? (s, b) : null;
+        BatchNorm.Backward(x, g, n, c, 1, mean, invstd, w, dx, dw, db, activation);
+        foreach (int j in new[] { 0, 511, 512, 549, 550, 1024, c - 1 })
+        {
+            float[] Column(float[] a) => Enumerable.Range(0, n).Select(r => a[r * c + j]).ToArray();
+            var (xj, gj, yj) = (Column(x), Column(g), new float[n]);
+            var (mj, vj, sj) = (new float[1], new float[1], new float[1]);
+            BatchNorm.Forward(xj, yj, n, 1, 1, [w[j]], [b[j]], 1e-5f, mj, vj, sj, slope);
+            var (dxj, dwj, dbj) = (new float[n], new float[1], new float[1]);
+            BatchNorm.Backward(xj, gj, n, 1, 1, mj, sj, [w[j]], dxj, dwj, dbj, slope is float t ? (t, [b[j]]) : null);
+            Assert.Equal(Column(y), yj);
+            Assert.Equal(Column(dx), dxj);
+            Assert.Equal((mean[j], invstd[j], dw[j], db[j]), (mj[0], sj[0], dwj[0], dbj[0]));
+        }
+    }
+}
+
 public class GemmSplitTests
 {
     [Theory]

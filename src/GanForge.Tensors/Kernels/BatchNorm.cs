@@ -9,7 +9,7 @@ namespace GanForge.Kernels;
 /// Training-mode batch normalisation per channel, parallel over channels.
 /// x, y, g, dx: (N,C,inner) contiguous; mean, invstd, weight, bias, dw, db: (C).
 /// </summary>
-public static class BatchNorm
+public static partial class BatchNorm
 {
     /// <summary>
     /// Batch mean and biased variance of each channel (two passes, accumulated in double across rows),
@@ -24,10 +24,15 @@ public static class BatchNorm
     {
         if (inner == 1) { ForwardRows(x, y, n, c, weight, bias, eps, mean, variance, invstd, activationSlope); return; }
         int count = n * inner;
+        bool lanes = RunsOnLanes(inner);
         Threading.For(c, ch =>
         {
             double s = 0;
-            for (int b = 0; b < n; b++) s += Sum(x.AsSpan((b * c + ch) * inner, inner));
+            for (int b = 0; b < n; b++)
+            {
+                FetchAhead(x, b, ch, n, c, inner);
+                s += Sum(x.AsSpan((b * c + ch) * inner, inner));
+            }
             float m = (float)(s / count);
             double ss = 0;
             for (int b = 0; b < n; b++) ss += SumSquaredDeviation(x.AsSpan((b * c + ch) * inner, inner), m);
@@ -37,6 +42,7 @@ public static class BatchNorm
             invstd[ch] = (float)(1.0 / Math.Sqrt(v + eps));
             float scale = invstd[ch] * (weight?[ch] ?? 1f);
             float shift = (bias?[ch] ?? 0f) - m * scale;
+            if (lanes) { ChannelOnLanes(x, y, n, c, inner, ch, scale, shift, activationSlope ?? 1f); return; }
             for (int b = 0; b < n; b++)
             {
                 int off = (b * c + ch) * inner;
@@ -63,6 +69,7 @@ public static class BatchNorm
     {
         if (inner == 1) { BackwardRows(x, g, n, c, mean, invstd, weight, dx, dw, db, activation); return; }
         int count = n * inner;
+        bool lanes = RunsOnLanes(inner);
         Threading.For(c, ch =>
         {
             float m = mean[ch];
@@ -72,6 +79,8 @@ public static class BatchNorm
             double sg = 0, sgx = 0;
             for (int b = 0; b < n; b++)
             {
+                FetchAhead(x, b, ch, n, c, inner);
+                FetchAhead(g, b, ch, n, c, inner);
                 int off = (b * c + ch) * inner;
                 float s1, s2;
                 if (activation is not { Slope: var slope }) SumAndDot(g.AsSpan(off, inner), x.AsSpan(off, inner), m, out s1, out s2);
@@ -85,6 +94,7 @@ public static class BatchNorm
             float a = istd * w;
             float bcoef = (float)(-w * (double)istd * istd * istd * sgx / count);
             float ccoef = (float)(-a * sg / count - bcoef * (double)m);
+            if (lanes) { GradientOnLanes(g, x, dx, n, c, inner, ch, (scale, shift, activation?.Slope ?? 1f), a, bcoef, ccoef); return; }
             for (int b = 0; b < n; b++)
             {
                 int off = (b * c + ch) * inner;
@@ -206,97 +216,127 @@ public static class BatchNorm
         }
     }
 
-    // (N,C) inputs: each channel is a column, so work row by row, vectorised across a range of channels.
+    // (N,C) inputs: each channel is a column, so work row by row, vectorised across a range of channels, in blocks of
+    // ColumnsPerBlock so that a block's rows stay in L2 from the first pass over them to the last (the sums and values
+    // are those of the whole range at once: every pass is column by column).
     static void ForwardRows(float[] x, float[] y, int n, int c, float[]? weight, float[]? bias, float eps,
         float[] mean, float[] variance, float[] invstd, float? activationSlope)
     {
-        Threading.ForRanges(c, (_, c0, c1) =>
+        Threading.ForRanges(c, (_, from, to) =>
         {
-            int len = c1 - c0;
-            var acc = new float[len];
-            var mr = mean.AsSpan(c0, len);
-            for (int b = 0; b < n; b++) TensorPrimitives.Add(acc, x.AsSpan(b * c + c0, len), acc);
-            TensorPrimitives.Multiply(acc, 1f / n, mr);
-            acc.AsSpan().Clear();
-            var d = new float[len];
-            for (int b = 0; b < n; b++)
-            {
-                TensorPrimitives.Subtract(x.AsSpan(b * c + c0, len), mr, d);
-                TensorPrimitives.FusedMultiplyAdd(d, d, acc, acc);
-            }
-            var scale = d; var shift = new float[len];
-            for (int i = 0; i < len; i++)
-            {
-                int ch = c0 + i;
-                double v = acc[i] / (double)n;
-                variance[ch] = (float)v;
-                invstd[ch] = (float)(1.0 / Math.Sqrt(v + eps));
-                scale[i] = invstd[ch] * (weight?[ch] ?? 1f);
-                shift[i] = (bias?[ch] ?? 0f) - mean[ch] * scale[i];
-            }
-            for (int b = 0; b < n; b++)
-            {
-                var row = y.AsSpan(b * c + c0, len);
-                TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), scale, shift, row);
-                if (activationSlope is float slope) Activation.LeakyReluRange(row, row, 1f, slope);
-            }
+            Span<float> work = stackalloc float[3 * ColumnsPerBlock];
+            for (int c0 = from; c0 < to; c0 += ColumnsPerBlock)
+                ForwardColumns(x, y, n, c, c0, Math.Min(to, c0 + ColumnsPerBlock), weight, bias, eps, mean, variance, invstd, activationSlope, work);
         }, 256);
+    }
+
+    // Columns this many at a time: 128 rows of them are 256 kB, where a thread's half of dcgan28's 6,272 columns (its
+    // generator's first batch norm) was 1.6 MB, read from L3 in each of the three passes (docs/performance.md, fifty-third
+    // pass). The working rows lie on the stack: no allocation a call.
+    const int ColumnsPerBlock = 512;
+
+    // A block's working rows: part i of `work`, ColumnsPerBlock floats apart.
+    static Span<float> Part(Span<float> work, int i, int len) => work.Slice(i * ColumnsPerBlock, len);
+
+    static void ForwardColumns(float[] x, float[] y, int n, int c, int c0, int c1, float[]? weight, float[]? bias, float eps,
+        float[] mean, float[] variance, float[] invstd, float? activationSlope, Span<float> work)
+    {
+        int len = c1 - c0;
+        Span<float> acc = Part(work, 0, len), d = Part(work, 1, len), shift = Part(work, 2, len);
+        var mr = mean.AsSpan(c0, len);
+        acc.Clear();
+        for (int b = 0; b < n; b++) TensorPrimitives.Add(acc, x.AsSpan(b * c + c0, len), acc);
+        TensorPrimitives.Multiply(acc, 1f / n, mr);
+        acc.Clear();
+        for (int b = 0; b < n; b++)
+        {
+            TensorPrimitives.Subtract(x.AsSpan(b * c + c0, len), mr, d);
+            TensorPrimitives.FusedMultiplyAdd(d, d, acc, acc);
+        }
+        var scale = d;
+        for (int i = 0; i < len; i++)
+        {
+            int ch = c0 + i;
+            double v = acc[i] / (double)n;
+            variance[ch] = (float)v;
+            invstd[ch] = (float)(1.0 / Math.Sqrt(v + eps));
+            scale[i] = invstd[ch] * (weight?[ch] ?? 1f);
+            shift[i] = (bias?[ch] ?? 0f) - mean[ch] * scale[i];
+        }
+        for (int b = 0; b < n; b++)
+        {
+            var row = y.AsSpan(b * c + c0, len);
+            TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), scale, shift, row);
+            if (activationSlope is float slope) Activation.LeakyReluRange(row, row, 1f, slope);
+        }
     }
 
     static void BackwardRows(float[] x, float[] g, int n, int c, float[] mean, float[] invstd, float[]? weight,
         float[]? dx, float[]? dw, float[]? db, (float Slope, float[]? Bias)? activation)
     {
-        Threading.ForRanges(c, (_, c0, c1) =>
+        Threading.ForRanges(c, (_, from, to) =>
         {
-            int len = c1 - c0;
-            var sg = new float[len]; var sgx = new float[len]; var d = new float[len];
-            var mr = mean.AsSpan(c0, len);
-            float[]? masked = null, scale = null, shift = null;
-            if (activation is { } act)
-            {
-                // ForwardRows' normalisation of these channels, x·scale + shift by one FMA, whose sign picks the derivative.
-                (masked, scale, shift) = (new float[len], new float[len], new float[len]);
-                for (int i = 0; i < len; i++)
-                {
-                    int ch = c0 + i;
-                    scale[i] = invstd[ch] * (weight?[ch] ?? 1f);
-                    shift[i] = (act.Bias?[ch] ?? 0f) - mean[ch] * scale[i];
-                }
-            }
-            // The gradient at the normalised values of row b: g itself, or g through the activation's derivative.
-            ReadOnlySpan<float> Row(int b)
-            {
-                if (masked == null) return g.AsSpan(b * c + c0, len);
-                TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), scale, shift, masked);
-                Activation.LeakyReluBackwardRange(masked, g.AsSpan(b * c + c0, len), masked, 1f, activation!.Value.Slope);
-                return masked;
-            }
-            for (int b = 0; b < n; b++)
-            {
-                var gr = Row(b);
-                TensorPrimitives.Add(sg, gr, sg);
-                TensorPrimitives.Subtract(x.AsSpan(b * c + c0, len), mr, d);
-                TensorPrimitives.FusedMultiplyAdd(gr, d, sgx, sgx);
-            }
-            var a = new float[len]; var bc = new float[len]; var cc = d;
+            Span<float> work = stackalloc float[8 * ColumnsPerBlock];
+            for (int c0 = from; c0 < to; c0 += ColumnsPerBlock)
+                BackwardColumns(x, g, n, c, c0, Math.Min(to, c0 + ColumnsPerBlock), mean, invstd, weight, dx, dw, db, activation, work);
+        }, 256);
+    }
+
+    static void BackwardColumns(float[] x, float[] g, int n, int c, int c0, int c1, float[] mean, float[] invstd, float[]? weight,
+        float[]? dx, float[]? dw, float[]? db, (float Slope, float[]? Bias)? activation, Span<float> work)
+    {
+        int len = c1 - c0;
+        Span<float> sg = Part(work, 0, len), sgx = Part(work, 1, len), d = Part(work, 2, len), masked = Part(work, 3, len);
+        Span<float> scale = Part(work, 4, len), shift = Part(work, 5, len), a = Part(work, 6, len), bc = Part(work, 7, len);
+        sg.Clear();
+        sgx.Clear();
+        var mr = mean.AsSpan(c0, len);
+        if (activation is { } act)
+        {
+            // ForwardColumns' normalisation of these channels, x·scale + shift by one FMA, whose sign picks the derivative.
             for (int i = 0; i < len; i++)
             {
                 int ch = c0 + i;
-                float istd = invstd[ch], w = weight?[ch] ?? 1f;
-                if (dw != null) dw[ch] = sgx[i] * istd;
-                if (db != null) db[ch] = sg[i];
-                a[i] = istd * w;
-                bc[i] = (float)(-w * (double)istd * istd * istd * sgx[i] / n);
-                cc[i] = (float)(-a[i] * (double)sg[i] / n - bc[i] * (double)mean[ch]);
+                scale[i] = invstd[ch] * (weight?[ch] ?? 1f);
+                shift[i] = (act.Bias?[ch] ?? 0f) - mean[ch] * scale[i];
             }
-            if (dx == null) return;
-            for (int b = 0; b < n; b++)
-            {
-                var dr = dx.AsSpan(b * c + c0, len);
-                TensorPrimitives.FusedMultiplyAdd(Row(b), a, cc, dr);
-                TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), bc, dr, dr);
-            }
-        }, 256);
+        }
+        for (int b = 0; b < n; b++)
+        {
+            var gr = GradientAtNormalised(x, g, b * c + c0, masked, scale, shift, activation?.Slope);
+            TensorPrimitives.Add(sg, gr, sg);
+            TensorPrimitives.Subtract(x.AsSpan(b * c + c0, len), mr, d);
+            TensorPrimitives.FusedMultiplyAdd(gr, d, sgx, sgx);
+        }
+        var cc = d;
+        for (int i = 0; i < len; i++)
+        {
+            int ch = c0 + i;
+            float istd = invstd[ch], w = weight?[ch] ?? 1f;
+            if (dw != null) dw[ch] = sgx[i] * istd;
+            if (db != null) db[ch] = sg[i];
+            a[i] = istd * w;
+            bc[i] = (float)(-w * (double)istd * istd * istd * sgx[i] / n);
+            cc[i] = (float)(-a[i] * (double)sg[i] / n - bc[i] * (double)mean[ch]);
+        }
+        if (dx == null) return;
+        for (int b = 0; b < n; b++)
+        {
+            var dr = dx.AsSpan(b * c + c0, len);
+            TensorPrimitives.FusedMultiplyAdd(GradientAtNormalised(x, g, b * c + c0, masked, scale, shift, activation?.Slope), a, cc, dr);
+            TensorPrimitives.FusedMultiplyAdd(x.AsSpan(b * c + c0, len), bc, dr, dr);
+        }
+    }
+
+    // The gradient at the normalised values of the masked.Length columns from `at`: g itself, or, with the activation's
+    // slope, g through its derivative (into masked).
+    static ReadOnlySpan<float> GradientAtNormalised(float[] x, float[] g, int at, Span<float> masked, ReadOnlySpan<float> scale,
+        ReadOnlySpan<float> shift, float? slope)
+    {
+        if (slope is not float s) return g.AsSpan(at, masked.Length);
+        TensorPrimitives.FusedMultiplyAdd(x.AsSpan(at, masked.Length), scale, shift, masked);
+        Activation.LeakyReluBackwardRange(masked, g.AsSpan(at, masked.Length), masked, 1f, s);
+        return masked;
     }
 
     static float Sum(ReadOnlySpan<float> x) => TensorPrimitives.Sum(x);
