@@ -56,7 +56,7 @@ public static partial class BatchNorm
 
     // Channel ch of y = v·(v > 0 ? 1 : slope) with v = x·scale + shift (ScaleShiftLeakyRelu's arithmetic; a slope of 1
     // leaves v as ScaleShift makes it); y may be x.
-    static unsafe void ChannelOnLanes(float[] x, float[] y, int n, int c, int inner, int ch, float scale, float shift, float slope)
+    static unsafe void NormaliseOnLanes(float[] x, float[] y, int n, int c, int inner, int ch, float scale, float shift, float slope)
     {
         CheckHolds("x", x, n, c, inner);
         CheckHolds("y", y, n, c, inner);
@@ -67,21 +67,30 @@ public static partial class BatchNorm
             float* xr = px + ch * inner, yr = py + ch * inner;
             for (int r = 0; r < n; r++, xr += stride, yr += stride)
             {
-                if (r + ahead < n && ahead > 0) Fetch(yr + ahead * stride, inner);
+                if (ahead > 0 && r + ahead < n) Fetch(yr + ahead * stride, inner);
                 int i = 0;
-                for (; i + W <= inner; i += W) Leaky(Vector512.Load(xr + i) * a + b, s).Store(yr + i);
-                if (i < inner) Avx512F.MaskStore(yr + i, end, Leaky(Avx512F.MaskLoad(xr + i, end, Vector512<float>.Zero) * a + b, s));
+                for (; i + W <= inner; i += W)
+                {
+                    var v = Vector512.Load(xr + i) * a + b;
+                    (v * Derivative(v, s)).Store(yr + i);
+                }
+                if (i < inner)
+                {
+                    var v = Avx512F.MaskLoad(xr + i, end, Vector512<float>.Zero) * a + b;
+                    Avx512F.MaskStore(yr + i, end, v * Derivative(v, s));
+                }
             }
         }
     }
 
+    // The activation's derivative at v: 1 where v > 0, the slope elsewhere.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Leaky(Vector512<float> v, Vector512<float> slope) =>
-        v * Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), Vector512<float>.One, slope);
+    static Vector512<float> Derivative(Vector512<float> v, Vector512<float> slope) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), Vector512<float>.One, slope);
 
     // Channel ch of dx = g'·a + x·b + c, g' = g·(v > 0 ? 1 : slope) with v = x·scale + shift (AxpbyMasked's arithmetic; a
     // slope of 1 leaves g as Axpby takes it).
-    static unsafe void GradientOnLanes(float[] g, float[] x, float[] dx, int n, int c, int inner, int ch,
+    static unsafe void InputGradientOnLanes(float[] g, float[] x, float[] dx, int n, int c, int inner, int ch,
         (float Scale, float Shift, float Slope) normalised, float a, float b, float cc)
     {
         CheckHolds("g", g, n, c, inner);
@@ -95,22 +104,19 @@ public static partial class BatchNorm
             float* gr = pg + ch * inner, xr = px + ch * inner, dr = pd + ch * inner;
             for (int r = 0; r < n; r++, gr += stride, xr += stride, dr += stride)
             {
-                if (r + ahead < n && ahead > 0) Fetch(dr + ahead * stride, inner);
+                if (ahead > 0 && r + ahead < n) Fetch(dr + ahead * stride, inner);
                 int i = 0;
                 for (; i + W <= inner; i += W)
                 {
                     var xv = Vector512.Load(xr + i);
-                    (Through(Vector512.Load(gr + i), xv) * va + xv * vb + vc).Store(dr + i);
+                    (Vector512.Load(gr + i) * Derivative(xv * scale + shift, slope) * va + xv * vb + vc).Store(dr + i);
                 }
                 if (i < inner)
                 {
-                    var xv = Avx512F.MaskLoad(xr + i, end, Vector512<float>.Zero);
-                    Avx512F.MaskStore(dr + i, end, Through(Avx512F.MaskLoad(gr + i, end, Vector512<float>.Zero), xv) * va + xv * vb + vc);
+                    var (xv, gv) = (Avx512F.MaskLoad(xr + i, end, Vector512<float>.Zero), Avx512F.MaskLoad(gr + i, end, Vector512<float>.Zero));
+                    Avx512F.MaskStore(dr + i, end, gv * Derivative(xv * scale + shift, slope) * va + xv * vb + vc);
                 }
             }
         }
-
-        Vector512<float> Through(Vector512<float> gv, Vector512<float> xv) =>
-            gv * Vector512.ConditionalSelect(Vector512.GreaterThan(xv * scale + shift, Vector512<float>.Zero), Vector512<float>.One, slope);
     }
 }

@@ -42,7 +42,7 @@ public static partial class BatchNorm
             invstd[ch] = (float)(1.0 / Math.Sqrt(v + eps));
             float scale = invstd[ch] * (weight?[ch] ?? 1f);
             float shift = (bias?[ch] ?? 0f) - m * scale;
-            if (lanes) { ChannelOnLanes(x, y, n, c, inner, ch, scale, shift, activationSlope ?? 1f); return; }
+            if (lanes) { NormaliseOnLanes(x, y, n, c, inner, ch, scale, shift, activationSlope ?? 1f); return; }
             for (int b = 0; b < n; b++)
             {
                 int off = (b * c + ch) * inner;
@@ -94,7 +94,7 @@ public static partial class BatchNorm
             float a = istd * w;
             float bcoef = (float)(-w * (double)istd * istd * istd * sgx / count);
             float ccoef = (float)(-a * sg / count - bcoef * (double)m);
-            if (lanes) { GradientOnLanes(g, x, dx, n, c, inner, ch, (scale, shift, activation?.Slope ?? 1f), a, bcoef, ccoef); return; }
+            if (lanes) { InputGradientOnLanes(g, x, dx, n, c, inner, ch, (scale, shift, activation?.Slope ?? 1f), a, bcoef, ccoef); return; }
             for (int b = 0; b < n; b++)
             {
                 int off = (b * c + ch) * inner;
