@@ -146,7 +146,8 @@ public class BatchNormLanesTests
     [InlineData(6, 5, 49, 0.2f)]      // dcgan28's 7 x 7: three whole vectors and one float in a masked row end, rows fetched ahead
     [InlineData(5, 3, 16, 0f)]        // one whole vector a row, ReLU
     [InlineData(7, 2, 7, null)]       // a masked row end only, no activation
-    [InlineData(3, 4, 300, 0.2f)]     // rows too long to fetch ahead
+    [InlineData(3, 4, 300, 0.2f)]     // eighteen whole vectors and a masked end of twelve floats a row
+    [InlineData(2, 3, 600, 0.2f)]     // rows too long to fetch ahead
     [InlineData(2, 3, 33, -0.5f)]     // a negative slope
     public void OnLanes_SameBitsAsSpanCalls(int n, int c, int inner, float? slope)
     {

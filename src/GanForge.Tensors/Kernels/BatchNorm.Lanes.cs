@@ -28,7 +28,10 @@ public static partial class BatchNorm
     internal static int RowsAhead { get; set; } = 4;
 
     // Rows this long or longer are left to the processor's prefetchers, which follow a row once it is a few lines long.
-    const int LongRow = 256;
+    // Alone on two threads, fetching rows of 256 floats ahead (dcgan64's 16 x 16 maps) made a 64 x 128 forward 1.31 ->
+    // 1.11 ms flushed and its backward 2.04 -> 1.57; at 512 floats it was mixed, at 1,024 slower (docs/performance.md,
+    // fifty-third pass).
+    const int LongRow = 512;
 
     // Fetches into L1 row b + RowsAhead of channel ch of x, (N, C, inner), where there is one.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
