@@ -174,13 +174,18 @@ public class BufferPoolTests
         // with its threshold at 16K floats, where the rest was buffers below it (row statistics, masks of one channel,
         // weights of the small layers), and 30.1 before these releases (22.1 with the D update's augmented batches alone
         // left to the GC).
-        Assert.True(on.Allocated < 10 * batch, $"the fifth step allocated {on.Allocated} bytes ({on.Allocated / (double)batch:F1} batches; {off.Allocated / (double)batch:F1} with the pool off)");
+        Assert.True(on.Allocated < 10 * batch, $"steps 3-5 allocated at least {on.Allocated} bytes ({on.Allocated / (double)batch:F1} batches; {off.Allocated / (double)batch:F1} with the pool off)");
     }
 
     /// <summary>
     /// Trains <paramref name="steps"/> steps of a variant's own game with the pool off or on, the pool poisoned after each
-    /// step; returns the weights and what the last step allocated.
+    /// step; returns the weights and the least any of the last three steps allocated.
     /// </summary>
+    /// <remarks>
+    /// The count is the whole process's (the engine's workers allocate too), so whatever else runs in it adds to a step's:
+    /// cyclegan's fifth step read 49.1 batches of images alone, 63.9 and 109.4 after the class's other tests. The least of
+    /// three steps leaves that out and keeps what every step allocates.
+    /// </remarks>
     static (float[] Weights, long Allocated) TrainSteps(bool pool, Func<GanModel> create, string variant, int batchSize, IBatchSource data,
         Action<TrainConfig>? configure = null, int steps = 5) =>
         PoolHarness.WithPool(pool, () =>
@@ -189,12 +194,12 @@ public class BufferPoolTests
             var config = new TrainConfig { Model = variant, BatchSize = batchSize, Ema = 0, Out = TestRuns.NewDir() };
             configure?.Invoke(config);
             var trainer = TestRuns.Trainer(config, model, data);
-            long allocated = 0;
+            long allocated = long.MaxValue;
             for (int i = 0; i < steps; i++)
             {
                 long before = GC.GetTotalAllocatedBytes(precise: true);
                 trainer.TrainStep();
-                allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                if (i >= steps - 3) allocated = Math.Min(allocated, GC.GetTotalAllocatedBytes(precise: true) - before);
                 PoolHarness.PoisonPool();
             }
             return (TestRuns.Flatten(model.Generator.Parameters().Concat(model.Discriminator.Parameters())), allocated);
@@ -216,7 +221,7 @@ public class BufferPoolTests
         AssertSame([off.Weights], [on.Weights], "stylegan weights after five steps");
         // Measured 5.17 maps (1.36 MB; 129 with the pool off) against 21.9 before these releases and the pool's lower
         // threshold, 6.20 with the threshold alone: the rest is small tensors and the graph's own objects.
-        Assert.True(on.Allocated < 5.5 * Map, $"the fifth step allocated {on.Allocated} bytes ({on.Allocated / (double)Map:F2} maps; {off.Allocated / (double)Map:F2} with the pool off)");
+        Assert.True(on.Allocated < 5.5 * Map, $"steps 3-5 allocated at least {on.Allocated} bytes ({on.Allocated / (double)Map:F2} maps; {off.Allocated / (double)Map:F2} with the pool off)");
     }
 
     /// <summary>
@@ -241,7 +246,7 @@ public class BufferPoolTests
         const long images = n * 3 * 16 * 16 * sizeof(float);   // 12 KB
         // Measured 48.9 batches (600 KB; 740 with the pool off) against 450.5 before these releases and the pool's lower
         // threshold, 78.6 with the threshold alone.
-        Assert.True(on.Allocated < 53 * images, $"the fifth step allocated {on.Allocated} bytes ({on.Allocated / (double)images:F1} batches of images; {off.Allocated / (double)images:F1} with the pool off)");
+        Assert.True(on.Allocated < 53 * images, $"steps 3-5 allocated at least {on.Allocated} bytes ({on.Allocated / (double)images:F1} batches of images; {off.Allocated / (double)images:F1} with the pool off)");
     }
 
     /// <summary>The same batch every step, domain B included.</summary>
