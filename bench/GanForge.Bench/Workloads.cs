@@ -187,9 +187,11 @@ static class Workloads
         ["attention-blocks"] = (on => GanForge.Kernels.Attention.BlockTransposes = on, GanForge.Kernels.Attention.BlockTransposes),
         // the keys' and values' gradients of a last vector of a few keys (D's class token) a key at a time against as the vector (forty-sixth pass)
         ["few-keys"] = (on => GanForge.Kernels.Attention.KeysAtATime = on, GanForge.Kernels.Attention.KeysAtATime),
-        // one or two queries past the last whole vector (D's class token) a row at a time against as one lane of a vector
+        // batch norm's writing passes on sixteen lanes against a span call a row, and its rows fetched four ahead against
+        // not (fifty-third pass; the same bits either way)
         ["bn-lanes"] = (on => GanForge.Kernels.BatchNorm.OnLanes = on, GanForge.Kernels.BatchNorm.OnLanes),
         ["bn-prefetch"] = (on => GanForge.Kernels.BatchNorm.RowsAhead = on ? 4 : 0, GanForge.Kernels.BatchNorm.RowsAhead > 0),
+        // one or two queries past the last whole vector (D's class token) a row at a time against as one lane of a vector
         ["query-rows"] = (on => GanForge.Kernels.Attention.LeftoverQueriesInRows = on, GanForge.Kernels.Attention.LeftoverQueriesInRows),
         // the GELU's backward with Φ read from the forward's output (y/x) against Φ's erfc fit from x
         ["gelu-from-output"] = (on => GanForge.Kernels.GeluKernel.BackwardReadsOutput = on, GanForge.Kernels.GeluKernel.BackwardReadsOutput),
