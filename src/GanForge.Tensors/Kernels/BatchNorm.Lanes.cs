@@ -33,14 +33,17 @@ public static partial class BatchNorm
     // fifty-third pass).
     const int LongRow = 512;
 
+    // Rows ahead a pass over rows of `inner` floats fetches: 0 for long rows, or where there is no SSE.
+    static int RowsAheadOf(int inner) => inner < LongRow && Sse.IsSupported ? RowsAhead : 0;
+
     // Fetches into L1 row b + RowsAhead of channel ch of x, (N, C, inner), where there is one.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe void FetchAhead(float[] x, int b, int ch, int n, int c, int inner)
     {
-        int ahead = b + RowsAhead;
-        if (RowsAhead == 0 || ahead >= n || inner >= LongRow || !Sse.IsSupported) return;
+        int ahead = RowsAheadOf(inner);
+        if (ahead == 0 || b + ahead >= n) return;
         // A hint only: nothing is read through the address, which may go stale if the collector moves x.
-        Fetch((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(x)) + ((long)ahead * c + ch) * inner, inner);
+        Fetch((float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(x)) + ((long)(b + ahead) * c + ch) * inner, inner);
     }
 
     // Each line of the row of `inner` floats at p.
@@ -51,20 +54,21 @@ public static partial class BatchNorm
         Sse.Prefetch0(p + inner - 1);
     }
 
-    static void CheckHolds(string name, float[] buffer, int n, int c, int inner)
+    // Each buffer holds (N, C, inner) floats: checked once a call, before the channels' passes, which read and write through
+    // pointers.
+    static void CheckHold(int n, int c, int inner, params (string Name, float[] Buffer)[] buffers)
     {
-        if (buffer.Length < (long)n * c * inner)
-            throw new ArgumentException($"BatchNorm: {name} holds {buffer.Length} floats, ({n}, {c}, {inner}) needs {(long)n * c * inner}");
+        foreach (var (name, buffer) in buffers)
+            if (buffer.Length < (long)n * c * inner)
+                throw new ArgumentException($"BatchNorm: {name} holds {buffer.Length} floats, ({n}, {c}, {inner}) needs {(long)n * c * inner}");
     }
 
     // Channel ch of y = v·(v > 0 ? 1 : slope) with v = x·scale + shift (ScaleShiftLeakyRelu's arithmetic; a slope of 1
-    // leaves v as ScaleShift makes it); y may be x.
+    // leaves v as ScaleShift makes it); y may be x. x and y hold (N, C, inner) floats (CheckHold).
     static unsafe void NormaliseOnLanes(float[] x, float[] y, int n, int c, int inner, int ch, float scale, float shift, float slope)
     {
-        CheckHolds("x", x, n, c, inner);
-        CheckHolds("y", y, n, c, inner);
         var (end, a, b, s) = (FloatLanes.FirstLanes(inner % W), Vector512.Create(scale), Vector512.Create(shift), Vector512.Create(slope));
-        int stride = c * inner, ahead = x == y || inner >= LongRow ? 0 : RowsAhead;
+        int stride = c * inner, ahead = x == y ? 0 : RowsAheadOf(inner);
         fixed (float* px = x, py = y)
         {
             float* xr = px + ch * inner, yr = py + ch * inner;
@@ -92,16 +96,13 @@ public static partial class BatchNorm
         Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), Vector512<float>.One, slope);
 
     // Channel ch of dx = g'·a + x·b + c, g' = g·(v > 0 ? 1 : slope) with v = x·scale + shift (AxpbyMasked's arithmetic; a
-    // slope of 1 leaves g as Axpby takes it).
+    // slope of 1 leaves g as Axpby takes it). g, x and dx hold (N, C, inner) floats (CheckHold).
     static unsafe void InputGradientOnLanes(float[] g, float[] x, float[] dx, int n, int c, int inner, int ch,
         (float Scale, float Shift, float Slope) normalised, float a, float b, float cc)
     {
-        CheckHolds("g", g, n, c, inner);
-        CheckHolds("x", x, n, c, inner);
-        CheckHolds("dx", dx, n, c, inner);
         var (end, va, vb, vc) = (FloatLanes.FirstLanes(inner % W), Vector512.Create(a), Vector512.Create(b), Vector512.Create(cc));
         var (scale, shift, slope) = (Vector512.Create(normalised.Scale), Vector512.Create(normalised.Shift), Vector512.Create(normalised.Slope));
-        int stride = c * inner, ahead = inner >= LongRow ? 0 : RowsAhead;
+        int stride = c * inner, ahead = RowsAheadOf(inner);
         fixed (float* pg = g, px = x, pd = dx)
         {
             float* gr = pg + ch * inner, xr = px + ch * inner, dr = pd + ch * inner;

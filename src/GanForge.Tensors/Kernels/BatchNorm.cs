@@ -25,6 +25,7 @@ public static partial class BatchNorm
         if (inner == 1) { ForwardRows(x, y, n, c, weight, bias, eps, mean, variance, invstd, activationSlope); return; }
         int count = n * inner;
         bool lanes = RunsOnLanes(inner);
+        if (lanes) CheckHold(n, c, inner, ("x", x), ("y", y));
         Threading.For(c, ch =>
         {
             double s = 0;
@@ -70,6 +71,7 @@ public static partial class BatchNorm
         if (inner == 1) { BackwardRows(x, g, n, c, mean, invstd, weight, dx, dw, db, activation); return; }
         int count = n * inner;
         bool lanes = RunsOnLanes(inner);
+        if (lanes && dx != null) CheckHold(n, c, inner, ("g", g), ("x", x), ("dx", dx));
         Threading.For(c, ch =>
         {
             float m = mean[ch];
