@@ -19,6 +19,21 @@ public sealed partial class Tensor
     }
 
     /// <summary>
+    /// <c>Conv2d(input, weight, bias, ...).LeakyRelu(negativeSlope)</c> (0: ReLU) as one function, for a slope of 0 or
+    /// more: the same values and gradients, with the convolution's own output neither kept for the backward nor, on a
+    /// layer on an image, written.
+    /// </summary>
+    internal static Tensor Conv2dLeakyRelu(Tensor input, Tensor weight, Tensor? bias, Size2 stride, Size2 padding, Size2 dilation,
+        int groups, float negativeSlope)
+    {
+        if (!(negativeSlope >= 0f))
+            throw new ArgumentException($"Conv2dLeakyRelu: negative slope {negativeSlope} must be 0 or more (a negative one flips the sign the backward reads)");
+        var geom = Conv2dGeometry(input, weight, stride, padding, dilation, groups, "Conv2d");
+        ConvShape.CheckBias(bias, geom.Co, "Conv2d");
+        return Functions.Conv2dLeakyRelu.Apply(input, weight, bias, geom, negativeSlope);
+    }
+
+    /// <summary>
     /// Transposed 2-D convolution (torch.nn.functional.conv_transpose2d): input (N,Cin,H,W),
     /// weight (Cin,Cout/groups,KH,KW), bias (Cout) -> (N,Cout,OH,OW).
     /// </summary>

@@ -62,6 +62,12 @@ public sealed class Sequential : Module, IEnumerable<Module>
     /// </summary>
     internal static bool FuseNormActivation { get; set; } = true;
 
+    /// <summary>
+    /// Whether a Conv2d and the ReLU or LeakyReLU (slope 0 or more) after it run as one function (true; the bench and
+    /// tests switch it): the same values and gradients, without the convolution's own output kept for the backward.
+    /// </summary>
+    internal static bool FuseConvActivation { get; set; } = true;
+
     public override Tensor Forward(Tensor input)
     {
         var x = input;
@@ -71,11 +77,9 @@ public sealed class Sequential : Module, IEnumerable<Module>
             // x was made by a built-in layer, so nothing outside the graph holds it.
             bool owned = i > 0 && _modules[i - 1] is IPureLayer && !ReferenceEquals(x.Storage, input.Storage);
             bool consumedByLayer = _modules[i] is IPureLayer;
-            Tensor? y = null;
-            if (FuseNormActivation && _modules[i] is INormThenActivation norm && i + 1 < _modules.Count && ActivationSlope(_modules[i + 1]) is float slope
-                && (y = norm.TryForwardActivated(x, slope, inPlace: owned)) != null)
-                i++;   // the activation ran in the same pass
-            y ??= _modules[i].Forward(x);
+            Tensor? y = i + 1 < _modules.Count && ActivationSlope(_modules[i + 1]) is float slope ? TryForwardActivated(_modules[i], x, slope, owned) : null;
+            if (y != null) i++;   // the activation ran in the same function
+            else y = _modules[i].Forward(x);
             Tensor? nextViewed = null;
             if (owned && consumedByLayer)
             {
@@ -89,6 +93,14 @@ public sealed class Sequential : Module, IEnumerable<Module>
     }
 
     static float? ActivationSlope(Module m) => m switch { ReLU => 0f, LeakyReLU l => l.NegativeSlope, _ => null };
+
+    // Layer m and the activation after it as one function, where m can and its switch is on; else null.
+    static Tensor? TryForwardActivated(Module m, Tensor x, float slope, bool owned) => m switch
+    {
+        INormThenActivation norm when FuseNormActivation => norm.TryForwardActivated(x, slope, inPlace: owned),
+        Conv2d conv when FuseConvActivation => conv.TryForwardActivated(x, slope),
+        _ => null,
+    };
 
     /// <summary>
     /// Without a graph the buffer of x is free now; with one, the engine frees it once the node that made

@@ -16,6 +16,19 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
     }
 
     /// <summary>
+    /// This layer and LeakyReLU(<paramref name="slope"/>) after it (0: ReLU) as one function (<see cref="Sequential"/>
+    /// asks it): the pair's values and gradients bit for bit, the convolution's own output neither kept for the backward
+    /// nor, on a layer on an image (at most four input channels: a discriminator's first), written. Null, with nothing
+    /// done, for a negative slope.
+    /// </summary>
+    internal Tensor? TryForwardActivated(Tensor input, float slope)
+    {
+        if (!(slope >= 0f)) return null;
+        CheckInput(input);
+        return Tensor.Conv2dLeakyRelu(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, Padding, Dilation, Groups, slope);
+    }
+
+    /// <summary>
     /// For a patch-embedding layer (stride equal to the kernel, no padding, dilation 1, one group): (N, Ci, H, W) ->
     /// tokens (N, OH·OW, Co), the values of <c>Forward(input).Flatten(2).Transpose(1, 2)</c> (summed in another order)
     /// made as one Linear over the batch's patches: the image cut into rows of Ci·KH·KW floats (a copy of its size), times

@@ -68,6 +68,53 @@ internal sealed class Conv2d(ConvGeometry geom) : Function
     }
 }
 
+// y = LeakyReLU(conv(x, w) + b) with slope >= 0 (ReLU at 0): the values, and the gradients of every order, of Conv2d then
+// LeakyRelu bit for bit. y > 0 exactly where z = conv(x, w) + b > 0, so the activation's gradient is read from y and z is
+// neither kept nor, on a layer on an image, written: there the kernel applies the activation as it stores y, and without
+// a graph the backward makes gz = g·(y > 0 ? 1 : slope) a sample at a time in cache for dx, dw and db.
+//   gz = LeakyReluGrad(y, g);  dx = convT(gz, w), dw = convW(x, gz), db = sum_{N,H,W} gz
+internal sealed class Conv2dLeakyRelu(ConvGeometry geom, float slope) : Function
+{
+    Tensor? _y;
+
+    protected internal override string ProfileName => $"Conv2d+LeakyRelu {geom}";
+
+    /// <summary>x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW), b: (Co) -> (N,Co,OH,OW) for a geometry already checked and a slope of 0 or more.</summary>
+    public static Tensor Apply(Tensor x, Tensor w, Tensor? b, ConvGeometry geom, float slope)
+    {
+        int n = x.Size(0);
+        var y = Tensor.Uninitialized([n, geom.Co, geom.OH, geom.OW]);
+        Conv.ForwardActivated(x.Storage, w.Storage, b?.Storage, y.Storage, n, geom, slope);
+        var fn = new Conv2dLeakyRelu(geom, slope);
+        fn._y = y;
+        return b == null ? Record(fn, y, x, w) : Record(fn, y, x, w, b);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        var (x, w, y) = (Inputs[0], Inputs[1], _y!);
+        bool biased = Inputs.Count == 3;
+        if (!GradMode.IsEnabled && Conv.BacksActivatedInOnePass(x.Size(0), geom, NeedsGrad(0), NeedsGrad(1)))
+        {
+            var dx = NeedsGrad(0) ? Tensor.Uninitialized(x.ShapeSpan) : null;
+            var dw = NeedsGrad(1) ? Tensor.Uninitialized(w.ShapeSpan) : null;
+            var db = biased && NeedsGrad(2) ? Tensor.Uninitialized([geom.Co]) : null;
+            Conv.BackwardActivated(x.Storage, w.Storage, g.Storage, y.Storage, slope, dx?.Storage, dw?.Storage, db?.Storage, x.Size(0), geom);
+            return biased ? [dx, dw, db] : [dx, dw];
+        }
+        var gz = LeakyReluGrad.Apply(y, g, slope, 1f);   // without a graph, the activation's backward pass
+        var gx = NeedsGrad(0) ? ConvTranspose2d.Apply(gz, w, null, geom) : null;
+        var gw = NeedsGrad(1) ? ConvWeightGrad.Apply(x, gz, geom) : null;
+        var gb = biased && NeedsGrad(2) ? gz.Sum([0, 2, 3]) : null;
+        // gz is read by those three alone: without a graph its buffer goes back now, with one after its own node's backward.
+        if (!GradMode.IsEnabled) StoragePool.Return(gz.Storage);
+        else if (gz.GradFn != null) gz.RecycleAfterBackward = true;
+        return biased ? [gx, gw, gb] : [gx, gw];
+    }
+
+    protected internal override void ReleaseSaved() => _y = null;
+}
+
 // x' = convT(y, w) + b; dy = conv(g, w), dw = convW(g, y), db = sum_{N,H,W} g
 internal sealed class ConvTranspose2d(ConvGeometry geom) : Function
 {

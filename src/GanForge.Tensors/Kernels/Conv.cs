@@ -403,6 +403,52 @@ public static class Conv
         if (bias != null) AddBias(y, bias, n, g.Co, g.OH * g.OW);
     }
 
+    /// <summary>
+    /// y = LeakyReLU(conv(x, w) + bias) with a <paramref name="slope"/> of 0 or more (0: ReLU): the values of
+    /// <see cref="Forward(float[], float[], float[], float[], int, ConvGeometry)"/> then <see cref="Activation.LeakyRelu"/>,
+    /// bit for bit. A layer on an image applies the activation as it stores its tiles; the others in a pass over y.
+    /// </summary>
+    public static void ForwardActivated(float[] x, float[] w, float[]? bias, float[] y, int n, ConvGeometry g, float slope)
+    {
+        if (!(slope >= 0f)) throw new ArgumentException($"Conv.ForwardActivated: slope {slope} must be 0 or more (a negative one flips the sign the backward reads)");
+        if (FusesImageActivation(n, g)) { ImageConv.Forward(x, w, bias, y, n, g, slope); return; }
+        Forward(x, w, bias, y, n, g);
+        Activation.LeakyRelu(y, y, n * g.Co * g.OH * g.OW, slope);
+    }
+
+    /// <summary>
+    /// Whether the backward of <see cref="ForwardActivated"/> runs as one pass over y and its gradient
+    /// (<see cref="BackwardActivated"/>): the layer is on an image, and each of dx and dw asked for runs
+    /// <see cref="ImageConv"/>'s kernel (as <see cref="Transpose"/> and <see cref="WeightGrad"/> pick theirs).
+    /// </summary>
+    public static bool BacksActivatedInOnePass(int n, ConvGeometry g, bool dx, bool dw) =>
+        FusesImageActivation(n, g)
+        && (!dx || (!IsSmallMap(ConvDnnl.Kind.BackwardData, n, g) && IsImageLayer(ConvDnnl.Kind.BackwardData, n, g)))
+        && (!dw || IsImageLayer(ConvDnnl.Kind.BackwardWeights, n, g));
+
+    /// <summary>
+    /// dx, dw and db (each where not null) of <see cref="ForwardActivated"/> from y and its gradient gy, in one pass over
+    /// them where <see cref="BacksActivatedInOnePass"/> says (<see cref="ImageConv.BackwardActivated"/>); the caller
+    /// runs the activation's backward and the three kernels elsewhere.
+    /// </summary>
+    public static void BackwardActivated(float[] x, float[] w, float[] gy, float[] y, float slope,
+        float[]? dx, float[]? dw, float[]? db, int n, ConvGeometry g)
+    {
+        if (!BacksActivatedInOnePass(n, g, dx != null, dw != null))
+            throw new InvalidOperationException($"Conv.BackwardActivated: {g} does not run in one pass here (BacksActivatedInOnePass)");
+        ImageConv.BackwardActivated(x, w, gy, y, slope, dx, dw, db, n, g);
+    }
+
+    /// <summary>
+    /// Whether a layer on an image and the LeakyReLU after it run in <see cref="ImageConv"/>'s kernels as one (tests and
+    /// the bench switch it; off, the pair runs the convolution's kernels and the activation's pass, the same values).
+    /// </summary>
+    internal static bool FuseImageActivation { get; set; } = true;
+
+    // Where the forward runs ImageConv's kernel, with or without a bias (as Forward picks it).
+    static bool FusesImageActivation(int n, in ConvGeometry g) =>
+        FuseImageActivation && !UsesOwnWinograd(n, g) && IsImageLayer(ConvDnnl.Kind.Forward, n, g);
+
     /// <summary>y[s][c] += bias[c] over each of the n samples' c maps of hw positions.</summary>
     public static void AddBias(float[] y, float[] bias, int n, int c, int hw) =>
         Threading.For(n, s =>

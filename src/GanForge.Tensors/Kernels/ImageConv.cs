@@ -146,11 +146,17 @@ internal static class ImageConv
 
     static readonly ConcurrentDictionary<ConvGeometry, Layout> Layouts = new();
 
-    /// <summary>y = conv(x, w) + bias (bias may be null). x: (N,Ci,H,W), w: (Co,Ci,KH,KW), bias: (Co) -> y: (N,Co,OH,OW).</summary>
-    public static unsafe void Forward(float[] x, float[] w, float[]? bias, float[] y, int n, ConvGeometry g)
+    /// <summary>
+    /// y = conv(x, w) + bias (bias may be null), then LeakyReLU(<paramref name="slope"/>) where a slope is given (0:
+    /// ReLU), applied as each tile is stored: <see cref="Activation.LeakyRelu"/>'s values bit for bit, without a pass of
+    /// its own. x: (N,Ci,H,W), w: (Co,Ci,KH,KW), bias: (Co) -> y: (N,Co,OH,OW).
+    /// </summary>
+    public static unsafe void Forward(float[] x, float[] w, float[]? bias, float[] y, int n, ConvGeometry g, float? slope = null)
     {
         CheckLayer("ImageConv.Forward", g, n, x, w, y);
         if (bias != null && bias.Length < g.Co) throw new ArgumentException($"ImageConv.Forward: bias of {bias.Length} floats for {g.Co} channels ({g})");
+        bool activate = slope.HasValue;
+        var neg = Vector512.Create(slope ?? 0f);
         var l = Layouts.GetOrAdd(g, static g => new Layout(g));
         int image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW;
         var wt = Interleave(w, g.Co, g.K);
@@ -171,7 +177,7 @@ internal static class ImageConv
                     {
                         int c = Math.Min(cb * Channels, g.Co - Channels);
                         for (int u0 = 0; u0 < l.Units; u0 += Units)
-                            ForwardUnits(pr, pw + (long)cb * Channels * g.K, pb + c, taps, ps, Math.Min(u0, l.Units - Units), g, l);
+                            ForwardUnits(pr, pw + (long)cb * Channels * g.K, pb + c, taps, ps, Math.Min(u0, l.Units - Units), g, l, activate, neg);
                         Stream(ps, py + (long)s * maps + (long)c * g.OH * g.OW, block);
                     }
                 }
@@ -210,9 +216,11 @@ internal static class ImageConv
         return wt;
     }
 
-    // Output vectors u..u+3 of four channels, each sum starting from its channel's bias, into their planes at y.
+    // Output vectors u..u+3 of four channels, each sum starting from its channel's bias, into their planes at y; where
+    // activate, through LeakyReLU with the negative side's factor neg.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void ForwardUnits(float* rows, float* w, float* bias, int* tapOffsets, float* y, int u, in ConvGeometry g, Layout l)
+    static unsafe void ForwardUnits(float* rows, float* w, float* bias, int* tapOffsets, float* y, int u, in ConvGeometry g, Layout l,
+        bool activate, Vector512<float> neg)
     {
         float* r0 = rows + l.Reads[u], r1 = rows + l.Reads[u + 1], r2 = rows + l.Reads[u + 2], r3 = rows + l.Reads[u + 3];
         int plane = g.OH * g.OW, taps = g.K;
@@ -222,6 +230,7 @@ internal static class ImageConv
             int o = tapOffsets[t];
             a.Add(Vector512.Load(r0 + o), Vector512.Load(r1 + o), Vector512.Load(r2 + o), Vector512.Load(r3 + o), w);
         }
+        if (activate) a.Activate(neg);
         Store(y + l.Writes[u], plane, l.Cols[u], a.A00, a.A01, a.A02, a.A03);
         Store(y + l.Writes[u + 1], plane, l.Cols[u + 1], a.A10, a.A11, a.A12, a.A13);
         Store(y + l.Writes[u + 2], plane, l.Cols[u + 2], a.A20, a.A21, a.A22, a.A23);
@@ -255,17 +264,19 @@ internal static class ImageConv
             fixed (float* pgy = gy, pw = w, pdx = dx, pc0 = cols)
             {
                 float* pc = Aligned(pc0), end = pgy + gy.Length;
-                for (int s = s0; s < s1; s++)
-                {
-                    float* ys = pgy + (long)s * maps;
-                    for (int u0 = 0; u0 < l.Units; u0 += Units)
-                        for (int t0 = 0; t0 < taps; t0 += TapBlock)
-                            ColumnBlock(ys, end, pw, pc, Math.Min(u0, l.Units - Units), Math.Min(t0, taps - TapBlock), g, l);
-                    Scatter(pc, pdx + (long)s * image, g, l);
-                }
+                for (int s = s0; s < s1; s++) DataOfSample(pgy + (long)s * maps, end, pw, pc, pdx + (long)s * image, g, l);
             }
             ArrayPool<float>.Shared.Return(cols);
         });
+    }
+
+    // One sample's dx from its gy (lanes past a row may read on, up to end): the columns, then added back.
+    static unsafe void DataOfSample(float* gy, float* end, float* w, float* cols, float* dx, in ConvGeometry g, Layout l)
+    {
+        for (int u0 = 0; u0 < l.Units; u0 += Units)
+            for (int t0 = 0; t0 < g.K; t0 += TapBlock)
+                ColumnBlock(gy, end, w, cols, Math.Min(u0, l.Units - Units), Math.Min(t0, g.K - TapBlock), g, l);
+        Scatter(cols, dx, g, l);
     }
 
     // cols[t][u] = Σ over the channels of w[c][t] · gy[c]'s output vector u, for taps t..t+3 and vectors u..u+3. A
@@ -314,6 +325,20 @@ internal static class ImageConv
             A30 = Vector512.FusedMultiplyAdd(y3, x0, A30); A31 = Vector512.FusedMultiplyAdd(y3, x1, A31);
             A32 = Vector512.FusedMultiplyAdd(y3, x2, A32); A33 = Vector512.FusedMultiplyAdd(y3, x3, A33);
         }
+
+        // Aij = LeakyReLU(Aij) = Aij · (Aij > 0 ? 1 : neg), as Activation.LeakyRelu computes it.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Activate(Vector512<float> neg)
+        {
+            A00 = Leaky(A00, neg); A01 = Leaky(A01, neg); A02 = Leaky(A02, neg); A03 = Leaky(A03, neg);
+            A10 = Leaky(A10, neg); A11 = Leaky(A11, neg); A12 = Leaky(A12, neg); A13 = Leaky(A13, neg);
+            A20 = Leaky(A20, neg); A21 = Leaky(A21, neg); A22 = Leaky(A22, neg); A23 = Leaky(A23, neg);
+            A30 = Leaky(A30, neg); A31 = Leaky(A31, neg); A32 = Leaky(A32, neg); A33 = Leaky(A33, neg);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static Vector512<float> Leaky(Vector512<float> v, Vector512<float> neg) =>
+            v * Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), Vector512<float>.One, neg);
 
         // Aij += xi · k[j]: four vectors by four scalars.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -380,32 +405,107 @@ internal static class ImageConv
             fixed (int* pt = l.Taps)
             {
                 float* pr = Aligned(pr0), ps = Aligned(ps0);
-                for (int s = s0; s < s1; s++)
-                {
-                    Gather(px + (long)s * image, pr, g, l);
-                    for (int c0 = 0; c0 < g.Co; c0 += Channels)
-                    {
-                        int c = Math.Min(c0, g.Co - Channels);
-                        Stage(pgy + (long)s * maps + (long)c * g.OH * g.OW, ps, g, l);
-                        for (int t0 = 0; t0 < taps; t0 += TapBlock)
-                        {
-                            int t = Math.Min(t0, taps - TapBlock);
-                            // An overlapping last block adds only the taps and channels the blocks before it left.
-                            WeightBlock(pr, pt + t, ps, pa + ((long)c * taps + t) * Lanes, taps, c0 - c, t0 - t, l);
-                        }
-                    }
-                }
+                for (int s = s0; s < s1; s++) WeightsOfSample(px + (long)s * image, pgy + (long)s * maps, pr, ps, pt, pa, g, l);
             }
             ArrayPool<float>.Shared.Return(staged);
             ArrayPool<float>.Shared.Return(rows);
         });
-        for (int i = 0; i < g.Co * taps; i++)
+        AddParts(partial, dw, g.Co * taps);
+    }
+
+    // One sample's terms of the weight gradient from its image x and its gy, added to acc (16 lanes a weight).
+    static unsafe void WeightsOfSample(float* x, float* gy, float* rows, float* staged, int* tapOffsets, float* acc, in ConvGeometry g, Layout l)
+    {
+        int taps = g.K;
+        Gather(x, rows, g, l);
+        for (int c0 = 0; c0 < g.Co; c0 += Channels)
+        {
+            int c = Math.Min(c0, g.Co - Channels);
+            Stage(gy + (long)c * g.OH * g.OW, staged, g, l);
+            for (int t0 = 0; t0 < taps; t0 += TapBlock)
+            {
+                int t = Math.Min(t0, taps - TapBlock);
+                // An overlapping last block adds only the taps and channels the blocks before it left.
+                WeightBlock(rows, tapOffsets + t, staged, acc + ((long)c * taps + t) * Lanes, taps, c0 - c, t0 - t, l);
+            }
+        }
+    }
+
+    // dw[i] = the sum of each chunk's 16 lanes for weight i, the chunks in order; the chunks' buffers go back to the pool.
+    static void AddParts(float[][] partial, float[] dw, int weights)
+    {
+        for (int i = 0; i < weights; i++)
         {
             float sum = 0f;
-            for (int p = 0; p < parts; p++) sum += Vector512.Sum(Vector512.Create(partial[p], i * Lanes));
+            for (int p = 0; p < partial.Length; p++) sum += Vector512.Sum(Vector512.Create(partial[p], i * Lanes));
             dw[i] = sum;
         }
         foreach (var p in partial) ArrayPool<float>.Shared.Return(p);
+    }
+
+    /// <summary>
+    /// The backward of <c>y = LeakyReLU(conv(x, w) + b)</c> (<see cref="Forward"/> with a slope of 0 or more) from the
+    /// gradient gy of y, without the pre-activation gradient gz = gy · (y &gt; 0 ? 1 : slope) ever written out: each
+    /// sample's gz is made in a buffer that stays in the core's cache, and the sample's terms of dx, dw and db are taken
+    /// from it there. Each of dx (N,Ci,H,W), dw (Co,Ci,KH,KW) and db (Co) is made where it is not null, with the values
+    /// of <see cref="Activation.LeakyReluBackward"/> then <see cref="BackwardData"/>, <see cref="WeightGrad"/> and a sum
+    /// over N, H and W (sample by sample, each plane summed by TensorPrimitives.Sum), bit for bit. y &gt; 0 exactly
+    /// where conv(x, w) + b &gt; 0 when the slope is not negative, so the mask read from y is the activation's.
+    /// </summary>
+    public static unsafe void BackwardActivated(float[] x, float[] w, float[] gy, float[] y, float slope,
+        float[]? dx, float[]? dw, float[]? db, int n, ConvGeometry g)
+    {
+        CheckLayer("ImageConv.BackwardActivated", g, n, x, w, gy);
+        long need = (long)n * g.Co * g.OH * g.OW, needImages = (long)n * g.Ci * g.H * g.W;
+        if (!(slope >= 0f) || y.Length < need || (dx != null && dx.Length < needImages) || (dw != null && dw.Length < (long)g.Co * g.K)
+            || (db != null && db.Length < g.Co))
+            throw new ArgumentException($"ImageConv.BackwardActivated: slope {slope} (needs 0 or more), y of {y.Length} floats (needs {need}), " +
+                $"dx {dx?.Length}, dw {dw?.Length}, db {db?.Length} for {n} samples of {g}");
+        var l = Layouts.GetOrAdd(g, static g => new Layout(g));
+        int taps = g.K, image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW, plane = g.OH * g.OW;
+        var partial = dw != null ? new float[Threading.ChunkCount(n)][] : null;
+        var planeSums = db != null ? ArrayPool<float>.Shared.Rent(n * g.Co) : null;
+        Threading.ForRanges(n, (part, s0, s1) =>
+        {
+            var gz = ArrayPool<float>.Shared.Rent(maps + Lanes);
+            float[]? acc = null, rows = null, staged = null, cols = null;
+            if (partial != null)
+            {
+                acc = partial[part] = ArrayPool<float>.Shared.Rent(g.Co * taps * Lanes);
+                Array.Clear(acc, 0, g.Co * taps * Lanes);
+                rows = ArrayPool<float>.Shared.Rent(l.Length + Lanes);
+                staged = ArrayPool<float>.Shared.Rent(l.Units * Channels * Lanes + Lanes);
+            }
+            if (dx != null) cols = ArrayPool<float>.Shared.Rent(taps * l.Units * Lanes + Lanes);
+            fixed (float* px = x, pw = w, pz0 = gz, pa = acc, pr0 = rows, ps0 = staged, pc0 = cols, pdx = dx)
+            fixed (int* pt = l.Taps)
+            {
+                float* pz = Aligned(pz0);
+                for (int s = s0; s < s1; s++)
+                {
+                    var sample = new Span<float>(pz, maps);
+                    Activation.LeakyReluBackwardRange(y.AsSpan(s * maps, maps), gy.AsSpan(s * maps, maps), sample, 1f, slope);
+                    if (planeSums != null)
+                        for (int c = 0; c < g.Co; c++) planeSums[s * g.Co + c] = System.Numerics.Tensors.TensorPrimitives.Sum(sample.Slice(c * plane, plane));
+                    if (pa != null) WeightsOfSample(px + (long)s * image, pz, Aligned(pr0), Aligned(ps0), pt, pa, g, l);
+                    if (pdx != null) DataOfSample(pz, pz + maps, pw, Aligned(pc0), pdx + (long)s * image, g, l);
+                }
+            }
+            foreach (var buffer in (ReadOnlySpan<float[]?>)[gz, rows, staged, cols])
+                if (buffer != null) ArrayPool<float>.Shared.Return(buffer);
+        });
+        if (partial != null) AddParts(partial, dw!, g.Co * taps);
+        if (planeSums != null)
+        {
+            // As Reduce.Sum adds a bias gradient's planes: each channel from zero, the samples in order.
+            for (int c = 0; c < g.Co; c++)
+            {
+                float sum = 0f;
+                for (int s = 0; s < n; s++) sum += planeSums[s * g.Co + c];
+                db![c] = sum;
+            }
+            ArrayPool<float>.Shared.Return(planeSums);
+        }
     }
 
     // gy's output vectors of four channels side by side, [u][channel][16], zero past the row: aligned whole vectors
