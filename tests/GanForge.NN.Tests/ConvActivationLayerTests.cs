@@ -30,7 +30,8 @@ public class ConvActivationLayerTests
     }
 
     // The output, the loss's gradients of the input and every parameter, then those of a gradient penalty on the input
-    // (its second order), with the conv fusion on or off.
+    // (its second order), with the conv fusion on or off. The penalty gives the input no gradient of its own (these
+    // critics are piecewise linear in it) and the last bias none: both are empty on either path.
     static List<float[]> Run(string name, bool fuse)
     {
         var (net, input) = Build(name);
