@@ -26,11 +26,11 @@ public class ConvActivationTests
         if (!Avx512F.IsSupported) return;
         var g = new ConvGeometry(ci, h, w, co, (h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1, kh, kw, stride, stride, pad, pad, 1, 1, 1);
         var gen = new Generator(45);
-        var (x, wt, bias, gy) = (Values(Tensor.Randn([n, ci, h, w], gen)), Values(Tensor.Randn([co, ci, kh, kw], gen)), Tensor.Randn([co], gen),
-            Values(Tensor.Randn([n, co, g.OH, g.OW], gen)));
+        var (x, wt, bias, gy) = (Tensor.Randn([n, ci, h, w], gen).ToArray(), Tensor.Randn([co, ci, kh, kw], gen).ToArray(), Tensor.Randn([co], gen).ToArray(),
+            Tensor.Randn([n, co, g.OH, g.OW], gen).ToArray());
         int maps = n * co * g.OH * g.OW;
 
-        foreach (var b in new[] { Values(bias)!, null })
+        foreach (var b in new[] { bias, null })
         {
             // The chain: the kernel's output z, then the activation's pass.
             var z = Poisoned(maps);
@@ -144,8 +144,15 @@ public class ConvActivationTests
         var shortY = Assert.Throws<ArgumentException>(() =>
             ImageConv.BackwardActivated(new float[64], new float[128], new float[128], new float[100], 0.2f, null, new float[128], null, 1, g));
         Assert.Contains("ImageConv.BackwardActivated", shortY.Message);
-        Assert.Contains("y of 100 floats (needs 128)", shortY.Message);
+        Assert.Contains("y holds 100 floats", shortY.Message);
+        Assert.Contains("need 128", shortY.Message);
         Assert.DoesNotContain('\n', shortY.Message);
+        var shortDx = Assert.Throws<ArgumentException>(() =>
+            ImageConv.BackwardActivated(new float[64], new float[128], new float[128], new float[128], 0.2f, new float[63], null, null, 1, g));
+        Assert.Contains("dx holds 63 floats, 1 samples", shortDx.Message);
+        var slope = Assert.Throws<ArgumentException>(() =>
+            ImageConv.BackwardActivated(new float[64], new float[128], new float[128], new float[128], -1f, null, new float[128], null, 1, g));
+        Assert.Contains("slope -1 must be 0 or more", slope.Message);
     }
 
     static float[]? Values(Tensor? t) => t == null ? null : t.Data.ToArray();

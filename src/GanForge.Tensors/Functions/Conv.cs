@@ -102,7 +102,7 @@ internal sealed class Conv2dLeakyRelu(ConvGeometry geom, float slope) : Function
             Conv.BackwardActivated(x.Storage, w.Storage, g.Storage, y.Storage, slope, dx?.Storage, dw?.Storage, db?.Storage, x.Size(0), geom);
             return biased ? [dx, dw, db] : [dx, dw];
         }
-        var gz = LeakyReluGrad.Apply(y, g, slope, 1f);   // without a graph, the activation's backward pass
+        var gz = LeakyReluGrad.Apply(y, g, slope, 1f);   // the activation's backward: a pass, and with a graph a node
         var gx = NeedsGrad(0) ? ConvTranspose2d.Apply(gz, w, null, geom) : null;
         var gw = NeedsGrad(1) ? ConvWeightGrad.Apply(x, gz, geom) : null;
         var gb = biased && NeedsGrad(2) ? gz.Sum([0, 2, 3]) : null;
