@@ -88,11 +88,11 @@ public class ConvActivationLayerTests
     // The graph's node types behind y.
     static HashSet<string> Nodes(Tensor y)
     {
-        var seen = new HashSet<string>();
+        var seen = new HashSet<Function>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<Tensor>([y]);
         while (stack.Count > 0)
-            if (stack.Pop().GradFn is { } fn && seen.Add(fn.GetType().Name + "@" + fn.GetHashCode()))
+            if (stack.Pop().GradFn is { } fn && seen.Add(fn))
                 foreach (var input in fn.Inputs) stack.Push(input);
-        return seen.Select(s => s[..s.IndexOf('@')]).ToHashSet();
+        return seen.Select(fn => fn.GetType().Name).ToHashSet();
     }
 }

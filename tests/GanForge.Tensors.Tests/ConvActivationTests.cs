@@ -49,7 +49,7 @@ public class ConvActivationTests
             // Each output alone and all three together, on two threads and one (the weight gradient's chunks, the
             // reference's alike).
             foreach (int threads in new[] { 2, 1 })
-                WithThreads(threads, () =>
+                ThreadingTests.WithThreads(threads, () =>
                 {
                     var dxRef = Poisoned(n * ci * h * w);
                     ImageConv.BackwardData(gz, wt, dxRef, n, g);
@@ -158,11 +158,4 @@ public class ConvActivationTests
     static float[]? Values(Tensor? t) => t == null ? null : t.Data.ToArray();
 
     static float[] Poisoned(int count) => Enumerable.Repeat(float.NaN, count).ToArray();
-
-    static void WithThreads(int threads, Action body)
-    {
-        int previous = Threading.Threads;
-        try { Threading.Threads = threads; body(); }
-        finally { Threading.Threads = previous; }
-    }
 }

@@ -79,21 +79,16 @@ public static partial class BatchNorm
                 for (; i + W <= inner; i += W)
                 {
                     var v = Vector512.Load(xr + i) * a + b;
-                    (v * Derivative(v, s)).Store(yr + i);
+                    (v * FloatLanes.LeakyDerivative(v, s)).Store(yr + i);
                 }
                 if (i < inner)
                 {
                     var v = Avx512F.MaskLoad(xr + i, end, Vector512<float>.Zero) * a + b;
-                    Avx512F.MaskStore(yr + i, end, v * Derivative(v, s));
+                    Avx512F.MaskStore(yr + i, end, v * FloatLanes.LeakyDerivative(v, s));
                 }
             }
         }
     }
-
-    // The activation's derivative at v: 1 where v > 0, the slope elsewhere.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Derivative(Vector512<float> v, Vector512<float> slope) =>
-        Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), Vector512<float>.One, slope);
 
     // Channel ch of dx = g'·a + x·b + c, g' = g·(v > 0 ? 1 : slope) with v = x·scale + shift (AxpbyMasked's arithmetic; a
     // slope of 1 leaves g as Axpby takes it). g, x and dx hold (N, C, inner) floats (CheckHold).
@@ -113,12 +108,12 @@ public static partial class BatchNorm
                 for (; i + W <= inner; i += W)
                 {
                     var xv = Vector512.Load(xr + i);
-                    (Vector512.Load(gr + i) * Derivative(xv * scale + shift, slope) * va + xv * vb + vc).Store(dr + i);
+                    (Vector512.Load(gr + i) * FloatLanes.LeakyDerivative(xv * scale + shift, slope) * va + xv * vb + vc).Store(dr + i);
                 }
                 if (i < inner)
                 {
                     var (xv, gv) = (Avx512F.MaskLoad(xr + i, end, Vector512<float>.Zero), Avx512F.MaskLoad(gr + i, end, Vector512<float>.Zero));
-                    Avx512F.MaskStore(dr + i, end, gv * Derivative(xv * scale + shift, slope) * va + xv * vb + vc);
+                    Avx512F.MaskStore(dr + i, end, gv * FloatLanes.LeakyDerivative(xv * scale + shift, slope) * va + xv * vb + vc);
                 }
             }
         }

@@ -46,10 +46,11 @@ internal static class ImageConv
     // Where things lie for one geometry: the gathered rows of a sample, [ci][r][kw][v·16] over the padded rows
     // r = ih + PH (Stride floats a row); where each tap starts in them; and for each output vector u (row u / vectors,
     // vector u % vectors) where it reads in the rows, where it lies in an output plane, and how many of its lanes are
-    // on the row.
+    // on the row; and the floats of a chunk's work buffers: the backward-data's columns, the weight gradient's staged
+    // vectors and its sums (16 lanes a weight).
     sealed class Layout
     {
-        public readonly int Padded, Vectors, Stride, Units, Length;
+        public readonly int Padded, Vectors, Stride, Units, Length, Columns, Staged, Sums;
         public readonly int[] Taps, Reads, Writes, Cols;
 
         public Layout(in ConvGeometry g)
@@ -59,6 +60,7 @@ internal static class ImageConv
             Padded = (g.OH - 1) * g.SH + g.KH;
             Units = g.OH * Vectors;
             Length = g.Ci * Padded * g.KW * Stride;
+            (Columns, Staged, Sums) = (g.K * Units * Lanes, Units * Channels * Lanes, g.Co * g.K * Lanes);
             Taps = new int[g.K];
             for (int t = 0; t < g.K; t++)
             {
@@ -260,10 +262,10 @@ internal static class ImageConv
     {
         CheckLayer("ImageConv.BackwardData", g, n, dx, w, gy);
         var l = Layouts.GetOrAdd(g, static g => new Layout(g));
-        int taps = g.K, image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW, columns = taps * l.Units * Lanes;
+        int image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW;
         Threading.ForRanges(n, (_, s0, s1) =>
         {
-            var cols = ArrayPool<float>.Shared.Rent(columns + Lanes);
+            var cols = ArrayPool<float>.Shared.Rent(l.Columns + Lanes);
             fixed (float* pgy = gy, pw = w, pdx = dx, pc0 = cols)
             {
                 float* pc = Aligned(pc0), end = pgy + gy.Length;
@@ -340,8 +342,7 @@ internal static class ImageConv
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static Vector512<float> Leaky(Vector512<float> v, Vector512<float> neg) =>
-            v * Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), Vector512<float>.One, neg);
+        static Vector512<float> Leaky(Vector512<float> v, Vector512<float> neg) => v * FloatLanes.LeakyDerivative(v, neg);
 
         // Aij += xi · k[j]: four vectors by four scalars.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -394,16 +395,14 @@ internal static class ImageConv
     {
         CheckLayer("ImageConv.WeightGrad", g, n, x, dw, gy);
         var l = Layouts.GetOrAdd(g, static g => new Layout(g));
-        int taps = g.K, image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW, sums = g.Co * taps * Lanes;
+        int image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW;
         // Each chunk of samples sums into its own vectors, one of 16 lanes a weight; lanes and chunks are added at the end.
-        int parts = Threading.ChunkCount(n);
-        var partial = new float[parts][];
+        var partial = new float[Threading.ChunkCount(n)][];
         Threading.ForRanges(n, (part, s0, s1) =>
         {
-            var acc = partial[part] = ArrayPool<float>.Shared.Rent(sums);
-            Array.Clear(acc, 0, sums);
+            var acc = partial[part] = RentSums(l);
             var rows = ArrayPool<float>.Shared.Rent(l.Length + Lanes);
-            var staged = ArrayPool<float>.Shared.Rent(l.Units * Channels * Lanes + Lanes);
+            var staged = ArrayPool<float>.Shared.Rent(l.Staged + Lanes);
             fixed (float* px = x, pgy = gy, pr0 = rows, ps0 = staged, pa = acc)
             fixed (int* pt = l.Taps)
             {
@@ -413,7 +412,15 @@ internal static class ImageConv
             ArrayPool<float>.Shared.Return(staged);
             ArrayPool<float>.Shared.Return(rows);
         });
-        AddParts(partial, dw, g.Co * taps);
+        AddParts(partial, dw, g.Co * g.K);
+    }
+
+    // A chunk's sums of the weight gradient, from zero. Pooled: AddParts gives them back.
+    static float[] RentSums(Layout l)
+    {
+        var acc = ArrayPool<float>.Shared.Rent(l.Sums);
+        Array.Clear(acc, 0, l.Sums);
+        return acc;
     }
 
     // One sample's terms of the weight gradient from its image x and its gy, added to acc (16 lanes a weight).
@@ -466,7 +473,7 @@ internal static class ImageConv
             if (buffer != null && buffer.Length < need)
                 throw new ArgumentException($"{op}: {name} holds {buffer.Length} floats, {n} samples of {g} need {need}");
         var l = Layouts.GetOrAdd(g, static g => new Layout(g));
-        int taps = g.K, image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW, plane = g.OH * g.OW;
+        int image = g.Ci * g.H * g.W, maps = g.Co * g.OH * g.OW, plane = g.OH * g.OW;
         var partial = dw != null ? new float[Threading.ChunkCount(n)][] : null;
         var planeSums = db != null ? ArrayPool<float>.Shared.Rent(n * g.Co) : null;
         Threading.ForRanges(n, (part, s0, s1) =>
@@ -475,30 +482,29 @@ internal static class ImageConv
             float[]? acc = null, rows = null, staged = null, cols = null;
             if (partial != null)
             {
-                acc = partial[part] = ArrayPool<float>.Shared.Rent(g.Co * taps * Lanes);
-                Array.Clear(acc, 0, g.Co * taps * Lanes);
+                acc = partial[part] = RentSums(l);
                 rows = ArrayPool<float>.Shared.Rent(l.Length + Lanes);
-                staged = ArrayPool<float>.Shared.Rent(l.Units * Channels * Lanes + Lanes);
+                staged = ArrayPool<float>.Shared.Rent(l.Staged + Lanes);
             }
-            if (dx != null) cols = ArrayPool<float>.Shared.Rent(taps * l.Units * Lanes + Lanes);
+            if (dx != null) cols = ArrayPool<float>.Shared.Rent(l.Columns + Lanes);
             fixed (float* px = x, pw = w, pz0 = gz, pa = acc, pr0 = rows, ps0 = staged, pc0 = cols, pdx = dx)
             fixed (int* pt = l.Taps)
             {
-                float* pz = Aligned(pz0);
+                float* pz = Aligned(pz0), pr = Aligned(pr0), ps = Aligned(ps0), pc = Aligned(pc0);
                 for (int s = s0; s < s1; s++)
                 {
                     var sample = new Span<float>(pz, maps);
                     Activation.LeakyReluBackwardRange(y.AsSpan(s * maps, maps), gy.AsSpan(s * maps, maps), sample, 1f, slope);
                     if (planeSums != null)
                         for (int c = 0; c < g.Co; c++) planeSums[s * g.Co + c] = System.Numerics.Tensors.TensorPrimitives.Sum(sample.Slice(c * plane, plane));
-                    if (pa != null) WeightsOfSample(px + (long)s * image, pz, Aligned(pr0), Aligned(ps0), pt, pa, g, l);
-                    if (pdx != null) DataOfSample(pz, pz + maps, pw, Aligned(pc0), pdx + (long)s * image, g, l);
+                    if (pa != null) WeightsOfSample(px + (long)s * image, pz, pr, ps, pt, pa, g, l);
+                    if (pdx != null) DataOfSample(pz, pz + maps, pw, pc, pdx + (long)s * image, g, l);
                 }
             }
             foreach (var buffer in (ReadOnlySpan<float[]?>)[gz, rows, staged, cols])
                 if (buffer != null) ArrayPool<float>.Shared.Return(buffer);
         });
-        if (partial != null) AddParts(partial, dw!, g.Co * taps);
+        if (partial != null) AddParts(partial, dw!, g.Co * g.K);
         if (planeSums != null)
         {
             // As Reduce.Sum adds a bias gradient's planes: each channel from zero, the samples in order.

@@ -57,6 +57,11 @@ internal static class FloatLanes
     /// <summary>A mask of the first <paramref name="count"/> of sixteen float lanes (all bits or none), for masked loads and stores.</summary>
     public static Vector512<float> FirstLanes(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
+    /// <summary>LeakyReLU's derivative at v, lane by lane: 1 where v &gt; 0, <paramref name="slope"/> elsewhere (NaN included).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LeakyDerivative(Vector512<float> v, Vector512<float> slope) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(v, Vector512<float>.Zero), Vector512<float>.One, slope);
+
     /// <summary>The widest accelerated lanes: sixteen (<see cref="Lanes512"/>) where AVX-512 is, else eight (<see cref="Lanes256"/>).</summary>
     public static int Widest => Vector512.IsHardwareAccelerated ? Lanes512.Count : Lanes256.Count;
 
