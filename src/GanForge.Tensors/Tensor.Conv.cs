@@ -19,18 +19,20 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// <c>Conv2d(input, weight, bias, ...).LeakyRelu(negativeSlope)</c> (0: ReLU) as one function, for a slope of 0 or
-    /// more: the same values and gradients, with the convolution's own output neither kept for the backward nor, on a
-    /// layer on an image, written.
+    /// <c>Conv2d(input, weight, bias, ...).LeakyRelu(negativeSlope, gain)</c> (slope 0: ReLU; gain 1: the plain activation,
+    /// √2: StyleGAN's) as one function, for a slope of 0 or more and a gain of 1 or more: the same values and gradients, with
+    /// the convolution's own output neither kept for the backward nor, on a layer on an image with a gain of 1, written.
     /// </summary>
     internal static Tensor Conv2dLeakyRelu(Tensor input, Tensor weight, Tensor? bias, Size2 stride, Size2 padding, Size2 dilation,
-        int groups, float negativeSlope)
+        int groups, float negativeSlope, float gain = 1f)
     {
         if (!(negativeSlope >= 0f))
             throw new ArgumentException($"Conv2dLeakyRelu: negative slope {negativeSlope} must be 0 or more (a negative one flips the sign the backward reads)");
+        if (!(gain >= 1f) || float.IsInfinity(gain))
+            throw new ArgumentException($"Conv2dLeakyRelu: gain {gain} must be finite and 1 or more (a smaller one can round a positive output to 0, where the backward reads the sign)");
         var geom = Conv2dGeometry(input, weight, stride, padding, dilation, groups, "Conv2d");
         ConvShape.CheckBias(bias, geom.Co, "Conv2d");
-        return Functions.Conv2dLeakyRelu.Apply(input, weight, bias, geom, negativeSlope);
+        return Functions.Conv2dLeakyRelu.Apply(input, weight, bias, geom, negativeSlope, gain);
     }
 
     /// <summary>

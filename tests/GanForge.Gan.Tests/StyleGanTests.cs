@@ -1,3 +1,4 @@
+using GanForge.Gan.Losses;
 using GanForge.Gan.Training;
 using GanForge.Gan.Zoo;
 using GanForge.NN;
@@ -154,6 +155,36 @@ public class StyleGanTests
             return Autograd.Grad(total, x, createGraph: record);
         }
         GradCheck.First("StyleDiscriminator ∇ₓD", InputGradient, [state["epilogue.6.weight"], state["epilogue.4.weight"]]);
+    }
+
+    [Fact]
+    public void Discriminator_ConvolutionsAndTheirActivationsAsOneFunction_SameBitsAsTwoLayersThroughR1()
+    {
+        // Each EqualConv2d and the scaled LeakyReLU after it run as one function (Sequential.FuseConvActivation): D's
+        // scores, their gradients to every weight, and R1's through the input gradient (its second order) equal those of
+        // the two layers bit for bit, at 16 pixels (fromrgb, three blocks, the epilogue's 3 x 3 layer).
+        List<float[]> Run(bool fuse)
+        {
+            var d = new StyleDiscriminator(16, 1, r => r == 16 ? 8 : 12, mbstdGroup: 2, new Generator(8));
+            var x = Tensor.Randn([4, 1, 16, 16], new Generator(9));
+            bool saved = Sequential.FuseConvActivation;
+            Sequential.FuseConvActivation = fuse;
+            try
+            {
+                var scores = d.Forward(x.Clone().RequiresGrad_());
+                var weights = d.Parameters().ToArray();
+                var first = Autograd.Grad([scores.Sum()], weights);
+                var r1 = new R1Penalty(10f).Compute(d, x);
+                r1.Backward();
+                return [scores.ToArray(), .. first.Select(g => g!.ToArray()), [r1.Item()], .. weights.Select(w => w.Grad?.ToArray() ?? [])];
+            }
+            finally { Sequential.FuseConvActivation = saved; }
+        }
+        var apart = Run(fuse: false);
+        var fused = Run(fuse: true);
+        Assert.Equal(apart.Count, fused.Count);
+        for (int i = 0; i < apart.Count; i++) Assert.Equal(apart[i], fused[i]);
+        Assert.Contains(apart[^2], v => v != 0f);   // R1 reaches the weights
     }
 
     [Fact]

@@ -3,15 +3,23 @@ using GanForge.NN;
 namespace GanForge.NN.Tests;
 
 /// <summary>
-/// <see cref="Sequential"/> runs a Conv2d and the ReLU or LeakyReLU after it as one function
-/// (<see cref="Sequential.FuseConvActivation"/>): the graph holds one node for the pair, and the outputs, the input's and
-/// every parameter's gradients and a gradient penalty's second order equal the two layers' bit for bit. A negative slope
-/// runs the two layers. The switch is process-wide, so these run apart from the pool's tests' neighbours.
+/// <see cref="Sequential"/> runs a Conv2d or EqualConv2d and the ReLU, LeakyReLU or scaled LeakyReLU after it as one
+/// function (<see cref="Sequential.FuseConvActivation"/>): the graph holds one node for the pair, and the outputs, the
+/// input's and every parameter's gradients and a gradient penalty's second order equal the two layers' bit for bit. A
+/// negative slope or a gain under 1 runs the two layers. The switch is process-wide, so these run apart from the pool's tests' neighbours.
 /// </summary>
 [Collection("StoragePool")]
 public class ConvActivationLayerTests
 {
-    public static TheoryData<string> Networks => ["dcgan28-d", "rgb-no-bias-relu", "negative-slope"];
+    public static TheoryData<string> Networks => ["dcgan28-d", "rgb-no-bias-relu", "negative-slope", "equalized-gain", "gain-under-one"];
+
+    // gain·LeakyReLU(slope), as StyleGAN's activation (0.2, √2) is outside this library.
+    sealed class ScaledLeaky(float slope, float gain) : Module, IPureLayer, ILeakyRectifier
+    {
+        public float NegativeSlope => slope;
+        public float Gain => gain;
+        public override Tensor Forward(Tensor input) => input.LeakyRelu(slope, gain);
+    }
 
     static (Sequential Net, Tensor Input) Build(string name)
     {
@@ -24,6 +32,14 @@ public class ConvActivationLayerTests
                 Tensor.Randn([6, 1, 28, 28], rng)),
             "rgb-no-bias-relu" => (new Sequential(new Conv2d(3, 16, 4, stride: 2, padding: 1, bias: false, generator: rng), new ReLU(),
                 new Conv2d(16, 1, 3, generator: rng)), Tensor.Randn([3, 3, 16, 16], rng)),
+            // StyleGAN's and ProGAN's discriminator layers: EqualConv2d (its weight scaled in the forward) with the gain √2,
+            // from one channel (an image layer, which with a gain runs the activation's own pass) and from 16.
+            "equalized-gain" => (new Sequential(new EqualConv2d(1, 16, 3, padding: 1, generator: rng), new ScaledLeaky(0.2f, MathF.Sqrt(2f)),
+                new EqualConv2d(16, 16, 3, padding: 1, generator: rng), new ScaledLeaky(0.2f, MathF.Sqrt(2f)), new AvgPool2d(2), new Flatten(),
+                new Linear(16 * 4 * 4, 1, generator: rng)), Tensor.Randn([3, 1, 8, 8], rng)),
+            // A gain under 1 could round a tiny positive output to 0, where the backward reads the sign: two layers.
+            "gain-under-one" => (new Sequential(new EqualConv2d(2, 8, 3, generator: rng), new ScaledLeaky(0.2f, 0.5f), new Flatten(),
+                new Linear(8 * 5 * 5, 2, generator: rng)), Tensor.Randn([2, 2, 7, 7], rng)),
             _ => (new Sequential(new Conv2d(2, 8, 3, generator: rng), new LeakyReLU(-0.5f), new Flatten(), new Linear(8 * 5 * 5, 2, generator: rng)),
                 Tensor.Randn([2, 2, 7, 7], rng)),
         };
@@ -41,7 +57,7 @@ public class ConvActivationLayerTests
         {
             var x = input.Clone().RequiresGrad_();
             var y = net.Forward(x);
-            Assert.Equal(fuse && name != "negative-slope", Nodes(y).Contains("Conv2dLeakyRelu"));
+            Assert.Equal(fuse && name is not ("negative-slope" or "gain-under-one"), Nodes(y).Contains("Conv2dLeakyRelu"));
             var parameters = net.Parameters().ToArray();
             var first = Autograd.Grad([(y * y).Sum()], [x, .. parameters]);
             var gx = Autograd.Grad(net.Forward(x).Sum(), x, createGraph: true);

@@ -68,24 +68,28 @@ public class ConvActivationTests
     }
 
     // dcgan28's discriminator's first layer (on an image, with a bias), dcgan64's (RGB, no bias), a layer of many
-    // input channels (the other backends: the activation a pass of its own) and ReLU.
-    public static TheoryData<int, int, int, int, bool, float> Layers => new()
+    // input channels (the other backends: the activation a pass of its own) and ReLU; then StyleGAN's gain of √2 (no image
+    // kernel: the activation's own pass) on an image layer and off one, and a gain of 2 on ReLU.
+    public static TheoryData<int, int, int, int, bool, float, float> Layers => new()
     {
-        { 1, 28, 64, 4, true, 0.2f },
-        { 3, 32, 16, 4, false, 0.2f },
-        { 16, 9, 8, 3, true, 0.2f },
-        { 1, 28, 64, 4, true, 0f },
+        { 1, 28, 64, 4, true, 0.2f, 1f },
+        { 3, 32, 16, 4, false, 0.2f, 1f },
+        { 16, 9, 8, 3, true, 0.2f, 1f },
+        { 1, 28, 64, 4, true, 0f, 1f },
+        { 1, 28, 64, 4, true, 0.2f, MathF.Sqrt(2f) },
+        { 16, 9, 8, 3, true, 0.2f, MathF.Sqrt(2f) },
+        { 3, 32, 16, 4, false, 0f, 2f },
     };
 
     [Theory, MemberData(nameof(Layers))]
-    public void Function_ValuesAndGradientsOfEveryOrder_SameBitsAsConvThenLeakyRelu(int ci, int size, int co, int k, bool biased, float slope)
+    public void Function_ValuesAndGradientsOfEveryOrder_SameBitsAsConvThenLeakyRelu(int ci, int size, int co, int k, bool biased, float slope, float gain)
     {
         var gen = new Generator(46);
         var x = Tensor.Randn([5, ci, size, size], gen);
         var w = Tensor.Randn([co, ci, k, k], gen) * 0.2f;
         var b = biased ? Tensor.Randn([co], gen) : null;
-        Tensor Pair(Tensor xi, Tensor wi, Tensor? bi) => Tensor.Conv2d(xi, wi, bi, stride: 2, padding: 1).LeakyRelu(slope);
-        Tensor Fused(Tensor xi, Tensor wi, Tensor? bi) => Tensor.Conv2dLeakyRelu(xi, wi, bi, 2, 1, 1, 1, slope);
+        Tensor Pair(Tensor xi, Tensor wi, Tensor? bi) => Tensor.Conv2d(xi, wi, bi, stride: 2, padding: 1).LeakyRelu(slope, gain);
+        Tensor Fused(Tensor xi, Tensor wi, Tensor? bi) => Tensor.Conv2dLeakyRelu(xi, wi, bi, 2, 1, 1, 1, slope, gain);
 
         // The first order without a graph (the fused backward), then a gradient penalty's second order through it.
         Tensor?[] Run(Func<Tensor, Tensor, Tensor?, Tensor> layer)
@@ -128,6 +132,11 @@ public class ConvActivationTests
             GradCheck.First($"Conv2dLeakyRelu {ci} -> 5", Layer, inputs, eps: 1e-3, atol: 3e-3);
             if (ci == 1) GradCheck.Second($"Conv2dLeakyRelu {ci} -> 5", t => Layer(t).Square(), inputs, eps: 1e-3, atol: 1e-2, rtol: 5e-2);
         }
+        // StyleGAN's gain of √2, both orders on the image layer.
+        var scaled = new[] { Tensor.Randn([2, 1, 8, 8], gen), Tensor.Randn([5, 1, 4, 4], gen) * 0.3f, Tensor.Randn([5], gen) };
+        Tensor Scaled(Tensor[] t) => Tensor.Conv2dLeakyRelu(t[0], t[1], t[2], 2, 1, 1, 1, 0.2f, MathF.Sqrt(2f));
+        GradCheck.First("Conv2dLeakyRelu gain √2", Scaled, scaled, eps: 1e-3, atol: 3e-3);
+        GradCheck.Second("Conv2dLeakyRelu gain √2", t => Scaled(t).Square(), scaled, eps: 1e-3, atol: 2e-2, rtol: 5e-2);
     }
 
     [Fact]
@@ -137,6 +146,11 @@ public class ConvActivationTests
         var w = Tensor.Randn([8, 1, 4, 4], new Generator(49));
         var negative = Assert.Throws<ArgumentException>(() => Tensor.Conv2dLeakyRelu(x, w, null, 2, 1, 1, 1, -0.5f));
         Assert.Contains("negative slope -0.5 must be 0 or more", negative.Message);
+        foreach (float gain in new[] { 0.5f, float.NaN, float.PositiveInfinity })
+        {
+            var small = Assert.Throws<ArgumentException>(() => Tensor.Conv2dLeakyRelu(x, w, null, 2, 1, 1, 1, 0.2f, gain));
+            Assert.Contains($"Conv2dLeakyRelu: gain {gain} must be finite and 1 or more", small.Message);
+        }
         var channels = Assert.Throws<ArgumentException>(() => Tensor.Conv2dLeakyRelu(x, Tensor.Randn([8, 2, 4, 4], new Generator(1)), null, 2, 1, 1, 1, 0.2f));
         Assert.Contains("Conv2d", channels.Message);
         if (!Avx512F.IsSupported) return;

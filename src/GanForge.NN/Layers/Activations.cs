@@ -1,15 +1,30 @@
 namespace GanForge.NN;
 
+/// <summary>
+/// An activation gain·(x &gt; 0 ? x : slope·x): ReLU, LeakyReLU, StyleGAN's scaled LeakyReLU. <see cref="Sequential"/> runs a
+/// convolution and such an activation after it as one function where it can (slope 0 or more, gain 1 or more).
+/// </summary>
+public interface ILeakyRectifier
+{
+    /// <summary>The slope for x ≤ 0 (0 for ReLU).</summary>
+    float NegativeSlope { get; }
+    /// <summary>The factor on both sides (1 for ReLU and LeakyReLU).</summary>
+    float Gain { get; }
+}
+
 /// <summary>max(x, 0).</summary>
-public sealed class ReLU : Module, IPureLayer
+public sealed class ReLU : Module, IPureLayer, ILeakyRectifier
 {
     public override Tensor Forward(Tensor input) => input.Relu();
+    float ILeakyRectifier.NegativeSlope => 0f;
+    float ILeakyRectifier.Gain => 1f;
 }
 
 /// <summary>x for x &gt; 0, else slope * x.</summary>
-public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module, IPureLayer
+public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module, IPureLayer, ILeakyRectifier
 {
     public float NegativeSlope { get; } = negativeSlope;
+    float ILeakyRectifier.Gain => 1f;
     public override Tensor Forward(Tensor input) => input.LeakyRelu(NegativeSlope);
     protected override string ExtraRepr() => $"negative_slope={NegativeSlope}";
 }

@@ -63,8 +63,9 @@ public sealed class Sequential : Module, IEnumerable<Module>
     internal static bool FuseNormActivation { get; set; } = true;
 
     /// <summary>
-    /// Whether a Conv2d and the ReLU or LeakyReLU (slope 0 or more) after it run as one function (true; the bench and
-    /// tests switch it): the same values and gradients, without the convolution's own output kept for the backward.
+    /// Whether a Conv2d or an EqualConv2d and the ReLU, LeakyReLU or other <see cref="ILeakyRectifier"/> (slope 0 or more,
+    /// gain 1 or more) after it run as one function (true; the bench and tests switch it): the same values and gradients,
+    /// without the convolution's own output kept for the backward.
     /// </summary>
     internal static bool FuseConvActivation { get; set; } = true;
 
@@ -77,7 +78,7 @@ public sealed class Sequential : Module, IEnumerable<Module>
             // x was made by a built-in layer, so nothing outside the graph holds it.
             bool owned = i > 0 && _modules[i - 1] is IPureLayer && !ReferenceEquals(x.Storage, input.Storage);
             bool consumedByLayer = _modules[i] is IPureLayer;
-            Tensor? y = i + 1 < _modules.Count && ActivationSlope(_modules[i + 1]) is float slope ? TryForwardActivated(_modules[i], x, slope, owned) : null;
+            Tensor? y = i + 1 < _modules.Count && _modules[i + 1] is ILeakyRectifier next ? TryForwardActivated(_modules[i], x, next, owned) : null;
             if (y != null) i++;   // the activation ran in the same function
             else y = _modules[i].Forward(x);
             Tensor? nextViewed = null;
@@ -92,13 +93,12 @@ public sealed class Sequential : Module, IEnumerable<Module>
         return x;
     }
 
-    static float? ActivationSlope(Module m) => m switch { ReLU => 0f, LeakyReLU l => l.NegativeSlope, _ => null };
-
     // Layer m and the activation after it as one function, where m can and its switch is on; else null.
-    static Tensor? TryForwardActivated(Module m, Tensor x, float slope, bool owned) => m switch
+    static Tensor? TryForwardActivated(Module m, Tensor x, ILeakyRectifier activation, bool owned) => m switch
     {
-        INormThenActivation norm when FuseNormActivation => norm.TryForwardActivated(x, slope, inPlace: owned),
-        Conv2d conv when FuseConvActivation => conv.TryForwardActivated(x, slope),
+        INormThenActivation norm when FuseNormActivation && activation.Gain == 1f => norm.TryForwardActivated(x, activation.NegativeSlope, inPlace: owned),
+        Conv2d conv when FuseConvActivation => conv.TryForwardActivated(x, activation.NegativeSlope, activation.Gain),
+        EqualConv2d conv when FuseConvActivation => conv.TryForwardActivated(x, activation.NegativeSlope, activation.Gain),
         _ => null,
     };
 

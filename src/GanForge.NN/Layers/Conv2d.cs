@@ -16,17 +16,20 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
     }
 
     /// <summary>
-    /// This layer and LeakyReLU(<paramref name="slope"/>) after it (0: ReLU) as one function (<see cref="Sequential"/>
-    /// asks it): the pair's values and gradients bit for bit, the convolution's own output neither kept for the backward
-    /// nor, on a layer on an image (at most four input channels: a discriminator's first), written. Null, with nothing
-    /// done, for a negative slope.
+    /// This layer and gain·LeakyReLU(<paramref name="slope"/>) after it (slope 0: ReLU) as one function
+    /// (<see cref="Sequential"/> asks it): the pair's values and gradients bit for bit, the convolution's own output neither
+    /// kept for the backward nor, on a layer on an image (at most four input channels: a discriminator's first) with a gain
+    /// of 1, written. Null, with nothing done, for a negative slope or a gain under 1.
     /// </summary>
-    internal Tensor? TryForwardActivated(Tensor input, float slope)
+    internal Tensor? TryForwardActivated(Tensor input, float slope, float gain = 1f)
     {
-        if (!(slope >= 0f)) return null;
+        if (!FusesActivation(slope, gain)) return null;
         CheckInput(input);
-        return Tensor.Conv2dLeakyRelu(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, Padding, Dilation, Groups, slope);
+        return Tensor.Conv2dLeakyRelu(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, Padding, Dilation, Groups, slope, gain);
     }
+
+    /// <summary>Whether a convolution runs gain·LeakyReLU(slope) after it as one function: slope 0 or more, a finite gain of 1 or more.</summary>
+    internal static bool FusesActivation(float slope, float gain) => slope >= 0f && gain >= 1f && !float.IsInfinity(gain);
 
     /// <summary>
     /// For a patch-embedding layer (stride equal to the kernel, no padding, dilation 1, one group): (N, Ci, H, W) ->

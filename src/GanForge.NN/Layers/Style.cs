@@ -101,12 +101,33 @@ public sealed class EqualConv2d : Module, IPureLayer
 
     public override Tensor Forward(Tensor input)
     {
-        if (input.Rank != 4 || input.Size(1) != InChannels)
-            throw new ArgumentException($"EqualConv2d: input {Shapes.Format(input.ShapeSpan)} should be (N,{InChannels},H,W)");
+        CheckInput(input);
         var weight = ForwardParameter("weight")! * WeightGain;
         var y = Tensor.Conv2d(input, weight, ForwardParameter("bias"), Stride, Padding);
         Release(weight, y);
         return y;
+    }
+
+    /// <summary>
+    /// This layer and gain·LeakyReLU(<paramref name="slope"/>) after it (StyleGAN's and ProGAN's: 0.2 and √2) as one
+    /// function (<see cref="Sequential"/> asks it), as <see cref="Conv2d"/>'s: the pair's values and gradients bit for bit,
+    /// the convolution's own output not kept for the backward. Null, with nothing done, for a negative slope or a gain
+    /// under 1.
+    /// </summary>
+    internal Tensor? TryForwardActivated(Tensor input, float slope, float gain)
+    {
+        if (!Conv2d.FusesActivation(slope, gain)) return null;
+        CheckInput(input);
+        var weight = ForwardParameter("weight")! * WeightGain;
+        var y = Tensor.Conv2dLeakyRelu(input, weight, ForwardParameter("bias"), Stride, Padding, 1, 1, slope, gain);
+        Release(weight, y);
+        return y;
+    }
+
+    void CheckInput(Tensor input)
+    {
+        if (input.Rank != 4 || input.Size(1) != InChannels)
+            throw new ArgumentException($"EqualConv2d: input {Shapes.Format(input.ShapeSpan)} should be (N,{InChannels},H,W)");
     }
 
     protected override string ExtraRepr() => $"{InChannels}, {OutChannels}, kernel_size={KernelSize}, stride={Stride}, padding={Padding}, bias={Bias != null}";

@@ -68,24 +68,25 @@ internal sealed class Conv2d(ConvGeometry geom) : Function
     }
 }
 
-// y = LeakyReLU(conv(x, w) + b) with slope >= 0 (ReLU at 0): the values, and the gradients of every order, of Conv2d then
-// LeakyRelu bit for bit. y > 0 exactly where z = conv(x, w) + b > 0, so the activation's gradient is read from y and z is
-// neither kept nor, on a layer on an image, written: there the kernel applies the activation as it stores y, and without
-// a graph the backward makes gz = g·(y > 0 ? 1 : slope) a sample at a time in cache for dx, dw and db.
+// y = gain·LeakyReLU(conv(x, w) + b) with slope >= 0 (ReLU at 0) and gain >= 1: the values, and the gradients of every
+// order, of Conv2d then LeakyRelu bit for bit. y > 0 exactly where z = conv(x, w) + b > 0 (a gain under 1 could round a
+// tiny positive z·gain to 0), so the activation's gradient is read from y and z is neither kept nor, on a layer on an image
+// with a gain of 1, written: there the kernel applies the activation as it stores y, and without a graph the backward
+// makes gz = g·(y > 0 ? 1 : slope) a sample at a time in cache for dx, dw and db.
 //   gz = LeakyReluGrad(y, g);  dx = convT(gz, w), dw = convW(x, gz), db = sum_{N,H,W} gz
-internal sealed class Conv2dLeakyRelu(ConvGeometry geom, float slope) : Function
+internal sealed class Conv2dLeakyRelu(ConvGeometry geom, float slope, float gain) : Function
 {
     Tensor? _y;
 
     protected internal override string ProfileName => $"Conv2d+LeakyRelu {geom}";
 
-    /// <summary>x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW), b: (Co) -> (N,Co,OH,OW) for a geometry already checked and a slope of 0 or more.</summary>
-    public static Tensor Apply(Tensor x, Tensor w, Tensor? b, ConvGeometry geom, float slope)
+    /// <summary>x: (N,Ci,H,W), w: (Co,Ci/groups,KH,KW), b: (Co) -> (N,Co,OH,OW) for a geometry already checked, a slope of 0 or more and a gain of 1 or more.</summary>
+    public static Tensor Apply(Tensor x, Tensor w, Tensor? b, ConvGeometry geom, float slope, float gain)
     {
         int n = x.Size(0);
         var y = Tensor.Uninitialized([n, geom.Co, geom.OH, geom.OW]);
-        Conv.ForwardActivated(x.Storage, w.Storage, b?.Storage, y.Storage, n, geom, slope);
-        var fn = new Conv2dLeakyRelu(geom, slope);
+        Conv.ForwardActivated(x.Storage, w.Storage, b?.Storage, y.Storage, n, geom, slope, gain);
+        var fn = new Conv2dLeakyRelu(geom, slope, gain);
         fn._y = y;
         return b == null ? Record(fn, y, x, w) : Record(fn, y, x, w, b);
     }
@@ -94,7 +95,7 @@ internal sealed class Conv2dLeakyRelu(ConvGeometry geom, float slope) : Function
     {
         var (x, w, y) = (Inputs[0], Inputs[1], _y!);
         bool biased = Inputs.Count == 3;
-        if (!GradMode.IsEnabled && Conv.BacksActivatedInOnePass(x.Size(0), geom, NeedsGrad(0), NeedsGrad(1)))
+        if (!GradMode.IsEnabled && gain == 1f && Conv.BacksActivatedInOnePass(x.Size(0), geom, NeedsGrad(0), NeedsGrad(1)))
         {
             var dx = NeedsGrad(0) ? Tensor.Uninitialized(x.ShapeSpan) : null;
             var dw = NeedsGrad(1) ? Tensor.Uninitialized(w.ShapeSpan) : null;
@@ -102,7 +103,7 @@ internal sealed class Conv2dLeakyRelu(ConvGeometry geom, float slope) : Function
             Conv.BackwardActivated(x.Storage, w.Storage, g.Storage, y.Storage, slope, dx?.Storage, dw?.Storage, db?.Storage, x.Size(0), geom);
             return biased ? [dx, dw, db] : [dx, dw];
         }
-        var gz = LeakyReluGrad.Apply(y, g, slope, 1f);   // the activation's backward: a pass, and with a graph a node
+        var gz = LeakyReluGrad.Apply(y, g, slope, gain);   // the activation's backward: a pass, and with a graph a node
         var gx = NeedsGrad(0) ? ConvTranspose2d.Apply(gz, w, null, geom) : null;
         var gw = NeedsGrad(1) ? ConvWeightGrad.Apply(x, gz, geom) : null;
         var gb = biased && NeedsGrad(2) ? gz.Sum([0, 2, 3]) : null;

@@ -404,16 +404,17 @@ public static class Conv
     }
 
     /// <summary>
-    /// y = LeakyReLU(conv(x, w) + bias) with a <paramref name="slope"/> of 0 or more (0: ReLU): the values of
+    /// y = gain·LeakyReLU(conv(x, w) + bias) with a <paramref name="slope"/> of 0 or more (0: ReLU): the values of
     /// <see cref="Forward(float[], float[], float[], float[], int, ConvGeometry)"/> then <see cref="Activation.LeakyRelu"/>,
-    /// bit for bit. A layer on an image applies the activation as it stores its tiles; the others in a pass over y.
+    /// bit for bit. A layer on an image with a gain of 1 applies the activation as it stores its tiles; the others in a
+    /// pass over y.
     /// </summary>
-    public static void ForwardActivated(float[] x, float[] w, float[]? bias, float[] y, int n, ConvGeometry g, float slope)
+    public static void ForwardActivated(float[] x, float[] w, float[]? bias, float[] y, int n, ConvGeometry g, float slope, float gain = 1f)
     {
         if (!(slope >= 0f)) throw new ArgumentException($"Conv.ForwardActivated: slope {slope} must be 0 or more (a negative one flips the sign the backward reads)");
-        if (FusesImageActivation(n, g)) { ImageConv.Forward(x, w, bias, y, n, g, slope); return; }
+        if (gain == 1f && FusesImageActivation(n, g)) { ImageConv.Forward(x, w, bias, y, n, g, slope); return; }
         Forward(x, w, bias, y, n, g);
-        Activation.LeakyRelu(y, y, n * g.Co * g.OH * g.OW, slope);
+        Activation.LeakyRelu(y, y, n * g.Co * g.OH * g.OW, slope, gain);
     }
 
     /// <summary>

@@ -6,13 +6,15 @@ namespace GanForge.Gan.Zoo;
 /// StyleGAN2's activation (stylegan2-ada's bias_act 'lrelu'): leaky ReLU with slope 0.2, times sqrt(2) so that,
 /// with the equalised layers, activations keep about unit variance from layer to layer.
 /// </summary>
-public sealed class ScaledLeakyReLU : Module, IPureLayer
+public sealed class ScaledLeakyReLU : Module, IPureLayer, ILeakyRectifier
 {
     /// <summary>The gain, sqrt 2.</summary>
     public static readonly float Gain = MathF.Sqrt(2f);
     /// <summary>The negative slope, 0.2.</summary>
     public const float Slope = 0.2f;
     public override Tensor Forward(Tensor input) => input.LeakyRelu(Slope, Gain);
+    float ILeakyRectifier.NegativeSlope => Slope;
+    float ILeakyRectifier.Gain => Gain;
 }
 
 /// <summary>
