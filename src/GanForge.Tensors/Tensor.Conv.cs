@@ -28,12 +28,17 @@ public sealed partial class Tensor
     {
         if (!(negativeSlope >= 0f))
             throw new ArgumentException($"Conv2dLeakyRelu: negative slope {negativeSlope} must be 0 or more (a negative one flips the sign the backward reads)");
-        if (!(gain >= 1f) || float.IsInfinity(gain))
+        if (!TakesGain(gain))
             throw new ArgumentException($"Conv2dLeakyRelu: gain {gain} must be finite and 1 or more (a smaller one can round a positive output to 0, where the backward reads the sign)");
         var geom = Conv2dGeometry(input, weight, stride, padding, dilation, groups, "Conv2d");
         ConvShape.CheckBias(bias, geom.Co, "Conv2d");
         return Functions.Conv2dLeakyRelu.Apply(input, weight, bias, geom, negativeSlope, gain);
     }
+
+    /// <summary>Whether <see cref="Conv2dLeakyRelu"/> takes an activation: a slope of 0 or more and a finite gain of 1 or more.</summary>
+    internal static bool TakesConvActivation(float negativeSlope, float gain) => negativeSlope >= 0f && TakesGain(gain);
+
+    static bool TakesGain(float gain) => gain >= 1f && !float.IsInfinity(gain);
 
     /// <summary>
     /// Transposed 2-D convolution (torch.nn.functional.conv_transpose2d): input (N,Cin,H,W),

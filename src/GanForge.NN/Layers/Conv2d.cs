@@ -23,13 +23,10 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
     /// </summary>
     internal Tensor? TryForwardActivated(Tensor input, float slope, float gain = 1f)
     {
-        if (!FusesActivation(slope, gain)) return null;
+        if (!Tensor.TakesConvActivation(slope, gain)) return null;
         CheckInput(input);
         return Tensor.Conv2dLeakyRelu(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, Padding, Dilation, Groups, slope, gain);
     }
-
-    /// <summary>Whether a convolution runs gain·LeakyReLU(slope) after it as one function: slope 0 or more, a finite gain of 1 or more.</summary>
-    internal static bool FusesActivation(float slope, float gain) => slope >= 0f && gain >= 1f && !float.IsInfinity(gain);
 
     /// <summary>
     /// For a patch-embedding layer (stride equal to the kernel, no padding, dilation 1, one group): (N, Ci, H, W) ->

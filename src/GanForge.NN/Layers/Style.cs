@@ -116,7 +116,7 @@ public sealed class EqualConv2d : Module, IPureLayer
     /// </summary>
     internal Tensor? TryForwardActivated(Tensor input, float slope, float gain)
     {
-        if (!Conv2d.FusesActivation(slope, gain)) return null;
+        if (!Tensor.TakesConvActivation(slope, gain)) return null;
         CheckInput(input);
         var weight = ForwardParameter("weight")! * WeightGain;
         var y = Tensor.Conv2dLeakyRelu(input, weight, ForwardParameter("bias"), Stride, Padding, 1, 1, slope, gain);
