@@ -223,8 +223,9 @@ static class Workloads
         ["paired-lanes"] = (on => GanForge.Kernels.FloatLanes.Paired = on, GanForge.Kernels.FloatLanes.Paired),
         // eval-mode batch norm and the ReLU after it as one pass in place (generation's G) against the two layers
         ["norm-act"] = (on => GanForge.NN.Sequential.FuseNormActivation = on, GanForge.NN.Sequential.FuseNormActivation),
-        // a Conv2d and the LeakyReLU after it as one function (on a layer on an image, the activation applied as the kernel stores
-        // and its backward from the gradient masked a sample at a time in cache), against the two layers (the fifty-fourth pass)
+        // a Conv2d or EqualConv2d and the LeakyReLU (or StyleGAN's scaled one) after it as one function (on a layer on an image, the
+        // activation applied as the kernel stores and its backward from the gradient masked a sample at a time in cache), against
+        // the two layers (the fifty-fourth and fifty-fifth passes)
         ["conv-act"] = (on => GanForge.NN.Sequential.FuseConvActivation = on, GanForge.NN.Sequential.FuseConvActivation),
         // Adam's step inside the weight gradient's product (Optimizer.BackwardAndStep; GANFORGE_FUSED_STEPS=off) against backward then step
         ["fused-steps"] = (on => GanForge.Optim.Optimizer.FusesSteps = on, GanForge.Optim.Optimizer.FusesSteps),

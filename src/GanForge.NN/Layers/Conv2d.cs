@@ -21,7 +21,7 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
     /// kept for the backward nor, on a layer on an image (at most four input channels: a discriminator's first) with a gain
     /// of 1, written. Null, with nothing done, for a negative slope or a gain under 1.
     /// </summary>
-    internal Tensor? TryForwardActivated(Tensor input, float slope, float gain = 1f)
+    internal Tensor? TryForwardActivated(Tensor input, float slope, float gain)
     {
         if (!Tensor.TakesConvActivation(slope, gain)) return null;
         CheckInput(input);

@@ -99,14 +99,7 @@ public sealed class EqualConv2d : Module, IPureLayer
         else RegisterNullParameter("bias");
     }
 
-    public override Tensor Forward(Tensor input)
-    {
-        CheckInput(input);
-        var weight = ForwardParameter("weight")! * WeightGain;
-        var y = Tensor.Conv2d(input, weight, ForwardParameter("bias"), Stride, Padding);
-        Release(weight, y);
-        return y;
-    }
+    public override Tensor Forward(Tensor input) => Convolve(input, null);
 
     /// <summary>
     /// This layer and gain·LeakyReLU(<paramref name="slope"/>) after it (StyleGAN's and ProGAN's: 0.2 and √2) as one
@@ -114,20 +107,20 @@ public sealed class EqualConv2d : Module, IPureLayer
     /// the convolution's own output not kept for the backward. Null, with nothing done, for a negative slope or a gain
     /// under 1.
     /// </summary>
-    internal Tensor? TryForwardActivated(Tensor input, float slope, float gain)
-    {
-        if (!Tensor.TakesConvActivation(slope, gain)) return null;
-        CheckInput(input);
-        var weight = ForwardParameter("weight")! * WeightGain;
-        var y = Tensor.Conv2dLeakyRelu(input, weight, ForwardParameter("bias"), Stride, Padding, 1, 1, slope, gain);
-        Release(weight, y);
-        return y;
-    }
+    internal Tensor? TryForwardActivated(Tensor input, float slope, float gain) =>
+        Tensor.TakesConvActivation(slope, gain) ? Convolve(input, (slope, gain)) : null;
 
-    void CheckInput(Tensor input)
+    // The convolution with the weight scaled by its He constant, and the activation after it where one is given.
+    Tensor Convolve(Tensor input, (float Slope, float Gain)? activation)
     {
         if (input.Rank != 4 || input.Size(1) != InChannels)
             throw new ArgumentException($"EqualConv2d: input {Shapes.Format(input.ShapeSpan)} should be (N,{InChannels},H,W)");
+        var weight = ForwardParameter("weight")! * WeightGain;
+        var y = activation is var (slope, gain)
+            ? Tensor.Conv2dLeakyRelu(input, weight, ForwardParameter("bias"), Stride, Padding, 1, 1, slope, gain)
+            : Tensor.Conv2d(input, weight, ForwardParameter("bias"), Stride, Padding);
+        Release(weight, y);
+        return y;
     }
 
     protected override string ExtraRepr() => $"{InChannels}, {OutChannels}, kernel_size={KernelSize}, stride={Stride}, padding={Padding}, bias={Bias != null}";
