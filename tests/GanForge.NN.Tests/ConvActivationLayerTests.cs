@@ -13,13 +13,6 @@ public class ConvActivationLayerTests
 {
     public static TheoryData<string> Networks => ["dcgan28-d", "rgb-no-bias-relu", "negative-slope", "equalized-gain", "gain-under-one"];
 
-    // gain·LeakyReLU(slope), as StyleGAN's activation (0.2, √2) is outside this library.
-    sealed class ScaledLeaky(float slope, float gain) : Module, IPureLayer, ILeakyRectifier
-    {
-        public float NegativeSlope => slope;
-        public float Gain => gain;
-        public override Tensor Forward(Tensor input) => input.LeakyRelu(slope, gain);
-    }
 
     static (Sequential Net, Tensor Input) Build(string name)
     {

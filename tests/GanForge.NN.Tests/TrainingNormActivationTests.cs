@@ -112,18 +112,11 @@ public class TrainingNormActivationTests
 
     // A scaled activation (StyleGAN's gain √2): batch norm's fused kernel has no gain, so the two layers run and the output
     // is the activation's of the norm's.
-    sealed class ScaledLeaky : Module, IPureLayer, ILeakyRectifier
-    {
-        public float NegativeSlope => 0.2f;
-        public float Gain => MathF.Sqrt(2f);
-        public override Tensor Forward(Tensor input) => input.LeakyRelu(NegativeSlope, Gain);
-    }
-
     [Fact]
     public void Training_GainOtherThanOne_RunsTheTwoLayers()
     {
         var x = Tensor.Randn([4, 3, 2, 2], new Generator(12));
-        var y = Run(new Sequential(new BatchNorm2d(3), new ScaledLeaky()), x.Clone().RequiresGrad_(), fuse: true);
+        var y = Run(new Sequential(new BatchNorm2d(3), new ScaledLeaky(0.2f, MathF.Sqrt(2f))), x.Clone().RequiresGrad_(), fuse: true);
         Assert.Equal("LeakyReluBackward", y.GradFn!.Name);
         var expected = new BatchNorm2d(3).Forward(x).LeakyRelu(0.2f, MathF.Sqrt(2f));
         Assert.Equal(expected.ToArray(), y.ToArray());
