@@ -13,7 +13,6 @@ public class ConvActivationLayerTests
 {
     public static TheoryData<string> Networks => ["dcgan28-d", "rgb-no-bias-relu", "negative-slope", "equalized-gain", "gain-under-one"];
 
-
     static (Sequential Net, Tensor Input) Build(string name)
     {
         var rng = new Generator(8);
