@@ -191,6 +191,11 @@ static class Workloads
         // not (fifty-third pass; the same bits either way)
         ["bn-lanes"] = (on => GanForge.Kernels.BatchNorm.OnLanes = on, GanForge.Kernels.BatchNorm.OnLanes),
         ["bn-prefetch"] = (on => GanForge.Kernels.BatchNorm.RowsAhead = on ? 4 : 0, GanForge.Kernels.BatchNorm.RowsAhead > 0),
+        // heads of at most four floats (transgan32's G at 16 x 16 and 32 x 32) forward in one pass over the keys, from a bound of
+        // each query's max score, against through a table of scores (the fifty-seventh pass)
+        ["narrow-one-pass"] = (on => GanForge.Kernels.Attention.NarrowHeadsInOnePass = on, GanForge.Kernels.Attention.NarrowHeadsInOnePass),
+        // their backward with the queries on a vector's lanes, read and written in the packed rows, against the table form
+        ["narrow-backward"] = (on => GanForge.Kernels.Attention.NarrowBackwardOnLanes = on, GanForge.Kernels.Attention.NarrowBackwardOnLanes),
         // one or two queries past the last whole vector (D's class token) a row at a time against as one lane of a vector
         ["query-rows"] = (on => GanForge.Kernels.Attention.LeftoverQueriesInRows = on, GanForge.Kernels.Attention.LeftoverQueriesInRows),
         // the GELU's backward with Φ read from the forward's output (y/x) against Φ's erfc fit from x

@@ -35,6 +35,44 @@ public class SelfAttentionTests
         return [output, stats, dqkv, second, dg];
     }
 
+    // Backward in double, one pair and element at a time: dqkv for the output gradient g (the reference for the narrow
+    // heads' one-pass form, whose sums run in orders of their own).
+    static double[] BackwardNaive(float[] qkv, float[] g, AttentionLayout a, float scale)
+    {
+        int l = a.Length, d = a.HeadDim, e = a.Embed;
+        var dqkv = new double[qkv.Length];
+        var (p, dp) = (new double[l], new double[l]);
+        for (int b = 0; b < a.Batch; b++)
+            for (int head = 0; head < a.Heads; head++)
+                for (int i = 0; i < l; i++)
+                {
+                    int qi = a.Row(b, i) * 3 * e + head * d, gi = a.Row(b, i) * e + head * d;
+                    double max = double.NegativeInfinity, sum = 0, rowSum = 0;
+                    for (int j = 0; j < l; j++)
+                    {
+                        int kj = a.Row(b, j) * 3 * e + e + head * d;
+                        double dot = 0, gv = 0;
+                        for (int c = 0; c < d; c++) (dot, gv) = (dot + (double)qkv[qi + c] * qkv[kj + c], gv + (double)g[gi + c] * qkv[kj + e + c]);
+                        (p[j], dp[j]) = (scale * dot, gv);
+                        max = Math.Max(max, p[j]);
+                    }
+                    for (int j = 0; j < l; j++) { p[j] = Math.Exp(p[j] - max); sum += p[j]; }
+                    for (int j = 0; j < l; j++) { p[j] /= sum; rowSum += p[j] * dp[j]; }
+                    for (int j = 0; j < l; j++)
+                    {
+                        int kj = a.Row(b, j) * 3 * e + e + head * d;
+                        double ds = p[j] * (dp[j] - rowSum);
+                        for (int c = 0; c < d; c++)
+                        {
+                            dqkv[qi + c] += scale * ds * qkv[kj + c];
+                            dqkv[kj + c] += scale * ds * qkv[qi + c];
+                            dqkv[kj + e + c] += p[j] * g[gi + c];
+                        }
+                    }
+                }
+        return dqkv;
+    }
+
     // What EveryKernel returns, in its order.
     static readonly string[] EveryKernelNames = ["output", "row statistics", "backward", "second order to qkv", "second order to g"];
 
@@ -273,6 +311,83 @@ public class SelfAttentionTests
             () => Attention.KeysAtATime, on => Attention.KeysAtATime = on, statsStart: 0f);
         foreach (int i in new[] { 2, 3, 4 })
             Fixtures.AssertClose(Tensor.FromArray(byVector[i]), Tensor.FromArray(byKey[i]), 1e-5, 1e-5, EveryKernelNames[i]);
+    }
+
+    [Theory]
+    [InlineData(2, 64, 2, 2, true)]     // transgan32's G at 32 x 32 tokens: four vectors of queries, two keys at a time
+    [InlineData(3, 17, 4, 4, false)]    // G at 16 x 16's heads, sequence first: a vector and one query, an odd key last
+    [InlineData(2, 5, 3, 1, true)]      // one float a head, fewer queries than a vector
+    [InlineData(1, 33, 2, 3, true)]     // three floats
+    public void NarrowHeads_InOnePass_MatchTheTableForm(int n, int l, int heads, int d, bool batchFirst)
+    {
+        // Heads of at most four floats take the forward and backward in one pass over the keys a vector of queries, m_i a
+        // bound of the row's max from the keys' ranges: the second order recomputes the probabilities from that m_i and
+        // must agree with the table form's, as must the output. Their sums run in other orders, so to float rounding;
+        // backward's to a few 1e-6 of its largest gradient either way (the two forms' gradients differed by 1.4e-5 at
+        // values near 9), so both are held to the double-precision reference. The statistics start as NaN: the lanes
+        // past L must be written.
+        var layout = new AttentionLayout(n, l, heads, d, batchFirst);
+        int rows = n * l, e = layout.Embed;
+        var gen = new Generator(79);
+        float[] qkv = (Tensor.Randn([rows * 3 * e], gen) * 2f).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
+        float[] g = Tensor.Randn([rows * e], gen).Data.ToArray();
+        float scale = 1f / MathF.Sqrt(d);
+        float[][] Run(bool onePass)
+        {
+            var saved = Attention.NarrowHeadsInOnePass;
+            Attention.NarrowHeadsInOnePass = onePass;
+            try { return EveryKernel(layout, qkv, g, u, scale, statsStart: float.NaN); }
+            finally { Attention.NarrowHeadsInOnePass = saved; }
+        }
+        var (inOnePass, table) = (Run(true), Run(false));
+        // Not the row statistics: m_i is the row's max in one and a bound of it in the other.
+        foreach (int i in new[] { 0, 2, 3, 4 })
+            Assert.All(inOnePass[i], x => Assert.True(float.IsFinite(x), $"{EveryKernelNames[i]}: {x}"));
+        foreach (int i in new[] { 0, 3, 4 })
+            Fixtures.AssertClose(Tensor.FromArray(table[i]), Tensor.FromArray(inOnePass[i]), 1e-5, 1e-5, EveryKernelNames[i]);
+        var exact = BackwardNaive(qkv, g, layout, scale);
+        double largest = exact.Max(Math.Abs);
+        foreach (var (form, grads) in new[] { ("one pass", inOnePass[2]), ("table", table[2]) })
+        {
+            double worst = exact.Select((x, t) => Math.Abs(grads[t] - x)).Max();
+            Assert.True(worst <= 2e-6 * largest, $"{form}: backward {worst:G3} from the double kernel, largest gradient {largest:G3}");
+        }
+    }
+
+    [Fact]
+    public void NarrowHeads_ScoresFarBelowTheirBound_TakeTheMax()
+    {
+        // Keys (±100, ∓100) span a box whose corner (100, 100) no key reaches: for q = (1, 1) every score is 0 while the
+        // bound is 100·√2 (scale 1/√2), so every 2^(log2(e)·s − m) underflows to 0 and Σ exp with it. Those queries must
+        // fall back to their max and give the mean of the values; queries (1, -1) on the same keys reach the bound.
+        const int l = 20;
+        var qkv = new float[l * 6];
+        for (int j = 0; j < l; j++)
+        {
+            float sign = j % 2 == 0 ? 1f : -1f;
+            (qkv[j * 6], qkv[j * 6 + 1]) = j < 12 ? (1f, 1f) : (0.01f, -0.01f);   // q: twelve (1, 1), eight small
+            (qkv[j * 6 + 2], qkv[j * 6 + 3]) = (100f * sign, -100f * sign);          // k
+            (qkv[j * 6 + 4], qkv[j * 6 + 5]) = (j, 2f * j);                         // v
+        }
+        var layout = new AttentionLayout(1, l, 1, 2, BatchFirst: true);
+        var (output, exact, stats) = (new float[l * 2], new float[l * 2], new float[Attention.StatsLength(layout)]);
+        Attention.Forward(qkv, output, stats, layout, 1f / MathF.Sqrt(2));
+        Attention.ForwardNaive(qkv, exact, layout, 1f / MathF.Sqrt(2));
+        Assert.Equal(9.5f, output[0], 1e-5f);   // the mean of 0..19
+        Fixtures.AssertClose(Tensor.FromArray(exact), Tensor.FromArray(output), 1e-5, 1e-5, "value");
+        var (dqkv, table) = (new float[l * 6], new float[l * 6]);
+        var g = Enumerable.Range(0, l * 2).Select(i => MathF.Sin(i)).ToArray();
+        Attention.Backward(qkv, g, stats, dqkv, layout, 1f / MathF.Sqrt(2));
+        var saved = Attention.NarrowHeadsInOnePass;
+        try
+        {
+            Attention.NarrowHeadsInOnePass = false;
+            Attention.Forward(qkv, new float[l * 2], stats, layout, 1f / MathF.Sqrt(2));
+            Attention.Backward(qkv, g, stats, table, layout, 1f / MathF.Sqrt(2));
+        }
+        finally { Attention.NarrowHeadsInOnePass = saved; }
+        // dq sums terms of keys' size (100) that cancel to a few units, so the two forms' last bits show at 1e-5 of them.
+        Fixtures.AssertClose(Tensor.FromArray(table), Tensor.FromArray(dqkv), 1e-4, 1e-4, "backward");
     }
 
     [Fact]

@@ -34,7 +34,8 @@ public readonly record struct AttentionLayout(int Batch, int Length, int Heads, 
 /// 21 kB each at 65 tokens), over which the gradients to the keys and values are then register-tiled products. Every
 /// loop keeps several independent sums (four keys, eight of a head's floats, four or two rows), so that the FMAs do not
 /// wait on one another: with one sum through all 65 keys of a ViT's sequence the kernels ran at half their speed or less
-/// (docs/performance.md, tenth pass).
+/// (docs/performance.md, tenth pass). Heads of at most four floats (TransGAN's generator at 16 x 16 and 32 x 32) take the
+/// forward and backward with their queries on the lanes and the packed rows read in place (Attention.NarrowHeads.cs).
 /// </summary>
 /// <remarks>
 /// Composed of batched products, a softmax and the permutes around them, the same attention wrote and read the
@@ -51,7 +52,7 @@ public readonly record struct AttentionLayout(int Batch, int Length, int Heads, 
 /// back once, not per block: with pooled arrays at whatever offset the allocation gave and per-block copies of each row,
 /// the backward ran 1.45x as long (docs/performance.md, twenty-fifth pass).
 /// </remarks>
-public static class Attention
+public static partial class Attention
 {
     const int W = 16;   // Vector512<float> lanes
 
@@ -60,14 +61,15 @@ public static class Attention
 
 
     /// <summary>
-    /// Floats of the row statistics forward saves for backward: per pair, each query's max score times log2(e) and 1/Σ exp.
+    /// Floats of the row statistics forward saves for backward: per pair, each query's max score times log2(e) (for heads of
+    /// at most four floats a bound of it) and 1/Σ exp.
     /// </summary>
     public static int StatsLength(AttentionLayout a) => a.Pairs * 2 * Padded(a.Length);
 
     // qkv: rows of (q | k | v), 3E wide -> output: rows E wide; stats: per pair (m_i, 1/Σ_j exp(s_ij − max_i)), lp each,
-    // m_i = log2(e)·max_i rounded to float; every pass takes e^(s − max) as 2^(log2(e)·s − m) from the same float s, so
-    // forward's probabilities and the recomputed ones agree to the bit (Transcendental.Exp2: four instructions fewer than
-    // e^x's reduction).
+    // m_i = log2(e)·max_i rounded to float (heads of at most four floats: a bound of it, see ForwardNarrow); every pass takes
+    // e^(s − max) as 2^(log2(e)·s − m) from the same float s, so forward's probabilities and the recomputed ones agree to
+    // the bit (Transcendental.Exp2: four instructions fewer than e^x's reduction).
     // Each pair is computed transposed, a vector of 16 queries at a time: row j of st holds s_ij for those queries, so the
     // softmax over keys runs down the rows (no sums across lanes) and the keys and values are read as broadcasts.
     public static void Forward(float[] qkv, float[] output, float[] stats, AttentionLayout a, float scale)
@@ -90,6 +92,13 @@ public static class Attention
             {
                 int b = p / a.Heads, head = p % a.Heads;
                 ref float outputRows = ref FirstToken(output, a.Embed, head * d, a, b);
+                if (InOnePass(d))
+                {
+                    ForwardNarrow(ref FirstToken(qkv, e3, head * d, a, b), ref FirstToken(qkv, e3, a.Embed + head * d, a, b),
+                        ref FirstToken(qkv, e3, 2 * a.Embed + head * d, a, b), a.TokenStride * e3, ref outputRows, step,
+                        ref qtr, ref MemoryMarshal.GetReference(ot), ref stats[p * 2 * lp], l, lp, d, scale);
+                    continue;
+                }
                 Gather(qkv, qt, a, b, head, part: 0, lp, scale);
                 GatherRows(qkv, e3, a.Embed + head * d, keys, d, a, b);
                 GatherRows(qkv, e3, 2 * a.Embed + head * d, values, d, a, b);
@@ -201,8 +210,7 @@ public static class Attention
                     if (v + W <= l && TransposesBlocks(d))
                         for (int c0 = 0; c0 < d; c0 += W) Transpose.Sixteen(ref Unsafe.Add(ref otr, c0 * W), W, ref Unsafe.Add(ref row, c0), step);
                     else
-                        for (int i = 0; i < Math.Min(W, l - v); i++, row = ref Unsafe.Add(ref row, step))
-                            for (int c = 0; c < d; c++) Unsafe.Add(ref row, c) = Unsafe.Add(ref otr, c * W + i);
+                        StoreQueries(ref otr, ref row, Math.Min(W, l - v), d, step);
                 }
                 if (rowQueries > 0)
                 {
@@ -218,6 +226,13 @@ public static class Attention
                 }
             }
         }, MinPairsPerChunk(a));
+    }
+
+    // The outputs of `count` queries of a vector (ot: d × 16, a query a lane) into their rows, `step` floats apart, a float at a time.
+    static void StoreQueries(ref float otr, ref float row, int count, int d, int step)
+    {
+        for (int i = 0; i < count; i++, row = ref Unsafe.Add(ref row, step))
+            for (int c = 0; c < d; c++) Unsafe.Add(ref row, c) = Unsafe.Add(ref otr, c * W + i);
     }
 
     /// <summary>Whether one or two queries past the last whole vector are computed a row at a time (the default; the bench's switch query-rows).</summary>
@@ -312,6 +327,11 @@ public static class Attention
         int l = a.Length, d = a.HeadDim, lp = Padded(l);
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
+            if (BackwardOnLanes(d))
+            {
+                BackwardNarrow(qkv, gradOut, stats, dqkv, a, scale, p0, p1);
+                return;
+            }
             // k, v, their gradients (each d × lp, transposed), then the pair's probabilities and ds (lq × lp each, lq = L
             // rounded up to whole blocks of four rows), then its rows of scale·q, g and dq (lq × d each, zeros past L). The
             // tables lie a cache line apart past multiples of 4 kB (at 64 keys and d = 16 each is exactly 4 kB; read at
