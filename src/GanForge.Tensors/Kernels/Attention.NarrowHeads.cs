@@ -26,7 +26,7 @@ public static partial class Attention
     // range (under 2^-126) are under 2^-66 of it.
     const float SmallestSum = 8.6736174e-19f;   // 2^-60
 
-    /// <summary>The head widths the one-pass forward is compiled for: a constant in each, so its loops over a head's floats unroll.</summary>
+    /// <summary>The head widths the narrow kernels are compiled for: a constant in each, so their loops over a head's floats are written out.</summary>
     interface IHeadWidth { static abstract int Floats { get; } }
     readonly struct OneFloat : IHeadWidth { public static int Floats => 1; }
     readonly struct TwoFloats : IHeadWidth { public static int Floats => 2; }

@@ -210,7 +210,8 @@ public static partial class Attention
                     if (v + W <= l && TransposesBlocks(d))
                         for (int c0 = 0; c0 < d; c0 += W) Transpose.Sixteen(ref Unsafe.Add(ref otr, c0 * W), W, ref Unsafe.Add(ref row, c0), step);
                     else
-                        StoreQueries(ref otr, ref row, Math.Min(W, l - v), d, step);
+                        for (int i = 0; i < Math.Min(W, l - v); i++, row = ref Unsafe.Add(ref row, step))
+                            for (int c = 0; c < d; c++) Unsafe.Add(ref row, c) = Unsafe.Add(ref otr, c * W + i);
                 }
                 if (rowQueries > 0)
                 {
@@ -226,13 +227,6 @@ public static partial class Attention
                 }
             }
         }, MinPairsPerChunk(a));
-    }
-
-    // The outputs of `count` queries of a vector (ot: d × 16, a query a lane) into their rows, `step` floats apart, a float at a time.
-    static void StoreQueries(ref float otr, ref float row, int count, int d, int step)
-    {
-        for (int i = 0; i < count; i++, row = ref Unsafe.Add(ref row, step))
-            for (int c = 0; c < d; c++) Unsafe.Add(ref row, c) = Unsafe.Add(ref otr, c * W + i);
     }
 
     /// <summary>Whether one or two queries past the last whole vector are computed a row at a time (the default; the bench's switch query-rows).</summary>
