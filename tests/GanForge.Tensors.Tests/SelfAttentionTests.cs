@@ -80,10 +80,7 @@ public class SelfAttentionTests
     // put back as it was.
     static (float[][] On, float[][] Off) EveryKernelBothWays(AttentionLayout layout, ulong seed, Func<bool> get, Action<bool> set, float statsStart)
     {
-        int rows = layout.Batch * layout.Length, e = layout.Embed;
-        var gen = new Generator(seed);
-        float[] qkv = (Tensor.Randn([rows * 3 * e], gen) * 2f).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
-        float[] g = Tensor.Randn([rows * e], gen).Data.ToArray();
+        var (qkv, u, g) = RandomInputs(layout, seed);
         float scale = 1f / MathF.Sqrt(layout.HeadDim);
         float[][] Run(bool on)
         {
@@ -116,6 +113,22 @@ public class SelfAttentionTests
             // float scores of up to ~20 against double ones: about 1e-6 of them in each exponent
             Fixtures.AssertClose(Tensor.FromArray(expected), actual.Reshape(-1), 2e-5, 2e-5, $"output on {threads} threads");
         }
+    }
+
+    // EveryKernelBothWays' inputs for a seed: q, k and v of twice the unit scale, the second order's u, the output's g.
+    static (float[] Qkv, float[] U, float[] G) RandomInputs(AttentionLayout layout, ulong seed)
+    {
+        int rows = layout.Batch * layout.Length, e = layout.Embed;
+        var gen = new Generator(seed);
+        float[] qkv = (Tensor.Randn([rows * 3 * e], gen) * 2f).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
+        return (qkv, u, Tensor.Randn([rows * e], gen).Data.ToArray());
+    }
+
+    // The narrow heads' forward and backward on or off together, the switches put back as they were.
+    static bool NarrowKernels
+    {
+        get => Attention.NarrowHeadsInOnePass && Attention.NarrowBackwardOnLanes;
+        set => (Attention.NarrowHeadsInOnePass, Attention.NarrowBackwardOnLanes) = (value, value);
     }
 
     [Theory]
@@ -327,25 +340,14 @@ public class SelfAttentionTests
         // values near 9), so both are held to the double-precision reference. The statistics start as NaN: the lanes
         // past L must be written.
         var layout = new AttentionLayout(n, l, heads, d, batchFirst);
-        int rows = n * l, e = layout.Embed;
-        var gen = new Generator(79);
-        float[] qkv = (Tensor.Randn([rows * 3 * e], gen) * 2f).Data.ToArray(), u = Tensor.Randn([rows * 3 * e], gen).Data.ToArray();
-        float[] g = Tensor.Randn([rows * e], gen).Data.ToArray();
-        float scale = 1f / MathF.Sqrt(d);
-        float[][] Run(bool onePass)
-        {
-            var saved = Attention.NarrowHeadsInOnePass;
-            Attention.NarrowHeadsInOnePass = onePass;
-            try { return EveryKernel(layout, qkv, g, u, scale, statsStart: float.NaN); }
-            finally { Attention.NarrowHeadsInOnePass = saved; }
-        }
-        var (inOnePass, table) = (Run(true), Run(false));
+        var (inOnePass, table) = EveryKernelBothWays(layout, 79, () => NarrowKernels, on => NarrowKernels = on, statsStart: float.NaN);
         // Not the row statistics: m_i is the row's max in one and a bound of it in the other.
         foreach (int i in new[] { 0, 2, 3, 4 })
             Assert.All(inOnePass[i], x => Assert.True(float.IsFinite(x), $"{EveryKernelNames[i]}: {x}"));
         foreach (int i in new[] { 0, 3, 4 })
             Fixtures.AssertClose(Tensor.FromArray(table[i]), Tensor.FromArray(inOnePass[i]), 1e-5, 1e-5, EveryKernelNames[i]);
-        var exact = BackwardNaive(qkv, g, layout, scale);
+        var (qkv, _, g) = RandomInputs(layout, 79);
+        var exact = BackwardNaive(qkv, g, layout, 1f / MathF.Sqrt(d));
         double largest = exact.Max(Math.Abs);
         foreach (var (form, grads) in new[] { ("one pass", inOnePass[2]), ("table", table[2]) })
         {
@@ -378,14 +380,14 @@ public class SelfAttentionTests
         var (dqkv, table) = (new float[l * 6], new float[l * 6]);
         var g = Enumerable.Range(0, l * 2).Select(i => MathF.Sin(i)).ToArray();
         Attention.Backward(qkv, g, stats, dqkv, layout, 1f / MathF.Sqrt(2));
-        var saved = Attention.NarrowHeadsInOnePass;
+        var saved = NarrowKernels;
         try
         {
-            Attention.NarrowHeadsInOnePass = false;
+            NarrowKernels = false;
             Attention.Forward(qkv, new float[l * 2], stats, layout, 1f / MathF.Sqrt(2));
             Attention.Backward(qkv, g, stats, table, layout, 1f / MathF.Sqrt(2));
         }
-        finally { Attention.NarrowHeadsInOnePass = saved; }
+        finally { NarrowKernels = saved; }
         // dq sums terms of keys' size (100) that cancel to a few units, so the two forms' last bits show at 1e-5 of them.
         Fixtures.AssertClose(Tensor.FromArray(table), Tensor.FromArray(dqkv), 1e-4, 1e-4, "backward");
     }
