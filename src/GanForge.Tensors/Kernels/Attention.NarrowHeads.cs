@@ -71,8 +71,7 @@ public static partial class Attention
         }
         for (int i0 = 0; i0 < l; i0 += W)
         {
-            var (q0, q1, q2, q3) = (Query(ref qt, 0, i0, lp), d > 1 ? Query(ref qt, 1, i0, lp) : default,
-                d > 2 ? Query(ref qt, 2, i0, lp) : default, d > 3 ? Query(ref qt, 3, i0, lp) : default);
+            var (q0, q1, q2, q3) = Queries<D>(ref qt, i0, lp);
             var bound = Vector512.MaxNative(q0 * high.GetElement(0), q0 * low.GetElement(0));
             if (d > 1) bound += Vector512.MaxNative(q1 * high.GetElement(1), q1 * low.GetElement(1));
             if (d > 2) bound += Vector512.MaxNative(q2 * high.GetElement(2), q2 * low.GetElement(2));
@@ -87,18 +86,21 @@ public static partial class Attention
             var inv = Vector512<float>.One / sums.Total;
             m.StoreUnsafe(ref rowStats, (nuint)i0);
             inv.StoreUnsafe(ref rowStats, (nuint)(lp + i0));
-            (sums.O0 * inv).StoreUnsafe(ref ot, 0);
-            if (d > 1) (sums.O1 * inv).StoreUnsafe(ref ot, W);
-            if (d > 2) (sums.O2 * inv).StoreUnsafe(ref ot, 2 * W);
-            if (d > 3) (sums.O3 * inv).StoreUnsafe(ref ot, 3 * W);
-            StoreLanes<D>(ref ot, ref Unsafe.Add(ref outputRows, i0 * outputStride), Math.Min(W, l - i0), outputStride);
+            StoreLanes<D>(sums.O0, sums.O1, sums.O2, sums.O3, inv, ref ot, ref Unsafe.Add(ref outputRows, i0 * outputStride),
+                Math.Min(W, l - i0), outputStride);
         }
     }
 
-    // t (d × 16, a query a lane) into the first `count` queries' rows, `stride` floats apart.
+    // Floats 0..d-1 of sixteen queries (x0..x3, a query a lane) times `factor` into the first `count` queries' rows,
+    // `stride` floats apart, through t (d × 16).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreLanes<D>(ref float t, ref float row, int count, int stride) where D : struct, IHeadWidth
+    static void StoreLanes<D>(Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3, Vector512<float> factor,
+        ref float t, ref float row, int count, int stride) where D : struct, IHeadWidth
     {
+        (x0 * factor).StoreUnsafe(ref t, 0);
+        if (D.Floats > 1) (x1 * factor).StoreUnsafe(ref t, W);
+        if (D.Floats > 2) (x2 * factor).StoreUnsafe(ref t, 2 * W);
+        if (D.Floats > 3) (x3 * factor).StoreUnsafe(ref t, 3 * W);
         for (int i = 0; i < count; i++, row = ref Unsafe.Add(ref row, stride))
         {
             row = Unsafe.Add(ref t, i);
@@ -170,10 +172,8 @@ public static partial class Attention
             work.Slice(2 * d * lp + 2 * l * W, 2 * sums).Clear();
             for (int i0 = 0; i0 < l; i0 += W)
             {
-                var (q0, q1, q2, q3) = (Query(ref qt, 0, i0, lp), d > 1 ? Query(ref qt, 1, i0, lp) : default,
-                    d > 2 ? Query(ref qt, 2, i0, lp) : default, d > 3 ? Query(ref qt, 3, i0, lp) : default);
-                var (g0, g1, g2, g3) = (Query(ref gt, 0, i0, lp), d > 1 ? Query(ref gt, 1, i0, lp) : default,
-                    d > 2 ? Query(ref gt, 2, i0, lp) : default, d > 3 ? Query(ref gt, 3, i0, lp) : default);
+                var (q0, q1, q2, q3) = Queries<D>(ref qt, i0, lp);
+                var (g0, g1, g2, g3) = Queries<D>(ref gt, i0, lp);
                 var m = Vector512.LoadUnsafe(ref stats[p * 2 * lp], (nuint)i0);
                 // queries past L: p_ij = 0, whatever their statistics hold
                 var inv = Masked(new Lanes512(Vector512.LoadUnsafe(ref stats[p * 2 * lp + lp], (nuint)i0)), i0, l).Vector;
@@ -234,11 +234,8 @@ public static partial class Attention
                         Vector512.FusedMultiplyAdd(pj, g3, Vector512.LoadUnsafe(ref dvj, 3 * W)).StoreUnsafe(ref dvj, 3 * W);
                     }
                 }
-                (dq0 * scale).StoreUnsafe(ref ot, 0);
-                if (d > 1) (dq1 * scale).StoreUnsafe(ref ot, W);
-                if (d > 2) (dq2 * scale).StoreUnsafe(ref ot, 2 * W);
-                if (d > 3) (dq3 * scale).StoreUnsafe(ref ot, 3 * W);
-                StoreLanes<D>(ref ot, ref Unsafe.Add(ref FirstToken(dqkv, e3, head * d, a, b), i0 * stride), Math.Min(W, l - i0), stride);
+                StoreLanes<D>(dq0, dq1, dq2, dq3, Vector512.Create(scale), ref ot, ref Unsafe.Add(ref FirstToken(dqkv, e3, head * d, a, b), i0 * stride),
+                    Math.Min(W, l - i0), stride);
             }
             // each key's gradients: its lanes summed
             SumLanes<D>(ref dkLanes, ref FirstToken(dqkv, e3, e + head * d, a, b), ref ot, l, stride);
@@ -338,6 +335,11 @@ public static partial class Attention
     static Vector128<float> HeadFloats<D>(ref float x) where D : struct, IHeadWidth => Vector128.Create(x,
         D.Floats > 1 ? Unsafe.Add(ref x, 1) : x, D.Floats > 2 ? Unsafe.Add(ref x, 2) : x, D.Floats > 3 ? Unsafe.Add(ref x, 3) : x);
 
+    // Floats 0..d-1 of sixteen queries from i0 on, from a transposed table (d × lp); zeros past d.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Query(ref float qt, int c, int i0, int lp) => Vector512.LoadUnsafe(ref qt, (nuint)(c * lp + i0));
+    static (Vector512<float>, Vector512<float>, Vector512<float>, Vector512<float>) Queries<D>(ref float t, int i0, int lp)
+        where D : struct, IHeadWidth => (Vector512.LoadUnsafe(ref t, (nuint)i0),
+        D.Floats > 1 ? Vector512.LoadUnsafe(ref t, (nuint)(lp + i0)) : default,
+        D.Floats > 2 ? Vector512.LoadUnsafe(ref t, (nuint)(2 * lp + i0)) : default,
+        D.Floats > 3 ? Vector512.LoadUnsafe(ref t, (nuint)(3 * lp + i0)) : default);
 }
