@@ -4,7 +4,7 @@ using GanForge.Kernels;
 namespace GanForge.Tests;
 
 /// <summary>
-/// The lane sums the kernels reduce with (their own shuffles, not the vector types' Sum), and every operation of the
+/// The lane sums and maxima the kernels reduce with (their own shuffles, not the vector types' Sum), and every operation of the
 /// paired vectors (of eight and of sixteen lanes) against the same on sixteen lanes.
 /// </summary>
 public class LanesTests
@@ -30,6 +30,27 @@ public class LanesTests
         Assert.InRange(Lanes512.Sum(Lanes512.Load(ref x[0], 0)), expected - 1e-5, expected + 1e-5);
         double half = x.Take(8).Sum(v => (double)v);
         Assert.InRange(Lanes256.Sum(Lanes256.Load(ref x[0], 0)), half - 1e-5, half + 1e-5);
+    }
+
+    // The largest value in each lane in turn, the others below it and distinct: a lane left out of the swaps, or a min
+    // taken for a max, gives another value.
+    [Fact]
+    public void Largest_FindsTheLargestLaneWhereverItIs()
+    {
+        AssertLargest<Lanes512>("sixteen");
+        AssertLargest<Lanes256>("eight");
+        AssertLargest<Lanes256x2>("paired eights");
+        AssertLargest<Lanes512x2>("paired sixteens");
+    }
+
+    static void AssertLargest<V>(string name) where V : struct, IFloatLanes<V>
+    {
+        for (int at = 0; at < V.Count; at++)
+        {
+            var x = Enumerable.Range(0, V.Count).Select(i => -1f - i * 0.25f).ToArray();
+            x[at] = 3.5f;
+            Assert.True(V.Largest(V.Load(ref x[0], 0)) == 3.5f, $"{name}: the largest in lane {at} not found");
+        }
     }
 
     // Every member of the lanes on a.Length floats (16: a vector of sixteen, or two of eight; 32: two vectors of sixteen,

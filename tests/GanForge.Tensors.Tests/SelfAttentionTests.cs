@@ -106,13 +106,35 @@ public class SelfAttentionTests
         var expected = new float[n * l * heads * d];
         Attention.ForwardNaive(qkv.Storage, expected, layout, 0.4f);
         Tensor actual = null!;
-        foreach (int threads in new[] { 1, 2, 3 })
+        var saved = Attention.ForwardLanes;
+        try
         {
-            ThreadingTests.WithThreads(threads, () =>
-                actual = Tensor.SelfAttention(qkv.Reshape(batchFirst ? new[] { n, l, -1 } : new[] { l, n, -1 }), heads, batchFirst, scale: 0.4f));
-            // float scores of up to ~20 against double ones: about 1e-6 of them in each exponent
-            Fixtures.AssertClose(Tensor.FromArray(expected), actual.Reshape(-1), 2e-5, 2e-5, $"output on {threads} threads");
+            foreach (var lanes in new[] { LaneKind.Sixteen, LaneKind.EightTwice })
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    Attention.ForwardLanes = lanes;
+                    ThreadingTests.WithThreads(threads, () =>
+                        actual = Tensor.SelfAttention(qkv.Reshape(batchFirst ? new[] { n, l, -1 } : new[] { l, n, -1 }), heads, batchFirst, scale: 0.4f));
+                    // float scores of up to ~20 against double ones: about 1e-6 of them in each exponent
+                    Fixtures.AssertClose(Tensor.FromArray(expected), actual.Reshape(-1), 2e-5, 2e-5, $"output on {threads} threads, {lanes} lanes");
+                }
         }
+        finally { Attention.ForwardLanes = saved; }
+    }
+
+    // The forward runs on sixteen lanes where AVX-512 is and on two AVX2 vectors elsewhere: on any processor both must
+    // give the same outputs and row statistics, and so the same gradients from them.
+    [Theory]
+    [InlineData(2, 65, 4, 16, false)]   // D's layout: four vectors of queries, then the class token in a row
+    [InlineData(1, 17, 3, 7, true)]     // odd widths, one query past the vector
+    [InlineData(2, 30, 2, 12, true)]    // eight floats of each head's width at a time, then four one by one
+    public void Forward_OnPairedEights_MatchesSixteenLanes(int n, int l, int heads, int d, bool batchFirst)
+    {
+        var (paired, sixteen) = EveryKernelBothWays(new AttentionLayout(n, l, heads, d, batchFirst), 73,
+            () => Attention.ForwardLanes == LaneKind.EightTwice, on => Attention.ForwardLanes = on ? LaneKind.EightTwice : LaneKind.Sixteen,
+            statsStart: float.NaN);
+        for (int i = 0; i < EveryKernelNames.Length; i++)
+            Fixtures.AssertClose(Tensor.FromArray(sixteen[i]), Tensor.FromArray(paired[i]), 1e-6, 1e-6, $"{EveryKernelNames[i]}, paired eights against sixteen lanes");
     }
 
     // EveryKernelBothWays' inputs for a seed: q, k and v of twice the unit scale, the second order's u, the output's g.

@@ -35,18 +35,19 @@ public readonly record struct AttentionLayout(int Batch, int Length, int Heads, 
 /// loop keeps several independent sums (four keys, eight of a head's floats, four or two rows), so that the FMAs do not
 /// wait on one another: with one sum through all 65 keys of a ViT's sequence the kernels ran at half their speed or less
 /// (docs/performance.md, tenth pass). Heads of at most four floats (TransGAN's generator at 16 x 16 and 32 x 32) take the
-/// forward and backward with their queries on the lanes and the packed rows read in place (Attention.NarrowHeads.cs).
+/// forward and backward with their queries on the lanes and the packed rows read in place, where AVX-512 is
+/// (Attention.NarrowHeads.cs).
 /// </summary>
 /// <remarks>
 /// Composed of batched products, a softmax and the permutes around them, the same attention wrote and read the
 /// scores four times each way and made two copies of q, k and v; those were most of a TransGAN step. A row is a few
 /// vectors (64 keys: four of sixteen lanes), so the loops are written out on vectors rather than as span calls, whose
-/// fixed cost per call was most of the time at these lengths. The forward is written on <see cref="Vector512{T}"/>,
-/// which the runtime runs as pairs of 256-bit vectors without AVX-512, as fast there as kernels written for AVX2
-/// (transgan32's attention on one thread of an AVX2 processor 103-117 ms an iteration against 108-112). The backward's
-/// and second order's row kernels are larger: on <see cref="Vector512{T}"/> in software they overran the JIT's inlining
-/// budget (calls to Vector512's own methods left in them, 7-15x slower with AVX-512 switched off), so they are written
-/// once over <see cref="IFloatLanes{V}"/> and run on the widest accelerated lanes, each a method of its own. Every
+/// fixed cost per call was most of the time at these lengths. The row kernels are written once over
+/// <see cref="IFloatLanes{V}"/>, each a method of its own: on <see cref="Vector512{T}"/> in software (without AVX-512)
+/// they overran the JIT's inlining budget and calls to Vector512's own methods were left in them (the backward 7-15x
+/// slower with AVX-512 switched off; the forward, once as fast there as kernels written for AVX2, 20x once it had grown).
+/// The forward's tables hold vectors of sixteen queries, so it runs on sixteen lanes (<see cref="Lanes512"/>, or
+/// <see cref="Lanes256x2"/> without AVX-512); the backward and second order on the widest accelerated lanes. Every
 /// table a kernel keeps (a pair's transposed keys and values, its rows of q and g, a block's probabilities) lies in one
 /// per-thread buffer that starts on a cache line (<see cref="Scratch"/>), and each pair's rows are gathered and written
 /// back once, not per block: with pooled arrays at whatever offset the allocation gave and per-block copies of each row,
@@ -75,6 +76,7 @@ public static partial class Attention
     public static void Forward(float[] qkv, float[] output, float[] stats, AttentionLayout a, float scale)
     {
         int l = a.Length, d = a.HeadDim, lp = Padded(l), e3 = 3 * a.Embed, step = a.TokenStride * a.Embed;
+        bool sixteen = ForwardLanes == LaneKind.Sixteen;
         Threading.ForRanges(a.Pairs, (_, p0, p1) =>
         {
             // q transposed (d × lp), the scores of a vector of queries (L × 16), their outputs (d × 16), then the pair's k
@@ -102,109 +104,13 @@ public static partial class Attention
                 Gather(qkv, qt, a, b, head, part: 0, lp, scale);
                 GatherRows(qkv, e3, a.Embed + head * d, keys, d, a, b);
                 GatherRows(qkv, e3, 2 * a.Embed + head * d, values, d, a, b);
+                ref float otr = ref MemoryMarshal.GetReference(ot);
                 for (int v = 0; v < vectorEnd; v += W)
                 {
-                    // s_ij = Σ_c (scale·q_ic) k_jc for the 16 queries i of this vector
-                    var max = Vector512.Create(float.NegativeInfinity);
-                    int j = 0;
-                    for (; j + 4 <= l; j += 4)   // four keys at a time: four independent sums share each load of q
-                    {
-                        ref float k0 = ref Unsafe.Add(ref kr, j * d);
-                        ref float k1 = ref Unsafe.Add(ref k0, d);
-                        ref float k2 = ref Unsafe.Add(ref k0, 2 * d);
-                        ref float k3 = ref Unsafe.Add(ref k0, 3 * d);
-                        Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
-                        for (int c = 0; c < d; c++)
-                        {
-                            var qc = Vector512.LoadUnsafe(ref qtr, (nuint)(c * lp + v));
-                            s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k0, c)), qc, s0);
-                            s1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k1, c)), qc, s1);
-                            s2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k2, c)), qc, s2);
-                            s3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k3, c)), qc, s3);
-                        }
-                        s0.StoreUnsafe(ref str, (nuint)(j * W));
-                        s1.StoreUnsafe(ref str, (nuint)((j + 1) * W));
-                        s2.StoreUnsafe(ref str, (nuint)((j + 2) * W));
-                        s3.StoreUnsafe(ref str, (nuint)((j + 3) * W));
-                        max = Vector512.MaxNative(max, Vector512.MaxNative(Vector512.MaxNative(s0, s1), Vector512.MaxNative(s2, s3)));
-                    }
-                    for (; j < l; j++)
-                    {
-                        ref float k = ref Unsafe.Add(ref kr, j * d);
-                        var acc = Vector512<float>.Zero;
-                        for (int c = 0; c < d; c++)
-                            acc = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref k, c)), Vector512.LoadUnsafe(ref qtr, (nuint)(c * lp + v)), acc);
-                        acc.StoreUnsafe(ref str, (nuint)(j * W));
-                        max = Vector512.MaxNative(max, acc);
-                    }
-                    // e^(s − max) as 2^(log2(e)·s − m), m = log2(e)·max: the product exact in the multiply-add, m's rounding the
-                    // same for the whole row (it cancels in the normalisation), the rest as e^x's argument (see Transcendental.Exp2).
-                    var (log2e, m) = (Vector512.Create(Transcendental.Log2E), max * Transcendental.Log2E);
-                    var sum = Vector512<float>.Zero;
-                    j = 0;
-                    // Where chain-bound kernels run on paired sixteen-lane vectors, two keys' e^x at a time, their operations
-                    // interleaved: one thread, forward 4-7% faster at 64 keys (G's layouts), the same at 65 (thirty-seventh pass).
-                    if (FloatLanes.ForChains == LaneKind.SixteenTwice)
-                        for (; j + 2 <= l; j += 2)
-                        {
-                            var (e0, e1) = Transcendental.Exp2Vectors(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref str, (nuint)(j * W)), log2e, -m),
-                                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref str, (nuint)((j + 1) * W)), log2e, -m));
-                            e0.StoreUnsafe(ref str, (nuint)(j * W));
-                            e1.StoreUnsafe(ref str, (nuint)((j + 1) * W));
-                            sum += e0 + e1;
-                        }
-                    for (; j < l; j++)
-                    {
-                        var ej = Transcendental.Exp2Vector(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref str, (nuint)(j * W)), log2e, -m));
-                        ej.StoreUnsafe(ref str, (nuint)(j * W));
-                        sum += ej;
-                    }
-                    var inv = Vector512<float>.One / sum;
-                    m.StoreUnsafe(ref stats[p * 2 * lp], (nuint)v);
-                    inv.StoreUnsafe(ref stats[p * 2 * lp + lp], (nuint)v);
-                    // o_ic = Σ_j p_ij v_jc, eight floats c at a time (eight independent sums share each load of p), then one
-                    ref float otr = ref MemoryMarshal.GetReference(ot);
-                    int c8 = 0;
-                    for (; c8 + 8 <= d; c8 += 8)
-                    {
-                        Vector512<float> o0 = Vector512<float>.Zero, o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
-                        for (j = 0; j < l; j++)
-                        {
-                            var pj = Vector512.LoadUnsafe(ref str, (nuint)(j * W));
-                            ref float vj = ref Unsafe.Add(ref vr, j * d + c8);
-                            o0 = Vector512.FusedMultiplyAdd(Vector512.Create(vj), pj, o0);
-                            o1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 1)), pj, o1);
-                            o2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 2)), pj, o2);
-                            o3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 3)), pj, o3);
-                            o4 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 4)), pj, o4);
-                            o5 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 5)), pj, o5);
-                            o6 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 6)), pj, o6);
-                            o7 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 7)), pj, o7);
-                        }
-                        (o0 * inv).StoreUnsafe(ref otr, (nuint)(c8 * W));
-                        (o1 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 1) * W));
-                        (o2 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 2) * W));
-                        (o3 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 3) * W));
-                        (o4 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 4) * W));
-                        (o5 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 5) * W));
-                        (o6 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 6) * W));
-                        (o7 * inv).StoreUnsafe(ref otr, (nuint)((c8 + 7) * W));
-                    }
-                    for (int c = c8; c < d; c++)   // the rest, four keys at a time into four sums
-                    {
-                        Vector512<float> o0 = Vector512<float>.Zero, o1 = o0, o2 = o0, o3 = o0;
-                        for (j = 0; j + 4 <= l; j += 4)
-                        {
-                            ref float vj = ref Unsafe.Add(ref vr, j * d + c);
-                            o0 = Vector512.FusedMultiplyAdd(Vector512.Create(vj), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), o0);
-                            o1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, d)), Vector512.LoadUnsafe(ref str, (nuint)((j + 1) * W)), o1);
-                            o2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 2 * d)), Vector512.LoadUnsafe(ref str, (nuint)((j + 2) * W)), o2);
-                            o3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vj, 3 * d)), Vector512.LoadUnsafe(ref str, (nuint)((j + 3) * W)), o3);
-                        }
-                        for (; j < l; j++)
-                            o0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref vr, j * d + c)), Vector512.LoadUnsafe(ref str, (nuint)(j * W)), o0);
-                        ((o0 + o1 + (o2 + o3)) * inv).StoreUnsafe(ref otr, (nuint)(c * W));
-                    }
+                    if (sixteen)
+                        ForwardQueries<Lanes512>(ref qtr, ref kr, ref vr, ref str, ref otr, ref stats[p * 2 * lp], v, l, lp, d);
+                    else
+                        ForwardQueries<Lanes256x2>(ref qtr, ref kr, ref vr, ref str, ref otr, ref stats[p * 2 * lp], v, l, lp, d);
                     // the vector's queries back into their rows
                     ref float row = ref Unsafe.Add(ref outputRows, v * step);
                     if (v + W <= l && TransposesBlocks(d))
@@ -218,8 +124,12 @@ public static partial class Attention
                     Span<float> kt = scratch.Slice(tables, d * lp), e = scratch.Slice(tables + d * lp, lp);
                     Gather(qkv, kt, a, b, head, part: 1, lp);
                     for (int i = vectorEnd; i < l; i++)
-                        ForwardRow(ref qtr, ref MemoryMarshal.GetReference(kt), ref vr, e, ref Unsafe.Add(ref outputRows, i * step),
-                            stats.AsSpan(p * 2 * lp), i, l, lp, d);
+                        if (sixteen)
+                            ForwardRow<Lanes512>(ref qtr, ref MemoryMarshal.GetReference(kt), ref vr, ref MemoryMarshal.GetReference(e),
+                                ref Unsafe.Add(ref outputRows, i * step), ref stats[p * 2 * lp], i, l, lp, d);
+                        else
+                            ForwardRow<Lanes256x2>(ref qtr, ref MemoryMarshal.GetReference(kt), ref vr, ref MemoryMarshal.GetReference(e),
+                                ref Unsafe.Add(ref outputRows, i * step), ref stats[p * 2 * lp], i, l, lp, d);
                     // The lanes past L as a vector's lanes would leave them, finite: backward and the second order compute rows
                     // past L (their blocks' spare rows) but leave them out of every sum.
                     stats.AsSpan(p * 2 * lp + l, lp - l).Clear();
@@ -228,6 +138,12 @@ public static partial class Attention
             }
         }, MinPairsPerChunk(a));
     }
+
+    /// <summary>
+    /// The lanes of the forward's vectors of sixteen queries: <see cref="LaneKind.Sixteen"/> where AVX-512 is, else
+    /// <see cref="LaneKind.EightTwice"/> (two AVX2 vectors); tests run both on any processor.
+    /// </summary>
+    internal static LaneKind ForwardLanes { get; set; } = Vector512.IsHardwareAccelerated ? LaneKind.Sixteen : LaneKind.EightTwice;
 
     /// <summary>Whether one or two queries past the last whole vector are computed a row at a time (the default; the bench's switch query-rows).</summary>
     internal static bool LeftoverQueriesInRows { get; set; } = true;
@@ -245,69 +161,160 @@ public static partial class Attention
     // backward's), so the row's max and m are the same to the bit; Σ exp and the output's sums over the keys are taken in
     // another order (across lanes, and four keys' partial sums). Writes the query's output row (d floats) and its m and
     // 1/Σ exp at i and lp + i of its pair's stats.
-    static void ForwardRow(ref float qtr, ref float kt, ref float values, Span<float> e, ref float outputRow, Span<float> stats,
-        int i, int l, int lp, int d)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ForwardRow<V>(ref float qtr, ref float kt, ref float values, ref float e, ref float outputRow, ref float stats,
+        int i, int l, int lp, int d) where V : struct, IFloatLanes<V>
     {
-        ref float er = ref MemoryMarshal.GetReference(e);
-        var max = Vector512.Create(float.NegativeInfinity);
+        var max = V.Of(float.NegativeInfinity);
         int v = 0;
         for (; v + 2 * W <= lp; v += 2 * W)   // two vectors of keys at a time: two independent sums share each broadcast of q
         {
-            Vector512<float> s0 = Vector512<float>.Zero, s1 = s0;
+            V s0 = V.Zero, s1 = s0;
             for (int c = 0; c < d; c++)
             {
-                var qc = Vector512.Create(Unsafe.Add(ref qtr, c * lp + i));
-                s0 = Vector512.FusedMultiplyAdd(qc, Vector512.LoadUnsafe(ref kt, (nuint)(c * lp + v)), s0);
-                s1 = Vector512.FusedMultiplyAdd(qc, Vector512.LoadUnsafe(ref kt, (nuint)(c * lp + v + W)), s1);
+                var qc = V.Of(Unsafe.Add(ref qtr, c * lp + i));
+                s0 = V.Fma(qc, V.Load(ref kt, (nuint)(c * lp + v)), s0);
+                s1 = V.Fma(qc, V.Load(ref kt, (nuint)(c * lp + v + W)), s1);
             }
-            s0.StoreUnsafe(ref er, (nuint)v);
-            s1.StoreUnsafe(ref er, (nuint)(v + W));
-            max = Vector512.MaxNative(max, Vector512.MaxNative(Masked(s0, v, l, float.NegativeInfinity), Masked(s1, v + W, l, float.NegativeInfinity)));
+            s0.Store(ref e, (nuint)v);
+            s1.Store(ref e, (nuint)(v + W));
+            max = V.Max(max, V.Max(Masked(s0, v, l, float.NegativeInfinity), Masked(s1, v + W, l, float.NegativeInfinity)));
         }
         for (; v < lp; v += W)
         {
-            var s0 = Vector512<float>.Zero;
+            var s0 = V.Zero;
             for (int c = 0; c < d; c++)
-                s0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref qtr, c * lp + i)), Vector512.LoadUnsafe(ref kt, (nuint)(c * lp + v)), s0);
-            s0.StoreUnsafe(ref er, (nuint)v);
-            max = Vector512.MaxNative(max, Masked(s0, v, l, float.NegativeInfinity));
+                s0 = V.Fma(V.Of(Unsafe.Add(ref qtr, c * lp + i)), V.Load(ref kt, (nuint)(c * lp + v)), s0);
+            s0.Store(ref e, (nuint)v);
+            max = V.Max(max, Masked(s0, v, l, float.NegativeInfinity));
         }
-        var m = Vector512.Create(HorizontalMax(max)) * Transcendental.Log2E;
-        var (log2e, sum) = (Vector512.Create(Transcendental.Log2E), Vector512<float>.Zero);
+        float m = V.Largest(max) * Transcendental.Log2E;
+        var (log2e, sum) = (V.Of(Transcendental.Log2E), V.Zero);
         for (v = 0; v < lp; v += W)
         {
-            var ev = Masked(Transcendental.Exp2Vector(Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref er, (nuint)v), log2e, -m)), v, l, 0f);
-            ev.StoreUnsafe(ref er, (nuint)v);
+            var ev = Masked(Transcendental.Exp2(V.Fma(V.Load(ref e, (nuint)v), log2e, V.Of(-m))), v, l, 0f);
+            ev.Store(ref e, (nuint)v);
             sum += ev;
         }
-        float inv = 1f / Vector512.Sum(sum);
-        stats[i] = m.ToScalar();
-        stats[lp + i] = inv;
+        float inv = 1f / V.Sum(sum);
+        Unsafe.Add(ref stats, i) = m;
+        Unsafe.Add(ref stats, lp + i) = inv;
         // o_c = Σ_j e_j v_jc over four keys' partial sums, then times 1/Σ exp
         for (int c0 = 0; c0 < d; c0 += W)
         {
-            Vector512<float> o0 = Vector512<float>.Zero, o1 = o0, o2 = o0, o3 = o0;
+            V o0 = V.Zero, o1 = o0, o2 = o0, o3 = o0;
             ref float vj = ref Unsafe.Add(ref values, c0);
             int j = 0;
             for (; j + 4 <= l; j += 4, vj = ref Unsafe.Add(ref vj, 4 * d))
             {
-                o0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vj), Vector512.Create(Unsafe.Add(ref er, j)), o0);
-                o1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vj, (nuint)d), Vector512.Create(Unsafe.Add(ref er, j + 1)), o1);
-                o2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vj, (nuint)(2 * d)), Vector512.Create(Unsafe.Add(ref er, j + 2)), o2);
-                o3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vj, (nuint)(3 * d)), Vector512.Create(Unsafe.Add(ref er, j + 3)), o3);
+                o0 = V.Fma(V.Load(ref vj, 0), V.Of(Unsafe.Add(ref e, j)), o0);
+                o1 = V.Fma(V.Load(ref vj, (nuint)d), V.Of(Unsafe.Add(ref e, j + 1)), o1);
+                o2 = V.Fma(V.Load(ref vj, (nuint)(2 * d)), V.Of(Unsafe.Add(ref e, j + 2)), o2);
+                o3 = V.Fma(V.Load(ref vj, (nuint)(3 * d)), V.Of(Unsafe.Add(ref e, j + 3)), o3);
             }
             for (; j < l; j++, vj = ref Unsafe.Add(ref vj, d))
-                o0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vj), Vector512.Create(Unsafe.Add(ref er, j)), o0);
-            ((o0 + o1 + (o2 + o3)) * inv).StoreUnsafe(ref outputRow, (nuint)c0);
+                o0 = V.Fma(V.Load(ref vj, 0), V.Of(Unsafe.Add(ref e, j)), o0);
+            ((o0 + o1 + (o2 + o3)) * V.Of(inv)).Store(ref outputRow, (nuint)c0);
         }
     }
 
-    static float HorizontalMax(Vector512<float> x)
+    // Forward for the vector of sixteen queries from v (V: sixteen lanes, Lanes512, or Lanes256x2 without AVX-512): their
+    // scores and then exponentials into st (L × 16, a key's row of the vector's queries), their m and 1/Σ exp into the
+    // pair's stats at v and lp + v, their outputs into ot (d × 16). A method of its own, so that its vector operations are
+    // inlined into it: written in the forward's loop on Vector512, without AVX-512 the JIT left calls to Vector512's
+    // methods in it, and D's forward ran 20x its AVX-512 time (fifty-eighth pass).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ForwardQueries<V>(ref float qtr, ref float keys, ref float values, ref float st, ref float ot, ref float stats,
+        int v, int l, int lp, int d) where V : struct, IFloatLanes<V>
     {
-        var half = Vector256.MaxNative(x.GetLower(), x.GetUpper());
-        var quarter = Vector128.MaxNative(half.GetLower(), half.GetUpper());
-        quarter = Vector128.MaxNative(quarter, Vector128.Shuffle(quarter, Vector128.Create(2, 3, 0, 1)));
-        return Vector128.MaxNative(quarter, Vector128.Shuffle(quarter, Vector128.Create(1, 0, 3, 2))).ToScalar();
+        // s_ij = Σ_c (scale·q_ic) k_jc for the 16 queries i of this vector
+        var max = V.Of(float.NegativeInfinity);
+        int j = 0;
+        for (; j + 4 <= l; j += 4)   // four keys at a time: four independent sums share each load of q
+        {
+            ref float k0 = ref Unsafe.Add(ref keys, j * d);
+            ref float k1 = ref Unsafe.Add(ref k0, d);
+            ref float k2 = ref Unsafe.Add(ref k0, 2 * d);
+            ref float k3 = ref Unsafe.Add(ref k0, 3 * d);
+            V s0 = V.Zero, s1 = s0, s2 = s0, s3 = s0;
+            for (int c = 0; c < d; c++)
+            {
+                var qc = V.Load(ref qtr, (nuint)(c * lp + v));
+                s0 = V.Fma(V.Of(Unsafe.Add(ref k0, c)), qc, s0);
+                s1 = V.Fma(V.Of(Unsafe.Add(ref k1, c)), qc, s1);
+                s2 = V.Fma(V.Of(Unsafe.Add(ref k2, c)), qc, s2);
+                s3 = V.Fma(V.Of(Unsafe.Add(ref k3, c)), qc, s3);
+            }
+            s0.Store(ref st, (nuint)(j * W));
+            s1.Store(ref st, (nuint)((j + 1) * W));
+            s2.Store(ref st, (nuint)((j + 2) * W));
+            s3.Store(ref st, (nuint)((j + 3) * W));
+            max = V.Max(max, V.Max(V.Max(s0, s1), V.Max(s2, s3)));
+        }
+        for (; j < l; j++)
+        {
+            ref float k = ref Unsafe.Add(ref keys, j * d);
+            var acc = V.Zero;
+            for (int c = 0; c < d; c++)
+                acc = V.Fma(V.Of(Unsafe.Add(ref k, c)), V.Load(ref qtr, (nuint)(c * lp + v)), acc);
+            acc.Store(ref st, (nuint)(j * W));
+            max = V.Max(max, acc);
+        }
+        // e^(s − max) as 2^(log2(e)·s − m), m = log2(e)·max: the product exact in the multiply-add, m's rounding the
+        // same for the whole row (it cancels in the normalisation), the rest as e^x's argument (see Transcendental.Exp2).
+        var (log2e, m) = (V.Of(Transcendental.Log2E), max * V.Of(Transcendental.Log2E));
+        var sum = V.Zero;
+        for (j = 0; j < l; j++)
+        {
+            var ej = Transcendental.Exp2(V.Fma(V.Load(ref st, (nuint)(j * W)), log2e, -m));
+            ej.Store(ref st, (nuint)(j * W));
+            sum += ej;
+        }
+        var inv = V.Of(1f) / sum;
+        m.Store(ref stats, (nuint)v);
+        inv.Store(ref stats, (nuint)(lp + v));
+        // o_ic = Σ_j p_ij v_jc, eight floats c at a time (eight independent sums share each load of p), then one
+        int c8 = 0;
+        for (; c8 + 8 <= d; c8 += 8)
+        {
+            V o0 = V.Zero, o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+            for (j = 0; j < l; j++)
+            {
+                var pj = V.Load(ref st, (nuint)(j * W));
+                ref float vj = ref Unsafe.Add(ref values, j * d + c8);
+                o0 = V.Fma(V.Of(vj), pj, o0);
+                o1 = V.Fma(V.Of(Unsafe.Add(ref vj, 1)), pj, o1);
+                o2 = V.Fma(V.Of(Unsafe.Add(ref vj, 2)), pj, o2);
+                o3 = V.Fma(V.Of(Unsafe.Add(ref vj, 3)), pj, o3);
+                o4 = V.Fma(V.Of(Unsafe.Add(ref vj, 4)), pj, o4);
+                o5 = V.Fma(V.Of(Unsafe.Add(ref vj, 5)), pj, o5);
+                o6 = V.Fma(V.Of(Unsafe.Add(ref vj, 6)), pj, o6);
+                o7 = V.Fma(V.Of(Unsafe.Add(ref vj, 7)), pj, o7);
+            }
+            (o0 * inv).Store(ref ot, (nuint)(c8 * W));
+            (o1 * inv).Store(ref ot, (nuint)((c8 + 1) * W));
+            (o2 * inv).Store(ref ot, (nuint)((c8 + 2) * W));
+            (o3 * inv).Store(ref ot, (nuint)((c8 + 3) * W));
+            (o4 * inv).Store(ref ot, (nuint)((c8 + 4) * W));
+            (o5 * inv).Store(ref ot, (nuint)((c8 + 5) * W));
+            (o6 * inv).Store(ref ot, (nuint)((c8 + 6) * W));
+            (o7 * inv).Store(ref ot, (nuint)((c8 + 7) * W));
+        }
+        for (int c = c8; c < d; c++)   // the rest, four keys at a time into four sums
+        {
+            V o0 = V.Zero, o1 = o0, o2 = o0, o3 = o0;
+            for (j = 0; j + 4 <= l; j += 4)
+            {
+                ref float vj = ref Unsafe.Add(ref values, j * d + c);
+                o0 = V.Fma(V.Of(vj), V.Load(ref st, (nuint)(j * W)), o0);
+                o1 = V.Fma(V.Of(Unsafe.Add(ref vj, d)), V.Load(ref st, (nuint)((j + 1) * W)), o1);
+                o2 = V.Fma(V.Of(Unsafe.Add(ref vj, 2 * d)), V.Load(ref st, (nuint)((j + 2) * W)), o2);
+                o3 = V.Fma(V.Of(Unsafe.Add(ref vj, 3 * d)), V.Load(ref st, (nuint)((j + 3) * W)), o3);
+            }
+            for (; j < l; j++)
+                o0 = V.Fma(V.Of(Unsafe.Add(ref values, j * d + c)), V.Load(ref st, (nuint)(j * W)), o0);
+            ((o0 + o1 + (o2 + o3)) * inv).Store(ref ot, (nuint)(c * W));
+        }
     }
 
     // dq_i = scale·Σ_j ds_ij k_j, dk_j = scale·Σ_i ds_ij q_i, dv_j = Σ_i p_ij g_i, with p_ij = exp(scale·q_i·k_j − max_i)/Σ_i
@@ -701,10 +708,10 @@ public static partial class Attention
     static V Masked<V>(V x, int v, int l) where V : struct, IFloatLanes<V> =>
         v + V.Count <= l ? x : x & KeysBelow<V>(v, l);
 
-    // The same on sixteen lanes with the lanes past the L keys set to `past` (ForwardRow's max takes -∞ there).
+    // The same with the lanes past the L keys set to `past` (ForwardRow's max takes -∞ there).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Masked(Vector512<float> x, int v, int l, float past) =>
-        v + W <= l ? x : Lanes512.Select(KeysBelow<Lanes512>(v, l), new Lanes512(x), Lanes512.Of(past)).Vector;
+    static V Masked<V>(V x, int v, int l, float past) where V : struct, IFloatLanes<V> =>
+        v + V.Count <= l ? x : V.Select(KeysBelow<V>(v, l), x, V.Of(past));
 
     // All bits set in the lanes of keys v + lane below l.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -49,6 +49,8 @@ internal interface IFloatLanes<V> where V : struct, IFloatLanes<V>
     static abstract V WhereNonNegative(V x, V a, V b);
     /// <summary>The sum of the lanes.</summary>
     static abstract float Sum(V x);
+    /// <summary>The largest lane, by the processor's own max (as <see cref="Max"/>: which lane wins against NaN is unspecified).</summary>
+    static abstract float Largest(V x);
 }
 
 /// <summary>Which lanes a kernel runs on.</summary>
@@ -134,6 +136,12 @@ internal readonly struct Lanes512(Vector512<float> v) : IFloatLanes<Lanes512>
         var half = x._v.GetLower() + x._v.GetUpper();
         return Lanes256.SumOfFour(half.GetLower() + half.GetUpper());
     }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Largest(Lanes512 x)
+    {
+        var half = Vector256.MaxNative(x._v.GetLower(), x._v.GetUpper());
+        return Lanes256.LargestOfFour(Vector128.MaxNative(half.GetLower(), half.GetUpper()));
+    }
 
     // p·2^k as p·2^⌊k/2⌋·2^(k−⌊k/2⌋), each factor a normal float built in the exponent bits, so k from -150 to 128 stays exact.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -189,6 +197,7 @@ internal readonly struct Lanes256(Vector256<float> v) : IFloatLanes<Lanes256>
     public static Lanes256 WhereNonNegative(Lanes256 x, Lanes256 a, Lanes256 b) =>
         new(Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x._v, Vector256<float>.Zero), a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256 x) => SumOfFour(x._v.GetLower() + x._v.GetUpper());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Largest(Lanes256 x) => LargestOfFour(Vector128.MaxNative(x._v.GetLower(), x._v.GetUpper()));
 
     /// <summary>The sum of four lanes: the 64-bit halves swapped and added, then neighbours.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -196,6 +205,14 @@ internal readonly struct Lanes256(Vector256<float> v) : IFloatLanes<Lanes256>
     {
         q += Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1));
         return (q + Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2))).ToScalar();
+    }
+
+    /// <summary>The largest of four lanes, by the same swaps as <see cref="SumOfFour"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float LargestOfFour(Vector128<float> q)
+    {
+        q = Vector128.MaxNative(q, Vector128.Shuffle(q, Vector128.Create(2, 3, 0, 1)));
+        return Vector128.MaxNative(q, Vector128.Shuffle(q, Vector128.Create(1, 0, 3, 2))).ToScalar();
     }
 }
 
@@ -245,6 +262,7 @@ internal readonly struct Lanes256x2(Vector256<float> lo, Vector256<float> hi) : 
     public static Lanes256x2 WhereNonNegative(Lanes256x2 x, Lanes256x2 a, Lanes256x2 b) =>
         new(Lanes256.WhereNonNegative(Eight(x._lo), Eight(a._lo), Eight(b._lo)).Vector, Lanes256.WhereNonNegative(Eight(x._hi), Eight(a._hi), Eight(b._hi)).Vector);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes256x2 x) => Lanes256.Sum(Eight(x._lo + x._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Largest(Lanes256x2 x) => Lanes256.Largest(Eight(Vector256.MaxNative(x._lo, x._hi)));
 }
 
 /// <summary>
@@ -304,4 +322,5 @@ internal readonly struct Lanes512x2(Vector512<float> lo, Vector512<float> hi) : 
     public static Lanes512x2 WhereNonNegative(Lanes512x2 x, Lanes512x2 a, Lanes512x2 b) =>
         new(Lanes512.WhereNonNegative(Sixteen(x._lo), Sixteen(a._lo), Sixteen(b._lo)).Vector, Lanes512.WhereNonNegative(Sixteen(x._hi), Sixteen(a._hi), Sixteen(b._hi)).Vector);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Lanes512x2 x) => Lanes512.Sum(Sixteen(x._lo + x._hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Largest(Lanes512x2 x) => Lanes512.Largest(Sixteen(Vector512.MaxNative(x._lo, x._hi)));
 }
