@@ -102,7 +102,7 @@ internal readonly struct Lanes512(Vector512<float> v) : IFloatLanes<Lanes512>
 
     public static int Count => Vector512<float>.Count;
     public static Lanes512 Zero => new(Vector512<float>.Zero);
-    public static Lanes512 Indices => new(Vector512<float>.Indices);
+    public static Lanes512 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector512<float>.Indices); }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Of(float value) => new(Vector512.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512 Load(ref float at, nuint offset) => new(Vector512.LoadUnsafe(ref at, offset));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(ref float at, nuint offset) => _v.StoreUnsafe(ref at, offset);
@@ -162,7 +162,7 @@ internal readonly struct Lanes256(Vector256<float> v) : IFloatLanes<Lanes256>
 
     public static int Count => Vector256<float>.Count;
     public static Lanes256 Zero => new(Vector256<float>.Zero);
-    public static Lanes256 Indices => new(Vector256<float>.Indices);
+    public static Lanes256 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector256<float>.Indices); }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Of(float value) => new(Vector256.Create(value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256 Load(ref float at, nuint offset) => new(Vector256.LoadUnsafe(ref at, offset));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(ref float at, nuint offset) => _v.StoreUnsafe(ref at, offset);
@@ -228,7 +228,7 @@ internal readonly struct Lanes256x2(Vector256<float> lo, Vector256<float> hi) : 
 
     public static int Count => 2 * Vector256<float>.Count;
     public static Lanes256x2 Zero => new(Vector256<float>.Zero, Vector256<float>.Zero);
-    public static Lanes256x2 Indices => new(Vector256<float>.Indices, Vector256<float>.Indices + Vector256.Create(8f));
+    public static Lanes256x2 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector256<float>.Indices, Vector256<float>.Indices + Vector256.Create(8f)); }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Of(float value) { var v = Vector256.Create(value); return new(v, v); }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes256x2 Load(ref float at, nuint offset) =>
         new(Vector256.LoadUnsafe(ref at, offset), Vector256.LoadUnsafe(ref at, offset + 8));
@@ -288,7 +288,7 @@ internal readonly struct Lanes512x2(Vector512<float> lo, Vector512<float> hi) : 
 
     public static int Count => 2 * Vector512<float>.Count;
     public static Lanes512x2 Zero => new(Vector512<float>.Zero, Vector512<float>.Zero);
-    public static Lanes512x2 Indices => new(Vector512<float>.Indices, Vector512<float>.Indices + Vector512.Create(16f));
+    public static Lanes512x2 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector512<float>.Indices, Vector512<float>.Indices + Vector512.Create(16f)); }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Of(float value) { var v = Vector512.Create(value); return new(v, v); }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Lanes512x2 Load(ref float at, nuint offset) =>
         new(Vector512.LoadUnsafe(ref at, offset), Vector512.LoadUnsafe(ref at, offset + 16));
