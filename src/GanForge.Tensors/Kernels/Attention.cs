@@ -232,24 +232,9 @@ public static partial class Attention
         int j = 0;
         for (; j + 4 <= l; j += 4)   // four keys at a time: four independent sums share each load of q
         {
-            ref float k0 = ref Unsafe.Add(ref keys, j * d);
-            ref float k1 = ref Unsafe.Add(ref k0, d);
-            ref float k2 = ref Unsafe.Add(ref k0, 2 * d);
-            ref float k3 = ref Unsafe.Add(ref k0, 3 * d);
-            V s0 = V.Zero, s1 = s0, s2 = s0, s3 = s0;
-            for (int c = 0; c < d; c++)
-            {
-                var qc = V.Load(ref qtr, (nuint)(c * lp + v));
-                s0 = V.Fma(V.Of(Unsafe.Add(ref k0, c)), qc, s0);
-                s1 = V.Fma(V.Of(Unsafe.Add(ref k1, c)), qc, s1);
-                s2 = V.Fma(V.Of(Unsafe.Add(ref k2, c)), qc, s2);
-                s3 = V.Fma(V.Of(Unsafe.Add(ref k3, c)), qc, s3);
-            }
-            s0.Store(ref st, (nuint)(j * W));
-            s1.Store(ref st, (nuint)((j + 1) * W));
-            s2.Store(ref st, (nuint)((j + 2) * W));
-            s3.Store(ref st, (nuint)((j + 3) * W));
-            max = V.Max(max, V.Max(V.Max(s0, s1), V.Max(s2, s3)));
+            ref float sj = ref Unsafe.Add(ref st, j * W);
+            FourRowsOneVector<V>(ref Unsafe.Add(ref keys, j * d), ref qtr, v, d, lp, ref sj, W);
+            max = V.Max(max, V.Max(V.Max(V.Load(ref sj, 0), V.Load(ref sj, W)), V.Max(V.Load(ref sj, 2 * W), V.Load(ref sj, 3 * W))));
         }
         for (; j < l; j++)
         {
@@ -689,18 +674,27 @@ public static partial class Attention
             a30.Store(ref o3, at); a31.Store(ref o3, at + w); a32.Store(ref o3, at + 2 * w); a33.Store(ref o3, at + 3 * w);
         }
         for (; v < lp; v += V.Count)
+            FourRowsOneVector<V>(ref rows, ref t, v, d, lp, ref Unsafe.Add(ref output, v), lp);
+    }
+
+    // out_r = Σ_c rows_rc t_c for four rows (rows: 4 × d, row-major) against one vector of the transposed table t (d × lp)
+    // from v, stored `stride` apart from `output`: four independent sums, each load of t serving the four rows.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void FourRowsOneVector<V>(ref float rows, ref float t, int v, int d, int lp, ref float output, int stride) where V : struct, IFloatLanes<V>
+    {
+        ref float r1 = ref Unsafe.Add(ref rows, d);
+        ref float r2 = ref Unsafe.Add(ref rows, 2 * d);
+        ref float r3 = ref Unsafe.Add(ref rows, 3 * d);
+        V a0 = V.Zero, a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < d; c++)
         {
-            V a0 = V.Zero, a1 = a0, a2 = a0, a3 = a0;
-            for (int c = 0; c < d; c++)
-            {
-                var tc = V.Load(ref t, (nuint)(c * lp + v));
-                a0 = V.Fma(V.Of(Unsafe.Add(ref rows, c)), tc, a0);
-                a1 = V.Fma(V.Of(Unsafe.Add(ref r1, c)), tc, a1);
-                a2 = V.Fma(V.Of(Unsafe.Add(ref r2, c)), tc, a2);
-                a3 = V.Fma(V.Of(Unsafe.Add(ref r3, c)), tc, a3);
-            }
-            a0.Store(ref output, (nuint)v); a1.Store(ref o1, (nuint)v); a2.Store(ref o2, (nuint)v); a3.Store(ref o3, (nuint)v);
+            var tc = V.Load(ref t, (nuint)(c * lp + v));
+            a0 = V.Fma(V.Of(Unsafe.Add(ref rows, c)), tc, a0);
+            a1 = V.Fma(V.Of(Unsafe.Add(ref r1, c)), tc, a1);
+            a2 = V.Fma(V.Of(Unsafe.Add(ref r2, c)), tc, a2);
+            a3 = V.Fma(V.Of(Unsafe.Add(ref r3, c)), tc, a3);
         }
+        a0.Store(ref output, 0); a1.Store(ref output, (nuint)stride); a2.Store(ref output, (nuint)(2 * stride)); a3.Store(ref output, (nuint)(3 * stride));
     }
 
     // x with the lanes past the L keys zeroed, for the vector of keys from v.
