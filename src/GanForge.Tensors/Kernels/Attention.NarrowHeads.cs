@@ -12,8 +12,8 @@ public static partial class Attention
     /// <summary>Whether heads of at most four floats take the forward in one pass over the keys (the default) or through a table of scores (the bench's switch narrow-one-pass).</summary>
     internal static bool NarrowHeadsInOnePass { get; set; } = true;
 
-    // Written on Vector512: without AVX-512 the table form on two AVX2 vectors ran in 0.6 of its time (one thread,
-    // DOTNET_EnableAVX512=0: 1.55-1.59 ms against 2.6-3.7 at G's 16 x 16 tokens, 2.43-2.51 against 4.0-5.5 at 32 x 32).
+    // Written on Vector512: without AVX-512 the table form on two AVX2 vectors ran in about 0.6 of its time (one thread,
+    // DOTNET_EnableAVX512=0: 1.55-2.09 ms against 2.6-3.7 at G's 16 x 16 tokens, 2.43-3.59 against 4.0-5.5 at 32 x 32).
     static bool InOnePass(int d) => NarrowHeadsInOnePass && d <= 4 && Vector512.IsHardwareAccelerated;
 
     /// <summary>Whether heads of at most four floats take the backward with their queries on the lanes (the default) or in the table form (the bench's switch narrow-backward).</summary>
