@@ -187,6 +187,9 @@ static class Workloads
         ["attention-blocks"] = (on => GanForge.Kernels.Attention.BlockTransposes = on, GanForge.Kernels.Attention.BlockTransposes),
         // the keys' and values' gradients of a last vector of a few keys (D's class token) a key at a time against as the vector (forty-sixth pass)
         ["few-keys"] = (on => GanForge.Kernels.Attention.KeysAtATime = on, GanForge.Kernels.Attention.KeysAtATime),
+        // backward's probabilities and ds of those keys from columns over the queries, once a pair, against as the rest of
+        // their vector in every block of four rows (fifty-ninth pass)
+        ["key-columns"] = (on => GanForge.Kernels.Attention.FewKeysAsColumns = on, GanForge.Kernels.Attention.FewKeysAsColumns),
         // batch norm's writing passes on sixteen lanes against a span call a row, and its rows fetched four ahead against
         // not (fifty-third pass; the same bits either way)
         ["bn-lanes"] = (on => GanForge.Kernels.BatchNorm.OnLanes = on, GanForge.Kernels.BatchNorm.OnLanes),

@@ -349,6 +349,20 @@ public class SelfAttentionTests
     }
 
     [Theory]
+    [InlineData(2, 65, 4, 16, true)]    // D's layout: the class token's key alone past four vectors of sixteen
+    [InlineData(2, 68, 2, 16, false)]   // four keys past them, a quarter of the lanes, sequence first
+    [InlineData(1, 33, 2, 32, true)]    // heads of two vectors of floats, one key past two vectors
+    public void FewKeys_AsColumns_MatchTheVector(int n, int l, int heads, int d, bool batchFirst)
+    {
+        // Backward takes the keys of a last vector that holds few of them as columns over the queries: their scores in the
+        // forward's order (so the same probabilities), g·v summed across a head's lanes, each row's Σ p·(g·v) and their ds
+        // in another order than the vector's, so to float rounding.
+        var (columns, vector) = EveryKernelBothWays(new AttentionLayout(n, l, heads, d, batchFirst), 83,
+            () => Attention.FewKeysAsColumns, on => Attention.FewKeysAsColumns = on, statsStart: 0f);
+        Fixtures.AssertClose(Tensor.FromArray(vector[2]), Tensor.FromArray(columns[2]), 1e-5, 1e-5, EveryKernelNames[2]);
+    }
+
+    [Theory]
     [InlineData(2, 64, 2, 2, true)]     // transgan32's G at 32 x 32 tokens: four vectors of queries, two keys at a time
     [InlineData(3, 17, 4, 4, false)]    // G at 16 x 16's heads, sequence first: a vector and one query, an odd key last
     [InlineData(2, 5, 3, 1, true)]      // one float a head, fewer queries than a vector

@@ -323,11 +323,16 @@ public static partial class Attention
             // tables lie a cache line apart past multiples of 4 kB (at 64 keys and d = 16 each is exactly 4 kB; read at
             // equal offsets, tables 4 kB apart share L1 sets).
             int stride = d * lp + 16, lq = (l + 3) / 4 * 4, square = lq * lp + 16, rowTables = 4 * stride + 2 * square;
-            var work = Scratch(rowTables + 4 * lq * d);
+            bool keyRows = d % width == 0;
+            // Keys past the last whole vector taken as columns over the queries (FewKeys): the vectors end at vectorEnd.
+            int vectorEnd = keyRows && FewKeys(l, width) ? l / width * width : lp, tail = l - Math.Min(l, vectorEnd);
+            int lqv = (l + width - 1) / width * width;
+            var work = Scratch(rowTables + 4 * lq * d + 2 * tail * lqv + d + (tail > 0 ? d * lp : 0));
             Span<float> kt = work.Slice(0, d * lp), vt = work.Slice(stride, d * lp), dkt = work.Slice(2 * stride, d * lp), dvt = work.Slice(3 * stride, d * lp);
             Span<float> qs = work.Slice(rowTables, lq * d), gs = work.Slice(rowTables + lq * d, lq * d), dq = work.Slice(rowTables + 2 * lq * d, lq * d);
             Span<float> keys = work.Slice(rowTables + 3 * lq * d, lq * d);
-            bool keyRows = d % width == 0;
+            Span<float> columns = work.Slice(rowTables + 4 * lq * d, 2 * tail * lqv), tailValue = work.Slice(rowTables + 4 * lq * d + 2 * tail * lqv, d);
+            Span<float> qt = work.Slice(rowTables + 4 * lq * d + 2 * tail * lqv + d, tail > 0 ? d * lp : 0);
             ref float probs = ref work[4 * stride];
             ref float ds = ref work[4 * stride + square];
             for (int p = p0; p < p1; p++)
@@ -339,17 +344,37 @@ public static partial class Attention
                 GatherRows(qkv, 3 * a.Embed, head * d, qs, d, a, b, scale);
                 GatherRows(gradOut, a.Embed, head * d, gs, d, a, b);
                 if (keyRows) GatherRows(qkv, 3 * a.Embed, a.Embed + head * d, keys, d, a, b);
+                ReadOnlySpan<float> pairStats = stats.AsSpan(p * 2 * lp, 2 * lp);
+                if (tail > 0) TransposeRows(qs, d, qt, lp, l);
+                for (int t = 0; t < tail; t++)
+                {
+                    // key j's p_ij and g_i·v_j over the queries (its value row from the transposed table)
+                    int j = vectorEnd + t;
+                    for (int c = 0; c < d; c++) tailValue[c] = vt[c * lp + j];
+                    Span<float> pj = columns.Slice(2 * t * lqv, lqv), gvj = columns.Slice((2 * t + 1) * lqv, lqv);
+                    if (width == Lanes512.Count)
+                    {
+                        ProbabilityColumn<Lanes512>(qt, keys.Slice(j * d, d), pairStats, pj, l, lp);
+                        DotColumn<Lanes512>(gs, d, tailValue, gvj, l);
+                    }
+                    else
+                    {
+                        ProbabilityColumn<Lanes256>(qt, keys.Slice(j * d, d), pairStats, pj, l, lp);
+                        DotColumn<Lanes256>(gs, d, tailValue, gvj, l);
+                    }
+                }
                 for (int i0 = 0; i0 < l; i0 += 4)
                 {
-                    ReadOnlySpan<float> rowMax = stats.AsSpan(p * 2 * lp + i0, 4), rowInv = stats.AsSpan(p * 2 * lp + lp + i0, 4);
+                    ReadOnlySpan<float> rowMax = pairStats.Slice(i0, 4), rowInv = pairStats.Slice(lp + i0, 4);
                     ref float pi = ref Unsafe.Add(ref probs, i0 * lp);
                     ref float dsi = ref Unsafe.Add(ref ds, i0 * lp);
+                    var tailColumns = new TailColumns(ref MemoryMarshal.GetReference(columns), i0, lqv, vectorEnd, tail);
                     if (width == Lanes512.Count)
                         BackwardRows<Lanes512>(ref work[0], ref work[stride], ref pi, ref dsi,
-                            ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d, ref keyRows ? ref keys[0] : ref Unsafe.NullRef<float>());
+                            ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d, ref keyRows ? ref keys[0] : ref Unsafe.NullRef<float>(), tailColumns);
                     else
                         BackwardRows<Lanes256>(ref work[0], ref work[stride], ref pi, ref dsi,
-                            ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d, ref keyRows ? ref keys[0] : ref Unsafe.NullRef<float>());
+                            ref qs[i0 * d], ref gs[i0 * d], rowMax, rowInv, ref dq[i0 * d], l, lp, d, ref keyRows ? ref keys[0] : ref Unsafe.NullRef<float>(), tailColumns);
                 }
                 // dk_j = Σ_i ds_ij (scale·q_i), dv_j = Σ_i p_ij g_i over the pair's rows, transposed.
                 if (width == Lanes512.Count)
@@ -369,14 +394,129 @@ public static partial class Attention
         }, MinPairsPerChunk(a));
     }
 
+    /// <summary>
+    /// Whether the backward takes the keys of a last vector that holds only a few (<see cref="FewKeys"/>) as columns over
+    /// the queries (the default) or in that vector with the rest (the bench's switch key-columns; tests run both).
+    /// </summary>
+    internal static bool FewKeysAsColumns { get; set; } = true;
+
+    // Whether the last vector of a pair's keys holds at most a quarter of its lanes' keys (D's class token after 64 patches:
+    // one key in sixteen lanes), the keys TransposedProduct then takes a key at a time (KeyColumns). As the rest of a
+    // vector, each such key cost a whole vector's scores, exponentials and ds in every block of four rows (RowProducts'
+    // last vector alone ran at a third of its speed on the other four); as a column over the queries, once a pair, its
+    // probabilities take a vector of queries at a time (ProbabilityColumn), its g·v a product across a head's floats a
+    // query (DotColumn), and each block of rows reads them (TailColumns). The second order, which takes two rows at a
+    // time over every key, ran no faster with such columns (fifty-ninth pass): it keeps the vector.
+    static bool FewKeys(int l, int width) => FewKeysAsColumns && KeysAtATime && l % width != 0 && 4 * (l % width) <= width;
+
+    // p_ij = 2^(log2(e)·s_ij − m_i)/Σ_i of one key for FewKeys into p, s_ij = scale·q_i·k_j, a vector of queries at a time
+    // from them transposed (qt: scale·q, d × lp, anything past L) with the multiply-adds over c from 0 of the forward's
+    // and RowProducts' lanes: the same floats, so the same p (summed across lanes instead, the few keys' probabilities
+    // left Σ_j p_ij off 1 by a few ulps of the dominant one, which dq's cancelling sum carried to 1e-5 of its largest
+    // gradient at peaked rows). Past L to the end of p (whole vectors) from s = 0 and the stats as the forward left them,
+    // finite (those rows' g is 0, so they add nothing to any gradient).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ProbabilityColumn<V>(ReadOnlySpan<float> qt, ReadOnlySpan<float> key, ReadOnlySpan<float> stats, Span<float> p, int l, int lp)
+        where V : struct, IFloatLanes<V>
+    {
+        int d = key.Length;
+        _ = qt[(d - 1) * lp + p.Length - 1];
+        _ = stats[lp + p.Length - 1];
+        ref float q = ref MemoryMarshal.GetReference(qt);
+        ref float k = ref MemoryMarshal.GetReference(key);
+        ref float pr = ref MemoryMarshal.GetReference(p);
+        ref float m = ref MemoryMarshal.GetReference(stats);
+        ref float inv = ref Unsafe.Add(ref m, lp);
+        var log2e = V.Of(Transcendental.Log2E);
+        for (int i = 0; i < p.Length; i += V.Count)
+        {
+            var s = V.Zero;
+            for (int c = 0; c < d; c++) s = V.Fma(V.Of(Unsafe.Add(ref k, c)), V.Load(ref q, (nuint)(c * lp + i)), s);
+            (Transcendental.Exp2(V.Fma(Masked(s, i, l), log2e, -V.Load(ref m, (nuint)i))) * V.Load(ref inv, (nuint)i)).Store(ref pr, (nuint)i);
+        }
+    }
+
+    // output[i] = Σ_c rows[i·stride + c] x[c] for the rows i < L (x: d floats, whole vectors), a head's floats in vectors
+    // and then across lanes; zeros past L to the end of output.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void DotColumn<V>(ReadOnlySpan<float> rows, int stride, ReadOnlySpan<float> x, Span<float> output, int l) where V : struct, IFloatLanes<V>
+    {
+        int d = x.Length;
+        _ = rows[(l - 1) * stride + d - 1];
+        ref float r = ref MemoryMarshal.GetReference(rows);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        for (int i = 0; i < l; i++)
+        {
+            var sum = V.Zero;
+            for (int c = 0; c < d; c += V.Count) sum = V.Fma(V.Load(ref r, (nuint)(i * stride + c)), V.Load(ref xr, (nuint)c), sum);
+            output[i] = V.Sum(sum);
+        }
+        output[l..].Clear();
+    }
+
+    // t[c·lp + i] = rows[i·d + c] for the L rows of d floats: sixteen rows by sixteen floats at a time in registers where
+    // TransposesBlocks; t past L left as it was.
+    static void TransposeRows(ReadOnlySpan<float> rows, int d, Span<float> t, int lp, int l)
+    {
+        _ = rows[l * d - 1];
+        _ = t[(d - 1) * lp + l - 1];
+        ref float src = ref MemoryMarshal.GetReference(rows);
+        ref float dst = ref MemoryMarshal.GetReference(t);
+        int i = 0;
+        if (TransposesBlocks(d))
+            for (; i + W <= l; i += W)
+                for (int c0 = 0; c0 < d; c0 += W)
+                    Transpose.Sixteen(ref Unsafe.Add(ref src, i * d + c0), d, ref Unsafe.Add(ref dst, c0 * lp + i), lp);
+        for (; i < l; i++)
+            for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c * lp + i) = Unsafe.Add(ref src, i * d + c);
+    }
+
+    // Backward's columns of FewKeys' keys over the queries for a block of rows from `row`: for key VectorEnd + t, its p_ij
+    // and then its g_i·v_j, `length` floats each (ProbabilityColumn, DotColumn), one key after another; Count keys (none
+    // where the vectors reach every key).
+    readonly ref struct TailColumns
+    {
+        readonly ref float _columns;
+        readonly int _length;
+
+        public TailColumns(ref float columns, int row, int length, int vectorEnd, int count)
+        {
+            _columns = ref Unsafe.Add(ref columns, row);
+            (_length, VectorEnd, Count) = (length, vectorEnd, count);
+        }
+
+        /// <summary>Where the keys in vectors end.</summary>
+        public int VectorEnd { get; }
+
+        /// <summary>The keys past them.</summary>
+        public int Count { get; }
+
+        /// <summary>
+        /// Row r's Σ_j p_ij g_i·v_j over the vectors, <paramref name="sum"/>, with these keys' terms added; their p and
+        /// ds_ij = p_ij (g_i·v_j − Σ) into the row's tables (from VectorEnd on). Returns the whole sum.
+        /// </summary>
+        public float Complete(int r, float sum, ref float p, ref float ds)
+        {
+            for (int t = 0; t < Count; t++) sum += P(t, r) * Gv(t, r);
+            for (int t = 0; t < Count; t++)
+                (Unsafe.Add(ref p, VectorEnd + t), Unsafe.Add(ref ds, VectorEnd + t)) = (P(t, r), P(t, r) * (Gv(t, r) - sum));
+            return sum;
+        }
+
+        float P(int t, int r) => Unsafe.Add(ref _columns, 2 * t * _length + r);
+
+        float Gv(int t, int r) => Unsafe.Add(ref _columns, (2 * t + 1) * _length + r);
+    }
+
     // Backward for four query rows of a pair: their p and ds rows into probs and ds (4 × lp each, rows lp apart), and
     // Σ_j ds_ij k_j into dq (4 × d), from the keys' rows where given (heads of whole vectors), else from kt. Four rows at
     // a time, every load of k and v serves four independent sums. A method of its own, so that its vector operations are
     // inlined into it (see GeluKernel.Lanes).
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void BackwardRows<V>(ref float kt, ref float vt, ref float probs, ref float ds, ref float q, ref float g,
-        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, ref float dq, int l, int lp, int d, ref float keys) where V : struct, IFloatLanes<V>
+        ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, ref float dq, int l, int lp, int d, ref float keys, TailColumns columns) where V : struct, IFloatLanes<V>
     {
+        int end = columns.VectorEnd;
         ref float p0 = ref probs;
         ref float p1 = ref Unsafe.Add(ref probs, lp);
         ref float p2 = ref Unsafe.Add(ref probs, 2 * lp);
@@ -386,10 +526,10 @@ public static partial class Attention
         ref float ds2 = ref Unsafe.Add(ref ds, 2 * lp);
         ref float ds3 = ref Unsafe.Add(ref ds, 3 * lp);
         // s_ij = scale·q_i·k_j into the p rows and g_i·v_j into the ds rows, then p_ij = exp(s_ij − max_i)/Σ_i in place.
-        RowProducts<V>(ref q, ref kt, ref p0, d, lp);
-        RowProducts<V>(ref g, ref vt, ref ds0, d, lp);
+        RowProducts<V>(ref q, ref kt, ref p0, d, lp, end);
+        RowProducts<V>(ref g, ref vt, ref ds0, d, lp, end);
         V pdp0 = V.Zero, pdp1 = pdp0, pdp2 = pdp0, pdp3 = pdp0;
-        for (int v = 0; v < lp; v += V.Count)
+        for (int v = 0; v < end; v += V.Count)
         {
             pdp0 += Probability<V>(rowMax[0], rowInv[0], ref p0, ref ds0, v, l);
             pdp1 += Probability<V>(rowMax[1], rowInv[1], ref p1, ref ds1, v, l);
@@ -397,8 +537,9 @@ public static partial class Attention
             pdp3 += Probability<V>(rowMax[3], rowInv[3], ref p3, ref ds3, v, l);
         }
         // ds_ij = p_ij (g_i·v_j − Σ_j' p_ij' g_i·v_j')
-        var (sum0, sum1, sum2, sum3) = (V.Of(V.Sum(pdp0)), V.Of(V.Sum(pdp1)), V.Of(V.Sum(pdp2)), V.Of(V.Sum(pdp3)));
-        for (int v = 0; v < lp; v += V.Count)
+        var (sum0, sum1, sum2, sum3) = (V.Of(columns.Complete(0, V.Sum(pdp0), ref p0, ref ds0)), V.Of(columns.Complete(1, V.Sum(pdp1), ref p1, ref ds1)),
+            V.Of(columns.Complete(2, V.Sum(pdp2), ref p2, ref ds2)), V.Of(columns.Complete(3, V.Sum(pdp3), ref p3, ref ds3)));
+        for (int v = 0; v < end; v += V.Count)
         {
             (V.Load(ref p0, (nuint)v) * (V.Load(ref ds0, (nuint)v) - sum0)).Store(ref ds0, (nuint)v);
             (V.Load(ref p1, (nuint)v) * (V.Load(ref ds1, (nuint)v) - sum1)).Store(ref ds1, (nuint)v);
@@ -640,7 +781,7 @@ public static partial class Attention
     // each into out (4 × lp, row-major). Four vectors of keys at a time: sixteen independent sums, each load of t serving
     // four rows and each broadcast of a row's float four vectors; then single vectors for the rest.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void RowProducts<V>(ref float rows, ref float t, ref float output, int d, int lp) where V : struct, IFloatLanes<V>
+    static void RowProducts<V>(ref float rows, ref float t, ref float output, int d, int lp, int end) where V : struct, IFloatLanes<V>
     {
         ref float r1 = ref Unsafe.Add(ref rows, d);
         ref float r2 = ref Unsafe.Add(ref rows, 2 * d);
@@ -650,7 +791,7 @@ public static partial class Attention
         ref float o3 = ref Unsafe.Add(ref output, 3 * lp);
         nuint w = (nuint)V.Count;
         int v = 0;
-        for (; v + 4 * V.Count <= lp; v += 4 * V.Count)
+        for (; v + 4 * V.Count <= end; v += 4 * V.Count)
         {
             V a00 = V.Zero, a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
             V a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
@@ -673,7 +814,7 @@ public static partial class Attention
             a20.Store(ref o2, at); a21.Store(ref o2, at + w); a22.Store(ref o2, at + 2 * w); a23.Store(ref o2, at + 3 * w);
             a30.Store(ref o3, at); a31.Store(ref o3, at + w); a32.Store(ref o3, at + 2 * w); a33.Store(ref o3, at + 3 * w);
         }
-        for (; v < lp; v += V.Count)
+        for (; v < end; v += V.Count)
             FourRowsOneVector<V>(ref rows, ref t, v, d, lp, ref Unsafe.Add(ref output, v), lp);
     }
 
