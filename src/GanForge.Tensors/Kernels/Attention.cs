@@ -405,9 +405,12 @@ public static partial class Attention
     // vector, each such key cost a whole vector's scores, exponentials and ds in every block of four rows (RowProducts'
     // last vector alone ran at a third of its speed on the other four); as a column over the queries, once a pair, its
     // probabilities take a vector of queries at a time (ProbabilityColumn), its g·v a product across a head's floats a
-    // query (DotColumn), and each block of rows reads them (TailColumns). The second order, which takes two rows at a
-    // time over every key, ran no faster with such columns (fifty-ninth pass): it keeps the vector.
-    static bool FewKeys(int l, int width) => FewKeysAsColumns && KeysAtATime && l % width != 0 && 4 * (l % width) <= width;
+    // query (DotColumn), and each block of rows reads them (TailColumns). On sixteen lanes only: on eight (without AVX-512,
+    // where the queries' transposes are a float at a time) D's backward ran 3-22% slower with the columns. The second
+    // order, which takes two rows at a time over every key, ran no faster with such columns (fifty-ninth pass): it keeps
+    // the vector.
+    static bool FewKeys(int l, int width) =>
+        FewKeysAsColumns && KeysAtATime && width == W && l % width != 0 && 4 * (l % width) <= width;
 
     // p_ij = 2^(log2(e)·s_ij − m_i)/Σ_i of one key for FewKeys into p, s_ij = scale·q_i·k_j, a vector of queries at a time
     // from them transposed (qt: scale·q, d × lp, anything past L) with the multiply-adds over c from 0 of the forward's
@@ -495,6 +498,7 @@ public static partial class Attention
         /// Row r's Σ_j p_ij g_i·v_j over the vectors, <paramref name="sum"/>, with these keys' terms added; their p and
         /// ds_ij = p_ij (g_i·v_j − Σ) into the row's tables (from VectorEnd on). Returns the whole sum.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public float Complete(int r, float sum, ref float p, ref float ds)
         {
             for (int t = 0; t < Count; t++) sum += P(t, r) * Gv(t, r);
@@ -503,8 +507,10 @@ public static partial class Attention
             return sum;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         float P(int t, int r) => Unsafe.Add(ref _columns, 2 * t * _length + r);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         float Gv(int t, int r) => Unsafe.Add(ref _columns, (2 * t + 1) * _length + r);
     }
 
