@@ -516,8 +516,9 @@ public static partial class Attention
 
     // Backward for four query rows of a pair: their p and ds rows into probs and ds (4 × lp each, rows lp apart), and
     // Σ_j ds_ij k_j into dq (4 × d), from the keys' rows where given (heads of whole vectors), else from kt. Four rows at
-    // a time, every load of k and v serves four independent sums. A method of its own, so that its vector operations are
-    // inlined into it (see GeluKernel.Lanes).
+    // a time, every load of k and v serves four independent sums; the keys in vectors up to columns.VectorEnd, those past
+    // it (FewKeys) from their columns. A method of its own, so that its vector operations are inlined into it (see
+    // GeluKernel.Lanes).
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void BackwardRows<V>(ref float kt, ref float vt, ref float probs, ref float ds, ref float q, ref float g,
         ReadOnlySpan<float> rowMax, ReadOnlySpan<float> rowInv, ref float dq, int l, int lp, int d, ref float keys, TailColumns columns) where V : struct, IFloatLanes<V>
