@@ -457,20 +457,15 @@ public static partial class Attention
         output[l..].Clear();
     }
 
-    // t[c·lp + i] = rows[i·d + c] for the L rows of d floats: sixteen rows by sixteen floats at a time in registers where
-    // TransposesBlocks; t past L left as it was.
+    // t[c·lp + i] = rows[i·d + c] for the L rows of d floats (TransposeTokenBlocks, then a float at a time); t past L left
+    // as it was.
     static void TransposeRows(ReadOnlySpan<float> rows, int d, Span<float> t, int lp, int l)
     {
         _ = rows[l * d - 1];
         _ = t[(d - 1) * lp + l - 1];
         ref float src = ref MemoryMarshal.GetReference(rows);
         ref float dst = ref MemoryMarshal.GetReference(t);
-        int i = 0;
-        if (TransposesBlocks(d))
-            for (; i + W <= l; i += W)
-                for (int c0 = 0; c0 < d; c0 += W)
-                    Transpose.Sixteen(ref Unsafe.Add(ref src, i * d + c0), d, ref Unsafe.Add(ref dst, c0 * lp + i), lp);
-        for (; i < l; i++)
+        for (int i = TransposeTokenBlocks(ref src, d, ref dst, lp, l, d); i < l; i++)
             for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c * lp + i) = Unsafe.Add(ref src, i * d + c);
     }
 
@@ -1073,23 +1068,31 @@ public static partial class Attention
     /// <summary>Heads of whole vectors copied in transposed blocks (the default) or a float at a time (the bench's switch attention-blocks).</summary>
     internal static bool BlockTransposes { get; set; } = true;
 
+    // t[c·lp + j] = src[j·stride + c] for the L tokens' d floats in whole blocks of sixteen tokens by sixteen floats,
+    // transposed in registers, where TransposesBlocks (else none); returns the tokens it took.
+    static int TransposeTokenBlocks(ref float src, int stride, ref float dst, int lp, int l, int d)
+    {
+        if (!TransposesBlocks(d)) return 0;
+        int j = 0;
+        for (; j + W <= l; j += W)
+            for (int c0 = 0; c0 < d; c0 += W)
+                Transpose.Sixteen(ref Unsafe.Add(ref src, j * stride + c0), stride, ref Unsafe.Add(ref dst, c0 * lp + j), lp);
+        return j;
+    }
+
     // t[c, j] = scale × part (0 q, 1 k, 2 v) of token j of sequence b, head `head`, float c: (L, d) strided -> (d, lp), zeros past L.
     static void Gather(float[] qkv, Span<float> t, AttentionLayout a, int b, int head, int part, int lp, float scale = 1f)
     {
-        int l = a.Length, d = a.HeadDim, step = a.TokenStride * 3 * a.Embed, j = 0;
+        int l = a.Length, d = a.HeadDim, step = a.TokenStride * 3 * a.Embed;
         ref float src = ref FirstToken(qkv, 3 * a.Embed, part * a.Embed + head * d, a, b);
         _ = t[d * lp - 1];
         ref float dst = ref MemoryMarshal.GetReference(t);
-        if (TransposesBlocks(d))
-        {
-            for (; j + W <= l; j += W, src = ref Unsafe.Add(ref src, W * step))
-                for (int c0 = 0; c0 < d; c0 += W)
-                    Transpose.Sixteen(ref Unsafe.Add(ref src, c0), step, ref Unsafe.Add(ref dst, c0 * lp + j), lp);
-            if (scale != 1f)
-                for (int c = 0; c < d; c++)
-                    for (int v = 0; v < j; v += W)
-                        (Vector512.LoadUnsafe(ref dst, (nuint)(c * lp + v)) * scale).StoreUnsafe(ref dst, (nuint)(c * lp + v));
-        }
+        int j = TransposeTokenBlocks(ref src, step, ref dst, lp, l, d);
+        src = ref Unsafe.Add(ref src, j * step);
+        if (scale != 1f)   // the blocks' floats (Vector512: blocks are taken only where AVX-512 is)
+            for (int c = 0; c < d; c++)
+                for (int v = 0; v < j; v += W)
+                    (Vector512.LoadUnsafe(ref dst, (nuint)(c * lp + v)) * scale).StoreUnsafe(ref dst, (nuint)(c * lp + v));
         for (; j < l; j++)
         {
             for (int c = 0; c < d; c++) Unsafe.Add(ref dst, c * lp + j) = scale * Unsafe.Add(ref src, c);
