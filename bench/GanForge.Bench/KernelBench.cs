@@ -599,8 +599,8 @@ static class KernelBench
         // The ceiling first: the FMA loop on the engine's threads.
         Console.WriteLine($"fp32 FMA peak ({FmaPeak.Lanes} lanes): {FmaPeak.Measure(Threading.Threads):F1} GFLOP/s on {Threading.Threads} threads");
         (int In, int Out)[] layers = [(100, 256), (256, 512), (512, 1024), (1024, 784), (784, 512), (512, 256), (256, 1), (6272, 1), (100, 6272)];
-        // the GAN's Linear layers at batches of 64 and 128, then one large square product beside them
-        IEnumerable<(int Rows, int In, int Out)> shapes = new[] { 64, 128 }.SelectMany(rows => layers.Select(l => (rows, l.In, l.Out))).Append((1024, 1024, 1024));
+        // the GAN's Linear layers at batches of 64 and 128 (training) and 256 (generation), then one large square product beside them
+        IEnumerable<(int Rows, int In, int Out)> shapes = new[] { 64, 128, 256 }.SelectMany(rows => layers.Select(l => (rows, l.In, l.Out))).Append((1024, 1024, 1024));
         foreach (var (rows, inF, outF) in shapes)
             foreach (var (name, ta, tb, m, n, k) in new[] { ("fwd x·Wt", false, true, rows, outF, inF), ("dx g·W", false, false, rows, inF, outF), ("dW gt·x", true, false, outF, inF, rows) })
             {

@@ -207,6 +207,9 @@ static class Workloads
         ["transposed-a-in-place"] = (on => GanForge.Kernels.GemmAvx512.TransposedInPlace = on, GanForge.Kernels.GemmAvx512.TransposedInPlace),
         // each tile of the AVX-512 GEMM's C with the next tile's lines fetched while it is made, against stored into lines not fetched
         ["prefetch-c"] = (on => GanForge.Kernels.GemmAvx512.PrefetchesC = on, GanForge.Kernels.GemmAvx512.PrefetchesC),
+        // a Linear forward over many rows split over its rows, each part the swapped product (W read where it lies), against
+        // over its columns (the sixtieth pass)
+        ["swapped-rows"] = (on => GanForge.Kernels.Gemm.RowsForSwapped = on, GanForge.Kernels.Gemm.RowsForSwapped),
         // deep weight gradients (Aᵀ·B over 1,024+ rows into at most 64k floats) split over their depth in parts fixed by the shape, against over C
         ["depth-split"] = (on => GanForge.Kernels.Gemm.SplitsDepth = on, GanForge.Kernels.Gemm.SplitsDepth),
         // products writing 256k floats or more split over the threads however few their multiply-adds, against serial under 2M multiply-adds

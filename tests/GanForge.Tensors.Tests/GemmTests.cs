@@ -390,6 +390,56 @@ public class GemmTests
         Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(with), 1e-4, 1e-4 * Math.Sqrt(k), $"avx512 prefetching C {m}x{n}x{k}");
     }
 
+    [Avx512Theory]
+    [InlineData(40, 100, 300, 1f)]      // edge rows and columns both ways, two K blocks
+    [InlineData(64, 1024, 600, 0.75f)]  // whole tiles both ways (the same bits for any alpha), three K blocks
+    [InlineData(128, 784, 1024, 1f)]    // a two-thread part of mlpgan's last layer at 256 rows
+    [InlineData(13, 40, 100, 1f)]       // edge tiles only, one K block
+    public void Avx512_SwappedProduct_SameBitsAsDirect(int m, int n, int k, float alpha)
+    {
+        // x·Wᵀ + b over m ≤ 128 rows is made as (W·xᵀ)ᵀ, Cᵀ's rows starting as the bias; over 136 rows directly. The first
+        // m rows of the direct product must be the swapped product's bits: the same sums in the same order, the bias
+        // rounded in with the first K block.
+        var g = new Generator(12);
+        const int directRows = 136;
+        var a = Tensor.Randn([directRows * k], g).ToArray();
+        var b = Tensor.Randn([n * k], g).ToArray();
+        var bias = Tensor.Randn([n], g).ToArray();
+        var swapped = Enumerable.Repeat(float.NaN, m * n).ToArray();
+        var direct = Enumerable.Repeat(float.NaN, directRows * n).ToArray();
+        Assert.True(GemmAvx512.Swaps(false, true, m, n, k, 0f), $"{m}x{n}x{k} should take the swapped product");
+        Assert.False(GemmAvx512.Swaps(false, true, directRows, n, k, 0f), $"{directRows}x{n}x{k} should not");
+        GemmAvx512.Sgemm(false, true, m, n, k, alpha, a, k, b, k, 0f, swapped, n, bias);
+        GemmAvx512.Sgemm(false, true, directRows, n, k, alpha, a, k, b, k, 0f, direct, n, bias);
+        Assert.Equal(direct.AsSpan(0, m * n).ToArray(), swapped);
+        var expected = Naive(false, true, m, n, k, alpha, a, k, b, k, 1f, Enumerable.Range(0, m * n).Select(i => bias[i % n]).ToArray(), n);
+        Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(swapped), 1e-4, 1e-4 * Math.Sqrt(k), $"swapped {m}x{n}x{k}");
+    }
+
+    [Theory]
+    [InlineData(256, 784, 1024)]   // mlpgan's generation: over two threads each half of the rows takes the swapped product
+    [InlineData(256, 512, 256)]
+    [InlineData(300, 640, 400)]    // rows not a multiple of the parts' 16
+    [InlineData(256, 256, 100)]    // too shallow to swap: split over the columns
+    public void Sgemm_LinearForward_SameBitsOnAnyThreads(int m, int n, int k)
+    {
+        var g = new Generator(14);
+        var a = Tensor.Randn([m * k], g).ToArray();
+        var b = Tensor.Randn([n * k], g).ToArray();
+        var bias = Tensor.Randn([n], g).ToArray();
+        float[] On(int threads)
+        {
+            var c = Enumerable.Repeat(float.NaN, m * n).ToArray();
+            ThreadingTests.WithThreads(threads, () => Gemm.Sgemm(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n, bias));
+            return c;
+        }
+        var one = On(1);
+        Assert.Equal(one, On(2));
+        Assert.Equal(one, On(3));
+        var expected = Naive(false, true, m, n, k, 1f, a, k, b, k, 1f, Enumerable.Range(0, m * n).Select(i => bias[i % n]).ToArray(), n);
+        Fixtures.AssertClose(Tensor.FromArray(expected), Tensor.FromArray(one), 1e-4, 1e-4 * Math.Sqrt(k), $"linear forward {m}x{n}x{k}");
+    }
+
     [Theory]
     [InlineData(2080, 192, 64, 2)]   // split by rows over two threads
     [InlineData(40, 300, 64, 2)]     // split by columns: each part its slice of the bias

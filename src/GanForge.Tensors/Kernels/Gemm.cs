@@ -137,6 +137,27 @@ public static class Gemm
     /// <summary>Whether products of at least <see cref="ParallelOutput"/> floats split over the threads however shallow (the bench's switch wide-outputs).</summary>
     internal static bool SplitsWideOutputs { get; set; } = true;
 
+    /// <summary>
+    /// Whether a Linear layer's forward (x·Wᵀ) over many rows splits over C's rows where each part then takes the AVX-512
+    /// GEMM's swapped product, rather than over C's columns (the bench's switch swapped-rows). The swapped product reads W
+    /// where it lies, so no thread packs W; each thread reads only its own rows of x and writes only its own rows of y,
+    /// as the element-wise ops before and after it (a flat split, by rows) read and write them, where a split over the
+    /// columns reads every row of x, half of them from the other core's cache, and writes half of every row.
+    /// </summary>
+    internal static bool RowsForSwapped { get; set; } = true;
+
+    // Rows a part at least for the split above.
+    internal static int SwappedRowsMin { get; set; } = 128;
+
+    // Whether C = A·Bᵀ splits over its rows into `parts` parts for the reason above: each part's rows take the swapped
+    // product on the AVX-512 GEMM, the smallest at least SwappedRowsMin.
+    static bool SwappedRowParts(bool transA, bool transB, int m, int n, int k, float beta, int parts)
+    {
+        if (!RowsForSwapped || !UseAvx512 || parts < 2 || m / 16 < parts) return false;
+        int smallest = Part(m, 0, parts).End, largest = m - Part(m, parts - 1, parts).Start;
+        return smallest >= SwappedRowsMin && SerialOnAvx512(smallest, n) && GemmAvx512.Swaps(transA, transB, largest, n, k, beta);
+    }
+
     /// <summary>Parts a split product is cut into per thread, claimed from the pool's shared counter.</summary>
     internal static int PartsPerThread { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("GANFORGE_GEMM_PARTS"), out var p) && p >= 1 ? p : 1;
 
@@ -171,7 +192,7 @@ public static class Gemm
                 nint A = (nint)pa, B = (nint)pb, C = (nint)pc;
                 int la = a.Length, lb = b.Length, lc = c.Length;
                 var biasCopy = bias.IsEmpty ? null : bias[..n].ToArray();
-                bool byColumns = n >= m;
+                bool byColumns = n >= m && !SwappedRowParts(transA, transB, m, n, k, beta, parts * PartsPerThread);
                 int extent = byColumns ? n : m;
                 parts = Math.Min(parts * PartsPerThread, Math.Max(1, extent / 16));
                 Threading.For(parts, t =>

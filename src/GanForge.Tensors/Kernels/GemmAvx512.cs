@@ -54,7 +54,7 @@ public static unsafe class GemmAvx512
             return;
         }
         if (beta != 0f && beta != 1f) { Gemm.ScaleC(m, n, beta, c, ldc); beta = 1f; }
-        if (!transA && transB && beta == 0f && m <= SwapRows && n >= 2 * m && k >= 2 * m) { SwappedProduct(m, n, k, alpha, a, lda, b, ldb, c, ldc, bias); return; }
+        if (Swaps(transA, transB, m, n, k, beta)) { SwappedProduct(m, n, k, alpha, a, lda, b, ldb, c, ldc, bias); return; }
         var packA = _packA ??= GC.AllocateUninitializedArray<float>(MC * KC + 16, pinned: true);
         var packB = _packB ??= GC.AllocateUninitializedArray<float>(NC * KC + 16, pinned: true);
         fixed (float* pa = a, pb = b, pc = c, packedA = packA, packedB = packB, pbias = bias)
@@ -228,33 +228,37 @@ public static unsafe class GemmAvx512
     // Rows of C at most this many for SwappedProduct.
     const int SwapRows = 128;
 
+    /// <summary>Whether <see cref="Sgemm"/> makes C = A·Bᵀ of this shape as the swapped product (<see cref="SwappedProduct"/>).</summary>
+    internal static bool Swaps(bool transA, bool transB, int m, int n, int k, float beta) =>
+        !transA && transB && beta == 0f && m <= SwapRows && n >= 2 * m && k >= 2 * m;
+
     /// <summary>
     /// C = alpha·A·Bᵀ (+ bias) for a few rows of A against a wide, deep B (a Linear layer's forward at batch 64: x·Wᵀ)
     /// as Cᵀ = alpha·B·Aᵀ, then Cᵀ transposed into C. B is then read in place (8 rows at a time) and only A, m × k, is
     /// packed with transposes, where the direct product packs all of Bᵀ, n × k, on every call; transposing Cᵀ (n × m)
-    /// costs less than that packing when k ≥ 2m.
+    /// costs less than that packing when k ≥ 2m. With a bias, Cᵀ's rows start as it and the product is added into them:
+    /// the first K block's tiles then store alpha·sums + bias as the direct product's tiles do, so with alpha 1 (a Linear
+    /// layer's) both make the same bits, whatever the depth; added after the transpose, the bias had been rounded in after
+    /// the last K block instead of the first.
     /// </summary>
     static void SwappedProduct(int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
         Span<float> c, int ldc, ReadOnlySpan<float> bias)
     {
         if (_swap == null || _swap.Length < n * m) _swap = GC.AllocateUninitializedArray<float>(Math.Max(n * m, 1 << 16), pinned: true);
         var ct = _swap;
-        Sgemm(false, true, n, m, k, alpha, b, ldb, a, lda, 0f, ct, m);     // Cᵀ (n × m): B (n × k) in place, A read transposed
-        fixed (float* pt = ct, pc = c, pb = bias)
+        if (!bias.IsEmpty)
+            for (int j = 0; j < n; j++) ct.AsSpan(j * m, m).Fill(bias[j]);
+        Sgemm(false, true, n, m, k, alpha, b, ldb, a, lda, bias.IsEmpty ? 0f : 1f, ct, m);   // Cᵀ (n × m): B (n × k) in place, A read transposed
+        fixed (float* pt = ct, pc = c)
         {
             int m16 = m / 16 * 16, n16 = n / 16 * 16;
             for (int i0 = 0; i0 < m16; i0 += 16)
                 for (int j0 = 0; j0 < n16; j0 += 16)
-                {
                     Transpose16(pt + (long)j0 * m + i0, m, pc + (long)i0 * ldc + j0, ldc);
-                    if (pb != null)
-                        for (int i = i0; i < i0 + 16; i++)
-                            Vector512.Store(Vector512.Load(pc + (long)i * ldc + j0) + Vector512.Load(pb + j0), pc + (long)i * ldc + j0);
-                }
             // the edges: rows past the last 16, columns past the last 16
             for (int i = 0; i < m; i++)
                 for (int j = i < m16 ? n16 : 0; j < n; j++)
-                    pc[(long)i * ldc + j] = pt[(long)j * m + i] + (pb != null ? pb[j] : 0f);
+                    pc[(long)i * ldc + j] = pt[(long)j * m + i];
         }
     }
 
