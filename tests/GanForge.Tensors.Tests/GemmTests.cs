@@ -419,7 +419,7 @@ public class GemmTests
     [Theory]
     [InlineData(256, 784, 1024)]   // mlpgan's generation: over two threads each half of the rows takes the swapped product
     [InlineData(256, 512, 256)]
-    [InlineData(300, 640, 400)]    // rows not a multiple of the parts' 16
+    [InlineData(300, 640, 400)]    // halves of 144 and 156 rows, past the swapped product's 128: split over the columns
     [InlineData(256, 256, 100)]    // too shallow to swap: split over the columns
     public void Sgemm_LinearForward_SameBitsOnAnyThreads(int m, int n, int k)
     {

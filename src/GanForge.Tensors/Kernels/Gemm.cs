@@ -149,7 +149,7 @@ public static class Gemm
     internal static bool RowsForSwapped { get; set; } = true;
 
     // Rows a part at least for the split above.
-    internal static int SwappedRowsMin { get; set; } = 128;
+    const int SwappedRowsMin = 128;
 
     // Whether C = A·Bᵀ splits over its rows into `parts` parts for the reason above: each part's rows take the swapped
     // product on the AVX-512 GEMM, the smallest at least SwappedRowsMin.
