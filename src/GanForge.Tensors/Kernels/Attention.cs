@@ -348,20 +348,13 @@ public static partial class Attention
                 if (tail > 0) TransposeRows(qs, d, qt, lp, l);
                 for (int t = 0; t < tail; t++)
                 {
-                    // key j's p_ij and g_i·v_j over the queries (its value row from the transposed table)
+                    // key j's p_ij and g_i·v_j over the queries (its value row from the transposed table); sixteen lanes,
+                    // the only width FewKeys takes
                     int j = vectorEnd + t;
                     for (int c = 0; c < d; c++) tailValue[c] = vt[c * lp + j];
                     Span<float> pj = columns.Slice(2 * t * lqv, lqv), gvj = columns.Slice((2 * t + 1) * lqv, lqv);
-                    if (width == Lanes512.Count)
-                    {
-                        ProbabilityColumn<Lanes512>(qt, keys.Slice(j * d, d), pairStats, pj, l, lp);
-                        DotColumn<Lanes512>(gs, d, tailValue, gvj, l);
-                    }
-                    else
-                    {
-                        ProbabilityColumn<Lanes256>(qt, keys.Slice(j * d, d), pairStats, pj, l, lp);
-                        DotColumn<Lanes256>(gs, d, tailValue, gvj, l);
-                    }
+                    ProbabilityColumn<Lanes512>(qt, keys.Slice(j * d, d), pairStats, pj, l, lp);
+                    DotColumn<Lanes512>(gs, d, tailValue, gvj, l);
                 }
                 for (int i0 = 0; i0 < l; i0 += 4)
                 {

@@ -152,12 +152,13 @@ public static class Gemm
     const int SwappedRowsMin = 128;
 
     // Whether C = A·Bᵀ splits over its rows into `parts` parts for the reason above: each part's rows take the swapped
-    // product on the AVX-512 GEMM, the smallest at least SwappedRowsMin.
+    // product on the AVX-512 GEMM, the smallest at least SwappedRowsMin (parts of so many rows, against a B at least twice
+    // as wide, are the AVX-512 GEMM's whatever SerialOnAvx512's least side).
     static bool SwappedRowParts(bool transA, bool transB, int m, int n, int k, float beta, int parts)
     {
-        if (!RowsForSwapped || !UseAvx512 || parts < 2 || m / 16 < parts) return false;
+        if (!RowsForSwapped || !UseAvx512) return false;
         int smallest = Part(m, 0, parts).End, largest = m - Part(m, parts - 1, parts).Start;
-        return smallest >= SwappedRowsMin && SerialOnAvx512(smallest, n) && GemmAvx512.Swaps(transA, transB, largest, n, k, beta);
+        return smallest >= SwappedRowsMin && GemmAvx512.Swaps(transA, transB, largest, n, k, beta);
     }
 
     /// <summary>Parts a split product is cut into per thread, claimed from the pool's shared counter.</summary>
