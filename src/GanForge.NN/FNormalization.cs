@@ -116,6 +116,20 @@ public static partial class F
         return y;
     }
 
+    /// <summary>
+    /// The same pair where a graph is recorded (a training step's instance norm and the ReLU after it): one
+    /// <see cref="BatchNormFunction"/> over the (sample, channel) rows with the activation in its pass, as
+    /// <see cref="InstanceNorm"/> runs the norm alone. The values and gradients of the two layers one after the other,
+    /// without the normalised map written or kept; <paramref name="slope"/> at least 0.
+    /// </summary>
+    internal static Tensor InstanceNormLeakyReluTraining(Tensor input, float eps, float slope)
+    {
+        int rows = input.Size(0) * input.Size(1), inner = input.Numel / Math.Max(rows, 1);
+        if (input.Rank < 3 || inner < 2)
+            throw new ArgumentException($"InstanceNorm: expected input (N,C,*) with maps of more than one position, got {Shapes.Format(input.ShapeSpan)}");
+        return BatchNormFunction.Apply(input.Reshape(1, rows, inner), null, null, eps, slope).Y.Reshape(input.ShapeSpan);
+    }
+
     /// <summary>Normalises over the trailing dims given by <paramref name="normalizedShape"/> (as torch's layer_norm).</summary>
     public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
     {

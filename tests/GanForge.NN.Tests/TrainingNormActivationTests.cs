@@ -4,15 +4,16 @@ using static GanForge.NN.Tests.NormActivationRuns;
 namespace GanForge.NN.Tests;
 
 /// <summary>
-/// In training, <see cref="Sequential"/> runs batch norm and the ReLU or LeakyReLU after it as one function
-/// (<see cref="Sequential.FuseNormActivation"/>): the normalised map is neither written nor kept, and the values, the
+/// In training, <see cref="Sequential"/> runs batch norm, or instance norm without affine parameters (CycleGAN's), and
+/// the ReLU or LeakyReLU after it as one function (<see cref="Sequential.FuseNormActivation"/>): the normalised map is neither written nor kept, and the values, the
 /// gradients of every parameter and input, the running statistics and a gradient penalty's second order are those of the
 /// two layers one after the other. The switch is process-wide, so these run apart from the pool's tests' neighbours.
 /// </summary>
 [Collection("StoragePool")]
 public class TrainingNormActivationTests
 {
-    public static TheoryData<string> Networks => ["linear-bn1d-relu", "linear-bn1d-leaky", "conv-bn2d-relu", "convT-bn2d-leaky", "conv-bn2d-no-affine"];
+    public static TheoryData<string> Networks =>
+        ["linear-bn1d-relu", "linear-bn1d-leaky", "conv-bn2d-relu", "convT-bn2d-leaky", "conv-bn2d-no-affine", "conv-in-relu", "conv-in-leaky"];
 
     // Odd widths and maps, so the kernels' vector loops and their tails both run; each built twice from one seed.
     static (Sequential Net, Tensor Input) Build(string name)
@@ -26,6 +27,11 @@ public class TrainingNormActivationTests
                 new Conv2d(6, 4, 3, generator: rng)), Tensor.Randn([3, 3, 7, 5], rng)),
             "convT-bn2d-leaky" => (new Sequential(new ConvTranspose2d(5, 4, 4, stride: 2, padding: 1, generator: rng), new BatchNorm2d(4), new LeakyReLU(0.2f),
                 new ConvTranspose2d(4, 1, 4, stride: 2, padding: 1, generator: rng), new Tanh()), Tensor.Randn([3, 5, 3, 3], rng)),
+            // CycleGAN's residual branch and its PatchGAN's layer (7 x 5 maps: the rows' vector loops and tails)
+            "conv-in-relu" => (new Sequential(new ReflectionPad2d(1), new Conv2d(3, 6, 3, generator: rng), new InstanceNorm2d(6), new ReLU(),
+                new ReflectionPad2d(1), new Conv2d(6, 4, 3, generator: rng)), Tensor.Randn([3, 3, 7, 5], rng)),
+            "conv-in-leaky" => (new Sequential(new Conv2d(3, 6, 4, stride: 2, padding: 1, generator: rng), new InstanceNorm2d(6), new LeakyReLU(0.2f),
+                new Flatten(), new Linear(6 * 3 * 2, 2, generator: rng)), Tensor.Randn([3, 3, 7, 5], rng)),
             _ => (new Sequential(new Conv2d(3, 6, 3, padding: 1, generator: rng), new BatchNorm2d(6, affine: false, momentum: null), new LeakyReLU(0.1f),
                 new Flatten(), new Linear(6 * 7 * 5, 2, generator: rng)), Tensor.Randn([3, 3, 7, 5], rng)),
         };
@@ -74,14 +80,16 @@ public class TrainingNormActivationTests
     public void Training_Fused_IsOneFunctionThatKeepsNoNormalisedMap(string name)
     {
         var (net, x) = Build(name);
-        int norm = net.ToList().FindIndex(m => m is BatchNormBase);
+        int norm = net.ToList().FindIndex(m => m is BatchNormBase or InstanceNorm2d);
         var fused = Run(new Sequential(net[norm - 1], net[norm], net[norm + 1]), x, fuse: true);
         var apart = Run(new Sequential(net[norm - 1], net[norm], net[norm + 1]), x, fuse: false);
-        Assert.Equal("BatchNormFunctionBackward", fused.GradFn!.Name);
+        // instance norm runs batch norm's function over its (sample, channel) rows, then takes the input's shape again
+        var last = fused.GradFn!.Name == "ReshapeBackward" ? fused.GradFn.Inputs[0].GradFn! : fused.GradFn;
+        Assert.Equal("BatchNormFunctionBackward", last.Name);
         Assert.Equal("LeakyReluBackward", apart.GradFn!.Name);
     }
 
-    [Theory, InlineData("conv-bn2d-relu"), InlineData("linear-bn1d-leaky")]
+    [Theory, InlineData("conv-bn2d-relu"), InlineData("linear-bn1d-leaky"), InlineData("conv-in-leaky")]
     public void Training_Fused_GradientPenaltysSecondOrderMatches(string name)
     {
         // WGAN-GP's term on a network with batch norm: the gradient of ‖∇x D(x)‖² with respect to D's parameters.
@@ -105,6 +113,8 @@ public class TrainingNormActivationTests
     {
         var norm = (INormThenActivation)new BatchNorm2d(3);
         Assert.Null(norm.TryForwardActivated(Tensor.Randn(4, 3, 2, 2), -0.5f, inPlace: false));
+        var instance = (INormThenActivation)new InstanceNorm2d(3);
+        Assert.Null(instance.TryForwardActivated(Tensor.Randn(4, 3, 2, 2).RequiresGrad_(), -0.5f, inPlace: false));
         var net = new Sequential(new BatchNorm2d(3), new LeakyReLU(-0.5f));
         var x = Tensor.Randn(4, 3, 2, 2).RequiresGrad_();
         Assert.Equal("LeakyReluBackward", Run(net, x, fuse: true).GradFn!.Name);

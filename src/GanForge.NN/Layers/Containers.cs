@@ -55,10 +55,10 @@ public sealed class Sequential : Module, IEnumerable<Module>
     public Module this[int index] => _modules[index < 0 ? index + _modules.Count : index];
 
     /// <summary>
-    /// Whether a normalisation and the ReLU or LeakyReLU after it run as one function: training-mode batch norm always
-    /// (its normalised map never written), and where no graph is recorded eval-mode batch norm and instance norm without
-    /// affine parameters or running statistics, in place where the input is an intermediate of this container (true; the
-    /// bench switches it to measure).
+    /// Whether a normalisation and the ReLU or LeakyReLU after it run as one function: training-mode batch norm and
+    /// instance norm without affine parameters or running statistics always (the normalised map never written), and where
+    /// no graph is recorded eval-mode batch norm too, in place where the input is an intermediate of this container
+    /// (true; the bench switches it to measure).
     /// </summary>
     internal static bool FuseNormActivation { get; set; } = true;
 

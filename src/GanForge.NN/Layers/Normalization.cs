@@ -41,14 +41,16 @@ public sealed class InstanceNorm2d : Module, IPureLayer, INormThenActivation
     }
 
     /// <summary>
-    /// This layer and LeakyReLU(<paramref name="slope"/>) after it (0: ReLU) as one pass after the statistics, without a
-    /// graph, into the input's own buffer when <paramref name="inPlace"/>: the pair's values bit for bit. Null, with
-    /// nothing done, for affine parameters, running statistics, maps of one position, or a graph to record.
+    /// This layer and LeakyReLU(<paramref name="slope"/>) after it (0: ReLU) as one pass after the statistics: the
+    /// pair's values (and gradients) bit for bit. Without a graph, into the input's own buffer when
+    /// <paramref name="inPlace"/>; with one, as one function that neither writes nor keeps the normalised map. Null,
+    /// with nothing done, for affine parameters, running statistics, maps of one position, or a negative slope with a
+    /// graph to record.
     /// </summary>
     Tensor? INormThenActivation.TryForwardActivated(Tensor input, float slope, bool inPlace)
     {
         if (Affine || TrackRunningStats || input.Rank != 4 || input.Size(1) != NumFeatures || input.Size(2) * input.Size(3) < 2) return null;
-        if (GradMode.IsEnabled && input.RequiresGrad) return null;
+        if (GradMode.IsEnabled && input.RequiresGrad) return slope < 0f ? null : F.InstanceNormLeakyReluTraining(input, Eps, slope);
         return F.InstanceNormLeakyRelu(input, Eps, slope, inPlace);
     }
 
