@@ -232,7 +232,9 @@ static class Workloads
         ["gemm-parts"] = (on => GanForge.Kernels.Gemm.PartsPerThread = on ? PartsWhenOn() : 1, GanForge.Kernels.Gemm.PartsPerThread > 1),
         // e^x, tanh and the GELU on two interleaved vectors (of sixteen lanes with AVX-512, of eight without) against one
         ["paired-lanes"] = (on => GanForge.Kernels.FloatLanes.Paired = on, GanForge.Kernels.FloatLanes.Paired),
-        // eval-mode batch norm and the ReLU after it as one pass in place (generation's G) against the two layers
+        // a normalisation and the ReLU after it as one function: training-mode batch norm, and since the sixty-first pass instance
+        // norm without affine parameters in training too (cyclegan32); eval-mode batch norm as one pass in place (generation's G);
+        // against the two layers
         ["norm-act"] = (on => GanForge.NN.Sequential.FuseNormActivation = on, GanForge.NN.Sequential.FuseNormActivation),
         // a Conv2d or EqualConv2d and the LeakyReLU (or StyleGAN's scaled one) after it as one function (on a layer on an image, the
         // activation applied as the kernel stores and its backward from the gradient masked a sample at a time in cache), against
@@ -243,6 +245,9 @@ static class Workloads
         // a Linear layer's input gradient over a few rows in the two halves of its weight's rows, against split over its columns
         ["input-grad-halves"] = (on => GanForge.Kernels.Gemm.InputGradientInHalves = on, GanForge.Kernels.Gemm.InputGradientInHalves),
         // products of 1-2M multiply-adds split over the threads (the default since the forty-ninth pass) against run on one
+        // padding of planes up to 8,192 positions (cyclegan32's reflections) by permutes of the input plane (PadPlanes), its adjoint
+        // likewise, against the index map's AVX2 gathers and scatter-add (the sixty-first pass)
+        ["pad-planes"] = (on => GanForge.Kernels.PadPlanes.Enabled = on, GanForge.Kernels.PadPlanes.Enabled),
         ["split-from-1m"] = (on => GanForge.Kernels.Gemm.ParallelWork = on ? 1 << 20 : 1 << 21, GanForge.Kernels.Gemm.ParallelWork == 1 << 20),
     };
 

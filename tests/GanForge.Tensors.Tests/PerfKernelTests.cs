@@ -80,6 +80,58 @@ public class PerfKernelTests
         AssertClose(dxRef, dx, 1e-5f);
     }
 
+    // Padding by planes (PadPlanes, AVX-512: each sixteen floats of the padded plane one permute of the input plane, or a
+    // gather) against the index map's gather and scatter-add, bit for bit: the adjoint adds each input's readers in the
+    // scatter's order. Reflection, replication (an edge read 21 times), constant and cropped edges; planes of one to
+    // hundreds of vectors with tails; wide rows whose readers lie apart (gathers); a plane past MaxOutputs (the index map).
+    public static TheoryData<string, int, int, int, int, int> PaddingMaps => new()
+    {
+        { "reflect", 8, 8, 1, 1, 256 }, { "reflect", 32, 32, 3, 3, 5 }, { "reflect", 7, 19, 2, 5, 4 }, { "replicate", 9, 5, 20, 1, 3 },
+        { "constant", 5, 33, 2, -1, 4 }, { "constant", 9, 17, -1, 16, 3 }, { "reflect", 6, 20, 19, 19, 2 }, { "reflect", 1, 3, 2, 1, 7 },
+        { "reflect", 100, 100, 3, 3, 2 },
+    };
+
+    [Theory, MemberData(nameof(PaddingMaps))]
+    public void PadPlanes_SameBitsAsTheIndexMap(string mode, int h, int w, int before, int after, int planes)
+    {
+        var pm = Enum.Parse<PadMode>(mode, ignoreCase: true);
+        var (rows, cols) = (AxisMap.Pad(h, Math.Max(before, 0), Math.Max(after, 0), pm == PadMode.Constant ? pm : PadMode.Replicate),
+            AxisMap.Pad(w, before, after, pm));
+        var gen = new Generator(9);
+        var x = Tensor.Randn([planes * h * w], gen).Storage;
+        var g = Tensor.Randn([planes * rows.OutSize * cols.OutSize], gen).Storage;
+        (float[] Y, float[] Dx) Run(bool byPlanes)
+        {
+            bool saved = PadPlanes.Enabled;
+            PadPlanes.Enabled = byPlanes;
+            try
+            {
+                var (y, dx) = (new float[g.Length], new float[x.Length]);
+                Array.Fill(y, float.NaN); Array.Fill(dx, float.NaN);   // both overwrite every float
+                Separable.Forward(x, y, planes, rows, cols);
+                Separable.Adjoint(g, dx, planes, rows, cols);
+                return (y, dx);
+            }
+            finally { PadPlanes.Enabled = saved; }
+        }
+        var (planeY, planeDx) = Run(byPlanes: true);
+        var (mapY, mapDx) = Run(byPlanes: false);
+        Assert.Equal(mapY, planeY);
+        Assert.Equal(mapDx, planeDx);
+        Assert.Contains(mapDx, v => v != 0f);
+    }
+
+    [Fact]
+    public void PadPlanes_RunOnPlanesUpToTheirLimit()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
+        var cyclegan = AxisMap.Pad(8, 1, 1, PadMode.Reflect);
+        Assert.NotNull(PadPlanes.For(cyclegan, cyclegan));
+        var large = AxisMap.Pad(100, 3, 3, PadMode.Reflect);
+        Assert.Null(PadPlanes.For(large, large));
+        Assert.NotNull(PadPlanes.For(large, AxisMap.Pad(8, 1, 1, PadMode.Reflect)));
+    }
+
     static void AssertClose(float[] expected, float[] actual, float scaleTolerance)
     {
         float scale = expected.Max(MathF.Abs);
