@@ -135,7 +135,9 @@ internal static unsafe class ConvDnnl
     static bool EnsureEngine()
     {
         if (_engine != IntPtr.Zero) return true;
-        if (_initFailed) return false;
+        // Loading the library also maps its name for the P/Invoke calls below: without it they look for the file
+        // by name (what `bench --kernels --layouts` hit, asking for an implementation before any convolution ran).
+        if (_initFailed || !DnnlAvailable) return false;
         if (DnnlEngineCreate(out var engine, DnnlCpu, 0) != DnnlSuccess || DnnlStreamCreate(out var stream, engine, DnnlStreamDefault) != DnnlSuccess)
         {
             _initFailed = true;
