@@ -45,6 +45,10 @@ internal sealed class LinearSpatial(SpatialMap map, bool adjoint) : Function
 {
     public override string Name => map.Name + (adjoint ? "BackwardBackward" : "Backward");
 
+    /// <summary>"LinearSpatial Pad(reflect) 4x256x8x8->10x10" (the adjoint's "... adjoint"): which map, on what.</summary>
+    protected internal override string ProfileName =>
+        $"LinearSpatial {map.Name} {Shapes.Format(map.InShape).Trim('(', ')').Replace(',', 'x')}->{map.OutShape[2]}x{map.OutShape[3]}{(adjoint ? " adjoint" : "")}";
+
     public static Tensor Apply(Tensor x, SpatialMap map, bool adjoint = false)
     {
         var inShape = adjoint ? map.OutShape : map.InShape;
