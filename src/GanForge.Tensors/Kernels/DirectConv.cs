@@ -21,13 +21,14 @@ namespace GanForge.Kernels;
 /// one load, and the kernels read without bounds checks. Forward: each task computes four output rows by 16 columns for
 /// four output channels in sixteen registers, over every (ci, kh, kw): four loads, four broadcasts, sixteen multiply-adds;
 /// channels past Co have zero weights and are not stored. Weight gradient: for each (ci, kh), up to eight taps kw by up to
-/// three channels (four as two passes of two), up to 24 accumulators run over the output rows (a thread's copy of the
-/// block's output gradient, zero past the map), each tap's load feeding every channel; a sample at a time (a few where
-/// the maps are small), the accumulators' lanes carried between samples, so that a sample's gradient and input rows stay
-/// in L1 across the taps; then they are summed across their lanes. (channel block, input channel) pairs are shared out over the threads, so
-/// each weight is written by one thread. cyclegan32's 64 -> 3 7 x 7 layer: four taps by four channels (three used), the
-/// batch's rows per tap block, ran at 107-135 GFLOP/s on two threads; eight taps by three channels a sample at a time at
-/// 151-192, 1.36-1.47x in alternation (one thread too).
+/// three channels (four channels as two passes of two, or one pass of four taps), up to 24 accumulators run over the
+/// output rows (a thread's copy of the block's output gradient, zero past the map), each tap's load feeding every
+/// channel; a sample at a time (a few where the maps are small), the accumulators' lanes carried between samples, so
+/// that a sample's gradient and input rows stay in L1 across the taps; then they are summed across their lanes, each
+/// lane in the order of the samples, rows and columns. (channel block, input channel) pairs are shared out over the
+/// threads, so each weight is written by one thread. cyclegan32's 64 -> 3 7 x 7 layer: four taps by four channels (three
+/// used) over the whole batch's rows per tap block ran at 128-135 GFLOP/s on two threads; this at 184-192 (1.43-1.44x in
+/// alternation, the sixty-first pass).
 /// </remarks>
 public static class DirectConv
 {
