@@ -108,9 +108,7 @@ public static partial class F
     /// </summary>
     internal static Tensor InstanceNormLeakyRelu(Tensor input, float eps, float slope, bool inPlace)
     {
-        int rows = input.Size(0) * input.Size(1), inner = input.Numel / Math.Max(rows, 1);
-        if (input.Rank < 3 || inner < 2)
-            throw new ArgumentException($"InstanceNorm: expected input (N,C,*) with maps of more than one position, got {Shapes.Format(input.ShapeSpan)}");
+        var (rows, inner) = InstanceRows(input);
         var y = inPlace ? input : Tensor.Uninitialized(input.ShapeSpan);
         Kernels.BatchNorm.Forward(input.Storage, y.Storage, 1, rows, inner, null, null, eps, new float[rows], new float[rows], new float[rows], slope);
         return y;
@@ -122,12 +120,16 @@ public static partial class F
     /// <see cref="InstanceNorm"/> runs the norm alone. The values and gradients of the two layers one after the other,
     /// without the normalised map written or kept; <paramref name="slope"/> at least 0.
     /// </summary>
-    internal static Tensor InstanceNormLeakyReluTraining(Tensor input, float eps, float slope)
+    internal static Tensor InstanceNormLeakyReluTraining(Tensor input, float eps, float slope) =>
+        NormalizeRows(input, InstanceRows(input).Inner, eps, slope);
+
+    // The (sample, channel) rows of an instance norm's input (N,C,*) and their length, checked to be more than one position.
+    static (int Rows, int Inner) InstanceRows(Tensor input)
     {
         int rows = input.Size(0) * input.Size(1), inner = input.Numel / Math.Max(rows, 1);
         if (input.Rank < 3 || inner < 2)
             throw new ArgumentException($"InstanceNorm: expected input (N,C,*) with maps of more than one position, got {Shapes.Format(input.ShapeSpan)}");
-        return BatchNormFunction.Apply(input.Reshape(1, rows, inner), null, null, eps, slope).Y.Reshape(input.ShapeSpan);
+        return (rows, inner);
     }
 
     /// <summary>Normalises over the trailing dims given by <paramref name="normalizedShape"/> (as torch's layer_norm).</summary>
@@ -152,14 +154,15 @@ public static partial class F
     {
         int rowLength = 1;
         foreach (int d in dims) rowLength *= x.Size(d);
-        if (rowLength > 1)
-        {
-            var rows = x.Reshape(1, x.Numel / rowLength, rowLength);
-            return BatchNormFunction.Apply(rows, null, null, eps).Y.Reshape(x.ShapeSpan);
-        }
+        if (rowLength > 1) return NormalizeRows(x, rowLength, eps);
         var xc = x - x.Mean(dims, keepDim: true);
         return xc * (xc.Square().Mean(dims, keepDim: true) + eps).Pow(-0.5f);
     }
+
+    // x standardised over each run of its last rowLength (> 1) values, as the channels of a one-sample batch norm, then
+    // LeakyReLU(slope) in the same pass when given.
+    static Tensor NormalizeRows(Tensor x, int rowLength, float eps, float? slope = null) =>
+        BatchNormFunction.Apply(x.Reshape(1, x.Numel / rowLength, rowLength), null, null, eps, slope).Y.Reshape(x.ShapeSpan);
 
     /// <summary>Normalises x (N,C,*) over each of <paramref name="numGroups"/> channel groups (as torch's group_norm).</summary>
     public static Tensor GroupNorm(Tensor input, int numGroups, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
