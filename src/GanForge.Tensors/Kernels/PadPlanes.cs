@@ -62,12 +62,8 @@ internal sealed unsafe class PadPlanes
 
     static PadPlanes Build(AxisMap rows, AxisMap cols)
     {
-        int w = cols.InSize, ow = cols.OutSize, inPlane = rows.InSize * w, outPlane = rows.OutSize * ow;
-        // source[q]: the input that padded position q reads, or -1.
-        var source = new int[outPlane];
-        for (int o = 0; o < rows.OutSize; o++)
-            for (int j = 0; j < ow; j++)
-                source[o * ow + j] = rows.IsEmpty(o) || cols.IsEmpty(j) ? -1 : rows.Src[rows.Ptr[o]] * w + cols.Src[cols.Ptr[j]];
+        int inPlane = rows.InSize * cols.InSize, outPlane = rows.OutSize * cols.OutSize;
+        var source = Separable.PadIndex(rows, cols);   // the input that padded position q reads, or -1
         var reads = new int[Lanes];
         var forward = new Chunk[(outPlane + Lanes - 1) / Lanes];
         for (int t = 0; t < forward.Length; t++)
