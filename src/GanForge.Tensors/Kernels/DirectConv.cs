@@ -339,13 +339,13 @@ public static class DirectConv
         void Add<TC, TT>(int s0, int s1, int row, int* offsets, int k0, float* lanes) where TC : struct, ICount where TT : struct, ICount
         {
             float* l1 = lanes + WideTaps * Lanes, l2 = lanes + 2 * WideTaps * Lanes, l3 = lanes + 3 * WideTaps * Lanes;
-            Vector512<float> a00 = Load(lanes, 0), a01 = Load(lanes, 1), a02 = Load(lanes, 2), a03 = Load(lanes, 3);
-            Vector512<float> a04 = Wide(lanes, 4), a05 = Wide(lanes, 5), a06 = Wide(lanes, 6), a07 = Wide(lanes, 7);
-            Vector512<float> a10 = Two(l1, 0), a11 = Two(l1, 1), a12 = Two(l1, 2), a13 = Two(l1, 3);
-            Vector512<float> a14 = TwoWide(l1, 4), a15 = TwoWide(l1, 5), a16 = TwoWide(l1, 6), a17 = TwoWide(l1, 7);
-            Vector512<float> a20 = Three(l2, 0), a21 = Three(l2, 1), a22 = Three(l2, 2), a23 = Three(l2, 3);
-            Vector512<float> a24 = ThreeWide(l2, 4), a25 = ThreeWide(l2, 5), a26 = ThreeWide(l2, 6), a27 = ThreeWide(l2, 7);
-            Vector512<float> a30 = Fourth(l3, 0), a31 = Fourth(l3, 1), a32 = Fourth(l3, 2), a33 = Fourth(l3, 3);
+            Vector512<float> a00 = Carried(lanes, 0, 0), a01 = Carried(lanes, 0, 1), a02 = Carried(lanes, 0, 2), a03 = Carried(lanes, 0, 3);
+            Vector512<float> a04 = Carried(lanes, 0, 4), a05 = Carried(lanes, 0, 5), a06 = Carried(lanes, 0, 6), a07 = Carried(lanes, 0, 7);
+            Vector512<float> a10 = Carried(lanes, 1, 0), a11 = Carried(lanes, 1, 1), a12 = Carried(lanes, 1, 2), a13 = Carried(lanes, 1, 3);
+            Vector512<float> a14 = Carried(lanes, 1, 4), a15 = Carried(lanes, 1, 5), a16 = Carried(lanes, 1, 6), a17 = Carried(lanes, 1, 7);
+            Vector512<float> a20 = Carried(lanes, 2, 0), a21 = Carried(lanes, 2, 1), a22 = Carried(lanes, 2, 2), a23 = Carried(lanes, 2, 3);
+            Vector512<float> a24 = Carried(lanes, 2, 4), a25 = Carried(lanes, 2, 5), a26 = Carried(lanes, 2, 6), a27 = Carried(lanes, 2, 7);
+            Vector512<float> a30 = Carried(lanes, 3, 0), a31 = Carried(lanes, 3, 1), a32 = Carried(lanes, 3, 2), a33 = Carried(lanes, 3, 3);
             int o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3];
             int o4 = TT.Value > 4 ? offsets[4] : 0, o5 = TT.Value > 4 ? offsets[5] : 0, o6 = TT.Value > 4 ? offsets[6] : 0, o7 = TT.Value > 4 ? offsets[7] : 0;
             for (int s = s0; s < s1; s++)
@@ -377,13 +377,8 @@ public static class DirectConv
             if (TC.Value > 3) Store(l3, a30, a31, a32, a33, default, default, default, default);
 
             // The carried lanes of a channel's tap, where this pass has that channel and tap.
-            static Vector512<float> Load(float* at, int tap) => Vector512.Load(at + tap * Lanes);
-            static Vector512<float> Wide(float* at, int tap) => TT.Value > 4 ? Load(at, tap) : default;
-            static Vector512<float> Two(float* at, int tap) => TC.Value > 1 ? Load(at, tap) : default;
-            static Vector512<float> TwoWide(float* at, int tap) => TC.Value > 1 && TT.Value > 4 ? Load(at, tap) : default;
-            static Vector512<float> Three(float* at, int tap) => TC.Value > 2 ? Load(at, tap) : default;
-            static Vector512<float> ThreeWide(float* at, int tap) => TC.Value > 2 && TT.Value > 4 ? Load(at, tap) : default;
-            static Vector512<float> Fourth(float* at, int tap) => TC.Value > 3 ? Load(at, tap) : default;
+            static Vector512<float> Carried(float* lanes, int channel, int tap) =>
+                channel < TC.Value && tap < TT.Value ? Vector512.Load(lanes + (channel * WideTaps + tap) * Lanes) : default;
 
             // one tap's load against each channel's gradient (a fourth channel only with four taps)
             static void Taps(Vector512<float> xv, Vector512<float> g0, Vector512<float> g1, Vector512<float> g2,
