@@ -110,7 +110,11 @@ public static partial class F
     {
         var (rows, inner) = InstanceRows(input);
         var y = inPlace ? input : Tensor.Uninitialized(input.ShapeSpan);
-        Kernels.BatchNorm.Forward(input.Storage, y.Storage, 1, rows, inner, null, null, eps, new float[rows], new float[rows], new float[rows], slope);
+        // The rows' statistics, read by nothing after: from the pool and back (256 images of 256 channels have 65,536
+        // rows, and three fresh arrays of them cost 192 page faults a call).
+        var (mean, variance, invstd) = (StoragePool.Rent(rows), StoragePool.Rent(rows), StoragePool.Rent(rows));
+        Kernels.BatchNorm.Forward(input.Storage, y.Storage, 1, rows, inner, null, null, eps, mean, variance, invstd, slope);
+        foreach (var statistic in new[] { mean, variance, invstd }) StoragePool.Return(statistic);
         return y;
     }
 
@@ -162,7 +166,7 @@ public static partial class F
     // x standardised over each run of its last rowLength (> 1) values, as the channels of a one-sample batch norm, then
     // LeakyReLU(slope) in the same pass when given.
     static Tensor NormalizeRows(Tensor x, int rowLength, float eps, float? slope = null) =>
-        BatchNormFunction.Apply(x.Reshape(1, x.Numel / rowLength, rowLength), null, null, eps, slope).Y.Reshape(x.ShapeSpan);
+        BatchNormFunction.Output(x.Reshape(1, x.Numel / rowLength, rowLength), eps, slope).Reshape(x.ShapeSpan);
 
     /// <summary>Normalises x (N,C,*) over each of <paramref name="numGroups"/> channel groups (as torch's group_norm).</summary>
     public static Tensor GroupNorm(Tensor input, int numGroups, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
