@@ -399,7 +399,18 @@ static class Workloads
         var model = Build(name);
         model.Generator.Eval();
         var rng = new Generator(3);
-        Tensor Input() => name == "cyclegan32" ? Tensor.Rand([256, .. model.ImageShape], rng) * 2f - 1f : model.SampleLatent(256, rng);
+        Tensor Input()
+        {
+            if (name != "cyclegan32") return model.SampleLatent(256, rng);
+            // uniform in [-1, 1], its two intermediates given back as Python frees the peer's (kept, each call would take
+            // two of the pool's 3 MB buffers and leave the generator's last two layers to fault in fresh ones)
+            var u = Tensor.Rand([256, .. model.ImageShape], rng);
+            var scaled = u * 2f;
+            u.ReturnToPool();
+            var x = scaled - 1f;
+            scaled.ReturnToPool();
+            return x;
+        }
         return (Input, z =>
         {
             using (GradMode.NoGrad()) model.Generator.Forward(z).ReturnToPool();
