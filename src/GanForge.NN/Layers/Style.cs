@@ -16,8 +16,11 @@ public sealed class PixelNorm(float eps = 1e-8f) : Module, IPureLayer
     {
         if (input.Rank is not (2 or 4))
             throw new ArgumentException($"PixelNorm: expected input (N,C) or (N,C,H,W), got {Shapes.Format(input.ShapeSpan)}");
-        // x · rsqrt(mean_c(x²) + ε), the mean over dim 1 kept for broadcasting
-        return input * (input.Square().Mean(1, keepDim: true) + Eps).Rsqrt();
+        // x · rsqrt(mean_c(x²) + ε), the mean over dim 1 kept for broadcasting; x² goes back to the pool after its reader
+        var squares = input.Square();
+        var scale = (squares.Mean(1, keepDim: true) + Eps).Rsqrt();
+        Release(squares);
+        return input * scale;
     }
 
     protected override string ExtraRepr() => $"eps={Eps}";
