@@ -42,6 +42,7 @@ public static partial class F
             UpdateRunning(runningMean.Data, mean, momentum, 1.0);
             UpdateRunning(runningVar.Data, variance, momentum, count / Math.Max(count - 1.0, 1.0));
         }
+        BatchNormFunction.ReturnStatistics(y, mean, variance);
         return y;
     }
 

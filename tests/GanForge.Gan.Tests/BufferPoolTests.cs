@@ -164,6 +164,34 @@ public class BufferPoolTests
     });
 
     /// <summary>
+    /// CycleGAN's history of generated images gives back the images it shows but no longer keeps (displaced ones, and
+    /// new ones shown without a place), each once, never one it keeps: with the pool poisoned after every query, the same
+    /// batches as with the pool off, and a returned image at least once.
+    /// </summary>
+    [Fact]
+    public void ImagePool_ImagesItNoLongerKeeps_BackToThePool_SameBatchesAsPoolOff()
+    {
+        (float[][] Shown, long MostReturned) Queries(bool pool) => PoolHarness.WithPool(pool, () =>
+        {
+            var history = new ImagePool("pool_b", 3);
+            var rng = new Generator(3);
+            var shown = new List<float[]>();
+            long most = 0;
+            for (int q = 0; q < 30; q++)
+            {
+                var batch = Tensor.Full([4, 3, 32, 32], q) + Tensor.Randn([4, 3, 32, 32], new Generator((ulong)q));   // 3K floats an image
+                shown.Add(history.Query(batch, rng).ToArray());
+                most = Math.Max(most, StoragePool.Bytes);
+                PoolHarness.PoisonPool();
+            }
+            return (shown.ToArray(), most);
+        });
+        var (off, on) = (Queries(pool: false), Queries(pool: true));
+        AssertSame(off.Shown, on.Shown, "image pool");
+        Assert.True(on.MostReturned >= 3 * 32 * 32 * sizeof(float), $"the history gave back at most {on.MostReturned} bytes");
+    }
+
+    /// <summary>
     /// WGAN-GP (DCGAN networks at 28 pixels, five critic steps a step) trained three steps, the pool poisoned after each
     /// step: the gradient penalty's gradient graph and its pass of the critic go back to the pool (the first by the
     /// backward, the second by <see cref="GradientPenalty.ReleasePass"/> after the critic's step), and the weights

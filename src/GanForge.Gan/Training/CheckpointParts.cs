@@ -59,7 +59,12 @@ public sealed class ImagePool(string name, int capacity) : ICheckpointPart
             }
             else shown[i] = image;
         }
-        return Tensor.Cat(shown, 0);
+        var batch = Tensor.Cat(shown, 0);
+        // The images shown but no longer kept (displaced, or shown without a place) go back to the pool, each once.
+        var kept = new HashSet<Tensor>(_images, ReferenceEqualityComparer.Instance);
+        foreach (var image in shown.Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>())
+            if (!kept.Contains(image)) Intermediates.Release(image, batch);
+        return batch;
     }
 
     public IEnumerable<KeyValuePair<string, Tensor>> StateDict()
