@@ -89,7 +89,7 @@ static class Workloads
         long allocatedBefore = GC.GetTotalAllocatedBytes();
         int gcBefore = GC.CollectionCount(0), gen2Before = GC.CollectionCount(2);
         var pauseBefore = GC.GetTotalPauseDuration();
-        long faultsBefore = PageFaults();
+        long faultsBefore = PageFaults(), missedBefore = StoragePool.MissedBytes;
         Profiler.Enabled = profile;
         Profiler.Reset();
         for (int i = 0; i < iters; i++)
@@ -123,6 +123,8 @@ static class Workloads
             // Pages the kernel had to map for the step (first touches of memory the GC took fresh or had given back):
             // 10.4-11.2 us each on the Zen 5 host of the forty-third pass, a virtual machine (tools/pagefault/pagefault_cost.c).
             ["page_faults_per_iter"] = faultsBefore < 0 ? "n/a" : Math.Round((PageFaults() - faultsBefore) / (double)iters, 1),
+            // Poolable buffers the step allocated because the pool had none of their size: an intermediate nobody gave back.
+            ["pool_missed_kb_per_iter"] = Math.Round((StoragePool.MissedBytes - missedBefore) / 1024.0 / iters, 1),
         };
     }
 
@@ -371,6 +373,7 @@ static class Workloads
         Thread.Sleep(100);   // the JIT's background compilation of the last tier-ups
         Profiler.Enabled = profile;
         Profiler.Reset();
+        long faultsBefore = PageFaults(), missedBefore = StoragePool.MissedBytes;
         var timing = Stopwatch.StartNew();
         while (times.Count < iters || timing.Elapsed.TotalSeconds < GenerationSeconds)
         {
@@ -386,6 +389,8 @@ static class Workloads
         {
             ["workload"] = name + "-generate", ["threads"] = Threading.Threads, ["batch"] = 256,
             ["images_per_s"] = Math.Round(256 / median, 1), ["timed_calls"] = times.Count,
+            ["page_faults_per_call"] = faultsBefore < 0 ? "n/a" : Math.Round((PageFaults() - faultsBefore) / (double)times.Count, 1),
+            ["pool_missed_kb_per_call"] = Math.Round((StoragePool.MissedBytes - missedBefore) / 1024.0 / times.Count, 1),
         };
     }
 
