@@ -156,7 +156,7 @@ internal sealed class BatchNormFunction : Function
     }
 
     // The statistics came from the pool (Apply) and nothing else reads them now: instance norm's over 4 images of 256
-    // channels are 4 KB each, two per layer a step otherwise left to the GC (cyclegan32: 126 KB a step).
+    // channels are 4 KB each, two a layer a step otherwise left to the GC.
     protected internal override void ReleaseSaved()
     {
         foreach (var statistic in (float[]?[])[_meanRaw, _invstdRaw]) if (statistic != null) StoragePool.Return(statistic);
