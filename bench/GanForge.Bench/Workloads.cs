@@ -179,6 +179,9 @@ static class Workloads
         // (backward-data), the forty-fourth pass
         ["image-layers"] = (on => GanForge.Kernels.Conv.ImageForwards = GanForge.Kernels.Conv.ImageWeightGrads = GanForge.Kernels.Conv.ImageBackwardData = on,
             GanForge.Kernels.Conv.ImageForwards),
+        // the forward of layers of at most four output channels (cyclegan32's RGB layer) a sample at a time through each thread's
+        // one-sample scratch, against the whole batch padded first (the sixty-third pass)
+        ["sample-scratch"] = (on => GanForge.Kernels.DirectConv.SampleScratch = on, GanForge.Kernels.DirectConv.SampleScratch),
         ["image-forwards"] = (on => GanForge.Kernels.Conv.ImageForwards = on, GanForge.Kernels.Conv.ImageForwards),
         ["image-weight-grads"] = (on => GanForge.Kernels.Conv.ImageWeightGrads = on, GanForge.Kernels.Conv.ImageWeightGrads),
         ["image-backward-data"] = (on => GanForge.Kernels.Conv.ImageBackwardData = on, GanForge.Kernels.Conv.ImageBackwardData),

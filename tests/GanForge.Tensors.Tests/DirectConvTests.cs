@@ -43,6 +43,37 @@ public class DirectConvTests
             $"{ci} -> {co} k{k} s{stride} p{pad}");
     }
 
+    // A batch of four samples a thread or more runs a sample at a time, each thread through a one-sample scratch
+    // (DirectConv.SampleScratch); a smaller one through the whole batch's. An odd batch splits unevenly over the threads.
+    // Both must match the naive kernel, and each other bit for bit: every output is the same sum in the same order.
+    [Theory]
+    [InlineData(64, 38, 38, 3, 7, 1, 0)]   // cyclegan32's RGB layer
+    [InlineData(3, 35, 37, 6, 5, 3, 2)]    // stride 3, a channel block of two
+    [InlineData(8, 9, 17, 4, 3, 1, 1)]     // a last row block of one row, a second vector of one lane
+    public void DirectForward_SampleAtATime_SameBitsAsWholeBatch(int ci, int h, int w, int co, int k, int stride, int pad)
+    {
+        if (!Avx512F.IsSupported) return;
+        int n = 4 * Threading.Threads + 1, oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+        var g = new ConvGeometry(ci, h, w, co, oh, ow, k, k, stride, stride, pad, pad, 1, 1, 1);
+        var gen = new Generator(43);
+        var (x, wt) = (Tensor.Randn([n, ci, h, w], gen), Tensor.Randn([co, ci, k, k], gen));
+        var bySample = Tensor.Full([n, co, oh, ow], float.NaN);
+        var whole = Tensor.Full([n, co, oh, ow], float.NaN);
+        bool saved = DirectConv.SampleScratch;
+        try
+        {
+            DirectConv.SampleScratch = true;
+            DirectConv.Forward(x.Storage, wt.Storage, bySample.Storage, n, g);
+            DirectConv.SampleScratch = false;
+            DirectConv.Forward(x.Storage, wt.Storage, whole.Storage, n, g);
+        }
+        finally { DirectConv.SampleScratch = saved; }
+        var reference = new Tensor([n, co, oh, ow]);
+        Conv.ForwardNaive(x.Data, wt.Data, reference.Data, n, g);
+        Fixtures.AssertClose(reference, bySample, 1e-4, 1e-4 * Math.Max(1, Math.Sqrt(g.K / 256.0)), $"{ci} -> {co} k{k} a sample at a time");
+        Assert.Equal(whole.Data.ToArray(), bySample.Data.ToArray());
+    }
+
     // Not reached: five output channels (also with four input channels), dilation, maps under 4 x 8 (DCGAN's 1 x 1 head), 1 x 1 kernels (StyleGAN's
     // toRGB), patch embeddings, the backward-data, a forced backend, and the switch off.
     [Fact]

@@ -79,29 +79,31 @@ public static class DirectConv
         var (geometry, scratch) = (g, sc);
         Threading.ForRanges(n * g.Ci, (_, p0, p1) =>
         {
-            var (h, w, ph, pw, s) = (geometry.H, geometry.W, geometry.PH, geometry.PW, geometry.SW);
-            int wq = scratch.Wq;
-            for (int p = p0; p < p1; p++)
-            {
-                var dst = xp.AsSpan(p * scratch.Plane, scratch.Plane);
-                dst.Clear();
-                for (int pr = 0; pr < scratch.Hp; pr++)
-                {
-                    int r = pr - ph;
-                    if ((uint)r >= (uint)h) continue;
-                    var src = x.AsSpan(p * h * w + r * w, w);
-                    for (int phase = 0; phase < s; phase++)
-                    {
-                        var row = dst.Slice((pr * s + phase) * wq, wq);
-                        // Position j reads column S·j + phase - PW.
-                        int j0 = Math.Max(0, (pw - phase + s - 1) / s), j1 = Math.Min(wq, (w - 1 + pw - phase) / s + 1);
-                        if (s == 1) { if (j1 > j0) src.Slice(j0 - pw, j1 - j0).CopyTo(row.Slice(j0)); }
-                        else for (int j = j0; j < j1; j++) row[j] = src[s * j + phase - pw];
-                    }
-                }
-            }
+            for (int p = p0; p < p1; p++) PadPlane(x, p, xp.AsSpan(p * scratch.Plane, scratch.Plane), geometry, scratch);
         });
         return xp;
+    }
+
+    // Plane p of x (sample · Ci + channel) into its padded, phase-split rows in dst.
+    static void PadPlane(float[] x, int p, Span<float> dst, in ConvGeometry g, in Scratch sc)
+    {
+        var (h, w, ph, pw, s) = (g.H, g.W, g.PH, g.PW, g.SW);
+        int wq = sc.Wq;
+        dst.Clear();
+        for (int pr = 0; pr < sc.Hp; pr++)
+        {
+            int r = pr - ph;
+            if ((uint)r >= (uint)h) continue;
+            var src = x.AsSpan(p * h * w + r * w, w);
+            for (int phase = 0; phase < s; phase++)
+            {
+                var row = dst.Slice((pr * s + phase) * wq, wq);
+                // Position j reads column S·j + phase - PW.
+                int j0 = Math.Max(0, (pw - phase + s - 1) / s), j1 = Math.Min(wq, (w - 1 + pw - phase) / s + 1);
+                if (s == 1) { if (j1 > j0) src.Slice(j0 - pw, j1 - j0).CopyTo(row.Slice(j0)); }
+                else for (int j = j0; j < j1; j++) row[j] = src[s * j + phase - pw];
+            }
+        }
     }
 
     // w (Co,Ci,KH,KW) -> (channel block, Ci, KH, KW, 4): each tap's four output channels side by side, zero past Co (pooled).
@@ -115,44 +117,86 @@ public static class DirectConv
         return wi;
     }
 
-    /// <summary>y = conv(x, w). x: (N,Ci,H,W), w: (Co,Ci,KH,KW) -> y: (N,Co,OH,OW).</summary>
+    /// <summary>
+    /// Whether a batch this large runs the forward a sample at a time, each thread padding its own samples into a scratch of
+    /// one sample (the bench's `--alternate sample-scratch`). The whole batch's scratch was 97 MB for CycleGAN's 64 -> 3 7 x 7
+    /// layer at generation's 256 images, written out of cache and read back; a sample's is 380 KB, read back from L2.
+    /// </summary>
+    internal static bool SampleScratch { get; set; } = true;
+
+    // Samples a thread in the sample-at-a-time forward: from four a thread the halves differ by at most a fifth.
+    static bool BySample(int n) => SampleScratch && n >= 4 * Threading.Threads;
+
+    /// <summary>
+    /// y = conv(x, w). x: (N,Ci,H,W), w: (Co,Ci,KH,KW) -> y: (N,Co,OH,OW). A batch of four samples a thread or more runs a
+    /// sample at a time, each thread through a one-sample scratch (<see cref="SampleScratch"/>); a smaller one pads
+    /// the whole batch first and shares its tiles out over the threads. Each output is the same sum either way.
+    /// </summary>
     public static unsafe void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g)
     {
         var sc = Scratch.Of(g);
-        var xp = PadInput(x, n, g, sc);
         var wi = InterleaveWeights(w, g, sc.ChannelBlocks);
         var offsets = sc.TapOffsets(g);
-        int taps = g.Ci * g.KH * g.KW, tasks = n * sc.RowBlocks * sc.ChannelBlocks;
-        Threading.ForRanges(tasks, (_, t0, t1) =>
-        {
-            float* tile = stackalloc float[Channels * Rows * 2 * Lanes];
-            fixed (float* px = xp, pw = wi, py = y)
-            fixed (int* po = offsets)
-                for (int task = t0; task < t1; task++)
+        int tilesPerSample = sc.RowBlocks * sc.ChannelBlocks;
+        if (BySample(n))
+            Threading.ForRanges(n, (_, s0, s1) =>
+            {
+                int floats = g.Ci * sc.Plane;
+                var xp = ArrayPool<float>.Shared.Rent(floats + sc.RowStride + Lanes);
+                xp.AsSpan(floats).Clear();
+                for (int s = s0; s < s1; s++)
                 {
-                    int cb = task % sc.ChannelBlocks, rb = task / sc.ChannelBlocks % sc.RowBlocks, s = task / sc.ChannelBlocks / sc.RowBlocks;
-                    int oh = rb * Rows, channels = Math.Min(Channels, g.Co - cb * Channels), rows = Math.Min(Rows, g.OH - oh);
-                    float* weights = pw + (long)cb * taps * Channels;
-                    for (int v = 0; v < sc.Vectors; )
-                    {
-                        float* first = px + (long)s * g.Ci * sc.Plane + g.SH * oh * sc.RowStride + v * Lanes;
-                        // Up to three channels take two vectors of columns at a time, where two are left: every lane of 24 sums used.
-                        int vectors = channels < Channels && v + 1 < sc.Vectors ? 2 : 1;
-                        if (vectors == 1) ForwardTile(first, weights, po, tile, g.Ci, g.KH, g.KW, sc.Plane, sc.RowStride, g.SH * sc.RowStride);
-                        else if (channels == 1) ForwardPair<One>(first, weights, po, tile, g.Ci, g.KH, g.KW, sc.Plane, sc.RowStride, g.SH * sc.RowStride);
-                        else if (channels == 2) ForwardPair<Two>(first, weights, po, tile, g.Ci, g.KH, g.KW, sc.Plane, sc.RowStride, g.SH * sc.RowStride);
-                        else ForwardPair<Three>(first, weights, po, tile, g.Ci, g.KH, g.KW, sc.Plane, sc.RowStride, g.SH * sc.RowStride);
-                        int cols = Math.Min(vectors * Lanes, g.OW - v * Lanes);
-                        for (int c = 0; c < channels; c++)
-                            for (int r = 0; r < rows; r++)
-                                new ReadOnlySpan<float>(tile + (c * Rows + r) * vectors * Lanes, cols).CopyTo(
-                                    new Span<float>(py + (((long)s * g.Co + cb * Channels + c) * g.OH + oh + r) * g.OW + v * Lanes, cols));
-                        v += vectors;
-                    }
+                    for (int c = 0; c < g.Ci; c++) PadPlane(x, s * g.Ci + c, xp.AsSpan(c * sc.Plane, sc.Plane), g, sc);
+                    ForwardTiles(xp, wi, y, offsets, s, 0, 0, tilesPerSample, g, sc);
                 }
-        });
+                ArrayPool<float>.Shared.Return(xp);
+            });
+        else
+        {
+            var xp = PadInput(x, n, g, sc);
+            Threading.ForRanges(n * tilesPerSample, (_, t0, t1) =>
+            {
+                for (int t = t0; t < t1; )
+                {
+                    int s = t / tilesPerSample, end = Math.Min(t1, (s + 1) * tilesPerSample);
+                    ForwardTiles(xp, wi, y, offsets, s, s, t - s * tilesPerSample, end - s * tilesPerSample, g, sc);
+                    t = end;
+                }
+            });
+            ArrayPool<float>.Shared.Return(xp);
+        }
         ArrayPool<float>.Shared.Return(wi);
-        ArrayPool<float>.Shared.Return(xp);
+    }
+
+    // Tiles t0 to t1 of sample s (row block by channel block), its padded input at sample `at` of xp.
+    static unsafe void ForwardTiles(float[] xp, float[] wi, float[] y, int[] offsets, int s, int at, int t0, int t1, in ConvGeometry g, in Scratch sc)
+    {
+        float* tile = stackalloc float[Channels * Rows * 2 * Lanes];
+        int taps = g.Ci * g.KH * g.KW;
+        fixed (float* px = xp, pw = wi, py = y)
+        fixed (int* po = offsets)
+            for (int task = t0; task < t1; task++)
+            {
+                int cb = task % sc.ChannelBlocks, rb = task / sc.ChannelBlocks;
+                int oh = rb * Rows, channels = Math.Min(Channels, g.Co - cb * Channels), rows = Math.Min(Rows, g.OH - oh);
+                float* weights = pw + (long)cb * taps * Channels;
+                for (int v = 0; v < sc.Vectors; )
+                {
+                    float* first = px + (long)at * g.Ci * sc.Plane + g.SH * oh * sc.RowStride + v * Lanes;
+                    // Up to three channels take two vectors of columns at a time, where two are left: every lane of 24 sums used.
+                    int vectors = channels < Channels && v + 1 < sc.Vectors ? 2 : 1;
+                    if (vectors == 1) ForwardTile(first, weights, po, tile, g.Ci, g.KH, g.KW, sc.Plane, sc.RowStride, g.SH * sc.RowStride);
+                    else if (channels == 1) ForwardPair<One>(first, weights, po, tile, g.Ci, g.KH, g.KW, sc.Plane, sc.RowStride, g.SH * sc.RowStride);
+                    else if (channels == 2) ForwardPair<Two>(first, weights, po, tile, g.Ci, g.KH, g.KW, sc.Plane, sc.RowStride, g.SH * sc.RowStride);
+                    else ForwardPair<Three>(first, weights, po, tile, g.Ci, g.KH, g.KW, sc.Plane, sc.RowStride, g.SH * sc.RowStride);
+                    int cols = Math.Min(vectors * Lanes, g.OW - v * Lanes);
+                    for (int c = 0; c < channels; c++)
+                        for (int r = 0; r < rows; r++)
+                            new ReadOnlySpan<float>(tile + (c * Rows + r) * vectors * Lanes, cols).CopyTo(
+                                new Span<float>(py + (((long)s * g.Co + cb * Channels + c) * g.OH + oh + r) * g.OW + v * Lanes, cols));
+                    v += vectors;
+                }
+            }
     }
 
     // Four output rows by 16 columns for four channels: x points at the tile's first padded row and column in channel 0,
