@@ -62,8 +62,20 @@ public sealed class MappingNetwork : Module, IPureLayer
         for (int i = 0; i < avg.Length; i++) avg[i] = mean[i] + WAvgBeta * (avg[i] - mean[i]);
     }
 
-    /// <summary>The truncation trick: w' = w_avg + ψ·(w - w_avg), for w of shape (..., w_dim).</summary>
-    public Tensor Truncate(Tensor w, float psi) => psi == 1f ? w : WAvg + (w - WAvg) * psi;
+    /// <summary>
+    /// The truncation trick: w' = w_avg + ψ·(w - w_avg), for w of shape (..., w_dim); w itself at ψ = 1. The two
+    /// intermediates go back to the pool after their reader.
+    /// </summary>
+    public Tensor Truncate(Tensor w, float psi)
+    {
+        if (psi == 1f) return w;
+        var offset = w - WAvg;
+        var scaled = offset * psi;
+        Release(offset, scaled);
+        var truncated = WAvg + scaled;
+        Release(scaled, truncated);
+        return truncated;
+    }
 }
 
 /// <summary>
