@@ -182,6 +182,10 @@ static class Workloads
         // the forward of layers of at most four output channels (cyclegan32's RGB layer) a sample at a time through each thread's
         // one-sample scratch, against the whole batch padded first (the sixty-third pass)
         ["sample-scratch"] = (on => GanForge.Kernels.DirectConv.SampleScratch = on, GanForge.Kernels.DirectConv.SampleScratch),
+        // oneDNN's forwards and backward-data over large batches in runs of at most 16M input and output floats (generation's
+        // 256 images; BENCH_CHUNK_M=N for N M), against the whole batch in one run (the sixty-third pass)
+        ["conv-chunks"] = (on => GanForge.Kernels.ConvDnnl.ChunkFloats = on ? long.Parse(Environment.GetEnvironmentVariable("BENCH_CHUNK_M") ?? "16") << 20 : 0,
+            GanForge.Kernels.ConvDnnl.ChunkFloats > 0),
         ["image-forwards"] = (on => GanForge.Kernels.Conv.ImageForwards = on, GanForge.Kernels.Conv.ImageForwards),
         ["image-weight-grads"] = (on => GanForge.Kernels.Conv.ImageWeightGrads = on, GanForge.Kernels.Conv.ImageWeightGrads),
         ["image-backward-data"] = (on => GanForge.Kernels.Conv.ImageBackwardData = on, GanForge.Kernels.Conv.ImageBackwardData),

@@ -253,6 +253,47 @@ public class ConvBackendTests
         finally { ConvDnnl.ConvAlgorithm = previous; }
     }
 
+    // A forward or backward-data over more input and output floats than ConvDnnl.ChunkFloats runs in chunks of a power of
+    // two of samples and a smaller last one (its own plan): each output must be the bits of the whole batch's run,
+    // Winograd's (the rule picks it for both run sizes here), the blocked layout's and a direct kernel's alike, and match
+    // the naive kernel. 11 samples in runs of 4, 4 and 3. The weight gradient, a sum over the batch, runs whole.
+    [DnnlTheory]
+    [InlineData(64, 32, 16, 3, 1, 1)]   // 3 x 3 stride 1: Winograd with AVX-512 (1,024 and 768 positions a run)
+    [InlineData(32, 48, 16, 4, 2, 1)]   // 4 x 4 stride 2 (a DCGAN layer), blocked
+    [InlineData(3, 20, 12, 5, 1, 2)]    // channels off the 16-blocks
+    public void ConvInChunks_SameBitsAsWholeBatch_MatchNaive(int ci, int co, int size, int k, int stride, int pad)
+    {
+        const int n = 11;
+        int o = (size + 2 * pad - k) / stride + 1;
+        var g = new ConvGeometry(ci, size, size, co, o, o, k, k, stride, stride, pad, pad, 1, 1, 1);
+        var gen = new Generator(19);
+        var (x, w, gy) = (Tensor.Randn([n, ci, size, size], gen), Tensor.Randn([co, ci, k, k], gen), Tensor.Randn([n, co, o, o], gen));
+        Tensor Run(ConvDnnl.Kind kind, long chunkFloats, int expectedChunk)
+        {
+            long saved = ConvDnnl.ChunkFloats;
+            var output = Tensor.Full(kind == ConvDnnl.Kind.Forward ? [n, co, o, o] : [n, ci, size, size], float.NaN);
+            try
+            {
+                ConvDnnl.ChunkFloats = chunkFloats;
+                Assert.Equal(expectedChunk, ConvDnnl.Chunk(n, g));
+                var (a, c) = kind == ConvDnnl.Kind.Forward ? (x, output) : (gy, output);
+                Assert.True(ConvDnnl.TryRun(kind, a.Storage, w.Storage, c.Storage, n, g), $"oneDNN {kind} could not run");
+            }
+            finally { ConvDnnl.ChunkFloats = saved; }
+            return output;
+        }
+        long perSample = (long)ci * size * size + (long)co * o * o;
+        var (y, yWhole) = (Run(ConvDnnl.Kind.Forward, 5 * perSample, 4), Run(ConvDnnl.Kind.Forward, 0, n));
+        var (dx, dxWhole) = (Run(ConvDnnl.Kind.BackwardData, 5 * perSample, 4), Run(ConvDnnl.Kind.BackwardData, 0, n));
+        var (yRef, dxRef) = (new Tensor([n, co, o, o]), new Tensor([n, ci, size, size]));
+        Conv.ForwardNaive(x.Data, w.Data, yRef.Data, n, g);
+        Conv.TransposeNaive(gy.Data, w.Data, dxRef.Data, n, g);
+        Fixtures.AssertClose(yRef, y, 0, ScaleTolerance(yRef), $"{ci} -> {co} k{k}: the forward in chunks");
+        Fixtures.AssertClose(dxRef, dx, 0, ScaleTolerance(dxRef), $"{ci} -> {co} k{k}: the backward-data in chunks");
+        Assert.Equal(yWhole.Data.ToArray(), y.Data.ToArray());
+        Assert.Equal(dxWhole.Data.ToArray(), dx.Data.ToArray());
+    }
+
     // Every plan's blocked buffers lie in one arena, reused by the next plan and moved when a larger plan grows it: a
     // small layer, then one 16x larger (its first run grows the arena), then the small one again, each kind of each,
     // must match the naive kernels every time (a plan keeping anything in its buffers between runs would not).

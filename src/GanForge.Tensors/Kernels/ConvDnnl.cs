@@ -150,7 +150,7 @@ internal static unsafe class ConvDnnl
     /// <summary>The implementation oneDNN picked for a kind on a geometry (e.g. "jit:avx2"), or null when it has none.</summary>
     internal static string? Implementation(Kind kind, int n, in ConvGeometry g)
     {
-        lock (Gate) return GetPlan(kind, n, g)?.Impl;
+        lock (Gate) return GetPlan(kind, kind == Kind.BackwardWeights ? n : Chunk(n, g), g, batch: n)?.Impl;
     }
 
     /// <summary>
@@ -162,27 +162,63 @@ internal static unsafe class ConvDnnl
         if (!DnnlAvailable) return false;
         lock (Gate)
         {
-            var plan = GetPlan(kind, n, g);
-            if (plan == null) return false;
+            // The weight gradient sums over the batch: one run. The forward and backward-data map each sample on its own.
+            int chunk = kind == Kind.BackwardWeights ? n : Chunk(n, g);
+            long inFloats = (long)g.Ci * g.H * g.W, outFloats = (long)g.Co * g.OH * g.OW;
+            var (aFloats, cFloats) = kind == Kind.Forward ? (inFloats, outFloats) : (outFloats, inFloats);
             OmpSetNumThreads(Threading.Threads);
             fixed (float* pa = a, pb = b, pc = c)
-            {
-                var args = stackalloc DnnlExecArg[4];
-                nint* data = stackalloc nint[] { (nint)pa, (nint)pb, (nint)pc };
-                for (int i = 0; i < 3; i++)
+                for (int s0 = 0; s0 < n; s0 += chunk)
                 {
-                    var arg = plan.Args[i];
-                    DnnlMemorySetDataHandle(arg.User, (void*)data[i]);
-                    if (arg.Inner != IntPtr.Zero) DnnlMemorySetDataHandle(arg.Inner, _arena + arg.InnerOffset);
-                    if (!arg.IsOutput && arg.Reorder.Primitive != IntPtr.Zero && !Reorder(arg.Reorder, arg.User, arg.Inner)) return false;
-                    args[i] = new DnnlExecArg { Arg = arg.Id, Memory = arg.Reorder.Primitive != IntPtr.Zero ? arg.Inner : arg.User };
+                    int m = Math.Min(chunk, n - s0);
+                    var plan = GetPlan(kind, m, g, batch: n);
+                    if (plan == null || !Run(plan, pa + s0 * aFloats, pb, pc + s0 * cFloats)) return false;
                 }
-                if (!Execute(plan.Primitive, args, 3)) return false;
-                var output = plan.Args[2];
-                if (output.Reorder.Primitive != IntPtr.Zero && !Reorder(output.Reorder, output.Inner, output.User)) return false;
-                return DnnlStreamWait(_stream) == DnnlSuccess;
-            }
+            return true;
         }
+    }
+
+    /// <summary>
+    /// Input and output floats a forward or backward-data run takes at once (<see cref="Chunk"/>; 0 runs every batch
+    /// whole). A plan's blocked copies of its input and output (the arena) and its Winograd scratchpad grow with the
+    /// batch: over generation's 256 images, stylegan32's 128 -> 64 layer at 32 pixels held 192 MB of arena beside the 201
+    /// MB of its own input and output, its 16-pixel layers 152 MB of scratchpad, cyclegan32's 128 -> 64 transposed layer
+    /// 96 MB of arena.
+    /// </summary>
+    internal static long ChunkFloats { get; set; } = 16L << 20;
+
+    /// <summary>
+    /// Samples a forward or backward-data run takes at a time: the batch where its input and output fit
+    /// <see cref="ChunkFloats"/>, else the largest power of two of samples that fits (at least one), the rest in a last,
+    /// smaller run. Each sample's output is the same sum whatever the run's size (tests), so chunks change no bits; the
+    /// training batches of the bench's workloads fit whole.
+    /// </summary>
+    internal static int Chunk(int n, in ConvGeometry g)
+    {
+        long perSample = (long)g.Ci * g.H * g.W + (long)g.Co * g.OH * g.OW;
+        if (ChunkFloats <= 0 || n * perSample <= ChunkFloats) return n;
+        long fits = Math.Max(1, ChunkFloats / perSample);
+        return (int)Math.Min(n, 1L << (63 - (int)long.LeadingZeroCount(fits)));
+    }
+
+    // One run of a plan on its three user buffers: the inputs reordered into the arena where the primitive's layout
+    // differs, the primitive, the output reordered back.
+    static bool Run(Plan plan, float* pa, float* pb, float* pc)
+    {
+        var args = stackalloc DnnlExecArg[4];
+        nint* data = stackalloc nint[] { (nint)pa, (nint)pb, (nint)pc };
+        for (int i = 0; i < 3; i++)
+        {
+            var arg = plan.Args[i];
+            DnnlMemorySetDataHandle(arg.User, (void*)data[i]);
+            if (arg.Inner != IntPtr.Zero) DnnlMemorySetDataHandle(arg.Inner, _arena + arg.InnerOffset);
+            if (!arg.IsOutput && arg.Reorder.Primitive != IntPtr.Zero && !Reorder(arg.Reorder, arg.User, arg.Inner)) return false;
+            args[i] = new DnnlExecArg { Arg = arg.Id, Memory = arg.Reorder.Primitive != IntPtr.Zero ? arg.Inner : arg.User };
+        }
+        if (!Execute(plan.Primitive, args, 3)) return false;
+        var output = plan.Args[2];
+        if (output.Reorder.Primitive != IntPtr.Zero && !Reorder(output.Reorder, output.Inner, output.User)) return false;
+        return DnnlStreamWait(_stream) == DnnlSuccess;
     }
 
     static bool Reorder(Runnable reorder, IntPtr from, IntPtr to)
@@ -235,9 +271,12 @@ internal static unsafe class ConvDnnl
     }
     static IntPtr _userScratchpad;
 
-    static Plan? GetPlan(Kind kind, int n, in ConvGeometry g)
+    // The plan of a run of n samples; the rules (bf16, Winograd) read the whole batch's size, so that a batch run in
+    // chunks takes the algorithm it would take whole.
+    static Plan? GetPlan(Kind kind, int n, in ConvGeometry g, int batch = 0)
     {
-        bool bf16 = Conv.RunsBf16(kind, n, g), winograd = !bf16 && UsesWinograd(kind, n, g);
+        if (batch == 0) batch = n;
+        bool bf16 = Conv.RunsBf16(kind, batch, g), winograd = !bf16 && UsesWinograd(kind, batch, g);
         var key = (kind, n, g, Threading.Threads, ForcedLayout, bf16, winograd);
         if (Plans.TryGetValue(key, out var plan)) return plan;
         // A geometry the Winograd kernels refuse (channels not a multiple of 16, say) runs direct, and one the rule's
