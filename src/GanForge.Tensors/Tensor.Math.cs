@@ -23,9 +23,12 @@ public sealed partial class Tensor
     /// StyleGAN2's layer epilogue in one pass, forward and backward: gain·LeakyReLU(y·scale[n,c] + strength[c]·noise + bias[c])
     /// for y (N,C,H,W), the demodulation scale (N,C), the noise strength (C), the noise (N,1,H,W) or (1,1,H,W), a constant
     /// (no gradient flows to it), and the bias (C). Equal to the composition of those ops, derivatives of any order included.
+    /// With <paramref name="overwriteY"/>, where no graph is recorded, the result is y itself, overwritten (for a caller
+    /// that owns y and reads it no more: one map of the layer's size fewer at once).
     /// </summary>
-    public static Tensor StyleEpilogue(Tensor y, Tensor scale, Tensor strength, Tensor noise, Tensor bias, float negativeSlope, float gain) =>
-        Functions.StyleEpilogue.Apply(y, scale, strength, noise, bias, negativeSlope, gain);
+    public static Tensor StyleEpilogue(Tensor y, Tensor scale, Tensor strength, Tensor noise, Tensor bias, float negativeSlope, float gain,
+        bool overwriteY = false) =>
+        Functions.StyleEpilogue.Apply(y, scale, strength, noise, bias, negativeSlope, gain, overwriteY);
 
     /// <summary>gain · LeakyReLU(x) in one pass, forward and backward (StyleGAN's activation: slope 0.2, gain sqrt 2).</summary>
     public Tensor LeakyRelu(float negativeSlope, float gain) => Functions.LeakyRelu.Apply(this, negativeSlope, gain);

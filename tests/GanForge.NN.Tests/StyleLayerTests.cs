@@ -130,6 +130,32 @@ public class StyleLayerTests
         Fixtures.AssertClose(m.GroupedReference(x, w), y, 1e-4, 1e-5, "scale/conv/scale vs grouped");
     }
 
+    // A caller that owns the input (the synthesis network's layers in generation) lets the modulation overwrite it:
+    // without a graph the outputs are the bits of the copying path and the input holds x ⊙ s; with a graph (where the
+    // backward would read x) the input is left as it was and the outputs are the same.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ModulatedConv2d_ConsumingItsInput_SameOutputs_OverwritesOnlyWithoutAGraph(bool upsample)
+    {
+        var m = new ModulatedConv2d(4, 5, 3, wDim: 6, generator: new Generator(4), upsample: upsample);
+        var x = Tensor.Randn([3, 4, 8, 8], new Generator(5));
+        var w = Tensor.Randn([3, 6], new Generator(6));
+        using (GradMode.NoGrad())
+        {
+            var (y, d) = m.ForwardParts(x.Clone(), w);
+            var owned = x.Clone();
+            var (yOwned, dOwned) = m.ForwardParts(owned, w, consumesInput: true);
+            Assert.Equal(y.ToArray(), yOwned.ToArray());
+            Assert.Equal(d!.ToArray(), dOwned!.ToArray());
+            Assert.Equal((x * m.Styles(w).Reshape(3, 4, 1, 1)).ToArray(), owned.ToArray());
+        }
+        var kept = x.Clone();
+        var (yGraph, _) = m.ForwardParts(kept, w, consumesInput: true);
+        Assert.NotNull(yGraph.GradFn);
+        Assert.Equal(x.ToArray(), kept.ToArray());
+    }
+
     [Theory]
     [InlineData(3, false)]
     [InlineData(3, true)]

@@ -192,9 +192,11 @@ public sealed class ModulatedConv2d : Module, IPureLayer
     /// <summary>
     /// The convolution of the modulated input, y = conv(x ⊙ s, W) (N,out,H,W; conv(up(x ⊙ s), W) with <see cref="Upsample"/>),
     /// and the demodulation d (N,out) that <see cref="Forward"/> multiplies it by (null without demodulation): for a caller
-    /// that fuses d into what follows. Both are the caller's to release once read.
+    /// that fuses d into what follows. Both are the caller's to release once read. With <paramref name="consumesInput"/>,
+    /// where no graph is recorded, x ⊙ s is written over x (the caller owns x, reads it no more and releases it as before):
+    /// generation then holds one map of x's size fewer at once.
     /// </summary>
-    public (Tensor Y, Tensor? Demodulation) ForwardParts(Tensor x, Tensor w)
+    public (Tensor Y, Tensor? Demodulation) ForwardParts(Tensor x, Tensor w, bool consumesInput = false)
     {
         if (x.Rank != 4 || x.Size(1) != InChannels)
             throw new ArgumentException($"ModulatedConv2d: input {Shapes.Format(x.ShapeSpan)} should be (N,{InChannels},H,W)");
@@ -203,7 +205,8 @@ public sealed class ModulatedConv2d : Module, IPureLayer
         int n = x.Size(0);
         var s = Styles(w);                                                              // (N,in)
         var weight = ForwardParameter("weight")!;
-        var y = KernelSize == 1 && !Upsample ? PerSampleProduct(x, s, weight) : ScaledConvolution(x, s, weight);
+        bool overwrite = consumesInput && !(GradMode.IsEnabled && (x.RequiresGrad || s.RequiresGrad || weight.RequiresGrad));
+        var y = KernelSize == 1 && !Upsample ? PerSampleProduct(x, s, weight) : ScaledConvolution(x, s, weight, overwrite);
         if (!Demodulate) return (Then(s, y), null);
         // d_o = rsqrt(Σ_i s_i² Σ_kl W_oikl² + ε): (N,in) x (in,out) -> (N,out)
         var squared = weight.Square();
@@ -220,14 +223,28 @@ public sealed class ModulatedConv2d : Module, IPureLayer
         return (y, Then(shifted, shifted.Rsqrt()));
     }
 
-    // conv(x ⊙ s, W), or conv(up(x ⊙ s), W): the input scaled at its own size
-    Tensor ScaledConvolution(Tensor x, Tensor s, Tensor weight)
+    // conv(x ⊙ s, W), or conv(up(x ⊙ s), W): the input scaled at its own size, into x's own buffer where overwrite says
+    // (then x is the caller's to release, not this method's)
+    Tensor ScaledConvolution(Tensor x, Tensor s, Tensor weight, bool overwrite)
     {
-        var modulated = x * s.Reshape(x.Size(0), InChannels, 1, 1);
-        if (Upsample) modulated = Then(modulated, Tensor.Interpolate(modulated, 2.0, mode: "bilinear", alignCorners: false));
-        var y = Tensor.Conv2d(modulated, weight, padding: KernelSize / 2);                // (N,out,H',W')
-        Release(modulated);
+        var modulated = overwrite ? ScaleChannels(x, s) : x * s.Reshape(x.Size(0), InChannels, 1, 1);
+        var input = Upsample ? Tensor.Interpolate(modulated, 2.0, mode: "bilinear", alignCorners: false) : modulated;
+        if (Upsample && !overwrite) Release(modulated);
+        var y = Tensor.Conv2d(input, weight, padding: KernelSize / 2);                    // (N,out,H',W')
+        if (!ReferenceEquals(input, x)) Release(input);
         return y;
+    }
+
+    // x[n, c] *= s[n, c] over x's planes in place, without a graph: each product rounded once, as x * s rounds it.
+    static Tensor ScaleChannels(Tensor x, Tensor s)
+    {
+        int planes = x.Size(0) * x.Size(1), plane = x.Numel / Math.Max(planes, 1);
+        var (data, styles) = (x.Storage, s.Storage);
+        Threading.ForRanges(planes, (_, p0, p1) =>
+        {
+            for (int p = p0; p < p1; p++) System.Numerics.Tensors.TensorPrimitives.Multiply(data.AsSpan(p * plane, plane), styles[p], data.AsSpan(p * plane, plane));
+        });
+        return x;
     }
 
     // y_n = (W ⊙ s_n)·x_n for a 1 × 1 weight: (N,out,in) by (N,in,H·W) -> (N,out,H,W)

@@ -5,10 +5,11 @@ namespace GanForge.Functions;
 // gradient), the same derivatives written with differentiable ops.
 internal sealed class StyleEpilogue(Tensor noise, float slope, float gain) : Function
 {
-    public static Tensor Apply(Tensor y, Tensor scale, Tensor strength, Tensor noise, Tensor bias, float slope, float gain)
+    public static Tensor Apply(Tensor y, Tensor scale, Tensor strength, Tensor noise, Tensor bias, float slope, float gain, bool overwriteY = false)
     {
         var (n, c, p) = Check(y, scale, strength, noise, bias);
-        var output = Tensor.Uninitialized(y.ShapeSpan);
+        // Each output reads only its own y, so without a graph (which would keep y) it can take y's place.
+        var output = overwriteY && !WillRecord(y, scale, strength, bias) ? y : Tensor.Uninitialized(y.ShapeSpan);
         Kernels.StyleEpilogue.Forward(y.Storage, scale.Storage, strength.Storage, noise.Storage,
             NoisePerSample(noise, n), bias.Storage, output.Storage, n, c, p, slope, gain);
         return Record(new StyleEpilogue(noise, slope, gain), output, y, scale, strength, bias);

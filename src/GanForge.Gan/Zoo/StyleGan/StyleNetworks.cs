@@ -104,12 +104,17 @@ public sealed class StyleLayer : Module, IPureLayer
     }
 
     /// <summary>x: (N,in,r,r) ((N,in,r/2,r/2) where the layer upsamples), w: (N,w_dim), noise (N,1,r,r) or null for the fixed map -> (N,out,r,r).</summary>
-    /// <remarks>The demodulation, the noise, the bias and the activation run as one op (<see cref="Tensor.StyleEpilogue"/>).</remarks>
-    public Tensor Forward(Tensor x, Tensor w, Tensor? noise)
+    /// <remarks>The demodulation, the noise, the bias and the activation run as one op (<see cref="Tensor.StyleEpilogue"/>).
+    /// With <paramref name="consumesInput"/> (the caller owns x and reads it no more) the modulation may overwrite x
+    /// (<see cref="ModulatedConv2d.ForwardParts"/>).</remarks>
+    public Tensor Forward(Tensor x, Tensor w, Tensor? noise, bool consumesInput = false)
     {
-        var (y, demod) = Conv.ForwardParts(x, w);
-        var output = Tensor.StyleEpilogue(y, demod!, Noise.ForwardStrength, Noise.NoiseFor(y, noise), _bias, ScaledLeakyReLU.Slope, ScaledLeakyReLU.Gain);
-        Release(y);
+        var (y, demod) = Conv.ForwardParts(x, w, consumesInput);
+        // Without a graph the epilogue overwrites y: generation's 256 images then hold two 32-pixel maps of a layer's size
+        // at once, not three (67 MB each at stylegan32's 64 channels).
+        var output = Tensor.StyleEpilogue(y, demod!, Noise.ForwardStrength, Noise.NoiseFor(y, noise), _bias, ScaledLeakyReLU.Slope, ScaledLeakyReLU.Gain,
+            overwriteY: true);
+        if (!ReferenceEquals(output, y)) Release(y);
         Release(demod!);
         return output;
     }
@@ -206,11 +211,19 @@ public sealed class SynthesisNetwork : Module, IPureLayer
         if (noise != null && noise.Count != NoiseResolutions.Count)
             throw new ArgumentException($"SynthesisNetwork: {noise.Count} noise maps given, the network has {NoiseResolutions.Count} noise inputs");
         int n = ws.Size(0), wi = 0, ni = 0;
+        var constant = _const.Unsqueeze(0).Expand(n, _const.Size(0), 4, 4);
+        var x = constant;
+        Tensor? img = null;
+        // Each step's input goes back to the pool after its last reader (Release), the constant too where Expand made a
+        // copy of it; for one sample it is a view of the parameter itself, which must stay.
+        bool constantIsCopy = !ReferenceEquals(constant.Storage, _const.Storage);
         // a style layer on the next noise map, which goes back with the layer's node where this pass drew it
         Tensor Layer(StyleLayer layer, Tensor input, Tensor w)
         {
             var map = noise?[ni++];
-            var output = layer.Forward(input, w, map);
+            // The layer may modulate its input in place: every input is the last reader's (toRGB has read it) and goes
+            // back after it, but the 4 x 4 constant where it is a view of the parameter.
+            var output = layer.Forward(input, w, map, consumesInput: !ReferenceEquals(input, constant) || constantIsCopy);
             if (ownsNoise && map != null) Intermediates.ReleaseAfterReader(map, output);
             return output;
         }
@@ -220,12 +233,6 @@ public sealed class SynthesisNetwork : Module, IPureLayer
             var w = ws.Select(1, i);
             return Then(w, layer(w));
         }
-        var constant = _const.Unsqueeze(0).Expand(n, _const.Size(0), 4, 4);
-        var x = constant;
-        Tensor? img = null;
-        // Each step's input goes back to the pool after its last reader (Release), the constant too where Expand made a
-        // copy of it; for one sample it is a view of the parameter itself, which must stay.
-        bool constantIsCopy = !ReferenceEquals(constant.Storage, _const.Storage);
         Tensor Step(Tensor input, Tensor output) => ReferenceEquals(input, constant) && !constantIsCopy ? output : Then(input, output);
         foreach (var (conv0, conv1, toRgb, r) in _blocks)
         {
