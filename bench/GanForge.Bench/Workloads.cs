@@ -186,6 +186,9 @@ static class Workloads
         // 256 images; BENCH_CHUNK_M=N for N M), against the whole batch in one run (the sixty-third pass)
         ["conv-chunks"] = (on => GanForge.Kernels.ConvDnnl.ChunkFloats = on ? long.Parse(Environment.GetEnvironmentVariable("BENCH_CHUNK_M") ?? "16") << 20 : 0,
             GanForge.Kernels.ConvDnnl.ChunkFloats > 0),
+        // a reflection padding and the unpadded convolution of at most four output channels after it as one op without a
+        // graph (cyclegan32's RGB layer in generation), against the padded map written first (the sixty-third pass)
+        ["reflect-conv"] = (on => GanForge.NN.Sequential.FuseReflectPadConv = on, GanForge.NN.Sequential.FuseReflectPadConv),
         ["image-forwards"] = (on => GanForge.Kernels.Conv.ImageForwards = on, GanForge.Kernels.Conv.ImageForwards),
         ["image-weight-grads"] = (on => GanForge.Kernels.Conv.ImageWeightGrads = on, GanForge.Kernels.Conv.ImageWeightGrads),
         ["image-backward-data"] = (on => GanForge.Kernels.Conv.ImageBackwardData = on, GanForge.Kernels.Conv.ImageBackwardData),

@@ -35,6 +35,18 @@ public sealed partial class Tensor
         return Functions.Conv2dLeakyRelu.Apply(input, weight, bias, geom, negativeSlope, gain);
     }
 
+    /// <summary>
+    /// <c>Conv2d(Pad(input, reflect by padding), weight, bias, stride)</c> without a graph and without the padded copy,
+    /// where the direct kernels take the layer (at most four output channels: CycleGAN's RGB layer); else null, for the
+    /// caller to pad and convolve. The same bits either way.
+    /// </summary>
+    internal static Tensor? Conv2dReflectPadded(Tensor input, Tensor weight, Tensor? bias, Size2 stride, Size2 padding)
+    {
+        var geom = Conv2dGeometry(input, weight, stride, padding, 1, 1, "Conv2d");
+        ConvShape.CheckBias(bias, geom.Co, "Conv2d");
+        return Functions.Conv2d.TryApplyReflected(input, weight, bias, geom);
+    }
+
     /// <summary>Whether <see cref="Conv2dLeakyRelu"/> takes an activation: a slope of 0 or more and a finite gain of 1 or more.</summary>
     internal static bool TakesConvActivation(float negativeSlope, float gain) => negativeSlope >= 0f && TakesGain(gain);
 

@@ -129,9 +129,11 @@ public class BufferPoolTests
         // Measured 12.9 maps after sampling with the norm and ReLU apart and 43.8 after the backward; 11.4 and 34.3
         // before that (blocks left their outputs and the instance norms' buffers to the GC). With them in one pass in
         // place, 9.9 maps after sampling: the norms' outputs are never made. In training they are one function too
-        // (the sixty-first pass): 36.3 maps after the backward, the seven pairs' ReLU outputs never made.
-        Assert.True(twoPasses.AfterSampling >= 12.5 * Map, $"the sampling pass, norm and ReLU apart, gave back {twoPasses.AfterSampling} bytes");
-        Assert.True(on.AfterSampling >= 9.5 * Map, $"the sampling pass gave back {on.AfterSampling} bytes");
+        // (the sixty-first pass): 36.3 maps after the backward, the seven pairs' ReLU outputs never made. Since the
+        // sixty-third pass sampling runs the RGB layer on its input padded by reflection as one op
+        // (Sequential.FuseReflectPadConv): the padded map (2.8 maps) is never made either, 10.1 and 7.1 maps after sampling.
+        Assert.True(twoPasses.AfterSampling >= 9.8 * Map, $"the sampling pass, norm and ReLU apart, gave back {twoPasses.AfterSampling} bytes");
+        Assert.True(on.AfterSampling >= 6.8 * Map, $"the sampling pass gave back {on.AfterSampling} bytes");
         Assert.True(twoPasses.AfterBackward >= 40 * Map, $"the backward, norm and ReLU apart, gave back {twoPasses.AfterBackward} bytes");
         Assert.True(on.AfterBackward >= 34 * Map, $"the backward gave back {on.AfterBackward} bytes");
     }

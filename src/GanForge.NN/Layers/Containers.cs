@@ -69,6 +69,13 @@ public sealed class Sequential : Module, IEnumerable<Module>
     /// </summary>
     internal static bool FuseConvActivation { get; set; } = true;
 
+    /// <summary>
+    /// Whether a <see cref="ReflectionPad2d"/> and the unpadded <see cref="Conv2d"/> after it run as one op where no graph is
+    /// recorded and the direct kernels take the layer (CycleGAN's RGB layer in generation): the same bits without the
+    /// padded map (97 MB at 256 images). True; the bench and tests switch it.
+    /// </summary>
+    internal static bool FuseReflectPadConv { get; set; } = true;
+
     public override Tensor Forward(Tensor input)
     {
         var x = input;
@@ -78,8 +85,11 @@ public sealed class Sequential : Module, IEnumerable<Module>
             // x was made by a built-in layer, so nothing outside the graph holds it.
             bool owned = i > 0 && _modules[i - 1] is IPureLayer && !ReferenceEquals(x.Storage, input.Storage);
             bool consumedByLayer = _modules[i] is IPureLayer;
-            Tensor? y = i + 1 < _modules.Count && _modules[i + 1] is ILeakyRectifier next ? TryForwardActivated(_modules[i], x, next, owned) : null;
-            if (y != null) i++;   // the activation ran in the same function
+            Tensor? y = i + 1 >= _modules.Count ? null
+                : _modules[i + 1] is ILeakyRectifier next ? TryForwardActivated(_modules[i], x, next, owned)
+                : FuseReflectPadConv && _modules[i] is ReflectionPad2d pad && _modules[i + 1] is Conv2d conv ? conv.TryForwardReflectPadded(x, pad.Padding)
+                : null;
+            if (y != null) i++;   // the activation, or the convolution after the padding, ran in the same function
             else y = _modules[i].Forward(x);
             Tensor? nextViewed = null;
             if (owned && consumedByLayer)

@@ -21,6 +21,20 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
     /// kept for the backward nor, on a layer on an image (at most four input channels: a discriminator's first) with a gain
     /// of 1, written. Null, with nothing done, for a negative slope or a gain under 1.
     /// </summary>
+    /// <summary>
+    /// This layer on its input padded by reflection (the <see cref="ReflectionPad2d"/> before it) as one op where no graph
+    /// is recorded and the direct kernels take it (<see cref="Tensor.Conv2dReflectPadded"/>): the same bits without the
+    /// padded copy. Null where they do not (the layer pads itself, dilates or groups, the padding is uneven or not under
+    /// the map, a graph is recorded), for the caller to run the two layers.
+    /// </summary>
+    internal Tensor? TryForwardReflectPadded(Tensor input, (int Left, int Right, int Top, int Bottom) pad)
+    {
+        if (Padding != new Size2(0, 0) || Dilation != new Size2(1, 1) || Groups != 1 || pad.Left != pad.Right || pad.Top != pad.Bottom
+            || input.Rank != 4 || pad.Top >= input.Size(2) || pad.Left >= input.Size(3)) return null;
+        CheckInput(input);
+        return Tensor.Conv2dReflectPadded(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, new Size2(pad.Top, pad.Left));
+    }
+
     internal Tensor? TryForwardActivated(Tensor input, float slope, float gain)
     {
         if (!Tensor.TakesConvActivation(slope, gain)) return null;

@@ -404,6 +404,22 @@ public static class Conv
     }
 
     /// <summary>
+    /// y = conv(reflection-pad(x), w) + bias where the direct kernels take the layer (<see cref="DirectConv"/>: at most four
+    /// output channels), g's PH and PW being the reflection padding: the bits of padding first and convolving without
+    /// padding, without the padded copy. False, with y untouched, where they do not take it.
+    /// </summary>
+    public static bool TryForwardReflected(float[] x, float[] w, float[]? bias, float[] y, int n, ConvGeometry g)
+    {
+        if (!TakesReflected(n, g)) return false;
+        DirectConv.ForwardReflected(x, w, y, n, g);
+        if (bias != null) AddBias(y, bias, n, g.Co, g.OH * g.OW);
+        return true;
+    }
+
+    /// <summary>Whether <see cref="TryForwardReflected"/> runs this layer: the direct kernels take it, the padding under the map.</summary>
+    public static bool TakesReflected(int n, in ConvGeometry g) => IsDirect(ConvDnnl.Kind.Forward, n, g) && g.PH < g.H && g.PW < g.W;
+
+    /// <summary>
     /// y = gain·LeakyReLU(conv(x, w) + bias) with a <paramref name="slope"/> of 0 or more (0: ReLU): the values of
     /// <see cref="Forward(float[], float[], float[], float[], int, ConvGeometry)"/> then <see cref="Activation.LeakyRelu"/>,
     /// bit for bit. A layer on an image with a gain of 1 applies the activation as it stores its tiles; the others in a

@@ -72,20 +72,21 @@ public static class DirectConv
 
     // x (N,Ci,H,W) -> the scratch (N,Ci,Hp,S,Wq), zero where the padded input lies outside x; samples and channels over the
     // threads. A spare row at the end covers the spare taps' reads.
-    static float[] PadInput(float[] x, int n, in ConvGeometry g, in Scratch sc)
+    static float[] PadInput(float[] x, int n, in ConvGeometry g, in Scratch sc, bool reflect = false)
     {
         var xp = ArrayPool<float>.Shared.Rent(n * g.Ci * sc.Plane + sc.RowStride + Lanes);
         xp.AsSpan(n * g.Ci * sc.Plane).Clear();
         var (geometry, scratch) = (g, sc);
         Threading.ForRanges(n * g.Ci, (_, p0, p1) =>
         {
-            for (int p = p0; p < p1; p++) PadPlane(x, p, xp.AsSpan(p * scratch.Plane, scratch.Plane), geometry, scratch);
+            for (int p = p0; p < p1; p++) PadPlane(x, p, xp.AsSpan(p * scratch.Plane, scratch.Plane), geometry, scratch, reflect);
         });
         return xp;
     }
 
-    // Plane p of x (sample · Ci + channel) into its padded, phase-split rows in dst.
-    static void PadPlane(float[] x, int p, Span<float> dst, in ConvGeometry g, in Scratch sc)
+    // Plane p of x (sample · Ci + channel) into its padded, phase-split rows in dst: zero padding, or with `reflect` the
+    // input mirrored about its edges (PyTorch's "reflect": -1 reads 1, H reads H - 2) over the padding, zero past it.
+    static void PadPlane(float[] x, int p, Span<float> dst, in ConvGeometry g, in Scratch sc, bool reflect = false)
     {
         var (h, w, ph, pw, s) = (g.H, g.W, g.PH, g.PW, g.SW);
         int wq = sc.Wq;
@@ -93,6 +94,7 @@ public static class DirectConv
         for (int pr = 0; pr < sc.Hp; pr++)
         {
             int r = pr - ph;
+            if (reflect && r >= -ph && r < h + ph) r = Mirror(r, h);
             if ((uint)r >= (uint)h) continue;
             var src = x.AsSpan(p * h * w + r * w, w);
             for (int phase = 0; phase < s; phase++)
@@ -102,9 +104,27 @@ public static class DirectConv
                 int j0 = Math.Max(0, (pw - phase + s - 1) / s), j1 = Math.Min(wq, (w - 1 + pw - phase) / s + 1);
                 if (s == 1) { if (j1 > j0) src.Slice(j0 - pw, j1 - j0).CopyTo(row.Slice(j0)); }
                 else for (int j = j0; j < j1; j++) row[j] = src[s * j + phase - pw];
+                if (!reflect) continue;
+                // The mirrored columns either side, within the padding: column c sits at position (c + PW - phase) / S
+                // where that divides (at c + PW with stride 1, without a division).
+                if (s == 1)
+                    for (int k = 0; k < pw; k++)
+                    {
+                        row[k] = src[pw - k];
+                        if (w + pw + k < wq) row[w + pw + k] = src[w - 2 - k];
+                    }
+                else
+                    for (int k = 0; k < 2 * pw; k++)
+                    {
+                        int c = k < pw ? k - pw : w + k - pw, at = c + pw - phase;
+                        if (at >= 0 && at % s == 0 && at / s < wq) row[at / s] = src[Mirror(c, w)];
+                    }
             }
         }
     }
+
+    // Index i in [-size + 1, 2·size - 2] mirrored into [0, size) without repeating the edge.
+    static int Mirror(int i, int size) => i < 0 ? -i : i >= size ? 2 * size - 2 - i : i;
 
     // w (Co,Ci,KH,KW) -> (channel block, Ci, KH, KW, 4): each tap's four output channels side by side, zero past Co (pooled).
     static float[] InterleaveWeights(float[] w, in ConvGeometry g, int blocks)
@@ -132,7 +152,22 @@ public static class DirectConv
     /// sample at a time, each thread through a one-sample scratch (<see cref="SampleScratch"/>); a smaller one pads
     /// the whole batch first and shares its tiles out over the threads. Each output is the same sum either way.
     /// </summary>
-    public static unsafe void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g)
+    public static unsafe void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g) => Forward(x, w, y, n, g, reflect: false);
+
+    /// <summary>
+    /// y = conv(pad(x), w) with x padded by reflection (PyTorch's "reflect") by g's PH and PW, which the convolution itself
+    /// then does not pad: the scratch holds what x padded first would put there, so the outputs are the bits of
+    /// <c>Forward(pad(x), ...)</c> with no padding, without the padded copy (97 MB for CycleGAN's RGB layer at 256 images).
+    /// x: (N,Ci,H,W) with PH &lt; H and PW &lt; W.
+    /// </summary>
+    public static void ForwardReflected(float[] x, float[] w, float[] y, int n, ConvGeometry g)
+    {
+        if (g.PH >= g.H || g.PW >= g.W)
+            throw new ArgumentException($"DirectConv.ForwardReflected: reflection padding ({g.PH}, {g.PW}) must be under the input's {g.H} x {g.W}");
+        Forward(x, w, y, n, g, reflect: true);
+    }
+
+    static unsafe void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g, bool reflect)
     {
         var sc = Scratch.Of(g);
         var wi = InterleaveWeights(w, g, sc.ChannelBlocks);
@@ -146,14 +181,14 @@ public static class DirectConv
                 xp.AsSpan(floats).Clear();
                 for (int s = s0; s < s1; s++)
                 {
-                    for (int c = 0; c < g.Ci; c++) PadPlane(x, s * g.Ci + c, xp.AsSpan(c * sc.Plane, sc.Plane), g, sc);
+                    for (int c = 0; c < g.Ci; c++) PadPlane(x, s * g.Ci + c, xp.AsSpan(c * sc.Plane, sc.Plane), g, sc, reflect);
                     ForwardTiles(xp, wi, y, offsets, s, 0, 0, tilesPerSample, g, sc);
                 }
                 ArrayPool<float>.Shared.Return(xp);
             });
         else
         {
-            var xp = PadInput(x, n, g, sc);
+            var xp = PadInput(x, n, g, sc, reflect);
             Threading.ForRanges(n * tilesPerSample, (_, t0, t1) =>
             {
                 for (int t = t0; t < t1; )
