@@ -18,7 +18,9 @@ namespace GanForge.Kernels;
 /// <remarks>
 /// The input is first copied into a zero-padded scratch in which each padded row is split into its S column phases
 /// (stride S: phase p holds columns p, p + S, p + 2S, ...), so that every tap reads 16 consecutive outputs' inputs with
-/// one load, and the kernels read without bounds checks. Forward: each task computes four output rows by 16 columns for
+/// one load, and the kernels read without bounds checks: the whole batch's, or in the forward over four samples a thread or
+/// more, each thread's one sample at a time; padded by reflection instead of zeros where a reflection padding layer
+/// comes first (<see cref="ForwardReflected"/>). Forward: each task computes four output rows by 16 columns for
 /// four output channels in sixteen registers, over every (ci, kh, kw): four loads, four broadcasts, sixteen multiply-adds;
 /// channels past Co have zero weights and are not stored. Up to three channels take two vectors of columns at a time
 /// where two are left (eight loads, up to three broadcasts, up to 24 multiply-adds, every lane used): the RGB layer's
