@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Extra PyTorch peer figures beside /work/shared/bench/pytorch_peer.py and bench/peer_zoo.py (which it imports,
 unchanged): generation alone (G forward, eval mode, torch.no_grad(), batch 256) and the peak resident memory (VmHWM) of a
-training run, for every bench workload. Prints JSON lines like the GanForge bench. Run one workload a process for memory.
+training run, for every bench workload. Prints JSON lines like the GanForge bench. Run one workload a process for memory
+(generation's lines carry the process's peak so far too: the generation's own with one workload).
 Usage: /usr/bin/python3 bench/peer_generate.py --peer PATH [--zoo PATH] [--threads N] [--iters N] [--mode generate|memory]
        [--workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32,transgan32]
 """
@@ -55,8 +56,9 @@ def generate(peer, zoo, name, iters, warmup):
             times.append(time.perf_counter() - t)
     times.sort()
     med = times[len(times) // 2]
+    # the process's peak resident memory so far: the generation's own where the process generates one workload
     return {"workload": name + "-generate", "threads": torch.get_num_threads(), "batch": 256, "images_per_s": round(256 / med, 1),
-            "timed_calls": len(times)}
+            "timed_calls": len(times), "peak_working_set_mb": round(vm_hwm_mb())}
 
 
 if __name__ == "__main__":

@@ -401,6 +401,8 @@ static class Workloads
             ["images_per_s"] = Math.Round(256 / median, 1), ["timed_calls"] = times.Count,
             ["page_faults_per_call"] = faultsBefore < 0 ? "n/a" : Math.Round((PageFaults() - faultsBefore) / (double)times.Count, 1),
             ["pool_missed_kb_per_call"] = Math.Round((StoragePool.MissedBytes - missedBefore) / 1024.0 / times.Count, 1),
+            // the process's peak so far: generation's own where the process runs it alone (--generate-only, one workload)
+            ["peak_working_set_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6, 0),
         };
     }
 
