@@ -16,12 +16,6 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
     }
 
     /// <summary>
-    /// This layer and gain·LeakyReLU(<paramref name="slope"/>) after it (slope 0: ReLU) as one function
-    /// (<see cref="Sequential"/> asks it): the pair's values and gradients bit for bit, the convolution's own output neither
-    /// kept for the backward nor, on a layer on an image (at most four input channels: a discriminator's first) with a gain
-    /// of 1, written. Null, with nothing done, for a negative slope or a gain under 1.
-    /// </summary>
-    /// <summary>
     /// This layer on its input padded by reflection (the <see cref="ReflectionPad2d"/> before it) as one op where no graph
     /// is recorded and the direct kernels take it (<see cref="Tensor.Conv2dReflectPadded"/>): the same bits without the
     /// padded copy. Null where they do not (the layer pads itself, dilates or groups, the padding is uneven or not under
@@ -35,6 +29,12 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
         return Tensor.Conv2dReflectPadded(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, new Size2(pad.Top, pad.Left));
     }
 
+    /// <summary>
+    /// This layer and gain·LeakyReLU(<paramref name="slope"/>) after it (slope 0: ReLU) as one function
+    /// (<see cref="Sequential"/> asks it): the pair's values and gradients bit for bit, the convolution's own output neither
+    /// kept for the backward nor, on a layer on an image (at most four input channels: a discriminator's first) with a gain
+    /// of 1, written. Null, with nothing done, for a negative slope or a gain under 1.
+    /// </summary>
     internal Tensor? TryForwardActivated(Tensor input, float slope, float gain)
     {
         if (!Tensor.TakesConvActivation(slope, gain)) return null;

@@ -60,7 +60,7 @@ internal sealed class Conv2d(ConvGeometry geom) : Function
 
     /// <summary>
     /// conv(reflection-pad(x), w) + b without a graph, the padding being geom's PH and PW (the convolution's own is none):
-    /// the direct kernels' fused form (<see cref="Conv.TryForwardReflected"/>), or null where they do not take the layer or
+    /// the direct kernels' fused form (<see cref="Conv.ForwardReflected"/>), or null where they do not take the layer or
     /// a graph would be recorded.
     /// </summary>
     public static Tensor? TryApplyReflected(Tensor x, Tensor w, Tensor? b, ConvGeometry geom)
@@ -68,7 +68,7 @@ internal sealed class Conv2d(ConvGeometry geom) : Function
         int n = x.Size(0);
         if ((b == null ? WillRecord(x, w) : WillRecord(x, w, b)) || !Conv.TakesReflected(n, geom)) return null;
         var y = Tensor.Uninitialized([n, geom.Co, geom.OH, geom.OW]);
-        Conv.TryForwardReflected(x.Storage, w.Storage, b?.Storage, y.Storage, n, geom);
+        Conv.ForwardReflected(x.Storage, w.Storage, b?.Storage, y.Storage, n, geom);
         var fn = new Conv2d(geom);
         return b == null ? Record(fn, y, x, w) : Record(fn, y, x, w, b);
     }

@@ -404,19 +404,18 @@ public static class Conv
     }
 
     /// <summary>
-    /// y = conv(reflection-pad(x), w) + bias where the direct kernels take the layer (<see cref="DirectConv"/>: at most four
-    /// output channels), g's PH and PW being the reflection padding: the bits of padding first and convolving without
-    /// padding, without the padded copy. False, with y untouched, where they do not take it.
+    /// y = conv(reflection-pad(x), w) + bias for a layer <see cref="TakesReflected"/> accepts (<see cref="DirectConv"/>: at
+    /// most four output channels), g's PH and PW being the reflection padding: the bits of padding first and convolving
+    /// without padding, without the padded copy.
     /// </summary>
-    public static bool TryForwardReflected(float[] x, float[] w, float[]? bias, float[] y, int n, ConvGeometry g)
+    public static void ForwardReflected(float[] x, float[] w, float[]? bias, float[] y, int n, ConvGeometry g)
     {
-        if (!TakesReflected(n, g)) return false;
+        if (!TakesReflected(n, g)) throw new ArgumentException($"Conv.ForwardReflected: the direct kernels do not take {g} over {n} samples");
         DirectConv.ForwardReflected(x, w, y, n, g);
         if (bias != null) AddBias(y, bias, n, g.Co, g.OH * g.OW);
-        return true;
     }
 
-    /// <summary>Whether <see cref="TryForwardReflected"/> runs this layer: the direct kernels take it, the padding under the map.</summary>
+    /// <summary>Whether <see cref="ForwardReflected"/> runs this layer: the direct kernels take it, the padding under the map.</summary>
     public static bool TakesReflected(int n, in ConvGeometry g) => IsDirect(ConvDnnl.Kind.Forward, n, g) && g.PH < g.H && g.PW < g.W;
 
     /// <summary>

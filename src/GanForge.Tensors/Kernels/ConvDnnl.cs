@@ -271,11 +271,10 @@ internal static unsafe class ConvDnnl
     }
     static IntPtr _userScratchpad;
 
-    // The plan of a run of n samples; the rules (bf16, Winograd) read the whole batch's size, so that a batch run in
-    // chunks takes the algorithm it would take whole.
-    static Plan? GetPlan(Kind kind, int n, in ConvGeometry g, int batch = 0)
+    // The plan of a run of n samples of a batch of `batch`; the rules (bf16, Winograd) read the batch's size, so that a
+    // batch run in chunks takes the algorithm it would take whole.
+    static Plan? GetPlan(Kind kind, int n, in ConvGeometry g, int batch)
     {
-        if (batch == 0) batch = n;
         bool bf16 = Conv.RunsBf16(kind, batch, g), winograd = !bf16 && UsesWinograd(kind, batch, g);
         var key = (kind, n, g, Threading.Threads, ForcedLayout, bf16, winograd);
         if (Plans.TryGetValue(key, out var plan)) return plan;
