@@ -56,7 +56,7 @@ public static partial class F
     static Tensor NormalizeWithStatistics(Tensor input, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float eps)
     {
         CheckStatistics(input, mean, variance);
-        if (!GradMode.IsEnabled || !(input.RequiresGrad || (weight?.RequiresGrad ?? false) || (bias?.RequiresGrad ?? false)))
+        if (!GradMode.Records(input, weight, bias))
             return NormalizeRaw(input, mean, variance, weight, bias, eps);
         var channelShape = BatchNormFunction.ChannelShape(input);
         var scale = (variance.Detach() + eps).Pow(-0.5f).Reshape(channelShape);

@@ -117,7 +117,7 @@ public abstract class BatchNormBase : Module, IPureLayer, INormThenActivation
         }
         if (RunningMean == null || RunningVar == null) return null;
         var (weight, bias) = (ForwardParameter("weight"), ForwardParameter("bias"));
-        if (GradMode.IsEnabled && (input.RequiresGrad || (weight?.RequiresGrad ?? false) || (bias?.RequiresGrad ?? false))) return null;
+        if (GradMode.Records(input, weight, bias)) return null;
         CheckShape(input);
         return F.BatchNormLeakyRelu(input, RunningMean, RunningVar, weight, bias, Eps, slope, inPlace);
     }

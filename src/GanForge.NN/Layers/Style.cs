@@ -205,7 +205,7 @@ public sealed class ModulatedConv2d : Module, IPureLayer
         int n = x.Size(0);
         var s = Styles(w);                                                              // (N,in)
         var weight = ForwardParameter("weight")!;
-        bool overwrite = consumesInput && !(GradMode.IsEnabled && (x.RequiresGrad || s.RequiresGrad || weight.RequiresGrad));
+        bool overwrite = consumesInput && !GradMode.Records(x, s, weight);
         var y = KernelSize == 1 && !Upsample ? PerSampleProduct(x, s, weight) : ScaledConvolution(x, s, weight, overwrite);
         if (!Demodulate) return (Then(s, y), null);
         // d_o = rsqrt(Σ_i s_i² Σ_kl W_oikl² + ε): (N,in) x (in,out) -> (N,out)

@@ -122,10 +122,5 @@ public abstract class Function
     }
 
     /// <summary>True when the op's result would be recorded (so forward can skip saving state otherwise).</summary>
-    protected static bool WillRecord(params Tensor[] inputs)
-    {
-        if (!GradMode.IsEnabled) return false;
-        foreach (var t in inputs) if (t.RequiresGrad) return true;
-        return false;
-    }
+    protected static bool WillRecord(params Tensor[] inputs) => GradMode.Records(inputs);
 }

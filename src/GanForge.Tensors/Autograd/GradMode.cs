@@ -10,6 +10,17 @@ public static class GradMode
 
     public static bool IsEnabled => !_disabled;
 
+    /// <summary>
+    /// Whether an op on these inputs would be recorded: grad mode on and one of them (nulls skipped: absent weights or
+    /// biases) requiring a gradient. Ops that may skip their graph's state, or write over an input, ask it.
+    /// </summary>
+    public static bool Records(params ReadOnlySpan<Tensor?> inputs)
+    {
+        if (_disabled) return false;
+        foreach (var t in inputs) if (t?.RequiresGrad == true) return true;
+        return false;
+    }
+
     /// <summary>Disables recording until the returned scope is disposed.</summary>
     public static Scope NoGrad() => new(false);
 
