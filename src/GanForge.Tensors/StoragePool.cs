@@ -53,7 +53,10 @@ internal static class StoragePool
     /// <summary>Bytes held by the pool now (for tests and the bench).</summary>
     public static long Bytes { get { lock (Free) return _bytes; } }
 
-    /// <summary>An uninitialised buffer of exactly <paramref name="length"/> floats.</summary>
+    /// <summary>
+    /// An uninitialised buffer of exactly <paramref name="length"/> floats. A fresh one of 2 MB or more is asked to be
+    /// backed by huge pages (<see cref="HugePages"/>): a pooled buffer lives for the process.
+    /// </summary>
     public static float[] Rent(int length)
     {
         if (length >= MinLength)
@@ -67,8 +70,11 @@ internal static class StoragePool
                         return size.Buffers.Pop();
                     }
                 }
-        if (length >= MinLength) Interlocked.Add(ref _missedBytes, (long)length * sizeof(float));
-        return GC.AllocateUninitializedArray<float>(length);
+        if (length < MinLength) return GC.AllocateUninitializedArray<float>(length);
+        Interlocked.Add(ref _missedBytes, (long)length * sizeof(float));
+        var buffer = GC.AllocateUninitializedArray<float>(length);
+        HugePages.Advise(buffer);
+        return buffer;
     }
 
     static long _missedBytes;

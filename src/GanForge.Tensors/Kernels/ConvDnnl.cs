@@ -252,6 +252,7 @@ internal static unsafe class ConvDnnl
         {
             NativeMemory.AlignedFree(_scratchpad);
             _scratchpad = NativeMemory.AlignedAlloc(bytes, 64);
+            HugePages.Advise(_scratchpad, bytes);
             _scratchpadBytes = bytes;
         }
         if (DnnlMemoryCreate(out var memory, md, _engine, null) != DnnlSuccess) throw new InvalidOperationException("dnnl_memory_create (scratchpad)");
@@ -390,6 +391,7 @@ internal static unsafe class ConvDnnl
         if (end <= _arenaBytes) return;
         NativeMemory.AlignedFree(_arena);
         _arena = (byte*)NativeMemory.AlignedAlloc(end, 4096);
+        HugePages.Advise(_arena, end);
         _arenaBytes = end;
     }
 

@@ -4,21 +4,23 @@ namespace GanForge.Native;
 
 /// <summary>
 /// The C library's open/fsync/close, for flushing a folder after a rename (<see cref="Serialization.AtomicFile"/>):
-/// .NET cannot open a folder as a file on Unix; and on Linux its pthread_sigmask (<see cref="SignalsHeld"/>). Found
-/// lazily; on Windows, or when no C library loads, nothing is done.
+/// .NET cannot open a folder as a file on Unix; and on Linux its pthread_sigmask (<see cref="SignalsHeld"/>) and madvise
+/// (<see cref="AdviseHugePages"/>). Found lazily; on Windows, or when no C library loads, nothing is done.
 /// </summary>
 internal static unsafe partial class NativeMethods
 {
     static readonly string[] LibcCandidates = ["libc.so.6", "libc.so", "libSystem.dylib"];
 
     sealed class Libc(delegate* unmanaged<byte*, int, int> open, delegate* unmanaged<int, int> fsync, delegate* unmanaged<int, int> close,
-        delegate* unmanaged<int, SignalSet*, SignalSet*, int> sigmask)
+        delegate* unmanaged<int, SignalSet*, SignalSet*, int> sigmask, delegate* unmanaged<void*, nuint, int, int> madvise)
     {
         public readonly delegate* unmanaged<byte*, int, int> Open = open;
         public readonly delegate* unmanaged<int, int> Fsync = fsync;
         public readonly delegate* unmanaged<int, int> Close = close;
         /// <summary>pthread_sigmask on Linux (its SIG_BLOCK and sigset_t layout); null elsewhere.</summary>
         public readonly delegate* unmanaged<int, SignalSet*, SignalSet*, int> Sigmask = sigmask;
+        /// <summary>madvise on Linux (its MADV_HUGEPAGE); null elsewhere.</summary>
+        public readonly delegate* unmanaged<void*, nuint, int, int> Madvise = madvise;
     }
 
     static readonly Lazy<Libc?> LibcFunctions = new(LoadLibc);
@@ -34,7 +36,10 @@ internal static unsafe partial class NativeMethods
             {
                 var sigmask = OperatingSystem.IsLinux() && NativeLibrary.TryGetExport(handle, "pthread_sigmask", out var f)
                     ? (delegate* unmanaged<int, SignalSet*, SignalSet*, int>)f : null;
-                return new Libc((delegate* unmanaged<byte*, int, int>)open, (delegate* unmanaged<int, int>)fsync, (delegate* unmanaged<int, int>)close, sigmask);
+                var madvise = OperatingSystem.IsLinux() && NativeLibrary.TryGetExport(handle, "madvise", out var m)
+                    ? (delegate* unmanaged<void*, nuint, int, int>)m : null;
+                return new Libc((delegate* unmanaged<byte*, int, int>)open, (delegate* unmanaged<int, int>)fsync, (delegate* unmanaged<int, int>)close,
+                    sigmask, madvise);
             }
             NativeLibrary.Free(handle);
         }
@@ -57,4 +62,16 @@ internal static unsafe partial class NativeMethods
         libc.Close(fd);
         return ok;
     }
+
+    // Linux's MADV_HUGEPAGE (asm-generic/mman-common.h, the same on every architecture).
+    const int MadvHugePage = 14;
+
+    /// <summary>
+    /// madvise(2) with MADV_HUGEPAGE over [start, start + bytes), which must begin on a page: the kernel backs the range's
+    /// whole 2 MB blocks with transparent huge pages as they are first touched, where it is configured to (its
+    /// transparent_hugepage setting "madvise" or "always"). Best effort: false where it could not be asked (not Linux, no C
+    /// library, a kernel without transparent huge pages).
+    /// </summary>
+    internal static bool AdviseHugePages(void* start, nuint bytes) =>
+        LibcFunctions.Value is { Madvise: not null } libc && libc.Madvise(start, bytes, MadvHugePage) == 0;
 }
