@@ -115,7 +115,7 @@ static class SampleCommands
         cmd.SetAction(r => Errors.Guard(() =>
         {
             var path = Checkpoint.Locate(r.GetValue(checkpoint)!);
-            var (tensors, state) = Checkpoint.Read(path);
+            var (_, state) = Checkpoint.Read(path, Checkpoint.NoTensors);
             var table = new Table().AddColumn("field").AddColumn("value");
             table.AddRow("file", Markup.Escape(path));
             table.AddRow("model", state.Model);
@@ -127,12 +127,12 @@ static class SampleCommands
             table.AddRow("EMA", state.EmaNetworks.Length > 0 || state.HasEmaOf("generator") ? string.Join(", ", state.EmaNetworks.DefaultIfEmpty("generator")) : "no");
             table.AddRow("saved (UTC)", state.SavedUtc.ToString("u"));
             if (state.ImportedFrom != null) table.AddRow("imported from", Markup.Escape(state.ImportedFrom));
-            var parts = tensors.Keys.Where(k => k.Contains('.')).Select(k => k[..(k.IndexOf('.') + 1)]).Distinct();
+            var shapes = state.TensorShapes;
+            var parts = shapes.Keys.Where(k => k.Contains('.')).Select(k => k[..(k.IndexOf('.') + 1)]).Distinct();
             foreach (var part in parts)
             {
-                var p = Checkpoint.Part(tensors, part);
-                if (p.Count > 0)
-                    table.AddRow(part.TrimEnd('.'), $"{p.Count} tensors, {p.Values.Sum(t => (long)t.Numel):N0} values");
+                var p = shapes.Where(kv => kv.Key.StartsWith(part, StringComparison.Ordinal)).Select(kv => kv.Value).ToList();
+                table.AddRow(part.TrimEnd('.'), $"{p.Count} tensors, {p.Sum(shape => (long)Shapes.Numel(shape)):N0} values");
             }
             AnsiConsole.Console.Write(table);
             AnsiConsole.Console.WriteLine("config:");

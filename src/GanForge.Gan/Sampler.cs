@@ -52,12 +52,12 @@ public sealed partial class Sampler
     public static Sampler Load(string checkpoint, bool useEma = true)
     {
         var path = Checkpoint.Locate(checkpoint);
-        var (tensors, state) = Checkpoint.Read(path);
+        var (tensors, state) = Checkpoint.Read(path, Checkpoint.Under(GanModel.GeneratorName + ".", GanModel.GeneratorName + "_ema."));
         if (ModelZoo.Get(state.Model).Data != TrainingData.Images)
             throw new ArgumentException($"{path} holds a {state.Model} run, which makes images from images, not from noise; " +
                                         $"use `ganforge {(ModelZoo.Get(state.Model) is SrGan ? "upscale" : "translate")} --checkpoint DIR --images IN --out OUT`");
         var config = state.Config;
-        var model = Checkpoint.CreateModel(path, tensors, () => ModelZoo.Create(state.Model,
+        var model = Checkpoint.CreateModel(path, state, () => ModelZoo.Create(state.Model,
             new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, config.Seed, TrainingSetup.Options(config))));
         var g = model.Generator;
         bool ema = useEma && state.HasEmaOf(GanModel.GeneratorName);

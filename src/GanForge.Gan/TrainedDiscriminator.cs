@@ -29,7 +29,7 @@ public sealed class TrainedDiscriminator
     public static TrainedDiscriminator Load(string checkpoint, ulong? randomSeed = null)
     {
         var path = Checkpoint.Locate(checkpoint);
-        var (tensors, state) = Checkpoint.Read(path);
+        var (tensors, state) = Checkpoint.Read(path, Checkpoint.Under(GanModel.DiscriminatorName + "."));
         var config = state.Config;
         var variant = ModelZoo.Get(state.Model);
         var model = ModelZoo.Create(state.Model, new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim,

@@ -92,7 +92,7 @@ public static class TrainingSetup
         else resolved.Changes = [];
 
         GanModel BuildModel() => ModelZoo.Create(resolved.Model, new ModelSpec(channels, size, resolved.LatentDim, resolved.Seed, Options(resolved)));
-        var model = saved.State != null ? Checkpoint.CreateModel(checkpointPath, saved.Tensors, BuildModel) : BuildModel();
+        var model = saved.State != null ? Checkpoint.CreateModel(checkpointPath, saved.State, BuildModel) : BuildModel();
         var trainer = new Trainer(resolved, CreateGame(resolved, model), source, group)
         {
             DataDescription = description,
@@ -125,11 +125,11 @@ public static class TrainingSetup
     /// </summary>
     public static TrainConfig SavedConfig(string dir, IProcessGroup? group = null)
     {
-        if (group == null) return Checkpoint.Read(dir).State.Config;
+        if (group == null) return Checkpoint.Read(dir, Checkpoint.NoTensors).State.Config;
         string? yaml = null;
         Exception? failure = null;
         if (group.Rank == 0)
-            try { RunLock.ThrowIfHeld(dir); yaml = Checkpoint.Read(dir).State.ConfigYaml; }
+            try { RunLock.ThrowIfHeld(dir); yaml = Checkpoint.Read(dir, Checkpoint.NoTensors).State.ConfigYaml; }
             catch (Exception e) { failure = e; }
         group.ThrowIfAnyFailed(failure, $"reading the checkpoint in '{dir}'");
         var bytes = group.BroadcastBytes(yaml == null ? null : System.Text.Encoding.UTF8.GetBytes(yaml));

@@ -35,7 +35,8 @@ public sealed class Translator
         direction = direction.Trim().ToLowerInvariant();
         if (direction is not ("a2b" or "b2a")) throw new ArgumentException($"{who}: --direction '{direction}' is not a2b or b2a");
         var path = Checkpoint.Locate(checkpoint);
-        var (tensors, state) = Checkpoint.Read(path);
+        string name = direction == "a2b" ? GanModel.GeneratorName : CycleGan.GeneratorBaName;
+        var (tensors, state) = Checkpoint.Read(path, Checkpoint.Under(name + "."));
         var variant = ModelZoo.Get(state.Model);
         if (variant is not ImageToImageVariant i2i)
             throw new ArgumentException($"{who}: {path} holds a {state.Model} run, which makes images from noise; {who} takes an image-to-image model " +
@@ -48,8 +49,7 @@ public sealed class Translator
         var config = state.Config;
         var options = TrainingSetup.Options(config);
         var spec = new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, config.Seed, options);
-        var model = Checkpoint.CreateModel(path, tensors, () => ModelZoo.Create(state.Model, spec));
-        string name = direction == "a2b" ? GanModel.GeneratorName : CycleGan.GeneratorBaName;
+        var model = Checkpoint.CreateModel(path, state, () => ModelZoo.Create(state.Model, spec));
         var network = model[name];
         Checkpoint.LoadInto(network, tensors, name + ".", path, state.Model);
         network.Eval();

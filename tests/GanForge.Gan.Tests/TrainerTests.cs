@@ -79,6 +79,33 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Checkpoint_ReadKeepingTheGenerator_ReadsItAloneAsTheWholeReadHasIt()
+    {
+        var dir = TestRuns.NewDir();
+        TrainingSetup.Create(TestRuns.Mlp(dir, epochs: 1), resume: false).Run();
+        var (all, state) = Checkpoint.Read(dir);
+        var (some, sameState) = Checkpoint.Read(dir, Checkpoint.Under("generator."));
+        Assert.NotEmpty(some);
+        Assert.All(some.Keys, name => Assert.StartsWith("generator.", name));
+        Assert.Equal(all.Keys.Where(k => k.StartsWith("generator.", StringComparison.Ordinal)), some.Keys);
+        foreach (var (name, t) in some) Assert.Equal(all[name].ToArray(), t.ToArray());
+        // The state lists every tensor of the file, read or not (the discriminator, the optimizers' moments, the noise).
+        Assert.Equal(all.Keys, sameState.TensorShapes.Keys);
+        Assert.Equal(all.Keys, state.TensorShapes.Keys);
+        Assert.Empty(Checkpoint.Read(dir, Checkpoint.NoTensors).Tensors);
+        // The sampler reads its generator alone and samples as one loaded from every tensor would.
+        var sampler = Sampler.Load(dir);
+        var whole = Checkpoint.CreateModel(dir, state, () => ModelZoo.Create(state.Model,
+            new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, state.Config.Seed, TrainingSetup.Options(state.Config))));
+        Checkpoint.LoadInto(whole.Generator, all, sampler.UsesEma ? "generator_ema." : "generator.", dir, state.Model);
+        whole.Generator.Eval();
+        var z = Tensor.Randn([8, state.LatentDim], new Generator(3));
+        using (GradMode.NoGrad())
+            Assert.Equal(whole.Generator.Forward(z).ToArray(), sampler.Generator.Forward(z).ToArray());
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void Resume_AfterOneEpoch_GivesTheSameWeightsAsAnUninterruptedRun()
     {
         string straight = TestRuns.NewDir(), split = TestRuns.NewDir();

@@ -191,6 +191,65 @@ public class SafeTensorsCorruptionTests : IDisposable
     }
 
     [Fact]
+    public void ReadFile_KeepingSome_ReadsThoseAlikeAndListsEveryShape()
+    {
+        SaveChecked();
+        var whole = SafeTensors.Read(_path).Tensors;
+        var some = SafeTensors.ReadFile(_path, name => name != "w");
+        Assert.Equal(["n", "b"], some.Tensors.Keys);
+        foreach (var (name, t) in some.Tensors) Assert.Equal(whole[name].ToArray(), t.ToArray());
+        Assert.Equal(["w", "n", "b"], some.TensorShapes.Keys);
+        Assert.Equal([4, 8], some.TensorShapes["w"]);
+        Assert.Equal(32 + 1 + 8, some.Values);
+        Assert.Equal(["state"], some.Metadata.Keys);
+        Assert.Empty(SafeTensors.ReadFile(_path, _ => false).Tensors);
+    }
+
+    [Fact]
+    public void ReadFile_AByteFlippedInATensorNotKept_StillSaysTheFileIsDamaged()
+    {
+        SaveChecked();
+        SafeTensorsFiles.FlipByte(_path, SafeTensorsFiles.DataStart(_path) + 37);   // inside 'w'
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensors.ReadFile(_path, name => name != "w"));
+        Assert.StartsWith($"{_path} is damaged: checksum mismatch", e.Message);
+    }
+
+    [Fact]
+    public void ReadFile_NoChecksumAndATensorNotKept_SkipsItAndReadsTheRest()
+    {
+        SaveChecked();
+        var whole = SafeTensors.Read(_path).Tensors;
+        SafeTensorsFiles.RemoveChecksum(_path);
+        var some = SafeTensors.ReadFile(_path, name => name == "b");
+        Assert.Equal(whole["b"].ToArray(), Assert.Single(some.Tensors).Value.ToArray());
+    }
+
+    [Fact]
+    public void ReadFile_FromBytes_ReadsAsFromTheFile()
+    {
+        SaveChecked();
+        var fromFile = SafeTensors.ReadFile(_path);
+        var fromBytes = SafeTensors.ReadFile(File.ReadAllBytes(_path), _path);
+        Assert.Equal(fromFile.TensorShapes.Keys, fromBytes.TensorShapes.Keys);
+        foreach (var (name, t) in fromFile.Tensors) Assert.Equal(t.ToArray(), fromBytes.Tensors[name].ToArray());
+        Assert.Equal(fromFile.Metadata, fromBytes.Metadata);
+    }
+
+    [Fact]
+    public void Read_LargeF32Tensor_ComesBackBitForBit()
+    {
+        // Big enough to span many of the stream's reads, with values whose every bit matters (NaN payloads, denormals, -0).
+        var values = new float[300_001];
+        var g = new Generator(9);
+        for (int i = 0; i < values.Length; i++) values[i] = BitConverter.UInt32BitsToSingle((uint)g.NextUInt64());
+        values[0] = -0f;
+        SafeTensors.Save(_path, [new("big", Tensor.FromArray(values, [values.Length])), new("n", Tensor.Scalar(3))], null, new HashSet<string> { "n" });
+        var back = SafeTensors.Load(_path);
+        Assert.Equal(values.Select(BitConverter.SingleToUInt32Bits), back["big"].ToArray().Select(BitConverter.SingleToUInt32Bits));
+        Assert.Equal(3f, back["n"].Item());
+    }
+
+    [Fact]
     public void Read_CheckedFile_ReturnsTheMetadataWithoutTheChecksum()
     {
         SaveChecked();

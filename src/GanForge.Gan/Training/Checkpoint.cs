@@ -48,6 +48,9 @@ public sealed class CheckpointState
     /// <summary>The file the state was read from, for messages.</summary>
     [JsonIgnore] internal string Source { get; set; } = "checkpoint";
 
+    /// <summary>The shape of every tensor the checkpoint file holds, read or not (header order).</summary>
+    [JsonIgnore] public IReadOnlyDictionary<string, int[]> TensorShapes { get; internal set; } = new Dictionary<string, int[]>();
+
     /// <summary>
     /// Checks what sampling and a resume rely on, so a damaged or hand-edited state is refused with the file's name
     /// before any network is built: every list present, the noise streams' states whole, the settings valid and of
@@ -178,19 +181,33 @@ public static class Checkpoint
     }
 
     /// <summary>Reads a checkpoint's tensors and state; a corrupt file says what is wrong and where.</summary>
-    public static (Dictionary<string, Tensor> Tensors, CheckpointState State) Read(string pathOrDir)
+    public static (Dictionary<string, Tensor> Tensors, CheckpointState State) Read(string pathOrDir) => Read(pathOrDir, null);
+
+    /// <summary>
+    /// As <see cref="Read(string)"/>, reading only the tensors whose names <paramref name="keep"/> accepts (a sampler needs
+    /// its generator, not the discriminator and the optimizers' moments); the state's
+    /// <see cref="CheckpointState.TensorShapes"/> still lists them all, and the whole file is checked.
+    /// </summary>
+    public static (Dictionary<string, Tensor> Tensors, CheckpointState State) Read(string pathOrDir, Func<string, bool>? keep)
     {
         var path = Locate(pathOrDir);
-        return Read(SafeTensors.Read(path), path);
+        return Read(SafeTensors.ReadFile(path, keep), path);
     }
 
     /// <summary>As <see cref="Read(string)"/>, from the bytes of a checkpoint file (rank 0's, sent to every rank).</summary>
     public static (Dictionary<string, Tensor> Tensors, CheckpointState State) Read(byte[] bytes, string path) =>
-        Read(SafeTensors.Read(bytes, path), path);
+        Read(SafeTensors.ReadFile(bytes, path), path);
 
-    static (Dictionary<string, Tensor> Tensors, CheckpointState State) Read((Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) file, string path)
+    /// <summary>The tensors under any of the prefixes, for <see cref="Read(string, Func{string, bool}?)"/>.</summary>
+    public static Func<string, bool> Under(params string[] prefixes) =>
+        name => prefixes.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal));
+
+    /// <summary>No tensors: the state alone (and the shapes of what the file holds).</summary>
+    public static bool NoTensors(string name) => false;
+
+    static (Dictionary<string, Tensor> Tensors, CheckpointState State) Read(SafeTensorsFile file, string path)
     {
-        var (tensors, meta) = file;
+        var (tensors, meta) = (file.Tensors, file.Metadata);
         if (!meta.TryGetValue(MetaKey, out var json))
             throw new InvalidDataException($"{path}: not a GanForge training checkpoint (no '{MetaKey}' metadata)");
         CheckpointState? state;
@@ -198,6 +215,7 @@ public static class Checkpoint
         catch (JsonException e) { throw new InvalidDataException($"{path}: corrupt checkpoint state: {MessageText.Quote(e.Message, 120)}", e); }
         if (state == null) throw new InvalidDataException($"{path}: empty checkpoint state");
         state.Check(path);
+        state.TensorShapes = file.TensorShapes;
         return (tensors, state);
     }
 
@@ -206,9 +224,9 @@ public static class Checkpoint
     /// networks, their EMAs and optimizer states together), so damaged or edited settings cannot make GanForge build
     /// networks far beyond the file before their weights are found not to fit. Errors name the checkpoint.
     /// </summary>
-    public static GanModel CreateModel(string path, Dictionary<string, Tensor> tensors, Func<GanModel> create)
+    public static GanModel CreateModel(string path, CheckpointState state, Func<GanModel> create)
     {
-        long held = tensors.Values.Sum(t => (long)t.Numel);
+        long held = state.TensorShapes.Values.Sum(shape => (long)Shapes.Numel(shape));
         using var limit = AllocationLimit.Begin(held + (1 << 20), asked => new InvalidDataException(
             $"{path}: its settings describe networks of over {asked:N0} values, more than the {held:N0} the file holds (damaged or edited settings?)"));
         try { return create(); }

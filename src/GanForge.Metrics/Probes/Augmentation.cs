@@ -162,7 +162,7 @@ abstract class GeneratedSource
 
     public static GeneratedSource Load(string checkpoint)
     {
-        var state = Checkpoint.Read(Checkpoint.Locate(checkpoint)).State;
+        var state = Checkpoint.Read(Checkpoint.Locate(checkpoint), Checkpoint.NoTensors).State;
         if (state.Model == "dagan") return new FromRealImages(Translator.Load(checkpoint, who: "augment"));
         var sampler = Sampler.Load(checkpoint);
         if (sampler.Model.Classes == 0)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
@@ -16,20 +17,44 @@ namespace GanForge.Serialization;
 public static class SafeTensors
 {
     /// <summary>Reads every tensor of a file, in header order.</summary>
-    public static Dictionary<string, Tensor> Load(string path) => Read(path).Tensors;
+    public static Dictionary<string, Tensor> Load(string path) => ReadFile(path).Tensors;
 
     /// <summary>Reads every tensor and the optional string metadata (__metadata__).</summary>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new IOException($"safetensors: cannot read '{path}': {e.Message}", e); }
-        return Parse(bytes, path);
+        var file = ReadFile(path);
+        return (file.Tensors, file.Metadata);
     }
 
     /// <summary>As <see cref="Read(string)"/>, from the bytes of a file already read (<paramref name="source"/> names it in errors).</summary>
-    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(byte[] bytes, string source) => Parse(bytes, source);
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(byte[] bytes, string source)
+    {
+        var file = ReadFile(bytes, source);
+        return (file.Tensors, file.Metadata);
+    }
+
+    /// <summary>
+    /// Reads a file's header and the tensors whose names <paramref name="keep"/> accepts (every one where it is null). The
+    /// file is read as a stream, each kept tensor straight into its own storage, so reading touches the memory of the
+    /// tensors kept and no copy of the file; the whole file is still checked (its layout and its checksum).
+    /// </summary>
+    public static SafeTensorsFile ReadFile(string path, Func<string, bool>? keep = null)
+    {
+        FileStream file;
+        try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new IOException($"safetensors: cannot read '{path}': {e.Message}", e); }
+        using (file)
+        {
+            try { return Parse(file, path, keep); }
+            catch (IOException e) when (e is not EndOfStreamException)
+            { throw new IOException($"safetensors: cannot read '{path}': {e.Message}", e); }
+        }
+    }
+
+    /// <summary>As <see cref="ReadFile(string, Func{string, bool}?)"/>, from the bytes of a file already read.</summary>
+    public static SafeTensorsFile ReadFile(byte[] bytes, string source, Func<string, bool>? keep = null) =>
+        Parse(new MemoryStream(bytes, writable: false), source, keep);
 
     /// <summary>
     /// The metadata key of the checksum GanForge writes into every file: CRC-32 (IEEE, as zip and PNG) of the data
@@ -43,19 +68,25 @@ public static class SafeTensors
     /// <summary>Largest JSON header accepted (as the reference implementation), so a corrupt length cannot exhaust memory.</summary>
     public const int MaxHeaderSize = 100_000_000;
 
-    internal static (Dictionary<string, Tensor>, Dictionary<string, string>) Parse(byte[] bytes, string source)
+    // The file from its start: the header checked whole, then the data section read in offset order, the kept tensors into
+    // their storage and the rest through a small buffer for the checksum (or skipped where there is none).
+    static SafeTensorsFile Parse(Stream stream, string source, Func<string, bool>? keep)
     {
-        if (bytes.Length < 8)
-            throw new InvalidDataException($"safetensors: '{source}' is {bytes.Length} bytes, too short for a header");
-        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        long length = stream.Length;
+        if (length < 8)
+            throw new InvalidDataException($"safetensors: '{source}' is {length} bytes, too short for a header");
+        Span<byte> lengthBytes = stackalloc byte[8];
+        stream.ReadExactly(lengthBytes);
+        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLen > MaxHeaderSize)
             throw new InvalidDataException($"safetensors: '{source}' declares a {headerLen}-byte header, over the {MaxHeaderSize}-byte limit (corrupt or not safetensors)");
-        if (headerLen > (ulong)(bytes.Length - 8))
-            throw new InvalidDataException($"safetensors: '{source}' declares a {headerLen}-byte header but holds {bytes.Length - 8} bytes after the length (truncated or not safetensors)");
-        int dataStart = 8 + (int)headerLen;
-        long dataLen = bytes.Length - dataStart;
+        if (headerLen > (ulong)(length - 8))
+            throw new InvalidDataException($"safetensors: '{source}' declares a {headerLen}-byte header but holds {length - 8} bytes after the length (truncated or not safetensors)");
+        var headerBytes = new byte[(int)headerLen];
+        stream.ReadExactly(headerBytes);
+        long dataLen = length - 8 - (long)headerLen;
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLen)); }
+        try { doc = JsonDocument.Parse(headerBytes); }
         catch (JsonException e) { throw new InvalidDataException($"safetensors: '{source}' has a corrupt JSON header: {MessageText.Quote(e.Message, 120)}", e); }
 
         var entries = new List<(string Name, string Dtype, int[] Shape, long Begin, long End)>();
@@ -100,19 +131,64 @@ public static class SafeTensors
         }
         if (expected != dataLen)
             throw new InvalidDataException($"safetensors: '{source}': tensors cover {expected} bytes of a {dataLen}-byte data section (trailing garbage or wrong offsets)");
-        if (metadata.Remove(ChecksumKey, out var recorded))
-        {
-            var crc = new Crc32();
-            crc.Append(bytes.AsSpan(dataStart));
-            uint actual = AppendMetadata(crc, metadata).GetCurrentHashAsUInt32();
-            if (recorded.Length != 8 || !uint.TryParse(recorded, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint want) || want != actual)
-                throw new InvalidDataException($"{source} is damaged: checksum mismatch (CRC-32 of its data and metadata is {actual:x8}, its header records '{MessageText.Quote(recorded, 16)}')");
-        }
+        var crc = metadata.Remove(ChecksumKey, out var recorded) ? new Crc32() : null;
 
+        // The kept tensors in header order, filled below in the order of their data.
         var tensors = new Dictionary<string, Tensor>();
         foreach (var e in entries)
-            tensors[e.Name] = Decode(bytes.AsSpan(dataStart + (int)e.Begin, (int)(e.End - e.Begin)), e.Dtype, e.Shape);
-        return (tensors, metadata);
+            if (keep == null || keep(e.Name))
+            {
+                int numel = Shapes.Numel(e.Shape);
+                AllocationLimit.Take(numel);
+                tensors[e.Name] = new Tensor(GC.AllocateUninitializedArray<float>(numel), e.Shape);
+            }
+        byte[]? buffer = null;
+        try
+        {
+            foreach (var e in entries.OrderBy(e => e.Begin))
+            {
+                long size = e.End - e.Begin;
+                if (tensors.TryGetValue(e.Name, out var t) && e.Dtype == "F32" && BitConverter.IsLittleEndian)
+                {
+                    // Little-endian floats are the storage's bytes: read them in place.
+                    var raw = MemoryMarshal.AsBytes(t.Data);
+                    stream.ReadExactly(raw);
+                    crc?.Append(raw);
+                }
+                else if (t != null)
+                {
+                    if (size > int.MaxValue)
+                        throw new InvalidDataException($"safetensors: '{source}': tensor '{MessageText.Quote(e.Name)}' of {e.Dtype} is {size} bytes, too many to convert");
+                    var raw = new byte[size];
+                    stream.ReadExactly(raw);
+                    crc?.Append(raw);
+                    Decode(raw, e.Dtype, t.Data);
+                }
+                else if (crc == null) stream.Seek(size, SeekOrigin.Current);
+                else
+                {
+                    buffer ??= ArrayPool<byte>.Shared.Rent(1 << 20);
+                    for (long left = size; left > 0;)
+                    {
+                        var part = buffer.AsSpan(0, (int)Math.Min(left, buffer.Length));
+                        stream.ReadExactly(part);
+                        crc.Append(part);
+                        left -= part.Length;
+                    }
+                }
+            }
+        }
+        catch (EndOfStreamException e)
+        { throw new InvalidDataException($"safetensors: '{source}' ended before its data section did (truncated while being read?)", e); }
+        finally { if (buffer != null) ArrayPool<byte>.Shared.Return(buffer); }
+
+        if (crc != null)
+        {
+            uint actual = AppendMetadata(crc, metadata).GetCurrentHashAsUInt32();
+            if (recorded!.Length != 8 || !uint.TryParse(recorded, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint want) || want != actual)
+                throw new InvalidDataException($"{source} is damaged: checksum mismatch (CRC-32 of its data and metadata is {actual:x8}, its header records '{MessageText.Quote(recorded, 16)}')");
+        }
+        return new SafeTensorsFile(entries.ToDictionary(e => e.Name, e => e.Shape), tensors, metadata);
     }
 
     /// <summary>Adds every metadata entry to <paramref name="crc"/>, in ordinal key order, as <see cref="ChecksumKey"/> defines.</summary>
@@ -181,10 +257,9 @@ public static class SafeTensors
         _ => throw new InvalidDataException($"safetensors: '{source}': tensor '{name}' has unsupported dtype {MessageText.Quote(dtype, 16)}"),
     };
 
-    static Tensor Decode(ReadOnlySpan<byte> raw, string dtype, int[] shape)
+    // Converts raw little-endian elements of dtype to floats, one per element of d.
+    static void Decode(ReadOnlySpan<byte> raw, string dtype, Span<float> d)
     {
-        var t = new Tensor(shape);
-        var d = t.Data;
         for (int i = 0; i < d.Length; i++)
         {
             d[i] = dtype switch
@@ -200,7 +275,6 @@ public static class SafeTensors
                 _ => raw[i],
             };
         }
-        return t;
     }
 
     /// <summary>
@@ -278,4 +352,14 @@ public static class SafeTensors
         }
         if (used > 0) emit(chunk.AsSpan(0, used));
     }
+}
+
+/// <summary>
+/// A safetensors file as <see cref="SafeTensors.ReadFile(string, Func{string, bool}?)"/> read it: the shape of every tensor
+/// it holds (header order), the tensors kept, and its metadata.
+/// </summary>
+public sealed record SafeTensorsFile(IReadOnlyDictionary<string, int[]> TensorShapes, Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata)
+{
+    /// <summary>The values of every tensor the file holds, kept or not.</summary>
+    public long Values => TensorShapes.Values.Sum(shape => (long)Shapes.Numel(shape));
 }
