@@ -96,14 +96,20 @@ public sealed class TensorDataset : IDataset
         int plane = Height * Width, per = channels * outH * outW;
         var pixels = new byte[(long)Count * per <= Array.MaxLength ? Count * per
             : throw new InvalidOperationException($"TensorDataset.Conform: {Count} images of ({channels},{outH},{outW}) do not fit in one array")];
-        var converted = new byte[channels * plane];
-        for (int i = 0; i < Count; i++)
+        // Each image on its own, so the threads' ranges give the bytes one thread would.
+        var resize = size > 0 ? new ImageResize.Plan(channels, Height, Width, size) : null;
+        Threading.ForRanges(Count, (_, start, end) =>
         {
-            PixelConvert.ConvertChannels(ImageBytes(i), Channels, converted, channels, plane);
-            var dst = pixels.AsSpan(i * per, per);
-            if (size > 0) ImageResize.CropResize(converted, channels, Height, Width, size, dst);
-            else converted.CopyTo(dst);
-        }
+            var converted = new byte[channels * plane];
+            var scratch = new float[resize?.ScratchLength ?? 0];
+            for (int i = start; i < end; i++)
+            {
+                PixelConvert.ConvertChannels(ImageBytes(i), Channels, converted, channels, plane);
+                var dst = pixels.AsSpan(i * per, per);
+                if (resize != null) resize.Apply(converted, dst, scratch);
+                else converted.CopyTo(dst);
+            }
+        }, minPerChunk: 256);
         return new TensorDataset(pixels, [.. _labels], channels, outH, outW, Classes.Count > 0 ? Classes : null, Source);
     }
 }

@@ -25,38 +25,63 @@ public static class ImageResize
     /// </summary>
     public static void CropResize(ReadOnlySpan<byte> src, int channels, int height, int width, int size, Span<byte> dst)
     {
-        if (channels < 1 || height < 1 || width < 1 || size < 1)
-            throw new ArgumentException($"ImageResize: image ({channels},{height},{width}) to size {size}; every value must be positive");
-        if (src.Length < channels * height * width || dst.Length < channels * size * size)
-            throw new ArgumentException($"ImageResize: buffers of {src.Length} and {dst.Length} bytes for ({channels},{height},{width}) -> ({channels},{size},{size})");
-        var (x0, y0, side) = CenterSquare(width, height);
-        var columns = Weights(side, size);
-        var rows = Weights(side, size);
-        // src plane: (H,W) -> horizontal pass over the crop's rows: (side, size) floats -> vertical pass: (size, size) bytes
-        var tmp = new float[side * size];
-        for (int ch = 0; ch < channels; ch++)
+        var plan = new Plan(channels, height, width, size);
+        plan.Apply(src, dst, new float[plan.ScratchLength]);
+    }
+
+    /// <summary>
+    /// One crop and resize, (C,H,W) to (C, size, size), with its filter's weights worked out once for every image of a
+    /// data set (<see cref="TensorDataset.Conform"/>): the same bytes as <see cref="CropResize"/> image by image.
+    /// </summary>
+    public sealed class Plan
+    {
+        readonly int _channels, _height, _width, _size, _x0, _y0, _side;
+        // The weights of each output column of the crop's rows, and (the same filter) of each output row of those.
+        readonly (int First, float[] Weights)[] _taps;
+
+        public Plan(int channels, int height, int width, int size)
         {
-            var plane = src.Slice(ch * height * width, height * width);
-            for (int y = 0; y < side; y++)
+            if (channels < 1 || height < 1 || width < 1 || size < 1)
+                throw new ArgumentException($"ImageResize: image ({channels},{height},{width}) to size {size}; every value must be positive");
+            (_channels, _height, _width, _size) = (channels, height, width, size);
+            (_x0, _y0, _side) = CenterSquare(width, height);
+            _taps = Weights(_side, size);
+        }
+
+        /// <summary>The floats of scratch <see cref="Apply"/> takes: the crop's rows resized (side x size).</summary>
+        public int ScratchLength => _side * _size;
+
+        /// <summary>Resizes one image into <paramref name="dst"/>; <paramref name="scratch"/> (<see cref="ScratchLength"/>) is the caller's, one per thread.</summary>
+        public void Apply(ReadOnlySpan<byte> src, Span<byte> dst, Span<float> scratch)
+        {
+            int channels = _channels, height = _height, width = _width, size = _size, side = _side;
+            if (src.Length < channels * height * width || dst.Length < channels * size * size || scratch.Length < side * size)
+                throw new ArgumentException($"ImageResize: buffers of {src.Length} and {dst.Length} bytes for ({channels},{height},{width}) -> ({channels},{size},{size})");
+            // src plane: (H,W) -> horizontal pass over the crop's rows: (side, size) floats -> vertical pass: (size, size) bytes
+            for (int ch = 0; ch < channels; ch++)
             {
-                var row = plane.Slice((y0 + y) * width + x0, side);
-                for (int x = 0; x < size; x++)
+                var plane = src.Slice(ch * height * width, height * width);
+                for (int y = 0; y < side; y++)
                 {
-                    var (first, w) = columns[x];
-                    float sum = 0;
-                    for (int k = 0; k < w.Length; k++) sum += w[k] * row[first + k];
-                    tmp[y * size + x] = sum;
+                    var row = plane.Slice((_y0 + y) * width + _x0, side);
+                    for (int x = 0; x < size; x++)
+                    {
+                        var (first, w) = _taps[x];
+                        float sum = 0;
+                        for (int k = 0; k < w.Length; k++) sum += w[k] * row[first + k];
+                        scratch[y * size + x] = sum;
+                    }
                 }
-            }
-            var outPlane = dst.Slice(ch * size * size, size * size);
-            for (int y = 0; y < size; y++)
-            {
-                var (first, w) = rows[y];
-                for (int x = 0; x < size; x++)
+                var outPlane = dst.Slice(ch * size * size, size * size);
+                for (int y = 0; y < size; y++)
                 {
-                    float sum = 0;
-                    for (int k = 0; k < w.Length; k++) sum += w[k] * tmp[(first + k) * size + x];
-                    outPlane[y * size + x] = (byte)Math.Clamp((int)MathF.Round(sum), 0, 255);
+                    var (first, w) = _taps[y];
+                    for (int x = 0; x < size; x++)
+                    {
+                        float sum = 0;
+                        for (int k = 0; k < w.Length; k++) sum += w[k] * scratch[(first + k) * size + x];
+                        outPlane[y * size + x] = (byte)Math.Clamp((int)MathF.Round(sum), 0, 255);
+                    }
                 }
             }
         }
