@@ -212,19 +212,37 @@ public static class Idx
     /// </summary>
     static (byte[] Data, long Count, bool Exact) ReadData(Stream s, long expected, string name)
     {
-        // A raw file says how many bytes are left: a wrong count is known before anything is read.
-        long left = s.CanSeek ? s.Length - s.Position : long.MaxValue;
-        if (s.CanSeek && left != expected) return ([], left, true);
-        using var data = new MemoryStream((int)Math.Min(Math.Min(expected, left), 1 << 20));
-        var buffer = new byte[1 << 16];
-        while (data.Length <= expected)
+        // A raw file says how many bytes are left: a wrong count is known before anything is read, and the data is read
+        // straight into its array.
+        if (s.CanSeek)
         {
-            int n = ReadFully(s, buffer.AsSpan(0, (int)Math.Min(buffer.Length, expected + 1 - data.Length)), name);
-            if (n == 0) break;
-            data.Write(buffer, 0, n);
+            long left = s.Length - s.Position;
+            if (left != expected) return ([], left, true);
+            var whole = GC.AllocateUninitializedArray<byte>((int)expected);
+            int got = ReadFully(s, whole, name);
+            return got == expected ? (whole, expected, true) : ([], got, true);
         }
-        if (data.Length != expected) return ([], data.Length, data.Length < expected);
-        return (data.Length == data.Capacity ? data.GetBuffer() : data.ToArray(), expected, true);
+        // A stream (gzip) says nothing of its length, and a header may lie: read in chunks that grow with what comes (to
+        // 4 MB), then copy them into one array of the size found. Fresh memory twice the data, where a growing array
+        // took up to three times (each doubling a new one, then a copy of the right size).
+        var chunks = new List<byte[]>();
+        long count = 0;
+        int size = 1 << 16;
+        while (count <= expected)
+        {
+            var chunk = GC.AllocateUninitializedArray<byte>((int)Math.Min(size, expected + 1 - count));
+            int n = ReadFully(s, chunk, name);
+            if (n == 0) break;
+            chunks.Add(n == chunk.Length ? chunk : chunk[..n]);
+            count += n;
+            if (n < chunk.Length) break;
+            size = Math.Min(size * 2, 1 << 22);
+        }
+        if (count != expected) return ([], count, count < expected);
+        var data = GC.AllocateUninitializedArray<byte>((int)expected);
+        int at = 0;
+        foreach (var chunk in chunks) { chunk.CopyTo(data, at); at += chunk.Length; }
+        return (data, expected, true);
     }
 
     /// <summary>Leaves the caller's stream open when the reader is disposed.</summary>
