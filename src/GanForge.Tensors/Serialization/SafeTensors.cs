@@ -133,7 +133,7 @@ public static class SafeTensors
             throw new InvalidDataException($"safetensors: '{source}': tensors cover {expected} bytes of a {dataLen}-byte data section (trailing garbage or wrong offsets)");
         var crc = metadata.Remove(ChecksumKey, out var recorded) ? new Crc32() : null;
 
-        // The kept tensors in header order, filled below in the order of their data.
+        // The kept tensors in header order, filled in the order of their data.
         var tensors = new Dictionary<string, Tensor>();
         foreach (var e in entries)
             if (keep == null || keep(e.Name))
@@ -142,6 +142,22 @@ public static class SafeTensors
                 AllocationLimit.Take(numel);
                 tensors[e.Name] = new Tensor(GC.AllocateUninitializedArray<float>(numel), e.Shape);
             }
+        ReadData(stream, entries, tensors, crc, source);
+
+        if (crc != null)
+        {
+            uint actual = AppendMetadata(crc, metadata).GetCurrentHashAsUInt32();
+            if (recorded!.Length != 8 || !uint.TryParse(recorded, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint want) || want != actual)
+                throw new InvalidDataException($"{source} is damaged: checksum mismatch (CRC-32 of its data and metadata is {actual:x8}, its header records '{MessageText.Quote(recorded, 16)}')");
+        }
+        return new SafeTensorsFile(entries.ToDictionary(e => e.Name, e => e.Shape), tensors, metadata);
+    }
+
+    // The data section from the stream's position, which it tiles in offset order: each tensor of `tensors` read into its
+    // storage, every other one through a small buffer into the checksum, or skipped where there is no checksum.
+    static void ReadData(Stream stream, List<(string Name, string Dtype, int[] Shape, long Begin, long End)> entries,
+        Dictionary<string, Tensor> tensors, Crc32? crc, string source)
+    {
         byte[]? buffer = null;
         try
         {
@@ -181,14 +197,6 @@ public static class SafeTensors
         catch (EndOfStreamException e)
         { throw new InvalidDataException($"safetensors: '{source}' ended before its data section did (truncated while being read?)", e); }
         finally { if (buffer != null) ArrayPool<byte>.Shared.Return(buffer); }
-
-        if (crc != null)
-        {
-            uint actual = AppendMetadata(crc, metadata).GetCurrentHashAsUInt32();
-            if (recorded!.Length != 8 || !uint.TryParse(recorded, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint want) || want != actual)
-                throw new InvalidDataException($"{source} is damaged: checksum mismatch (CRC-32 of its data and metadata is {actual:x8}, its header records '{MessageText.Quote(recorded, 16)}')");
-        }
-        return new SafeTensorsFile(entries.ToDictionary(e => e.Name, e => e.Shape), tensors, metadata);
     }
 
     /// <summary>Adds every metadata entry to <paramref name="crc"/>, in ordinal key order, as <see cref="ChecksumKey"/> defines.</summary>
