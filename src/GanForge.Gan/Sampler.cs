@@ -57,7 +57,7 @@ public sealed partial class Sampler
             throw new ArgumentException($"{path} holds a {state.Model} run, which makes images from images, not from noise; " +
                                         $"use `ganforge {(ModelZoo.Get(state.Model) is SrGan ? "upscale" : "translate")} --checkpoint DIR --images IN --out OUT`");
         var config = state.Config;
-        var model = Checkpoint.CreateModel(path, state, () => ModelZoo.Create(state.Model,
+        var model = Checkpoint.CreateModelToLoad(path, state, () => ModelZoo.Create(state.Model,
             new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, config.Seed, TrainingSetup.Options(config))));
         var g = model.Generator;
         bool ema = useEma && state.HasEmaOf(GanModel.GeneratorName);

@@ -49,7 +49,7 @@ public sealed class Translator
         var config = state.Config;
         var options = TrainingSetup.Options(config);
         var spec = new ModelSpec(state.ImageShape[0], state.ImageShape[1], state.LatentDim, config.Seed, options);
-        var model = Checkpoint.CreateModel(path, state, () => ModelZoo.Create(state.Model, spec));
+        var model = Checkpoint.CreateModelToLoad(path, state, () => ModelZoo.Create(state.Model, spec));
         var network = model[name];
         Checkpoint.LoadInto(network, tensors, name + ".", path, state.Model);
         network.Eval();

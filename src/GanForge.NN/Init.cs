@@ -6,9 +6,39 @@ namespace GanForge.NN;
 /// </summary>
 public static class Init
 {
+    [ThreadStatic] static int t_skipping;
+
+    /// <summary>
+    /// Within the returned scope (on this thread) the random initialisers leave their tensors as they are (zeros, or a
+    /// layer's default) and draw nothing: for networks built only to have every weight loaded from a checkpoint next
+    /// (<c>Checkpoint.CreateModelToLoad</c>: a CycleGAN's four networks drew 21M normals for `translate` to overwrite).
+    /// Constant, Zeros and Ones still fill. A network built so and not loaded is not initialised: do not use it.
+    /// </summary>
+    public static IDisposable SkippingRandom()
+    {
+        t_skipping++;
+        return new SkipScope();
+    }
+
+    /// <summary>True within <see cref="SkippingRandom"/> on this thread (layers that draw their own defaults ask).</summary>
+    public static bool SkipsRandom => t_skipping > 0;
+
+    sealed class SkipScope : IDisposable
+    {
+        bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            t_skipping--;
+        }
+    }
+
     /// <summary>Fills with N(mean, std^2).</summary>
     public static Tensor Normal(Tensor tensor, float mean = 0f, float std = 1f, Generator? generator = null)
     {
+        if (SkipsRandom) return tensor;
         var g = generator ?? Generator.Default;
         var d = tensor.Data;
         for (int i = 0; i < d.Length; i++) d[i] = (float)(mean + std * g.NextNormal());
@@ -18,6 +48,7 @@ public static class Init
     /// <summary>Fills with U(a, b).</summary>
     public static Tensor Uniform(Tensor tensor, float a = 0f, float b = 1f, Generator? generator = null)
     {
+        if (SkipsRandom) return tensor;
         var g = generator ?? Generator.Default;
         var d = tensor.Data;
         for (int i = 0; i < d.Length; i++) d[i] = (float)(a + (b - (double)a) * g.NextDouble());
@@ -103,6 +134,7 @@ public static class Init
     {
         if (tensor.Rank < 2)
             throw new ArgumentException($"Orthogonal: only tensors with 2 or more dims are supported, got {Shapes.Format(tensor.ShapeSpan)}");
+        if (SkipsRandom) return tensor;
         int rows = tensor.Size(0), cols = tensor.Numel / rows;
         var g = generator ?? Generator.Default;
         // Factor the tall orientation (m >= n) so Q has orthonormal columns.

@@ -234,6 +234,16 @@ public static class Checkpoint
         { throw new InvalidDataException($"{path}: the networks its settings describe cannot be built: {e.Message}", e); }
     }
 
+    /// <summary>
+    /// As <see cref="CreateModel"/>, for a command that loads the networks it uses from the checkpoint next (a sampler its
+    /// generator, a translator its one): the random initialisers draw nothing (<see cref="Init.SkippingRandom"/>), since
+    /// the load overwrites what they would draw. The networks it does not load are left uninitialised and must not be used.
+    /// </summary>
+    public static GanModel CreateModelToLoad(string path, CheckpointState state, Func<GanModel> create)
+    {
+        using (Init.SkippingRandom()) return CreateModel(path, state, create);
+    }
+
     /// <summary>Refuses to resume a checkpoint that holds an imported generator alone.</summary>
     public static void ThrowIfImported(string path, CheckpointState state)
     {

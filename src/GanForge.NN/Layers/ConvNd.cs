@@ -42,8 +42,9 @@ public abstract class ConvNd : Module, IPureLayer
         // kaiming_uniform(a = sqrt(5)) on the weight and U(-1/sqrt(fan_in), 1/sqrt(fan_in)) on the bias both
         // reduce to the bound 1/sqrt(fan_in), with fan_in = weight.size(1) * KH * KW (as PyTorch computes it).
         float bound = 1f / MathF.Sqrt(shape[1] * shape[2] * shape[3]);
-        Weight = RegisterParameter("weight", Tensor.Uniform(shape, -bound, bound, g));
-        if (bias) Bias = RegisterParameter("bias", Tensor.Uniform([outChannels], -bound, bound, g));
+        // Not drawn within Init.SkippingRandom, where the weights are loaded next.
+        Weight = RegisterParameter("weight", Init.SkipsRandom ? new Tensor(shape) : Tensor.Uniform(shape, -bound, bound, g));
+        if (bias) Bias = RegisterParameter("bias", Init.SkipsRandom ? new Tensor(outChannels) : Tensor.Uniform([outChannels], -bound, bound, g));
         else RegisterNullParameter("bias");
     }
 
