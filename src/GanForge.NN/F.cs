@@ -19,6 +19,8 @@ public static partial class F
 
     /// <summary>x for x &gt; 0, else negativeSlope * x.</summary>
     public static Tensor LeakyRelu(Tensor input, float negativeSlope = 0.01f) => input.LeakyRelu(negativeSlope);
+    /// <summary>PReLU: x for x &gt; 0, else a·x, <paramref name="weight"/> one slope (1) or one per channel of dimension 1 (C).</summary>
+    public static Tensor PRelu(Tensor input, Tensor weight) => input.PRelu(weight);
 
     public static Tensor Tanh(Tensor input) => input.Tanh();
 
@@ -48,7 +50,7 @@ public static partial class F
     {
         CheckProbability(p, "Dropout");
         if (!training || p == 0f) return input;
-        return input * BernoulliMask(input.Shape, p, generator);
+        return Masked(input, BernoulliMask(input.Shape, p, generator));
     }
 
     /// <summary>Zeroes whole channels of x (N,C,*) with probability <paramref name="p"/> (as torch's dropout2d).</summary>
@@ -63,7 +65,16 @@ public static partial class F
         // An unbatched (C,H,W) input drops along dim 0, a batched one along (N,C).
         int keep = input.Rank == 3 ? 1 : 2;
         for (int d = 0; d < keep; d++) maskShape[d] = input.Size(d);
-        return input * BernoulliMask(maskShape, p, generator);
+        return Masked(input, BernoulliMask(maskShape, p, generator));
+    }
+
+    // x·mask, the mask read by that product alone: its buffer goes back once the product's node has run its backward
+    // (at once without a graph).
+    static Tensor Masked(Tensor input, Tensor mask)
+    {
+        var y = input * mask;
+        Intermediates.Release(mask, y);
+        return y;
     }
 
     static void CheckProbability(float p, string op)

@@ -58,6 +58,13 @@ public static partial class F
         CheckStatistics(input, mean, variance);
         if (!GradMode.Records(input, weight, bias))
             return NormalizeRaw(input, mean, variance, weight, bias, eps);
+        // Frozen parameters (a fixed feature network, SRGAN's content loss): one pass as without a graph, and its gradient
+        // one pass, where the composition below writes and keeps (x - mean) and its product besides.
+        if (!GradMode.Records(weight, bias))
+        {
+            var (channelScale, channelShift) = ScaleAndShift(input.Size(1), mean, variance, weight, bias, eps);
+            return ChannelAffine.Apply(input, channelScale, channelShift);
+        }
         var channelShape = BatchNormFunction.ChannelShape(input);
         var scale = (variance.Detach() + eps).Pow(-0.5f).Reshape(channelShape);
         if (weight != null) scale = scale * weight.Reshape(channelShape);
@@ -77,6 +84,15 @@ public static partial class F
         float? slope = null, bool inPlace = false)
     {
         int n = input.Size(0), c = input.Size(1), inner = input.Numel / Math.Max(n * c, 1);
+        var (scale, shift) = ScaleAndShift(c, mean, variance, weight, bias, eps);
+        var y = inPlace ? input : Tensor.Uninitialized(input.ShapeSpan);
+        Kernels.BatchNorm.Affine(input.Storage, y.Storage, n, c, inner, scale, shift, slope);
+        return y;
+    }
+
+    // Eval-mode batch norm as y = x·scale + shift a channel: scale = weight / sqrt(variance + eps), shift = bias - mean·scale.
+    static (float[] Scale, float[] Shift) ScaleAndShift(int c, Tensor mean, Tensor variance, Tensor? weight, Tensor? bias, float eps)
+    {
         var scale = new float[c]; var shift = new float[c];
         Span<float> m = mean.Data, v = variance.Data;
         for (int ch = 0; ch < c; ch++)
@@ -84,9 +100,7 @@ public static partial class F
             scale[ch] = (float)(1.0 / Math.Sqrt(v[ch] + (double)eps)) * (weight?.Data[ch] ?? 1f);
             shift[ch] = (bias?.Data[ch] ?? 0f) - m[ch] * scale[ch];
         }
-        var y = inPlace ? input : Tensor.Uninitialized(input.ShapeSpan);
-        Kernels.BatchNorm.Affine(input.Storage, y.Storage, n, c, inner, scale, shift, slope);
-        return y;
+        return (scale, shift);
     }
 
     /// <summary>

@@ -130,7 +130,7 @@ public abstract class Module
             bool perSample = m switch
             {
                 Sequential or Identity or Flatten or Unflatten or Linear or ConvNd
-                    or ReLU or LeakyReLU or Tanh or Sigmoid or GELU or SiLU or Softplus
+                    or ReLU or LeakyReLU or PReLU or Tanh or Sigmoid or GELU or SiLU or Softplus
                     or LayerNorm or GroupNorm or MaxPool2d or AvgPool2d or AdaptiveAvgPool2d
                     or Upsample or PixelShuffle or ReflectionPad2d or ZeroPad2d => true,
                 InstanceNorm2d norm => !norm.TrackRunningStats,

@@ -20,6 +20,11 @@ public sealed partial class Tensor
     public Tensor Relu() => Functions.LeakyRelu.Apply(this, 0f);
     public Tensor LeakyRelu(float negativeSlope = 0.01f) => Functions.LeakyRelu.Apply(this, negativeSlope);
     /// <summary>
+    /// PReLU in one pass, forward and backward: x for x &gt; 0, else a·x, with <paramref name="weight"/> (1) one slope for
+    /// all, or (C) one per channel of dimension 1; differentiable in both, to any order.
+    /// </summary>
+    public Tensor PRelu(Tensor weight) => Functions.PRelu.Apply(this, weight);
+    /// <summary>
     /// StyleGAN2's layer epilogue in one pass, forward and backward: gain·LeakyReLU(y·scale[n,c] + strength[c]·noise + bias[c])
     /// for y (N,C,H,W), the demodulation scale (N,C), the noise strength (C), the noise (N,1,H,W) or (1,1,H,W), a constant
     /// (no gradient flows to it), and the bias (C). Equal to the composition of those ops, derivatives of any order included.

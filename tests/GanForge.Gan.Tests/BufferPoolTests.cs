@@ -310,6 +310,58 @@ public class BufferPoolTests
         Assert.True(on.Allocated < 53 * images, $"steps 3-5 allocated at least {on.Allocated} bytes ({on.Allocated / (double)images:F1} batches of images; {off.Allocated / (double)images:F1} with the pool off)");
     }
 
+    /// <summary>
+    /// pix2pix's own game (the U-Net with its dropout, the PatchGAN on joined pairs) five steps, the pool poisoned after
+    /// each: the same weights as the pool off, and the last steps take their batch-sized buffers from the pool. Each level
+    /// of the U-Net's down and up maps and skip joins, the dropout masks, G's batch in the D update and the pairs D reads
+    /// were each a fresh buffer every step.
+    /// </summary>
+    [Fact]
+    public void Pix2Pix_TrainingSteps_TakeTheirBuffersFromThePool_SameWeightsAsPoolOff()
+    {
+        const int n = 4;
+        GanModel Create() => Zoo("pix2pix", new() { ["ngf"] = "8", ["ndf"] = "8" }, channels: 3, size: 16);
+        var rng = new Generator(9);
+        var batch = new GanBatch(Tensor.Uniform([n, 3, 16, 16], -1f, 1f, rng), Target: Tensor.Uniform([n, 3, 16, 16], -1f, 1f, rng));
+        void Pairs(TrainConfig c) => c.Pairs = "edges";   // checked, never read: the batches come from OneBatch
+        var off = TrainSteps(pool: false, Create, "pix2pix", n, new OneBatch(batch), Pairs);
+        var on = TrainSteps(pool: true, Create, "pix2pix", n, new OneBatch(batch), Pairs);
+        Assert.All(on.Weights, v => Assert.True(float.IsFinite(v)));
+        AssertSame([off.Weights], [on.Weights], "pix2pix weights after five steps");
+        const long images = n * 3 * 16 * 16 * sizeof(float);   // 12 KB
+        // Measured 19.6 batches (241 KB; 122 with the pool off).
+        Assert.True(on.Allocated < 22 * images, $"steps 3-5 allocated at least {on.Allocated} bytes ({on.Allocated / (double)images:F1} batches of images; {off.Allocated / (double)images:F1} with the pool off)");
+    }
+
+    /// <summary>
+    /// SRGAN's own game five steps, the content loss on a stand-in for the evaluator's features (a convolution, batch norm
+    /// in eval mode, ReLU, max pooling: the layers of the evaluator's it uses), the pool poisoned after each: the same
+    /// weights as the pool off, and the last steps take their buffers from the pool. The PReLUs' four ops each, the
+    /// residual blocks' sums, eval-mode batch norm's (x - mean) and its product, the feature maps and their difference and
+    /// square, and G's batch in the D update were each a fresh buffer every step.
+    /// </summary>
+    [Fact]
+    public void SrGan_TrainingSteps_TakeTheirBuffersFromThePool_SameWeightsAsPoolOff()
+    {
+        const int n = 4;
+        FeatureNetworks.Register(FeatureNetworks.Evaluator, () =>
+        {
+            var features = new Sequential(new Conv2d(1, 32, 3, padding: 1, bias: false, generator: new Generator(5)), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2));
+            features.Eval();
+            return features;
+        }, "a stand-in for the evaluator's features");
+        GanModel Create() => Zoo("srgan", new() { ["blocks"] = "2", ["width"] = "8", ["d-width"] = "8" }, channels: 1, size: 32);
+        var rng = new Generator(9);
+        var batch = new GanBatch(Tensor.Uniform([n, 1, 8, 8], -1f, 1f, rng), Target: Tensor.Uniform([n, 1, 32, 32], -1f, 1f, rng));
+        var off = TrainSteps(pool: false, Create, "srgan", n, new OneBatch(batch));
+        var on = TrainSteps(pool: true, Create, "srgan", n, new OneBatch(batch));
+        Assert.All(on.Weights, v => Assert.True(float.IsFinite(v)));
+        AssertSame([off.Weights], [on.Weights], "srgan weights after five steps");
+        const long images = n * 32 * 32 * sizeof(float);   // 16 KB
+        // Measured 24.8 batches (406 KB; 772 with the pool off).
+        Assert.True(on.Allocated < 28 * images, $"steps 3-5 allocated at least {on.Allocated} bytes ({on.Allocated / (double)images:F1} batches of images; {off.Allocated / (double)images:F1} with the pool off)");
+    }
+
     /// <summary>The same batch every step, domain B included.</summary>
     sealed class OneBatch(GanBatch batch) : IBatchSource
     {

@@ -147,4 +147,43 @@ public class EvalNormActivationTests
         AssertClose(grad, weight.Grad!, "weight gradient");
         Assert.Contains(grad.ToArray(), v => v != 0f);
     }
+    /// <summary>
+    /// Eval-mode batch norm with frozen parameters where a graph is recorded (a fixed feature network inside a loss, as
+    /// SRGAN's content network) runs as one affine pass: the same bits as without a graph, the input gradient
+    /// g·weight/sqrt(var + eps) the composed ops give, and that gradient's own gradient (in g) as well; with trainable
+    /// parameters it runs the composition as before, which gives the parameters their gradients.
+    /// </summary>
+    [Theory, InlineData(true), InlineData(false)]
+    public void Eval_FrozenParameters_WithAGraph_OneAffinePass_SameBitsAsWithoutOne(bool images)
+    {
+        var rng = new Generator(12);
+        BatchNormBase norm = images ? Trained(new BatchNorm2d(6), 6, 8) : Trained(new BatchNorm1d(37), 37, 9);
+        int c = images ? 6 : 37;
+        int[] shape = images ? [3, c, 5, 7] : [5, c];
+        norm.Eval();
+        norm.RequiresGrad(false);
+        var x = Tensor.Randn(shape, rng);
+        Tensor without;
+        using (GradMode.NoGrad()) without = norm.Forward(x);
+        var xg = x.Detach().RequiresGrad_();
+        var y = norm.Forward(xg);
+        Assert.Equal("ChannelAffineBackward", y.GradFn!.Name);
+        Assert.Equal(without.ToArray(), y.Detach().ToArray());
+
+        var gy = Tensor.Randn(shape, rng).RequiresGrad_();
+        var dx = Autograd.Grad([y], [xg], [gy], createGraph: true)[0]!;
+        int[] channelShape = images ? [1, c, 1, 1] : [1, c];
+        var scale = (norm.Weight! / (norm.RunningVar! + norm.Eps).Sqrt()).Reshape(channelShape);
+        AssertClose(gy.Detach() * scale, dx.Detach(), "input gradient");
+        var v = Tensor.Randn(shape, rng);
+        var second = Autograd.Grad([(dx * v).Sum()], [gy])[0]!;   // d<dx, v>/dg = v·scale
+        AssertClose(v * scale, second, "the gradient's gradient");
+
+        var trainable = Trained(new BatchNorm2d(6), 6, 8);
+        trainable.Eval();
+        var z = trainable.Forward(Tensor.Randn([3, 6, 5, 7], rng).RequiresGrad_());
+        Assert.NotEqual("ChannelAffineBackward", z.GradFn!.Name);
+        z.Sum().Backward();
+        Assert.NotNull(trainable.Weight!.Grad);
+    }
 }

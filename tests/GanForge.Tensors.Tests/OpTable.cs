@@ -113,6 +113,8 @@ public static class OpTable
         // Fixture only (a kink of the activation may sit near an input); StyleEpilogueTests checks it against the composed ops, second order too.
         new("style_epilogue", (x, c) => Tensor.StyleEpilogue(x[0], x[1], x[2], c[0], x[3], 0.2f, MathF.Sqrt(2f)), [S(2, 3, 4, 4), S(2, 3), S(3), S(3)],
             [N, P, N, N], Consts: [Tensor.Randn([2, 1, 4, 4], new Generator(3))], FiniteDiff: false),
+        new("prelu", (x, c) => x[0].PRelu(x[1]), [S(2, 3, 4, 4), S(1)], [A, N], Second: true),
+        new("prelu_channels", (x, c) => x[0].PRelu(x[1]), [S(2, 3, 5), S(3)], [A, N], Second: true),
         new("abs", (x, c) => x[0].Abs(), [S(3, 4)], [A]),
         new("sign", (x, c) => x[0].Sign(), [S(3, 4)], [A], Differentiable: false),
         // ---- core: reductions ----

@@ -199,8 +199,11 @@ sealed class GeneratedBatchOwner
 {
     readonly ModuleProperty _keepsNoOutputs = new(g => g.KeepsNoOutputs());
 
-    public bool Of(GanModel model, Tensor fake, Latents latents) =>
-        _keepsNoOutputs.Of(model.Generator) && !fake.SharesBufferWith(latents.Z);
+    public bool Of(GanModel model, Tensor fake, Latents latents) => Of(model, fake, latents.Z);
+
+    /// <summary>The same for a batch G made from <paramref name="input"/> (an image-to-image G's A).</summary>
+    public bool Of(GanModel model, Tensor fake, Tensor input) =>
+        _keepsNoOutputs.Of(model.Generator) && !fake.SharesBufferWith(input);
 }
 
 /// <summary>

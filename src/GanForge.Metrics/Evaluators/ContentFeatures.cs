@@ -9,26 +9,31 @@ namespace GanForge.Metrics.Evaluators;
 /// its pooling, (N, 64, H/2, W/2). Colour images are averaged to gray first (the evaluator saw gray Fashion-MNIST);
 /// the layers are convolutions, so any size works.
 /// </summary>
-public sealed class ContentFeatures : Module
+public sealed class ContentFeatures : Module, IPureLayer
 {
     /// <summary>Layers of the evaluator's feature stack used: conv, BN, ReLU, pool, conv, BN, ReLU.</summary>
     const int Layers = 7;
 
     readonly FashionMnistCnn _network;
 
+    // The gray mean and the evaluator's first layers as one chain (not registered: the layers are the evaluator's), so
+    // Sequential gives each intermediate's buffer back once read and runs each batch norm and its ReLU as one function.
+    readonly Sequential _chain;
+
     public ContentFeatures()
     {
         _network = (FashionMnistCnn)EvaluatorRegistry.Load().Network;
         RegisterModule("evaluator", _network);
+        _chain = new Sequential([new GrayMean(), .. _network.FeatureLayers.Take(Layers)]);
     }
 
     /// <summary>(N, C, H, W) in [-1,1] -> (N, 64, H/2, W/2).</summary>
-    public override Tensor Forward(Tensor input)
+    public override Tensor Forward(Tensor input) => _chain.Forward(input);
+
+    /// <summary>Colour images averaged to gray (N, 1, H, W); gray ones as they are.</summary>
+    sealed class GrayMean : Module, IPureLayer
     {
-        var x = input.Size(1) == 1 ? input : input.Mean([1], keepDim: true);
-        var layers = _network.FeatureLayers;
-        for (int i = 0; i < Layers; i++) x = layers[i].Forward(x);
-        return x;
+        public override Tensor Forward(Tensor input) => input.Size(1) == 1 ? input : input.Mean([1], keepDim: true);
     }
 
     /// <summary>Registers the network as <see cref="FeatureNetworks.Evaluator"/> for the content losses of the model zoo.</summary>

@@ -15,7 +15,7 @@ namespace GanForge.Metrics.Evaluators;
 /// head = Sequential(Dropout(0.3), Linear(128,10))
 /// </code>
 /// </remarks>
-public sealed class FashionMnistCnn : Module, IEvaluatorNetwork
+public sealed class FashionMnistCnn : Module, IEvaluatorNetwork, IPureLayer
 {
     /// <summary>The registry name of this architecture.</summary>
     public const string ArchitectureName = "fashion-mnist-cnn";

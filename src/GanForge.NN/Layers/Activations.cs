@@ -29,6 +29,24 @@ public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module, IPureLayer,
     protected override string ExtraRepr() => $"negative_slope={NegativeSlope}";
 }
 
+/// <summary>
+/// PReLU (He et al. 2015): x for x &gt; 0, else a·x, with a learned slope a (init 0.25), one for all or one a channel
+/// (<paramref name="numParameters"/> = C, dimension 1), as torch.nn.PReLU; one pass forward and backward.
+/// </summary>
+public sealed class PReLU : Module, IPureLayer
+{
+    readonly Tensor _weight;
+
+    public PReLU(int numParameters = 1, float init = 0.25f)
+    {
+        if (numParameters < 1) throw new ArgumentException($"PReLU: num_parameters must be 1 or more, got {numParameters}");
+        _weight = RegisterParameter("weight", Tensor.Full([numParameters], init));
+    }
+
+    public override Tensor Forward(Tensor input) => input.PRelu(_weight);
+    protected override string ExtraRepr() => $"num_parameters={_weight.Numel}";
+}
+
 public sealed class Tanh : Module, IPureLayer
 {
     public override Tensor Forward(Tensor input) => input.Tanh();

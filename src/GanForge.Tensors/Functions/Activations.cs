@@ -152,3 +152,67 @@ internal sealed class Softplus(float beta, float threshold) : Function
         return [g * (linear + (1f - linear) * (x * beta).Sigmoid())];
     }
 }
+
+// PReLU: y = x > 0 ? x : a·x with one slope a, or one a channel (dimension 1); dx = g·(x > 0 ? 1 : a), da = Σ g·x over
+// x ≤ 0 (a channel's). Backward: one kernel pass without a graph; with one (a gradient of a gradient), the same
+// derivatives written with differentiable ops.
+internal sealed class PRelu : Function
+{
+    public static Tensor Apply(Tensor x, Tensor weight)
+    {
+        var (channels, inner) = Check(x, weight);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
+        Kernels.Activation.PRelu(x.Storage, weight.Storage, y.Storage, x.Numel, channels, inner);
+        return Record(new PRelu(), y, x, weight);
+    }
+
+    // The slopes (1, or C of x's dimension 1) and the elements a channel holds (the product of x's sizes after dimension 1).
+    static (int Channels, int Inner) Check(Tensor x, Tensor weight)
+    {
+        int channels = weight.Rank == 1 ? weight.Size(0) : -1;
+        if (channels != 1 && (channels < 1 || x.Rank < 2 || x.Size(1) != channels))
+            throw new ArgumentException($"PRelu: weight {Shapes.Format(weight.ShapeSpan)} must hold one slope, or one per channel of the input " +
+                $"{Shapes.Format(x.ShapeSpan)} (its dimension 1)");
+        int inner = 1;
+        for (int d = 2; d < x.Rank; d++) inner *= x.Size(d);
+        return (channels, inner);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g)
+    {
+        var (x, weight) = (Inputs[0], Inputs[1]);
+        var (channels, inner) = Check(x, weight);
+        if (!GradMode.IsEnabled)
+        {
+            var dx = Tensor.Uninitialized(x.ShapeSpan);
+            var dWeight = new Tensor(channels);
+            Kernels.Activation.PReluBackward(x.Storage, g.Storage, weight.Storage, dx.Storage, dWeight.Storage, x.Numel, channels, inner);
+            if (!NeedsGrad(0)) { dx.ReturnToPool(); dx = null; }
+            return [dx, NeedsGrad(1) ? dWeight : null];
+        }
+        var slope = channels == 1 ? weight : weight.Reshape([1, channels, .. Enumerable.Repeat(1, x.Rank - 2)]);
+        var positive = LeakyRelu.Mask(x, 0f, 1f);        // 1 where x > 0, else 0: a constant
+        var negative = 1f - positive;
+        var gNegative = g * x * negative;
+        return [NeedsGrad(0) ? g * (positive + negative * slope) : null,
+                NeedsGrad(1) ? (channels == 1 ? gNegative.Sum().Reshape(1) : gNegative.Sum([0, .. Enumerable.Range(2, x.Rank - 2)])) : null];
+    }
+}
+
+// y = x·scale[c] + shift[c] over x (N, C, *) with scale and shift constants: eval-mode batch norm by fixed statistics and
+// frozen parameters, in the arithmetic its pass without a graph uses (Kernels.BatchNorm.Affine), so the two give the same
+// bits. dx = g·scale[c], linear in g, so a gradient of any order runs the same pass.
+internal sealed class ChannelAffine(float[] scale) : Function
+{
+    public static Tensor Apply(Tensor x, float[] scale, float[] shift)
+    {
+        if (x.Rank < 2 || x.Size(1) != scale.Length || shift.Length != scale.Length)
+            throw new ArgumentException($"ChannelAffine: input {Shapes.Format(x.ShapeSpan)} needs {x.Size(1)} scales and shifts (dimension 1), got {scale.Length} and {shift.Length}");
+        int n = x.Size(0), c = x.Size(1), inner = x.Numel / Math.Max(n * c, 1);
+        var y = Tensor.Uninitialized(x.ShapeSpan);
+        Kernels.BatchNorm.Affine(x.Storage, y.Storage, n, c, inner, scale, shift);
+        return Record(new ChannelAffine(scale), y, x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor g) => [Apply(g, scale, new float[scale.Length])];
+}

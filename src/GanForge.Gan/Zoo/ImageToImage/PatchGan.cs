@@ -68,14 +68,3 @@ public static class PatchGan
         }
     }
 }
-
-/// <summary>PReLU (He et al. 2015): max(0, x) + a·min(0, x) with one learned slope a (init 0.25), as SRResNet uses it.</summary>
-public sealed class PReLU : Module
-{
-    readonly Tensor _weight;
-
-    public PReLU(float init = 0.25f) => _weight = RegisterParameter("weight", Tensor.Full([1], init));
-
-    // relu(x) - a·relu(-x): composed of differentiable ops, so no kernel of its own
-    public override Tensor Forward(Tensor input) => input.Relu() - (-input).Relu() * _weight;
-}

@@ -99,14 +99,25 @@ public sealed class PairedDiscriminatorPhase : Phase
         var (a, b) = (batch.Images, Target(batch, model.Name));
         Tensor fake;
         using (GradMode.NoGrad()) fake = model.Generator.Forward(a);
-        var realOut = model.Discriminator.Forward(Tensor.Cat([a, b], 1));
-        var fakeOut = model.Discriminator.Forward(Tensor.Cat([a, fake], 1));
+        var (realPair, fakePair) = (Tensor.Cat([a, b], 1), Tensor.Cat([a, fake], 1));
+        // G(A) and the two pairs are read by this step alone (D's first layer keeps its input for the weight gradient):
+        // their buffers go back once the step is done (AfterStep).
+        if (_ownBatch.Of(model, fake, a)) _doneAfterStep.Add(fake);
+        _doneAfterStep.Add(realPair);
+        _doneAfterStep.Add(fakePair);
+        var realOut = model.Discriminator.Forward(realPair);
+        var fakeOut = model.Discriminator.Forward(fakePair);
         // 1/2·[BCE(D(A, B), 1) + BCE(D(A, G(A)), 0)]
         var loss = 0.5f * ctx.Game.Loss.Discriminator(realOut, fakeOut, ctx.Game.Labels, ctx.LabelNoise, ctx.Shard);
         ctx.Stats.Add(Stats.LossD, loss.Item());
         RecordOutputs(ctx, realOut, fakeOut);
         return loss;
     }
+
+    public override void AfterStep(StepContext ctx) => _doneAfterStep.Return();
+
+    readonly GeneratedBatchOwner _ownBatch = new();
+    readonly StepBuffers _doneAfterStep = new();
 
     /// <summary>The targets B of a paired batch; an error naming the model when the data has none.</summary>
     public static Tensor Target(GanBatch batch, string model) => batch.Target
@@ -142,7 +153,11 @@ public sealed class Pix2PixGeneratorPhase(float l1Weight, float adversarial, boo
         ctx.Stats.Add(Stats.L1, l1.Item());
         var loss = l1Weight * l1;
         if (adversarial > 0)
-            loss = loss + adversarial * ctx.Game.Loss.Generator(model.Discriminator.Forward(Tensor.Cat([a, fake], 1)));   // -log D(A, G(A))
+        {
+            var pair = Tensor.Cat([a, fake], 1);
+            loss = loss + adversarial * ctx.Game.Loss.Generator(model.Discriminator.Forward(pair));   // -log D(A, G(A))
+            Intermediates.Release(pair);   // this phase's own: back once its node has run the backward
+        }
         ctx.Stats.Add(Stats.LossG, loss.Item());
         ctx.LastFake = fake.Detach();
         return loss;

@@ -15,7 +15,7 @@ namespace GanForge.Gan.Zoo;
 /// The depth follows the image: the encoder halves the side while it stays even, down to 1x1 for a power of two
 /// (8 levels for 256x256 as in the paper; 5 for 32x32) or to 7x7 for 28x28 (2 levels), at most 8 levels.
 /// </remarks>
-public sealed class UNet : Module
+public sealed class UNet : Module, IPureLayer
 {
     readonly Module _root;
 
@@ -62,7 +62,7 @@ public sealed class UNet : Module
     /// One level of the U: down (conv 4x4 stride 2), the inner block, up (transposed conv 4x4 stride 2), and the input
     /// joined to the result on channels (but at the outermost level, which ends in tanh).
     /// </summary>
-    sealed class Block : Module
+    sealed class Block : Module, IPureLayer
     {
         readonly Sequential _down, _up;
         readonly Module? _inner;
@@ -97,13 +97,20 @@ public sealed class UNet : Module
             RegisterModule("up", _up);
         }
 
+        // Each step's result is read by the next alone, so its buffer goes back once that has read it (Then).
         public override Tensor Forward(Tensor input)
         {
             var x = _down.Forward(input);
-            if (_inner != null) x = _inner.Forward(x);
-            if (_noisePlanes > 0) x = Tensor.Cat([x, Tensor.Randn([x.Size(0), _noisePlanes, x.Size(2), x.Size(3)], _noise)], 1);
-            x = _up.Forward(x);
-            return _outermost ? x : Tensor.Cat([input, x], 1);
+            if (_inner != null) x = Then(x, _inner.Forward(x));
+            if (_noisePlanes > 0)
+            {
+                var noise = Tensor.Randn([x.Size(0), _noisePlanes, x.Size(2), x.Size(3)], _noise);
+                var joined = Tensor.Cat([x, noise], 1);
+                Release(noise, joined);
+                x = Then(x, joined);
+            }
+            x = Then(x, _up.Forward(x));
+            return _outermost ? x : Then(x, Tensor.Cat([input, x], 1));
         }
     }
 }

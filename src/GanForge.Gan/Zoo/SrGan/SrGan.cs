@@ -120,6 +120,8 @@ public sealed class SuperResolutionDiscriminatorPhase : Phase
         var hr = PairedDiscriminatorPhase.Target(batch, model.Name);
         Tensor fake;
         using (GradMode.NoGrad()) fake = model.Generator.Forward(batch.Images);
+        // G(LR) is read by this step's graph alone: its buffer goes back once the step is done (AfterStep).
+        if (_ownBatch.Of(model, fake, batch.Images)) _doneAfterStep.Add(fake);
         var realOut = model.Discriminator.Forward(hr);
         var fakeOut = model.Discriminator.Forward(fake);
         var loss = ctx.Game.Loss.Discriminator(realOut, fakeOut, ctx.Game.Labels, ctx.LabelNoise, ctx.Shard);
@@ -127,6 +129,11 @@ public sealed class SuperResolutionDiscriminatorPhase : Phase
         PairedDiscriminatorPhase.RecordOutputs(ctx, realOut, fakeOut);
         return loss;
     }
+
+    public override void AfterStep(StepContext ctx) => _doneAfterStep.Return();
+
+    readonly GeneratedBatchOwner _ownBatch = new();
+    readonly StepBuffers _doneAfterStep = new();
 }
 
 /// <summary>
@@ -135,6 +142,8 @@ public sealed class SuperResolutionDiscriminatorPhase : Phase
 /// </summary>
 public sealed class SuperResolutionGeneratorPhase(Module? features, float contentWeight, float adversarial, bool drawsBatch) : Phase
 {
+    readonly bool _featuresKeepNothing = features?.KeepsNoOutputs() ?? false;
+
     public override string Name => "G";
     public override string Optimizer => "g";
 
@@ -145,12 +154,30 @@ public sealed class SuperResolutionGeneratorPhase(Module? features, float conten
         var hr = PairedDiscriminatorPhase.Target(batch, model.Name);
         var fake = model.Generator.Forward(batch.Images);
         Tensor content;
-        if (features == null) content = (fake - hr).Square().Mean();                  // l_MSE = mean (HR - G(LR))²
+        if (features == null)
+        {
+            var difference = fake - hr;
+            var squared = difference.Square();
+            content = squared.Mean();                                                 // l_MSE = mean (HR - G(LR))²
+            Intermediates.Release(difference);
+            Intermediates.Release(squared);
+        }
         else
         {
             Tensor target;
             using (GradMode.NoGrad()) target = features.Forward(hr);
-            content = (features.Forward(fake) - target).Square().Mean();             // l_X = mean (φ(HR) - φ(G(LR)))²
+            var mapped = features.Forward(fake);
+            var difference = mapped - target;
+            var squared = difference.Square();
+            content = squared.Mean();                                                 // l_X = mean (φ(HR) - φ(G(LR)))²
+            // The maps, their difference and its square are this loss's alone where the network keeps none of its
+            // outputs: their buffers go back once their nodes have run the backward (φ(HR), which has none, after the
+            // difference's).
+            if (_featuresKeepNothing)
+            {
+                Intermediates.Release(target, difference);
+                foreach (var t in new[] { mapped, difference, squared }) Intermediates.Release(t);
+            }
         }
         ctx.Stats.Add(Stats.Content, content.Item());
         var loss = contentWeight * content;

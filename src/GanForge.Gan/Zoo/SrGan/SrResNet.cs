@@ -8,7 +8,7 @@ namespace GanForge.Gan.Zoo;
 /// long skip); per factor of 2, a 3x3 conv to 4x the width, PixelShuffle(2) and PReLU; a 9x9 conv to the image, then
 /// tanh so the output lies in [-1, 1] as the targets do.
 /// </summary>
-public sealed class SrResNet : Module
+public sealed class SrResNet : Module, IPureLayer
 {
     readonly Sequential _head, _body, _tail;
 
@@ -46,7 +46,13 @@ public sealed class SrResNet : Module
     public override Tensor Forward(Tensor input)
     {
         var h = _head.Forward(input);
-        return _tail.Forward(_body.Forward(h) + h);
+        var body = _body.Forward(h);
+        var sum = body + h;
+        Release(body);
+        Release(h);
+        var output = _tail.Forward(sum);
+        Release(sum);
+        return output;
     }
 
     /// <summary>x + BN(conv(PReLU(BN(conv(x))))).</summary>
