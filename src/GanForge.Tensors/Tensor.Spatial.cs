@@ -52,6 +52,13 @@ public sealed partial class Tensor
             throw new ArgumentException($"{op}: kernel size {k}, stride {s} and dilation {d} must be positive");
         int n = input.Size(0), c = input.Size(1), h = input.Size(2), w = input.Size(3);
         int oh = PoolOutSize(h, k.H, s.H, p.H, d.H, ceilMode, op), ow = PoolOutSize(w, k.W, s.W, p.W, d.W, ceilMode, op);
+        if (!GradMode.Records(input))
+        {
+            // No backward will ask which value won: the values in one pass, without the indices.
+            var y = Uninitialized([n, c, oh, ow]);
+            MaxPool.Values(input.Storage, y.Storage, n * c, h, w, oh, ow, k.H, k.W, s.H, s.W, p.H, p.W, d.H, d.W);
+            return y;
+        }
         var idx = new int[n * c * oh * ow];
         MaxPool.Indices(input.Storage, idx, n * c, h, w, oh, ow, k.H, k.W, s.H, s.W, p.H, p.W, d.H, d.W);
         return LinearSpatial.Apply(input, new GatherMap(op, [n, c, h, w], [n, c, oh, ow], idx));

@@ -11,6 +11,7 @@ public class SpatialTests
         ["avgpool_k2"] = x => Tensor.AvgPool2d(x, 2),
         ["maxpool_k3s2p1"] = x => Tensor.MaxPool2d(x, 3, 2, 1),
         ["maxpool_dil_ceil"] = x => Tensor.MaxPool2d(x, (2, 3), (2, 1), (1, 1), dilation: (2, 1), ceilMode: true),
+        ["maxpool_k2"] = x => Tensor.MaxPool2d(x, 2),
         ["adaptiveavg_7x5_to_3x2"] = x => Tensor.AdaptiveAvgPool2d(x, (3, 2)),
         ["adaptiveavg_to_1"] = x => Tensor.AdaptiveAvgPool2d(x, 1),
         ["nearest_scale2"] = x => Tensor.Interpolate(x, 2.0),
@@ -56,6 +57,55 @@ public class SpatialTests
         var f = Fixtures.Load("conv", name);
         // The ops are linear, so a square gives a non-zero second derivative to check.
         GradCheck.Second(name, a => Ops[name](a[0]).Square(), [f["x"]], eps: 1e-2);
+    }
+
+    /// <summary>
+    /// Max pooling without a graph takes the values in one pass, without the indices: the same bits as the pass that
+    /// records them, ties (the first maximum wins) and NaN (it wins) included, for 2 x 2 windows of stride 2 (a pass of
+    /// their own) and any other.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 2, 0)]
+    [InlineData(3, 2, 1)]
+    public void MaxPool2d_WithoutAGraph_SameBitsAsWithOne(int kernel, int stride, int padding)
+    {
+        // integers in [-2, 2] tie often; -0 and 0 tie in value with different bits; one NaN a plane
+        var x = Tensor.RandInt(-2, 3, [3, 5, 9, 11], new Generator(4));
+        var data = x.Data;
+        for (int i = 0; i < data.Length; i += 13) data[i] = -0f;
+        for (int plane = 0; plane < 15; plane++) data[plane * 99 + plane * 7 % 99] = float.NaN;
+        var withGraph = Tensor.MaxPool2d(x.Detach().RequiresGrad_(), kernel, stride, padding).Detach();
+        Tensor without;
+        using (GradMode.NoGrad()) without = Tensor.MaxPool2d(x, kernel, stride, padding);
+        Assert.Equal(withGraph.Data.ToArray().Select(BitConverter.SingleToInt32Bits), without.Data.ToArray().Select(BitConverter.SingleToInt32Bits));
+    }
+
+    /// <summary>
+    /// The 2 x 2 stride-2 windows' pass finds each window's index as a plain scan of the window does (row by row, the
+    /// first maximum, a NaN at once), on odd sides whose last row and column no window reads, over the threads.
+    /// </summary>
+    [Fact]
+    public void MaxPool_HalvingWindows_IndicesAsAScanFindsThem()
+    {
+        int planes = 40, h = 33, w = 35, oh = 16, ow = 17;
+        var x = Tensor.RandInt(-2, 3, [planes, h, w], new Generator(5)).Data.ToArray();
+        for (int i = 0; i < x.Length; i += 97) x[i] = float.NaN;
+        var idx = new int[planes * oh * ow];
+        ThreadingTests.WithThreads(2, () => GanForge.Kernels.MaxPool.Indices(x, idx, planes, h, w, oh, ow, 2, 2, 2, 2, 0, 0, 1, 1));
+        for (int p = 0; p < planes; p++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    int best = -1;
+                    foreach (var (a, b) in new[] { (0, 0), (0, 1), (1, 0), (1, 1) })
+                    {
+                        int at = (2 * i + a) * w + 2 * j + b;
+                        float v = x[p * h * w + at];
+                        if (best < 0 || v > x[p * h * w + best] || float.IsNaN(v)) best = at;
+                        if (float.IsNaN(v)) break;
+                    }
+                    Assert.Equal(best, idx[(p * oh + i) * ow + j]);
+                }
     }
 
     [Fact]

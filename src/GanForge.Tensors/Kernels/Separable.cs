@@ -397,6 +397,12 @@ public static class MaxPool
     public static void Indices(float[] x, int[] idx, int planes, int h, int w, int oh, int ow,
         int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw)
     {
+        if (IsHalving(h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw))
+        {
+            Threading.ForRanges(planes, (_, from, to) => { for (int pl = from; pl < to; pl++) HalvingPlane(x, pl * h * w, w, oh, ow, idx, pl * oh * ow, null); },
+                MinPlanePositions / Math.Max(h * w, 1));
+            return;
+        }
         Threading.ForRanges(planes, (_, from, to) =>
         {
             for (int pl = from; pl < to; pl++)
@@ -423,6 +429,58 @@ public static class MaxPool
                     }
             }
         });
+    }
+
+    /// <summary>
+    /// The values of max pooling without its indices (where no graph needs them): y[p,o] = x[p, the index
+    /// <see cref="Indices"/> finds], bit for bit, in one pass.
+    /// </summary>
+    public static void Values(float[] x, float[] y, int planes, int h, int w, int oh, int ow,
+        int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw)
+    {
+        if (IsHalving(h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw))
+        {
+            Threading.ForRanges(planes, (_, from, to) => { for (int pl = from; pl < to; pl++) HalvingPlane(x, pl * h * w, w, oh, ow, null, pl * oh * ow, y); },
+                MinPlanePositions / Math.Max(h * w, 1));
+            return;
+        }
+        var idx = new int[planes * oh * ow];
+        Indices(x, idx, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw);
+        Gather(x, idx, y, planes, h * w, oh * ow);
+    }
+
+    // Planes of fewer positions than this a thread are not worth splitting.
+    const int MinPlanePositions = 1 << 15;
+
+    // 2 x 2 windows of stride 2, no padding or dilation, inside the input (the CNNs' pooling): every window has its four values.
+    static bool IsHalving(int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw) =>
+        kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 && 2 * oh <= h && 2 * ow <= w;
+
+    // One plane's 2 x 2 windows, as Indices' loop scans them (row by row, the first maximum, a NaN at once): their indices
+    // into idx and/or their values into y, from offsets in and out.
+    static void HalvingPlane(float[] x, int inOffset, int w, int oh, int ow, int[]? idx, int outOffset, float[]? y)
+    {
+        for (int i = 0; i < oh; i++)
+        {
+            int top = inOffset + 2 * i * w, o = outOffset + i * ow;
+            for (int j = 0; j < ow; j++)
+            {
+                int a = top + 2 * j, best = a;
+                float bv = x[a];
+                if (!float.IsNaN(bv) && Next(x, a + 1, ref best, ref bv) && Next(x, a + w, ref best, ref bv)) Next(x, a + w + 1, ref best, ref bv);
+                if (idx != null) idx[o + j] = best - inOffset;
+                if (y != null) y[o + j] = bv;
+            }
+        }
+    }
+
+    // Takes x[at] where it beats the maximum so far or is NaN; false once a NaN is taken (it wins the window).
+    static bool Next(float[] x, int at, ref int best, ref float bv)
+    {
+        float v = x[at];
+        if (!(v > bv || float.IsNaN(v))) return true;
+        (best, bv) = (at, v);
+        return !float.IsNaN(v);
     }
 
     /// <summary>x: (planes,inPlane) -> y: (planes,outPlane); y[p,o] = x[p, idx[p,o]].</summary>
