@@ -241,14 +241,26 @@ public static class Conv
 
     /// <summary>The shapes <see cref="IsSmallMap"/> takes, with the AVX-512 GEMM (<paramref name="avx512Gemm"/>) or without it.</summary>
     internal static bool SmallMapShape(ConvDnnl.Kind kind, int n, in ConvGeometry g, bool avx512Gemm) =>
-        (kind != ConvDnnl.Kind.BackwardData || !avx512Gemm) && g.K >= 1024 && g.Co >= 64
-        && (avx512Gemm ? SmallMapOnAvx512(n, g) : SmallMapOnAvx2(kind, n, g))
+        (kind != ConvDnnl.Kind.BackwardData || !avx512Gemm || IsMicroMap(kind, g)) && g.K >= 1024 && g.Co >= 64
+        && (avx512Gemm ? SmallMapOnAvx512(kind, n, g) : SmallMapOnAvx2(kind, n, g))
         && ((long)n * g.P * g.K <= ColumnsBudget || !avx512Gemm && kind != ConvDnnl.Kind.BackwardData && InCachedChunks(g)) && g.Groups == 1 && !IsDense(g);
 
     // With the AVX-512 GEMM: maps of at most 16 positions in batches of 512 or more (not on a Zen 4: TinyMapGemms), or of
     // up to 64 in batches of at most SmallBatchPositions (the measurements above).
-    static bool SmallMapOnAvx512(int n, in ConvGeometry g) =>
-        g.P <= 16 ? TinyMapGemms && (long)n * g.P >= 512 : g.P <= 64 && (long)n * g.P <= SmallBatchPositions;
+    static bool SmallMapOnAvx512(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
+        IsMicroMap(kind, g) || (g.P <= 16 ? TinyMapGemms && (long)n * g.P >= 512 : g.P <= 64 && (long)n * g.P <= SmallBatchPositions);
+
+    /// <summary>
+    /// With the AVX-512 GEMM (not on a Zen 4, as <see cref="TinyMapGemms"/>): the backward-data (with its col2im) and the
+    /// weight gradient of maps of at most 4 positions take the one GEMM over the batch, whatever the batch. srgan32's D
+    /// ends in a 512 -> 512 stride-2 layer from 4 x 4 to 2 x 2 (batch 16: 64 positions, K = 4,608), where oneDNN's direct
+    /// kernels, which block over the output map, ran at 105-122 GFLOP/s: `bench --kernels --backends`, 2 threads,
+    /// backward-data 2.48 -> 1.28 ms, weight gradient 2.87 -> 2.14. Its forward stays on oneDNN (1.86 ms against 3.96).
+    /// </summary>
+    static bool IsMicroMap(ConvDnnl.Kind kind, in ConvGeometry g) => MicroMapGemms && kind != ConvDnnl.Kind.Forward && g.P <= 4 && TinyMapGemms;
+
+    /// <summary>Whether <see cref="IsMicroMap"/>'s layers take the one GEMM (true; the bench switches it).</summary>
+    internal static bool MicroMapGemms { get; set; } = true;
 
     /// <summary>
     /// Whether, with the AVX-512 GEMM, maps of at most 16 positions in batches of 512 positions or more (dcgan64's 256 ->

@@ -105,9 +105,18 @@ internal static unsafe class ConvDnnl
     // on a Zen 4 (double-pumped 512-bit units); at 512-768 (cyclegan32's residual blocks as its three-pass phase calls
     // them, stylegan32's 4 px maps) the Zen 4 ran the forward 0.92-1.69x, the weight gradient 1.32-2.07x and the
     // backward-data 0.88-1.13x, and the whole cyclegan32 step 13% faster on Winograd. So the forward and the weight
-    // gradient take Winograd from 512 positions, the backward-data from 2048. They differ from direct by at most 1e-5
-    // of the output's scale. The choice depends on the geometry alone, so a run and its resume make the same one.
-    static int WinogradMinPositions(Kind kind) => kind == Kind.BackwardData ? 2048 : 512;
+    // gradient take Winograd from 512 positions, the backward-data from WinogradDataMinPositions. They differ from direct
+    // by at most 1e-5 of the output's scale. The choice depends on the geometry alone, so a run and its resume make the
+    // same one.
+    static int WinogradMinPositions(Kind kind) => kind == Kind.BackwardData ? WinogradDataMinPositions : 512;
+
+    /// <summary>
+    /// The output positions (batch x map) from which the backward-data of a 3x3 stride-1 layer takes oneDNN's Winograd:
+    /// 1,024 (2,048 until the sixty-fifth pass). At 1,024, srgan32's residual blocks (64 -> 64 at 8 x 8, batch 16) and
+    /// its D's 128 -> 256 at 8 x 8 ran it in 0.33 and 1.68 ms against direct's 0.38 and 2.10 (`bench --kernels --winograd`,
+    /// 2 threads, a Zen 5); no other workload has a layer between 1,024 and 2,048 positions. The bench switches it.
+    /// </summary>
+    internal static int WinogradDataMinPositions { get; set; } = 1024;
 
     internal static bool UsesWinograd(Kind kind, int n, in ConvGeometry g) =>
         g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1 && ConvAlgorithm switch
