@@ -25,6 +25,16 @@ Workloads:
             to 1 channel and tanh; D: 4 x 4 patches to 64 wide, a class token, 2 blocks, LayerNorm, a linear head),
             batch 32: DiffAugment (translation, cutout, color) on every image D sees, a D update (Wasserstein + gradient
             penalty 10 through a double backward + drift 0.001 E[D(x)^2]) and a G update; Adam 1e-4 (0, 0.99).
+  sngan28   SNGAN (Miyato et al. 2018) on wgangp28's networks, spectral norm (one power iteration a training forward) on
+            every critic layer; batch 64; one D update (hinge loss) and one G update (-E[D(G(z))]), Adam 2e-4 (0.5, 0.999).
+  pix2pix32  pix2pix (Isola et al. 2017) on pairs of 3 x 32 x 32 images, batch 16: the U-Net of depth 5 (C64-C128-C256-
+            C512-C512, dropout 0.5 in the three innermost decoder layers), the PatchGAN with one strided layer on (A, B)
+            joined (batch norm); a D update (BCE, halved) on (A, B) and (A, G(A)), then a G update (BCE + 100 L1, D
+            frozen); Adam 2e-4 (0.5, 0.999).
+  srgan32   SRGAN (Ledig et al. 2017) from 3 x 8 x 8 to 3 x 32 x 32 (x4), batch 16: SRResNet (16 residual blocks of 64,
+            PReLU, two pixel shuffles), the strided-conv D (8 convs to 512 maps, dense 1024, dense 1); a D update (BCE)
+            on HR and G(LR), then a G update: MSE on the content network's maps (GanForge's built-in evaluator's first
+            two conv-BN-ReLU blocks, eval mode, frozen) + 1e-3 BCE (D frozen); Adam 1e-4 (0.9, 0.999).
 To add one: write a function that builds the networks and optimizers and
 returns (batch, step), where step() runs one iteration, and register it in WORKLOADS.
 """
@@ -34,7 +44,7 @@ import torch.nn as nn
 
 # The image-to-image networks are written once, in the fixture script that checks GanForge's against them.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "fixtures"))
-from image_to_image import ResnetGenerator  # noqa: E402
+from image_to_image import ResnetGenerator, SrResNet, UNet, patch_gan as paired_patch_gan  # noqa: E402
 
 
 def dcgan_init(net):
@@ -478,7 +488,133 @@ def transgan32(gp=10.0, drift=0.001):
     return batch, step
 
 
-WORKLOADS = {"wgangp28": wgangp28, "cyclegan32": cyclegan32, "stylegan32": stylegan32, "transgan32": transgan32}
+# ---- sngan28: wgangp28's networks, spectral norm on every critic layer, the hinge loss ----
+def sn_critic28():
+    d = critic28()
+    for m in d.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.utils.spectral_norm(m)
+    return d
+
+
+def sngan28():
+    nz, batch = 100, 64
+    g, d = generator28(nz), sn_critic28()
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real = torch.rand(batch, 1, 28, 28) * 2 - 1
+    relu = nn.functional.relu
+
+    def step():
+        d.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            fake = g(torch.randn(batch, nz))
+        (relu(1 - d(real)).mean() + relu(1 + d(fake)).mean()).backward()   # hinge
+        opt_d.step()
+        g.zero_grad(set_to_none=True)
+        d.requires_grad_(False)
+        (-d(g(torch.randn(batch, nz))).mean()).backward()
+        d.requires_grad_(True)
+        opt_g.step()
+
+    return batch, step
+
+
+# ---- pix2pix32: the U-Net and the PatchGAN of the fixtures, with the U-Net's dropout ----
+def pix2pix_unet(c_in, c_out, size=32, ngf=64, dropout=0.5):
+    """GanForge's U-Net: the fixtures' network with dropout after the batch norm of the three innermost decoder layers."""
+    depth = size.bit_length() - 1
+    net = UNet(c_in, c_out, depth, ngf)
+    block, level = net.model.inner, 1
+    while block is not None:
+        if level >= depth - 3:
+            block.up.append(nn.Dropout(dropout))
+        block, level = (block.inner if block.has_inner else None), level + 1
+    return dcgan_init(net)
+
+
+def pix2pix32(l1_weight=100.0):
+    batch = 16
+    g, d = pix2pix_unet(3, 3), dcgan_init(paired_patch_gan(6, 64, 1, instance=False))
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    a = torch.rand(batch, 3, 32, 32) * 2 - 1
+    b = torch.rand(batch, 3, 32, 32) * 2 - 1
+    bce, l1 = nn.BCEWithLogitsLoss(), nn.L1Loss()
+
+    def step():
+        d.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            fake = g(a)
+        r, f = d(torch.cat([a, b], 1)), d(torch.cat([a, fake], 1))
+        (0.5 * (bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f)))).backward()
+        opt_d.step()
+        g.zero_grad(set_to_none=True)
+        d.requires_grad_(False)
+        fake = g(a)
+        out = d(torch.cat([a, fake], 1))
+        (bce(out, torch.ones_like(out)) + l1_weight * l1(fake, b)).backward()
+        d.requires_grad_(True)
+        opt_g.step()
+
+    return batch, step
+
+
+# ---- srgan32: SRResNet of the fixtures, SRGAN's D, the built-in evaluator's features as the content network ----
+def srgan_discriminator(c_in=3, size=32, width=64):
+    m, c, side = [nn.Conv2d(c_in, width, 3, 1, 1), nn.LeakyReLU(0.2)], width, size
+    for i in range(7):
+        nxt, stride = width * (1 << ((i + 1) // 2)), 2 if i % 2 == 0 else 1
+        m += [nn.Conv2d(c, nxt, 3, stride, 1, bias=False), nn.BatchNorm2d(nxt), nn.LeakyReLU(0.2)]
+        side, c = (side + 1) // 2 if stride == 2 else side, nxt
+    m += [nn.Flatten(), nn.Linear(c * side * side, 1024), nn.LeakyReLU(0.2), nn.Linear(1024, 1)]
+    return nn.Sequential(*m)
+
+
+class ContentFeatures(nn.Module):
+    """GanForge's evaluator's conv 1 -> 32, BN, ReLU, max pool 2, conv 32 -> 64, BN, ReLU on the channels' mean (eval, frozen)."""
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(1, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                                 nn.Conv2d(32, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU())
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, x):
+        return self.net(x.mean(1, keepdim=True))
+
+
+def srgan32(adversarial=1e-3):
+    batch = 16
+    g, d, features = SrResNet(3, 3, 4, 16, 64), srgan_discriminator(), ContentFeatures()
+    opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.9, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=1e-4, betas=(0.9, 0.999))
+    lr = torch.rand(batch, 3, 8, 8) * 2 - 1
+    hr = torch.rand(batch, 3, 32, 32) * 2 - 1
+    bce = nn.BCEWithLogitsLoss()
+
+    def step():
+        d.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            fake = g(lr)
+        r, f = d(hr), d(fake)
+        (bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f))).backward()
+        opt_d.step()
+        g.zero_grad(set_to_none=True)
+        d.requires_grad_(False)
+        fake = g(lr)
+        with torch.no_grad():
+            target = features(hr)
+        out = d(fake)
+        ((features(fake) - target).square().mean() + adversarial * bce(out, torch.ones_like(out))).backward()
+        d.requires_grad_(True)
+        opt_g.step()
+
+    return batch, step
+
+
+WORKLOADS = {"wgangp28": wgangp28, "cyclegan32": cyclegan32, "stylegan32": stylegan32, "transgan32": transgan32,
+             "sngan28": sngan28, "pix2pix32": pix2pix32, "srgan32": srgan32}
 
 # For generation alone (bench/peer_generate.py): each workload's generator and what it is fed for n samples. StyleGAN
 # generates without style mixing, CycleGAN translates images of domain A (uniform in [-1, 1]), as GanForge's bench does.
@@ -487,6 +623,9 @@ GENERATORS = {
     "cyclegan32": lambda: (resnet_generator(3, 3), lambda n: torch.rand(n, 3, 32, 32) * 2 - 1),
     "stylegan32": lambda: (StyleG(100, mixing=0.0), lambda n: torch.randn(n, 100)),
     "transgan32": lambda: (TransG(100), lambda n: torch.randn(n, 100)),
+    "sngan28": lambda: (generator28(100), lambda n: torch.randn(n, 100)),
+    "pix2pix32": lambda: (pix2pix_unet(3, 3), lambda n: torch.rand(n, 3, 32, 32) * 2 - 1),
+    "srgan32": lambda: (SrResNet(3, 3, 4, 16, 64), lambda n: torch.rand(n, 3, 8, 8) * 2 - 1),
 }
 
 

@@ -186,6 +186,16 @@ static class KernelBench
         new("cg res x2 256->256 8", 8, 256, 10, 256, 8, 3, 1, 0),   // the three-pass phase: G over (a, b)
         new("cg res x3 256->256 8", 12, 256, 10, 256, 8, 3, 1, 0),  // F over (b, a, G(a))
         new("cg res x4 256->256 8", 16, 256, 10, 256, 8, 3, 1, 0),  // a batch of 16: the rule's edge
+        // the zoo's default batch of 16: stylegan's (and ProGAN's) 8 px layers, 1,024 positions like srgan32's below
+        new("b16 sg 128->128 8", 16, 128, 8, 128, 8, 3, 1, 1),
+        new("b16 pg 256->256 8", 16, 256, 8, 256, 8, 3, 1, 1),
+        // srgan32: G's residual blocks at 8 px, its 64 -> 256 layers before the pixel shuffles, D's stride-1 layers
+        new("sr G res 64->64 8", 16, 64, 8, 64, 8, 3, 1, 1),
+        new("sr G up 64->256 8", 16, 64, 8, 256, 8, 3, 1, 1),
+        new("sr G up 64->256 16", 16, 64, 16, 256, 16, 3, 1, 1),
+        new("sr D 64->128 16", 16, 64, 16, 128, 16, 3, 1, 1),
+        new("sr D 128->256 8", 16, 128, 8, 256, 8, 3, 1, 1),
+        new("sr D 256->512 4", 16, 256, 4, 512, 4, 3, 1, 1),
     ];
 
     /// <summary>
@@ -202,7 +212,8 @@ static class KernelBench
         {
             Console.WriteLine($"{"layer",-20} {"kernel",-15} {"direct ms",9} {"wino ms",8} {"own2 ms",8} {"own4 ms",8} {"wino x",7} {"own2 x",7} {"own4 x",7} " +
                 $"{"wino err",9} {"own2 err",9} {"own4 err",9}  [direct impl | winograd impl]");
-            foreach (var l in Winograd3x3)
+            string? only = Environment.GetEnvironmentVariable("BENCH_LAYERS");   // as in RunBackends
+            foreach (var l in Winograd3x3.Where(l => only == null || l.Name.StartsWith(only, StringComparison.Ordinal)))
             {
                 var (g, x, w, y) = Buffers(l, rng);
                 foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
@@ -285,6 +296,13 @@ static class KernelBench
         new("cg down2 128->256 16", 4, 128, 16, 256, 8, 3, 2, 1),
         new("cg D 64->128 16", 4, 64, 16, 128, 15, 4, 1, 1),
         new("cg out 64->3 32", 4, 64, 38, 3, 32, 7, 1, 0),
+        // srgan32's D at batch 16 (from 32 px; every second layer of stride 2) and G's residual layers at 8 px
+        new("sr D 64->64 s2 32", 16, 64, 32, 64, 16, 3, 2, 1),
+        new("sr D 128->128 s2 16", 16, 128, 16, 128, 8, 3, 2, 1),
+        new("sr D 256->256 s2 8", 16, 256, 8, 256, 4, 3, 2, 1),
+        new("sr D 512->512 s2 4", 16, 512, 4, 512, 2, 3, 2, 1),
+        new("sr G out 64->3 k9 32", 16, 64, 32, 3, 32, 9, 1, 4),
+        new("sr G res 64->64 8", 16, 64, 8, 64, 8, 3, 1, 1),
         // generation: the dcgans' G layers at the bench's batch of 256, each the transpose (backward-data) of a D layer
         .. Layers.Where(l => l.Name.StartsWith("d28.") || l.Name.StartsWith("d64.")).Select(l => l with { Name = "gen256 " + l.Name[..l.Name.IndexOf(' ')], N = 256 }),
     ];
@@ -301,7 +319,9 @@ static class KernelBench
         bool smallMaps = Conv.SmallMapGemms;
         try
         {
-            foreach (var l in BackendLayers)
+            // BENCH_LAYERS=PREFIX: only the layers whose names start so (srgan32's: "sr ")
+            string? only = Environment.GetEnvironmentVariable("BENCH_LAYERS");
+            foreach (var l in BackendLayers.Where(l => only == null || l.Name.StartsWith(only, StringComparison.Ordinal)))
             {
                 var (g, x, w, y) = Buffers(l, rng);
                 double flop = 2.0 * l.N * g.Co * g.K * g.P;

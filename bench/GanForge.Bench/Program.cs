@@ -14,6 +14,8 @@ catch (Exception e) when (e is ArgumentException or FormatException or IndexOutO
     return 2;
 }
 Threading.Threads = opts.Threads;
+// srgan32's content loss reads the built-in evaluator's features, registered as the `ganforge` command registers them.
+GanForge.Metrics.Evaluators.ContentFeatures.Register();
 // --kernels with --precision bf16 times both precisions side by side; the workloads run in the one asked for.
 if (args.Contains("--kernels") && args.Contains("--backends")) { KernelBench.RunBackends(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--layouts")) { KernelBench.RunLayouts(opts.Iters); return 0; }

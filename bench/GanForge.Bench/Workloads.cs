@@ -8,9 +8,13 @@ namespace GanForge.Bench;
 /// <summary>The benchmark workloads, built from the zoo and trained with the trainer's own phases.</summary>
 static class Workloads
 {
-    public static readonly string[] Names = ["dcgan28", "dcgan64", "mlpgan", "wgangp28", "cyclegan32", "stylegan32", "transgan32"];
+    public static readonly string[] Names = ["dcgan28", "dcgan64", "mlpgan", "wgangp28", "cyclegan32", "stylegan32", "transgan32", "sngan28", "pix2pix32", "srgan32"];
 
-    /// <summary>The zoo model and configuration of a workload: dcgan28 and wgangp28 share the 28-pixel networks (the critic without BatchNorm).</summary>
+    /// <summary>
+    /// The zoo model and configuration of a workload: dcgan28, wgangp28 and sngan28 share the 28-pixel networks (the
+    /// critic without BatchNorm, sngan28's with spectral norm); pix2pix32 translates 32 x 32 images to 32 x 32, srgan32
+    /// upscales 8 x 8 ones 4 times to 32 x 32 (the variant's default scale).
+    /// </summary>
     static (string Model, int Size) Spec(string name) => name switch
     {
         "cyclegan32" => ("cyclegan", 32),
@@ -20,6 +24,9 @@ static class Workloads
         "wgangp28" => ("wgan-gp", 28),
         "stylegan32" => ("stylegan", 32),
         "transgan32" => ("transgan", 32),
+        "sngan28" => ("sngan", 28),
+        "pix2pix32" => ("pix2pix", 32),
+        "srgan32" => ("srgan", 32),
         _ => throw new ArgumentException($"Unknown workload '{name}'. Known: {string.Join(", ", Names)}"),
     };
 
@@ -29,10 +36,20 @@ static class Workloads
         return ModelZoo.Create(model, new ModelSpec(Channels(name), size));
     }
 
-    /// <summary>cyclegan32 translates RGB images (a user's photos at 32 x 32); the others make gray ones.</summary>
-    static int Channels(string name) => name == "cyclegan32" ? 3 : 1;
+    /// <summary>The image-to-image workloads translate RGB images (a user's photos at 32 x 32); the others make gray ones.</summary>
+    static int Channels(string name) => IsImageToImage(name) ? 3 : 1;
 
-    public static int Batch(string name) => name switch { "dcgan28" => 128, "cyclegan32" => 4, "stylegan32" or "transgan32" => 32, _ => 64 };
+    /// <summary>The workloads whose generator maps images (domain A, or pairs' inputs) to images, not latents.</summary>
+    static bool IsImageToImage(string name) => name is "cyclegan32" or "pix2pix32" or "srgan32";
+
+    /// <summary>The batch of a workload: SRGAN's paper trains on 16 crops a step, and pix2pix32 takes as many.</summary>
+    public static int Batch(string name) => name switch
+    {
+        "dcgan28" => 128, "cyclegan32" => 4, "stylegan32" or "transgan32" => 32, "pix2pix32" or "srgan32" => 16, _ => 64,
+    };
+
+    /// <summary>The shape of one input image of an image-to-image workload: srgan32's are the 8 x 8 low-resolution images.</summary>
+    static int[] InputShape(string name) => name == "srgan32" ? [3, 8, 8] : [Channels(name), Spec(name).Size, Spec(name).Size];
 
     /// <summary>
     /// Work of one iteration (forward + backward of the D and G steps), from BENCHMARKS.md; wgangp28: 5 critic steps with
@@ -43,14 +60,23 @@ static class Workloads
     /// and 2 D backwards for the D step, G + D forwards and backwards for the G step, at batch 32 (the lazy R1 step, one
     /// in 16, is not in the median);
     /// transgan32: about 0.023 GFLOP per image through G and 0.015 through D (linear layers and attention products),
-    /// counted as 4 G and 12 D forwards (the D step with the penalty's double backward, then the G step), at batch 32: ≈ 9, estimated.
+    /// counted as 4 G and 12 D forwards (the D step with the penalty's double backward, then the G step), at batch 32: ≈ 9, estimated;
+    /// sngan28, pix2pix32 and srgan32: the multiply-adds of their convolutions and Linear layers counted by forward hooks on
+    /// the peer's networks (bench/peer_zoo.py), times two, over 4 G forwards and 8 D forwards (G without a graph for the D
+    /// step, then with its backward; D's two forwards and backward, then its forward and input gradient for the G step),
+    /// srgan32 also 3 of the content network's: 10.5, 19.1 and 43.8 (the same count gives dcgan28 21.0).
     /// </summary>
-    public static double Gflop(string name) => name switch { "dcgan28" => 23, "dcgan64" => 170, "wgangp28" => 51, "cyclegan32" => 80, "stylegan32" => 160, "transgan32" => 9, _ => 1.4 };
+    public static double Gflop(string name) => name switch
+    {
+        "dcgan28" => 23, "dcgan64" => 170, "wgangp28" => 51, "cyclegan32" => 80, "stylegan32" => 160, "transgan32" => 9,
+        "sngan28" => 10.5, "pix2pix32" => 19.1, "srgan32" => 43.8, _ => 1.4,
+    };
 
     /// <summary>
     /// The trainer of a workload: the variant's own game (its loss, critic steps, penalties and optimizers;
     /// the classic workloads use Adam 2e-4 (0.5, 0.999) and the non-saturating loss, as BENCHMARKS.md says), trained on
-    /// one fixed real batch of uniform noise in [-1, 1] (seed 0), as the peer's.
+    /// one fixed real batch of uniform noise in [-1, 1] (seed 0), as the peer's. The paired workloads (pix2pix32, srgan32)
+    /// take that batch as their targets B and a second one (seed 2) as their inputs A.
     /// </summary>
     static Trainer CreateTrainer(string name)
     {
@@ -61,10 +87,14 @@ static class Workloads
         // (TrainConfig's default EMA of 0.99, for samples, would add a pass over G's weights to every step).
         var given = new TrainConfig { Model = modelName, BatchSize = Batch(name), Out = Path.GetTempPath(), Ema = 0 };
         if (modelName == "cyclegan") (given.DomainA, given.DomainB) = ("noise-a", "noise-b");
+        if (modelName == "pix2pix") given.Pairs = "edges";   // pix2pix32's pairs are given as fixed noise; the kind is never read
         var config = given.Resolve();
         var model = Build(name);
         var domainB = modelName == "cyclegan" ? Tensor.Uniform(real.Shape, -1f, 1f, new Generator(1)) : null;
-        return new Trainer(config, TrainingSetup.CreateGame(config, model), new FixedBatch(real, domainB));
+        var source = modelName is "pix2pix" or "srgan"
+            ? new FixedBatch(Tensor.Uniform([Batch(name), .. InputShape(name)], -1f, 1f, new Generator(2)), target: real)
+            : new FixedBatch(real, domainB);
+        return new Trainer(config, TrainingSetup.CreateGame(config, model), source);
     }
 
     /// <summary>
@@ -260,6 +290,13 @@ static class Workloads
         // padding of planes up to 8,192 positions (cyclegan32's reflections) by permutes of the input plane (PadPlanes), its adjoint
         // likewise, against the index map's AVX2 gathers and scatter-add (the sixty-first pass)
         ["pad-planes"] = (on => GanForge.Kernels.PadPlanes.Enabled = on, GanForge.Kernels.PadPlanes.Enabled),
+        // the backward-data of 3x3 stride-1 layers on oneDNN's Winograd from 1,024 output positions (srgan32's residual
+        // blocks at batch 16), against from 2,048 (the sixty-fifth pass)
+        ["winograd-data-1024"] = (on => GanForge.Kernels.ConvDnnl.WinogradDataMinPositions = on ? 1024 : 2048,
+            GanForge.Kernels.ConvDnnl.WinogradDataMinPositions == 1024),
+        // the backward-data and weight gradient of maps of at most 4 positions (srgan32's D at 2 x 2) as one GEMM over the batch,
+        // against oneDNN's direct kernels (the sixty-fifth pass)
+        ["micro-maps"] = (on => GanForge.Kernels.Conv.MicroMapGemms = on, GanForge.Kernels.Conv.MicroMapGemms),
         ["split-from-1m"] = (on => GanForge.Kernels.Gemm.ParallelWork = on ? 1 << 20 : 1 << 21, GanForge.Kernels.Gemm.ParallelWork == 1 << 20),
     };
 
@@ -368,8 +405,8 @@ static class Workloads
     const double GenerationSeconds = 0.5;
 
     /// <summary>
-    /// Generation alone: G forward in eval mode without a graph, batch 256 (cyclegan32: translating 256 images, uniform
-    /// in [-1, 1], from domain A; the others from latents). Warm-up and timing each last at least
+    /// Generation alone: G forward in eval mode without a graph, batch 256 (the image-to-image workloads: translating 256
+    /// images, uniform in [-1, 1], from domain A or of the pairs' input shape; the others from latents). Warm-up and timing each last at least
     /// <see cref="GenerationSeconds"/> as well as their counts: mlpgan's batch takes 2-3 ms, and 2 warm-up calls and 3 timed
     /// ones (the full runs' counts) read 88,000 images/s where 100 and 100 read 109,000-112,000 (its first calls run
     /// unoptimised code), i.e. 1.23x the peer where it is 1.5x. The peer's script times the same way.
@@ -407,8 +444,8 @@ static class Workloads
     }
 
     /// <summary>
-    /// A generation call of the workload's G in eval mode without gradients: Input draws a batch of 256 latents (cyclegan32:
-    /// images), Run maps them to images and, like the peer's Python when it rebinds y, gives the buffers of both back for
+    /// A generation call of the workload's G in eval mode without gradients: Input draws a batch of 256 latents (the image-to-image
+    /// workloads: images), Run maps them to images and, like the peer's Python when it rebinds y, gives the buffers of both back for
     /// the next call.
     /// </summary>
     static (Func<Tensor> Input, Action<Tensor> Run) GenerationCall(string name)
@@ -418,10 +455,10 @@ static class Workloads
         var rng = new Generator(3);
         Tensor Input()
         {
-            if (name != "cyclegan32") return model.SampleLatent(256, rng);
+            if (!IsImageToImage(name)) return model.SampleLatent(256, rng);
             // uniform in [-1, 1], its two intermediates given back as Python frees the peer's (kept, each call would take
             // two of the pool's 3 MB buffers and leave the generator's last two layers to fault in fresh ones)
-            var u = Tensor.Rand([256, .. model.ImageShape], rng);
+            var u = Tensor.Rand([256, .. InputShape(name)], rng);
             var scaled = u * 2f;
             u.ReturnToPool();
             var x = scaled - 1f;
@@ -435,11 +472,11 @@ static class Workloads
         });
     }
 
-    sealed class FixedBatch(Tensor batch, Tensor? domainB = null) : IBatchSource
+    sealed class FixedBatch(Tensor batch, Tensor? domainB = null, Tensor? target = null) : IBatchSource
     {
         public int BatchesPerEpoch => 1;
         public (int Epoch, int Batch) Position => (0, 0);
-        public GanBatch Next() => new(batch, DomainB: domainB);
+        public GanBatch Next() => new(batch, Target: target, DomainB: domainB);
         public GanBatch? Preview(int count) => Next();
         public void Seek(int epoch, int b) { }
     }
