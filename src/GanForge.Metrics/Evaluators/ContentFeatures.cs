@@ -17,7 +17,8 @@ public sealed class ContentFeatures : Module, IPureLayer
     readonly FashionMnistCnn _network;
 
     // The gray mean and the evaluator's first layers as one chain (not registered: the layers are the evaluator's), so
-    // Sequential gives each intermediate's buffer back once read and runs each batch norm and its ReLU as one function.
+    // Sequential gives each intermediate's buffer back once read, and without a graph runs each batch norm and its ReLU
+    // as one pass.
     readonly Sequential _chain;
 
     public ContentFeatures()

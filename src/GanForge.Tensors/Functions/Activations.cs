@@ -207,7 +207,8 @@ internal sealed class ChannelAffine(float[] scale) : Function
     public static Tensor Apply(Tensor x, float[] scale, float[] shift)
     {
         if (x.Rank < 2 || x.Size(1) != scale.Length || shift.Length != scale.Length)
-            throw new ArgumentException($"ChannelAffine: input {Shapes.Format(x.ShapeSpan)} needs {x.Size(1)} scales and shifts (dimension 1), got {scale.Length} and {shift.Length}");
+            throw new ArgumentException($"ChannelAffine: input {Shapes.Format(x.ShapeSpan)} needs one scale and one shift per channel (dimension 1), " +
+                $"got {scale.Length} and {shift.Length}");
         int n = x.Size(0), c = x.Size(1), inner = x.Numel / Math.Max(n * c, 1);
         var y = Tensor.Uninitialized(x.ShapeSpan);
         Kernels.BatchNorm.Affine(x.Storage, y.Storage, n, c, inner, scale, shift);

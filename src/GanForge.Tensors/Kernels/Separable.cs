@@ -397,12 +397,7 @@ public static class MaxPool
     public static void Indices(float[] x, int[] idx, int planes, int h, int w, int oh, int ow,
         int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw)
     {
-        if (IsHalving(h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw))
-        {
-            Threading.ForRanges(planes, (_, from, to) => { for (int pl = from; pl < to; pl++) HalvingPlane(x, pl * h * w, w, oh, ow, idx, pl * oh * ow, null); },
-                MinPlanePositions / Math.Max(h * w, 1));
-            return;
-        }
+        if (IsHalving(h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)) { Halving(x, planes, h, w, oh, ow, idx, null); return; }
         Threading.ForRanges(planes, (_, from, to) =>
         {
             for (int pl = from; pl < to; pl++)
@@ -438,12 +433,7 @@ public static class MaxPool
     public static void Values(float[] x, float[] y, int planes, int h, int w, int oh, int ow,
         int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw)
     {
-        if (IsHalving(h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw))
-        {
-            Threading.ForRanges(planes, (_, from, to) => { for (int pl = from; pl < to; pl++) HalvingPlane(x, pl * h * w, w, oh, ow, null, pl * oh * ow, y); },
-                MinPlanePositions / Math.Max(h * w, 1));
-            return;
-        }
+        if (IsHalving(h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)) { Halving(x, planes, h, w, oh, ow, null, y); return; }
         var idx = new int[planes * oh * ow];
         Indices(x, idx, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw);
         Gather(x, idx, y, planes, h * w, oh * ow);
@@ -455,6 +445,11 @@ public static class MaxPool
     // 2 x 2 windows of stride 2, no padding or dilation, inside the input (the CNNs' pooling): every window has its four values.
     static bool IsHalving(int h, int w, int oh, int ow, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw) =>
         kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && dh == 1 && dw == 1 && 2 * oh <= h && 2 * ow <= w;
+
+    // Every plane's 2 x 2 windows over the threads: their indices into idx and/or their values into y.
+    static void Halving(float[] x, int planes, int h, int w, int oh, int ow, int[]? idx, float[]? y) =>
+        Threading.ForRanges(planes, (_, from, to) => { for (int pl = from; pl < to; pl++) HalvingPlane(x, pl * h * w, w, oh, ow, idx, pl * oh * ow, y); },
+            MinPlanePositions / Math.Max(h * w, 1));
 
     // One plane's 2 x 2 windows, as Indices' loop scans them (row by row, the first maximum, a NaN at once): their indices
     // into idx and/or their values into y, from offsets in and out.

@@ -101,10 +101,9 @@ public sealed class PairedDiscriminatorPhase : Phase
         using (GradMode.NoGrad()) fake = model.Generator.Forward(a);
         var (realPair, fakePair) = (Tensor.Cat([a, b], 1), Tensor.Cat([a, fake], 1));
         // G(A) and the two pairs are read by this step alone (D's first layer keeps its input for the weight gradient):
-        // their buffers go back once the step is done (AfterStep).
+        // their buffers go back once the step is done (AfterStep), where the networks keep nothing they are given.
         if (_ownBatch.Of(model, fake, a)) _doneAfterStep.Add(fake);
-        _doneAfterStep.Add(realPair);
-        _doneAfterStep.Add(fakePair);
+        if (_dKeepsNothing.Of(model.Discriminator)) { _doneAfterStep.Add(realPair); _doneAfterStep.Add(fakePair); }
         var realOut = model.Discriminator.Forward(realPair);
         var fakeOut = model.Discriminator.Forward(fakePair);
         // 1/2·[BCE(D(A, B), 1) + BCE(D(A, G(A)), 0)]
@@ -117,6 +116,7 @@ public sealed class PairedDiscriminatorPhase : Phase
     public override void AfterStep(StepContext ctx) => _doneAfterStep.Return();
 
     readonly GeneratedBatchOwner _ownBatch = new();
+    readonly ModuleProperty _dKeepsNothing = new(d => d.KeepsNoOutputs());
     readonly StepBuffers _doneAfterStep = new();
 
     /// <summary>The targets B of a paired batch; an error naming the model when the data has none.</summary>
