@@ -286,7 +286,6 @@ static class Workloads
         ["fused-steps"] = (on => GanForge.Optim.Optimizer.FusesSteps = on, GanForge.Optim.Optimizer.FusesSteps),
         // a Linear layer's input gradient over a few rows in the two halves of its weight's rows, against split over its columns
         ["input-grad-halves"] = (on => GanForge.Kernels.Gemm.InputGradientInHalves = on, GanForge.Kernels.Gemm.InputGradientInHalves),
-        // products of 1-2M multiply-adds split over the threads (the default since the forty-ninth pass) against run on one
         // padding of planes up to 8,192 positions (cyclegan32's reflections) by permutes of the input plane (PadPlanes), its adjoint
         // likewise, against the index map's AVX2 gathers and scatter-add (the sixty-first pass)
         ["pad-planes"] = (on => GanForge.Kernels.PadPlanes.Enabled = on, GanForge.Kernels.PadPlanes.Enabled),
@@ -297,6 +296,7 @@ static class Workloads
         // the backward-data and weight gradient of maps of at most 4 positions (srgan32's D at 2 x 2) as one GEMM over the batch,
         // against oneDNN's direct kernels (the sixty-fifth pass)
         ["micro-maps"] = (on => GanForge.Kernels.Conv.MicroMapGemms = on, GanForge.Kernels.Conv.MicroMapGemms),
+        // products of 1-2M multiply-adds split over the threads (the default since the forty-ninth pass) against run on one
         ["split-from-1m"] = (on => GanForge.Kernels.Gemm.ParallelWork = on ? 1 << 20 : 1 << 21, GanForge.Kernels.Gemm.ParallelWork == 1 << 20),
     };
 

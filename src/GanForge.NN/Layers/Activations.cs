@@ -30,13 +30,15 @@ public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module, IPureLayer,
 }
 
 /// <summary>
-/// PReLU (He et al. 2015): x for x &gt; 0, else a·x, with a learned slope a (init 0.25), one for all or one a channel
-/// (<paramref name="numParameters"/> = C, dimension 1), as torch.nn.PReLU; one pass forward and backward.
+/// PReLU (He et al. 2015): x for x &gt; 0, else a·x, with a learned slope a, one for all or one a channel (dimension 1),
+/// as torch.nn.PReLU; one pass forward and backward.
 /// </summary>
 public sealed class PReLU : Module, IPureLayer
 {
     readonly Tensor _weight;
 
+    /// <param name="numParameters">1 (one slope) or the input's channels C (one a channel).</param>
+    /// <param name="init">The slopes' initial value (0.25, as PyTorch's).</param>
     public PReLU(int numParameters = 1, float init = 0.25f)
     {
         if (numParameters < 1) throw new ArgumentException($"PReLU: num_parameters must be 1 or more, got {numParameters}");

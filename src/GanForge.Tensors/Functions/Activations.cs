@@ -156,14 +156,14 @@ internal sealed class Softplus(float beta, float threshold) : Function
 // PReLU: y = x > 0 ? x : a·x with one slope a, or one a channel (dimension 1); dx = g·(x > 0 ? 1 : a), da = Σ g·x over
 // x ≤ 0 (a channel's). Backward: one kernel pass without a graph; with one (a gradient of a gradient), the same
 // derivatives written with differentiable ops.
-internal sealed class PRelu : Function
+internal sealed class PRelu(int channels, int inner) : Function
 {
     public static Tensor Apply(Tensor x, Tensor weight)
     {
         var (channels, inner) = Check(x, weight);
         var y = Tensor.Uninitialized(x.ShapeSpan);
         Kernels.Activation.PRelu(x.Storage, weight.Storage, y.Storage, x.Numel, channels, inner);
-        return Record(new PRelu(), y, x, weight);
+        return Record(new PRelu(channels, inner), y, x, weight);
     }
 
     // The slopes (1, or C of x's dimension 1) and the elements a channel holds (the product of x's sizes after dimension 1).
@@ -181,7 +181,6 @@ internal sealed class PRelu : Function
     protected internal override Tensor?[] Backward(Tensor g)
     {
         var (x, weight) = (Inputs[0], Inputs[1]);
-        var (channels, inner) = Check(x, weight);
         if (!GradMode.IsEnabled)
         {
             var dx = Tensor.Uninitialized(x.ShapeSpan);
