@@ -20,13 +20,20 @@ static class KernelBench
         new("g64.convT1 100->512 1", 64, 512, 4, 100, 1, 4, 1, 0),
         new("cg.in 3->64 32", 8, 3, 38, 64, 32, 7, 1, 0),      // cyclegan32's c7s1-64 on the reflection-padded image, batch 8
         new("cg.out 64->3 32", 8, 64, 38, 3, 32, 7, 1, 0),     // and its last layer, 64 -> 3
+        new("sr G in 3->64 k9 8", 16, 3, 8, 64, 8, 9, 1, 4),   // srgan32's first and last layers, 9 x 9
+        new("sr G out 64->3 k9 32", 16, 64, 32, 3, 32, 9, 1, 4),
+        // the zoo's layers into one channel at 28 px, batch 16: SRGAN's and CycleGAN's last, pix2pix's PatchGAN head at 32 px
+        new("z sr28 out 64->1 k9 28", 16, 64, 28, 1, 28, 9, 1, 4),
+        new("z cg28 out 64->1 28", 16, 64, 34, 1, 28, 7, 1, 0),
+        new("z p2p head 128->1 15", 16, 128, 15, 1, 14, 4, 1, 1),
     ];
 
     public static void Run(int iters, bool bf16 = false)
     {
         if (bf16) { RunPrecision(iters); return; }
         var rng = new Generator(0);
-        foreach (var l in Layers)
+        string? only = Environment.GetEnvironmentVariable("BENCH_LAYERS");   // as in RunBackends
+        foreach (var l in Layers.Where(l => only == null || l.Name.StartsWith(only, StringComparison.Ordinal)))
         {
             var g = new ConvGeometry(l.Ci, l.H, l.H, l.Co, l.OH, l.OH, l.K, l.K, l.S, l.S, l.P, l.P, 1, 1, 1);
             var x = Tensor.Randn([l.N, l.Ci, l.H, l.H], rng).Storage;
@@ -38,6 +45,19 @@ static class KernelBench
             double t = Time(() => Conv.Transpose(y, w, x, l.N, g), iters);
             double wg = Time(() => Conv.WeightGrad(x, y, dw, l.N, g), iters);
             Console.WriteLine($"{l.Name,-24} forward {f * 1e3,7:F1} ms {flop / f / 1e9,6:F1} GFLOP/s | transpose {t * 1e3,7:F1} ms {flop / t / 1e9,6:F1} | weight grad {wg * 1e3,7:F1} ms {flop / wg / 1e9,6:F1}{Implementations(l.N, g)}");
+            if (Conv.Picks(ConvDnnl.Kind.BackwardData, l.N, g) != "flipped" && Conv.Picks(ConvDnnl.Kind.BackwardWeights, l.N, g) != "flipped") continue;
+            // A generator's last layer: its backward-data and weight gradient with the flipped image kernels and without,
+            // in alternation, and the largest difference between them relative to the output's scale.
+            var (dx, dxOther, dwOther) = (new float[x.Length], new float[x.Length], new float[w.Length]);
+            try
+            {
+                var times = AlternateAll([() => Conv.Transpose(y, w, dx, l.N, g), () => Conv.Transpose(y, w, dxOther, l.N, g),
+                    () => Conv.WeightGrad(x, y, dw, l.N, g), () => Conv.WeightGrad(x, y, dwOther, l.N, g)], iters,
+                    i => Conv.FlippedImageKernels = i % 2 == 0);
+                Console.WriteLine($"{"  flipped, alternated",-24} transpose {times[0] * 1e3,6:F2} ms against {times[1] * 1e3,6:F2} | weight grad " +
+                    $"{times[2] * 1e3,6:F2} ms against {times[3] * 1e3,6:F2} | err {RelativeError(dxOther, dx):E1} / {RelativeError(dwOther, dw):E1}");
+            }
+            finally { Conv.FlippedImageKernels = true; }
         }
         Console.WriteLine($"conv backend: {Conv.Backend}");
         Console.WriteLine($"sgemm 1024^3: {SgemmPeak(iters):F1} GFLOP/s ({Gemm.Backend}, {Threading.Threads} threads)");

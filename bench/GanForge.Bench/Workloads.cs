@@ -296,6 +296,9 @@ static class Workloads
         // the backward-data and weight gradient of maps of at most 4 positions (srgan32's D at 2 x 2) as one GEMM over the batch,
         // against oneDNN's direct kernels (the sixty-fifth pass)
         ["micro-maps"] = (on => GanForge.Kernels.Conv.MicroMapGemms = on, GanForge.Kernels.Conv.MicroMapGemms),
+        // a generator's last layer (many channels into at most four, stride 1) backward on ImageConv's kernels the other way round,
+        // against oneDNN's backward-data and DirectConv's weight gradient (the sixty-sixth pass)
+        ["flipped-image"] = (on => GanForge.Kernels.Conv.FlippedImageKernels = on, GanForge.Kernels.Conv.FlippedImageKernels),
         // products of 1-2M multiply-adds split over the threads (the default since the forty-ninth pass) against run on one
         ["split-from-1m"] = (on => GanForge.Kernels.Gemm.ParallelWork = on ? 1 << 20 : 1 << 21, GanForge.Kernels.Gemm.ParallelWork == 1 << 20),
     };

@@ -73,7 +73,7 @@ public static class Conv
     /// over the batch) or "chunks" (small maps in per-thread chunks that stay in cache, <see cref="InCachedChunks"/>).
     /// </summary>
     internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        UsesOwnWinograd(n, g) ? "winograd" : IsDirect(kind, n, g) || kind == ConvDnnl.Kind.BackwardData && IsFewChannelData(n, g) ? "direct"
+        UsesOwnWinograd(n, g) ? "winograd" : IsFlippedImageLayer(kind, n, g) ? "flipped" : IsDirect(kind, n, g) || kind == ConvDnnl.Kind.BackwardData && IsFewChannelData(n, g) ? "direct"
         : IsImageLayer(kind, n, g) ? "image"
         : IsSmallMap(kind, n, g) ? (RunsInCachedChunks(kind, g) ? "chunks" : "gemm")
         : DnnlRuns(kind, g) ? "dnnl" : "gemm";
@@ -159,6 +159,68 @@ public static class Conv
 
     /// <summary>Whether <see cref="FewChannelBackwardData"/> runs where its rule says (tests and the bench switch it).</summary>
     internal static bool FewChannelKernels { get; set; } = true;
+
+    /// <summary>Whether a generator's last layer takes <see cref="ImageConv"/>'s kernels the other way round (tests and the bench switch it).</summary>
+    internal static bool FlippedImageKernels { get; set; } = true;
+
+    // The backward-data and weight gradient of a stride-1 layer from more than four channels into at most four (a
+    // generator's last: SRGAN's 64 -> 3 9 x 9, CycleGAN's 64 -> 3 7 x 7; a PatchGAN's 1-channel head). Its backward-data
+    // is the forward of the layer the other way round, from the gradient's few channels into the input's many, each
+    // kernel turned half a circle and the channels swapped, padded by K - 1 - P (Flipped); its weight gradient is that
+    // layer's weight gradient with the input's maps in the output gradient's place, turned back. Both are then an image
+    // layer's, which ImageConv computes. `bench --kernels` (2 threads, batch 16, each pair in alternation; this against
+    // oneDNN's backward-data and DirectConv's weight gradient):
+    // - srgan32's 64 -> 3 9 x 9 at 32 px: backward-data 1.71-1.72 against 2.41-3.15 ms, weight gradient 2.63-2.70
+    //   against 5.52-5.60 (DirectConv's taps go eight and four for nine);
+    // - the zoo's 64 -> 1 layers at 28 px: SRGAN's 9 x 9 0.56-0.60 against 0.91-1.47 and 0.93-0.96 against 3.43-3.64,
+    //   CycleGAN's 7 x 7 0.67-0.72 against 1.15-2.08 and 1.23-1.24 against 1.84-2.13;
+    // - pix2pix32's PatchGAN head, 128 -> 1 4 x 4 at 15 px: 0.12 against 0.56-0.72 and 0.19 against 0.55-0.72.
+    // The weight gradient stays with DirectConv where its blocks fill, three or four channels by at most eight taps a
+    // row: cyclegan32's 64 -> 3 7 x 7 (batch 8) took 1.88-1.99 ms this way against 1.65-1.99.
+    static bool IsFlippedImageLayer(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
+        FlippedImageKernels && g.Co <= 4 && g.Ci > 4 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1
+        && g.PH < g.KH && g.PW < g.KW && kind switch
+        {
+            ConvDnnl.Kind.BackwardData => true,
+            ConvDnnl.Kind.BackwardWeights => g.Co < 3 || g.KW > 8,
+            _ => false,
+        }
+        && _forceManaged == null && !RunsBf16(kind, n, g) && ImageConv.Suits(Flipped(g));
+
+    /// <summary>The stride-1 layer from g's outputs to its inputs whose forward is g's backward-data (kernels flipped, channels swapped).</summary>
+    static ConvGeometry Flipped(in ConvGeometry g) =>
+        new(g.Co, g.OH, g.OW, g.Ci, g.H, g.W, g.KH, g.KW, 1, 1, g.KH - 1 - g.PH, g.KW - 1 - g.PW, 1, 1, 1);
+
+    // w (Co,Ci,KH,KW) -> (Ci,Co,KH,KW) with each kernel turned half a circle: to[ci][co][kh][kw] = w[co][ci][KH-1-kh][KW-1-kw].
+    // Its own inverse (with Co and Ci swapped).
+    static void FlipKernels(ReadOnlySpan<float> w, Span<float> to, int co, int ci, int kh, int kw)
+    {
+        int taps = kh * kw;
+        for (int o = 0; o < co; o++)
+            for (int i = 0; i < ci; i++)
+            {
+                var src = w.Slice((o * ci + i) * taps, taps);
+                var dst = to.Slice((i * co + o) * taps, taps);
+                for (int t = 0; t < taps; t++) dst[taps - 1 - t] = src[t];
+            }
+    }
+
+    static void FlippedBackwardData(float[] gy, float[] w, float[] dx, int n, in ConvGeometry g)
+    {
+        var wf = ArrayPool<float>.Shared.Rent(w.Length);
+        FlipKernels(w, wf, g.Co, g.Ci, g.KH, g.KW);
+        ImageConv.Forward(gy, wf, null, dx, n, Flipped(g));
+        ArrayPool<float>.Shared.Return(wf);
+    }
+
+    static void FlippedWeightGrad(float[] x, float[] gy, float[] dw, int n, in ConvGeometry g)
+    {
+        int length = g.Co * g.Ci * g.KH * g.KW;
+        var df = ArrayPool<float>.Shared.Rent(length);
+        ImageConv.WeightGrad(gy, x, df, n, Flipped(g));
+        FlipKernels(df.AsSpan(0, length), dw, g.Ci, g.Co, g.KH, g.KW);
+        ArrayPool<float>.Shared.Return(df);
+    }
 
     /// <summary>Which implementation runs the convolutions: "dnnl" or "managed" (im2col + GEMM).</summary>
     public static string Backend => UseDnnl ? "dnnl" : "managed";
@@ -529,6 +591,7 @@ public static class Conv
         if (UsesOwnWinograd(n, g)) { Winograd.BackwardData(y, w, x, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.BackwardData, n, g)) { SmallMapBackwardData(y, w, x, n, g); return; }
         if (IsFewChannelData(n, g)) { FewChannelBackwardData.Run(y, w, x, n, g); return; }
+        if (IsFlippedImageLayer(ConvDnnl.Kind.BackwardData, n, g)) { FlippedBackwardData(y, w, x, n, g); return; }
         if (IsImageLayer(ConvDnnl.Kind.BackwardData, n, g)) { ImageConv.BackwardData(y, w, x, n, g); return; }
         if (DnnlRuns(ConvDnnl.Kind.BackwardData, g) && ConvDnnl.TryRun(ConvDnnl.Kind.BackwardData, y, w, x, n, g)) return;
         if (IsDense(g)) { Gemm.Sgemm(false, false, n, g.K, g.Co, 1f, y, g.Co, w, g.K, 0f, x, g.K); return; }
@@ -565,6 +628,7 @@ public static class Conv
     public static void WeightGrad(float[] x, float[] gy, float[] dw, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.WeightGrad(x, gy, dw, n, g); return; }
+        if (IsFlippedImageLayer(ConvDnnl.Kind.BackwardWeights, n, g)) { FlippedWeightGrad(x, gy, dw, n, g); return; }
         if (IsDirect(ConvDnnl.Kind.BackwardWeights, n, g)) { DirectConv.WeightGrad(x, gy, dw, n, g); return; }
         if (IsImageLayer(ConvDnnl.Kind.BackwardWeights, n, g)) { ImageConv.WeightGrad(x, gy, dw, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.BackwardWeights, n, g)) { SmallMapWeightGrad(x, gy, dw, n, g); return; }

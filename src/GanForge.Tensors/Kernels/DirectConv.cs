@@ -13,7 +13,9 @@ namespace GanForge.Kernels;
 /// 1 -> 64 layer took 0.65 ms a forward plus 0.67 for its output's reorder and 1.1 ms a weight gradient, cyclegan32's
 /// 64 -> 3 7 x 7 layer ran at 34-40 GFLOP/s, im2col + GEMM at 7-8 (three channels fill three of a tile's rows).
 /// <see cref="Conv"/> runs them for layers of at most four output channels (for few input channels they did not pay in
-/// the step); the backward-data stays with the other backends.
+/// the step); the backward-data stays with the other backends, and the weight gradient of a layer into one or two
+/// channels, or of more than eight taps a row, takes <see cref="ImageConv"/>'s the other way round (Conv's
+/// IsFlippedImageLayer).
 /// </summary>
 /// <remarks>
 /// The input is first copied into a zero-padded scratch in which each padded row is split into its S column phases
