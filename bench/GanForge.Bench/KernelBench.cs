@@ -276,9 +276,11 @@ static class KernelBench
         var rng = new Generator(0);
         var saved = ConvDnnl.ForcedLayout;
         Console.WriteLine($"{"layer",-24} {"kernel",-15} {"blocked ms",10} {"nhwc ms",8} {"nhwc x",7} {"blocked GF",10} {"nhwc GF",8}  [blocked impl | nhwc impl] rule");
+        string? only = Environment.GetEnvironmentVariable("BENCH_LAYERS");   // as in RunBackends
         try
         {
-            foreach (var l in Layers.Concat(BackendLayers).Concat(Winograd3x3).DistinctBy(l => l.Name))
+            foreach (var l in Layers.Concat(BackendLayers).Concat(Winograd3x3).DistinctBy(l => l.Name)
+                .Where(l => only == null || l.Name.StartsWith(only, StringComparison.Ordinal)))
             {
                 var (g, x, w, y) = Buffers(l, rng);
                 double flop = 2.0 * l.N * g.Co * g.K * g.P;

@@ -55,13 +55,16 @@ public sealed partial class Tensor
         if (!GradMode.Records(input))
         {
             // No backward will ask which value won: the values in one pass, without the indices.
-            var y = Uninitialized([n, c, oh, ow]);
-            MaxPool.Values(input.Storage, y.Storage, n * c, h, w, oh, ow, k.H, k.W, s.H, s.W, p.H, p.W, d.H, d.W);
-            return y;
+            var values = Uninitialized([n, c, oh, ow]);
+            MaxPool.Values(input.Storage, values.Storage, n * c, h, w, oh, ow, k.H, k.W, s.H, s.W, p.H, p.W, d.H, d.W);
+            return values;
         }
-        var idx = new int[n * c * oh * ow];
+        var idx = System.Buffers.ArrayPool<int>.Shared.Rent(n * c * oh * ow);
         MaxPool.Indices(input.Storage, idx, n * c, h, w, oh, ow, k.H, k.W, s.H, s.W, p.H, p.W, d.H, d.W);
-        return LinearSpatial.Apply(input, new GatherMap(op, [n, c, h, w], [n, c, oh, ow], idx));
+        var map = new GatherMap(op, [n, c, h, w], [n, c, oh, ow], idx);
+        var y = LinearSpatial.Apply(input, map);
+        map.Release();   // the node holds the indices now (or, not recorded, nothing does)
+        return y;
     }
 
     /// <summary>Adaptive average pooling to a fixed output size (torch.nn.functional.adaptive_avg_pool2d).</summary>

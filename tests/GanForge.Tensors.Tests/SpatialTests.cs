@@ -108,6 +108,39 @@ public class SpatialTests
                 }
     }
 
+    /// <summary>
+    /// Max pooling's indices come from the shared pool and go back when the last node reading them is released: after a
+    /// backward, not before; with a gradient graph, only once the gradient's own backward has run, which reads them and
+    /// gives the same second-order gradient as a graph whose indices were never given back.
+    /// </summary>
+    [Fact]
+    public void MaxPool2d_WithAGraph_IndicesBackToThePoolOnceReleased()
+    {
+        var rng = new Generator(7);
+        var x = Tensor.Randn([2, 3, 8, 10], rng).RequiresGrad_();
+        var weights = Tensor.Randn([2, 3, 4, 5], rng);
+        var y = Tensor.MaxPool2d(x, 2);
+        var map = Assert.IsType<GanForge.Functions.GatherMap>(Assert.IsType<GanForge.Functions.LinearSpatial>(y.GradFn).Map);
+        Assert.False(map.IndicesReturned);
+        (y * weights).Sum().Backward();
+        Assert.True(map.IndicesReturned);
+        var firstOrder = x.Grad!.Detach();
+
+        // With a graph of the gradient, the forward's graph freed as it is taken: ∂L/∂x of L = Σ w·maxpool(x) is w
+        // scattered to each window's maximum, a node that reads the indices; the gradient of Σ (∂L/∂x)² in w gathers
+        // 2·∂L/∂x back through them, 2w exactly.
+        var w = weights.Detach().RequiresGrad_();
+        var z = Tensor.MaxPool2d(x, 2);
+        var pooled = (GanForge.Functions.GatherMap)((GanForge.Functions.LinearSpatial)z.GradFn!).Map;
+        var gx = Autograd.Grad([(z * w).Sum()], [x], createGraph: true, retainGraph: false)[0]!;
+        Assert.False(pooled.IndicesReturned);
+        gx.Square().Sum().Backward();
+        Assert.True(pooled.IndicesReturned);
+        Assert.Equal((weights * 2f).Data.ToArray(), w.Grad!.Data.ToArray());
+        // the first-order gradient goes to each window's maximum: one weight per window, zero elsewhere
+        Assert.Equal(2 * 3 * 4 * 5, firstOrder.Data.ToArray().Count(v => v != 0f));
+    }
+
     [Fact]
     public void PixelUnshuffle_AfterPixelShuffle_IsIdentity()
     {

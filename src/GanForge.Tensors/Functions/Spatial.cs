@@ -1,3 +1,4 @@
+using System.Buffers;
 using GanForge.Kernels;
 
 namespace GanForge.Functions;
@@ -18,6 +19,12 @@ internal abstract class SpatialMap(string name, int[] inShape, int[] outShape)
 
     /// <summary>dx = Aᵀ g; dx is fully overwritten.</summary>
     public abstract void Adjoint(float[] g, float[] dx);
+
+    /// <summary>One more node of a graph reads this map: it calls <see cref="Release"/> when released.</summary>
+    public virtual void Hold() { }
+
+    /// <summary>A holder is done with the map (a node released, or its maker once the node holds it).</summary>
+    public virtual void Release() { }
 }
 
 /// <summary>Y = Rh X Rwᵀ per plane (pooling, adaptive pooling, nearest/bilinear, padding).</summary>
@@ -30,13 +37,36 @@ internal sealed class SeparableMap(string name, int n, int c, AxisMap rows, Axis
     public override void Adjoint(float[] g, float[] dx) => Separable.Adjoint(g, dx, Planes, rows, cols);
 }
 
-/// <summary>y[p, o] = x[p, idx[p, o]] per plane (max pooling with its argmax fixed).</summary>
-internal sealed class GatherMap(string name, int[] inShape, int[] outShape, int[] idx) : SpatialMap(name, inShape, outShape)
+/// <summary>
+/// y[p, o] = x[p, idx[p, o]] per plane (max pooling with its argmax fixed). The indices come from the shared pool (each
+/// call of SRGAN's content loss took 512 KB of fresh memory for them, a page fault per 4 KB) and go back when the last of
+/// their holders releases them: the maker, and each node of a graph that reads them (the forward's, and the nodes a
+/// backward with a graph makes from it).
+/// </summary>
+internal sealed class GatherMap : SpatialMap
 {
+    int[]? _idx;
+    int _holders = 1;
+
+    /// <summary>The map over indices rented from <see cref="ArrayPool{T}.Shared"/> (at least one per output), held by its maker.</summary>
+    public GatherMap(string name, int[] inShape, int[] outShape, int[] idx) : base(name, inShape, outShape) => _idx = idx;
+
     int InPlane => InShape[2] * InShape[3];
     int OutPlane => OutShape[2] * OutShape[3];
-    public override void Forward(float[] x, float[] y) => MaxPool.Gather(x, idx, y, Planes, InPlane, OutPlane);
-    public override void Adjoint(float[] g, float[] dx) => MaxPool.Scatter(g, idx, dx, Planes, InPlane, OutPlane);
+    int[] Indices => _idx ?? throw new InvalidOperationException($"{Name}: the indices of the max pooling were given back; its graph was freed");
+    public override void Forward(float[] x, float[] y) => MaxPool.Gather(x, Indices, y, Planes, InPlane, OutPlane);
+    public override void Adjoint(float[] g, float[] dx) => MaxPool.Scatter(g, Indices, dx, Planes, InPlane, OutPlane);
+    public override void Hold() => _holders++;
+
+    /// <summary>Whether the indices went back to the pool (every holder released them).</summary>
+    internal bool IndicesReturned => _idx == null;
+
+    public override void Release()
+    {
+        if (--_holders > 0 || _idx is not { } idx) return;
+        _idx = null;
+        ArrayPool<int>.Shared.Return(idx);
+    }
 }
 
 // y = A x for a fixed linear map A (or y = Aᵀ x when adjoint); dx = Aᵀ g (resp. A g).
@@ -56,8 +86,16 @@ internal sealed class LinearSpatial(SpatialMap map, bool adjoint) : Function
             throw new ArgumentException($"{map.Name}: input {Shapes.Format(x.ShapeSpan)} does not match {Shapes.Format(inShape)}");
         var y = Tensor.Uninitialized(adjoint ? map.InShape : map.OutShape);   // the maps overwrite their output
         if (adjoint) map.Adjoint(x.Storage, y.Storage); else map.Forward(x.Storage, y.Storage);
-        return Record(new LinearSpatial(map, adjoint), y, x);
+        var node = new LinearSpatial(map, adjoint);
+        Record(node, y, x);
+        if (ReferenceEquals(y.GradFn, node)) map.Hold();   // released with the node
+        return y;
     }
 
     protected internal override Tensor?[] Backward(Tensor g) => [Apply(g, map, !adjoint)];
+
+    protected internal override void ReleaseSaved() => map.Release();
+
+    /// <summary>The map this node applies (tests read a max pooling's indices' state).</summary>
+    internal SpatialMap Map => map;
 }

@@ -146,6 +146,7 @@ public sealed class Pix2PixGeneratorPhase(float l1Weight, float adversarial, boo
     public override Tensor Loss(StepContext ctx)
     {
         var model = ctx.Model;
+        _lastFake.Return(ctx);
         var batch = drawsBatch ? ctx.NextBatch() : ctx.LastReal ?? ctx.NextBatch();
         var (a, b) = (batch.Images, PairedDiscriminatorPhase.Target(batch, model.Name));
         var fake = model.Generator.Forward(a);
@@ -159,7 +160,9 @@ public sealed class Pix2PixGeneratorPhase(float l1Weight, float adversarial, boo
             Intermediates.Release(pair);   // this phase's own: back once its node has run the backward
         }
         ctx.Stats.Add(Stats.LossG, loss.Item());
-        ctx.LastFake = fake.Detach();
+        _lastFake.Leave(ctx, fake, _lastFake.Owns(model, fake, a));
         return loss;
     }
+
+    readonly LastFakeLoan _lastFake = new();
 }

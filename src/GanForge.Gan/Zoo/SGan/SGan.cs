@@ -120,7 +120,9 @@ public sealed class SemiSupervisedGeneratorPhase(bool featureMatching) : Phase
     public override Tensor Loss(StepContext ctx)
     {
         var model = ctx.Model;
-        var fake = model.Generate(ctx.Latents(ctx.BatchSize()));
+        _lastFake.Return(ctx);
+        var latents = ctx.Latents(ctx.BatchSize());
+        var fake = model.Generate(latents);
         Tensor loss;
         if (featureMatching)
         {
@@ -131,7 +133,9 @@ public sealed class SemiSupervisedGeneratorPhase(bool featureMatching) : Phase
         }
         else loss = SemiSupervisedLoss.Generator(model.Discriminator.Forward(fake));
         ctx.Stats.Add(Stats.LossG, loss.Item());
-        ctx.LastFake = fake.Detach();
+        _lastFake.Leave(ctx, fake, _lastFake.Owns(model, fake, latents));
         return loss;
     }
+
+    readonly LastFakeLoan _lastFake = new();
 }

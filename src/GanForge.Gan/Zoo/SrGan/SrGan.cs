@@ -150,6 +150,7 @@ public sealed class SuperResolutionGeneratorPhase(Module? features, float conten
     public override Tensor Loss(StepContext ctx)
     {
         var model = ctx.Model;
+        _lastFake.Return(ctx);
         var batch = drawsBatch ? ctx.NextBatch() : ctx.LastReal ?? ctx.NextBatch();
         var hr = PairedDiscriminatorPhase.Target(batch, model.Name);
         var fake = model.Generator.Forward(batch.Images);
@@ -183,7 +184,9 @@ public sealed class SuperResolutionGeneratorPhase(Module? features, float conten
         var loss = contentWeight * content;
         if (adversarial > 0) loss = loss + adversarial * ctx.Game.Loss.Generator(model.Discriminator.Forward(fake));   // 10⁻³·-log D(G(LR))
         ctx.Stats.Add(Stats.LossG, loss.Item());
-        ctx.LastFake = fake.Detach();
+        _lastFake.Leave(ctx, fake, _lastFake.Owns(model, fake, batch.Images));
         return loss;
     }
+
+    readonly LastFakeLoan _lastFake = new();
 }
