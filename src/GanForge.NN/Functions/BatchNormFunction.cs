@@ -22,7 +22,14 @@ internal sealed class BatchNormFunction : Function
     float[]? _meanRaw, _invstdRaw;
     Tensor? _activated;     // the output, with an activation: positive exactly where y is (the backward with a graph reads it)
 
-    BatchNormFunction(float eps, bool hasWeight, bool hasBias, float? slope) { _eps = eps; _hasWeight = hasWeight; _hasBias = hasBias; _slope = slope; }
+    readonly int[] _shape;
+
+    BatchNormFunction(float eps, bool hasWeight, bool hasBias, float? slope, int[] shape) =>
+        (_eps, _hasWeight, _hasBias, _slope, _shape) = (eps, hasWeight, hasBias, slope, shape);
+
+    /// <summary>"BatchNormFunction 16x64x8x8" ("+LeakyRelu" with the activation in its pass): the profile's name by shape.</summary>
+    protected internal override string ProfileName =>
+        $"BatchNormFunction{(_slope != null ? "+LeakyRelu" : "")} {string.Join("x", _shape)}";
 
     /// <summary>
     /// Normalises <paramref name="x"/>, then applies LeakyReLU(<paramref name="slope"/>) (0: ReLU; at least 0) when
@@ -50,7 +57,7 @@ internal sealed class BatchNormFunction : Function
         var inputs = new List<Tensor> { x };
         if (weight != null) inputs.Add(weight);
         if (bias != null) inputs.Add(bias);
-        var fn = new BatchNormFunction(eps, weight != null, bias != null, slope);
+        var fn = new BatchNormFunction(eps, weight != null, bias != null, slope, x.Shape);
         if (WillRecord([.. inputs]))
         {
             var channelShape = ChannelShape(x);
