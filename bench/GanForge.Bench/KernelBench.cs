@@ -325,6 +325,10 @@ static class KernelBench
         new("sr D 512->512 s2 4", 16, 512, 4, 512, 2, 3, 2, 1),
         new("sr G out 64->3 k9 32", 16, 64, 32, 3, 32, 9, 1, 4),
         new("sr G res 64->64 8", 16, 64, 8, 64, 8, 3, 1, 1),
+        .. Winograd3x3.Where(l => l.Name.StartsWith("sr D")),
+        // pix2pix32's U-Net down to 4 x 4 and 2 x 2 (4 x 4 kernels of stride 2, batch 16)
+        new("p2p down 128->256 8", 16, 128, 8, 256, 4, 4, 2, 1),
+        new("p2p down 256->512 4", 16, 256, 4, 512, 2, 4, 2, 1),
         // generation: the dcgans' G layers at the bench's batch of 256, each the transpose (backward-data) of a D layer
         .. Layers.Where(l => l.Name.StartsWith("d28.") || l.Name.StartsWith("d64.")).Select(l => l with { Name = "gen256 " + l.Name[..l.Name.IndexOf(' ')], N = 256 }),
     ];

@@ -80,7 +80,8 @@ public class FlippedImageConvTests
     }
 
     // Not reached: the forward, stride 2, dilation, groups, five output channels, four input channels (an image layer's
-    // own), a padding of the kernel's size or more, a forced backend, and the switch off.
+    // own), a padding of the kernel's size or more, maps of fewer than 16 positions (a discriminator's 1 x 1 head), a
+    // forced backend, and the switch off.
     [Fact]
     public void FlippedRule_OutsideItsReach_LeavesTheOtherBackends()
     {
@@ -97,6 +98,8 @@ public class FlippedImageConvTests
             sr with { Co = 5 },
             sr with { Ci = 4 },
             new ConvGeometry(64, 8, 8, 1, 18, 18, 3, 3, 1, 1, 6, 6, 1, 1, 1),
+            new ConvGeometry(128, 7, 7, 1, 1, 1, 7, 7, 1, 1, 0, 0, 1, 1, 1),     // dcgan28's D head: one GEMM
+            new ConvGeometry(512, 4, 4, 1, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1),     // 9 positions, under 16
         })
             foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
                 Assert.NotEqual("flipped", Conv.Picks(kind, 16, other));

@@ -176,16 +176,21 @@ public static class Conv
     //   CycleGAN's 7 x 7 0.67-0.72 against 1.15-2.08 and 1.23-1.24 against 1.84-2.13;
     // - pix2pix32's PatchGAN head, 128 -> 1 4 x 4 at 15 px: 0.12 against 0.56-0.72 and 0.19 against 0.55-0.72.
     // The weight gradient stays with DirectConv where its blocks fill, three or four channels by at most eight taps a
-    // row: cyclegan32's 64 -> 3 7 x 7 (batch 8) took 1.88-1.99 ms this way against 1.65-1.99.
+    // row: cyclegan32's 64 -> 3 7 x 7 (batch 8) took 1.88-1.99 ms this way against 1.65-1.99. Maps of fewer than 16
+    // output positions keep their paths (MinFlippedPositions).
     static bool IsFlippedImageLayer(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
         FlippedImageKernels && g.Co <= 4 && g.Ci > 4 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.Groups == 1
-        && g.PH < g.KH && g.PW < g.KW && kind switch
+        && g.PH < g.KH && g.PW < g.KW && g.P >= MinFlippedPositions && kind switch
         {
             ConvDnnl.Kind.BackwardData => true,
             ConvDnnl.Kind.BackwardWeights => g.Co < 3 || g.KW > 8,
             _ => false,
         }
         && _forceManaged == null && !RunsBf16(kind, n, g) && ImageConv.Suits(Flipped(g));
+
+    // Output positions a sample at least for the flipped kernels: a discriminator's head onto 1 x 1 (DCGAN's, one GEMM) or a
+    // few positions keeps its own path.
+    const int MinFlippedPositions = 16;
 
     /// <summary>The stride-1 layer from g's outputs to its inputs whose forward is g's backward-data (kernels flipped, channels swapped).</summary>
     static ConvGeometry Flipped(in ConvGeometry g) =>
