@@ -1,3 +1,4 @@
+using System.Buffers;
 using GanForge.Functions;
 using GanForge.Kernels;
 
@@ -59,7 +60,7 @@ public sealed partial class Tensor
             MaxPool.Values(input.Storage, values.Storage, n * c, h, w, oh, ow, k.H, k.W, s.H, s.W, p.H, p.W, d.H, d.W);
             return values;
         }
-        var idx = System.Buffers.ArrayPool<int>.Shared.Rent(n * c * oh * ow);
+        var idx = ArrayPool<int>.Shared.Rent(n * c * oh * ow);
         MaxPool.Indices(input.Storage, idx, n * c, h, w, oh, ow, k.H, k.W, s.H, s.W, p.H, p.W, d.H, d.W);
         var map = new GatherMap(op, [n, c, h, w], [n, c, oh, ow], idx);
         var y = LinearSpatial.Apply(input, map);

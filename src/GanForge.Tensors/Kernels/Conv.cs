@@ -68,12 +68,14 @@ public static class Conv
             && (long)n * g.OH * g.OW >= 256 && g.OH >= 8 && g.OW >= 8));
 
     /// <summary>
-    /// Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "direct" (<see cref="DirectConv"/>,
+    /// Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "flipped" (<see cref="ImageConv"/>
+    /// the other way round, <see cref="IsFlippedImageLayer"/>), "direct" (<see cref="DirectConv"/>,
     /// <see cref="FewChannelBackwardData"/>), "image" (<see cref="ImageConv"/>), "dnnl", "gemm" (im2col + GEMM, or one GEMM
     /// over the batch) or "chunks" (small maps in per-thread chunks that stay in cache, <see cref="InCachedChunks"/>).
     /// </summary>
     internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        UsesOwnWinograd(n, g) ? "winograd" : IsFlippedImageLayer(kind, n, g) ? "flipped" : IsDirect(kind, n, g) || kind == ConvDnnl.Kind.BackwardData && IsFewChannelData(n, g) ? "direct"
+        UsesOwnWinograd(n, g) ? "winograd" : IsFlippedImageLayer(kind, n, g) ? "flipped"
+        : IsDirect(kind, n, g) || kind == ConvDnnl.Kind.BackwardData && IsFewChannelData(n, g) ? "direct"
         : IsImageLayer(kind, n, g) ? "image"
         : IsSmallMap(kind, n, g) ? (RunsInCachedChunks(kind, g) ? "chunks" : "gemm")
         : DnnlRuns(kind, g) ? "dnnl" : "gemm";
