@@ -22,6 +22,43 @@ public class OpBehaviourTests
         Assert.All(gg.ToArray(), v => Assert.True(float.IsFinite(v)));
     }
 
+    /// <summary>
+    /// A map divided by one value (spectral norm's W / σ): without a graph the divisor's gradient -Σ g·W / σ² is made
+    /// in one pooled buffer, with the bits of the composition a backward with a graph runs; the map's gradient g / σ as
+    /// before. A divisor of one value dividing one value (the sum is the buffer itself) and a broadcast divisor of
+    /// several values keep the composition.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { 64, 3, 4, 4 }, new[] { 1 })]
+    [InlineData(new[] { 300 }, new int[0])]
+    [InlineData(new[] { 1 }, new[] { 1 })]
+    [InlineData(new[] { 5, 7 }, new[] { 5, 1 })]
+    public void Div_ByOneValue_WithoutAGraph_SameBitsAsTheComposition(int[] mapShape, int[] divisorShape)
+    {
+        var gen = new Generator(21);
+        var w = Tensor.Randn(mapShape, gen);
+        var sigma = Tensor.Uniform(divisorShape, 0.5f, 2f, gen);
+        var upstream = Tensor.Randn(mapShape, gen);
+        (float[] Map, float[] Divisor) Gradients(bool graph)
+        {
+            var (wi, si) = (w.Detach().RequiresGrad_(), sigma.Detach().RequiresGrad_());
+            var y = wi / si;
+            var grads = Autograd.Grad([y], [wi, si], [upstream], createGraph: graph);
+            return (grads[0]!.ToArray(), grads[1]!.ToArray());
+        }
+        var (mapWith, divisorWith) = Gradients(graph: true);
+        var (mapWithout, divisorWithout) = Gradients(graph: false);
+        Assert.Equal(mapWith.Select(BitConverter.SingleToInt32Bits), mapWithout.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(divisorWith.Select(BitConverter.SingleToInt32Bits), divisorWithout.Select(BitConverter.SingleToInt32Bits));
+        // against a sum in double
+        if (sigma.Numel == 1)
+        {
+            double expected = 0;
+            for (int i = 0; i < w.Numel; i++) expected -= (double)upstream.Data[i] * w.Data[i] / ((double)sigma.Data[0] * sigma.Data[0]);
+            Assert.Equal(expected, divisorWithout[0], Math.Max(1e-4, Math.Abs(expected) * 1e-5));
+        }
+    }
+
     [Fact]
     public void MaxDim_Ties_PicksFirstIndexAndRoutesGradientThere()
     {

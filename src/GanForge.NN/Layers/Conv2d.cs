@@ -12,7 +12,8 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
     public override Tensor Forward(Tensor input)
     {
         CheckInput(input);
-        return Tensor.Conv2d(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, Padding, Dilation, Groups);
+        var weight = ForwardParameter("weight")!;
+        return ReadOnce("weight", weight, Tensor.Conv2d(input, weight, ForwardParameter("bias"), Stride, Padding, Dilation, Groups));
     }
 
     /// <summary>
@@ -26,7 +27,8 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
         if (Padding != new Size2(0, 0) || Dilation != new Size2(1, 1) || Groups != 1 || pad.Left != pad.Right || pad.Top != pad.Bottom
             || input.Rank != 4 || pad.Top >= input.Size(2) || pad.Left >= input.Size(3)) return null;
         CheckInput(input);
-        return Tensor.Conv2dReflectPadded(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, new Size2(pad.Top, pad.Left));
+        var weight = ForwardParameter("weight")!;
+        return ReadOnce("weight", weight, Tensor.Conv2dReflectPadded(input, weight, ForwardParameter("bias"), Stride, new Size2(pad.Top, pad.Left)));
     }
 
     /// <summary>
@@ -39,7 +41,8 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
     {
         if (!Tensor.TakesConvActivation(slope, gain)) return null;
         CheckInput(input);
-        return Tensor.Conv2dLeakyRelu(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, Padding, Dilation, Groups, slope, gain);
+        var weight = ForwardParameter("weight")!;
+        return ReadOnce("weight", weight, Tensor.Conv2dLeakyRelu(input, weight, ForwardParameter("bias"), Stride, Padding, Dilation, Groups, slope, gain));
     }
 
     /// <summary>

@@ -14,7 +14,8 @@ public sealed class ConvTranspose2d(int inChannels, int outChannels, Size2 kerne
     public override Tensor Forward(Tensor input)
     {
         CheckInput(input);
-        return Tensor.ConvTranspose2d(input, ForwardParameter("weight")!, ForwardParameter("bias"), Stride, Padding, OutputPadding, Groups, Dilation);
+        var weight = ForwardParameter("weight")!;
+        return ReadOnce("weight", weight, Tensor.ConvTranspose2d(input, weight, ForwardParameter("bias"), Stride, Padding, OutputPadding, Groups, Dilation));
     }
 
     protected override string ExtraRepr() =>

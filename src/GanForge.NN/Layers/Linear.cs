@@ -29,7 +29,11 @@ public sealed class Linear : Module, IPureLayer
         else RegisterNullParameter("bias");
     }
 
-    public override Tensor Forward(Tensor input) => F.Linear(input, ForwardParameter("weight")!, ForwardParameter("bias"));
+    public override Tensor Forward(Tensor input)
+    {
+        var weight = ForwardParameter("weight")!;
+        return ReadOnce("weight", weight, F.Linear(input, weight, ForwardParameter("bias")));
+    }
 
     protected override string ExtraRepr() => $"in_features={InFeatures}, out_features={OutFeatures}, bias={Bias != null}";
 }

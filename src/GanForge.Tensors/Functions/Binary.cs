@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using GanForge.Kernels;
 
 namespace GanForge.Functions;
@@ -97,6 +98,23 @@ internal sealed class Div : Function
     {
         var (a, b) = (Inputs[0], Inputs[1]);
         return [NeedsGrad(0) ? (g / b).SumTo(a.ShapeSpan) : null,
-                NeedsGrad(1) ? (-g * a / (b * b)).SumTo(b.ShapeSpan) : null];
+                !NeedsGrad(1) ? null
+                : !GradMode.IsEnabled && b.Numel == 1 && a.ShapeSpan.SequenceEqual(g.ShapeSpan) ? ScalarDivisorGradient(g, a, b)
+                : (-g * a / (b * b)).SumTo(b.ShapeSpan)];
+    }
+
+    // -Σ g·a / b² for a divisor of one value (spectral norm's W / σ) without a graph: each term formed as the composition
+    // above forms it ((-g)·a is -(g·a) exactly, and x / -y is -(x / y)), in one buffer from the pool and back, then
+    // summed as its SumTo sums: the same bits. The composition made three maps of a's size a call, left to the GC
+    // (sngan28: 4.3 MB a step, 6 ms of its 85).
+    static Tensor ScalarDivisorGradient(Tensor g, Tensor a, Tensor b)
+    {
+        float square = b.Data[0] * b.Data[0];
+        var terms = Tensor.Uninitialized(a.ShapeSpan);
+        Elementwise.Binary<MulOp>(g.Data, g.ShapeSpan, a.Data, a.ShapeSpan, terms.Data, a.ShapeSpan);
+        TensorPrimitives.Divide(terms.Data, -square, terms.Data);
+        var sum = terms.SumTo(b.ShapeSpan);
+        if (!ReferenceEquals(sum.Storage, terms.Storage)) terms.ReturnToPool();   // a one-value a's sum is terms itself
+        return sum;
     }
 }
