@@ -166,7 +166,7 @@ public sealed class GeneratorPhase : Phase
         var loss = ctx.Game.Loss.Generator(model.Adversarial(outputs));
         if (ctx.Game.Head is { } head) loss = loss + head.Generator(model.Head(outputs), latents);
         ctx.Stats.Add(Stats.LossG, loss.Item());
-        _lastFake.Leave(ctx, fake, _lastFake.Owns(model, fake, latents));
+        _lastFake.Leave(ctx, model, fake, latents.Z);
         return loss;
     }
 
@@ -184,12 +184,6 @@ sealed class LastFakeLoan
     readonly GeneratedBatchOwner _owner = new();
     Tensor? _lent;
 
-    /// <summary>Whether the phase owns G's batch <paramref name="fake"/>, made from <paramref name="latents"/>.</summary>
-    public bool Owns(GanModel model, Tensor fake, Latents latents) => _owner.Of(model, fake, latents);
-
-    /// <summary>Whether the phase owns G's batch <paramref name="fake"/>, made from <paramref name="input"/>.</summary>
-    public bool Owns(GanModel model, Tensor fake, Tensor input) => _owner.Of(model, fake, input);
-
     /// <summary>The batch lent at the last turn back to the pool, where no one read or replaced it since.</summary>
     public void Return(StepContext ctx)
     {
@@ -201,12 +195,12 @@ sealed class LastFakeLoan
         _lent = null;
     }
 
-    /// <summary>Leaves G's batch as the last fake, lent where <paramref name="owned"/>.</summary>
-    public void Leave(StepContext ctx, Tensor fake, bool owned)
+    /// <summary>Leaves G's batch <paramref name="fake"/>, made from <paramref name="input"/> (z, or an image-to-image G's A), as the last fake, lent where the phase owns it.</summary>
+    public void Leave(StepContext ctx, GanModel model, Tensor fake, Tensor input)
     {
         var kept = fake.Detach();
         ctx.LastFake = kept;
-        if (owned) _lent = kept;
+        if (_owner.Of(model, fake, input)) _lent = kept;
     }
 }
 

@@ -434,9 +434,11 @@ public static class MaxPool
         int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw)
     {
         if (IsHalving(h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw)) { Halving(x, planes, h, w, oh, ow, null, y); return; }
-        var idx = new int[planes * oh * ow];
+        // The indices a moment, from the shared pool as the graph's are (MaxPool2d).
+        var idx = System.Buffers.ArrayPool<int>.Shared.Rent(planes * oh * ow);
         Indices(x, idx, planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw);
         Gather(x, idx, y, planes, h * w, oh * ow);
+        System.Buffers.ArrayPool<int>.Shared.Return(idx);
     }
 
     // Planes of fewer positions than this a thread are not worth splitting.

@@ -160,7 +160,7 @@ public sealed class Pix2PixGeneratorPhase(float l1Weight, float adversarial, boo
             Intermediates.Release(pair);   // this phase's own: back once its node has run the backward
         }
         ctx.Stats.Add(Stats.LossG, loss.Item());
-        _lastFake.Leave(ctx, fake, _lastFake.Owns(model, fake, a));
+        _lastFake.Leave(ctx, model, fake, a);
         return loss;
     }
 

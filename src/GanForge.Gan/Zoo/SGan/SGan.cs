@@ -133,7 +133,7 @@ public sealed class SemiSupervisedGeneratorPhase(bool featureMatching) : Phase
         }
         else loss = SemiSupervisedLoss.Generator(model.Discriminator.Forward(fake));
         ctx.Stats.Add(Stats.LossG, loss.Item());
-        _lastFake.Leave(ctx, fake, _lastFake.Owns(model, fake, latents));
+        _lastFake.Leave(ctx, model, fake, latents.Z);
         return loss;
     }
 

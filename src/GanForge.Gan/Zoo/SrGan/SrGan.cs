@@ -184,7 +184,7 @@ public sealed class SuperResolutionGeneratorPhase(Module? features, float conten
         var loss = contentWeight * content;
         if (adversarial > 0) loss = loss + adversarial * ctx.Game.Loss.Generator(model.Discriminator.Forward(fake));   // 10⁻³·-log D(G(LR))
         ctx.Stats.Add(Stats.LossG, loss.Item());
-        _lastFake.Leave(ctx, fake, _lastFake.Owns(model, fake, batch.Images));
+        _lastFake.Leave(ctx, model, fake, batch.Images);
         return loss;
     }
 
