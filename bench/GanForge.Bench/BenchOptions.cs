@@ -35,8 +35,8 @@ sealed record BenchOptions(string[] Workloads, int Threads, int Iters, int Warmu
                 } },
                 "--alternate" => o with { Alternate = GanForge.Bench.Workloads.CheckSwitch(Next()) },
                 "--rounds" => o with { Rounds = Math.Max(1, int.Parse(Next())) },
-                "--kernels" or "--gemm" or "--curve" or "--winograd" or "--backends" or "--layouts" or "--attention" or "--adam" or "--penalty" or "--products" or "--shallow" or "--bf16-every-kernel" => o,
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32,transgan32 --threads N --iters N --warmup N [--generate | --generate-only] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--peer-malloc keep|default] [--precision fp32|bf16 [--bf16-every-kernel]] [--curve] [--alternate park|bf16-every-kernel|small-maps|cached-chunks|own-gemm|dnnl-products|dnnl-gemm|norm-act|pad-planes] [--kernels [--winograd|--backends|--layouts|--attention|--adam|--penalty|--products|--shallow]] [--gemm]"),
+                "--kernels" or "--gemm" or "--curve" or "--winograd" or "--batch-lanes" or "--backends" or "--layouts" or "--attention" or "--adam" or "--penalty" or "--products" or "--shallow" or "--bf16-every-kernel" => o,
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: --workloads dcgan28,dcgan64,mlpgan,wgangp28,cyclegan32,stylegan32,transgan32 --threads N --iters N --warmup N [--generate | --generate-only] [--compare] [--rounds N] [--profile] [--peer path/to/pytorch_peer.py] [--peer-coretype Haswell,SkylakeX] [--peer-malloc keep|default] [--precision fp32|bf16 [--bf16-every-kernel]] [--curve] [--alternate park|bf16-every-kernel|small-maps|cached-chunks|own-gemm|dnnl-products|dnnl-gemm|norm-act|pad-planes] [--kernels [--winograd|--batch-lanes|--backends|--layouts|--attention|--adam|--penalty|--products|--shallow]] [--gemm]"),
             };
         }
         return o;

@@ -266,6 +266,53 @@ static class KernelBench
         finally { (ConvDnnl.ConvAlgorithm, Winograd.TileSize) = (saved, savedTile); Conv.OwnWinograd = null; }
     }
 
+    // 3 x 3 stride-1 layers of a batch of 16 beyond the workloads': a grid of channels and map sizes for BatchLaneConv's rule,
+    // and srgan32's content network's 32 -> 64 layer at 16 px.
+    static readonly ConvLayer[] LaneGrid =
+    [
+        new("grid 32->32 16", 16, 32, 16, 32, 16, 3, 1, 1),
+        new("grid 64->64 16", 16, 64, 16, 64, 16, 3, 1, 1),
+        new("grid 64->128 8", 16, 64, 8, 128, 8, 3, 1, 1),
+        new("grid 128->128 8", 16, 128, 8, 128, 8, 3, 1, 1),
+        new("grid 64->64 4", 16, 64, 4, 64, 4, 3, 1, 1),
+        new("grid 128->128 4", 16, 128, 4, 128, 4, 3, 1, 1),
+        new("grid 256->256 4", 16, 256, 4, 256, 4, 3, 1, 1),
+        new("grid 512->512 4", 16, 512, 4, 512, 4, 3, 1, 1),
+        new("grid b32 64->64 8", 32, 64, 8, 64, 8, 3, 1, 1),
+        new("sr C 32->64 16", 16, 32, 16, 64, 16, 3, 1, 1),
+    ];
+
+    /// <summary>
+    /// `--kernels --batch-lanes`: each kernel of the 3 x 3 stride-1 layers in batches of 16 (the workloads' and a grid) with
+    /// the batch in the lanes (<see cref="BatchLaneConv"/>, whatever the rule) and on the path the rules take without it, timed in alternation:
+    /// ms, the ratio, the largest difference relative to the output's scale, and whether the rule takes the lanes.
+    /// </summary>
+    public static void RunBatchLanes(int iters)
+    {
+        var rng = new Generator(0);
+        Console.WriteLine($"{"layer",-22} {"kernel",-15} {"other ms",9} {"lanes ms",9} {"x",6} {"lanes GF",9} {"err",9}  rule");
+        string? only = Environment.GetEnvironmentVariable("BENCH_LAYERS");   // as in RunBackends
+        try
+        {
+            foreach (var l in Winograd3x3.Concat(LaneGrid).Where(l => l.N % 16 == 0 && l.P == 1 && l.K == 3 && l.S == 1)
+                .Where(l => only == null || l.Name.StartsWith(only, StringComparison.Ordinal)))
+            {
+                var (g, x, w, y) = Buffers(l, rng);
+                double flop = 2.0 * l.N * g.Co * g.K * g.P;
+                foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
+                {
+                    var (outLen, run) = Kernel(kind, x, w, y, l.N, g);
+                    var (other, lanes) = (new float[outLen], new float[outLen]);
+                    var t = AlternateAll([() => run(other), () => run(lanes)], iters, i => Conv.BatchLaneKernels = Conv.BatchLaneEverywhere = i == 1);
+                    (Conv.BatchLaneKernels, Conv.BatchLaneEverywhere) = (true, false);
+                    string rule = Conv.Picks(kind, l.N, g) == "lanes" ? "lanes" : "-";
+                    Console.WriteLine($"{l.Name,-22} {kind,-15} {t[0] * 1e3,9:F3} {t[1] * 1e3,9:F3} {t[0] / t[1],6:F2} {flop / t[1] / 1e9,9:F1} {RelativeError(other, lanes),9:E1}  {rule}");
+                }
+            }
+        }
+        finally { (Conv.BatchLaneKernels, Conv.BatchLaneEverywhere) = (true, false); }
+    }
+
     /// <summary>
     /// `--kernels --layouts`: each conv kernel of every layer above on oneDNN with its activations in the layout the
     /// primitive picks (blocked, nChw16c here) and in channels-last (NHWC, where oneDNN 2.6 has brgemm convolutions),

@@ -20,6 +20,7 @@ GanForge.Metrics.Evaluators.ContentFeatures.Register();
 if (args.Contains("--kernels") && args.Contains("--backends")) { KernelBench.RunBackends(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--layouts")) { KernelBench.RunLayouts(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--winograd")) { KernelBench.RunWinograd(opts.Iters); return 0; }
+if (args.Contains("--kernels") && args.Contains("--batch-lanes")) { KernelBench.RunBatchLanes(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--attention")) { KernelBench.RunAttention(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--adam")) { KernelBench.RunAdam(opts.Iters); return 0; }
 if (args.Contains("--kernels") && args.Contains("--products")) { KernelBench.RunProducts(opts.Iters); return 0; }

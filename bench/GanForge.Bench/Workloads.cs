@@ -299,6 +299,9 @@ static class Workloads
         // a generator's last layer (many channels into at most four, stride 1) backward on ImageConv's kernels the other way round,
         // against oneDNN's backward-data and DirectConv's weight gradient (the sixty-sixth pass)
         ["flipped-image"] = (on => GanForge.Kernels.Conv.FlippedImageKernels = on, GanForge.Kernels.Conv.FlippedImageKernels),
+        // 3 x 3 stride-1 layers of a batch of 16 with the batch in the lanes where the rule takes them (srgan32's residual blocks),
+        // against oneDNN's Winograd and direct kernels (the sixty-seventh pass)
+        ["batch-lanes"] = (on => GanForge.Kernels.Conv.BatchLaneKernels = on, GanForge.Kernels.Conv.BatchLaneKernels),
         // products of 1-2M multiply-adds split over the threads (the default since the forty-ninth pass) against run on one
         ["split-from-1m"] = (on => GanForge.Kernels.Gemm.ParallelWork = on ? 1 << 20 : 1 << 21, GanForge.Kernels.Gemm.ParallelWork == 1 << 20),
     };

@@ -68,13 +68,13 @@ public static class Conv
             && (long)n * g.OH * g.OW >= 256 && g.OH >= 8 && g.OW >= 8));
 
     /// <summary>
-    /// Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "flipped" (<see cref="ImageConv"/>
+    /// Which implementation the rules pick for one kernel of this layer: "winograd" (ours), "lanes" (<see cref="BatchLaneConv"/>), "flipped" (<see cref="ImageConv"/>
     /// the other way round, <see cref="IsFlippedImageLayer"/>), "direct" (<see cref="DirectConv"/>,
     /// <see cref="FewChannelBackwardData"/>), "image" (<see cref="ImageConv"/>), "dnnl", "gemm" (im2col + GEMM, or one GEMM
     /// over the batch) or "chunks" (small maps in per-thread chunks that stay in cache, <see cref="InCachedChunks"/>).
     /// </summary>
     internal static string Picks(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
-        UsesOwnWinograd(n, g) ? "winograd" : IsFlippedImageLayer(kind, n, g) ? "flipped"
+        UsesOwnWinograd(n, g) ? "winograd" : IsBatchLane(kind, n, g) ? "lanes" : IsFlippedImageLayer(kind, n, g) ? "flipped"
         : IsDirect(kind, n, g) || kind == ConvDnnl.Kind.BackwardData && IsFewChannelData(n, g) ? "direct"
         : IsImageLayer(kind, n, g) ? "image"
         : IsSmallMap(kind, n, g) ? (RunsInCachedChunks(kind, g) ? "chunks" : "gemm")
@@ -189,6 +189,50 @@ public static class Conv
             _ => false,
         }
         && _forceManaged == null && !RunsBf16(kind, n, g) && ImageConv.Suits(Flipped(g));
+
+    /// <summary>Whether 3 x 3 stride-1 layers of batches of 16 take <see cref="BatchLaneConv"/> where its rule says (tests and the bench switch it; GANFORGE_BATCH_LANES=0 turns it off).</summary>
+    internal static bool BatchLaneKernels { get; set; } = Environment.GetEnvironmentVariable("GANFORGE_BATCH_LANES")?.Trim() != "0";
+
+    // The kernels of a 3 x 3 stride-1 layer padded by 1 in a batch of 16 (or a multiple) with the batch in the lanes
+    // (BatchLaneConv), where neither backend is forced, in fp32, and where they ran faster than oneDNN's Winograd or direct
+    // kernels (`bench --kernels --batch-lanes`, 2 threads, each pair alternated; BatchLaneShape).
+    static bool IsBatchLane(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
+        BatchLaneKernels && _forceManaged == null && !RunsBf16(kind, n, g) && BatchLaneConv.Suits(n, g)
+        && (BatchLaneEverywhere || n <= MaxLaneBatch && BatchLaneShape(kind, g));
+
+    // Batches of 16 and 32 take the lanes; larger ones give oneDNN's Winograd enough positions to pay for its transforms:
+    // srgan32's generation (G in eval mode, batch 256) ran 0.76x as fast with its residual blocks' forwards in the lanes
+    // (`bench --generate-only --alternate batch-lanes`, 8 rounds).
+    const int MaxLaneBatch = 32;
+
+    /// <summary>The lanes for every layer <see cref="BatchLaneConv.Suits"/>, past the rule's shapes (the bench's comparison).</summary>
+    internal static bool BatchLaneEverywhere { get; set; }
+
+    /// <summary>
+    /// The layers <see cref="BatchLaneConv"/> takes by size, m = Ci·Co·P multiply-adds a sample and tap. Alternated against
+    /// oneDNN on 2 threads (`bench --kernels --batch-lanes`, the sixty-seventh pass), the lanes ran:
+    /// - srgan32's residual blocks, 64 -> 64 at 8 x 8 (m = 2^18): forward 1.44x, backward-data 1.45x, weight gradient 1.63x;
+    /// - maps of 16 positions: forwards 1.15-2.49x whatever the channels (srgan32's D 256 -> 512 at 4 x 4 1.27x); the
+    ///   backward-data 1.06-2.39x up to 256 -> 256 (m = 2^20), 0.66-0.75x past it; the weight gradient 2.09-2.28x at
+    ///   64 -> 64 (m = 2^16), 1.18-1.24x at 128 -> 128 in a batch of 16 but 0.88-0.99x in stylegan32's of 32 (the lanes'
+    ///   sums weigh on few positions), 0.81-0.85x from 256 -> 256;
+    /// - maps of 64 positions: all three 1.08-1.26x up to 64 -> 128 (m = 2^19); at m = 2^20 forwards and backward-data
+    ///   0.86-1.48x, weight gradients 0.70-0.81x; from 2^21 0.58-0.89x, where oneDNN's Winograd transforms pay;
+    /// - maps of 256 positions: 1.01-1.54x up to 32 -> 64 (m = 2^19), 0.78-0.91x at 64 -> 64; larger maps 0.40-0.78x.
+    /// So the forward and backward-data up to m = 2^19, the forward also on maps of at most 16 positions, the
+    /// backward-data also up to m = 2^20 on maps of at most 64; the weight gradient up to m = 2^19 on maps of 64 positions
+    /// or more, 2^17 on smaller ones.
+    /// </summary>
+    internal static bool BatchLaneShape(ConvDnnl.Kind kind, in ConvGeometry g)
+    {
+        long m = (long)g.Ci * g.Co * g.P;
+        return kind switch
+        {
+            ConvDnnl.Kind.Forward => m <= 1 << 19 || g.P <= 16,
+            ConvDnnl.Kind.BackwardData => m <= 1 << 19 || g.P <= 64 && m <= 1 << 20,
+            _ => m <= (g.P >= 64 ? 1 << 19 : 1 << 17),
+        };
+    }
 
     // Output positions a sample at least for the flipped kernels: a discriminator's head onto 1 x 1 (DCGAN's, one GEMM) or a
     // few positions keeps its own path.
@@ -558,6 +602,7 @@ public static class Conv
     public static void Forward(float[] x, float[] w, float[] y, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.Forward(x, w, y, n, g); return; }
+        if (IsBatchLane(ConvDnnl.Kind.Forward, n, g)) { BatchLaneConv.Forward(x, w, y, n, g); return; }
         if (IsDirect(ConvDnnl.Kind.Forward, n, g)) { DirectConv.Forward(x, w, y, n, g); return; }
         if (IsImageLayer(ConvDnnl.Kind.Forward, n, g)) { ImageConv.Forward(x, w, null, y, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.Forward, n, g)) { SmallMapForward(x, w, y, n, g); return; }
@@ -596,6 +641,7 @@ public static class Conv
     public static void Transpose(float[] y, float[] w, float[] x, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.BackwardData(y, w, x, n, g); return; }
+        if (IsBatchLane(ConvDnnl.Kind.BackwardData, n, g)) { BatchLaneConv.BackwardData(y, w, x, n, g); return; }
         if (IsSmallMap(ConvDnnl.Kind.BackwardData, n, g)) { SmallMapBackwardData(y, w, x, n, g); return; }
         if (IsFewChannelData(n, g)) { FewChannelBackwardData.Run(y, w, x, n, g); return; }
         if (IsFlippedImageLayer(ConvDnnl.Kind.BackwardData, n, g)) { FlippedBackwardData(y, w, x, n, g); return; }
@@ -635,6 +681,7 @@ public static class Conv
     public static void WeightGrad(float[] x, float[] gy, float[] dw, int n, ConvGeometry g)
     {
         if (UsesOwnWinograd(n, g)) { Winograd.WeightGrad(x, gy, dw, n, g); return; }
+        if (IsBatchLane(ConvDnnl.Kind.BackwardWeights, n, g)) { BatchLaneConv.WeightGrad(x, gy, dw, n, g); return; }
         if (IsFlippedImageLayer(ConvDnnl.Kind.BackwardWeights, n, g)) { FlippedWeightGrad(x, gy, dw, n, g); return; }
         if (IsDirect(ConvDnnl.Kind.BackwardWeights, n, g)) { DirectConv.WeightGrad(x, gy, dw, n, g); return; }
         if (IsImageLayer(ConvDnnl.Kind.BackwardWeights, n, g)) { ImageConv.WeightGrad(x, gy, dw, n, g); return; }
