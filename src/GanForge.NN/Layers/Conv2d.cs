@@ -28,7 +28,8 @@ public sealed class Conv2d(int inChannels, int outChannels, Size2 kernelSize, Si
             || input.Rank != 4 || pad.Top >= input.Size(2) || pad.Left >= input.Size(3)) return null;
         CheckInput(input);
         var weight = ForwardParameter("weight")!;
-        return ReadOnce("weight", weight, Tensor.Conv2dReflectPadded(input, weight, ForwardParameter("bias"), Stride, new Size2(pad.Top, pad.Left)));
+        var output = Tensor.Conv2dReflectPadded(input, weight, ForwardParameter("bias"), Stride, new Size2(pad.Top, pad.Left));
+        return output == null ? null : ReadOnce("weight", weight, output);   // null: the caller's two layers read the weight again
     }
 
     /// <summary>
