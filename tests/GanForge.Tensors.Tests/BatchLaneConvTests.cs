@@ -104,8 +104,8 @@ public class BatchLaneConvTests
     }
 
     // The rule: srgan32's residual blocks take all three; its D's 256 -> 512 at 4 x 4 the forward only; larger maps and
-    // layers keep oneDNN; so do batches not of 16s or over 32, strides, other kernels and paddings, groups, channels not in fours,
-    // rows not in fours, a forced backend and the switch off.
+    // layers keep oneDNN; so do batches not of 16s or over 32, strides, other kernels and paddings, groups, channels not in fours
+    // or under eight, rows not in fours, a forced backend and the switch off.
     [Fact]
     public void BatchLaneRule_TakesTheMeasuredLayers_AndNoOthers()
     {
@@ -142,6 +142,7 @@ public class BatchLaneConvTests
             new ConvGeometry(64, 8, 8, 64, 6, 6, 3, 3, 1, 1, 1, 1, 2, 2, 1),     // dilation 2
             new ConvGeometry(64, 8, 8, 64, 9, 9, 4, 4, 1, 1, 2, 2, 1, 1, 1),     // 4 x 4 kernels
             G3(62, 64, 8, 8), G3(64, 66, 8, 8), G3(64, 64, 8, 6), G3(64, 64, 2, 4),
+            G3(4, 64, 8, 8), G3(64, 4, 8, 8),                                   // an image's four channels, either side
         })
             foreach (var kind in Enum.GetValues<ConvDnnl.Kind>())
                 Assert.NotEqual("lanes", Conv.Picks(kind, 16, other));

@@ -195,10 +195,12 @@ public static class Conv
 
     // The kernels of a 3 x 3 stride-1 layer padded by 1 in a batch of 16 (or a multiple) with the batch in the lanes
     // (BatchLaneConv), where neither backend is forced, in fp32, and where they ran faster than oneDNN's Winograd or direct
-    // kernels (`bench --kernels --batch-lanes`, 2 threads, each pair alternated; BatchLaneShape).
+    // kernels (`bench --kernels --batch-lanes`, 2 threads, each pair alternated; BatchLaneShape). At least eight channels
+    // on each side: a layer on an image or into one keeps the image kernels, and four channels are one block of the
+    // lanes' outputs, one thread's work.
     static bool IsBatchLane(ConvDnnl.Kind kind, int n, in ConvGeometry g) =>
         BatchLaneKernels && _forceManaged == null && !RunsBf16(kind, n, g) && BatchLaneConv.Suits(n, g)
-        && (BatchLaneEverywhere || n <= MaxLaneBatch && BatchLaneShape(kind, g));
+        && (BatchLaneEverywhere || n <= MaxLaneBatch && g.Ci >= 8 && g.Co >= 8 && BatchLaneShape(kind, g));
 
     // Batches of 16 and 32 take the lanes; larger ones give oneDNN's Winograd enough positions to pay for its transforms:
     // srgan32's generation (G in eval mode, batch 256) ran 0.76x as fast with its residual blocks' forwards in the lanes
