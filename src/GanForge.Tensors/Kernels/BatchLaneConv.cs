@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static GanForge.Kernels.CacheLines;
 
 namespace GanForge.Kernels;
 
@@ -292,6 +293,4 @@ internal static unsafe class BatchLaneConv
                 Transpose.Sixteen(ref Unsafe.AsRef<float>(ys + ((long)c * hw + p0) * Lanes), Lanes,
                     ref Unsafe.AsRef<float>(dst + ((long)n0 * channels + c0 + c) * hw + p0), (nint)channels * hw);
     }
-
-    static float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static GanForge.Kernels.CacheLines;
 
 namespace GanForge.Kernels;
 
@@ -26,10 +27,6 @@ public static unsafe class GemmAvx512
     const int KC = 256, MC = 256, NC = 1024;
 
     [ThreadStatic] static float[]? _packA, _packB, _swap;
-
-    // The first 64-byte boundary at or after p (the pinned buffers hold 16 floats more than they use): the packed panels
-    // then start on cache lines, and no vector load of them straddles two.
-    static float* Aligned(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
 
     /// <summary>True when the JIT accelerates 512-bit vectors (AVX-512F).</summary>
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using static GanForge.Kernels.CacheLines;
 
 namespace GanForge.Kernels;
 
@@ -80,9 +81,6 @@ internal static class ImageConv
 
     // Tap t of a weight row (Ci, KH, KW) as its input channel, kernel row and kernel column.
     static (int Ci, int Kh, int Kw) Tap(in ConvGeometry g, int t) => (t / (g.KW * g.KH), t / g.KW % g.KH, t % g.KW);
-
-    // The first cache line at or after p (the rows' vectors then never straddle two).
-    static unsafe float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     // rows[ci][r][kw][ow] = x[ci][r - PH][ow·SW + kw - PW], zero off the image and past the output row. Strides 1 and 2
     // read whole vectors (stride 2 two of them, then keeps the even lanes); others a float at a time.
